@@ -1,0 +1,55 @@
+# Customer Nexus Hub — everyday commands. `make help` lists them.
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
+
+ifeq ($(NEXTEST),yes)
+RUN_TESTS = cargo nextest run --no-fail-fast
+else
+RUN_TESTS = cargo test --no-fail-fast
+endif
+
+.PHONY: help run test test-unit test-sqlite test-postgres lint fmt check-deps build release clean
+
+help:
+	@echo "make run          serve the API on the embedded default (SQLite under ./data)"
+	@echo "make test         every test: unit, adapters and black-box on SQLite and PostgreSQL"
+	@echo "make lint         rustfmt check and clippy with warnings as errors"
+	@echo "make check-deps   the dependency rule for domain crates"
+
+run:
+	cargo run -p nexus -- serve
+
+build:
+	cargo build --workspace --all-targets
+
+release:
+	cargo build --release -p nexus
+
+# Unit, adapter (SQLite + PostgreSQL) and black-box tests on PostgreSQL in one run, then the
+# black-box suite again on SQLite.
+test:
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(RUN_TESTS) --workspace
+	env -u TEST_DATABASE_URL $(RUN_TESTS) -p nexus-tests
+
+test-unit:
+	$(RUN_TESTS) -p nexus-kernel -p nexus-identity -p nexus-customers -p nexus-crypto
+
+test-sqlite:
+	env -u TEST_DATABASE_URL $(RUN_TESTS) --workspace
+
+test-postgres:
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(RUN_TESTS) --workspace
+
+check-deps:
+	$(RUN_TESTS) -p nexus --test dependency_rule
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean

@@ -1,0 +1,144 @@
+//! The `nexus` command line: serve (default), migrate, seed, create-admin.
+
+use clap::{Parser, Subcommand};
+use nexus_customers::{CompanyName, CustomerStatus, NewCustomer, Tags};
+use nexus_identity::NewStaffUser;
+use nexus_kernel::{Actor, Email, PersonName, Role};
+
+use crate::settings::{AppEnv, Settings};
+use crate::startup::{Application, StartupError, compose, connect};
+
+/// Customer Nexus Hub: CRM, approvals, marketplace and content in one service.
+///
+/// Configuration comes from the environment (and `.env`); with none it runs on an embedded
+/// SQLite database under ./data.
+#[derive(Debug, Parser)]
+#[command(name = "nexus", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database and serve the HTTP API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Add demo staff and customers (refused in production).
+    Seed,
+    /// Create an administrator account.
+    CreateAdmin {
+        /// Sign-in e-mail of the new administrator.
+        #[arg(long)]
+        email: String,
+        /// Password (at least 8 characters, not the e-mail).
+        #[arg(long, env = "NEXUS_NEW_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Given name.
+        #[arg(long, default_value = "Nexus")]
+        first_name: String,
+        /// Family name.
+        #[arg(long, default_value = "Administrator")]
+        last_name: String,
+    },
+}
+
+/// A command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Start-up failed.
+    #[error(transparent)]
+    Startup(#[from] StartupError),
+    /// Serving failed.
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+    /// A command's input or outcome was refused.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Runs the parsed command.
+///
+/// # Errors
+/// `CliError` describing what failed.
+pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            connect(&settings, true).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Seed => seed(&settings).await?,
+        Command::CreateAdmin { email, password, first_name, last_name } => {
+            let db = connect(&settings, true).await?;
+            let state = compose(&settings, db)?;
+            let email = Email::parse(&email).map_err(|e| CliError::Refused(format!("--email: {e}")))?;
+            let first = PersonName::parse(&first_name).map_err(|e| CliError::Refused(format!("--first-name: {e}")))?;
+            let last = PersonName::parse(&last_name).map_err(|e| CliError::Refused(format!("--last-name: {e}")))?;
+            let user = state.identity.create_admin(email, &password, first, last).await.map_err(|e| CliError::Refused(e.to_string()))?;
+            tracing::info!(user_id = %user.id, email = %user.email, "administrator created");
+        }
+    }
+    Ok(())
+}
+
+/// The password every demo account gets; documented in the README.
+pub const DEMO_PASSWORD: &str = "demo-password-123";
+
+async fn seed(settings: &Settings) -> Result<(), CliError> {
+    if settings.env == AppEnv::Production {
+        return Err(CliError::Refused("seed is refused when APP_ENV=production".into()));
+    }
+    let db = connect(settings, true).await?;
+    let state = compose(settings, db)?;
+    let refused = |e: &dyn std::fmt::Display| CliError::Refused(format!("seed: {e}"));
+    let name = |s: &str| PersonName::parse(s).map_err(|e| refused(&e));
+    let mail = |s: &str| Email::parse(s).map_err(|e| refused(&e));
+    // Seeding acts as a system administrator that exists only for this run.
+    let system = Actor::new(nexus_kernel::UserId::new(), Role::Admin);
+    let staff = [
+        ("manager@nexus.local", "Maya", "Manager", Role::Manager),
+        ("cso1@nexus.local", "Chris", "Officer", Role::Cso),
+        ("cso2@nexus.local", "Sam", "Officer", Role::Cso),
+    ];
+    let mut officers = Vec::new();
+    for (email, first, last, role) in staff {
+        let input = NewStaffUser { email: mail(email)?, password: DEMO_PASSWORD.into(), first_name: name(first)?, last_name: name(last)?, role };
+        match state.identity.create_user(&system, input).await {
+            Ok(user) => officers.push(user),
+            Err(nexus_identity::IdentityError::EmailTaken) => {
+                tracing::info!(email, "demo user exists; seed already ran");
+                return Ok(());
+            }
+            Err(e) => return Err(refused(&e)),
+        }
+    }
+    let customers = [
+        ("Ada", "Lovelace", "ada@example.com", "Analytical Engines", CustomerStatus::Active),
+        ("Grace", "Hopper", "grace@example.com", "COBOL Works", CustomerStatus::Lead),
+        ("Alan", "Turing", "alan@example.com", "Bletchley Ltd", CustomerStatus::Inactive),
+        ("Katherine", "Johnson", "katherine@example.com", "Orbital Math", CustomerStatus::Active),
+    ];
+    for (i, (first, last, email, company, status)) in customers.into_iter().enumerate() {
+        let officer = &officers[1 + i % 2];
+        let input = NewCustomer {
+            first_name: name(first)?,
+            last_name: name(last)?,
+            email: mail(email)?,
+            phone: None,
+            company: Some(CompanyName::parse(company).map_err(|e| refused(&e))?),
+            status: Some(status),
+            tags: Tags::parse(&["demo"]).map_err(|e| refused(&e))?,
+            assigned_to: Some(officer.id),
+        };
+        state.customers.create(&Actor::new(officers[0].id, Role::Manager), input).await.map_err(|e| refused(&e))?;
+    }
+    tracing::info!(password = "see README (demo accounts)", "seeded manager@nexus.local, cso1@nexus.local, cso2@nexus.local and 4 customers");
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Request and response bodies of the auth and user endpoints.
+
+use chrono::{DateTime, Utc};
+use nexus_identity::{LoginResult, User};
+use nexus_kernel::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+/// A role on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RoleDto {
+    /// Administrator.
+    Admin,
+    /// Manager.
+    Manager,
+    /// Customer-service officer.
+    Cso,
+    /// Storefront customer.
+    Customer,
+}
+
+impl From<Role> for RoleDto {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Admin => Self::Admin,
+            Role::Manager => Self::Manager,
+            Role::Cso => Self::Cso,
+            Role::Customer => Self::Customer,
+        }
+    }
+}
+
+impl From<RoleDto> for Role {
+    fn from(r: RoleDto) -> Self {
+        match r {
+            RoleDto::Admin => Self::Admin,
+            RoleDto::Manager => Self::Manager,
+            RoleDto::Cso => Self::Cso,
+            RoleDto::Customer => Self::Customer,
+        }
+    }
+}
+
+/// Self-service sign-up. Any other field (such as `role`) is ignored.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterRequest {
+    /// Sign-in address.
+    #[validate(length(max = 254))]
+    pub email: String,
+    /// At least 8 characters, at most 72 bytes, not the e-mail.
+    #[validate(length(max = 1024))]
+    pub password: String,
+    /// Given name.
+    #[validate(length(max = 1024))]
+    pub first_name: String,
+    /// Family name.
+    #[validate(length(max = 1024))]
+    pub last_name: String,
+}
+
+/// Sign-in with e-mail and password.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginRequest {
+    /// Sign-in address.
+    #[validate(length(max = 1024))]
+    pub email: String,
+    /// Password.
+    #[validate(length(max = 1024))]
+    pub password: String,
+}
+
+/// A refresh token to exchange.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct RefreshRequest {
+    /// The refresh token from the last login or refresh.
+    #[validate(length(min = 1, max = 512))]
+    pub refresh_token: String,
+}
+
+/// A user as the API shows it (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserResponse {
+    /// Id.
+    pub id: Uuid,
+    /// E-mail.
+    pub email: String,
+    /// Role.
+    pub role: RoleDto,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Whether the account may sign in.
+    pub is_active: bool,
+    /// Whether the e-mail is verified.
+    pub email_verified: bool,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Updated at.
+    pub updated_at: DateTime<Utc>,
+    /// Version, for `If-Match`.
+    pub version: i64,
+}
+
+impl From<User> for UserResponse {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.as_uuid(),
+            email: u.email.into(),
+            role: u.role.into(),
+            first_name: u.first_name.into(),
+            last_name: u.last_name.into(),
+            is_active: u.is_active,
+            email_verified: u.email_verified,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+            version: u.version,
+        }
+    }
+}
+
+/// Tokens and the signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Bearer token for `Authorization`.
+    pub access_token: String,
+    /// Single-use token for `/auth/refresh`.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// The user.
+    pub user: UserResponse,
+}
+
+impl From<LoginResult> for LoginResponse {
+    fn from(r: LoginResult) -> Self {
+        Self {
+            access_token: r.access_token.token,
+            refresh_token: r.refresh_token,
+            token_type: "Bearer",
+            expires_in: r.access_token.expires_in,
+            user: r.user.into(),
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Authentication endpoints.
+
+pub mod dto;
+pub mod handlers;
+
+pub use handlers::configure;

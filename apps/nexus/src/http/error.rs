@@ -1,0 +1,325 @@
+//! The one place that knows HTTP status numbers: every domain error becomes an `ApiError`,
+//! and every error response has the same JSON body.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use chrono::{SecondsFormat, Utc};
+use nexus_customers::CustomersError;
+use nexus_identity::{IdentityError, PasswordRule};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One field that failed validation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The request field, as the client spells it (camelCase).
+    pub field: String,
+    /// A stable machine code such as `email`, `too_short`, `required`.
+    pub code: String,
+    /// Human-readable text.
+    pub message: String,
+}
+
+/// The uniform error body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    /// HTTP status, repeated.
+    pub status_code: u16,
+    /// When the error happened (RFC 3339, UTC).
+    pub timestamp: String,
+    /// The request path.
+    pub path: String,
+    /// Human-readable message; may change.
+    pub message: String,
+    /// Stable snake_case code clients branch on.
+    pub error: String,
+    /// The request id (also in the `X-Request-Id` header).
+    pub request_id: String,
+    /// Field errors, for validation failures only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<FieldError>>,
+}
+
+/// An error on its way to becoming an HTTP response.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Option<Vec<FieldError>>,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a message.
+    #[must_use]
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), details: None, source: None }
+    }
+
+    /// 400 `validation_failed` with field details.
+    #[must_use]
+    pub fn validation(details: Vec<FieldError>) -> Self {
+        let mut err = Self::new(StatusCode::BAD_REQUEST, "validation_failed", "The request has invalid fields");
+        err.details = Some(details);
+        err
+    }
+
+    /// 400 `validation_failed` for one field.
+    #[must_use]
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError { field: field.to_owned(), code: code.to_owned(), message: message.into() }])
+    }
+
+    /// 404 `not_found`.
+    #[must_use]
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 401 `unauthorized`.
+    #[must_use]
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication is required, or the token is invalid or expired")
+    }
+
+    /// 500 `internal_error`, keeping the cause for the log only.
+    #[must_use]
+    pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let mut err = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "An unexpected error occurred");
+        err.source = Some(source.into());
+        err
+    }
+
+    /// The status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The underlying cause, if any (logged, never sent).
+    #[must_use]
+    pub fn cause(&self) -> Option<&(dyn StdError + Send + Sync)> {
+        self.source.as_deref()
+    }
+
+    /// The body for a request with this path and id.
+    #[must_use]
+    pub fn body(&self, path: &str, request_id: &str) -> ErrorBody {
+        ErrorBody {
+            status_code: self.status.as_u16(),
+            timestamp: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            path: path.to_owned(),
+            message: self.message.clone(),
+            error: self.code.to_owned(),
+            request_id: request_id.to_owned(),
+            details: self.details.clone(),
+        }
+    }
+
+    /// A generic error for a status produced outside our handlers (routing, framework).
+    #[must_use]
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, message) = match status.as_u16() {
+            400 => ("bad_request", "The request is malformed"),
+            401 => ("unauthorized", "Authentication is required"),
+            403 => ("forbidden", "You do not have permission to do this"),
+            404 => ("not_found", "No such resource"),
+            405 => ("method_not_allowed", "This method is not allowed on this resource"),
+            408 => ("request_timeout", "The request took too long"),
+            413 => ("payload_too_large", "The request body is too large"),
+            415 => ("unsupported_media_type", "Unsupported content type; send application/json"),
+            s if s >= 500 => ("internal_error", "An unexpected error occurred"),
+            _ => ("error", "The request failed"),
+        };
+        Self::new(status, code, message)
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError").field("status", &self.status).field("code", &self.code).finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The envelope middleware rewrites this with the path and request id; this body is
+    /// what a caller sees if the error escapes it.
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(self.body("", ""))
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(err: IdentityError) -> Self {
+        use IdentityError as E;
+        let message = err.to_string();
+        match err {
+            E::InvalidCredentials => Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid e-mail or password"),
+            E::AccountDisabled => Self::new(StatusCode::FORBIDDEN, "account_disabled", message),
+            E::InvalidToken => Self::unauthorized(),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::NotFound(_) => Self::not_found(message),
+            E::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", message),
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::SelfLockout(_) => Self::new(StatusCode::CONFLICT, "self_lockout", message),
+            E::WeakPassword(rule) => Self::field("password", password_code(rule), message),
+            E::WrongPassword => Self::field("currentPassword", "wrong_password", message),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+/// The detail code for a password rule.
+#[must_use]
+pub fn password_code(rule: PasswordRule) -> &'static str {
+    match rule {
+        PasswordRule::TooShort => "too_short",
+        PasswordRule::TooLong => "too_long",
+        PasswordRule::SameAsEmail => "same_as_email",
+    }
+}
+
+impl From<CustomersError> for ApiError {
+    fn from(err: CustomersError) -> Self {
+        use CustomersError as E;
+        let message = err.to_string();
+        match err {
+            E::NotFound(_) => Self::not_found(message),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", message),
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::InvalidAssignee => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_assignee", message),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+/// Collects field errors while converting a DTO into domain values.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    /// Records the error of `result` under `field` (with `code`), passing the value on.
+    pub fn check<T, E: fmt::Display>(&mut self, field: &str, code: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(field, code, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Like `check` for an optional input.
+    pub fn check_opt<T, E: fmt::Display>(&mut self, field: &str, code: &str, result: Option<Result<T, E>>) -> Option<Option<T>> {
+        match result {
+            None => Some(None),
+            Some(r) => self.check(field, code, r).map(Some),
+        }
+    }
+
+    /// Records an error.
+    pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.to_owned(), code: code.to_owned(), message: message.into() });
+    }
+
+    /// Whether nothing failed.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The 400 for the collected errors.
+    #[must_use]
+    pub fn into_error(self) -> ApiError {
+        ApiError::validation(self.0)
+    }
+
+    /// `Err` with the collected errors if there are any.
+    ///
+    /// # Errors
+    /// The 400 validation error.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() { Ok(()) } else { Err(self.into_error()) }
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errors: validator::ValidationErrors) -> Self {
+        let mut out = Vec::new();
+        for (field, errs) in errors.field_errors() {
+            for e in errs {
+                out.push(FieldError {
+                    field: camel_case(field),
+                    code: e.code.to_string(),
+                    message: e.message.as_ref().map_or_else(|| format!("{field} is invalid"), ToString::to_string),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.field.cmp(&b.field));
+        Self::validation(out)
+    }
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unexpected_errors_are_500_without_internals() {
+        let err: ApiError = IdentityError::Unexpected(nexus_kernel::Unexpected::msg("SELECT * FROM users exploded")).into();
+        assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_string(&err.body("/x", "id")).expect("serializes");
+        assert!(!body.contains("SELECT"));
+        assert!(err.cause().is_some());
+    }
+
+    #[test]
+    fn snake_case_fields_become_camel_case() {
+        assert_eq!(camel_case("first_name"), "firstName");
+        assert_eq!(camel_case("email"), "email");
+    }
+
+    #[test]
+    fn generic_statuses_have_stable_codes() {
+        assert_eq!(ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).code(), "method_not_allowed");
+        assert_eq!(ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE).code(), "payload_too_large");
+        assert_eq!(ApiError::from_status(StatusCode::BAD_GATEWAY).code(), "internal_error");
+    }
+}

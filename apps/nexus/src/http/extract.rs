@@ -1,0 +1,125 @@
+//! Shared extractors: validated JSON, the authenticated caller, `If-Match`, and the
+//! handlers that turn framework extraction failures into the uniform error.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, web};
+use nexus_identity::AuthSession;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use super::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON body that has been deserialized AND validated; handlers cannot forget `validate()`.
+#[derive(Debug)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = web::Json::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let web::Json(value) = json.await?;
+            value.validate().map_err(ApiError::from)?;
+            Ok(Self(value))
+        })
+    }
+}
+
+/// The authenticated caller, from a `Authorization: Bearer <access token>` header.
+#[derive(Debug, Clone, Copy)]
+pub struct Auth(pub AuthSession);
+
+impl Auth {
+    /// The caller as the domain sees them.
+    #[must_use]
+    pub fn actor(&self) -> nexus_kernel::Actor {
+        self.0.actor
+    }
+}
+
+impl FromRequest for Auth {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_owned());
+        Box::pin(async move {
+            let (Some(state), Some(token)) = (state, token) else {
+                return Err(ApiError::unauthorized().into());
+            };
+            let session = state.identity.authenticate(&token).await.map_err(ApiError::from)?;
+            tracing::Span::current().record("user_id", tracing::field::display(session.actor.user_id()));
+            Ok(Self(session))
+        })
+    }
+}
+
+/// The version a client read, from `If-Match: "<version>"` (weak tags accepted).
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<i64>);
+
+impl FromRequest for IfMatch {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = match req.headers().get(header::IF_MATCH) {
+            None => Ok(Self(None)),
+            Some(v) => v
+                .to_str()
+                .ok()
+                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+                .and_then(|s| s.parse::<i64>().ok())
+                .map(|n| Self(Some(n)))
+                .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_FAILED, "invalid_if_match", "If-Match must be the ETag of the resource, e.g. \"3\"").into()),
+        };
+        std::future::ready(parsed)
+    }
+}
+
+/// The `ETag` value for a version.
+#[must_use]
+pub fn etag(version: i64) -> (header::HeaderName, String) {
+    (header::ETAG, format!("\"{version}\""))
+}
+
+/// Maps JSON body failures to 400 / 413 / 415 in the uniform body.
+pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE),
+        JsonPayloadError::ContentType => ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("The JSON body does not match the expected shape: {e}")),
+        JsonPayloadError::Deserialize(_) | JsonPayloadError::Serialize(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The body is not valid JSON"),
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The body could not be read"),
+    };
+    api.into()
+}
+
+/// A malformed path parameter (say, an id that is not a UUID) names no resource: 404.
+pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::not_found("No such resource").into()
+}
+
+/// A malformed query string is a 400 naming the problem.
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let message = match &err {
+        QueryPayloadError::Deserialize(e) => format!("Invalid query parameter: {e}"),
+        _ => "Invalid query string".to_owned(),
+    };
+    ApiError::field("query", "invalid", message).into()
+}

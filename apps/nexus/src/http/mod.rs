@@ -1,0 +1,63 @@
+//! The HTTP layer: routes, extractors, middleware and the error mapping.
+
+pub mod auth;
+pub mod customers;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod page;
+pub mod users;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::settings::HttpSettings;
+use crate::state::AppState;
+use error::ApiError;
+
+/// Builds the actix application: middleware, `/api/v1`, probes, docs, and the 404 fallback.
+pub fn app(
+    state: web::Data<AppState>,
+    settings: &HttpSettings,
+) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
+    let mut headers = DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"));
+    if let Some(max_age) = settings.hsts_max_age {
+        headers = headers.add(("Strict-Transport-Security", format!("max-age={max_age}; includeSubDomains")));
+    }
+    App::new()
+        .app_data(state)
+        .app_data(web::JsonConfig::default().limit(settings.body_limit_bytes).error_handler(extract::json_error))
+        .app_data(web::PayloadConfig::default().limit(settings.body_limit_bytes))
+        .app_data(web::PathConfig::default().error_handler(extract::path_error))
+        .app_data(web::QueryConfig::default().error_handler(extract::query_error))
+        .wrap(from_fn(middleware::envelope))
+        .wrap(headers)
+        .wrap(cors(&settings.cors_origins))
+        .service(web::scope("/api/v1").configure(auth::configure).configure(users::configure).configure(customers::configure))
+        .configure(health::configure)
+        .service(web::resource("/docs").route(web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() })))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi::ApiDoc::openapi()))
+        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found("No such resource")) }))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let base = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"])
+        .allowed_headers(["authorization", "content-type", "if-match", "x-request-id"])
+        .expose_headers(["etag", "x-request-id"])
+        .max_age(3600);
+    if origins.iter().any(|o| o == "*") {
+        return base.allow_any_origin();
+    }
+    origins.iter().fold(base, |cors, origin| cors.allowed_origin(origin))
+}

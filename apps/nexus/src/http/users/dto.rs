@@ -1,0 +1,82 @@
+//! Request bodies of the user endpoints (responses are in `auth::dto`).
+
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::http::auth::dto::RoleDto;
+
+/// A change to one's own profile.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateMeRequest {
+    /// New given name.
+    #[validate(length(max = 1024))]
+    pub first_name: Option<String>,
+    /// New family name.
+    #[validate(length(max = 1024))]
+    pub last_name: Option<String>,
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePasswordRequest {
+    /// The current password.
+    #[validate(length(max = 1024))]
+    pub current_password: String,
+    /// The new password (policy as for registration).
+    #[validate(length(max = 1024))]
+    pub new_password: String,
+}
+
+/// An account created by an administrator.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateUserRequest {
+    /// Sign-in address.
+    #[validate(length(max = 254))]
+    pub email: String,
+    /// Initial password.
+    #[validate(length(max = 1024))]
+    pub password: String,
+    /// Given name.
+    #[validate(length(max = 1024))]
+    pub first_name: String,
+    /// Family name.
+    #[validate(length(max = 1024))]
+    pub last_name: String,
+    /// Role.
+    pub role: RoleDto,
+}
+
+/// An administrator's change to an account.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateUserRequest {
+    /// New role.
+    pub role: Option<RoleDto>,
+    /// Activate or deactivate (deactivation ends every session).
+    pub is_active: Option<bool>,
+    /// New given name.
+    #[validate(length(max = 1024))]
+    pub first_name: Option<String>,
+    /// New family name.
+    #[validate(length(max = 1024))]
+    pub last_name: Option<String>,
+}
+
+/// Filters and paging for the user list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListUsersQuery {
+    /// Page (1-based).
+    pub page: Option<u32>,
+    /// Page size (1 to 100, default 20).
+    pub limit: Option<u32>,
+    /// Only this role.
+    pub role: Option<String>,
+    /// Only active or inactive accounts.
+    pub is_active: Option<bool>,
+}

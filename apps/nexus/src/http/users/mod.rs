@@ -1,0 +1,6 @@
+//! User endpoints.
+
+pub mod dto;
+pub mod handlers;
+
+pub use handlers::configure;

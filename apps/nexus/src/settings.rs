@@ -1,0 +1,292 @@
+//! The one typed configuration tree, read from the environment (and an optional `.env`).
+//!
+//! Every key has a default that runs the whole service with zero setup: SQLite under
+//! `./data`, pretty logs, port 8080. Only this module reads the environment.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// A secret value whose `Debug` and `Display` never print it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Development or production. Production refuses unsafe defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    /// Local development and tests (the default).
+    Development,
+    /// A real deployment.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (default).
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// HTTP listener and platform settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Interface to bind (`HOST`, default `0.0.0.0`).
+    pub host: String,
+    /// Port to bind (`PORT`, default 8080; 0 picks a free one).
+    pub port: u16,
+    /// Allowed CORS origins (`CORS_ORIGINS`, comma-separated; `*` for any; default none).
+    pub cors_origins: Vec<String>,
+    /// Largest accepted request body in bytes (`BODY_LIMIT_BYTES`, default 1 MiB).
+    pub body_limit_bytes: usize,
+    /// `Strict-Transport-Security` max-age in seconds (`HSTS_MAX_AGE`, default unset: no header).
+    pub hsts_max_age: Option<u64>,
+    /// Worker threads (`HTTP_WORKERS`, default: number of cores).
+    pub workers: Option<usize>,
+}
+
+/// Database settings.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// `DATABASE_URL`, default `sqlite://<DATA_DIR>/nexus.db?mode=rwc`.
+    pub url: Secret,
+    /// `DATABASE_MAX_CONNECTIONS`, default 10.
+    pub max_connections: u32,
+    /// Run migrations at start (`MIGRATE_ON_START`, default true).
+    pub migrate_on_start: bool,
+}
+
+/// Token and password settings.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// HS256 signing key (`JWT_SECRET`; a development default that production refuses).
+    pub jwt_secret: Secret,
+    /// `JWT_ISSUER`, default `customer-nexus-hub`.
+    pub jwt_issuer: String,
+    /// `JWT_AUDIENCE`, default `customer-nexus-hub-api`.
+    pub jwt_audience: String,
+    /// `ACCESS_TOKEN_TTL_SECS`, default 900 (15 minutes).
+    pub access_token_ttl_secs: i64,
+    /// `REFRESH_TOKEN_TTL_SECS`, default 2 592 000 (30 days).
+    pub refresh_token_ttl_secs: i64,
+    /// `BCRYPT_COST`, default 12 (4 to 31).
+    pub bcrypt_cost: u32,
+    /// `NEXUS_ADMIN_EMAIL`: administrator created on first start when there is no user.
+    pub admin_email: Option<String>,
+    /// `NEXUS_ADMIN_PASSWORD`: its password (generated and printed once when unset).
+    pub admin_password: Option<Secret>,
+}
+
+/// Everything the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `APP_ENV`: `development` (default) or `production`.
+    pub env: AppEnv,
+    /// `DATA_DIR`: where embedded data lives (default `./data`).
+    pub data_dir: PathBuf,
+    /// `LOG_FORMAT`: `pretty` (default) or `json`; levels from `RUST_LOG` (default `info`).
+    pub log_format: LogFormat,
+    /// HTTP.
+    pub http: HttpSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Authentication.
+    pub auth: AuthSettings,
+}
+
+/// The development signing key; production refuses to start with it.
+pub const DEV_JWT_SECRET: &str = "development-only-secret-change-me-in-production!!";
+
+/// Shortest signing key accepted in production, in bytes.
+pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
+
+/// A setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error in {key}: {reason}")]
+pub struct SettingsError {
+    /// The environment key.
+    pub key: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn bad(key: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError { key, reason: reason.into() }
+}
+
+impl Settings {
+    /// Reads settings from the process environment, after loading `.env` if present.
+    ///
+    /// # Errors
+    /// `SettingsError` naming the first unusable key.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        // A missing .env file is normal; a malformed one is reported by the parse below.
+        let _ = dotenvy::dotenv();
+        Self::from_map(&std::env::vars().collect())
+    }
+
+    /// Reads settings from a map of keys to values (the environment, or a test's).
+    ///
+    /// # Errors
+    /// `SettingsError` naming the first unusable key.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let env = match get("APP_ENV").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("development" | "dev" | "test") => AppEnv::Development,
+            Some("production" | "prod") => AppEnv::Production,
+            Some(other) => return Err(bad("APP_ENV", format!("unknown environment '{other}'"))),
+        };
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or("./data"));
+        let log_format = match get("LOG_FORMAT").map(str::to_ascii_lowercase).as_deref() {
+            None | Some("pretty" | "text") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(bad("LOG_FORMAT", format!("expected pretty or json, got '{other}'"))),
+        };
+        let http = HttpSettings {
+            host: get("HOST").unwrap_or("0.0.0.0").to_owned(),
+            port: parse(get("PORT"), "PORT", 8080)?,
+            cors_origins: get("CORS_ORIGINS")
+                .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default(),
+            body_limit_bytes: parse(get("BODY_LIMIT_BYTES"), "BODY_LIMIT_BYTES", 1024 * 1024)?,
+            hsts_max_age: get("HSTS_MAX_AGE").map(|v| v.parse().map_err(|_| bad("HSTS_MAX_AGE", "expected seconds"))).transpose()?,
+            workers: get("HTTP_WORKERS").map(|v| v.parse().map_err(|_| bad("HTTP_WORKERS", "expected a number"))).transpose()?,
+        };
+        let default_db = format!("sqlite://{}/nexus.db?mode=rwc", data_dir.display());
+        let database = DatabaseSettings {
+            url: Secret::new(get("DATABASE_URL").map_or(default_db, str::to_owned)),
+            max_connections: parse(get("DATABASE_MAX_CONNECTIONS"), "DATABASE_MAX_CONNECTIONS", 10)?,
+            migrate_on_start: parse_bool(get("MIGRATE_ON_START"), "MIGRATE_ON_START", true)?,
+        };
+        let auth = AuthSettings {
+            jwt_secret: Secret::new(get("JWT_SECRET").unwrap_or(DEV_JWT_SECRET)),
+            jwt_issuer: get("JWT_ISSUER").unwrap_or("customer-nexus-hub").to_owned(),
+            jwt_audience: get("JWT_AUDIENCE").unwrap_or("customer-nexus-hub-api").to_owned(),
+            access_token_ttl_secs: parse(get("ACCESS_TOKEN_TTL_SECS"), "ACCESS_TOKEN_TTL_SECS", 900)?,
+            refresh_token_ttl_secs: parse(get("REFRESH_TOKEN_TTL_SECS"), "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            bcrypt_cost: parse(get("BCRYPT_COST"), "BCRYPT_COST", 12)?,
+            admin_email: get("NEXUS_ADMIN_EMAIL").map(str::to_owned),
+            admin_password: get("NEXUS_ADMIN_PASSWORD").map(Secret::new),
+        };
+        let settings = Self { env, data_dir, log_format, http, database, auth };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks cross-field rules and the production guard rails.
+    ///
+    /// # Errors
+    /// `SettingsError` naming the offending key.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if !(4..=31).contains(&self.auth.bcrypt_cost) {
+            return Err(bad("BCRYPT_COST", "must be between 4 and 31"));
+        }
+        if self.auth.access_token_ttl_secs <= 0 || self.auth.refresh_token_ttl_secs <= 0 {
+            return Err(bad("ACCESS_TOKEN_TTL_SECS", "token lifetimes must be positive"));
+        }
+        if self.auth.refresh_token_ttl_secs < self.auth.access_token_ttl_secs {
+            return Err(bad("REFRESH_TOKEN_TTL_SECS", "must not be shorter than ACCESS_TOKEN_TTL_SECS"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if self.env == AppEnv::Production {
+            let secret = self.auth.jwt_secret.expose();
+            if secret == DEV_JWT_SECRET {
+                return Err(bad("JWT_SECRET", "production refuses the development default; set a random secret of at least 32 bytes"));
+            }
+            if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
+                return Err(bad("JWT_SECRET", format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production")));
+            }
+            if self.auth.bcrypt_cost < 10 {
+                return Err(bad("BCRYPT_COST", "must be at least 10 in production"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the database is the embedded SQLite file.
+    #[must_use]
+    pub fn is_sqlite(&self) -> bool {
+        self.database.url.expose().starts_with("sqlite:")
+    }
+}
+
+fn parse<T: std::str::FromStr>(raw: Option<&str>, key: &'static str, default: T) -> Result<T, SettingsError> {
+    raw.map_or(Ok(default), |v| v.parse().map_err(|_| bad(key, format!("cannot parse '{v}'"))))
+}
+
+fn parse_bool(raw: Option<&str>, key: &'static str, default: bool) -> Result<bool, SettingsError> {
+    match raw.map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(bad(key, format!("expected true or false, got '{other}'"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_run_everything_embedded() {
+        let s = Settings::from_map(&HashMap::new()).expect("defaults are valid");
+        assert_eq!(s.http.port, 8080);
+        assert_eq!(s.http.host, "0.0.0.0");
+        assert!(s.is_sqlite());
+        assert_eq!(s.auth.bcrypt_cost, 12);
+        assert_eq!(s.env, AppEnv::Development);
+    }
+
+    #[test]
+    fn production_refuses_default_or_short_secret() {
+        let err = Settings::from_map(&vars(&[("APP_ENV", "production")])).expect_err("default secret");
+        assert_eq!(err.key, "JWT_SECRET");
+        let err = Settings::from_map(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", "short")])).expect_err("short");
+        assert_eq!(err.key, "JWT_SECRET");
+        let ok = Settings::from_map(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", &"k".repeat(40))]));
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = Settings::from_map(&vars(&[("PORT", "eighty")])).expect_err("bad port");
+        assert_eq!(err.key, "PORT");
+        let err = Settings::from_map(&vars(&[("BCRYPT_COST", "3")])).expect_err("low cost");
+        assert_eq!(err.key, "BCRYPT_COST");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = Settings::from_map(&vars(&[("JWT_SECRET", "super-secret-value-123456789012345"), ("DATABASE_URL", "postgres://u:pw@h/db")])).expect("valid");
+        let dump = format!("{s:?}");
+        assert!(!dump.contains("super-secret"));
+        assert!(!dump.contains("pw@h"));
+    }
+}

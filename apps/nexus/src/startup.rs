@@ -1,0 +1,201 @@
+//! The composition root: binds, connects, migrates, builds adapters and services, serves.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{HttpServer, web};
+use chrono::Duration;
+use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
+use nexus_customers::CustomerService;
+use nexus_identity::{BootstrapOutcome, IdentityConfig, IdentityService};
+use nexus_kernel::{Clock, Email, SystemClock};
+use nexus_sea_store::{DatabaseConnection, SeaCustomerRepository, SeaSessionStore, SeaStaffDirectory, SeaUserRepository};
+
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The listener could not be bound.
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The data directory could not be created.
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        /// Directory.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The database is unreachable or migrations failed.
+    #[error("database: {0}")]
+    Database(#[source] nexus_kernel::Unexpected),
+    /// The first-start administrator could not be created.
+    #[error("creating the first administrator: {0}")]
+    Bootstrap(#[source] nexus_identity::IdentityError),
+    /// Token or password settings were refused by their adapter.
+    #[error("security settings: {0}")]
+    Security(String),
+    /// Settings were unusable.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+}
+
+/// A built, listening application.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one), connects, migrates, bootstraps the
+    /// first administrator, and prepares the server.
+    ///
+    /// # Errors
+    /// `StartupError` saying which step failed.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let addr = format!("{}:{}", settings.http.host, settings.http.port);
+        let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?.port();
+
+        let db = connect(&settings, settings.database.migrate_on_start).await?;
+        let state = compose(&settings, db)?;
+        bootstrap_admin(&state.identity, &settings).await?;
+
+        let state = web::Data::new(state);
+        let http = settings.http.clone();
+        let mut server = HttpServer::new(move || crate::http::app(state.clone(), &http));
+        if let Some(workers) = settings.http.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartupError::Bind { addr: format!("port {port}"), source })?
+            .run();
+        tracing::info!(port, env = ?settings.env, sqlite = settings.is_sqlite(), "listening");
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is told to stop (SIGINT/SIGTERM drain in-flight requests).
+    ///
+    /// # Errors
+    /// I/O errors from the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects to the configured database (creating the SQLite directory) and migrates if asked.
+///
+/// # Errors
+/// `DataDir` or `Database`.
+pub async fn connect(settings: &Settings, migrate: bool) -> Result<DatabaseConnection, StartupError> {
+    let url = settings.database.url.expose();
+    if let Some(dir) = sqlite_dir(url) {
+        std::fs::create_dir_all(&dir).map_err(|source| StartupError::DataDir { path: dir.display().to_string(), source })?;
+    }
+    let db = nexus_sea_store::db::connect(url, settings.database.max_connections).await.map_err(StartupError::Database)?;
+    if migrate {
+        nexus_sea_store::db::migrate(&db).await.map_err(StartupError::Database)?;
+    }
+    Ok(db)
+}
+
+/// The directory holding a SQLite database file, if the URL is a file-backed SQLite one.
+fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf)
+}
+
+/// Builds adapters and hands them to the services.
+///
+/// # Errors
+/// `Security` when the token or password settings are refused.
+pub fn compose(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let auth = &settings.auth;
+    let tokens = JwtTokenIssuer::new(JwtConfig {
+        secret: auth.jwt_secret.expose().as_bytes().to_vec(),
+        issuer: auth.jwt_issuer.clone(),
+        audience: auth.jwt_audience.clone(),
+        access_ttl: Duration::seconds(auth.access_token_ttl_secs),
+    })
+    .map_err(|e| StartupError::Security(format!("JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE: {e}")))?;
+    let hasher = BcryptPasswordHasher::new(auth.bcrypt_cost).map_err(|e| StartupError::Security(format!("BCRYPT_COST: {e}")))?;
+    let identity = IdentityService::new(
+        Arc::new(SeaUserRepository::new(db.clone())),
+        Arc::new(SeaSessionStore::new(db.clone())),
+        Arc::new(hasher),
+        Arc::new(tokens),
+        clock.clone(),
+        IdentityConfig { refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs) },
+    );
+    let customers = CustomerService::new(Arc::new(SeaCustomerRepository::new(db.clone())), Arc::new(SeaStaffDirectory::new(db.clone())), clock);
+    Ok(AppState { identity: Arc::new(identity), customers: Arc::new(customers), db })
+}
+
+/// The address used for the first administrator when `NEXUS_ADMIN_EMAIL` is not set.
+pub const DEFAULT_ADMIN_EMAIL: &str = "admin@nexus.local";
+
+/// On first start (no user at all) creates the administrator from the settings, generating
+/// and printing a password once if none was configured.
+async fn bootstrap_admin(identity: &IdentityService, settings: &Settings) -> Result<(), StartupError> {
+    let email_raw = settings.auth.admin_email.as_deref().unwrap_or(DEFAULT_ADMIN_EMAIL);
+    let email = Email::parse(email_raw).map_err(|_| crate::settings::SettingsError { key: "NEXUS_ADMIN_EMAIL", reason: "not a valid e-mail address".into() })?;
+    let (password, generated) = match &settings.auth.admin_password {
+        Some(p) => (p.expose().to_owned(), false),
+        None => (uuid::Uuid::new_v4().simple().to_string(), true),
+    };
+    match identity.bootstrap_admin(email, &password).await.map_err(StartupError::Bootstrap)? {
+        BootstrapOutcome::UsersExist => {}
+        BootstrapOutcome::AdminCreated(email) => {
+            tracing::info!(email = %email, "first start: administrator created");
+            if generated {
+                print_generated_password(email.as_str(), &password);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The one deliberate exception to "secrets never reach output": the generated first
+/// administrator password goes to the operator's terminal (stderr), once, never to the log.
+#[expect(clippy::print_stderr, reason = "shown once to the operator, deliberately outside the log pipeline")]
+fn print_generated_password(email: &str, password: &str) {
+    eprintln!("\n================ Customer Nexus Hub: first start ================");
+    eprintln!("  Administrator created: {email}");
+    eprintln!("  Generated password:    {password}");
+    eprintln!("  Shown only this once. Sign in and change it (POST /api/v1/users/me/password).");
+    eprintln!("==================================================================\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_sqlite_directory() {
+        assert_eq!(sqlite_dir("sqlite://./data/nexus.db?mode=rwc"), Some("./data".into()));
+        assert_eq!(sqlite_dir("sqlite:/tmp/x/y.db"), Some("/tmp/x".into()));
+        assert_eq!(sqlite_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_dir("postgres://h/db"), None);
+    }
+}

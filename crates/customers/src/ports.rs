@@ -1,0 +1,48 @@
+use async_trait::async_trait;
+use nexus_kernel::{CustomerId, Page, PageRequest, UserId};
+
+use crate::{Customer, CustomerQuery, CustomersError, StaffMember};
+
+/// Stores and loads customers. Implementations must be safe to share across requests and
+/// must keep `list` totals exact without counting the whole table on every call.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CustomerRepository: Send + Sync {
+    /// Inserts a new customer.
+    ///
+    /// # Errors
+    /// `EmailTaken` if another customer has this e-mail (case-insensitively).
+    async fn insert(&self, customer: &Customer) -> Result<(), CustomersError>;
+
+    /// Loads a customer; `Ok(None)` when there is none.
+    async fn find(&self, id: CustomerId) -> Result<Option<Customer>, CustomersError>;
+
+    /// Saves every mutable field of `customer` (whose `version` is already the new one) if
+    /// the stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored version differs or the row is gone; `EmailTaken`.
+    async fn update(
+        &self,
+        customer: &Customer,
+        expected_version: i64,
+    ) -> Result<(), CustomersError>;
+
+    /// Deletes a customer; `false` when there was none.
+    async fn delete(&self, id: CustomerId) -> Result<bool, CustomersError>;
+
+    /// One page of customers matching `query`, with the exact total.
+    async fn list(
+        &self,
+        query: &CustomerQuery,
+        page: PageRequest,
+    ) -> Result<Page<Customer>, CustomersError>;
+}
+
+/// Answers who the staff are, for assignment.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StaffDirectory: Send + Sync {
+    /// The account `id` with its role and status; `Ok(None)` when there is none.
+    async fn find_member(&self, id: UserId) -> Result<Option<StaffMember>, CustomersError>;
+}

@@ -1,0 +1,53 @@
+use nexus_kernel::{Role, Unexpected, UserId};
+
+/// Which password rule a new password breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRule {
+    /// Fewer than 8 characters.
+    #[error("password must be at least 8 characters")]
+    TooShort,
+    /// More than 72 bytes (bcrypt would silently ignore the rest).
+    #[error("password must be at most 72 bytes")]
+    TooLong,
+    /// The e-mail address (or its local part) used as the password.
+    #[error("password must not be the e-mail address")]
+    SameAsEmail,
+}
+
+/// Everything that can go wrong in identity and access.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// Unknown e-mail or wrong password; deliberately indistinguishable.
+    #[error("invalid e-mail or password")]
+    InvalidCredentials,
+    /// The account exists and the password was right, but it has been deactivated.
+    #[error("this account is deactivated")]
+    AccountDisabled,
+    /// The access or refresh token is missing, malformed, expired, revoked or reused.
+    #[error("the token is invalid or expired")]
+    InvalidToken,
+    /// The caller is authenticated but may not do this.
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    /// No user with this id.
+    #[error("user {0} not found")]
+    NotFound(UserId),
+    /// Another account already uses this e-mail address.
+    #[error("an account with this e-mail already exists")]
+    EmailTaken,
+    /// The record changed since the caller read it.
+    #[error("the user was changed by someone else")]
+    Conflict,
+    /// The new password breaks the policy.
+    #[error(transparent)]
+    WeakPassword(#[from] PasswordRule),
+    /// The current password given to a password change is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// An administrator tried to deactivate or demote their own account.
+    #[error("you cannot deactivate yourself or change your own role ({0})")]
+    SelfLockout(Role),
+    /// A failure that is not a business outcome.
+    #[error(transparent)]
+    Unexpected(#[from] Unexpected),
+}

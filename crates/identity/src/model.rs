@@ -1,0 +1,286 @@
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use nexus_kernel::{Actor, Email, PersonName, Role, SessionFamilyId, SessionId, UserId};
+
+use crate::PasswordRule;
+
+/// A user account: staff (ADMIN, MANAGER, CSO) or a storefront CUSTOMER.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Identity.
+    pub id: UserId,
+    /// Sign-in address, unique case-insensitively.
+    pub email: Email,
+    /// bcrypt hash of the password; never leaves the server.
+    pub password_hash: PasswordHash,
+    /// Role, which decides permissions.
+    pub role: Role,
+    /// Given name.
+    pub first_name: PersonName,
+    /// Family name.
+    pub last_name: PersonName,
+    /// Inactive users cannot sign in and lose their sessions.
+    pub is_active: bool,
+    /// Whether the e-mail address has been proven.
+    pub email_verified: bool,
+    /// Optimistic-concurrency version, bumped on every change.
+    pub version: i64,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When the account last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A password hash as stored. Its `Debug` never prints the hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a stored hash.
+    #[must_use]
+    pub fn new(hash: String) -> Self {
+        Self(hash)
+    }
+
+    /// The encoded hash, for the hasher and the repository only.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash([redacted])")
+    }
+}
+
+/// A new password that satisfies the policy. Its `Debug` never prints it.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    /// Minimum length in characters.
+    pub const MIN_CHARS: usize = 8;
+    /// Maximum length in bytes: bcrypt ignores everything past 72 bytes.
+    pub const MAX_BYTES: usize = 72;
+
+    /// Checks a new password for the account `email`.
+    ///
+    /// # Errors
+    /// The first `PasswordRule` broken.
+    pub fn parse(raw: &str, email: &Email) -> Result<Self, PasswordRule> {
+        if raw.chars().count() < Self::MIN_CHARS {
+            return Err(PasswordRule::TooShort);
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err(PasswordRule::TooLong);
+        }
+        let lowered = raw.trim().to_lowercase();
+        let local = email.as_str().split('@').next().unwrap_or_default();
+        if lowered == email.as_str() || lowered == local {
+            return Err(PasswordRule::SameAsEmail);
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The plain text, for the hasher only.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password([redacted])")
+    }
+}
+
+/// A self-service sign-up: always becomes a CUSTOMER.
+#[derive(Clone, Debug)]
+pub struct RegisterUser {
+    /// Sign-in address.
+    pub email: Email,
+    /// Chosen password, not yet checked against the policy.
+    pub password: String,
+    /// Given name.
+    pub first_name: PersonName,
+    /// Family name.
+    pub last_name: PersonName,
+}
+
+/// An account created by an administrator, with any role.
+#[derive(Clone, Debug)]
+pub struct NewStaffUser {
+    /// Sign-in address.
+    pub email: Email,
+    /// Initial password, not yet checked against the policy.
+    pub password: String,
+    /// Given name.
+    pub first_name: PersonName,
+    /// Family name.
+    pub last_name: PersonName,
+    /// Role to grant.
+    pub role: Role,
+}
+
+/// A change to one's own profile.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateProfile {
+    /// New given name.
+    pub first_name: Option<PersonName>,
+    /// New family name.
+    pub last_name: Option<PersonName>,
+}
+
+/// An administrator's change to an account.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateUser {
+    /// New role.
+    pub role: Option<Role>,
+    /// Activate or deactivate; deactivation revokes every session.
+    pub is_active: Option<bool>,
+    /// New given name.
+    pub first_name: Option<PersonName>,
+    /// New family name.
+    pub last_name: Option<PersonName>,
+    /// The version the caller read; a stale one is a conflict. `None` skips the check.
+    pub expected_version: Option<i64>,
+}
+
+/// Which users to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only active (`true`) or inactive (`false`) accounts.
+    pub is_active: Option<bool>,
+}
+
+/// One refresh token as stored: only its hash is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshSession {
+    /// This token's id.
+    pub id: SessionId,
+    /// The sign-in this token descends from.
+    pub family_id: SessionFamilyId,
+    /// Owner.
+    pub user_id: UserId,
+    /// SHA-256 of the token (hex); the token itself is never stored.
+    pub token_hash: String,
+    /// Issued at.
+    pub created_at: DateTime<Utc>,
+    /// Unusable after this instant.
+    pub expires_at: DateTime<Utc>,
+    /// Set when the token was exchanged; a second use is theft.
+    pub used_at: Option<DateTime<Utc>>,
+    /// Set when its family was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What an access token says about its bearer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessGrant {
+    /// Subject.
+    pub user_id: UserId,
+    /// Role at issue time (informational: the current role is loaded per request).
+    pub role: Role,
+    /// Session family the token belongs to, so revocation ends it at once.
+    pub family_id: SessionFamilyId,
+}
+
+/// The verified content of an access token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// Who the token was issued to.
+    pub grant: AccessGrant,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A freshly signed access token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedAccessToken {
+    /// The compact JWT.
+    pub token: String,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+impl fmt::Debug for IssuedAccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedAccessToken")
+            .field("token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// The result of a successful sign-in or refresh.
+#[derive(Clone)]
+pub struct LoginResult {
+    /// Short-lived bearer token.
+    pub access_token: IssuedAccessToken,
+    /// Single-use refresh token (plain text, shown to the client once).
+    pub refresh_token: String,
+    /// The signed-in user.
+    pub user: User,
+}
+
+impl fmt::Debug for LoginResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginResult")
+            .field("access_token", &self.access_token)
+            .field("refresh_token", &"[redacted]")
+            .field("user", &self.user.id)
+            .finish()
+    }
+}
+
+/// An authenticated request: who is calling and through which session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuthSession {
+    /// The caller with their current role.
+    pub actor: Actor,
+    /// The session family of the access token.
+    pub family_id: SessionFamilyId,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email() -> Email {
+        Email::parse("ada.lovelace@example.com").expect("valid")
+    }
+
+    #[test]
+    fn password_policy_edges() {
+        let cases: [(&str, Result<(), PasswordRule>); 7] = [
+            ("1234567", Err(PasswordRule::TooShort)),
+            ("12345678", Ok(())),
+            ("ééééééé", Err(PasswordRule::TooShort)),
+            (&"a".repeat(72), Ok(())),
+            (&"a".repeat(73), Err(PasswordRule::TooLong)),
+            ("Ada.Lovelace@Example.com", Err(PasswordRule::SameAsEmail)),
+            ("ada.lovelace", Err(PasswordRule::SameAsEmail)),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(
+                Password::parse(raw, &email()).map(|_| ()),
+                expected,
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let p = Password::parse("correct horse battery", &email()).expect("valid");
+        assert!(!format!("{p:?}").contains("horse"));
+        let h = PasswordHash::new("$2b$12$secret".into());
+        assert!(!format!("{h:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+mod access;
+mod clock;
+mod email;
+mod error;
+mod ids;
+mod money;
+mod name;
+mod page;
+
+pub use access::{Actor, Permission, Role, UnknownRole};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use email::{Email, InvalidEmail};
+pub use error::Unexpected;
+pub use ids::{CustomerId, InvalidId, SessionFamilyId, SessionId, UserId};
+pub use money::{Currency, InvalidMoney, Money};
+pub use name::{InvalidName, PersonName, parse_text};
+pub use page::{MAX_PAGE_LIMIT, Page, PageRequest};
