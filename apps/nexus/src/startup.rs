@@ -72,7 +72,7 @@ impl Application {
 
         let state = web::Data::new(state);
         let http = settings.http.clone();
-        let mut server = HttpServer::new(move || crate::http::app(state.clone(), &http));
+        let mut server = HttpServer::new(move || crate::http::app(state.clone(), http.clone()));
         if let Some(workers) = settings.http.workers {
             server = server.workers(workers);
         }

@@ -16,6 +16,7 @@ macro_rules! typed_id {
         #[serde(transparent)]
         pub struct $name(Uuid);
 
+        #[expect(clippy::new_without_default, reason = "a default id would silently be a random one; call new() explicitly")]
         impl $name {
             /// A new, time-ordered (UUID v7) id.
             #[must_use]

@@ -108,7 +108,7 @@ impl ApiError {
 
     /// The underlying cause, if any (logged, never sent).
     #[must_use]
-    pub fn cause(&self) -> Option<&(dyn StdError + Send + Sync)> {
+    pub fn cause(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
         self.source.as_deref()
     }
 
@@ -270,7 +270,7 @@ impl From<validator::ValidationErrors> for ApiError {
         for (field, errs) in errors.field_errors() {
             for e in errs {
                 out.push(FieldError {
-                    field: camel_case(field),
+                    field: camel_case(&field),
                     code: e.code.to_string(),
                     message: e.message.as_ref().map_or_else(|| format!("{field} is invalid"), ToString::to_string),
                 });

@@ -40,7 +40,6 @@ pub async fn envelope(req: ServiceRequest, next: Next<impl MessageBody + 'static
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let path = req.path().to_owned();
     let method = req.method().clone();
-    let http_req = req.request().clone();
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -52,30 +51,35 @@ pub async fn envelope(req: ServiceRequest, next: Next<impl MessageBody + 'static
     let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone())).catch_unwind().await;
     let mut res: ServiceResponse<BoxBody> = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
-        Ok(Err(err)) => ServiceResponse::new(http_req.clone(), err.error_response()),
+        Ok(Err(err)) => ServiceResponse::new(detached_request(), err.error_response()),
         Err(_panic) => {
             span.in_scope(|| tracing::error!("handler panicked"));
-            ServiceResponse::new(http_req.clone(), ApiError::from_status(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR).error_response())
+            ServiceResponse::new(detached_request(), ApiError::from_status(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR).error_response())
         }
     };
 
     let status = res.status();
     if status.is_client_error() || status.is_server_error() {
-        let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>());
-        if let Some(cause) = api_error.and_then(ApiError::cause) {
-            span.in_scope(|| tracing::error!(error = %error_chain(cause), "request failed"));
-        }
-        let body = match api_error {
-            Some(e) => e.body(&path, &request_id),
-            None => ApiError::from_status(status).body(&path, &request_id),
+        let (body, cause) = {
+            let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>());
+            let cause = api_error.and_then(ApiError::cause).map(|c| error_chain(c));
+            let body = match api_error {
+                Some(e) => e.body(&path, &request_id),
+                None => ApiError::from_status(status).body(&path, &request_id),
+            };
+            (body, cause)
         };
+        if let Some(cause) = cause {
+            span.in_scope(|| tracing::error!(error = %cause, "request failed"));
+        }
         let mut rebuilt = HttpResponse::build(status);
         for (name, value) in res.headers() {
             if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
                 rebuilt.append_header((name.clone(), value.clone()));
             }
         }
-        res = ServiceResponse::new(http_req, rebuilt.json(body));
+        let (request, _) = res.into_parts();
+        res = ServiceResponse::new(request, rebuilt.json(body));
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
@@ -89,6 +93,13 @@ pub async fn envelope(req: ServiceRequest, next: Next<impl MessageBody + 'static
         }
     });
     Ok(res)
+}
+
+/// A stand-in request for a response whose request was consumed by a panic or a service
+/// error. Routing needs the real request uniquely owned, so it cannot be cloned up front;
+/// only the response is sent to the client, so a detached request is enough to carry it.
+fn detached_request() -> actix_web::HttpRequest {
+    actix_web::test::TestRequest::default().to_http_request()
 }
 
 /// `a: b: c` for an error and its sources, for the log.

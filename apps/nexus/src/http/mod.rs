@@ -25,7 +25,7 @@ use error::ApiError;
 /// Builds the actix application: middleware, `/api/v1`, probes, docs, and the 404 fallback.
 pub fn app(
     state: web::Data<AppState>,
-    settings: &HttpSettings,
+    settings: HttpSettings,
 ) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
     let mut headers = DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))

@@ -1,0 +1,226 @@
+use std::sync::Arc;
+
+use nexus_kernel::{Actor, Clock, CustomerId, Page, PageRequest, Permission};
+
+use crate::{
+    Customer, CustomerQuery, CustomerRepository, CustomerStatus, CustomersError, NewCustomer,
+    StaffDirectory, UpdateCustomer,
+};
+
+/// The customer CRM's rules: who sees, edits, deletes and assigns which customers.
+pub struct CustomerService {
+    customers: Arc<dyn CustomerRepository>,
+    staff: Arc<dyn StaffDirectory>,
+    clock: Arc<dyn Clock>,
+}
+
+impl CustomerService {
+    /// Builds the service from its ports.
+    #[must_use]
+    pub fn new(
+        customers: Arc<dyn CustomerRepository>,
+        staff: Arc<dyn StaffDirectory>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            customers,
+            staff,
+            clock,
+        }
+    }
+
+    /// One page of the customers the actor may see.
+    ///
+    /// # Errors
+    /// `Forbidden` for non-staff, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        mut query: CustomerQuery,
+        page: PageRequest,
+    ) -> Result<Page<Customer>, CustomersError> {
+        query.visible_to = scope(actor)?;
+        self.customers.list(&query, page).await
+    }
+
+    /// One customer the actor may see.
+    ///
+    /// # Errors
+    /// `Forbidden` for non-staff, `NotFound` when absent or out of the actor's scope.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id))]
+    pub async fn get(&self, actor: &Actor, id: CustomerId) -> Result<Customer, CustomersError> {
+        self.load_visible(actor, id).await
+    }
+
+    /// Creates a customer, assigned to its creator unless the actor may assign and names
+    /// someone else.
+    ///
+    /// # Errors
+    /// `Forbidden`, `InvalidAssignee`, `EmailTaken`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        input: NewCustomer,
+    ) -> Result<Customer, CustomersError> {
+        require(actor, Permission::CustomersCreate)?;
+        let assignee = match input.assigned_to {
+            None => actor.user_id(),
+            Some(id) if id == actor.user_id() => id,
+            Some(id) => {
+                require(actor, Permission::CustomersAssign)?;
+                self.check_assignee(id).await?;
+                id
+            }
+        };
+        let now = self.clock.now();
+        let customer = Customer {
+            id: CustomerId::new(),
+            first_name: input.first_name,
+            last_name: input.last_name,
+            email: input.email,
+            phone: input.phone,
+            company: input.company,
+            status: input.status.unwrap_or(CustomerStatus::Lead),
+            tags: input.tags,
+            assigned_to: Some(assignee),
+            created_by: actor.user_id(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        self.customers.insert(&customer).await?;
+        tracing::info!(customer_id = %customer.id, "customer created");
+        Ok(customer)
+    }
+
+    /// Applies a partial change if the customer is still at `expected_version`.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Conflict` (stale version), `EmailTaken`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id))]
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        expected_version: i64,
+        change: UpdateCustomer,
+    ) -> Result<Customer, CustomersError> {
+        require(actor, Permission::CustomersUpdate)?;
+        let mut customer = self.load_visible(actor, id).await?;
+        if customer.version != expected_version {
+            return Err(CustomersError::Conflict);
+        }
+        if let Some(v) = change.first_name {
+            customer.first_name = v;
+        }
+        if let Some(v) = change.last_name {
+            customer.last_name = v;
+        }
+        if let Some(v) = change.email {
+            customer.email = v;
+        }
+        if let Some(v) = change.phone {
+            customer.phone = v;
+        }
+        if let Some(v) = change.company {
+            customer.company = v;
+        }
+        if let Some(v) = change.status {
+            customer.status = v;
+        }
+        if let Some(v) = change.tags {
+            customer.tags = v;
+        }
+        self.save(&mut customer, expected_version).await?;
+        Ok(customer)
+    }
+
+    /// Deletes a customer.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id))]
+    pub async fn delete(&self, actor: &Actor, id: CustomerId) -> Result<(), CustomersError> {
+        self.load_visible(actor, id).await?;
+        require(actor, Permission::CustomersDelete)?;
+        if !self.customers.delete(id).await? {
+            return Err(CustomersError::NotFound(id));
+        }
+        tracing::info!("customer deleted");
+        Ok(())
+    }
+
+    /// Assigns a customer to an active staff member.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidAssignee`, `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id, assignee = %assignee))]
+    pub async fn assign(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        assignee: nexus_kernel::UserId,
+    ) -> Result<Customer, CustomersError> {
+        require(actor, Permission::CustomersAssign)?;
+        let mut customer = self.load_visible(actor, id).await?;
+        self.check_assignee(assignee).await?;
+        if customer.assigned_to == Some(assignee) {
+            return Ok(customer);
+        }
+        let expected = customer.version;
+        customer.assigned_to = Some(assignee);
+        self.save(&mut customer, expected).await?;
+        tracing::info!("customer assigned");
+        Ok(customer)
+    }
+
+    async fn load_visible(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> Result<Customer, CustomersError> {
+        let visible_to = scope(actor)?;
+        match self.customers.find(id).await? {
+            Some(c) if visible_to.is_none() || c.assigned_to == visible_to => Ok(c),
+            _ => Err(CustomersError::NotFound(id)),
+        }
+    }
+
+    async fn check_assignee(&self, id: nexus_kernel::UserId) -> Result<(), CustomersError> {
+        match self.staff.find_member(id).await? {
+            Some(m) if m.is_active && m.role.is_staff() => Ok(()),
+            _ => Err(CustomersError::InvalidAssignee),
+        }
+    }
+
+    async fn save(&self, customer: &mut Customer, expected: i64) -> Result<(), CustomersError> {
+        customer.version = expected + 1;
+        customer.updated_at = self.clock.now();
+        self.customers.update(customer, expected).await
+    }
+}
+
+/// Which customers the actor may see: `None` for all, `Some(me)` for an officer's own.
+fn scope(actor: &Actor) -> Result<Option<nexus_kernel::UserId>, CustomersError> {
+    if actor.can(Permission::CustomersReadAll) {
+        Ok(None)
+    } else if actor.can(Permission::CustomersReadAssigned) {
+        Ok(Some(actor.user_id()))
+    } else {
+        Err(CustomersError::Forbidden)
+    }
+}
+
+fn require(actor: &Actor, permission: Permission) -> Result<(), CustomersError> {
+    if actor.can(permission) {
+        Ok(())
+    } else {
+        Err(CustomersError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

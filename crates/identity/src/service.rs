@@ -1,0 +1,471 @@
+use std::sync::Arc;
+
+use chrono::Duration;
+use nexus_kernel::{
+    Actor, Clock, Email, Page, PageRequest, Permission, Role, SessionFamilyId, SessionId, UserId,
+};
+
+use crate::{
+    AccessGrant, AuthSession, IdentityError, LoginResult, NewStaffUser, Password, PasswordHasher,
+    RefreshSession, RegisterUser, SessionStore, TokenIssuer, UpdateProfile, UpdateUser, User,
+    UserFilter, UserRepository,
+};
+
+/// Settings the identity rules depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct IdentityConfig {
+    /// How long a refresh token (and so a session without activity) lives.
+    pub refresh_ttl: Duration,
+}
+
+/// What the first-start check did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BootstrapOutcome {
+    /// Users already exist; nothing was done.
+    UsersExist,
+    /// An administrator was created with the given e-mail.
+    AdminCreated(Email),
+}
+
+/// Sign-up, sign-in, sessions and user administration.
+pub struct IdentityService {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionStore>,
+    hasher: Arc<dyn PasswordHasher>,
+    tokens: Arc<dyn TokenIssuer>,
+    clock: Arc<dyn Clock>,
+    config: IdentityConfig,
+}
+
+impl IdentityService {
+    /// Builds the service from its ports.
+    #[must_use]
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionStore>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: Arc<dyn TokenIssuer>,
+        clock: Arc<dyn Clock>,
+        config: IdentityConfig,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            hasher,
+            tokens,
+            clock,
+            config,
+        }
+    }
+
+    /// Creates a CUSTOMER account and signs it in. The role is never taken from the caller.
+    ///
+    /// # Errors
+    /// `WeakPassword`, `EmailTaken`, `Unexpected`.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(&self, input: RegisterUser) -> Result<LoginResult, IdentityError> {
+        let password = Password::parse(&input.password, &input.email)?;
+        let user = self
+            .create(
+                input.email,
+                &password,
+                input.first_name,
+                input.last_name,
+                Role::Customer,
+            )
+            .await?;
+        tracing::info!(user_id = %user.id, "customer registered");
+        self.start_session(user).await
+    }
+
+    /// Signs in with e-mail and password.
+    ///
+    /// # Errors
+    /// `InvalidCredentials` for an unknown e-mail or a wrong password (same work either way),
+    /// `AccountDisabled` for a deactivated account with the right password.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoginResult, IdentityError> {
+        let user = match Email::parse(email) {
+            Ok(email) => self.users.find_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let ok = self
+            .hasher
+            .verify(password, user.as_ref().map(|u| &u.password_hash))
+            .await?;
+        let Some(user) = user.filter(|_| ok) else {
+            return Err(IdentityError::InvalidCredentials);
+        };
+        if !user.is_active {
+            return Err(IdentityError::AccountDisabled);
+        }
+        tracing::info!(user_id = %user.id, "signed in");
+        self.start_session(user).await
+    }
+
+    /// Exchanges a refresh token for a new pair. Each token works once: presenting one
+    /// that was already used revokes its whole family (the token was stolen or replayed).
+    ///
+    /// # Errors
+    /// `InvalidToken` for unknown, expired, revoked or reused tokens and inactive users.
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, refresh_token: &str) -> Result<LoginResult, IdentityError> {
+        let now = self.clock.now();
+        let hash = self.tokens.hash_refresh_token(refresh_token);
+        let Some(current) = self.sessions.find_by_token_hash(&hash).await? else {
+            return Err(IdentityError::InvalidToken);
+        };
+        if current.revoked_at.is_some() {
+            return Err(IdentityError::InvalidToken);
+        }
+        if current.used_at.is_some() {
+            tracing::warn!(user_id = %current.user_id, family = %current.family_id, "refresh token reused; revoking its family");
+            self.sessions.revoke_family(current.family_id, now).await?;
+            return Err(IdentityError::InvalidToken);
+        }
+        if current.expires_at <= now {
+            return Err(IdentityError::InvalidToken);
+        }
+        let user = match self.users.find(current.user_id).await? {
+            Some(user) if user.is_active => user,
+            _ => return Err(IdentityError::InvalidToken),
+        };
+        let plain = self.tokens.new_refresh_token();
+        let next = RefreshSession {
+            id: SessionId::new(),
+            family_id: current.family_id,
+            user_id: user.id,
+            token_hash: self.tokens.hash_refresh_token(&plain),
+            created_at: now,
+            expires_at: now + self.config.refresh_ttl,
+            used_at: None,
+            revoked_at: None,
+        };
+        if !self.sessions.rotate(current.id, &next, now).await? {
+            // Lost a race with another use of the same token: that is reuse too.
+            tracing::warn!(user_id = %user.id, family = %current.family_id, "concurrent refresh token reuse; revoking its family");
+            self.sessions.revoke_family(current.family_id, now).await?;
+            return Err(IdentityError::InvalidToken);
+        }
+        let access_token = self.tokens.issue_access(
+            &AccessGrant {
+                user_id: user.id,
+                role: user.role,
+                family_id: next.family_id,
+            },
+            now,
+        )?;
+        Ok(LoginResult {
+            access_token,
+            refresh_token: plain,
+            user,
+        })
+    }
+
+    /// Ends the caller's session: its refresh tokens and access tokens stop working.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(user_id = %session.actor.user_id()))]
+    pub async fn logout(&self, session: &AuthSession) -> Result<(), IdentityError> {
+        self.sessions
+            .revoke_family(session.family_id, self.clock.now())
+            .await
+    }
+
+    /// Turns a bearer access token into the caller. The user is loaded so that a
+    /// deactivation, role change or revoked session takes effect immediately.
+    ///
+    /// # Errors
+    /// `InvalidToken`.
+    pub async fn authenticate(&self, access_token: &str) -> Result<AuthSession, IdentityError> {
+        let claims = self.tokens.verify_access(access_token)?;
+        if claims.expires_at <= self.clock.now() {
+            return Err(IdentityError::InvalidToken);
+        }
+        let grant = claims.grant;
+        let user = match self.users.find(grant.user_id).await? {
+            Some(user) if user.is_active => user,
+            _ => return Err(IdentityError::InvalidToken),
+        };
+        if self.sessions.is_family_revoked(grant.family_id).await? {
+            return Err(IdentityError::InvalidToken);
+        }
+        Ok(AuthSession {
+            actor: Actor::new(user.id, user.role),
+            family_id: grant.family_id,
+        })
+    }
+
+    /// The caller's own account.
+    ///
+    /// # Errors
+    /// `NotFound` if it vanished, `Unexpected`.
+    pub async fn me(&self, actor: &Actor) -> Result<User, IdentityError> {
+        self.load(actor.user_id()).await
+    }
+
+    /// Changes the caller's own names.
+    ///
+    /// # Errors
+    /// `Conflict` on a concurrent change, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(user_id = %actor.user_id()))]
+    pub async fn update_profile(
+        &self,
+        actor: &Actor,
+        change: UpdateProfile,
+    ) -> Result<User, IdentityError> {
+        let mut user = self.load(actor.user_id()).await?;
+        let expected = user.version;
+        if let Some(first) = change.first_name {
+            user.first_name = first;
+        }
+        if let Some(last) = change.last_name {
+            user.last_name = last;
+        }
+        self.save(&mut user, expected).await?;
+        Ok(user)
+    }
+
+    /// Changes the caller's password after checking the current one, and signs out every
+    /// other session.
+    ///
+    /// # Errors
+    /// `WrongPassword`, `WeakPassword`, `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(user_id = %session.actor.user_id()))]
+    pub async fn change_password(
+        &self,
+        session: &AuthSession,
+        current: &str,
+        new: &str,
+    ) -> Result<(), IdentityError> {
+        let mut user = self.load(session.actor.user_id()).await?;
+        if !self
+            .hasher
+            .verify(current, Some(&user.password_hash))
+            .await?
+        {
+            return Err(IdentityError::WrongPassword);
+        }
+        let password = Password::parse(new, &user.email)?;
+        let expected = user.version;
+        user.password_hash = self.hasher.hash(&password).await?;
+        self.save(&mut user, expected).await?;
+        self.sessions
+            .revoke_user(user.id, Some(session.family_id), self.clock.now())
+            .await?;
+        tracing::info!("password changed; other sessions revoked");
+        Ok(())
+    }
+
+    /// One page of accounts (administrators only).
+    ///
+    /// # Errors
+    /// `Forbidden`, `Unexpected`.
+    pub async fn list_users(
+        &self,
+        actor: &Actor,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<User>, IdentityError> {
+        require(actor, Permission::UsersManage)?;
+        self.users.list(filter, page).await
+    }
+
+    /// One account (administrators only).
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unexpected`.
+    pub async fn get_user(&self, actor: &Actor, id: UserId) -> Result<User, IdentityError> {
+        require(actor, Permission::UsersManage)?;
+        self.load(id).await
+    }
+
+    /// Creates an account with any role (administrators only).
+    ///
+    /// # Errors
+    /// `Forbidden`, `WeakPassword`, `EmailTaken`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        input: NewStaffUser,
+    ) -> Result<User, IdentityError> {
+        require(actor, Permission::UsersManage)?;
+        let password = Password::parse(&input.password, &input.email)?;
+        let user = self
+            .create(
+                input.email,
+                &password,
+                input.first_name,
+                input.last_name,
+                input.role,
+            )
+            .await?;
+        tracing::info!(user_id = %user.id, role = %user.role, "user created by administrator");
+        Ok(user)
+    }
+
+    /// Changes an account's role, status or names (administrators only). Deactivating
+    /// revokes every session of the account.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `SelfLockout`, `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), user_id = %id))]
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        change: UpdateUser,
+    ) -> Result<User, IdentityError> {
+        require(actor, Permission::UsersManage)?;
+        let mut user = self.load(id).await?;
+        let expected = user.version;
+        if change.expected_version.is_some_and(|v| v != expected) {
+            return Err(IdentityError::Conflict);
+        }
+        if id == actor.user_id()
+            && (change.is_active == Some(false) || change.role.is_some_and(|r| r != user.role))
+        {
+            return Err(IdentityError::SelfLockout(user.role));
+        }
+        let deactivating = user.is_active && change.is_active == Some(false);
+        if let Some(role) = change.role {
+            user.role = role;
+        }
+        if let Some(active) = change.is_active {
+            user.is_active = active;
+        }
+        if let Some(first) = change.first_name {
+            user.first_name = first;
+        }
+        if let Some(last) = change.last_name {
+            user.last_name = last;
+        }
+        self.save(&mut user, expected).await?;
+        if deactivating {
+            self.sessions
+                .revoke_user(user.id, None, self.clock.now())
+                .await?;
+            tracing::info!("user deactivated; sessions revoked");
+        }
+        Ok(user)
+    }
+
+    /// Creates an administrator without an acting user: the `create-admin` command and the
+    /// first start.
+    ///
+    /// # Errors
+    /// `WeakPassword`, `EmailTaken`, `Unexpected`.
+    pub async fn create_admin(
+        &self,
+        email: Email,
+        password: &str,
+        first_name: nexus_kernel::PersonName,
+        last_name: nexus_kernel::PersonName,
+    ) -> Result<User, IdentityError> {
+        let password = Password::parse(password, &email)?;
+        self.create(email, &password, first_name, last_name, Role::Admin)
+            .await
+    }
+
+    /// On first start (no account at all) creates an administrator; otherwise does nothing.
+    ///
+    /// # Errors
+    /// `WeakPassword`, `EmailTaken`, `Unexpected`.
+    pub async fn bootstrap_admin(
+        &self,
+        email: Email,
+        password: &str,
+    ) -> Result<BootstrapOutcome, IdentityError> {
+        if self.users.count().await? > 0 {
+            return Ok(BootstrapOutcome::UsersExist);
+        }
+        let first = nexus_kernel::PersonName::parse("Nexus")
+            .map_err(|e| nexus_kernel::Unexpected::new("bootstrap name", e))?;
+        let last = nexus_kernel::PersonName::parse("Administrator")
+            .map_err(|e| nexus_kernel::Unexpected::new("bootstrap name", e))?;
+        let user = self.create_admin(email, password, first, last).await?;
+        Ok(BootstrapOutcome::AdminCreated(user.email))
+    }
+
+    async fn create(
+        &self,
+        email: Email,
+        password: &Password,
+        first_name: nexus_kernel::PersonName,
+        last_name: nexus_kernel::PersonName,
+        role: Role,
+    ) -> Result<User, IdentityError> {
+        let now = self.clock.now();
+        let user = User {
+            id: UserId::new(),
+            email,
+            password_hash: self.hasher.hash(password).await?,
+            role,
+            first_name,
+            last_name,
+            is_active: true,
+            email_verified: false,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        self.users.insert(&user).await?;
+        Ok(user)
+    }
+
+    async fn start_session(&self, user: User) -> Result<LoginResult, IdentityError> {
+        let now = self.clock.now();
+        let plain = self.tokens.new_refresh_token();
+        let session = RefreshSession {
+            id: SessionId::new(),
+            family_id: SessionFamilyId::new(),
+            user_id: user.id,
+            token_hash: self.tokens.hash_refresh_token(&plain),
+            created_at: now,
+            expires_at: now + self.config.refresh_ttl,
+            used_at: None,
+            revoked_at: None,
+        };
+        self.sessions.insert(&session).await?;
+        let access_token = self.tokens.issue_access(
+            &AccessGrant {
+                user_id: user.id,
+                role: user.role,
+                family_id: session.family_id,
+            },
+            now,
+        )?;
+        Ok(LoginResult {
+            access_token,
+            refresh_token: plain,
+            user,
+        })
+    }
+
+    async fn load(&self, id: UserId) -> Result<User, IdentityError> {
+        self.users
+            .find(id)
+            .await?
+            .ok_or(IdentityError::NotFound(id))
+    }
+
+    async fn save(&self, user: &mut User, expected: i64) -> Result<(), IdentityError> {
+        user.version = expected + 1;
+        user.updated_at = self.clock.now();
+        self.users.update(user, expected).await
+    }
+}
+
+fn require(actor: &Actor, permission: Permission) -> Result<(), IdentityError> {
+    if actor.can(permission) {
+        Ok(())
+    } else {
+        Err(IdentityError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -1,0 +1,1126 @@
+//! Unit tests of `IdentityService` against mocked ports.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use nexus_kernel::{
+    Actor, Clock, Email, FixedClock, Page, PageRequest, PersonName, Role, SessionFamilyId,
+    SessionId, UserId,
+};
+
+use crate::{
+    AccessClaims, AccessGrant, AuthSession, BootstrapOutcome, IdentityConfig, IdentityError,
+    IdentityService, IssuedAccessToken, MockPasswordHasher, MockSessionStore, MockTokenIssuer,
+    MockUserRepository, NewStaffUser, PasswordHash, PasswordRule, RefreshSession, RegisterUser,
+    UpdateUser, User, UserFilter,
+};
+
+const NEW_REFRESH_TOKEN: &str = "next-refresh-token";
+const PRESENTED_REFRESH_TOKEN: &str = "presented-refresh-token";
+const ACCESS_TOKEN: &str = "signed-access-token";
+const STRONG_PASSWORD: &str = "correct horse battery";
+
+fn now() -> DateTime<Utc> {
+    FixedClock::default().now()
+}
+
+fn config() -> IdentityConfig {
+    IdentityConfig {
+        refresh_ttl: Duration::days(30),
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    format!("sha256({token})")
+}
+
+fn email() -> Email {
+    Email::parse("ada@example.com").expect("valid e-mail")
+}
+
+fn name(raw: &str) -> PersonName {
+    PersonName::parse(raw).expect("valid name")
+}
+
+fn user(role: Role) -> User {
+    let created = now() - Duration::days(10);
+    User {
+        id: UserId::new(),
+        email: email(),
+        password_hash: PasswordHash::new("$2b$04$stored-hash".to_owned()),
+        role,
+        first_name: name("Ada"),
+        last_name: name("Lovelace"),
+        is_active: true,
+        email_verified: true,
+        version: 3,
+        created_at: created,
+        updated_at: created,
+    }
+}
+
+fn inactive_user(role: Role) -> User {
+    User {
+        is_active: false,
+        ..user(role)
+    }
+}
+
+fn live_session(user_id: UserId) -> RefreshSession {
+    RefreshSession {
+        id: SessionId::new(),
+        family_id: SessionFamilyId::new(),
+        user_id,
+        token_hash: token_hash(PRESENTED_REFRESH_TOKEN),
+        created_at: now() - Duration::days(1),
+        expires_at: now() + Duration::days(29),
+        used_at: None,
+        revoked_at: None,
+    }
+}
+
+fn access_claims(grant: AccessGrant) -> AccessClaims {
+    AccessClaims {
+        grant,
+        expires_at: now() + Duration::minutes(15),
+    }
+}
+
+fn register_input(password: &str) -> RegisterUser {
+    RegisterUser {
+        email: email(),
+        password: password.to_owned(),
+        first_name: name("Ada"),
+        last_name: name("Lovelace"),
+    }
+}
+
+fn staff_input(role: Role) -> NewStaffUser {
+    NewStaffUser {
+        email: Email::parse("grace@example.com").expect("valid e-mail"),
+        password: STRONG_PASSWORD.to_owned(),
+        first_name: name("Grace"),
+        last_name: name("Hopper"),
+        role,
+    }
+}
+
+/// The four mocked ports; each test sets the expectations it relies on.
+struct Ports {
+    users: MockUserRepository,
+    sessions: MockSessionStore,
+    hasher: MockPasswordHasher,
+    tokens: MockTokenIssuer,
+}
+
+impl Ports {
+    fn new() -> Self {
+        Self {
+            users: MockUserRepository::new(),
+            sessions: MockSessionStore::new(),
+            hasher: MockPasswordHasher::new(),
+            tokens: MockTokenIssuer::new(),
+        }
+    }
+
+    /// Refresh tokens, their hashes and access tokens, as a real issuer would make them.
+    fn with_working_tokens(mut self) -> Self {
+        self.tokens
+            .expect_new_refresh_token()
+            .returning(|| NEW_REFRESH_TOKEN.to_owned());
+        self.tokens
+            .expect_hash_refresh_token()
+            .returning(token_hash);
+        self.tokens.expect_issue_access().returning(|_, _| {
+            Ok(IssuedAccessToken {
+                token: ACCESS_TOKEN.to_owned(),
+                expires_in: 900,
+            })
+        });
+        self
+    }
+
+    fn with_hashing(mut self) -> Self {
+        self.hasher
+            .expect_hash()
+            .returning(|p| Ok(PasswordHash::new(format!("bcrypt({})", p.expose()))));
+        self
+    }
+
+    fn service(self) -> IdentityService {
+        IdentityService::new(
+            Arc::new(self.users),
+            Arc::new(self.sessions),
+            Arc::new(self.hasher),
+            Arc::new(self.tokens),
+            Arc::new(FixedClock::default()),
+            config(),
+        )
+    }
+}
+
+// ---- register -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn registering_always_creates_an_active_customer_and_signs_it_in() {
+    let mut ports = Ports::new().with_working_tokens().with_hashing();
+    ports
+        .users
+        .expect_insert()
+        .withf(|u| u.role == Role::Customer && u.is_active && u.version == 1)
+        .times(1)
+        .returning(|_| Ok(()));
+    ports
+        .sessions
+        .expect_insert()
+        .withf(|s| {
+            s.token_hash == token_hash(NEW_REFRESH_TOKEN)
+                && s.expires_at == now() + config().refresh_ttl
+                && s.used_at.is_none()
+                && s.revoked_at.is_none()
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    let service = ports.service();
+
+    let result = service
+        .register(register_input(STRONG_PASSWORD))
+        .await
+        .expect("registers");
+
+    assert_eq!(result.user.role, Role::Customer);
+    assert_eq!(result.user.email, email());
+    assert_eq!(
+        result.user.password_hash.expose(),
+        format!("bcrypt({STRONG_PASSWORD})")
+    );
+    assert_eq!(result.refresh_token, NEW_REFRESH_TOKEN);
+    assert_eq!(result.access_token.token, ACCESS_TOKEN);
+}
+
+#[tokio::test]
+async fn registering_starts_a_session_for_the_new_user_with_the_customer_role() {
+    let mut ports = Ports::new().with_hashing();
+    ports.users.expect_insert().returning(|_| Ok(()));
+    let session_users = Arc::new(std::sync::Mutex::new(Vec::<UserId>::new()));
+    let seen = Arc::clone(&session_users);
+    ports.sessions.expect_insert().returning(move |s| {
+        seen.lock().expect("lock").push(s.user_id);
+        Ok(())
+    });
+    ports
+        .tokens
+        .expect_new_refresh_token()
+        .returning(|| NEW_REFRESH_TOKEN.to_owned());
+    ports
+        .tokens
+        .expect_hash_refresh_token()
+        .returning(token_hash);
+    let granted = Arc::new(std::sync::Mutex::new(Vec::<AccessGrant>::new()));
+    let seen_grants = Arc::clone(&granted);
+    ports.tokens.expect_issue_access().returning(move |g, at| {
+        assert_eq!(at, now());
+        seen_grants.lock().expect("lock").push(*g);
+        Ok(IssuedAccessToken {
+            token: ACCESS_TOKEN.to_owned(),
+            expires_in: 900,
+        })
+    });
+    let service = ports.service();
+
+    let result = service
+        .register(register_input(STRONG_PASSWORD))
+        .await
+        .expect("registers");
+
+    let sessions = session_users.lock().expect("lock");
+    let grants = granted.lock().expect("lock");
+    assert_eq!(*sessions, [result.user.id]);
+    assert_eq!(grants.len(), 1);
+    assert_eq!(grants[0].user_id, result.user.id);
+    assert_eq!(grants[0].role, Role::Customer);
+}
+
+#[tokio::test]
+async fn a_weak_password_is_refused_before_anything_is_stored() {
+    let mut ports = Ports::new();
+    ports.hasher.expect_hash().never();
+    ports.users.expect_insert().never();
+    ports.sessions.expect_insert().never();
+    let service = ports.service();
+
+    let result = service.register(register_input("short")).await;
+
+    assert!(matches!(
+        result,
+        Err(IdentityError::WeakPassword(PasswordRule::TooShort))
+    ));
+}
+
+#[tokio::test]
+async fn registering_a_taken_email_fails_without_starting_a_session() {
+    let mut ports = Ports::new().with_hashing();
+    ports
+        .users
+        .expect_insert()
+        .times(1)
+        .returning(|_| Err(IdentityError::EmailTaken));
+    ports.sessions.expect_insert().never();
+    let service = ports.service();
+
+    let result = service.register(register_input(STRONG_PASSWORD)).await;
+
+    assert!(matches!(result, Err(IdentityError::EmailTaken)));
+}
+
+// ---- login ----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn signing_in_with_an_unknown_email_still_checks_a_password_and_gives_invalid_credentials() {
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find_by_email()
+        .times(1)
+        .returning(|_| Ok(None));
+    ports
+        .hasher
+        .expect_verify()
+        .withf(|_, hash| hash.is_none())
+        .times(1)
+        .returning(|_, _| Ok(false));
+    ports.sessions.expect_insert().never();
+    let service = ports.service();
+
+    let result = service.login("nobody@example.com", STRONG_PASSWORD).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidCredentials)));
+}
+
+#[tokio::test]
+async fn signing_in_with_a_malformed_email_still_checks_a_password_and_gives_invalid_credentials() {
+    let mut ports = Ports::new();
+    ports.users.expect_find_by_email().never();
+    ports
+        .hasher
+        .expect_verify()
+        .withf(|_, hash| hash.is_none())
+        .times(1)
+        .returning(|_, _| Ok(false));
+    let service = ports.service();
+
+    let result = service.login("not an e-mail", STRONG_PASSWORD).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidCredentials)));
+}
+
+#[tokio::test]
+async fn signing_in_with_a_wrong_password_gives_invalid_credentials() {
+    let stored = user(Role::Cso);
+    let expected_hash = stored.password_hash.clone();
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports
+        .hasher
+        .expect_verify()
+        .withf(move |plain, hash| plain == "wrong password" && *hash == Some(&expected_hash))
+        .times(1)
+        .returning(|_, _| Ok(false));
+    ports.sessions.expect_insert().never();
+    let service = ports.service();
+
+    let result = service.login("ada@example.com", "wrong password").await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidCredentials)));
+}
+
+#[tokio::test]
+async fn an_inactive_user_with_the_right_password_is_told_the_account_is_disabled() {
+    let stored = inactive_user(Role::Cso);
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports.hasher.expect_verify().returning(|_, _| Ok(true));
+    ports.sessions.expect_insert().never();
+    let service = ports.service();
+
+    let result = service.login("ada@example.com", STRONG_PASSWORD).await;
+
+    assert!(matches!(result, Err(IdentityError::AccountDisabled)));
+}
+
+#[tokio::test]
+async fn signing_in_with_the_right_password_starts_a_new_session_family() {
+    let stored = user(Role::Manager);
+    let user_id = stored.id;
+    let mut ports = Ports::new().with_working_tokens();
+    ports
+        .users
+        .expect_find_by_email()
+        .withf(|e| *e == email())
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports.hasher.expect_verify().returning(|_, _| Ok(true));
+    ports
+        .sessions
+        .expect_insert()
+        .withf(move |s| s.user_id == user_id)
+        .times(1)
+        .returning(|_| Ok(()));
+    let service = ports.service();
+
+    let result = service
+        .login("  ADA@example.com ", STRONG_PASSWORD)
+        .await
+        .expect("signs in");
+
+    assert_eq!(result.user.id, user_id);
+    assert_eq!(result.refresh_token, NEW_REFRESH_TOKEN);
+}
+
+// ---- refresh --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn refreshing_rotates_the_token_within_the_same_family() {
+    let owner = user(Role::Cso);
+    let current = live_session(owner.id);
+    let (current_id, family, owner_id) = (current.id, current.family_id, owner.id);
+    let mut ports = Ports::new().with_working_tokens();
+    let found = current.clone();
+    ports
+        .sessions
+        .expect_find_by_token_hash()
+        .withf(|h| h == token_hash(PRESENTED_REFRESH_TOKEN))
+        .returning(move |_| Ok(Some(found.clone())));
+    ports
+        .users
+        .expect_find()
+        .withf(move |id| *id == owner_id)
+        .returning(move |_| Ok(Some(owner.clone())));
+    ports
+        .sessions
+        .expect_rotate()
+        .withf(move |cur, next, at| {
+            *cur == current_id
+                && next.id != current_id
+                && next.family_id == family
+                && next.user_id == owner_id
+                && next.token_hash == token_hash(NEW_REFRESH_TOKEN)
+                && next.expires_at == now() + config().refresh_ttl
+                && next.used_at.is_none()
+                && *at == now()
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(true));
+    ports.sessions.expect_revoke_family().never();
+    let service = ports.service();
+
+    let result = service
+        .refresh(PRESENTED_REFRESH_TOKEN)
+        .await
+        .expect("refreshes");
+
+    assert_eq!(result.refresh_token, NEW_REFRESH_TOKEN);
+    assert_eq!(result.user.id, owner_id);
+}
+
+#[tokio::test]
+async fn reusing_a_refresh_token_revokes_its_whole_family() {
+    let owner = user(Role::Cso);
+    let used = RefreshSession {
+        used_at: Some(now() - Duration::hours(1)),
+        ..live_session(owner.id)
+    };
+    let family = used.family_id;
+    let mut ports = Ports::new().with_working_tokens();
+    ports
+        .sessions
+        .expect_find_by_token_hash()
+        .returning(move |_| Ok(Some(used.clone())));
+    ports
+        .sessions
+        .expect_revoke_family()
+        .withf(move |f, at| *f == family && *at == now())
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports.sessions.expect_rotate().never();
+    let service = ports.service();
+
+    let result = service.refresh(PRESENTED_REFRESH_TOKEN).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+/// Presents a refresh token whose stored session is `session` and expects no rotation.
+async fn refresh_with_stored(session: Option<RefreshSession>) -> Result<(), IdentityError> {
+    let mut ports = Ports::new().with_working_tokens();
+    ports
+        .sessions
+        .expect_find_by_token_hash()
+        .returning(move |_| Ok(session.clone()));
+    ports.sessions.expect_rotate().never();
+    ports.sessions.expect_revoke_family().never();
+    ports.users.expect_find().never();
+    ports
+        .service()
+        .refresh(PRESENTED_REFRESH_TOKEN)
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn refreshing_with_a_revoked_token_is_an_invalid_token() {
+    let revoked = RefreshSession {
+        revoked_at: Some(now() - Duration::minutes(5)),
+        ..live_session(UserId::new())
+    };
+
+    let result = refresh_with_stored(Some(revoked)).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn refreshing_with_an_expired_token_is_an_invalid_token() {
+    let expired = RefreshSession {
+        expires_at: now(),
+        ..live_session(UserId::new())
+    };
+
+    let result = refresh_with_stored(Some(expired)).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn refreshing_with_an_unknown_token_is_an_invalid_token() {
+    let result = refresh_with_stored(None).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn refreshing_for_a_deactivated_user_is_an_invalid_token() {
+    let owner = inactive_user(Role::Cso);
+    let current = live_session(owner.id);
+    let mut ports = Ports::new().with_working_tokens();
+    ports
+        .sessions
+        .expect_find_by_token_hash()
+        .returning(move |_| Ok(Some(current.clone())));
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(owner.clone())));
+    ports.sessions.expect_rotate().never();
+    let service = ports.service();
+
+    let result = service.refresh(PRESENTED_REFRESH_TOKEN).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn losing_the_rotation_race_revokes_the_family_and_is_an_invalid_token() {
+    let owner = user(Role::Cso);
+    let current = live_session(owner.id);
+    let family = current.family_id;
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_new_refresh_token()
+        .returning(|| NEW_REFRESH_TOKEN.to_owned());
+    ports
+        .tokens
+        .expect_hash_refresh_token()
+        .returning(token_hash);
+    ports.tokens.expect_issue_access().never();
+    ports
+        .sessions
+        .expect_find_by_token_hash()
+        .returning(move |_| Ok(Some(current.clone())));
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(owner.clone())));
+    ports
+        .sessions
+        .expect_rotate()
+        .times(1)
+        .returning(|_, _, _| Ok(false));
+    ports
+        .sessions
+        .expect_revoke_family()
+        .withf(move |f, _| *f == family)
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = ports.service();
+
+    let result = service.refresh(PRESENTED_REFRESH_TOKEN).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+// ---- authenticate and logout ----------------------------------------------------------
+
+fn ports_verifying(grant: AccessGrant) -> Ports {
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_verify_access()
+        .withf(|t| t == ACCESS_TOKEN)
+        .returning(move |_| Ok(access_claims(grant)));
+    ports
+}
+
+#[tokio::test]
+async fn authenticating_a_deactivated_user_is_an_invalid_token() {
+    let stored = inactive_user(Role::Manager);
+    let grant = AccessGrant {
+        user_id: stored.id,
+        role: stored.role,
+        family_id: SessionFamilyId::new(),
+    };
+    let mut ports = ports_verifying(grant);
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports
+        .sessions
+        .expect_is_family_revoked()
+        .returning(|_| Ok(false));
+    let service = ports.service();
+
+    let result = service.authenticate(ACCESS_TOKEN).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn authenticating_through_a_revoked_session_is_an_invalid_token() {
+    let stored = user(Role::Manager);
+    let grant = AccessGrant {
+        user_id: stored.id,
+        role: stored.role,
+        family_id: SessionFamilyId::new(),
+    };
+    let mut ports = ports_verifying(grant);
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports
+        .sessions
+        .expect_is_family_revoked()
+        .withf(move |f| *f == grant.family_id)
+        .times(1)
+        .returning(|_| Ok(true));
+    let service = ports.service();
+
+    let result = service.authenticate(ACCESS_TOKEN).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn authenticating_a_token_expired_by_the_service_clock_is_an_invalid_token() {
+    let grant = AccessGrant {
+        user_id: UserId::new(),
+        role: Role::Admin,
+        family_id: SessionFamilyId::new(),
+    };
+    let mut ports = Ports::new();
+    ports.tokens.expect_verify_access().returning(move |_| {
+        Ok(AccessClaims {
+            grant,
+            expires_at: now(),
+        })
+    });
+    ports.users.expect_find().never();
+    let service = ports.service();
+
+    let result = service.authenticate(ACCESS_TOKEN).await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn a_rejected_access_token_is_an_invalid_token() {
+    let mut ports = Ports::new();
+    ports
+        .tokens
+        .expect_verify_access()
+        .returning(|_| Err(IdentityError::InvalidToken));
+    ports.users.expect_find().never();
+    let service = ports.service();
+
+    let result = service.authenticate("forged").await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidToken)));
+}
+
+#[tokio::test]
+async fn the_actor_role_comes_from_the_stored_user_not_the_token() {
+    let stored = user(Role::Cso);
+    let grant = AccessGrant {
+        user_id: stored.id,
+        role: Role::Admin,
+        family_id: SessionFamilyId::new(),
+    };
+    let mut ports = ports_verifying(grant);
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports
+        .sessions
+        .expect_is_family_revoked()
+        .returning(|_| Ok(false));
+    let service = ports.service();
+
+    let session = service
+        .authenticate(ACCESS_TOKEN)
+        .await
+        .expect("authenticates");
+
+    assert_eq!(session.actor.role(), Role::Cso);
+    assert_eq!(session.actor.user_id(), grant.user_id);
+    assert_eq!(session.family_id, grant.family_id);
+}
+
+#[tokio::test]
+async fn logging_out_revokes_the_callers_session_family() {
+    let session = AuthSession {
+        actor: Actor::new(UserId::new(), Role::Cso),
+        family_id: SessionFamilyId::new(),
+    };
+    let mut ports = Ports::new();
+    ports
+        .sessions
+        .expect_revoke_family()
+        .withf(move |f, at| *f == session.family_id && *at == now())
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = ports.service();
+
+    let result = service.logout(&session).await;
+
+    assert!(result.is_ok());
+}
+
+// ---- change_password ------------------------------------------------------------------
+
+fn session_of(user: &User) -> AuthSession {
+    AuthSession {
+        actor: Actor::new(user.id, user.role),
+        family_id: SessionFamilyId::new(),
+    }
+}
+
+#[tokio::test]
+async fn changing_the_password_with_a_wrong_current_one_is_refused() {
+    let stored = user(Role::Cso);
+    let session = session_of(&stored);
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports.hasher.expect_verify().returning(|_, _| Ok(false));
+    ports.hasher.expect_hash().never();
+    ports.users.expect_update().never();
+    ports.sessions.expect_revoke_user().never();
+    let service = ports.service();
+
+    let result = service
+        .change_password(&session, "not my password", STRONG_PASSWORD)
+        .await;
+
+    assert!(matches!(result, Err(IdentityError::WrongPassword)));
+}
+
+#[tokio::test]
+async fn changing_to_a_weak_password_is_refused_without_saving() {
+    let stored = user(Role::Cso);
+    let session = session_of(&stored);
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports.hasher.expect_verify().returning(|_, _| Ok(true));
+    ports.hasher.expect_hash().never();
+    ports.users.expect_update().never();
+    let service = ports.service();
+
+    let result = service
+        .change_password(&session, STRONG_PASSWORD, "ada@example.com")
+        .await;
+
+    assert!(matches!(
+        result,
+        Err(IdentityError::WeakPassword(PasswordRule::SameAsEmail))
+    ));
+}
+
+#[tokio::test]
+async fn changing_the_password_saves_the_new_hash_and_revokes_every_other_session() {
+    let stored = user(Role::Cso);
+    let (user_id, version) = (stored.id, stored.version);
+    let session = session_of(&stored);
+    let new_password = "a brand new passphrase";
+    let mut ports = Ports::new().with_hashing();
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    ports.hasher.expect_verify().returning(|_, _| Ok(true));
+    ports
+        .users
+        .expect_update()
+        .withf(move |u, expected| {
+            *expected == version
+                && u.version == version + 1
+                && u.updated_at == now()
+                && u.password_hash.expose() == format!("bcrypt({new_password})")
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports
+        .sessions
+        .expect_revoke_user()
+        .withf(move |u, keep, _| *u == user_id && *keep == Some(session.family_id))
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let service = ports.service();
+
+    let result = service
+        .change_password(&session, STRONG_PASSWORD, new_password)
+        .await;
+
+    assert!(result.is_ok());
+}
+
+// ---- user administration --------------------------------------------------------------
+
+const NON_ADMIN_ROLES: [Role; 3] = [Role::Manager, Role::Cso, Role::Customer];
+
+fn ports_without_user_access() -> Ports {
+    let mut ports = Ports::new();
+    ports.users.expect_list().never();
+    ports.users.expect_find().never();
+    ports.users.expect_insert().never();
+    ports.users.expect_update().never();
+    ports.hasher.expect_hash().never();
+    ports
+}
+
+#[tokio::test]
+async fn only_administrators_may_list_users() {
+    for role in NON_ADMIN_ROLES {
+        let service = ports_without_user_access().service();
+        let actor = Actor::new(UserId::new(), role);
+
+        let result = service
+            .list_users(&actor, &UserFilter::default(), PageRequest::default())
+            .await;
+
+        assert!(matches!(result, Err(IdentityError::Forbidden)), "{role}");
+    }
+}
+
+#[tokio::test]
+async fn only_administrators_may_read_a_user() {
+    for role in NON_ADMIN_ROLES {
+        let service = ports_without_user_access().service();
+        let actor = Actor::new(UserId::new(), role);
+
+        let result = service.get_user(&actor, UserId::new()).await;
+
+        assert!(matches!(result, Err(IdentityError::Forbidden)), "{role}");
+    }
+}
+
+#[tokio::test]
+async fn only_administrators_may_create_users() {
+    for role in NON_ADMIN_ROLES {
+        let service = ports_without_user_access().service();
+        let actor = Actor::new(UserId::new(), role);
+
+        let result = service.create_user(&actor, staff_input(Role::Cso)).await;
+
+        assert!(matches!(result, Err(IdentityError::Forbidden)), "{role}");
+    }
+}
+
+#[tokio::test]
+async fn only_administrators_may_update_users() {
+    for role in NON_ADMIN_ROLES {
+        let service = ports_without_user_access().service();
+        let actor = Actor::new(UserId::new(), role);
+        let change = UpdateUser {
+            role: Some(Role::Admin),
+            ..UpdateUser::default()
+        };
+
+        let result = service.update_user(&actor, actor.user_id(), change).await;
+
+        assert!(matches!(result, Err(IdentityError::Forbidden)), "{role}");
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_lists_users_with_the_given_filter() {
+    let admin = Actor::new(UserId::new(), Role::Admin);
+    let filter = UserFilter {
+        role: Some(Role::Cso),
+        is_active: Some(true),
+    };
+    let expected_filter = filter.clone();
+    let listed = user(Role::Cso);
+    let listed_id = listed.id;
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_list()
+        .withf(move |f, _| *f == expected_filter)
+        .times(1)
+        .returning(move |_, page| {
+            Ok(Page {
+                items: vec![listed.clone()],
+                total: 1,
+                request: page,
+            })
+        });
+    let service = ports.service();
+
+    let page = service
+        .list_users(&admin, &filter, PageRequest::default())
+        .await
+        .expect("lists");
+
+    assert_eq!(
+        page.items.iter().map(|u| u.id).collect::<Vec<_>>(),
+        [listed_id]
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_creates_a_user_with_the_requested_role() {
+    let admin = Actor::new(UserId::new(), Role::Admin);
+    let mut ports = Ports::new().with_hashing();
+    ports
+        .users
+        .expect_insert()
+        .withf(|u| u.role == Role::Manager)
+        .times(1)
+        .returning(|_| Ok(()));
+    ports.sessions.expect_insert().never();
+    let service = ports.service();
+
+    let created = service
+        .create_user(&admin, staff_input(Role::Manager))
+        .await
+        .expect("creates");
+
+    assert_eq!(created.role, Role::Manager);
+    assert_eq!(created.email, staff_input(Role::Manager).email);
+}
+
+#[tokio::test]
+async fn deactivating_a_user_revokes_all_their_sessions() {
+    let admin = Actor::new(UserId::new(), Role::Admin);
+    let target = user(Role::Cso);
+    let (target_id, version) = (target.id, target.version);
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(target.clone())));
+    ports
+        .users
+        .expect_update()
+        .withf(move |u, expected| !u.is_active && *expected == version && u.version == version + 1)
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports
+        .sessions
+        .expect_revoke_user()
+        .withf(move |u, keep, _| *u == target_id && keep.is_none())
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let service = ports.service();
+    let change = UpdateUser {
+        is_active: Some(false),
+        expected_version: Some(version),
+        ..UpdateUser::default()
+    };
+
+    let updated = service
+        .update_user(&admin, target_id, change)
+        .await
+        .expect("updates");
+
+    assert!(!updated.is_active);
+    assert_eq!(updated.version, version + 1);
+}
+
+#[tokio::test]
+async fn changing_a_users_role_keeps_their_sessions() {
+    let admin = Actor::new(UserId::new(), Role::Admin);
+    let target = user(Role::Cso);
+    let target_id = target.id;
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(target.clone())));
+    ports
+        .users
+        .expect_update()
+        .withf(|u, _| u.role == Role::Manager)
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports.sessions.expect_revoke_user().never();
+    let service = ports.service();
+    let change = UpdateUser {
+        role: Some(Role::Manager),
+        ..UpdateUser::default()
+    };
+
+    let updated = service
+        .update_user(&admin, target_id, change)
+        .await
+        .expect("updates");
+
+    assert_eq!(updated.role, Role::Manager);
+}
+
+async fn admin_updates_self(change: UpdateUser) -> Result<User, IdentityError> {
+    let me = user(Role::Admin);
+    let actor = Actor::new(me.id, me.role);
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(me.clone())));
+    ports.users.expect_update().never();
+    ports.sessions.expect_revoke_user().never();
+    ports
+        .service()
+        .update_user(&actor, actor.user_id(), change)
+        .await
+}
+
+#[tokio::test]
+async fn an_administrator_cannot_deactivate_themselves() {
+    let change = UpdateUser {
+        is_active: Some(false),
+        ..UpdateUser::default()
+    };
+
+    let result = admin_updates_self(change).await;
+
+    assert!(matches!(
+        result,
+        Err(IdentityError::SelfLockout(Role::Admin))
+    ));
+}
+
+#[tokio::test]
+async fn an_administrator_cannot_demote_themselves() {
+    let change = UpdateUser {
+        role: Some(Role::Manager),
+        ..UpdateUser::default()
+    };
+
+    let result = admin_updates_self(change).await;
+
+    assert!(matches!(
+        result,
+        Err(IdentityError::SelfLockout(Role::Admin))
+    ));
+}
+
+#[tokio::test]
+async fn updating_a_user_from_a_stale_version_is_a_conflict() {
+    let admin = Actor::new(UserId::new(), Role::Admin);
+    let target = user(Role::Cso);
+    let (target_id, version) = (target.id, target.version);
+    let mut ports = Ports::new();
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(target.clone())));
+    ports.users.expect_update().never();
+    ports.sessions.expect_revoke_user().never();
+    let service = ports.service();
+    let change = UpdateUser {
+        is_active: Some(false),
+        expected_version: Some(version - 1),
+        ..UpdateUser::default()
+    };
+
+    let result = service.update_user(&admin, target_id, change).await;
+
+    assert!(matches!(result, Err(IdentityError::Conflict)));
+}
+
+#[tokio::test]
+async fn updating_a_missing_user_is_not_found() {
+    let admin = Actor::new(UserId::new(), Role::Admin);
+    let missing = UserId::new();
+    let mut ports = Ports::new();
+    ports.users.expect_find().returning(|_| Ok(None));
+    ports.users.expect_update().never();
+    let service = ports.service();
+
+    let result = service
+        .update_user(&admin, missing, UpdateUser::default())
+        .await;
+
+    assert!(matches!(result, Err(IdentityError::NotFound(id)) if id == missing));
+}
+
+// ---- bootstrap ------------------------------------------------------------------------
+
+#[tokio::test]
+async fn bootstrapping_does_nothing_when_users_exist() {
+    let mut ports = Ports::new();
+    ports.users.expect_count().times(1).returning(|| Ok(1));
+    ports.users.expect_insert().never();
+    ports.hasher.expect_hash().never();
+    let service = ports.service();
+
+    let outcome = service
+        .bootstrap_admin(email(), STRONG_PASSWORD)
+        .await
+        .expect("bootstraps");
+
+    assert_eq!(outcome, BootstrapOutcome::UsersExist);
+}
+
+#[tokio::test]
+async fn bootstrapping_an_empty_system_creates_an_administrator() {
+    let mut ports = Ports::new().with_hashing();
+    ports.users.expect_count().returning(|| Ok(0));
+    ports
+        .users
+        .expect_insert()
+        .withf(|u| u.role == Role::Admin && u.is_active && u.email == email())
+        .times(1)
+        .returning(|_| Ok(()));
+    let service = ports.service();
+
+    let outcome = service
+        .bootstrap_admin(email(), STRONG_PASSWORD)
+        .await
+        .expect("bootstraps");
+
+    assert_eq!(outcome, BootstrapOutcome::AdminCreated(email()));
+}
