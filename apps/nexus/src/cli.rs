@@ -75,13 +75,25 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             tracing::info!("migrations applied");
         }
         Command::Seed => seed(&settings).await?,
-        Command::CreateAdmin { email, password, first_name, last_name } => {
+        Command::CreateAdmin {
+            email,
+            password,
+            first_name,
+            last_name,
+        } => {
             let db = connect(&settings, true).await?;
             let state = compose(&settings, db)?;
-            let email = Email::parse(&email).map_err(|e| CliError::Refused(format!("--email: {e}")))?;
-            let first = PersonName::parse(&first_name).map_err(|e| CliError::Refused(format!("--first-name: {e}")))?;
-            let last = PersonName::parse(&last_name).map_err(|e| CliError::Refused(format!("--last-name: {e}")))?;
-            let user = state.identity.create_admin(email, &password, first, last).await.map_err(|e| CliError::Refused(e.to_string()))?;
+            let email =
+                Email::parse(&email).map_err(|e| CliError::Refused(format!("--email: {e}")))?;
+            let first = PersonName::parse(&first_name)
+                .map_err(|e| CliError::Refused(format!("--first-name: {e}")))?;
+            let last = PersonName::parse(&last_name)
+                .map_err(|e| CliError::Refused(format!("--last-name: {e}")))?;
+            let user = state
+                .identity
+                .create_admin(email, &password, first, last)
+                .await
+                .map_err(|e| CliError::Refused(e.to_string()))?;
             tracing::info!(user_id = %user.id, email = %user.email, "administrator created");
         }
     }
@@ -93,7 +105,9 @@ pub const DEMO_PASSWORD: &str = "demo-password-123";
 
 async fn seed(settings: &Settings) -> Result<(), CliError> {
     if settings.env == AppEnv::Production {
-        return Err(CliError::Refused("seed is refused when APP_ENV=production".into()));
+        return Err(CliError::Refused(
+            "seed is refused when APP_ENV=production".into(),
+        ));
     }
     let db = connect(settings, true).await?;
     let state = compose(settings, db)?;
@@ -109,7 +123,13 @@ async fn seed(settings: &Settings) -> Result<(), CliError> {
     ];
     let mut officers = Vec::new();
     for (email, first, last, role) in staff {
-        let input = NewStaffUser { email: mail(email)?, password: DEMO_PASSWORD.into(), first_name: name(first)?, last_name: name(last)?, role };
+        let input = NewStaffUser {
+            email: mail(email)?,
+            password: DEMO_PASSWORD.into(),
+            first_name: name(first)?,
+            last_name: name(last)?,
+            role,
+        };
         match state.identity.create_user(&system, input).await {
             Ok(user) => officers.push(user),
             Err(nexus_identity::IdentityError::EmailTaken) => {
@@ -120,10 +140,34 @@ async fn seed(settings: &Settings) -> Result<(), CliError> {
         }
     }
     let customers = [
-        ("Ada", "Lovelace", "ada@example.com", "Analytical Engines", CustomerStatus::Active),
-        ("Grace", "Hopper", "grace@example.com", "COBOL Works", CustomerStatus::Lead),
-        ("Alan", "Turing", "alan@example.com", "Bletchley Ltd", CustomerStatus::Inactive),
-        ("Katherine", "Johnson", "katherine@example.com", "Orbital Math", CustomerStatus::Active),
+        (
+            "Ada",
+            "Lovelace",
+            "ada@example.com",
+            "Analytical Engines",
+            CustomerStatus::Active,
+        ),
+        (
+            "Grace",
+            "Hopper",
+            "grace@example.com",
+            "COBOL Works",
+            CustomerStatus::Lead,
+        ),
+        (
+            "Alan",
+            "Turing",
+            "alan@example.com",
+            "Bletchley Ltd",
+            CustomerStatus::Inactive,
+        ),
+        (
+            "Katherine",
+            "Johnson",
+            "katherine@example.com",
+            "Orbital Math",
+            CustomerStatus::Active,
+        ),
     ];
     for (i, (first, last, email, company, status)) in customers.into_iter().enumerate() {
         let officer = &officers[1 + i % 2];
@@ -137,8 +181,15 @@ async fn seed(settings: &Settings) -> Result<(), CliError> {
             tags: Tags::parse(&["demo"]).map_err(|e| refused(&e))?,
             assigned_to: Some(officer.id),
         };
-        state.customers.create(&Actor::new(officers[0].id, Role::Manager), input).await.map_err(|e| refused(&e))?;
+        state
+            .customers
+            .create(&Actor::new(officers[0].id, Role::Manager), input)
+            .await
+            .map_err(|e| refused(&e))?;
     }
-    tracing::info!(password = "see README (demo accounts)", "seeded manager@nexus.local, cso1@nexus.local, cso2@nexus.local and 4 customers");
+    tracing::info!(
+        password = "see README (demo accounts)",
+        "seeded manager@nexus.local, cso1@nexus.local, cso2@nexus.local and 4 customers"
+    );
     Ok(())
 }

@@ -132,7 +132,10 @@ pub struct SettingsError {
 }
 
 fn bad(key: &'static str, reason: impl Into<String>) -> SettingsError {
-    SettingsError { key, reason: reason.into() }
+    SettingsError {
+        key,
+        reason: reason.into(),
+    }
 }
 
 impl Settings {
@@ -161,35 +164,76 @@ impl Settings {
         let log_format = match get("LOG_FORMAT").map(str::to_ascii_lowercase).as_deref() {
             None | Some("pretty" | "text") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
-            Some(other) => return Err(bad("LOG_FORMAT", format!("expected pretty or json, got '{other}'"))),
+            Some(other) => {
+                return Err(bad(
+                    "LOG_FORMAT",
+                    format!("expected pretty or json, got '{other}'"),
+                ));
+            }
         };
         let http = HttpSettings {
             host: get("HOST").unwrap_or("0.0.0.0").to_owned(),
             port: parse(get("PORT"), "PORT", 8080)?,
             cors_origins: get("CORS_ORIGINS")
-                .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             body_limit_bytes: parse(get("BODY_LIMIT_BYTES"), "BODY_LIMIT_BYTES", 1024 * 1024)?,
-            hsts_max_age: get("HSTS_MAX_AGE").map(|v| v.parse().map_err(|_| bad("HSTS_MAX_AGE", "expected seconds"))).transpose()?,
-            workers: get("HTTP_WORKERS").map(|v| v.parse().map_err(|_| bad("HTTP_WORKERS", "expected a number"))).transpose()?,
+            hsts_max_age: get("HSTS_MAX_AGE")
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| bad("HSTS_MAX_AGE", "expected seconds"))
+                })
+                .transpose()?,
+            workers: get("HTTP_WORKERS")
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| bad("HTTP_WORKERS", "expected a number"))
+                })
+                .transpose()?,
         };
         let default_db = format!("sqlite://{}/nexus.db?mode=rwc", data_dir.display());
         let database = DatabaseSettings {
             url: Secret::new(get("DATABASE_URL").map_or(default_db, str::to_owned)),
-            max_connections: parse(get("DATABASE_MAX_CONNECTIONS"), "DATABASE_MAX_CONNECTIONS", 10)?,
+            max_connections: parse(
+                get("DATABASE_MAX_CONNECTIONS"),
+                "DATABASE_MAX_CONNECTIONS",
+                10,
+            )?,
             migrate_on_start: parse_bool(get("MIGRATE_ON_START"), "MIGRATE_ON_START", true)?,
         };
         let auth = AuthSettings {
             jwt_secret: Secret::new(get("JWT_SECRET").unwrap_or(DEV_JWT_SECRET)),
             jwt_issuer: get("JWT_ISSUER").unwrap_or("customer-nexus-hub").to_owned(),
-            jwt_audience: get("JWT_AUDIENCE").unwrap_or("customer-nexus-hub-api").to_owned(),
-            access_token_ttl_secs: parse(get("ACCESS_TOKEN_TTL_SECS"), "ACCESS_TOKEN_TTL_SECS", 900)?,
-            refresh_token_ttl_secs: parse(get("REFRESH_TOKEN_TTL_SECS"), "REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            jwt_audience: get("JWT_AUDIENCE")
+                .unwrap_or("customer-nexus-hub-api")
+                .to_owned(),
+            access_token_ttl_secs: parse(
+                get("ACCESS_TOKEN_TTL_SECS"),
+                "ACCESS_TOKEN_TTL_SECS",
+                900,
+            )?,
+            refresh_token_ttl_secs: parse(
+                get("REFRESH_TOKEN_TTL_SECS"),
+                "REFRESH_TOKEN_TTL_SECS",
+                30 * 24 * 3600,
+            )?,
             bcrypt_cost: parse(get("BCRYPT_COST"), "BCRYPT_COST", 12)?,
             admin_email: get("NEXUS_ADMIN_EMAIL").map(str::to_owned),
             admin_password: get("NEXUS_ADMIN_PASSWORD").map(Secret::new),
         };
-        let settings = Self { env, data_dir, log_format, http, database, auth };
+        let settings = Self {
+            env,
+            data_dir,
+            log_format,
+            http,
+            database,
+            auth,
+        };
         settings.validate()?;
         Ok(settings)
     }
@@ -203,10 +247,16 @@ impl Settings {
             return Err(bad("BCRYPT_COST", "must be between 4 and 31"));
         }
         if self.auth.access_token_ttl_secs <= 0 || self.auth.refresh_token_ttl_secs <= 0 {
-            return Err(bad("ACCESS_TOKEN_TTL_SECS", "token lifetimes must be positive"));
+            return Err(bad(
+                "ACCESS_TOKEN_TTL_SECS",
+                "token lifetimes must be positive",
+            ));
         }
         if self.auth.refresh_token_ttl_secs < self.auth.access_token_ttl_secs {
-            return Err(bad("REFRESH_TOKEN_TTL_SECS", "must not be shorter than ACCESS_TOKEN_TTL_SECS"));
+            return Err(bad(
+                "REFRESH_TOKEN_TTL_SECS",
+                "must not be shorter than ACCESS_TOKEN_TTL_SECS",
+            ));
         }
         if self.database.max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
@@ -214,10 +264,16 @@ impl Settings {
         if self.env == AppEnv::Production {
             let secret = self.auth.jwt_secret.expose();
             if secret == DEV_JWT_SECRET {
-                return Err(bad("JWT_SECRET", "production refuses the development default; set a random secret of at least 32 bytes"));
+                return Err(bad(
+                    "JWT_SECRET",
+                    "production refuses the development default; set a random secret of at least 32 bytes",
+                ));
             }
             if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
-                return Err(bad("JWT_SECRET", format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production")));
+                return Err(bad(
+                    "JWT_SECRET",
+                    format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"),
+                ));
             }
             if self.auth.bcrypt_cost < 10 {
                 return Err(bad("BCRYPT_COST", "must be at least 10 in production"));
@@ -233,8 +289,15 @@ impl Settings {
     }
 }
 
-fn parse<T: std::str::FromStr>(raw: Option<&str>, key: &'static str, default: T) -> Result<T, SettingsError> {
-    raw.map_or(Ok(default), |v| v.parse().map_err(|_| bad(key, format!("cannot parse '{v}'"))))
+fn parse<T: std::str::FromStr>(
+    raw: Option<&str>,
+    key: &'static str,
+    default: T,
+) -> Result<T, SettingsError> {
+    raw.map_or(Ok(default), |v| {
+        v.parse()
+            .map_err(|_| bad(key, format!("cannot parse '{v}'")))
+    })
 }
 
 fn parse_bool(raw: Option<&str>, key: &'static str, default: bool) -> Result<bool, SettingsError> {
@@ -251,7 +314,10 @@ mod tests {
     use super::*;
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
@@ -266,11 +332,16 @@ mod tests {
 
     #[test]
     fn production_refuses_default_or_short_secret() {
-        let err = Settings::from_map(&vars(&[("APP_ENV", "production")])).expect_err("default secret");
+        let err =
+            Settings::from_map(&vars(&[("APP_ENV", "production")])).expect_err("default secret");
         assert_eq!(err.key, "JWT_SECRET");
-        let err = Settings::from_map(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", "short")])).expect_err("short");
+        let err = Settings::from_map(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]))
+            .expect_err("short");
         assert_eq!(err.key, "JWT_SECRET");
-        let ok = Settings::from_map(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", &"k".repeat(40))]));
+        let ok = Settings::from_map(&vars(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &"k".repeat(40)),
+        ]));
         assert!(ok.is_ok());
     }
 
@@ -284,7 +355,11 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted_in_debug() {
-        let s = Settings::from_map(&vars(&[("JWT_SECRET", "super-secret-value-123456789012345"), ("DATABASE_URL", "postgres://u:pw@h/db")])).expect("valid");
+        let s = Settings::from_map(&vars(&[
+            ("JWT_SECRET", "super-secret-value-123456789012345"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+        ]))
+        .expect("valid");
         let dump = format!("{s:?}");
         assert!(!dump.contains("super-secret"));
         assert!(!dump.contains("pw@h"));

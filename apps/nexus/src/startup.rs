@@ -11,7 +11,10 @@ use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::CustomerService;
 use nexus_identity::{BootstrapOutcome, IdentityConfig, IdentityService};
 use nexus_kernel::{Clock, Email, SystemClock};
-use nexus_sea_store::{DatabaseConnection, SeaCustomerRepository, SeaSessionStore, SeaStaffDirectory, SeaUserRepository};
+use nexus_sea_store::{
+    DatabaseConnection, SeaCustomerRepository, SeaSessionStore, SeaStaffDirectory,
+    SeaUserRepository,
+};
 
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -63,8 +66,14 @@ impl Application {
     /// `StartupError` saying which step failed.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let addr = format!("{}:{}", settings.http.host, settings.http.port);
-        let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?.port();
+        let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?
+            .port();
 
         let db = connect(&settings, settings.database.migrate_on_start).await?;
         let state = compose(&settings, db)?;
@@ -78,7 +87,10 @@ impl Application {
         }
         let server = server
             .listen(listener)
-            .map_err(|source| StartupError::Bind { addr: format!("port {port}"), source })?
+            .map_err(|source| StartupError::Bind {
+                addr: format!("port {port}"),
+                source,
+            })?
             .run();
         tracing::info!(port, env = ?settings.env, sqlite = settings.is_sqlite(), "listening");
         Ok(Self { port, server })
@@ -103,26 +115,41 @@ impl Application {
 ///
 /// # Errors
 /// `DataDir` or `Database`.
-pub async fn connect(settings: &Settings, migrate: bool) -> Result<DatabaseConnection, StartupError> {
+pub async fn connect(
+    settings: &Settings,
+    migrate: bool,
+) -> Result<DatabaseConnection, StartupError> {
     let url = settings.database.url.expose();
     if let Some(dir) = sqlite_dir(url) {
-        std::fs::create_dir_all(&dir).map_err(|source| StartupError::DataDir { path: dir.display().to_string(), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| StartupError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
     }
-    let db = nexus_sea_store::db::connect(url, settings.database.max_connections).await.map_err(StartupError::Database)?;
+    let db = nexus_sea_store::db::connect(url, settings.database.max_connections)
+        .await
+        .map_err(StartupError::Database)?;
     if migrate {
-        nexus_sea_store::db::migrate(&db).await.map_err(StartupError::Database)?;
+        nexus_sea_store::db::migrate(&db)
+            .await
+            .map_err(StartupError::Database)?;
     }
     Ok(db)
 }
 
 /// The directory holding a SQLite database file, if the URL is a file-backed SQLite one.
 fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return None;
     }
-    Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf)
+    Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
 }
 
 /// Builds adapters and hands them to the services.
@@ -139,17 +166,28 @@ pub fn compose(settings: &Settings, db: DatabaseConnection) -> Result<AppState, 
         access_ttl: Duration::seconds(auth.access_token_ttl_secs),
     })
     .map_err(|e| StartupError::Security(format!("JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE: {e}")))?;
-    let hasher = BcryptPasswordHasher::new(auth.bcrypt_cost).map_err(|e| StartupError::Security(format!("BCRYPT_COST: {e}")))?;
+    let hasher = BcryptPasswordHasher::new(auth.bcrypt_cost)
+        .map_err(|e| StartupError::Security(format!("BCRYPT_COST: {e}")))?;
     let identity = IdentityService::new(
         Arc::new(SeaUserRepository::new(db.clone())),
         Arc::new(SeaSessionStore::new(db.clone())),
         Arc::new(hasher),
         Arc::new(tokens),
         clock.clone(),
-        IdentityConfig { refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs) },
+        IdentityConfig {
+            refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
+        },
     );
-    let customers = CustomerService::new(Arc::new(SeaCustomerRepository::new(db.clone())), Arc::new(SeaStaffDirectory::new(db.clone())), clock);
-    Ok(AppState { identity: Arc::new(identity), customers: Arc::new(customers), db })
+    let customers = CustomerService::new(
+        Arc::new(SeaCustomerRepository::new(db.clone())),
+        Arc::new(SeaStaffDirectory::new(db.clone())),
+        clock,
+    );
+    Ok(AppState {
+        identity: Arc::new(identity),
+        customers: Arc::new(customers),
+        db,
+    })
 }
 
 /// The address used for the first administrator when `NEXUS_ADMIN_EMAIL` is not set.
@@ -157,14 +195,28 @@ pub const DEFAULT_ADMIN_EMAIL: &str = "admin@nexus.local";
 
 /// On first start (no user at all) creates the administrator from the settings, generating
 /// and printing a password once if none was configured.
-async fn bootstrap_admin(identity: &IdentityService, settings: &Settings) -> Result<(), StartupError> {
-    let email_raw = settings.auth.admin_email.as_deref().unwrap_or(DEFAULT_ADMIN_EMAIL);
-    let email = Email::parse(email_raw).map_err(|_| crate::settings::SettingsError { key: "NEXUS_ADMIN_EMAIL", reason: "not a valid e-mail address".into() })?;
+async fn bootstrap_admin(
+    identity: &IdentityService,
+    settings: &Settings,
+) -> Result<(), StartupError> {
+    let email_raw = settings
+        .auth
+        .admin_email
+        .as_deref()
+        .unwrap_or(DEFAULT_ADMIN_EMAIL);
+    let email = Email::parse(email_raw).map_err(|_| crate::settings::SettingsError {
+        key: "NEXUS_ADMIN_EMAIL",
+        reason: "not a valid e-mail address".into(),
+    })?;
     let (password, generated) = match &settings.auth.admin_password {
         Some(p) => (p.expose().to_owned(), false),
         None => (uuid::Uuid::new_v4().simple().to_string(), true),
     };
-    match identity.bootstrap_admin(email, &password).await.map_err(StartupError::Bootstrap)? {
+    match identity
+        .bootstrap_admin(email, &password)
+        .await
+        .map_err(StartupError::Bootstrap)?
+    {
         BootstrapOutcome::UsersExist => {}
         BootstrapOutcome::AdminCreated(email) => {
             tracing::info!(email = %email, "first start: administrator created");
@@ -178,7 +230,10 @@ async fn bootstrap_admin(identity: &IdentityService, settings: &Settings) -> Res
 
 /// The one deliberate exception to "secrets never reach output": the generated first
 /// administrator password goes to the operator's terminal (stderr), once, never to the log.
-#[expect(clippy::print_stderr, reason = "shown once to the operator, deliberately outside the log pipeline")]
+#[expect(
+    clippy::print_stderr,
+    reason = "shown once to the operator, deliberately outside the log pipeline"
+)]
 fn print_generated_password(email: &str, password: &str) {
     eprintln!("\n================ Customer Nexus Hub: first start ================");
     eprintln!("  Administrator created: {email}");
@@ -193,7 +248,10 @@ mod tests {
 
     #[test]
     fn finds_the_sqlite_directory() {
-        assert_eq!(sqlite_dir("sqlite://./data/nexus.db?mode=rwc"), Some("./data".into()));
+        assert_eq!(
+            sqlite_dir("sqlite://./data/nexus.db?mode=rwc"),
+            Some("./data".into())
+        );
         assert_eq!(sqlite_dir("sqlite:/tmp/x/y.db"), Some("/tmp/x".into()));
         assert_eq!(sqlite_dir("sqlite::memory:"), None);
         assert_eq!(sqlite_dir("postgres://h/db"), None);

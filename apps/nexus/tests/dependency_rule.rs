@@ -12,8 +12,21 @@ const DOMAIN_CRATES: &[&str] = &["nexus-kernel", "nexus-identity", "nexus-custom
 
 /// Crates a domain crate must never depend on, even indirectly.
 const FORBIDDEN: &[&str] = &[
-    "actix-web", "actix-http", "actix-rt", "hyper", "sea-orm", "sea-query", "sqlx", "sqlx-core", "redis", "reqwest",
-    "lettre", "jsonwebtoken", "bcrypt", "object_store", "tokio",
+    "actix-web",
+    "actix-http",
+    "actix-rt",
+    "hyper",
+    "sea-orm",
+    "sea-query",
+    "sqlx",
+    "sqlx-core",
+    "redis",
+    "reqwest",
+    "lettre",
+    "jsonwebtoken",
+    "bcrypt",
+    "object_store",
+    "tokio",
 ];
 
 /// package id -> (name, normal dependency ids)
@@ -28,22 +41,37 @@ fn graph_from_metadata(meta: &Value) -> Graph {
         .collect();
     let mut graph = Graph::new();
     for node in meta["resolve"]["nodes"].as_array().into_iter().flatten() {
-        let Some(id) = node["id"].as_str() else { continue };
+        let Some(id) = node["id"].as_str() else {
+            continue;
+        };
         let deps = node["deps"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|d| d["dep_kinds"].as_array().into_iter().flatten().any(|k| k["kind"].is_null()))
+            .filter(|d| {
+                d["dep_kinds"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|k| k["kind"].is_null())
+            })
             .filter_map(|d| d["pkg"].as_str().map(str::to_owned))
             .collect();
-        graph.insert(id.to_owned(), (names.get(id).copied().unwrap_or_default().to_owned(), deps));
+        graph.insert(
+            id.to_owned(),
+            (names.get(id).copied().unwrap_or_default().to_owned(), deps),
+        );
     }
     graph
 }
 
 /// Every forbidden crate reachable from `root` by normal dependencies, with the path to it.
 fn violations(graph: &Graph, root_name: &str) -> Vec<String> {
-    let Some(root) = graph.iter().find(|(_, (name, _))| name == root_name).map(|(id, _)| id.clone()) else {
+    let Some(root) = graph
+        .iter()
+        .find(|(_, (name, _))| name == root_name)
+        .map(|(id, _)| id.clone())
+    else {
         return vec![format!("{root_name} is not in the graph")];
     };
     let mut seen = BTreeSet::new();
@@ -53,7 +81,9 @@ fn violations(graph: &Graph, root_name: &str) -> Vec<String> {
         if !seen.insert(id.clone()) {
             continue;
         }
-        let Some((_, deps)) = graph.get(&id) else { continue };
+        let Some((_, deps)) = graph.get(&id) else {
+            continue;
+        };
         for dep in deps {
             let name = graph.get(dep).map(|(n, _)| n.clone()).unwrap_or_default();
             let mut next = path.clone();
@@ -73,14 +103,32 @@ fn domain_crates_reach_no_framework_driver_or_runtime() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--all-features", "--manifest-path", manifest])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--all-features",
+            "--manifest-path",
+            manifest,
+        ])
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
     let graph = graph_from_metadata(&meta);
-    let all: Vec<String> = DOMAIN_CRATES.iter().flat_map(|c| violations(&graph, c)).collect();
-    assert!(all.is_empty(), "dependency rule broken:\n{}", all.join("\n"));
+    let all: Vec<String> = DOMAIN_CRATES
+        .iter()
+        .flat_map(|c| violations(&graph, c))
+        .collect();
+    assert!(
+        all.is_empty(),
+        "dependency rule broken:\n{}",
+        all.join("\n")
+    );
 }
 
 #[test]
@@ -89,7 +137,10 @@ fn the_checker_catches_a_transitive_violation() {
     graph.insert("d".into(), ("nexus-identity".into(), vec!["h".into()]));
     graph.insert("h".into(), ("some-helper".into(), vec!["s".into()]));
     graph.insert("s".into(), ("sqlx".into(), vec![]));
-    assert_eq!(violations(&graph, "nexus-identity"), vec!["nexus-identity -> some-helper -> sqlx".to_owned()]);
+    assert_eq!(
+        violations(&graph, "nexus-identity"),
+        vec!["nexus-identity -> some-helper -> sqlx".to_owned()]
+    );
 }
 
 #[test]
@@ -109,5 +160,8 @@ fn the_checker_ignores_dev_dependencies() {
             {"id": "t", "deps": []}
         ]}
     });
-    assert_eq!(violations(&graph_from_metadata(&meta_normal), "nexus-kernel").len(), 1);
+    assert_eq!(
+        violations(&graph_from_metadata(&meta_normal), "nexus-kernel").len(),
+        1
+    );
 }

@@ -57,13 +57,23 @@ impl ApiError {
     /// An error with a status, a stable code and a message.
     #[must_use]
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: None, source: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            source: None,
+        }
     }
 
     /// 400 `validation_failed` with field details.
     #[must_use]
     pub fn validation(details: Vec<FieldError>) -> Self {
-        let mut err = Self::new(StatusCode::BAD_REQUEST, "validation_failed", "The request has invalid fields");
+        let mut err = Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "The request has invalid fields",
+        );
         err.details = Some(details);
         err
     }
@@ -71,7 +81,11 @@ impl ApiError {
     /// 400 `validation_failed` for one field.
     #[must_use]
     pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
-        Self::validation(vec![FieldError { field: field.to_owned(), code: code.to_owned(), message: message.into() }])
+        Self::validation(vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        }])
     }
 
     /// 404 `not_found`.
@@ -83,13 +97,21 @@ impl ApiError {
     /// 401 `unauthorized`.
     #[must_use]
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication is required, or the token is invalid or expired")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication is required, or the token is invalid or expired",
+        )
     }
 
     /// 500 `internal_error`, keeping the cause for the log only.
     #[must_use]
     pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
-        let mut err = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "An unexpected error occurred");
+        let mut err = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "An unexpected error occurred",
+        );
         err.source = Some(source.into());
         err
     }
@@ -134,10 +156,16 @@ impl ApiError {
             401 => ("unauthorized", "Authentication is required"),
             403 => ("forbidden", "You do not have permission to do this"),
             404 => ("not_found", "No such resource"),
-            405 => ("method_not_allowed", "This method is not allowed on this resource"),
+            405 => (
+                "method_not_allowed",
+                "This method is not allowed on this resource",
+            ),
             408 => ("request_timeout", "The request took too long"),
             413 => ("payload_too_large", "The request body is too large"),
-            415 => ("unsupported_media_type", "Unsupported content type; send application/json"),
+            415 => (
+                "unsupported_media_type",
+                "Unsupported content type; send application/json",
+            ),
             s if s >= 500 => ("internal_error", "An unexpected error occurred"),
             _ => ("error", "The request failed"),
         };
@@ -147,13 +175,22 @@ impl ApiError {
 
 impl fmt::Debug for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiError").field("status", &self.status).field("code", &self.code).finish_non_exhaustive()
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .finish_non_exhaustive()
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -174,7 +211,11 @@ impl From<IdentityError> for ApiError {
         use IdentityError as E;
         let message = err.to_string();
         match err {
-            E::InvalidCredentials => Self::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid e-mail or password"),
+            E::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Invalid e-mail or password",
+            ),
             E::AccountDisabled => Self::new(StatusCode::FORBIDDEN, "account_disabled", message),
             E::InvalidToken => Self::unauthorized(),
             E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
@@ -208,7 +249,11 @@ impl From<CustomersError> for ApiError {
             E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             E::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", message),
             E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
-            E::InvalidAssignee => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_assignee", message),
+            E::InvalidAssignee => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_assignee",
+                message,
+            ),
             E::Unexpected(e) => Self::internal(e),
         }
     }
@@ -220,7 +265,12 @@ pub struct FieldErrors(Vec<FieldError>);
 
 impl FieldErrors {
     /// Records the error of `result` under `field` (with `code`), passing the value on.
-    pub fn check<T, E: fmt::Display>(&mut self, field: &str, code: &str, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: fmt::Display>(
+        &mut self,
+        field: &str,
+        code: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {
@@ -231,7 +281,12 @@ impl FieldErrors {
     }
 
     /// Like `check` for an optional input.
-    pub fn check_opt<T, E: fmt::Display>(&mut self, field: &str, code: &str, result: Option<Result<T, E>>) -> Option<Option<T>> {
+    pub fn check_opt<T, E: fmt::Display>(
+        &mut self,
+        field: &str,
+        code: &str,
+        result: Option<Result<T, E>>,
+    ) -> Option<Option<T>> {
         match result {
             None => Some(None),
             Some(r) => self.check(field, code, r).map(Some),
@@ -240,7 +295,11 @@ impl FieldErrors {
 
     /// Records an error.
     pub fn push(&mut self, field: &str, code: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.to_owned(), code: code.to_owned(), message: message.into() });
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+        });
     }
 
     /// Whether nothing failed.
@@ -260,7 +319,11 @@ impl FieldErrors {
     /// # Errors
     /// The 400 validation error.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(self.into_error()) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
     }
 }
 
@@ -272,7 +335,10 @@ impl From<validator::ValidationErrors> for ApiError {
                 out.push(FieldError {
                     field: camel_case(&field),
                     code: e.code.to_string(),
-                    message: e.message.as_ref().map_or_else(|| format!("{field} is invalid"), ToString::to_string),
+                    message: e
+                        .message
+                        .as_ref()
+                        .map_or_else(|| format!("{field} is invalid"), ToString::to_string),
                 });
             }
         }
@@ -303,7 +369,10 @@ mod tests {
 
     #[test]
     fn unexpected_errors_are_500_without_internals() {
-        let err: ApiError = IdentityError::Unexpected(nexus_kernel::Unexpected::msg("SELECT * FROM users exploded")).into();
+        let err: ApiError = IdentityError::Unexpected(nexus_kernel::Unexpected::msg(
+            "SELECT * FROM users exploded",
+        ))
+        .into();
         assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_string(&err.body("/x", "id")).expect("serializes");
         assert!(!body.contains("SELECT"));
@@ -318,8 +387,17 @@ mod tests {
 
     #[test]
     fn generic_statuses_have_stable_codes() {
-        assert_eq!(ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).code(), "method_not_allowed");
-        assert_eq!(ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE).code(), "payload_too_large");
-        assert_eq!(ApiError::from_status(StatusCode::BAD_GATEWAY).code(), "internal_error");
+        assert_eq!(
+            ApiError::from_status(StatusCode::METHOD_NOT_ALLOWED).code(),
+            "method_not_allowed"
+        );
+        assert_eq!(
+            ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE).code(),
+            "payload_too_large"
+        );
+        assert_eq!(
+            ApiError::from_status(StatusCode::BAD_GATEWAY).code(),
+            "internal_error"
+        );
     }
 }

@@ -55,14 +55,22 @@ impl FromRequest for Auth {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_owned());
         Box::pin(async move {
             let (Some(state), Some(token)) = (state, token) else {
                 return Err(ApiError::unauthorized().into());
             };
-            let session = state.identity.authenticate(&token).await.map_err(ApiError::from)?;
-            tracing::Span::current().record("user_id", tracing::field::display(session.actor.user_id()));
+            let session = state
+                .identity
+                .authenticate(&token)
+                .await
+                .map_err(ApiError::from)?;
+            tracing::Span::current()
+                .record("user_id", tracing::field::display(session.actor.user_id()));
             Ok(Self(session))
         })
     }
@@ -85,7 +93,14 @@ impl FromRequest for IfMatch {
                 .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
                 .and_then(|s| s.parse::<i64>().ok())
                 .map(|n| Self(Some(n)))
-                .ok_or_else(|| ApiError::new(StatusCode::PRECONDITION_FAILED, "invalid_if_match", "If-Match must be the ETag of the resource, e.g. \"3\"").into()),
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::PRECONDITION_FAILED,
+                        "invalid_if_match",
+                        "If-Match must be the ETag of the resource, e.g. \"3\"",
+                    )
+                    .into()
+                }),
         };
         std::future::ready(parsed)
     }
@@ -100,12 +115,28 @@ pub fn etag(version: i64) -> (header::HeaderName, String) {
 /// Maps JSON body failures to 400 / 413 / 415 in the uniform body.
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE),
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+        }
         JsonPayloadError::ContentType => ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("The JSON body does not match the expected shape: {e}")),
-        JsonPayloadError::Deserialize(_) | JsonPayloadError::Serialize(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The body is not valid JSON"),
-        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE),
-        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", "The body could not be read"),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("The JSON body does not match the expected shape: {e}"),
+        ),
+        JsonPayloadError::Deserialize(_) | JsonPayloadError::Serialize(_) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "The body is not valid JSON",
+        ),
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+            ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        _ => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "The body could not be read",
+        ),
     };
     api.into()
 }

@@ -25,17 +25,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The process is up.
 #[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200, body = HealthResponse)))]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(HealthResponse { status: "ok", database: None })
+    HttpResponse::Ok().json(HealthResponse {
+        status: "ok",
+        database: None,
+    })
 }
 
 /// The service can serve: the database answers. 503 otherwise.
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, body = HealthResponse), (status = 503, body = HealthResponse)))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     match nexus_sea_store::db::ping(&state.db).await {
-        Ok(()) => HttpResponse::Ok().json(HealthResponse { status: "ok", database: Some("ok") }),
+        Ok(()) => HttpResponse::Ok().json(HealthResponse {
+            status: "ok",
+            database: Some("ok"),
+        }),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(HealthResponse { status: "unavailable", database: Some("unreachable") })
+            HttpResponse::ServiceUnavailable().json(HealthResponse {
+                status: "unavailable",
+                database: Some("unreachable"),
+            })
         }
     }
 }

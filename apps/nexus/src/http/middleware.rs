@@ -34,7 +34,10 @@ fn request_id_of(req: &ServiceRequest) -> String {
 ///
 /// # Errors
 /// Never: every failure is turned into a response.
-pub async fn envelope(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+pub async fn envelope(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
     let request_id = request_id_of(&req);
     req.extensions_mut().insert(RequestId(request_id.clone()));
@@ -48,20 +51,29 @@ pub async fn envelope(req: ServiceRequest, next: Next<impl MessageBody + 'static
         user_id = tracing::field::Empty,
     );
 
-    let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone())).catch_unwind().await;
+    let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone()))
+        .catch_unwind()
+        .await;
     let mut res: ServiceResponse<BoxBody> = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(err)) => ServiceResponse::new(detached_request(), err.error_response()),
         Err(_panic) => {
             span.in_scope(|| tracing::error!("handler panicked"));
-            ServiceResponse::new(detached_request(), ApiError::from_status(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR).error_response())
+            ServiceResponse::new(
+                detached_request(),
+                ApiError::from_status(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
+                    .error_response(),
+            )
         }
     };
 
     let status = res.status();
     if status.is_client_error() || status.is_server_error() {
         let (body, cause) = {
-            let api_error = res.response().error().and_then(|e| e.as_error::<ApiError>());
+            let api_error = res
+                .response()
+                .error()
+                .and_then(|e| e.as_error::<ApiError>());
             let cause = api_error.and_then(ApiError::cause).map(|c| error_chain(c));
             let body = match api_error {
                 Some(e) => e.body(&path, &request_id),
@@ -126,11 +138,24 @@ mod tests {
 
     #[actix_web::test]
     async fn a_panic_becomes_a_uniform_500_without_internals() {
-        let app = test::init_service(App::new().wrap(actix_web::middleware::from_fn(envelope)).route("/boom", web::get().to(boom))).await;
-        let req = test::TestRequest::get().uri("/boom").insert_header(("x-request-id", "abc-123")).to_request();
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(envelope))
+                .route("/boom", web::get().to(boom)),
+        )
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/boom")
+            .insert_header(("x-request-id", "abc-123"))
+            .to_request();
         let res = test::call_service(&app, req).await;
         assert_eq!(res.status(), 500);
-        assert_eq!(res.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("abc-123"));
+        assert_eq!(
+            res.headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+            Some("abc-123")
+        );
         let body: serde_json::Value = test::read_body_json(res).await;
         assert_eq!(body["error"], "internal_error");
         assert_eq!(body["requestId"], "abc-123");
@@ -140,10 +165,23 @@ mod tests {
 
     #[actix_web::test]
     async fn an_overlong_request_id_is_replaced() {
-        let app = test::init_service(App::new().wrap(actix_web::middleware::from_fn(envelope)).route("/ok", web::get().to(HttpResponse::Ok))).await;
-        let req = test::TestRequest::get().uri("/ok").insert_header(("x-request-id", "x".repeat(200))).to_request();
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(envelope))
+                .route("/ok", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/ok")
+            .insert_header(("x-request-id", "x".repeat(200)))
+            .to_request();
         let res = test::call_service(&app, req).await;
-        let id = res.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let id = res
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         assert_eq!(id.len(), 36);
     }
 }

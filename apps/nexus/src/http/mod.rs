@@ -26,28 +26,57 @@ use error::ApiError;
 pub fn app(
     state: web::Data<AppState>,
     settings: HttpSettings,
-) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
     let mut headers = DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Referrer-Policy", "no-referrer"));
     if let Some(max_age) = settings.hsts_max_age {
-        headers = headers.add(("Strict-Transport-Security", format!("max-age={max_age}; includeSubDomains")));
+        headers = headers.add((
+            "Strict-Transport-Security",
+            format!("max-age={max_age}; includeSubDomains"),
+        ));
     }
     App::new()
         .app_data(state)
-        .app_data(web::JsonConfig::default().limit(settings.body_limit_bytes).error_handler(extract::json_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(settings.body_limit_bytes)
+                .error_handler(extract::json_error),
+        )
         .app_data(web::PayloadConfig::default().limit(settings.body_limit_bytes))
         .app_data(web::PathConfig::default().error_handler(extract::path_error))
         .app_data(web::QueryConfig::default().error_handler(extract::query_error))
         .wrap(from_fn(middleware::envelope))
         .wrap(headers)
         .wrap(cors(&settings.cors_origins))
-        .service(web::scope("/api/v1").configure(auth::configure).configure(users::configure).configure(customers::configure))
+        .service(
+            web::scope("/api/v1")
+                .configure(auth::configure)
+                .configure(users::configure)
+                .configure(customers::configure),
+        )
         .configure(health::configure)
-        .service(web::resource("/docs").route(web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("Location", "/docs/")).finish() })))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi::ApiDoc::openapi()))
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found("No such resource")) }))
+        .service(web::resource("/docs").route(web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/docs/"))
+                .finish()
+        })))
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/api-docs/openapi.json", openapi::ApiDoc::openapi()),
+        )
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::not_found("No such resource"))
+        }))
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -59,5 +88,7 @@ fn cors(origins: &[String]) -> Cors {
     if origins.iter().any(|o| o == "*") {
         return base.allow_any_origin();
     }
-    origins.iter().fold(base, |cors, origin| cors.allowed_origin(origin))
+    origins
+        .iter()
+        .fold(base, |cors, origin| cors.allowed_origin(origin))
 }

@@ -30,7 +30,15 @@ pub struct PageResponse<T> {
 impl<T> PageResponse<T> {
     /// Converts a domain page, mapping each row.
     pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
-        let meta = PageMeta { total: page.total, page: page.request.page(), limit: page.request.limit(), total_pages: page.total_pages() };
-        Self { data: page.items.into_iter().map(f).collect(), meta }
+        let meta = PageMeta {
+            total: page.total,
+            page: page.request.page(),
+            limit: page.request.limit(),
+            total_pages: page.total_pages(),
+        };
+        Self {
+            data: page.items.into_iter().map(f).collect(),
+            meta,
+        }
     }
 }

@@ -22,7 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = LoginResponse), (status = 400, body = ErrorBody), (status = 409, description = "email_taken", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn register(state: web::Data<AppState>, body: ValidatedJson<RegisterRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn register(
+    state: web::Data<AppState>,
+    body: ValidatedJson<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut errors = FieldErrors::default();
     let email = errors.check("email", "email", Email::parse(&body.email));
@@ -31,7 +34,15 @@ pub async fn register(state: web::Data<AppState>, body: ValidatedJson<RegisterRe
     let (Some(email), Some(first_name), Some(last_name)) = (email, first_name, last_name) else {
         return Err(errors.into_error());
     };
-    let result = state.identity.register(RegisterUser { email, password: body.password, first_name, last_name }).await?;
+    let result = state
+        .identity
+        .register(RegisterUser {
+            email,
+            password: body.password,
+            first_name,
+            last_name,
+        })
+        .await?;
     Ok(HttpResponse::Created().json(LoginResponse::from(result)))
 }
 
@@ -39,8 +50,14 @@ pub async fn register(state: web::Data<AppState>, body: ValidatedJson<RegisterRe
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "invalid_credentials", body = ErrorBody), (status = 403, description = "account_disabled", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn login(state: web::Data<AppState>, body: ValidatedJson<LoginRequest>) -> Result<HttpResponse, ApiError> {
-    let result = state.identity.login(&body.0.email, &body.0.password).await?;
+pub async fn login(
+    state: web::Data<AppState>,
+    body: ValidatedJson<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let result = state
+        .identity
+        .login(&body.0.email, &body.0.password)
+        .await?;
     Ok(HttpResponse::Ok().json(LoginResponse::from(result)))
 }
 
@@ -48,7 +65,10 @@ pub async fn login(state: web::Data<AppState>, body: ValidatedJson<LoginRequest>
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn refresh(state: web::Data<AppState>, body: ValidatedJson<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: ValidatedJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let result = state.identity.refresh(&body.0.refresh_token).await?;
     Ok(HttpResponse::Ok().json(LoginResponse::from(result)))
 }

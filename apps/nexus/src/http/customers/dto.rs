@@ -1,7 +1,9 @@
 //! Request and response bodies of the customer endpoints.
 
 use chrono::{DateTime, Utc};
-use nexus_customers::{CompanyName, Customer, CustomerStatus, NewCustomer, Phone, Tags, UpdateCustomer};
+use nexus_customers::{
+    CompanyName, Customer, CustomerStatus, NewCustomer, Phone, Tags, UpdateCustomer,
+};
 use nexus_kernel::{Email, PersonName, UserId};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -52,7 +54,12 @@ impl From<Customer> for CustomerResponse {
             phone: c.phone.map(Into::into),
             company: c.company.map(Into::into),
             status: c.status.as_str().to_owned(),
-            tags: c.tags.as_slice().iter().map(|t| t.as_str().to_owned()).collect(),
+            tags: c
+                .tags
+                .as_slice()
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
             assigned_to: c.assigned_to.map(|u| u.as_uuid()),
             created_by: c.created_by.as_uuid(),
             created_at: c.created_at,
@@ -99,21 +106,66 @@ impl TryFrom<CreateCustomerRequest> for NewCustomer {
         let last_name = e.check("lastName", "invalid", PersonName::parse(&r.last_name));
         let email = e.check("email", "email", Email::parse(&r.email));
         let phone = e.check_opt("phone", "phone", r.phone.as_deref().map(Phone::parse));
-        let company = e.check_opt("company", "invalid", r.company.as_deref().map(CompanyName::parse));
-        let status = e.check_opt("status", "invalid", r.status.as_deref().map(str::parse::<CustomerStatus>));
-        let tags = e.check("tags", "invalid", Tags::parse(r.tags.as_deref().unwrap_or_default()));
-        let assigned_to = e.check_opt("assignedTo", "uuid", r.assigned_to.as_deref().map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")));
-        match (first_name, last_name, email, phone, company, status, tags, assigned_to) {
-            (Some(first_name), Some(last_name), Some(email), Some(phone), Some(company), Some(status), Some(tags), Some(assigned_to)) if e.is_empty() => {
-                Ok(Self { first_name, last_name, email, phone, company, status, tags, assigned_to })
-            }
+        let company = e.check_opt(
+            "company",
+            "invalid",
+            r.company.as_deref().map(CompanyName::parse),
+        );
+        let status = e.check_opt(
+            "status",
+            "invalid",
+            r.status.as_deref().map(str::parse::<CustomerStatus>),
+        );
+        let tags = e.check(
+            "tags",
+            "invalid",
+            Tags::parse(r.tags.as_deref().unwrap_or_default()),
+        );
+        let assigned_to = e.check_opt(
+            "assignedTo",
+            "uuid",
+            r.assigned_to
+                .as_deref()
+                .map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
+        );
+        match (
+            first_name,
+            last_name,
+            email,
+            phone,
+            company,
+            status,
+            tags,
+            assigned_to,
+        ) {
+            (
+                Some(first_name),
+                Some(last_name),
+                Some(email),
+                Some(phone),
+                Some(company),
+                Some(status),
+                Some(tags),
+                Some(assigned_to),
+            ) if e.is_empty() => Ok(Self {
+                first_name,
+                last_name,
+                email,
+                phone,
+                company,
+                status,
+                tags,
+                assigned_to,
+            }),
             _ => Err(e.into_error()),
         }
     }
 }
 
 /// `Some(None)` for an explicit `null`, `None` for an absent field.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -153,25 +205,55 @@ impl TryFrom<UpdateCustomerRequest> for UpdateCustomer {
 
     fn try_from(r: UpdateCustomerRequest) -> Result<Self, ApiError> {
         let mut e = FieldErrors::default();
-        let first_name = e.check_opt("firstName", "invalid", r.first_name.as_deref().map(PersonName::parse));
-        let last_name = e.check_opt("lastName", "invalid", r.last_name.as_deref().map(PersonName::parse));
+        let first_name = e.check_opt(
+            "firstName",
+            "invalid",
+            r.first_name.as_deref().map(PersonName::parse),
+        );
+        let last_name = e.check_opt(
+            "lastName",
+            "invalid",
+            r.last_name.as_deref().map(PersonName::parse),
+        );
         let email = e.check_opt("email", "email", r.email.as_deref().map(Email::parse));
         let phone = match r.phone {
             None => Some(None),
             Some(None) => Some(Some(None)),
-            Some(Some(p)) => e.check("phone", "phone", Phone::parse(&p)).map(|p| Some(Some(p))),
+            Some(Some(p)) => e
+                .check("phone", "phone", Phone::parse(&p))
+                .map(|p| Some(Some(p))),
         };
         let company = match r.company {
             None => Some(None),
             Some(None) => Some(Some(None)),
-            Some(Some(c)) => e.check("company", "invalid", CompanyName::parse(&c)).map(|c| Some(Some(c))),
+            Some(Some(c)) => e
+                .check("company", "invalid", CompanyName::parse(&c))
+                .map(|c| Some(Some(c))),
         };
-        let status = e.check_opt("status", "invalid", r.status.as_deref().map(str::parse::<CustomerStatus>));
+        let status = e.check_opt(
+            "status",
+            "invalid",
+            r.status.as_deref().map(str::parse::<CustomerStatus>),
+        );
         let tags = e.check_opt("tags", "invalid", r.tags.as_deref().map(Tags::parse));
         match (first_name, last_name, email, phone, company, status, tags) {
-            (Some(first_name), Some(last_name), Some(email), Some(phone), Some(company), Some(status), Some(tags)) if e.is_empty() => {
-                Ok(Self { first_name, last_name, email, phone, company, status, tags })
-            }
+            (
+                Some(first_name),
+                Some(last_name),
+                Some(email),
+                Some(phone),
+                Some(company),
+                Some(status),
+                Some(tags),
+            ) if e.is_empty() => Ok(Self {
+                first_name,
+                last_name,
+                email,
+                phone,
+                company,
+                status,
+                tags,
+            }),
             _ => Err(e.into_error()),
         }
     }

@@ -2,11 +2,16 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use nexus_customers::{CustomerQuery, CustomerSort, CustomerStatus, NewCustomer, SearchTerm, UpdateCustomer};
+use nexus_customers::{
+    CustomerQuery, CustomerSort, CustomerStatus, NewCustomer, SearchTerm, UpdateCustomer,
+};
 use nexus_kernel::{CustomerId, PageRequest, UserId};
 use uuid::Uuid;
 
-use super::dto::{AssignCustomerRequest, CreateCustomerRequest, CustomerResponse, ListCustomersQuery, UpdateCustomerRequest};
+use super::dto::{
+    AssignCustomerRequest, CreateCustomerRequest, CustomerResponse, ListCustomersQuery,
+    UpdateCustomerRequest,
+};
 use crate::http::error::{ApiError, ErrorBody, FieldErrors};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
 use crate::http::page::PageResponse;
@@ -14,14 +19,18 @@ use crate::state::AppState;
 
 /// Mounts the customer routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/customers").route(web::get().to(list_customers)).route(web::post().to(create_customer)))
-        .service(
-            web::resource("/customers/{id}")
-                .route(web::get().to(get_customer))
-                .route(web::patch().to(update_customer))
-                .route(web::delete().to(delete_customer)),
-        )
-        .service(web::resource("/customers/{id}/assign").route(web::post().to(assign_customer)));
+    cfg.service(
+        web::resource("/customers")
+            .route(web::get().to(list_customers))
+            .route(web::post().to(create_customer)),
+    )
+    .service(
+        web::resource("/customers/{id}")
+            .route(web::get().to(get_customer))
+            .route(web::patch().to(update_customer))
+            .route(web::delete().to(delete_customer)),
+    )
+    .service(web::resource("/customers/{id}/assign").route(web::post().to(assign_customer)));
 }
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
@@ -30,18 +39,40 @@ fn non_empty(s: Option<&str>) -> Option<&str> {
 
 fn parse_query(q: &ListCustomersQuery) -> Result<CustomerQuery, ApiError> {
     let mut e = FieldErrors::default();
-    let search = e.check_opt("search", "invalid", non_empty(q.search.as_deref()).map(SearchTerm::parse));
-    let status = e.check_opt("status", "invalid", non_empty(q.status.as_deref()).map(str::parse::<CustomerStatus>));
-    let assigned_to = e.check_opt("assignedTo", "uuid", non_empty(q.assigned_to.as_deref()).map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")));
-    let sort = e.check_opt("sort", "invalid", non_empty(q.sort.as_deref()).map(str::parse::<CustomerSort>));
+    let search = e.check_opt(
+        "search",
+        "invalid",
+        non_empty(q.search.as_deref()).map(SearchTerm::parse),
+    );
+    let status = e.check_opt(
+        "status",
+        "invalid",
+        non_empty(q.status.as_deref()).map(str::parse::<CustomerStatus>),
+    );
+    let assigned_to = e.check_opt(
+        "assignedTo",
+        "uuid",
+        non_empty(q.assigned_to.as_deref())
+            .map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
+    );
+    let sort = e.check_opt(
+        "sort",
+        "invalid",
+        non_empty(q.sort.as_deref()).map(str::parse::<CustomerSort>),
+    );
     match (search, status, assigned_to, sort) {
-        (Some(search), Some(status), Some(assigned_to), Some(sort)) if e.is_empty() => Ok(CustomerQuery {
-            search,
-            status,
-            assigned_to,
-            visible_to: None,
-            sort: sort.unwrap_or(CustomerSort { field: nexus_customers::SortField::CreatedAt, direction: nexus_customers::SortDirection::Desc }),
-        }),
+        (Some(search), Some(status), Some(assigned_to), Some(sort)) if e.is_empty() => {
+            Ok(CustomerQuery {
+                search,
+                status,
+                assigned_to,
+                visible_to: None,
+                sort: sort.unwrap_or(CustomerSort {
+                    field: nexus_customers::SortField::CreatedAt,
+                    direction: nexus_customers::SortDirection::Desc,
+                }),
+            })
+        }
         _ => Err(e.into_error()),
     }
 }
@@ -50,9 +81,20 @@ fn parse_query(q: &ListCustomersQuery) -> Result<CustomerQuery, ApiError> {
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])), params(ListCustomersQuery),
     responses((status = 200, body = PageResponse<CustomerResponse>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn list_customers(state: web::Data<AppState>, auth: Auth, query: web::Query<ListCustomersQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_customers(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<ListCustomersQuery>,
+) -> Result<HttpResponse, ApiError> {
     let parsed = parse_query(&query)?;
-    let page = state.customers.list(&auth.actor(), parsed, PageRequest::new(query.page, query.limit)).await?;
+    let page = state
+        .customers
+        .list(
+            &auth.actor(),
+            parsed,
+            PageRequest::new(query.page, query.limit),
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, CustomerResponse::from)))
 }
 
@@ -60,19 +102,34 @@ pub async fn list_customers(state: web::Data<AppState>, auth: Auth, query: web::
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])), request_body = CreateCustomerRequest,
     responses((status = 201, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn create_customer(state: web::Data<AppState>, auth: Auth, body: ValidatedJson<CreateCustomerRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_customer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<CreateCustomerRequest>,
+) -> Result<HttpResponse, ApiError> {
     let input = NewCustomer::try_from(body.0)?;
     let customer = state.customers.create(&auth.actor(), input).await?;
-    Ok(HttpResponse::Created().insert_header(etag(customer.version)).json(CustomerResponse::from(customer)))
+    Ok(HttpResponse::Created()
+        .insert_header(etag(customer.version))
+        .json(CustomerResponse::from(customer)))
 }
 
 /// One customer; another officer's customer is 404.
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = CustomerResponse, headers(("ETag" = String))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]
-pub async fn get_customer(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let customer = state.customers.get(&auth.actor(), CustomerId::from_uuid(*id)).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(customer.version)).json(CustomerResponse::from(customer)))
+pub async fn get_customer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = state
+        .customers
+        .get(&auth.actor(), CustomerId::from_uuid(*id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(customer.version))
+        .json(CustomerResponse::from(customer)))
 }
 
 /// Changes a customer. Send the version read as `If-Match: "<version>"` or in the body;
@@ -81,22 +138,44 @@ pub async fn get_customer(state: web::Data<AppState>, auth: Auth, id: web::Path<
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version read")), request_body = UpdateCustomerRequest,
     responses((status = 200, body = CustomerResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 428, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]
-pub async fn update_customer(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, if_match: IfMatch, body: ValidatedJson<UpdateCustomerRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn update_customer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidatedJson<UpdateCustomerRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let Some(expected) = if_match.0.or(body.version) else {
-        return Err(ApiError::new(StatusCode::PRECONDITION_REQUIRED, "precondition_required", "Send the version you read as If-Match or as the 'version' field"));
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "Send the version you read as If-Match or as the 'version' field",
+        ));
     };
     let change = UpdateCustomer::try_from(body)?;
-    let customer = state.customers.update(&auth.actor(), CustomerId::from_uuid(*id), expected, change).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(customer.version)).json(CustomerResponse::from(customer)))
+    let customer = state
+        .customers
+        .update(&auth.actor(), CustomerId::from_uuid(*id), expected, change)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(customer.version))
+        .json(CustomerResponse::from(customer)))
 }
 
 /// Deletes a customer (MANAGER, ADMIN).
 #[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]
-pub async fn delete_customer(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    state.customers.delete(&auth.actor(), CustomerId::from_uuid(*id)).await?;
+pub async fn delete_customer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .customers
+        .delete(&auth.actor(), CustomerId::from_uuid(*id))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -104,7 +183,21 @@ pub async fn delete_customer(state: web::Data<AppState>, auth: Auth, id: web::Pa
 #[utoipa::path(post, path = "/api/v1/customers/{id}/assign", tag = "customers", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = AssignCustomerRequest,
     responses((status = 200, body = CustomerResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]
-pub async fn assign_customer(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, body: ValidatedJson<AssignCustomerRequest>) -> Result<HttpResponse, ApiError> {
-    let customer = state.customers.assign(&auth.actor(), CustomerId::from_uuid(*id), UserId::from_uuid(body.0.user_id)).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(customer.version)).json(CustomerResponse::from(customer)))
+pub async fn assign_customer(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<AssignCustomerRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = state
+        .customers
+        .assign(
+            &auth.actor(),
+            CustomerId::from_uuid(*id),
+            UserId::from_uuid(body.0.user_id),
+        )
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(customer.version))
+        .json(CustomerResponse::from(customer)))
 }

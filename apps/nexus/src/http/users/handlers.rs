@@ -5,7 +5,9 @@ use nexus_identity::{NewStaffUser, UpdateProfile, UpdateUser, UserFilter};
 use nexus_kernel::{Email, PageRequest, PersonName, Role, UserId};
 use uuid::Uuid;
 
-use super::dto::{ChangePasswordRequest, CreateUserRequest, ListUsersQuery, UpdateMeRequest, UpdateUserRequest};
+use super::dto::{
+    ChangePasswordRequest, CreateUserRequest, ListUsersQuery, UpdateMeRequest, UpdateUserRequest,
+};
 use crate::http::auth::dto::UserResponse;
 use crate::http::error::{ApiError, ErrorBody, FieldErrors};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
@@ -16,32 +18,70 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/users/me").route(web::patch().to(update_me)))
         .service(web::resource("/users/me/password").route(web::post().to(change_password)))
-        .service(web::resource("/users").route(web::get().to(list_users)).route(web::post().to(create_user)))
-        .service(web::resource("/users/{id}").route(web::get().to(get_user)).route(web::patch().to(update_user)));
+        .service(
+            web::resource("/users")
+                .route(web::get().to(list_users))
+                .route(web::post().to(create_user)),
+        )
+        .service(
+            web::resource("/users/{id}")
+                .route(web::get().to(get_user))
+                .route(web::patch().to(update_user)),
+        );
 }
 
 /// Changes the caller's names.
 #[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeRequest,
     responses((status = 200, body = UserResponse), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn update_me(state: web::Data<AppState>, auth: Auth, body: ValidatedJson<UpdateMeRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn update_me(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<UpdateMeRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut errors = FieldErrors::default();
-    let first_name = errors.check_opt("firstName", "invalid", body.first_name.as_deref().map(PersonName::parse));
-    let last_name = errors.check_opt("lastName", "invalid", body.last_name.as_deref().map(PersonName::parse));
+    let first_name = errors.check_opt(
+        "firstName",
+        "invalid",
+        body.first_name.as_deref().map(PersonName::parse),
+    );
+    let last_name = errors.check_opt(
+        "lastName",
+        "invalid",
+        body.last_name.as_deref().map(PersonName::parse),
+    );
     let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
         return Err(errors.into_error());
     };
-    let user = state.identity.update_profile(&auth.actor(), UpdateProfile { first_name, last_name }).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(UserResponse::from(user)))
+    let user = state
+        .identity
+        .update_profile(
+            &auth.actor(),
+            UpdateProfile {
+                first_name,
+                last_name,
+            },
+        )
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(user.version))
+        .json(UserResponse::from(user)))
 }
 
 /// Changes the caller's password and signs out their other sessions.
 #[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePasswordRequest,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn change_password(state: web::Data<AppState>, auth: Auth, body: ValidatedJson<ChangePasswordRequest>) -> Result<HttpResponse, ApiError> {
-    state.identity.change_password(&auth.0, &body.0.current_password, &body.0.new_password).await?;
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .identity
+        .change_password(&auth.0, &body.0.current_password, &body.0.new_password)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -49,14 +89,31 @@ pub async fn change_password(state: web::Data<AppState>, auth: Auth, body: Valid
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), params(ListUsersQuery),
     responses((status = 200, body = PageResponse<UserResponse>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn list_users(state: web::Data<AppState>, auth: Auth, query: web::Query<ListUsersQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_users(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<ListUsersQuery>,
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let role = match query.role.as_deref() {
         None => None,
-        Some(raw) => Some(raw.parse::<Role>().map_err(|e| ApiError::field("role", "invalid", e.to_string()))?),
+        Some(raw) => Some(
+            raw.parse::<Role>()
+                .map_err(|e| ApiError::field("role", "invalid", e.to_string()))?,
+        ),
     };
-    let filter = UserFilter { role, is_active: query.is_active };
-    let page = state.identity.list_users(&auth.actor(), &filter, PageRequest::new(query.page, query.limit)).await?;
+    let filter = UserFilter {
+        role,
+        is_active: query.is_active,
+    };
+    let page = state
+        .identity
+        .list_users(
+            &auth.actor(),
+            &filter,
+            PageRequest::new(query.page, query.limit),
+        )
+        .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, UserResponse::from)))
 }
 
@@ -64,7 +121,11 @@ pub async fn list_users(state: web::Data<AppState>, auth: Auth, query: web::Quer
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
     responses((status = 201, body = UserResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn create_user(state: web::Data<AppState>, auth: Auth, body: ValidatedJson<CreateUserRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn create_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut errors = FieldErrors::default();
     let email = errors.check("email", "email", Email::parse(&body.email));
@@ -73,33 +134,75 @@ pub async fn create_user(state: web::Data<AppState>, auth: Auth, body: Validated
     let (Some(email), Some(first_name), Some(last_name)) = (email, first_name, last_name) else {
         return Err(errors.into_error());
     };
-    let input = NewStaffUser { email, password: body.password, first_name, last_name, role: body.role.into() };
+    let input = NewStaffUser {
+        email,
+        password: body.password,
+        first_name,
+        last_name,
+        role: body.role.into(),
+    };
     let user = state.identity.create_user(&auth.actor(), input).await?;
-    Ok(HttpResponse::Created().insert_header(etag(user.version)).json(UserResponse::from(user)))
+    Ok(HttpResponse::Created()
+        .insert_header(etag(user.version))
+        .json(UserResponse::from(user)))
 }
 
 /// One account (ADMIN).
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = UserResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(user = %id))]
-pub async fn get_user(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
-    let user = state.identity.get_user(&auth.actor(), UserId::from_uuid(*id)).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(UserResponse::from(user)))
+pub async fn get_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .identity
+        .get_user(&auth.actor(), UserId::from_uuid(*id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(user.version))
+        .json(UserResponse::from(user)))
 }
 
 /// Changes an account's role, status or names (ADMIN). `If-Match` is honoured when sent.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = UpdateUserRequest,
     responses((status = 200, body = UserResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(user = %id))]
-pub async fn update_user(state: web::Data<AppState>, auth: Auth, id: web::Path<Uuid>, if_match: IfMatch, body: ValidatedJson<UpdateUserRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn update_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ValidatedJson<UpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.0;
     let mut errors = FieldErrors::default();
-    let first_name = errors.check_opt("firstName", "invalid", body.first_name.as_deref().map(PersonName::parse));
-    let last_name = errors.check_opt("lastName", "invalid", body.last_name.as_deref().map(PersonName::parse));
+    let first_name = errors.check_opt(
+        "firstName",
+        "invalid",
+        body.first_name.as_deref().map(PersonName::parse),
+    );
+    let last_name = errors.check_opt(
+        "lastName",
+        "invalid",
+        body.last_name.as_deref().map(PersonName::parse),
+    );
     let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
         return Err(errors.into_error());
     };
-    let change = UpdateUser { role: body.role.map(Into::into), is_active: body.is_active, first_name, last_name, expected_version: if_match.0 };
-    let user = state.identity.update_user(&auth.actor(), UserId::from_uuid(*id), change).await?;
-    Ok(HttpResponse::Ok().insert_header(etag(user.version)).json(UserResponse::from(user)))
+    let change = UpdateUser {
+        role: body.role.map(Into::into),
+        is_active: body.is_active,
+        first_name,
+        last_name,
+        expected_version: if_match.0,
+    };
+    let user = state
+        .identity
+        .update_user(&auth.actor(), UserId::from_uuid(*id), change)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(user.version))
+        .json(UserResponse::from(user)))
 }
