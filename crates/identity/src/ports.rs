@@ -91,8 +91,11 @@ pub trait PasswordHasher: Send + Sync {
     /// Checks `plain` against `hash`. With `None` it does the same amount of work against
     /// a dummy hash and answers `false`, so an unknown account costs as much as a wrong
     /// password.
-    async fn verify<'a>(&self, plain: &str, hash: Option<&'a PasswordHash>)
-    -> Result<bool, IdentityError>;
+    async fn verify<'a>(
+        &self,
+        plain: &str,
+        hash: Option<&'a PasswordHash>,
+    ) -> Result<bool, IdentityError>;
 }
 
 /// Signs and verifies access tokens, and makes and hashes refresh tokens.
