@@ -74,9 +74,9 @@ impl PasswordHasher for BcryptPasswordHasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, IdentityError> {
         let plain = password.expose().to_owned();
         let cost = self.cost;
-        // `Password` already refuses more than 72 bytes; the non-truncating variant makes
-        // sure a future change there cannot silently weaken stored hashes.
-        let hash = tokio::task::spawn_blocking(move || bcrypt::non_truncating_hash(plain, cost))
+        // `Password` refuses more than 72 bytes, so nothing is ever truncated here. (bcrypt's
+        // non-truncating variant also counts the trailing NUL and so refuses exactly 72.)
+        let hash = tokio::task::spawn_blocking(move || bcrypt::hash(plain, cost))
             .await
             .map_err(Unexpected::with("password hashing task failed"))?
             .map_err(Unexpected::with("hashing a password"))?;

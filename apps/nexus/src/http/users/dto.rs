@@ -46,16 +46,18 @@ pub struct CreateUserRequest {
     /// Family name.
     #[validate(length(max = 1024))]
     pub last_name: String,
-    /// Role.
-    pub role: RoleDto,
+    /// Role: ADMIN, MANAGER, CSO or CUSTOMER.
+    #[schema(value_type = RoleDto)]
+    pub role: String,
 }
 
 /// An administrator's change to an account.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserRequest {
-    /// New role.
-    pub role: Option<RoleDto>,
+    /// New role: ADMIN, MANAGER, CSO or CUSTOMER.
+    #[schema(value_type = Option<RoleDto>)]
+    pub role: Option<String>,
     /// Activate or deactivate (deactivation ends every session).
     pub is_active: Option<bool>,
     /// New given name.

@@ -9,7 +9,7 @@ use super::dto::{
     ChangePasswordRequest, CreateUserRequest, ListUsersQuery, UpdateMeRequest, UpdateUserRequest,
 };
 use crate::http::auth::dto::UserResponse;
-use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::error::{ApiError, ErrorBody, FieldErrors, password_code};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
 use crate::http::page::PageResponse;
 use crate::state::AppState;
@@ -78,10 +78,19 @@ pub async fn change_password(
     auth: Auth,
     body: ValidatedJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    state
+    let result = state
         .identity
         .change_password(&auth.0, &body.0.current_password, &body.0.new_password)
-        .await?;
+        .await;
+    // The policy error names `password`; in this request the field is `newPassword`.
+    if let Err(nexus_identity::IdentityError::WeakPassword(rule)) = result {
+        return Err(ApiError::field(
+            "newPassword",
+            password_code(rule),
+            rule.to_string(),
+        ));
+    }
+    result?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -131,7 +140,10 @@ pub async fn create_user(
     let email = errors.check("email", "email", Email::parse(&body.email));
     let first_name = errors.check("firstName", "invalid", PersonName::parse(&body.first_name));
     let last_name = errors.check("lastName", "invalid", PersonName::parse(&body.last_name));
-    let (Some(email), Some(first_name), Some(last_name)) = (email, first_name, last_name) else {
+    let role = errors.check("role", "invalid", body.role.parse::<Role>());
+    let (Some(email), Some(first_name), Some(last_name), Some(role)) =
+        (email, first_name, last_name, role)
+    else {
         return Err(errors.into_error());
     };
     let input = NewStaffUser {
@@ -139,7 +151,7 @@ pub async fn create_user(
         password: body.password,
         first_name,
         last_name,
-        role: body.role.into(),
+        role,
     };
     let user = state.identity.create_user(&auth.actor(), input).await?;
     Ok(HttpResponse::Created()
@@ -188,11 +200,16 @@ pub async fn update_user(
         "invalid",
         body.last_name.as_deref().map(PersonName::parse),
     );
-    let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
+    let role = errors.check_opt(
+        "role",
+        "invalid",
+        body.role.as_deref().map(str::parse::<Role>),
+    );
+    let (Some(first_name), Some(last_name), Some(role)) = (first_name, last_name, role) else {
         return Err(errors.into_error());
     };
     let change = UpdateUser {
-        role: body.role.map(Into::into),
+        role,
         is_active: body.is_active,
         first_name,
         last_name,

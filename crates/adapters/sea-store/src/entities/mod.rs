@@ -1,0 +1,8 @@
+//! SeaORM mappings of the tables the migrations create. They are storage shapes only:
+//! repositories turn them into domain values with the domain constructors, and they never
+//! leave this crate's public repository API.
+
+pub mod customer;
+pub mod customer_count;
+pub mod refresh_token;
+pub mod user;

@@ -1,0 +1,49 @@
+//! [`StaffDirectory`] read from the `users` table.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use nexus_customers::{CustomersError, StaffDirectory, StaffMember};
+use nexus_kernel::{Role, Unexpected, UserId};
+use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
+
+use crate::entities::user;
+
+/// Answers who the staff are from the users table. Cheap to clone: it shares the pool.
+#[derive(Clone, Debug)]
+pub struct SeaStaffDirectory {
+    db: DatabaseConnection,
+}
+
+impl SeaStaffDirectory {
+    /// A directory over `db`, which must be migrated.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl StaffDirectory for SeaStaffDirectory {
+    async fn find_member(&self, id: UserId) -> Result<Option<StaffMember>, CustomersError> {
+        let row: Option<(String, bool)> = user::Entity::find_by_id(id.as_uuid())
+            .select_only()
+            .column(user::Column::Role)
+            .column(user::Column::IsActive)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(|e| Unexpected::new("loading a staff member", e))?;
+        let Some((role, is_active)) = row else {
+            return Ok(None);
+        };
+        let role = Role::from_str(&role).map_err(|e| {
+            Unexpected::new(format!("users row {id} has an unknown role {role:?}"), e)
+        })?;
+        Ok(Some(StaffMember {
+            id,
+            role,
+            is_active,
+        }))
+    }
+}

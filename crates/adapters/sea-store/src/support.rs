@@ -1,0 +1,47 @@
+//! Small pieces every repository shares: transactions and error classification.
+
+use sea_orm::{
+    AccessMode, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, IsolationLevel, SqlErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+/// Starts a transaction that will write.
+///
+/// On SQLite it is `BEGIN IMMEDIATE`: taking the write lock up front means a
+/// read-then-write transaction waits (up to the busy timeout) for another writer instead
+/// of failing with `SQLITE_BUSY` when it tries to upgrade its lock.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// Starts a read-only transaction whose statements all see one snapshot, so that a page
+/// and its total agree even while others write.
+///
+/// PostgreSQL needs `REPEATABLE READ` for that; a SQLite read transaction (WAL mode)
+/// already reads one snapshot, and SQLite rejects isolation settings.
+pub(crate) async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.begin_with_config(
+            Some(IsolationLevel::RepeatableRead),
+            Some(AccessMode::ReadOnly),
+        )
+        .await
+    } else {
+        db.begin().await
+    }
+}
+
+/// Whether `err` is a unique violation of the index `index` (PostgreSQL names the index,
+/// SQLite names the column as `table.column`).
+pub(crate) fn is_unique_violation(err: &DbErr, index: &str, table_column: &str) -> bool {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) => {
+            message.contains(index) || message.contains(table_column)
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+
+use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_users;
+mod m20261121_000002_create_refresh_tokens;
+mod m20261121_000003_create_customers;
+mod m20261121_000004_create_customer_counts;
+
+/// Applies the schema migrations of Customer Nexus Hub, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_users::Migration),
+            Box::new(m20261121_000002_create_refresh_tokens::Migration),
+            Box::new(m20261121_000003_create_customers::Migration),
+            Box::new(m20261121_000004_create_customer_counts::Migration),
+        ]
+    }
+}

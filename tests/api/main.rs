@@ -1,0 +1,6 @@
+//! Black-box tests of the HTTP API: one module per area, each test on its own app and database.
+
+mod auth;
+mod customers;
+mod platform;
+mod users;

@@ -1,0 +1,653 @@
+//! Black-box test harness: starts the real `nexus` application on a random port with a fresh
+//! database, and gives tests a small HTTP client with helpers for the API contract.
+//!
+//! The database is a temporary SQLite file, or, when `TEST_DATABASE_URL` names a PostgreSQL
+//! maintenance database, a `test_<uuid>` database created for the one test and dropped with
+//! its [`TestApp`]. Stale `test_*` databases left by crashed runs are swept once per process.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::{Method, RequestBuilder, Response, Url};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+/// The environment variable naming a PostgreSQL maintenance URL (`postgres://…/postgres`).
+pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+
+/// Per-test databases older than this are considered left over by a crashed run.
+/// A run of the suite is far shorter, so a concurrent run's databases are never swept.
+const STALE_AFTER: Duration = Duration::from_secs(30 * 60);
+
+/// The e-mail of the administrator every [`TestApp`] bootstraps.
+pub const ADMIN_EMAIL: &str = "admin@nexus.test";
+
+/// An absent bearer token, for requests made without `Authorization`.
+pub const NO_TOKEN: Option<&str> = None;
+
+/// A role a test can sign in with; mirrors the API's role strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Full control, including user management.
+    Admin,
+    /// Sees and assigns all customers.
+    Manager,
+    /// Customer-service officer: sees only customers assigned to them.
+    Cso,
+    /// A buyer with no CRM access.
+    Customer,
+}
+
+impl Role {
+    /// The role as the API spells it (`ADMIN`, `MANAGER`, `CSO`, `CUSTOMER`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "ADMIN",
+            Self::Manager => "MANAGER",
+            Self::Cso => "CSO",
+            Self::Customer => "CUSTOMER",
+        }
+    }
+}
+
+/// Something that may carry a bearer token for a request.
+pub trait Bearer {
+    /// The access token to send, if any.
+    fn bearer(&self) -> Option<&str>;
+}
+
+impl Bearer for str {
+    fn bearer(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Bearer for String {
+    fn bearer(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Bearer for Signed {
+    fn bearer(&self) -> Option<&str> {
+        Some(&self.token)
+    }
+}
+
+impl<T: Bearer + ?Sized> Bearer for &T {
+    fn bearer(&self) -> Option<&str> {
+        (**self).bearer()
+    }
+}
+
+impl<T: Bearer> Bearer for Option<T> {
+    fn bearer(&self) -> Option<&str> {
+        self.as_ref().and_then(Bearer::bearer)
+    }
+}
+
+/// A signed-in user: their tokens and credentials.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The access token (`access_token`).
+    pub token: String,
+    /// The refresh token (`refresh_token`).
+    pub refresh_token: String,
+    /// The user's id.
+    pub user_id: String,
+    /// The e-mail the user signs in with.
+    pub email: String,
+    /// The user's password.
+    pub password: String,
+}
+
+impl Signed {
+    fn from_login_body(body: &Value, email: &str, password: &str) -> Self {
+        let text = |v: &Value, what: &str| {
+            v.as_str()
+                .unwrap_or_else(|| panic!("login body has no string {what}: {body}"))
+                .to_owned()
+        };
+        Self {
+            token: text(&body["access_token"], "access_token"),
+            refresh_token: text(&body["refresh_token"], "refresh_token"),
+            user_id: text(&body["user"]["id"], "user.id"),
+            email: email.to_owned(),
+            password: password.to_owned(),
+        }
+    }
+}
+
+/// The running application of one test, with its own database.
+///
+/// Dropping it stops the server and drops the test's database.
+pub struct TestApp {
+    /// Base URL, `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The port the app listens on.
+    pub port: u16,
+    /// The HTTP client the helpers use.
+    pub client: reqwest::Client,
+    /// The bootstrapped administrator's e-mail.
+    pub admin_email: String,
+    /// The bootstrapped administrator's password.
+    pub admin_password: String,
+    server: tokio::task::AbortHandle,
+    // Field order is drop order: the database goes after the server stopped.
+    _database: TestDatabase,
+    _data_dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Starts the application with the default test settings.
+///
+/// # Panics
+/// If the database cannot be created or the application does not start.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the application with the default test settings plus `overrides`
+/// (for example `[("BODY_LIMIT_BYTES", "2048")]`).
+///
+/// # Panics
+/// If the database cannot be created or the application does not start.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    nexus::telemetry::init_for_tests();
+
+    let data_dir = tempfile::tempdir().expect("a temporary data directory can be created");
+    let database = TestDatabase::create(data_dir.path()).await;
+    let admin_password = format!("Admin-{}", Uuid::new_v4().simple());
+
+    let mut vars: HashMap<String, String> = [
+        ("HOST", "127.0.0.1".to_owned()),
+        ("PORT", "0".to_owned()),
+        ("DATABASE_URL", database.url.clone()),
+        ("DATA_DIR", data_dir.path().display().to_string()),
+        ("BCRYPT_COST", "4".to_owned()),
+        ("NEXUS_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
+        ("NEXUS_ADMIN_PASSWORD", admin_password.clone()),
+        ("DATABASE_MAX_CONNECTIONS", "5".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (key, value) in overrides {
+        vars.insert((*key).to_owned(), (*value).to_owned());
+    }
+
+    let settings = nexus::settings::Settings::from_map(&vars).expect("test settings are valid");
+    let app = nexus::Application::build(settings)
+        .await
+        .expect("the application builds");
+    let port = app.port();
+    let server = tokio::spawn(app.run_until_stopped()).abort_handle();
+
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("the HTTP client builds"),
+        admin_email: ADMIN_EMAIL.to_owned(),
+        admin_password,
+        server,
+        _database: database,
+        _data_dir: data_dir,
+    }
+}
+
+impl TestApp {
+    /// The absolute URL of `path` (which starts with `/`).
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// A request builder for `method` on `path`, with the bearer token if one is given.
+    pub fn request(&self, method: Method, path: &str, token: impl Bearer) -> RequestBuilder {
+        let builder = self.client.request(method, self.url(path));
+        match token.bearer() {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    /// `GET path`.
+    ///
+    /// # Panics
+    /// If the request cannot be sent.
+    pub async fn get(&self, path: &str, token: impl Bearer) -> Response {
+        send(self.request(Method::GET, path, token)).await
+    }
+
+    /// `POST path` with a JSON body.
+    ///
+    /// # Panics
+    /// If the request cannot be sent.
+    pub async fn post_json(&self, path: &str, body: &Value, token: impl Bearer) -> Response {
+        send(self.request(Method::POST, path, token).json(body)).await
+    }
+
+    /// `PATCH path` with a JSON body and, when given, `If-Match: <if_match>` (sent verbatim,
+    /// so pass the quoted form, e.g. [`etag`]`(1)`).
+    ///
+    /// # Panics
+    /// If the request cannot be sent.
+    pub async fn patch_json(
+        &self,
+        path: &str,
+        body: &Value,
+        token: impl Bearer,
+        if_match: Option<&str>,
+    ) -> Response {
+        let mut builder = self.request(Method::PATCH, path, token).json(body);
+        if let Some(value) = if_match {
+            builder = builder.header("If-Match", value);
+        }
+        send(builder).await
+    }
+
+    /// `DELETE path`.
+    ///
+    /// # Panics
+    /// If the request cannot be sent.
+    pub async fn delete(&self, path: &str, token: impl Bearer) -> Response {
+        send(self.request(Method::DELETE, path, token)).await
+    }
+
+    /// Logs in with `email` and `password` and returns the session.
+    ///
+    /// # Panics
+    /// If the login is not answered with 200 and a login body.
+    pub async fn login(&self, email: &str, password: &str) -> Signed {
+        let res = self
+            .post_json(
+                "/api/v1/auth/login",
+                &json!({ "email": email, "password": password }),
+                NO_TOKEN,
+            )
+            .await;
+        let body = expect_json(res, 200).await;
+        Signed::from_login_body(&body, email, password)
+    }
+
+    /// Signs in as the bootstrapped administrator (a new session each call).
+    ///
+    /// # Panics
+    /// If the administrator cannot log in.
+    pub async fn admin(&self) -> Signed {
+        self.login(&self.admin_email, &self.admin_password).await
+    }
+
+    /// An access token of the bootstrapped administrator.
+    ///
+    /// # Panics
+    /// If the administrator cannot log in.
+    pub async fn admin_token(&self) -> String {
+        self.admin().await.token
+    }
+
+    /// Creates a new user with `role` (staff through `POST /api/v1/users` by the
+    /// administrator, customers through `/auth/register`) and logs them in.
+    ///
+    /// # Panics
+    /// If the user cannot be created or cannot log in.
+    pub async fn sign_in_as(&self, role: Role) -> Signed {
+        let email = unique_email(&role.as_str().to_lowercase());
+        let password = format!("Pw-{}", Uuid::new_v4().simple());
+        let mut body = json!({
+            "email": email,
+            "password": password,
+            "firstName": "Test",
+            "lastName": role.as_str(),
+        });
+        let res = if role == Role::Customer {
+            self.post_json("/api/v1/auth/register", &body, NO_TOKEN)
+                .await
+        } else {
+            body["role"] = json!(role.as_str());
+            let admin = self.admin_token().await;
+            self.post_json("/api/v1/users", &body, &admin).await
+        };
+        expect_json(res, 201).await;
+        self.login(&email, &password).await
+    }
+
+    /// Creates a customer with `body` as `token`'s user and returns the 201 body.
+    ///
+    /// # Panics
+    /// If the customer is not created.
+    pub async fn create_customer(&self, token: impl Bearer, body: &Value) -> Value {
+        let res = self.post_json("/api/v1/customers", body, token).await;
+        expect_json(res, 201).await
+    }
+}
+
+/// A valid customer body with a unique e-mail; `first_name` makes it recognisable.
+#[must_use]
+pub fn customer_body(first_name: &str) -> Value {
+    json!({
+        "firstName": first_name,
+        "lastName": "Tester",
+        "email": unique_email(&first_name.to_lowercase()),
+    })
+}
+
+/// An e-mail address no other test or user has, starting with `prefix`.
+#[must_use]
+pub fn unique_email(prefix: &str) -> String {
+    format!("{prefix}.{}@example.com", Uuid::new_v4().simple())
+}
+
+/// The quoted entity tag of `version`, as the API sends it in `ETag` and wants in `If-Match`.
+#[must_use]
+pub fn etag(version: &Value) -> String {
+    format!("\"{version}\"")
+}
+
+/// A response header as text, if present and visible ASCII.
+#[must_use]
+pub fn header(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Asserts `res` has `status` and returns its JSON body.
+///
+/// # Panics
+/// If the status differs (the body is shown) or the body is not JSON.
+pub async fn expect_json(res: Response, status: u16) -> Value {
+    let path = res.url().path().to_owned();
+    let actual = res.status().as_u16();
+    let text = res.text().await.expect("the response body can be read");
+    assert_eq!(actual, status, "unexpected status for {path}; body: {text}");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("body of {path} is not JSON ({e}): {text}"))
+}
+
+/// Asserts `res` has `status` and no body (for 204 answers).
+///
+/// # Panics
+/// If the status differs (the body is shown).
+pub async fn expect_empty(res: Response, status: u16) {
+    let path = res.url().path().to_owned();
+    let actual = res.status().as_u16();
+    let text = res.text().await.expect("the response body can be read");
+    assert_eq!(actual, status, "unexpected status for {path}; body: {text}");
+    assert!(
+        text.is_empty(),
+        "{path} answered {status} with a body: {text}"
+    );
+}
+
+/// Asserts `res` is an error with `status` and `code` in the uniform error body, and returns
+/// the body for more checks.
+///
+/// Checks: `statusCode` equals the status; `timestamp` is RFC 3339; `path` is the request path
+/// without query; `message` is a non-empty string; `error` is `code`; `requestId` equals the
+/// `X-Request-Id` header; `details` is a non-empty list of `{field, code, message}` for
+/// `validation_failed` and absent otherwise; no other key is present.
+///
+/// # Panics
+/// If any of those checks fails.
+pub async fn assert_error(res: Response, status: u16, code: &str) -> Value {
+    let path = res.url().path().to_owned();
+    let request_id = header(&res, "x-request-id");
+    let content_type = header(&res, "content-type").unwrap_or_default();
+    let body = expect_json(res, status).await;
+    assert!(
+        content_type.starts_with("application/") && content_type.contains("json"),
+        "error of {path} has content type {content_type:?}"
+    );
+    let object = body
+        .as_object()
+        .unwrap_or_else(|| panic!("error body of {path} is not an object: {body}"));
+    for key in object.keys() {
+        assert!(
+            [
+                "statusCode",
+                "timestamp",
+                "path",
+                "message",
+                "error",
+                "requestId",
+                "details"
+            ]
+            .contains(&key.as_str()),
+            "error body of {path} has an unexpected key {key:?}: {body}"
+        );
+    }
+    assert_eq!(body["error"], code, "error code of {path}: {body}");
+    assert_eq!(body["statusCode"], status, "statusCode of {path}: {body}");
+    assert_eq!(body["path"], path.as_str(), "path in error body: {body}");
+    let timestamp = body["timestamp"]
+        .as_str()
+        .unwrap_or_else(|| panic!("timestamp is not a string: {body}"));
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(timestamp).is_ok(),
+        "timestamp {timestamp:?} is not RFC 3339"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| !m.trim().is_empty()),
+        "message is not a non-empty string: {body}"
+    );
+    let request_id =
+        request_id.unwrap_or_else(|| panic!("error of {path} has no X-Request-Id header"));
+    assert_eq!(body["requestId"], request_id.as_str(), "requestId: {body}");
+    if code == "validation_failed" {
+        let details = body["details"]
+            .as_array()
+            .unwrap_or_else(|| panic!("validation error without a details list: {body}"));
+        assert!(
+            !details.is_empty(),
+            "validation error with empty details: {body}"
+        );
+        for detail in details {
+            for key in ["field", "code", "message"] {
+                assert!(
+                    detail[key].is_string(),
+                    "detail without a string {key}: {detail}"
+                );
+            }
+        }
+    } else {
+        assert!(
+            object.get("details").is_none(),
+            "non-validation error {code} carries details: {body}"
+        );
+    }
+    body
+}
+
+/// The `field` of every entry of an error body's `details`.
+#[must_use]
+pub fn detail_fields(body: &Value) -> Vec<String> {
+    body["details"]
+        .as_array()
+        .map(|details| {
+            details
+                .iter()
+                .filter_map(|d| d["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts no key anywhere in `body` looks like a password or its hash.
+///
+/// # Panics
+/// If such a key is found.
+pub fn assert_no_password_fields(body: &Value) {
+    match body {
+        Value::Object(map) => {
+            for (key, value) in map {
+                assert!(
+                    !key.to_lowercase().contains("password"),
+                    "response exposes {key:?}: {body}"
+                );
+                assert_no_password_fields(value);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(assert_no_password_fields),
+        _ => {}
+    }
+}
+
+async fn send(builder: RequestBuilder) -> Response {
+    builder.send().await.expect("the request reaches the app")
+}
+
+/// The database of one test: a SQLite file in the test's data directory, or a PostgreSQL
+/// database dropped when this value is.
+struct TestDatabase {
+    url: String,
+    _postgres: Option<PostgresDatabase>,
+}
+
+struct PostgresDatabase {
+    maintenance_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    async fn create(data_dir: &std::path::Path) -> Self {
+        let Ok(maintenance_url) = std::env::var(TEST_DATABASE_URL) else {
+            return Self {
+                url: format!("sqlite://{}/nexus.db?mode=rwc", data_dir.display()),
+                _postgres: None,
+            };
+        };
+        let maintenance = connect_maintenance(&maintenance_url).await;
+        sweep_stale_databases_once(&maintenance_url).await;
+
+        // A v7 id embeds its creation time, which lets the sweep spare a concurrent run.
+        let name = format!("test_{}", Uuid::now_v7().simple());
+        maintenance
+            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let _ = maintenance.close().await;
+
+        let mut url = Url::parse(&maintenance_url)
+            .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL} is not a URL: {e}"));
+        url.set_path(&format!("/{name}"));
+        Self {
+            url: url.to_string(),
+            _postgres: Some(PostgresDatabase {
+                maintenance_url,
+                name,
+            }),
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let url = self.maintenance_url.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime, which cannot be blocked on; a thread with its
+        // own runtime does the work. Best effort: the sweep removes anything left behind.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                let mut options = ConnectOptions::new(url);
+                options.max_connections(1).sqlx_logging(false);
+                if let Ok(db) = Database::connect(options).await {
+                    let _ = db
+                        .execute_unprepared(&format!(
+                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                        ))
+                        .await;
+                    let _ = db.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+async fn connect_maintenance(url: &str) -> DatabaseConnection {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    match Database::connect(options).await {
+        Ok(db) => db,
+        // Never fall back to SQLite when PostgreSQL was asked for: in CI that would report a
+        // green PostgreSQL run that never happened, and locally it would hide a stopped server.
+        Err(e) => {
+            let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+            panic!("{TEST_DATABASE_URL} is set but unreachable (CI={ci}): {e}")
+        }
+    }
+}
+
+static SWEPT: OnceCell<()> = OnceCell::const_new();
+
+async fn sweep_stale_databases_once(maintenance_url: &str) {
+    SWEPT
+        .get_or_init(|| async {
+            let db = connect_maintenance(maintenance_url).await;
+            let rows = db
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    r"SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'",
+                ))
+                .await
+                .unwrap_or_default();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            for row in rows {
+                let Ok(name) = row.try_get_by_index::<String>(0) else {
+                    continue;
+                };
+                if is_stale(&name, now) {
+                    let _ = db
+                        .execute_unprepared(&format!(
+                            r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#
+                        ))
+                        .await;
+                }
+            }
+            let _ = db.close().await;
+        })
+        .await;
+}
+
+/// Whether `name` is a `test_<uuid v7>` database created more than [`STALE_AFTER`] ago.
+/// Names that are not ours are never touched.
+fn is_stale(name: &str, now: Duration) -> bool {
+    let Some(created) = name
+        .strip_prefix("test_")
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .filter(|id| id.get_version_num() == 7)
+        .and_then(|id| id.get_timestamp())
+    else {
+        return false;
+    };
+    let (secs, _) = created.to_unix();
+    now.as_secs().saturating_sub(secs) > STALE_AFTER.as_secs()
+}
