@@ -166,6 +166,10 @@ impl ApiError {
                 "unsupported_media_type",
                 "Unsupported content type; send application/json",
             ),
+            503 => (
+                "service_unavailable",
+                "The service is temporarily unavailable",
+            ),
             s if s >= 500 => ("internal_error", "An unexpected error occurred"),
             _ => ("error", "The request failed"),
         };

@@ -1,15 +1,17 @@
 //! Liveness and readiness probes.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// Probe answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthResponse {
-    /// `ok`, or `unavailable`.
+    /// `ok`.
     pub status: &'static str,
     /// Database state, for readiness.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -31,20 +33,22 @@ pub async fn live() -> HttpResponse {
     })
 }
 
-/// The service can serve: the database answers. 503 otherwise.
-#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, body = HealthResponse), (status = 503, body = HealthResponse)))]
-pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+/// The service can serve: the database answers. Otherwise 503 `service_unavailable` in the
+/// uniform error body.
+#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, body = HealthResponse), (status = 503, body = crate::http::error::ErrorBody)))]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match nexus_sea_store::db::ping(&state.db).await {
-        Ok(()) => HttpResponse::Ok().json(HealthResponse {
+        Ok(()) => Ok(HttpResponse::Ok().json(HealthResponse {
             status: "ok",
             database: Some("ok"),
-        }),
+        })),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            HttpResponse::ServiceUnavailable().json(HealthResponse {
-                status: "unavailable",
-                database: Some("unreachable"),
-            })
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "The database is not reachable",
+            ))
         }
     }
 }
