@@ -9,7 +9,7 @@ else
 RUN_TESTS = cargo test --no-fail-fast
 endif
 
-.PHONY: help run test test-unit test-sqlite test-postgres lint fmt check-deps build release clean
+.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres lint fmt check-deps build release clean
 
 help:
 	@echo "make run          serve the API on the embedded default (SQLite under ./data)"
@@ -20,6 +20,13 @@ help:
 run:
 	cargo run -p nexus -- serve
 
+worker:
+	cargo run -p nexus -- worker
+
+# Local servers the tests start themselves: an aiosmtpd SMTP sink in ./.venv.
+test-tools:
+	bash scripts/test-tools.sh
+
 build:
 	cargo build --workspace --all-targets
 
@@ -28,17 +35,17 @@ release:
 
 # Unit, adapter (SQLite + PostgreSQL) and black-box tests on PostgreSQL in one run, then the
 # black-box suite again on SQLite.
-test:
+test: test-tools
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(RUN_TESTS) --workspace
 	env -u TEST_DATABASE_URL $(RUN_TESTS) -p nexus-tests
 
 test-unit:
 	$(RUN_TESTS) -p nexus-kernel -p nexus-identity -p nexus-customers -p nexus-crypto
 
-test-sqlite:
+test-sqlite: test-tools
 	env -u TEST_DATABASE_URL $(RUN_TESTS) --workspace
 
-test-postgres:
+test-postgres: test-tools
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(RUN_TESTS) --workspace
 
 check-deps:

@@ -6,6 +6,10 @@ mod m20261121_000001_create_users;
 mod m20261121_000002_create_refresh_tokens;
 mod m20261121_000003_create_customers;
 mod m20261121_000004_create_customer_counts;
+mod m20261121_000005_create_jobs;
+mod m20261121_000006_create_enquiries;
+mod m20261121_000007_create_one_time_codes;
+mod m20261121_000008_create_responses;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -18,6 +22,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_refresh_tokens::Migration),
             Box::new(m20261121_000003_create_customers::Migration),
             Box::new(m20261121_000004_create_customer_counts::Migration),
+            Box::new(m20261121_000005_create_jobs::Migration),
+            Box::new(m20261121_000006_create_enquiries::Migration),
+            Box::new(m20261121_000007_create_one_time_codes::Migration),
+            Box::new(m20261121_000008_create_responses::Migration),
         ]
     }
 }

@@ -2,5 +2,9 @@
 
 mod auth;
 mod customers;
+mod enquiries;
+mod jobs;
+mod otp;
 mod platform;
+mod responses;
 mod users;

@@ -6,6 +6,11 @@
 //! its [`TestApp`]. Stale `test_*` databases left by crashed runs are swept once per process.
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Method, RequestBuilder, Response, Url};
@@ -138,7 +143,10 @@ pub struct TestApp {
     /// The bootstrapped administrator's password.
     pub admin_password: String,
     server: tokio::task::AbortHandle,
+    /// The settings the app was built from, for [`TestApp::spawn_another`] and [`TestApp::db`].
+    vars: HashMap<String, String>,
     // Field order is drop order: the database goes after the server stopped.
+    smtp: Option<SmtpSink>,
     _database: TestDatabase,
     _data_dir: tempfile::TempDir,
 }
@@ -176,7 +184,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("DATA_DIR", data_dir.path().display().to_string()),
         ("BCRYPT_COST", "4".to_owned()),
         ("NEXUS_ADMIN_EMAIL", ADMIN_EMAIL.to_owned()),
-        ("NEXUS_ADMIN_PASSWORD", admin_password.clone()),
+        ("NEXUS_ADMIN_PASSWORD", admin_password),
         ("DATABASE_MAX_CONNECTIONS", "5".to_owned()),
     ]
     .into_iter()
@@ -185,7 +193,40 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     for (key, value) in overrides {
         vars.insert((*key).to_owned(), (*value).to_owned());
     }
+    launch(vars, database, data_dir).await
+}
 
+/// Starts an [`SmtpSink`] and the application sending its mail there (`SMTP_URL`), with a
+/// fast worker (`WORKER_POLL_MS=50`, retries after 1 to 2 s) plus `extra` settings (which
+/// win). [`TestApp::smtp`] is the sink.
+///
+/// `None` when the sink cannot run (no Python with aiosmtpd) outside CI: the caller skips.
+/// With `CI=true` that panics instead.
+///
+/// # Panics
+/// If the sink, the database or the application does not start.
+pub async fn spawn_app_with_smtp(extra: &[(&str, &str)]) -> Option<TestApp> {
+    let sink = SmtpSink::start()?;
+    let url = sink.url();
+    let mut settings: Vec<(&str, &str)> = vec![
+        ("SMTP_URL", &url),
+        ("SMTP_TIMEOUT_SECS", "5"),
+        ("WORKER_POLL_MS", "50"),
+        ("JOB_BACKOFF_BASE_SECS", "1"),
+        ("JOB_BACKOFF_MAX_SECS", "2"),
+    ];
+    settings.extend_from_slice(extra);
+    let mut app = spawn_app_with(&settings).await;
+    app.smtp = Some(sink);
+    Some(app)
+}
+
+/// Builds and spawns the application from `vars` on `database`.
+async fn launch(
+    vars: HashMap<String, String>,
+    database: TestDatabase,
+    data_dir: tempfile::TempDir,
+) -> TestApp {
     let settings = nexus::settings::Settings::from_map(&vars).expect("test settings are valid");
     let app = nexus::Application::build(settings)
         .await
@@ -201,8 +242,13 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             .build()
             .expect("the HTTP client builds"),
         admin_email: ADMIN_EMAIL.to_owned(),
-        admin_password,
+        admin_password: vars
+            .get("NEXUS_ADMIN_PASSWORD")
+            .cloned()
+            .unwrap_or_default(),
         server,
+        vars,
+        smtp: None,
         _database: database,
         _data_dir: data_dir,
     }
@@ -333,6 +379,116 @@ impl TestApp {
         let res = self.post_json("/api/v1/customers", body, token).await;
         expect_json(res, 201).await
     }
+
+    /// Drafts a response with `body` as `token`'s user and returns the 201 body.
+    ///
+    /// # Panics
+    /// If the response is not created.
+    pub async fn draft_response(&self, token: impl Bearer, body: &Value) -> Value {
+        let res = self.post_json("/api/v1/responses", body, token).await;
+        expect_json(res, 201).await
+    }
+
+    /// A new customer of `cso` and a response to them drafted and submitted by `cso`, now
+    /// awaiting approval: `(customer, response)`.
+    ///
+    /// # Panics
+    /// If any step is refused.
+    pub async fn pending_response(&self, cso: &Signed) -> (Value, Value) {
+        let customer = self.create_customer(cso, &customer_body("Pending")).await;
+        let response = self
+            .draft_response(
+                cso,
+                &json!({
+                    "customerId": customer["id"],
+                    "subject": "About your account",
+                    "content": "Thank you for your patience; here is our answer.",
+                }),
+            )
+            .await;
+        let id = response["id"].as_str().expect("a response has an id");
+        let res = self
+            .post(&format!("/api/v1/responses/{id}/submit"), cso)
+            .await;
+        (customer, expect_json(res, 200).await)
+    }
+
+    /// `POST path` without a body.
+    ///
+    /// # Panics
+    /// If the request cannot be sent.
+    pub async fn post(&self, path: &str, token: impl Bearer) -> Response {
+        send(self.request(Method::POST, path, token)).await
+    }
+
+    /// Sends a public enquiry with `body` (no token) and returns the 201 receipt.
+    ///
+    /// # Panics
+    /// If the enquiry is not accepted.
+    pub async fn submit_enquiry(&self, body: &Value) -> Value {
+        let res = self.post_json("/api/v1/enquiries", body, NO_TOKEN).await;
+        expect_json(res, 201).await
+    }
+
+    /// `GET /api/v1/admin/jobs<query>` as `token` (an administrator) and returns the page.
+    ///
+    /// # Panics
+    /// If the list is not answered with 200.
+    pub async fn jobs(&self, query: &str, token: impl Bearer) -> Value {
+        let res = self.get(&format!("/api/v1/admin/jobs{query}"), token).await;
+        expect_json(res, 200).await
+    }
+
+    /// The SMTP sink of an app started by [`spawn_app_with_smtp`].
+    ///
+    /// # Panics
+    /// If this app was started without one.
+    #[must_use]
+    pub fn smtp(&self) -> &SmtpSink {
+        self.smtp
+            .as_ref()
+            .expect("the app was started with spawn_app_with_smtp")
+    }
+
+    /// The URL of this app's database (its `DATABASE_URL`).
+    #[must_use]
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
+    /// A new connection to this app's database, opened the way the app opens it, for tests
+    /// that must reach below the API (for example to play a crashed worker).
+    ///
+    /// # Panics
+    /// If the database cannot be reached.
+    pub async fn db(&self) -> DatabaseConnection {
+        let mut vars = self.vars.clone();
+        vars.insert("DATABASE_MAX_CONNECTIONS".to_owned(), "1".to_owned());
+        let settings = nexus::settings::Settings::from_map(&vars).expect("test settings are valid");
+        nexus::startup::connect(&settings, false)
+            .await
+            .expect("the test database is reachable")
+    }
+
+    /// Starts another instance of the application on this app's database, with this app's
+    /// settings (mail server included) plus `overrides`, its own port and data directory.
+    /// The database stays owned by `self`: drop the returned app first.
+    ///
+    /// # Panics
+    /// If the application does not start.
+    pub async fn spawn_another(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("a temporary data directory can be created");
+        let mut vars = self.vars.clone();
+        vars.insert("DATA_DIR".to_owned(), data_dir.path().display().to_string());
+        for (key, value) in overrides {
+            vars.insert((*key).to_owned(), (*value).to_owned());
+        }
+        let database = TestDatabase {
+            url: self._database.url.clone(),
+            _postgres: None,
+        };
+        launch(vars, database, data_dir).await
+    }
 }
 
 /// A valid customer body with a unique e-mail; `first_name` makes it recognisable.
@@ -349,6 +505,49 @@ pub fn customer_body(first_name: &str) -> Value {
 #[must_use]
 pub fn unique_email(prefix: &str) -> String {
     format!("{prefix}.{}@example.com", Uuid::new_v4().simple())
+}
+
+/// A valid public enquiry from `name`, with a unique e-mail address.
+#[must_use]
+pub fn enquiry_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "email": unique_email(&name.to_lowercase().replace(' ', ".")),
+        "subject": format!("Question from {name}"),
+        "message": "Hello, I would like to know more about your product.",
+    })
+}
+
+/// How long [`eventually`] waits for an asynchronous outcome (the job worker, the mail).
+pub const EVENTUALLY: Duration = Duration::from_secs(20);
+
+/// Polls `probe` every 100 ms until it returns `Some`, for at most [`EVENTUALLY`], and returns
+/// the value. For outcomes of the background worker; never sleep a fixed time instead.
+///
+/// # Panics
+/// If the deadline passes; `what` names what was awaited.
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {EVENTUALLY:?} in vain for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Prints `text` to stderr (shown with `--no-capture` or when the test fails), for tests that
+/// document an exchange.
+#[expect(
+    clippy::print_stderr,
+    reason = "tests show what they exchanged on demand"
+)]
+pub fn note(text: &str) {
+    eprintln!("{text}");
 }
 
 /// The quoted entity tag of `version`, as the API sends it in `ETag` and wants in `If-Match`.
@@ -489,6 +688,22 @@ pub fn detail_fields(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Asserts `body` is an object with exactly the keys `keys` (in any order), so that a
+/// response neither lacks a field of the contract nor leaks one outside it.
+///
+/// # Panics
+/// If `body` is not an object or its keys differ.
+pub fn assert_keys(body: &Value, keys: &[&str]) {
+    let object = body
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {body}"));
+    let mut actual: Vec<&str> = object.keys().map(String::as_str).collect();
+    actual.sort_unstable();
+    let mut expected = keys.to_vec();
+    expected.sort_unstable();
+    assert_eq!(actual, expected, "keys of {body}");
+}
+
 /// Asserts no key anywhere in `body` looks like a password or its hash.
 ///
 /// # Panics
@@ -511,6 +726,253 @@ pub fn assert_no_password_fields(body: &Value) {
 
 async fn send(builder: RequestBuilder) -> Response {
     builder.send().await.expect("the request reaches the app")
+}
+
+/// One message the [`SmtpSink`] accepted: the envelope, the decoded headers and parts, and
+/// the raw bytes as received.
+#[derive(Debug, Clone)]
+pub struct MailMessage {
+    /// Envelope recipients (`RCPT TO`).
+    pub rcpt_tos: Vec<String>,
+    /// The `To` header.
+    pub to: String,
+    /// The `From` header.
+    pub from: String,
+    /// The decoded `Subject`.
+    pub subject: String,
+    /// The `Message-ID` header.
+    pub message_id: String,
+    /// The text part, with `\n` line ends (empty if none).
+    pub text: String,
+    /// The HTML part (empty if none).
+    pub html: String,
+    /// The message as received on the wire.
+    pub raw: String,
+}
+
+/// A real SMTP server for a test: `scripts/smtp_sink.py` (aiosmtpd) on a free port, storing
+/// every accepted message in a temporary directory. It can be stopped and restarted on the
+/// same port to play an unreachable mail server. Killed when dropped.
+pub struct SmtpSink {
+    python: PathBuf,
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Mutex<Option<Child>>,
+}
+
+impl SmtpSink {
+    /// Starts a sink on a free port.
+    ///
+    /// `None` when no Python with aiosmtpd can be found or installed, outside CI (the caller
+    /// skips; a note says why).
+    ///
+    /// # Panics
+    /// If the tool is missing under `CI=true`, or the sink does not get ready.
+    #[must_use]
+    pub fn start() -> Option<Self> {
+        let python = sink_python()?;
+        let dir = tempfile::tempdir().expect("a temporary mail directory can be created");
+        let port = free_port();
+        let child = spawn_sink(&python, port, dir.path());
+        Some(Self {
+            python,
+            port,
+            dir,
+            child: Mutex::new(Some(child)),
+        })
+    }
+
+    /// The port it listens on (the same across restarts).
+    #[must_use]
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `smtp://127.0.0.1:<port>`, for `SMTP_URL`.
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server at once; the port then refuses connections. Messages stay readable.
+    pub fn stop(&self) {
+        if let Some(mut child) = self.lock().take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port (stopping it first if it runs).
+    ///
+    /// # Panics
+    /// If it does not get ready.
+    pub fn restart(&self) {
+        self.stop();
+        let child = spawn_sink(&self.python, self.port, self.dir.path());
+        *self.lock() = Some(child);
+    }
+
+    /// Every message received so far, oldest first.
+    ///
+    /// # Panics
+    /// If the sink's directory or a record cannot be read.
+    #[must_use]
+    pub fn messages(&self) -> Vec<MailMessage> {
+        let mut records: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .expect("the mail directory can be read")
+            .map(|entry| entry.expect("a directory entry").path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .collect();
+        // `<pid>-<n>.json`: a restart is a new process, so order by modification time first.
+        records.sort_by_key(|path| {
+            let modified = std::fs::metadata(path)
+                .and_then(|m| m.modified())
+                .unwrap_or(UNIX_EPOCH);
+            (modified, path.clone())
+        });
+        records.iter().map(|path| read_record(path)).collect()
+    }
+
+    /// Waits (up to [`EVENTUALLY`]) until at least `count` messages arrived and returns all
+    /// received by then.
+    ///
+    /// # Panics
+    /// If fewer arrive in time.
+    pub async fn wait_for_messages(&self, count: usize) -> Vec<MailMessage> {
+        eventually(
+            &format!("{count} message(s) at the SMTP sink"),
+            async || {
+                let messages = self.messages();
+                (messages.len() >= count).then_some(messages)
+            },
+        )
+        .await
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Child>> {
+        self.child
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn read_record(path: &Path) -> MailMessage {
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())),
+    )
+    .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+    let text = |key: &str| {
+        record[key]
+            .as_str()
+            .unwrap_or_default()
+            .replace("\r\n", "\n")
+    };
+    let raw = std::fs::read(path.with_extension("eml"))
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    MailMessage {
+        rcpt_tos: record["rcpt_tos"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        to: text("to"),
+        from: text("from"),
+        subject: text("subject"),
+        message_id: text("message_id"),
+        text: text("text"),
+        html: text("html"),
+        raw,
+    }
+}
+
+/// `<workspace>/`, from this crate's manifest directory.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn has_aiosmtpd(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// A Python with aiosmtpd: `NEXUS_TEST_PYTHON`, else `<workspace>/.venv/bin/python`, running
+/// `scripts/test-tools.sh` to create the latter when needed. `None` (the caller skips) when
+/// that fails outside CI; with `CI=true` a missing tool fails the test instead.
+fn sink_python() -> Option<PathBuf> {
+    static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let venv = workspace().join(".venv/bin/python");
+            let chosen =
+                std::env::var_os("NEXUS_TEST_PYTHON").map_or_else(|| venv.clone(), PathBuf::from);
+            if has_aiosmtpd(&chosen) {
+                return Some(chosen);
+            }
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{} cannot import aiosmtpd: run `bash scripts/test-tools.sh` before the tests",
+                chosen.display()
+            );
+            let installed = Command::new("bash")
+                .arg(workspace().join("scripts/test-tools.sh"))
+                .status()
+                .is_ok_and(|status| status.success());
+            if installed && has_aiosmtpd(&venv) {
+                return Some(venv);
+            }
+            note("note: aiosmtpd is not available and scripts/test-tools.sh failed; skipping SMTP tests");
+            None
+        })
+        .clone()
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port can be bound");
+    listener.local_addr().expect("a local address").port()
+}
+
+/// Starts `scripts/smtp_sink.py` on `port` storing into `dir`, and waits for its "ready".
+fn spawn_sink(python: &Path, port: u16, dir: &Path) -> Child {
+    let mut child = Command::new(python)
+        .arg(workspace().join("scripts/smtp_sink.py"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--dir"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("scripts/smtp_sink.py can be started");
+    let stdout = child.stdout.take().expect("a piped stdout");
+    let (ready, readied) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.trim() == "ready" {
+                let _ = ready.send(());
+            }
+        }
+    });
+    if let Err(e) = readied.recv_timeout(Duration::from_secs(30)) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the SMTP sink on port {port} did not get ready ({e}); see its stderr above");
+    }
+    child
 }
 
 /// The database of one test: a SQLite file in the test's data directory, or a PostgreSQL

@@ -27,6 +27,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the background job worker alone (no HTTP); SIGTERM lets the job in hand finish.
+    Worker,
     /// Add demo staff and customers (refused in production).
     Seed,
     /// Create an administrator account.
@@ -69,6 +71,19 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Serve => {
             let app = Application::build(settings).await?;
             app.run_until_stopped().await?;
+        }
+        Command::Worker => {
+            let db = connect(&settings, settings.database.migrate_on_start).await?;
+            let state = compose(&settings, db)?;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let poll = std::time::Duration::from_millis(settings.worker.poll_ms);
+            let worker = tokio::spawn(crate::worker::run(state.runner.clone(), poll, stopped));
+            crate::worker::termination().await;
+            tracing::info!("stopping: finishing the job in hand");
+            let _ = stop.send(true);
+            worker
+                .await
+                .map_err(|e| CliError::Refused(format!("worker task failed: {e}")))?;
         }
         Command::Migrate => {
             connect(&settings, true).await?;

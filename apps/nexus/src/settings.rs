@@ -98,6 +98,62 @@ pub struct AuthSettings {
     pub admin_password: Option<Secret>,
 }
 
+/// E-mail settings.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `SMTP_URL`: `smtp://host:port` (plain), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS) or `smtps://user:pass@host:465` (TLS; also Amazon SES). Unset: `.eml` files
+    /// in `OUTBOX_DIR`.
+    pub smtp_url: Option<Secret>,
+    /// `MAIL_FROM`, default `no-reply@nexus.local`.
+    pub from_address: String,
+    /// `MAIL_FROM_NAME`, default `Customer Nexus Hub`.
+    pub from_name: String,
+    /// `MAIL_FOOTER`, default a one-line signature.
+    pub footer: String,
+    /// `OUTBOX_DIR`, default `<DATA_DIR>/outbox`.
+    pub outbox_dir: PathBuf,
+    /// `PUBLIC_BASE_URL`, used in links, default `http://localhost:8080`.
+    pub public_base_url: String,
+    /// `SMTP_TIMEOUT_SECS`, default 10.
+    pub timeout_secs: u64,
+}
+
+/// Background job settings.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// `WORKER_IN_SERVE`: run the job worker inside `nexus serve` (default true).
+    pub in_serve: bool,
+    /// `WORKER_POLL_MS`: pause between polls when idle (default 500).
+    pub poll_ms: u64,
+    /// `JOB_LEASE_SECS`: how long a claimed job is reserved (default 60).
+    pub lease_secs: i64,
+    /// `JOB_BATCH`: jobs claimed per poll (default 10).
+    pub batch: u32,
+    /// `JOB_MAX_ATTEMPTS`: attempts before a job is DEAD (default 8).
+    pub max_attempts: u32,
+    /// `JOB_BACKOFF_BASE_SECS`: first retry delay (default 5).
+    pub backoff_base_secs: i64,
+    /// `JOB_BACKOFF_MAX_SECS`: longest retry delay (default 3600).
+    pub backoff_max_secs: i64,
+}
+
+/// Abuse limits.
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// `ENQUIRY_RATE_LIMIT` enquiries per IP per window (default 5).
+    pub enquiries: u32,
+    /// `ENQUIRY_RATE_WINDOW_SECS` (default 600).
+    pub enquiry_window_secs: u64,
+    /// `OTP_RATE_LIMIT` code requests or checks per IP and per address per window (default 5).
+    pub otp: u32,
+    /// `OTP_RATE_WINDOW_SECS` (default 900).
+    pub otp_window_secs: u64,
+    /// `TRUST_PROXY`: take the client IP from `X-Forwarded-For` / `Forwarded` (default false;
+    /// enable only behind a proxy that sets them).
+    pub trust_proxy: bool,
+}
+
 /// Everything the service needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -113,6 +169,12 @@ pub struct Settings {
     pub database: DatabaseSettings,
     /// Authentication.
     pub auth: AuthSettings,
+    /// E-mail.
+    pub mail: MailSettings,
+    /// Background jobs.
+    pub worker: WorkerSettings,
+    /// Abuse limits.
+    pub limits: LimitSettings,
 }
 
 /// The development signing key; production refuses to start with it.
@@ -226,6 +288,35 @@ impl Settings {
             admin_email: get("NEXUS_ADMIN_EMAIL").map(str::to_owned),
             admin_password: get("NEXUS_ADMIN_PASSWORD").map(Secret::new),
         };
+        let mail = MailSettings {
+            smtp_url: get("SMTP_URL").map(Secret::new),
+            from_address: get("MAIL_FROM").unwrap_or("no-reply@nexus.local").to_owned(),
+            from_name: get("MAIL_FROM_NAME").unwrap_or("Customer Nexus Hub").to_owned(),
+            footer: get("MAIL_FOOTER").unwrap_or("Customer Nexus Hub. You receive this e-mail because you contacted us or have an account with us.").to_owned(),
+            outbox_dir: get("OUTBOX_DIR").map_or_else(|| data_dir.join("outbox"), PathBuf::from),
+            public_base_url: get("PUBLIC_BASE_URL").unwrap_or("http://localhost:8080").trim_end_matches('/').to_owned(),
+            timeout_secs: parse(get("SMTP_TIMEOUT_SECS"), "SMTP_TIMEOUT_SECS", 10)?,
+        };
+        let worker = WorkerSettings {
+            in_serve: parse_bool(get("WORKER_IN_SERVE"), "WORKER_IN_SERVE", true)?,
+            poll_ms: parse(get("WORKER_POLL_MS"), "WORKER_POLL_MS", 500)?,
+            lease_secs: parse(get("JOB_LEASE_SECS"), "JOB_LEASE_SECS", 60)?,
+            batch: parse(get("JOB_BATCH"), "JOB_BATCH", 10)?,
+            max_attempts: parse(get("JOB_MAX_ATTEMPTS"), "JOB_MAX_ATTEMPTS", 8)?,
+            backoff_base_secs: parse(get("JOB_BACKOFF_BASE_SECS"), "JOB_BACKOFF_BASE_SECS", 5)?,
+            backoff_max_secs: parse(get("JOB_BACKOFF_MAX_SECS"), "JOB_BACKOFF_MAX_SECS", 3600)?,
+        };
+        let limits = LimitSettings {
+            enquiries: parse(get("ENQUIRY_RATE_LIMIT"), "ENQUIRY_RATE_LIMIT", 5)?,
+            enquiry_window_secs: parse(
+                get("ENQUIRY_RATE_WINDOW_SECS"),
+                "ENQUIRY_RATE_WINDOW_SECS",
+                600,
+            )?,
+            otp: parse(get("OTP_RATE_LIMIT"), "OTP_RATE_LIMIT", 5)?,
+            otp_window_secs: parse(get("OTP_RATE_WINDOW_SECS"), "OTP_RATE_WINDOW_SECS", 900)?,
+            trust_proxy: parse_bool(get("TRUST_PROXY"), "TRUST_PROXY", false)?,
+        };
         let settings = Self {
             env,
             data_dir,
@@ -233,6 +324,9 @@ impl Settings {
             http,
             database,
             auth,
+            mail,
+            worker,
+            limits,
         };
         settings.validate()?;
         Ok(settings)
@@ -256,6 +350,20 @@ impl Settings {
             return Err(bad(
                 "REFRESH_TOKEN_TTL_SECS",
                 "must not be shorter than ACCESS_TOKEN_TTL_SECS",
+            ));
+        }
+        if self.worker.lease_secs < 1 || self.worker.batch == 0 || self.worker.max_attempts == 0 {
+            return Err(bad(
+                "JOB_LEASE_SECS",
+                "job lease, batch and attempts must be at least 1",
+            ));
+        }
+        if self.worker.backoff_base_secs < 1
+            || self.worker.backoff_max_secs < self.worker.backoff_base_secs
+        {
+            return Err(bad(
+                "JOB_BACKOFF_BASE_SECS",
+                "backoff must be at least 1 second and not above JOB_BACKOFF_MAX_SECS",
             ));
         }
         if self.database.max_connections == 0 {

@@ -7,15 +7,26 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use chrono::Duration;
+use nexus_approvals::{ApprovalService, ResponseMailHandler};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
-use nexus_customers::CustomerService;
-use nexus_identity::{BootstrapOutcome, IdentityConfig, IdentityService};
-use nexus_kernel::{Clock, Email, SystemClock};
-use nexus_sea_store::{
-    DatabaseConnection, SeaCustomerRepository, SeaSessionStore, SeaStaffDirectory,
-    SeaUserRepository,
+use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
+use nexus_identity::{
+    BootstrapOutcome, IdentityConfig, IdentityService, OtpMailHandler, UserRepository,
+    WelcomeMailHandler,
 };
+use nexus_kernel::{Clock, Email, SystemClock};
+use nexus_notifications::{
+    EmailRenderer, JobAdminService, JobHandler, JobRunner, JobStore, Mailer, RetryPolicy,
+    RunnerConfig,
+};
+use nexus_sea_store::{
+    DatabaseConnection, SeaCustomerRepository, SeaEnquiryRepository, SeaJobStore, SeaOtpStore,
+    SeaResponseRepository, SeaSessionStore, SeaStaffDirectory, SeaUserRepository,
+};
+use nexus_smtp_mailer::{OutboxMailer, Sender, SmtpMailer};
+use nexus_templates::{Branding, MinijinjaRenderer};
 
+use crate::rate_limit::InProcessRateLimiter;
 use crate::settings::Settings;
 use crate::state::AppState;
 
@@ -47,6 +58,9 @@ pub enum StartupError {
     /// Token or password settings were refused by their adapter.
     #[error("security settings: {0}")]
     Security(String),
+    /// Mail settings were refused.
+    #[error("mail settings: {0}")]
+    Mail(String),
     /// Settings were unusable.
     #[error(transparent)]
     Settings(#[from] crate::settings::SettingsError),
@@ -56,6 +70,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    worker: Option<(Arc<nexus_notifications::JobRunner>, std::time::Duration)>,
 }
 
 impl Application {
@@ -79,6 +94,12 @@ impl Application {
         let state = compose(&settings, db)?;
         bootstrap_admin(&state.identity, &settings).await?;
 
+        let worker = settings.worker.in_serve.then(|| {
+            (
+                state.runner.clone(),
+                std::time::Duration::from_millis(settings.worker.poll_ms),
+            )
+        });
         let state = web::Data::new(state);
         let http = settings.http.clone();
         let mut server = HttpServer::new(move || crate::http::app(state.clone(), http.clone()));
@@ -93,7 +114,11 @@ impl Application {
             })?
             .run();
         tracing::info!(port, env = ?settings.env, sqlite = settings.is_sqlite(), "listening");
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            worker,
+        })
     }
 
     /// The port actually bound.
@@ -107,7 +132,18 @@ impl Application {
     /// # Errors
     /// I/O errors from the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some((runner, poll)) = self.worker else {
+            return self.server.await;
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(crate::worker::run(runner, poll, stopped));
+        let served = self.server.await;
+        // The server has drained; let the worker finish the job in hand, then stop.
+        let _ = stop.send(true);
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "job worker ended abnormally");
+        }
+        served
     }
 }
 
@@ -155,7 +191,8 @@ fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
 /// Builds adapters and hands them to the services.
 ///
 /// # Errors
-/// `Security` when the token or password settings are refused.
+/// `Security` when the token or password settings are refused; `Mail` when the mail
+/// settings are.
 pub fn compose(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = &settings.auth;
@@ -168,26 +205,144 @@ pub fn compose(settings: &Settings, db: DatabaseConnection) -> Result<AppState, 
     .map_err(|e| StartupError::Security(format!("JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE: {e}")))?;
     let hasher = BcryptPasswordHasher::new(auth.bcrypt_cost)
         .map_err(|e| StartupError::Security(format!("BCRYPT_COST: {e}")))?;
-    let identity = IdentityService::new(
-        Arc::new(SeaUserRepository::new(db.clone())),
+
+    let users: Arc<dyn UserRepository> = Arc::new(SeaUserRepository::new(db.clone()));
+    let customer_repo: Arc<dyn CustomerRepository> =
+        Arc::new(SeaCustomerRepository::new(db.clone()));
+    let staff: Arc<dyn StaffDirectory> = Arc::new(SeaStaffDirectory::new(db.clone()));
+    let enquiry_repo = Arc::new(SeaEnquiryRepository::new(db.clone()));
+    let job_store: Arc<dyn JobStore> = Arc::new(SeaJobStore::new(db.clone()));
+
+    let identity = Arc::new(IdentityService::new(
+        users.clone(),
         Arc::new(SeaSessionStore::new(db.clone())),
         Arc::new(hasher),
         Arc::new(tokens),
+        Arc::new(SeaOtpStore::new(db.clone())),
         clock.clone(),
         IdentityConfig {
             refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
         },
-    );
-    let customers = CustomerService::new(
-        Arc::new(SeaCustomerRepository::new(db.clone())),
-        Arc::new(SeaStaffDirectory::new(db.clone())),
-        clock,
-    );
+    ));
+    let customers = Arc::new(CustomerService::new(
+        customer_repo.clone(),
+        staff.clone(),
+        clock.clone(),
+    ));
+    let enquiries = Arc::new(EnquiryService::new(
+        enquiry_repo.clone(),
+        customer_repo.clone(),
+        staff,
+        clock.clone(),
+    ));
+    let approvals = Arc::new(ApprovalService::new(
+        Arc::new(SeaResponseRepository::new(db.clone())),
+        enquiry_repo,
+        customers.clone(),
+        clock.clone(),
+    ));
+
+    let MailParts {
+        renderer,
+        mailer,
+        domain: message_domain,
+    } = mail(settings)?;
+    let handlers: Vec<Arc<dyn JobHandler>> = vec![
+        Arc::new(ResponseMailHandler::new(
+            approvals.clone(),
+            customer_repo,
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(WelcomeMailHandler::new(
+            users,
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(OtpMailHandler::new(renderer, mailer, message_domain)),
+    ];
+    let worker = &settings.worker;
+    let runner = Arc::new(JobRunner::new(
+        job_store.clone(),
+        handlers,
+        clock.clone(),
+        RunnerConfig {
+            worker_id: format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple()),
+            lease: Duration::seconds(worker.lease_secs),
+            batch: worker.batch,
+            max_attempts: worker.max_attempts,
+            retry: RetryPolicy {
+                base: Duration::seconds(worker.backoff_base_secs),
+                max: Duration::seconds(worker.backoff_max_secs),
+            },
+        },
+    ));
     Ok(AppState {
-        identity: Arc::new(identity),
-        customers: Arc::new(customers),
+        identity,
+        customers,
+        enquiries,
+        approvals,
+        jobs: Arc::new(JobAdminService::new(job_store, clock, worker.max_attempts)),
+        runner,
+        limiter: Arc::new(InProcessRateLimiter::new()),
+        limits: settings.limits.clone(),
         db,
     })
+}
+
+/// How e-mail is made and sent.
+struct MailParts {
+    renderer: Arc<dyn EmailRenderer>,
+    mailer: Arc<dyn Mailer>,
+    /// Right-hand side of Message-IDs.
+    domain: String,
+}
+
+/// The renderer, the mailer (SMTP when `SMTP_URL` is set, else the `.eml` outbox) and the
+/// Message-ID domain.
+fn mail(settings: &Settings) -> Result<MailParts, StartupError> {
+    let m = &settings.mail;
+    let bad = |e: &dyn std::fmt::Display| StartupError::Mail(e.to_string());
+    let address =
+        Email::parse(&m.from_address).map_err(|e| StartupError::Mail(format!("MAIL_FROM: {e}")))?;
+    let sender = Sender::new(Some(&m.from_name), &address).map_err(|e| bad(&e))?;
+    let renderer: Arc<dyn EmailRenderer> = Arc::new(MinijinjaRenderer::new(Branding {
+        product_name: "Customer Nexus Hub".to_owned(),
+        sender_name: m.from_name.clone(),
+        footer: m.footer.clone(),
+        base_url: m.public_base_url.clone(),
+    }));
+    let mailer: Arc<dyn Mailer> = match &m.smtp_url {
+        Some(url) => Arc::new(
+            SmtpMailer::from_url(
+                url.expose(),
+                sender,
+                std::time::Duration::from_secs(m.timeout_secs),
+            )
+            .map_err(|e| StartupError::Mail(format!("SMTP_URL: {e}")))?,
+        ),
+        None => Arc::new(OutboxMailer::new(m.outbox_dir.clone(), sender)),
+    };
+    let domain = address
+        .as_str()
+        .rsplit('@')
+        .next()
+        .unwrap_or("nexus.local")
+        .to_owned();
+    Ok(MailParts {
+        renderer,
+        mailer,
+        domain,
+    })
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "nexus".to_owned())
 }
 
 /// The address used for the first administrator when `NEXUS_ADMIN_EMAIL` is not set.

@@ -1,10 +1,15 @@
-//! What handlers share: the domain services and the database handle for readiness.
+//! What handlers share: the domain services, limits, and the database handle for readiness.
 
 use std::sync::Arc;
 
-use nexus_customers::CustomerService;
+use nexus_approvals::ApprovalService;
+use nexus_customers::{CustomerService, EnquiryService};
 use nexus_identity::IdentityService;
+use nexus_kernel::RateLimiter;
+use nexus_notifications::{JobAdminService, JobRunner};
 use nexus_sea_store::DatabaseConnection;
+
+use crate::settings::LimitSettings;
 
 /// Shared application state, built once by the composition root.
 pub struct AppState {
@@ -12,6 +17,18 @@ pub struct AppState {
     pub identity: Arc<IdentityService>,
     /// The customer CRM.
     pub customers: Arc<CustomerService>,
+    /// Enquiries.
+    pub enquiries: Arc<EnquiryService>,
+    /// Responses and their approval.
+    pub approvals: Arc<ApprovalService>,
+    /// The job queue, for administrators.
+    pub jobs: Arc<JobAdminService>,
+    /// Runs background jobs (used by the worker loop, not by handlers).
+    pub runner: Arc<JobRunner>,
+    /// Abuse limits.
+    pub limiter: Arc<dyn RateLimiter>,
+    /// Limit settings.
+    pub limits: LimitSettings,
     /// The database, for the readiness probe only.
     pub db: DatabaseConnection,
 }

@@ -8,7 +8,13 @@ use std::process::Command;
 use serde_json::Value;
 
 /// The pure crates.
-const DOMAIN_CRATES: &[&str] = &["nexus-kernel", "nexus-identity", "nexus-customers"];
+const DOMAIN_CRATES: &[&str] = &[
+    "nexus-kernel",
+    "nexus-identity",
+    "nexus-customers",
+    "nexus-notifications",
+    "nexus-approvals",
+];
 
 /// Crates a domain crate must never depend on, even indirectly.
 const FORBIDDEN: &[&str] = &[

@@ -15,6 +15,20 @@ pub enum CustomersError {
     /// The customer changed since the caller read it.
     #[error("the customer was changed by someone else")]
     Conflict,
+    /// No such enquiry, or not one the caller may see.
+    #[error("enquiry {0} not found")]
+    EnquiryNotFound(nexus_kernel::EnquiryId),
+    /// The enquiry cannot move from its status to the requested one.
+    #[error("an enquiry that is {from} cannot become {to}")]
+    InvalidEnquiryTransition {
+        /// Current status.
+        from: crate::EnquiryStatus,
+        /// Requested status.
+        to: crate::EnquiryStatus,
+    },
+    /// No active staff member exists to route an enquiry to.
+    #[error("no staff member is available to take enquiries")]
+    NoStaffAvailable,
     /// The requested assignee is not an active staff member.
     #[error("customers can only be assigned to active staff")]
     InvalidAssignee,

@@ -1,17 +1,24 @@
 #![doc = include_str!("../README.md")]
 
+mod enquiry;
+mod enquiry_service;
 mod error;
 mod model;
 mod ports;
 mod service;
 
+pub use enquiry::{
+    EnquirerName, Enquiry, EnquiryMessage, EnquiryQuery, EnquiryStatus, EnquirySubject, NewEnquiry,
+    UnknownEnquiryStatus,
+};
+pub use enquiry_service::EnquiryService;
 pub use error::CustomersError;
 pub use model::{
     CompanyName, Customer, CustomerQuery, CustomerSort, CustomerStatus, InvalidCustomerValue,
     NewCustomer, Phone, SearchTerm, SortDirection, SortField, StaffMember, Tag, Tags,
     UpdateCustomer,
 };
-pub use ports::{CustomerRepository, StaffDirectory};
+pub use ports::{CustomerRepository, EnquiryRepository, StaffDirectory};
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockCustomerRepository, MockStaffDirectory};
+pub use ports::{MockCustomerRepository, MockEnquiryRepository, MockStaffDirectory};
 pub use service::CustomerService;

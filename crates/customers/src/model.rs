@@ -32,6 +32,15 @@ pub enum InvalidCustomerValue {
     /// Search terms are 1 to 100 characters.
     #[error("search must be 1 to 100 characters")]
     Search,
+    /// Enquirer names are 1 to 200 characters.
+    #[error("name must be 1 to 200 characters")]
+    EnquirerName,
+    /// Enquiry subjects are 1 to 200 characters.
+    #[error("subject must be 1 to 200 characters")]
+    EnquirySubject,
+    /// Enquiry messages are 1 to 5000 characters.
+    #[error("message must be 1 to 5000 characters")]
+    EnquiryMessage,
 }
 
 /// Where a customer is in their life cycle.
@@ -404,10 +413,12 @@ pub struct CustomerQuery {
 }
 
 /// A user as seen by the CRM when assigning customers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
     /// Account id.
     pub id: UserId,
+    /// Sign-in address.
+    pub email: Email,
     /// Current role.
     pub role: Role,
     /// Whether the account is active.

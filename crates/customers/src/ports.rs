@@ -1,7 +1,7 @@
 use async_trait::async_trait;
-use nexus_kernel::{CustomerId, Page, PageRequest, UserId};
+use nexus_kernel::{CustomerId, Email, EnquiryId, Page, PageRequest, UserId};
 
-use crate::{Customer, CustomerQuery, CustomersError, StaffMember};
+use crate::{Customer, CustomerQuery, CustomersError, Enquiry, EnquiryQuery, StaffMember};
 
 /// Stores and loads customers. Implementations must be safe to share across requests and
 /// must keep `list` totals exact without counting the whole table on every call.
@@ -16,6 +16,9 @@ pub trait CustomerRepository: Send + Sync {
 
     /// Loads a customer; `Ok(None)` when there is none.
     async fn find(&self, id: CustomerId) -> Result<Option<Customer>, CustomersError>;
+
+    /// Loads the customer with this (normalised) e-mail; `Ok(None)` when there is none.
+    async fn find_by_email(&self, email: &Email) -> Result<Option<Customer>, CustomersError>;
 
     /// Saves every mutable field of `customer` (whose `version` is already the new one) if
     /// the stored version is still `expected_version`.
@@ -45,4 +48,34 @@ pub trait CustomerRepository: Send + Sync {
 pub trait StaffDirectory: Send + Sync {
     /// The account `id` with its role and status; `Ok(None)` when there is none.
     async fn find_member(&self, id: UserId) -> Result<Option<StaffMember>, CustomersError>;
+}
+
+/// Stores and loads enquiries.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EnquiryRepository: Send + Sync {
+    /// Inserts a new enquiry.
+    async fn insert(&self, enquiry: &Enquiry) -> Result<(), CustomersError>;
+
+    /// Loads an enquiry; `Ok(None)` when there is none.
+    async fn find(&self, id: EnquiryId) -> Result<Option<Enquiry>, CustomersError>;
+
+    /// Saves `enquiry` (whose `version` is already the new one) if the stored version is
+    /// still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored version differs or the row is gone.
+    async fn update(&self, enquiry: &Enquiry, expected_version: i64) -> Result<(), CustomersError>;
+
+    /// One page of enquiries matching `query`, newest first, with the exact total.
+    async fn list(
+        &self,
+        query: &EnquiryQuery,
+        page: PageRequest,
+    ) -> Result<Page<Enquiry>, CustomersError>;
+
+    /// The active CSO with the fewest OPEN enquiries (ties: the longest-standing account).
+    /// When no CSO is active, the active MANAGER or ADMIN with the fewest, so that someone
+    /// answers; `Ok(None)` only when there is no active staff at all.
+    async fn least_loaded_officer(&self) -> Result<Option<UserId>, CustomersError>;
 }

@@ -55,6 +55,7 @@ fn new_customer(assigned_to: Option<UserId>) -> NewCustomer {
 fn member(role: Role, is_active: bool) -> StaffMember {
     StaffMember {
         id: UserId::new(),
+        email: nexus_kernel::Email::parse("staff@example.com").expect("valid"),
         role,
         is_active,
     }
@@ -359,7 +360,8 @@ async fn a_manager_cannot_assign_a_new_customer_to_anyone_but_active_staff() {
         None,
     ];
     for candidate in candidates {
-        let assignee = candidate.map_or_else(UserId::new, |m| m.id);
+        let assignee = candidate.as_ref().map_or_else(UserId::new, |m| m.id);
+        let answer = candidate.clone();
         let mut repo = MockCustomerRepository::new();
         repo.expect_insert().never();
         let mut staff = MockStaffDirectory::new();
@@ -367,7 +369,7 @@ async fn a_manager_cannot_assign_a_new_customer_to_anyone_but_active_staff() {
             .expect_find_member()
             .withf(move |id| *id == assignee)
             .times(1)
-            .returning(move |_| Ok(candidate));
+            .returning(move |_| Ok(answer.clone()));
         let service = service(repo, staff);
 
         let result = service.create(&manager, new_customer(Some(assignee))).await;
@@ -383,15 +385,17 @@ async fn a_manager_cannot_assign_a_new_customer_to_anyone_but_active_staff() {
 async fn a_manager_assigns_a_new_customer_to_an_active_officer() {
     let manager = Actor::new(UserId::new(), Role::Manager);
     let officer = member(Role::Cso, true);
+    let officer_id = officer.id;
     let mut repo = MockCustomerRepository::new();
     repo.expect_insert()
-        .withf(move |c| c.assigned_to == Some(officer.id) && c.created_by == manager.user_id())
+        .withf(move |c| c.assigned_to == Some(officer_id) && c.created_by == manager.user_id())
         .times(1)
         .returning(|_| Ok(()));
     let mut staff = MockStaffDirectory::new();
-    staff
-        .expect_find_member()
-        .returning(move |_| Ok(Some(officer)));
+    staff.expect_find_member().returning({
+        let o = officer.clone();
+        move |_| Ok(Some(o.clone()))
+    });
     let service = service(repo, staff);
 
     let created = service
@@ -485,9 +489,10 @@ async fn assigning_a_customer_to_its_current_officer_writes_nothing() {
     let officer = member(Role::Cso, true);
     let stored = customer_assigned_to(Some(officer.id));
     let mut staff = MockStaffDirectory::new();
-    staff
-        .expect_find_member()
-        .returning(move |_| Ok(Some(officer)));
+    staff.expect_find_member().returning({
+        let o = officer.clone();
+        move |_| Ok(Some(o.clone()))
+    });
     let service = service(repo_serving(&stored), staff);
 
     let result = service
@@ -514,9 +519,10 @@ async fn assigning_a_customer_to_another_officer_saves_a_new_version() {
         .times(1)
         .returning(|_, _| Ok(()));
     let mut staff = MockStaffDirectory::new();
-    staff
-        .expect_find_member()
-        .returning(move |_| Ok(Some(officer)));
+    staff.expect_find_member().returning({
+        let o = officer.clone();
+        move |_| Ok(Some(o.clone()))
+    });
     let service = service(repo, staff);
 
     let assigned = service
@@ -534,9 +540,10 @@ async fn assigning_to_an_inactive_officer_is_refused_without_writing() {
     let officer = member(Role::Cso, false);
     let stored = customer_assigned_to(None);
     let mut staff = MockStaffDirectory::new();
-    staff
-        .expect_find_member()
-        .returning(move |_| Ok(Some(officer)));
+    staff.expect_find_member().returning({
+        let o = officer.clone();
+        move |_| Ok(Some(o.clone()))
+    });
     let service = service(repo_serving(&stored), staff);
 
     let result = service.assign(&manager, stored.id, officer.id).await;

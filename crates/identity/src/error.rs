@@ -47,6 +47,9 @@ pub enum IdentityError {
     /// An administrator tried to deactivate or demote their own account.
     #[error("you cannot deactivate yourself or change your own role ({0})")]
     SelfLockout(Role),
+    /// The one-time code is wrong, expired, used up or unknown; deliberately indistinguishable.
+    #[error("the code is invalid or expired")]
+    InvalidCode,
     /// A failure that is not a business outcome.
     #[error(transparent)]
     Unexpected(#[from] Unexpected),

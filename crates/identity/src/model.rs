@@ -284,3 +284,90 @@ mod tests {
         assert!(!format!("{h:?}").contains("secret"));
     }
 }
+
+/// What a one-time code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OtpPurpose {
+    /// Prove the account's e-mail address.
+    VerifyEmail,
+    /// Sign in without a password.
+    Login,
+}
+
+impl OtpPurpose {
+    /// Every purpose.
+    pub const ALL: [Self; 2] = [Self::VerifyEmail, Self::Login];
+
+    /// The stable wire and storage name.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "VERIFY_EMAIL",
+            Self::Login => "LOGIN",
+        }
+    }
+}
+
+/// A text that names no code purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("purpose must be VERIFY_EMAIL or LOGIN")]
+pub struct UnknownOtpPurpose;
+
+impl std::str::FromStr for OtpPurpose {
+    type Err = UnknownOtpPurpose;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or(UnknownOtpPurpose)
+    }
+}
+
+/// A one-time code as stored: only its keyed hash is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OneTimeCode {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Owner.
+    pub user_id: UserId,
+    /// Purpose.
+    pub purpose: OtpPurpose,
+    /// Keyed hash of the code.
+    pub code_hash: String,
+    /// Issued at.
+    pub created_at: DateTime<Utc>,
+    /// Unusable after this instant.
+    pub expires_at: DateTime<Utc>,
+    /// Wrong guesses so far; at `MAX_ATTEMPTS` the code is void.
+    pub attempts: u32,
+    /// Set when used or replaced.
+    pub consumed_at: Option<DateTime<Utc>>,
+}
+
+impl OneTimeCode {
+    /// Wrong guesses allowed before the code is void.
+    pub const MAX_ATTEMPTS: u32 = 5;
+    /// Lifetime in minutes.
+    pub const TTL_MINUTES: u32 = 10;
+}
+
+impl fmt::Debug for OneTimeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OneTimeCode")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("purpose", &self.purpose)
+            .field("expires_at", &self.expires_at)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a verified code did.
+#[derive(Debug, Clone)]
+pub enum OtpOutcome {
+    /// The e-mail address is now verified.
+    Verified(User),
+    /// The user is signed in.
+    LoggedIn(LoginResult),
+}

@@ -2,20 +2,23 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_kernel::{Email, Page, PageRequest, SessionFamilyId, SessionId, UserId};
 
+use nexus_notifications::NewJob;
+
 use crate::{
-    AccessClaims, AccessGrant, IdentityError, IssuedAccessToken, Password, PasswordHash,
-    RefreshSession, User, UserFilter,
+    AccessClaims, AccessGrant, IdentityError, IssuedAccessToken, OneTimeCode, OtpPurpose, Password,
+    PasswordHash, RefreshSession, User, UserFilter,
 };
 
 /// Stores and loads user accounts. Implementations must be safe to share across requests.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Inserts a new account.
+    /// Inserts a new account and, in the same transaction, the jobs it causes (a welcome
+    /// e-mail, say).
     ///
     /// # Errors
     /// `EmailTaken` if another account has this e-mail (case-insensitively).
-    async fn insert(&self, user: &User) -> Result<(), IdentityError>;
+    async fn insert(&self, user: &User, jobs: &[NewJob]) -> Result<(), IdentityError>;
 
     /// Loads an account by id; `Ok(None)` when there is none.
     async fn find(&self, id: UserId) -> Result<Option<User>, IdentityError>;
@@ -120,4 +123,35 @@ pub trait TokenIssuer: Send + Sync {
 
     /// The stored form of a refresh token (a one-way hash).
     fn hash_refresh_token(&self, token: &str) -> String;
+
+    /// A new uniformly random 6-digit one-time code.
+    fn new_otp_code(&self) -> String;
+
+    /// The stored form of a one-time code: a hash keyed with a server secret, so a leaked
+    /// table cannot be brute-forced offline.
+    fn hash_otp_code(&self, code: &str) -> String;
+}
+
+/// Stores one-time codes (hashed).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OtpStore: Send + Sync {
+    /// Voids every unused code of the same user and purpose, stores `code`, and writes the
+    /// job that e-mails it, in one transaction.
+    async fn replace(&self, code: &OneTimeCode, job: &NewJob) -> Result<(), IdentityError>;
+
+    /// The newest unused, unexpired code of a user for a purpose with attempts left;
+    /// `Ok(None)` when there is none.
+    async fn find_active(
+        &self,
+        user: UserId,
+        purpose: OtpPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OneTimeCode>, IdentityError>;
+
+    /// Atomically counts one wrong guess; returns the new number of attempts.
+    async fn record_failure(&self, id: uuid::Uuid) -> Result<u32, IdentityError>;
+
+    /// Atomically marks the code used if it is unused and has attempts left; `false` otherwise.
+    async fn consume(&self, id: uuid::Uuid, now: DateTime<Utc>) -> Result<bool, IdentityError>;
 }

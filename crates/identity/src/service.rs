@@ -5,10 +5,12 @@ use nexus_kernel::{
     Actor, Clock, Email, Page, PageRequest, Permission, Role, SessionFamilyId, SessionId, UserId,
 };
 
+use nexus_notifications::{JobPayload, NewJob};
+
 use crate::{
-    AccessGrant, AuthSession, IdentityError, LoginResult, NewStaffUser, Password, PasswordHasher,
-    RefreshSession, RegisterUser, SessionStore, TokenIssuer, UpdateProfile, UpdateUser, User,
-    UserFilter, UserRepository,
+    AccessGrant, AuthSession, IdentityError, LoginResult, NewStaffUser, OneTimeCode, OtpOutcome,
+    OtpPurpose, OtpStore, Password, PasswordHasher, RefreshSession, RegisterUser, SessionStore,
+    TokenIssuer, UpdateProfile, UpdateUser, User, UserFilter, UserRepository,
 };
 
 /// Settings the identity rules depend on.
@@ -33,6 +35,7 @@ pub struct IdentityService {
     sessions: Arc<dyn SessionStore>,
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenIssuer>,
+    otps: Arc<dyn OtpStore>,
     clock: Arc<dyn Clock>,
     config: IdentityConfig,
 }
@@ -45,6 +48,7 @@ impl IdentityService {
         sessions: Arc<dyn SessionStore>,
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenIssuer>,
+        otps: Arc<dyn OtpStore>,
         clock: Arc<dyn Clock>,
         config: IdentityConfig,
     ) -> Self {
@@ -53,6 +57,7 @@ impl IdentityService {
             sessions,
             hasher,
             tokens,
+            otps,
             clock,
             config,
         }
@@ -72,6 +77,7 @@ impl IdentityService {
                 input.first_name,
                 input.last_name,
                 Role::Customer,
+                true,
             )
             .await?;
         tracing::info!(user_id = %user.id, "customer registered");
@@ -300,6 +306,7 @@ impl IdentityService {
                 input.first_name,
                 input.last_name,
                 input.role,
+                false,
             )
             .await?;
         tracing::info!(user_id = %user.id, role = %user.role, "user created by administrator");
@@ -365,7 +372,7 @@ impl IdentityService {
         last_name: nexus_kernel::PersonName,
     ) -> Result<User, IdentityError> {
         let password = Password::parse(password, &email)?;
-        self.create(email, &password, first_name, last_name, Role::Admin)
+        self.create(email, &password, first_name, last_name, Role::Admin, false)
             .await
     }
 
@@ -396,6 +403,7 @@ impl IdentityService {
         first_name: nexus_kernel::PersonName,
         last_name: nexus_kernel::PersonName,
         role: Role,
+        welcome: bool,
     ) -> Result<User, IdentityError> {
         let now = self.clock.now();
         let user = User {
@@ -411,8 +419,103 @@ impl IdentityService {
             created_at: now,
             updated_at: now,
         };
-        self.users.insert(&user).await?;
+        let jobs: Vec<NewJob> = if welcome {
+            vec![NewJob::now(
+                JobPayload::SendWelcome { user_id: user.id },
+                now,
+            )]
+        } else {
+            Vec::new()
+        };
+        self.users.insert(&user, &jobs).await?;
         Ok(user)
+    }
+
+    /// Sends a one-time code to an account's address. Answers the same whether or not the
+    /// address belongs to an account, so it reveals nothing; a new code voids older ones.
+    ///
+    /// # Errors
+    /// `Unexpected` only.
+    #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+    pub async fn request_otp(&self, email: &str, purpose: OtpPurpose) -> Result<(), IdentityError> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        let Some(user) = self.users.find_by_email(&email).await? else {
+            return Ok(());
+        };
+        if !user.is_active || (purpose == OtpPurpose::VerifyEmail && user.email_verified) {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let plain = self.tokens.new_otp_code();
+        let code = OneTimeCode {
+            id: uuid::Uuid::now_v7(),
+            user_id: user.id,
+            purpose,
+            code_hash: self.tokens.hash_otp_code(&plain),
+            created_at: now,
+            expires_at: now + Duration::minutes(i64::from(OneTimeCode::TTL_MINUTES)),
+            attempts: 0,
+            consumed_at: None,
+        };
+        let job = NewJob::now(
+            JobPayload::SendOtp {
+                user_id: user.id,
+                email: user.email.clone(),
+                code: plain,
+                purpose: purpose.as_str().to_owned(),
+                expires_in_minutes: OneTimeCode::TTL_MINUTES,
+            },
+            now,
+        );
+        self.otps.replace(&code, &job).await?;
+        tracing::info!(user_id = %user.id, "one-time code issued");
+        Ok(())
+    }
+
+    /// Checks a one-time code. VERIFY_EMAIL marks the address verified; LOGIN signs in (and
+    /// also proves the address). Five wrong guesses void the code.
+    ///
+    /// # Errors
+    /// `InvalidCode` for an unknown address, no live code, a wrong, expired or used-up code,
+    /// or an inactive account (all alike); `Unexpected`.
+    #[tracing::instrument(skip_all, fields(purpose = purpose.as_str()))]
+    pub async fn verify_otp(
+        &self,
+        email: &str,
+        code: &str,
+        purpose: OtpPurpose,
+    ) -> Result<OtpOutcome, IdentityError> {
+        let now = self.clock.now();
+        let user = match Email::parse(email) {
+            Ok(email) => self.users.find_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let Some(mut user) = user.filter(|u| u.is_active) else {
+            return Err(IdentityError::InvalidCode);
+        };
+        let Some(stored) = self.otps.find_active(user.id, purpose, now).await? else {
+            return Err(IdentityError::InvalidCode);
+        };
+        let given = self.tokens.hash_otp_code(code.trim());
+        if !constant_time_eq(given.as_bytes(), stored.code_hash.as_bytes()) {
+            let attempts = self.otps.record_failure(stored.id).await?;
+            tracing::info!(user_id = %user.id, attempts, "wrong one-time code");
+            return Err(IdentityError::InvalidCode);
+        }
+        if !self.otps.consume(stored.id, now).await? {
+            return Err(IdentityError::InvalidCode);
+        }
+        if !user.email_verified {
+            let expected = user.version;
+            user.email_verified = true;
+            self.save(&mut user, expected).await?;
+        }
+        match purpose {
+            OtpPurpose::VerifyEmail => Ok(OtpOutcome::Verified(user)),
+            OtpPurpose::Login => Ok(OtpOutcome::LoggedIn(self.start_session(user).await?)),
+        }
     }
 
     async fn start_session(&self, user: User) -> Result<LoginResult, IdentityError> {
@@ -456,6 +559,11 @@ impl IdentityService {
         user.updated_at = self.clock.now();
         self.users.update(user, expected).await
     }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn require(actor: &Actor, permission: Permission) -> Result<(), IdentityError> {

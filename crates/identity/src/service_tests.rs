@@ -1,5 +1,6 @@
 //! Unit tests of `IdentityService` against mocked ports.
 
+use crate::{MockOtpStore, OneTimeCode, OtpOutcome, OtpPurpose};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -111,6 +112,7 @@ struct Ports {
     sessions: MockSessionStore,
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
+    otps: MockOtpStore,
 }
 
 impl Ports {
@@ -120,6 +122,7 @@ impl Ports {
             sessions: MockSessionStore::new(),
             hasher: MockPasswordHasher::new(),
             tokens: MockTokenIssuer::new(),
+            otps: MockOtpStore::new(),
         }
     }
 
@@ -153,6 +156,7 @@ impl Ports {
             Arc::new(self.sessions),
             Arc::new(self.hasher),
             Arc::new(self.tokens),
+            Arc::new(self.otps),
             Arc::new(FixedClock::default()),
             config(),
         )
@@ -167,9 +171,14 @@ async fn registering_always_creates_an_active_customer_and_signs_it_in() {
     ports
         .users
         .expect_insert()
-        .withf(|u| u.role == Role::Customer && u.is_active && u.version == 1)
+        .withf(|u, jobs| {
+            u.role == Role::Customer
+                && u.is_active
+                && u.version == 1
+                && matches!(jobs, [job] if job.payload == nexus_notifications::JobPayload::SendWelcome { user_id: u.id })
+        })
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     ports
         .sessions
         .expect_insert()
@@ -201,7 +210,7 @@ async fn registering_always_creates_an_active_customer_and_signs_it_in() {
 #[tokio::test]
 async fn registering_starts_a_session_for_the_new_user_with_the_customer_role() {
     let mut ports = Ports::new().with_hashing();
-    ports.users.expect_insert().returning(|_| Ok(()));
+    ports.users.expect_insert().returning(|_, _| Ok(()));
     let session_users = Arc::new(std::sync::Mutex::new(Vec::<UserId>::new()));
     let seen = Arc::clone(&session_users);
     ports.sessions.expect_insert().returning(move |s| {
@@ -264,7 +273,7 @@ async fn registering_a_taken_email_fails_without_starting_a_session() {
         .users
         .expect_insert()
         .times(1)
-        .returning(|_| Err(IdentityError::EmailTaken));
+        .returning(|_, _| Err(IdentityError::EmailTaken));
     ports.sessions.expect_insert().never();
     let service = ports.service();
 
@@ -917,9 +926,9 @@ async fn an_administrator_creates_a_user_with_the_requested_role() {
     ports
         .users
         .expect_insert()
-        .withf(|u| u.role == Role::Manager)
+        .withf(|u, _| u.role == Role::Manager)
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     ports.sessions.expect_insert().never();
     let service = ports.service();
 
@@ -1112,9 +1121,9 @@ async fn bootstrapping_an_empty_system_creates_an_administrator() {
     ports
         .users
         .expect_insert()
-        .withf(|u| u.role == Role::Admin && u.is_active && u.email == email())
+        .withf(|u, _| u.role == Role::Admin && u.is_active && u.email == email())
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let service = ports.service();
 
     let outcome = service
@@ -1123,4 +1132,247 @@ async fn bootstrapping_an_empty_system_creates_an_administrator() {
         .expect("bootstraps");
 
     assert_eq!(outcome, BootstrapOutcome::AdminCreated(email()));
+}
+
+// ---- one-time codes -------------------------------------------------------------------
+
+fn otp_ports() -> Ports {
+    let mut ports = Ports::new().with_working_tokens();
+    ports
+        .tokens
+        .expect_new_otp_code()
+        .returning(|| "123456".to_owned());
+    ports
+        .tokens
+        .expect_hash_otp_code()
+        .returning(|c| format!("hmac({c})"));
+    ports
+}
+
+fn live_code(user_id: UserId, purpose: OtpPurpose) -> OneTimeCode {
+    OneTimeCode {
+        id: uuid::Uuid::now_v7(),
+        user_id,
+        purpose,
+        code_hash: "hmac(123456)".to_owned(),
+        created_at: now(),
+        expires_at: now() + Duration::minutes(10),
+        attempts: 0,
+        consumed_at: None,
+    }
+}
+
+#[tokio::test]
+async fn requesting_a_code_stores_its_hash_and_the_mail_job_together() {
+    let mut ports = otp_ports();
+    let user = user(Role::Customer);
+    let user_id = user.id;
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(user.clone())));
+    ports
+        .otps
+        .expect_replace()
+        .withf(move |code, job| {
+            code.user_id == user_id
+                && code.code_hash == "hmac(123456)"
+                && code.expires_at == now() + Duration::minutes(10)
+                && matches!(&job.payload, nexus_notifications::JobPayload::SendOtp { code, purpose, .. } if code == "123456" && purpose == "LOGIN")
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = ports.service();
+
+    service
+        .request_otp("ada@example.com", OtpPurpose::Login)
+        .await
+        .expect("answers");
+}
+
+#[tokio::test]
+async fn requesting_a_code_for_an_unknown_address_answers_the_same_and_stores_nothing() {
+    let mut ports = otp_ports();
+    ports.users.expect_find_by_email().returning(|_| Ok(None));
+    ports.otps.expect_replace().never();
+    let service = ports.service();
+
+    assert!(
+        service
+            .request_otp("nobody@example.com", OtpPurpose::Login)
+            .await
+            .is_ok()
+    );
+    assert!(
+        service
+            .request_otp("not an address", OtpPurpose::Login)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_code_counts_an_attempt_and_is_refused() {
+    let mut ports = otp_ports();
+    let user = user(Role::Customer);
+    let code = live_code(user.id, OtpPurpose::Login);
+    let code_id = code.id;
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(user.clone())));
+    ports
+        .otps
+        .expect_find_active()
+        .returning(move |_, _, _| Ok(Some(code.clone())));
+    ports
+        .otps
+        .expect_record_failure()
+        .withf(move |id| *id == code_id)
+        .times(1)
+        .returning(|_| Ok(1));
+    ports.otps.expect_consume().never();
+    let service = ports.service();
+
+    let result = service
+        .verify_otp("ada@example.com", "654321", OtpPurpose::Login)
+        .await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidCode)));
+}
+
+#[tokio::test]
+async fn no_live_code_is_the_same_refusal_as_a_wrong_one() {
+    let mut ports = otp_ports();
+    let user = user(Role::Customer);
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(user.clone())));
+    ports
+        .otps
+        .expect_find_active()
+        .returning(|_, _, _| Ok(None));
+    let service = ports.service();
+
+    let result = service
+        .verify_otp("ada@example.com", "123456", OtpPurpose::Login)
+        .await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidCode)));
+}
+
+#[tokio::test]
+async fn a_code_that_lost_the_race_to_be_consumed_is_refused() {
+    let mut ports = otp_ports();
+    let user = user(Role::Customer);
+    let code = live_code(user.id, OtpPurpose::Login);
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(user.clone())));
+    ports
+        .otps
+        .expect_find_active()
+        .returning(move |_, _, _| Ok(Some(code.clone())));
+    ports.otps.expect_consume().returning(|_, _| Ok(false));
+    ports.sessions.expect_insert().never();
+    let service = ports.service();
+
+    let result = service
+        .verify_otp("ada@example.com", "123456", OtpPurpose::Login)
+        .await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidCode)));
+}
+
+#[tokio::test]
+async fn a_right_login_code_verifies_the_address_and_signs_in() {
+    let mut ports = otp_ports();
+    let mut user = user(Role::Customer);
+    user.email_verified = false;
+    let code = live_code(user.id, OtpPurpose::Login);
+    let version = user.version;
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(user.clone())));
+    ports
+        .otps
+        .expect_find_active()
+        .returning(move |_, _, _| Ok(Some(code.clone())));
+    ports.otps.expect_consume().returning(|_, _| Ok(true));
+    ports
+        .users
+        .expect_update()
+        .withf(move |u, expected| {
+            u.email_verified && *expected == version && u.version == version + 1
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports
+        .sessions
+        .expect_insert()
+        .times(1)
+        .returning(|_| Ok(()));
+    let service = ports.service();
+
+    let outcome = service
+        .verify_otp("ada@example.com", " 123456 ", OtpPurpose::Login)
+        .await
+        .expect("verifies");
+
+    assert!(
+        matches!(outcome, OtpOutcome::LoggedIn(ref r) if r.user.email_verified && r.refresh_token == NEW_REFRESH_TOKEN)
+    );
+}
+
+#[tokio::test]
+async fn a_right_verification_code_marks_the_address_verified_without_a_session() {
+    let mut ports = otp_ports();
+    let mut user = user(Role::Customer);
+    user.email_verified = false;
+    let code = live_code(user.id, OtpPurpose::VerifyEmail);
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(user.clone())));
+    ports
+        .otps
+        .expect_find_active()
+        .returning(move |_, _, _| Ok(Some(code.clone())));
+    ports.otps.expect_consume().returning(|_, _| Ok(true));
+    ports
+        .users
+        .expect_update()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    ports.sessions.expect_insert().never();
+    let service = ports.service();
+
+    let outcome = service
+        .verify_otp("ada@example.com", "123456", OtpPurpose::VerifyEmail)
+        .await
+        .expect("verifies");
+
+    assert!(matches!(outcome, OtpOutcome::Verified(ref u) if u.email_verified));
+}
+
+#[tokio::test]
+async fn an_inactive_account_cannot_use_a_code() {
+    let mut ports = otp_ports();
+    let mut user = user(Role::Customer);
+    user.is_active = false;
+    ports
+        .users
+        .expect_find_by_email()
+        .returning(move |_| Ok(Some(user.clone())));
+    ports.otps.expect_find_active().never();
+    let service = ports.service();
+
+    let result = service
+        .verify_otp("ada@example.com", "123456", OtpPurpose::Login)
+        .await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidCode)));
 }

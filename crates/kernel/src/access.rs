@@ -58,6 +58,13 @@ impl Role {
                 P::CustomersUpdate,
                 P::CustomersDelete,
                 P::CustomersAssign,
+                P::EnquiriesReadAll,
+                P::EnquiriesReadAssigned,
+                P::EnquiriesUpdate,
+                P::ResponsesDraft,
+                P::ResponsesReadAll,
+                P::ResponsesReview,
+                P::JobsManage,
             ],
             Self::Manager => &[
                 P::CustomersReadAll,
@@ -66,13 +73,22 @@ impl Role {
                 P::CustomersUpdate,
                 P::CustomersDelete,
                 P::CustomersAssign,
+                P::EnquiriesReadAll,
+                P::EnquiriesReadAssigned,
+                P::EnquiriesUpdate,
+                P::ResponsesDraft,
+                P::ResponsesReadAll,
+                P::ResponsesReview,
             ],
             Self::Cso => &[
                 P::CustomersReadAssigned,
                 P::CustomersCreate,
                 P::CustomersUpdate,
+                P::EnquiriesReadAssigned,
+                P::EnquiriesUpdate,
+                P::ResponsesDraft,
             ],
-            Self::Customer => &[],
+            Self::Customer => &[P::EnquiriesReadOwn],
         }
     }
 
@@ -118,6 +134,22 @@ pub enum Permission {
     CustomersDelete,
     /// Assign customers to an officer.
     CustomersAssign,
+    /// See every enquiry.
+    EnquiriesReadAll,
+    /// See enquiries assigned to oneself.
+    EnquiriesReadAssigned,
+    /// See one's own enquiries as a customer.
+    EnquiriesReadOwn,
+    /// Change the status of enquiries one may see.
+    EnquiriesUpdate,
+    /// Draft, edit and submit responses to customers one may see.
+    ResponsesDraft,
+    /// See every response.
+    ResponsesReadAll,
+    /// Approve or reject responses (never one's own).
+    ResponsesReview,
+    /// See and retry background jobs.
+    JobsManage,
 }
 
 /// Who is calling a service: an authenticated user and their role at the time of the call.
@@ -181,7 +213,11 @@ mod tests {
         assert!(!Role::Cso.can(P::CustomersReadAll));
         assert!(Role::Cso.can(P::CustomersReadAssigned));
         assert!(!Role::Cso.can(P::CustomersDelete));
-        assert!(Role::Customer.permissions().is_empty());
+        assert!(Role::Customer.permissions() == [P::EnquiriesReadOwn]);
+        assert!(Role::Manager.can(P::ResponsesReview));
+        assert!(!Role::Cso.can(P::ResponsesReview));
+        assert!(Role::Admin.can(P::JobsManage));
+        assert!(!Role::Manager.can(P::JobsManage));
         assert!(!Role::Customer.is_staff());
     }
 }

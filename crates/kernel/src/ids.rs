@@ -82,6 +82,23 @@ typed_id!(
     SessionFamilyId
 );
 
+typed_id!(
+    /// Identifies an enquiry from the public or a customer.
+    EnquiryId
+);
+typed_id!(
+    /// Identifies a staff response to a customer.
+    ResponseId
+);
+typed_id!(
+    /// Identifies a background job.
+    JobId
+);
+typed_id!(
+    /// Identifies a catalog product.
+    ProductId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

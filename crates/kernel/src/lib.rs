@@ -8,12 +8,17 @@ mod ids;
 mod money;
 mod name;
 mod page;
+mod rate;
 
 pub use access::{Actor, Permission, Role, UnknownRole};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::{Email, InvalidEmail};
 pub use error::Unexpected;
-pub use ids::{CustomerId, InvalidId, SessionFamilyId, SessionId, UserId};
+pub use ids::{
+    CustomerId, EnquiryId, InvalidId, JobId, ProductId, ResponseId, SessionFamilyId, SessionId,
+    UserId,
+};
 pub use money::{Currency, InvalidMoney, Money};
 pub use name::{InvalidName, PersonName, parse_text};
 pub use page::{MAX_PAGE_LIMIT, Page, PageRequest};
+pub use rate::{RateDecision, RateLimiter};

@@ -50,6 +50,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Option<Vec<FieldError>>,
+    retry_after_secs: Option<u64>,
     source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -62,6 +63,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after_secs: None,
             source: None,
         }
     }
@@ -92,6 +94,18 @@ impl ApiError {
     #[must_use]
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 429 `rate_limited` with a `Retry-After` header.
+    #[must_use]
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let mut err = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("Too many requests; try again in {retry_after_secs} seconds"),
+        );
+        err.retry_after_secs = Some(retry_after_secs);
+        err
     }
 
     /// 401 `unauthorized`.
@@ -206,7 +220,11 @@ impl ResponseError for ApiError {
     /// The envelope middleware rewrites this with the path and request id; this body is
     /// what a caller sees if the error escapes it.
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(self.body("", ""))
+        let mut res = HttpResponse::build(self.status);
+        if let Some(secs) = self.retry_after_secs {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
+        res.json(self.body("", ""))
     }
 }
 
@@ -229,6 +247,7 @@ impl From<IdentityError> for ApiError {
             E::SelfLockout(_) => Self::new(StatusCode::CONFLICT, "self_lockout", message),
             E::WeakPassword(rule) => Self::field("password", password_code(rule), message),
             E::WrongPassword => Self::field("currentPassword", "wrong_password", message),
+            E::InvalidCode => Self::new(StatusCode::BAD_REQUEST, "invalid_code", message),
             E::Unexpected(e) => Self::internal(e),
         }
     }
@@ -253,11 +272,62 @@ impl From<CustomersError> for ApiError {
             E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             E::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", message),
             E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::EnquiryNotFound(_) => Self::not_found(message),
+            E::InvalidEnquiryTransition { .. } => {
+                Self::new(StatusCode::CONFLICT, "invalid_transition", message)
+            }
+            E::NoStaffAvailable => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                message,
+            ),
             E::InvalidAssignee => Self::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_assignee",
                 message,
             ),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<nexus_approvals::ApprovalsError> for ApiError {
+    fn from(err: nexus_approvals::ApprovalsError) -> Self {
+        use nexus_approvals::ApprovalsError as E;
+        let message = err.to_string();
+        match err {
+            E::NotFound(_) => Self::not_found(message),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::NotAuthor => Self::new(StatusCode::FORBIDDEN, "not_author", message),
+            E::SelfApproval => Self::new(StatusCode::FORBIDDEN, "self_approval", message),
+            E::NotesRequired => Self::field("notes", "required", message),
+            E::InvalidTransition { .. } => {
+                Self::new(StatusCode::CONFLICT, "invalid_transition", message)
+            }
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::CustomerNotFound(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_customer",
+                message,
+            ),
+            E::EnquiryMismatch => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "enquiry_mismatch",
+                message,
+            ),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<nexus_notifications::NotificationsError> for ApiError {
+    fn from(err: nexus_notifications::NotificationsError) -> Self {
+        use nexus_notifications::NotificationsError as E;
+        let message = err.to_string();
+        match err {
+            E::NotFound(_) => Self::not_found(message),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::InvalidState(_) => Self::new(StatusCode::CONFLICT, "invalid_state", message),
             E::Unexpected(e) => Self::internal(e),
         }
     }

@@ -1,13 +1,17 @@
 //! The HTTP layer: routes, extractors, middleware and the error mapping.
 
 pub mod auth;
+pub mod client;
 pub mod customers;
+pub mod enquiries;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod jobs;
 pub mod middleware;
 pub mod openapi;
 pub mod page;
+pub mod responses;
 pub mod users;
 
 use actix_cors::Cors;
@@ -62,7 +66,10 @@ pub fn app(
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(users::configure)
-                .configure(customers::configure),
+                .configure(customers::configure)
+                .configure(enquiries::configure)
+                .configure(responses::configure)
+                .configure(jobs::configure),
         )
         .configure(health::configure)
         .service(web::resource("/docs").route(web::get().to(|| async {

@@ -1,6 +1,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, KeyInit, Mac};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use nexus_identity::{AccessClaims, AccessGrant, IdentityError, IssuedAccessToken, TokenIssuer};
 use nexus_kernel::{Role, SessionFamilyId, Unexpected, UserId};
@@ -75,6 +76,8 @@ pub struct JwtTokenIssuer {
     issuer: String,
     audience: String,
     access_ttl: Duration,
+    /// Key for one-time-code hashes, derived from the secret so the two uses never share a key.
+    otp_key: [u8; 32],
 }
 
 impl JwtTokenIssuer {
@@ -116,6 +119,10 @@ impl JwtTokenIssuer {
             issuer: config.issuer,
             audience: config.audience,
             access_ttl: config.access_ttl,
+            otp_key: Sha256::new_with_prefix(b"nexus one-time code key\0")
+                .chain_update(&config.secret)
+                .finalize()
+                .into(),
         })
     }
 }
@@ -189,6 +196,26 @@ impl TokenIssuer for JwtTokenIssuer {
     fn hash_refresh_token(&self, token: &str) -> String {
         hex::encode(Sha256::digest(token.as_bytes()))
     }
+
+    fn new_otp_code(&self) -> String {
+        // Rejection sampling keeps the six digits uniform: 4_294_000_000 is the largest
+        // multiple of 1_000_000 below 2^32.
+        loop {
+            let mut bytes = [0_u8; 4];
+            getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+            let n = u32::from_le_bytes(bytes);
+            if n < 4_294_000_000 {
+                return format!("{:06}", n % 1_000_000);
+            }
+        }
+    }
+
+    fn hash_otp_code(&self, code: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.otp_key)
+            .expect("HMAC accepts keys of any length");
+        mac.update(code.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
 }
 
 #[cfg(test)]
@@ -198,6 +225,33 @@ mod tests {
     use super::*;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test-only";
+
+    #[test]
+    fn one_time_codes_are_six_digits_and_vary() {
+        let issuer = issuer();
+        let codes: HashSet<String> = (0..50).map(|_| issuer.new_otp_code()).collect();
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+        );
+        assert!(codes.len() > 40, "codes must be random");
+    }
+
+    #[test]
+    fn one_time_code_hashes_are_keyed_by_the_secret() {
+        let a = issuer();
+        let mut other = config();
+        other.secret = b"another-secret-of-at-least-32-bytes!!".to_vec();
+        let b = JwtTokenIssuer::new(other).expect("valid");
+        assert_eq!(a.hash_otp_code("123456"), a.hash_otp_code("123456"));
+        assert_ne!(a.hash_otp_code("123456"), a.hash_otp_code("123457"));
+        assert_ne!(a.hash_otp_code("123456"), b.hash_otp_code("123456"));
+        assert_ne!(
+            a.hash_otp_code("123456"),
+            hex::encode(Sha256::digest(b"123456"))
+        );
+    }
 
     /// base64url of `{"alg":"none","typ":"JWT"}`.
     const NONE_HEADER: &str = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";

@@ -26,22 +26,26 @@ impl SeaStaffDirectory {
 #[async_trait]
 impl StaffDirectory for SeaStaffDirectory {
     async fn find_member(&self, id: UserId) -> Result<Option<StaffMember>, CustomersError> {
-        let row: Option<(String, bool)> = user::Entity::find_by_id(id.as_uuid())
+        let row: Option<(String, String, bool)> = user::Entity::find_by_id(id.as_uuid())
             .select_only()
+            .column(user::Column::Email)
             .column(user::Column::Role)
             .column(user::Column::IsActive)
             .into_tuple()
             .one(&self.db)
             .await
             .map_err(|e| Unexpected::new("loading a staff member", e))?;
-        let Some((role, is_active)) = row else {
+        let Some((email, role, is_active)) = row else {
             return Ok(None);
         };
         let role = Role::from_str(&role).map_err(|e| {
             Unexpected::new(format!("users row {id} has an unknown role {role:?}"), e)
         })?;
+        let email = nexus_kernel::Email::parse(&email)
+            .map_err(|e| Unexpected::new(format!("users row {id} has an invalid e-mail"), e))?;
         Ok(Some(StaffMember {
             id,
+            email,
             role,
             is_active,
         }))

@@ -45,3 +45,36 @@ pub(crate) fn is_unique_violation(err: &DbErr, index: &str, table_column: &str) 
         _ => false,
     }
 }
+
+/// `%term%` with the LIKE wildcards and the escape character itself escaped, so that a
+/// search for `50%` or `a_b` matches those characters literally.
+pub(crate) fn contains_pattern(term: &str) -> String {
+    let mut pattern = String::with_capacity(term.len() + 2);
+    pattern.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_and_the_escape_character_are_escaped() {
+        let cases = [
+            ("ada", "%ada%"),
+            ("50%", "%50\\%%"),
+            ("a_b", "%a\\_b%"),
+            ("back\\slash", "%back\\\\slash%"),
+        ];
+        for (term, expected) in cases {
+            assert_eq!(contains_pattern(term), expected, "{term}");
+        }
+    }
+}

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use nexus_identity::{IdentityError, PasswordHash, User, UserFilter, UserRepository};
 use nexus_kernel::{Email, Page, PageRequest, PersonName, Role, Unexpected, UserId};
+use nexus_notifications::NewJob;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
     IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -13,7 +14,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::user;
-use crate::support::{begin_read, is_unique_violation};
+use crate::jobs::insert_jobs;
+use crate::support::{begin_read, begin_write, is_unique_violation};
 
 /// Stores user accounts with SeaORM. Cheap to clone: it shares the connection pool.
 #[derive(Clone, Debug)]
@@ -94,12 +96,19 @@ fn from_rows(rows: Vec<user::Model>) -> Result<Vec<User>, IdentityError> {
 
 #[async_trait]
 impl UserRepository for SeaUserRepository {
-    async fn insert(&self, user: &User) -> Result<(), IdentityError> {
+    async fn insert(&self, user: &User, jobs: &[NewJob]) -> Result<(), IdentityError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting a user insert"))?;
         user::Entity::insert(to_row(user).into_active_model())
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&tx)
             .await
             .map_err(write_error("inserting a user"))?;
-        Ok(())
+        // The welcome e-mail exists exactly when the account does.
+        insert_jobs(&tx, jobs).await?;
+        tx.commit()
+            .await
+            .map_err(write_error("committing a user insert"))
     }
 
     async fn find(&self, id: UserId) -> Result<Option<User>, IdentityError> {

@@ -114,6 +114,31 @@ async fn an_inserted_customer_round_trips_every_field() {
 }
 
 #[tokio::test]
+async fn a_customer_is_found_by_email_in_any_case() {
+    for t in common::backends().await {
+        let repo = SeaCustomerRepository::new(t.db.clone());
+        let creator = common::staff(&t.db, Role::Manager).await;
+        let ada = customer("ada@example.com", creator, 0);
+        repo.insert(&ada).await.expect("insert");
+        repo.insert(&customer("grace@example.com", creator, 1))
+            .await
+            .expect("insert");
+
+        let found = repo
+            .find_by_email(&email("ADA@Example.com"))
+            .await
+            .expect("find by email");
+        let missing = repo
+            .find_by_email(&email("nobody@example.com"))
+            .await
+            .expect("find by email");
+
+        assert_eq!(found, Some(ada), "{}", t.backend);
+        assert_eq!(missing, None, "{}", t.backend);
+    }
+}
+
+#[tokio::test]
 async fn a_duplicate_customer_email_is_email_taken_and_not_counted() {
     for t in common::backends().await {
         let repo = SeaCustomerRepository::new(t.db.clone());

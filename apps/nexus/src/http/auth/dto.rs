@@ -151,3 +151,44 @@ impl From<LoginResult> for LoginResponse {
         }
     }
 }
+
+/// Ask for a one-time code.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OtpRequest {
+    /// The account's address.
+    #[validate(length(max = 1024))]
+    pub email: String,
+    /// VERIFY_EMAIL or LOGIN.
+    pub purpose: String,
+}
+
+/// Check a one-time code.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OtpVerifyRequest {
+    /// The account's address.
+    #[validate(length(max = 1024))]
+    pub email: String,
+    /// The 6-digit code.
+    #[validate(length(max = 32))]
+    pub code: String,
+    /// VERIFY_EMAIL or LOGIN.
+    pub purpose: String,
+}
+
+/// The same answer whether or not the address has an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OtpRequested {
+    /// Human text.
+    pub message: &'static str,
+}
+
+/// The result of VERIFY_EMAIL.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailVerified {
+    /// Always true.
+    pub verified: bool,
+    /// The user, now verified.
+    pub user: UserResponse,
+}

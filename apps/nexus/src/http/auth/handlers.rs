@@ -1,10 +1,14 @@
 //! `/api/v1/auth`: register, login, refresh, logout, me.
 
-use actix_web::{HttpResponse, web};
-use nexus_identity::RegisterUser;
+use actix_web::{HttpRequest, HttpResponse, web};
+use nexus_identity::{OtpOutcome, OtpPurpose, RegisterUser};
 use nexus_kernel::{Email, PersonName};
 
-use super::dto::{LoginRequest, LoginResponse, RefreshRequest, RegisterRequest, UserResponse};
+use super::dto::{
+    EmailVerified, LoginRequest, LoginResponse, OtpRequest, OtpRequested, OtpVerifyRequest,
+    RefreshRequest, RegisterRequest, UserResponse,
+};
+use crate::http::client::{client_ip, enforce};
 use crate::http::error::{ApiError, ErrorBody, FieldErrors};
 use crate::http::extract::{Auth, ValidatedJson};
 use crate::state::AppState;
@@ -15,7 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/login").route(web::post().to(login)))
         .service(web::resource("/auth/refresh").route(web::post().to(refresh)))
         .service(web::resource("/auth/logout").route(web::post().to(logout)))
-        .service(web::resource("/auth/me").route(web::get().to(me)));
+        .service(web::resource("/auth/me").route(web::get().to(me)))
+        .service(web::resource("/auth/otp/request").route(web::post().to(request_otp)))
+        .service(web::resource("/auth/otp/verify").route(web::post().to(verify_otp)));
 }
 
 /// Creates a CUSTOMER account and signs it in.
@@ -89,4 +95,79 @@ pub async fn logout(state: web::Data<AppState>, auth: Auth) -> Result<HttpRespon
 pub async fn me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let user = state.identity.me(&auth.actor()).await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}
+
+fn purpose(raw: &str) -> Result<OtpPurpose, ApiError> {
+    raw.parse::<OtpPurpose>()
+        .map_err(|e| ApiError::field("purpose", "invalid", e.to_string()))
+}
+
+/// Limits code requests and checks per client IP and per address, so neither many
+/// addresses from one client nor many clients on one address can grind through codes.
+async fn limit_otp(
+    state: &AppState,
+    req: &HttpRequest,
+    action: &str,
+    email: &str,
+) -> Result<(), ApiError> {
+    let limits = &state.limits;
+    let ip = client_ip(req, limits.trust_proxy);
+    let address = email.trim().to_lowercase();
+    enforce(
+        state.limiter.as_ref(),
+        &format!("otp:{action}:ip:{ip}"),
+        limits.otp,
+        limits.otp_window_secs,
+    )
+    .await?;
+    enforce(
+        state.limiter.as_ref(),
+        &format!("otp:{action}:email:{address}"),
+        limits.otp,
+        limits.otp_window_secs,
+    )
+    .await
+}
+
+/// Sends a 6-digit code (valid 10 minutes) to the address if it has an account. Answers the
+/// same either way.
+#[utoipa::path(post, path = "/api/v1/auth/otp/request", tag = "auth", request_body = OtpRequest,
+    responses((status = 202, body = OtpRequested), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn request_otp(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<OtpRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let purpose = purpose(&body.0.purpose)?;
+    limit_otp(&state, &req, "request", &body.0.email).await?;
+    state.identity.request_otp(&body.0.email, purpose).await?;
+    Ok(HttpResponse::Accepted().json(OtpRequested {
+        message: "If the address belongs to an account, a code is on its way.",
+    }))
+}
+
+/// Checks a code: VERIFY_EMAIL answers `{verified, user}`, LOGIN the login body. Five wrong
+/// codes void it.
+#[utoipa::path(post, path = "/api/v1/auth/otp/verify", tag = "auth", request_body = OtpVerifyRequest,
+    responses((status = 200, description = "EmailVerified for VERIFY_EMAIL, LoginResponse for LOGIN", body = LoginResponse), (status = 400, description = "invalid_code", body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn verify_otp(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<OtpVerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let purpose = purpose(&body.0.purpose)?;
+    limit_otp(&state, &req, "verify", &body.0.email).await?;
+    match state
+        .identity
+        .verify_otp(&body.0.email, &body.0.code, purpose)
+        .await?
+    {
+        OtpOutcome::Verified(user) => Ok(HttpResponse::Ok().json(EmailVerified {
+            verified: true,
+            user: user.into(),
+        })),
+        OtpOutcome::LoggedIn(result) => Ok(HttpResponse::Ok().json(LoginResponse::from(result))),
+    }
 }

@@ -4,5 +4,10 @@
 
 pub mod customer;
 pub mod customer_count;
+pub mod enquiry;
+pub mod job;
+pub mod one_time_code;
 pub mod refresh_token;
+pub mod response;
+pub mod response_event;
 pub mod user;

@@ -14,11 +14,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
-use nexus_customers::{Customer, CustomerStatus, Tags};
+use nexus_customers::{
+    Customer, CustomerRepository, CustomerStatus, EnquirerName, Enquiry, EnquiryMessage,
+    EnquiryStatus, EnquirySubject, Tags,
+};
 use nexus_identity::{PasswordHash, User, UserRepository};
-use nexus_kernel::{CustomerId, Email, PersonName, Role, UserId};
-use nexus_sea_store::{DatabaseConnection, SeaUserRepository, db};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement};
+use nexus_kernel::{CustomerId, Email, EnquiryId, JobId, PersonName, Role, UserId};
+use nexus_notifications::{JobPayload, NewJob};
+use nexus_sea_store::entities::job as job_row;
+use nexus_sea_store::{DatabaseConnection, SeaCustomerRepository, SeaUserRepository, db};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DbBackend, EntityTrait, PaginatorTrait, Statement,
+};
 use uuid::Uuid;
 
 /// Databases older than this whose name says `test_<uuid v7>` are leftovers of crashed
@@ -239,7 +246,7 @@ pub async fn staff(db: &DatabaseConnection, role: Role) -> UserId {
         0,
     );
     SeaUserRepository::new(db.clone())
-        .insert(&member)
+        .insert(&member, &[])
         .await
         .expect("insert staff member");
     member.id
@@ -262,4 +269,64 @@ pub fn customer(address: &str, created_by: UserId, created: i64) -> Customer {
         updated_at: at(created),
         version: 1,
     }
+}
+
+/// Inserts a LEAD customer with this address (and a manager who created it).
+pub async fn inserted_customer(db: &DatabaseConnection, address: &str) -> Customer {
+    let creator = staff(db, Role::Manager).await;
+    let c = customer(address, creator, 0);
+    SeaCustomerRepository::new(db.clone())
+        .insert(&c)
+        .await
+        .expect("insert customer");
+    c
+}
+
+/// An OPEN, unassigned enquiry from `customer`, created and updated at `at(created)`.
+pub fn enquiry(customer: &Customer, subject: &str, created: i64) -> Enquiry {
+    Enquiry {
+        id: EnquiryId::new(),
+        customer_id: customer.id,
+        name: EnquirerName::parse("Pat Doe").expect("valid name"),
+        email: customer.email.clone(),
+        subject: EnquirySubject::parse(subject).expect("valid subject"),
+        message: EnquiryMessage::parse("How much is it?\nThanks.").expect("valid message"),
+        product_id: None,
+        status: EnquiryStatus::Open,
+        assigned_to: None,
+        created_at: at(created),
+        updated_at: at(created),
+        version: 1,
+    }
+}
+
+/// A welcome job for `user`, due at `at(run_at)`, with three attempts.
+pub fn welcome_job(user: UserId, run_at: i64) -> NewJob {
+    NewJob {
+        id: JobId::new(),
+        payload: JobPayload::SendWelcome { user_id: user },
+        run_at: at(run_at),
+        max_attempts: 3,
+    }
+}
+
+/// A job sending a one-time code (a sensitive payload), due at `at(run_at)`.
+pub fn otp_job(user: UserId, address: &str, code: &str, run_at: i64) -> NewJob {
+    NewJob {
+        id: JobId::new(),
+        payload: JobPayload::SendOtp {
+            user_id: user,
+            email: email(address),
+            code: code.to_owned(),
+            purpose: "LOGIN".to_owned(),
+            expires_in_minutes: 10,
+        },
+        run_at: at(run_at),
+        max_attempts: 3,
+    }
+}
+
+/// How many rows the `jobs` table holds.
+pub async fn job_count(db: &DatabaseConnection) -> u64 {
+    job_row::Entity::find().count(db).await.expect("count jobs")
 }

@@ -1,0 +1,205 @@
+//! Request and response bodies of the enquiry endpoints.
+
+use chrono::{DateTime, Utc};
+use nexus_customers::{EnquirerName, Enquiry, EnquiryMessage, EnquirySubject, NewEnquiry};
+use nexus_kernel::{Email, ProductId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::http::error::{ApiError, FieldErrors};
+
+/// A question from the public contact form.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateEnquiryRequest {
+    /// Your name.
+    #[validate(length(max = 1024))]
+    pub name: String,
+    /// Where to answer.
+    #[validate(length(max = 1024))]
+    pub email: String,
+    /// Subject (1 to 200 characters).
+    #[validate(length(max = 1024))]
+    pub subject: String,
+    /// Message (1 to 5000 characters).
+    #[validate(length(max = 20_000))]
+    pub message: String,
+    /// The product it is about, if any.
+    pub product_id: Option<String>,
+}
+
+impl TryFrom<CreateEnquiryRequest> for NewEnquiry {
+    type Error = ApiError;
+
+    fn try_from(r: CreateEnquiryRequest) -> Result<Self, ApiError> {
+        let mut e = FieldErrors::default();
+        let name = e.check("name", "invalid", EnquirerName::parse(&r.name));
+        let email = e.check("email", "email", Email::parse(&r.email));
+        let subject = e.check("subject", "invalid", EnquirySubject::parse(&r.subject));
+        let message = e.check("message", "invalid", EnquiryMessage::parse(&r.message));
+        let product_id = e.check_opt(
+            "productId",
+            "uuid",
+            r.product_id.as_deref().map(|s| {
+                s.parse::<ProductId>()
+                    .map_err(|_| "must be a product id (UUID)")
+            }),
+        );
+        match (name, email, subject, message, product_id) {
+            (Some(name), Some(email), Some(subject), Some(message), Some(product_id))
+                if e.is_empty() =>
+            {
+                Ok(Self {
+                    name,
+                    email,
+                    subject,
+                    message,
+                    product_id,
+                })
+            }
+            _ => Err(e.into_error()),
+        }
+    }
+}
+
+/// What the public gets back: a receipt, nothing about who handles it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnquiryReceipt {
+    /// Reference.
+    pub id: Uuid,
+    /// Subject as received.
+    pub subject: String,
+    /// Always OPEN at first.
+    pub status: String,
+    /// Received at.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Enquiry> for EnquiryReceipt {
+    fn from(e: Enquiry) -> Self {
+        Self {
+            id: e.id.as_uuid(),
+            subject: e.subject.into(),
+            status: e.status.as_str().to_owned(),
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// An enquiry as staff (and its sender) see it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnquiryResponse {
+    /// Id.
+    pub id: Uuid,
+    /// Linked customer.
+    pub customer_id: Uuid,
+    /// Sender's name.
+    pub name: String,
+    /// Sender's address.
+    pub email: String,
+    /// Subject.
+    pub subject: String,
+    /// Message.
+    pub message: String,
+    /// Product, if any.
+    pub product_id: Option<Uuid>,
+    /// OPEN, ANSWERED or CLOSED.
+    pub status: String,
+    /// Officer in charge.
+    pub assigned_to: Option<Uuid>,
+    /// Received at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Version, for `If-Match`.
+    pub version: i64,
+}
+
+impl From<Enquiry> for EnquiryResponse {
+    fn from(e: Enquiry) -> Self {
+        Self {
+            id: e.id.as_uuid(),
+            customer_id: e.customer_id.as_uuid(),
+            name: e.name.into(),
+            email: e.email.into(),
+            subject: e.subject.into(),
+            message: e.message.into(),
+            product_id: e.product_id.map(|p| p.as_uuid()),
+            status: e.status.as_str().to_owned(),
+            assigned_to: e.assigned_to.map(|u| u.as_uuid()),
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            version: e.version,
+        }
+    }
+}
+
+/// A status change.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateEnquiryRequest {
+    /// OPEN, ANSWERED or CLOSED.
+    pub status: String,
+}
+
+/// Filters and paging for enquiries.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListEnquiriesQuery {
+    /// Page (1-based).
+    pub page: Option<u32>,
+    /// Page size (1 to 100, default 20).
+    pub limit: Option<u32>,
+    /// OPEN, ANSWERED or CLOSED.
+    pub status: Option<String>,
+    /// Only assigned to this user id.
+    pub assigned_to: Option<String>,
+    /// Case-insensitive substring of subject, name or e-mail.
+    pub search: Option<String>,
+}
+
+/// Paging only.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page (1-based).
+    pub page: Option<u32>,
+    /// Page size (1 to 100, default 20).
+    pub limit: Option<u32>,
+}
+
+/// An enquiry as its sender sees it (nothing about internal handling).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MyEnquiryResponse {
+    /// Reference.
+    pub id: Uuid,
+    /// Subject.
+    pub subject: String,
+    /// Message.
+    pub message: String,
+    /// OPEN, ANSWERED or CLOSED.
+    pub status: String,
+    /// Sent at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Enquiry> for MyEnquiryResponse {
+    fn from(e: Enquiry) -> Self {
+        Self {
+            id: e.id.as_uuid(),
+            subject: e.subject.into(),
+            message: e.message.into(),
+            status: e.status.as_str().to_owned(),
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! Enquiry endpoints.
+
+pub mod dto;
+pub mod handlers;
+
+pub use handlers::configure;

@@ -1,0 +1,140 @@
+//! `/api/v1/admin/jobs`: the durable job queue, for administrators.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use nexus_kernel::{JobId, PageRequest};
+use nexus_notifications::{Job, JobFilter, JobKind, JobState};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::extract::Auth;
+use crate::http::page::PageResponse;
+use crate::state::AppState;
+
+/// A job as administrators see it (never its payload: it may hold a one-time code).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JobResponse {
+    /// Id.
+    pub id: Uuid,
+    /// send_response, send_welcome or send_otp.
+    pub kind: String,
+    /// PENDING, RUNNING, DONE or DEAD.
+    pub state: String,
+    /// Attempts started.
+    pub attempts: u32,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+    /// Next run.
+    pub run_at: DateTime<Utc>,
+    /// Worker holding it.
+    pub locked_by: Option<String>,
+    /// Lease end.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Last failure.
+    pub last_error: Option<String>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Job> for JobResponse {
+    fn from(j: Job) -> Self {
+        Self {
+            id: j.id.as_uuid(),
+            kind: j.kind.as_str().to_owned(),
+            state: j.state.as_str().to_owned(),
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: j.run_at,
+            locked_by: j.locked_by,
+            locked_until: j.locked_until,
+            last_error: j.last_error,
+            created_at: j.created_at,
+            updated_at: j.updated_at,
+        }
+    }
+}
+
+/// Filters and paging for jobs.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListJobsQuery {
+    /// Page (1-based).
+    pub page: Option<u32>,
+    /// Page size (1 to 100, default 20).
+    pub limit: Option<u32>,
+    /// PENDING, RUNNING, DONE or DEAD.
+    pub state: Option<String>,
+    /// send_response, send_welcome or send_otp.
+    pub kind: Option<String>,
+}
+
+/// Mounts the job routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/admin/jobs").route(web::get().to(list_jobs)))
+        .service(web::resource("/admin/jobs/{id}/retry").route(web::post().to(retry_job)));
+}
+
+/// Lists jobs, dead letters included (ADMIN).
+#[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "jobs", security(("bearer" = [])), params(ListJobsQuery),
+    responses((status = 200, body = PageResponse<JobResponse>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn list_jobs(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<ListJobsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut e = FieldErrors::default();
+    let job_state = e.check_opt(
+        "state",
+        "invalid",
+        blank(&q.state).map(|s| s.parse::<JobState>()),
+    );
+    let kind = e.check_opt(
+        "kind",
+        "invalid",
+        blank(&q.kind).map(|s| s.parse::<JobKind>()),
+    );
+    let (Some(job_state), Some(kind)) = (job_state, kind) else {
+        return Err(e.into_error());
+    };
+    let page = state
+        .jobs
+        .list(
+            &auth.actor(),
+            JobFilter {
+                state: job_state,
+                kind,
+            },
+            PageRequest::new(q.page, q.limit),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(PageResponse::from_page(page, JobResponse::from)))
+}
+
+/// Sends a DEAD job back to the queue with a fresh attempt budget (ADMIN).
+#[utoipa::path(post, path = "/api/v1/admin/jobs/{id}/retry", tag = "jobs", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = JobResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "invalid_state: only DEAD jobs can be retried", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(job_id = %id))]
+pub async fn retry_job(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let job = state
+        .jobs
+        .retry(&auth.actor(), JobId::from_uuid(*id))
+        .await?;
+    Ok(HttpResponse::Ok().json(JobResponse::from(job)))
+}

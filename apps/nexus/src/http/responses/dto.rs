@@ -1,0 +1,223 @@
+//! Request and response bodies of the response (approval workflow) endpoints.
+
+use chrono::{DateTime, Utc};
+use nexus_approvals::{
+    NewResponse, Response, ResponseContent, ResponseEvent, ResponseSubject, UpdateResponse,
+};
+use nexus_kernel::{CustomerId, EnquiryId};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::http::error::{ApiError, FieldErrors};
+
+/// A staff response to a customer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseResponse {
+    /// Id.
+    pub id: Uuid,
+    /// The customer answered.
+    pub customer_id: Uuid,
+    /// The enquiry answered, if any.
+    pub enquiry_id: Option<Uuid>,
+    /// Who wrote it.
+    pub author_id: Uuid,
+    /// Subject.
+    pub subject: String,
+    /// Body.
+    pub content: String,
+    /// DRAFT, PENDING_APPROVAL, APPROVED, SENT or REJECTED.
+    pub status: String,
+    /// Version, for `If-Match`.
+    pub version: i64,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Last submitted for approval at.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Who approved or rejected it.
+    pub decided_by: Option<Uuid>,
+    /// When.
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Reviewer's notes.
+    pub decision_notes: Option<String>,
+    /// When the mail server accepted it.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<Response> for ResponseResponse {
+    fn from(r: Response) -> Self {
+        Self {
+            id: r.id().as_uuid(),
+            customer_id: r.customer_id().as_uuid(),
+            enquiry_id: r.enquiry_id().map(|e| e.as_uuid()),
+            author_id: r.author_id().as_uuid(),
+            subject: r.subject().as_str().to_owned(),
+            content: r.content().as_str().to_owned(),
+            status: r.status().as_str().to_owned(),
+            version: r.version(),
+            created_at: r.created_at(),
+            updated_at: r.updated_at(),
+            submitted_at: r.submitted_at(),
+            decided_by: r.decided_by().map(|u| u.as_uuid()),
+            decided_at: r.decided_at(),
+            decision_notes: r.decision_notes().map(|n| n.as_str().to_owned()),
+            sent_at: r.sent_at(),
+        }
+    }
+}
+
+/// One step of a response's history.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseEventResponse {
+    /// Id.
+    pub id: Uuid,
+    /// Who (null: the system, e.g. the mail worker).
+    pub actor_id: Option<Uuid>,
+    /// From state (null at creation).
+    pub from: Option<String>,
+    /// To state.
+    pub to: String,
+    /// Notes given.
+    pub notes: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl From<ResponseEvent> for ResponseEventResponse {
+    fn from(e: ResponseEvent) -> Self {
+        Self {
+            id: e.id,
+            actor_id: e.actor_id.map(|u| u.as_uuid()),
+            from: e.from.map(|s| s.as_str().to_owned()),
+            to: e.to.as_str().to_owned(),
+            notes: e.notes.map(|n| n.as_str().to_owned()),
+            at: e.at,
+        }
+    }
+}
+
+/// A new draft.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateResponseRequest {
+    /// The customer to answer.
+    pub customer_id: String,
+    /// The enquiry answered, if any (it must be the customer's).
+    pub enquiry_id: Option<String>,
+    /// Subject (1 to 200 characters, one line).
+    #[validate(length(max = 1024))]
+    pub subject: String,
+    /// Body (1 to 20 000 characters).
+    #[validate(length(max = 100_000))]
+    pub content: String,
+}
+
+impl TryFrom<CreateResponseRequest> for NewResponse {
+    type Error = ApiError;
+
+    fn try_from(r: CreateResponseRequest) -> Result<Self, ApiError> {
+        let mut e = FieldErrors::default();
+        let customer_id = e.check(
+            "customerId",
+            "uuid",
+            r.customer_id
+                .parse::<CustomerId>()
+                .map_err(|_| "must be a customer id (UUID)"),
+        );
+        let enquiry_id = e.check_opt(
+            "enquiryId",
+            "uuid",
+            r.enquiry_id.as_deref().map(|s| {
+                s.parse::<EnquiryId>()
+                    .map_err(|_| "must be an enquiry id (UUID)")
+            }),
+        );
+        let subject = e.check("subject", "invalid", ResponseSubject::parse(&r.subject));
+        let content = e.check("content", "invalid", ResponseContent::parse(&r.content));
+        match (customer_id, enquiry_id, subject, content) {
+            (Some(customer_id), Some(enquiry_id), Some(subject), Some(content)) if e.is_empty() => {
+                Ok(Self {
+                    customer_id,
+                    enquiry_id,
+                    subject,
+                    content,
+                })
+            }
+            _ => Err(e.into_error()),
+        }
+    }
+}
+
+/// A revision of a draft or rejected response.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateResponseRequest {
+    /// New subject.
+    #[validate(length(max = 1024))]
+    pub subject: Option<String>,
+    /// New body.
+    #[validate(length(max = 100_000))]
+    pub content: Option<String>,
+    /// The version read (alternative to `If-Match`).
+    pub version: Option<i64>,
+}
+
+impl TryFrom<UpdateResponseRequest> for UpdateResponse {
+    type Error = ApiError;
+
+    fn try_from(r: UpdateResponseRequest) -> Result<Self, ApiError> {
+        let mut e = FieldErrors::default();
+        let subject = e.check_opt(
+            "subject",
+            "invalid",
+            r.subject.as_deref().map(ResponseSubject::parse),
+        );
+        let content = e.check_opt(
+            "content",
+            "invalid",
+            r.content.as_deref().map(ResponseContent::parse),
+        );
+        match (subject, content) {
+            (Some(subject), Some(content)) if e.is_empty() => Ok(Self { subject, content }),
+            _ => Err(e.into_error()),
+        }
+    }
+}
+
+/// An approval, optionally with notes.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+pub struct ApproveRequest {
+    /// Notes for the author.
+    #[validate(length(max = 10_000))]
+    pub notes: Option<String>,
+}
+
+/// A rejection: notes are required.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct RejectRequest {
+    /// Why, for the author.
+    #[validate(length(max = 10_000))]
+    pub notes: Option<String>,
+}
+
+/// Filters and paging for responses.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListResponsesQuery {
+    /// Page (1-based).
+    pub page: Option<u32>,
+    /// Page size (1 to 100, default 20).
+    pub limit: Option<u32>,
+    /// DRAFT, PENDING_APPROVAL, APPROVED, SENT or REJECTED.
+    pub status: Option<String>,
+    /// Only for this customer.
+    pub customer_id: Option<String>,
+    /// Only by this author.
+    pub author_id: Option<String>,
+}

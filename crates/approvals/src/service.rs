@@ -1,0 +1,333 @@
+use std::sync::Arc;
+
+use nexus_customers::{CustomerService, CustomersError};
+use nexus_kernel::{
+    Actor, Clock, CustomerId, Page, PageRequest, Permission, ResponseId, Unexpected, UserId,
+};
+
+use crate::{
+    ApprovalsError, EnquiryLookup, NewResponse, Response, ResponseEvent, ResponseQuery,
+    ResponseRepository, ResponseStatus, ReviewNotes, Transition, UpdateResponse,
+};
+
+/// The approval workflow's rules: who drafts, revises, submits, approves, rejects and sees
+/// which responses, and the four-eyes rule.
+///
+/// Checks run in a fixed order, so that a caller learns nothing they may not know:
+/// 1. the role may use responses at all (`Forbidden` for CUSTOMER accounts);
+/// 2. the response exists and the actor may see it (`NotFound` otherwise);
+/// 3. the role holds the action's permission (`Forbidden`), the actor is the author for
+///    `update`/`submit` (`NotAuthor`), and is not the author for `approve`/`reject`
+///    (`SelfApproval`);
+/// 4. the response's status allows the action (`InvalidTransition`);
+/// 5. the caller's version is current (`Conflict`), and the repository's guarded write
+///    succeeds (`Conflict` when another change won the race).
+pub struct ApprovalService {
+    responses: Arc<dyn ResponseRepository>,
+    enquiries: Arc<dyn EnquiryLookup>,
+    customers: Arc<CustomerService>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Which responses an actor may see.
+#[derive(Debug, Clone, Copy)]
+enum Scope {
+    /// Every response (MANAGER, ADMIN).
+    All,
+    /// Responses the user wrote or whose customer is assigned to them (CSO).
+    Own(UserId),
+}
+
+impl ApprovalService {
+    /// Builds the service from its ports. `customers` decides which customers an actor may
+    /// see, so that the scoping rule is written once.
+    #[must_use]
+    pub fn new(
+        responses: Arc<dyn ResponseRepository>,
+        enquiries: Arc<dyn EnquiryLookup>,
+        customers: Arc<CustomerService>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            responses,
+            enquiries,
+            customers,
+            clock,
+        }
+    }
+
+    /// Drafts a response to a customer the actor may see, optionally answering one of that
+    /// customer's enquiries.
+    ///
+    /// # Errors
+    /// `Forbidden` without `ResponsesDraft`; `CustomerNotFound` when the customer is absent
+    /// or out of the actor's scope; `EnquiryMismatch` when the enquiry is absent or another
+    /// customer's; `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %input.customer_id))]
+    pub async fn draft(
+        &self,
+        actor: &Actor,
+        input: NewResponse,
+    ) -> Result<Response, ApprovalsError> {
+        require(actor, Permission::ResponsesDraft)?;
+        if !self.customer_visible(actor, input.customer_id).await? {
+            return Err(ApprovalsError::CustomerNotFound(input.customer_id));
+        }
+        if let Some(enquiry_id) = input.enquiry_id {
+            let owner = self.enquiries.customer_of(enquiry_id).await?;
+            if owner != Some(input.customer_id) {
+                return Err(ApprovalsError::EnquiryMismatch);
+            }
+        }
+        let Transition {
+            response, event, ..
+        } = Response::draft(actor.user_id(), input, self.clock.now());
+        self.responses.insert(&response, &event).await?;
+        tracing::info!(response_id = %response.id(), "response drafted");
+        Ok(response)
+    }
+
+    /// Revises a DRAFT or REJECTED response (a rejected one becomes a DRAFT again). When
+    /// `expected_version` is given, the response must still be at that version.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `NotAuthor`, `InvalidTransition`, `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), response_id = %id))]
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: ResponseId,
+        expected_version: Option<i64>,
+        change: UpdateResponse,
+    ) -> Result<Response, ApprovalsError> {
+        let response = self.load_visible(actor, id).await?;
+        require(actor, Permission::ResponsesDraft)?;
+        let transition = response.edit(actor.user_id(), change, self.clock.now())?;
+        if expected_version.is_some_and(|v| v != response.version()) {
+            return Err(ApprovalsError::Conflict);
+        }
+        self.commit(&response, transition).await
+    }
+
+    /// Submits the actor's own DRAFT for approval.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `NotAuthor`, `InvalidTransition`, `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), response_id = %id))]
+    pub async fn submit(&self, actor: &Actor, id: ResponseId) -> Result<Response, ApprovalsError> {
+        let response = self.load_visible(actor, id).await?;
+        require(actor, Permission::ResponsesDraft)?;
+        let transition = response.submit(actor.user_id(), self.clock.now())?;
+        self.commit(&response, transition).await
+    }
+
+    /// Approves someone else's pending response; the job that sends it is written in the
+    /// same transaction.
+    ///
+    /// # Errors
+    /// `Forbidden` without `ResponsesReview`, `NotFound`, `SelfApproval`,
+    /// `InvalidTransition`, `Conflict` (another reviewer decided first), `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), response_id = %id))]
+    pub async fn approve(
+        &self,
+        actor: &Actor,
+        id: ResponseId,
+        notes: Option<ReviewNotes>,
+    ) -> Result<Response, ApprovalsError> {
+        let response = self.load_visible(actor, id).await?;
+        require(actor, Permission::ResponsesReview)?;
+        let transition = response.approve(actor.user_id(), notes, self.clock.now())?;
+        self.commit(&response, transition).await
+    }
+
+    /// Sends someone else's pending response back to its author with notes.
+    ///
+    /// # Errors
+    /// `Forbidden` without `ResponsesReview`, `NotFound`, `SelfApproval`,
+    /// `InvalidTransition`, `Conflict` (another reviewer decided first), `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), response_id = %id))]
+    pub async fn reject(
+        &self,
+        actor: &Actor,
+        id: ResponseId,
+        notes: ReviewNotes,
+    ) -> Result<Response, ApprovalsError> {
+        let response = self.load_visible(actor, id).await?;
+        require(actor, Permission::ResponsesReview)?;
+        let transition = response.reject(actor.user_id(), notes, self.clock.now())?;
+        self.commit(&response, transition).await
+    }
+
+    /// Records that the mail server accepted an approved response, and marks its OPEN
+    /// enquiry ANSWERED. Called by the mail worker, not by a user. Idempotent: a response
+    /// that is already SENT (a retried job, or a worker whose lease ran out while another
+    /// finished) is returned unchanged.
+    ///
+    /// # Errors
+    /// `NotFound`, `InvalidTransition` unless APPROVED or SENT, `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(response_id = %id))]
+    pub async fn mark_sent(&self, id: ResponseId) -> Result<Response, ApprovalsError> {
+        let response = self.find(id).await?;
+        if response.status() == ResponseStatus::Sent {
+            return Ok(response);
+        }
+        let Transition {
+            response: sent,
+            event,
+            ..
+        } = response.mark_sent(self.clock.now())?;
+        match self
+            .responses
+            .mark_sent(&sent, response.version(), &event)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!("response sent");
+                Ok(sent)
+            }
+            Err(ApprovalsError::Conflict) => match self.responses.find(id).await? {
+                Some(now) if now.status() == ResponseStatus::Sent => Ok(now),
+                _ => Err(ApprovalsError::Conflict),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Loads a response for the mail worker, without any actor check.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(response_id = %id))]
+    pub async fn for_sending(&self, id: ResponseId) -> Result<Response, ApprovalsError> {
+        self.find(id).await
+    }
+
+    /// One response the actor may see.
+    ///
+    /// # Errors
+    /// `Forbidden` for CUSTOMER accounts, `NotFound` when absent or out of scope,
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), response_id = %id))]
+    pub async fn get(&self, actor: &Actor, id: ResponseId) -> Result<Response, ApprovalsError> {
+        self.load_visible(actor, id).await
+    }
+
+    /// The history of a response the actor may see, oldest first.
+    ///
+    /// # Errors
+    /// `Forbidden` for CUSTOMER accounts, `NotFound` when absent or out of scope,
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), response_id = %id))]
+    pub async fn history(
+        &self,
+        actor: &Actor,
+        id: ResponseId,
+    ) -> Result<Vec<ResponseEvent>, ApprovalsError> {
+        self.load_visible(actor, id).await?;
+        self.responses.history(id).await
+    }
+
+    /// One page of the responses the actor may see; the query's `visible_to` is replaced
+    /// by the actor's scope.
+    ///
+    /// # Errors
+    /// `Forbidden` for CUSTOMER accounts, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        mut query: ResponseQuery,
+        page: PageRequest,
+    ) -> Result<Page<Response>, ApprovalsError> {
+        query.visible_to = match scope(actor)? {
+            Scope::All => None,
+            Scope::Own(me) => Some(me),
+        };
+        self.responses.list(&query, page).await
+    }
+
+    async fn find(&self, id: ResponseId) -> Result<Response, ApprovalsError> {
+        self.responses
+            .find(id)
+            .await?
+            .ok_or(ApprovalsError::NotFound(id))
+    }
+
+    async fn load_visible(
+        &self,
+        actor: &Actor,
+        id: ResponseId,
+    ) -> Result<Response, ApprovalsError> {
+        let scope = scope(actor)?;
+        let response = self.find(id).await?;
+        let visible = match scope {
+            Scope::All => true,
+            Scope::Own(me) => {
+                response.author_id() == me
+                    || self.customer_visible(actor, response.customer_id()).await?
+            }
+        };
+        if visible {
+            Ok(response)
+        } else {
+            Err(ApprovalsError::NotFound(id))
+        }
+    }
+
+    /// Whether the actor may see the customer, by the customer CRM's own rule.
+    async fn customer_visible(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> Result<bool, ApprovalsError> {
+        match self.customers.get(actor, id).await {
+            Ok(_) => Ok(true),
+            Err(CustomersError::NotFound(_) | CustomersError::Forbidden) => Ok(false),
+            Err(CustomersError::Unexpected(e)) => Err(e.into()),
+            Err(other) => {
+                Err(Unexpected::new("checking whether a customer is visible", other).into())
+            }
+        }
+    }
+
+    async fn commit(
+        &self,
+        before: &Response,
+        transition: Transition,
+    ) -> Result<Response, ApprovalsError> {
+        let Transition {
+            response,
+            event,
+            job,
+        } = transition;
+        self.responses
+            .save(&response, before.version(), &event, job.as_ref())
+            .await?;
+        tracing::info!(from = %before.status(), to = %response.status(), "response changed");
+        Ok(response)
+    }
+}
+
+/// Which responses the actor may see. Reviewing without reading everything would be an
+/// odd role, but it still sees its own scope rather than nothing.
+fn scope(actor: &Actor) -> Result<Scope, ApprovalsError> {
+    if actor.can(Permission::ResponsesReadAll) {
+        Ok(Scope::All)
+    } else if actor.can(Permission::ResponsesDraft) || actor.can(Permission::ResponsesReview) {
+        Ok(Scope::Own(actor.user_id()))
+    } else {
+        Err(ApprovalsError::Forbidden)
+    }
+}
+
+fn require(actor: &Actor, permission: Permission) -> Result<(), ApprovalsError> {
+    if actor.can(permission) {
+        Ok(())
+    } else {
+        Err(ApprovalsError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

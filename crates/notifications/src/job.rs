@@ -1,0 +1,223 @@
+//! Background jobs: what to do, when, and how it went.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use nexus_kernel::{Email, JobId, ResponseId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// What a job does, with everything it needs. Stored as JSON; the tag is the job's kind.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum JobPayload {
+    /// E-mail an approved response to its customer, then mark it sent.
+    SendResponse {
+        /// The approved response.
+        response_id: ResponseId,
+    },
+    /// Welcome a newly registered user.
+    SendWelcome {
+        /// The new user.
+        user_id: UserId,
+    },
+    /// Send a one-time code. The code is cleared from storage once the job has finished.
+    SendOtp {
+        /// Recipient account.
+        user_id: UserId,
+        /// Recipient address.
+        email: Email,
+        /// The plain code (6 digits).
+        code: String,
+        /// `VERIFY_EMAIL` or `LOGIN`.
+        purpose: String,
+        /// Minutes until the code expires, for the message.
+        expires_in_minutes: u32,
+    },
+}
+
+impl JobPayload {
+    /// The stable kind name (also the JSON tag), used for filtering and dispatch.
+    #[must_use]
+    pub const fn kind(&self) -> JobKind {
+        match self {
+            Self::SendResponse { .. } => JobKind::SendResponse,
+            Self::SendWelcome { .. } => JobKind::SendWelcome,
+            Self::SendOtp { .. } => JobKind::SendOtp,
+        }
+    }
+
+    /// Whether the payload holds a secret that must not outlive the job.
+    #[must_use]
+    pub const fn is_sensitive(&self) -> bool {
+        matches!(self, Self::SendOtp { .. })
+    }
+}
+
+impl fmt::Debug for JobPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SendResponse { response_id } => f
+                .debug_struct("SendResponse")
+                .field("response_id", response_id)
+                .finish(),
+            Self::SendWelcome { user_id } => f
+                .debug_struct("SendWelcome")
+                .field("user_id", user_id)
+                .finish(),
+            Self::SendOtp {
+                user_id, purpose, ..
+            } => f
+                .debug_struct("SendOtp")
+                .field("user_id", user_id)
+                .field("purpose", purpose)
+                .field("code", &"[redacted]")
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// The kinds of job, for filters and dispatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// `SendResponse`.
+    SendResponse,
+    /// `SendWelcome`.
+    SendWelcome,
+    /// `SendOtp`.
+    SendOtp,
+}
+
+impl JobKind {
+    /// Every kind.
+    pub const ALL: [Self; 3] = [Self::SendResponse, Self::SendWelcome, Self::SendOtp];
+
+    /// The stable name.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::SendResponse => "send_response",
+            Self::SendWelcome => "send_welcome",
+            Self::SendOtp => "send_otp",
+        }
+    }
+}
+
+/// A text that names no job kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown job kind")]
+pub struct UnknownJobKind;
+
+impl FromStr for JobKind {
+    type Err = UnknownJobKind;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or(UnknownJobKind)
+    }
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobState {
+    /// Waiting for `run_at`.
+    Pending,
+    /// Claimed by a worker until `locked_until`; claimable again after that.
+    Running,
+    /// Finished successfully.
+    Done,
+    /// Gave up after too many attempts or a permanent failure; visible to administrators.
+    Dead,
+}
+
+impl JobState {
+    /// Every state.
+    pub const ALL: [Self; 4] = [Self::Pending, Self::Running, Self::Done, Self::Dead];
+
+    /// The stable name.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Running => "RUNNING",
+            Self::Done => "DONE",
+            Self::Dead => "DEAD",
+        }
+    }
+}
+
+/// A text that names no job state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown job state (expected PENDING, RUNNING, DONE or DEAD)")]
+pub struct UnknownJobState;
+
+impl FromStr for JobState {
+    type Err = UnknownJobState;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or(UnknownJobState)
+    }
+}
+
+/// A job to write, usually in the same transaction as the state change that causes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// Id (also the idempotency key of what the job sends).
+    pub id: JobId,
+    /// What to do.
+    pub payload: JobPayload,
+    /// Not before.
+    pub run_at: DateTime<Utc>,
+    /// Attempts before the job is DEAD.
+    pub max_attempts: u32,
+}
+
+impl NewJob {
+    /// Attempts allowed when nothing else is configured.
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+    /// A job due now with the default attempt budget.
+    #[must_use]
+    pub fn now(payload: JobPayload, now: DateTime<Utc>) -> Self {
+        Self {
+            id: JobId::new(),
+            payload,
+            run_at: now,
+            max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
+        }
+    }
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Id.
+    pub id: JobId,
+    /// What to do; `None` once a sensitive payload has been cleared after the job ended.
+    pub payload: Option<JobPayload>,
+    /// The kind (kept when the payload is cleared).
+    pub kind: JobKind,
+    /// State.
+    pub state: JobState,
+    /// Attempts started so far.
+    pub attempts: u32,
+    /// Attempts allowed.
+    pub max_attempts: u32,
+    /// Next time it may run.
+    pub run_at: DateTime<Utc>,
+    /// Worker holding it, while running.
+    pub locked_by: Option<String>,
+    /// Lease end, while running.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Last failure message.
+    pub last_error: Option<String>,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the local tools some adapter tests need, idempotently: a Python virtualenv at
+# <repo>/.venv with aiosmtpd (the SMTP sink of nexus-smtp-mailer's tests). Safe to run
+# concurrently (test processes may call it at the same time) and quick when nothing is missing.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="$repo/.venv"
+python="$venv/bin/python"
+
+ready() { [ -x "$python" ] && "$python" -c 'import aiosmtpd' >/dev/null 2>&1; }
+
+ready && exit 0
+
+install() {
+  ready && return 0
+  if [ ! -x "$python" ]; then
+    echo "test-tools: creating $venv" >&2
+    python3 -m venv "$venv"
+  fi
+  echo "test-tools: installing aiosmtpd into $venv" >&2
+  "$python" -m pip install --quiet --disable-pip-version-check aiosmtpd
+  ready
+}
+
+# One installer at a time; the others wait and then find everything in place.
+if command -v flock >/dev/null 2>&1; then
+  lock="${TMPDIR:-/tmp}/nexus-test-tools.$(id -u).lock"
+  exec 9>"$lock"
+  flock 9
+fi
+install
