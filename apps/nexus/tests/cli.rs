@@ -137,3 +137,56 @@ fn production_refuses_to_start_on_the_default_secret() {
     assert!(!out.status.success());
     assert!(text(&out).contains("JWT_SECRET"));
 }
+
+#[cfg(unix)]
+#[test]
+fn the_worker_runs_alone_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let sandbox = Sandbox::new();
+    assert!(sandbox.run(&["migrate"], &[]).status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nexus"))
+        .arg("worker")
+        .current_dir(sandbox.dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .env("WORKER_POLL_MS", "50")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("worker starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let started = lines
+        .by_ref()
+        .take(50)
+        .map_while(Result::ok)
+        .any(|l| l.contains("job worker started"));
+    assert!(started, "the worker announces itself");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "a SIGTERM stop is a clean exit");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("job worker stopped")),
+        "{rest:?}"
+    );
+}
