@@ -9,6 +9,8 @@ use serde_json::Value;
 
 /// The pure crates.
 const DOMAIN_CRATES: &[&str] = &[
+    "nexus-catalog",
+    "nexus-orders",
     "nexus-kernel",
     "nexus-identity",
     "nexus-customers",
