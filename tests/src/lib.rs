@@ -172,6 +172,7 @@ pub async fn spawn_app() -> TestApp {
 /// If the database cannot be created or the application does not start.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     nexus::telemetry::init_for_tests();
+    nexus::install_crypto_provider();
 
     let data_dir = tempfile::tempdir().expect("a temporary data directory can be created");
     let database = TestDatabase::create(data_dir.path()).await;

@@ -6,6 +6,7 @@ use nexus::settings::Settings;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    nexus::install_crypto_provider();
     let cli = Cli::parse();
     let settings = match Settings::from_env() {
         Ok(s) => s,

@@ -80,6 +80,7 @@ impl Application {
     /// # Errors
     /// `StartupError` saying which step failed.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        crate::install_crypto_provider();
         let addr = format!("{}:{}", settings.http.host, settings.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
             addr: addr.clone(),

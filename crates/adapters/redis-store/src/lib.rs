@@ -1,1 +1,7 @@
 #![doc = include_str!("../README.md")]
+
+mod in_memory;
+mod redis_cart;
+
+pub use in_memory::InMemoryCartStore;
+pub use redis_cart::{ConnectError, RedisCartStore};

@@ -54,7 +54,8 @@ where
     if jobs.is_empty() {
         return Ok(());
     }
-    let now = Utc::now();
+    // The stores' clock precision (microseconds), like every other timestamp.
+    let now = nexus_kernel::Clock::now(&nexus_kernel::SystemClock);
     let rows = jobs
         .iter()
         .map(|job| new_row(job, now).map(IntoActiveModel::into_active_model))
