@@ -6,6 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use nexus_kernel::{Email, JobId, ResponseId, UserId};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// What a job does, with everything it needs. Stored as JSON; the tag is the job's kind.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +35,17 @@ pub enum JobPayload {
         /// Minutes until the code expires, for the message.
         expires_in_minutes: u32,
     },
+    /// Render, store and record the invoice of a paid order.
+    GenerateInvoice {
+        /// The paid order (a `nexus_orders::OrderId`, held as its UUID: the kernel has no
+        /// order id and this crate cannot depend on the orders crate).
+        order_id: Uuid,
+    },
+    /// E-mail the buyer that their order is paid, with its lines and invoice link.
+    SendOrderConfirmation {
+        /// The paid order (a `nexus_orders::OrderId`, held as its UUID).
+        order_id: Uuid,
+    },
 }
 
 impl JobPayload {
@@ -44,6 +56,8 @@ impl JobPayload {
             Self::SendResponse { .. } => JobKind::SendResponse,
             Self::SendWelcome { .. } => JobKind::SendWelcome,
             Self::SendOtp { .. } => JobKind::SendOtp,
+            Self::GenerateInvoice { .. } => JobKind::GenerateInvoice,
+            Self::SendOrderConfirmation { .. } => JobKind::SendOrderConfirmation,
         }
     }
 
@@ -73,6 +87,14 @@ impl fmt::Debug for JobPayload {
                 .field("purpose", purpose)
                 .field("code", &"[redacted]")
                 .finish_non_exhaustive(),
+            Self::GenerateInvoice { order_id } => f
+                .debug_struct("GenerateInvoice")
+                .field("order_id", order_id)
+                .finish(),
+            Self::SendOrderConfirmation { order_id } => f
+                .debug_struct("SendOrderConfirmation")
+                .field("order_id", order_id)
+                .finish(),
         }
     }
 }
@@ -87,11 +109,21 @@ pub enum JobKind {
     SendWelcome,
     /// `SendOtp`.
     SendOtp,
+    /// `GenerateInvoice`.
+    GenerateInvoice,
+    /// `SendOrderConfirmation`.
+    SendOrderConfirmation,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [Self; 3] = [Self::SendResponse, Self::SendWelcome, Self::SendOtp];
+    pub const ALL: [Self; 5] = [
+        Self::SendResponse,
+        Self::SendWelcome,
+        Self::SendOtp,
+        Self::GenerateInvoice,
+        Self::SendOrderConfirmation,
+    ];
 
     /// The stable name.
     #[must_use]
@@ -100,6 +132,8 @@ impl JobKind {
             Self::SendResponse => "send_response",
             Self::SendWelcome => "send_welcome",
             Self::SendOtp => "send_otp",
+            Self::GenerateInvoice => "generate_invoice",
+            Self::SendOrderConfirmation => "send_order_confirmation",
         }
     }
 }
@@ -220,4 +254,66 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_payload_of_each_kind() -> Vec<JobPayload> {
+        let user_id = UserId::new();
+        vec![
+            JobPayload::SendResponse {
+                response_id: ResponseId::new(),
+            },
+            JobPayload::SendWelcome { user_id },
+            JobPayload::SendOtp {
+                user_id,
+                email: Email::parse("ada@example.com").expect("valid e-mail"),
+                code: "123456".into(),
+                purpose: "LOGIN".into(),
+                expires_in_minutes: 10,
+            },
+            JobPayload::GenerateInvoice {
+                order_id: Uuid::now_v7(),
+            },
+            JobPayload::SendOrderConfirmation {
+                order_id: Uuid::now_v7(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_payload_has_its_own_kind_and_all_lists_each_once() {
+        let kinds: Vec<JobKind> = one_payload_of_each_kind()
+            .iter()
+            .map(JobPayload::kind)
+            .collect();
+
+        assert_eq!(kinds, JobKind::ALL.to_vec());
+    }
+
+    #[test]
+    fn kind_names_are_unique_and_parse_back() {
+        let mut names: Vec<&str> = JobKind::ALL.iter().map(JobKind::as_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), JobKind::ALL.len());
+        for kind in JobKind::ALL {
+            assert_eq!(kind.as_str().to_uppercase().parse::<JobKind>(), Ok(kind));
+        }
+        assert_eq!("send_fax".parse::<JobKind>(), Err(UnknownJobKind));
+    }
+
+    #[test]
+    fn only_one_time_codes_are_sensitive_and_debug_hides_the_code() {
+        for payload in one_payload_of_each_kind() {
+            assert_eq!(
+                payload.is_sensitive(),
+                payload.kind() == JobKind::SendOtp,
+                "{payload:?}"
+            );
+            assert!(!format!("{payload:?}").contains("123456"));
+        }
+    }
 }

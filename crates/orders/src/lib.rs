@@ -1,16 +1,32 @@
 #![doc = include_str!("../README.md")]
 
 mod cart;
+mod cart_service;
+mod error;
+mod invoice_service;
 mod invoicing;
+mod mailing;
+mod order;
 mod payments;
+mod ports;
+mod service;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use cart::MockCartStore;
 pub use cart::{CartItem, CartStore, CartStoreError};
+pub use cart_service::{Cart, CartIssue, CartLine, CartService};
+pub use error::OrdersError;
+pub use invoice_service::{IncludedTax, InvoiceService, SellerConfig};
 #[cfg(any(test, feature = "mocks"))]
 pub use invoicing::MockInvoiceRenderer;
 pub use invoicing::{
     Buyer, InvoiceDocument, InvoiceLine, InvoiceRenderError, InvoiceRenderer, Seller, TaxLine,
+};
+pub use mailing::{InvoiceJobHandler, OrderConfirmationMailHandler, format_money};
+pub use order::{
+    GatewayEventId, InconsistentOrder, InvalidOrderValue, InvoiceNumber, Order, OrderChange,
+    OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund, OrderStatus,
+    RefundReason, invoice_key,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use payments::MockPaymentGateway;
@@ -18,3 +34,13 @@ pub use payments::{
     GatewayKind, GatewayOrder, GatewayRefund, PaymentError, PaymentGateway, PublicKeyId,
     WebhookEvent,
 };
+pub use ports::{
+    BuyerDirectory, EntitlementRepository, LibraryEntry, OrderRepository, ProcessedEvents,
+    ProductCatalog, PurchasableProduct,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use ports::{
+    MockBuyerDirectory, MockEntitlementRepository, MockOrderRepository, MockProcessedEvents,
+    MockProductCatalog,
+};
+pub use service::{CheckoutSession, DownloadTarget, OrderService, WebhookOutcome};

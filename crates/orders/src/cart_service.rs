@@ -1,0 +1,200 @@
+//! The cart as buyers see it: current prices, and which items cannot be bought.
+
+use std::sync::Arc;
+
+use nexus_kernel::{Actor, Clock, Currency, Money, ProductId, Unexpected, UserId};
+
+use crate::{CartStore, EntitlementRepository, OrdersError, ProductCatalog, PurchasableProduct};
+
+/// Why a cart item cannot be bought now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CartIssue {
+    /// The product no longer exists.
+    Removed,
+    /// The product exists but is not published.
+    Unpublished,
+    /// The buyer already owns it.
+    AlreadyOwned,
+}
+
+impl CartIssue {
+    /// The stable wire name (`removed`, `unpublished`, `already_owned`).
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Removed => "removed",
+            Self::Unpublished => "unpublished",
+            Self::AlreadyOwned => "already_owned",
+        }
+    }
+}
+
+/// One item of a cart, priced now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartLine {
+    /// The product.
+    pub product_id: ProductId,
+    /// Its current title; `None` when the product no longer exists.
+    pub title: Option<String>,
+    /// Its current price; `None` when the product no longer exists.
+    pub price: Option<Money>,
+    /// Why it cannot be bought now; `None` when it can.
+    pub issue: Option<CartIssue>,
+}
+
+impl CartLine {
+    /// Whether the item can be bought now (and so counts in the total).
+    #[must_use]
+    pub const fn available(&self) -> bool {
+        self.issue.is_none()
+    }
+}
+
+/// A cart: its items in the order they were added, and the total of those that can be
+/// bought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cart {
+    /// Items, oldest first; unavailable ones are shown with their issue.
+    pub lines: Vec<CartLine>,
+    /// Sum of the current prices of the available lines (zero INR for an empty cart).
+    pub total: Money,
+}
+
+/// The cart rules: only published products that the buyer does not own go in, each at most
+/// once, and the cart always shows current prices. Every signed-in user has a cart,
+/// whatever their role.
+pub struct CartService {
+    store: Arc<dyn CartStore>,
+    catalog: Arc<dyn ProductCatalog>,
+    entitlements: Arc<dyn EntitlementRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl CartService {
+    /// Builds the service from its ports.
+    #[must_use]
+    pub fn new(
+        store: Arc<dyn CartStore>,
+        catalog: Arc<dyn ProductCatalog>,
+        entitlements: Arc<dyn EntitlementRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            catalog,
+            entitlements,
+            clock,
+        }
+    }
+
+    /// The actor's cart, priced now.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
+    pub async fn view(&self, actor: &Actor) -> Result<Cart, OrdersError> {
+        let user = actor.user_id();
+        let items = self.store.items(user).await?;
+        let mut lines = Vec::with_capacity(items.len());
+        for item in items {
+            let (product, issue) =
+                assess(&*self.catalog, &*self.entitlements, user, item.product_id).await?;
+            lines.push(CartLine {
+                product_id: item.product_id,
+                title: product.as_ref().map(|p| p.title.clone()),
+                price: product.as_ref().map(|p| p.price),
+                issue,
+            });
+        }
+        let total = total_of(
+            lines
+                .iter()
+                .filter(|l| l.available())
+                .filter_map(|l| l.price),
+        )?;
+        Ok(Cart { lines, total })
+    }
+
+    /// Puts a product in the actor's cart (nothing happens if it is already there) and
+    /// returns the cart.
+    ///
+    /// # Errors
+    /// `ProductUnavailable` when the product does not exist or is not published;
+    /// `AlreadyOwned` when the actor owns it; `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %product_id))]
+    pub async fn add(&self, actor: &Actor, product_id: ProductId) -> Result<Cart, OrdersError> {
+        let user = actor.user_id();
+        match assess(&*self.catalog, &*self.entitlements, user, product_id).await? {
+            (_, Some(CartIssue::Removed | CartIssue::Unpublished)) => {
+                return Err(OrdersError::ProductUnavailable(product_id));
+            }
+            (_, Some(CartIssue::AlreadyOwned)) => {
+                return Err(OrdersError::AlreadyOwned(product_id));
+            }
+            (_, None) => {}
+        }
+        if self.store.add(user, product_id, self.clock.now()).await? {
+            tracing::info!("product added to cart");
+        }
+        self.view(actor).await
+    }
+
+    /// Takes a product out of the actor's cart (nothing happens if it is not there) and
+    /// returns the cart.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %product_id))]
+    pub async fn remove(&self, actor: &Actor, product_id: ProductId) -> Result<Cart, OrdersError> {
+        self.store.remove(actor.user_id(), product_id).await?;
+        self.view(actor).await
+    }
+
+    /// Empties the actor's cart.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
+    pub async fn clear(&self, actor: &Actor) -> Result<(), OrdersError> {
+        self.store.clear(actor.user_id()).await?;
+        Ok(())
+    }
+}
+
+/// Looks a product up and says whether `user` can buy it now, and if not why. The checks
+/// run in this order: exists, published, not owned.
+pub(crate) async fn assess(
+    catalog: &dyn ProductCatalog,
+    entitlements: &dyn EntitlementRepository,
+    user: UserId,
+    product_id: ProductId,
+) -> Result<(Option<PurchasableProduct>, Option<CartIssue>), OrdersError> {
+    let Some(product) = catalog.purchasable(product_id).await? else {
+        return Ok((None, Some(CartIssue::Removed)));
+    };
+    let issue = if !product.status_published {
+        Some(CartIssue::Unpublished)
+    } else if entitlements.owns(user, product_id).await? {
+        Some(CartIssue::AlreadyOwned)
+    } else {
+        None
+    };
+    Ok((Some(product), issue))
+}
+
+/// Sums prices, in the currency of the first one (INR when there is none).
+///
+/// The store sells in one currency; prices in several are a catalog problem, not the
+/// buyer's, so they are `Unexpected`.
+pub(crate) fn total_of(prices: impl IntoIterator<Item = Money>) -> Result<Money, OrdersError> {
+    let mut prices = prices.into_iter().peekable();
+    let currency = prices.peek().map_or(Currency::INR, Money::currency);
+    let zero = Money::new(0, currency).map_err(Unexpected::with("zero is a valid amount"))?;
+    prices
+        .try_fold(zero, Money::checked_add)
+        .map_err(|e| Unexpected::new("adding cart prices", e).into())
+}
+
+#[cfg(test)]
+#[path = "cart_service_tests.rs"]
+mod tests;

@@ -1,0 +1,1482 @@
+//! Unit tests of `OrderService` against mocked ports.
+//!
+//! The order repository and processed-event mocks share one small in-memory state, so
+//! that the tests can prove what the adapter's transaction guarantees: a stale version or
+//! an already-processed event makes `save` a `Conflict` and writes nothing.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use nexus_catalog::AssetKey;
+use nexus_kernel::{
+    Actor, Clock, Currency, FixedClock, Money, Page, PageRequest, ProductId, Role, Unexpected,
+    UserId,
+};
+use nexus_notifications::JobPayload;
+
+use super::*;
+use crate::{
+    CartItem, GatewayOrder, GatewayRefund, InvoiceNumber, MockCartStore, MockEntitlementRepository,
+    MockOrderRepository, MockPaymentGateway, MockProcessedEvents, MockProductCatalog, OrderParts,
+    PurchasableProduct,
+};
+
+// ---- fixtures -------------------------------------------------------------------------
+
+const GOOD_SIGNATURE: &str = "good-signature";
+const GATEWAY_ORDER: &str = "order_G1";
+
+fn now() -> DateTime<Utc> {
+    FixedClock::default().now()
+}
+
+fn inr(minor: i64) -> Money {
+    Money::new(minor, Currency::INR).expect("valid amount")
+}
+
+fn usd(minor: i64) -> Money {
+    Money::new(minor, Currency::parse("USD").expect("valid")).expect("valid amount")
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().expect("not poisoned")
+}
+
+fn event(id: &str) -> GatewayEventId {
+    GatewayEventId::parse(id).expect("valid event id")
+}
+
+fn reason() -> RefundReason {
+    RefundReason::parse("Bought by mistake").expect("valid reason")
+}
+
+fn product(title: &str, minor: i64) -> PurchasableProduct {
+    PurchasableProduct {
+        id: ProductId::new(),
+        title: title.to_owned(),
+        price: inr(minor),
+        status_published: true,
+        asset_key: None,
+        asset_file_name: None,
+    }
+}
+
+/// A PENDING_PAYMENT order of `user` for 1 500.00 INR (two lines), with gateway order
+/// `order_G1` at `gateway`.
+fn pending_order(user: UserId, gateway: GatewayKind) -> Order {
+    let lines = vec![
+        OrderLine {
+            product_id: ProductId::new(),
+            title: "Rust book".into(),
+            unit_price: inr(49_900),
+        },
+        OrderLine {
+            product_id: ProductId::new(),
+            title: "Course".into(),
+            unit_price: inr(100_100),
+        },
+    ];
+    Order::place(user, lines, gateway, now())
+        .and_then(|o| o.attach_gateway_order(GATEWAY_ORDER, now()))
+        .expect("valid order")
+}
+
+/// A PAID order of `user` (payment `pay_1`, invoice INV-2026-000001).
+fn paid_order(user: UserId) -> Order {
+    pending_order(user, GatewayKind::Razorpay)
+        .pay("pay_1", now())
+        .expect("payable")
+        .order
+        .with_invoice_number(InvoiceNumber::new(2026, 1).expect("valid"))
+}
+
+fn captured(amount: Money) -> WebhookEvent {
+    WebhookEvent::PaymentCaptured {
+        gateway_order_id: GATEWAY_ORDER.into(),
+        payment_id: "pay_1".into(),
+        amount,
+    }
+}
+
+fn failed() -> WebhookEvent {
+    WebhookEvent::PaymentFailed {
+        gateway_order_id: GATEWAY_ORDER.into(),
+        payment_id: "pay_0".into(),
+        reason: Some("card declined".into()),
+    }
+}
+
+/// One successful `OrderRepository::save`.
+#[derive(Debug, Clone)]
+struct Saved {
+    order: Order,
+    expected_version: i64,
+    effects: OrderEffects,
+}
+
+/// Something another request commits just before this request's next save.
+type Interference = Box<dyn FnOnce(&World) + Send>;
+
+/// What the repositories hold and what was written to them.
+#[derive(Clone, Default)]
+struct World {
+    orders: Arc<Mutex<Vec<Order>>>,
+    processed: Arc<Mutex<HashSet<GatewayEventId>>>,
+    inserts: Arc<Mutex<Vec<Order>>>,
+    saves: Arc<Mutex<Vec<Saved>>>,
+    /// Events recorded through `ProcessedEvents::record` (changing no order).
+    recorded: Arc<Mutex<Vec<GatewayEventId>>>,
+    /// Products taken out of carts.
+    cart_removals: Arc<Mutex<Vec<(UserId, ProductId)>>>,
+    invoice_sequence: Arc<Mutex<u64>>,
+    interfere: Arc<Mutex<Option<Interference>>>,
+}
+
+impl World {
+    fn holding(orders: Vec<Order>) -> Self {
+        let world = Self::default();
+        lock(&world.orders).extend(orders);
+        world
+    }
+
+    fn stored(&self, id: OrderId) -> Order {
+        lock(&self.orders)
+            .iter()
+            .find(|o| o.id() == id)
+            .cloned()
+            .expect("stored order")
+    }
+
+    fn saves(&self) -> Vec<Saved> {
+        lock(&self.saves).clone()
+    }
+
+    fn recorded(&self) -> Vec<GatewayEventId> {
+        lock(&self.recorded).clone()
+    }
+
+    /// Runs `f` at the start of the next save, as a concurrent request would.
+    fn before_next_save(&self, f: impl FnOnce(&World) + Send + 'static) {
+        *lock(&self.interfere) = Some(Box::new(f));
+    }
+
+    /// What the adapter's single transaction does.
+    fn commit(
+        &self,
+        order: &Order,
+        expected_version: i64,
+        effects: &OrderEffects,
+    ) -> Result<Option<InvoiceNumber>, OrdersError> {
+        let mut orders = lock(&self.orders);
+        let mut processed = lock(&self.processed);
+        let Some(stored) = orders.iter_mut().find(|o| o.id() == order.id()) else {
+            return Err(OrdersError::Conflict);
+        };
+        if stored.version() != expected_version {
+            return Err(OrdersError::Conflict);
+        }
+        if effects
+            .event_id
+            .as_ref()
+            .is_some_and(|e| processed.contains(e))
+        {
+            return Err(OrdersError::Conflict);
+        }
+        let number = if effects.allocate_invoice_number {
+            let mut seq = lock(&self.invoice_sequence);
+            *seq += 1;
+            Some(InvoiceNumber::new(2026, *seq).expect("valid number"))
+        } else {
+            None
+        };
+        *stored = match &number {
+            Some(n) => order.clone().with_invoice_number(n.clone()),
+            None => order.clone(),
+        };
+        if let Some(e) = &effects.event_id {
+            processed.insert(e.clone());
+        }
+        lock(&self.saves).push(Saved {
+            order: order.clone(),
+            expected_version,
+            effects: effects.clone(),
+        });
+        Ok(number)
+    }
+
+    fn order_repository(&self) -> MockOrderRepository {
+        let mut repo = MockOrderRepository::new();
+        let w = self.clone();
+        repo.expect_find()
+            .returning(move |id| Ok(lock(&w.orders).iter().find(|o| o.id() == id).cloned()));
+        let w = self.clone();
+        repo.expect_find_by_gateway_order().returning(move |gid| {
+            Ok(lock(&w.orders)
+                .iter()
+                .find(|o| o.gateway_order_id() == Some(gid))
+                .cloned())
+        });
+        let w = self.clone();
+        repo.expect_find_by_payment().returning(move |pid| {
+            Ok(lock(&w.orders)
+                .iter()
+                .find(|o| o.payment_id() == Some(pid))
+                .cloned())
+        });
+        let w = self.clone();
+        repo.expect_insert().returning(move |order| {
+            lock(&w.inserts).push(order.clone());
+            lock(&w.orders).push(order.clone());
+            Ok(())
+        });
+        let w = self.clone();
+        repo.expect_save()
+            .returning(move |order, expected, effects| {
+                let interference = lock(&w.interfere).take();
+                if let Some(f) = interference {
+                    f(&w);
+                }
+                w.commit(order, expected, effects)
+            });
+        repo.expect_set_invoice_key().never();
+        repo
+    }
+
+    fn processed_events(&self) -> MockProcessedEvents {
+        let mut events = MockProcessedEvents::new();
+        let w = self.clone();
+        events
+            .expect_seen()
+            .returning(move |e| Ok(lock(&w.processed).contains(e)));
+        let w = self.clone();
+        events.expect_record().returning(move |e, _| {
+            lock(&w.recorded).push(e.clone());
+            Ok(lock(&w.processed).insert(e.clone()))
+        });
+        events
+    }
+
+    /// A cart store whose carts hold `items` for `user` and which records removals.
+    fn cart_store(&self, user: UserId, items: Vec<ProductId>) -> MockCartStore {
+        let mut cart = MockCartStore::new();
+        cart.expect_items().returning(move |u| {
+            Ok(if u == user {
+                items
+                    .iter()
+                    .map(|&product_id| CartItem {
+                        product_id,
+                        added_at: now(),
+                    })
+                    .collect()
+            } else {
+                vec![]
+            })
+        });
+        let w = self.clone();
+        cart.expect_remove().returning(move |u, p| {
+            lock(&w.cart_removals).push((u, p));
+            Ok(true)
+        });
+        cart.expect_clear().never();
+        cart.expect_add().never();
+        cart
+    }
+}
+
+/// A gateway of `kind` accepting only `GOOD_SIGNATURE`; calls that move money or read
+/// webhooks are set up by each test.
+fn gateway(kind: GatewayKind) -> MockPaymentGateway {
+    let mut g = MockPaymentGateway::new();
+    g.expect_kind().return_const(kind);
+    g.expect_key_id()
+        .returning(|| PublicKeyId("rzp_test_key".into()));
+    g.expect_verify_checkout_signature()
+        .returning(|_, _, signature| signature == GOOD_SIGNATURE);
+    g.expect_verify_webhook_signature()
+        .returning(|_, signature| signature == GOOD_SIGNATURE);
+    g
+}
+
+/// A gateway whose every webhook body reads as `event`.
+fn gateway_sending(event: WebhookEvent) -> MockPaymentGateway {
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_parse_webhook()
+        .returning(move |_| Ok(event.clone()));
+    g.expect_create_order().never();
+    g.expect_refund().never();
+    g
+}
+
+fn catalog_of(products: Vec<PurchasableProduct>) -> MockProductCatalog {
+    let mut catalog = MockProductCatalog::new();
+    catalog
+        .expect_purchasable()
+        .returning(move |id| Ok(products.iter().find(|p| p.id == id).cloned()));
+    catalog
+}
+
+fn owning(user: UserId, owned: Vec<ProductId>) -> MockEntitlementRepository {
+    let mut entitlements = MockEntitlementRepository::new();
+    entitlements
+        .expect_owns()
+        .returning(move |u, p| Ok(u == user && owned.contains(&p)));
+    entitlements
+}
+
+struct Setup {
+    world: World,
+    gateway: MockPaymentGateway,
+    cart: MockCartStore,
+    catalog: MockProductCatalog,
+    entitlements: MockEntitlementRepository,
+}
+
+impl Setup {
+    /// A world holding `orders`, an empty cart for everyone, an empty catalog and no
+    /// entitlements.
+    fn new(orders: Vec<Order>, gateway: MockPaymentGateway) -> Self {
+        let world = World::holding(orders);
+        let cart = world.cart_store(UserId::new(), vec![]);
+        Self {
+            world,
+            gateway,
+            cart,
+            catalog: catalog_of(vec![]),
+            entitlements: owning(UserId::new(), vec![]),
+        }
+    }
+
+    fn service(self) -> (OrderService, World) {
+        let service = OrderService::new(
+            Arc::new(self.world.order_repository()),
+            Arc::new(self.world.processed_events()),
+            Arc::new(self.entitlements),
+            Arc::new(self.catalog),
+            Arc::new(self.cart),
+            Arc::new(self.gateway),
+            Arc::new(FixedClock::default()),
+        );
+        (service, self.world)
+    }
+}
+
+fn customer() -> Actor {
+    Actor::new(UserId::new(), Role::Customer)
+}
+
+/// Effects of a capture: products granted, invoice number, invoice and confirmation.
+fn assert_paid_effects(saved: &Saved, event_id: Option<&GatewayEventId>) {
+    let e = &saved.effects;
+    assert!(e.grant_entitlements && e.allocate_invoice_number && !e.revoke_entitlements);
+    assert_eq!(e.event_id.as_ref(), event_id);
+    let order_id = saved.order.id().as_uuid();
+    let payloads: Vec<_> = e.jobs.iter().map(|j| j.payload.clone()).collect();
+    assert_eq!(
+        payloads,
+        [
+            JobPayload::GenerateInvoice { order_id },
+            JobPayload::SendOrderConfirmation { order_id }
+        ]
+    );
+}
+
+// ---- checkout -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn checkout_snapshots_current_prices_and_opens_a_gateway_order_keeping_the_cart() {
+    let buyer = customer();
+    let (book, course) = (product("Rust book", 59_900), product("Course", 100_000));
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_create_order()
+        .withf(|amount, receipt| *amount == inr(159_900) && receipt.len() == 36)
+        .times(1)
+        .returning(|amount, receipt| {
+            Ok(GatewayOrder {
+                gateway_order_id: "order_NEW".into(),
+                amount,
+                receipt: receipt.to_owned(),
+            })
+        });
+    let mut setup = Setup::new(vec![], g);
+    setup.cart = setup
+        .world
+        .cart_store(buyer.user_id(), vec![book.id, course.id]);
+    setup.catalog = catalog_of(vec![book.clone(), course.clone()]);
+    let (service, world) = setup.service();
+
+    let session = service.checkout(&buyer).await.expect("checkout");
+
+    let inserted = lock(&world.inserts).clone();
+    let [placed] = inserted.as_slice() else {
+        panic!("one insert expected, got {inserted:?}")
+    };
+    assert_eq!(placed.status(), OrderStatus::PendingPayment);
+    assert_eq!(placed.user_id(), buyer.user_id());
+    let lines: Vec<_> = placed
+        .lines()
+        .iter()
+        .map(|l| (l.product_id, l.title.as_str(), l.unit_price))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (book.id, "Rust book", inr(59_900)),
+            (course.id, "Course", inr(100_000))
+        ]
+    );
+    assert_eq!(placed.total(), inr(159_900));
+    let saves = world.saves();
+    let [attached] = saves.as_slice() else {
+        panic!("one save expected, got {saves:?}")
+    };
+    assert_eq!(attached.order.gateway_order_id(), Some("order_NEW"));
+    assert_eq!(attached.expected_version, placed.version());
+    assert_eq!(attached.effects, OrderEffects::default());
+    assert_eq!(
+        session,
+        CheckoutSession {
+            order_id: placed.id(),
+            key_id: PublicKeyId("rzp_test_key".into()),
+            gateway_order_id: "order_NEW".into(),
+            amount_minor: 159_900,
+            currency: Currency::INR,
+            gateway: GatewayKind::Razorpay,
+        }
+    );
+    assert!(
+        lock(&world.cart_removals).is_empty(),
+        "the cart is kept until payment"
+    );
+}
+
+#[tokio::test]
+async fn an_order_keeps_its_checkout_prices_whatever_the_catalog_says_later() {
+    let buyer = customer();
+    let book = product("Rust book", 59_900);
+    let mut g = gateway(GatewayKind::Development);
+    g.expect_create_order().returning(|amount, receipt| {
+        Ok(GatewayOrder {
+            gateway_order_id: "dev_order_1".into(),
+            amount,
+            receipt: receipt.to_owned(),
+        })
+    });
+    let mut setup = Setup::new(vec![], g);
+    setup.cart = setup.world.cart_store(buyer.user_id(), vec![book.id]);
+    setup.catalog = catalog_of(vec![book.clone()]);
+    let (service, world) = setup.service();
+    let session = service.checkout(&buyer).await.expect("checkout");
+
+    // The price changes after checkout; paying must not look at the catalog again.
+    let paid = service
+        .complete_dev_payment(&buyer, session.order_id)
+        .await
+        .expect("paid");
+
+    assert_eq!(paid.lines()[0].unit_price, inr(59_900));
+    assert_eq!(world.stored(session.order_id).total(), inr(59_900));
+}
+
+#[tokio::test]
+async fn checkout_of_an_empty_cart_is_refused() {
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_create_order().never();
+    let (service, world) = Setup::new(vec![], g).service();
+
+    let result = service.checkout(&customer()).await;
+
+    assert!(matches!(result, Err(OrdersError::CartEmpty)));
+    assert!(lock(&world.inserts).is_empty());
+}
+
+#[tokio::test]
+async fn checkout_lists_every_product_that_cannot_be_bought_and_places_nothing() {
+    let buyer = customer();
+    let ok = product("Fine", 1_000);
+    let hidden = PurchasableProduct {
+        status_published: false,
+        ..product("Hidden", 1_000)
+    };
+    let owned = product("Owned", 1_000);
+    let gone = ProductId::new();
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_create_order().never();
+    let mut setup = Setup::new(vec![], g);
+    setup.cart = setup
+        .world
+        .cart_store(buyer.user_id(), vec![ok.id, hidden.id, owned.id, gone]);
+    setup.catalog = catalog_of(vec![ok, hidden.clone(), owned.clone()]);
+    setup.entitlements = owning(buyer.user_id(), vec![owned.id]);
+    let (service, world) = setup.service();
+
+    let result = service.checkout(&buyer).await;
+
+    match result {
+        Err(OrdersError::CartNotPurchasable {
+            unavailable,
+            owned: already,
+        }) => {
+            assert_eq!(unavailable, [hidden.id, gone]);
+            assert_eq!(already, [owned.id]);
+        }
+        other => panic!("expected CartNotPurchasable, got {other:?}"),
+    }
+    assert!(lock(&world.inserts).is_empty());
+    assert!(world.saves().is_empty());
+}
+
+#[tokio::test]
+async fn a_gateway_that_refuses_the_order_cancels_it() {
+    let buyer = customer();
+    let book = product("Rust book", 59_900);
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_create_order()
+        .returning(|_, _| Err(PaymentError::Unavailable("timeout".into())));
+    let mut setup = Setup::new(vec![], g);
+    setup.cart = setup.world.cart_store(buyer.user_id(), vec![book.id]);
+    setup.catalog = catalog_of(vec![book]);
+    let (service, world) = setup.service();
+
+    let result = service.checkout(&buyer).await;
+
+    assert!(matches!(
+        result,
+        Err(OrdersError::Payment(PaymentError::Unavailable(_)))
+    ));
+    let placed = lock(&world.inserts)[0].clone();
+    assert_eq!(world.stored(placed.id()).status(), OrderStatus::Cancelled);
+}
+
+// ---- the checkout callback ------------------------------------------------------------
+
+#[tokio::test]
+async fn a_verified_callback_pays_the_order_and_takes_what_was_bought_out_of_the_cart() {
+    let buyer = customer();
+    let order = pending_order(buyer.user_id(), GatewayKind::Razorpay);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
+
+    let paid = service
+        .confirm_payment(&buyer, GATEWAY_ORDER, "pay_1", GOOD_SIGNATURE)
+        .await
+        .expect("paid");
+
+    assert_eq!(paid.status(), OrderStatus::Paid);
+    assert_eq!(paid.payment_id(), Some("pay_1"));
+    assert_eq!(
+        paid.invoice_number().map(InvoiceNumber::as_str),
+        Some("INV-2026-000001")
+    );
+    let saves = world.saves();
+    let [saved] = saves.as_slice() else {
+        panic!("one save expected, got {saves:?}")
+    };
+    assert_eq!(saved.expected_version, order.version());
+    assert_paid_effects(saved, None);
+    let removed = lock(&world.cart_removals).clone();
+    let bought: Vec<_> = order
+        .lines()
+        .iter()
+        .map(|l| (buyer.user_id(), l.product_id))
+        .collect();
+    assert_eq!(removed, bought);
+}
+
+#[tokio::test]
+async fn a_callback_with_a_bad_signature_changes_nothing() {
+    let buyer = customer();
+    let order = pending_order(buyer.user_id(), GatewayKind::Razorpay);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
+
+    let result = service
+        .confirm_payment(&buyer, GATEWAY_ORDER, "pay_1", "forged")
+        .await;
+
+    assert!(matches!(result, Err(OrdersError::InvalidSignature)));
+    assert!(world.saves().is_empty());
+    assert_eq!(world.stored(order.id()), order);
+}
+
+#[tokio::test]
+async fn nobody_confirms_another_users_order() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
+    for intruder in [customer(), Actor::new(UserId::new(), Role::Admin)] {
+        let result = service
+            .confirm_payment(&intruder, GATEWAY_ORDER, "pay_1", GOOD_SIGNATURE)
+            .await;
+
+        assert!(matches!(result, Err(OrdersError::NotFound)), "{intruder:?}");
+    }
+    assert!(world.saves().is_empty());
+}
+
+#[tokio::test]
+async fn a_callback_after_the_webhook_returns_the_paid_order_unchanged() {
+    let buyer = customer();
+    let order = paid_order(buyer.user_id());
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
+
+    let result = service
+        .confirm_payment(&buyer, GATEWAY_ORDER, "pay_1", GOOD_SIGNATURE)
+        .await
+        .expect("idempotent");
+
+    assert_eq!(result, order);
+    assert!(world.saves().is_empty());
+}
+
+#[tokio::test]
+async fn a_callback_for_a_failed_order_is_an_invalid_transition() {
+    let buyer = customer();
+    let order = pending_order(buyer.user_id(), GatewayKind::Razorpay)
+        .fail(now())
+        .expect("failable")
+        .order;
+    let (service, world) = Setup::new(vec![order], gateway(GatewayKind::Razorpay)).service();
+
+    let result = service
+        .confirm_payment(&buyer, GATEWAY_ORDER, "pay_1", GOOD_SIGNATURE)
+        .await;
+
+    assert!(matches!(
+        result,
+        Err(OrdersError::InvalidTransition {
+            from: OrderStatus::Failed,
+            ..
+        })
+    ));
+    assert!(world.saves().is_empty());
+}
+
+#[tokio::test]
+async fn when_the_callback_and_the_webhook_race_exactly_one_pays() {
+    let buyer = customer();
+    let order = pending_order(buyer.user_id(), GatewayKind::Razorpay);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway_sending(captured(inr(150_000)))).service();
+    // The webhook commits between the callback's read and its save.
+    let id = order.id();
+    world.before_next_save(move |w| {
+        let stored = w.stored(id);
+        let change = stored.pay("pay_1", now()).expect("payable");
+        let effects = OrderEffects {
+            event_id: Some(event("evt_webhook")),
+            ..change.effects
+        };
+        w.commit(&change.order, stored.version(), &effects)
+            .expect("webhook commits first");
+    });
+
+    let result = service
+        .confirm_payment(&buyer, GATEWAY_ORDER, "pay_1", GOOD_SIGNATURE)
+        .await
+        .expect("callback succeeds");
+
+    assert_eq!(result.status(), OrderStatus::Paid);
+    assert_eq!(
+        world.saves().len(),
+        1,
+        "only the webhook's save went through"
+    );
+    assert_eq!(world.stored(id).version(), order.version() + 1);
+}
+
+// ---- webhooks -------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_webhook_with_a_bad_signature_changes_nothing() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_parse_webhook().never();
+    let (service, world) = Setup::new(vec![order.clone()], g).service();
+
+    let result = service.handle_webhook(b"{}", "forged", "evt_1").await;
+
+    assert!(matches!(result, Err(OrdersError::InvalidSignature)));
+    assert!(world.saves().is_empty());
+    assert!(world.recorded().is_empty());
+    assert_eq!(world.stored(order.id()), order);
+}
+
+#[tokio::test]
+async fn ten_deliveries_of_one_capture_have_one_effect() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway_sending(captured(inr(150_000)))).service();
+
+    let mut outcomes = Vec::new();
+    for _ in 0..10 {
+        outcomes.push(
+            service
+                .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_capture")
+                .await
+                .expect("handled"),
+        );
+    }
+
+    assert_eq!(
+        outcomes[0],
+        WebhookOutcome::Paid {
+            order_id: order.id()
+        }
+    );
+    assert!(
+        outcomes[1..]
+            .iter()
+            .all(|o| *o == WebhookOutcome::Duplicate)
+    );
+    let saves = world.saves();
+    assert_eq!(saves.len(), 1);
+    assert_paid_effects(&saves[0], Some(&event("evt_capture")));
+    assert_eq!(world.stored(order.id()).status(), OrderStatus::Paid);
+    assert_eq!(lock(&world.cart_removals).len(), 2, "cart tidied once");
+}
+
+#[tokio::test]
+async fn order_paid_is_handled_like_a_capture() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let paid_event = WebhookEvent::OrderPaid {
+        gateway_order_id: GATEWAY_ORDER.into(),
+        payment_id: "pay_1".into(),
+        amount: inr(150_000),
+    };
+    let (service, world) = Setup::new(vec![order.clone()], gateway_sending(paid_event)).service();
+
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_paid")
+        .await
+        .expect("handled");
+
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Paid {
+            order_id: order.id()
+        }
+    );
+    assert_paid_effects(&world.saves()[0], Some(&event("evt_paid")));
+}
+
+#[tokio::test]
+async fn a_capture_of_the_wrong_amount_or_currency_records_the_event_and_changes_nothing() {
+    for received in [inr(149_999), inr(150_001), usd(150_000)] {
+        let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+        let (service, world) =
+            Setup::new(vec![order.clone()], gateway_sending(captured(received))).service();
+
+        let outcome = service
+            .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_odd")
+            .await
+            .expect("acknowledged, so the gateway stops retrying");
+
+        assert_eq!(
+            outcome,
+            WebhookOutcome::AmountMismatch {
+                order_id: order.id(),
+                expected: inr(150_000),
+                received,
+            }
+        );
+        assert!(world.saves().is_empty(), "{received:?}");
+        assert_eq!(world.stored(order.id()), order);
+        assert_eq!(world.recorded(), [event("evt_odd")]);
+        assert!(lock(&world.cart_removals).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_payment_failure_fails_only_an_order_awaiting_payment() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let (service, world) = Setup::new(vec![order.clone()], gateway_sending(failed())).service();
+
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_failed")
+        .await
+        .expect("handled");
+
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Failed {
+            order_id: order.id()
+        }
+    );
+    let saves = world.saves();
+    assert_eq!(saves.len(), 1);
+    assert_eq!(saves[0].order.status(), OrderStatus::Failed);
+    assert_eq!(saves[0].effects.event_id, Some(event("evt_failed")));
+    assert!(saves[0].effects.jobs.is_empty() && !saves[0].effects.grant_entitlements);
+}
+
+#[tokio::test]
+async fn late_events_never_downgrade_an_order() {
+    use OrderStatus as S;
+    let buyer = UserId::new();
+    let paid = paid_order(buyer);
+    let partly = paid
+        .record_refund(OrderRefund {
+            refund_id: "rfnd_1".into(),
+            amount: inr(1_000),
+            reason: None,
+            refunded_by: None,
+            at: now(),
+        })
+        .expect("refundable")
+        .order;
+    let refunded = paid
+        .record_refund(OrderRefund {
+            refund_id: "rfnd_1".into(),
+            amount: inr(150_000),
+            reason: None,
+            refunded_by: None,
+            at: now(),
+        })
+        .expect("refundable")
+        .order;
+    let closed = |f: fn(&Order, DateTime<Utc>) -> Result<OrderChange, OrdersError>| {
+        f(&pending_order(buyer, GatewayKind::Razorpay), now())
+            .expect("closable")
+            .order
+    };
+    let cases = [
+        (paid.clone(), failed(), "failure ignored"),
+        (partly, failed(), "failure ignored"),
+        (refunded.clone(), failed(), "failure ignored"),
+        (closed(Order::cancel), failed(), "failure ignored"),
+        (closed(Order::fail), failed(), "failure ignored"),
+        (paid, captured(inr(150_000)), "already paid"),
+        (refunded, captured(inr(150_000)), "already paid"),
+        (closed(Order::fail), captured(inr(150_000)), "not payable"),
+        (closed(Order::expire), captured(inr(150_000)), "not payable"),
+    ];
+    for (order, late, expected) in cases {
+        let status = order.status();
+        let (service, world) =
+            Setup::new(vec![order.clone()], gateway_sending(late.clone())).service();
+
+        let outcome = service
+            .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_late")
+            .await
+            .expect("acknowledged");
+
+        let got = match outcome {
+            WebhookOutcome::FailureIgnored { status: s, .. } if s == status => "failure ignored",
+            WebhookOutcome::AlreadyPaid { .. } if status.was_paid() => "already paid",
+            WebhookOutcome::NotPayable { status: s, .. } if s == status && !status.was_paid() => {
+                "not payable"
+            }
+            _ => "other",
+        };
+        assert_eq!(got, expected, "{status} then {late:?}");
+        assert!(world.saves().is_empty(), "{status} then {late:?}");
+        assert_eq!(world.stored(order.id()), order);
+        assert_eq!(world.recorded(), [event("evt_late")]);
+        assert_ne!(status, S::PendingPayment);
+    }
+}
+
+#[tokio::test]
+async fn events_for_unknown_orders_and_other_events_are_recorded_and_acknowledged() {
+    let unknown = WebhookEvent::PaymentCaptured {
+        gateway_order_id: "order_ELSEWHERE".into(),
+        payment_id: "pay_9".into(),
+        amount: inr(1),
+    };
+    let unknown_refund = WebhookEvent::RefundProcessed {
+        payment_id: "pay_ELSEWHERE".into(),
+        refund_id: "rfnd_9".into(),
+        amount: inr(1),
+    };
+    let other = WebhookEvent::Other {
+        event: "payment.authorized".into(),
+    };
+    for (event_body, expected) in [
+        (unknown, WebhookOutcome::UnknownOrder),
+        (unknown_refund, WebhookOutcome::UnknownOrder),
+        (other, WebhookOutcome::Ignored),
+    ] {
+        let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+        let (service, world) = Setup::new(vec![order], gateway_sending(event_body)).service();
+
+        let first = service
+            .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_x")
+            .await
+            .expect("acknowledged");
+        let again = service
+            .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_x")
+            .await
+            .expect("acknowledged");
+
+        assert_eq!(first, expected);
+        assert_eq!(again, WebhookOutcome::Duplicate);
+        assert!(world.saves().is_empty());
+        assert_eq!(world.recorded(), [event("evt_x")]);
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_body_or_event_id_is_a_malformed_event() {
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_parse_webhook()
+        .returning(|_| Err(PaymentError::MalformedEvent("not json".into())));
+    let (service, world) = Setup::new(vec![], g).service();
+
+    let bad_body = service.handle_webhook(b"<", GOOD_SIGNATURE, "evt_1").await;
+    let bad_id = service.handle_webhook(b"{}", GOOD_SIGNATURE, " ").await;
+
+    for result in [bad_body, bad_id] {
+        assert!(matches!(
+            result,
+            Err(OrdersError::Payment(PaymentError::MalformedEvent(_)))
+        ));
+    }
+    assert!(world.recorded().is_empty());
+}
+
+#[tokio::test]
+async fn a_delivery_that_loses_the_race_to_its_twin_is_a_duplicate() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway_sending(captured(inr(150_000)))).service();
+    // The same event, delivered twice at once: the twin commits first.
+    let id = order.id();
+    world.before_next_save(move |w| {
+        let stored = w.stored(id);
+        let change = stored.pay("pay_1", now()).expect("payable");
+        let effects = OrderEffects {
+            event_id: Some(event("evt_twin")),
+            ..change.effects
+        };
+        w.commit(&change.order, stored.version(), &effects)
+            .expect("twin commits");
+    });
+
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_twin")
+        .await
+        .expect("handled");
+
+    assert_eq!(outcome, WebhookOutcome::Duplicate);
+    assert_eq!(world.saves().len(), 1, "only the twin's save");
+    assert!(lock(&world.cart_removals).is_empty());
+}
+
+#[tokio::test]
+async fn a_refund_made_in_the_gateway_dashboard_is_counted_once() {
+    let buyer = UserId::new();
+    let order = paid_order(buyer);
+    let partial = WebhookEvent::RefundProcessed {
+        payment_id: "pay_1".into(),
+        refund_id: "rfnd_dash".into(),
+        amount: inr(50_000),
+    };
+    let (service, world) = Setup::new(vec![order.clone()], gateway_sending(partial)).service();
+
+    let first = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_r1")
+        .await
+        .expect("handled");
+    // The gateway sends the same refund again under another event id.
+    let second = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_r2")
+        .await
+        .expect("handled");
+
+    assert_eq!(
+        first,
+        WebhookOutcome::Refunded {
+            order_id: order.id(),
+            status: OrderStatus::PartiallyRefunded
+        }
+    );
+    assert_eq!(
+        second,
+        WebhookOutcome::RefundAlreadyCounted {
+            order_id: order.id()
+        }
+    );
+    let stored = world.stored(order.id());
+    assert_eq!(stored.refunded(), inr(50_000));
+    let saves = world.saves();
+    assert_eq!(saves.len(), 1);
+    assert!(!saves[0].effects.revoke_entitlements);
+    assert_eq!(saves[0].effects.event_id, Some(event("evt_r1")));
+    assert_eq!(world.recorded(), [event("evt_r2")]);
+    assert_eq!(stored.refunds()[0].refunded_by, None);
+}
+
+#[tokio::test]
+async fn a_full_refund_from_the_gateway_revokes_and_an_impossible_one_is_only_logged() {
+    let order = paid_order(UserId::new());
+    let refund_of = |minor| WebhookEvent::RefundProcessed {
+        payment_id: "pay_1".into(),
+        refund_id: "rfnd_x".into(),
+        amount: inr(minor),
+    };
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway_sending(refund_of(150_000))).service();
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_full")
+        .await
+        .expect("handled");
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Refunded {
+            order_id: order.id(),
+            status: OrderStatus::Refunded
+        }
+    );
+    assert!(world.saves()[0].effects.revoke_entitlements);
+
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway_sending(refund_of(150_001))).service();
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_over")
+        .await
+        .expect("acknowledged");
+    assert_eq!(
+        outcome,
+        WebhookOutcome::RefundNotReconciled {
+            order_id: order.id()
+        }
+    );
+    assert!(world.saves().is_empty());
+    assert_eq!(world.recorded(), [event("evt_over")]);
+}
+
+// ---- the development gateway -------------------------------------------------------------
+
+#[tokio::test]
+async fn the_development_gateway_pays_the_owners_order_like_a_capture() {
+    let buyer = customer();
+    let order = pending_order(buyer.user_id(), GatewayKind::Development);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway(GatewayKind::Development)).service();
+
+    let paid = service
+        .complete_dev_payment(&buyer, order.id())
+        .await
+        .expect("paid");
+
+    assert_eq!(paid.status(), OrderStatus::Paid);
+    assert!(paid.payment_id().is_some_and(|p| p.starts_with("pay_dev_")));
+    assert_paid_effects(&world.saves()[0], None);
+    assert_eq!(lock(&world.cart_removals).len(), 2);
+
+    let stranger = service.complete_dev_payment(&customer(), order.id()).await;
+    assert!(matches!(stranger, Err(OrdersError::NotFound)));
+}
+
+#[tokio::test]
+async fn only_the_development_gateway_completes_payments_by_itself() {
+    let buyer = customer();
+    let dev_order = pending_order(buyer.user_id(), GatewayKind::Development);
+    let razorpay_order = pending_order(buyer.user_id(), GatewayKind::Razorpay);
+    let (with_razorpay, _) =
+        Setup::new(vec![dev_order.clone()], gateway(GatewayKind::Razorpay)).service();
+    let (with_dev, world) = Setup::new(
+        vec![razorpay_order.clone()],
+        gateway(GatewayKind::Development),
+    )
+    .service();
+
+    let configured_razorpay = with_razorpay
+        .complete_dev_payment(&buyer, dev_order.id())
+        .await;
+    let placed_with_razorpay = with_dev
+        .complete_dev_payment(&buyer, razorpay_order.id())
+        .await;
+
+    assert!(matches!(
+        configured_razorpay,
+        Err(OrdersError::DevGatewayOnly)
+    ));
+    assert!(matches!(
+        placed_with_razorpay,
+        Err(OrdersError::DevGatewayOnly)
+    ));
+    assert!(world.saves().is_empty());
+}
+
+// ---- refunds --------------------------------------------------------------------------
+
+fn admin() -> Actor {
+    Actor::new(UserId::new(), Role::Admin)
+}
+
+/// A gateway that refunds exactly what it is asked, as `rfnd_admin`.
+fn refunding_gateway(expected_amount: Money) -> MockPaymentGateway {
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_refund()
+        .withf(move |payment, amount, note| {
+            payment == "pay_1" && *amount == expected_amount && note == "Bought by mistake"
+        })
+        .times(1)
+        .returning(|_, amount, _| {
+            Ok(GatewayRefund {
+                refund_id: "rfnd_admin".into(),
+                amount,
+                status: "processed".into(),
+            })
+        });
+    g
+}
+
+#[tokio::test]
+async fn only_an_admin_refunds() {
+    let order = paid_order(UserId::new());
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_refund().never();
+    let (service, world) = Setup::new(vec![order.clone()], g).service();
+    for role in [Role::Manager, Role::Cso, Role::Customer] {
+        let result = service
+            .refund(&Actor::new(UserId::new(), role), order.id(), None, reason())
+            .await;
+
+        assert!(matches!(result, Err(OrdersError::Forbidden)), "{role}");
+    }
+    let owner = service
+        .refund(
+            &Actor::new(order.user_id(), Role::Customer),
+            order.id(),
+            None,
+            reason(),
+        )
+        .await;
+    assert!(matches!(owner, Err(OrdersError::Forbidden)));
+    assert!(world.saves().is_empty());
+}
+
+#[tokio::test]
+async fn a_partial_refund_keeps_the_products() {
+    let order = paid_order(UserId::new());
+    let actor = admin();
+    let (service, world) =
+        Setup::new(vec![order.clone()], refunding_gateway(inr(50_000))).service();
+
+    let refunded = service
+        .refund(&actor, order.id(), Some(inr(50_000)), reason())
+        .await
+        .expect("refunded");
+
+    assert_eq!(refunded.status(), OrderStatus::PartiallyRefunded);
+    assert_eq!(refunded.refunded(), inr(50_000));
+    assert_eq!(refunded.refunds()[0].refunded_by, Some(actor.user_id()));
+    assert_eq!(refunded.refunds()[0].reason, Some(reason()));
+    let saves = world.saves();
+    assert_eq!(saves.len(), 1);
+    assert_eq!(saves[0].effects, OrderEffects::default());
+}
+
+#[tokio::test]
+async fn a_refund_without_an_amount_refunds_the_rest_and_takes_the_products_back() {
+    let order = paid_order(UserId::new())
+        .record_refund(OrderRefund {
+            refund_id: "rfnd_0".into(),
+            amount: inr(50_000),
+            reason: None,
+            refunded_by: None,
+            at: now(),
+        })
+        .expect("refundable")
+        .order;
+    let (service, world) =
+        Setup::new(vec![order.clone()], refunding_gateway(inr(100_000))).service();
+
+    let refunded = service
+        .refund(&admin(), order.id(), None, reason())
+        .await
+        .expect("refunded");
+
+    assert_eq!(refunded.status(), OrderStatus::Refunded);
+    assert_eq!(refunded.refunded(), inr(150_000));
+    assert!(world.saves()[0].effects.revoke_entitlements);
+}
+
+#[tokio::test]
+async fn refunds_that_cannot_be_made_never_reach_the_gateway() {
+    let paid = paid_order(UserId::new());
+    let pending = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let cases: [(Order, Option<Money>, &str); 4] = [
+        (paid.clone(), Some(inr(150_001)), "too large"),
+        (paid.clone(), Some(inr(0)), "invalid amount"),
+        (paid, Some(usd(10)), "invalid amount"),
+        (pending, None, "not refundable"),
+    ];
+    for (order, amount, expected) in cases {
+        let mut g = gateway(GatewayKind::Razorpay);
+        g.expect_refund().never();
+        let (service, world) = Setup::new(vec![order.clone()], g).service();
+
+        let result = service.refund(&admin(), order.id(), amount, reason()).await;
+
+        let got = match result {
+            Err(OrdersError::RefundTooLarge { remaining }) if remaining == inr(150_000) => {
+                "too large"
+            }
+            Err(OrdersError::InvalidRefundAmount) => "invalid amount",
+            Err(OrdersError::NotRefundable) => "not refundable",
+            _ => "other",
+        };
+        assert_eq!(got, expected, "{amount:?} on {}", order.status());
+        assert!(world.saves().is_empty());
+    }
+    let (service, _) = Setup::new(vec![], gateway(GatewayKind::Razorpay)).service();
+    let missing = service
+        .refund(&admin(), OrderId::new(), None, reason())
+        .await;
+    assert!(matches!(missing, Err(OrdersError::NotFound)));
+}
+
+#[tokio::test]
+async fn a_refund_the_gateway_reports_before_it_is_saved_is_counted_once() {
+    let order = paid_order(UserId::new());
+    let (service, world) =
+        Setup::new(vec![order.clone()], refunding_gateway(inr(150_000))).service();
+    // The gateway's refund.processed webhook commits between the refund call and its save.
+    let id = order.id();
+    world.before_next_save(move |w| {
+        let stored = w.stored(id);
+        let change = stored
+            .record_refund(OrderRefund {
+                refund_id: "rfnd_admin".into(),
+                amount: inr(150_000),
+                reason: None,
+                refunded_by: None,
+                at: now(),
+            })
+            .expect("refundable");
+        let effects = OrderEffects {
+            event_id: Some(event("evt_refund")),
+            ..change.effects
+        };
+        w.commit(&change.order, stored.version(), &effects)
+            .expect("webhook commits first");
+    });
+
+    let refunded = service
+        .refund(&admin(), order.id(), None, reason())
+        .await
+        .expect("refunded");
+
+    assert_eq!(refunded.status(), OrderStatus::Refunded);
+    assert_eq!(refunded.refunded(), inr(150_000), "counted once");
+    assert_eq!(world.saves().len(), 1, "only the webhook's save");
+}
+
+#[tokio::test]
+async fn a_refund_the_gateway_refuses_changes_nothing() {
+    let order = paid_order(UserId::new());
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_refund()
+        .returning(|_, _, _| Err(PaymentError::Rejected("payment too old".into())));
+    let (service, world) = Setup::new(vec![order.clone()], g).service();
+
+    let result = service.refund(&admin(), order.id(), None, reason()).await;
+
+    assert!(matches!(
+        result,
+        Err(OrdersError::Payment(PaymentError::Rejected(_)))
+    ));
+    assert!(world.saves().is_empty());
+}
+
+// ---- reading --------------------------------------------------------------------------
+
+#[tokio::test]
+async fn buyers_see_their_own_orders_staff_see_all_and_others_nothing() {
+    let buyer = customer();
+    let order = pending_order(buyer.user_id(), GatewayKind::Razorpay);
+    let (service, _) = Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
+    let allowed = [
+        buyer,
+        Actor::new(UserId::new(), Role::Admin),
+        Actor::new(UserId::new(), Role::Manager),
+        Actor::new(UserId::new(), Role::Cso),
+    ];
+    for actor in allowed {
+        assert_eq!(
+            service.get(&actor, order.id()).await.ok(),
+            Some(order.clone())
+        );
+    }
+
+    let other_customer = service.get(&customer(), order.id()).await;
+    let missing = service.get(&buyer, OrderId::new()).await;
+
+    assert!(matches!(other_customer, Err(OrdersError::NotFound)));
+    assert!(matches!(missing, Err(OrdersError::NotFound)));
+}
+
+#[tokio::test]
+async fn a_buyer_lists_only_their_own_orders_and_staff_filter_freely() {
+    let buyer = customer();
+    let someone = UserId::new();
+    let staff = Actor::new(UserId::new(), Role::Manager);
+    let cases = [
+        (buyer, OrderQuery::default(), Some(buyer.user_id())),
+        (
+            buyer,
+            OrderQuery {
+                user_id: Some(someone),
+                status: Some(OrderStatus::Paid),
+            },
+            Some(buyer.user_id()),
+        ),
+        (staff, OrderQuery::default(), None),
+        (
+            staff,
+            OrderQuery {
+                user_id: Some(someone),
+                status: None,
+            },
+            Some(someone),
+        ),
+    ];
+    for (actor, query, expected_user) in cases {
+        let mut repo = MockOrderRepository::new();
+        repo.expect_list()
+            .withf(move |q, _| q.user_id == expected_user && q.status == query.status)
+            .times(1)
+            .returning(|_, page| {
+                Ok(Page {
+                    items: vec![],
+                    total: 0,
+                    request: page,
+                })
+            });
+        let world = World::default();
+        let service = OrderService::new(
+            Arc::new(repo),
+            Arc::new(world.processed_events()),
+            Arc::new(owning(UserId::new(), vec![])),
+            Arc::new(catalog_of(vec![])),
+            Arc::new(world.cart_store(UserId::new(), vec![])),
+            Arc::new(gateway(GatewayKind::Razorpay)),
+            Arc::new(FixedClock::default()),
+        );
+
+        let page = service.list(&actor, query, PageRequest::default()).await;
+
+        assert!(page.is_ok(), "{actor:?} {query:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_library_is_the_actors_own() {
+    let buyer = customer();
+    let entry = LibraryEntry {
+        product_id: ProductId::new(),
+        order_id: OrderId::new(),
+        granted_at: now(),
+    };
+    let mut setup = Setup::new(vec![], gateway(GatewayKind::Razorpay));
+    let user = buyer.user_id();
+    let mut entitlements = MockEntitlementRepository::new();
+    entitlements
+        .expect_list()
+        .withf(move |u, _| *u == user)
+        .times(1)
+        .returning(move |_, page| {
+            Ok(Page {
+                items: vec![entry],
+                total: 1,
+                request: page,
+            })
+        });
+    setup.entitlements = entitlements;
+    let (service, _) = setup.service();
+
+    let library = service
+        .library(&buyer, PageRequest::default())
+        .await
+        .expect("library");
+
+    assert_eq!(library.items, [entry]);
+}
+
+#[tokio::test]
+async fn only_owners_download_and_only_files_that_exist() {
+    let buyer = customer();
+    let key = AssetKey::parse("products/p1/book.pdf").expect("valid");
+    let named = PurchasableProduct {
+        status_published: false, // owners keep their downloads after unpublishing
+        asset_key: Some(key.clone()),
+        asset_file_name: Some("Rust Book.pdf".into()),
+        ..product("Rust book", 1)
+    };
+    let unnamed = PurchasableProduct {
+        asset_key: Some(key.clone()),
+        ..product("Unnamed", 1)
+    };
+    let no_file = product("No file", 1);
+    let not_owned = PurchasableProduct {
+        asset_key: Some(key.clone()),
+        ..product("Not owned", 1)
+    };
+    let mut setup = Setup::new(vec![], gateway(GatewayKind::Razorpay));
+    setup.catalog = catalog_of(vec![
+        named.clone(),
+        unnamed.clone(),
+        no_file.clone(),
+        not_owned.clone(),
+    ]);
+    setup.entitlements = owning(buyer.user_id(), vec![named.id, unnamed.id, no_file.id]);
+    let (service, _) = setup.service();
+
+    let cases = [
+        (named.id, Some("Rust Book.pdf")),
+        (unnamed.id, Some("book.pdf")),
+        (no_file.id, None),
+        (not_owned.id, None),
+    ];
+    for (product_id, expected) in cases {
+        let result = service.download(&buyer, product_id).await;
+
+        match (expected, result) {
+            (Some(name), Ok(target)) => {
+                assert_eq!(target.key, key);
+                assert_eq!(target.file_name, name);
+            }
+            (None, Err(OrdersError::NotFound)) => {}
+            (expected, result) => panic!("expected {expected:?}, got {result:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failing_repository_is_unexpected() {
+    let mut repo = MockOrderRepository::new();
+    repo.expect_find()
+        .returning(|_| Err(Unexpected::msg("database down").into()));
+    let world = World::default();
+    let service = OrderService::new(
+        Arc::new(repo),
+        Arc::new(world.processed_events()),
+        Arc::new(owning(UserId::new(), vec![])),
+        Arc::new(catalog_of(vec![])),
+        Arc::new(world.cart_store(UserId::new(), vec![])),
+        Arc::new(gateway(GatewayKind::Razorpay)),
+        Arc::new(FixedClock::default()),
+    );
+
+    let result = service.get(&customer(), OrderId::new()).await;
+
+    assert!(matches!(result, Err(OrdersError::Unexpected(_))));
+}
+
+#[test]
+fn stored_paid_orders_from_the_fixtures_are_consistent() {
+    // Guards the fixtures themselves: every order the tests serve is one an adapter could
+    // load.
+    for order in [
+        pending_order(UserId::new(), GatewayKind::Razorpay),
+        paid_order(UserId::new()),
+    ] {
+        let parts: OrderParts = order.clone().into_parts();
+        assert_eq!(Order::from_parts(parts), Ok(order));
+    }
+}
