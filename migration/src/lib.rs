@@ -10,6 +10,12 @@ mod m20261121_000005_create_jobs;
 mod m20261121_000006_create_enquiries;
 mod m20261121_000007_create_one_time_codes;
 mod m20261121_000008_create_responses;
+mod m20261121_000009_create_products;
+mod m20261121_000010_create_orders;
+mod m20261121_000011_create_entitlements;
+mod m20261121_000012_create_payment_events;
+mod m20261121_000013_create_invoice_counters;
+mod m20261121_000014_create_carts;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -26,6 +32,12 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_create_enquiries::Migration),
             Box::new(m20261121_000007_create_one_time_codes::Migration),
             Box::new(m20261121_000008_create_responses::Migration),
+            Box::new(m20261121_000009_create_products::Migration),
+            Box::new(m20261121_000010_create_orders::Migration),
+            Box::new(m20261121_000011_create_entitlements::Migration),
+            Box::new(m20261121_000012_create_payment_events::Migration),
+            Box::new(m20261121_000013_create_invoice_counters::Migration),
+            Box::new(m20261121_000014_create_carts::Migration),
         ]
     }
 }

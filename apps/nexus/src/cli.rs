@@ -74,7 +74,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
         }
         Command::Worker => {
             let db = connect(&settings, settings.database.migrate_on_start).await?;
-            let state = compose(&settings, db)?;
+            let state = compose(&settings, db).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let poll = std::time::Duration::from_millis(settings.worker.poll_ms);
             let worker = tokio::spawn(crate::worker::run(state.runner.clone(), poll, stopped));
@@ -97,7 +97,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             last_name,
         } => {
             let db = connect(&settings, true).await?;
-            let state = compose(&settings, db)?;
+            let state = compose(&settings, db).await?;
             let email =
                 Email::parse(&email).map_err(|e| CliError::Refused(format!("--email: {e}")))?;
             let first = PersonName::parse(&first_name)
@@ -125,7 +125,7 @@ async fn seed(settings: &Settings) -> Result<(), CliError> {
         ));
     }
     let db = connect(settings, true).await?;
-    let state = compose(settings, db)?;
+    let state = compose(settings, db).await?;
     let refused = |e: &dyn std::fmt::Display| CliError::Refused(format!("seed: {e}"));
     let name = |s: &str| PersonName::parse(s).map_err(|e| refused(&e));
     let mail = |s: &str| Email::parse(s).map_err(|e| refused(&e));

@@ -154,6 +154,66 @@ pub struct LimitSettings {
     pub trust_proxy: bool,
 }
 
+/// Files (product assets, invoices).
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    /// `FILES_DIR`: local storage root when S3 is not configured (default `<DATA_DIR>/files`).
+    pub files_dir: PathBuf,
+    /// `S3_BUCKET`: use S3-compatible storage when set.
+    pub s3_bucket: Option<String>,
+    /// `S3_ENDPOINT`: for S3-compatible servers (MinIO, moto...); unset for AWS.
+    pub s3_endpoint: Option<String>,
+    /// `S3_PUBLIC_ENDPOINT`: the endpoint put in presigned links, if different.
+    pub s3_public_endpoint: Option<String>,
+    /// `S3_REGION` (default `us-east-1`).
+    pub s3_region: String,
+    /// `S3_ACCESS_KEY_ID`.
+    pub s3_access_key_id: Option<String>,
+    /// `S3_SECRET_ACCESS_KEY`.
+    pub s3_secret_access_key: Option<Secret>,
+    /// `S3_ALLOW_HTTP` (default false).
+    pub s3_allow_http: bool,
+    /// `LINK_TTL_SECS`: lifetime of download links (default 300).
+    pub link_ttl_secs: i64,
+    /// `ASSET_MAX_BYTES`: largest product file (default 100 MiB).
+    pub asset_max_bytes: u64,
+    /// `ASSET_CONTENT_TYPES`: comma-separated allowed MIME types.
+    pub asset_content_types: Vec<String>,
+}
+
+/// Payments.
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    /// `RAZORPAY_KEY_ID`; with no keys, the development gateway is used (refused in production).
+    pub key_id: Option<String>,
+    /// `RAZORPAY_KEY_SECRET`.
+    pub key_secret: Option<Secret>,
+    /// `RAZORPAY_WEBHOOK_SECRET`.
+    pub webhook_secret: Option<Secret>,
+    /// `RAZORPAY_API_BASE` (default `https://api.razorpay.com`).
+    pub api_base: String,
+}
+
+/// Commerce settings: cart storage and the seller printed on invoices.
+#[derive(Debug, Clone)]
+pub struct CommerceSettings {
+    /// `REDIS_URL`: carts in Redis with a time-to-live; unset: carts in the database.
+    pub redis_url: Option<Secret>,
+    /// `CART_TTL_SECS` (default 30 days).
+    pub cart_ttl_secs: u64,
+    /// `SELLER_NAME` (default `Customer Nexus Hub`).
+    pub seller_name: String,
+    /// `SELLER_ADDRESS`: address lines separated by `|`.
+    pub seller_address: Vec<String>,
+    /// `SELLER_TAX_ID` (GSTIN), optional.
+    pub seller_tax_id: Option<String>,
+    /// `SELLER_EMAIL` (default `billing@nexus.local`).
+    pub seller_email: String,
+    /// `INVOICE_TAX_LABEL` and `INVOICE_TAX_RATE_BP` (basis points, e.g. 1800 = 18%):
+    /// a tax included in prices, shown on invoices. Unset: no tax line.
+    pub invoice_tax: Option<(String, u32)>,
+}
+
 /// Everything the service needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -175,6 +235,12 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Abuse limits.
     pub limits: LimitSettings,
+    /// Files.
+    pub storage: StorageSettings,
+    /// Payments.
+    pub payments: PaymentSettings,
+    /// Cart and invoices.
+    pub commerce: CommerceSettings,
 }
 
 /// The development signing key; production refuses to start with it.
@@ -317,6 +383,83 @@ impl Settings {
             otp_window_secs: parse(get("OTP_RATE_WINDOW_SECS"), "OTP_RATE_WINDOW_SECS", 900)?,
             trust_proxy: parse_bool(get("TRUST_PROXY"), "TRUST_PROXY", false)?,
         };
+        let storage = StorageSettings {
+            files_dir: get("FILES_DIR").map_or_else(|| data_dir.join("files"), PathBuf::from),
+            s3_bucket: get("S3_BUCKET").map(str::to_owned),
+            s3_endpoint: get("S3_ENDPOINT").map(str::to_owned),
+            s3_public_endpoint: get("S3_PUBLIC_ENDPOINT").map(str::to_owned),
+            s3_region: get("S3_REGION").unwrap_or("us-east-1").to_owned(),
+            s3_access_key_id: get("S3_ACCESS_KEY_ID").map(str::to_owned),
+            s3_secret_access_key: get("S3_SECRET_ACCESS_KEY").map(Secret::new),
+            s3_allow_http: parse_bool(get("S3_ALLOW_HTTP"), "S3_ALLOW_HTTP", false)?,
+            link_ttl_secs: parse(get("LINK_TTL_SECS"), "LINK_TTL_SECS", 300)?,
+            asset_max_bytes: parse(get("ASSET_MAX_BYTES"), "ASSET_MAX_BYTES", 100 * 1024 * 1024)?,
+            asset_content_types: get("ASSET_CONTENT_TYPES").map_or_else(
+                || {
+                    [
+                        "application/pdf",
+                        "application/zip",
+                        "application/epub+zip",
+                        "application/octet-stream",
+                        "image/png",
+                        "image/jpeg",
+                        "video/mp4",
+                        "audio/mpeg",
+                        "text/plain",
+                    ]
+                    .map(str::to_owned)
+                    .to_vec()
+                },
+                |v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                },
+            ),
+        };
+        let payments = PaymentSettings {
+            key_id: get("RAZORPAY_KEY_ID").map(str::to_owned),
+            key_secret: get("RAZORPAY_KEY_SECRET").map(Secret::new),
+            webhook_secret: get("RAZORPAY_WEBHOOK_SECRET").map(Secret::new),
+            api_base: get("RAZORPAY_API_BASE")
+                .unwrap_or("https://api.razorpay.com")
+                .to_owned(),
+        };
+        let invoice_tax = match (get("INVOICE_TAX_LABEL"), get("INVOICE_TAX_RATE_BP")) {
+            (Some(label), Some(rate)) => Some((
+                label.to_owned(),
+                rate.parse()
+                    .map_err(|_| bad("INVOICE_TAX_RATE_BP", "expected basis points, e.g. 1800"))?,
+            )),
+            (None, None) => None,
+            _ => {
+                return Err(bad(
+                    "INVOICE_TAX_LABEL",
+                    "set both INVOICE_TAX_LABEL and INVOICE_TAX_RATE_BP, or neither",
+                ));
+            }
+        };
+        let commerce = CommerceSettings {
+            redis_url: get("REDIS_URL").map(Secret::new),
+            cart_ttl_secs: parse(get("CART_TTL_SECS"), "CART_TTL_SECS", 30 * 24 * 3600)?,
+            seller_name: get("SELLER_NAME")
+                .unwrap_or("Customer Nexus Hub")
+                .to_owned(),
+            seller_address: get("SELLER_ADDRESS")
+                .map(|v| {
+                    v.split('|')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            seller_tax_id: get("SELLER_TAX_ID").map(str::to_owned),
+            seller_email: get("SELLER_EMAIL")
+                .unwrap_or("billing@nexus.local")
+                .to_owned(),
+            invoice_tax,
+        };
         let settings = Self {
             env,
             data_dir,
@@ -327,6 +470,9 @@ impl Settings {
             mail,
             worker,
             limits,
+            storage,
+            payments,
+            commerce,
         };
         settings.validate()?;
         Ok(settings)
@@ -366,6 +512,30 @@ impl Settings {
                 "backoff must be at least 1 second and not above JOB_BACKOFF_MAX_SECS",
             ));
         }
+        let p = &self.payments;
+        let keys = [
+            p.key_id.is_some(),
+            p.key_secret.is_some(),
+            p.webhook_secret.is_some(),
+        ];
+        if keys.contains(&true) && keys.contains(&false) {
+            return Err(bad(
+                "RAZORPAY_KEY_ID",
+                "set RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET and RAZORPAY_WEBHOOK_SECRET together",
+            ));
+        }
+        if self.storage.s3_bucket.is_some()
+            && (self.storage.s3_access_key_id.is_none()
+                || self.storage.s3_secret_access_key.is_none())
+        {
+            return Err(bad(
+                "S3_BUCKET",
+                "S3 storage needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY",
+            ));
+        }
+        if self.storage.link_ttl_secs < 1 {
+            return Err(bad("LINK_TTL_SECS", "must be at least 1"));
+        }
         if self.database.max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
         }
@@ -381,6 +551,12 @@ impl Settings {
                 return Err(bad(
                     "JWT_SECRET",
                     format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"),
+                ));
+            }
+            if self.payments.key_id.is_none() {
+                return Err(bad(
+                    "RAZORPAY_KEY_ID",
+                    "production refuses the development payment gateway; configure Razorpay",
                 ));
             }
             if self.auth.bcrypt_cost < 10 {
@@ -446,9 +622,21 @@ mod tests {
         let err = Settings::from_map(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]))
             .expect_err("short");
         assert_eq!(err.key, "JWT_SECRET");
+        let refused = Settings::from_map(&vars(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &"k".repeat(40)),
+        ]))
+        .expect_err("no payment gateway");
+        assert_eq!(
+            refused.key, "RAZORPAY_KEY_ID",
+            "production refuses the development gateway"
+        );
         let ok = Settings::from_map(&vars(&[
             ("APP_ENV", "production"),
             ("JWT_SECRET", &"k".repeat(40)),
+            ("RAZORPAY_KEY_ID", "rzp_live_x"),
+            ("RAZORPAY_KEY_SECRET", "s"),
+            ("RAZORPAY_WEBHOOK_SECRET", "w"),
         ]));
         assert!(ok.is_ok());
     }

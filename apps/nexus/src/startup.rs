@@ -20,11 +20,24 @@ use nexus_notifications::{
     RunnerConfig,
 };
 use nexus_sea_store::{
-    DatabaseConnection, SeaCustomerRepository, SeaEnquiryRepository, SeaJobStore, SeaOtpStore,
-    SeaResponseRepository, SeaSessionStore, SeaStaffDirectory, SeaUserRepository,
+    DatabaseConnection, SeaBuyerDirectory, SeaCartStore, SeaCustomerRepository,
+    SeaEnquiryRepository, SeaEntitlementRepository, SeaJobStore, SeaOrderRepository, SeaOtpStore,
+    SeaProductCatalog, SeaProductRepository, SeaResponseRepository, SeaSessionStore,
+    SeaStaffDirectory, SeaUserRepository,
 };
 use nexus_smtp_mailer::{OutboxMailer, Sender, SmtpMailer};
 use nexus_templates::{Branding, MinijinjaRenderer};
+
+use nexus_catalog::{AssetStore, CatalogConfig, ProductService};
+use nexus_invoice_pdf::PdfInvoiceRenderer;
+use nexus_object_store::{LocalAssetStore, S3AssetStore, S3Config, SecretAccessKey};
+use nexus_orders::{
+    BuyerDirectory, CartService, CartStore, EntitlementRepository, IncludedTax, InvoiceJobHandler,
+    InvoiceService, OrderConfirmationMailHandler, OrderService, PaymentGateway, ProductCatalog,
+    Seller, SellerConfig,
+};
+use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
+use nexus_redis_store::RedisCartStore;
 
 use crate::rate_limit::InProcessRateLimiter;
 use crate::settings::Settings;
@@ -58,6 +71,15 @@ pub enum StartupError {
     /// Token or password settings were refused by their adapter.
     #[error("security settings: {0}")]
     Security(String),
+    /// Storage settings were refused.
+    #[error("storage settings: {0}")]
+    Storage(String),
+    /// Payment settings were refused.
+    #[error("payment settings: {0}")]
+    Payments(String),
+    /// Redis could not be reached.
+    #[error("redis: {0}")]
+    Redis(String),
     /// Mail settings were refused.
     #[error("mail settings: {0}")]
     Mail(String),
@@ -92,7 +114,7 @@ impl Application {
             .port();
 
         let db = connect(&settings, settings.database.migrate_on_start).await?;
-        let state = compose(&settings, db)?;
+        let state = compose(&settings, db).await?;
         bootstrap_admin(&state.identity, &settings).await?;
 
         let worker = settings.worker.in_serve.then(|| {
@@ -194,7 +216,10 @@ fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
 /// # Errors
 /// `Security` when the token or password settings are refused; `Mail` when the mail
 /// settings are.
-pub fn compose(settings: &Settings, db: DatabaseConnection) -> Result<AppState, StartupError> {
+pub async fn compose(
+    settings: &Settings,
+    db: DatabaseConnection,
+) -> Result<AppState, StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = &settings.auth;
     let tokens = JwtTokenIssuer::new(JwtConfig {
@@ -248,6 +273,67 @@ pub fn compose(settings: &Settings, db: DatabaseConnection) -> Result<AppState, 
         mailer,
         domain: message_domain,
     } = mail(settings)?;
+
+    // The marketplace.
+    let assets = asset_store(settings)?;
+    let gateway = payment_gateway(settings)?;
+    let carts = cart_store(settings, &db).await?;
+    let order_repo = Arc::new(SeaOrderRepository::new(db.clone()));
+    let entitlements: Arc<dyn EntitlementRepository> =
+        Arc::new(SeaEntitlementRepository::new(db.clone()));
+    let catalog_view: Arc<dyn ProductCatalog> = Arc::new(SeaProductCatalog::new(db.clone()));
+    let buyers: Arc<dyn BuyerDirectory> = Arc::new(SeaBuyerDirectory::new(db.clone()));
+    let product_repo = Arc::new(SeaProductRepository::new(db.clone()));
+    let storage = &settings.storage;
+    let products = Arc::new(ProductService::new(
+        product_repo.clone(),
+        product_repo,
+        order_repo.clone(),
+        assets.clone(),
+        clock.clone(),
+        CatalogConfig {
+            max_asset_bytes: storage.asset_max_bytes,
+            allowed_content_types: storage.asset_content_types.clone(),
+        },
+    ));
+    let cart = Arc::new(CartService::new(
+        carts.clone(),
+        catalog_view.clone(),
+        entitlements.clone(),
+        clock.clone(),
+    ));
+    let orders = Arc::new(OrderService::new(
+        order_repo.clone(),
+        order_repo.clone(),
+        entitlements,
+        catalog_view,
+        carts,
+        gateway,
+        clock.clone(),
+    ));
+    let commerce = &settings.commerce;
+    let invoices = Arc::new(InvoiceService::new(
+        order_repo.clone(),
+        buyers.clone(),
+        Arc::new(PdfInvoiceRenderer::new()),
+        assets.clone(),
+        SellerConfig {
+            seller: Seller {
+                name: commerce.seller_name.clone(),
+                address_lines: commerce.seller_address.clone(),
+                tax_id: commerce.seller_tax_id.clone(),
+                email: commerce.seller_email.clone(),
+            },
+            included_tax: commerce
+                .invoice_tax
+                .clone()
+                .map(|(label, rate_basis_points)| IncludedTax {
+                    label,
+                    rate_basis_points,
+                }),
+        },
+    ));
+
     let handlers: Vec<Arc<dyn JobHandler>> = vec![
         Arc::new(ResponseMailHandler::new(
             approvals.clone(),
@@ -262,7 +348,20 @@ pub fn compose(settings: &Settings, db: DatabaseConnection) -> Result<AppState, 
             mailer.clone(),
             message_domain.clone(),
         )),
-        Arc::new(OtpMailHandler::new(renderer, mailer, message_domain)),
+        Arc::new(OtpMailHandler::new(
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(InvoiceJobHandler::new(invoices.clone())),
+        Arc::new(OrderConfirmationMailHandler::new(
+            order_repo,
+            buyers,
+            renderer,
+            mailer,
+            message_domain,
+            settings.mail.public_base_url.clone(),
+        )),
     ];
     let worker = &settings.worker;
     let runner = Arc::new(JobRunner::new(
@@ -288,6 +387,13 @@ pub fn compose(settings: &Settings, db: DatabaseConnection) -> Result<AppState, 
         jobs: Arc::new(JobAdminService::new(job_store, clock, worker.max_attempts)),
         runner,
         limiter: Arc::new(InProcessRateLimiter::new()),
+        products,
+        cart,
+        orders,
+        invoices,
+        assets,
+        link_ttl_secs: storage.link_ttl_secs,
+        asset_max_bytes: storage.asset_max_bytes,
         limits: settings.limits.clone(),
         db,
     })
@@ -337,6 +443,80 @@ fn mail(settings: &Settings) -> Result<MailParts, StartupError> {
         mailer,
         domain,
     })
+}
+
+/// Local files (app-signed links) unless `S3_BUCKET` is set.
+fn asset_store(settings: &Settings) -> Result<Arc<dyn AssetStore>, StartupError> {
+    let st = &settings.storage;
+    let bad = |e: &dyn std::fmt::Display| StartupError::Storage(e.to_string());
+    match &st.s3_bucket {
+        Some(bucket) => {
+            let config = S3Config {
+                endpoint: st.s3_endpoint.clone(),
+                public_endpoint: st.s3_public_endpoint.clone(),
+                region: st.s3_region.clone(),
+                bucket: bucket.clone(),
+                access_key_id: st.s3_access_key_id.clone().unwrap_or_default(),
+                secret_access_key: SecretAccessKey::new(
+                    st.s3_secret_access_key
+                        .as_ref()
+                        .map(|s| s.expose().to_owned())
+                        .unwrap_or_default(),
+                ),
+                allow_http: st.s3_allow_http,
+            };
+            Ok(Arc::new(S3AssetStore::new(config).map_err(|e| bad(&e))?))
+        }
+        None => {
+            // Links are signed with a key derived from the JWT secret, under its own label.
+            let mut key = b"nexus file links\0".to_vec();
+            key.extend_from_slice(settings.auth.jwt_secret.expose().as_bytes());
+            let store = LocalAssetStore::new(
+                st.files_dir.clone(),
+                settings.mail.public_base_url.clone(),
+                key,
+            )
+            .map_err(|e| bad(&e))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Razorpay when its keys are set; otherwise the development gateway (never in production:
+/// the settings refuse that).
+fn payment_gateway(settings: &Settings) -> Result<Arc<dyn PaymentGateway>, StartupError> {
+    let p = &settings.payments;
+    match (&p.key_id, &p.key_secret, &p.webhook_secret) {
+        (Some(key_id), Some(secret), Some(webhook)) => {
+            let mut config = RazorpayConfig::new(
+                key_id.clone(),
+                secret.expose().to_owned(),
+                webhook.expose().to_owned(),
+            );
+            config.api_base.clone_from(&p.api_base);
+            let gateway =
+                RazorpayGateway::new(config).map_err(|e| StartupError::Payments(e.to_string()))?;
+            Ok(Arc::new(gateway))
+        }
+        _ => Ok(Arc::new(DevelopmentGateway::new())),
+    }
+}
+
+/// Redis with a time-to-live when `REDIS_URL` is set; the database otherwise.
+async fn cart_store(
+    settings: &Settings,
+    db: &DatabaseConnection,
+) -> Result<Arc<dyn CartStore>, StartupError> {
+    match &settings.commerce.redis_url {
+        Some(url) => {
+            let ttl = std::time::Duration::from_secs(settings.commerce.cart_ttl_secs);
+            let store = RedisCartStore::connect(url.expose(), ttl)
+                .await
+                .map_err(|e| StartupError::Redis(e.to_string()))?;
+            Ok(Arc::new(store))
+        }
+        None => Ok(Arc::new(SeaCartStore::new(db.clone()))),
+    }
 }
 
 fn hostname() -> String {

@@ -29,6 +29,20 @@ pub struct AppState {
     pub limiter: Arc<dyn RateLimiter>,
     /// Limit settings.
     pub limits: LimitSettings,
+    /// The catalog.
+    pub products: Arc<nexus_catalog::ProductService>,
+    /// Carts.
+    pub cart: Arc<nexus_orders::CartService>,
+    /// Orders, payments, refunds, library and downloads.
+    pub orders: Arc<nexus_orders::OrderService>,
+    /// Invoices.
+    pub invoices: Arc<nexus_orders::InvoiceService>,
+    /// Where files live (download links).
+    pub assets: Arc<dyn nexus_catalog::AssetStore>,
+    /// Lifetime of download links, seconds.
+    pub link_ttl_secs: i64,
+    /// Largest product file accepted, bytes.
+    pub asset_max_bytes: u64,
     /// The database, for the readiness probe only.
     pub db: DatabaseConnection,
 }

@@ -12,7 +12,7 @@ async fn state_on_temp_sqlite(dir: &tempfile::TempDir) -> (Settings, nexus::stat
         .collect();
     let settings = Settings::from_map(&vars).expect("settings");
     let db = connect(&settings, true).await.expect("database");
-    let state = compose(&settings, db).expect("compose");
+    let state = compose(&settings, db).await.expect("compose");
     (settings, state)
 }
 

@@ -333,6 +333,99 @@ impl From<nexus_notifications::NotificationsError> for ApiError {
     }
 }
 
+impl From<nexus_catalog::CatalogError> for ApiError {
+    fn from(err: nexus_catalog::CatalogError) -> Self {
+        use nexus_catalog::{AssetError, CatalogError as E};
+        let message = err.to_string();
+        match err {
+            E::NotFound | E::Asset(AssetError::NotFound) => {
+                Self::not_found("No such product or file")
+            }
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::SlugTaken => Self::new(StatusCode::CONFLICT, "slug_taken", message),
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::ProductSold => Self::new(StatusCode::CONFLICT, "product_sold", message),
+            E::InvalidTransition { .. } => {
+                Self::new(StatusCode::CONFLICT, "invalid_transition", message)
+            }
+            E::AssetMissing => Self::new(StatusCode::CONFLICT, "asset_missing", message),
+            E::AssetTooLarge { .. } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+            }
+            E::ContentTypeNotAllowed => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                message,
+            ),
+            E::UploadLinkUnsupported => {
+                Self::new(StatusCode::CONFLICT, "upload_link_unsupported", message)
+            }
+            E::Asset(AssetError::InvalidLink) => Self::not_found("The link is invalid or expired"),
+            E::Asset(AssetError::Unexpected(e)) | E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<nexus_orders::OrdersError> for ApiError {
+    fn from(err: nexus_orders::OrdersError) -> Self {
+        use nexus_orders::{OrdersError as E, PaymentError as P};
+        let message = err.to_string();
+        match err {
+            E::NotFound => Self::not_found("No such order or product"),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::CartEmpty => Self::new(StatusCode::CONFLICT, "cart_empty", message),
+            E::ProductUnavailable(_) => {
+                Self::new(StatusCode::CONFLICT, "product_unavailable", message)
+            }
+            E::AlreadyOwned(_) => Self::new(StatusCode::CONFLICT, "already_owned", message),
+            E::CartNotPurchasable { unavailable, owned } => {
+                let mut details: Vec<FieldError> = unavailable
+                    .iter()
+                    .map(|p| FieldError {
+                        field: format!("items[{p}]"),
+                        code: "product_unavailable".into(),
+                        message: "no longer available".into(),
+                    })
+                    .collect();
+                details.extend(owned.iter().map(|p| FieldError {
+                    field: format!("items[{p}]"),
+                    code: "already_owned".into(),
+                    message: "already owned".into(),
+                }));
+                let mut e = Self::new(StatusCode::CONFLICT, "cart_not_purchasable", message);
+                e.details = Some(details);
+                e
+            }
+            E::InvalidSignature => Self::new(StatusCode::BAD_REQUEST, "invalid_signature", message),
+            E::InvalidTransition { .. } => {
+                Self::new(StatusCode::CONFLICT, "invalid_transition", message)
+            }
+            E::RefundTooLarge { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "refund_too_large",
+                message,
+            ),
+            E::NotRefundable => Self::new(StatusCode::CONFLICT, "not_refundable", message),
+            E::InvalidRefundAmount => Self::field("amountMinor", "invalid", message),
+            E::DevGatewayOnly => Self::new(StatusCode::CONFLICT, "dev_gateway_only", message),
+            E::InvoiceNotReady => Self::new(StatusCode::CONFLICT, "invoice_not_ready", message),
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::Payment(P::Rejected(_)) => {
+                Self::new(StatusCode::BAD_GATEWAY, "payment_gateway_rejected", message)
+            }
+            E::Payment(P::Unavailable(_)) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "payment_gateway_unavailable",
+                message,
+            ),
+            E::Payment(P::MalformedEvent(_)) => {
+                Self::new(StatusCode::BAD_REQUEST, "malformed_event", message)
+            }
+            E::Payment(P::Unexpected(e)) | E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 /// Collects field errors while converting a DTO into domain values.
 #[derive(Debug, Default)]
 pub struct FieldErrors(Vec<FieldError>);

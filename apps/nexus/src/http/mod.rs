@@ -10,7 +10,9 @@ pub mod health;
 pub mod jobs;
 pub mod middleware;
 pub mod openapi;
+pub mod orders;
 pub mod page;
+pub mod products;
 pub mod responses;
 pub mod users;
 
@@ -69,7 +71,9 @@ pub fn app(
                 .configure(customers::configure)
                 .configure(enquiries::configure)
                 .configure(responses::configure)
-                .configure(jobs::configure),
+                .configure(jobs::configure)
+                .configure(products::configure)
+                .configure(orders::configure),
         )
         .configure(health::configure)
         .service(web::resource("/docs").route(web::get().to(|| async {

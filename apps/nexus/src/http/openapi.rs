@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, customers, enquiries, health, jobs, responses, users};
+use super::{auth, customers, enquiries, health, jobs, orders, products, responses, users};
 
 /// The API description served at `/api-docs/openapi.json`.
 #[derive(OpenApi)]
@@ -32,6 +32,33 @@ use super::{auth, customers, enquiries, health, jobs, responses, users};
         responses::handlers::response_history,
         jobs::list_jobs,
         jobs::retry_job,
+        products::handlers::list_products,
+        products::handlers::get_product,
+        products::handlers::create_product,
+        products::handlers::update_product,
+        products::handlers::delete_product,
+        products::handlers::publish_product,
+        products::handlers::archive_product,
+        products::handlers::unpublish_product,
+        products::handlers::upload_asset,
+        products::handlers::asset_upload_link,
+        products::handlers::confirm_asset_upload,
+        products::handlers::admin_list_products,
+        orders::handlers::get_cart,
+        orders::handlers::add_cart_item,
+        orders::handlers::remove_cart_item,
+        orders::handlers::clear_cart,
+        orders::handlers::checkout,
+        orders::handlers::list_orders,
+        orders::handlers::get_order,
+        orders::handlers::get_invoice,
+        orders::handlers::refund_order,
+        orders::handlers::verify_payment,
+        orders::handlers::complete_dev_payment,
+        orders::handlers::razorpay_webhook,
+        orders::handlers::my_library,
+        orders::handlers::download_product,
+        orders::handlers::serve_file,
         health::live, health::ready,
     ),
     modifiers(&BearerAuth),
@@ -42,6 +69,9 @@ use super::{auth, customers, enquiries, health, jobs, responses, users};
         (name = "enquiries", description = "Questions from the public and customers"),
         (name = "responses", description = "Staff responses and their four-eyes approval"),
         (name = "jobs", description = "The durable job queue"),
+        (name = "products", description = "The catalog of digital products"),
+        (name = "cart", description = "The buyer's cart"),
+        (name = "orders", description = "Checkout, payments, invoices, library and downloads"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -1,0 +1,289 @@
+//! Bodies of the cart, checkout, order, payment and library endpoints.
+
+use chrono::{DateTime, Utc};
+use nexus_kernel::Money;
+use nexus_orders::{Cart, CheckoutSession, LibraryEntry, Order};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+/// An amount in minor units (paise for INR) with its currency.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MoneyDto {
+    /// Minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+impl From<Money> for MoneyDto {
+    fn from(m: Money) -> Self {
+        Self {
+            amount_minor: m.amount_minor(),
+            currency: m.currency().as_str().to_owned(),
+        }
+    }
+}
+
+/// One cart line at today's price.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartLineDto {
+    /// Product.
+    pub product_id: Uuid,
+    /// Current title (null when the product is gone).
+    pub title: Option<String>,
+    /// Current price (null when the product is gone).
+    pub price: Option<MoneyDto>,
+    /// Whether it can be bought now.
+    pub available: bool,
+    /// Why not: removed, unpublished or already_owned.
+    pub issue: Option<String>,
+}
+
+/// The cart.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CartResponse {
+    /// Lines, oldest first.
+    pub items: Vec<CartLineDto>,
+    /// Sum of the available lines.
+    pub total: MoneyDto,
+}
+
+impl From<Cart> for CartResponse {
+    fn from(c: Cart) -> Self {
+        Self {
+            items: c
+                .lines
+                .into_iter()
+                .map(|l| CartLineDto {
+                    product_id: l.product_id.as_uuid(),
+                    available: l.available(),
+                    title: l.title,
+                    price: l.price.map(Into::into),
+                    issue: l.issue.map(|i| i.as_str().to_owned()),
+                })
+                .collect(),
+            total: c.total.into(),
+        }
+    }
+}
+
+/// A product to put in the cart.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddCartItemRequest {
+    /// Product id.
+    pub product_id: Uuid,
+}
+
+/// What the browser's Razorpay Checkout needs.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutResponse {
+    /// Our order.
+    pub order_id: Uuid,
+    /// The gateway's public key id.
+    pub key_id: String,
+    /// The gateway order to pay.
+    pub razorpay_order_id: String,
+    /// Amount in paise.
+    pub amount: i64,
+    /// Currency.
+    pub currency: String,
+    /// `razorpay`, or `development` (no real payment; complete it with POST /payments/dev/complete).
+    pub gateway: String,
+}
+
+impl From<CheckoutSession> for CheckoutResponse {
+    fn from(s: CheckoutSession) -> Self {
+        Self {
+            order_id: s.order_id.as_uuid(),
+            key_id: s.key_id.0,
+            razorpay_order_id: s.gateway_order_id,
+            amount: s.amount_minor,
+            currency: s.currency.as_str().to_owned(),
+            gateway: s.gateway.as_str().to_owned(),
+        }
+    }
+}
+
+/// One line of an order (a snapshot taken at checkout).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderLineDto {
+    /// Product.
+    pub product_id: Uuid,
+    /// Title at checkout.
+    pub title: String,
+    /// Price at checkout.
+    pub unit_price: MoneyDto,
+}
+
+/// An order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderResponse {
+    /// Id.
+    pub id: Uuid,
+    /// Buyer.
+    pub user_id: Uuid,
+    /// Lines.
+    pub lines: Vec<OrderLineDto>,
+    /// Total.
+    pub total: MoneyDto,
+    /// PENDING_PAYMENT, PAID, PARTIALLY_REFUNDED, REFUNDED, FAILED, CANCELLED or EXPIRED.
+    pub status: String,
+    /// `razorpay` or `development`.
+    pub gateway: String,
+    /// The gateway order.
+    pub gateway_order_id: Option<String>,
+    /// The gateway payment.
+    pub payment_id: Option<String>,
+    /// Refunded so far.
+    pub refunded: MoneyDto,
+    /// Invoice number once paid.
+    pub invoice_number: Option<String>,
+    /// Whether the invoice PDF is ready.
+    pub invoice_ready: bool,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Paid at.
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Version.
+    pub version: i64,
+}
+
+impl From<Order> for OrderResponse {
+    fn from(o: Order) -> Self {
+        Self {
+            id: o.id().as_uuid(),
+            user_id: o.user_id().as_uuid(),
+            lines: o
+                .lines()
+                .iter()
+                .map(|l| OrderLineDto {
+                    product_id: l.product_id.as_uuid(),
+                    title: l.title.clone(),
+                    unit_price: l.unit_price.into(),
+                })
+                .collect(),
+            total: o.total().into(),
+            status: o.status().as_str().to_owned(),
+            gateway: o.gateway().as_str().to_owned(),
+            gateway_order_id: o.gateway_order_id().map(str::to_owned),
+            payment_id: o.payment_id().map(str::to_owned),
+            refunded: o.refunded().into(),
+            invoice_number: o.invoice_number().map(|n| n.as_str().to_owned()),
+            invoice_ready: o.invoice_key().is_some(),
+            created_at: o.created_at(),
+            paid_at: o.paid_at(),
+            updated_at: o.updated_at(),
+            version: o.version(),
+        }
+    }
+}
+
+/// Razorpay Checkout's success callback, as the browser received it.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct VerifyPaymentRequest {
+    /// `order_…`.
+    #[validate(length(min = 1, max = 100))]
+    pub razorpay_order_id: String,
+    /// `pay_…`.
+    #[validate(length(min = 1, max = 100))]
+    pub razorpay_payment_id: String,
+    /// Hex HMAC-SHA256.
+    #[validate(length(min = 1, max = 200))]
+    pub razorpay_signature: String,
+}
+
+/// Completes a development-gateway order.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DevCompleteRequest {
+    /// Our order id.
+    pub order_id: Uuid,
+}
+
+/// A refund (ADMIN).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundRequest {
+    /// Amount in minor units; the whole remaining amount when absent.
+    pub amount_minor: Option<i64>,
+    /// Why (kept with the order).
+    #[validate(length(max = 2000))]
+    pub reason: String,
+}
+
+/// What happened to a webhook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookAck {
+    /// `processed` or `duplicate`.
+    pub status: &'static str,
+}
+
+/// A product the user owns.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LibraryEntryDto {
+    /// Product.
+    pub product_id: Uuid,
+    /// The order that granted it.
+    pub order_id: Uuid,
+    /// Since when.
+    pub granted_at: DateTime<Utc>,
+}
+
+impl From<LibraryEntry> for LibraryEntryDto {
+    fn from(e: LibraryEntry) -> Self {
+        Self {
+            product_id: e.product_id.as_uuid(),
+            order_id: e.order_id.as_uuid(),
+            granted_at: e.granted_at,
+        }
+    }
+}
+
+/// A short-lived link.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkResponse {
+    /// The URL.
+    pub url: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Filters and paging for orders.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListOrdersQuery {
+    /// Page (1-based).
+    pub page: Option<u32>,
+    /// Page size (1 to 100, default 20).
+    pub limit: Option<u32>,
+    /// Status filter.
+    pub status: Option<String>,
+    /// Staff only: one buyer's orders.
+    pub user_id: Option<String>,
+}
+
+/// Query of an app-signed file link.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileLinkQuery {
+    /// Unix seconds after which the link is dead.
+    pub expires: i64,
+    /// Signature.
+    pub sig: String,
+    /// Download name (informational).
+    pub name: Option<String>,
+}

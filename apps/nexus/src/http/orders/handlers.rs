@@ -1,0 +1,370 @@
+//! Cart, checkout, orders, payments, Razorpay webhooks, library, downloads and file links.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{Duration, Utc};
+use nexus_kernel::{Currency, Money, PageRequest, ProductId, UserId};
+use nexus_orders::{OrderId, OrderQuery, OrderStatus, RefundReason, WebhookOutcome};
+use uuid::Uuid;
+
+use super::dto::{
+    AddCartItemRequest, CartResponse, CheckoutResponse, DevCompleteRequest, FileLinkQuery,
+    LibraryEntryDto, LinkResponse, ListOrdersQuery, OrderResponse, RefundRequest,
+    VerifyPaymentRequest, WebhookAck,
+};
+use crate::http::enquiries::dto::PageQuery;
+use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::extract::{Auth, ValidatedJson};
+use crate::http::page::PageResponse;
+use crate::state::AppState;
+
+/// Mounts the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/cart")
+            .route(web::get().to(get_cart))
+            .route(web::delete().to(clear_cart)),
+    )
+    .service(web::resource("/cart/items").route(web::post().to(add_cart_item)))
+    .service(web::resource("/cart/items/{product_id}").route(web::delete().to(remove_cart_item)))
+    .service(web::resource("/checkout").route(web::post().to(checkout)))
+    .service(web::resource("/orders").route(web::get().to(list_orders)))
+    .service(web::resource("/orders/{id}").route(web::get().to(get_order)))
+    .service(web::resource("/orders/{id}/invoice").route(web::get().to(get_invoice)))
+    .service(web::resource("/orders/{id}/refund").route(web::post().to(refund_order)))
+    .service(web::resource("/payments/verify").route(web::post().to(verify_payment)))
+    .service(web::resource("/payments/dev/complete").route(web::post().to(complete_dev_payment)))
+    .service(web::resource("/webhooks/razorpay").route(web::post().to(razorpay_webhook)))
+    .service(web::resource("/me/library").route(web::get().to(my_library)))
+    .service(web::resource("/products/{id}/download").route(web::get().to(download_product)))
+    .service(web::resource("/files/{key:.*}").route(web::get().to(serve_file)));
+}
+
+/// The caller's cart at current prices.
+#[utoipa::path(get, path = "/api/v1/cart", tag = "cart", security(("bearer" = [])), responses((status = 200, body = CartResponse), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn get_cart(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(CartResponse::from(state.cart.view(&auth.actor()).await?)))
+}
+
+/// Adds a published product the caller does not own (409 otherwise).
+#[utoipa::path(post, path = "/api/v1/cart/items", tag = "cart", security(("bearer" = [])), request_body = AddCartItemRequest,
+    responses((status = 200, body = CartResponse), (status = 409, description = "product_unavailable or already_owned", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn add_cart_item(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<AddCartItemRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let cart = state
+        .cart
+        .add(&auth.actor(), ProductId::from_uuid(body.0.product_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(CartResponse::from(cart)))
+}
+
+/// Removes a product from the cart.
+#[utoipa::path(delete, path = "/api/v1/cart/items/{product_id}", tag = "cart", security(("bearer" = [])), params(("product_id" = Uuid, Path)),
+    responses((status = 200, body = CartResponse)))]
+#[tracing::instrument(skip_all)]
+pub async fn remove_cart_item(
+    state: web::Data<AppState>,
+    auth: Auth,
+    product_id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let cart = state
+        .cart
+        .remove(&auth.actor(), ProductId::from_uuid(*product_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(CartResponse::from(cart)))
+}
+
+/// Empties the cart.
+#[utoipa::path(delete, path = "/api/v1/cart", tag = "cart", security(("bearer" = [])), responses((status = 204)))]
+#[tracing::instrument(skip_all)]
+pub async fn clear_cart(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    state.cart.clear(&auth.actor()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Turns the cart into an order with a price snapshot and creates the Razorpay order.
+#[utoipa::path(post, path = "/api/v1/checkout", tag = "orders", security(("bearer" = [])),
+    responses((status = 201, body = CheckoutResponse), (status = 409, description = "cart_empty or cart_not_purchasable", body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn checkout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let session = state.orders.checkout(&auth.actor()).await?;
+    Ok(HttpResponse::Created().json(CheckoutResponse::from(session)))
+}
+
+/// Lists orders: one's own; staff see all (filters status, userId).
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", security(("bearer" = [])), params(ListOrdersQuery),
+    responses((status = 200, body = PageResponse<OrderResponse>), (status = 400, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn list_orders(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<ListOrdersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut e = FieldErrors::default();
+    let status = e.check_opt(
+        "status",
+        "invalid",
+        blank(&q.status).map(|s| s.parse::<OrderStatus>()),
+    );
+    let user_id = e.check_opt(
+        "userId",
+        "uuid",
+        blank(&q.user_id).map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
+    );
+    let (Some(status), Some(user_id)) = (status, user_id) else {
+        return Err(e.into_error());
+    };
+    let page = state
+        .orders
+        .list(
+            &auth.actor(),
+            OrderQuery { user_id, status },
+            PageRequest::new(q.page, q.limit),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(PageResponse::from_page(page, OrderResponse::from)))
+}
+
+/// One order (someone else's is 404).
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = OrderResponse), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub async fn get_order(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let order = state
+        .orders
+        .get(&auth.actor(), OrderId::from_uuid(*id))
+        .await?;
+    Ok(HttpResponse::Ok().json(OrderResponse::from(order)))
+}
+
+/// The invoice PDF of a paid order: answers 303 to a short-lived link (owner and staff).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/invoice", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 303, description = "Location: a short-lived link to the PDF", body = LinkResponse), (status = 404, body = ErrorBody), (status = 409, description = "invoice_not_ready", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub async fn get_invoice(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let target = state
+        .invoices
+        .invoice_link(&auth.actor(), OrderId::from_uuid(*id))
+        .await?;
+    let link = state
+        .assets
+        .download_link(
+            &target.key,
+            &target.file_name,
+            Duration::seconds(state.link_ttl_secs),
+            Utc::now(),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, link.url.clone()))
+        .json(LinkResponse {
+            url: link.url,
+            expires_at: link.expires_at,
+        }))
+}
+
+/// Refunds a paid order in whole or part through the gateway (ADMIN).
+#[utoipa::path(post, path = "/api/v1/orders/{id}/refund", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = RefundRequest,
+    responses((status = 200, body = OrderResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub async fn refund_order(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<RefundRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let reason = RefundReason::parse(&body.reason)
+        .map_err(|e| ApiError::field("reason", "invalid", e.to_string()))?;
+    let order_id = OrderId::from_uuid(*id);
+    let amount = match body.amount_minor {
+        None => None,
+        Some(minor) => {
+            // The currency is the order's: INR today. A wrong currency is refused by the domain.
+            Some(
+                Money::new(minor, Currency::INR)
+                    .map_err(|e| ApiError::field("amountMinor", "invalid", e.to_string()))?,
+            )
+        }
+    };
+    let order = state
+        .orders
+        .refund(&auth.actor(), order_id, amount, reason)
+        .await?;
+    Ok(HttpResponse::Ok().json(OrderResponse::from(order)))
+}
+
+/// Confirms a payment from Razorpay Checkout's callback (signature checked with the key secret).
+#[utoipa::path(post, path = "/api/v1/payments/verify", tag = "orders", security(("bearer" = [])), request_body = VerifyPaymentRequest,
+    responses((status = 200, body = OrderResponse), (status = 400, description = "invalid_signature", body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn verify_payment(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<VerifyPaymentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let order = state
+        .orders
+        .confirm_payment(
+            &auth.actor(),
+            &b.razorpay_order_id,
+            &b.razorpay_payment_id,
+            &b.razorpay_signature,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(OrderResponse::from(order)))
+}
+
+/// Development gateway only: completes the payment locally, through the same path as a
+/// captured-payment webhook. Refused when a real gateway is configured.
+#[utoipa::path(post, path = "/api/v1/payments/dev/complete", tag = "orders", security(("bearer" = [])), request_body = DevCompleteRequest,
+    responses((status = 200, body = OrderResponse), (status = 404, body = ErrorBody), (status = 409, description = "dev_gateway_only", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn complete_dev_payment(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<DevCompleteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let order = state
+        .orders
+        .complete_dev_payment(&auth.actor(), OrderId::from_uuid(body.0.order_id))
+        .await?;
+    Ok(HttpResponse::Ok().json(OrderResponse::from(order)))
+}
+
+/// Razorpay webhooks: `X-Razorpay-Signature` over the raw body, idempotent by
+/// `X-Razorpay-Event-Id`. Anything verified is acknowledged with 200 so Razorpay stops retrying.
+#[utoipa::path(post, path = "/api/v1/webhooks/razorpay", tag = "orders", request_body(content = String, content_type = "application/json"),
+    responses((status = 200, body = WebhookAck), (status = 400, description = "invalid_signature or malformed_event", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn razorpay_webhook(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let header_value = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let signature = header_value("x-razorpay-signature");
+    let event_id = header_value("x-razorpay-event-id");
+    let outcome = state
+        .orders
+        .handle_webhook(&body, &signature, &event_id)
+        .await?;
+    let status = if matches!(outcome, WebhookOutcome::Duplicate) {
+        "duplicate"
+    } else {
+        "processed"
+    };
+    tracing::info!(?outcome, "webhook handled");
+    Ok(HttpResponse::Ok().json(WebhookAck { status }))
+}
+
+/// What the caller owns.
+#[utoipa::path(get, path = "/api/v1/me/library", tag = "orders", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, body = PageResponse<LibraryEntryDto>)))]
+#[tracing::instrument(skip_all)]
+pub async fn my_library(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = state
+        .orders
+        .library(&auth.actor(), PageRequest::new(query.page, query.limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(PageResponse::from_page(page, LibraryEntryDto::from)))
+}
+
+/// A short-lived download link, for the owner only (others 404).
+#[utoipa::path(get, path = "/api/v1/products/{id}/download", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = LinkResponse), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(product_id = %id))]
+pub async fn download_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let target = state
+        .orders
+        .download(&auth.actor(), ProductId::from_uuid(*id))
+        .await?;
+    let link = state
+        .assets
+        .download_link(
+            &target.key,
+            &target.file_name,
+            Duration::seconds(state.link_ttl_secs),
+            Utc::now(),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().json(LinkResponse {
+        url: link.url,
+        expires_at: link.expires_at,
+    }))
+}
+
+/// Serves an app-signed file link (local storage). Expired or tampered links are 404.
+#[utoipa::path(get, path = "/api/v1/files/{key}", tag = "orders", params(("key" = String, Path), FileLinkQuery),
+    responses((status = 200, description = "the file"), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn serve_file(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    query: web::Query<FileLinkQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (bytes, content_type) = match state
+        .assets
+        .open_link(&key, query.expires, &query.sig, Utc::now())
+        .await
+    {
+        Ok(found) => found,
+        Err(nexus_catalog::AssetError::InvalidLink | nexus_catalog::AssetError::NotFound) => {
+            return Err(ApiError::not_found("The link is invalid or expired"));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let name: String = query
+        .name
+        .as_deref()
+        .unwrap_or("download")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' '))
+        .take(200)
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}

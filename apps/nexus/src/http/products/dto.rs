@@ -1,0 +1,243 @@
+//! Bodies of the product endpoints.
+
+use chrono::{DateTime, Utc};
+use nexus_catalog::Product;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::http::orders::dto::MoneyDto;
+
+/// The sold file, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetDto {
+    /// Download name.
+    pub file_name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// SHA-256 (hex) of the stored object.
+    pub sha256: String,
+}
+
+/// A product.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductResponse {
+    /// Id.
+    pub id: Uuid,
+    /// URL slug (unique).
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Price.
+    pub price: MoneyDto,
+    /// Category.
+    pub category: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// DRAFT, PUBLISHED or ARCHIVED.
+    pub status: String,
+    /// The file sold (null until uploaded); details for staff only.
+    pub asset: Option<AssetDto>,
+    /// Whether a file is attached.
+    pub has_asset: bool,
+    /// Preview image.
+    pub preview_image_url: Option<String>,
+    /// Created by.
+    pub created_by: Uuid,
+    /// Created at.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Published at.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Version, for `If-Match`.
+    pub version: i64,
+}
+
+impl ProductResponse {
+    /// The staff view (with file details).
+    #[must_use]
+    pub fn staff(p: Product) -> Self {
+        let mut out = Self::public(p.clone());
+        out.asset = p.asset.map(|a| AssetDto {
+            file_name: a.file_name.as_str().to_owned(),
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256_hex,
+        });
+        out
+    }
+
+    /// The public view (no file details).
+    #[must_use]
+    pub fn public(p: Product) -> Self {
+        Self {
+            id: p.id.as_uuid(),
+            slug: p.slug.as_str().to_owned(),
+            title: p.title.as_str().to_owned(),
+            description: p.description.as_str().to_owned(),
+            price: p.price.into(),
+            category: p.category.as_str().to_owned(),
+            tags: p
+                .tags
+                .as_slice()
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            status: p.status.as_str().to_owned(),
+            has_asset: p.asset.is_some(),
+            asset: None,
+            preview_image_url: p.preview_image_url.map(|u| u.as_str().to_owned()),
+            created_by: p.created_by.as_uuid(),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            published_at: p.published_at,
+            version: p.version,
+        }
+    }
+}
+
+/// A new product (DRAFT until published).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateProductRequest {
+    /// URL slug: lower-case letters, digits and hyphens.
+    #[validate(length(max = 1024))]
+    pub slug: String,
+    /// Title.
+    #[validate(length(max = 1024))]
+    pub title: String,
+    /// Description.
+    #[validate(length(max = 100_000))]
+    pub description: Option<String>,
+    /// Price in minor units (paise).
+    pub price_minor: i64,
+    /// Currency (default INR).
+    pub currency: Option<String>,
+    /// Category.
+    #[validate(length(max = 1024))]
+    pub category: String,
+    /// Tags.
+    #[validate(length(max = 100))]
+    pub tags: Option<Vec<String>>,
+    /// Preview image URL.
+    #[validate(length(max = 4096))]
+    pub preview_image_url: Option<String>,
+}
+
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A partial change; carry the version read here or in `If-Match`.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateProductRequest {
+    /// New slug.
+    #[validate(length(max = 1024))]
+    pub slug: Option<String>,
+    /// New title.
+    #[validate(length(max = 1024))]
+    pub title: Option<String>,
+    /// New description.
+    #[validate(length(max = 100_000))]
+    pub description: Option<String>,
+    /// New price in minor units.
+    pub price_minor: Option<i64>,
+    /// Currency of the new price (default INR).
+    pub currency: Option<String>,
+    /// New category.
+    #[validate(length(max = 1024))]
+    pub category: Option<String>,
+    /// Replacement tags.
+    #[validate(length(max = 100))]
+    pub tags: Option<Vec<String>>,
+    /// New preview URL, or null to clear.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub preview_image_url: Option<Option<String>>,
+    /// The version read.
+    pub version: Option<i64>,
+}
+
+/// Asks for a presigned upload link.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadLinkRequest {
+    /// File name to store.
+    #[validate(length(max = 1024))]
+    pub file_name: String,
+    /// MIME type the upload will send.
+    #[validate(length(max = 255))]
+    pub content_type: String,
+}
+
+/// A presigned upload link.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UploadLinkResponse {
+    /// Key to confirm afterwards.
+    pub key: String,
+    /// PUT the file here with the same Content-Type.
+    pub url: String,
+    /// Until.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Confirms a presigned upload.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmUploadRequest {
+    /// The key from the upload link.
+    #[validate(length(max = 1024))]
+    pub key: String,
+}
+
+/// Public catalog query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ListProductsQuery {
+    /// Page (1-based).
+    pub page: Option<u32>,
+    /// Page size (1 to 100, default 20).
+    pub limit: Option<u32>,
+    /// Full-text search (typo-tolerant on PostgreSQL).
+    pub q: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+    /// Comma-separated tags; all must match.
+    pub tags: Option<String>,
+    /// Minimum price, minor units.
+    pub min_price: Option<i64>,
+    /// Maximum price, minor units.
+    pub max_price: Option<i64>,
+    /// relevance (default), price, -price or newest.
+    pub sort: Option<String>,
+}
+
+/// Staff catalog query (all statuses).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct AdminProductsQuery {
+    /// Page (1-based).
+    pub page: Option<u32>,
+    /// Page size (1 to 100, default 20).
+    pub limit: Option<u32>,
+    /// Text.
+    pub q: Option<String>,
+    /// DRAFT, PUBLISHED or ARCHIVED.
+    pub status: Option<String>,
+    /// Category.
+    pub category: Option<String>,
+}

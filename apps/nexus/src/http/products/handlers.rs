@@ -1,0 +1,513 @@
+//! `/api/v1/products` (public catalog and management) and `/api/v1/admin/products`.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use futures_util::StreamExt;
+use nexus_catalog::{
+    AssetKey, Category, FileName, NewProduct, PreviewUrl, PriceRange, ProductDescription,
+    ProductFilter, ProductQuery, ProductRef, ProductSort, ProductStatus, ProductTitle, SearchText,
+    Slug, Tags, UpdateProduct,
+};
+use nexus_kernel::{Currency, Money, PageRequest, ProductId};
+
+use super::dto::{
+    AdminProductsQuery, ConfirmUploadRequest, CreateProductRequest, ListProductsQuery,
+    ProductResponse, UpdateProductRequest, UploadLinkRequest, UploadLinkResponse,
+};
+use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
+use crate::http::page::PageResponse;
+use crate::state::AppState;
+
+/// Mounts the routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/products")
+            .route(web::get().to(list_products))
+            .route(web::post().to(create_product)),
+    )
+    .service(
+        web::resource("/products/{id}")
+            .route(web::get().to(get_product))
+            .route(web::patch().to(update_product))
+            .route(web::delete().to(delete_product)),
+    )
+    .service(web::resource("/products/{id}/publish").route(web::post().to(publish_product)))
+    .service(web::resource("/products/{id}/archive").route(web::post().to(archive_product)))
+    .service(web::resource("/products/{id}/unpublish").route(web::post().to(unpublish_product)))
+    .service(web::resource("/products/{id}/asset").route(web::post().to(upload_asset)))
+    .service(
+        web::resource("/products/{id}/asset/upload-link").route(web::post().to(asset_upload_link)),
+    )
+    .service(
+        web::resource("/products/{id}/asset/confirm").route(web::post().to(confirm_asset_upload)),
+    )
+    .service(web::resource("/admin/products").route(web::get().to(admin_list_products)));
+}
+
+fn product_id(raw: &str) -> Result<ProductId, ApiError> {
+    raw.parse::<ProductId>()
+        .map_err(|_| ApiError::not_found("No such product"))
+}
+
+fn staff(p: nexus_catalog::Product) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(etag(p.version))
+        .json(ProductResponse::staff(p))
+}
+
+fn currency(raw: Option<&str>) -> Result<Currency, String> {
+    raw.map_or(Ok(Currency::INR), |c| {
+        Currency::parse(c).map_err(|e| e.to_string())
+    })
+}
+
+/// Searches the published catalog: q (full text, typo-tolerant), category, tags, price range, sort.
+#[utoipa::path(get, path = "/api/v1/products", tag = "products", params(ListProductsQuery),
+    responses((status = 200, body = PageResponse<ProductResponse>), (status = 400, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn list_products(
+    state: web::Data<AppState>,
+    query: web::Query<ListProductsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut e = FieldErrors::default();
+    let text = e.check_opt("q", "invalid", blank(&q.q).map(|s| SearchText::parse(&s)));
+    let category = e.check_opt(
+        "category",
+        "invalid",
+        blank(&q.category).map(|s| Category::parse(&s)),
+    );
+    let tag_list: Vec<String> = blank(&q.tags)
+        .map(|t| {
+            t.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let tags = e.check("tags", "invalid", Tags::parse(&tag_list));
+    let price = if q.min_price.is_some() || q.max_price.is_some() {
+        e.check(
+            "price",
+            "invalid",
+            PriceRange::new(Currency::INR, q.min_price, q.max_price),
+        )
+        .map(Some)
+    } else {
+        Some(None)
+    };
+    let sort = e.check(
+        "sort",
+        "invalid",
+        blank(&q.sort).map_or(Ok(ProductSort::default()), |s| s.parse::<ProductSort>()),
+    );
+    let (Some(text), Some(category), Some(tags), Some(price), Some(sort)) =
+        (text, category, tags, price, sort)
+    else {
+        return Err(e.into_error());
+    };
+    let query = ProductQuery {
+        q: text,
+        category,
+        tags,
+        price,
+        sort,
+    };
+    let page = state
+        .products
+        .list_public(query, PageRequest::new(q.page, q.limit))
+        .await?;
+    Ok(HttpResponse::Ok().json(PageResponse::from_page(page, ProductResponse::public)))
+}
+
+/// One published product by id or slug.
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products", params(("id" = String, Path, description = "id or slug")),
+    responses((status = 200, body = ProductResponse), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn get_product(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reference = ProductRef::parse(&id).map_err(|_| ApiError::not_found("No such product"))?;
+    let product = state.products.get_public(&reference).await?;
+    Ok(HttpResponse::Ok().json(ProductResponse::public(product)))
+}
+
+/// Creates a DRAFT product (MANAGER, ADMIN).
+#[utoipa::path(post, path = "/api/v1/products", tag = "products", security(("bearer" = [])), request_body = CreateProductRequest,
+    responses((status = 201, body = ProductResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "slug_taken", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn create_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<CreateProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let r = body.0;
+    let mut e = FieldErrors::default();
+    let slug = e.check("slug", "invalid", Slug::parse(&r.slug));
+    let title = e.check("title", "invalid", ProductTitle::parse(&r.title));
+    let description = e.check(
+        "description",
+        "invalid",
+        ProductDescription::parse(r.description.as_deref().unwrap_or_default()),
+    );
+    let price = e.check(
+        "priceMinor",
+        "invalid",
+        currency(r.currency.as_deref())
+            .and_then(|c| Money::new(r.price_minor, c).map_err(|e| e.to_string())),
+    );
+    let category = e.check("category", "invalid", Category::parse(&r.category));
+    let tags = e.check(
+        "tags",
+        "invalid",
+        Tags::parse(r.tags.as_deref().unwrap_or_default()),
+    );
+    let preview = e.check_opt(
+        "previewImageUrl",
+        "url",
+        r.preview_image_url.as_deref().map(PreviewUrl::parse),
+    );
+    let (
+        Some(slug),
+        Some(title),
+        Some(description),
+        Some(price),
+        Some(category),
+        Some(tags),
+        Some(preview_image_url),
+    ) = (slug, title, description, price, category, tags, preview)
+    else {
+        return Err(e.into_error());
+    };
+    let input = NewProduct {
+        slug,
+        title,
+        description,
+        price,
+        category,
+        tags,
+        preview_image_url,
+    };
+    let product = state.products.create(&auth.actor(), input).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(etag(product.version))
+        .json(ProductResponse::staff(product)))
+}
+
+/// Changes a product (MANAGER, ADMIN). Send the version read (If-Match or `version`).
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = UpdateProductRequest,
+    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 428, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn update_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: ValidatedJson<UpdateProductRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = product_id(&id)?;
+    let r = body.0;
+    let Some(expected) = if_match.0.or(r.version) else {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "Send the version you read as If-Match or as the 'version' field",
+        ));
+    };
+    let mut e = FieldErrors::default();
+    let slug = e.check_opt("slug", "invalid", r.slug.as_deref().map(Slug::parse));
+    let title = e.check_opt(
+        "title",
+        "invalid",
+        r.title.as_deref().map(ProductTitle::parse),
+    );
+    let description = e.check_opt(
+        "description",
+        "invalid",
+        r.description.as_deref().map(ProductDescription::parse),
+    );
+    let price = e.check_opt(
+        "priceMinor",
+        "invalid",
+        r.price_minor.map(|m| {
+            currency(r.currency.as_deref())
+                .and_then(|c| Money::new(m, c).map_err(|e| e.to_string()))
+        }),
+    );
+    let category = e.check_opt(
+        "category",
+        "invalid",
+        r.category.as_deref().map(Category::parse),
+    );
+    let tags = e.check_opt("tags", "invalid", r.tags.as_deref().map(Tags::parse));
+    let preview_image_url = match r.preview_image_url {
+        None => Some(None),
+        Some(None) => Some(Some(None)),
+        Some(Some(u)) => e
+            .check("previewImageUrl", "url", PreviewUrl::parse(&u))
+            .map(|u| Some(Some(u))),
+    };
+    let (
+        Some(slug),
+        Some(title),
+        Some(description),
+        Some(price),
+        Some(category),
+        Some(tags),
+        Some(preview_image_url),
+    ) = (
+        slug,
+        title,
+        description,
+        price,
+        category,
+        tags,
+        preview_image_url,
+    )
+    else {
+        return Err(e.into_error());
+    };
+    let change = UpdateProduct {
+        slug,
+        title,
+        description,
+        price,
+        category,
+        tags,
+        preview_image_url,
+    };
+    Ok(staff(
+        state
+            .products
+            .update(&auth.actor(), id, expected, change)
+            .await?,
+    ))
+}
+
+/// Deletes a product that was never sold (sold ones are archived instead: 409 product_sold).
+#[utoipa::path(delete, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "product_sold", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn delete_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .products
+        .delete(&auth.actor(), product_id(&id)?)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Publishes a product (it needs a file).
+#[utoipa::path(post, path = "/api/v1/products/{id}/publish", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ProductResponse), (status = 409, description = "asset_missing or invalid_transition", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn publish_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(staff(
+        state
+            .products
+            .publish(&auth.actor(), product_id(&id)?)
+            .await?,
+    ))
+}
+
+/// Archives a product (no longer sold; owners keep their downloads).
+#[utoipa::path(post, path = "/api/v1/products/{id}/archive", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ProductResponse), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn archive_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(staff(
+        state
+            .products
+            .archive(&auth.actor(), product_id(&id)?)
+            .await?,
+    ))
+}
+
+/// Takes a published product back to DRAFT.
+#[utoipa::path(post, path = "/api/v1/products/{id}/unpublish", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = ProductResponse), (status = 409, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn unpublish_product(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(staff(
+        state
+            .products
+            .unpublish(&auth.actor(), product_id(&id)?)
+            .await?,
+    ))
+}
+
+/// Uploads the product's file as multipart/form-data, field `file` (size and type limits apply).
+#[utoipa::path(post, path = "/api/v1/products/{id}/asset", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    request_body(content = String, content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn upload_asset(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    mut form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let id = product_id(&id)?;
+    let max = state.asset_max_bytes;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_multipart", e.to_string())
+        })?;
+        if field.name() != Some("file") {
+            continue;
+        }
+        let raw_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .unwrap_or("file")
+            .to_owned();
+        let file_name = FileName::parse(&raw_name)
+            .map_err(|e| ApiError::field("file", "invalid_name", e.to_string()))?;
+        let content_type = field.content_type().map_or_else(
+            || "application/octet-stream".to_owned(),
+            ToString::to_string,
+        );
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|e| {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_multipart", e.to_string())
+            })?;
+            if (bytes.len() + chunk.len()) as u64 > max {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("files are limited to {max} bytes"),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let product = state
+            .products
+            .attach_asset(&auth.actor(), id, file_name, &content_type, bytes)
+            .await?;
+        return Ok(staff(product));
+    }
+    Err(ApiError::field(
+        "file",
+        "required",
+        "send the file in the multipart field 'file'",
+    ))
+}
+
+/// A presigned PUT link for uploading the file directly to S3 (409 with local storage).
+#[utoipa::path(post, path = "/api/v1/products/{id}/asset/upload-link", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = UploadLinkRequest,
+    responses((status = 200, body = UploadLinkResponse), (status = 409, description = "upload_link_unsupported", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn asset_upload_link(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    body: ValidatedJson<UploadLinkRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let file_name = FileName::parse(&body.0.file_name)
+        .map_err(|e| ApiError::field("fileName", "invalid", e.to_string()))?;
+    let ticket = state
+        .products
+        .upload_link(
+            &auth.actor(),
+            product_id(&id)?,
+            file_name,
+            &body.0.content_type,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(UploadLinkResponse {
+        key: ticket.key.as_str().to_owned(),
+        url: ticket.link.url,
+        expires_at: ticket.link.expires_at,
+    }))
+}
+
+/// Records a file uploaded through a presigned link (its size and checksum are read back).
+#[utoipa::path(post, path = "/api/v1/products/{id}/asset/confirm", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ConfirmUploadRequest,
+    responses((status = 200, body = ProductResponse), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn confirm_asset_upload(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    body: ValidatedJson<ConfirmUploadRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = AssetKey::parse(&body.0.key)
+        .map_err(|e| ApiError::field("key", "invalid", e.to_string()))?;
+    Ok(staff(
+        state
+            .products
+            .confirm_upload(&auth.actor(), product_id(&id)?, &key)
+            .await?,
+    ))
+}
+
+/// All products, any status (MANAGER, ADMIN).
+#[utoipa::path(get, path = "/api/v1/admin/products", tag = "products", security(("bearer" = [])), params(AdminProductsQuery),
+    responses((status = 200, body = PageResponse<ProductResponse>), (status = 403, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn admin_list_products(
+    state: web::Data<AppState>,
+    auth: Auth,
+    query: web::Query<AdminProductsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let mut e = FieldErrors::default();
+    let text = e.check_opt("q", "invalid", blank(&q.q).map(|s| SearchText::parse(&s)));
+    let status = e.check_opt(
+        "status",
+        "invalid",
+        blank(&q.status).map(|s| s.parse::<ProductStatus>()),
+    );
+    let category = e.check_opt(
+        "category",
+        "invalid",
+        blank(&q.category).map(|s| Category::parse(&s)),
+    );
+    let (Some(q_text), Some(status), Some(category)) = (text, status, category) else {
+        return Err(e.into_error());
+    };
+    let page = state
+        .products
+        .list_admin(
+            &auth.actor(),
+            ProductFilter {
+                q: q_text,
+                status,
+                category,
+            },
+            PageRequest::new(q.page, q.limit),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(PageResponse::from_page(page, ProductResponse::staff)))
+}

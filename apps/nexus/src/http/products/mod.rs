@@ -1,0 +1,6 @@
+//! Catalog endpoints.
+
+pub mod dto;
+pub mod handlers;
+
+pub use handlers::configure;

@@ -1,0 +1,852 @@
+//! The orders area's storage: [`OrderRepository`], [`ProcessedEvents`] and the catalog's
+//! [`SalesLedger`] on `orders`, `order_lines`, `order_refunds`, `payment_events`,
+//! `entitlements` and `invoice_counters`; [`EntitlementRepository`] on `entitlements`;
+//! and [`ProductCatalog`] read from `products`.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Datelike, Utc};
+use nexus_catalog::{AssetKey, CatalogError, FileName, ProductStatus, ProductTitle, SalesLedger};
+use nexus_kernel::{Currency, Money, Page, PageRequest, ProductId, Unexpected, UserId};
+use nexus_orders::{
+    EntitlementRepository, GatewayEventId, GatewayKind, InvoiceNumber, LibraryEntry, Order,
+    OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund, OrderRepository,
+    OrderStatus, OrdersError, ProcessedEvents, ProductCatalog, PurchasableProduct, RefundReason,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
+use uuid::Uuid;
+
+use crate::entities::{
+    entitlement, invoice_counter, order, order_line, order_refund, payment_event, product,
+};
+use crate::jobs::insert_jobs;
+use crate::support::{begin_read, begin_write, is_unique_violation};
+
+/// Stores orders with their lines and refunds, and carries out a save's effects
+/// (entitlements, the invoice number, the webhook event, jobs) in the order's
+/// transaction. Cheap to clone: it shares the pool.
+///
+/// It also implements [`ProcessedEvents`] (the same `payment_events` table `save` writes)
+/// and the catalog's [`SalesLedger`] (over `order_lines`).
+#[derive(Clone, Debug)]
+pub struct SeaOrderRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaOrderRepository {
+    /// A repository over `db`, which must be migrated.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// The order `select` finds, with its lines and refunds read in the same snapshot (so
+    /// the refunded amount always matches the refunds).
+    async fn find_one(&self, select: Select<order::Entity>) -> Result<Option<Order>, OrdersError> {
+        let tx = begin_read(&self.db)
+            .await
+            .map_err(unexpected("starting to load an order"))?;
+        let row = select
+            .one(&tx)
+            .await
+            .map_err(unexpected("loading an order"))?;
+        let orders = match row {
+            Some(row) => with_children(&tx, vec![row]).await?,
+            None => Vec::new(),
+        };
+        tx.commit()
+            .await
+            .map_err(unexpected("finishing loading an order"))?;
+        Ok(orders.into_iter().next())
+    }
+}
+
+fn unexpected(context: &'static str) -> impl FnOnce(DbErr) -> OrdersError {
+    move |err| OrdersError::Unexpected(Unexpected::new(context, err))
+}
+
+fn invalid<E>(table: &'static str, id: Uuid, field: &'static str) -> impl FnOnce(E) -> Unexpected
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |err| Unexpected::new(format!("{table} row {id} has an invalid {field}"), err)
+}
+
+fn position(index: usize) -> Result<i32, Unexpected> {
+    i32::try_from(index).map_err(Unexpected::with("an order has too many lines or refunds"))
+}
+
+/// `GatewayKind` has no parser of its own; its names are matched here.
+fn parse_gateway(raw: &str) -> Option<GatewayKind> {
+    [GatewayKind::Razorpay, GatewayKind::Development]
+        .into_iter()
+        .find(|kind| kind.as_str() == raw)
+}
+
+fn order_row(p: &OrderParts) -> order::Model {
+    order::Model {
+        id: p.id.as_uuid(),
+        user_id: p.user_id.as_uuid(),
+        total_minor: p.total.amount_minor(),
+        currency: p.total.currency().as_str().to_owned(),
+        status: p.status.as_str().to_owned(),
+        gateway: p.gateway.as_str().to_owned(),
+        gateway_order_id: p.gateway_order_id.clone(),
+        payment_id: p.payment_id.clone(),
+        refunded_minor: p.refunded.amount_minor(),
+        invoice_number: p.invoice_number.as_ref().map(|n| n.as_str().to_owned()),
+        invoice_key: p.invoice_key.as_ref().map(|k| k.as_str().to_owned()),
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+        paid_at: p.paid_at,
+        version: p.version,
+    }
+}
+
+fn line_rows(p: &OrderParts) -> Result<Vec<order_line::Model>, Unexpected> {
+    p.lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            Ok(order_line::Model {
+                order_id: p.id.as_uuid(),
+                position: position(i)?,
+                product_id: line.product_id.as_uuid(),
+                title: line.title.clone(),
+                unit_price_minor: line.unit_price.amount_minor(),
+                currency: line.unit_price.currency().as_str().to_owned(),
+            })
+        })
+        .collect()
+}
+
+fn refund_row(
+    order_id: OrderId,
+    index: usize,
+    refund: &OrderRefund,
+) -> Result<order_refund::Model, Unexpected> {
+    Ok(order_refund::Model {
+        order_id: order_id.as_uuid(),
+        position: position(index)?,
+        refund_id: refund.refund_id.clone(),
+        amount_minor: refund.amount.amount_minor(),
+        currency: refund.amount.currency().as_str().to_owned(),
+        reason: refund.reason.as_ref().map(|r| r.as_str().to_owned()),
+        refunded_by: refund.refunded_by.map(|u| u.as_uuid()),
+        at: refund.at,
+    })
+}
+
+fn money(table: &'static str, id: Uuid, minor: i64, currency: &str) -> Result<Money, Unexpected> {
+    let currency = Currency::parse(currency).map_err(invalid(table, id, "currency"))?;
+    Money::new(minor, currency).map_err(invalid(table, id, "amount"))
+}
+
+/// Rebuilds an order through the domain constructors and `Order::from_parts`, which
+/// checks its invariants; a row that breaks any rule is `Unexpected`.
+fn from_rows(
+    row: order::Model,
+    lines: Vec<order_line::Model>,
+    refunds: Vec<order_refund::Model>,
+) -> Result<Order, Unexpected> {
+    const TABLE: &str = "orders";
+    let id = row.id;
+    let lines = lines
+        .into_iter()
+        .map(|l| {
+            Ok(OrderLine {
+                product_id: ProductId::from_uuid(l.product_id),
+                title: l.title,
+                unit_price: money("order_lines", id, l.unit_price_minor, &l.currency)?,
+            })
+        })
+        .collect::<Result<Vec<_>, Unexpected>>()?;
+    let refunds = refunds
+        .into_iter()
+        .map(|r| {
+            Ok(OrderRefund {
+                amount: money("order_refunds", id, r.amount_minor, &r.currency)?,
+                reason: r
+                    .reason
+                    .as_deref()
+                    .map(RefundReason::parse)
+                    .transpose()
+                    .map_err(invalid("order_refunds", id, "reason"))?,
+                refunded_by: r.refunded_by.map(UserId::from_uuid),
+                at: r.at,
+                refund_id: r.refund_id,
+            })
+        })
+        .collect::<Result<Vec<_>, Unexpected>>()?;
+    let parts = OrderParts {
+        id: OrderId::from_uuid(id),
+        user_id: UserId::from_uuid(row.user_id),
+        lines,
+        total: money(TABLE, id, row.total_minor, &row.currency)?,
+        status: OrderStatus::from_str(&row.status).map_err(invalid(TABLE, id, "status"))?,
+        gateway: parse_gateway(&row.gateway).ok_or_else(|| {
+            Unexpected::msg(format!(
+                "orders row {id} has an unknown gateway {:?}",
+                row.gateway
+            ))
+        })?,
+        gateway_order_id: row.gateway_order_id,
+        payment_id: row.payment_id,
+        refunded: money(TABLE, id, row.refunded_minor, &row.currency)?,
+        refunds,
+        invoice_number: row
+            .invoice_number
+            .as_deref()
+            .map(InvoiceNumber::parse)
+            .transpose()
+            .map_err(invalid(TABLE, id, "invoice_number"))?,
+        invoice_key: row
+            .invoice_key
+            .as_deref()
+            .map(AssetKey::parse)
+            .transpose()
+            .map_err(invalid(TABLE, id, "invoice_key"))?,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        paid_at: row.paid_at,
+        version: row.version,
+    };
+    Order::from_parts(parts).map_err(invalid(TABLE, id, "state"))
+}
+
+/// Loads the lines and refunds of `rows` (two queries, whatever their number) and
+/// rebuilds the orders, in the order of `rows`.
+async fn with_children<C>(conn: &C, rows: Vec<order::Model>) -> Result<Vec<Order>, OrdersError>
+where
+    C: ConnectionTrait,
+{
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut lines: HashMap<Uuid, Vec<order_line::Model>> = HashMap::new();
+    for line in order_line::Entity::find()
+        .filter(order_line::Column::OrderId.is_in(ids.clone()))
+        .order_by_asc(order_line::Column::OrderId)
+        .order_by_asc(order_line::Column::Position)
+        .all(conn)
+        .await
+        .map_err(unexpected("loading order lines"))?
+    {
+        lines.entry(line.order_id).or_default().push(line);
+    }
+    let mut refunds: HashMap<Uuid, Vec<order_refund::Model>> = HashMap::new();
+    for refund in order_refund::Entity::find()
+        .filter(order_refund::Column::OrderId.is_in(ids))
+        .order_by_asc(order_refund::Column::OrderId)
+        .order_by_asc(order_refund::Column::Position)
+        .all(conn)
+        .await
+        .map_err(unexpected("loading order refunds"))?
+    {
+        refunds.entry(refund.order_id).or_default().push(refund);
+    }
+    rows.into_iter()
+        .map(|row| {
+            let id = row.id;
+            from_rows(
+                row,
+                lines.remove(&id).unwrap_or_default(),
+                refunds.remove(&id).unwrap_or_default(),
+            )
+            .map_err(OrdersError::from)
+        })
+        .collect()
+}
+
+/// Records `event_id` as processed at `at` unless it already is; `true` when this call
+/// recorded it.
+async fn record_event<C>(
+    conn: &C,
+    event_id: &GatewayEventId,
+    at: DateTime<Utc>,
+) -> Result<bool, OrdersError>
+where
+    C: ConnectionTrait,
+{
+    let mut insert = Query::insert();
+    insert
+        .into_table(payment_event::Entity)
+        .columns([
+            payment_event::Column::EventId,
+            payment_event::Column::ProcessedAt,
+        ])
+        .values([event_id.as_str().into(), at.into()])
+        .map_err(|e| Unexpected::new("building a payment event insert", e))?
+        .on_conflict(
+            OnConflict::column(payment_event::Column::EventId)
+                .do_nothing()
+                .to_owned(),
+        );
+    let result = conn
+        .execute(&insert)
+        .await
+        .map_err(unexpected("recording a payment event"))?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// Gives the buyer every product of the order, granted at its payment time. A product the
+/// buyer already owns keeps its entitlement (and the order that granted it).
+async fn grant_entitlements(tx: &DatabaseTransaction, order: &Order) -> Result<(), OrdersError> {
+    let paid_at = order.paid_at().ok_or_else(|| {
+        Unexpected::msg(format!(
+            "order {} grants entitlements without being paid",
+            order.id()
+        ))
+    })?;
+    if order.lines().is_empty() {
+        // `Order` never has no line, but an INSERT without rows would not be SQL.
+        return Ok(());
+    }
+    let mut insert = Query::insert();
+    insert.into_table(entitlement::Entity).columns([
+        entitlement::Column::UserId,
+        entitlement::Column::ProductId,
+        entitlement::Column::OrderId,
+        entitlement::Column::GrantedAt,
+    ]);
+    for line in order.lines() {
+        insert
+            .values([
+                order.user_id().as_uuid().into(),
+                line.product_id.as_uuid().into(),
+                order.id().as_uuid().into(),
+                paid_at.into(),
+            ])
+            .map_err(|e| Unexpected::new("building an entitlement insert", e))?;
+    }
+    insert.on_conflict(
+        OnConflict::columns([entitlement::Column::UserId, entitlement::Column::ProductId])
+            .do_nothing()
+            .to_owned(),
+    );
+    tx.execute(&insert)
+        .await
+        .map_err(unexpected("granting entitlements"))?;
+    Ok(())
+}
+
+/// Takes the next number of the year of the order's payment and stores it on the order.
+///
+/// One upsert: it creates the year's counter at 1 or increments it, and returns the new
+/// value. The counter row stays locked until the transaction ends, so concurrent payments
+/// take numbers one after the other; a rollback undoes the increment, so an abandoned
+/// payment leaves no gap. (SQLite's `BEGIN IMMEDIATE` already admits one writer.)
+async fn allocate_invoice_number(
+    tx: &DatabaseTransaction,
+    order: &Order,
+) -> Result<InvoiceNumber, OrdersError> {
+    let paid_at = order.paid_at().ok_or_else(|| {
+        Unexpected::msg(format!(
+            "order {} needs an invoice number without being paid",
+            order.id()
+        ))
+    })?;
+    let year = paid_at.year();
+    let mut upsert = Query::insert();
+    upsert
+        .into_table(invoice_counter::Entity)
+        .columns([invoice_counter::Column::Year, invoice_counter::Column::Last])
+        .values([year.into(), 1_i64.into()])
+        .map_err(|e| Unexpected::new("building an invoice counter update", e))?
+        .on_conflict(
+            OnConflict::column(invoice_counter::Column::Year)
+                .value(
+                    invoice_counter::Column::Last,
+                    Expr::col((invoice_counter::Entity, invoice_counter::Column::Last)).add(1),
+                )
+                .to_owned(),
+        )
+        .returning_col(invoice_counter::Column::Last);
+    let row = tx
+        .query_one(&upsert)
+        .await
+        .map_err(unexpected("allocating an invoice number"))?
+        .ok_or_else(|| Unexpected::msg("the invoice counter upsert returned no row"))?;
+    let last: i64 = row
+        .try_get("", "last")
+        .map_err(unexpected("reading an allocated invoice number"))?;
+    let sequence = u64::try_from(last)
+        .map_err(|e| Unexpected::new(format!("invoice counter {year} is negative ({last})"), e))?;
+    let number = InvoiceNumber::new(year, sequence).map_err(|e| {
+        Unexpected::new(
+            format!("no invoice number for year {year}, sequence {last}"),
+            e,
+        )
+    })?;
+    order::Entity::update_many()
+        .col_expr(order::Column::InvoiceNumber, Expr::value(number.as_str()))
+        .filter(order::Column::Id.eq(order.id().as_uuid()))
+        .exec(tx)
+        .await
+        .map_err(unexpected("storing an invoice number"))?;
+    Ok(number)
+}
+
+/// Everything `save` writes, in `tx`; an error leaves `tx` for the caller to roll back.
+async fn apply_save(
+    tx: &DatabaseTransaction,
+    order: &Order,
+    expected_version: i64,
+    effects: &OrderEffects,
+) -> Result<Option<InvoiceNumber>, OrdersError> {
+    let parts = order.clone().into_parts();
+    let mut changes = order_row(&parts).into_active_model().reset_all();
+    // Identity, buyer, what was bought and when never change; the invoice number is
+    // only ever written by its allocation and the key by `set_invoice_key`, so a save
+    // from an older copy cannot erase them.
+    changes.id = NotSet;
+    changes.user_id = NotSet;
+    changes.total_minor = NotSet;
+    changes.currency = NotSet;
+    changes.gateway = NotSet;
+    changes.invoice_number = NotSet;
+    changes.invoice_key = NotSet;
+    changes.created_at = NotSet;
+    let updated = order::Entity::update_many()
+        .set(changes)
+        .filter(order::Column::Id.eq(parts.id.as_uuid()))
+        .filter(order::Column::Version.eq(expected_version))
+        .exec(tx)
+        .await
+        .map_err(unexpected("saving an order"))?;
+    if updated.rows_affected == 0 {
+        return Err(OrdersError::Conflict);
+    }
+
+    // Refunds are only ever appended, and the guard above proves the stored ones are
+    // those of `expected_version`: the new ones are those past the stored count.
+    let stored = order_refund::Entity::find()
+        .filter(order_refund::Column::OrderId.eq(parts.id.as_uuid()))
+        .count(tx)
+        .await
+        .map_err(unexpected("counting an order's refunds"))?;
+    let stored = usize::try_from(stored).map_err(Unexpected::with("counting refunds"))?;
+    if stored > parts.refunds.len() {
+        return Err(Unexpected::msg(format!(
+            "saving order {} would drop {} stored refunds",
+            parts.id,
+            stored - parts.refunds.len()
+        ))
+        .into());
+    }
+    let new_refunds = parts
+        .refunds
+        .iter()
+        .enumerate()
+        .skip(stored)
+        .map(|(i, r)| refund_row(parts.id, i, r).map(IntoActiveModel::into_active_model))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !new_refunds.is_empty() {
+        order_refund::Entity::insert_many(new_refunds)
+            .exec_without_returning(tx)
+            .await
+            .map_err(|err| {
+                // Another order already counted this gateway refund.
+                if is_unique_violation(
+                    &err,
+                    "ux_order_refunds_refund_id",
+                    "order_refunds.refund_id",
+                ) {
+                    OrdersError::Conflict
+                } else {
+                    OrdersError::Unexpected(Unexpected::new("recording a refund", err))
+                }
+            })?;
+    }
+
+    if effects.grant_entitlements {
+        grant_entitlements(tx, order).await?;
+    }
+    if effects.revoke_entitlements {
+        // Only what this order granted: a product the buyer owns through another order
+        // stays theirs.
+        entitlement::Entity::delete_many()
+            .filter(entitlement::Column::OrderId.eq(parts.id.as_uuid()))
+            .exec(tx)
+            .await
+            .map_err(unexpected("revoking entitlements"))?;
+    }
+
+    // The counter is the one lock every payment shares, so it is taken last but for the
+    // event and the jobs. Only the event insert can wait after it, on an uncommitted save
+    // of the same event id; a save that allocates inserts its event only once it holds
+    // the counter, which we hold, so that save is one that never takes the counter. A
+    // save holding the counter thus never waits on one waiting for it.
+    let invoice_number = if effects.allocate_invoice_number {
+        Some(allocate_invoice_number(tx, order).await?)
+    } else {
+        None
+    };
+
+    if let Some(event_id) = &effects.event_id {
+        // Already processed: the whole save (the number allocated above included) is
+        // rolled back by the caller.
+        if !record_event(tx, event_id, order.updated_at()).await? {
+            return Err(OrdersError::Conflict);
+        }
+    }
+    insert_jobs(tx, &effects.jobs).await?;
+    Ok(invoice_number)
+}
+
+/// The WHERE clause of a list, shared by its page and its `COUNT(*)`.
+fn filtered(query: &OrderQuery) -> Select<order::Entity> {
+    let mut select = order::Entity::find();
+    if let Some(user) = query.user_id {
+        select = select.filter(order::Column::UserId.eq(user.as_uuid()));
+    }
+    if let Some(status) = query.status {
+        select = select.filter(order::Column::Status.eq(status.as_str()));
+    }
+    select
+}
+
+#[async_trait]
+impl OrderRepository for SeaOrderRepository {
+    async fn insert(&self, order: &Order) -> Result<(), OrdersError> {
+        let parts = order.clone().into_parts();
+        let lines = line_rows(&parts)?
+            .into_iter()
+            .map(IntoActiveModel::into_active_model)
+            .collect::<Vec<_>>();
+        let refunds = parts
+            .refunds
+            .iter()
+            .enumerate()
+            .map(|(i, r)| refund_row(parts.id, i, r).map(IntoActiveModel::into_active_model))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting an order insert"))?;
+        order::Entity::insert(order_row(&parts).into_active_model())
+            .exec_without_returning(&tx)
+            .await
+            .map_err(|err| {
+                if is_unique_violation(&err, "orders_pkey", "orders.id") {
+                    OrdersError::Conflict
+                } else {
+                    OrdersError::Unexpected(Unexpected::new("inserting an order", err))
+                }
+            })?;
+        if !lines.is_empty() {
+            order_line::Entity::insert_many(lines)
+                .exec_without_returning(&tx)
+                .await
+                .map_err(unexpected("inserting order lines"))?;
+        }
+        if !refunds.is_empty() {
+            order_refund::Entity::insert_many(refunds)
+                .exec_without_returning(&tx)
+                .await
+                .map_err(unexpected("inserting order refunds"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(unexpected("committing an order insert"))
+    }
+
+    async fn find(&self, id: OrderId) -> Result<Option<Order>, OrdersError> {
+        self.find_one(order::Entity::find_by_id(id.as_uuid())).await
+    }
+
+    async fn find_by_gateway_order(
+        &self,
+        gateway_order_id: &str,
+    ) -> Result<Option<Order>, OrdersError> {
+        // Served by the unique index ux_orders_gateway_order_id.
+        self.find_one(
+            order::Entity::find().filter(order::Column::GatewayOrderId.eq(gateway_order_id)),
+        )
+        .await
+    }
+
+    async fn find_by_payment(&self, payment_id: &str) -> Result<Option<Order>, OrdersError> {
+        // Served by ix_orders_payment_id; a payment pays one order.
+        self.find_one(order::Entity::find().filter(order::Column::PaymentId.eq(payment_id)))
+            .await
+    }
+
+    async fn list(
+        &self,
+        query: &OrderQuery,
+        page: PageRequest,
+    ) -> Result<Page<Order>, OrdersError> {
+        let select = filtered(query);
+        let tx = begin_read(&self.db)
+            .await
+            .map_err(unexpected("starting an order list"))?;
+        // Indexed by buyer, by status, or overall: an exact COUNT stays cheap for a
+        // buyer's orders and the staff's filtered views.
+        let total = select
+            .clone()
+            .count(&tx)
+            .await
+            .map_err(unexpected("counting orders"))?;
+        let rows = select
+            .order_by_desc(order::Column::CreatedAt)
+            .order_by_desc(order::Column::Id)
+            .offset(page.offset())
+            .limit(u64::from(page.limit()))
+            .all(&tx)
+            .await
+            .map_err(unexpected("listing orders"))?;
+        let items = with_children(&tx, rows).await?;
+        tx.commit()
+            .await
+            .map_err(unexpected("finishing an order list"))?;
+        Ok(Page {
+            items,
+            total,
+            request: page,
+        })
+    }
+
+    async fn save(
+        &self,
+        order: &Order,
+        expected_version: i64,
+        effects: &OrderEffects,
+    ) -> Result<Option<InvoiceNumber>, OrdersError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting an order save"))?;
+        match apply_save(&tx, order, expected_version, effects).await {
+            Ok(number) => {
+                tx.commit()
+                    .await
+                    .map_err(unexpected("committing an order save"))?;
+                Ok(number)
+            }
+            Err(err) => {
+                // Rolled back now rather than when the connection is next used, so the
+                // invoice counter's lock is released before we answer.
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back an order save failed");
+                }
+                Err(err)
+            }
+        }
+    }
+
+    async fn set_invoice_key(&self, id: OrderId, key: &AssetKey) -> Result<(), OrdersError> {
+        let updated = order::Entity::update_many()
+            .col_expr(order::Column::InvoiceKey, Expr::value(key.as_str()))
+            .filter(order::Column::Id.eq(id.as_uuid()))
+            .exec(&self.db)
+            .await
+            .map_err(unexpected("recording an invoice key"))?;
+        if updated.rows_affected == 0 {
+            return Err(OrdersError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ProcessedEvents for SeaOrderRepository {
+    async fn seen(&self, event_id: &GatewayEventId) -> Result<bool, OrdersError> {
+        let found: Option<String> = payment_event::Entity::find_by_id(event_id.as_str())
+            .select_only()
+            .column(payment_event::Column::EventId)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(unexpected("looking up a payment event"))?;
+        Ok(found.is_some())
+    }
+
+    async fn record(
+        &self,
+        event_id: &GatewayEventId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, OrdersError> {
+        record_event(&self.db, event_id, at).await
+    }
+}
+
+#[async_trait]
+impl SalesLedger for SeaOrderRepository {
+    async fn has_sales(&self, product_id: ProductId) -> Result<bool, CatalogError> {
+        // Any order counts, paid or not, as the port asks: an unpaid order may still be
+        // paid, and the foreign key from order_lines refuses the delete of such a product
+        // anyway. Served by ix_order_lines_product_id.
+        let found: Option<Uuid> = order_line::Entity::find()
+            .select_only()
+            .column(order_line::Column::OrderId)
+            .filter(order_line::Column::ProductId.eq(product_id.as_uuid()))
+            .limit(1)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(|e| Unexpected::new("looking for sales of a product", e))?;
+        Ok(found.is_some())
+    }
+}
+
+/// Answers who owns which product from `entitlements`, which only `SeaOrderRepository::save`
+/// writes. Cheap to clone: it shares the pool.
+#[derive(Clone, Debug)]
+pub struct SeaEntitlementRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaEntitlementRepository {
+    /// A repository over `db`, which must be migrated.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl EntitlementRepository for SeaEntitlementRepository {
+    async fn owns(&self, user: UserId, product: ProductId) -> Result<bool, OrdersError> {
+        let found: Option<Uuid> =
+            entitlement::Entity::find_by_id((user.as_uuid(), product.as_uuid()))
+                .select_only()
+                .column(entitlement::Column::OrderId)
+                .into_tuple()
+                .one(&self.db)
+                .await
+                .map_err(unexpected("looking up an entitlement"))?;
+        Ok(found.is_some())
+    }
+
+    async fn list(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<LibraryEntry>, OrdersError> {
+        let select =
+            entitlement::Entity::find().filter(entitlement::Column::UserId.eq(user.as_uuid()));
+        let tx = begin_read(&self.db)
+            .await
+            .map_err(unexpected("starting a library list"))?;
+        let total = select
+            .clone()
+            .count(&tx)
+            .await
+            .map_err(unexpected("counting a library"))?;
+        // Served by ix_entitlements_user_id_granted_at_product_id, read backwards.
+        let rows = select
+            .order_by_desc(entitlement::Column::GrantedAt)
+            .order_by_desc(entitlement::Column::ProductId)
+            .offset(page.offset())
+            .limit(u64::from(page.limit()))
+            .all(&tx)
+            .await
+            .map_err(unexpected("listing a library"))?;
+        tx.commit()
+            .await
+            .map_err(unexpected("finishing a library list"))?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|row| LibraryEntry {
+                    product_id: ProductId::from_uuid(row.product_id),
+                    order_id: OrderId::from_uuid(row.order_id),
+                    granted_at: row.granted_at,
+                })
+                .collect(),
+            total,
+            request: page,
+        })
+    }
+}
+
+/// Looks products up for the orders area straight from `products` (the catalog's table).
+/// Cheap to clone: it shares the pool.
+#[derive(Clone, Debug)]
+pub struct SeaProductCatalog {
+    db: DatabaseConnection,
+}
+
+impl SeaProductCatalog {
+    /// A catalog over `db`, which must be migrated.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// The columns of a product the orders area reads.
+type ProductColumns = (String, i64, String, String, Option<String>, Option<String>);
+
+#[async_trait]
+impl ProductCatalog for SeaProductCatalog {
+    async fn purchasable(&self, id: ProductId) -> Result<Option<PurchasableProduct>, OrdersError> {
+        let row: Option<ProductColumns> = product::Entity::find_by_id(id.as_uuid())
+            .select_only()
+            .column(product::Column::Title)
+            .column(product::Column::PriceMinor)
+            .column(product::Column::Currency)
+            .column(product::Column::Status)
+            .column(product::Column::AssetKey)
+            .column(product::Column::AssetFileName)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(unexpected("loading a product"))?;
+        let Some((title, price_minor, currency, status, asset_key, asset_file_name)) = row else {
+            return Ok(None);
+        };
+        const TABLE: &str = "products";
+        let uuid = id.as_uuid();
+        // Through the catalog's constructors: a row that breaks a rule is `Unexpected`.
+        let title = ProductTitle::parse(&title).map_err(invalid(TABLE, uuid, "title"))?;
+        let status = ProductStatus::from_str(&status).map_err(invalid(TABLE, uuid, "status"))?;
+        let (asset_key, asset_file_name) = match (asset_key, asset_file_name) {
+            (Some(key), Some(name)) => (
+                Some(AssetKey::parse(&key).map_err(invalid(TABLE, uuid, "asset_key"))?),
+                Some(
+                    FileName::parse(&name)
+                        .map_err(invalid(TABLE, uuid, "asset_file_name"))?
+                        .as_str()
+                        .to_owned(),
+                ),
+            ),
+            (None, None) => (None, None),
+            _ => {
+                return Err(Unexpected::msg(format!(
+                    "products row {id} has a partial file (asset_* columns must be set together)"
+                ))
+                .into());
+            }
+        };
+        Ok(Some(PurchasableProduct {
+            id,
+            title: title.as_str().to_owned(),
+            price: money(TABLE, uuid, price_minor, &currency)?,
+            status_published: status == ProductStatus::Published,
+            asset_key,
+            asset_file_name,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_gateway_name_reads_back() {
+        for kind in [GatewayKind::Razorpay, GatewayKind::Development] {
+            assert_eq!(parse_gateway(kind.as_str()), Some(kind));
+        }
+        assert_eq!(parse_gateway("RAZORPAY"), None);
+        assert_eq!(parse_gateway(""), None);
+    }
+}

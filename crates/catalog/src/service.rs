@@ -1,0 +1,502 @@
+use std::sync::Arc;
+
+use chrono::Duration;
+use nexus_kernel::{Actor, Clock, Page, PageRequest, ProductId, Role, Unexpected};
+use uuid::Uuid;
+
+use crate::{
+    AssetError, AssetKey, AssetStore, CatalogConfig, CatalogError, FileName, NewProduct, Product,
+    ProductAsset, ProductFilter, ProductQuery, ProductRef, ProductRepository, ProductSearch,
+    ProductStatus, SalesLedger, StoredObject, UpdateProduct, UploadTicket,
+};
+
+/// The catalog's rules: who manages products, how they move between DRAFT, PUBLISHED and
+/// ARCHIVED, what the public sees, and how product files are stored.
+pub struct ProductService {
+    products: Arc<dyn ProductRepository>,
+    search: Arc<dyn ProductSearch>,
+    sales: Arc<dyn SalesLedger>,
+    assets: Arc<dyn AssetStore>,
+    clock: Arc<dyn Clock>,
+    config: CatalogConfig,
+}
+
+impl ProductService {
+    /// How long a presigned upload link works.
+    pub const UPLOAD_LINK_TTL: Duration = Duration::minutes(15);
+
+    /// Builds the service from its ports and the file limits.
+    #[must_use]
+    pub fn new(
+        products: Arc<dyn ProductRepository>,
+        search: Arc<dyn ProductSearch>,
+        sales: Arc<dyn SalesLedger>,
+        assets: Arc<dyn AssetStore>,
+        clock: Arc<dyn Clock>,
+        config: CatalogConfig,
+    ) -> Self {
+        Self {
+            products,
+            search,
+            sales,
+            assets,
+            clock,
+            config,
+        }
+    }
+
+    /// Creates a DRAFT product, without a file, at version 1.
+    ///
+    /// # Errors
+    /// `Forbidden`, `SlugTaken`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
+    pub async fn create(&self, actor: &Actor, input: NewProduct) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        let now = self.clock.now();
+        let product = Product {
+            id: ProductId::new(),
+            slug: input.slug,
+            title: input.title,
+            description: input.description,
+            price: input.price,
+            category: input.category,
+            tags: input.tags,
+            status: ProductStatus::Draft,
+            asset: None,
+            preview_image_url: input.preview_image_url,
+            created_by: actor.user_id(),
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+            version: 1,
+        };
+        self.products.insert(&product).await?;
+        tracing::info!(product_id = %product.id, "product created");
+        Ok(product)
+    }
+
+    /// Applies a partial change if the product is still at `expected_version`.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Conflict` (stale version), `InvalidTransition` (ARCHIVED),
+    /// `SlugTaken`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        expected_version: i64,
+        change: UpdateProduct,
+    ) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        let mut product = self.load(id).await?;
+        if product.version != expected_version {
+            return Err(CatalogError::Conflict);
+        }
+        product.ensure_editable("edit")?;
+        if let Some(v) = change.slug {
+            product.slug = v;
+        }
+        if let Some(v) = change.title {
+            product.title = v;
+        }
+        if let Some(v) = change.description {
+            product.description = v;
+        }
+        if let Some(v) = change.price {
+            product.price = v;
+        }
+        if let Some(v) = change.category {
+            product.category = v;
+        }
+        if let Some(v) = change.tags {
+            product.tags = v;
+        }
+        if let Some(v) = change.preview_image_url {
+            product.preview_image_url = v;
+        }
+        self.save(&mut product, expected_version).await?;
+        Ok(product)
+    }
+
+    /// Puts a DRAFT or ARCHIVED product with a file on sale. A free product (price 0) may
+    /// be published.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (already PUBLISHED), `AssetMissing`,
+    /// `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn publish(&self, actor: &Actor, id: ProductId) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        let mut product = self.load(id).await?;
+        let expected = product.version;
+        product.publish(self.clock.now())?;
+        self.save(&mut product, expected).await?;
+        tracing::info!("product published");
+        Ok(product)
+    }
+
+    /// Retires a DRAFT or PUBLISHED product: off the public catalog, read-only, still
+    /// downloadable by those who bought it.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (already ARCHIVED), `Conflict`,
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn archive(&self, actor: &Actor, id: ProductId) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        let mut product = self.load(id).await?;
+        let expected = product.version;
+        product.archive()?;
+        self.save(&mut product, expected).await?;
+        tracing::info!("product archived");
+        Ok(product)
+    }
+
+    /// Takes a PUBLISHED product that never sold back to DRAFT.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (not PUBLISHED), `ProductSold`,
+    /// `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn unpublish(&self, actor: &Actor, id: ProductId) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        let mut product = self.load(id).await?;
+        let expected = product.version;
+        product.unpublish()?;
+        if self.sales.has_sales(id).await? {
+            return Err(CatalogError::ProductSold);
+        }
+        self.save(&mut product, expected).await?;
+        tracing::info!("product unpublished");
+        Ok(product)
+    }
+
+    /// Deletes a product that never sold, and then its file. A sold product is never
+    /// deleted: buyers keep their downloads, so it can only be archived.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `ProductSold`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn delete(&self, actor: &Actor, id: ProductId) -> Result<(), CatalogError> {
+        require_manager(actor)?;
+        let product = self.load(id).await?;
+        if self.sales.has_sales(id).await? {
+            return Err(CatalogError::ProductSold);
+        }
+        if !self.products.delete(id).await? {
+            return Err(CatalogError::NotFound);
+        }
+        if let Some(asset) = product.asset {
+            self.discard(&asset.key).await;
+        }
+        tracing::info!("product deleted");
+        Ok(())
+    }
+
+    /// A PUBLISHED product, by id or slug, for anyone.
+    ///
+    /// # Errors
+    /// `NotFound` when there is none or it is not PUBLISHED; `Unexpected`.
+    #[tracing::instrument(skip_all)]
+    pub async fn get_public(&self, reference: &ProductRef) -> Result<Product, CatalogError> {
+        let found = match reference {
+            ProductRef::Id(id) => self.products.find(*id).await?,
+            ProductRef::Slug(slug) => self.products.find_by_slug(slug).await?,
+        };
+        found
+            .filter(Product::is_public)
+            .ok_or(CatalogError::NotFound)
+    }
+
+    /// One page of the public catalog (PUBLISHED products only), for anyone.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_public(
+        &self,
+        query: ProductQuery,
+        page: PageRequest,
+    ) -> Result<Page<Product>, CatalogError> {
+        self.search.search(&query, page).await
+    }
+
+    /// A product in any status, for staff who manage the catalog.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn get_admin(&self, actor: &Actor, id: ProductId) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        self.load(id).await
+    }
+
+    /// One page of products in any status, newest first, for staff who manage the catalog.
+    ///
+    /// # Errors
+    /// `Forbidden`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
+    pub async fn list_admin(
+        &self,
+        actor: &Actor,
+        filter: ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, CatalogError> {
+        require_manager(actor)?;
+        self.products.list_admin(&filter, page).await
+    }
+
+    /// Stores `bytes` as the product's file (replacing the previous one, which is then
+    /// deleted from the store) under `products/<id>/<uuid v7>-<sanitized name>`, and records
+    /// the size and SHA-256 the store reports.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (ARCHIVED), `ContentTypeNotAllowed`,
+    /// `AssetTooLarge`, `Conflict`, `Asset`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id, size = bytes.len()))]
+    pub async fn attach_asset(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        file_name: FileName,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        let product = self.load(id).await?;
+        product.ensure_editable("attach a file to")?;
+        let content_type = self.allowed_content_type(content_type)?;
+        let size = u64::try_from(bytes.len()).map_err(|e| Unexpected::new("file size", e))?;
+        self.check_size(size)?;
+        let key = asset_key(id, &file_name)?;
+        let stored = self.assets.put(&key, bytes, &content_type).await?;
+        self.record_asset(product, stored, file_name, content_type)
+            .await
+    }
+
+    /// A presigned PUT link for uploading the product's file straight to the store. The
+    /// upload counts only once [`confirm_upload`](Self::confirm_upload) accepts it.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (ARCHIVED), `ContentTypeNotAllowed`,
+    /// `UploadLinkUnsupported` (the local store), `Asset`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn upload_link(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        file_name: FileName,
+        content_type: &str,
+    ) -> Result<UploadTicket, CatalogError> {
+        require_manager(actor)?;
+        let product = self.load(id).await?;
+        product.ensure_editable("attach a file to")?;
+        let content_type = self.allowed_content_type(content_type)?;
+        let key = asset_key(id, &file_name)?;
+        let link = self
+            .assets
+            .upload_link(&key, &content_type, Self::UPLOAD_LINK_TTL, self.clock.now())
+            .await?
+            .ok_or(CatalogError::UploadLinkUnsupported)?;
+        Ok(UploadTicket { key, link })
+    }
+
+    /// Records a file uploaded through [`upload_link`](Self::upload_link) as the product's
+    /// file, after checking what the store holds (a presigned PUT cannot limit size). A file
+    /// that breaks the limits is deleted from the store.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (ARCHIVED),
+    /// `Asset(AssetError::NotFound)` when nothing was uploaded or `key` is not one of this
+    /// product's upload keys, `ContentTypeNotAllowed`, `AssetTooLarge`, `Conflict`,
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn confirm_upload(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        key: &AssetKey,
+    ) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        let product = self.load(id).await?;
+        product.ensure_editable("attach a file to")?;
+        // Only a key this service handed out for this very product: anything else could
+        // point at another product's file.
+        let file_name =
+            upload_file_name(id, key).ok_or(CatalogError::Asset(AssetError::NotFound))?;
+        if product.asset.as_ref().is_some_and(|a| &a.key == key) {
+            return Ok(product);
+        }
+        let stored = self
+            .assets
+            .head(key)
+            .await?
+            .ok_or(CatalogError::Asset(AssetError::NotFound))?;
+        let checked = self
+            .allowed_content_type(&stored.content_type)
+            .and_then(|content_type| self.check_size(stored.size).map(|()| content_type));
+        let content_type = match checked {
+            Ok(content_type) => content_type,
+            Err(err) => {
+                self.discard(key).await;
+                return Err(err);
+            }
+        };
+        self.record_asset(product, stored, file_name, content_type)
+            .await
+    }
+
+    /// The file of a product in any status, for serving downloads to those entitled to
+    /// it (the orders crate decides who is).
+    ///
+    /// # Errors
+    /// `NotFound`, `AssetMissing`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(product_id = %id))]
+    pub async fn asset_of(&self, id: ProductId) -> Result<ProductAsset, CatalogError> {
+        self.load(id).await?.asset.ok_or(CatalogError::AssetMissing)
+    }
+
+    /// A product in any status, or `None`, for other areas of the system that apply their
+    /// own rules (the orders area prices carts and serves owners' downloads with it). It
+    /// checks nobody's role, so it must never answer a client directly.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(product_id = %id))]
+    pub async fn find_any(&self, id: ProductId) -> Result<Option<Product>, CatalogError> {
+        self.products.find(id).await
+    }
+
+    async fn load(&self, id: ProductId) -> Result<Product, CatalogError> {
+        self.products.find(id).await?.ok_or(CatalogError::NotFound)
+    }
+
+    async fn save(&self, product: &mut Product, expected: i64) -> Result<(), CatalogError> {
+        product.version = expected + 1;
+        product.updated_at = self.clock.now();
+        self.products.update(product, expected).await
+    }
+
+    /// Saves `stored` as the product's file. If the save fails the new object is deleted;
+    /// if it succeeds the replaced one is.
+    async fn record_asset(
+        &self,
+        mut product: Product,
+        stored: StoredObject,
+        file_name: FileName,
+        content_type: String,
+    ) -> Result<Product, CatalogError> {
+        let expected = product.version;
+        let asset = ProductAsset {
+            key: stored.key,
+            file_name,
+            content_type,
+            size: stored.size,
+            sha256_hex: stored.sha256_hex,
+        };
+        let new_key = asset.key.clone();
+        let previous = product.asset.replace(asset);
+        if let Err(err) = self.save(&mut product, expected).await {
+            self.discard(&new_key).await;
+            return Err(err);
+        }
+        if let Some(old) = previous.filter(|old| old.key != new_key) {
+            self.discard(&old.key).await;
+        }
+        tracing::info!(key = %new_key, "product file recorded");
+        Ok(product)
+    }
+
+    /// Deletes an object nobody references any more. Best effort: the product is already
+    /// consistent, so a failure only leaves an orphan file, which is logged.
+    async fn discard(&self, key: &AssetKey) {
+        if let Err(error) = self.assets.delete(key).await {
+            tracing::warn!(%key, %error, "could not delete an unreferenced product file");
+        }
+    }
+
+    /// The normalised MIME type (lower-case, no parameters) if the configuration allows it.
+    fn allowed_content_type(&self, raw: &str) -> Result<String, CatalogError> {
+        let essence = raw
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let allowed = !essence.is_empty()
+            && self
+                .config
+                .allowed_content_types
+                .iter()
+                .any(|t| t.trim().eq_ignore_ascii_case(&essence));
+        if allowed {
+            Ok(essence)
+        } else {
+            Err(CatalogError::ContentTypeNotAllowed)
+        }
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), CatalogError> {
+        if size > self.config.max_asset_bytes {
+            Err(CatalogError::AssetTooLarge {
+                max: self.config.max_asset_bytes,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Whether the actor may manage the catalog (create, edit, publish, delete, upload, see
+/// drafts).
+///
+/// Deliberate exception to the permission matrix: the kernel's `Permission` has no catalog
+/// entry yet and the kernel is frozen, so this is the one place the rule is written. It
+/// should become `actor.can(Permission::CatalogManage)` once the kernel gains it (see the
+/// crate README).
+fn can_manage(actor: &Actor) -> bool {
+    matches!(actor.role(), Role::Admin | Role::Manager)
+}
+
+fn require_manager(actor: &Actor) -> Result<(), CatalogError> {
+    if can_manage(actor) {
+        Ok(())
+    } else {
+        Err(CatalogError::Forbidden)
+    }
+}
+
+/// `products/<id>/`: every key of a product's files starts with it.
+fn key_prefix(id: ProductId) -> String {
+    format!("products/{id}/")
+}
+
+/// A fresh key for a file of product `id`: `products/<id>/<uuid v7>-<sanitized name>`. The
+/// UUID keeps every upload distinct, so a replacement never overwrites a file in use.
+fn asset_key(id: ProductId, file_name: &FileName) -> Result<AssetKey, CatalogError> {
+    let raw = format!(
+        "{}{}-{}",
+        key_prefix(id),
+        Uuid::now_v7(),
+        file_name.sanitized()
+    );
+    AssetKey::parse(&raw)
+        .map_err(|e| CatalogError::Unexpected(Unexpected::new("building a product file key", e)))
+}
+
+/// The file name encoded in a key [`asset_key`] made for product `id`; `None` for any
+/// other key.
+fn upload_file_name(id: ProductId, key: &AssetKey) -> Option<FileName> {
+    let segment = key.as_str().strip_prefix(&key_prefix(id))?;
+    let (uuid, name) = (segment.get(..36)?, segment.get(36..)?);
+    let name = name.strip_prefix('-')?;
+    if segment.contains('/') || Uuid::try_parse(uuid).is_err() {
+        return None;
+    }
+    FileName::parse(name).ok()
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;
