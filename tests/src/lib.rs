@@ -1114,3 +1114,418 @@ fn is_stale(name: &str, now: Duration) -> bool {
     let (secs, _) = created.to_unix();
     now.as_secs().saturating_sub(secs) > STALE_AFTER.as_secs()
 }
+
+// --- The shop: products, purchases and a Razorpay fake -----------------------------------------
+
+/// The Razorpay key id of a [`RazorpayFake`] (a test-mode id, as the app wants outside prod).
+pub const RAZORPAY_KEY_ID: &str = "rzp_test_x";
+
+impl TestApp {
+    /// Whether this app runs on PostgreSQL (`TEST_DATABASE_URL`) rather than SQLite.
+    #[must_use]
+    pub fn on_postgres(&self) -> bool {
+        self._database.url.starts_with("postgres")
+    }
+
+    /// `GET` of a link the app handed out (a download or invoice link), at this app: links are
+    /// absolute on `PUBLIC_BASE_URL`, which the harness cannot know before the port is bound,
+    /// so the link's path and query are requested here.
+    ///
+    /// # Panics
+    /// If `link` is not a URL or the request cannot be sent.
+    pub async fn follow_link(&self, link: &str) -> Response {
+        let url = Url::parse(link).unwrap_or_else(|e| panic!("{link} is not a URL: {e}"));
+        let local = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        send(self.client.get(self.url(&local))).await
+    }
+
+    /// `POST path` with a `multipart/form-data` body of one file `field` named `file_name`
+    /// (reqwest is built without its multipart feature, so the body is written here).
+    ///
+    /// # Panics
+    /// If the request cannot be sent.
+    pub async fn post_file(
+        &self,
+        path: &str,
+        field: &str,
+        file_name: &str,
+        content_type: &str,
+        bytes: &[u8],
+        token: impl Bearer,
+    ) -> Response {
+        let boundary = format!("nexus-test-{}", Uuid::new_v4().simple());
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+             filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let builder = self
+            .request(Method::POST, path, token)
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        send(builder).await
+    }
+
+    /// Creates a product (a DRAFT) with `body` as `token`'s user and returns the 201 body.
+    ///
+    /// # Panics
+    /// If the product is not created.
+    pub async fn create_product(&self, token: impl Bearer, body: &Value) -> Value {
+        let res = self.post_json("/api/v1/products", body, token).await;
+        expect_json(res, 201).await
+    }
+
+    /// A PUBLISHED product titled `title` at `price_minor` paise with `bytes` attached as
+    /// `<slug>.pdf`, made by `token`'s user (a manager or administrator). Returns the staff
+    /// view after publishing.
+    ///
+    /// # Panics
+    /// If any step is refused.
+    pub async fn published_product(
+        &self,
+        token: &Signed,
+        title: &str,
+        price_minor: i64,
+        bytes: &[u8],
+    ) -> Value {
+        let draft = self
+            .create_product(token, &product_body(title, price_minor))
+            .await;
+        let id = draft["id"].as_str().expect("a product has an id");
+        let slug = draft["slug"].as_str().expect("a product has a slug");
+        let res = self
+            .post_file(
+                &format!("/api/v1/products/{id}/asset"),
+                "file",
+                &format!("{slug}.pdf"),
+                "application/pdf",
+                bytes,
+                token,
+            )
+            .await;
+        expect_json(res, 200).await;
+        let res = self
+            .post(&format!("/api/v1/products/{id}/publish"), token)
+            .await;
+        expect_json(res, 200).await
+    }
+
+    /// Registers a customer called `first_name last_name` and signs them in.
+    ///
+    /// # Panics
+    /// If the registration or the login is refused.
+    pub async fn register_customer(&self, first_name: &str, last_name: &str) -> Signed {
+        let email = unique_email(&first_name.to_lowercase());
+        let password = format!("Pw-{}", Uuid::new_v4().simple());
+        let body = json!({
+            "email": email,
+            "password": password,
+            "firstName": first_name,
+            "lastName": last_name,
+        });
+        let res = self
+            .post_json("/api/v1/auth/register", &body, NO_TOKEN)
+            .await;
+        expect_json(res, 201).await;
+        self.login(&email, &password).await
+    }
+
+    /// Puts `product` (a product body) in `buyer`'s cart and checks out; returns the 201
+    /// checkout session (`orderId`, `razorpayOrderId`, `amount`, ...).
+    ///
+    /// # Panics
+    /// If the product cannot be added or the checkout is refused.
+    pub async fn checkout_one(&self, buyer: impl Bearer, product: &Value) -> Value {
+        let res = self
+            .post_json(
+                "/api/v1/cart/items",
+                &json!({ "productId": product["id"] }),
+                &buyer,
+            )
+            .await;
+        expect_json(res, 200).await;
+        let res = self.post("/api/v1/checkout", &buyer).await;
+        expect_json(res, 201).await
+    }
+
+    /// `GET /api/v1/orders/{order_id}` as `token` and returns the 200 body.
+    ///
+    /// # Panics
+    /// If the order is not answered with 200.
+    pub async fn order(&self, order_id: &Value, token: impl Bearer) -> Value {
+        let id = order_id.as_str().expect("an order id is a string");
+        let res = self.get(&format!("/api/v1/orders/{id}"), token).await;
+        expect_json(res, 200).await
+    }
+
+    /// `POST /api/v1/webhooks/razorpay` with the raw `body`, `X-Razorpay-Event-Id: event_id`
+    /// and, when given, `X-Razorpay-Signature: signature`.
+    ///
+    /// # Panics
+    /// If the request cannot be sent.
+    pub async fn post_webhook(
+        &self,
+        body: &str,
+        signature: Option<&str>,
+        event_id: &str,
+    ) -> Response {
+        let mut builder = self
+            .client
+            .post(self.url("/api/v1/webhooks/razorpay"))
+            .header("Content-Type", "application/json")
+            .header("X-Razorpay-Event-Id", event_id)
+            .body(body.to_owned());
+        if let Some(signature) = signature {
+            builder = builder.header("X-Razorpay-Signature", signature);
+        }
+        send(builder).await
+    }
+}
+
+/// A valid product body titled `title` at `price_minor` INR paise, with a unique slug.
+#[must_use]
+pub fn product_body(title: &str, price_minor: i64) -> Value {
+    let stem: String = title
+        .to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    let suffix = Uuid::new_v4().simple().to_string();
+    json!({
+        "slug": format!("{stem}-{}", &suffix[..8]),
+        "title": title,
+        "description": format!("{title}: a digital download."),
+        "priceMinor": price_minor,
+        "currency": "INR",
+        "category": "templates",
+        "tags": ["business"],
+    })
+}
+
+/// A fresh id in Razorpay's style, `<prefix>_` and 14 alphanumerics (for example `pay_`).
+#[must_use]
+pub fn razorpay_id(prefix: &str) -> String {
+    let id = Uuid::new_v4().simple().to_string();
+    format!("{prefix}_{}", &id[..14])
+}
+
+/// A Razorpay webhook event body in the documented shape for `event` (`payment.captured`,
+/// `payment.failed`, `order.paid`), about a payment `payment_id` of `amount` paise on
+/// Razorpay order `order_id`.
+#[must_use]
+pub fn razorpay_payment_event(event: &str, order_id: &str, payment_id: &str, amount: i64) -> Value {
+    let status = if event == "payment.failed" {
+        "failed"
+    } else {
+        "captured"
+    };
+    let payment = json!({
+        "id": payment_id,
+        "entity": "payment",
+        "amount": amount,
+        "currency": "INR",
+        "status": status,
+        "order_id": order_id,
+        "invoice_id": null,
+        "international": false,
+        "method": "upi",
+        "amount_refunded": 0,
+        "refund_status": null,
+        "captured": status == "captured",
+        "description": null,
+        "email": "buyer@example.com",
+        "contact": "+919000090000",
+        "fee": 1178,
+        "tax": 180,
+        "error_code": null,
+        "error_description": null,
+        "created_at": 1_700_000_000,
+    });
+    let mut payload = json!({ "payment": { "entity": payment } });
+    let mut contains = vec!["payment"];
+    if event == "order.paid" {
+        contains.push("order");
+        payload["order"] = json!({ "entity": {
+            "id": order_id,
+            "entity": "order",
+            "amount": amount,
+            "amount_paid": amount,
+            "amount_due": 0,
+            "currency": "INR",
+            "receipt": null,
+            "status": "paid",
+            "attempts": 1,
+            "notes": [],
+            "created_at": 1_700_000_000,
+        }});
+    }
+    json!({
+        "entity": "event",
+        "account_id": "acc_x",
+        "event": event,
+        "contains": contains,
+        "payload": payload,
+        "created_at": 1_700_000_000,
+    })
+}
+
+/// Razorpay's API on a local [`wiremock`] server, for `RAZORPAY_API_BASE`: `POST /v1/orders`
+/// and `POST /v1/payments/{id}/refund` with basic auth (`rzp_test_x` and the key secret)
+/// answer like Razorpay, echoing the amount asked for; anything else is a 404. Also signs
+/// webhooks and checkout callbacks with its secrets.
+pub struct RazorpayFake {
+    server: wiremock::MockServer,
+    api_base: String,
+    key_secret: String,
+    webhook_secret: String,
+}
+
+impl RazorpayFake {
+    /// Starts the fake with fresh secrets.
+    pub async fn start() -> Self {
+        use wiremock::matchers::{basic_auth, method, path, path_regex};
+        let server = wiremock::MockServer::start().await;
+        let key_secret = format!("key-secret-{}", Uuid::new_v4().simple());
+        let webhook_secret = format!("webhook-secret-{}", Uuid::new_v4().simple());
+        wiremock::Mock::given(method("POST"))
+            .and(path("/v1/orders"))
+            .and(basic_auth(RAZORPAY_KEY_ID, &key_secret))
+            .respond_with(CreatedOrders)
+            .mount(&server)
+            .await;
+        wiremock::Mock::given(method("POST"))
+            .and(path_regex(r"^/v1/payments/pay_[A-Za-z0-9]+/refund$"))
+            .and(basic_auth(RAZORPAY_KEY_ID, &key_secret))
+            .respond_with(ProcessedRefunds)
+            .mount(&server)
+            .await;
+        Self {
+            api_base: server.uri(),
+            server,
+            key_secret,
+            webhook_secret,
+        }
+    }
+
+    /// The settings pointing the app at this fake, for [`spawn_app_with`].
+    #[must_use]
+    pub fn vars(&self) -> [(&str, &str); 4] {
+        [
+            ("RAZORPAY_KEY_ID", RAZORPAY_KEY_ID),
+            ("RAZORPAY_KEY_SECRET", &self.key_secret),
+            ("RAZORPAY_WEBHOOK_SECRET", &self.webhook_secret),
+            ("RAZORPAY_API_BASE", &self.api_base),
+        ]
+    }
+
+    /// `X-Razorpay-Signature` of a webhook `body`: hex HMAC-SHA256 with the webhook secret.
+    #[must_use]
+    pub fn sign_webhook(&self, body: &str) -> String {
+        hmac_hex(&self.webhook_secret, body.as_bytes())
+    }
+
+    /// The `razorpay_signature` Checkout hands the browser: hex HMAC-SHA256 of
+    /// `"<order_id>|<payment_id>"` with the key secret.
+    #[must_use]
+    pub fn checkout_signature(&self, order_id: &str, payment_id: &str) -> String {
+        hmac_hex(
+            &self.key_secret,
+            format!("{order_id}|{payment_id}").as_bytes(),
+        )
+    }
+
+    /// Delivers `event` to `app` as Razorpay would: the serialized body, signed, with
+    /// `X-Razorpay-Event-Id: event_id`.
+    ///
+    /// # Panics
+    /// If the request cannot be sent.
+    pub async fn deliver(&self, app: &TestApp, event: &Value, event_id: &str) -> Response {
+        let body = event.to_string();
+        app.post_webhook(&body, Some(&self.sign_webhook(&body)), event_id)
+            .await
+    }
+
+    /// The JSON bodies of the requests the fake received on `path`, oldest first.
+    ///
+    /// # Panics
+    /// If recording is off or a body is not JSON.
+    pub async fn bodies(&self, path: &str) -> Vec<Value> {
+        self.server
+            .received_requests()
+            .await
+            .expect("wiremock records requests")
+            .iter()
+            .filter(|r| r.url.path() == path)
+            .map(|r| serde_json::from_slice(&r.body).expect("a JSON request body"))
+            .collect()
+    }
+}
+
+fn hmac_hex(secret: &str, message: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Answers `POST /v1/orders` like Razorpay: a fresh `order_…` id, the amount and receipt asked for.
+struct CreatedOrders;
+
+impl wiremock::Respond for CreatedOrders {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let Ok(asked) = serde_json::from_slice::<Value>(&request.body) else {
+            return wiremock::ResponseTemplate::new(400);
+        };
+        wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "id": razorpay_id("order"),
+            "entity": "order",
+            "amount": asked["amount"],
+            "amount_paid": 0,
+            "amount_due": asked["amount"],
+            "currency": asked["currency"],
+            "receipt": asked["receipt"],
+            "offer_id": null,
+            "status": "created",
+            "attempts": 0,
+            "notes": [],
+            "created_at": 1_700_000_000,
+        }))
+    }
+}
+
+/// Answers `POST /v1/payments/{id}/refund` like Razorpay: a processed refund of the amount asked for.
+struct ProcessedRefunds;
+
+impl wiremock::Respond for ProcessedRefunds {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let Ok(asked) = serde_json::from_slice::<Value>(&request.body) else {
+            return wiremock::ResponseTemplate::new(400);
+        };
+        let payment_id = request.url.path().split('/').nth(3).unwrap_or_default();
+        wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "id": razorpay_id("rfnd"),
+            "entity": "refund",
+            "amount": asked["amount"],
+            "currency": "INR",
+            "payment_id": payment_id,
+            "notes": asked["notes"],
+            "receipt": null,
+            "acquirer_data": { "arn": null },
+            "created_at": 1_700_000_000,
+            "batch_id": null,
+            "status": "processed",
+            "speed_processed": "normal",
+            "speed_requested": "normal",
+        }))
+    }
+}

@@ -379,22 +379,21 @@ impl From<nexus_orders::OrdersError> for ApiError {
             }
             E::AlreadyOwned(_) => Self::new(StatusCode::CONFLICT, "already_owned", message),
             E::CartNotPurchasable { unavailable, owned } => {
-                let mut details: Vec<FieldError> = unavailable
-                    .iter()
-                    .map(|p| FieldError {
-                        field: format!("items[{p}]"),
-                        code: "product_unavailable".into(),
-                        message: "no longer available".into(),
-                    })
-                    .collect();
-                details.extend(owned.iter().map(|p| FieldError {
-                    field: format!("items[{p}]"),
-                    code: "already_owned".into(),
-                    message: "already owned".into(),
-                }));
-                let mut e = Self::new(StatusCode::CONFLICT, "cart_not_purchasable", message);
-                e.details = Some(details);
-                e
+                // `details` is for field validation only; the blocking products go in the text.
+                let list = |ids: &[nexus_kernel::ProductId]| {
+                    ids.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let mut text = message;
+                if !unavailable.is_empty() {
+                    text.push_str(&format!("; unavailable: {}", list(&unavailable)));
+                }
+                if !owned.is_empty() {
+                    text.push_str(&format!("; already owned: {}", list(&owned)));
+                }
+                Self::new(StatusCode::CONFLICT, "cart_not_purchasable", text)
             }
             E::InvalidSignature => Self::new(StatusCode::BAD_REQUEST, "invalid_signature", message),
             E::InvalidTransition { .. } => {
