@@ -37,7 +37,7 @@ release:
 # black-box suite again on SQLite.
 test: test-tools
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(RUN_TESTS) --workspace
-	env -u TEST_DATABASE_URL $(RUN_TESTS) -p nexus-tests
+	env -u TEST_DATABASE_URL $(RUN_TESTS) --workspace --test api
 
 test-unit:
 	$(RUN_TESTS) -p nexus-kernel -p nexus-identity -p nexus-customers -p nexus-crypto
