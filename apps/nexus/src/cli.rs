@@ -77,7 +77,13 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             let state = compose(&settings, db).await?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let poll = std::time::Duration::from_millis(settings.worker.poll_ms);
-            let worker = tokio::spawn(crate::worker::run(state.runner.clone(), poll, stopped));
+            let maintenance = crate::startup::maintenance(&state, &settings);
+            let worker = tokio::spawn(crate::worker::run(
+                state.runner.clone(),
+                poll,
+                Some(maintenance),
+                stopped,
+            ));
             crate::worker::termination().await;
             tracing::info!("stopping: finishing the job in hand");
             let _ = stop.send(true);

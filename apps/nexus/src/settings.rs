@@ -209,6 +209,14 @@ pub struct CommerceSettings {
     pub seller_tax_id: Option<String>,
     /// `SELLER_EMAIL` (default `billing@nexus.local`).
     pub seller_email: String,
+    /// `MEILI_URL`: search the catalog with Meilisearch instead of the database.
+    pub meili_url: Option<String>,
+    /// `MEILI_API_KEY`.
+    pub meili_api_key: Option<Secret>,
+    /// `MEILI_INDEX` (default `products`).
+    pub meili_index: String,
+    /// `ORDER_EXPIRY_MINUTES`: unpaid orders older than this become EXPIRED (default 60).
+    pub order_expiry_minutes: i64,
     /// `INVOICE_TAX_LABEL` and `INVOICE_TAX_RATE_BP` (basis points, e.g. 1800 = 18%):
     /// a tax included in prices, shown on invoices. Unset: no tax line.
     pub invoice_tax: Option<(String, u32)>,
@@ -458,6 +466,10 @@ impl Settings {
             seller_email: get("SELLER_EMAIL")
                 .unwrap_or("billing@nexus.local")
                 .to_owned(),
+            meili_url: get("MEILI_URL").map(str::to_owned),
+            meili_api_key: get("MEILI_API_KEY").map(Secret::new),
+            meili_index: get("MEILI_INDEX").unwrap_or("products").to_owned(),
+            order_expiry_minutes: parse(get("ORDER_EXPIRY_MINUTES"), "ORDER_EXPIRY_MINUTES", 60)?,
             invoice_tax,
         };
         let settings = Self {
@@ -532,6 +544,9 @@ impl Settings {
                 "S3_BUCKET",
                 "S3 storage needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY",
             ));
+        }
+        if self.commerce.order_expiry_minutes < 1 {
+            return Err(bad("ORDER_EXPIRY_MINUTES", "must be at least 1"));
         }
         if self.storage.link_ttl_secs < 1 {
             return Err(bad("LINK_TTL_SECS", "must be at least 1"));

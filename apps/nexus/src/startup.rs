@@ -28,8 +28,11 @@ use nexus_sea_store::{
 use nexus_smtp_mailer::{OutboxMailer, Sender, SmtpMailer};
 use nexus_templates::{Branding, MinijinjaRenderer};
 
-use nexus_catalog::{AssetStore, CatalogConfig, ProductService};
+use nexus_catalog::{
+    AssetStore, CatalogConfig, NoopProductIndex, ProductIndex, ProductSearch, ProductService,
+};
 use nexus_invoice_pdf::PdfInvoiceRenderer;
+use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliProductSearch};
 use nexus_object_store::{LocalAssetStore, S3AssetStore, S3Config, SecretAccessKey};
 use nexus_orders::{
     BuyerDirectory, CartService, CartStore, EntitlementRepository, IncludedTax, InvoiceJobHandler,
@@ -77,6 +80,9 @@ pub enum StartupError {
     /// Payment settings were refused.
     #[error("payment settings: {0}")]
     Payments(String),
+    /// The search engine could not be set up.
+    #[error("search: {0}")]
+    Search(String),
     /// Redis could not be reached.
     #[error("redis: {0}")]
     Redis(String),
@@ -92,7 +98,11 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
-    worker: Option<(Arc<nexus_notifications::JobRunner>, std::time::Duration)>,
+    worker: Option<(
+        Arc<nexus_notifications::JobRunner>,
+        std::time::Duration,
+        crate::worker::Maintenance,
+    )>,
 }
 
 impl Application {
@@ -121,6 +131,7 @@ impl Application {
             (
                 state.runner.clone(),
                 std::time::Duration::from_millis(settings.worker.poll_ms),
+                maintenance(&state, &settings),
             )
         });
         let state = web::Data::new(state);
@@ -155,11 +166,11 @@ impl Application {
     /// # Errors
     /// I/O errors from the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Some((runner, poll)) = self.worker else {
+        let Some((runner, poll, maintenance)) = self.worker else {
             return self.server.await;
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(crate::worker::run(runner, poll, stopped));
+        let worker = tokio::spawn(crate::worker::run(runner, poll, Some(maintenance), stopped));
         let served = self.server.await;
         // The server has drained; let the worker finish the job in hand, then stop.
         let _ = stop.send(true);
@@ -167,6 +178,15 @@ impl Application {
             tracing::error!(error = %e, "job worker ended abnormally");
         }
         served
+    }
+}
+
+/// The workers' housekeeping, from the settings.
+#[must_use]
+pub fn maintenance(state: &AppState, settings: &Settings) -> crate::worker::Maintenance {
+    crate::worker::Maintenance {
+        orders: state.orders.clone(),
+        order_max_age: Duration::minutes(settings.commerce.order_expiry_minutes),
     }
 }
 
@@ -285,9 +305,11 @@ pub async fn compose(
     let buyers: Arc<dyn BuyerDirectory> = Arc::new(SeaBuyerDirectory::new(db.clone()));
     let product_repo = Arc::new(SeaProductRepository::new(db.clone()));
     let storage = &settings.storage;
+    let (search, index) = product_search(settings, product_repo.clone()).await?;
     let products = Arc::new(ProductService::new(
-        product_repo.clone(),
         product_repo,
+        search,
+        index,
         order_repo.clone(),
         assets.clone(),
         clock.clone(),
@@ -500,6 +522,33 @@ fn payment_gateway(settings: &Settings) -> Result<Arc<dyn PaymentGateway>, Start
         }
         _ => Ok(Arc::new(DevelopmentGateway::new())),
     }
+}
+
+/// Meilisearch when `MEILI_URL` is set (kept in step on every product write); otherwise the
+/// database's own full-text search, which keeps itself in step.
+async fn product_search(
+    settings: &Settings,
+    database: Arc<SeaProductRepository>,
+) -> Result<(Arc<dyn ProductSearch>, Arc<dyn ProductIndex>), StartupError> {
+    let c = &settings.commerce;
+    let Some(url) = &c.meili_url else {
+        return Ok((database, Arc::new(NoopProductIndex)));
+    };
+    let config = MeiliConfig {
+        api_key: c
+            .meili_api_key
+            .as_ref()
+            .map(|k| MeiliApiKey::new(k.expose())),
+        index: c.meili_index.clone(),
+        ..MeiliConfig::new(url.clone())
+    };
+    let meili =
+        Arc::new(MeiliProductSearch::new(config).map_err(|e| StartupError::Search(e.to_string()))?);
+    meili
+        .configure_index()
+        .await
+        .map_err(|e| StartupError::Search(e.to_string()))?;
+    Ok((meili.clone(), meili))
 }
 
 /// Redis with a time-to-live when `REDIS_URL` is set; the database otherwise.

@@ -4,16 +4,52 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_notifications::JobRunner;
+use nexus_orders::OrderService;
 use tokio::sync::watch;
 
-/// Runs batches until `shutdown` turns true. The batch in hand always finishes, so a
-/// stopping worker never abandons a job half-done (its lease would expire and another
-/// worker would redo it).
-pub async fn run(runner: Arc<JobRunner>, poll: Duration, mut shutdown: watch::Receiver<bool>) {
+/// Periodic housekeeping done by workers: expiring unpaid orders.
+#[derive(Clone)]
+pub struct Maintenance {
+    /// The orders area.
+    pub orders: Arc<OrderService>,
+    /// Unpaid orders older than this expire.
+    pub order_max_age: chrono::Duration,
+}
+
+/// How often housekeeping runs.
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(60);
+
+impl Maintenance {
+    async fn run(&self) {
+        match self.orders.expire_stale(self.order_max_age, 500).await {
+            Ok(0) => {}
+            Ok(expired) => tracing::info!(expired, "unpaid orders expired"),
+            Err(err) => tracing::error!(error = %err, "expiring unpaid orders failed"),
+        }
+    }
+}
+
+/// Runs batches until `shutdown` turns true, and housekeeping once a minute. The batch in
+/// hand always finishes, so a stopping worker never abandons a job half-done (its lease
+/// would expire and another worker would redo it). Several workers may do the housekeeping
+/// at once: each change is version-guarded, so one wins and the others skip it.
+pub async fn run(
+    runner: Arc<JobRunner>,
+    poll: Duration,
+    maintenance: Option<Maintenance>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     tracing::info!(?runner, "job worker started");
+    let mut last_maintenance: Option<std::time::Instant> = None;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if let Some(m) = &maintenance
+            && last_maintenance.is_none_or(|at| at.elapsed() >= MAINTENANCE_EVERY)
+        {
+            last_maintenance = Some(std::time::Instant::now());
+            m.run().await;
         }
         let idle = match runner.run_once().await {
             Ok(claimed) => claimed == 0,

@@ -17,6 +17,6 @@ pub use model::{
     UploadTicket,
 };
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockProductRepository, MockProductSearch, MockSalesLedger};
-pub use ports::{ProductRepository, ProductSearch, SalesLedger};
+pub use ports::{MockProductIndex, MockProductRepository, MockProductSearch, MockSalesLedger};
+pub use ports::{NoopProductIndex, ProductIndex, ProductRepository, ProductSearch, SalesLedger};
 pub use service::ProductService;

@@ -56,6 +56,42 @@ pub trait ProductSearch: Send + Sync {
     ) -> Result<Page<Product>, CatalogError>;
 }
 
+/// Keeps a search index in step with the products table. The service calls it after every
+/// committed write; a failure is logged, never returned (the write already happened), so an
+/// index may lag until the product's next write or a full re-index.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProductIndex: Send + Sync {
+    /// Adds `product`, or replaces the indexed copy with the same id, in any status (a
+    /// [`ProductSearch`] over the index must itself keep to PUBLISHED products).
+    ///
+    /// # Errors
+    /// `Unexpected` when the index cannot be reached or refuses the document.
+    async fn upsert(&self, product: &Product) -> Result<(), CatalogError>;
+
+    /// Removes the product from the index; removing one that is not there is fine.
+    ///
+    /// # Errors
+    /// `Unexpected` when the index cannot be reached or refuses the removal.
+    async fn remove(&self, id: ProductId) -> Result<(), CatalogError>;
+}
+
+/// The [`ProductIndex`] for a [`ProductSearch`] that reads the products table itself (the
+/// database search), so there is nothing to keep in step: every call succeeds at once.
+#[derive(Debug, Clone, Copy)]
+pub struct NoopProductIndex;
+
+#[async_trait]
+impl ProductIndex for NoopProductIndex {
+    async fn upsert(&self, _product: &Product) -> Result<(), CatalogError> {
+        Ok(())
+    }
+
+    async fn remove(&self, _id: ProductId) -> Result<(), CatalogError> {
+        Ok(())
+    }
+}
+
 /// Answers whether a product was ever bought. Implemented by the orders adapter.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

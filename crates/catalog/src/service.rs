@@ -6,15 +6,21 @@ use uuid::Uuid;
 
 use crate::{
     AssetError, AssetKey, AssetStore, CatalogConfig, CatalogError, FileName, NewProduct, Product,
-    ProductAsset, ProductFilter, ProductQuery, ProductRef, ProductRepository, ProductSearch,
-    ProductStatus, SalesLedger, StoredObject, UpdateProduct, UploadTicket,
+    ProductAsset, ProductFilter, ProductIndex, ProductQuery, ProductRef, ProductRepository,
+    ProductSearch, ProductStatus, SalesLedger, StoredObject, UpdateProduct, UploadTicket,
 };
 
 /// The catalog's rules: who manages products, how they move between DRAFT, PUBLISHED and
 /// ARCHIVED, what the public sees, and how product files are stored.
+///
+/// Every committed write is then passed to the [`ProductIndex`] (`upsert`, or `remove`
+/// after a delete). An index failure is logged and swallowed: the write is committed and
+/// must not be reported as failed, so search may lag until the product's next write (a
+/// full re-index is a separate job).
 pub struct ProductService {
     products: Arc<dyn ProductRepository>,
     search: Arc<dyn ProductSearch>,
+    index: Arc<dyn ProductIndex>,
     sales: Arc<dyn SalesLedger>,
     assets: Arc<dyn AssetStore>,
     clock: Arc<dyn Clock>,
@@ -25,11 +31,13 @@ impl ProductService {
     /// How long a presigned upload link works.
     pub const UPLOAD_LINK_TTL: Duration = Duration::minutes(15);
 
-    /// Builds the service from its ports and the file limits.
+    /// Builds the service from its ports and the file limits. `index` is
+    /// [`NoopProductIndex`](crate::NoopProductIndex) when `search` reads the database itself.
     #[must_use]
     pub fn new(
         products: Arc<dyn ProductRepository>,
         search: Arc<dyn ProductSearch>,
+        index: Arc<dyn ProductIndex>,
         sales: Arc<dyn SalesLedger>,
         assets: Arc<dyn AssetStore>,
         clock: Arc<dyn Clock>,
@@ -38,6 +46,7 @@ impl ProductService {
         Self {
             products,
             search,
+            index,
             sales,
             assets,
             clock,
@@ -72,6 +81,7 @@ impl ProductService {
         };
         self.products.insert(&product).await?;
         tracing::info!(product_id = %product.id, "product created");
+        self.reindex(&product).await;
         Ok(product)
     }
 
@@ -191,6 +201,12 @@ impl ProductService {
             self.discard(&asset.key).await;
         }
         tracing::info!("product deleted");
+        if let Err(error) = self.index.remove(id).await {
+            tracing::error!(
+                error = &error as &(dyn std::error::Error + 'static),
+                "could not remove a deleted product from the search index; search lags until a re-index"
+            );
+        }
         Ok(())
     }
 
@@ -372,10 +388,26 @@ impl ProductService {
         self.products.find(id).await?.ok_or(CatalogError::NotFound)
     }
 
+    /// Saves a changed product and then refreshes the search index (see [`Self::reindex`]).
     async fn save(&self, product: &mut Product, expected: i64) -> Result<(), CatalogError> {
         product.version = expected + 1;
         product.updated_at = self.clock.now();
-        self.products.update(product, expected).await
+        self.products.update(product, expected).await?;
+        self.reindex(product).await;
+        Ok(())
+    }
+
+    /// Passes a committed product to the search index. Best effort: the write is committed,
+    /// so a failure is logged, never returned; search lags until the product's next write
+    /// or a full re-index.
+    async fn reindex(&self, product: &Product) {
+        if let Err(error) = self.index.upsert(product).await {
+            tracing::error!(
+                product_id = %product.id,
+                error = &error as &(dyn std::error::Error + 'static),
+                "could not update the search index; search lags until the next write"
+            );
+        }
     }
 
     /// Saves `stored` as the product's file. If the save fails the new object is deleted;

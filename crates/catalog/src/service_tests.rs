@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use crate::{
     AssetError, AssetKey, CatalogConfig, CatalogError, Category, FileName, MockAssetStore,
-    MockProductRepository, MockProductSearch, MockSalesLedger, NewProduct, Product, ProductAsset,
-    ProductDescription, ProductFilter, ProductQuery, ProductRef, ProductService, ProductStatus,
-    ProductTitle, SignedLink, Slug, StoredObject, Tags, UpdateProduct,
+    MockProductIndex, MockProductRepository, MockProductSearch, MockSalesLedger, NewProduct,
+    Product, ProductAsset, ProductDescription, ProductFilter, ProductQuery, ProductRef,
+    ProductService, ProductStatus, ProductTitle, SignedLink, Slug, StoredObject, Tags,
+    UpdateProduct,
 };
 
 const MAX_BYTES: u64 = 1_000;
@@ -93,6 +94,7 @@ fn new_product() -> NewProduct {
 struct Ports {
     repo: MockProductRepository,
     search: MockProductSearch,
+    index: MockProductIndex,
     sales: MockSalesLedger,
     assets: MockAssetStore,
 }
@@ -126,10 +128,28 @@ impl Ports {
         saved
     }
 
+    /// Expects the search index to be given one product and captures it.
+    fn expect_indexed(&mut self) -> Arc<Mutex<Option<Product>>> {
+        let indexed = Arc::new(Mutex::new(None));
+        let sink = Arc::clone(&indexed);
+        self.index.expect_upsert().times(1).returning(move |p| {
+            *sink.lock().expect("lock") = Some(p.clone());
+            Ok(())
+        });
+        indexed
+    }
+
+    /// Expects that the search index is left alone (a write failed or never happened).
+    fn expect_not_indexed(&mut self) {
+        self.index.expect_upsert().never();
+        self.index.expect_remove().never();
+    }
+
     fn service(self) -> ProductService {
         ProductService::new(
             Arc::new(self.repo),
             Arc::new(self.search),
+            Arc::new(self.index),
             Arc::new(self.sales),
             Arc::new(self.assets),
             Arc::new(FixedClock::default()),
@@ -221,6 +241,7 @@ async fn managers_and_administrators_create_draft_products() {
         let actor = Actor::new(UserId::new(), role);
         let mut ports = Ports::default();
         ports.repo.expect_insert().times(1).returning(|_| Ok(()));
+        let indexed = ports.expect_indexed();
         let service = ports.service();
 
         let created = service
@@ -233,6 +254,7 @@ async fn managers_and_administrators_create_draft_products() {
         assert_eq!(created.created_by, actor.user_id());
         assert_eq!((created.created_at, created.updated_at), (now(), now()));
         assert!(created.asset.is_none() && created.published_at.is_none());
+        assert_eq!(saved(&indexed), created);
     }
 }
 
@@ -243,6 +265,7 @@ async fn a_taken_slug_is_reported() {
         .repo
         .expect_insert()
         .returning(|_| Err(CatalogError::SlugTaken));
+    ports.expect_not_indexed();
 
     let result = ports.service().create(&manager(), new_product()).await;
 
@@ -256,6 +279,7 @@ async fn an_update_applies_the_change_and_bumps_the_version() {
     let current = product(ProductStatus::Published, true);
     let mut ports = Ports::serving(&current);
     let slot = ports.expect_saved(3);
+    let indexed = ports.expect_indexed();
     let change = UpdateProduct {
         title: Some(ProductTitle::parse("GST invoice template").expect("title")),
         price: Some(inr(0)),
@@ -273,12 +297,15 @@ async fn an_update_applies_the_change_and_bumps_the_version() {
     assert_eq!(updated.slug, current.slug);
     assert_eq!((updated.version, updated.updated_at), (4, now()));
     assert_eq!(saved(&slot), updated);
+    assert_eq!(saved(&indexed), updated);
 }
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_and_writes_nothing() {
     let current = product(ProductStatus::Draft, false);
-    let service = Ports::serving(&current).service();
+    let mut ports = Ports::serving(&current);
+    ports.expect_not_indexed();
+    let service = ports.service();
 
     let result = service
         .update(&manager(), current.id, 2, UpdateProduct::default())
@@ -346,6 +373,7 @@ async fn a_draft_with_a_file_is_published_even_when_free() {
     draft.price = inr(0);
     let mut ports = Ports::serving(&draft);
     let slot = ports.expect_saved(3);
+    let indexed = ports.expect_indexed();
 
     let published = ports
         .service()
@@ -356,6 +384,7 @@ async fn a_draft_with_a_file_is_published_even_when_free() {
     assert_eq!(published.status, ProductStatus::Published);
     assert_eq!(published.published_at, Some(now()));
     assert_eq!(saved(&slot).version, 4);
+    assert_eq!(saved(&indexed), published);
 }
 
 #[tokio::test]
@@ -363,6 +392,7 @@ async fn an_archived_product_can_be_published_again() {
     let archived = product(ProductStatus::Archived, true);
     let mut ports = Ports::serving(&archived);
     ports.expect_saved(3);
+    ports.expect_indexed();
 
     let published = ports.service().publish(&manager(), archived.id).await;
 
@@ -391,6 +421,7 @@ async fn drafts_and_published_products_can_be_archived_once() {
         let current = product(status, true);
         let mut ports = Ports::serving(&current);
         ports.expect_saved(3);
+        ports.expect_indexed();
 
         let archived = ports.service().archive(&manager(), current.id).await;
 
@@ -424,6 +455,7 @@ async fn a_published_product_that_never_sold_goes_back_to_draft() {
         .withf(move |p| *p == id)
         .returning(|_| Ok(false));
     let slot = ports.expect_saved(3);
+    let indexed = ports.expect_indexed();
 
     let draft = ports
         .service()
@@ -434,6 +466,7 @@ async fn a_published_product_that_never_sold_goes_back_to_draft() {
     assert_eq!(draft.status, ProductStatus::Draft);
     assert_eq!(draft.published_at, None);
     assert_eq!(saved(&slot).status, ProductStatus::Draft);
+    assert_eq!(saved(&indexed), draft);
 }
 
 #[tokio::test]
@@ -441,6 +474,7 @@ async fn a_sold_product_cannot_be_unpublished() {
     let live = product(ProductStatus::Published, true);
     let mut ports = Ports::serving(&live);
     ports.sales.expect_has_sales().returning(|_| Ok(true));
+    ports.expect_not_indexed();
 
     let result = ports.service().unpublish(&manager(), live.id).await;
 
@@ -469,6 +503,7 @@ async fn a_sold_product_is_never_deleted() {
     let live = product(ProductStatus::Archived, true);
     let mut ports = Ports::serving(&live);
     ports.sales.expect_has_sales().returning(|_| Ok(true));
+    ports.expect_not_indexed();
 
     let result = ports.service().delete(&manager(), live.id).await;
 
@@ -494,6 +529,13 @@ async fn deleting_an_unsold_product_also_deletes_its_file() {
         .withf(move |k| *k == file)
         .times(1)
         .returning(|_| Ok(()));
+    ports
+        .index
+        .expect_remove()
+        .withf(move |p| *p == id)
+        .times(1)
+        .returning(|_| Ok(()));
+    ports.index.expect_upsert().never();
 
     let result = ports.service().delete(&manager(), current.id).await;
 
@@ -511,6 +553,7 @@ async fn a_file_that_cannot_be_removed_does_not_fail_the_delete() {
         .expect_delete()
         .times(1)
         .returning(|_| Err(AssetError::Unexpected(Unexpected::msg("store down"))));
+    ports.index.expect_remove().times(1).returning(|_| Ok(()));
 
     let result = ports.service().delete(&manager(), current.id).await;
 
@@ -523,10 +566,81 @@ async fn a_product_deleted_meanwhile_is_not_found() {
     let mut ports = Ports::serving(&current);
     ports.sales.expect_has_sales().returning(|_| Ok(false));
     ports.repo.expect_delete().returning(|_| Ok(false));
+    ports.expect_not_indexed();
 
     let result = ports.service().delete(&manager(), current.id).await;
 
     assert!(matches!(result, Err(CatalogError::NotFound)));
+}
+
+// ---- keeping the search index in step ------------------------------------------------
+
+#[tokio::test]
+async fn a_published_product_is_sent_to_the_search_index() {
+    let draft = product(ProductStatus::Draft, true);
+    let mut ports = Ports::serving(&draft);
+    ports.expect_saved(3);
+    let id = draft.id;
+    ports
+        .index
+        .expect_upsert()
+        .withf(move |p| {
+            p.id == id && p.status == ProductStatus::Published && p.published_at == Some(now())
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+
+    let published = ports.service().publish(&manager(), draft.id).await;
+
+    assert!(matches!(published, Ok(p) if p.status == ProductStatus::Published));
+}
+
+#[tokio::test]
+async fn a_deleted_product_is_removed_from_the_search_index() {
+    let current = product(ProductStatus::Draft, false);
+    let mut ports = Ports::serving(&current);
+    ports.sales.expect_has_sales().returning(|_| Ok(false));
+    ports.repo.expect_delete().returning(|_| Ok(true));
+    let id = current.id;
+    ports
+        .index
+        .expect_remove()
+        .withf(move |p| *p == id)
+        .times(1)
+        .returning(|_| Ok(()));
+    ports.index.expect_upsert().never();
+
+    let result = ports.service().delete(&manager(), current.id).await;
+
+    assert!(result.is_ok());
+}
+
+#[tokio::test]
+async fn an_index_failure_does_not_undo_a_committed_write() {
+    let draft = product(ProductStatus::Draft, true);
+    let mut ports = Ports::serving(&draft);
+    let slot = ports.expect_saved(3);
+    ports
+        .index
+        .expect_upsert()
+        .times(1)
+        .returning(|_| Err(CatalogError::Unexpected(Unexpected::msg("search down"))));
+    ports.sales.expect_has_sales().returning(|_| Ok(false));
+    ports.repo.expect_delete().returning(|_| Ok(true));
+    ports
+        .index
+        .expect_remove()
+        .times(1)
+        .returning(|_| Err(CatalogError::Unexpected(Unexpected::msg("search down"))));
+    ports.assets.expect_delete().returning(|_| Ok(()));
+    let service = ports.service();
+
+    let published = service.publish(&manager(), draft.id).await;
+    let deleted = service.delete(&manager(), draft.id).await;
+
+    assert!(matches!(&published, Ok(p) if p.status == ProductStatus::Published));
+    assert_eq!(saved(&slot), published.expect("published"));
+    assert!(deleted.is_ok());
 }
 
 // ---- what the public sees -------------------------------------------------------------
@@ -654,6 +768,7 @@ async fn an_attached_file_is_stored_under_the_product_and_replaces_the_old_one()
         .times(1)
         .returning(|_| Ok(()));
     let slot = ports.expect_saved(3);
+    let indexed = ports.expect_indexed();
 
     let updated = ports
         .service()
@@ -676,6 +791,7 @@ async fn an_attached_file_is_stored_under_the_product_and_replaces_the_old_one()
         (3, "cd".repeat(32).as_str())
     );
     assert_eq!(saved(&slot), updated);
+    assert_eq!(saved(&indexed), updated);
     assert_eq!(updated.version, 4);
 }
 
@@ -762,6 +878,7 @@ async fn a_file_whose_product_changed_meanwhile_is_removed_again() {
         .repo
         .expect_update()
         .returning(|_, _| Err(CatalogError::Conflict));
+    ports.expect_not_indexed();
     let deleted = Arc::new(Mutex::new(None));
     let delete_sink = Arc::clone(&deleted);
     ports.assets.expect_delete().times(1).returning(move |k| {
@@ -882,6 +999,7 @@ async fn a_confirmed_upload_is_recorded_with_what_the_store_holds() {
         .withf(move |k| *k == expected_key)
         .returning(|k| Ok(Some(stored(k, 700, "application/zip"))));
     ports.expect_saved(3);
+    let indexed = ports.expect_indexed();
 
     let updated = ports
         .service()
@@ -889,6 +1007,7 @@ async fn a_confirmed_upload_is_recorded_with_what_the_store_holds() {
         .await
         .expect("confirms");
 
+    assert_eq!(saved(&indexed), updated);
     let asset = updated.asset.expect("a file");
     assert_eq!(asset.key, upload);
     assert_eq!(asset.file_name.as_str(), "bundle.zip");

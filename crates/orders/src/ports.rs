@@ -98,6 +98,14 @@ pub trait OrderRepository: Send + Sync {
     async fn list(&self, query: &OrderQuery, page: PageRequest)
     -> Result<Page<Order>, OrdersError>;
 
+    /// Up to `limit` PENDING_PAYMENT orders created strictly before `created_before`,
+    /// oldest first (ties broken by id), whole (lines and refunds), for expiry.
+    async fn stale_pending(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Order>, OrdersError>;
+
     /// In ONE transaction, if the stored version is still `expected_version`:
     /// - saves `order` (whose `version` is already the new one): status, gateway order id,
     ///   payment id, refunded amount and refunds, `paid_at`, `updated_at`, version. It

@@ -475,6 +475,70 @@ impl OrderService {
         }
     }
 
+    /// Expires up to `limit` orders left PENDING_PAYMENT for longer than `max_age`, oldest
+    /// first, and returns how many it expired. System maintenance with no actor: the app
+    /// runs it periodically (each run takes the next `limit`).
+    ///
+    /// An order that changed since it was read (paid or failed meanwhile) is a `Conflict`
+    /// on save: it is skipped, never retried, so a payment that wins the race stands. A
+    /// payment captured after the order expired is not applied (`WebhookOutcome::NotPayable`,
+    /// logged for a manual refund), so `max_age` must be longer than a buyer may take to pay.
+    ///
+    /// # Errors
+    /// `Unexpected` when `max_age` is not positive or the repository fails; orders expired
+    /// before the failure stay expired.
+    #[tracing::instrument(skip_all, fields(max_age_secs = max_age.num_seconds(), limit = limit))]
+    pub async fn expire_stale(
+        &self,
+        max_age: chrono::Duration,
+        limit: u32,
+    ) -> Result<usize, OrdersError> {
+        if max_age <= chrono::Duration::zero() {
+            return Err(Unexpected::msg(format!(
+                "orders expire after a positive age, not {max_age}"
+            ))
+            .into());
+        }
+        let now = self.clock.now();
+        let cutoff = now
+            .checked_sub_signed(max_age)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let mut expired = 0;
+        for order in self.orders.stale_pending(cutoff, limit).await? {
+            let order_id = order.id();
+            let change = match order.expire(now) {
+                Ok(change) => change,
+                Err(e) => {
+                    // The port returns only unpaid orders; skipping keeps one odd row from
+                    // blocking every later run (they are read oldest first).
+                    tracing::warn!(%order_id, error = %e, "a stale order could not be expired");
+                    continue;
+                }
+            };
+            match self
+                .orders
+                .save(&change.order, order.version(), &change.effects)
+                .await
+            {
+                Ok(_) => {
+                    tracing::info!(%order_id, "unpaid order expired");
+                    expired += 1;
+                }
+                Err(OrdersError::Conflict) => {
+                    tracing::info!(%order_id, "order changed while expiring; left as it is");
+                }
+                Err(e) => {
+                    tracing::warn!(expired, error = %e, "expiring stale orders stopped");
+                    return Err(e);
+                }
+            }
+        }
+        if expired > 0 {
+            tracing::info!(expired, "stale orders expired");
+        }
+        Ok(expired)
+    }
+
     /// One order the actor may see (their own, or any for staff).
     ///
     /// # Errors

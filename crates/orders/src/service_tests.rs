@@ -240,6 +240,17 @@ impl World {
                 w.commit(order, expected, effects)
             });
         repo.expect_set_invoice_key().never();
+        let w = self.clone();
+        repo.expect_stale_pending().returning(move |before, limit| {
+            let mut stale: Vec<Order> = lock(&w.orders)
+                .iter()
+                .filter(|o| o.status() == OrderStatus::PendingPayment && o.created_at() < before)
+                .cloned()
+                .collect();
+            stale.sort_by_key(|o| (o.created_at(), o.id()));
+            stale.truncate(usize::try_from(limit).expect("small limit"));
+            Ok(stale)
+        });
         repo
     }
 
@@ -1479,4 +1490,183 @@ fn stored_paid_orders_from_the_fixtures_are_consistent() {
         let parts: OrderParts = order.clone().into_parts();
         assert_eq!(Order::from_parts(parts), Ok(order));
     }
+}
+
+// ---- expiry ---------------------------------------------------------------------------
+
+/// A PENDING_PAYMENT order of `user` placed `minutes_ago` before `now()`, with its own
+/// gateway order.
+fn placed_minutes_ago(user: UserId, minutes_ago: i64) -> Order {
+    let at = now() - chrono::Duration::minutes(minutes_ago);
+    let lines = vec![OrderLine {
+        product_id: ProductId::new(),
+        title: "Rust book".into(),
+        unit_price: inr(49_900),
+    }];
+    Order::place(user, lines, GatewayKind::Razorpay, at)
+        .and_then(|o| o.attach_gateway_order(&format!("order_{}", o.id()), at))
+        .expect("valid order")
+}
+
+#[tokio::test]
+async fn expiry_closes_only_unpaid_orders_older_than_the_age_oldest_first() {
+    let buyer = UserId::new();
+    let (oldest, old, fresh) = (
+        placed_minutes_ago(buyer, 120),
+        placed_minutes_ago(buyer, 90),
+        placed_minutes_ago(buyer, 10),
+    );
+    let paid_long_ago = paid_order(buyer);
+    let failed_long_ago = placed_minutes_ago(buyer, 200)
+        .fail(now())
+        .expect("failable")
+        .order;
+    let everything = vec![
+        fresh.clone(),
+        old.clone(),
+        paid_long_ago.clone(),
+        failed_long_ago.clone(),
+        oldest.clone(),
+    ];
+    let (service, world) = Setup::new(everything, gateway(GatewayKind::Razorpay)).service();
+
+    let expired = service
+        .expire_stale(chrono::Duration::minutes(60), 100)
+        .await
+        .expect("expired");
+
+    assert_eq!(expired, 2);
+    let saves = world.saves();
+    let saved: Vec<_> = saves.iter().map(|s| s.order.id()).collect();
+    assert_eq!(saved, [oldest.id(), old.id()]);
+    for (s, before) in saves.iter().zip([&oldest, &old]) {
+        assert_eq!(s.order.status(), OrderStatus::Expired);
+        assert_eq!(s.expected_version, before.version());
+        assert_eq!(s.order.version(), before.version() + 1);
+        assert_eq!(s.order.updated_at(), now());
+        assert!(s.effects.jobs.is_empty() && s.effects.event_id.is_none());
+        assert!(!s.effects.grant_entitlements && !s.effects.allocate_invoice_number);
+    }
+    assert_eq!(world.stored(fresh.id()), fresh);
+    assert_eq!(world.stored(paid_long_ago.id()), paid_long_ago);
+    assert_eq!(world.stored(failed_long_ago.id()), failed_long_ago);
+}
+
+#[tokio::test]
+async fn expiry_takes_at_most_the_limit_and_the_next_run_takes_the_rest() {
+    let buyer = UserId::new();
+    let orders: Vec<Order> = (1..=3).map(|m| placed_minutes_ago(buyer, 60 + m)).collect();
+    let (service, world) = Setup::new(orders, gateway(GatewayKind::Razorpay)).service();
+
+    let first = service.expire_stale(chrono::Duration::minutes(60), 2).await;
+    let second = service.expire_stale(chrono::Duration::minutes(60), 2).await;
+    let third = service.expire_stale(chrono::Duration::minutes(60), 2).await;
+
+    assert!(matches!(first, Ok(2)));
+    assert!(matches!(second, Ok(1)));
+    assert!(matches!(third, Ok(0)));
+    assert_eq!(world.saves().len(), 3);
+}
+
+#[tokio::test]
+async fn an_order_paid_while_expiring_is_skipped_and_stays_paid() {
+    let buyer = UserId::new();
+    let (raced, other) = (
+        placed_minutes_ago(buyer, 120),
+        placed_minutes_ago(buyer, 90),
+    );
+    let raced_id = raced.id();
+    let (service, world) = Setup::new(
+        vec![raced.clone(), other.clone()],
+        gateway(GatewayKind::Razorpay),
+    )
+    .service();
+    // The payment webhook commits between the read and the expiry's save.
+    world.before_next_save(move |w| {
+        let change = raced.pay("pay_1", now()).expect("payable");
+        w.commit(&change.order, raced.version(), &change.effects)
+            .expect("paid first");
+    });
+
+    let expired = service
+        .expire_stale(chrono::Duration::minutes(60), 100)
+        .await;
+
+    assert!(matches!(expired, Ok(1)));
+    assert_eq!(world.stored(raced_id).status(), OrderStatus::Paid);
+    assert_eq!(world.stored(other.id()).status(), OrderStatus::Expired);
+}
+
+#[tokio::test]
+async fn a_non_positive_age_expires_nothing() {
+    let order = placed_minutes_ago(UserId::new(), 120);
+    let (service, world) = Setup::new(vec![order], gateway(GatewayKind::Razorpay)).service();
+
+    let zero = service.expire_stale(chrono::Duration::zero(), 100).await;
+    let negative = service
+        .expire_stale(chrono::Duration::minutes(-5), 100)
+        .await;
+
+    assert!(matches!(zero, Err(OrdersError::Unexpected(_))));
+    assert!(matches!(negative, Err(OrdersError::Unexpected(_))));
+    assert!(world.saves().is_empty());
+}
+
+#[tokio::test]
+async fn a_capture_arriving_after_expiry_is_not_applied_and_left_for_a_manual_refund() {
+    let buyer = UserId::new();
+    let lines = vec![OrderLine {
+        product_id: ProductId::new(),
+        title: "Rust book".into(),
+        unit_price: inr(150_000),
+    }];
+    let at = now() - chrono::Duration::hours(3);
+    let order = Order::place(buyer, lines, GatewayKind::Razorpay, at)
+        .and_then(|o| o.attach_gateway_order(GATEWAY_ORDER, at))
+        .expect("valid order");
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway_sending(captured(inr(150_000)))).service();
+    service
+        .expire_stale(chrono::Duration::hours(1), 100)
+        .await
+        .expect("expired");
+    let expired = world.stored(order.id());
+
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_late_capture")
+        .await;
+
+    assert!(matches!(
+        outcome,
+        Ok(WebhookOutcome::NotPayable { order_id, status: OrderStatus::Expired }) if order_id == order.id()
+    ));
+    assert_eq!(world.stored(order.id()), expired);
+    assert_eq!(world.saves().len(), 1, "only the expiry was saved");
+    assert_eq!(world.recorded(), [event("evt_late_capture")]);
+}
+
+#[tokio::test]
+async fn the_buyers_callback_after_expiry_is_an_invalid_transition() {
+    let buyer = customer();
+    let order = placed_minutes_ago(buyer.user_id(), 120);
+    let gateway_order = order.gateway_order_id().expect("attached").to_owned();
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
+    service
+        .expire_stale(chrono::Duration::minutes(60), 100)
+        .await
+        .expect("expired");
+
+    let result = service
+        .confirm_payment(&buyer, &gateway_order, "pay_late", GOOD_SIGNATURE)
+        .await;
+
+    assert!(matches!(
+        result,
+        Err(OrdersError::InvalidTransition {
+            from: OrderStatus::Expired,
+            ..
+        })
+    ));
+    assert_eq!(world.saves().len(), 1);
 }

@@ -614,6 +614,32 @@ impl OrderRepository for SeaOrderRepository {
         })
     }
 
+    async fn stale_pending(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Order>, OrdersError> {
+        let tx = begin_read(&self.db)
+            .await
+            .map_err(unexpected("starting to read stale orders"))?;
+        // Served by ix_orders_status_created_at_id (migration 000010), read forwards: one
+        // equality, one range, and the ORDER BY is the index's own.
+        let rows = order::Entity::find()
+            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+            .filter(order::Column::CreatedAt.lt(created_before))
+            .order_by_asc(order::Column::CreatedAt)
+            .order_by_asc(order::Column::Id)
+            .limit(u64::from(limit))
+            .all(&tx)
+            .await
+            .map_err(unexpected("reading stale orders"))?;
+        let orders = with_children(&tx, rows).await?;
+        tx.commit()
+            .await
+            .map_err(unexpected("finishing reading stale orders"))?;
+        Ok(orders)
+    }
+
     async fn save(
         &self,
         order: &Order,

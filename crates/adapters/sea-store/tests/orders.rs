@@ -353,6 +353,114 @@ async fn lists_are_newest_first_scoped_by_buyer_and_status_with_exact_totals() {
     }
 }
 
+#[tokio::test]
+async fn stale_pending_is_unpaid_orders_placed_before_the_cutoff_oldest_first_up_to_the_limit() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let (ada, bob) = (fx.buyer().await, fx.buyer().await);
+        let product = fx.product(100).await;
+        let paid = fx.placed(ada, &[product], 5).await;
+        fx.pay(&paid, 6, None).await.expect("pay");
+        let cancelled = fx.placed(ada, &[product], 8).await;
+        let cancel = cancelled.cancel(at(9)).expect("cancellable");
+        fx.orders
+            .save(&cancel.order, cancelled.version(), &cancel.effects)
+            .await
+            .expect("cancel");
+        let oldest = fx.placed(bob, &[product], 10).await;
+        // Two orders of the same instant: the smaller id comes first.
+        let tie_a = fx.placed(ada, &[product], 20).await;
+        let tie_b = fx.placed(bob, &[product], 20).await;
+        let (first_tie, second_tie) = if tie_a.id() < tie_b.id() {
+            (tie_a.id(), tie_b.id())
+        } else {
+            (tie_b.id(), tie_a.id())
+        };
+        let at_cutoff = fx.placed(ada, &[product], 30).await;
+        let fresh = fx.placed(ada, &[product], 40).await;
+
+        let all = fx.orders.stale_pending(at(30), 100).await.expect("stale");
+        let first_two = fx.orders.stale_pending(at(30), 2).await.expect("stale");
+        let none = fx.orders.stale_pending(at(10), 100).await.expect("stale");
+        let everything_pending = fx.orders.stale_pending(at(41), 0).await.expect("stale");
+
+        assert_eq!(
+            ids(&all),
+            [oldest.id(), first_tie, second_tie],
+            "{}",
+            t.backend
+        );
+        assert_eq!(ids(&first_two), [oldest.id(), first_tie], "{}", t.backend);
+        assert!(
+            none.is_empty(),
+            "{}: created_before is exclusive",
+            t.backend
+        );
+        assert!(everything_pending.is_empty(), "{}: limit 0", t.backend);
+        // Returned orders are whole, as `find` reads them.
+        assert_eq!(all[0], fx.reload(oldest.id()).await, "{}", t.backend);
+        for not_stale in [&paid, &cancelled, &at_cutoff, &fresh] {
+            assert!(!ids(&all).contains(&not_stale.id()), "{}", t.backend);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_expired_stale_order_is_saved_expired_and_a_paid_one_is_untouched() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let buyer = fx.buyer().await;
+        let (expiring, bought) = (fx.product(100).await, fx.product(100).await);
+        let unpaid = fx.placed(buyer, &[expiring], 10).await;
+        let paid_late = fx.placed(buyer, &[bought], 20).await;
+        // What `OrderService::expire_stale` does, with the payment of the second order
+        // committed between its read and its save.
+        let stale = fx.orders.stale_pending(at(60), 10).await.expect("stale");
+        assert_eq!(ids(&stale), [unpaid.id(), paid_late.id()], "{}", t.backend);
+        fx.pay(&paid_late, 50, Some("evt_paid")).await.expect("pay");
+        let paid_before = fx.reload(paid_late.id()).await;
+
+        let mut results = Vec::new();
+        for order in &stale {
+            let change = order.expire(at(70)).expect("expirable");
+            results.push(
+                fx.orders
+                    .save(&change.order, order.version(), &change.effects)
+                    .await,
+            );
+        }
+
+        assert!(
+            matches!(results[0], Ok(None)),
+            "{}: {:?}",
+            t.backend,
+            results[0]
+        );
+        assert!(
+            matches!(results[1], Err(OrdersError::Conflict)),
+            "{}: {:?}",
+            t.backend,
+            results[1]
+        );
+        let expired = fx.reload(unpaid.id()).await;
+        assert_eq!(expired.status(), OrderStatus::Expired, "{}", t.backend);
+        assert_eq!(expired.version(), unpaid.version() + 1);
+        assert_eq!(expired.updated_at(), at(70));
+        assert_eq!(expired.paid_at(), None);
+        assert!(!fx.owns(buyer, expiring).await, "{}", t.backend);
+        assert_eq!(
+            fx.reload(paid_late.id()).await,
+            paid_before,
+            "{}",
+            t.backend
+        );
+        assert_eq!(paid_before.status(), OrderStatus::Paid);
+        assert!(fx.owns(buyer, bought).await, "{}", t.backend);
+        let left = fx.orders.stale_pending(at(60), 10).await.expect("stale");
+        assert!(left.is_empty(), "{}", t.backend);
+    }
+}
+
 // ---- save: all or nothing ------------------------------------------------------------
 
 #[tokio::test]
