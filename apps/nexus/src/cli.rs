@@ -75,6 +75,8 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Worker => {
             let db = connect(&settings, settings.database.migrate_on_start).await?;
             let state = compose(&settings, db).await?;
+            // Handlers first: a signal arriving while the worker starts must stop it cleanly.
+            let stop_signal = crate::worker::termination();
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let poll = std::time::Duration::from_millis(settings.worker.poll_ms);
             let maintenance = crate::startup::maintenance(&state, &settings);
@@ -84,7 +86,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
                 Some(maintenance),
                 stopped,
             ));
-            crate::worker::termination().await;
+            stop_signal.await;
             tracing::info!("stopping: finishing the job in hand");
             let _ = stop.send(true);
             worker

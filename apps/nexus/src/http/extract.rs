@@ -106,6 +106,45 @@ impl FromRequest for IfMatch {
     }
 }
 
+impl IfMatch {
+    /// The version the client read: `If-Match`, else the body's `version` field.
+    ///
+    /// # Errors
+    /// 428 `precondition_required` when neither was sent: an update without the version read
+    /// could silently overwrite someone else's change.
+    pub fn or_version(self, body_version: Option<i64>) -> Result<i64, ApiError> {
+        self.0.or(body_version).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "Send the version you read as If-Match or as the 'version' field",
+            )
+        })
+    }
+}
+
+/// A query parameter with its blanks trimmed; `None` when absent or empty.
+#[must_use]
+pub fn non_blank(raw: &Option<String>) -> Option<String> {
+    raw.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Serde helper for PATCH fields: `Some(None)` for an explicit `null` (clear it), `None` for
+/// an absent field (leave it).
+///
+/// # Errors
+/// The deserializer's error for a value of the wrong type.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// The `ETag` value for a version.
 #[must_use]
 pub fn etag(version: i64) -> (header::HeaderName, String) {

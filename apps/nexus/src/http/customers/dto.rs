@@ -5,7 +5,7 @@ use nexus_customers::{
     CompanyName, Customer, CustomerStatus, NewCustomer, Phone, Tags, UpdateCustomer,
 };
 use nexus_kernel::{Email, PersonName, UserId};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -162,13 +162,6 @@ impl TryFrom<CreateCustomerRequest> for NewCustomer {
     }
 }
 
-/// `Some(None)` for an explicit `null`, `None` for an absent field.
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A partial change; `null` clears phone or company. Carry the version read, here or in
 /// `If-Match`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -184,11 +177,11 @@ pub struct UpdateCustomerRequest {
     #[validate(length(max = 1024))]
     pub email: Option<String>,
     /// New phone, or `null` to clear.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub phone: Option<Option<String>>,
     /// New company, or `null` to clear.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub company: Option<Option<String>>,
     /// New status.

@@ -1,6 +1,5 @@
 //! `/api/v1/customers`: the CRM's customer records.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use nexus_customers::{
     CustomerQuery, CustomerSort, CustomerStatus, NewCustomer, SearchTerm, UpdateCustomer,
@@ -146,13 +145,7 @@ pub async fn update_customer(
     body: ValidatedJson<UpdateCustomerRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let Some(expected) = if_match.0.or(body.version) else {
-        return Err(ApiError::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition_required",
-            "Send the version you read as If-Match or as the 'version' field",
-        ));
-    };
+    let expected = if_match.or_version(body.version)?;
     let change = UpdateCustomer::try_from(body)?;
     let customer = state
         .customers

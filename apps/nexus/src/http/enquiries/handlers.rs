@@ -65,12 +65,7 @@ pub async fn list_enquiries(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let mut e = FieldErrors::default();
-    let blank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let blank = crate::http::extract::non_blank;
     let status = e.check_opt(
         "status",
         "invalid",

@@ -106,12 +106,7 @@ pub async fn list_orders(
     query: web::Query<ListOrdersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let blank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let blank = crate::http::extract::non_blank;
     let mut e = FieldErrors::default();
     let status = e.check_opt(
         "status",

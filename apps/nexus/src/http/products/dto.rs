@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use nexus_catalog::Product;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -132,12 +132,6 @@ pub struct CreateProductRequest {
     pub preview_image_url: Option<String>,
 }
 
-fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A partial change; carry the version read here or in `If-Match`.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -162,7 +156,7 @@ pub struct UpdateProductRequest {
     #[validate(length(max = 100))]
     pub tags: Option<Vec<String>>,
     /// New preview URL, or null to clear.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "crate::http::extract::nullable")]
     #[schema(value_type = Option<String>, nullable)]
     pub preview_image_url: Option<Option<String>>,
     /// The version read.

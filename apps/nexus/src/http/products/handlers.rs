@@ -72,12 +72,7 @@ pub async fn list_products(
     query: web::Query<ListProductsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let blank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let blank = crate::http::extract::non_blank;
     let mut e = FieldErrors::default();
     let text = e.check_opt("q", "invalid", blank(&q.q).map(|s| SearchText::parse(&s)));
     let category = e.check_opt(
@@ -216,13 +211,7 @@ pub async fn update_product(
 ) -> Result<HttpResponse, ApiError> {
     let id = product_id(&id)?;
     let r = body.0;
-    let Some(expected) = if_match.0.or(r.version) else {
-        return Err(ApiError::new(
-            StatusCode::PRECONDITION_REQUIRED,
-            "precondition_required",
-            "Send the version you read as If-Match or as the 'version' field",
-        ));
-    };
+    let expected = if_match.or_version(r.version)?;
     let mut e = FieldErrors::default();
     let slug = e.check_opt("slug", "invalid", r.slug.as_deref().map(Slug::parse));
     let title = e.check_opt(
@@ -476,12 +465,7 @@ pub async fn admin_list_products(
     query: web::Query<AdminProductsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let blank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
+    let blank = crate::http::extract::non_blank;
     let mut e = FieldErrors::default();
     let text = e.check_opt("q", "invalid", blank(&q.q).map(|s| SearchText::parse(&s)));
     let status = e.check_opt(
