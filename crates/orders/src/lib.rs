@@ -10,6 +10,8 @@ mod order;
 mod payments;
 mod ports;
 mod service;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use cart::MockCartStore;
