@@ -26,7 +26,7 @@ fn invalid<E>(id: UserId, field: &'static str) -> impl FnOnce(E) -> Unexpected
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| Unexpected::new(format!("users row {id} has an invalid {field}"), err)
+    crate::support::invalid_row("users", id, field)
 }
 
 #[async_trait]

@@ -346,12 +346,7 @@ fn invalid<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> CustomersError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| {
-        CustomersError::Unexpected(Unexpected::new(
-            format!("customers row {id} has an invalid {field}"),
-            err,
-        ))
-    }
+    crate::support::invalid_row("customers", id, field)
 }
 
 #[async_trait]

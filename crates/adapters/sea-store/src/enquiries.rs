@@ -90,12 +90,7 @@ fn invalid<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> CustomersError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| {
-        CustomersError::Unexpected(Unexpected::new(
-            format!("enquiries row {id} has an invalid {field}"),
-            err,
-        ))
-    }
+    crate::support::invalid_row("enquiries", id, field)
 }
 
 /// The assignee a list is restricted to: `Err(())` when `assigned_to` and `visible_to`

@@ -131,7 +131,7 @@ fn invalid<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> Unexpected
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| Unexpected::new(format!("jobs row {id} has an invalid {field}"), err)
+    crate::support::invalid_row("jobs", id, field)
 }
 
 fn from_rows(rows: Vec<job::Model>) -> Result<Vec<Job>, NotificationsError> {

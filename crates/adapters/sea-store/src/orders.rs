@@ -76,7 +76,7 @@ fn invalid<E>(table: &'static str, id: Uuid, field: &'static str) -> impl FnOnce
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| Unexpected::new(format!("{table} row {id} has an invalid {field}"), err)
+    crate::support::invalid_row(table, id, field)
 }
 
 fn position(index: usize) -> Result<i32, Unexpected> {

@@ -79,12 +79,7 @@ fn invalid<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> Unexpected
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| {
-        Unexpected::new(
-            format!("one_time_codes row {id} has an invalid {field}"),
-            err,
-        )
-    }
+    crate::support::invalid_row("one_time_codes", id, field)
 }
 
 #[async_trait]

@@ -473,12 +473,7 @@ fn invalid<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> CatalogError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| {
-        CatalogError::Unexpected(Unexpected::new(
-            format!("products row {id} has an invalid {field}"),
-            err,
-        ))
-    }
+    crate::support::invalid_row("products", id, field)
 }
 
 #[async_trait]

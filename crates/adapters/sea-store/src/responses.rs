@@ -134,24 +134,14 @@ fn invalid<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> ApprovalsError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| {
-        ApprovalsError::Unexpected(Unexpected::new(
-            format!("responses row {id} has an invalid {field}"),
-            err,
-        ))
-    }
+    crate::support::invalid_row("responses", id, field)
 }
 
 fn invalid_event<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> ApprovalsError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| {
-        ApprovalsError::Unexpected(Unexpected::new(
-            format!("response_events row {id} has an invalid {field}"),
-            err,
-        ))
-    }
+    crate::support::invalid_row("response_events", id, field)
 }
 
 /// In `tx`: saves `response` if its stored version is still `expected_version` and

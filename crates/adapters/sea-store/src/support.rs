@@ -61,6 +61,23 @@ pub(crate) fn contains_pattern(term: &str) -> String {
     pattern
 }
 
+/// The error for a stored row that breaks a domain rule (it is never silently accepted):
+/// `"<table> row <id> has an invalid <field>"`, keeping the rule's error as the source.
+pub(crate) fn invalid_row<E, T>(
+    table: &'static str,
+    id: impl std::fmt::Display,
+    field: &'static str,
+) -> impl FnOnce(E) -> T
+where
+    E: std::error::Error + Send + Sync + 'static,
+    T: From<nexus_kernel::Unexpected>,
+{
+    move |err| {
+        nexus_kernel::Unexpected::new(format!("{table} row {id} has an invalid {field}"), err)
+            .into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

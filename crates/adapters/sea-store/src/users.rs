@@ -85,7 +85,7 @@ fn invalid<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> Unexpected
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    move |err| Unexpected::new(format!("users row {id} has an invalid {field}"), err)
+    crate::support::invalid_row("users", id, field)
 }
 
 fn from_rows(rows: Vec<user::Model>) -> Result<Vec<User>, IdentityError> {
