@@ -217,6 +217,11 @@ pub struct CommerceSettings {
     pub meili_index: String,
     /// `ORDER_EXPIRY_MINUTES`: unpaid orders older than this become EXPIRED (default 60).
     pub order_expiry_minutes: i64,
+    /// `STORE_CURRENCIES`: comma-separated ISO 4217 codes products may be priced in; the
+    /// first is the store currency (default `INR`).
+    pub currencies: Vec<nexus_kernel::Currency>,
+    /// `MAX_PRICE_MINOR`: highest product price in minor units (default 10,000,000,000).
+    pub max_price_minor: i64,
     /// `INVOICE_TAX_LABEL` and `INVOICE_TAX_RATE_BP` (basis points, e.g. 1800 = 18%):
     /// a tax included in prices, shown on invoices. Unset: no tax line.
     pub invoice_tax: Option<(String, u32)>,
@@ -448,7 +453,36 @@ impl Settings {
                 ));
             }
         };
+        let currencies = get("STORE_CURRENCIES")
+            .unwrap_or("INR")
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(nexus_kernel::Currency::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| {
+                bad(
+                    "STORE_CURRENCIES",
+                    "expected ISO 4217 codes such as INR,USD",
+                )
+            })?;
+        if currencies.is_empty() {
+            return Err(bad("STORE_CURRENCIES", "name at least one currency"));
+        }
+        let max_price_minor: i64 = parse(
+            get("MAX_PRICE_MINOR"),
+            "MAX_PRICE_MINOR",
+            nexus_catalog::CatalogConfig::DEFAULT_MAX_PRICE_MINOR,
+        )?;
+        if !(1..=1_000_000_000_000_000).contains(&max_price_minor) {
+            return Err(bad(
+                "MAX_PRICE_MINOR",
+                "expected 1 to 1000000000000000 (so that cart totals cannot overflow)",
+            ));
+        }
         let commerce = CommerceSettings {
+            currencies,
+            max_price_minor,
             redis_url: get("REDIS_URL").map(Secret::new),
             cart_ttl_secs: parse(get("CART_TTL_SECS"), "CART_TTL_SECS", 30 * 24 * 3600)?,
             seller_name: get("SELLER_NAME")

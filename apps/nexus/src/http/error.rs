@@ -348,6 +348,8 @@ impl From<nexus_catalog::CatalogError> for ApiError {
             E::InvalidTransition { .. } => {
                 Self::new(StatusCode::CONFLICT, "invalid_transition", message)
             }
+            E::CurrencyNotAccepted { .. } => Self::field("currency", "not_accepted", message),
+            E::PriceTooHigh { .. } => Self::field("priceMinor", "too_large", message),
             E::AssetMissing => Self::new(StatusCode::CONFLICT, "asset_missing", message),
             E::AssetTooLarge { .. } => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
@@ -394,6 +396,12 @@ impl From<nexus_orders::OrdersError> for ApiError {
                     text.push_str(&format!("; already owned: {}", list(&owned)));
                 }
                 Self::new(StatusCode::CONFLICT, "cart_not_purchasable", text)
+            }
+            E::CurrencyConflict { .. } => {
+                Self::new(StatusCode::CONFLICT, "currency_conflict", message)
+            }
+            E::CartTotalTooLarge => {
+                Self::new(StatusCode::CONFLICT, "cart_total_too_large", message)
             }
             E::InvalidSignature => Self::new(StatusCode::BAD_REQUEST, "invalid_signature", message),
             E::InvalidTransition { .. } => {
