@@ -4,6 +4,7 @@ mod auth;
 mod catalog;
 mod customers;
 mod enquiries;
+mod faults;
 mod jobs;
 mod otp;
 mod platform;
