@@ -5,6 +5,7 @@ mod carts;
 mod catalog;
 mod customers;
 mod enquiries;
+mod faults;
 mod jobs;
 mod otp;
 mod platform;

@@ -73,6 +73,9 @@ pub struct DatabaseSettings {
     pub url: Secret,
     /// `DATABASE_MAX_CONNECTIONS`, default 10.
     pub max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECS`, default 5: how long a request waits for a connection
+    /// before it is answered 503 (an outage, or every connection busy).
+    pub acquire_timeout_secs: u64,
     /// Run migrations at start (`MIGRATE_ON_START`, default true).
     pub migrate_on_start: bool,
 }
@@ -345,6 +348,11 @@ impl Settings {
                 "DATABASE_MAX_CONNECTIONS",
                 10,
             )?,
+            acquire_timeout_secs: parse(
+                get("DATABASE_ACQUIRE_TIMEOUT_SECS"),
+                "DATABASE_ACQUIRE_TIMEOUT_SECS",
+                5,
+            )?,
             migrate_on_start: parse_bool(get("MIGRATE_ON_START"), "MIGRATE_ON_START", true)?,
         };
         let auth = AuthSettings {
@@ -588,6 +596,9 @@ impl Settings {
         if self.database.max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
         }
+        if self.database.acquire_timeout_secs == 0 {
+            return Err(bad("DATABASE_ACQUIRE_TIMEOUT_SECS", "must be at least 1"));
+        }
         if self.env == AppEnv::Production {
             let secret = self.auth.jwt_secret.expose();
             if secret == DEV_JWT_SECRET {
@@ -696,6 +707,17 @@ mod tests {
         assert_eq!(err.key, "PORT");
         let err = Settings::from_map(&vars(&[("BCRYPT_COST", "3")])).expect_err("low cost");
         assert_eq!(err.key, "BCRYPT_COST");
+    }
+
+    #[test]
+    fn the_database_acquire_timeout_defaults_to_5_s_and_must_be_positive() {
+        let s = Settings::from_map(&HashMap::new()).expect("defaults are valid");
+        assert_eq!(s.database.acquire_timeout_secs, 5);
+        let s = Settings::from_map(&vars(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "2")])).expect("2 s");
+        assert_eq!(s.database.acquire_timeout_secs, 2);
+        let err =
+            Settings::from_map(&vars(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "0")])).expect_err("zero");
+        assert_eq!(err.key, "DATABASE_ACQUIRE_TIMEOUT_SECS");
     }
 
     #[test]

@@ -205,9 +205,13 @@ pub async fn connect(
             source,
         })?;
     }
-    let db = nexus_sea_store::db::connect(url, settings.database.max_connections)
-        .await
-        .map_err(StartupError::Database)?;
+    let db = nexus_sea_store::db::connect_with(
+        url,
+        settings.database.max_connections,
+        std::time::Duration::from_secs(settings.database.acquire_timeout_secs),
+    )
+    .await
+    .map_err(StartupError::Database)?;
     if migrate {
         nexus_sea_store::db::migrate(&db)
             .await
