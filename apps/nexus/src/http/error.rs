@@ -286,6 +286,7 @@ impl From<CustomersError> for ApiError {
                 "invalid_assignee",
                 message,
             ),
+            E::HasHistory => Self::new(StatusCode::CONFLICT, "customer_has_history", message),
             E::Unexpected(e) => Self::internal(e),
         }
     }
