@@ -9,4 +9,5 @@ mod otp;
 mod platform;
 mod purchase;
 mod responses;
+mod uploads;
 mod users;

@@ -108,6 +108,24 @@ impl ApiError {
         err
     }
 
+    /// 503 `uploads_busy` with a `Retry-After` header: every upload slot is taken.
+    #[must_use]
+    pub fn uploads_busy(retry_after_secs: u64) -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "uploads_busy",
+            format!("Too many uploads in progress; try again in {retry_after_secs} seconds"),
+        );
+        err.retry_after_secs = Some(retry_after_secs);
+        err
+    }
+
+    /// 400 `invalid_multipart`: the multipart body cannot be read.
+    #[must_use]
+    pub fn invalid_multipart(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_multipart", message)
+    }
+
     /// 401 `unauthorized`.
     #[must_use]
     pub fn unauthorized() -> Self {
