@@ -96,6 +96,13 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// 404 `route_not_found`: no route matches the path (as opposed to a route that found
+    /// no record), so clients and the route matrix can tell the two apart.
+    #[must_use]
+    pub fn route_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "route_not_found", "No such resource")
+    }
+
     /// 429 `rate_limited` with a `Retry-After` header.
     #[must_use]
     pub fn rate_limited(retry_after_secs: u64) -> Self {
