@@ -348,7 +348,7 @@ pub async fn unpublish_product(
     ))
 }
 
-/// Uploads the product's file as multipart/form-data, field `file` (size and type limits apply).
+/// Uploads the product's file as multipart/form-data, one field `file` (size and type limits apply).
 ///
 /// Who may upload is decided before a byte of the body is read; the file is then streamed
 /// to disk while it is counted and hashed (never held in memory), and at most
@@ -369,10 +369,16 @@ pub async fn upload_asset(
     // the request head.
     state.products.authorize_asset_upload(&actor, id).await?;
     let _slot = state.uploads.slot()?;
-    while let Some(field) = form.next().await {
+    // Only the one `file` field is read: any other field is refused rather than skipped,
+    // since skipping still reads it, and nothing would bound its size.
+    if let Some(field) = form.next().await {
         let mut field = field.map_err(|e| ApiError::invalid_multipart(e.to_string()))?;
         if field.name() != Some("file") {
-            continue;
+            return Err(ApiError::field(
+                "file",
+                "required",
+                "send the file as the only multipart field, named 'file'",
+            ));
         }
         let raw_name = field
             .content_disposition()

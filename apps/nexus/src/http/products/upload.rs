@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use actix_multipart::Field;
 use futures_util::StreamExt;
@@ -16,6 +17,13 @@ use crate::http::error::ApiError;
 
 /// Seconds a client is asked to wait (`Retry-After`) when every upload slot is taken.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
+
+/// Staging files older than this are left over by a process that stopped mid-upload (an
+/// upload in progress is always far younger), and are deleted at start-up.
+const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Prefix of staging files, so that a sweep never touches anything else in the directory.
+const PREFIX: &str = ".upload-";
 
 /// Stages uploaded files in a directory, at most `concurrency` at a time.
 #[derive(Debug, Clone)]
@@ -32,6 +40,7 @@ impl UploadSpool {
     /// The I/O error when the directory cannot be created.
     pub fn new(dir: PathBuf, concurrency: usize) -> io::Result<Self> {
         std::fs::create_dir_all(&dir)?;
+        sweep(&dir, STALE_AFTER);
         Ok(Self {
             dir,
             slots: Arc::new(Semaphore::new(concurrency)),
@@ -114,5 +123,60 @@ impl Spooled {
             size: self.size,
             sha256_hex: self.sha256_hex.clone(),
         }
+    }
+}
+
+/// Deletes staging files older than `age` from `dir`. Best effort: a file that cannot be
+/// read or removed is logged and left.
+fn sweep(dir: &std::path::Path, age: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(PREFIX) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|d| d > age));
+        if stale && let Err(error) = std::fs::remove_file(entry.path()) {
+            tracing::warn!(%error, file = ?name, "could not delete a stale staging file");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_up_sweeps_only_stale_staging_files() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let stale = dir.path().join(".upload-old");
+        let fresh = dir.path().join(".upload-new");
+        let other = dir.path().join("keep-me");
+        for path in [&stale, &fresh, &other] {
+            std::fs::write(path, b"x").expect("write");
+        }
+        let old = SystemTime::now() - Duration::from_secs(2 * 24 * 60 * 60);
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .and_then(|f| f.set_modified(old))
+            .expect("age the stale file");
+        std::fs::File::options()
+            .write(true)
+            .open(&other)
+            .and_then(|f| f.set_modified(old))
+            .expect("age the other file");
+
+        UploadSpool::new(dir.path().to_path_buf(), 1).expect("a spool");
+
+        assert!(!stale.exists());
+        assert!(fresh.exists());
+        assert!(other.exists(), "only staging files are swept");
     }
 }
