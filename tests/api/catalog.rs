@@ -433,3 +433,33 @@ async fn an_admin_may_manage_products_too() {
     assert_eq!(product["status"], "PUBLISHED");
     assert_eq!(product["createdBy"], admin.user_id.as_str());
 }
+
+#[tokio::test]
+async fn public_product_views_carry_no_staff_id() {
+    let app = spawn_app().await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let customer = app.sign_in_as(Role::Customer).await;
+    let product = app
+        .published_product(&manager, "Staff free deck", 9_900, FILE)
+        .await;
+    let slug = product["slug"].as_str().expect("a slug");
+    let mut views = Vec::new();
+    for token in [None, Some(customer.token.as_str())] {
+        views.push(public_list(&app, "").await);
+        for path in [product_path(&product), format!("{PRODUCTS}/{slug}")] {
+            views.push(expect_json(app.get(&path, token).await, 200).await);
+        }
+    }
+
+    assert_eq!(
+        product["createdBy"],
+        manager.user_id.as_str(),
+        "staff keep it"
+    );
+    for view in &views {
+        let text = view.to_string();
+        assert!(!text.contains("createdBy"), "{text}");
+        assert!(!text.contains(&manager.user_id), "{text}");
+    }
+    assert_eq!(views[0]["data"][0]["id"], product["id"]);
+}

@@ -973,3 +973,56 @@ async fn assigning_an_unknown_customer_is_not_found() {
 
     assert_error(res, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn a_customer_with_a_sent_response_is_kept_with_its_history() {
+    let app = spawn_app().await;
+    let (manager, cso, _) = team(&app).await;
+    let (customer, response) = app.pending_response(&cso).await;
+    let id = response["id"].as_str().expect("a response has an id");
+    let res = app
+        .post_json(
+            &format!("/api/v1/responses/{id}/approve"),
+            &json!({}),
+            &manager,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let total_before = list(&app, "", &manager).await["meta"]["total"].clone();
+
+    let res = app.delete(&customer_path(&customer), &manager).await;
+
+    assert_error(res, 409, "customer_has_history").await;
+    expect_json(app.get(&customer_path(&customer), &manager).await, 200).await;
+    let history = expect_json(
+        app.get(&format!("/api/v1/responses/{id}/history"), &manager)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        history.as_array().map(Vec::len),
+        Some(3),
+        "created, submitted, approved: {history}"
+    );
+    assert_eq!(
+        list(&app, "", &manager).await["meta"]["total"],
+        total_before
+    );
+}
+
+#[tokio::test]
+async fn a_customer_with_an_enquiry_is_not_deleted() {
+    let app = spawn_app().await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let body = nexus_tests::enquiry_body("Nia");
+    app.submit_enquiry(&body).await;
+    let page = list(&app, "", &manager).await;
+    let customer = page["data"][0].clone();
+    assert_eq!(customer["email"], body["email"], "{page}");
+
+    let res = app.delete(&customer_path(&customer), &manager).await;
+
+    assert_error(res, 409, "customer_has_history").await;
+    expect_json(app.get(&customer_path(&customer), &manager).await, 200).await;
+}

@@ -117,8 +117,8 @@ async fn an_unknown_route_is_a_uniform_not_found() {
     let api = app.get("/api/v1/no-such-thing?page=2", NO_TOKEN).await;
     let root = app.get("/no-such-thing", NO_TOKEN).await;
 
-    assert_error(api, 404, "not_found").await;
-    assert_error(root, 404, "not_found").await;
+    assert_error(api, 404, "route_not_found").await;
+    assert_error(root, 404, "route_not_found").await;
 }
 
 #[tokio::test]

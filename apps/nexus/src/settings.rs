@@ -182,6 +182,11 @@ pub struct StorageSettings {
     pub asset_max_bytes: u64,
     /// `ASSET_CONTENT_TYPES`: comma-separated allowed MIME types.
     pub asset_content_types: Vec<String>,
+    /// `UPLOAD_DIR`: where uploaded files are staged while they arrive (default
+    /// `<DATA_DIR>/uploads`; on the file system of `FILES_DIR`, a stored file is a rename).
+    pub upload_dir: PathBuf,
+    /// `UPLOAD_CONCURRENCY`: product files received at once (default 4); more get 503.
+    pub upload_concurrency: usize,
 }
 
 /// Payments.
@@ -438,6 +443,8 @@ impl Settings {
                         .collect()
                 },
             ),
+            upload_dir: get("UPLOAD_DIR").map_or_else(|| data_dir.join("uploads"), PathBuf::from),
+            upload_concurrency: parse(get("UPLOAD_CONCURRENCY"), "UPLOAD_CONCURRENCY", 4)?,
         };
         let payments = PaymentSettings {
             key_id: get("RAZORPAY_KEY_ID").map(str::to_owned),
@@ -592,6 +599,9 @@ impl Settings {
         }
         if self.storage.link_ttl_secs < 1 {
             return Err(bad("LINK_TTL_SECS", "must be at least 1"));
+        }
+        if self.storage.upload_concurrency == 0 {
+            return Err(bad("UPLOAD_CONCURRENCY", "must be at least 1"));
         }
         if self.database.max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));

@@ -42,6 +42,7 @@ use nexus_orders::{
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
 
+use crate::http::products::upload::UploadSpool;
 use crate::rate_limit::InProcessRateLimiter;
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -425,6 +426,8 @@ pub async fn compose(
         assets,
         link_ttl_secs: storage.link_ttl_secs,
         asset_max_bytes: storage.asset_max_bytes,
+        uploads: UploadSpool::new(storage.upload_dir.clone(), storage.upload_concurrency)
+            .map_err(|e| StartupError::Storage(format!("UPLOAD_DIR: {e}")))?,
         limits: settings.limits.clone(),
         db,
     })

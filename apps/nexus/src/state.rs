@@ -43,6 +43,8 @@ pub struct AppState {
     pub link_ttl_secs: i64,
     /// Largest product file accepted, bytes.
     pub asset_max_bytes: u64,
+    /// Receives product files (bounded concurrency, staged on disk).
+    pub uploads: crate::http::products::upload::UploadSpool,
     /// The database, for the readiness probe only.
     pub db: DatabaseConnection,
 }

@@ -1,6 +1,7 @@
 //! Where product files live: the asset-store port.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -64,6 +65,21 @@ pub struct StoredObject {
     pub sha256_hex: String,
 }
 
+/// A file received in full into a local staging area, with the size and SHA-256 measured
+/// while it was written (so nobody reads it again to learn them).
+///
+/// Whoever staged the file owns it and deletes whatever is left at `path` once the store
+/// has taken it: a store may move the file away instead of copying it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedFile {
+    /// Where the file is.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes, lower-case hex.
+    pub sha256_hex: String,
+}
+
 /// A link that works until `expires_at`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SignedLink {
@@ -103,10 +119,22 @@ pub enum AssetError {
 #[async_trait]
 pub trait AssetStore: Send + Sync {
     /// Stores `bytes` under `key` (replacing what was there) and reports size and SHA-256.
+    /// For small files made in memory (invoices); product files use [`Self::put_file`].
     async fn put(
         &self,
         key: &AssetKey,
         bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<StoredObject, AssetError>;
+
+    /// Stores the staged `file` under `key` (replacing what was there) without holding it in
+    /// memory, and reports its size and SHA-256 as staged. The store may move the file (the
+    /// local store renames it into place) or stream it (S3); the caller removes whatever is
+    /// left at `file.path` afterwards, whatever the outcome.
+    async fn put_file(
+        &self,
+        key: &AssetKey,
+        file: &StagedFile,
         content_type: &str,
     ) -> Result<StoredObject, AssetError>;
 

@@ -8,7 +8,9 @@ mod service;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use assets::MockAssetStore;
-pub use assets::{AssetError, AssetKey, AssetStore, InvalidAssetKey, SignedLink, StoredObject};
+pub use assets::{
+    AssetError, AssetKey, AssetStore, InvalidAssetKey, SignedLink, StagedFile, StoredObject,
+};
 pub use error::CatalogError;
 pub use model::{
     CatalogConfig, Category, FileName, InvalidCatalogValue, NewProduct, PreviewUrl, PriceRange,

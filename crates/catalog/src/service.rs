@@ -7,7 +7,8 @@ use uuid::Uuid;
 use crate::{
     AssetError, AssetKey, AssetStore, CatalogConfig, CatalogError, FileName, NewProduct, Product,
     ProductAsset, ProductFilter, ProductIndex, ProductQuery, ProductRef, ProductRepository,
-    ProductSearch, ProductStatus, SalesLedger, StoredObject, UpdateProduct, UploadTicket,
+    ProductSearch, ProductStatus, SalesLedger, StagedFile, StoredObject, UpdateProduct,
+    UploadTicket,
 };
 
 /// The catalog's rules: who manages products, how they move between DRAFT, PUBLISHED and
@@ -295,30 +296,62 @@ impl ProductService {
         self.products.list_admin(&filter, page).await
     }
 
-    /// Stores `bytes` as the product's file (replacing the previous one, which is then
-    /// deleted from the store) under `products/<id>/<uuid v7>-<sanitized name>`, and records
-    /// the size and SHA-256 the store reports.
+    /// Decides, before any byte of an upload is read, whether `actor` may attach a file to
+    /// product `id` now, and answers the product. Callers that receive a file call this
+    /// first, so a caller who may not upload never makes the server read (or store) a body.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (ARCHIVED), `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn authorize_asset_upload(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+    ) -> Result<Product, CatalogError> {
+        require_manager(actor)?;
+        let product = self.load(id).await?;
+        product.ensure_editable("attach a file to")?;
+        Ok(product)
+    }
+
+    /// The normalised MIME type (lower-case, no parameters) if product files of this type
+    /// are accepted, so that a receiver can refuse a file before reading it.
+    ///
+    /// # Errors
+    /// `ContentTypeNotAllowed`.
+    pub fn accepted_content_type(&self, raw: &str) -> Result<String, CatalogError> {
+        self.allowed_content_type(raw)
+    }
+
+    /// The largest product file accepted, in bytes.
+    #[must_use]
+    pub fn max_asset_bytes(&self) -> u64 {
+        self.config.max_asset_bytes
+    }
+
+    /// Stores the staged `file` as the product's file (replacing the previous one, which is
+    /// then deleted from the store) under `products/<id>/<uuid v7>-<sanitized name>`, and
+    /// records the size and SHA-256 measured while it was staged. Every rule of
+    /// [`authorize_asset_upload`](Self::authorize_asset_upload) is checked again, since the
+    /// product may have changed while the file arrived.
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `InvalidTransition` (ARCHIVED), `ContentTypeNotAllowed`,
     /// `AssetTooLarge`, `Conflict`, `Asset`, `Unexpected`.
-    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id, size = bytes.len()))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id, size = file.size))]
     pub async fn attach_asset(
         &self,
         actor: &Actor,
         id: ProductId,
         file_name: FileName,
         content_type: &str,
-        bytes: Vec<u8>,
+        file: &StagedFile,
     ) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
-        let product = self.load(id).await?;
-        product.ensure_editable("attach a file to")?;
+        let product = self.authorize_asset_upload(actor, id).await?;
         let content_type = self.allowed_content_type(content_type)?;
-        let size = u64::try_from(bytes.len()).map_err(|e| Unexpected::new("file size", e))?;
-        self.check_size(size)?;
+        self.check_size(file.size)?;
         let key = asset_key(id, &file_name)?;
-        let stored = self.assets.put(&key, bytes, &content_type).await?;
+        let stored = self.assets.put_file(&key, file, &content_type).await?;
         self.record_asset(product, stored, file_name, content_type)
             .await
     }

@@ -14,7 +14,7 @@ use crate::{
     AssetError, AssetKey, CatalogConfig, CatalogError, Category, FileName, MockAssetStore,
     MockProductIndex, MockProductRepository, MockProductSearch, MockSalesLedger, NewProduct,
     Product, ProductAsset, ProductDescription, ProductFilter, ProductQuery, ProductRef,
-    ProductService, ProductStatus, ProductTitle, SignedLink, Slug, StoredObject, Tags,
+    ProductService, ProductStatus, ProductTitle, SignedLink, Slug, StagedFile, StoredObject, Tags,
     UpdateProduct,
 };
 
@@ -39,6 +39,15 @@ fn slug(raw: &str) -> Slug {
 
 fn file_name(raw: &str) -> FileName {
     FileName::parse(raw).expect("valid file name")
+}
+
+/// A staged file of `size` bytes (it exists only as a description: the store is a mock).
+fn staged(size: u64) -> StagedFile {
+    StagedFile {
+        path: std::path::PathBuf::from("/staging/upload"),
+        size,
+        sha256_hex: "cd".repeat(32),
+    }
 }
 
 fn key(raw: &str) -> AssetKey {
@@ -215,8 +224,15 @@ async fn officers_and_customers_are_forbidden_from_every_management_operation() 
                 .list_admin(&actor, ProductFilter::default(), PageRequest::default())
                 .await
                 .map(|_| ()),
+            service.authorize_asset_upload(&actor, id).await.map(|_| ()),
             service
-                .attach_asset(&actor, id, file_name("a.pdf"), "application/pdf", vec![1])
+                .attach_asset(
+                    &actor,
+                    id,
+                    file_name("a.pdf"),
+                    "application/pdf",
+                    &staged(1),
+                )
                 .await
                 .map(|_| ()),
             service
@@ -811,6 +827,46 @@ async fn managers_list_products_in_every_status() {
 // ---- files ----------------------------------------------------------------------------
 
 #[tokio::test]
+async fn an_upload_is_refused_to_a_customer_before_the_product_is_even_loaded() {
+    let mut ports = Ports::default();
+    ports.repo.expect_find().never();
+    ports.assets.expect_put_file().never();
+    let customer = Actor::new(UserId::new(), Role::Customer);
+
+    let result = ports
+        .service()
+        .authorize_asset_upload(&customer, ProductId::new())
+        .await;
+
+    assert!(matches!(result, Err(CatalogError::Forbidden)));
+}
+
+#[tokio::test]
+async fn an_upload_to_a_missing_or_archived_product_is_refused_before_any_byte() {
+    let archived = product(ProductStatus::Archived, true);
+    let mut empty = Ports::default();
+    empty.repo.expect_find().returning(|_| Ok(None));
+
+    let missing = empty
+        .service()
+        .authorize_asset_upload(&manager(), ProductId::new())
+        .await;
+    let retired = Ports::serving(&archived)
+        .service()
+        .authorize_asset_upload(&manager(), archived.id)
+        .await;
+
+    assert!(
+        matches!(missing, Err(CatalogError::NotFound)),
+        "{missing:?}"
+    );
+    assert!(
+        matches!(retired, Err(CatalogError::InvalidTransition { .. })),
+        "{retired:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_attached_file_is_stored_under_the_product_and_replaces_the_old_one() {
     let current = product(ProductStatus::Published, true);
     let old_key = current.asset.clone().expect("has a file").key;
@@ -819,13 +875,13 @@ async fn an_attached_file_is_stored_under_the_product_and_replaces_the_old_one()
     let put_prefix = prefix.clone();
     ports
         .assets
-        .expect_put()
-        .withf(move |k, bytes, ct| {
+        .expect_put_file()
+        .withf(move |k, file, ct| {
             let name = k.as_str().strip_prefix(&put_prefix).unwrap_or_default();
             name.len() > 37
                 && Uuid::try_parse(&name[..36]).is_ok_and(|u| u.get_version_num() == 7)
                 && &name[36..] == "-Q1-report.pdf"
-                && bytes.len() == 3
+                && file.size == 3
                 && ct == "application/pdf"
         })
         .times(1)
@@ -846,7 +902,7 @@ async fn an_attached_file_is_stored_under_the_product_and_replaces_the_old_one()
             current.id,
             file_name("Q1 report.pdf"),
             "Application/PDF; charset=binary",
-            vec![1, 2, 3],
+            &staged(3),
         )
         .await
         .expect("attaches");
@@ -868,7 +924,7 @@ async fn an_attached_file_is_stored_under_the_product_and_replaces_the_old_one()
 async fn a_file_over_the_limit_is_refused_before_storing() {
     let current = product(ProductStatus::Draft, false);
     let service = Ports::serving(&current).service();
-    let too_big = vec![0; usize::try_from(MAX_BYTES).expect("small") + 1];
+    let too_big = staged(MAX_BYTES + 1);
 
     let result = service
         .attach_asset(
@@ -876,7 +932,7 @@ async fn a_file_over_the_limit_is_refused_before_storing() {
             current.id,
             file_name("a.pdf"),
             "application/pdf",
-            too_big,
+            &too_big,
         )
         .await;
 
@@ -898,7 +954,7 @@ async fn a_file_of_a_type_not_allowed_is_refused() {
                 current.id,
                 file_name("a.html"),
                 content_type,
-                vec![1],
+                &staged(1),
             )
             .await;
 
@@ -920,7 +976,7 @@ async fn a_file_cannot_be_attached_to_an_archived_product() {
             current.id,
             file_name("a.zip"),
             "application/zip",
-            vec![1],
+            &staged(1),
         )
         .await;
 
@@ -939,7 +995,7 @@ async fn a_file_whose_product_changed_meanwhile_is_removed_again() {
     let mut ports = Ports::serving(&current);
     let put_key = Arc::new(Mutex::new(None));
     let put_sink = Arc::clone(&put_key);
-    ports.assets.expect_put().returning(move |k, _, ct| {
+    ports.assets.expect_put_file().returning(move |k, _, ct| {
         *put_sink.lock().expect("lock") = Some(k.clone());
         Ok(stored(k, 1, ct))
     });
@@ -962,7 +1018,7 @@ async fn a_file_whose_product_changed_meanwhile_is_removed_again() {
             current.id,
             file_name("a.zip"),
             "application/zip",
-            vec![1],
+            &staged(1),
         )
         .await;
 
@@ -979,7 +1035,7 @@ async fn a_store_failure_is_unexpected_not_a_client_error() {
     let mut ports = Ports::serving(&current);
     ports
         .assets
-        .expect_put()
+        .expect_put_file()
         .returning(|_, _, _| Err(AssetError::Unexpected(Unexpected::msg("bucket gone"))));
 
     let result = ports
@@ -989,7 +1045,7 @@ async fn a_store_failure_is_unexpected_not_a_client_error() {
             current.id,
             file_name("a.zip"),
             "application/zip",
-            vec![1],
+            &staged(1),
         )
         .await;
 

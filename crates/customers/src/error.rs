@@ -29,6 +29,10 @@ pub enum CustomersError {
     /// No active staff member exists to route an enquiry to.
     #[error("no staff member is available to take enquiries")]
     NoStaffAvailable,
+    /// The customer has a history (responses sent or drafted, enquiries) that must stay
+    /// auditable, so the customer cannot be deleted; mark them `INACTIVE` or `CHURNED`.
+    #[error("the customer has responses or enquiries on record and cannot be deleted")]
+    HasHistory,
     /// The requested assignee is not an active staff member.
     #[error("customers can only be assigned to active staff")]
     InvalidAssignee,

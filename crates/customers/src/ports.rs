@@ -32,6 +32,13 @@ pub trait CustomerRepository: Send + Sync {
     ) -> Result<(), CustomersError>;
 
     /// Deletes a customer; `false` when there was none.
+    ///
+    /// A customer with a history is never deleted, because deleting would take the
+    /// responses (and their approval trail) and enquiries with it. The check and the delete
+    /// must be atomic against a response or enquiry being added meanwhile.
+    ///
+    /// # Errors
+    /// `HasHistory` when any response or enquiry references the customer.
     async fn delete(&self, id: CustomerId) -> Result<bool, CustomersError>;
 
     /// One page of customers matching `query`, with the exact total.

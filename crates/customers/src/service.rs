@@ -137,10 +137,12 @@ impl CustomerService {
         Ok(customer)
     }
 
-    /// Deletes a customer.
+    /// Deletes a customer who has no history. One with responses or enquiries is refused
+    /// (`HasHistory`): the audit trail of what was sent to them, and who approved it,
+    /// outlives any tidy-up, so such customers are made `INACTIVE` or `CHURNED` instead.
     ///
     /// # Errors
-    /// `Forbidden`, `NotFound`, `Unexpected`.
+    /// `Forbidden`, `NotFound`, `HasHistory`, `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id))]
     pub async fn delete(&self, actor: &Actor, id: CustomerId) -> Result<(), CustomersError> {
         self.load_visible(actor, id).await?;

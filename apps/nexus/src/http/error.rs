@@ -100,6 +100,13 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
+    /// 404 `route_not_found`: no route matches the path (as opposed to a route that found
+    /// no record), so clients and the route matrix can tell the two apart.
+    #[must_use]
+    pub fn route_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "route_not_found", "No such resource")
+    }
+
     /// 429 `rate_limited` with a `Retry-After` header.
     #[must_use]
     pub fn rate_limited(retry_after_secs: u64) -> Self {
@@ -110,6 +117,24 @@ impl ApiError {
         );
         err.retry_after_secs = Some(retry_after_secs);
         err
+    }
+
+    /// 503 `uploads_busy` with a `Retry-After` header: every upload slot is taken.
+    #[must_use]
+    pub fn uploads_busy(retry_after_secs: u64) -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "uploads_busy",
+            format!("Too many uploads in progress; try again in {retry_after_secs} seconds"),
+        );
+        err.retry_after_secs = Some(retry_after_secs);
+        err
+    }
+
+    /// 400 `invalid_multipart`: the multipart body cannot be read.
+    #[must_use]
+    pub fn invalid_multipart(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_multipart", message)
     }
 
     /// 401 `unauthorized`.
@@ -338,6 +363,7 @@ impl From<CustomersError> for ApiError {
                 "invalid_assignee",
                 message,
             ),
+            E::HasHistory => Self::new(StatusCode::CONFLICT, "customer_has_history", message),
             E::Unexpected(e) => Self::internal(e),
         }
     }

@@ -86,7 +86,7 @@ pub fn app(
                 .url("/api-docs/openapi.json", openapi::ApiDoc::openapi()),
         )
         .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::not_found("No such resource"))
+            Err::<HttpResponse, _>(ApiError::route_not_found())
         }))
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use nexus_catalog::{AssetError, AssetKey, AssetStore, SignedLink, StoredObject};
+use nexus_catalog::{AssetError, AssetKey, AssetStore, SignedLink, StagedFile, StoredObject};
 use nexus_kernel::Unexpected;
 use object_store::signer::Url;
 use sha2::{Digest, Sha256};
@@ -219,6 +219,29 @@ impl Inner {
         })
     }
 
+    fn put_file(
+        &self,
+        key: &AssetKey,
+        file: &StagedFile,
+        content_type: &str,
+    ) -> Result<StoredObject, AssetError> {
+        let dir = self.parent_dir(key)?;
+        let name = file_name(key);
+        write_atomically(
+            &dir,
+            &format!("{name}{TYPE_SUFFIX}"),
+            content_type.as_bytes(),
+        )
+        .map_err(|e| unexpected("writing an asset's content type", e))?;
+        move_into_place(&file.path, &dir, name).map_err(|e| unexpected("storing an asset", e))?;
+        Ok(StoredObject {
+            key: key.clone(),
+            size: file.size,
+            content_type: content_type.to_owned(),
+            sha256_hex: file.sha256_hex.clone(),
+        })
+    }
+
     fn head(&self, key: &AssetKey) -> Result<Option<StoredObject>, AssetError> {
         let Some(path) = self
             .existing_file(key.as_str())
@@ -294,6 +317,22 @@ impl AssetStore for LocalAssetStore {
         let content_type = content_type.to_owned();
         self.blocking("storing an asset", move |inner| {
             inner.put(&key, &bytes, &content_type)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(key = %key, size = file.size))]
+    async fn put_file(
+        &self,
+        key: &AssetKey,
+        file: &StagedFile,
+        content_type: &str,
+    ) -> Result<StoredObject, AssetError> {
+        let key = key.clone();
+        let file = file.clone();
+        let content_type = content_type.to_owned();
+        self.blocking("storing an asset", move |inner| {
+            inner.put_file(&key, &file, &content_type)
         })
         .await
     }
@@ -408,6 +447,26 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<String> 
     // Make the rename itself durable.
     File::open(dir)?.sync_all()?;
     Ok(hex::encode(hasher.finalize()))
+}
+
+/// Moves the file at `source` to `dir/name`, replacing what is there, so readers see the old
+/// or the new content, never a mix: a rename when both are on one file system (no byte is
+/// copied), otherwise a streamed copy into a temporary file in `dir` and a rename of that.
+/// The source is synced first, so the stored file is durable once the rename is.
+fn move_into_place(source: &Path, dir: &Path, name: &str) -> io::Result<()> {
+    File::open(source)?.sync_all()?;
+    let target = dir.join(name);
+    if fs::rename(source, &target).is_err() {
+        // Most likely another file system (EXDEV); a real I/O problem fails the copy too.
+        let mut temp = tempfile::Builder::new()
+            .prefix(".")
+            .suffix("~tmp")
+            .tempfile_in(dir)?;
+        io::copy(&mut File::open(source)?, temp.as_file_mut())?;
+        temp.as_file().sync_all()?;
+        temp.persist(&target).map_err(|e| e.error)?;
+    }
+    File::open(dir)?.sync_all()
 }
 
 /// Size and SHA-256 of a file, read in chunks.

@@ -5,13 +5,14 @@ use std::fmt;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use futures_util::TryStreamExt;
-use nexus_catalog::{AssetError, AssetKey, AssetStore, SignedLink, StoredObject};
+use nexus_catalog::{AssetError, AssetKey, AssetStore, SignedLink, StagedFile, StoredObject};
 use nexus_kernel::Unexpected;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
 use object_store::signer::{HeaderName, HeaderValue, Method, SignedUrlOptions, Signer, Url};
 use object_store::{
-    Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutOptions, PutPayload,
+    Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutMultipartOptions,
+    PutOptions, PutPayload, WriteMultipart,
 };
 use sha2::{Digest, Sha256};
 
@@ -22,6 +23,15 @@ use crate::https::RingHttpsConnector;
 const FALLBACK_CONTENT_TYPE: &str = "application/octet-stream";
 /// Payloads above this size are hashed off the async executor.
 const HASH_INLINE_LIMIT: usize = 256 * 1024;
+/// Staged files up to this size go up in one PUT (read into memory); larger ones as a
+/// multipart upload, so memory stays bounded whatever the file's size.
+const SINGLE_PUT_LIMIT: u64 = 8 * 1024 * 1024;
+/// Part size of multipart uploads (S3's minimum for every part but the last is 5 MiB).
+const PART_SIZE: usize = 5 * 1024 * 1024;
+/// Parts in flight at once, per upload: with [`PART_SIZE`], about 15 MiB of buffers.
+const PARTS_IN_FLIGHT: usize = 2;
+/// Read the staged file in chunks of this size.
+const READ_CHUNK: usize = 256 * 1024;
 /// S3 accepts presigned links valid for one second up to seven days.
 const MAX_LINK_SECONDS: i64 = 7 * 24 * 60 * 60;
 
@@ -226,6 +236,43 @@ async fn sha256_hex(bytes: Vec<u8>) -> Result<(Vec<u8>, String), AssetError> {
     .map_err(|e| AssetError::Unexpected(Unexpected::new("hashing an asset", e)))
 }
 
+/// Feeds the staged file to a multipart upload, a few parts in flight at a time.
+async fn stream_parts(writer: &mut WriteMultipart, file: &StagedFile) -> Result<(), AssetError> {
+    use tokio::io::AsyncReadExt;
+
+    let mut source = tokio::fs::File::open(&file.path)
+        .await
+        .map_err(|e| Unexpected::new("opening a staged file", e))?;
+    let mut buffer = vec![0; READ_CHUNK];
+    let mut sent = 0_u64;
+    loop {
+        let read = source
+            .read(&mut buffer)
+            .await
+            .map_err(|e| Unexpected::new("reading a staged file", e))?;
+        if read == 0 {
+            break;
+        }
+        writer
+            .wait_for_capacity(PARTS_IN_FLIGHT)
+            .await
+            .map_err(|e| unexpected("uploading a part to S3", e))?;
+        writer.write(&buffer[..read]);
+        sent += read as u64;
+    }
+    check_staged_size(file, sent)
+}
+
+/// A staged file must still be the size it was staged with: anything else means it was
+/// changed underneath us, and the recorded size and checksum would lie.
+fn check_staged_size(file: &StagedFile, read: u64) -> Result<(), AssetError> {
+    if read == file.size {
+        Ok(())
+    } else {
+        Err(Unexpected::msg("a staged file changed size before it was stored").into())
+    }
+}
+
 /// `attachment` with `file_name` both as a plain-ASCII fallback and RFC 6266/5987-encoded.
 fn content_disposition(file_name: &str) -> String {
     let ascii: String = file_name
@@ -285,6 +332,63 @@ impl AssetStore for S3AssetStore {
             size,
             content_type: content_type.to_owned(),
             sha256_hex,
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(key = %key, size = file.size))]
+    async fn put_file(
+        &self,
+        key: &AssetKey,
+        file: &StagedFile,
+        content_type: &str,
+    ) -> Result<StoredObject, AssetError> {
+        let path = object_path(key)?;
+        let mut attributes = Attributes::new();
+        attributes.insert(Attribute::ContentType, content_type.to_owned().into());
+        if file.size <= SINGLE_PUT_LIMIT {
+            let bytes = tokio::fs::read(&file.path)
+                .await
+                .map_err(|e| Unexpected::new("reading a staged file", e))?;
+            check_staged_size(file, bytes.len() as u64)?;
+            let options = PutOptions {
+                attributes,
+                ..PutOptions::default()
+            };
+            self.store
+                .put_opts(&path, PutPayload::from(bytes), options)
+                .await
+                .map_err(|e| unexpected("storing an asset in S3", e))?;
+        } else {
+            let options = PutMultipartOptions {
+                attributes,
+                ..PutMultipartOptions::default()
+            };
+            let upload = self
+                .store
+                .put_multipart_opts(&path, options)
+                .await
+                .map_err(|e| unexpected("starting a multipart upload to S3", e))?;
+            let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
+            match stream_parts(&mut writer, file).await {
+                Ok(()) => {
+                    writer
+                        .finish()
+                        .await
+                        .map_err(|e| unexpected("completing a multipart upload to S3", e))?;
+                }
+                Err(err) => {
+                    if let Err(abort) = writer.abort().await {
+                        tracing::warn!(error = %abort, "could not abort a multipart upload");
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        Ok(StoredObject {
+            key: key.clone(),
+            size: file.size,
+            content_type: content_type.to_owned(),
+            sha256_hex: file.sha256_hex.clone(),
         })
     }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use nexus_catalog::{AssetError, AssetKey, AssetStore};
+use nexus_catalog::{AssetError, AssetKey, AssetStore, StagedFile};
 use nexus_object_store::{LocalAssetStore, StoreConfigError};
 use reqwest::Url;
 use sha2::{Digest, Sha256};
@@ -164,6 +164,75 @@ async fn put_replaces_content_and_leaves_no_temporary_files() {
     assert_eq!(headed, stored);
     assert_eq!(headed.sha256_hex, sha256_hex(&[2; 10]));
     assert_eq!(headed.content_type, "application/zip");
+    let mut names: Vec<String> = std::fs::read_dir(fx.root().join("x"))
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["file.bin", "file.bin~type"]);
+}
+
+/// Writes `bytes` to `name` in `dir` as a staged upload.
+fn staged(dir: &std::path::Path, name: &str, bytes: &[u8]) -> StagedFile {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write the staged file");
+    StagedFile {
+        path,
+        size: bytes.len() as u64,
+        sha256_hex: sha256_hex(bytes),
+    }
+}
+
+#[tokio::test]
+async fn a_staged_file_is_moved_into_place_with_its_size_and_checksum() {
+    let fx = Fixture::new();
+    let staging = fx.dir.path().join("staging");
+    std::fs::create_dir(&staging).expect("a staging directory");
+    let bytes: Vec<u8> = (0..=255_u8).cycle().take(3 * 1024 * 1024 + 7).collect();
+    let file = staged(&staging, "upload-1", &bytes);
+    let key = key("products/01a/big.zip");
+
+    let stored = fx
+        .store
+        .put_file(&key, &file, "application/zip")
+        .await
+        .expect("put_file");
+
+    assert_eq!(stored.size, bytes.len() as u64);
+    assert_eq!(stored.sha256_hex, sha256_hex(&bytes));
+    assert_eq!(stored.content_type, "application/zip");
+    assert_eq!(fx.store.head(&key).await.expect("head"), Some(stored));
+    assert!(
+        std::fs::read(fx.root().join("products/01a/big.zip")).expect("stored") == bytes,
+        "the stored bytes differ"
+    );
+    assert!(!file.path.exists(), "the staged file was moved, not copied");
+}
+
+#[tokio::test]
+async fn a_staged_file_replaces_the_previous_content_and_leaves_no_temporary_files() {
+    let fx = Fixture::new();
+    let staging = fx.dir.path().join("staging");
+    std::fs::create_dir(&staging).expect("a staging directory");
+    let key = key("x/file.bin");
+    fx.store
+        .put(&key, vec![1; 1000], "application/octet-stream")
+        .await
+        .expect("first put");
+
+    let stored = fx
+        .store
+        .put_file(
+            &key,
+            &staged(&staging, "second", &[2; 10]),
+            "application/zip",
+        )
+        .await
+        .expect("put_file");
+
+    let headed = fx.store.head(&key).await.expect("head").expect("present");
+    assert_eq!(headed, stored);
+    assert_eq!(headed.sha256_hex, sha256_hex(&[2; 10]));
     let mut names: Vec<String> = std::fs::read_dir(fx.root().join("x"))
         .expect("list")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())

@@ -4,7 +4,7 @@
 mod support;
 
 use chrono::{Duration, Utc};
-use nexus_catalog::{AssetError, AssetKey, AssetStore};
+use nexus_catalog::{AssetError, AssetKey, AssetStore, StagedFile};
 use nexus_object_store::{S3AssetStore, S3Config, SecretAccessKey};
 use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
@@ -68,6 +68,79 @@ async fn put_then_head_reports_size_type_and_sha256() {
     assert_eq!(stored.sha256_hex, sha256_hex(&bytes));
     assert_eq!(stored.content_type, "application/pdf");
     assert_eq!(headed, Some(stored));
+}
+
+/// Writes `bytes` into `dir` as a staged upload.
+fn staged(dir: &tempfile::TempDir, bytes: &[u8]) -> StagedFile {
+    let path = dir.path().join("upload");
+    std::fs::write(&path, bytes).expect("write the staged file");
+    StagedFile {
+        path,
+        size: bytes.len() as u64,
+        sha256_hex: sha256_hex(bytes),
+    }
+}
+
+#[tokio::test]
+async fn a_small_staged_file_is_stored_in_one_put_with_its_size_and_sha256() {
+    let Some((_server, store)) = s3().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a staging directory");
+    let bytes: Vec<u8> = (0..=255_u8).cycle().take(300_000).collect();
+    let key = key("products/01a/small.pdf");
+
+    let stored = store
+        .put_file(&key, &staged(&dir, &bytes), "application/pdf")
+        .await
+        .expect("put_file");
+    let headed = store.head(&key).await.expect("head");
+
+    assert_eq!(stored.size, 300_000);
+    assert_eq!(stored.sha256_hex, sha256_hex(&bytes));
+    assert_eq!(headed, Some(stored));
+}
+
+#[tokio::test]
+async fn a_large_staged_file_is_streamed_in_parts_and_reads_back_identical() {
+    let Some((_server, store)) = s3().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a staging directory");
+    // Above the single-PUT limit (8 MiB): three parts of 5 MiB, the last one short.
+    let bytes: Vec<u8> = (0..12 * 1024 * 1024 + 3)
+        .map(|i: usize| u8::try_from(i % 251).expect("below 256"))
+        .collect();
+    let key = key("products/01a/large.zip");
+
+    let stored = store
+        .put_file(&key, &staged(&dir, &bytes), "application/zip")
+        .await
+        .expect("put_file");
+    let headed = store.head(&key).await.expect("head");
+
+    assert_eq!(stored.size, bytes.len() as u64);
+    assert_eq!(stored.content_type, "application/zip");
+    assert_eq!(headed, Some(stored), "S3 holds exactly the staged bytes");
+}
+
+#[tokio::test]
+async fn a_staged_file_that_changed_size_is_refused() {
+    let Some((_server, store)) = s3().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a staging directory");
+    let mut file = staged(&dir, b"seven b");
+    file.size = 8;
+
+    let result = store
+        .put_file(&key("products/01a/odd.txt"), &file, "text/plain")
+        .await;
+
+    assert!(
+        matches!(result, Err(AssetError::Unexpected(_))),
+        "{result:?}"
+    );
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entities::{customer, customer_count};
+use crate::entities::{customer, customer_count, enquiry, response};
 use crate::support::{begin_read, begin_write, contains_pattern, is_unique_violation};
 
 /// Counter rows written by one statement when rebuilding; keeps bind parameters well
@@ -272,6 +272,33 @@ fn write_error(context: &'static str) -> impl FnOnce(DbErr) -> CustomersError {
     }
 }
 
+/// Whether any response or enquiry references the customer: such a customer is kept, so
+/// that what was sent to them and its approval trail survive.
+async fn has_history(tx: &DatabaseTransaction, id: CustomerId) -> Result<bool, CustomersError> {
+    let response: Option<Uuid> = response::Entity::find()
+        .select_only()
+        .column(response::Column::Id)
+        .filter(response::Column::CustomerId.eq(id.as_uuid()))
+        .limit(1)
+        .into_tuple()
+        .one(tx)
+        .await
+        .map_err(unexpected("looking for a customer's responses"))?;
+    if response.is_some() {
+        return Ok(true);
+    }
+    let enquiry: Option<Uuid> = enquiry::Entity::find()
+        .select_only()
+        .column(enquiry::Column::Id)
+        .filter(enquiry::Column::CustomerId.eq(id.as_uuid()))
+        .limit(1)
+        .into_tuple()
+        .one(tx)
+        .await
+        .map_err(unexpected("looking for a customer's enquiries"))?;
+    Ok(enquiry.is_some())
+}
+
 fn parse_status(raw: &str) -> Result<CustomerStatus, CustomersError> {
     CustomerStatus::from_str(raw).map_err(|e| {
         CustomersError::Unexpected(Unexpected::new(
@@ -448,6 +475,25 @@ impl CustomerRepository for SeaCustomerRepository {
         let tx = begin_write(&self.db)
             .await
             .map_err(unexpected("starting a customer delete"))?;
+        // Lock the row before looking for history. On PostgreSQL, FOR UPDATE waits for any
+        // transaction inserting a response or enquiry of this customer (its foreign-key
+        // check holds KEY SHARE on the row) and makes later ones wait for this delete, so
+        // the check below sees every row the cascade could take. SQLite's IMMEDIATE
+        // transaction already excludes other writers.
+        let found: Option<Uuid> = customer::Entity::find_by_id(id.as_uuid())
+            .select_only()
+            .column(customer::Column::Id)
+            .lock_exclusive()
+            .into_tuple()
+            .one(&tx)
+            .await
+            .map_err(unexpected("locking a customer for delete"))?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        if has_history(&tx, id).await? {
+            return Err(CustomersError::HasHistory);
+        }
         // RETURNING hands back exactly the row this statement removed, so the counters
         // are decremented for what was really deleted.
         let delete = Query::delete()

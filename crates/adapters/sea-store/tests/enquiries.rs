@@ -408,18 +408,30 @@ async fn the_lookup_names_the_customer_of_an_enquiry() {
 }
 
 #[tokio::test]
-async fn deleting_a_customer_deletes_their_enquiries() {
+async fn a_customer_with_enquiries_is_not_deleted_and_keeps_them() {
     for t in common::backends().await {
         let repo = SeaEnquiryRepository::new(t.db.clone());
         let customer = common::inserted_customer(&t.db, "pat@example.com").await;
         let e = enquiry(&customer, "Question", 0);
         repo.insert(&e).await.expect("insert");
+        let customers = SeaCustomerRepository::new(t.db.clone());
 
-        SeaCustomerRepository::new(t.db.clone())
-            .delete(customer.id)
-            .await
-            .expect("delete customer");
+        let result = customers.delete(customer.id).await;
 
-        assert_eq!(repo.find(e.id).await.expect("find"), None, "{}", t.backend);
+        assert!(
+            matches!(result, Err(CustomersError::HasHistory)),
+            "{}: {result:?}",
+            t.backend
+        );
+        assert!(
+            repo.find(e.id).await.expect("find").is_some(),
+            "{}",
+            t.backend
+        );
+        assert!(
+            customers.find(customer.id).await.expect("find").is_some(),
+            "{}",
+            t.backend
+        );
     }
 }

@@ -587,7 +587,7 @@ async fn a_response_row_that_breaks_the_workflow_is_unexpected_not_accepted() {
 }
 
 #[tokio::test]
-async fn deleting_a_customer_deletes_their_responses_and_history() {
+async fn deleting_a_customer_keeps_their_responses_enquiries_and_history() {
     for t in common::backends().await {
         let repo = SeaResponseRepository::new(t.db.clone());
         let c = cast(&t.db).await;
@@ -596,22 +596,76 @@ async fn deleting_a_customer_deletes_their_responses_and_history() {
         enquiries.insert(&e).await.expect("insert enquiry");
         let response = inserted(&repo, draft(c.author, &c.customer, Some(e.id), 0)).await;
 
-        SeaCustomerRepository::new(t.db.clone())
+        let result = SeaCustomerRepository::new(t.db.clone())
             .delete(c.customer.id)
-            .await
-            .expect("delete the customer");
+            .await;
 
-        assert_eq!(
-            repo.find(response.id()).await.expect("find"),
-            None,
-            "{}",
+        assert!(
+            matches!(result, Err(nexus_customers::CustomersError::HasHistory)),
+            "{}: {result:?}",
+            t.backend
+        );
+        assert!(repo.find(response.id()).await.expect("find").is_some());
+        assert_eq!(repo.history(response.id()).await.expect("history").len(), 1);
+        assert!(enquiries.find(e.id).await.expect("find").is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_customer_with_responses_is_not_deleted_and_the_approval_trail_survives() {
+    for t in common::backends().await {
+        let repo = SeaResponseRepository::new(t.db.clone());
+        let c = cast(&t.db).await;
+        let response = approved(&repo, &c, draft(c.author, &c.customer, None, 0)).await;
+        let customers = SeaCustomerRepository::new(t.db.clone());
+        let before = customers
+            .list(
+                &nexus_customers::CustomerQuery::default(),
+                PageRequest::new(None, None),
+            )
+            .await
+            .expect("list")
+            .total;
+
+        let result = customers.delete(c.customer.id).await;
+
+        assert!(
+            matches!(result, Err(nexus_customers::CustomersError::HasHistory)),
+            "{}: {result:?}",
             t.backend
         );
         assert!(
-            repo.history(response.id())
-                .await
-                .expect("history")
-                .is_empty()
+            repo.find(response.id()).await.expect("find").is_some(),
+            "{}",
+            t.backend
         );
+        assert_eq!(
+            repo.history(response.id()).await.expect("history").len(),
+            3,
+            "{}: created, submitted, approved",
+            t.backend
+        );
+        let after = customers
+            .list(
+                &nexus_customers::CustomerQuery::default(),
+                PageRequest::new(None, None),
+            )
+            .await
+            .expect("list")
+            .total;
+        assert_eq!(after, before, "{}: the counter is untouched", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_customer_without_history_is_still_deleted() {
+    for t in common::backends().await {
+        let c = cast(&t.db).await;
+        let customers = SeaCustomerRepository::new(t.db.clone());
+
+        let deleted = customers.delete(c.customer.id).await.expect("delete");
+
+        assert!(deleted, "{}", t.backend);
+        assert_eq!(customers.find(c.customer.id).await.expect("find"), None);
     }
 }

@@ -156,9 +156,9 @@ pub async fn update_customer(
         .json(CustomerResponse::from(customer)))
 }
 
-/// Deletes a customer (MANAGER, ADMIN).
+/// Deletes a customer without history (MANAGER, ADMIN); one with responses or enquiries is kept (409).
 #[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "customer_has_history: the customer has responses or enquiries", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(customer_id = %id))]
 pub async fn delete_customer(
     state: web::Data<AppState>,

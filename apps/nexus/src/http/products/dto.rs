@@ -49,8 +49,10 @@ pub struct ProductResponse {
     pub has_asset: bool,
     /// Preview image.
     pub preview_image_url: Option<String>,
-    /// Created by.
-    pub created_by: Uuid,
+    /// The staff member who created the product; in staff views only (the public and
+    /// customers never see staff ids).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<Uuid>,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -62,10 +64,11 @@ pub struct ProductResponse {
 }
 
 impl ProductResponse {
-    /// The staff view (with file details).
+    /// The staff view (with file details and the creator).
     #[must_use]
     pub fn staff(p: Product) -> Self {
         let mut out = Self::public(p.clone());
+        out.created_by = Some(p.created_by.as_uuid());
         out.asset = p.asset.map(|a| AssetDto {
             file_name: a.file_name.as_str().to_owned(),
             content_type: a.content_type,
@@ -75,7 +78,7 @@ impl ProductResponse {
         out
     }
 
-    /// The public view (no file details).
+    /// The public view (no file details, no staff id).
     #[must_use]
     pub fn public(p: Product) -> Self {
         Self {
@@ -95,7 +98,7 @@ impl ProductResponse {
             has_asset: p.asset.is_some(),
             asset: None,
             preview_image_url: p.preview_image_url.map(|u| u.as_str().to_owned()),
-            created_by: p.created_by.as_uuid(),
+            created_by: None,
             created_at: p.created_at,
             updated_at: p.updated_at,
             published_at: p.published_at,

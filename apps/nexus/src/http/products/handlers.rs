@@ -1,7 +1,6 @@
 //! `/api/v1/products` (public catalog and management) and `/api/v1/admin/products`.
 
 use actix_multipart::Multipart;
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
 use nexus_catalog::{
@@ -347,10 +346,14 @@ pub async fn unpublish_product(
     ))
 }
 
-/// Uploads the product's file as multipart/form-data, field `file` (size and type limits apply).
+/// Uploads the product's file as multipart/form-data, one field `file` (size and type limits apply).
+///
+/// Who may upload is decided before a byte of the body is read; the file is then streamed
+/// to disk while it is counted and hashed (never held in memory), and at most
+/// `UPLOAD_CONCURRENCY` uploads run at once (then 503 `uploads_busy` with `Retry-After`).
 #[utoipa::path(post, path = "/api/v1/products/{id}/asset", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
     request_body(content = String, content_type = "multipart/form-data", description = "field `file`"),
-    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, description = "uploads_busy", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn upload_asset(
     state: web::Data<AppState>,
@@ -359,13 +362,21 @@ pub async fn upload_asset(
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let id = product_id(&id)?;
-    let max = state.asset_max_bytes;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_multipart", e.to_string())
-        })?;
+    let actor = auth.actor();
+    // Before reading the body: a caller who may not upload costs the server no more than
+    // the request head.
+    state.products.authorize_asset_upload(&actor, id).await?;
+    let _slot = state.uploads.slot()?;
+    // Only the one `file` field is read: any other field is refused rather than skipped,
+    // since skipping still reads it, and nothing would bound its size.
+    if let Some(field) = form.next().await {
+        let mut field = field.map_err(|e| ApiError::invalid_multipart(e.to_string()))?;
         if field.name() != Some("file") {
-            continue;
+            return Err(ApiError::field(
+                "file",
+                "required",
+                "send the file as the only multipart field, named 'file'",
+            ));
         }
         let raw_name = field
             .content_disposition()
@@ -378,23 +389,14 @@ pub async fn upload_asset(
             || "application/octet-stream".to_owned(),
             ToString::to_string,
         );
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_multipart", e.to_string())
-            })?;
-            if (bytes.len() + chunk.len()) as u64 > max {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("files are limited to {max} bytes"),
-                ));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
+        state.products.accepted_content_type(&content_type)?;
+        let received = state
+            .uploads
+            .receive(&mut field, state.products.max_asset_bytes())
+            .await?;
         let product = state
             .products
-            .attach_asset(&auth.actor(), id, file_name, &content_type, bytes)
+            .attach_asset(&actor, id, file_name, &content_type, &received.staged())
             .await?;
         return Ok(staff(product));
     }
