@@ -3,6 +3,7 @@
 mod auth;
 mod catalog;
 mod customers;
+mod deploy;
 mod enquiries;
 mod jobs;
 mod otp;
