@@ -45,6 +45,10 @@ pub struct IdentityService {
 impl IdentityService {
     /// Builds the service from its ports.
     #[must_use]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per port; the compiler then insists on every one"
+    )]
     pub fn new(
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionStore>,
