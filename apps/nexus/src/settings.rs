@@ -610,19 +610,35 @@ impl Settings {
             return Err(bad("LINK_TTL_SECS", "must be at least 1"));
         }
         let l = &self.limits;
-        if l.auth == 0
-            || l.otp == 0
-            || l.otp_per_address < l.otp
-            || l.login_max_failures == 0
-            || l.login_account_max_failures < l.login_max_failures
-            || l.login_lock_secs == 0
-            || l.login_lock_max_secs < l.login_lock_secs
-            || l.password_hash_concurrency == 0
-        {
-            return Err(bad(
+        let checks: [(bool, &'static str, &str); 6] = [
+            (l.auth == 0, "AUTH_RATE_LIMIT", "must be at least 1"),
+            (l.otp == 0, "OTP_RATE_LIMIT", "must be at least 1"),
+            (
+                l.otp_per_address < l.otp,
+                "OTP_ADDRESS_RATE_LIMIT",
+                "must be at least OTP_RATE_LIMIT",
+            ),
+            (
+                l.login_max_failures == 0,
                 "LOGIN_MAX_FAILURES",
-                "limits must be at least 1, per-address and per-account ceilings at least the per-client limits, and LOGIN_LOCK_MAX_SECS at least LOGIN_LOCK_SECS",
-            ));
+                "must be at least 1",
+            ),
+            (
+                l.login_account_max_failures < l.login_max_failures,
+                "LOGIN_ACCOUNT_MAX_FAILURES",
+                "must be at least LOGIN_MAX_FAILURES",
+            ),
+            (
+                l.login_lock_secs == 0 || l.login_lock_max_secs < l.login_lock_secs,
+                "LOGIN_LOCK_SECS",
+                "must be at least 1 and not above LOGIN_LOCK_MAX_SECS",
+            ),
+        ];
+        if let Some((_, key, reason)) = checks.into_iter().find(|(broken, _, _)| *broken) {
+            return Err(bad(key, reason));
+        }
+        if l.password_hash_concurrency == 0 {
+            return Err(bad("PASSWORD_HASH_CONCURRENCY", "must be at least 1"));
         }
         if self.database.max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
@@ -774,6 +790,50 @@ mod tests {
         let unset = Settings::from_map(&HashMap::new()).expect("development may leave it unset");
         assert!(unset.auth.jwt_secret.is_none());
         assert!(unset.storage.link_signing_key.is_none());
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_list_or_loopback_with_trust_proxy() {
+        let none = Settings::from_map(&HashMap::new()).expect("valid");
+        let loopback = Settings::from_map(&vars(&[("TRUST_PROXY", "true")])).expect("valid");
+        let listed =
+            Settings::from_map(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")])).expect("valid");
+        let bad_list = Settings::from_map(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/99")]));
+
+        assert!(none.limits.proxies.is_empty());
+        assert_eq!(
+            loopback.limits.proxies,
+            crate::proxy::TrustedProxies::loopback()
+        );
+        assert!(
+            listed
+                .limits
+                .proxies
+                .trusts("10.1.2.3".parse().expect("ip"))
+        );
+        assert!(
+            !listed
+                .limits
+                .proxies
+                .trusts("127.0.0.1".parse().expect("ip"))
+        );
+        assert_eq!(bad_list.expect_err("bad CIDR").key, "TRUSTED_PROXIES");
+    }
+
+    #[test]
+    fn looser_ceilings_may_not_be_tighter_than_the_per_client_limits() {
+        let err = Settings::from_map(&vars(&[
+            ("OTP_RATE_LIMIT", "10"),
+            ("OTP_ADDRESS_RATE_LIMIT", "5"),
+        ]))
+        .expect_err("ceiling below the per-client limit");
+        assert_eq!(err.key, "OTP_ADDRESS_RATE_LIMIT");
+        let err = Settings::from_map(&vars(&[
+            ("LOGIN_MAX_FAILURES", "10"),
+            ("LOGIN_ACCOUNT_MAX_FAILURES", "5"),
+        ]))
+        .expect_err("ceiling below the per-client limit");
+        assert_eq!(err.key, "LOGIN_ACCOUNT_MAX_FAILURES");
     }
 
     #[test]
