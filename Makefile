@@ -5,8 +5,11 @@ NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
 ifeq ($(NEXTEST),yes)
 RUN_TESTS = cargo nextest run --no-fail-fast
+# The fault tests run their own PostgreSQL and Redis whatever TEST_DATABASE_URL says: once is enough.
+SKIP_FAULTS = -E 'not test(/^faults::/)'
 else
 RUN_TESTS = cargo test --no-fail-fast
+SKIP_FAULTS = -- --skip faults::
 endif
 
 .PHONY: help run worker test test-tools test-unit test-sqlite test-postgres lint fmt check-deps build release clean
@@ -37,7 +40,7 @@ release:
 # black-box suite again on SQLite.
 test: test-tools
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(RUN_TESTS) --workspace
-	env -u TEST_DATABASE_URL $(RUN_TESTS) --workspace --test api
+	env -u TEST_DATABASE_URL $(RUN_TESTS) --workspace --test api $(SKIP_FAULTS)
 
 test-unit:
 	$(RUN_TESTS) -p nexus-kernel -p nexus-identity -p nexus-customers -p nexus-crypto

@@ -1,10 +1,12 @@
 //! Black-box tests of the HTTP API: one module per area, each test on its own app and database.
 
 mod auth;
+mod carts;
 mod catalog;
 mod customers;
 mod deploy;
 mod enquiries;
+mod faults;
 mod jobs;
 mod otp;
 mod platform;

@@ -21,6 +21,9 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+#[cfg(unix)]
+pub mod servers;
+
 /// The environment variable naming a PostgreSQL maintenance URL (`postgres://…/postgres`).
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 

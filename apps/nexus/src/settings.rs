@@ -73,6 +73,9 @@ pub struct DatabaseSettings {
     pub url: Secret,
     /// `DATABASE_MAX_CONNECTIONS`, default 10.
     pub max_connections: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT_SECS`, default 5: how long a request waits for a connection
+    /// before it is answered 503 (an outage, or every connection busy).
+    pub acquire_timeout_secs: u64,
     /// Run migrations at start (`MIGRATE_ON_START`, default true).
     pub migrate_on_start: bool,
 }
@@ -248,6 +251,11 @@ pub struct CommerceSettings {
     pub meili_index: String,
     /// `ORDER_EXPIRY_MINUTES`: unpaid orders older than this become EXPIRED (default 60).
     pub order_expiry_minutes: i64,
+    /// `STORE_CURRENCIES`: comma-separated ISO 4217 codes products may be priced in; the
+    /// first is the store currency (default `INR`).
+    pub currencies: Vec<nexus_kernel::Currency>,
+    /// `MAX_PRICE_MINOR`: highest product price in minor units (default 10,000,000,000).
+    pub max_price_minor: i64,
     /// `INVOICE_TAX_LABEL` and `INVOICE_TAX_RATE_BP` (basis points, e.g. 1800 = 18%):
     /// a tax included in prices, shown on invoices. Unset: no tax line.
     pub invoice_tax: Option<(String, u32)>,
@@ -371,6 +379,11 @@ impl Settings {
                 get("DATABASE_MAX_CONNECTIONS"),
                 "DATABASE_MAX_CONNECTIONS",
                 10,
+            )?,
+            acquire_timeout_secs: parse(
+                get("DATABASE_ACQUIRE_TIMEOUT_SECS"),
+                "DATABASE_ACQUIRE_TIMEOUT_SECS",
+                5,
             )?,
             migrate_on_start: parse_bool(get("MIGRATE_ON_START"), "MIGRATE_ON_START", true)?,
         };
@@ -506,7 +519,36 @@ impl Settings {
                 ));
             }
         };
+        let currencies = get("STORE_CURRENCIES")
+            .unwrap_or("INR")
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(nexus_kernel::Currency::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| {
+                bad(
+                    "STORE_CURRENCIES",
+                    "expected ISO 4217 codes such as INR,USD",
+                )
+            })?;
+        if currencies.is_empty() {
+            return Err(bad("STORE_CURRENCIES", "name at least one currency"));
+        }
+        let max_price_minor: i64 = parse(
+            get("MAX_PRICE_MINOR"),
+            "MAX_PRICE_MINOR",
+            nexus_catalog::CatalogConfig::DEFAULT_MAX_PRICE_MINOR,
+        )?;
+        if !(1..=1_000_000_000_000_000).contains(&max_price_minor) {
+            return Err(bad(
+                "MAX_PRICE_MINOR",
+                "expected 1 to 1000000000000000 (so that cart totals cannot overflow)",
+            ));
+        }
         let commerce = CommerceSettings {
+            currencies,
+            max_price_minor,
             redis_url: get("REDIS_URL").map(Secret::new),
             cart_ttl_secs: parse(get("CART_TTL_SECS"), "CART_TTL_SECS", 30 * 24 * 3600)?,
             seller_name: get("SELLER_NAME")
@@ -642,6 +684,9 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            return Err(bad("DATABASE_ACQUIRE_TIMEOUT_SECS", "must be at least 1"));
         }
         self.validate_secrets()?;
         if self.env == AppEnv::Production {
@@ -842,6 +887,17 @@ mod tests {
         assert_eq!(err.key, "PORT");
         let err = Settings::from_map(&vars(&[("BCRYPT_COST", "3")])).expect_err("low cost");
         assert_eq!(err.key, "BCRYPT_COST");
+    }
+
+    #[test]
+    fn the_database_acquire_timeout_defaults_to_5_s_and_must_be_positive() {
+        let s = Settings::from_map(&HashMap::new()).expect("defaults are valid");
+        assert_eq!(s.database.acquire_timeout_secs, 5);
+        let s = Settings::from_map(&vars(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "2")])).expect("2 s");
+        assert_eq!(s.database.acquire_timeout_secs, 2);
+        let err =
+            Settings::from_map(&vars(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "0")])).expect_err("zero");
+        assert_eq!(err.key, "DATABASE_ACQUIRE_TIMEOUT_SECS");
     }
 
     #[test]

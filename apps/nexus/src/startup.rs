@@ -205,9 +205,13 @@ pub async fn connect(
             source,
         })?;
     }
-    let db = nexus_sea_store::db::connect(url, settings.database.max_connections)
-        .await
-        .map_err(StartupError::Database)?;
+    let db = nexus_sea_store::db::connect_with(
+        url,
+        settings.database.max_connections,
+        std::time::Duration::from_secs(settings.database.acquire_timeout_secs),
+    )
+    .await
+    .map_err(StartupError::Database)?;
     if migrate {
         nexus_sea_store::db::migrate(&db)
             .await
@@ -324,14 +328,19 @@ pub async fn compose(
         CatalogConfig {
             max_asset_bytes: storage.asset_max_bytes,
             allowed_content_types: storage.asset_content_types.clone(),
+            currencies: settings.commerce.currencies.clone(),
+            max_price_minor: settings.commerce.max_price_minor,
         },
     ));
-    let cart = Arc::new(CartService::new(
-        carts.clone(),
-        catalog_view.clone(),
-        entitlements.clone(),
-        clock.clone(),
-    ));
+    let cart = Arc::new(
+        CartService::new(
+            carts.clone(),
+            catalog_view.clone(),
+            entitlements.clone(),
+            clock.clone(),
+        )
+        .with_store_currency(products.store_currency()),
+    );
     let orders = Arc::new(OrderService::new(
         order_repo.clone(),
         order_repo.clone(),

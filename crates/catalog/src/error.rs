@@ -29,6 +29,18 @@ pub enum CatalogError {
         /// What was attempted (`publish`, `archive`, `unpublish`, `edit`, `attach a file to`).
         action: &'static str,
     },
+    /// The price's currency is not one the store sells in.
+    #[error("the store sells only in {accepted}")]
+    CurrencyNotAccepted {
+        /// The accepted codes, comma-separated.
+        accepted: String,
+    },
+    /// The price exceeds the configured ceiling.
+    #[error("a price may be at most {max} minor units")]
+    PriceTooHigh {
+        /// The ceiling, in minor units.
+        max: i64,
+    },
     /// A product is published only once it has a file to sell.
     #[error("the product has no file yet")]
     AssetMissing,

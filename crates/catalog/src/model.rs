@@ -783,6 +783,34 @@ pub struct CatalogConfig {
     /// MIME types accepted (compared case-insensitively, without parameters), such as
     /// `application/pdf` or `application/zip`.
     pub allowed_content_types: Vec<String>,
+    /// Currencies products may be priced in; the first is the store currency (the default
+    /// of a new product and of price filters). Never empty in a working configuration: an
+    /// empty list accepts only INR.
+    pub currencies: Vec<Currency>,
+    /// Highest price accepted, in minor units.
+    pub max_price_minor: i64,
+}
+
+impl CatalogConfig {
+    /// The default price ceiling: 10,000,000,000 minor units (INR 10 crore). A cart of a
+    /// hundred such products still adds up far below `i64::MAX`.
+    pub const DEFAULT_MAX_PRICE_MINOR: i64 = 10_000_000_000;
+
+    /// The store currency: the first accepted one (INR when none is configured).
+    #[must_use]
+    pub fn store_currency(&self) -> Currency {
+        self.currencies.first().copied().unwrap_or(Currency::INR)
+    }
+
+    /// Whether products may be priced in `currency`.
+    #[must_use]
+    pub fn accepts(&self, currency: Currency) -> bool {
+        if self.currencies.is_empty() {
+            currency == Currency::INR
+        } else {
+            self.currencies.contains(&currency)
+        }
+    }
 }
 
 /// A direct-upload slot: the client PUTs the file to `link` (with the content type it

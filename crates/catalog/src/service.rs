@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use nexus_kernel::{Actor, Clock, Page, PageRequest, ProductId, Role, Unexpected};
+use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, ProductId, Role, Unexpected};
 use uuid::Uuid;
 
 use crate::{
@@ -54,6 +54,36 @@ impl ProductService {
         }
     }
 
+    /// The currency new products and price filters default to.
+    #[must_use]
+    pub fn store_currency(&self) -> Currency {
+        self.config.store_currency()
+    }
+
+    /// A price is in an accepted currency and below the ceiling, so carts of such
+    /// products always add up.
+    fn check_price(&self, price: Money) -> Result<(), CatalogError> {
+        if !self.config.accepts(price.currency()) {
+            let accepted = if self.config.currencies.is_empty() {
+                Currency::INR.as_str().to_owned()
+            } else {
+                self.config
+                    .currencies
+                    .iter()
+                    .map(Currency::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(CatalogError::CurrencyNotAccepted { accepted });
+        }
+        if price.amount_minor() > self.config.max_price_minor {
+            return Err(CatalogError::PriceTooHigh {
+                max: self.config.max_price_minor,
+            });
+        }
+        Ok(())
+    }
+
     /// Creates a DRAFT product, without a file, at version 1.
     ///
     /// # Errors
@@ -61,6 +91,7 @@ impl ProductService {
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
     pub async fn create(&self, actor: &Actor, input: NewProduct) -> Result<Product, CatalogError> {
         require_manager(actor)?;
+        self.check_price(input.price)?;
         let now = self.clock.now();
         let product = Product {
             id: ProductId::new(),
@@ -114,6 +145,7 @@ impl ProductService {
             product.description = v;
         }
         if let Some(v) = change.price {
+            self.check_price(v)?;
             product.price = v;
         }
         if let Some(v) = change.category {

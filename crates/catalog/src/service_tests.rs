@@ -19,6 +19,7 @@ use crate::{
 };
 
 const MAX_BYTES: u64 = 1_000;
+const MAX_PRICE: i64 = 1_000_000;
 
 fn now() -> DateTime<Utc> {
     FixedClock::default().now()
@@ -159,6 +160,8 @@ impl Ports {
                     "application/pdf".to_owned(),
                     "Application/ZIP".to_owned(),
                 ],
+                currencies: vec![Currency::INR, Currency::parse("USD").expect("valid")],
+                max_price_minor: MAX_PRICE,
             },
         )
     }
@@ -270,6 +273,72 @@ async fn a_taken_slug_is_reported() {
     let result = ports.service().create(&manager(), new_product()).await;
 
     assert!(matches!(result, Err(CatalogError::SlugTaken)));
+}
+
+#[tokio::test]
+async fn prices_outside_the_store_currencies_or_above_the_ceiling_are_refused_before_any_write() {
+    let gbp = Money::new(100, Currency::parse("GBP").expect("valid")).expect("valid");
+    let usd = Money::new(100, Currency::parse("USD").expect("valid")).expect("valid");
+    for (price, accepted) in [
+        (gbp, false),
+        (inr(MAX_PRICE + 1), false),
+        (inr(i64::MAX), false),
+        (inr(MAX_PRICE), true),
+        (usd, true),
+    ] {
+        let mut ports = Ports::default();
+        if accepted {
+            ports.repo.expect_insert().times(1).returning(|_| Ok(()));
+            ports.index.expect_upsert().times(1).returning(|_| Ok(()));
+        } else {
+            ports.repo.expect_insert().never();
+            ports.expect_not_indexed();
+        }
+        let input = NewProduct {
+            price,
+            ..new_product()
+        };
+
+        let result = ports.service().create(&manager(), input).await;
+
+        match result {
+            Ok(p) => assert!(accepted, "{price:?} was accepted: {p:?}"),
+            Err(CatalogError::CurrencyNotAccepted { accepted: list }) => {
+                assert!(!accepted, "{price:?}");
+                assert_eq!(list, "INR, USD");
+            }
+            Err(CatalogError::PriceTooHigh { max }) => {
+                assert!(!accepted, "{price:?}");
+                assert_eq!(max, MAX_PRICE);
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_update_to_a_price_above_the_ceiling_is_refused_and_writes_nothing() {
+    let current = product(ProductStatus::Draft, false);
+    let mut ports = Ports::serving(&current);
+    ports.repo.expect_update().never();
+    ports.expect_not_indexed();
+    let change = UpdateProduct {
+        price: Some(inr(MAX_PRICE + 1)),
+        ..UpdateProduct::default()
+    };
+
+    let result = ports
+        .service()
+        .update(&manager(), current.id, 3, change)
+        .await;
+
+    assert!(matches!(result, Err(CatalogError::PriceTooHigh { .. })));
+}
+
+#[test]
+fn the_store_currency_is_the_first_accepted_one() {
+    let service = Ports::default().service();
+    assert_eq!(service.store_currency(), Currency::INR);
 }
 
 // ---- editing --------------------------------------------------------------------------

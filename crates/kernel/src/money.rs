@@ -48,6 +48,12 @@ impl Currency {
     }
 }
 
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl TryFrom<String> for Currency {
     type Error = InvalidMoney;
     fn try_from(value: String) -> Result<Self, Self::Error> {

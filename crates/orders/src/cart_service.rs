@@ -15,6 +15,13 @@ pub enum CartIssue {
     Unpublished,
     /// The buyer already owns it.
     AlreadyOwned,
+    /// It is priced in another currency than the rest of the cart (the cart's currency is
+    /// that of its oldest buyable item). Only carts filled before the store's currency
+    /// rules can hold one: adding such a product is refused.
+    OtherCurrency,
+    /// Adding its price would take the total past what an amount can hold. Only carts
+    /// filled before the catalog's price ceiling can hold one.
+    TotalTooLarge,
 }
 
 impl CartIssue {
@@ -25,6 +32,8 @@ impl CartIssue {
             Self::Removed => "removed",
             Self::Unpublished => "unpublished",
             Self::AlreadyOwned => "already_owned",
+            Self::OtherCurrency => "other_currency",
+            Self::TotalTooLarge => "total_too_large",
         }
     }
 }
@@ -56,8 +65,16 @@ impl CartLine {
 pub struct Cart {
     /// Items, oldest first; unavailable ones are shown with their issue.
     pub lines: Vec<CartLine>,
-    /// Sum of the current prices of the available lines (zero INR for an empty cart).
+    /// Sum of the current prices of the available lines, in the cart's currency (zero in
+    /// the store currency for an empty cart).
     pub total: Money,
+}
+
+impl Cart {
+    /// The lines with `issue`.
+    pub fn with_issue(&self, issue: CartIssue) -> impl Iterator<Item = &CartLine> {
+        self.lines.iter().filter(move |l| l.issue == Some(issue))
+    }
 }
 
 /// The cart rules: only published products that the buyer does not own go in, each at most
@@ -68,6 +85,7 @@ pub struct CartService {
     catalog: Arc<dyn ProductCatalog>,
     entitlements: Arc<dyn EntitlementRepository>,
     clock: Arc<dyn Clock>,
+    store_currency: Currency,
 }
 
 impl CartService {
@@ -84,7 +102,15 @@ impl CartService {
             catalog,
             entitlements,
             clock,
+            store_currency: Currency::INR,
         }
+    }
+
+    /// Sets the currency of an empty cart's total (INR unless set).
+    #[must_use]
+    pub const fn with_store_currency(mut self, currency: Currency) -> Self {
+        self.store_currency = currency;
+        self
     }
 
     /// The actor's cart, priced now.
@@ -106,12 +132,7 @@ impl CartService {
                 issue,
             });
         }
-        let total = total_of(
-            lines
-                .iter()
-                .filter(|l| l.available())
-                .filter_map(|l| l.price),
-        )?;
+        let total = price_lines(&mut lines, self.store_currency)?;
         Ok(Cart { lines, total })
     }
 
@@ -125,13 +146,31 @@ impl CartService {
     pub async fn add(&self, actor: &Actor, product_id: ProductId) -> Result<Cart, OrdersError> {
         let user = actor.user_id();
         match assess(&*self.catalog, &*self.entitlements, user, product_id).await? {
-            (_, Some(CartIssue::Removed | CartIssue::Unpublished)) => {
+            (None, _) | (_, Some(CartIssue::Removed | CartIssue::Unpublished)) => {
                 return Err(OrdersError::ProductUnavailable(product_id));
             }
             (_, Some(CartIssue::AlreadyOwned)) => {
                 return Err(OrdersError::AlreadyOwned(product_id));
             }
-            (_, None) => {}
+            (Some(product), None) => {
+                let cart = self.view(actor).await?;
+                if !cart.lines.iter().any(|l| l.product_id == product_id) {
+                    if cart.lines.iter().any(CartLine::available)
+                        && cart.total.currency() != product.price.currency()
+                    {
+                        return Err(OrdersError::CurrencyConflict {
+                            cart: cart.total.currency(),
+                            product: product_id,
+                            price: product.price.currency(),
+                        });
+                    }
+                    if cart.total.checked_add(product.price).is_err() {
+                        return Err(OrdersError::CartTotalTooLarge);
+                    }
+                }
+            }
+            // `assess` leaves these to `price_lines`, which judges the whole cart.
+            (Some(_), Some(CartIssue::OtherCurrency | CartIssue::TotalTooLarge)) => {}
         }
         if self.store.add(user, product_id, self.clock.now()).await? {
             tracing::info!("product added to cart");
@@ -182,17 +221,29 @@ pub(crate) async fn assess(
     Ok((Some(product), issue))
 }
 
-/// Sums prices, in the currency of the first one (INR when there is none).
-///
-/// The store sells in one currency; prices in several are a catalog problem, not the
-/// buyer's, so they are `Unexpected`.
-pub(crate) fn total_of(prices: impl IntoIterator<Item = Money>) -> Result<Money, OrdersError> {
-    let mut prices = prices.into_iter().peekable();
-    let currency = prices.peek().map_or(Currency::INR, Money::currency);
-    let zero = Money::new(0, currency).map_err(Unexpected::with("zero is a valid amount"))?;
-    prices
-        .try_fold(zero, Money::checked_add)
-        .map_err(|e| Unexpected::new("adding cart prices", e).into())
+/// Totals the buyable lines, oldest first, in the currency of the oldest one (`empty`
+/// when there is none). A line in another currency is marked `OtherCurrency`, and one whose
+/// price would overflow the total `TotalTooLarge`; neither counts. So a cart filled before
+/// the catalog's currency and price rules still shows, and never fails to add up.
+pub(crate) fn price_lines(lines: &mut [CartLine], empty: Currency) -> Result<Money, OrdersError> {
+    let currency = lines
+        .iter()
+        .filter(|l| l.available())
+        .find_map(|l| l.price)
+        .map_or(empty, |p| p.currency());
+    let mut total = Money::new(0, currency).map_err(Unexpected::with("zero is a valid amount"))?;
+    for line in lines.iter_mut().filter(|l| l.available()) {
+        let Some(price) = line.price else { continue };
+        if price.currency() != currency {
+            line.issue = Some(CartIssue::OtherCurrency);
+            continue;
+        }
+        match total.checked_add(price) {
+            Ok(sum) => total = sum,
+            Err(_) => line.issue = Some(CartIssue::TotalTooLarge),
+        }
+    }
+    Ok(total)
 }
 
 #[cfg(test)]

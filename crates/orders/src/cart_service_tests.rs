@@ -153,6 +153,102 @@ async fn an_empty_cart_totals_zero_without_asking_the_catalog() {
     assert_eq!(cart.total, inr(0));
 }
 
+fn usd(minor: i64) -> Money {
+    Money::new(minor, Currency::parse("USD").expect("valid")).expect("valid amount")
+}
+
+#[tokio::test]
+async fn a_cart_filled_before_the_currency_and_price_rules_still_adds_up() {
+    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let book = product("Book", 49_900, true);
+    let dollars = PurchasableProduct {
+        price: usd(1_000),
+        ..product("Dollars", 0, true)
+    };
+    let huge = product("Huge", i64::MAX, true);
+    let bigger = product("Bigger", i64::MAX, true);
+    let items = [book.id, dollars.id, huge.id, bigger.id];
+    let service = service(
+        store_with(buyer.user_id(), &items),
+        catalog_of(&[book.clone(), dollars.clone(), huge.clone(), bigger.clone()]),
+        entitlements_of(buyer.user_id(), &[]),
+    );
+
+    let cart = service.view(&buyer).await.expect("never fails to add up");
+
+    let issues: Vec<_> = cart.lines.iter().map(|l| (l.product_id, l.issue)).collect();
+    assert_eq!(
+        issues,
+        vec![
+            (book.id, None),
+            (dollars.id, Some(CartIssue::OtherCurrency)),
+            (huge.id, Some(CartIssue::TotalTooLarge)),
+            (bigger.id, Some(CartIssue::TotalTooLarge)),
+        ]
+    );
+    assert_eq!(cart.total, inr(49_900), "only the lines that add up count");
+    assert_eq!(
+        CartIssue::OtherCurrency.as_str(),
+        "other_currency",
+        "wire names are stable"
+    );
+}
+
+#[tokio::test]
+async fn a_product_in_another_currency_or_that_overflows_the_total_is_refused_before_any_write() {
+    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let book = product("Book", 1, true);
+    let dollars = PurchasableProduct {
+        price: usd(1_000),
+        ..product("Dollars", 0, true)
+    };
+    let huge = product("Huge", i64::MAX, true);
+    let mut store = store_with(buyer.user_id(), &[book.id]);
+    store.expect_add().never();
+    let service = service(
+        store,
+        catalog_of(&[book.clone(), dollars.clone(), huge.clone()]),
+        entitlements_of(buyer.user_id(), &[]),
+    );
+
+    let mixed = service.add(&buyer, dollars.id).await;
+    let overflow = service.add(&buyer, huge.id).await;
+
+    match mixed {
+        Err(OrdersError::CurrencyConflict {
+            cart,
+            product,
+            price,
+        }) => {
+            assert_eq!(
+                (cart, product, price.as_str()),
+                (Currency::INR, dollars.id, "USD")
+            );
+        }
+        other => panic!("expected a currency conflict, got {other:?}"),
+    }
+    assert!(
+        matches!(overflow, Err(OrdersError::CartTotalTooLarge)),
+        "{overflow:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_cart_totals_zero_in_the_store_currency() {
+    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let cart = service(
+        store_with(buyer.user_id(), &[]),
+        catalog_of(&[]),
+        entitlements_of(buyer.user_id(), &[]),
+    )
+    .with_store_currency(Currency::parse("USD").expect("valid"))
+    .view(&buyer)
+    .await
+    .expect("cart");
+
+    assert_eq!(cart.total, usd(0));
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Candidate {
     Published,

@@ -1,4 +1,4 @@
-use nexus_kernel::{Money, ProductId, Unexpected};
+use nexus_kernel::{Currency, Money, ProductId, Unexpected};
 
 use crate::{OrderStatus, PaymentError};
 
@@ -30,6 +30,20 @@ pub enum OrdersError {
         /// Products the buyer already owns.
         owned: Vec<ProductId>,
     },
+    /// The product is priced in another currency than the cart: a cart (and so an order)
+    /// holds one currency.
+    #[error("the cart is in {cart}; product {product} is priced in {price}")]
+    CurrencyConflict {
+        /// The cart's currency (that of its oldest buyable item).
+        cart: Currency,
+        /// The product that does not fit.
+        product: ProductId,
+        /// Its currency.
+        price: Currency,
+    },
+    /// The cart's total would exceed what an amount can hold.
+    #[error("the cart's total is too large; remove some products")]
+    CartTotalTooLarge,
     /// A checkout callback or webhook whose signature does not verify. Nothing changed.
     #[error("the payment signature is invalid")]
     InvalidSignature,

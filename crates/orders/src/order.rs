@@ -512,8 +512,8 @@ impl Order {
     /// through `gateway`.
     ///
     /// # Errors
-    /// `CartEmpty` without lines; `Unexpected` when the lines' currencies differ or their
-    /// sum overflows.
+    /// `CartEmpty` without lines; `CurrencyConflict` when the lines' currencies differ;
+    /// `CartTotalTooLarge` when their sum overflows.
     pub fn place(
         user_id: UserId,
         lines: Vec<OrderLine>,
@@ -522,7 +522,15 @@ impl Order {
     ) -> Result<Self, OrdersError> {
         let first = lines.first().ok_or(OrdersError::CartEmpty)?;
         let currency = first.unit_price.currency();
-        let total = sum(currency, lines.iter().map(|l| &l.unit_price))?;
+        if let Some(other) = lines.iter().find(|l| l.unit_price.currency() != currency) {
+            return Err(OrdersError::CurrencyConflict {
+                cart: currency,
+                product: other.product_id,
+                price: other.unit_price.currency(),
+            });
+        }
+        let total = sum(currency, lines.iter().map(|l| &l.unit_price))
+            .map_err(|_| OrdersError::CartTotalTooLarge)?;
         let refunded = sum(currency, [])?;
         Ok(Self {
             id: OrderId::new(),

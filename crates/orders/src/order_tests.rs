@@ -106,7 +106,19 @@ fn an_order_needs_lines_in_one_currency() {
             GatewayKind::Razorpay,
             t0()
         ),
-        Err(OrdersError::Unexpected(_))
+        Err(OrdersError::CurrencyConflict {
+            cart: Currency::INR,
+            ..
+        })
+    ));
+    assert!(matches!(
+        Order::place(
+            UserId::new(),
+            vec![line("A", i64::MAX), line("B", 1)],
+            GatewayKind::Razorpay,
+            t0()
+        ),
+        Err(OrdersError::CartTotalTooLarge)
     ));
 }
 

@@ -12,6 +12,10 @@ use nexus_identity::{IdentityError, PasswordRule};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// `Retry-After` of a 503 caused by a database or Redis that cannot be reached: long enough
+/// for a restart or fail-over, short enough that clients come back soon after.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 /// One field that failed validation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldError {
@@ -118,15 +122,38 @@ impl ApiError {
         )
     }
 
-    /// 500 `internal_error`, keeping the cause for the log only.
+    /// 503 `service_unavailable` with `Retry-After`: something the request needs (the
+    /// database, Redis) cannot be reached right now, and the same request may succeed later.
+    #[must_use]
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            message,
+        );
+        err.retry_after_secs = Some(UNAVAILABLE_RETRY_AFTER_SECS);
+        err
+    }
+
+    /// 500 `internal_error`, keeping the cause for the log only; or, when the cause's chain
+    /// shows that the database or Redis could not be reached ([`is_unavailable`]), 503
+    /// [`ApiError::unavailable`]: an outage is not a bug, and clients should retry.
     #[must_use]
     pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        let source = source.into();
+        if is_unavailable(&*source) {
+            let mut err = Self::unavailable(
+                "A service this request needs is temporarily unavailable; try again shortly",
+            );
+            err.source = Some(source);
+            return err;
+        }
         let mut err = Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
             "An unexpected error occurred",
         );
-        err.source = Some(source.into());
+        err.source = Some(source);
         err
     }
 
@@ -189,6 +216,31 @@ impl ApiError {
         };
         Self::new(status, code, message)
     }
+}
+
+/// Whether `err` or any of its sources says a backing service could not be reached: the
+/// database or Redis down, restarting or out of connections (each adapter knows its own
+/// errors), or a network failure on a connection.
+#[must_use]
+pub fn is_unavailable(err: &(dyn StdError + 'static)) -> bool {
+    std::iter::successors(Some(err), |&e| e.source()).any(|e| {
+        nexus_sea_store::db::is_unavailable(e)
+            || nexus_redis_store::is_unavailable(e)
+            || e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                use std::io::ErrorKind as K;
+                matches!(
+                    io.kind(),
+                    K::ConnectionRefused
+                        | K::ConnectionReset
+                        | K::ConnectionAborted
+                        | K::NotConnected
+                        | K::BrokenPipe
+                        | K::TimedOut
+                        | K::HostUnreachable
+                        | K::NetworkUnreachable
+                )
+            })
+    })
 }
 
 impl fmt::Debug for ApiError {
@@ -354,6 +406,8 @@ impl From<nexus_catalog::CatalogError> for ApiError {
             E::InvalidTransition { .. } => {
                 Self::new(StatusCode::CONFLICT, "invalid_transition", message)
             }
+            E::CurrencyNotAccepted { .. } => Self::field("currency", "not_accepted", message),
+            E::PriceTooHigh { .. } => Self::field("priceMinor", "too_large", message),
             E::AssetMissing => Self::new(StatusCode::CONFLICT, "asset_missing", message),
             E::AssetTooLarge { .. } => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
@@ -400,6 +454,12 @@ impl From<nexus_orders::OrdersError> for ApiError {
                     text.push_str(&format!("; already owned: {}", list(&owned)));
                 }
                 Self::new(StatusCode::CONFLICT, "cart_not_purchasable", text)
+            }
+            E::CurrencyConflict { .. } => {
+                Self::new(StatusCode::CONFLICT, "currency_conflict", message)
+            }
+            E::CartTotalTooLarge => {
+                Self::new(StatusCode::CONFLICT, "cart_total_too_large", message)
             }
             E::InvalidSignature => Self::new(StatusCode::BAD_REQUEST, "invalid_signature", message),
             E::InvalidTransition { .. } => {
@@ -549,6 +609,49 @@ mod tests {
         let body = serde_json::to_string(&err.body("/x", "id")).expect("serializes");
         assert!(!body.contains("SELECT"));
         assert!(err.cause().is_some());
+    }
+
+    #[test]
+    fn an_unreachable_backing_service_is_503_with_retry_after_not_500() {
+        for kind in [
+            std::io::ErrorKind::ConnectionRefused,
+            std::io::ErrorKind::ConnectionReset,
+            std::io::ErrorKind::BrokenPipe,
+        ] {
+            let cause = nexus_kernel::Unexpected::new(
+                "loading customer",
+                std::io::Error::new(kind, "connect to 10.0.0.7:5432 failed"),
+            );
+            let err: ApiError = CustomersError::Unexpected(cause).into();
+
+            assert_eq!(err.status(), StatusCode::SERVICE_UNAVAILABLE, "{kind:?}");
+            assert_eq!(err.code(), "service_unavailable");
+            assert!(err.cause().is_some(), "the cause is kept for the log");
+            let res = err.error_response();
+            assert_eq!(
+                res.headers()
+                    .get(actix_web::http::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok()),
+                Some("5")
+            );
+            let body = serde_json::to_string(&err.body("/x", "id")).expect("serializes");
+            assert!(!body.contains("5432"), "no internals in {body}");
+        }
+    }
+
+    #[test]
+    fn other_unexpected_failures_stay_500() {
+        for cause in [
+            nexus_kernel::Unexpected::msg("row breaks an invariant"),
+            nexus_kernel::Unexpected::new(
+                "reading file",
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ),
+        ] {
+            let err: ApiError = CustomersError::Unexpected(cause).into();
+            assert_eq!(err.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(err.code(), "internal_error");
+        }
     }
 
     #[test]

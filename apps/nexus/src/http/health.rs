@@ -1,6 +1,5 @@
 //! Liveness and readiness probes.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -34,7 +33,7 @@ pub async fn live() -> HttpResponse {
 }
 
 /// The service can serve: the database answers. Otherwise 503 `service_unavailable` in the
-/// uniform error body.
+/// uniform error body, with `Retry-After`.
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, body = HealthResponse), (status = 503, body = crate::http::error::ErrorBody)))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match nexus_sea_store::db::ping(&state.db).await {
@@ -44,11 +43,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
         })),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                "The database is not reachable",
-            ))
+            Err(ApiError::unavailable("The database is not reachable"))
         }
     }
 }

@@ -4,4 +4,4 @@ mod in_memory;
 mod redis_cart;
 
 pub use in_memory::InMemoryCartStore;
-pub use redis_cart::{ConnectError, RedisCartStore};
+pub use redis_cart::{ConnectError, RedisCartStore, is_unavailable};

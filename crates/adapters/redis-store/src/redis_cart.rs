@@ -18,6 +18,16 @@ const DEFAULT_PREFIX: &str = "nexus";
 /// outage surfaces as an error within about a second instead of stalling requests.
 const CONNECTION_RETRIES: usize = 3;
 
+/// Longest pause between two reconnection attempts.
+const RETRY_MAX_DELAY: Duration = Duration::from_millis(500);
+
+/// How long one connection attempt may take (a host that drops packets, not a refusal).
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long a command waits for its answer before failing: a server that hangs cannot hold
+/// a request longer than this (plus the reconnection attempts).
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The cart store could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -63,7 +73,11 @@ impl RedisCartStore {
             .filter(|ms| *ms > 0)
             .ok_or(ConnectError::InvalidTtl)?;
         let client = redis::Client::open(url).map_err(ConnectError::Redis)?;
-        let config = ConnectionManagerConfig::new().set_number_of_retries(CONNECTION_RETRIES);
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(CONNECTION_RETRIES)
+            .set_max_delay(RETRY_MAX_DELAY)
+            .set_connection_timeout(Some(CONNECTION_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
         let conn = ConnectionManager::new_with_config(client, config)
             .await
             .map_err(ConnectError::Redis)?;
@@ -93,6 +107,23 @@ impl RedisCartStore {
     pub fn ttl(&self) -> Duration {
         Duration::from_millis(self.ttl_ms.unsigned_abs())
     }
+}
+
+/// Whether `err` (one error, not its sources: callers walk the chain) says Redis could not be
+/// reached, went away, timed out or is still loading its data: worth retrying later, unlike
+/// a refused command. The connection manager reconnects by itself once Redis answers again.
+#[must_use]
+pub fn is_unavailable(err: &(dyn std::error::Error + 'static)) -> bool {
+    err.downcast_ref::<redis::RedisError>().is_some_and(|e| {
+        e.is_io_error()
+            || e.is_timeout()
+            || e.is_connection_refusal()
+            || e.is_connection_dropped()
+            || matches!(
+                e.kind(),
+                redis::ErrorKind::Server(redis::ServerErrorKind::BusyLoading)
+            )
+    })
 }
 
 fn redis_error(context: &'static str) -> impl FnOnce(redis::RedisError) -> CartStoreError {
@@ -182,6 +213,29 @@ impl CartStore for RedisCartStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_dropped_or_timed_out_connection_is_unavailable() {
+        use std::io::ErrorKind as K;
+        for kind in [
+            K::ConnectionRefused,
+            K::BrokenPipe,
+            K::ConnectionReset,
+            K::TimedOut,
+        ] {
+            let err = redis::RedisError::from(std::io::Error::from(kind));
+            assert!(is_unavailable(&err), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_refused_command_or_another_error_is_not_unavailable() {
+        let err = redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "not a set"));
+        assert!(!is_unavailable(&err));
+        assert!(!is_unavailable(&std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused
+        )));
+    }
 
     #[test]
     fn entries_rebuild_items_with_millisecond_times() {

@@ -119,7 +119,7 @@ pub struct CreateProductRequest {
     pub description: Option<String>,
     /// Price in minor units (paise).
     pub price_minor: i64,
-    /// Currency (default INR).
+    /// Currency, one of `STORE_CURRENCIES` (default: the store currency, INR unless configured).
     pub currency: Option<String>,
     /// Category.
     #[validate(length(max = 1024))]
@@ -147,7 +147,7 @@ pub struct UpdateProductRequest {
     pub description: Option<String>,
     /// New price in minor units.
     pub price_minor: Option<i64>,
-    /// Currency of the new price (default INR).
+    /// Currency of the new price, one of `STORE_CURRENCIES` (default: the store currency).
     pub currency: Option<String>,
     /// New category.
     #[validate(length(max = 1024))]

@@ -57,10 +57,8 @@ fn staff(p: nexus_catalog::Product) -> HttpResponse {
         .json(ProductResponse::staff(p))
 }
 
-fn currency(raw: Option<&str>) -> Result<Currency, String> {
-    raw.map_or(Ok(Currency::INR), |c| {
-        Currency::parse(c).map_err(|e| e.to_string())
-    })
+fn currency(raw: Option<&str>, store: Currency) -> Result<Currency, String> {
+    raw.map_or(Ok(store), |c| Currency::parse(c).map_err(|e| e.to_string()))
 }
 
 /// Searches the published catalog: q (full text, typo-tolerant), category, tags, price range, sort.
@@ -93,7 +91,7 @@ pub async fn list_products(
         e.check(
             "price",
             "invalid",
-            PriceRange::new(Currency::INR, q.min_price, q.max_price),
+            PriceRange::new(state.products.store_currency(), q.min_price, q.max_price),
         )
         .map(Some)
     } else {
@@ -157,7 +155,7 @@ pub async fn create_product(
     let price = e.check(
         "priceMinor",
         "invalid",
-        currency(r.currency.as_deref())
+        currency(r.currency.as_deref(), state.products.store_currency())
             .and_then(|c| Money::new(r.price_minor, c).map_err(|e| e.to_string())),
     );
     let category = e.check("category", "invalid", Category::parse(&r.category));
@@ -228,7 +226,7 @@ pub async fn update_product(
         "priceMinor",
         "invalid",
         r.price_minor.map(|m| {
-            currency(r.currency.as_deref())
+            currency(r.currency.as_deref(), state.products.store_currency())
                 .and_then(|c| Money::new(m, c).map_err(|e| e.to_string()))
         }),
     );
