@@ -732,6 +732,39 @@ async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_the_client_written_left_of_the_forwarded_list_is_ignored() {
+    let app = spawn_app_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("LOGIN_MAX_FAILURES", "2"),
+        ("LOGIN_LOCK_SECS", "60"),
+    ])
+    .await;
+    let victim = app.sign_in_as(Role::Customer).await;
+    // The client invents a new left-most address each time; the proxy (the test client, on
+    // loopback) appends the one it really saw, 203.0.113.9.
+    for i in 1..=2 {
+        let res = login_from(
+            &app,
+            &format!("198.51.100.{i}, 203.0.113.9"),
+            &victim.email,
+            "guess-guess-guess",
+        )
+        .await;
+        assert_error(res, 401, "invalid_credentials").await;
+    }
+
+    let res = login_from(
+        &app,
+        "198.51.100.3, 203.0.113.9",
+        &victim.email,
+        &victim.password,
+    )
+    .await;
+
+    assert_error(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
 async fn wrong_current_passwords_lock_out_password_changes() {
     let app = spawn_app_with(&LOCKOUT).await;
     let user = app.sign_in_as(Role::Customer).await;
