@@ -1,8 +1,9 @@
 //! `/api/v1/auth`: registration, login, refresh-token rotation, logout and `/me`.
 
 use nexus_tests::{
-    NO_TOKEN, Role, TestApp, assert_error, assert_no_password_fields, detail_fields, expect_empty,
-    expect_json, spawn_app, spawn_app_with, unique_email,
+    NO_TOKEN, Role, TestApp, access_claims, assert_error, assert_keys, assert_no_password_fields,
+    detail_fields, eventually, expect_empty, expect_json, forge_access_token, header, spawn_app,
+    spawn_app_with, unique_email,
 };
 use reqwest::Response;
 use serde_json::{Value, json};
@@ -19,7 +20,7 @@ async fn register(app: &TestApp, email: &str, password: &str) -> Response {
 async fn refresh(app: &TestApp, refresh_token: &str) -> Response {
     app.post_json(
         "/api/v1/auth/refresh",
-        &json!({ "refresh_token": refresh_token }),
+        &json!({ "refreshToken": refresh_token }),
         NO_TOKEN,
     )
     .await
@@ -78,21 +79,22 @@ fn assert_login_body(body: &Value) -> &Value {
 }
 
 #[tokio::test]
-async fn register_creates_an_active_customer_and_returns_a_login_body() {
+async fn register_creates_an_active_customer_who_then_signs_in() {
     let app = spawn_app().await;
     let email = unique_email("ada");
 
-    let body = expect_json(register(&app, &email, "correct horse battery").await, 201).await;
+    let body = expect_json(register(&app, &email, "correct horse battery").await, 202).await;
 
-    let user = assert_login_body(&body);
+    assert_keys(&body, &["message"]);
+    let res = login(&app, &email, "correct horse battery").await;
+    let signed_in = expect_json(res, 200).await;
+    let user = assert_login_body(&signed_in);
     assert_eq!(user["email"], email.as_str());
     assert_eq!(user["role"], "CUSTOMER");
     assert_eq!(user["firstName"], "Ada");
     assert_eq!(user["lastName"], "Lovelace");
     assert_eq!(user["isActive"], true);
-    let token = body["access_token"].as_str().expect("access token");
-    let me = expect_json(app.get("/api/v1/auth/me", token).await, 200).await;
-    assert_eq!(me["id"], user["id"]);
+    assert_eq!(user["emailVerified"], false);
 }
 
 #[tokio::test]
@@ -111,10 +113,16 @@ async fn register_ignores_a_role_in_the_body_so_nobody_can_make_themselves_admin
         )
         .await;
 
-    let body = expect_json(res, 201).await;
-    assert_eq!(body["user"]["role"], "CUSTOMER");
-    let token = body["access_token"].as_str().expect("access token");
-    assert_error(app.get("/api/v1/users", token).await, 403, "forbidden").await;
+    expect_json(res, 202).await;
+    let signed = app.login(&email, "correct horse battery").await;
+    let me = expect_json(app.get("/api/v1/auth/me", &signed.token).await, 200).await;
+    assert_eq!(me["role"], "CUSTOMER");
+    assert_error(
+        app.get("/api/v1/users", &signed.token).await,
+        403,
+        "forbidden",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -133,7 +141,7 @@ async fn register_accepts_a_password_of_exactly_eight_characters() {
 
     let res = register(&app, &unique_email("eight"), "12345678").await;
 
-    expect_json(res, 201).await;
+    expect_json(res, 202).await;
 }
 
 #[tokio::test]
@@ -141,11 +149,11 @@ async fn register_accepts_a_password_of_exactly_72_bytes() {
     let app = spawn_app().await;
     let password = "p".repeat(72);
 
-    let res = register(&app, &unique_email("long"), &password).await;
+    let email = unique_email("long");
+    let res = register(&app, &email, &password).await;
 
-    let body = expect_json(res, 201).await;
-    let email = body["user"]["email"].as_str().expect("email");
-    app.login(email, &password).await;
+    expect_json(res, 202).await;
+    app.login(&email, &password).await;
 }
 
 #[tokio::test]
@@ -188,14 +196,29 @@ async fn register_rejects_a_malformed_email_with_an_email_detail() {
 }
 
 #[tokio::test]
-async fn register_rejects_an_email_already_taken_in_another_case() {
+async fn registering_a_taken_address_answers_like_a_new_one_and_changes_nothing() {
     let app = spawn_app().await;
     let email = unique_email("twin");
-    expect_json(register(&app, &email, "correct horse battery").await, 201).await;
+    let fresh = register(&app, &email, "correct horse battery").await;
+    let fresh_status = fresh.status().as_u16();
+    let fresh_body: Value = fresh.json().await.expect("JSON");
 
-    let res = register(&app, &email.to_uppercase(), "another good password").await;
+    let again = register(&app, &email.to_uppercase(), "another good password").await;
 
-    assert_error(res, 409, "email_taken").await;
+    assert_eq!(again.status().as_u16(), fresh_status, "same status");
+    let again_body: Value = again.json().await.expect("JSON");
+    assert_eq!(again_body, fresh_body, "same body");
+    // The owner's password still works and the newcomer's does not.
+    app.login(&email, "correct horse battery").await;
+    let res = login(&app, &email, "another good password").await;
+    assert_error(res, 401, "invalid_credentials").await;
+    // The owner hears of the attempt by e-mail instead.
+    eventually("the account-exists e-mail", async || {
+        app.outbox_messages()
+            .into_iter()
+            .find(|m| m.contains(&email) && m.contains("tried to register your address"))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -453,4 +476,312 @@ async fn expired_access_and_refresh_tokens_are_unauthorized() {
     )
     .await;
     assert_error(refresh(&app, refresh_token).await, 401, "unauthorized").await;
+}
+
+// ---- trust: forged tokens, kept keys, token caching, refresh field names ---------------
+
+#[tokio::test]
+async fn a_token_signed_with_the_old_published_secret_is_unauthorized() {
+    let app = spawn_app().await;
+    let victim = app.sign_in_as(Role::Customer).await;
+    let published = nexus::settings::DEV_JWT_SECRET.as_bytes();
+
+    let forged = forge_access_token(
+        published,
+        &victim.user_id,
+        "CUSTOMER",
+        &uuid::Uuid::now_v7().to_string(),
+    );
+    let res = app.get("/api/v1/auth/me", forged.as_str()).await;
+
+    assert_error(res, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn a_token_with_the_real_key_but_a_made_up_session_is_unauthorized() {
+    let app = spawn_app().await;
+    let victim = app.sign_in_as(Role::Customer).await;
+    let key = app.generated_jwt_secret();
+    let own_sid = access_claims(&victim.token, &key)["sid"]
+        .as_str()
+        .expect("sid")
+        .to_owned();
+
+    let made_up = forge_access_token(
+        &key,
+        &victim.user_id,
+        "CUSTOMER",
+        &uuid::Uuid::now_v7().to_string(),
+    );
+    let faithful = forge_access_token(&key, &victim.user_id, "CUSTOMER", &own_sid);
+
+    assert_error(
+        app.get("/api/v1/auth/me", made_up.as_str()).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    // The same key with the user's own live session is accepted: the session decided.
+    expect_json(app.get("/api/v1/auth/me", faithful.as_str()).await, 200).await;
+}
+
+#[tokio::test]
+async fn a_token_naming_another_users_session_is_unauthorized() {
+    let app = spawn_app().await;
+    let victim = app.sign_in_as(Role::Manager).await;
+    let attacker = app.sign_in_as(Role::Customer).await;
+    let key = app.generated_jwt_secret();
+    let attackers_sid = access_claims(&attacker.token, &key)["sid"]
+        .as_str()
+        .expect("sid")
+        .to_owned();
+
+    let borrowed = forge_access_token(&key, &victim.user_id, "MANAGER", &attackers_sid);
+    let res = app.get("/api/v1/auth/me", borrowed.as_str()).await;
+
+    assert_error(res, 401, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn a_generated_signing_key_is_kept_private_in_the_data_directory_across_restarts() {
+    let app = spawn_app().await;
+    let user = app.sign_in_as(Role::Customer).await;
+    let data_dir = app.data_dir().display().to_string();
+
+    let restarted = app.spawn_another(&[("DATA_DIR", &data_dir)]).await;
+    let elsewhere = app.spawn_another(&[]).await;
+
+    let res = restarted.get("/api/v1/auth/me", &user.token).await;
+    expect_json(res, 200).await;
+    // Another data directory means another random key: no key is built in.
+    let res = elsewhere.get("/api/v1/auth/me", &user.token).await;
+    assert_error(res, 401, "unauthorized").await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["jwt-secret", "link-signing-key"] {
+            let mode = std::fs::metadata(app.data_dir().join(file))
+                .unwrap_or_else(|e| panic!("{file}: {e}"))
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+    }
+    assert_ne!(
+        std::fs::read(app.data_dir().join("jwt-secret")).expect("read"),
+        std::fs::read(app.data_dir().join("link-signing-key")).expect("read"),
+        "links have their own key"
+    );
+}
+
+#[tokio::test]
+async fn token_responses_are_never_cached() {
+    let app = spawn_app().await;
+    let user = app.sign_in_as(Role::Customer).await;
+
+    let logged_in = login(&app, &user.email, &user.password).await;
+    let refreshed = refresh(&app, &user.refresh_token).await;
+
+    for res in [logged_in, refreshed] {
+        assert_eq!(header(&res, "cache-control").as_deref(), Some("no-store"));
+        assert_eq!(header(&res, "pragma").as_deref(), Some("no-cache"));
+        assert_login_body(&expect_json(res, 200).await);
+    }
+}
+
+#[tokio::test]
+async fn refresh_takes_the_token_as_refresh_token_in_camel_or_snake_case() {
+    let app = spawn_app().await;
+    let user = app.sign_in_as(Role::Customer).await;
+
+    let camel = refresh(&app, &user.refresh_token).await;
+    let next = expect_json(camel, 200).await["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+    let snake = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({ "refresh_token": next }),
+            NO_TOKEN,
+        )
+        .await;
+
+    assert_login_body(&expect_json(snake, 200).await);
+}
+
+#[tokio::test]
+async fn a_password_longer_than_72_bytes_does_not_match_its_first_72_bytes() {
+    let app = spawn_app().await;
+    let password = "p".repeat(72);
+    let email = unique_email("long");
+    expect_json(register(&app, &email, &password).await, 202).await;
+
+    let res = login(&app, &email, &format!("{password}x")).await;
+
+    assert_error(res, 401, "invalid_credentials").await;
+    app.login(&email, &password).await;
+}
+
+// ---- login throttling -------------------------------------------------------------------
+
+const LOCKOUT: [(&str, &str); 4] = [
+    ("TRUSTED_PROXIES", "127.0.0.1"),
+    ("LOGIN_MAX_FAILURES", "3"),
+    ("LOGIN_LOCK_SECS", "120"),
+    ("LOGIN_LOCK_MAX_SECS", "900"),
+];
+
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> Response {
+    app.post_json_from(
+        ip,
+        "/api/v1/auth/login",
+        &json!({ "email": email, "password": password }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn wrong_passwords_lock_out_that_client_but_the_owner_still_signs_in_elsewhere() {
+    let app = spawn_app_with(&LOCKOUT).await;
+    let victim = app.sign_in_as(Role::Customer).await;
+    let attacker = "203.0.113.66";
+    for _ in 0..3 {
+        let res = login_from(&app, attacker, &victim.email, "guess-guess-guess").await;
+        assert_error(res, 401, "invalid_credentials").await;
+    }
+
+    let locked = login_from(&app, attacker, &victim.email, &victim.password).await;
+    let owner = login_from(&app, "198.51.100.7", &victim.email, &victim.password).await;
+
+    assert_eq!(header(&locked, "retry-after").as_deref(), Some("120"));
+    assert_error(locked, 429, "rate_limited").await;
+    assert_login_body(&expect_json(owner, 200).await);
+}
+
+#[tokio::test]
+async fn many_clients_together_hit_a_looser_per_account_ceiling() {
+    let app = spawn_app_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("LOGIN_MAX_FAILURES", "2"),
+        ("LOGIN_ACCOUNT_MAX_FAILURES", "4"),
+        ("LOGIN_LOCK_SECS", "60"),
+    ])
+    .await;
+    let victim = app.sign_in_as(Role::Customer).await;
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        for _ in 0..2 {
+            let res = login_from(&app, ip, &victim.email, "guess-guess-guess").await;
+            assert_error(res, 401, "invalid_credentials").await;
+        }
+    }
+
+    let fresh_client = login_from(&app, "198.51.100.9", &victim.email, &victim.password).await;
+
+    assert!(
+        header(&fresh_client, "retry-after").is_some_and(|s| s.parse::<u64>().is_ok_and(|s| s > 0))
+    );
+    assert_error(fresh_client, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn auth_requests_are_rate_limited_per_client_with_retry_after() {
+    let app = spawn_app_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("AUTH_RATE_LIMIT", "2"),
+        ("AUTH_RATE_WINDOW_SECS", "300"),
+    ])
+    .await;
+    let flood = "203.0.113.77";
+    for i in 0..2 {
+        let res = login_from(
+            &app,
+            flood,
+            &unique_email(&format!("nobody{i}")),
+            "whatever-123",
+        )
+        .await;
+        assert_error(res, 401, "invalid_credentials").await;
+    }
+
+    let refused = login_from(&app, flood, &unique_email("nobody"), "whatever-123").await;
+    let other = login_from(&app, "198.51.100.1", &app.admin_email, &app.admin_password).await;
+
+    let retry_after: u64 = header(&refused, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
+    assert!((1..=300).contains(&retry_after), "{retry_after}");
+    assert_error(refused, 429, "rate_limited").await;
+    expect_json(other, 200).await;
+}
+
+#[tokio::test]
+async fn a_forwarded_address_from_an_untrusted_peer_is_ignored() {
+    // No TRUSTED_PROXIES: the test client (loopback) is the client, whatever it forwards.
+    let app = spawn_app_with(&[("LOGIN_MAX_FAILURES", "2"), ("LOGIN_LOCK_SECS", "60")]).await;
+    let victim = app.sign_in_as(Role::Customer).await;
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        let res = login_from(&app, ip, &victim.email, "guess-guess-guess").await;
+        assert_error(res, 401, "invalid_credentials").await;
+    }
+
+    let res = login_from(&app, "203.0.113.3", &victim.email, &victim.password).await;
+
+    assert_error(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_client_written_left_of_the_forwarded_list_is_ignored() {
+    let app = spawn_app_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("LOGIN_MAX_FAILURES", "2"),
+        ("LOGIN_LOCK_SECS", "60"),
+    ])
+    .await;
+    let victim = app.sign_in_as(Role::Customer).await;
+    // The client invents a new left-most address each time; the proxy (the test client, on
+    // loopback) appends the one it really saw, 203.0.113.9.
+    for i in 1..=2 {
+        let res = login_from(
+            &app,
+            &format!("198.51.100.{i}, 203.0.113.9"),
+            &victim.email,
+            "guess-guess-guess",
+        )
+        .await;
+        assert_error(res, 401, "invalid_credentials").await;
+    }
+
+    let res = login_from(
+        &app,
+        "198.51.100.3, 203.0.113.9",
+        &victim.email,
+        &victim.password,
+    )
+    .await;
+
+    assert_error(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_lock_out_password_changes() {
+    let app = spawn_app_with(&LOCKOUT).await;
+    let user = app.sign_in_as(Role::Customer).await;
+    let change = async |current: &str| {
+        app.post_json(
+            "/api/v1/users/me/password",
+            &json!({ "currentPassword": current, "newPassword": "a brand new password" }),
+            &user.token,
+        )
+        .await
+    };
+    for _ in 0..3 {
+        assert_error(change("not-my-password").await, 400, "validation_failed").await;
+    }
+
+    let res = change(&user.password).await;
+
+    assert!(header(&res, "retry-after").is_some());
+    assert_error(res, 429, "rate_limited").await;
 }

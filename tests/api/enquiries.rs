@@ -3,7 +3,7 @@
 
 use nexus_tests::{
     NO_TOKEN, Role, Signed, TestApp, assert_error, assert_keys, customer_body, detail_fields,
-    enquiry_body, expect_json, header, spawn_app, spawn_app_with,
+    enquiry_body, expect_json, header, spawn_app, spawn_app_with, unique_email,
 };
 use serde_json::{Value, json};
 
@@ -495,6 +495,7 @@ async fn a_customer_sees_only_their_own_enquiries_under_me() {
     let own = app.submit_enquiry(&body).await;
     app.submit_enquiry(&enquiry_body("Someone Else")).await;
     set_status(&app, &own, "ANSWERED", &cso).await;
+    app.verify_email(&buyer).await;
 
     let res = app.get("/api/v1/me/enquiries", &buyer).await;
     let staff = app.get("/api/v1/me/enquiries", &cso).await;
@@ -538,4 +539,26 @@ async fn too_many_enquiries_from_one_address_are_rate_limited() {
     assert!((1..=600).contains(&seconds), "Retry-After: {seconds}");
     assert_error(res, 429, "rate_limited").await;
     assert_eq!(list(&app, "", &manager).await["meta"]["total"], 2);
+}
+
+#[tokio::test]
+async fn registering_someone_elses_address_does_not_reveal_their_enquiries() {
+    let app = spawn_app().await;
+    app.sign_in_as(Role::Cso).await;
+    let victim = unique_email("victim");
+    let mut body = enquiry_body("Victim Person");
+    body["email"] = json!(victim);
+    let sent = app.submit_enquiry(&body).await;
+    expect_json(app.register_at(&victim, "squatter password 1").await, 202).await;
+    let squatter = app.login(&victim, "squatter password 1").await;
+
+    let before = app.get("/api/v1/me/enquiries", &squatter).await;
+    // Only the owner of the mailbox can read the code that verifies the address.
+    app.verify_email(&squatter).await;
+    let after = app.get("/api/v1/me/enquiries", &squatter).await;
+
+    assert_error(before, 403, "email_unverified").await;
+    let page = expect_json(after, 200).await;
+    assert_eq!(page["meta"]["total"], 1, "{page}");
+    assert_eq!(page["data"][0]["id"], sent["id"]);
 }

@@ -4,6 +4,7 @@ mod auth;
 mod carts;
 mod catalog;
 mod customers;
+mod deploy;
 mod enquiries;
 mod faults;
 mod jobs;

@@ -12,7 +12,10 @@ const REQUEST: &str = "/api/v1/auth/otp/request";
 const VERIFY: &str = "/api/v1/auth/otp/verify";
 
 /// Enough code requests and checks for tests about something else than the limit.
-const ROOMY: (&str, &str) = ("OTP_RATE_LIMIT", "50");
+const ROOMY: [(&str, &str); 2] = [("OTP_RATE_LIMIT", "50"), ("OTP_ADDRESS_RATE_LIMIT", "50")];
+
+/// Wrong guesses that void a code (`OneTimeCode::MAX_ATTEMPTS`).
+const GUESSES: usize = 20;
 
 async fn request(app: &TestApp, email: &str, purpose: &str) -> Response {
     app.post_json(
@@ -117,7 +120,7 @@ async fn a_code_from_the_mail_signs_in() {
 
 #[tokio::test]
 async fn a_code_for_one_purpose_does_not_serve_the_other() {
-    let Some(app) = spawn_app_with_smtp(&[ROOMY]).await else {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
         return;
     };
     let user = customer(&app).await;
@@ -162,15 +165,15 @@ async fn asking_a_code_for_an_unknown_address_answers_the_same_and_sends_nothing
 }
 
 #[tokio::test]
-async fn five_wrong_codes_void_the_code() {
-    let Some(app) = spawn_app_with_smtp(&[ROOMY]).await else {
+async fn twenty_wrong_codes_void_the_code() {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
         return;
     };
     let user = customer(&app).await;
     let code = code_by_mail(&app, &user.email, "VERIFY_EMAIL").await;
     let wrong = other_than(&code);
 
-    for _ in 0..5 {
+    for _ in 0..GUESSES {
         let res = verify(&app, &user.email, &wrong, "VERIFY_EMAIL").await;
         assert_error(res, 400, "invalid_code").await;
     }
@@ -181,15 +184,15 @@ async fn five_wrong_codes_void_the_code() {
 }
 
 #[tokio::test]
-async fn four_wrong_codes_still_leave_the_right_one_usable() {
-    let Some(app) = spawn_app_with_smtp(&[ROOMY]).await else {
+async fn nineteen_wrong_codes_still_leave_the_right_one_usable() {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
         return;
     };
     let user = customer(&app).await;
     let code = code_by_mail(&app, &user.email, "VERIFY_EMAIL").await;
     let wrong = other_than(&code);
 
-    for _ in 0..4 {
+    for _ in 0..GUESSES - 1 {
         let res = verify(&app, &user.email, &wrong, "VERIFY_EMAIL").await;
         assert_error(res, 400, "invalid_code").await;
     }
@@ -200,7 +203,7 @@ async fn four_wrong_codes_still_leave_the_right_one_usable() {
 
 #[tokio::test]
 async fn a_new_code_voids_the_previous_one() {
-    let Some(app) = spawn_app_with_smtp(&[ROOMY]).await else {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
         return;
     };
     let user = customer(&app).await;
@@ -267,7 +270,12 @@ async fn asking_for_codes_is_rate_limited_per_client() {
 
 #[tokio::test]
 async fn asking_for_codes_is_rate_limited_per_address_across_clients() {
-    let app = spawn_app_with(&[("OTP_RATE_LIMIT", "2"), ("TRUST_PROXY", "true")]).await;
+    let app = spawn_app_with(&[
+        ("OTP_RATE_LIMIT", "2"),
+        ("OTP_ADDRESS_RATE_LIMIT", "2"),
+        ("TRUST_PROXY", "true"),
+    ])
+    .await;
     let email = unique_email("targeted");
     let from = |ip: &str| {
         app.request(Method::POST, REQUEST, NO_TOKEN)
@@ -301,4 +309,36 @@ async fn checking_codes_is_rate_limited() {
         "Retry-After: {retry_after:?}"
     );
     assert_error(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn one_client_guessing_at_an_address_cannot_lock_its_owner_out_of_signing_in() {
+    let Some(app) = spawn_app_with_smtp(&[("TRUSTED_PROXIES", "127.0.0.1")]).await else {
+        return;
+    };
+    let user = customer(&app).await;
+    let code = code_by_mail(&app, &user.email, "LOGIN").await;
+    let wrong = other_than(&code);
+    let guess = json!({ "email": user.email, "code": wrong, "purpose": "LOGIN" });
+    for _ in 0..5 {
+        let res = app.post_json_from("203.0.113.5", VERIFY, &guess).await;
+        assert_error(res, 400, "invalid_code").await;
+    }
+    let attacker_stopped = app.post_json_from("203.0.113.5", VERIFY, &guess).await;
+
+    let owner = app
+        .post_json_from(
+            "198.51.100.5",
+            VERIFY,
+            &json!({ "email": user.email, "code": code, "purpose": "LOGIN" }),
+        )
+        .await;
+
+    assert_error(attacker_stopped, 429, "rate_limited").await;
+    assert_eq!(header(&owner, "cache-control").as_deref(), Some("no-store"));
+    let body = expect_json(owner, 200).await;
+    assert!(
+        body["access_token"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
 }

@@ -198,7 +198,7 @@ async fn a_body_over_the_configured_limit_is_payload_too_large() {
     let fits = app.post_json(REGISTER, &small, NO_TOKEN).await;
 
     assert_error(too_large, 413, "payload_too_large").await;
-    expect_json(fits, 201).await;
+    expect_json(fits, 202).await;
 }
 
 #[tokio::test]

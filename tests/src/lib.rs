@@ -350,7 +350,8 @@ impl TestApp {
     }
 
     /// Creates a new user with `role` (staff through `POST /api/v1/users` by the
-    /// administrator, customers through `/auth/register`) and logs them in.
+    /// administrator, customers through `/auth/register`) and logs them in. Customers'
+    /// addresses are unverified ([`TestApp::verify_email`] verifies one).
     ///
     /// # Panics
     /// If the user cannot be created or cannot log in.
@@ -371,7 +372,8 @@ impl TestApp {
             let admin = self.admin_token().await;
             self.post_json("/api/v1/users", &body, &admin).await
         };
-        expect_json(res, 201).await;
+        // Registration answers 202 (the same for a taken address); staff creation 201.
+        expect_json(res, if role == Role::Customer { 202 } else { 201 }).await;
         self.login(&email, &password).await
     }
 
@@ -1237,7 +1239,7 @@ impl TestApp {
         let res = self
             .post_json("/api/v1/auth/register", &body, NO_TOKEN)
             .await;
-        expect_json(res, 201).await;
+        expect_json(res, 202).await;
         self.login(&email, &password).await
     }
 
@@ -1531,4 +1533,158 @@ impl wiremock::Respond for ProcessedRefunds {
             "speed_requested": "normal",
         }))
     }
+}
+
+/// Helpers for the identity and access tests: accounts at chosen addresses, e-mail
+/// verification through the real one-time-code mail, requests from chosen client addresses,
+/// and access tokens made outside the app.
+impl TestApp {
+    /// The data directory the app was started with (kept keys, outbox, files).
+    #[must_use]
+    pub fn data_dir(&self) -> &Path {
+        self._data_dir.path()
+    }
+
+    /// `POST /api/v1/auth/register` for `email` with `password`.
+    pub async fn register_at(&self, email: &str, password: &str) -> Response {
+        self.post_json(
+            "/api/v1/auth/register",
+            &json!({ "email": email, "password": password, "firstName": "Ada", "lastName": "Lovelace" }),
+            NO_TOKEN,
+        )
+        .await
+    }
+
+    /// A `POST` of `body` to `path` as if from client `ip`: sends `X-Forwarded-For: ip`, which
+    /// the app honours only when it trusts the test client's address (`TRUSTED_PROXIES`).
+    pub async fn post_json_from(&self, ip: &str, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, NO_TOKEN)
+            .header("X-Forwarded-For", ip)
+            .json(body)
+            .send()
+            .await
+            .expect("the request is sent")
+    }
+
+    /// Verifies `user`'s address the way its owner would: asks for a VERIFY_EMAIL code, reads
+    /// it from the mail the app wrote to its outbox (`<DATA_DIR>/outbox`), and checks it.
+    ///
+    /// # Panics
+    /// If no code arrives or the check is refused.
+    pub async fn verify_email(&self, user: &Signed) {
+        let outbox = self.data_dir().join("outbox");
+        let before = eml_files(&outbox);
+        let res = self
+            .post_json(
+                "/api/v1/auth/otp/request",
+                &json!({ "email": user.email, "purpose": "VERIFY_EMAIL" }),
+                NO_TOKEN,
+            )
+            .await;
+        expect_json(res, 202).await;
+        let code = eventually("the verification code in the outbox", async || {
+            eml_files(&outbox)
+                .into_iter()
+                .filter(|path| !before.contains(path))
+                .filter_map(|path| std::fs::read_to_string(path).ok())
+                .filter(|text| text.contains(&user.email))
+                .find_map(|text| {
+                    text.lines()
+                        .map(str::trim)
+                        .find(|line| line.len() == 6 && line.bytes().all(|b| b.is_ascii_digit()))
+                        .map(str::to_owned)
+                })
+        })
+        .await;
+        let res = self
+            .post_json(
+                "/api/v1/auth/otp/verify",
+                &json!({ "email": user.email, "code": code, "purpose": "VERIFY_EMAIL" }),
+                NO_TOKEN,
+            )
+            .await;
+        let body = expect_json(res, 200).await;
+        assert_eq!(body["verified"], true, "{body}");
+    }
+
+    /// The raw messages (`.eml`) the app has written to its outbox (`<DATA_DIR>/outbox`).
+    #[must_use]
+    pub fn outbox_messages(&self) -> Vec<String> {
+        eml_files(&self.data_dir().join("outbox"))
+            .into_iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .collect()
+    }
+
+    /// The key the app signs access tokens with when `JWT_SECRET` is unset: the one it
+    /// generated into its data directory.
+    ///
+    /// # Panics
+    /// If the app has no such file.
+    #[must_use]
+    pub fn generated_jwt_secret(&self) -> Vec<u8> {
+        std::fs::read_to_string(self.data_dir().join("jwt-secret"))
+            .expect("the app keeps a generated key in its data directory")
+            .trim()
+            .as_bytes()
+            .to_vec()
+    }
+}
+
+/// The `.eml` files in `dir` (none if it does not exist yet).
+fn eml_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The claims of an access token signed with `secret` (checking the signature, issuer and
+/// audience the app uses by default).
+///
+/// # Panics
+/// If the token does not verify with `secret`.
+#[must_use]
+pub fn access_claims(token: &str, secret: &[u8]) -> Value {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_issuer(&["customer-nexus-hub"]);
+    validation.set_audience(&["customer-nexus-hub-api"]);
+    jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(secret),
+        &validation,
+    )
+    .expect("the token verifies with this key")
+    .claims
+}
+
+/// An access token for user `sub` with role `role` and session family `sid`, signed with
+/// `secret`: what someone holding the key could make.
+///
+/// # Panics
+/// If signing fails.
+#[must_use]
+pub fn forge_access_token(secret: &[u8], sub: &str, role: &str, sid: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "sub": sub,
+        "role": role,
+        "sid": sid,
+        "jti": Uuid::now_v7(),
+        "iat": now,
+        "exp": now + 600,
+        "iss": "customer-nexus-hub",
+        "aud": "customer-nexus-hub-api",
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .expect("signs")
 }

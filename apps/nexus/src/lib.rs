@@ -2,7 +2,9 @@
 
 pub mod cli;
 pub mod http;
+pub mod proxy;
 pub mod rate_limit;
+pub mod secrets;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -83,8 +83,9 @@ pub struct DatabaseSettings {
 /// Token and password settings.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
-    /// HS256 signing key (`JWT_SECRET`; a development default that production refuses).
-    pub jwt_secret: Secret,
+    /// HS256 signing key (`JWT_SECRET`). Unset outside production: a random key generated
+    /// once and kept in `<DATA_DIR>/jwt-secret` (mode 0600). Production requires it.
+    pub jwt_secret: Option<Secret>,
     /// `JWT_ISSUER`, default `customer-nexus-hub`.
     pub jwt_issuer: String,
     /// `JWT_AUDIENCE`, default `customer-nexus-hub-api`.
@@ -152,9 +153,35 @@ pub struct LimitSettings {
     pub otp: u32,
     /// `OTP_RATE_WINDOW_SECS` (default 900).
     pub otp_window_secs: u64,
-    /// `TRUST_PROXY`: take the client IP from `X-Forwarded-For` / `Forwarded` (default false;
-    /// enable only behind a proxy that sets them).
-    pub trust_proxy: bool,
+    /// `OTP_ADDRESS_RATE_LIMIT`: code requests or checks per address from all clients
+    /// together per window (default 20): a looser ceiling than `OTP_RATE_LIMIT`, which counts
+    /// per address and client, so one client cannot use up an address's budget.
+    pub otp_per_address: u32,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed: `TRUSTED_PROXIES`
+    /// (addresses and CIDR networks, comma-separated), or loopback only with `TRUST_PROXY=true`
+    /// and no list; none by default.
+    pub proxies: crate::proxy::TrustedProxies,
+    /// `AUTH_RATE_LIMIT` requests per client to login, register, refresh and password change
+    /// per `AUTH_RATE_WINDOW_SECS` (defaults 100 per 60 s).
+    pub auth: u32,
+    /// `AUTH_RATE_WINDOW_SECS` (default 60).
+    pub auth_window_secs: u64,
+    /// Wrong passwords (login, password change) for one account from one client before that
+    /// client is locked out of the account (`LOGIN_MAX_FAILURES`, default 5).
+    pub login_max_failures: u32,
+    /// Wrong passwords for one account from all clients before every client is locked out of
+    /// it (`LOGIN_ACCOUNT_MAX_FAILURES`, default 50): high, so no single client can lock an
+    /// owner out.
+    pub login_account_max_failures: u32,
+    /// First lockout in seconds, doubled by each further wrong password (`LOGIN_LOCK_SECS`,
+    /// default 60).
+    pub login_lock_secs: u64,
+    /// Longest lockout in seconds, and how long failures are remembered
+    /// (`LOGIN_LOCK_MAX_SECS`, default 900).
+    pub login_lock_max_secs: u64,
+    /// Password hashes (bcrypt) computed at once (`PASSWORD_HASH_CONCURRENCY`, default twice
+    /// the number of cores, at least 4); requests beyond it get 429 at once.
+    pub password_hash_concurrency: usize,
 }
 
 /// Files (product assets, invoices).
@@ -176,6 +203,10 @@ pub struct StorageSettings {
     pub s3_secret_access_key: Option<Secret>,
     /// `S3_ALLOW_HTTP` (default false).
     pub s3_allow_http: bool,
+    /// `LINK_SIGNING_KEY`: HMAC key of local file links. Unset outside production: a random
+    /// key generated once and kept in `<DATA_DIR>/link-signing-key` (mode 0600). Production
+    /// requires it unless files are in S3.
+    pub link_signing_key: Option<Secret>,
     /// `LINK_TTL_SECS`: lifetime of download links (default 300).
     pub link_ttl_secs: i64,
     /// `ASSET_MAX_BYTES`: largest product file (default 100 MiB).
@@ -264,7 +295,8 @@ pub struct Settings {
     pub commerce: CommerceSettings,
 }
 
-/// The development signing key; production refuses to start with it.
+/// The signing key earlier versions used when `JWT_SECRET` was unset. It is published, so
+/// it is refused everywhere: anyone could sign tokens with it.
 pub const DEV_JWT_SECRET: &str = "development-only-secret-change-me-in-production!!";
 
 /// Shortest signing key accepted in production, in bytes.
@@ -361,7 +393,7 @@ impl Settings {
             migrate_on_start: parse_bool(get("MIGRATE_ON_START"), "MIGRATE_ON_START", true)?,
         };
         let auth = AuthSettings {
-            jwt_secret: Secret::new(get("JWT_SECRET").unwrap_or(DEV_JWT_SECRET)),
+            jwt_secret: get("JWT_SECRET").map(Secret::new),
             jwt_issuer: get("JWT_ISSUER").unwrap_or("customer-nexus-hub").to_owned(),
             jwt_audience: get("JWT_AUDIENCE")
                 .unwrap_or("customer-nexus-hub-api")
@@ -407,7 +439,32 @@ impl Settings {
             )?,
             otp: parse(get("OTP_RATE_LIMIT"), "OTP_RATE_LIMIT", 5)?,
             otp_window_secs: parse(get("OTP_RATE_WINDOW_SECS"), "OTP_RATE_WINDOW_SECS", 900)?,
-            trust_proxy: parse_bool(get("TRUST_PROXY"), "TRUST_PROXY", false)?,
+            otp_per_address: parse(get("OTP_ADDRESS_RATE_LIMIT"), "OTP_ADDRESS_RATE_LIMIT", 20)?,
+            proxies: match get("TRUSTED_PROXIES") {
+                Some(list) => crate::proxy::TrustedProxies::parse_list(list)
+                    .map_err(|reason| bad("TRUSTED_PROXIES", reason))?,
+                None if parse_bool(get("TRUST_PROXY"), "TRUST_PROXY", false)? => {
+                    crate::proxy::TrustedProxies::loopback()
+                }
+                None => crate::proxy::TrustedProxies::none(),
+            },
+            auth: parse(get("AUTH_RATE_LIMIT"), "AUTH_RATE_LIMIT", 100)?,
+            auth_window_secs: parse(get("AUTH_RATE_WINDOW_SECS"), "AUTH_RATE_WINDOW_SECS", 60)?,
+            login_max_failures: parse(get("LOGIN_MAX_FAILURES"), "LOGIN_MAX_FAILURES", 5)?,
+            login_account_max_failures: parse(
+                get("LOGIN_ACCOUNT_MAX_FAILURES"),
+                "LOGIN_ACCOUNT_MAX_FAILURES",
+                50,
+            )?,
+            login_lock_secs: parse(get("LOGIN_LOCK_SECS"), "LOGIN_LOCK_SECS", 60)?,
+            login_lock_max_secs: parse(get("LOGIN_LOCK_MAX_SECS"), "LOGIN_LOCK_MAX_SECS", 900)?,
+            password_hash_concurrency: parse(
+                get("PASSWORD_HASH_CONCURRENCY"),
+                "PASSWORD_HASH_CONCURRENCY",
+                std::thread::available_parallelism()
+                    .map_or(4, |n| n.get().saturating_mul(2))
+                    .max(4),
+            )?,
         };
         let storage = StorageSettings {
             files_dir: get("FILES_DIR").map_or_else(|| data_dir.join("files"), PathBuf::from),
@@ -418,6 +475,7 @@ impl Settings {
             s3_access_key_id: get("S3_ACCESS_KEY_ID").map(str::to_owned),
             s3_secret_access_key: get("S3_SECRET_ACCESS_KEY").map(Secret::new),
             s3_allow_http: parse_bool(get("S3_ALLOW_HTTP"), "S3_ALLOW_HTTP", false)?,
+            link_signing_key: get("LINK_SIGNING_KEY").map(Secret::new),
             link_ttl_secs: parse(get("LINK_TTL_SECS"), "LINK_TTL_SECS", 300)?,
             asset_max_bytes: parse(get("ASSET_MAX_BYTES"), "ASSET_MAX_BYTES", 100 * 1024 * 1024)?,
             asset_content_types: get("ASSET_CONTENT_TYPES").map_or_else(
@@ -603,26 +661,45 @@ impl Settings {
         if self.storage.upload_concurrency == 0 {
             return Err(bad("UPLOAD_CONCURRENCY", "must be at least 1"));
         }
+        let l = &self.limits;
+        let checks: [(bool, &'static str, &str); 6] = [
+            (l.auth == 0, "AUTH_RATE_LIMIT", "must be at least 1"),
+            (l.otp == 0, "OTP_RATE_LIMIT", "must be at least 1"),
+            (
+                l.otp_per_address < l.otp,
+                "OTP_ADDRESS_RATE_LIMIT",
+                "must be at least OTP_RATE_LIMIT",
+            ),
+            (
+                l.login_max_failures == 0,
+                "LOGIN_MAX_FAILURES",
+                "must be at least 1",
+            ),
+            (
+                l.login_account_max_failures < l.login_max_failures,
+                "LOGIN_ACCOUNT_MAX_FAILURES",
+                "must be at least LOGIN_MAX_FAILURES",
+            ),
+            (
+                l.login_lock_secs == 0 || l.login_lock_max_secs < l.login_lock_secs,
+                "LOGIN_LOCK_SECS",
+                "must be at least 1 and not above LOGIN_LOCK_MAX_SECS",
+            ),
+        ];
+        if let Some((_, key, reason)) = checks.into_iter().find(|(broken, _, _)| *broken) {
+            return Err(bad(key, reason));
+        }
+        if l.password_hash_concurrency == 0 {
+            return Err(bad("PASSWORD_HASH_CONCURRENCY", "must be at least 1"));
+        }
         if self.database.max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
         }
         if self.database.acquire_timeout_secs == 0 {
             return Err(bad("DATABASE_ACQUIRE_TIMEOUT_SECS", "must be at least 1"));
         }
+        self.validate_secrets()?;
         if self.env == AppEnv::Production {
-            let secret = self.auth.jwt_secret.expose();
-            if secret == DEV_JWT_SECRET {
-                return Err(bad(
-                    "JWT_SECRET",
-                    "production refuses the development default; set a random secret of at least 32 bytes",
-                ));
-            }
-            if secret.len() < MIN_PRODUCTION_SECRET_BYTES {
-                return Err(bad(
-                    "JWT_SECRET",
-                    format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes in production"),
-                ));
-            }
             if self.payments.key_id.is_none() {
                 return Err(bad(
                     "RAZORPAY_KEY_ID",
@@ -632,6 +709,44 @@ impl Settings {
             if self.auth.bcrypt_cost < 10 {
                 return Err(bad("BCRYPT_COST", "must be at least 10 in production"));
             }
+        }
+        Ok(())
+    }
+
+    /// No secret may be a published constant or short; production takes its secrets from
+    /// the environment only (elsewhere a missing one is generated into the data directory).
+    fn validate_secrets(&self) -> Result<(), SettingsError> {
+        let production = self.env == AppEnv::Production;
+        let jwt = self.auth.jwt_secret.as_ref().map(Secret::expose);
+        let link = self.storage.link_signing_key.as_ref().map(Secret::expose);
+        if jwt == Some(DEV_JWT_SECRET) {
+            return Err(bad(
+                "JWT_SECRET",
+                "this value is published; set a random secret of at least 32 bytes, or unset it outside production",
+            ));
+        }
+        for (key, value) in [("JWT_SECRET", jwt), ("LINK_SIGNING_KEY", link)] {
+            if value.is_some_and(|v| v.len() < MIN_PRODUCTION_SECRET_BYTES) {
+                return Err(bad(
+                    key,
+                    format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"),
+                ));
+            }
+        }
+        if jwt.is_some() && jwt == link {
+            return Err(bad("LINK_SIGNING_KEY", "must differ from JWT_SECRET"));
+        }
+        if production && jwt.is_none() {
+            return Err(bad(
+                "JWT_SECRET",
+                "production requires a random secret of at least 32 bytes from the environment",
+            ));
+        }
+        if production && link.is_none() && self.storage.s3_bucket.is_none() {
+            return Err(bad(
+                "LINK_SIGNING_KEY",
+                "production with local files requires a random key of at least 32 bytes from the environment",
+            ));
         }
         Ok(())
     }
@@ -692,9 +807,16 @@ mod tests {
         let err = Settings::from_map(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]))
             .expect_err("short");
         assert_eq!(err.key, "JWT_SECRET");
+        let no_link_key = Settings::from_map(&vars(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", &"k".repeat(40)),
+        ]))
+        .expect_err("no link signing key");
+        assert_eq!(no_link_key.key, "LINK_SIGNING_KEY");
         let refused = Settings::from_map(&vars(&[
             ("APP_ENV", "production"),
             ("JWT_SECRET", &"k".repeat(40)),
+            ("LINK_SIGNING_KEY", &"l".repeat(40)),
         ]))
         .expect_err("no payment gateway");
         assert_eq!(
@@ -704,11 +826,69 @@ mod tests {
         let ok = Settings::from_map(&vars(&[
             ("APP_ENV", "production"),
             ("JWT_SECRET", &"k".repeat(40)),
+            ("LINK_SIGNING_KEY", &"l".repeat(40)),
             ("RAZORPAY_KEY_ID", "rzp_live_x"),
             ("RAZORPAY_KEY_SECRET", "s"),
             ("RAZORPAY_WEBHOOK_SECRET", "w"),
         ]));
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn the_published_development_secret_is_refused_in_every_environment() {
+        for env in ["development", "production"] {
+            let err =
+                Settings::from_map(&vars(&[("APP_ENV", env), ("JWT_SECRET", DEV_JWT_SECRET)]))
+                    .expect_err("published secret");
+            assert_eq!(err.key, "JWT_SECRET", "{env}");
+        }
+        let unset = Settings::from_map(&HashMap::new()).expect("development may leave it unset");
+        assert!(unset.auth.jwt_secret.is_none());
+        assert!(unset.storage.link_signing_key.is_none());
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_list_or_loopback_with_trust_proxy() {
+        let none = Settings::from_map(&HashMap::new()).expect("valid");
+        let loopback = Settings::from_map(&vars(&[("TRUST_PROXY", "true")])).expect("valid");
+        let listed =
+            Settings::from_map(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")])).expect("valid");
+        let bad_list = Settings::from_map(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/99")]));
+
+        assert!(none.limits.proxies.is_empty());
+        assert_eq!(
+            loopback.limits.proxies,
+            crate::proxy::TrustedProxies::loopback()
+        );
+        assert!(
+            listed
+                .limits
+                .proxies
+                .trusts("10.1.2.3".parse().expect("ip"))
+        );
+        assert!(
+            !listed
+                .limits
+                .proxies
+                .trusts("127.0.0.1".parse().expect("ip"))
+        );
+        assert_eq!(bad_list.expect_err("bad CIDR").key, "TRUSTED_PROXIES");
+    }
+
+    #[test]
+    fn looser_ceilings_may_not_be_tighter_than_the_per_client_limits() {
+        let err = Settings::from_map(&vars(&[
+            ("OTP_RATE_LIMIT", "10"),
+            ("OTP_ADDRESS_RATE_LIMIT", "5"),
+        ]))
+        .expect_err("ceiling below the per-client limit");
+        assert_eq!(err.key, "OTP_ADDRESS_RATE_LIMIT");
+        let err = Settings::from_map(&vars(&[
+            ("LOGIN_MAX_FAILURES", "10"),
+            ("LOGIN_ACCOUNT_MAX_FAILURES", "5"),
+        ]))
+        .expect_err("ceiling below the per-client limit");
+        assert_eq!(err.key, "LOGIN_ACCOUNT_MAX_FAILURES");
     }
 
     #[test]

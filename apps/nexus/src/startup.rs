@@ -11,8 +11,8 @@ use nexus_approvals::{ApprovalService, ResponseMailHandler};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
 use nexus_identity::{
-    BootstrapOutcome, IdentityConfig, IdentityService, OtpMailHandler, UserRepository,
-    WelcomeMailHandler,
+    AccountExistsMailHandler, BootstrapOutcome, IdentityConfig, IdentityService, OtpMailHandler,
+    UserRepository, WelcomeMailHandler,
 };
 use nexus_kernel::{Clock, Email, SystemClock};
 use nexus_notifications::{
@@ -43,7 +43,7 @@ use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
 
 use crate::http::products::upload::UploadSpool;
-use crate::rate_limit::InProcessRateLimiter;
+use crate::rate_limit::{InProcessFailureThrottle, InProcessRateLimiter};
 use crate::settings::Settings;
 use crate::state::AppState;
 
@@ -247,15 +247,22 @@ pub async fn compose(
 ) -> Result<AppState, StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let auth = &settings.auth;
+    let jwt_secret = crate::secrets::resolve(
+        auth.jwt_secret.as_ref(),
+        &settings.data_dir,
+        crate::secrets::JWT_SECRET_FILE,
+    )
+    .map_err(|e| StartupError::Security(format!("JWT_SECRET: {e}")))?;
     let tokens = JwtTokenIssuer::new(JwtConfig {
-        secret: auth.jwt_secret.expose().as_bytes().to_vec(),
+        secret: jwt_secret.expose().as_bytes().to_vec(),
         issuer: auth.jwt_issuer.clone(),
         audience: auth.jwt_audience.clone(),
         access_ttl: Duration::seconds(auth.access_token_ttl_secs),
     })
     .map_err(|e| StartupError::Security(format!("JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE: {e}")))?;
     let hasher = BcryptPasswordHasher::new(auth.bcrypt_cost)
-        .map_err(|e| StartupError::Security(format!("BCRYPT_COST: {e}")))?;
+        .map_err(|e| StartupError::Security(format!("BCRYPT_COST: {e}")))?
+        .with_max_in_flight(settings.limits.password_hash_concurrency);
 
     let users: Arc<dyn UserRepository> = Arc::new(SeaUserRepository::new(db.clone()));
     let customer_repo: Arc<dyn CustomerRepository> =
@@ -270,6 +277,7 @@ pub async fn compose(
         Arc::new(hasher),
         Arc::new(tokens),
         Arc::new(SeaOtpStore::new(db.clone())),
+        job_store.clone(),
         clock.clone(),
         IdentityConfig {
             refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
@@ -375,7 +383,13 @@ pub async fn compose(
             message_domain.clone(),
         )),
         Arc::new(WelcomeMailHandler::new(
-            users,
+            users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(AccountExistsMailHandler::new(
+            users.clone(),
             renderer.clone(),
             mailer.clone(),
             message_domain.clone(),
@@ -419,6 +433,7 @@ pub async fn compose(
         jobs: Arc::new(JobAdminService::new(job_store, clock, worker.max_attempts)),
         runner,
         limiter: Arc::new(InProcessRateLimiter::new()),
+        failures: Arc::new(InProcessFailureThrottle::default()),
         products,
         cart,
         orders,
@@ -502,13 +517,17 @@ fn asset_store(settings: &Settings) -> Result<Arc<dyn AssetStore>, StartupError>
             Ok(Arc::new(S3AssetStore::new(config).map_err(|e| bad(&e))?))
         }
         None => {
-            // Links are signed with a key derived from the JWT secret, under its own label.
-            let mut key = b"nexus file links\0".to_vec();
-            key.extend_from_slice(settings.auth.jwt_secret.expose().as_bytes());
+            // Links have their own key, never one derived from the token secret.
+            let key = crate::secrets::resolve(
+                st.link_signing_key.as_ref(),
+                &settings.data_dir,
+                crate::secrets::LINK_SIGNING_KEY_FILE,
+            )
+            .map_err(|e| StartupError::Storage(format!("LINK_SIGNING_KEY: {e}")))?;
             let store = LocalAssetStore::new(
                 st.files_dir.clone(),
                 settings.mail.public_base_url.clone(),
-                key,
+                key.expose().as_bytes().to_vec(),
             )
             .map_err(|e| bad(&e))?;
             Ok(Arc::new(store))

@@ -27,6 +27,8 @@ pub struct AppState {
     pub runner: Arc<JobRunner>,
     /// Abuse limits.
     pub limiter: Arc<dyn RateLimiter>,
+    /// Lockouts after wrong passwords.
+    pub failures: Arc<dyn nexus_kernel::FailureThrottle>,
     /// Limit settings.
     pub limits: LimitSettings,
     /// The catalog.

@@ -123,6 +123,7 @@ fn seed_is_repeatable_and_refused_in_production() {
         &[
             ("APP_ENV", "production"),
             ("JWT_SECRET", &secret),
+            ("LINK_SIGNING_KEY", &"l".repeat(40)),
             ("BCRYPT_COST", "10"),
             ("RAZORPAY_KEY_ID", "rzp_live_x"),
             ("RAZORPAY_KEY_SECRET", "key-secret"),

@@ -139,10 +139,13 @@ impl EnquiryService {
         self.enquiries.list(&query, page).await
     }
 
-    /// The signed-in customer's own enquiries (by their account's e-mail).
+    /// The signed-in customer's own enquiries (by their account's e-mail). Anyone can
+    /// register any address, so only an account that has verified its address sees what
+    /// was sent from it.
     ///
     /// # Errors
-    /// `Forbidden` for staff-only accounts, `Unexpected`.
+    /// `Forbidden` for staff-only accounts, `EmailUnverified` for an account that has not
+    /// verified its address, `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
     pub async fn mine(
         &self,
@@ -155,6 +158,9 @@ impl EnquiryService {
         let Some(me) = self.staff.find_member(actor.user_id()).await? else {
             return Err(CustomersError::Forbidden);
         };
+        if !me.email_verified {
+            return Err(CustomersError::EmailUnverified);
+        }
         let query = EnquiryQuery {
             email: Some(me.email),
             ..EnquiryQuery::default()

@@ -69,6 +69,7 @@ fn member(id: UserId, role: Role, is_active: bool) -> StaffMember {
         email: email("staff@example.com"),
         role,
         is_active,
+        email_verified: true,
     }
 }
 
@@ -397,6 +398,7 @@ async fn a_customer_sees_the_enquiries_sent_from_their_address() {
             email: email("me@example.com"),
             role: Role::Customer,
             is_active: true,
+            email_verified: true,
         }))
     });
     let mut enquiries = MockEnquiryRepository::new();
@@ -424,4 +426,26 @@ async fn a_customer_sees_the_enquiries_sent_from_their_address() {
         service.mine(&cso, PageRequest::default()).await,
         Err(CustomersError::Forbidden)
     ));
+}
+
+#[tokio::test]
+async fn an_account_that_has_not_verified_its_address_sees_no_enquiries_sent_from_it() {
+    let me = Actor::new(UserId::new(), Role::Customer);
+    let mut staff = MockStaffDirectory::new();
+    staff.expect_find_member().returning(|id| {
+        Ok(Some(StaffMember {
+            id,
+            email: email("victim@example.com"),
+            role: Role::Customer,
+            is_active: true,
+            email_verified: false,
+        }))
+    });
+    let mut enquiries = MockEnquiryRepository::new();
+    enquiries.expect_list().never();
+    let service = service(enquiries, MockCustomerRepository::new(), staff);
+
+    let result = service.mine(&me, PageRequest::default()).await;
+
+    assert!(matches!(result, Err(CustomersError::EmailUnverified)));
 }

@@ -26,6 +26,10 @@ pub enum CustomersError {
         /// Requested status.
         to: crate::EnquiryStatus,
     },
+    /// The account has not proved it owns its e-mail address, so nothing keyed on that
+    /// address (enquiries sent from it) may be shown to it.
+    #[error("verify your e-mail address first")]
+    EmailUnverified,
     /// No active staff member exists to route an enquiry to.
     #[error("no staff member is available to take enquiries")]
     NoStaffAvailable,

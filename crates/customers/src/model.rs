@@ -423,6 +423,9 @@ pub struct StaffMember {
     pub role: Role,
     /// Whether the account is active.
     pub is_active: bool,
+    /// Whether the account has proved it owns `email` (a one-time code sent to it, or a
+    /// provider that vouches for it). Anything keyed on the address needs this.
+    pub email_verified: bool,
 }
 
 #[cfg(test)]

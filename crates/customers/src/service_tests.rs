@@ -58,6 +58,7 @@ fn member(role: Role, is_active: bool) -> StaffMember {
         email: nexus_kernel::Email::parse("staff@example.com").expect("valid"),
         role,
         is_active,
+        email_verified: true,
     }
 }
 

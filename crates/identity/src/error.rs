@@ -50,6 +50,10 @@ pub enum IdentityError {
     /// The one-time code is wrong, expired, used up or unknown; deliberately indistinguishable.
     #[error("the code is invalid or expired")]
     InvalidCode,
+    /// Too many password checks are running; try again shortly (a guard against floods of
+    /// logins that would otherwise queue CPU-heavy work for everyone).
+    #[error("the service is busy; try again shortly")]
+    Busy,
     /// A failure that is not a business outcome.
     #[error(transparent)]
     Unexpected(#[from] Unexpected),

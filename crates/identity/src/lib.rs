@@ -7,7 +7,7 @@ mod ports;
 mod service;
 
 pub use error::{IdentityError, PasswordRule};
-pub use mailing::{OtpMailHandler, WelcomeMailHandler, message_id};
+pub use mailing::{AccountExistsMailHandler, OtpMailHandler, WelcomeMailHandler, message_id};
 pub use model::{
     AccessClaims, AccessGrant, AuthSession, IssuedAccessToken, LoginResult, NewStaffUser,
     OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash, RefreshSession, RegisterUser,

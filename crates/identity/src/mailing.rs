@@ -1,4 +1,5 @@
-//! Job handlers that e-mail identity messages: the welcome note and one-time codes.
+//! Job handlers that e-mail identity messages: the welcome note, the note that an address is
+//! already registered, and one-time codes.
 
 use std::sync::Arc;
 
@@ -76,6 +77,70 @@ impl JobHandler for WelcomeMailHandler {
         };
         self.mailer.send(&message).await?;
         tracing::info!(user_id = %user.id, job_id = %job.id, "welcome e-mail sent");
+        Ok(())
+    }
+}
+
+/// Tells the owner of an address that someone tried to register it again.
+pub struct AccountExistsMailHandler {
+    users: Arc<dyn UserRepository>,
+    renderer: Arc<dyn EmailRenderer>,
+    mailer: Arc<dyn Mailer>,
+    message_domain: String,
+}
+
+impl AccountExistsMailHandler {
+    /// Builds the handler; `message_domain` is the right-hand side of Message-IDs.
+    #[must_use]
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        renderer: Arc<dyn EmailRenderer>,
+        mailer: Arc<dyn Mailer>,
+        message_domain: String,
+    ) -> Self {
+        Self {
+            users,
+            renderer,
+            mailer,
+            message_domain,
+        }
+    }
+}
+
+#[async_trait]
+impl JobHandler for AccountExistsMailHandler {
+    fn kind(&self) -> JobKind {
+        JobKind::SendAccountExists
+    }
+
+    async fn handle(&self, job: &Job, payload: &JobPayload) -> Result<(), JobError> {
+        let JobPayload::SendAccountExists { user_id } = payload else {
+            return Err(JobError::Permanent(
+                "payload is not an account-exists e-mail".into(),
+            ));
+        };
+        let user = self
+            .users
+            .find(*user_id)
+            .await
+            .map_err(|e| JobError::Retryable(e.to_string()))?
+            .ok_or_else(|| JobError::Permanent(format!("user {user_id} no longer exists")))?;
+        let rendered = self
+            .renderer
+            .render(&EmailTemplate::AccountExists {
+                first_name: user.first_name.as_str().to_owned(),
+            })
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let message = EmailMessage {
+            message_id: message_id(job, &self.message_domain),
+            to: user.email.clone(),
+            to_name: Some(format!("{} {}", user.first_name, user.last_name)),
+            subject: rendered.subject,
+            text_body: rendered.text_body,
+            html_body: rendered.html_body,
+        };
+        self.mailer.send(&message).await?;
+        tracing::info!(user_id = %user.id, job_id = %job.id, "account-exists e-mail sent");
         Ok(())
     }
 }

@@ -345,8 +345,12 @@ pub struct OneTimeCode {
 }
 
 impl OneTimeCode {
-    /// Wrong guesses allowed before the code is void.
-    pub const MAX_ATTEMPTS: u32 = 5;
+    /// Wrong guesses allowed before the code is void. As many as every client together may
+    /// make on one address in a rate window (the app's default `OTP_ADDRESS_RATE_LIMIT`), not
+    /// as few as one client may (`OTP_RATE_LIMIT`): one client guessing at someone else's
+    /// address must not be able to void the owner's code. 20 guesses at a 6-digit code
+    /// still succeed by chance once in 50 000.
+    pub const MAX_ATTEMPTS: u32 = 20;
     /// Lifetime in minutes.
     pub const TTL_MINUTES: u32 = 10;
 }

@@ -80,8 +80,15 @@ pub trait SessionStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), IdentityError>;
 
-    /// Whether a family has been revoked.
-    async fn is_family_revoked(&self, family: SessionFamilyId) -> Result<bool, IdentityError>;
+    /// Whether `family` is a live session of `user`: it exists, belongs to `user`, none of
+    /// its tokens is revoked and one of them is still unexpired at `now`. An unknown family
+    /// is not live: access tokens are honoured only for sessions the store knows.
+    async fn is_family_live(
+        &self,
+        family: SessionFamilyId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, IdentityError>;
 }
 
 /// Hashes and checks passwords. CPU-heavy work must not block the async executor.

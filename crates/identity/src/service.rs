@@ -2,10 +2,11 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use nexus_kernel::{
-    Actor, Clock, Email, Page, PageRequest, Permission, Role, SessionFamilyId, SessionId, UserId,
+    Actor, Clock, Email, Page, PageRequest, Permission, Role, SessionFamilyId, SessionId,
+    Unexpected, UserId,
 };
 
-use nexus_notifications::{JobPayload, NewJob};
+use nexus_notifications::{JobPayload, JobStore, NewJob};
 
 use crate::{
     AccessGrant, AuthSession, IdentityError, LoginResult, NewStaffUser, OneTimeCode, OtpOutcome,
@@ -36,6 +37,7 @@ pub struct IdentityService {
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenIssuer>,
     otps: Arc<dyn OtpStore>,
+    jobs: Arc<dyn JobStore>,
     clock: Arc<dyn Clock>,
     config: IdentityConfig,
 }
@@ -43,12 +45,17 @@ pub struct IdentityService {
 impl IdentityService {
     /// Builds the service from its ports.
     #[must_use]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one argument per port; the compiler then insists on every one"
+    )]
     pub fn new(
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionStore>,
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenIssuer>,
         otps: Arc<dyn OtpStore>,
+        jobs: Arc<dyn JobStore>,
         clock: Arc<dyn Clock>,
         config: IdentityConfig,
     ) -> Self {
@@ -58,30 +65,61 @@ impl IdentityService {
             hasher,
             tokens,
             otps,
+            jobs,
             clock,
             config,
         }
     }
 
-    /// Creates a CUSTOMER account and signs it in. The role is never taken from the caller.
+    /// Creates a CUSTOMER account (the role is never taken from the caller) and welcomes it
+    /// by e-mail. For an address that already has an account it creates nothing and e-mails
+    /// the owner instead, after hashing the password all the same: the caller gets the same
+    /// answer, in about the same time, either way, so registration reveals no account.
+    /// Signing in is a separate step.
     ///
     /// # Errors
-    /// `WeakPassword`, `EmailTaken`, `Unexpected`.
+    /// `WeakPassword` (the policy does not depend on whether the address is taken),
+    /// `Unexpected`.
     #[tracing::instrument(skip_all)]
-    pub async fn register(&self, input: RegisterUser) -> Result<LoginResult, IdentityError> {
+    pub async fn register(&self, input: RegisterUser) -> Result<(), IdentityError> {
         let password = Password::parse(&input.password, &input.email)?;
-        let user = self
-            .create(
-                input.email,
-                &password,
-                input.first_name,
-                input.last_name,
-                Role::Customer,
-                true,
-            )
-            .await?;
-        tracing::info!(user_id = %user.id, "customer registered");
-        self.start_session(user).await
+        let existing = self.users.find_by_email(&input.email).await?;
+        let existing = match existing {
+            Some(user) => Some(user),
+            None => match self
+                .create(
+                    input.email.clone(),
+                    &password,
+                    input.first_name,
+                    input.last_name,
+                    Role::Customer,
+                    true,
+                )
+                .await
+            {
+                Ok(user) => {
+                    tracing::info!(user_id = %user.id, "customer registered");
+                    return Ok(());
+                }
+                // Lost a race with another registration of the same address: that one won.
+                Err(IdentityError::EmailTaken) => self.users.find_by_email(&input.email).await?,
+                Err(e) => return Err(e),
+            },
+        };
+        if let Some(owner) = existing {
+            // The same work as a real registration, so timing tells nothing either.
+            let _ = self.hasher.hash(&password).await?;
+            let job = NewJob::now(
+                JobPayload::SendAccountExists { user_id: owner.id },
+                self.clock.now(),
+            );
+            self.jobs
+                .enqueue(&job)
+                .await
+                .map_err(|e| Unexpected::new("queueing the account-exists e-mail", e))?;
+            tracing::info!(user_id = %owner.id, "registration of a taken address; owner told by e-mail");
+        }
+        Ok(())
     }
 
     /// Signs in with e-mail and password.
@@ -95,10 +133,14 @@ impl IdentityService {
             Ok(email) => self.users.find_by_email(&email).await?,
             Err(_) => None,
         };
-        let ok = self
-            .hasher
-            .verify(password, user.as_ref().map(|u| &u.password_hash))
-            .await?;
+        // bcrypt only reads 72 bytes, and no password that long can have been set: a longer
+        // one is wrong without looking (after the same work, so it tells nothing).
+        let too_long = password.len() > Password::MAX_BYTES;
+        let stored = user
+            .as_ref()
+            .filter(|_| !too_long)
+            .map(|u| &u.password_hash);
+        let ok = self.hasher.verify(password, stored).await? && !too_long;
         let Some(user) = user.filter(|_| ok) else {
             return Err(IdentityError::InvalidCredentials);
         };
@@ -180,7 +222,8 @@ impl IdentityService {
     }
 
     /// Turns a bearer access token into the caller. The user is loaded so that a
-    /// deactivation, role change or revoked session takes effect immediately.
+    /// deactivation, role change or revoked session takes effect immediately, and the
+    /// session family must be a live one of that user.
     ///
     /// # Errors
     /// `InvalidToken`.
@@ -194,7 +237,13 @@ impl IdentityService {
             Some(user) if user.is_active => user,
             _ => return Err(IdentityError::InvalidToken),
         };
-        if self.sessions.is_family_revoked(grant.family_id).await? {
+        // Fail closed: the token's session family must exist, belong to its subject and be
+        // live, so a token made with a leaked key and a made-up session id gets nowhere.
+        if !self
+            .sessions
+            .is_family_live(grant.family_id, user.id, self.clock.now())
+            .await?
+        {
             return Err(IdentityError::InvalidToken);
         }
         Ok(AuthSession {
@@ -246,10 +295,12 @@ impl IdentityService {
         new: &str,
     ) -> Result<(), IdentityError> {
         let mut user = self.load(session.actor.user_id()).await?;
-        if !self
-            .hasher
-            .verify(current, Some(&user.password_hash))
-            .await?
+        // Longer than bcrypt reads, so never a password that was set: wrong, unverified.
+        if current.len() > Password::MAX_BYTES
+            || !self
+                .hasher
+                .verify(current, Some(&user.password_hash))
+                .await?
         {
             return Err(IdentityError::WrongPassword);
         }
@@ -475,7 +526,7 @@ impl IdentityService {
     }
 
     /// Checks a one-time code. VERIFY_EMAIL marks the address verified; LOGIN signs in (and
-    /// also proves the address). Five wrong guesses void the code.
+    /// also proves the address). `OneTimeCode::MAX_ATTEMPTS` wrong guesses void the code.
     ///
     /// # Errors
     /// `InvalidCode` for an unknown address, no live code, a wrong, expired or used-up code,

@@ -21,4 +21,4 @@ pub use ids::{
 pub use money::{Currency, InvalidMoney, Money};
 pub use name::{InvalidName, PersonName, parse_text};
 pub use page::{MAX_PAGE_LIMIT, Page, PageRequest};
-pub use rate::{RateDecision, RateLimiter};
+pub use rate::{FailureThrottle, LockoutPolicy, RateDecision, RateLimiter};

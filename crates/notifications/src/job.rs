@@ -22,6 +22,12 @@ pub enum JobPayload {
         /// The new user.
         user_id: UserId,
     },
+    /// Tell the owner of an address that someone tried to register it again (registration
+    /// answers the same either way, so the owner hears of it by e-mail instead).
+    SendAccountExists {
+        /// The existing account.
+        user_id: UserId,
+    },
     /// Send a one-time code. The code is cleared from storage once the job has finished.
     SendOtp {
         /// Recipient account.
@@ -55,6 +61,7 @@ impl JobPayload {
         match self {
             Self::SendResponse { .. } => JobKind::SendResponse,
             Self::SendWelcome { .. } => JobKind::SendWelcome,
+            Self::SendAccountExists { .. } => JobKind::SendAccountExists,
             Self::SendOtp { .. } => JobKind::SendOtp,
             Self::GenerateInvoice { .. } => JobKind::GenerateInvoice,
             Self::SendOrderConfirmation { .. } => JobKind::SendOrderConfirmation,
@@ -77,6 +84,10 @@ impl fmt::Debug for JobPayload {
                 .finish(),
             Self::SendWelcome { user_id } => f
                 .debug_struct("SendWelcome")
+                .field("user_id", user_id)
+                .finish(),
+            Self::SendAccountExists { user_id } => f
+                .debug_struct("SendAccountExists")
                 .field("user_id", user_id)
                 .finish(),
             Self::SendOtp {
@@ -113,16 +124,19 @@ pub enum JobKind {
     GenerateInvoice,
     /// `SendOrderConfirmation`.
     SendOrderConfirmation,
+    /// `SendAccountExists`.
+    SendAccountExists,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::SendResponse,
         Self::SendWelcome,
         Self::SendOtp,
         Self::GenerateInvoice,
         Self::SendOrderConfirmation,
+        Self::SendAccountExists,
     ];
 
     /// The stable name.
@@ -134,6 +148,7 @@ impl JobKind {
             Self::SendOtp => "send_otp",
             Self::GenerateInvoice => "generate_invoice",
             Self::SendOrderConfirmation => "send_order_confirmation",
+            Self::SendAccountExists => "send_account_exists",
         }
     }
 }
@@ -280,6 +295,7 @@ mod tests {
             JobPayload::SendOrderConfirmation {
                 order_id: Uuid::now_v7(),
             },
+            JobPayload::SendAccountExists { user_id },
         ]
     }
 

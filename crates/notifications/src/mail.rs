@@ -61,6 +61,11 @@ pub enum EmailTemplate {
         /// The new user's first name.
         first_name: String,
     },
+    /// Someone tried to register an address that already has an account.
+    AccountExists {
+        /// The owner's first name.
+        first_name: String,
+    },
     /// A one-time code.
     OneTimeCode {
         /// The code.

@@ -325,6 +325,11 @@ impl From<IdentityError> for ApiError {
             E::WeakPassword(rule) => Self::field("password", password_code(rule), message),
             E::WrongPassword => Self::field("currentPassword", "wrong_password", message),
             E::InvalidCode => Self::new(StatusCode::BAD_REQUEST, "invalid_code", message),
+            E::Busy => {
+                let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", message);
+                err.retry_after_secs = Some(1);
+                err
+            }
             E::Unexpected(e) => Self::internal(e),
         }
     }
@@ -353,6 +358,7 @@ impl From<CustomersError> for ApiError {
             E::InvalidEnquiryTransition { .. } => {
                 Self::new(StatusCode::CONFLICT, "invalid_transition", message)
             }
+            E::EmailUnverified => Self::new(StatusCode::FORBIDDEN, "email_unverified", message),
             E::NoStaffAvailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service_unavailable",

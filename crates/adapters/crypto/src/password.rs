@@ -18,10 +18,15 @@ impl InvalidCost {
     }
 }
 
-/// Hashes and checks passwords with bcrypt, off the async executor.
+/// Hashes and checks passwords with bcrypt, off the async executor, at most
+/// `max_in_flight` at once: a flood of logins cannot queue up work that delays everyone
+/// (each excess call fails at once with `IdentityError::Busy`).
 #[derive(Clone)]
 pub struct BcryptPasswordHasher {
     cost: u32,
+    /// One permit per hash allowed in flight; a permit is held until bcrypt finishes, even
+    /// if the caller gave up waiting.
+    permits: Arc<tokio::sync::Semaphore>,
     /// A hash of a throw-away password at `cost`, verified against when the account is
     /// unknown so that an unknown e-mail costs as much as a wrong password.
     dummy_hash: Arc<str>,
@@ -34,6 +39,8 @@ impl BcryptPasswordHasher {
     pub const MAX_COST: u32 = 31;
     /// A sensible production cost.
     pub const DEFAULT_COST: u32 = bcrypt::DEFAULT_COST;
+    /// Hashes in flight at once unless [`Self::with_max_in_flight`] says otherwise.
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 8;
 
     /// A hasher at `cost` (a power of two of rounds). Computes the dummy hash once, on the
     /// calling thread: call it at start-up, not on a request path.
@@ -50,7 +57,22 @@ impl BcryptPasswordHasher {
             .map_err(|_| InvalidCost(cost))?;
         Ok(Self {
             cost,
+            permits: Arc::new(tokio::sync::Semaphore::new(Self::DEFAULT_MAX_IN_FLIGHT)),
             dummy_hash: dummy.to_string().into(),
+        })
+    }
+
+    /// The same hasher allowing `max` hashes in flight at once (at least 1).
+    #[must_use]
+    pub fn with_max_in_flight(mut self, max: usize) -> Self {
+        self.permits = Arc::new(tokio::sync::Semaphore::new(max.max(1)));
+        self
+    }
+
+    fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, IdentityError> {
+        self.permits.clone().try_acquire_owned().map_err(|_| {
+            tracing::warn!("password hashing at capacity; refusing");
+            IdentityError::Busy
         })
     }
 
@@ -72,14 +94,18 @@ impl fmt::Debug for BcryptPasswordHasher {
 #[async_trait]
 impl PasswordHasher for BcryptPasswordHasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, IdentityError> {
+        let permit = self.permit()?;
         let plain = password.expose().to_owned();
         let cost = self.cost;
         // `Password` refuses more than 72 bytes, so nothing is ever truncated here. (bcrypt's
         // non-truncating variant also counts the trailing NUL and so refuses exactly 72.)
-        let hash = tokio::task::spawn_blocking(move || bcrypt::hash(plain, cost))
-            .await
-            .map_err(Unexpected::with("password hashing task failed"))?
-            .map_err(Unexpected::with("hashing a password"))?;
+        let hash = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            bcrypt::hash(plain, cost)
+        })
+        .await
+        .map_err(Unexpected::with("password hashing task failed"))?
+        .map_err(Unexpected::with("hashing a password"))?;
         Ok(PasswordHash::new(hash))
     }
 
@@ -88,17 +114,21 @@ impl PasswordHasher for BcryptPasswordHasher {
         plain: &str,
         hash: Option<&'a PasswordHash>,
     ) -> Result<bool, IdentityError> {
+        let permit = self.permit()?;
         let known = hash.is_some();
         let stored = hash.map_or_else(|| self.dummy_hash.to_string(), |h| h.expose().to_owned());
         let plain = plain.to_owned();
         // Truncating verify, as every bcrypt implementation does, so that hashes made
         // elsewhere (imports) keep working.
-        let matches = tokio::task::spawn_blocking(move || bcrypt::verify(plain, &stored))
-            .await
-            .map_err(Unexpected::with("password verifying task failed"))?
-            .map_err(Unexpected::with(
-                "verifying a password against a stored hash",
-            ))?;
+        let matches = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            bcrypt::verify(plain, &stored)
+        })
+        .await
+        .map_err(Unexpected::with("password verifying task failed"))?
+        .map_err(Unexpected::with(
+            "verifying a password against a stored hash",
+        ))?;
         Ok(known && matches)
     }
 }
@@ -196,6 +226,21 @@ mod tests {
                 Err(InvalidCost(cost))
             );
         }
+    }
+
+    #[tokio::test]
+    async fn beyond_the_hashes_in_flight_a_call_is_refused_at_once_and_served_again_after() {
+        let hasher = hasher().with_max_in_flight(1);
+        let held = hasher.permit().expect("the one permit");
+
+        let refused_verify = hasher.verify("whatever1", None).await;
+        let refused_hash = hasher.hash(&password("correct horse")).await;
+        drop(held);
+        let served = hasher.verify("whatever1", None).await;
+
+        assert!(matches!(refused_verify, Err(IdentityError::Busy)));
+        assert!(matches!(refused_hash, Err(IdentityError::Busy)));
+        assert!(matches!(served, Ok(false)));
     }
 
     #[test]

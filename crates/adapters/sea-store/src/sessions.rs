@@ -146,12 +146,29 @@ impl SessionStore for SeaSessionStore {
         Ok(())
     }
 
-    async fn is_family_revoked(&self, family: SessionFamilyId) -> Result<bool, IdentityError> {
-        refresh_token::Entity::find()
+    async fn is_family_live(
+        &self,
+        family: SessionFamilyId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, IdentityError> {
+        let current = refresh_token::Entity::find()
+            .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
+            .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .filter(refresh_token::Column::ExpiresAt.gt(now))
+            .exists(&self.db)
+            .await
+            .map_err(unexpected("checking a session family"))?;
+        if !current {
+            return Ok(false);
+        }
+        let revoked = refresh_token::Entity::find()
             .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
             .filter(refresh_token::Column::RevokedAt.is_not_null())
             .exists(&self.db)
             .await
-            .map_err(unexpected("checking a session family"))
+            .map_err(unexpected("checking a session family"))?;
+        Ok(!revoked)
     }
 }

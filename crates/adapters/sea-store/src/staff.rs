@@ -26,16 +26,17 @@ impl SeaStaffDirectory {
 #[async_trait]
 impl StaffDirectory for SeaStaffDirectory {
     async fn find_member(&self, id: UserId) -> Result<Option<StaffMember>, CustomersError> {
-        let row: Option<(String, String, bool)> = user::Entity::find_by_id(id.as_uuid())
+        let row: Option<(String, String, bool, bool)> = user::Entity::find_by_id(id.as_uuid())
             .select_only()
             .column(user::Column::Email)
             .column(user::Column::Role)
             .column(user::Column::IsActive)
+            .column(user::Column::EmailVerified)
             .into_tuple()
             .one(&self.db)
             .await
             .map_err(|e| Unexpected::new("loading a staff member", e))?;
-        let Some((email, role, is_active)) = row else {
+        let Some((email, role, is_active, email_verified)) = row else {
             return Ok(None);
         };
         let role = Role::from_str(&role).map_err(|e| {
@@ -48,6 +49,7 @@ impl StaffDirectory for SeaStaffDirectory {
             email,
             role,
             is_active,
+            email_verified,
         }))
     }
 }

@@ -149,7 +149,12 @@ async fn revoking_a_family_revokes_every_token_once() {
             .insert(&session(user, other, "other"))
             .await
             .expect("insert");
-        assert!(!store.is_family_revoked(family).await.expect("check"));
+        assert!(
+            store
+                .is_family_live(family, user, at(1))
+                .await
+                .expect("check")
+        );
 
         store.revoke_family(family, at(5)).await.expect("revoke");
         store
@@ -157,8 +162,18 @@ async fn revoking_a_family_revokes_every_token_once() {
             .await
             .expect("revoke again");
 
-        assert!(store.is_family_revoked(family).await.expect("check"));
-        assert!(!store.is_family_revoked(other).await.expect("check"));
+        assert!(
+            !store
+                .is_family_live(family, user, at(1))
+                .await
+                .expect("check")
+        );
+        assert!(
+            store
+                .is_family_live(other, user, at(1))
+                .await
+                .expect("check")
+        );
         for hash in ["one", "two"] {
             let token = store
                 .find_by_token_hash(hash)
@@ -200,17 +215,33 @@ async fn revoking_a_user_spares_the_kept_family_and_other_users() {
             .await
             .expect("revoke but keep");
         let after_keep = (
-            store.is_family_revoked(kept).await.expect("check"),
-            store.is_family_revoked(lost).await.expect("check"),
+            store
+                .is_family_live(kept, user, at(1))
+                .await
+                .expect("check"),
+            store
+                .is_family_live(lost, user, at(1))
+                .await
+                .expect("check"),
         );
         store
             .revoke_user(user, None, at(6))
             .await
             .expect("revoke all");
 
-        assert_eq!(after_keep, (false, true), "{}", t.backend);
-        assert!(store.is_family_revoked(kept).await.expect("check"));
-        assert!(!store.is_family_revoked(theirs).await.expect("check"));
+        assert_eq!(after_keep, (true, false), "{}", t.backend);
+        assert!(
+            !store
+                .is_family_live(kept, user, at(1))
+                .await
+                .expect("check")
+        );
+        assert!(
+            store
+                .is_family_live(theirs, someone_else, at(1))
+                .await
+                .expect("check")
+        );
     }
 }
 
@@ -236,5 +267,35 @@ async fn deleting_a_user_deletes_their_sessions() {
             "{}: ON DELETE CASCADE needs foreign keys enforced",
             t.backend
         );
+    }
+}
+
+#[tokio::test]
+async fn a_family_is_live_only_if_known_owned_by_the_user_and_unexpired() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let owner = common::staff(&t.db, Role::Cso).await;
+        let someone_else = common::staff(&t.db, Role::Cso).await;
+        let family = SessionFamilyId::new();
+        store
+            .insert(&session(owner, family, "owned"))
+            .await
+            .expect("insert");
+
+        let owned = store.is_family_live(family, owner, at(1)).await;
+        let unknown = store
+            .is_family_live(SessionFamilyId::new(), owner, at(1))
+            .await;
+        let borrowed = store.is_family_live(family, someone_else, at(1)).await;
+        let expired = store.is_family_live(family, owner, at(3600)).await;
+
+        assert!(owned.expect("check"), "{}", t.backend);
+        assert!(!unknown.expect("check"), "unknown family: {}", t.backend);
+        assert!(
+            !borrowed.expect("check"),
+            "another user's family: {}",
+            t.backend
+        );
+        assert!(!expired.expect("check"), "expired family: {}", t.backend);
     }
 }

@@ -25,6 +25,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("welcome.txt", include_str!("../templates/welcome.txt")),
     ("welcome.html", include_str!("../templates/welcome.html")),
     (
+        "account_exists.subject.txt",
+        include_str!("../templates/account_exists.subject.txt"),
+    ),
+    (
+        "account_exists.txt",
+        include_str!("../templates/account_exists.txt"),
+    ),
+    (
+        "account_exists.html",
+        include_str!("../templates/account_exists.html"),
+    ),
+    (
         "one_time_code.subject.txt",
         include_str!("../templates/one_time_code.subject.txt"),
     ),
@@ -150,6 +162,10 @@ fn template_data(template: &EmailTemplate) -> (&'static str, Value) {
         EmailTemplate::Welcome { first_name } => {
             ("welcome", context! { first_name => first_name.clone() })
         }
+        EmailTemplate::AccountExists { first_name } => (
+            "account_exists",
+            context! { first_name => first_name.clone() },
+        ),
         EmailTemplate::OneTimeCode {
             code,
             purpose,

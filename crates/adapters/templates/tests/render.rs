@@ -51,6 +51,9 @@ fn every_template() -> Vec<EmailTemplate> {
         EmailTemplate::Welcome {
             first_name: "Ada".to_owned(),
         },
+        EmailTemplate::AccountExists {
+            first_name: "Ada".to_owned(),
+        },
         otp("LOGIN", 10),
         otp("VERIFY_EMAIL", 10),
         otp("SOMETHING_ELSE", 1),

@@ -76,10 +76,19 @@ pub struct LoginRequest {
 
 /// A refresh token to exchange.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RefreshRequest {
-    /// The refresh token from the last login or refresh.
+    /// The refresh token from the last login or refresh (also accepted as `refresh_token`).
+    #[serde(alias = "refresh_token")]
     #[validate(length(min = 1, max = 512))]
     pub refresh_token: String,
+}
+
+/// The answer to a registration, the same whether or not the address already had an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistrationAccepted {
+    /// Human text.
+    pub message: &'static str,
 }
 
 /// A user as the API shows it (never the password hash).

@@ -41,7 +41,7 @@ pub async fn create_enquiry(
     body: ValidatedJson<CreateEnquiryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let limits = &state.limits;
-    let ip = client_ip(&req, limits.trust_proxy);
+    let ip = client_ip(&req, &limits.proxies);
     enforce(
         state.limiter.as_ref(),
         &format!("enquiry:{ip}"),
@@ -141,9 +141,10 @@ pub async fn update_enquiry(
         .json(EnquiryResponse::from(enquiry)))
 }
 
-/// The signed-in customer's own enquiries.
+/// The signed-in customer's own enquiries: those sent from the account's address, once the
+/// account has verified it (403 `email_unverified` until then).
 #[utoipa::path(get, path = "/api/v1/me/enquiries", tag = "enquiries", security(("bearer" = [])), params(PageQuery),
-    responses((status = 200, body = PageResponse<MyEnquiryResponse>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = PageResponse<MyEnquiryResponse>), (status = 401, body = ErrorBody), (status = 403, description = "forbidden (staff) or email_unverified", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn my_enquiries(
     state: web::Data<AppState>,

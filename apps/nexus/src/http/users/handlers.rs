@@ -1,6 +1,6 @@
 //! `/api/v1/users`: one's own profile and password, and user administration.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use nexus_identity::{NewStaffUser, UpdateProfile, UpdateUser, UserFilter};
 use nexus_kernel::{Email, PageRequest, PersonName, Role, UserId};
 use uuid::Uuid;
@@ -69,19 +69,45 @@ pub async fn update_me(
         .json(UserResponse::from(user)))
 }
 
-/// Changes the caller's password and signs out their other sessions.
+/// Changes the caller's password and signs out their other sessions. Repeated wrong current
+/// passwords lock the change out for growing periods (429 with `Retry-After`), so a stolen
+/// access token cannot be used to guess the password.
 #[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])), request_body = ChangePasswordRequest,
-    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "rate_limited or busy, with Retry-After", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
     state: web::Data<AppState>,
+    req: HttpRequest,
     auth: Auth,
     body: ValidatedJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let limits = &state.limits;
+    let client = crate::http::client::client_ip(&req, &limits.proxies);
+    crate::http::client::enforce(
+        state.limiter.as_ref(),
+        &format!("auth:password:{client}"),
+        limits.auth,
+        limits.auth_window_secs,
+    )
+    .await?;
+    let account = auth.0.actor.user_id().to_string();
+    let guard = crate::http::client::PasswordGuard::new(
+        state.failures.as_ref(),
+        limits,
+        "password",
+        &account,
+        &client,
+    );
+    guard.check().await?;
     let result = state
         .identity
         .change_password(&auth.0, &body.0.current_password, &body.0.new_password)
         .await;
+    match &result {
+        Ok(()) => guard.succeeded().await?,
+        Err(nexus_identity::IdentityError::WrongPassword) => guard.failed().await?,
+        Err(_) => {}
+    }
     // The policy error names `password`; in this request the field is `newPassword`.
     if let Err(nexus_identity::IdentityError::WeakPassword(rule)) = result {
         return Err(ApiError::field(
