@@ -217,6 +217,8 @@ pub struct CommerceSettings {
     pub meili_index: String,
     /// `ORDER_EXPIRY_MINUTES`: unpaid orders older than this become EXPIRED (default 60).
     pub order_expiry_minutes: i64,
+    /// `ORDER_PENDING_LIMIT`: unpaid orders a buyer may have at once (default 5).
+    pub order_pending_limit: u32,
     /// `INVOICE_TAX_LABEL` and `INVOICE_TAX_RATE_BP` (basis points, e.g. 1800 = 18%):
     /// a tax included in prices, shown on invoices. Unset: no tax line.
     pub invoice_tax: Option<(String, u32)>,
@@ -470,6 +472,7 @@ impl Settings {
             meili_api_key: get("MEILI_API_KEY").map(Secret::new),
             meili_index: get("MEILI_INDEX").unwrap_or("products").to_owned(),
             order_expiry_minutes: parse(get("ORDER_EXPIRY_MINUTES"), "ORDER_EXPIRY_MINUTES", 60)?,
+            order_pending_limit: parse(get("ORDER_PENDING_LIMIT"), "ORDER_PENDING_LIMIT", 5)?,
             invoice_tax,
         };
         let settings = Self {
@@ -547,6 +550,9 @@ impl Settings {
         }
         if self.commerce.order_expiry_minutes < 1 {
             return Err(bad("ORDER_EXPIRY_MINUTES", "must be at least 1"));
+        }
+        if self.commerce.order_pending_limit < 1 {
+            return Err(bad("ORDER_PENDING_LIMIT", "must be at least 1"));
         }
         if self.storage.link_ttl_secs < 1 {
             return Err(bad("LINK_TTL_SECS", "must be at least 1"));

@@ -37,7 +37,7 @@ use nexus_object_store::{LocalAssetStore, S3AssetStore, S3Config, SecretAccessKe
 use nexus_orders::{
     BuyerDirectory, CartService, CartStore, EntitlementRepository, IncludedTax, InvoiceJobHandler,
     InvoiceService, OrderConfirmationMailHandler, OrderService, PaymentGateway, ProductCatalog,
-    Seller, SellerConfig,
+    RefundNoticeMailHandler, Seller, SellerConfig, UnappliedPaymentRefundHandler,
 };
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
@@ -324,16 +324,19 @@ pub async fn compose(
         entitlements.clone(),
         clock.clone(),
     ));
-    let orders = Arc::new(OrderService::new(
-        order_repo.clone(),
-        order_repo.clone(),
-        entitlements,
-        catalog_view,
-        carts,
-        gateway,
-        clock.clone(),
-    ));
     let commerce = &settings.commerce;
+    let orders = Arc::new(
+        OrderService::new(
+            order_repo.clone(),
+            order_repo.clone(),
+            entitlements,
+            catalog_view,
+            carts,
+            gateway.clone(),
+            clock.clone(),
+        )
+        .with_pending_order_limit(commerce.order_pending_limit),
+    );
     let invoices = Arc::new(InvoiceService::new(
         order_repo.clone(),
         buyers.clone(),
@@ -377,12 +380,24 @@ pub async fn compose(
         )),
         Arc::new(InvoiceJobHandler::new(invoices.clone())),
         Arc::new(OrderConfirmationMailHandler::new(
+            order_repo.clone(),
+            buyers.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+            settings.mail.public_base_url.clone(),
+        )),
+        Arc::new(UnappliedPaymentRefundHandler::new(
+            order_repo.clone(),
+            gateway,
+            clock.clone(),
+        )),
+        Arc::new(RefundNoticeMailHandler::new(
             order_repo,
             buyers,
             renderer,
             mailer,
             message_domain,
-            settings.mail.public_base_url.clone(),
         )),
     ];
     let worker = &settings.worker;

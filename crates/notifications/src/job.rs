@@ -46,6 +46,22 @@ pub enum JobPayload {
         /// The paid order (a `nexus_orders::OrderId`, held as its UUID).
         order_id: Uuid,
     },
+    /// Refund, through the gateway, a captured payment that no order could take.
+    RefundUnappliedPayment {
+        /// The orders area's record of the payment.
+        unapplied_id: Uuid,
+    },
+    /// E-mail the buyer that money was given back to them.
+    SendRefundNotice {
+        /// The order the money was paid for (a `nexus_orders::OrderId`, held as its UUID).
+        order_id: Uuid,
+        /// Amount refunded, in minor units.
+        amount_minor: i64,
+        /// Its ISO 4217 currency.
+        currency: String,
+        /// Why, in a sentence for the buyer.
+        explanation: String,
+    },
 }
 
 impl JobPayload {
@@ -58,6 +74,8 @@ impl JobPayload {
             Self::SendOtp { .. } => JobKind::SendOtp,
             Self::GenerateInvoice { .. } => JobKind::GenerateInvoice,
             Self::SendOrderConfirmation { .. } => JobKind::SendOrderConfirmation,
+            Self::RefundUnappliedPayment { .. } => JobKind::RefundUnappliedPayment,
+            Self::SendRefundNotice { .. } => JobKind::SendRefundNotice,
         }
     }
 
@@ -95,6 +113,21 @@ impl fmt::Debug for JobPayload {
                 .debug_struct("SendOrderConfirmation")
                 .field("order_id", order_id)
                 .finish(),
+            Self::RefundUnappliedPayment { unapplied_id } => f
+                .debug_struct("RefundUnappliedPayment")
+                .field("unapplied_id", unapplied_id)
+                .finish(),
+            Self::SendRefundNotice {
+                order_id,
+                amount_minor,
+                currency,
+                ..
+            } => f
+                .debug_struct("SendRefundNotice")
+                .field("order_id", order_id)
+                .field("amount_minor", amount_minor)
+                .field("currency", currency)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -113,16 +146,22 @@ pub enum JobKind {
     GenerateInvoice,
     /// `SendOrderConfirmation`.
     SendOrderConfirmation,
+    /// `RefundUnappliedPayment`.
+    RefundUnappliedPayment,
+    /// `SendRefundNotice`.
+    SendRefundNotice,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 7] = [
         Self::SendResponse,
         Self::SendWelcome,
         Self::SendOtp,
         Self::GenerateInvoice,
         Self::SendOrderConfirmation,
+        Self::RefundUnappliedPayment,
+        Self::SendRefundNotice,
     ];
 
     /// The stable name.
@@ -134,6 +173,8 @@ impl JobKind {
             Self::SendOtp => "send_otp",
             Self::GenerateInvoice => "generate_invoice",
             Self::SendOrderConfirmation => "send_order_confirmation",
+            Self::RefundUnappliedPayment => "refund_unapplied_payment",
+            Self::SendRefundNotice => "send_refund_notice",
         }
     }
 }
@@ -279,6 +320,15 @@ mod tests {
             },
             JobPayload::SendOrderConfirmation {
                 order_id: Uuid::now_v7(),
+            },
+            JobPayload::RefundUnappliedPayment {
+                unapplied_id: Uuid::now_v7(),
+            },
+            JobPayload::SendRefundNotice {
+                order_id: Uuid::now_v7(),
+                amount_minor: 100,
+                currency: "INR".into(),
+                explanation: "a test".into(),
             },
         ]
     }

@@ -225,7 +225,8 @@ pub struct RefundRequest {
 /// What happened to a webhook.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookAck {
-    /// `processed` or `duplicate`.
+    /// `processed`, `duplicate`, or `ignored` (a signed event that cannot be used, about an
+    /// unknown order, or of a kind not acted on).
     pub status: &'static str,
 }
 

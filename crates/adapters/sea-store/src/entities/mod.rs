@@ -18,4 +18,5 @@ pub mod product;
 pub mod refresh_token;
 pub mod response;
 pub mod response_event;
+pub mod unapplied_payment;
 pub mod user;
