@@ -5,6 +5,7 @@ mod catalog;
 mod customers;
 mod enquiries;
 mod jobs;
+mod money;
 mod otp;
 mod platform;
 mod purchase;

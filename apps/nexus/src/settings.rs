@@ -192,6 +192,8 @@ pub struct PaymentSettings {
     pub webhook_secret: Option<Secret>,
     /// `RAZORPAY_API_BASE` (default `https://api.razorpay.com`).
     pub api_base: String,
+    /// `RAZORPAY_TIMEOUT_SECS`: how long a Razorpay call may take (default 10).
+    pub timeout_secs: u64,
 }
 
 /// Commerce settings: cart storage and the seller printed on invoices.
@@ -435,6 +437,7 @@ impl Settings {
             api_base: get("RAZORPAY_API_BASE")
                 .unwrap_or("https://api.razorpay.com")
                 .to_owned(),
+            timeout_secs: parse(get("RAZORPAY_TIMEOUT_SECS"), "RAZORPAY_TIMEOUT_SECS", 10)?,
         };
         let invoice_tax = match (get("INVOICE_TAX_LABEL"), get("INVOICE_TAX_RATE_BP")) {
             (Some(label), Some(rate)) => Some((
@@ -550,6 +553,9 @@ impl Settings {
         }
         if self.commerce.order_expiry_minutes < 1 {
             return Err(bad("ORDER_EXPIRY_MINUTES", "must be at least 1"));
+        }
+        if self.payments.timeout_secs < 1 {
+            return Err(bad("RAZORPAY_TIMEOUT_SECS", "must be at least 1"));
         }
         if self.commerce.order_pending_limit < 1 {
             return Err(bad("ORDER_PENDING_LIMIT", "must be at least 1"));

@@ -531,6 +531,7 @@ fn payment_gateway(settings: &Settings) -> Result<Arc<dyn PaymentGateway>, Start
                 webhook.expose().to_owned(),
             );
             config.api_base.clone_from(&p.api_base);
+            config.timeout = std::time::Duration::from_secs(p.timeout_secs);
             let gateway =
                 RazorpayGateway::new(config).map_err(|e| StartupError::Payments(e.to_string()))?;
             Ok(Arc::new(gateway))
