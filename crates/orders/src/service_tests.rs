@@ -269,10 +269,10 @@ impl World {
         let w = self.clone();
         repo.expect_record_unapplied_payment()
             .returning(move |payment, event, jobs| {
-                if let Some(e) = event {
-                    if !lock(&w.processed).insert(e.clone()) {
-                        return Err(OrdersError::Conflict);
-                    }
+                if let Some(e) = event
+                    && !lock(&w.processed).insert(e.clone())
+                {
+                    return Err(OrdersError::Conflict);
                 }
                 let mut unapplied = lock(&w.unapplied);
                 if unapplied.iter().any(|p| p.payment_id == payment.payment_id) {
