@@ -919,7 +919,11 @@ async fn one_unpaid_order_per_buyer_and_cart_and_one_record_per_unapplied_paymen
         let jobs_before = common::job_count(&fx.db).await;
         let new = fx
             .orders
-            .record_unapplied_payment(&payment, Some(&event_id("evt_a")), std::slice::from_ref(&job))
+            .record_unapplied_payment(
+                &payment,
+                Some(&event_id("evt_a")),
+                std::slice::from_ref(&job),
+            )
             .await
             .expect("record");
         let twin = nexus_orders::UnappliedPayment {
