@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use chrono::Datelike;
+
 use futures_util::future::join_all;
 use nexus_tests::{
     RazorpayFake, Role, Signed, TestApp, assert_error, eventually, expect_json, razorpay_id,
@@ -132,6 +134,26 @@ async fn ledger(app: &TestApp) -> (i64, i64) {
         }
     }
     (paid, refunded)
+}
+
+/// The credit notes: `(number, stored file)`, by number.
+async fn credit_notes(app: &TestApp) -> Vec<(String, Option<String>)> {
+    let db = app.db().await;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT number, file_key FROM credit_notes ORDER BY number",
+        ))
+        .await
+        .expect("credit notes");
+    rows.into_iter()
+        .map(|row| {
+            (
+                row.try_get("", "number").expect("number"),
+                row.try_get("", "file_key").expect("file key"),
+            )
+        })
+        .collect()
 }
 
 /// What the fake gateway refunded: `(requests, total amount)`.
@@ -413,6 +435,19 @@ async fn concurrent_full_refunds_refund_once() {
     );
     let order = app.order(&checkout["orderId"], &admin).await;
     assert_eq!(order["status"], "REFUNDED");
+    let notes = eventually("the credit note to be rendered", async || {
+        let notes = credit_notes(&app).await;
+        (!notes.is_empty() && notes.iter().all(|(_, file)| file.is_some())).then_some(notes)
+    })
+    .await;
+    let year = chrono::Utc::now().year();
+    assert_eq!(
+        notes,
+        [(
+            format!("CN-{year}-000001"),
+            Some(format!("credit-notes/{year}/CN-{year}-000001.pdf"))
+        )]
+    );
     assert_eq!(ledger(&app).await, (PRICE, PRICE));
     assert_eq!(gateway_refunds(&razorpay).await, (1, PRICE));
     assert_eq!(refund_requests(&razorpay, &payment_id).await, 1);

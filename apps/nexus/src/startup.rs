@@ -35,9 +35,10 @@ use nexus_invoice_pdf::PdfInvoiceRenderer;
 use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliProductSearch};
 use nexus_object_store::{LocalAssetStore, S3AssetStore, S3Config, SecretAccessKey};
 use nexus_orders::{
-    BuyerDirectory, CartService, CartStore, EntitlementRepository, IncludedTax, InvoiceJobHandler,
-    InvoiceService, OrderConfirmationMailHandler, OrderService, PaymentGateway, ProductCatalog,
-    RefundNoticeMailHandler, Seller, SellerConfig, UnappliedPaymentRefundHandler,
+    BuyerDirectory, CartService, CartStore, CreditNoteJobHandler, EntitlementRepository,
+    IncludedTax, InvoiceJobHandler, InvoiceService, OrderConfirmationMailHandler, OrderService,
+    PaymentGateway, ProductCatalog, RefundNoticeMailHandler, Seller, SellerConfig,
+    UnappliedPaymentRefundHandler,
 };
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
@@ -379,6 +380,7 @@ pub async fn compose(
             message_domain.clone(),
         )),
         Arc::new(InvoiceJobHandler::new(invoices.clone())),
+        Arc::new(CreditNoteJobHandler::new(invoices.clone())),
         Arc::new(OrderConfirmationMailHandler::new(
             order_repo.clone(),
             buyers.clone(),

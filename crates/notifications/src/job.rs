@@ -46,6 +46,13 @@ pub enum JobPayload {
         /// The paid order (a `nexus_orders::OrderId`, held as its UUID).
         order_id: Uuid,
     },
+    /// Render and store the credit note of a refund.
+    GenerateCreditNote {
+        /// The refunded order (a `nexus_orders::OrderId`, held as its UUID).
+        order_id: Uuid,
+        /// The gateway refund.
+        refund_id: String,
+    },
     /// Refund, through the gateway, a captured payment that no order could take.
     RefundUnappliedPayment {
         /// The orders area's record of the payment.
@@ -74,6 +81,7 @@ impl JobPayload {
             Self::SendOtp { .. } => JobKind::SendOtp,
             Self::GenerateInvoice { .. } => JobKind::GenerateInvoice,
             Self::SendOrderConfirmation { .. } => JobKind::SendOrderConfirmation,
+            Self::GenerateCreditNote { .. } => JobKind::GenerateCreditNote,
             Self::RefundUnappliedPayment { .. } => JobKind::RefundUnappliedPayment,
             Self::SendRefundNotice { .. } => JobKind::SendRefundNotice,
         }
@@ -113,6 +121,14 @@ impl fmt::Debug for JobPayload {
                 .debug_struct("SendOrderConfirmation")
                 .field("order_id", order_id)
                 .finish(),
+            Self::GenerateCreditNote {
+                order_id,
+                refund_id,
+            } => f
+                .debug_struct("GenerateCreditNote")
+                .field("order_id", order_id)
+                .field("refund_id", refund_id)
+                .finish(),
             Self::RefundUnappliedPayment { unapplied_id } => f
                 .debug_struct("RefundUnappliedPayment")
                 .field("unapplied_id", unapplied_id)
@@ -146,6 +162,8 @@ pub enum JobKind {
     GenerateInvoice,
     /// `SendOrderConfirmation`.
     SendOrderConfirmation,
+    /// `GenerateCreditNote`.
+    GenerateCreditNote,
     /// `RefundUnappliedPayment`.
     RefundUnappliedPayment,
     /// `SendRefundNotice`.
@@ -154,12 +172,13 @@ pub enum JobKind {
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::SendResponse,
         Self::SendWelcome,
         Self::SendOtp,
         Self::GenerateInvoice,
         Self::SendOrderConfirmation,
+        Self::GenerateCreditNote,
         Self::RefundUnappliedPayment,
         Self::SendRefundNotice,
     ];
@@ -173,6 +192,7 @@ impl JobKind {
             Self::SendOtp => "send_otp",
             Self::GenerateInvoice => "generate_invoice",
             Self::SendOrderConfirmation => "send_order_confirmation",
+            Self::GenerateCreditNote => "generate_credit_note",
             Self::RefundUnappliedPayment => "refund_unapplied_payment",
             Self::SendRefundNotice => "send_refund_notice",
         }
@@ -320,6 +340,10 @@ mod tests {
             },
             JobPayload::SendOrderConfirmation {
                 order_id: Uuid::now_v7(),
+            },
+            JobPayload::GenerateCreditNote {
+                order_id: Uuid::now_v7(),
+                refund_id: "rfnd_1".into(),
             },
             JobPayload::RefundUnappliedPayment {
                 unapplied_id: Uuid::now_v7(),

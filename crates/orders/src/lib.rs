@@ -25,12 +25,14 @@ pub use invoicing::MockInvoiceRenderer;
 pub use invoicing::{
     Buyer, InvoiceDocument, InvoiceLine, InvoiceRenderError, InvoiceRenderer, Seller, TaxLine,
 };
-pub use mailing::{InvoiceJobHandler, OrderConfirmationMailHandler, format_money};
+pub use mailing::{
+    CreditNoteJobHandler, InvoiceJobHandler, OrderConfirmationMailHandler, format_money,
+};
 pub use order::{
-    GatewayEventId, InconsistentOrder, InvalidOrderValue, InvoiceNumber, Order, OrderChange,
-    OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund, OrderStatus,
-    PendingRefund, RefundReason, UnappliedPayment, UnappliedReason, checkout_fingerprint,
-    invoice_key, reads_all_orders,
+    CreditNote, CreditNoteNumber, GatewayEventId, InconsistentOrder, InvalidOrderValue,
+    InvoiceNumber, Order, OrderChange, OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery,
+    OrderRefund, OrderStatus, PendingRefund, RefundReason, UnappliedPayment, UnappliedReason,
+    checkout_fingerprint, credit_note_key, invoice_key, reads_all_orders,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use payments::MockPaymentGateway;

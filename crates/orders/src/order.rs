@@ -247,6 +247,80 @@ impl From<InvoiceNumber> for String {
     }
 }
 
+/// A gap-free credit note number, `CN-<year>-<sequence>` (`CN-2026-000001`): its own series,
+/// allocated like invoice numbers in the transaction that counts the refund.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CreditNoteNumber(String);
+
+impl CreditNoteNumber {
+    /// The number for the `sequence`-th credit note (1-based) of `year`.
+    ///
+    /// # Errors
+    /// `InvalidOrderValue::InvoiceNumber` when the year is not four digits or the sequence
+    /// is 0.
+    pub fn new(year: i32, sequence: u64) -> Result<Self, InvalidOrderValue> {
+        let invoice = InvoiceNumber::new(year, sequence)?;
+        Ok(Self(format!("CN-{}", &invoice.as_str()[4..])))
+    }
+
+    /// Checks a stored number.
+    ///
+    /// # Errors
+    /// `InvalidOrderValue::InvoiceNumber` unless it looks like `CN-2026-000001`.
+    pub fn parse(raw: &str) -> Result<Self, InvalidOrderValue> {
+        let rest = raw
+            .strip_prefix("CN-")
+            .ok_or(InvalidOrderValue::InvoiceNumber)?;
+        InvoiceNumber::parse(&format!("INV-{rest}"))?;
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The number.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The year the number belongs to.
+    #[must_use]
+    pub fn year(&self) -> i32 {
+        self.0
+            .get(3..7)
+            .and_then(|y| y.parse().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Display for CreditNoteNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The credit note of one refund: its number, and where its PDF is stored once rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditNote {
+    /// Its number.
+    pub number: CreditNoteNumber,
+    /// The refunded order.
+    pub order_id: OrderId,
+    /// The gateway refund it documents.
+    pub refund_id: String,
+    /// When it was issued (the refund was counted).
+    pub issued_at: DateTime<Utc>,
+    /// Where its PDF is stored, once rendered.
+    pub key: Option<AssetKey>,
+}
+
+/// Where a credit note's PDF is stored: `credit-notes/<year>/<number>.pdf`.
+///
+/// # Errors
+/// `Unexpected` if the number cannot form a key (it always can: numbers are ASCII).
+pub fn credit_note_key(number: &CreditNoteNumber) -> Result<AssetKey, Unexpected> {
+    AssetKey::parse(&format!("credit-notes/{}/{number}.pdf", number.year()))
+        .map_err(Unexpected::with("building a credit note key"))
+}
+
 /// The gateway's id of one webhook event (Razorpay's `X-Razorpay-Event-Id`): the same
 /// event delivered ten times carries the same id, which is what makes webhooks idempotent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -533,6 +607,9 @@ pub struct OrderEffects {
     /// Record this webhook event as processed; if it already is, nothing is written and
     /// the save is a `Conflict`.
     pub event_id: Option<GatewayEventId>,
+    /// Give each refund this save adds a credit note number of the gap-free per-year
+    /// series (the year of the refund).
+    pub issue_credit_notes: bool,
 }
 
 /// The next version of an order and what its save must also do.
@@ -940,12 +1017,20 @@ impl Order {
             RefundReason::as_str,
         );
         let notice = crate::refunds::refund_notice(self.id, refund.amount, explanation, refund.at);
+        let credit_note = NewJob::now(
+            JobPayload::GenerateCreditNote {
+                order_id: self.id.as_uuid(),
+                refund_id: refund.refund_id.clone(),
+            },
+            refund.at,
+        );
         next.refunds.push(refund);
         Ok(OrderChange {
             order: next,
             effects: OrderEffects {
-                jobs: vec![notice],
+                jobs: vec![credit_note, notice],
                 revoke_entitlements: full,
+                issue_credit_notes: true,
                 ..OrderEffects::default()
             },
         })

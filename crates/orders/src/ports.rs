@@ -10,8 +10,8 @@ use nexus_notifications::NewJob;
 use uuid::Uuid;
 
 use crate::{
-    Buyer, GatewayEventId, InvoiceNumber, Order, OrderEffects, OrderId, OrderQuery, OrdersError,
-    UnappliedPayment,
+    Buyer, CreditNote, CreditNoteNumber, GatewayEventId, InvoiceNumber, Order, OrderEffects,
+    OrderId, OrderQuery, OrdersError, UnappliedPayment,
 };
 
 /// A product as the orders area needs it: enough to price a cart, snapshot an order line
@@ -164,6 +164,9 @@ pub trait OrderRepository: Send + Sync {
     /// - `effects.revoke_entitlements`: removes the entitlements this order granted, and
     ///   gives each of those products back through another PAID or PARTIALLY_REFUNDED
     ///   order of the buyer that has it, if there is one;
+    /// - `effects.issue_credit_notes`: for each refund the save adds, takes the next number
+    ///   of the gap-free per-year credit note series (the year of the refund's `at`) and
+    ///   records the credit note;
     /// - `effects.allocate_invoice_number`: takes the next number of the gap-free
     ///   per-year counter for the year of `order.paid_at` (`InvoiceNumber::new(year, n)`),
     ///   stores it on the order and returns it;
@@ -180,6 +183,19 @@ pub trait OrderRepository: Send + Sync {
         expected_version: i64,
         effects: &OrderEffects,
     ) -> Result<Option<InvoiceNumber>, OrdersError>;
+
+    /// The credit note of the gateway refund `refund_id`; `Ok(None)` when none.
+    async fn find_credit_note(&self, refund_id: &str) -> Result<Option<CreditNote>, OrdersError>;
+
+    /// Records where the credit note `number`'s PDF is stored.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such credit note.
+    async fn set_credit_note_key(
+        &self,
+        number: &CreditNoteNumber,
+        key: &AssetKey,
+    ) -> Result<(), OrdersError>;
 
     /// Records where the order's invoice PDF is stored. Touches nothing else and does not
     /// bump the version (the invoice is a by-product, not a change of the order).

@@ -1404,16 +1404,21 @@ async fn a_partial_refund_keeps_the_products() {
     );
     assert!(saves[1].order.pending_refund().is_none());
     assert!(!saves[1].effects.revoke_entitlements);
-    assert!(matches!(
-        saves[1].effects.jobs.as_slice(),
-        [NewJob {
-            payload: JobPayload::SendRefundNotice {
-                amount_minor: 50_000,
-                ..
-            },
-            ..
-        }]
-    ));
+    assert!(
+        saves[1].effects.issue_credit_notes,
+        "a credit note for the refund"
+    );
+    let payloads: Vec<_> = saves[1].effects.jobs.iter().map(|j| &j.payload).collect();
+    assert!(
+        matches!(
+            payloads.as_slice(),
+            [
+                JobPayload::GenerateCreditNote { refund_id, .. },
+                JobPayload::SendRefundNotice { amount_minor: 50_000, .. }
+            ] if refund_id == "rfnd_admin"
+        ),
+        "{payloads:?}"
+    );
 }
 
 #[tokio::test]

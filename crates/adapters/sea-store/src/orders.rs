@@ -12,10 +12,10 @@ use nexus_catalog::{AssetKey, CatalogError, FileName, ProductStatus, ProductTitl
 use nexus_kernel::{Currency, Money, Page, PageRequest, ProductId, Unexpected, UserId};
 use nexus_notifications::NewJob;
 use nexus_orders::{
-    EntitlementRepository, GatewayEventId, GatewayKind, InvoiceNumber, LibraryEntry, Order,
-    OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund, OrderRepository,
-    OrderStatus, OrdersError, PendingRefund, ProcessedEvents, ProductCatalog, PurchasableProduct,
-    RefundReason, UnappliedPayment, UnappliedReason,
+    CreditNote, CreditNoteNumber, EntitlementRepository, GatewayEventId, GatewayKind,
+    InvoiceNumber, LibraryEntry, Order, OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery,
+    OrderRefund, OrderRepository, OrderStatus, OrdersError, PendingRefund, ProcessedEvents,
+    ProductCatalog, PurchasableProduct, RefundReason, UnappliedPayment, UnappliedReason,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
@@ -26,8 +26,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{
-    entitlement, invoice_counter, order, order_line, order_refund, payment_event, product,
-    unapplied_payment,
+    credit_note, credit_note_counter, entitlement, invoice_counter, order, order_line,
+    order_refund, payment_event, product, unapplied_payment,
 };
 use crate::jobs::insert_jobs;
 use crate::support::{begin_read, begin_write, is_unique_violation};
@@ -530,6 +530,66 @@ async fn allocate_invoice_number(
     Ok(number)
 }
 
+/// Takes the next credit note number of the year of `refund` (one upsert, as for invoice
+/// numbers: the counter row serialises concurrent refunds and a rollback gives the number
+/// back) and records the credit note of `refund`.
+async fn issue_credit_note(
+    tx: &DatabaseTransaction,
+    order_id: OrderId,
+    refund: &OrderRefund,
+) -> Result<(), OrdersError> {
+    let year = refund.at.year();
+    let mut upsert = Query::insert();
+    upsert
+        .into_table(credit_note_counter::Entity)
+        .columns([
+            credit_note_counter::Column::Year,
+            credit_note_counter::Column::Last,
+        ])
+        .values([year.into(), 1_i64.into()])
+        .map_err(|e| Unexpected::new("building a credit note counter update", e))?
+        .on_conflict(
+            OnConflict::column(credit_note_counter::Column::Year)
+                .value(
+                    credit_note_counter::Column::Last,
+                    Expr::col((
+                        credit_note_counter::Entity,
+                        credit_note_counter::Column::Last,
+                    ))
+                    .add(1),
+                )
+                .to_owned(),
+        )
+        .returning_col(credit_note_counter::Column::Last);
+    let row = tx
+        .query_one(&upsert)
+        .await
+        .map_err(unexpected("allocating a credit note number"))?
+        .ok_or_else(|| Unexpected::msg("the credit note counter upsert returned no row"))?;
+    let last: i64 = row
+        .try_get("", "last")
+        .map_err(unexpected("reading an allocated credit note number"))?;
+    let sequence = u64::try_from(last).map_err(|e| {
+        Unexpected::new(
+            format!("credit note counter {year} is negative ({last})"),
+            e,
+        )
+    })?;
+    let number = CreditNoteNumber::new(year, sequence)
+        .map_err(|e| Unexpected::new(format!("no credit note number for {year}, {last}"), e))?;
+    credit_note::Entity::insert(credit_note::ActiveModel {
+        number: sea_orm::ActiveValue::Set(number.as_str().to_owned()),
+        order_id: sea_orm::ActiveValue::Set(order_id.as_uuid()),
+        refund_id: sea_orm::ActiveValue::Set(refund.refund_id.clone()),
+        issued_at: sea_orm::ActiveValue::Set(refund.at),
+        file_key: sea_orm::ActiveValue::Set(None),
+    })
+    .exec_without_returning(tx)
+    .await
+    .map_err(unexpected("recording a credit note"))?;
+    Ok(())
+}
+
 /// Everything `save` writes, in `tx`; an error leaves `tx` for the caller to roll back.
 async fn apply_save(
     tx: &DatabaseTransaction,
@@ -585,6 +645,7 @@ async fn apply_save(
         .skip(stored)
         .map(|(i, r)| refund_row(parts.id, i, r).map(IntoActiveModel::into_active_model))
         .collect::<Result<Vec<_>, _>>()?;
+    let added: Vec<&OrderRefund> = parts.refunds.iter().skip(stored).collect();
     if !new_refunds.is_empty() {
         order_refund::Entity::insert_many(new_refunds)
             .exec_without_returning(tx)
@@ -601,6 +662,12 @@ async fn apply_save(
                     OrdersError::Unexpected(Unexpected::new("recording a refund", err))
                 }
             })?;
+    }
+
+    if effects.issue_credit_notes {
+        for refund in added {
+            issue_credit_note(tx, order.id(), refund).await?;
+        }
     }
 
     if effects.grant_entitlements {
@@ -951,6 +1018,52 @@ impl OrderRepository for SeaOrderRepository {
                 Err(err)
             }
         }
+    }
+
+    async fn find_credit_note(&self, refund_id: &str) -> Result<Option<CreditNote>, OrdersError> {
+        let Some(row) = credit_note::Entity::find()
+            .filter(credit_note::Column::RefundId.eq(refund_id))
+            .one(&self.db)
+            .await
+            .map_err(unexpected("loading a credit note"))?
+        else {
+            return Ok(None);
+        };
+        let number = CreditNoteNumber::parse(&row.number).map_err(invalid(
+            "credit_notes",
+            row.order_id,
+            "number",
+        ))?;
+        let key = row
+            .file_key
+            .as_deref()
+            .map(AssetKey::parse)
+            .transpose()
+            .map_err(invalid("credit_notes", row.order_id, "file_key"))?;
+        Ok(Some(CreditNote {
+            number,
+            order_id: OrderId::from_uuid(row.order_id),
+            refund_id: row.refund_id,
+            issued_at: row.issued_at,
+            key,
+        }))
+    }
+
+    async fn set_credit_note_key(
+        &self,
+        number: &CreditNoteNumber,
+        key: &AssetKey,
+    ) -> Result<(), OrdersError> {
+        let updated = credit_note::Entity::update_many()
+            .col_expr(credit_note::Column::FileKey, Expr::value(key.as_str()))
+            .filter(credit_note::Column::Number.eq(number.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(unexpected("recording a credit note file"))?;
+        if updated.rows_affected == 0 {
+            return Err(OrdersError::NotFound);
+        }
+        Ok(())
     }
 
     async fn set_invoice_key(&self, id: OrderId, key: &AssetKey) -> Result<(), OrdersError> {

@@ -3,6 +3,8 @@
 //! leave this crate's public repository API.
 
 pub mod cart;
+pub mod credit_note;
+pub mod credit_note_counter;
 pub mod customer;
 pub mod customer_count;
 pub mod enquiry;
