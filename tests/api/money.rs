@@ -75,8 +75,9 @@ async fn deliver(
     expect_json(res, 200).await["status"].clone()
 }
 
-/// A `refund.processed` event for `refund_id` of `amount` on `payment_id`.
-fn refund_event(payment_id: &str, refund_id: &str, amount: i64) -> Value {
+/// A `refund.processed` event for `refund_id` of `amount` on `payment_id` (of `amount` on
+/// Razorpay order `order_id`), in Razorpay's documented shape with the refund and payment.
+fn refund_event(payment_id: &str, order_id: &str, refund_id: &str, amount: i64) -> Value {
     json!({
         "entity": "event",
         "account_id": "acc_x",
@@ -89,6 +90,12 @@ fn refund_event(payment_id: &str, refund_id: &str, amount: i64) -> Value {
                 "acquirer_data": { "arn": null }, "created_at": 1_700_000_000,
                 "batch_id": null, "status": "processed", "speed_processed": "normal",
                 "speed_requested": "normal"
+            }},
+            "payment": { "entity": {
+                "id": payment_id, "entity": "payment", "amount": amount, "currency": "INR",
+                "status": "refunded", "order_id": order_id, "method": "upi",
+                "amount_refunded": amount, "refund_status": "full", "captured": true,
+                "error_code": null, "error_description": null, "created_at": 1_700_000_000
             }},
         },
         "created_at": 1_700_000_000,
@@ -493,7 +500,12 @@ async fn a_refund_retried_after_a_gateway_timeout_refunds_once() {
     let res = razorpay
         .deliver(
             &app,
-            &refund_event(&payment_id, id(&refund_id), PRICE),
+            &refund_event(
+                &payment_id,
+                id(&checkout["razorpayOrderId"]),
+                id(&refund_id),
+                PRICE,
+            ),
             &razorpay_id("evt"),
         )
         .await;
@@ -622,4 +634,45 @@ async fn the_checkout_callback_applies_only_what_the_gateway_reports_as_captured
     assert_eq!(paid["status"], "PAID");
     assert_eq!(paid["paymentId"], captured.as_str());
     assert_eq!(ledger(&app).await, (PRICE, 0));
+}
+
+#[tokio::test]
+async fn a_refund_reported_before_its_capture_applies_the_capture_then_the_refund() {
+    let (razorpay, app) = razorpay_app(&[]).await;
+    let buyer = app.sign_in_as(Role::Customer).await;
+    let checkout = app
+        .checkout_one(&buyer, &product(&app, "Out of order").await)
+        .await;
+    let payment_id = razorpay_id("pay");
+    let refund = refund_event(
+        &payment_id,
+        id(&checkout["razorpayOrderId"]),
+        &razorpay_id("rfnd"),
+        PRICE,
+    );
+
+    let first = razorpay.deliver(&app, &refund, &razorpay_id("evt")).await;
+    let late_capture = deliver(
+        &app,
+        &razorpay,
+        "payment.captured",
+        &checkout,
+        &payment_id,
+        PRICE,
+    )
+    .await;
+
+    assert_eq!(expect_json(first, 200).await["status"], "processed");
+    assert_eq!(late_capture, "processed");
+    let order = app.order(&checkout["orderId"], &buyer).await;
+    assert_eq!(order["status"], "REFUNDED", "{order}");
+    assert_eq!(order["paymentId"], payment_id.as_str());
+    let library = expect_json(app.get("/api/v1/me/library", &buyer).await, 200).await;
+    assert_eq!(library["meta"]["total"], 0, "{library}");
+    assert_eq!(ledger(&app).await, (PRICE, PRICE));
+    assert_eq!(
+        gateway_refunds(&razorpay).await,
+        (0, 0),
+        "refunded in the dashboard"
+    );
 }

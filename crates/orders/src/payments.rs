@@ -112,6 +112,10 @@ pub enum WebhookEvent {
         refund_id: String,
         /// Amount refunded.
         amount: Money,
+        /// The gateway order the refunded payment was made for and the payment's amount,
+        /// when the event carries the payment (Razorpay's does). A refund proves the
+        /// capture, so a refund reported before its capture applies the capture first.
+        captured_for: Option<(String, Money)>,
     },
     /// Any other event: acknowledged and ignored.
     Other {

@@ -466,14 +466,21 @@ impl OrderService {
                 payment_id,
                 refund_id,
                 amount,
+                captured_for,
             } => match self.orders.find_by_payment(&payment_id).await? {
                 Some(order) => {
                     self.reconcile_refund(order, &refund_id, amount, &event_id)
                         .await?
                 }
                 None => {
-                    self.record_only(&event_id, WebhookOutcome::UnknownOrder)
-                        .await?
+                    self.refund_before_capture(
+                        &payment_id,
+                        &refund_id,
+                        amount,
+                        captured_for,
+                        &event_id,
+                    )
+                    .await?
                 }
             },
             WebhookEvent::Other { event } => {
@@ -483,6 +490,46 @@ impl OrderService {
         };
         tracing::info!(%event_id, outcome = ?outcome, "webhook handled");
         Ok(outcome)
+    }
+
+    /// A refund of a payment no order has taken yet. A refund proves the capture, so when
+    /// the event names an order that can still take the payment (its capture event is late),
+    /// the capture is applied first and the refund counted against it; otherwise the event
+    /// is only recorded (the money is back with the buyer, nothing of ours moved).
+    async fn refund_before_capture(
+        &self,
+        payment_id: &str,
+        refund_id: &str,
+        amount: Money,
+        captured_for: Option<(String, Money)>,
+        event_id: &GatewayEventId,
+    ) -> Result<WebhookOutcome, OrdersError> {
+        let Some((gateway_order_id, paid)) = captured_for else {
+            return self
+                .record_only(event_id, WebhookOutcome::UnknownOrder)
+                .await;
+        };
+        let order = match self.orders.find_by_gateway_order(&gateway_order_id).await? {
+            Some(order) if order.is_payable() && order.total() == paid => order,
+            _ => {
+                tracing::warn!(
+                    payment_id,
+                    refund_id,
+                    "refund of a payment no order took; recorded only"
+                );
+                return self
+                    .record_only(event_id, WebhookOutcome::UnknownOrder)
+                    .await;
+            }
+        };
+        tracing::info!(order_id = %order.id(), payment_id, "refund reported before its capture: applying the capture first");
+        let (outcome, order) = self.capture(order, payment_id, paid, None).await?;
+        if matches!(outcome, WebhookOutcome::Paid { .. }) {
+            self.reconcile_refund(order, refund_id, amount, event_id)
+                .await
+        } else {
+            self.record_only(event_id, outcome).await
+        }
     }
 
     /// Records a signed event that cannot be used, so that it is answered with success.
@@ -1108,8 +1155,15 @@ fn event_ids(event: &WebhookEvent) -> Vec<&str> {
         WebhookEvent::RefundProcessed {
             payment_id,
             refund_id,
+            captured_for,
             ..
-        } => vec![payment_id, refund_id],
+        } => {
+            let mut ids = vec![payment_id.as_str(), refund_id.as_str()];
+            if let Some((order, _)) = captured_for {
+                ids.push(order);
+            }
+            ids
+        }
         WebhookEvent::Other { .. } => Vec::new(),
     }
 }

@@ -1077,6 +1077,7 @@ async fn events_for_unknown_orders_and_other_events_are_recorded_and_acknowledge
         payment_id: "pay_ELSEWHERE".into(),
         refund_id: "rfnd_9".into(),
         amount: inr(1),
+        captured_for: None,
     };
     let other = WebhookEvent::Other {
         event: "payment.authorized".into(),
@@ -1198,6 +1199,7 @@ async fn a_refund_made_in_the_gateway_dashboard_is_counted_once() {
         payment_id: "pay_1".into(),
         refund_id: "rfnd_dash".into(),
         amount: inr(50_000),
+        captured_for: None,
     };
     let (service, world) = Setup::new(vec![order.clone()], gateway_sending(partial)).service();
 
@@ -1241,6 +1243,7 @@ async fn a_full_refund_from_the_gateway_revokes_and_an_impossible_one_is_only_lo
         payment_id: "pay_1".into(),
         refund_id: "rfnd_x".into(),
         amount: inr(minor),
+        captured_for: None,
     };
     let (service, world) =
         Setup::new(vec![order.clone()], gateway_sending(refund_of(150_000))).service();
@@ -2023,4 +2026,34 @@ async fn the_buyers_callback_after_expiry_is_not_applied_and_refunded() {
     );
     assert_eq!(world.saves().len(), 1);
     assert_eq!(world.unapplied().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refund_reported_before_its_capture_pays_then_counts_the_refund() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let refund = WebhookEvent::RefundProcessed {
+        payment_id: "pay_1".into(),
+        refund_id: "rfnd_dash".into(),
+        amount: inr(150_000),
+        captured_for: Some((GATEWAY_ORDER.into(), inr(150_000))),
+    };
+    let (service, world) = Setup::new(vec![order.clone()], gateway_sending(refund)).service();
+
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_refund")
+        .await
+        .expect("handled");
+
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Refunded {
+            order_id: order.id(),
+            status: OrderStatus::Refunded
+        }
+    );
+    let saves = world.saves();
+    assert_eq!(saves.len(), 2, "the capture, then the refund");
+    assert_paid_effects(&saves[0], None);
+    assert_eq!(saves[1].effects.event_id, Some(event("evt_refund")));
+    assert!(saves[1].effects.revoke_entitlements);
 }

@@ -889,6 +889,7 @@ fn refund_processed_becomes_refund_processed() {
             payment_id: "pay_HeGCvvjQIAjsvZ".to_owned(),
             refund_id: "rfnd_Heax5rxucwf2aS".to_owned(),
             amount: inr(4_000),
+            captured_for: Some(("order_HeGCnjDGqpe5oW".to_owned(), inr(4_000))),
         }
     );
 }
