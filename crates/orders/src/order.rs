@@ -90,13 +90,16 @@ pub enum InvalidOrderValue {
 /// Where an order is in its payment life.
 ///
 /// ```text
-/// PENDING_PAYMENT -> PAID | FAILED | CANCELLED | EXPIRED
+/// PENDING_PAYMENT -> PAID | CANCELLED | EXPIRED
+/// FAILED -> PAID                  (orders marked FAILED by older versions stay payable)
 /// PAID -> PARTIALLY_REFUNDED (part of the money back) | REFUNDED (all of it)
 /// PARTIALLY_REFUNDED -> PARTIALLY_REFUNDED | REFUNDED
 /// ```
 ///
-/// FAILED, CANCELLED, EXPIRED and REFUNDED are final: nothing moves an order back, so an
-/// event that arrives late (a failure after the capture) never downgrades it.
+/// A failed payment attempt no longer changes the order (the buyer may retry on the same
+/// gateway order). CANCELLED, EXPIRED and REFUNDED are final: nothing moves an order back,
+/// so an event that arrives late (a failure after the capture) never downgrades it, and
+/// money captured for a closed order is refunded automatically instead of applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
@@ -108,7 +111,8 @@ pub enum OrderStatus {
     PartiallyRefunded,
     /// All of the payment was given back; the products were taken back. Final.
     Refunded,
-    /// The gateway reported that the payment failed. Final.
+    /// The gateway reported that a payment attempt failed (written by older versions only;
+    /// still payable: a later capture pays it).
     Failed,
     /// Given up before payment (by the buyer, or because the gateway order could not be
     /// created). Final.

@@ -281,12 +281,16 @@ impl OrderService {
 
     /// The browser's callback after a successful checkout: checks the gateway's signature
     /// over the gateway order and payment, then pays the actor's order as a captured
-    /// payment would. Idempotent: an order already paid is returned as it is.
+    /// payment would, for the amount the gateway reports (`fetch_payment`; the development
+    /// gateway is not asked). Idempotent: an order already paid by this payment is returned
+    /// as it is.
     ///
     /// # Errors
     /// `InvalidSignature` (nothing changes); `NotFound` when the gateway order is unknown
-    /// or another user's; `InvalidTransition` when the order can no longer be paid;
-    /// `Conflict`; `Unexpected`.
+    /// or another user's; `PaymentNotCaptured` / `PaymentMismatch` when the gateway does not
+    /// report this payment captured for this order; `PaymentNotApplied` when the order cannot
+    /// take it (it is refunded automatically); `Payment` when the gateway fails; `Conflict`;
+    /// `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
     pub async fn confirm_payment(
         &self,
@@ -718,8 +722,8 @@ impl OrderService {
     ///
     /// An order that changed since it was read (paid or failed meanwhile) is a `Conflict`
     /// on save: it is skipped, never retried, so a payment that wins the race stands. A
-    /// payment captured after the order expired is not applied (`WebhookOutcome::NotPayable`,
-    /// logged for a manual refund), so `max_age` must be longer than a buyer may take to pay.
+    /// payment captured after the order expired is not applied but refunded automatically
+    /// (`WebhookOutcome::Refunding`), so `max_age` must be longer than a buyer may take to pay.
     ///
     /// # Errors
     /// `Unexpected` when `max_age` is not positive or the repository fails; orders expired
