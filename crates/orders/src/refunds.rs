@@ -227,3 +227,185 @@ impl JobHandler for RefundNoticeMailHandler {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use nexus_kernel::{FixedClock, UserId};
+    use nexus_notifications::{Job, JobState};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::{
+        GatewayKind, GatewayRefund, MockOrderRepository, MockPaymentGateway, UnappliedPayment,
+        UnappliedReason,
+    };
+
+    fn inr(minor: i64) -> Money {
+        Money::new(minor, Currency::INR).expect("valid amount")
+    }
+
+    fn unapplied(refund_id: Option<&str>) -> UnappliedPayment {
+        UnappliedPayment {
+            id: Uuid::now_v7(),
+            order_id: OrderId::new(),
+            user_id: UserId::new(),
+            payment_id: "pay_2".into(),
+            amount: inr(49_900),
+            reason: UnappliedReason::PaidByAnotherPayment,
+            refund_id: refund_id.map(str::to_owned),
+            at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    fn job(payload: &JobPayload) -> Job {
+        Job {
+            id: nexus_kernel::JobId::new(),
+            kind: payload.kind(),
+            payload: Some(payload.clone()),
+            state: JobState::Running,
+            attempts: 1,
+            max_attempts: 8,
+            run_at: DateTime::<Utc>::UNIX_EPOCH,
+            locked_by: Some("worker-1".into()),
+            locked_until: None,
+            last_error: None,
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            updated_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    /// A repository holding `payment` that expects `marks` calls marking it refunded as
+    /// `refund_id`, each with the buyer's notice.
+    fn repo(
+        payment: &UnappliedPayment,
+        marks: usize,
+        refund_id: &'static str,
+    ) -> MockOrderRepository {
+        let mut repo = MockOrderRepository::new();
+        let stored = payment.clone();
+        repo.expect_find_unapplied()
+            .returning(move |_| Ok(Some(stored.clone())));
+        repo.expect_mark_unapplied_refunded()
+            .withf(move |_, id, _, jobs| {
+                id == refund_id
+                    && matches!(
+                        jobs,
+                        [NewJob {
+                            payload: JobPayload::SendRefundNotice {
+                                amount_minor: 49_900,
+                                ..
+                            },
+                            ..
+                        }]
+                    )
+            })
+            .times(marks)
+            .returning(|_, _, _, _| Ok(true));
+        repo
+    }
+
+    fn handler(
+        repo: MockOrderRepository,
+        gateway: MockPaymentGateway,
+    ) -> UnappliedPaymentRefundHandler {
+        UnappliedPaymentRefundHandler::new(
+            Arc::new(repo),
+            Arc::new(gateway),
+            Arc::new(FixedClock::default()),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_unapplied_payment_is_refunded_whole_with_our_receipt_and_the_buyer_told() {
+        let payment = unapplied(None);
+        let receipt = payment.receipt();
+        let mut gateway = MockPaymentGateway::new();
+        gateway.expect_kind().return_const(GatewayKind::Razorpay);
+        gateway
+            .expect_find_refund()
+            .times(1)
+            .returning(|_, _| Ok(None));
+        gateway
+            .expect_refund()
+            .withf(move |payment_id, amount, _, r| {
+                payment_id == "pay_2" && *amount == inr(49_900) && r == receipt
+            })
+            .times(1)
+            .returning(|_, amount, _, _| {
+                Ok(GatewayRefund {
+                    refund_id: "rfnd_auto".into(),
+                    amount,
+                    status: "processed".into(),
+                })
+            });
+        let payload = JobPayload::RefundUnappliedPayment {
+            unapplied_id: payment.id,
+        };
+
+        let result = handler(repo(&payment, 1, "rfnd_auto"), gateway)
+            .handle(&job(&payload), &payload)
+            .await;
+
+        assert!(result.is_ok(), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn a_retry_finds_the_refund_by_its_receipt_and_never_refunds_twice() {
+        let payment = unapplied(None);
+        let mut gateway = MockPaymentGateway::new();
+        gateway.expect_find_refund().returning(|_, _| {
+            Ok(Some(GatewayRefund {
+                refund_id: "rfnd_earlier".into(),
+                amount: inr(49_900),
+                status: "processed".into(),
+            }))
+        });
+        gateway.expect_refund().never();
+        let payload = JobPayload::RefundUnappliedPayment {
+            unapplied_id: payment.id,
+        };
+
+        let result = handler(repo(&payment, 1, "rfnd_earlier"), gateway)
+            .handle(&job(&payload), &payload)
+            .await;
+
+        assert!(result.is_ok(), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn a_payment_already_refunded_is_left_alone() {
+        let payment = unapplied(Some("rfnd_done"));
+        let mut gateway = MockPaymentGateway::new();
+        gateway.expect_find_refund().never();
+        gateway.expect_refund().never();
+        let payload = JobPayload::RefundUnappliedPayment {
+            unapplied_id: payment.id,
+        };
+
+        let result = handler(repo(&payment, 0, "rfnd_done"), gateway)
+            .handle(&job(&payload), &payload)
+            .await;
+
+        assert!(result.is_ok(), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn a_gateway_that_does_not_answer_is_retried_and_nothing_is_marked() {
+        let payment = unapplied(None);
+        let mut gateway = MockPaymentGateway::new();
+        gateway.expect_find_refund().returning(|_, _| Ok(None));
+        gateway
+            .expect_refund()
+            .returning(|_, _, _, _| Err(PaymentError::Unavailable("timeout".into())));
+        let payload = JobPayload::RefundUnappliedPayment {
+            unapplied_id: payment.id,
+        };
+
+        let result = handler(repo(&payment, 0, "none"), gateway)
+            .handle(&job(&payload), &payload)
+            .await;
+
+        assert!(matches!(result, Err(JobError::Retryable(_))), "{result:?}");
+    }
+}

@@ -67,20 +67,10 @@ pub enum WebhookOutcome {
         /// The order.
         order_id: OrderId,
     },
-    /// The order was already paid: nothing happened (logged as an error if by another
-    /// payment, which then needs a refund).
+    /// The order was already paid by this very payment: nothing happened.
     AlreadyPaid {
         /// The order.
         order_id: OrderId,
-    },
-    /// The amount or currency captured is not the order's: the order stays unpaid.
-    AmountMismatch {
-        /// The order.
-        order_id: OrderId,
-        /// The order's total.
-        expected: Money,
-        /// What the gateway reported.
-        received: Money,
     },
     /// Money was captured that the order cannot take (closed, paid by another payment,
     /// products already owned, wrong amount): the payment is recorded and a job refunds
