@@ -455,6 +455,18 @@ async fn concurrent_full_refunds_refund_once() {
             Some(format!("credit-notes/{year}/CN-{year}-000001.pdf"))
         )]
     );
+    let refund_id = order["refunds"][0]["refundId"].clone();
+    let note_path = format!(
+        "/api/v1/orders/{}/refunds/{}/credit-note",
+        id(&checkout["orderId"]),
+        id(&refund_id)
+    );
+    let for_buyer = expect_json(app.get(&note_path, &buyer).await, 303).await;
+    let pdf = app.follow_link(id(&for_buyer["url"])).await;
+    assert_eq!(pdf.status(), 200);
+    assert!(pdf.bytes().await.expect("a body").starts_with(b"%PDF"));
+    let cso = app.sign_in_as(Role::Cso).await;
+    assert_error(app.get(&note_path, &cso).await, 404, "not_found").await;
     assert_eq!(ledger(&app).await, (PRICE, PRICE));
     assert_eq!(gateway_refunds(&razorpay).await, (1, PRICE));
     assert_eq!(refund_requests(&razorpay, &payment_id).await, 1);

@@ -11,7 +11,7 @@ use nexus_tests::{
 use reqwest::Response;
 use serde_json::{Value, json};
 
-const ORDER_VIEW: [&str; 15] = [
+const ORDER_VIEW: [&str; 16] = [
     "id",
     "userId",
     "lines",
@@ -21,6 +21,7 @@ const ORDER_VIEW: [&str; 15] = [
     "gatewayOrderId",
     "paymentId",
     "refunded",
+    "refunds",
     "invoiceNumber",
     "invoiceReady",
     "createdAt",

@@ -119,6 +119,39 @@ impl InvoiceService {
         })
     }
 
+    /// The stored credit note of the refund `refund_id` of an order the actor may see.
+    ///
+    /// # Errors
+    /// `NotFound` when the order is absent or not visible, or the refund has no credit note;
+    /// `InvoiceNotReady` while the credit note is being generated; `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), order_id = %order_id))]
+    pub async fn credit_note_link(
+        &self,
+        actor: &Actor,
+        order_id: OrderId,
+        refund_id: &str,
+    ) -> Result<DownloadTarget, OrdersError> {
+        if !crate::is_gateway_id(refund_id) {
+            return Err(OrdersError::NotFound);
+        }
+        self.orders
+            .find(order_id)
+            .await?
+            .filter(|o| o.is_visible_to(actor))
+            .ok_or(OrdersError::NotFound)?;
+        let note = self
+            .orders
+            .find_credit_note(refund_id)
+            .await?
+            .filter(|n| n.order_id == order_id)
+            .ok_or(OrdersError::NotFound)?;
+        let key = note.key.ok_or(OrdersError::InvoiceNotReady)?;
+        Ok(DownloadTarget {
+            key,
+            file_name: format!("{}.pdf", note.number),
+        })
+    }
+
     /// Everything printed on the invoice of `order`.
     async fn document(&self, order: &Order) -> Result<InvoiceDocument, OrdersError> {
         let number = order_number(order)?;

@@ -32,6 +32,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/orders/{id}").route(web::get().to(get_order)))
     .service(web::resource("/orders/{id}/invoice").route(web::get().to(get_invoice)))
     .service(web::resource("/orders/{id}/refund").route(web::post().to(refund_order)))
+    .service(
+        web::resource("/orders/{id}/refunds/{refund_id}/credit-note")
+            .route(web::get().to(get_credit_note)),
+    )
     .service(web::resource("/payments/verify").route(web::post().to(verify_payment)))
     .service(web::resource("/payments/dev/complete").route(web::post().to(complete_dev_payment)))
     .service(web::resource("/webhooks/razorpay").route(web::post().to(razorpay_webhook)))
@@ -166,6 +170,38 @@ pub async fn get_invoice(
     let target = state
         .invoices
         .invoice_link(&auth.actor(), OrderId::from_uuid(*id))
+        .await?;
+    let link = state
+        .assets
+        .download_link(
+            &target.key,
+            &target.file_name,
+            Duration::seconds(state.link_ttl_secs),
+            Utc::now(),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, link.url.clone()))
+        .json(LinkResponse {
+            url: link.url,
+            expires_at: link.expires_at,
+        }))
+}
+
+/// The credit note PDF of a refund: answers 303 to a short-lived link (buyer, MANAGER, ADMIN).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/refunds/{refund_id}/credit-note", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path), ("refund_id" = String, Path)),
+    responses((status = 303, description = "Location: a short-lived link to the PDF", body = LinkResponse), (status = 404, body = ErrorBody), (status = 409, description = "invoice_not_ready", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(order_id = %path.0))]
+pub async fn get_credit_note(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (order_id, refund_id) = path.into_inner();
+    let target = state
+        .invoices
+        .credit_note_link(&auth.actor(), OrderId::from_uuid(order_id), &refund_id)
         .await?;
     let link = state
         .assets
