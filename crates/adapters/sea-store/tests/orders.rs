@@ -1187,3 +1187,59 @@ async fn a_buyer_is_named_first_name_then_last_name() {
         assert!(missing.is_none());
     }
 }
+
+#[tokio::test]
+async fn each_counted_refund_gets_the_next_credit_note_number_and_a_rollback_gives_it_back() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let buyer = fx.buyer().await;
+        let order = fx.placed(buyer, &[fx.product(100).await], 10).await;
+        fx.pay(&order, 20, None).await.expect("pay");
+        let paid = fx.reload(order.id()).await;
+        let first = paid
+            .record_refund(refund("rfnd_a", 1_000, None, 30))
+            .expect("refundable");
+        fx.orders
+            .save(&first.order, paid.version(), &first.effects)
+            .await
+            .expect("first refund");
+        // A save that fails after taking its number (its event was already processed)
+        // rolls the number back.
+        let current = fx.reload(order.id()).await;
+        fx.orders
+            .record(&event_id("evt_dup"), at(31))
+            .await
+            .expect("record");
+        let mut stale = current
+            .record_refund(refund("rfnd_lost", 1_000, None, 31))
+            .expect("refundable");
+        stale.effects.event_id = Some(event_id("evt_dup"));
+        let lost = fx
+            .orders
+            .save(&stale.order, current.version(), &stale.effects)
+            .await;
+        let current = fx.reload(order.id()).await;
+        let second = current
+            .record_refund(refund("rfnd_b", 2_000, None, 32))
+            .expect("refundable");
+        fx.orders
+            .save(&second.order, current.version(), &second.effects)
+            .await
+            .expect("second refund");
+
+        assert!(matches!(lost, Err(OrdersError::Conflict)), "{}", t.backend);
+        let number = |refund_id: &'static str| {
+            let orders = fx.orders.clone();
+            async move {
+                orders
+                    .find_credit_note(refund_id)
+                    .await
+                    .expect("find")
+                    .map(|n| n.number.as_str().to_owned())
+            }
+        };
+        assert_eq!(number("rfnd_a").await.as_deref(), Some("CN-2026-000001"));
+        assert_eq!(number("rfnd_b").await.as_deref(), Some("CN-2026-000002"));
+        assert_eq!(number("rfnd_lost").await, None, "{}", t.backend);
+    }
+}
