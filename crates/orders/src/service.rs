@@ -373,7 +373,7 @@ impl OrderService {
     /// `InvalidSignature` (nothing changes); `Conflict` after repeated races; `Unexpected`.
     /// Every outcome of a correctly signed event is `Ok`, so that the gateway stops
     /// redelivering.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(event_id = tracing::field::Empty))]
     pub async fn handle_webhook(
         &self,
         raw_body: &[u8],
