@@ -569,9 +569,23 @@ async fn a_signed_event_that_cannot_be_used_is_acknowledged_as_ignored() {
     let no_event_id = app
         .post_webhook(body, Some(&razorpay.sign_webhook(body)), "")
         .await;
+    let mut odd_currency = razorpay_payment_event(
+        "payment.captured",
+        &razorpay_id("order"),
+        &razorpay_id("pay"),
+        100,
+    );
+    odd_currency["payload"]["payment"]["entity"]["currency"] = json!("₹");
+    let unknown_currency = razorpay
+        .deliver(&app, &odd_currency, &razorpay_id("evt"))
+        .await;
 
     assert_eq!(expect_json(no_payment, 200).await["status"], "ignored");
     assert_eq!(expect_json(no_event_id, 200).await["status"], "ignored");
+    assert_eq!(
+        expect_json(unknown_currency, 200).await["status"],
+        "ignored"
+    );
 }
 
 #[tokio::test]
