@@ -16,6 +16,8 @@ mod m20261121_000011_create_entitlements;
 mod m20261121_000012_create_payment_events;
 mod m20261121_000013_create_invoice_counters;
 mod m20261121_000014_create_carts;
+mod m20261204_200000_add_order_money_guards;
+mod m20261204_200100_create_credit_notes;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -38,6 +40,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000012_create_payment_events::Migration),
             Box::new(m20261121_000013_create_invoice_counters::Migration),
             Box::new(m20261121_000014_create_carts::Migration),
+            Box::new(m20261204_200000_add_order_money_guards::Migration),
+            Box::new(m20261204_200100_create_credit_notes::Migration),
         ]
     }
 }

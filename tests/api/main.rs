@@ -9,6 +9,7 @@ mod enquiries;
 mod faults;
 mod jobs;
 mod matrix;
+mod money;
 mod otp;
 mod platform;
 mod purchase;

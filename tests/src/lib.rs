@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, OnceLock, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Method, RequestBuilder, Response, Url};
@@ -1392,6 +1392,19 @@ pub struct RazorpayFake {
     api_base: String,
     key_secret: String,
     webhook_secret: String,
+    state: Arc<Mutex<FakeState>>,
+}
+
+/// What the fake gateway holds: payments it reports and refunds it made.
+#[derive(Default)]
+struct FakeState {
+    /// Payment entities by id, for `GET /v1/payments/{id}`.
+    payments: HashMap<String, Value>,
+    /// Refund entities made, oldest first, for `GET /v1/payments/{id}/refunds`.
+    refunds: Vec<Value>,
+    /// Refund requests still to be answered only after this delay (a gateway that made the
+    /// refund but whose answer does not arrive in time).
+    slow_refunds: Vec<std::time::Duration>,
 }
 
 impl RazorpayFake {
@@ -1407,10 +1420,23 @@ impl RazorpayFake {
             .respond_with(CreatedOrders)
             .mount(&server)
             .await;
+        let state = Arc::new(Mutex::new(FakeState::default()));
         wiremock::Mock::given(method("POST"))
             .and(path_regex(r"^/v1/payments/pay_[A-Za-z0-9]+/refund$"))
             .and(basic_auth(RAZORPAY_KEY_ID, &key_secret))
-            .respond_with(ProcessedRefunds)
+            .respond_with(ProcessedRefunds(state.clone()))
+            .mount(&server)
+            .await;
+        wiremock::Mock::given(method("GET"))
+            .and(path_regex(r"^/v1/payments/pay_[A-Za-z0-9]+/refunds$"))
+            .and(basic_auth(RAZORPAY_KEY_ID, &key_secret))
+            .respond_with(ListedRefunds(state.clone()))
+            .mount(&server)
+            .await;
+        wiremock::Mock::given(method("GET"))
+            .and(path_regex(r"^/v1/payments/pay_[A-Za-z0-9]+$"))
+            .and(basic_auth(RAZORPAY_KEY_ID, &key_secret))
+            .respond_with(FetchedPayments(state.clone()))
             .mount(&server)
             .await;
         Self {
@@ -1418,7 +1444,66 @@ impl RazorpayFake {
             server,
             key_secret,
             webhook_secret,
+            state,
         }
+    }
+
+    /// Makes the fake report payment `payment_id` of `amount` paise on Razorpay order
+    /// `order_id` with `status` (`captured`, `authorized`, `failed`) at `GET /v1/payments/{id}`,
+    /// in Razorpay's documented payment shape.
+    ///
+    /// # Panics
+    /// If the fake's state lock is poisoned.
+    pub fn report_payment(&self, payment_id: &str, order_id: &str, amount: i64, status: &str) {
+        let payment = json!({
+            "id": payment_id,
+            "entity": "payment",
+            "amount": amount,
+            "currency": "INR",
+            "status": status,
+            "order_id": order_id,
+            "invoice_id": null,
+            "international": false,
+            "method": "upi",
+            "amount_refunded": 0,
+            "refund_status": null,
+            "captured": status == "captured",
+            "description": null,
+            "email": "buyer@example.com",
+            "contact": "+919000090000",
+            "fee": 1178,
+            "tax": 180,
+            "error_code": null,
+            "error_description": null,
+            "created_at": 1_700_000_000,
+        });
+        self.state
+            .lock()
+            .expect("fake state")
+            .payments
+            .insert(payment_id.to_owned(), payment);
+    }
+
+    /// The next refund request is made (it shows in the payment's refunds) but answered only
+    /// after `delay`: with a shorter `RAZORPAY_TIMEOUT_SECS` the app sees a timeout.
+    ///
+    /// # Panics
+    /// If the fake's state lock is poisoned.
+    pub fn answer_next_refund_late(&self, delay: std::time::Duration) {
+        self.state
+            .lock()
+            .expect("fake state")
+            .slow_refunds
+            .push(delay);
+    }
+
+    /// The refunds the fake made, oldest first (Razorpay refund entities).
+    ///
+    /// # Panics
+    /// If the fake's state lock is poisoned.
+    #[must_use]
+    pub fn refunds_made(&self) -> Vec<Value> {
+        self.state.lock().expect("fake state").refunds.clone()
     }
 
     /// The settings pointing the app at this fake, for [`spawn_app_with`].
@@ -1508,8 +1593,9 @@ impl wiremock::Respond for CreatedOrders {
     }
 }
 
-/// Answers `POST /v1/payments/{id}/refund` like Razorpay: a processed refund of the amount asked for.
-struct ProcessedRefunds;
+/// Answers `POST /v1/payments/{id}/refund` like Razorpay: a processed refund of the amount
+/// asked for, with the receipt asked for, remembered for the payment's refund list.
+struct ProcessedRefunds(Arc<Mutex<FakeState>>);
 
 impl wiremock::Respond for ProcessedRefunds {
     fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
@@ -1517,20 +1603,52 @@ impl wiremock::Respond for ProcessedRefunds {
             return wiremock::ResponseTemplate::new(400);
         };
         let payment_id = request.url.path().split('/').nth(3).unwrap_or_default();
-        wiremock::ResponseTemplate::new(200).set_body_json(json!({
+        let refund = json!({
             "id": razorpay_id("rfnd"),
             "entity": "refund",
             "amount": asked["amount"],
             "currency": "INR",
             "payment_id": payment_id,
             "notes": asked["notes"],
-            "receipt": null,
+            "receipt": asked["receipt"],
             "acquirer_data": { "arn": null },
             "created_at": 1_700_000_000,
             "batch_id": null,
             "status": "processed",
             "speed_processed": "normal",
             "speed_requested": "normal",
+        });
+        let mut state = self.0.lock().expect("fake state");
+        state.refunds.push(refund.clone());
+        let template = wiremock::ResponseTemplate::new(200).set_body_json(refund);
+        if state.slow_refunds.is_empty() {
+            template
+        } else {
+            let delay = state.slow_refunds.remove(0);
+            template.set_delay(delay)
+        }
+    }
+}
+
+/// Answers `GET /v1/payments/{id}/refunds` like Razorpay: a collection of the refunds made.
+struct ListedRefunds(Arc<Mutex<FakeState>>);
+
+impl wiremock::Respond for ListedRefunds {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let payment_id = request.url.path().split('/').nth(3).unwrap_or_default();
+        let items: Vec<Value> = self
+            .0
+            .lock()
+            .expect("fake state")
+            .refunds
+            .iter()
+            .filter(|r| r["payment_id"] == payment_id)
+            .cloned()
+            .collect();
+        wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "entity": "collection",
+            "count": items.len(),
+            "items": items,
         }))
     }
 }
@@ -1687,4 +1805,28 @@ pub fn forge_access_token(secret: &[u8], sub: &str, role: &str, sid: &str) -> St
         &jsonwebtoken::EncodingKey::from_secret(secret),
     )
     .expect("signs")
+}
+
+/// Answers `GET /v1/payments/{id}` with a payment made known by
+/// [`RazorpayFake::report_payment`], or Razorpay's 400 for an unknown id.
+struct FetchedPayments(Arc<Mutex<FakeState>>);
+
+impl wiremock::Respond for FetchedPayments {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let payment_id = request.url.path().split('/').nth(3).unwrap_or_default();
+        match self.0.lock().expect("fake state").payments.get(payment_id) {
+            Some(payment) => wiremock::ResponseTemplate::new(200).set_body_json(payment),
+            None => wiremock::ResponseTemplate::new(400).set_body_json(json!({
+                "error": {
+                    "code": "BAD_REQUEST_ERROR",
+                    "description": "The id provided does not exist",
+                    "source": "business",
+                    "step": "payment_initiation",
+                    "reason": "input_validation_failed",
+                    "metadata": {},
+                    "field": "id"
+                }
+            })),
+        }
+    }
 }

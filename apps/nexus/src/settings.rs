@@ -231,6 +231,8 @@ pub struct PaymentSettings {
     pub webhook_secret: Option<Secret>,
     /// `RAZORPAY_API_BASE` (default `https://api.razorpay.com`).
     pub api_base: String,
+    /// `RAZORPAY_TIMEOUT_SECS`: how long a Razorpay call may take (default 10).
+    pub timeout_secs: u64,
 }
 
 /// Commerce settings: cart storage and the seller printed on invoices.
@@ -261,6 +263,8 @@ pub struct CommerceSettings {
     pub currencies: Vec<nexus_kernel::Currency>,
     /// `MAX_PRICE_MINOR`: highest product price in minor units (default 10,000,000,000).
     pub max_price_minor: i64,
+    /// `ORDER_PENDING_LIMIT`: unpaid orders a buyer may have at once (default 5).
+    pub order_pending_limit: u32,
     /// `INVOICE_TAX_LABEL` and `INVOICE_TAX_RATE_BP` (basis points, e.g. 1800 = 18%):
     /// a tax included in prices, shown on invoices. Unset: no tax line.
     pub invoice_tax: Option<(String, u32)>,
@@ -511,6 +515,7 @@ impl Settings {
             api_base: get("RAZORPAY_API_BASE")
                 .unwrap_or("https://api.razorpay.com")
                 .to_owned(),
+            timeout_secs: parse(get("RAZORPAY_TIMEOUT_SECS"), "RAZORPAY_TIMEOUT_SECS", 10)?,
         };
         let invoice_tax = match (get("INVOICE_TAX_LABEL"), get("INVOICE_TAX_RATE_BP")) {
             (Some(label), Some(rate)) => Some((
@@ -577,6 +582,7 @@ impl Settings {
             meili_api_key: get("MEILI_API_KEY").map(Secret::new),
             meili_index: get("MEILI_INDEX").unwrap_or("products").to_owned(),
             order_expiry_minutes: parse(get("ORDER_EXPIRY_MINUTES"), "ORDER_EXPIRY_MINUTES", 60)?,
+            order_pending_limit: parse(get("ORDER_PENDING_LIMIT"), "ORDER_PENDING_LIMIT", 5)?,
             invoice_tax,
         };
         let settings = Self {
@@ -654,6 +660,12 @@ impl Settings {
         }
         if self.commerce.order_expiry_minutes < 1 {
             return Err(bad("ORDER_EXPIRY_MINUTES", "must be at least 1"));
+        }
+        if self.payments.timeout_secs < 1 {
+            return Err(bad("RAZORPAY_TIMEOUT_SECS", "must be at least 1"));
+        }
+        if self.commerce.order_pending_limit < 1 {
+            return Err(bad("ORDER_PENDING_LIMIT", "must be at least 1"));
         }
         if self.storage.link_ttl_secs < 1 {
             return Err(bad("LINK_TTL_SECS", "must be at least 1"));

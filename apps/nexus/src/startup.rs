@@ -35,9 +35,10 @@ use nexus_invoice_pdf::PdfInvoiceRenderer;
 use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliProductSearch};
 use nexus_object_store::{LocalAssetStore, S3AssetStore, S3Config, SecretAccessKey};
 use nexus_orders::{
-    BuyerDirectory, CartService, CartStore, EntitlementRepository, IncludedTax, InvoiceJobHandler,
-    InvoiceService, OrderConfirmationMailHandler, OrderService, PaymentGateway, ProductCatalog,
-    Seller, SellerConfig,
+    BuyerDirectory, CartService, CartStore, CreditNoteJobHandler, EntitlementRepository,
+    IncludedTax, InvoiceJobHandler, InvoiceService, OrderConfirmationMailHandler, OrderService,
+    PaymentGateway, ProductCatalog, RefundNoticeMailHandler, Seller, SellerConfig,
+    UnappliedPaymentRefundHandler,
 };
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
@@ -342,16 +343,19 @@ pub async fn compose(
         )
         .with_store_currency(products.store_currency()),
     );
-    let orders = Arc::new(OrderService::new(
-        order_repo.clone(),
-        order_repo.clone(),
-        entitlements,
-        catalog_view,
-        carts,
-        gateway,
-        clock.clone(),
-    ));
     let commerce = &settings.commerce;
+    let orders = Arc::new(
+        OrderService::new(
+            order_repo.clone(),
+            order_repo.clone(),
+            entitlements,
+            catalog_view,
+            carts,
+            gateway.clone(),
+            clock.clone(),
+        )
+        .with_pending_order_limit(commerce.order_pending_limit),
+    );
     let invoices = Arc::new(InvoiceService::new(
         order_repo.clone(),
         buyers.clone(),
@@ -400,13 +404,26 @@ pub async fn compose(
             message_domain.clone(),
         )),
         Arc::new(InvoiceJobHandler::new(invoices.clone())),
+        Arc::new(CreditNoteJobHandler::new(invoices.clone())),
         Arc::new(OrderConfirmationMailHandler::new(
+            order_repo.clone(),
+            buyers.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+            settings.mail.public_base_url.clone(),
+        )),
+        Arc::new(UnappliedPaymentRefundHandler::new(
+            order_repo.clone(),
+            gateway,
+            clock.clone(),
+        )),
+        Arc::new(RefundNoticeMailHandler::new(
             order_repo,
             buyers,
             renderer,
             mailer,
             message_domain,
-            settings.mail.public_base_url.clone(),
         )),
     ];
     let worker = &settings.worker;
@@ -547,6 +564,7 @@ fn payment_gateway(settings: &Settings) -> Result<Arc<dyn PaymentGateway>, Start
                 webhook.expose().to_owned(),
             );
             config.api_base.clone_from(&p.api_base);
+            config.timeout = std::time::Duration::from_secs(p.timeout_secs);
             let gateway =
                 RazorpayGateway::new(config).map_err(|e| StartupError::Payments(e.to_string()))?;
             Ok(Arc::new(gateway))

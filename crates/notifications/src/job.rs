@@ -52,6 +52,29 @@ pub enum JobPayload {
         /// The paid order (a `nexus_orders::OrderId`, held as its UUID).
         order_id: Uuid,
     },
+    /// Render and store the credit note of a refund.
+    GenerateCreditNote {
+        /// The refunded order (a `nexus_orders::OrderId`, held as its UUID).
+        order_id: Uuid,
+        /// The gateway refund.
+        refund_id: String,
+    },
+    /// Refund, through the gateway, a captured payment that no order could take.
+    RefundUnappliedPayment {
+        /// The orders area's record of the payment.
+        unapplied_id: Uuid,
+    },
+    /// E-mail the buyer that money was given back to them.
+    SendRefundNotice {
+        /// The order the money was paid for (a `nexus_orders::OrderId`, held as its UUID).
+        order_id: Uuid,
+        /// Amount refunded, in minor units.
+        amount_minor: i64,
+        /// Its ISO 4217 currency.
+        currency: String,
+        /// Why, in a sentence for the buyer.
+        explanation: String,
+    },
 }
 
 impl JobPayload {
@@ -65,6 +88,9 @@ impl JobPayload {
             Self::SendOtp { .. } => JobKind::SendOtp,
             Self::GenerateInvoice { .. } => JobKind::GenerateInvoice,
             Self::SendOrderConfirmation { .. } => JobKind::SendOrderConfirmation,
+            Self::GenerateCreditNote { .. } => JobKind::GenerateCreditNote,
+            Self::RefundUnappliedPayment { .. } => JobKind::RefundUnappliedPayment,
+            Self::SendRefundNotice { .. } => JobKind::SendRefundNotice,
         }
     }
 
@@ -106,6 +132,29 @@ impl fmt::Debug for JobPayload {
                 .debug_struct("SendOrderConfirmation")
                 .field("order_id", order_id)
                 .finish(),
+            Self::GenerateCreditNote {
+                order_id,
+                refund_id,
+            } => f
+                .debug_struct("GenerateCreditNote")
+                .field("order_id", order_id)
+                .field("refund_id", refund_id)
+                .finish(),
+            Self::RefundUnappliedPayment { unapplied_id } => f
+                .debug_struct("RefundUnappliedPayment")
+                .field("unapplied_id", unapplied_id)
+                .finish(),
+            Self::SendRefundNotice {
+                order_id,
+                amount_minor,
+                currency,
+                ..
+            } => f
+                .debug_struct("SendRefundNotice")
+                .field("order_id", order_id)
+                .field("amount_minor", amount_minor)
+                .field("currency", currency)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -126,17 +175,26 @@ pub enum JobKind {
     SendOrderConfirmation,
     /// `SendAccountExists`.
     SendAccountExists,
+    /// `GenerateCreditNote`.
+    GenerateCreditNote,
+    /// `RefundUnappliedPayment`.
+    RefundUnappliedPayment,
+    /// `SendRefundNotice`.
+    SendRefundNotice,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 9] = [
         Self::SendResponse,
         Self::SendWelcome,
         Self::SendOtp,
         Self::GenerateInvoice,
         Self::SendOrderConfirmation,
         Self::SendAccountExists,
+        Self::GenerateCreditNote,
+        Self::RefundUnappliedPayment,
+        Self::SendRefundNotice,
     ];
 
     /// The stable name.
@@ -149,6 +207,9 @@ impl JobKind {
             Self::GenerateInvoice => "generate_invoice",
             Self::SendOrderConfirmation => "send_order_confirmation",
             Self::SendAccountExists => "send_account_exists",
+            Self::GenerateCreditNote => "generate_credit_note",
+            Self::RefundUnappliedPayment => "refund_unapplied_payment",
+            Self::SendRefundNotice => "send_refund_notice",
         }
     }
 }
@@ -296,6 +357,19 @@ mod tests {
                 order_id: Uuid::now_v7(),
             },
             JobPayload::SendAccountExists { user_id },
+            JobPayload::GenerateCreditNote {
+                order_id: Uuid::now_v7(),
+                refund_id: "rfnd_1".into(),
+            },
+            JobPayload::RefundUnappliedPayment {
+                unapplied_id: Uuid::now_v7(),
+            },
+            JobPayload::SendRefundNotice {
+                order_id: Uuid::now_v7(),
+                amount_minor: 100,
+                currency: "INR".into(),
+                explanation: "a test".into(),
+            },
         ]
     }
 

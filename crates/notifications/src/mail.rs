@@ -88,4 +88,16 @@ pub enum EmailTemplate {
         /// Link to the invoice, if any.
         invoice_url: Option<String>,
     },
+    /// Money given back to a buyer (a refund by an administrator, or a payment that could
+    /// not be applied to its order).
+    RefundNotice {
+        /// Buyer's name.
+        customer_name: String,
+        /// Human order reference.
+        order_reference: String,
+        /// Formatted amount refunded.
+        amount: String,
+        /// Why, in a sentence.
+        explanation: String,
+    },
 }

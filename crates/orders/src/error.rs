@@ -73,6 +73,26 @@ pub enum OrdersError {
     /// The order is paid but its invoice is still being generated.
     #[error("the invoice is not ready yet")]
     InvoiceNotReady,
+    /// Another refund of this order is being made; try again once it is done.
+    #[error("another refund of this order is in progress")]
+    RefundInProgress,
+    /// The buyer already has this many orders waiting for payment.
+    #[error("you already have {limit} unpaid orders; pay or let one expire first")]
+    TooManyPendingOrders {
+        /// The cap.
+        limit: u32,
+    },
+    /// The gateway has not captured this payment (yet): nothing changed; the gateway's
+    /// webhook settles the order once it does.
+    #[error("the payment is not captured at the gateway")]
+    PaymentNotCaptured,
+    /// The gateway's payment is not for this order, or not for its amount and currency.
+    #[error("the payment does not match the order")]
+    PaymentMismatch,
+    /// The money was captured but cannot pay this order (closed, paid by another payment,
+    /// or products already owned): it is refunded automatically.
+    #[error("the payment cannot be applied to this order; it is being refunded")]
+    PaymentNotApplied,
     /// The order changed while this change was being made; try again.
     #[error("the order was changed by someone else")]
     Conflict,

@@ -119,6 +119,39 @@ impl InvoiceService {
         })
     }
 
+    /// The stored credit note of the refund `refund_id` of an order the actor may see.
+    ///
+    /// # Errors
+    /// `NotFound` when the order is absent or not visible, or the refund has no credit note;
+    /// `InvoiceNotReady` while the credit note is being generated; `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), order_id = %order_id))]
+    pub async fn credit_note_link(
+        &self,
+        actor: &Actor,
+        order_id: OrderId,
+        refund_id: &str,
+    ) -> Result<DownloadTarget, OrdersError> {
+        if !crate::is_gateway_id(refund_id) {
+            return Err(OrdersError::NotFound);
+        }
+        self.orders
+            .find(order_id)
+            .await?
+            .filter(|o| o.is_visible_to(actor))
+            .ok_or(OrdersError::NotFound)?;
+        let note = self
+            .orders
+            .find_credit_note(refund_id)
+            .await?
+            .filter(|n| n.order_id == order_id)
+            .ok_or(OrdersError::NotFound)?;
+        let key = note.key.ok_or(OrdersError::InvoiceNotReady)?;
+        Ok(DownloadTarget {
+            key,
+            file_name: format!("{}.pdf", note.number),
+        })
+    }
+
     /// Everything printed on the invoice of `order`.
     async fn document(&self, order: &Order) -> Result<InvoiceDocument, OrdersError> {
         let number = order_number(order)?;
@@ -158,7 +191,78 @@ impl InvoiceService {
             subtotal: order.total(),
             taxes,
             total: order.total(),
+            credit_note_for: None,
         })
+    }
+
+    /// Renders the credit note of the refund `refund_id` of `order_id`, stores it under
+    /// `credit-notes/<year>/<number>.pdf` and records where. Idempotent like invoices.
+    ///
+    /// # Errors
+    /// `NotFound` when the order, the refund, its credit note or the buyer is missing;
+    /// `Unexpected` (rendering or storage failed).
+    #[tracing::instrument(skip_all, fields(order_id = %order_id, refund_id = refund_id))]
+    pub async fn generate_credit_note(
+        &self,
+        order_id: OrderId,
+        refund_id: &str,
+    ) -> Result<AssetKey, OrdersError> {
+        let note = self
+            .orders
+            .find_credit_note(refund_id)
+            .await?
+            .filter(|n| n.order_id == order_id)
+            .ok_or(OrdersError::NotFound)?;
+        if let Some(key) = note.key {
+            return Ok(key);
+        }
+        let order = self
+            .orders
+            .find(order_id)
+            .await?
+            .ok_or(OrdersError::NotFound)?;
+        let refund = order
+            .refunds()
+            .iter()
+            .find(|r| r.refund_id == refund_id)
+            .ok_or(OrdersError::NotFound)?;
+        let invoice = self.document(&order).await?;
+        let description = match &refund.reason {
+            Some(reason) => format!("Refund: {reason}"),
+            None => "Refund".to_owned(),
+        };
+        let taxes = match &self.seller.included_tax {
+            Some(tax) => vec![TaxLine {
+                label: tax.label.clone(),
+                amount: included_tax(refund.amount, tax.rate_basis_points)?,
+            }],
+            None => Vec::new(),
+        };
+        let document = InvoiceDocument {
+            number: note.number.as_str().to_owned(),
+            issued_at: note.issued_at,
+            payment_reference: refund.refund_id.clone(),
+            lines: vec![InvoiceLine {
+                description,
+                quantity: 1,
+                unit_price: refund.amount,
+                amount: refund.amount,
+            }],
+            subtotal: refund.amount,
+            taxes,
+            total: refund.amount,
+            credit_note_for: Some(invoice.number.clone()),
+            ..invoice
+        };
+        let key = crate::credit_note_key(&note.number)?;
+        let pdf = self.renderer.render_pdf(&document).map_err(|e| e.0)?;
+        self.assets
+            .put(&key, pdf, "application/pdf")
+            .await
+            .map_err(|e| asset_error("storing a credit note", e))?;
+        self.orders.set_credit_note_key(&note.number, &key).await?;
+        tracing::info!(credit_note = %note.number, "credit note stored");
+        Ok(key)
     }
 }
 

@@ -268,17 +268,21 @@ async fn a_storage_failure_records_nothing_so_the_job_retries() {
 }
 
 #[tokio::test]
-async fn the_invoice_link_is_for_the_buyer_and_staff_once_it_is_stored() {
+async fn the_invoice_link_is_for_the_buyer_managers_and_admins_once_it_is_stored() {
     let user = UserId::new();
     let stored = with_invoice_stored(paid(user));
     let being_made = paid(user);
     let unpaid = pending(user);
     let owner = Actor::new(user, Role::Customer);
-    let staff = Actor::new(UserId::new(), Role::Cso);
+    let manager = Actor::new(UserId::new(), Role::Manager);
+    let admin = Actor::new(UserId::new(), Role::Admin);
+    let cso = Actor::new(UserId::new(), Role::Cso);
     let stranger = Actor::new(UserId::new(), Role::Customer);
     let cases = [
         (&stored, owner, "link"),
-        (&stored, staff, "link"),
+        (&stored, manager, "link"),
+        (&stored, admin, "link"),
+        (&stored, cso, "not found"),
         (&stored, stranger, "not found"),
         (&being_made, owner, "not ready"),
         (&unpaid, owner, "not found"),

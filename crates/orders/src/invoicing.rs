@@ -68,8 +68,11 @@ pub struct InvoiceDocument {
     pub subtotal: Money,
     /// Taxes, if configured.
     pub taxes: Vec<TaxLine>,
-    /// What was paid.
+    /// What was paid (for a credit note: what was refunded).
     pub total: Money,
+    /// `Some(invoice number)` when this is a credit note for that invoice (the refund of
+    /// part or all of it), `None` for an invoice.
+    pub credit_note_for: Option<String>,
 }
 
 /// The invoice could not be rendered.

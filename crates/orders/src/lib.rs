@@ -9,6 +9,7 @@ mod mailing;
 mod order;
 mod payments;
 mod ports;
+mod refunds;
 mod service;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -24,17 +25,20 @@ pub use invoicing::MockInvoiceRenderer;
 pub use invoicing::{
     Buyer, InvoiceDocument, InvoiceLine, InvoiceRenderError, InvoiceRenderer, Seller, TaxLine,
 };
-pub use mailing::{InvoiceJobHandler, OrderConfirmationMailHandler, format_money};
+pub use mailing::{
+    CreditNoteJobHandler, InvoiceJobHandler, OrderConfirmationMailHandler, format_money,
+};
 pub use order::{
-    GatewayEventId, InconsistentOrder, InvalidOrderValue, InvoiceNumber, Order, OrderChange,
-    OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund, OrderStatus,
-    RefundReason, invoice_key,
+    CreditNote, CreditNoteNumber, GatewayEventId, InconsistentOrder, InvalidOrderValue,
+    InvoiceNumber, Order, OrderChange, OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery,
+    OrderRefund, OrderStatus, PendingRefund, RefundReason, UnappliedPayment, UnappliedReason,
+    checkout_fingerprint, credit_note_key, invoice_key, reads_all_orders,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use payments::MockPaymentGateway;
 pub use payments::{
-    GatewayKind, GatewayOrder, GatewayRefund, PaymentError, PaymentGateway, PublicKeyId,
-    WebhookEvent,
+    GatewayKind, GatewayOrder, GatewayPayment, GatewayRefund, MAX_GATEWAY_ID_LEN, PaymentError,
+    PaymentGateway, PublicKeyId, WebhookEvent, is_gateway_id,
 };
 pub use ports::{
     BuyerDirectory, EntitlementRepository, LibraryEntry, OrderRepository, ProcessedEvents,
@@ -45,4 +49,5 @@ pub use ports::{
     MockBuyerDirectory, MockEntitlementRepository, MockOrderRepository, MockProcessedEvents,
     MockProductCatalog,
 };
+pub use refunds::{RefundNoticeMailHandler, UnappliedPaymentRefundHandler};
 pub use service::{CheckoutSession, DownloadTarget, OrderService, WebhookOutcome};

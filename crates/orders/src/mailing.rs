@@ -66,6 +66,52 @@ impl JobHandler for InvoiceJobHandler {
     }
 }
 
+/// Runs `GenerateCreditNote` jobs through [`InvoiceService::generate_credit_note`]
+/// (idempotent: a credit note already stored is not made again).
+pub struct CreditNoteJobHandler {
+    invoices: Arc<InvoiceService>,
+}
+
+impl CreditNoteJobHandler {
+    /// Builds the handler.
+    #[must_use]
+    pub fn new(invoices: Arc<InvoiceService>) -> Self {
+        Self { invoices }
+    }
+}
+
+#[async_trait]
+impl JobHandler for CreditNoteJobHandler {
+    fn kind(&self) -> JobKind {
+        JobKind::GenerateCreditNote
+    }
+
+    async fn handle(&self, job: &Job, payload: &JobPayload) -> Result<(), JobError> {
+        let JobPayload::GenerateCreditNote {
+            order_id,
+            refund_id,
+        } = payload
+        else {
+            return Err(JobError::Permanent("payload is not a credit note".into()));
+        };
+        let order_id = OrderId::from_uuid(*order_id);
+        match self
+            .invoices
+            .generate_credit_note(order_id, refund_id)
+            .await
+        {
+            Ok(key) => {
+                tracing::info!(%order_id, job_id = %job.id, key = %key, "credit note generated");
+                Ok(())
+            }
+            Err(e @ OrdersError::NotFound) => Err(JobError::Permanent(format!(
+                "no credit note for refund {refund_id} of order {order_id}: {e}"
+            ))),
+            Err(e) => Err(retry(e)),
+        }
+    }
+}
+
 /// E-mails the buyer of a paid order its lines, total and a link to the invoice
 /// (`{base_url}/api/v1/orders/{id}/invoice`, which answers once the invoice is stored).
 /// Every retry of a job carries the same Message-ID.

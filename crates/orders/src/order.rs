@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
-use nexus_kernel::{Actor, Currency, InvalidId, Money, ProductId, Unexpected, UserId};
+use nexus_kernel::{Actor, Currency, InvalidId, Money, ProductId, Role, Unexpected, UserId};
 use nexus_notifications::{JobPayload, NewJob};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -90,13 +90,16 @@ pub enum InvalidOrderValue {
 /// Where an order is in its payment life.
 ///
 /// ```text
-/// PENDING_PAYMENT -> PAID | FAILED | CANCELLED | EXPIRED
+/// PENDING_PAYMENT -> PAID | CANCELLED | EXPIRED
+/// FAILED -> PAID                  (orders marked FAILED by older versions stay payable)
 /// PAID -> PARTIALLY_REFUNDED (part of the money back) | REFUNDED (all of it)
 /// PARTIALLY_REFUNDED -> PARTIALLY_REFUNDED | REFUNDED
 /// ```
 ///
-/// FAILED, CANCELLED, EXPIRED and REFUNDED are final: nothing moves an order back, so an
-/// event that arrives late (a failure after the capture) never downgrades it.
+/// A failed payment attempt no longer changes the order (the buyer may retry on the same
+/// gateway order). CANCELLED, EXPIRED and REFUNDED are final: nothing moves an order back,
+/// so an event that arrives late (a failure after the capture) never downgrades it, and
+/// money captured for a closed order is refunded automatically instead of applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
@@ -108,7 +111,8 @@ pub enum OrderStatus {
     PartiallyRefunded,
     /// All of the payment was given back; the products were taken back. Final.
     Refunded,
-    /// The gateway reported that the payment failed. Final.
+    /// The gateway reported that a payment attempt failed (written by older versions only;
+    /// still payable: a later capture pays it).
     Failed,
     /// Given up before payment (by the buyer, or because the gateway order could not be
     /// created). Final.
@@ -247,6 +251,80 @@ impl From<InvoiceNumber> for String {
     }
 }
 
+/// A gap-free credit note number, `CN-<year>-<sequence>` (`CN-2026-000001`): its own series,
+/// allocated like invoice numbers in the transaction that counts the refund.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CreditNoteNumber(String);
+
+impl CreditNoteNumber {
+    /// The number for the `sequence`-th credit note (1-based) of `year`.
+    ///
+    /// # Errors
+    /// `InvalidOrderValue::InvoiceNumber` when the year is not four digits or the sequence
+    /// is 0.
+    pub fn new(year: i32, sequence: u64) -> Result<Self, InvalidOrderValue> {
+        let invoice = InvoiceNumber::new(year, sequence)?;
+        Ok(Self(format!("CN-{}", &invoice.as_str()[4..])))
+    }
+
+    /// Checks a stored number.
+    ///
+    /// # Errors
+    /// `InvalidOrderValue::InvoiceNumber` unless it looks like `CN-2026-000001`.
+    pub fn parse(raw: &str) -> Result<Self, InvalidOrderValue> {
+        let rest = raw
+            .strip_prefix("CN-")
+            .ok_or(InvalidOrderValue::InvoiceNumber)?;
+        InvoiceNumber::parse(&format!("INV-{rest}"))?;
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The number.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The year the number belongs to.
+    #[must_use]
+    pub fn year(&self) -> i32 {
+        self.0
+            .get(3..7)
+            .and_then(|y| y.parse().ok())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Display for CreditNoteNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The credit note of one refund: its number, and where its PDF is stored once rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditNote {
+    /// Its number.
+    pub number: CreditNoteNumber,
+    /// The refunded order.
+    pub order_id: OrderId,
+    /// The gateway refund it documents.
+    pub refund_id: String,
+    /// When it was issued (the refund was counted).
+    pub issued_at: DateTime<Utc>,
+    /// Where its PDF is stored, once rendered.
+    pub key: Option<AssetKey>,
+}
+
+/// Where a credit note's PDF is stored: `credit-notes/<year>/<number>.pdf`.
+///
+/// # Errors
+/// `Unexpected` if the number cannot form a key (it always can: numbers are ASCII).
+pub fn credit_note_key(number: &CreditNoteNumber) -> Result<AssetKey, Unexpected> {
+    AssetKey::parse(&format!("credit-notes/{}/{number}.pdf", number.year()))
+        .map_err(Unexpected::with("building a credit note key"))
+}
+
 /// The gateway's id of one webhook event (Razorpay's `X-Razorpay-Event-Id`): the same
 /// event delivered ten times carries the same id, which is what makes webhooks idempotent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -371,6 +449,152 @@ pub struct OrderRefund {
     pub at: DateTime<Utc>,
 }
 
+/// A refund an administrator asked for, written on the order (version-guarded) before the
+/// gateway is called, so that one refund at a time runs per order and a retry after a
+/// timeout finds it again instead of refunding twice. Its id is sent to the gateway as the
+/// refund's receipt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRefund {
+    /// Our id of the refund; [`PendingRefund::receipt`] derives the gateway receipt from it.
+    pub id: Uuid,
+    /// Amount asked for.
+    pub amount: Money,
+    /// Why.
+    pub reason: RefundReason,
+    /// The administrator who asked.
+    pub requested_by: UserId,
+    /// When it was asked for.
+    pub requested_at: DateTime<Utc>,
+    /// When a request last took it to the gateway; `None` once that call has ended without
+    /// an answer (a timeout), so that the next request may look it up and finish it.
+    pub claimed_at: Option<DateTime<Utc>>,
+}
+
+impl PendingRefund {
+    /// How long a claim keeps other requests away (a crashed request frees it after this).
+    pub const CLAIM_LEASE_SECS: i64 = 300;
+
+    /// The receipt sent to the gateway (`rf_<32 hex>`, within Razorpay's 40 characters).
+    #[must_use]
+    pub fn receipt(&self) -> String {
+        format!("rf_{}", self.id.simple())
+    }
+
+    fn claimable(&self, now: DateTime<Utc>) -> bool {
+        self.claimed_at
+            .is_none_or(|at| now.signed_duration_since(at).num_seconds() >= Self::CLAIM_LEASE_SECS)
+    }
+}
+
+/// Why a captured payment was not applied to its order (and is refunded instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnappliedReason {
+    /// The order was closed (EXPIRED, CANCELLED) when the money arrived.
+    OrderClosed,
+    /// The order was already paid by another payment.
+    PaidByAnotherPayment,
+    /// The buyer already owns a product of the order (through another order).
+    AlreadyOwned,
+    /// The amount or currency captured is not the order's total.
+    AmountMismatch,
+}
+
+impl UnappliedReason {
+    /// Every reason.
+    pub const ALL: [Self; 4] = [
+        Self::OrderClosed,
+        Self::PaidByAnotherPayment,
+        Self::AlreadyOwned,
+        Self::AmountMismatch,
+    ];
+
+    /// The stable storage name.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::OrderClosed => "ORDER_CLOSED",
+            Self::PaidByAnotherPayment => "PAID_BY_ANOTHER_PAYMENT",
+            Self::AlreadyOwned => "ALREADY_OWNED",
+            Self::AmountMismatch => "AMOUNT_MISMATCH",
+        }
+    }
+
+    /// Reads a storage name.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    /// A sentence for the buyer's e-mail.
+    #[must_use]
+    pub const fn explanation(&self) -> &'static str {
+        match self {
+            Self::OrderClosed => {
+                "the order had already expired or been cancelled when the payment arrived"
+            }
+            Self::PaidByAnotherPayment => "the order had already been paid by another payment",
+            Self::AlreadyOwned => "you already own a product of this order",
+            Self::AmountMismatch => "the amount paid did not match the order's total",
+        }
+    }
+}
+
+/// Money captured at the gateway that no order can take: recorded once per gateway payment
+/// (the database enforces it), with a job that refunds it through the gateway and tells the
+/// buyer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnappliedPayment {
+    /// Our id of the record; the refund's receipt derives from it.
+    pub id: Uuid,
+    /// The order the payment was made for.
+    pub order_id: OrderId,
+    /// Its buyer.
+    pub user_id: UserId,
+    /// The gateway payment.
+    pub payment_id: String,
+    /// What was captured.
+    pub amount: Money,
+    /// Why it was not applied.
+    pub reason: UnappliedReason,
+    /// The gateway refund, once made.
+    pub refund_id: Option<String>,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+}
+
+impl UnappliedPayment {
+    /// The receipt of its refund at the gateway (`up_<32 hex>`).
+    #[must_use]
+    pub fn receipt(&self) -> String {
+        format!("up_{}", self.id.simple())
+    }
+}
+
+/// A fingerprint of what a checkout buys (each product at its price), so that checking out
+/// an unchanged cart twice finds the order already waiting for payment. FNV-1a (64 bits)
+/// over the sorted lines: a collision needs two different carts of the same buyer.
+#[must_use]
+pub fn checkout_fingerprint(lines: &[OrderLine]) -> String {
+    let mut parts: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            format!(
+                "{}:{}:{}",
+                l.product_id,
+                l.unit_price.amount_minor(),
+                l.unit_price.currency().as_str()
+            )
+        })
+        .collect();
+    parts.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in parts.join(",").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("v1:{}:{hash:016x}", lines.len())
+}
+
 /// What must happen, in the same transaction, when an order is saved. The repository
 /// carries all of it out or none of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -387,6 +611,9 @@ pub struct OrderEffects {
     /// Record this webhook event as processed; if it already is, nothing is written and
     /// the save is a `Conflict`.
     pub event_id: Option<GatewayEventId>,
+    /// Give each refund this save adds a credit note number of the gap-free per-year
+    /// series (the year of the refund).
+    pub issue_credit_notes: bool,
 }
 
 /// The next version of an order and what its save must also do.
@@ -457,6 +684,10 @@ pub struct OrderParts {
     pub paid_at: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version, 1 when placed and bumped by every change.
     pub version: i64,
+    /// The fingerprint of the cart it was checked out from ([`checkout_fingerprint`]).
+    pub checkout_key: Option<String>,
+    /// A refund asked for and not yet counted.
+    pub pending_refund: Option<PendingRefund>,
 }
 
 /// An order: an immutable snapshot of what was bought and for how much, and where its
@@ -483,6 +714,8 @@ pub struct Order {
     updated_at: DateTime<Utc>,
     paid_at: Option<DateTime<Utc>>,
     version: i64,
+    checkout_key: Option<String>,
+    pending_refund: Option<PendingRefund>,
 }
 
 /// Adds amounts that must share one currency; a mismatch or overflow is a broken
@@ -549,7 +782,16 @@ impl Order {
             updated_at: at,
             paid_at: None,
             version: 1,
+            checkout_key: None,
+            pending_refund: None,
         })
+    }
+
+    /// The same new order, keyed by the fingerprint of the cart it comes from.
+    #[must_use]
+    pub fn with_checkout_key(mut self, key: String) -> Self {
+        self.checkout_key = Some(key);
+        self
     }
 
     /// Rebuilds an order from storage, checking the invariants of its status.
@@ -597,6 +839,9 @@ impl Order {
                 "paid orders have paid_at, payment_id and invoice_number, others none; refunds match the status",
             ));
         }
+        if p.pending_refund.is_some() && !p.status.was_paid() {
+            return Err(InconsistentOrder("only a paid order has a pending refund"));
+        }
         if p.invoice_key.is_some() && p.invoice_number.is_none() {
             return Err(InconsistentOrder("an invoice file needs an invoice number"));
         }
@@ -620,6 +865,8 @@ impl Order {
             updated_at: parts.updated_at,
             paid_at: parts.paid_at,
             version: parts.version,
+            checkout_key: parts.checkout_key,
+            pending_refund: parts.pending_refund,
         })
     }
 
@@ -643,6 +890,8 @@ impl Order {
             updated_at: self.updated_at,
             paid_at: self.paid_at,
             version: self.version,
+            checkout_key: self.checkout_key,
+            pending_refund: self.pending_refund,
         }
     }
 
@@ -663,13 +912,15 @@ impl Order {
         Ok(next)
     }
 
-    /// Marks the order paid by `payment_id`. Its save grants the products, allocates the
-    /// invoice number and queues the invoice and the confirmation e-mail.
+    /// Marks the order paid by `payment_id`. Its save grants the products (refused with
+    /// `AlreadyOwned` if the buyer owns one already), allocates the invoice number and
+    /// queues the invoice and the confirmation e-mail.
     ///
     /// # Errors
-    /// `InvalidTransition` unless PENDING_PAYMENT.
+    /// `InvalidTransition` unless PENDING_PAYMENT or FAILED (a failed attempt leaves the
+    /// order payable: the buyer may retry at the gateway).
     pub fn pay(&self, payment_id: &str, at: DateTime<Utc>) -> Result<OrderChange, OrdersError> {
-        self.ensure_status(&[OrderStatus::PendingPayment], "pay")?;
+        self.ensure_status(&[OrderStatus::PendingPayment, OrderStatus::Failed], "pay")?;
         let mut next = self.next_version(at)?;
         next.status = OrderStatus::Paid;
         next.payment_id = Some(payment_id.to_owned());
@@ -767,26 +1018,163 @@ impl Order {
             .refunded
             .checked_add(refund.amount)
             .map_err(Unexpected::with("adding a refund"))?;
-        next.refunds.push(refund);
         let full = next.refunded == next.total;
         next.status = if full {
             OrderStatus::Refunded
         } else {
             OrderStatus::PartiallyRefunded
         };
+        let explanation = refund.reason.as_ref().map_or(
+            "a refund was made at the payment gateway",
+            RefundReason::as_str,
+        );
+        let notice = crate::refunds::refund_notice(self.id, refund.amount, explanation, refund.at);
+        let credit_note = NewJob::now(
+            JobPayload::GenerateCreditNote {
+                order_id: self.id.as_uuid(),
+                refund_id: refund.refund_id.clone(),
+            },
+            refund.at,
+        );
+        next.refunds.push(refund);
         Ok(OrderChange {
             order: next,
             effects: OrderEffects {
+                jobs: vec![credit_note, notice],
                 revoke_entitlements: full,
+                issue_credit_notes: true,
                 ..OrderEffects::default()
             },
         })
     }
 
-    /// Whether `actor` may see this order: its buyer, or any staff member.
+    /// Whether a captured payment can still pay this order (PENDING_PAYMENT, or FAILED
+    /// after a declined attempt).
+    #[must_use]
+    pub const fn is_payable(&self) -> bool {
+        matches!(
+            self.status,
+            OrderStatus::PendingPayment | OrderStatus::Failed
+        )
+    }
+
+    /// Writes down a refund before the gateway is asked for it (claimed by this request).
+    ///
+    /// # Errors
+    /// `RefundInProgress` while another refund is pending; otherwise as
+    /// [`Order::check_refund`].
+    pub fn begin_refund(&self, pending: PendingRefund) -> Result<OrderChange, OrdersError> {
+        if self.pending_refund.is_some() {
+            return Err(OrdersError::RefundInProgress);
+        }
+        self.check_refund(pending.amount)?;
+        let mut next = self.next_version(pending.requested_at)?;
+        next.pending_refund = Some(PendingRefund {
+            claimed_at: Some(pending.requested_at),
+            ..pending
+        });
+        Ok(OrderChange {
+            order: next,
+            effects: OrderEffects::default(),
+        })
+    }
+
+    /// Takes the pending refund to the gateway again (a retry after a call that ended
+    /// without an answer, or after a crashed request's lease ran out).
+    ///
+    /// # Errors
+    /// `NotRefundable` without a pending refund; `RefundInProgress` while another request
+    /// holds it.
+    pub fn claim_refund(&self, at: DateTime<Utc>) -> Result<OrderChange, OrdersError> {
+        let pending = self
+            .pending_refund
+            .as_ref()
+            .ok_or(OrdersError::NotRefundable)?;
+        if !pending.claimable(at) {
+            return Err(OrdersError::RefundInProgress);
+        }
+        let mut next = self.next_version(at)?;
+        if let Some(p) = next.pending_refund.as_mut() {
+            p.claimed_at = Some(at);
+        }
+        Ok(OrderChange {
+            order: next,
+            effects: OrderEffects::default(),
+        })
+    }
+
+    /// Lets the pending refund go unclaimed: the gateway call ended without an answer, so
+    /// the refund may or may not exist there; the next request looks it up first.
+    ///
+    /// # Errors
+    /// `NotRefundable` without a pending refund.
+    pub fn release_refund(&self, at: DateTime<Utc>) -> Result<OrderChange, OrdersError> {
+        self.pending_refund
+            .as_ref()
+            .ok_or(OrdersError::NotRefundable)?;
+        let mut next = self.next_version(at)?;
+        if let Some(p) = next.pending_refund.as_mut() {
+            p.claimed_at = None;
+        }
+        Ok(OrderChange {
+            order: next,
+            effects: OrderEffects::default(),
+        })
+    }
+
+    /// Forgets the pending refund: the gateway refused it, so no money moved.
+    ///
+    /// # Errors
+    /// `NotRefundable` without a pending refund.
+    pub fn drop_refund(&self, at: DateTime<Utc>) -> Result<OrderChange, OrdersError> {
+        self.pending_refund
+            .as_ref()
+            .ok_or(OrdersError::NotRefundable)?;
+        let mut next = self.next_version(at)?;
+        next.pending_refund = None;
+        Ok(OrderChange {
+            order: next,
+            effects: OrderEffects::default(),
+        })
+    }
+
+    /// Counts the gateway's refund of the pending refund and clears it; when the refund
+    /// was already counted (its webhook came first), only clears it.
+    ///
+    /// # Errors
+    /// As [`Order::record_refund`].
+    pub fn complete_refund(&self, refund: OrderRefund) -> Result<OrderChange, OrdersError> {
+        if self.has_refund(&refund.refund_id) {
+            let mut next = self.next_version(refund.at)?;
+            next.pending_refund = None;
+            return Ok(OrderChange {
+                order: next,
+                effects: OrderEffects::default(),
+            });
+        }
+        let mut change = self.record_refund(refund)?;
+        change.order.pending_refund = None;
+        Ok(change)
+    }
+
+    /// The refund written down and not yet counted, if any.
+    #[must_use]
+    pub const fn pending_refund(&self) -> Option<&PendingRefund> {
+        self.pending_refund.as_ref()
+    }
+
+    /// The fingerprint of the cart the order was checked out from.
+    #[must_use]
+    pub fn checkout_key(&self) -> Option<&str> {
+        self.checkout_key.as_deref()
+    }
+
+    /// Whether `actor` may see this order: its buyer, a MANAGER or an ADMIN. Customer
+    /// service officers do not read buyers' orders and invoices (they are not scoped to
+    /// buyers the way they are to customers).
     #[must_use]
     pub fn is_visible_to(&self, actor: &Actor) -> bool {
-        actor.user_id() == self.user_id || actor.role().is_staff()
+        actor.user_id() == self.user_id || reads_all_orders(actor)
     }
 
     /// The same order with the invoice number its save allocated.
@@ -940,6 +1328,12 @@ impl Order {
     pub const fn version(&self) -> i64 {
         self.version
     }
+}
+
+/// Whether `actor` reads every buyer's orders, invoices and refunds: MANAGER and ADMIN.
+#[must_use]
+pub fn reads_all_orders(actor: &Actor) -> bool {
+    matches!(actor.role(), Role::Manager | Role::Admin)
 }
 
 /// Where an order's invoice PDF is stored: `invoices/<year>/<number>.pdf`.

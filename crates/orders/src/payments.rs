@@ -47,6 +47,33 @@ pub struct GatewayRefund {
     pub status: String,
 }
 
+/// A payment as the gateway reports it (`GET /v1/payments/{id}` at Razorpay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayPayment {
+    /// The gateway's payment id.
+    pub payment_id: String,
+    /// The gateway order it was made for, if any.
+    pub gateway_order_id: Option<String>,
+    /// Amount.
+    pub amount: Money,
+    /// The gateway's status (`created`, `authorized`, `captured`, `refunded`, `failed`).
+    pub status: String,
+}
+
+/// Longest gateway id (order, payment, refund) accepted from outside.
+pub const MAX_GATEWAY_ID_LEN: usize = 64;
+
+/// Whether `id` can be a gateway id: 1 to 64 characters of `[A-Za-z0-9_-]`. Ids from
+/// webhooks and callbacks are checked before they reach storage (a NUL byte, say, is
+/// refused by PostgreSQL with an error rather than a miss).
+#[must_use]
+pub fn is_gateway_id(id: &str) -> bool {
+    (1..=MAX_GATEWAY_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// What a verified webhook says happened. Amounts are in minor units with their currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookEvent {
@@ -85,6 +112,10 @@ pub enum WebhookEvent {
         refund_id: String,
         /// Amount refunded.
         amount: Money,
+        /// The gateway order the refunded payment was made for and the payment's amount,
+        /// when the event carries the payment (Razorpay's does). A refund proves the
+        /// capture, so a refund reported before its capture applies the capture first.
+        captured_for: Option<(String, Money)>,
     },
     /// Any other event: acknowledged and ignored.
     Other {
@@ -154,11 +185,27 @@ pub trait PaymentGateway: Send + Sync {
     /// `MalformedEvent` when it is not a well-formed event.
     fn parse_webhook(&self, raw_body: &[u8]) -> Result<WebhookEvent, PaymentError>;
 
-    /// Refunds `amount` of a captured payment.
+    /// Refunds `amount` of a captured payment, with our `receipt` (1 to 40 characters) so
+    /// that the refund can be found again by [`PaymentGateway::find_refund`].
     async fn refund(
         &self,
         payment_id: &str,
         amount: Money,
         note: &str,
+        receipt: &str,
     ) -> Result<GatewayRefund, PaymentError>;
+
+    /// The refund of `payment_id` made with our `receipt`, if the gateway has one (asked
+    /// before refunding again after a call that ended without an answer).
+    async fn find_refund(
+        &self,
+        payment_id: &str,
+        receipt: &str,
+    ) -> Result<Option<GatewayRefund>, PaymentError>;
+
+    /// The payment `payment_id` as the gateway knows it.
+    ///
+    /// # Errors
+    /// `Rejected` when the gateway does not know it.
+    async fn fetch_payment(&self, payment_id: &str) -> Result<GatewayPayment, PaymentError>;
 }

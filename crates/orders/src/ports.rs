@@ -6,8 +6,12 @@ use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
 use nexus_kernel::{Money, Page, PageRequest, ProductId, UserId};
 
+use nexus_notifications::NewJob;
+use uuid::Uuid;
+
 use crate::{
-    Buyer, GatewayEventId, InvoiceNumber, Order, OrderEffects, OrderId, OrderQuery, OrdersError,
+    Buyer, CreditNote, CreditNoteNumber, GatewayEventId, InvoiceNumber, Order, OrderEffects,
+    OrderId, OrderQuery, OrdersError, UnappliedPayment,
 };
 
 /// A product as the orders area needs it: enough to price a cart, snapshot an order line
@@ -77,8 +81,46 @@ pub trait OrderRepository: Send + Sync {
     /// Inserts a new order with its lines.
     ///
     /// # Errors
-    /// `Conflict` if an order with this id exists.
+    /// `Conflict` if an order with this id exists, or if the buyer already has a
+    /// PENDING_PAYMENT order with the same checkout key (the database enforces it, so
+    /// concurrent checkouts of one cart make one order).
     async fn insert(&self, order: &Order) -> Result<(), OrdersError>;
+
+    /// The buyer's PENDING_PAYMENT order with checkout key `key`, if any.
+    async fn find_pending_checkout(
+        &self,
+        user: UserId,
+        key: &str,
+    ) -> Result<Option<Order>, OrdersError>;
+
+    /// How many PENDING_PAYMENT orders the buyer has.
+    async fn count_pending(&self, user: UserId) -> Result<u64, OrdersError>;
+
+    /// In ONE transaction: records `event` as processed (if given), records `payment` unless
+    /// one is already recorded for the same gateway payment, and, only when it is new,
+    /// enqueues `jobs`. Returns whether the payment was new.
+    ///
+    /// # Errors
+    /// `Conflict` when `event` was already processed (nothing is written).
+    async fn record_unapplied_payment<'a>(
+        &self,
+        payment: &UnappliedPayment,
+        event: Option<&'a GatewayEventId>,
+        jobs: &[NewJob],
+    ) -> Result<bool, OrdersError>;
+
+    /// The unapplied payment `id`; `Ok(None)` when none.
+    async fn find_unapplied(&self, id: Uuid) -> Result<Option<UnappliedPayment>, OrdersError>;
+
+    /// In ONE transaction: stores the gateway refund of the unapplied payment `id` unless
+    /// one is stored already, and then enqueues `jobs`. Returns whether it was stored now.
+    async fn mark_unapplied_refunded(
+        &self,
+        id: Uuid,
+        refund_id: &str,
+        at: DateTime<Utc>,
+        jobs: &[NewJob],
+    ) -> Result<bool, OrdersError>;
 
     /// Loads an order; `Ok(None)` when there is none.
     async fn find(&self, id: OrderId) -> Result<Option<Order>, OrdersError>;
@@ -108,15 +150,23 @@ pub trait OrderRepository: Send + Sync {
 
     /// In ONE transaction, if the stored version is still `expected_version`:
     /// - saves `order` (whose `version` is already the new one): status, gateway order id,
-    ///   payment id, refunded amount and refunds, `paid_at`, `updated_at`, version. It
+    ///   payment id, refunded amount and refunds, the pending refund, `paid_at`,
+    ///   `updated_at`, version. It
     ///   never writes `invoice_number` (allocated below) nor `invoice_key`
     ///   (`set_invoice_key`), so a save from an older copy cannot erase them;
     /// - `effects.event_id`: records the webhook event as processed (as `ProcessedEvents`
     ///   would, at `order.updated_at`); if it is already recorded, nothing is written and
     ///   the result is `Conflict`;
     /// - `effects.grant_entitlements`: gives `order.user_id` each product of the order
-    ///   (granted at `order.paid_at`, keeping an existing entitlement as it is);
-    /// - `effects.revoke_entitlements`: removes the entitlements this order granted;
+    ///   (granted at `order.paid_at`); if the buyer owns one already, the whole save is
+    ///   refused with `AlreadyOwned` (checked by the database, so two payments racing for
+    ///   one product cannot both be applied);
+    /// - `effects.revoke_entitlements`: removes the entitlements this order granted, and
+    ///   gives each of those products back through another PAID or PARTIALLY_REFUNDED
+    ///   order of the buyer that has it, if there is one;
+    /// - `effects.issue_credit_notes`: for each refund the save adds, takes the next number
+    ///   of the gap-free per-year credit note series (the year of the refund's `at`) and
+    ///   records the credit note;
     /// - `effects.allocate_invoice_number`: takes the next number of the gap-free
     ///   per-year counter for the year of `order.paid_at` (`InvoiceNumber::new(year, n)`),
     ///   stores it on the order and returns it;
@@ -126,13 +176,26 @@ pub trait OrderRepository: Send + Sync {
     ///
     /// # Errors
     /// `Conflict` when the stored version differs, the row is gone, or the event was
-    /// already processed.
+    /// already processed; `AlreadyOwned` as above.
     async fn save(
         &self,
         order: &Order,
         expected_version: i64,
         effects: &OrderEffects,
     ) -> Result<Option<InvoiceNumber>, OrdersError>;
+
+    /// The credit note of the gateway refund `refund_id`; `Ok(None)` when none.
+    async fn find_credit_note(&self, refund_id: &str) -> Result<Option<CreditNote>, OrdersError>;
+
+    /// Records where the credit note `number`'s PDF is stored.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such credit note.
+    async fn set_credit_note_key(
+        &self,
+        number: &CreditNoteNumber,
+        key: &AssetKey,
+    ) -> Result<(), OrdersError>;
 
     /// Records where the order's invoice PDF is stored. Touches nothing else and does not
     /// bump the version (the invoice is a by-product, not a change of the order).

@@ -7,17 +7,23 @@ use nexus_catalog::AssetKey;
 use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, ProductId, Role, Unexpected};
 use uuid::Uuid;
 
+use nexus_notifications::{JobPayload, NewJob};
+
 use crate::cart_service::{CartIssue, assess};
 use crate::{
     CartStore, EntitlementRepository, GatewayEventId, GatewayKind, LibraryEntry, Order,
-    OrderChange, OrderEffects, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository,
-    OrderStatus, OrdersError, PaymentError, PaymentGateway, ProcessedEvents, ProductCatalog,
-    PublicKeyId, RefundReason, WebhookEvent,
+    OrderChange, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository, OrderStatus,
+    OrdersError, PaymentError, PaymentGateway, PendingRefund, ProcessedEvents, ProductCatalog,
+    PublicKeyId, RefundReason, UnappliedPayment, UnappliedReason, WebhookEvent,
+    checkout_fingerprint, is_gateway_id, reads_all_orders,
 };
 
 /// How many times a change is re-read and re-applied when another change to the same order
 /// wins the race (a webhook and the browser's callback arriving together, say).
 const SAVE_ATTEMPTS: usize = 3;
+
+/// How many unpaid orders a buyer may have at once unless the app says otherwise.
+pub const DEFAULT_PENDING_ORDER_LIMIT: u32 = 5;
 
 /// What the browser needs to open the gateway's checkout for a new order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +40,9 @@ pub struct CheckoutSession {
     pub currency: Currency,
     /// Which gateway (the development one needs no browser checkout).
     pub gateway: GatewayKind,
+    /// Whether this is an order already waiting for payment for the same cart (a repeated
+    /// checkout), rather than a new one.
+    pub resumed: bool,
 }
 
 /// A stored file the actor may download; the app turns it into a signed link through the
@@ -58,43 +67,34 @@ pub enum WebhookOutcome {
         /// The order.
         order_id: OrderId,
     },
-    /// The order was already paid: nothing happened (logged as an error if by another
-    /// payment, which then needs a refund).
+    /// The order was already paid by this very payment: nothing happened.
     AlreadyPaid {
         /// The order.
         order_id: OrderId,
     },
-    /// The amount or currency captured is not the order's: the order stays unpaid.
-    AmountMismatch {
+    /// Money was captured that the order cannot take (closed, paid by another payment,
+    /// products already owned, wrong amount): the payment is recorded and a job refunds
+    /// it through the gateway and tells the buyer. The order is unchanged.
+    Refunding {
         /// The order.
         order_id: OrderId,
-        /// The order's total.
-        expected: Money,
-        /// What the gateway reported.
-        received: Money,
-    },
-    /// Money was captured for an order that can no longer be paid (FAILED, CANCELLED,
-    /// EXPIRED): nothing changed; logged as an error for a manual refund.
-    NotPayable {
-        /// The order.
-        order_id: OrderId,
-        /// Its status.
-        status: OrderStatus,
+        /// Why the payment was not applied.
+        reason: UnappliedReason,
     },
     /// The event names a gateway order or payment we do not know.
     UnknownOrder,
-    /// The order is now FAILED.
-    Failed {
+    /// A payment attempt failed (a declined card, say): recorded; the order stays payable,
+    /// since the buyer may retry on the same gateway order.
+    AttemptFailed {
         /// The order.
         order_id: OrderId,
     },
-    /// A failure reported for an order that is no longer awaiting payment: ignored (a
-    /// paid order is never downgraded).
-    FailureIgnored {
-        /// The order.
-        order_id: OrderId,
-        /// Its status, unchanged.
-        status: OrderStatus,
+    /// A correctly signed event that cannot be used (no event id, no order id, an unknown
+    /// currency, an id that is not a gateway id): recorded when it has an event id, and
+    /// acknowledged so that the gateway stops redelivering it.
+    Unusable {
+        /// Why, for the log.
+        reason: String,
     },
     /// A refund was counted.
     Refunded {
@@ -124,6 +124,8 @@ enum Step {
     Save(Box<OrderChange>, WebhookOutcome),
     /// Change nothing.
     Stop(WebhookOutcome),
+    /// Change nothing on the order; record the payment as unapplied, to be refunded.
+    Unapplied(Box<UnappliedPayment>),
 }
 
 /// The rules of buying: checkout from the cart, payment by the gateway's callback, its
@@ -131,7 +133,7 @@ enum Step {
 /// orders and files.
 ///
 /// Who may do what: every signed-in user buys for themself; a buyer sees their own orders
-/// and library; any staff member sees every order; only ADMIN refunds. An order the actor
+/// and library; MANAGER and ADMIN see every order; only ADMIN refunds. An order the actor
 /// may not see is `NotFound`.
 pub struct OrderService {
     orders: Arc<dyn OrderRepository>,
@@ -141,6 +143,7 @@ pub struct OrderService {
     cart: Arc<dyn CartStore>,
     gateway: Arc<dyn PaymentGateway>,
     clock: Arc<dyn Clock>,
+    pending_limit: u32,
 }
 
 impl OrderService {
@@ -163,17 +166,30 @@ impl OrderService {
             cart,
             gateway,
             clock,
+            pending_limit: DEFAULT_PENDING_ORDER_LIMIT,
         }
+    }
+
+    /// The same service allowing each buyer at most `limit` unpaid orders at once.
+    #[must_use]
+    pub const fn with_pending_order_limit(mut self, limit: u32) -> Self {
+        self.pending_limit = limit;
+        self
     }
 
     /// Turns the actor's cart into a PENDING_PAYMENT order at today's prices and creates
     /// its gateway order. The cart is kept: it is emptied of what was bought once the
     /// payment arrives.
     ///
+    /// Idempotent: while an order for the same cart (same products at the same prices) is
+    /// waiting for payment, checking out again returns it (`resumed`). The database keeps
+    /// one such order per buyer and cart, so concurrent checkouts make one order.
+    ///
     /// # Errors
     /// `CartEmpty`; `CartNotPurchasable` listing every product that is unavailable or
-    /// already owned; `Payment` when the gateway refuses or is down (the order is then
-    /// CANCELLED); `Unexpected`.
+    /// already owned; `TooManyPendingOrders` when the buyer already has the allowed number
+    /// of unpaid orders; `Payment` when the gateway refuses or is down (nothing is stored);
+    /// `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
     pub async fn checkout(&self, actor: &Actor) -> Result<CheckoutSession, OrdersError> {
         let user = actor.user_id();
@@ -196,52 +212,75 @@ impl OrderService {
         if !unavailable.is_empty() || !owned.is_empty() {
             return Err(OrdersError::CartNotPurchasable { unavailable, owned });
         }
+        let key = checkout_fingerprint(&lines);
+        if let Some(session) = self.pending_session(user, &key).await? {
+            tracing::info!(order_id = %session.order_id, "unchanged cart: the order waiting for payment is returned");
+            return Ok(session);
+        }
+        if self.orders.count_pending(user).await? >= u64::from(self.pending_limit) {
+            return Err(OrdersError::TooManyPendingOrders {
+                limit: self.pending_limit,
+            });
+        }
         let now = self.clock.now();
-        let order = Order::place(user, lines, self.gateway.kind(), now)?;
-        self.orders.insert(&order).await?;
-        let created = match self
+        let order =
+            Order::place(user, lines, self.gateway.kind(), now)?.with_checkout_key(key.clone());
+        // The gateway order first, so that the order is stored whole or not at all: a
+        // checkout that loses the race below leaves only an unused gateway order behind.
+        let created = self
             .gateway
             .create_order(order.total(), &order.id().to_string())
-            .await
-        {
-            Ok(created) if created.amount == order.total() => created,
-            Ok(created) => {
-                self.abandon(&order).await;
-                return Err(Unexpected::msg(format!(
-                    "the gateway recorded {} minor units for an order of {}",
-                    created.amount.amount_minor(),
-                    order.total().amount_minor()
-                ))
-                .into());
-            }
-            Err(e) => {
-                self.abandon(&order).await;
-                return Err(e.into());
-            }
-        };
-        let attached = order.attach_gateway_order(&created.gateway_order_id, now)?;
-        self.orders
-            .save(&attached, order.version(), &OrderEffects::default())
             .await?;
+        if created.amount != order.total() {
+            return Err(Unexpected::msg(format!(
+                "the gateway recorded {} minor units for an order of {}",
+                created.amount.amount_minor(),
+                order.total().amount_minor()
+            ))
+            .into());
+        }
+        let order = order.attach_gateway_order(&created.gateway_order_id, now)?;
+        match self.orders.insert(&order).await {
+            Ok(()) => {}
+            Err(OrdersError::Conflict) => {
+                // A concurrent checkout of the same cart won: answer with its order.
+                return self
+                    .pending_session(user, &key)
+                    .await?
+                    .ok_or(OrdersError::Conflict);
+            }
+            Err(e) => return Err(e),
+        }
         tracing::info!(order_id = %order.id(), total = order.total().amount_minor(), "order placed");
-        Ok(CheckoutSession {
-            order_id: order.id(),
-            key_id: self.gateway.key_id(),
-            gateway_order_id: created.gateway_order_id,
-            amount_minor: order.total().amount_minor(),
-            currency: order.currency(),
-            gateway: order.gateway(),
-        })
+        session(&order, self.gateway.key_id(), false)
+            .ok_or_else(|| Unexpected::msg("a placed order has no gateway order").into())
+    }
+
+    /// The session of the buyer's order waiting for payment for the cart `key`, if any.
+    async fn pending_session(
+        &self,
+        user: nexus_kernel::UserId,
+        key: &str,
+    ) -> Result<Option<CheckoutSession>, OrdersError> {
+        Ok(self
+            .orders
+            .find_pending_checkout(user, key)
+            .await?
+            .and_then(|o| session(&o, self.gateway.key_id(), true)))
     }
 
     /// The browser's callback after a successful checkout: checks the gateway's signature
     /// over the gateway order and payment, then pays the actor's order as a captured
-    /// payment would. Idempotent: an order already paid is returned as it is.
+    /// payment would, for the amount the gateway reports (`fetch_payment`; the development
+    /// gateway is not asked). Idempotent: an order already paid by this payment is returned
+    /// as it is.
     ///
     /// # Errors
     /// `InvalidSignature` (nothing changes); `NotFound` when the gateway order is unknown
-    /// or another user's; `InvalidTransition` when the order can no longer be paid;
-    /// `Conflict`; `Unexpected`.
+    /// or another user's; `PaymentNotCaptured` / `PaymentMismatch` when the gateway does not
+    /// report this payment captured for this order; `PaymentNotApplied` when the order cannot
+    /// take it (it is refunded automatically); `Payment` when the gateway fails; `Conflict`;
+    /// `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
     pub async fn confirm_payment(
         &self,
@@ -250,9 +289,11 @@ impl OrderService {
         payment_id: &str,
         signature: &str,
     ) -> Result<Order, OrdersError> {
-        if !self
-            .gateway
-            .verify_checkout_signature(gateway_order_id, payment_id, signature)
+        if !is_gateway_id(gateway_order_id)
+            || !is_gateway_id(payment_id)
+            || !self
+                .gateway
+                .verify_checkout_signature(gateway_order_id, payment_id, signature)
         {
             return Err(OrdersError::InvalidSignature);
         }
@@ -262,7 +303,29 @@ impl OrderService {
             .await?
             .filter(|o| o.user_id() == actor.user_id())
             .ok_or(OrdersError::NotFound)?;
-        self.pay_as_owner(order, payment_id).await
+        if order.status().was_paid() && order.payment_id() == Some(payment_id) {
+            return Ok(order);
+        }
+        let amount = if self.gateway.kind() == GatewayKind::Development {
+            // No money moves with the development gateway: there is nothing to ask.
+            order.total()
+        } else {
+            // The signature only proves the browser saw this payment; the gateway says
+            // whether money was taken, how much, and for which order.
+            let payment = self.gateway.fetch_payment(payment_id).await?;
+            if payment.payment_id != payment_id
+                || payment.gateway_order_id.as_deref() != Some(gateway_order_id)
+            {
+                tracing::warn!(order_id = %order.id(), "the gateway's payment is for another order");
+                return Err(OrdersError::PaymentMismatch);
+            }
+            if !payment.status.eq_ignore_ascii_case("captured") {
+                tracing::info!(order_id = %order.id(), status = %payment.status, "payment not captured yet");
+                return Err(OrdersError::PaymentNotCaptured);
+            }
+            payment.amount
+        };
+        self.pay_as_owner(order, payment_id, amount).await
     }
 
     /// Pays the actor's order without any money moving. Only while the development gateway
@@ -290,25 +353,27 @@ impl OrderService {
             return Err(OrdersError::DevGatewayOnly);
         }
         let payment_id = format!("pay_dev_{}", Uuid::now_v7().simple());
-        self.pay_as_owner(order, &payment_id).await
+        let total = order.total();
+        self.pay_as_owner(order, &payment_id, total).await
     }
 
     /// Handles a gateway webhook: checks its signature over the raw body, skips an event
     /// already processed, and applies it. An event changes an order in the same
     /// transaction that records it, so ten deliveries have one effect.
     ///
-    /// - capture / order paid: a PENDING_PAYMENT order whose total matches becomes PAID
-    ///   (products granted, invoice number allocated, invoice and confirmation queued, the
-    ///   products taken out of the cart); a mismatch leaves it unpaid;
-    /// - payment failed: a PENDING_PAYMENT order becomes FAILED; any other is left alone;
+    /// - capture / order paid: a PENDING_PAYMENT (or FAILED) order whose total matches
+    ///   becomes PAID (products granted, invoice number allocated, invoice and
+    ///   confirmation queued, the products taken out of the cart); money the order cannot
+    ///   take is recorded and refunded automatically (`Refunding`);
+    /// - payment failed: recorded; the order stays payable (`AttemptFailed`);
     /// - refund processed: counted once per refund id;
-    /// - anything else is acknowledged.
+    /// - a signed event that cannot be used is `Unusable`; anything else is acknowledged.
     ///
     /// # Errors
-    /// `InvalidSignature` (nothing changes); `Payment(MalformedEvent)` for a body or event
-    /// id that cannot be read; `Conflict` after repeated races; `Unexpected`. Every
-    /// business outcome is `Ok`, so that the gateway stops redelivering.
-    #[tracing::instrument(skip_all, fields(event_id = %event_id))]
+    /// `InvalidSignature` (nothing changes); `Conflict` after repeated races; `Unexpected`.
+    /// Every outcome of a correctly signed event is `Ok`, so that the gateway stops
+    /// redelivering.
+    #[tracing::instrument(skip_all, fields(event_id = tracing::field::Empty))]
     pub async fn handle_webhook(
         &self,
         raw_body: &[u8],
@@ -319,13 +384,30 @@ impl OrderService {
             tracing::warn!("webhook with an invalid signature refused");
             return Err(OrdersError::InvalidSignature);
         }
-        let event_id = GatewayEventId::parse(event_id)
-            .map_err(|e| OrdersError::Payment(PaymentError::MalformedEvent(e.to_string())))?;
+        let Ok(event_id) = GatewayEventId::parse(event_id) else {
+            let reason = "signed webhook without a usable event id".to_owned();
+            tracing::warn!(%reason, "webhook ignored");
+            return Ok(WebhookOutcome::Unusable { reason });
+        };
+        tracing::Span::current().record("event_id", event_id.as_str());
         if self.events.seen(&event_id).await? {
-            tracing::info!("webhook event already processed");
+            tracing::info!(%event_id, "webhook event already processed");
             return Ok(WebhookOutcome::Duplicate);
         }
-        let event = self.gateway.parse_webhook(raw_body)?;
+        let event = match self.gateway.parse_webhook(raw_body) {
+            Ok(event) => event,
+            Err(PaymentError::MalformedEvent(reason)) => {
+                return self.unusable(&event_id, reason).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(bad) = event_ids(&event).into_iter().find(|id| !is_gateway_id(id)) {
+            let reason = format!(
+                "an id of the event is not a gateway id ({} characters)",
+                bad.chars().count()
+            );
+            return self.unusable(&event_id, reason).await;
+        }
         let outcome = match event {
             WebhookEvent::PaymentCaptured {
                 gateway_order_id,
@@ -345,6 +427,7 @@ impl OrderService {
                             .0
                     }
                     None => {
+                        tracing::error!(%event_id, payment_id, "money captured for a gateway order we do not know");
                         self.record_only(&event_id, WebhookOutcome::UnknownOrder)
                             .await?
                     }
@@ -352,12 +435,21 @@ impl OrderService {
             }
             WebhookEvent::PaymentFailed {
                 gateway_order_id,
+                payment_id,
                 reason,
-                ..
             } => {
                 let found = self.orders.find_by_gateway_order(&gateway_order_id).await?;
                 match found {
-                    Some(order) => self.fail(order, reason.as_deref(), &event_id).await?,
+                    Some(order) => {
+                        tracing::info!(order_id = %order.id(), payment_id, reason, "payment attempt failed; the order stays payable");
+                        self.record_only(
+                            &event_id,
+                            WebhookOutcome::AttemptFailed {
+                                order_id: order.id(),
+                            },
+                        )
+                        .await?
+                    }
                     None => {
                         self.record_only(&event_id, WebhookOutcome::UnknownOrder)
                             .await?
@@ -368,14 +460,21 @@ impl OrderService {
                 payment_id,
                 refund_id,
                 amount,
+                captured_for,
             } => match self.orders.find_by_payment(&payment_id).await? {
                 Some(order) => {
                     self.reconcile_refund(order, &refund_id, amount, &event_id)
                         .await?
                 }
                 None => {
-                    self.record_only(&event_id, WebhookOutcome::UnknownOrder)
-                        .await?
+                    self.refund_before_capture(
+                        &payment_id,
+                        &refund_id,
+                        amount,
+                        captured_for,
+                        &event_id,
+                    )
+                    .await?
                 }
             },
             WebhookEvent::Other { event } => {
@@ -383,16 +482,74 @@ impl OrderService {
                 self.record_only(&event_id, WebhookOutcome::Ignored).await?
             }
         };
-        tracing::info!(outcome = ?outcome, "webhook handled");
+        tracing::info!(%event_id, outcome = ?outcome, "webhook handled");
         Ok(outcome)
+    }
+
+    /// A refund of a payment no order has taken yet. A refund proves the capture, so when
+    /// the event names an order that can still take the payment (its capture event is late),
+    /// the capture is applied first and the refund counted against it; otherwise the event
+    /// is only recorded (the money is back with the buyer, nothing of ours moved).
+    async fn refund_before_capture(
+        &self,
+        payment_id: &str,
+        refund_id: &str,
+        amount: Money,
+        captured_for: Option<(String, Money)>,
+        event_id: &GatewayEventId,
+    ) -> Result<WebhookOutcome, OrdersError> {
+        let Some((gateway_order_id, paid)) = captured_for else {
+            return self
+                .record_only(event_id, WebhookOutcome::UnknownOrder)
+                .await;
+        };
+        let order = match self.orders.find_by_gateway_order(&gateway_order_id).await? {
+            Some(order) if order.is_payable() && order.total() == paid => order,
+            _ => {
+                tracing::warn!(
+                    payment_id,
+                    refund_id,
+                    "refund of a payment no order took; recorded only"
+                );
+                return self
+                    .record_only(event_id, WebhookOutcome::UnknownOrder)
+                    .await;
+            }
+        };
+        tracing::info!(order_id = %order.id(), payment_id, "refund reported before its capture: applying the capture first");
+        let (outcome, order) = self.capture(order, payment_id, paid, None).await?;
+        if matches!(outcome, WebhookOutcome::Paid { .. }) {
+            self.reconcile_refund(order, refund_id, amount, event_id)
+                .await
+        } else {
+            self.record_only(event_id, outcome).await
+        }
+    }
+
+    /// Records a signed event that cannot be used, so that it is answered with success.
+    async fn unusable(
+        &self,
+        event_id: &GatewayEventId,
+        reason: String,
+    ) -> Result<WebhookOutcome, OrdersError> {
+        tracing::warn!(%event_id, %reason, "signed webhook event cannot be used; ignored");
+        self.record_only(event_id, WebhookOutcome::Unusable { reason })
+            .await
     }
 
     /// Refunds a paid order, in full by default, through the gateway; a full refund takes
     /// the products back. ADMIN only.
     ///
+    /// One refund at a time per order: the refund is written on the order (version-guarded)
+    /// before the gateway is called, with our receipt. If the call ends without an answer
+    /// (a timeout), the refund stays written down; the next request for it first asks the
+    /// gateway for a refund with that receipt, so a retry never refunds twice.
+    ///
     /// # Errors
     /// `Forbidden` for other roles; `NotFound`; `NotRefundable`; `InvalidRefundAmount`;
-    /// `RefundTooLarge`; `Payment` when the gateway refuses; `Conflict`; `Unexpected`.
+    /// `RefundTooLarge`; `RefundInProgress` while another refund of the order runs (or a
+    /// pending one is for another amount); `Payment` when the gateway refuses or does not
+    /// answer; `Conflict`; `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), order_id = %order_id))]
     pub async fn refund(
         &self,
@@ -405,11 +562,6 @@ impl OrderService {
             return Err(OrdersError::Forbidden);
         }
         let order = self.find(order_id).await?;
-        let amount = amount.unwrap_or_else(|| order.refundable());
-        order.check_refund(amount)?;
-        let Some(payment_id) = order.payment_id() else {
-            return Err(OrdersError::NotRefundable);
-        };
         if order.gateway() != self.gateway.kind() {
             tracing::warn!(
                 gateway = order.gateway().as_str(),
@@ -417,18 +569,83 @@ impl OrderService {
             );
             return Err(OrdersError::NotRefundable);
         }
-        let refunded = self
-            .gateway
-            .refund(payment_id, amount, reason.as_str())
-            .await?;
-        if refunded.status.eq_ignore_ascii_case("failed") {
-            return Err(OrdersError::Payment(PaymentError::Rejected(
-                "the gateway reports the refund as failed".into(),
-            )));
+        let now = self.clock.now();
+        let (change, pending) = match order.pending_refund() {
+            Some(pending) => {
+                if amount.is_some_and(|a| a != pending.amount) {
+                    return Err(OrdersError::RefundInProgress);
+                }
+                tracing::info!(refund = %pending.id, "resuming a refund written down earlier");
+                (order.claim_refund(now)?, pending.clone())
+            }
+            None => {
+                let pending = PendingRefund {
+                    id: Uuid::now_v7(),
+                    amount: amount.unwrap_or_else(|| order.refundable()),
+                    reason,
+                    requested_by: actor.user_id(),
+                    requested_at: now,
+                    claimed_at: None,
+                };
+                (order.begin_refund(pending.clone())?, pending)
+            }
+        };
+        match self
+            .orders
+            .save(&change.order, order.version(), &change.effects)
+            .await
+        {
+            Ok(_) => {}
+            // Another request changed the order first: most likely a refund of its own.
+            Err(OrdersError::Conflict) => return Err(OrdersError::RefundInProgress),
+            Err(e) => return Err(e),
         }
-        if refunded.amount != amount {
+        let order = change.order;
+        let Some(payment_id) = order.payment_id().map(str::to_owned) else {
+            return Err(OrdersError::NotRefundable);
+        };
+        let receipt = pending.receipt();
+        let asked = match self.gateway.find_refund(&payment_id, &receipt).await {
+            Ok(Some(found)) => {
+                tracing::info!(refund_id = %found.refund_id, "the gateway already made this refund");
+                Ok(found)
+            }
+            Ok(None) => {
+                self.gateway
+                    .refund(
+                        &payment_id,
+                        pending.amount,
+                        pending.reason.as_str(),
+                        &receipt,
+                    )
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let refunded = match asked {
+            Ok(refunded) if !refunded.status.eq_ignore_ascii_case("failed") => refunded,
+            Ok(_) | Err(PaymentError::Rejected(_)) => {
+                // No money moved: the refund is forgotten so that another may be asked for.
+                self.change_pending(&order, |o, now| o.drop_refund(now))
+                    .await;
+                return Err(match asked {
+                    Err(e) => e.into(),
+                    Ok(_) => OrdersError::Payment(PaymentError::Rejected(
+                        "the gateway reports the refund as failed".into(),
+                    )),
+                });
+            }
+            Err(e) => {
+                // The gateway may or may not have refunded: the refund stays written down,
+                // and the next request looks it up by its receipt before refunding.
+                self.change_pending(&order, |o, now| o.release_refund(now))
+                    .await;
+                return Err(e.into());
+            }
+        };
+        if refunded.amount != pending.amount {
             tracing::warn!(
-                asked = amount.amount_minor(),
+                asked = pending.amount.amount_minor(),
                 refunded = refunded.amount.amount_minor(),
                 "the gateway refunded another amount than asked; counting the gateway's"
             );
@@ -436,18 +653,13 @@ impl OrderService {
         let refund = OrderRefund {
             refund_id: refunded.refund_id.clone(),
             amount: refunded.amount,
-            reason: Some(reason),
-            refunded_by: Some(actor.user_id()),
-            at: self.clock.now(),
+            reason: Some(pending.reason.clone()),
+            refunded_by: Some(pending.requested_by),
+            at: now,
         };
         let settled = self
             .settle(order, None, |o, now| {
-                if o.has_refund(&refund.refund_id) {
-                    return Ok(Step::Stop(WebhookOutcome::RefundAlreadyCounted {
-                        order_id: o.id(),
-                    }));
-                }
-                let change = o.record_refund(OrderRefund {
+                let change = o.complete_refund(OrderRefund {
                     at: now,
                     ..refund.clone()
                 })?;
@@ -467,11 +679,30 @@ impl OrderService {
                 Ok(order)
             }
             Err(e) => {
-                // The money has moved: whoever reads this log must finish the bookkeeping
-                // (the gateway's refund.processed webhook usually does it on its own).
+                // The money has moved and the refund stays written down: the next request
+                // (or the gateway's refund.processed webhook) finishes the bookkeeping.
                 tracing::error!(refund_id = %refunded.refund_id, error = %e, "refunded at the gateway but not recorded");
                 Err(e)
             }
+        }
+    }
+
+    /// Saves a change of the pending refund; best effort (a failure leaves it claimed until
+    /// its lease runs out).
+    async fn change_pending<F>(&self, order: &Order, change: F)
+    where
+        F: Fn(&Order, DateTime<Utc>) -> Result<OrderChange, OrdersError>,
+    {
+        let result = match change(order, self.clock.now()) {
+            Ok(c) => self
+                .orders
+                .save(&c.order, order.version(), &c.effects)
+                .await
+                .map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            tracing::warn!(order_id = %order.id(), error = %e, "could not update the pending refund");
         }
     }
 
@@ -481,8 +712,8 @@ impl OrderService {
     ///
     /// An order that changed since it was read (paid or failed meanwhile) is a `Conflict`
     /// on save: it is skipped, never retried, so a payment that wins the race stands. A
-    /// payment captured after the order expired is not applied (`WebhookOutcome::NotPayable`,
-    /// logged for a manual refund), so `max_age` must be longer than a buyer may take to pay.
+    /// payment captured after the order expired is not applied but refunded automatically
+    /// (`WebhookOutcome::Refunding`), so `max_age` must be longer than a buyer may take to pay.
     ///
     /// # Errors
     /// `Unexpected` when `max_age` is not positive or the repository fails; orders expired
@@ -539,7 +770,7 @@ impl OrderService {
         Ok(expired)
     }
 
-    /// One order the actor may see (their own, or any for staff).
+    /// One order the actor may see (their own, or any for MANAGER and ADMIN).
     ///
     /// # Errors
     /// `NotFound` when absent or not visible; `Unexpected`.
@@ -553,8 +784,8 @@ impl OrderService {
         }
     }
 
-    /// One page of orders, newest first: a buyer's own whatever the query says; staff may
-    /// filter by buyer and status.
+    /// One page of orders, newest first: the actor's own whatever the query says, except for
+    /// MANAGER and ADMIN, who see every order and may filter by buyer and status.
     ///
     /// # Errors
     /// `Unexpected`.
@@ -565,7 +796,7 @@ impl OrderService {
         mut query: OrderQuery,
         page: PageRequest,
     ) -> Result<Page<Order>, OrdersError> {
-        if !actor.role().is_staff() {
+        if !reads_all_orders(actor) {
             query.user_id = Some(actor.user_id());
         }
         self.orders.list(&query, page).await
@@ -620,22 +851,24 @@ impl OrderService {
         self.orders.find(id).await?.ok_or(OrdersError::NotFound)
     }
 
-    /// The owner's paths (checkout callback, development gateway): pays for the total.
-    async fn pay_as_owner(&self, order: Order, payment_id: &str) -> Result<Order, OrdersError> {
-        let total = order.total();
-        match self.capture(order, payment_id, total, None).await? {
+    /// The owner's paths (checkout callback, development gateway): applies `amount`.
+    async fn pay_as_owner(
+        &self,
+        order: Order,
+        payment_id: &str,
+        amount: Money,
+    ) -> Result<Order, OrdersError> {
+        match self.capture(order, payment_id, amount, None).await? {
             (WebhookOutcome::Paid { .. } | WebhookOutcome::AlreadyPaid { .. }, order) => Ok(order),
-            (WebhookOutcome::NotPayable { status, .. }, _) => Err(OrdersError::InvalidTransition {
-                from: status,
-                action: "pay",
-            }),
+            (WebhookOutcome::Refunding { .. }, _) => Err(OrdersError::PaymentNotApplied),
             (other, _) => {
                 Err(Unexpected::msg(format!("paying as the owner ended in {other:?}")).into())
             }
         }
     }
 
-    /// The one path of a captured payment, whoever reports it.
+    /// The one path of a captured payment, whoever reports it. Money the order cannot take
+    /// is recorded as unapplied and refunded by a job.
     async fn capture(
         &self,
         order: Order,
@@ -643,19 +876,37 @@ impl OrderService {
         amount: Money,
         event: Option<&GatewayEventId>,
     ) -> Result<(WebhookOutcome, Order), OrdersError> {
-        let (outcome, order) = self
-            .settle(order, event, |o, now| {
+        // Read outside the paying transaction to decide early; the save checks again in
+        // the database, so a race between two payments cannot grant a product twice.
+        let owned = if order.is_payable() {
+            self.owns_any(&order).await?
+        } else {
+            false
+        };
+        let unapplied = |o: &Order, reason: UnappliedReason, now: DateTime<Utc>| {
+            Step::Unapplied(Box::new(UnappliedPayment {
+                id: Uuid::now_v7(),
+                order_id: o.id(),
+                user_id: o.user_id(),
+                payment_id: payment_id.to_owned(),
+                amount,
+                reason,
+                refund_id: None,
+                at: now,
+            }))
+        };
+        let settled = self
+            .settle(order.clone(), event, |o, now| {
                 let order_id = o.id();
                 let status = o.status();
                 if status.was_paid() {
-                    if o.payment_id() != Some(payment_id) {
-                        tracing::error!(%order_id, payment_id, "a second payment was captured for a paid order; refund it at the gateway");
+                    if o.payment_id() == Some(payment_id) {
+                        return Ok(Step::Stop(WebhookOutcome::AlreadyPaid { order_id }));
                     }
-                    return Ok(Step::Stop(WebhookOutcome::AlreadyPaid { order_id }));
+                    return Ok(unapplied(o, UnappliedReason::PaidByAnotherPayment, now));
                 }
-                if status != OrderStatus::PendingPayment {
-                    tracing::error!(%order_id, %status, payment_id, "money captured for an order that can no longer be paid; refund it at the gateway");
-                    return Ok(Step::Stop(WebhookOutcome::NotPayable { order_id, status }));
+                if !o.is_payable() {
+                    return Ok(unapplied(o, UnappliedReason::OrderClosed, now));
                 }
                 if amount != o.total() {
                     tracing::warn!(
@@ -664,20 +915,28 @@ impl OrderService {
                         expected_currency = o.currency().as_str(),
                         received = amount.amount_minor(),
                         received_currency = amount.currency().as_str(),
-                        "captured amount does not match the order; left unpaid"
+                        "captured amount does not match the order"
                     );
-                    return Ok(Step::Stop(WebhookOutcome::AmountMismatch {
-                        order_id,
-                        expected: o.total(),
-                        received: amount,
-                    }));
+                    return Ok(unapplied(o, UnappliedReason::AmountMismatch, now));
+                }
+                if owned {
+                    return Ok(unapplied(o, UnappliedReason::AlreadyOwned, now));
                 }
                 Ok(Step::Save(
                     Box::new(o.pay(payment_id, now)?),
                     WebhookOutcome::Paid { order_id },
                 ))
             })
-            .await?;
+            .await;
+        let (outcome, order) = match settled {
+            Err(OrdersError::AlreadyOwned(product)) => {
+                tracing::info!(order_id = %order.id(), %product, "a product of the order was granted by another payment meanwhile");
+                let step = unapplied(&order, UnappliedReason::AlreadyOwned, self.clock.now());
+                self.settle(order, event, move |_, _| Ok(clone_step(&step)))
+                    .await?
+            }
+            other => other?,
+        };
         if matches!(outcome, WebhookOutcome::Paid { .. }) {
             tracing::info!(order_id = %order.id(), "order paid");
             self.take_bought_out_of_cart(&order).await;
@@ -685,30 +944,18 @@ impl OrderService {
         Ok((outcome, order))
     }
 
-    async fn fail(
-        &self,
-        order: Order,
-        reason: Option<&str>,
-        event: &GatewayEventId,
-    ) -> Result<WebhookOutcome, OrdersError> {
-        let (outcome, _) = self
-            .settle(order, Some(event), |o, now| {
-                let (order_id, status) = (o.id(), o.status());
-                if status == OrderStatus::PendingPayment {
-                    tracing::info!(%order_id, reason, "payment failed");
-                    Ok(Step::Save(
-                        Box::new(o.fail(now)?),
-                        WebhookOutcome::Failed { order_id },
-                    ))
-                } else {
-                    Ok(Step::Stop(WebhookOutcome::FailureIgnored {
-                        order_id,
-                        status,
-                    }))
-                }
-            })
-            .await?;
-        Ok(outcome)
+    /// Whether the buyer already owns a product of `order`.
+    async fn owns_any(&self, order: &Order) -> Result<bool, OrdersError> {
+        for line in order.lines() {
+            if self
+                .entitlements
+                .owns(order.user_id(), line.product_id)
+                .await?
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn reconcile_refund(
@@ -776,6 +1023,10 @@ impl OrderService {
                     }
                     return Ok((outcome, order));
                 }
+                Step::Unapplied(payment) => {
+                    let outcome = self.record_unapplied(&payment, event, now).await?;
+                    return Ok((outcome, order));
+                }
                 Step::Save(change, outcome) => (change, outcome),
             };
             let OrderChange {
@@ -805,6 +1056,44 @@ impl OrderService {
         Err(OrdersError::Conflict)
     }
 
+    /// Records a payment the order cannot take, with the job that refunds it, in one
+    /// transaction with `event`; once per gateway payment.
+    async fn record_unapplied(
+        &self,
+        payment: &UnappliedPayment,
+        event: Option<&GatewayEventId>,
+        now: DateTime<Utc>,
+    ) -> Result<WebhookOutcome, OrdersError> {
+        let job = NewJob::now(
+            JobPayload::RefundUnappliedPayment {
+                unapplied_id: payment.id,
+            },
+            now,
+        );
+        match self
+            .orders
+            .record_unapplied_payment(payment, event, &[job])
+            .await
+        {
+            Ok(new) => {
+                if new {
+                    tracing::error!(
+                        order_id = %payment.order_id,
+                        payment_id = %payment.payment_id,
+                        reason = payment.reason.as_str(),
+                        "money captured that the order cannot take; refunding it automatically"
+                    );
+                }
+                Ok(WebhookOutcome::Refunding {
+                    order_id: payment.order_id,
+                    reason: payment.reason,
+                })
+            }
+            Err(OrdersError::Conflict) => Ok(WebhookOutcome::Duplicate),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Records an event that changes no order.
     async fn record_only(
         &self,
@@ -828,22 +1117,62 @@ impl OrderService {
             }
         }
     }
+}
 
-    /// Cancels an order whose gateway order could not be created. Best effort: an order
-    /// left PENDING_PAYMENT without a gateway order can never be paid.
-    async fn abandon(&self, order: &Order) {
-        let result = match order.cancel(self.clock.now()) {
-            Ok(change) => {
-                self.orders
-                    .save(&change.order, order.version(), &change.effects)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            tracing::warn!(order_id = %order.id(), error = %e, "could not cancel an order without a gateway order");
-        }
+/// A copy of an unapplied-payment step (the only kind `capture` replays).
+fn clone_step(step: &Step) -> Step {
+    match step {
+        Step::Unapplied(p) => Step::Unapplied(p.clone()),
+        Step::Stop(o) => Step::Stop(o.clone()),
+        Step::Save(c, o) => Step::Save(c.clone(), o.clone()),
     }
+}
+
+/// The ids a webhook event carries (checked before any of them reaches storage).
+fn event_ids(event: &WebhookEvent) -> Vec<&str> {
+    match event {
+        WebhookEvent::PaymentCaptured {
+            gateway_order_id,
+            payment_id,
+            ..
+        }
+        | WebhookEvent::OrderPaid {
+            gateway_order_id,
+            payment_id,
+            ..
+        }
+        | WebhookEvent::PaymentFailed {
+            gateway_order_id,
+            payment_id,
+            ..
+        } => vec![gateway_order_id, payment_id],
+        WebhookEvent::RefundProcessed {
+            payment_id,
+            refund_id,
+            captured_for,
+            ..
+        } => {
+            let mut ids = vec![payment_id.as_str(), refund_id.as_str()];
+            if let Some((order, _)) = captured_for {
+                ids.push(order);
+            }
+            ids
+        }
+        WebhookEvent::Other { .. } => Vec::new(),
+    }
+}
+
+/// The checkout session of an order with a gateway order.
+fn session(order: &Order, key_id: PublicKeyId, resumed: bool) -> Option<CheckoutSession> {
+    Some(CheckoutSession {
+        order_id: order.id(),
+        key_id,
+        gateway_order_id: order.gateway_order_id()?.to_owned(),
+        amount_minor: order.total().amount_minor(),
+        currency: order.currency(),
+        gateway: order.gateway(),
+        resumed,
+    })
 }
 
 #[cfg(test)]

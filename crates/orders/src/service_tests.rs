@@ -13,13 +13,13 @@ use nexus_kernel::{
     Actor, Clock, Currency, FixedClock, Money, Page, PageRequest, ProductId, Role, Unexpected,
     UserId,
 };
-use nexus_notifications::JobPayload;
+use nexus_notifications::{JobPayload, NewJob};
 
 use super::*;
 use crate::{
-    CartItem, GatewayOrder, GatewayRefund, InvoiceNumber, MockCartStore, MockEntitlementRepository,
-    MockOrderRepository, MockPaymentGateway, MockProcessedEvents, MockProductCatalog, OrderParts,
-    PurchasableProduct,
+    CartItem, GatewayOrder, GatewayPayment, GatewayRefund, InvoiceNumber, MockCartStore,
+    MockEntitlementRepository, MockOrderRepository, MockPaymentGateway, MockProcessedEvents,
+    MockProductCatalog, OrderEffects, OrderParts, PurchasableProduct,
 };
 
 // ---- fixtures -------------------------------------------------------------------------
@@ -131,6 +131,9 @@ struct World {
     cart_removals: Arc<Mutex<Vec<(UserId, ProductId)>>>,
     invoice_sequence: Arc<Mutex<u64>>,
     interfere: Arc<Mutex<Option<Interference>>>,
+    /// Payments recorded as unapplied (one per gateway payment), with their jobs.
+    unapplied: Arc<Mutex<Vec<UnappliedPayment>>>,
+    unapplied_jobs: Arc<Mutex<Vec<NewJob>>>,
 }
 
 impl World {
@@ -154,6 +157,10 @@ impl World {
 
     fn recorded(&self) -> Vec<GatewayEventId> {
         lock(&self.recorded).clone()
+    }
+
+    fn unapplied(&self) -> Vec<UnappliedPayment> {
+        lock(&self.unapplied).clone()
     }
 
     /// Runs `f` at the start of the next save, as a concurrent request would.
@@ -241,6 +248,41 @@ impl World {
             });
         repo.expect_set_invoice_key().never();
         let w = self.clone();
+        repo.expect_find_pending_checkout()
+            .returning(move |user, key| {
+                Ok(lock(&w.orders)
+                    .iter()
+                    .find(|o| {
+                        o.user_id() == user
+                            && o.checkout_key() == Some(key)
+                            && o.status() == OrderStatus::PendingPayment
+                    })
+                    .cloned())
+            });
+        let w = self.clone();
+        repo.expect_count_pending().returning(move |user| {
+            Ok(lock(&w.orders)
+                .iter()
+                .filter(|o| o.user_id() == user && o.status() == OrderStatus::PendingPayment)
+                .count() as u64)
+        });
+        let w = self.clone();
+        repo.expect_record_unapplied_payment()
+            .returning(move |payment, event, jobs| {
+                if let Some(e) = event
+                    && !lock(&w.processed).insert(e.clone())
+                {
+                    return Err(OrdersError::Conflict);
+                }
+                let mut unapplied = lock(&w.unapplied);
+                if unapplied.iter().any(|p| p.payment_id == payment.payment_id) {
+                    return Ok(false);
+                }
+                unapplied.push(payment.clone());
+                lock(&w.unapplied_jobs).extend(jobs.iter().cloned());
+                Ok(true)
+            });
+        let w = self.clone();
         repo.expect_stale_pending().returning(move |before, limit| {
             let mut stale: Vec<Order> = lock(&w.orders)
                 .iter()
@@ -306,6 +348,15 @@ fn gateway(kind: GatewayKind) -> MockPaymentGateway {
         .returning(|_, _, signature| signature == GOOD_SIGNATURE);
     g.expect_verify_webhook_signature()
         .returning(|_, signature| signature == GOOD_SIGNATURE);
+    // The gateway reports every payment as captured for `order_G1`'s total.
+    g.expect_fetch_payment().returning(|payment_id| {
+        Ok(GatewayPayment {
+            payment_id: payment_id.to_owned(),
+            gateway_order_id: Some(GATEWAY_ORDER.into()),
+            amount: inr(150_000),
+            status: "captured".into(),
+        })
+    });
     g
 }
 
@@ -437,13 +488,9 @@ async fn checkout_snapshots_current_prices_and_opens_a_gateway_order_keeping_the
         ]
     );
     assert_eq!(placed.total(), inr(159_900));
-    let saves = world.saves();
-    let [attached] = saves.as_slice() else {
-        panic!("one save expected, got {saves:?}")
-    };
-    assert_eq!(attached.order.gateway_order_id(), Some("order_NEW"));
-    assert_eq!(attached.expected_version, placed.version());
-    assert_eq!(attached.effects, OrderEffects::default());
+    assert_eq!(placed.gateway_order_id(), Some("order_NEW"), "stored whole");
+    assert!(placed.checkout_key().is_some());
+    assert!(world.saves().is_empty());
     assert_eq!(
         session,
         CheckoutSession {
@@ -453,6 +500,7 @@ async fn checkout_snapshots_current_prices_and_opens_a_gateway_order_keeping_the
             amount_minor: 159_900,
             currency: Currency::INR,
             gateway: GatewayKind::Razorpay,
+            resumed: false,
         }
     );
     assert!(
@@ -538,7 +586,7 @@ async fn checkout_lists_every_product_that_cannot_be_bought_and_places_nothing()
 }
 
 #[tokio::test]
-async fn a_gateway_that_refuses_the_order_cancels_it() {
+async fn a_gateway_that_refuses_the_order_leaves_nothing_stored() {
     let buyer = customer();
     let book = product("Rust book", 59_900);
     let mut g = gateway(GatewayKind::Razorpay);
@@ -555,8 +603,8 @@ async fn a_gateway_that_refuses_the_order_cancels_it() {
         result,
         Err(OrdersError::Payment(PaymentError::Unavailable(_)))
     ));
-    let placed = lock(&world.inserts)[0].clone();
-    assert_eq!(world.stored(placed.id()).status(), OrderStatus::Cancelled);
+    assert!(lock(&world.inserts).is_empty());
+    assert!(world.saves().is_empty());
 }
 
 // ---- the checkout callback ------------------------------------------------------------
@@ -642,7 +690,7 @@ async fn a_callback_after_the_webhook_returns_the_paid_order_unchanged() {
 }
 
 #[tokio::test]
-async fn a_callback_for_a_failed_order_is_an_invalid_transition() {
+async fn a_callback_for_an_order_marked_failed_by_a_declined_attempt_pays_it() {
     let buyer = customer();
     let order = pending_order(buyer.user_id(), GatewayKind::Razorpay)
         .fail(now())
@@ -654,14 +702,46 @@ async fn a_callback_for_a_failed_order_is_an_invalid_transition() {
         .confirm_payment(&buyer, GATEWAY_ORDER, "pay_1", GOOD_SIGNATURE)
         .await;
 
-    assert!(matches!(
-        result,
-        Err(OrdersError::InvalidTransition {
-            from: OrderStatus::Failed,
-            ..
-        })
-    ));
-    assert!(world.saves().is_empty());
+    assert!(matches!(result, Ok(ref o) if o.status() == OrderStatus::Paid));
+    assert_eq!(world.saves().len(), 1);
+    assert!(world.unapplied().is_empty());
+}
+
+#[tokio::test]
+async fn a_callback_is_applied_only_as_the_gateway_reports_the_payment() {
+    for (status, order_id, amount) in [
+        ("authorized", GATEWAY_ORDER, 150_000),
+        ("captured", "order_OTHER", 150_000),
+    ] {
+        let buyer = customer();
+        let order = pending_order(buyer.user_id(), GatewayKind::Razorpay);
+        let mut g = MockPaymentGateway::new();
+        g.expect_kind().return_const(GatewayKind::Razorpay);
+        g.expect_verify_checkout_signature().return_const(true);
+        g.expect_fetch_payment().returning(move |payment_id| {
+            Ok(GatewayPayment {
+                payment_id: payment_id.to_owned(),
+                gateway_order_id: Some(order_id.into()),
+                amount: inr(amount),
+                status: status.into(),
+            })
+        });
+        let (service, world) = Setup::new(vec![order], g).service();
+
+        let result = service
+            .confirm_payment(&buyer, GATEWAY_ORDER, "pay_1", GOOD_SIGNATURE)
+            .await;
+
+        assert!(
+            matches!(
+                result,
+                Err(OrdersError::PaymentNotCaptured | OrdersError::PaymentMismatch)
+            ),
+            "{status} {order_id}: {result:?}"
+        );
+        assert!(world.saves().is_empty());
+        assert!(world.unapplied().is_empty());
+    }
 }
 
 #[tokio::test]
@@ -773,7 +853,7 @@ async fn order_paid_is_handled_like_a_capture() {
 }
 
 #[tokio::test]
-async fn a_capture_of_the_wrong_amount_or_currency_records_the_event_and_changes_nothing() {
+async fn a_capture_of_the_wrong_amount_or_currency_is_recorded_for_an_automatic_refund() {
     for received in [inr(149_999), inr(150_001), usd(150_000)] {
         let order = pending_order(UserId::new(), GatewayKind::Razorpay);
         let (service, world) =
@@ -786,21 +866,23 @@ async fn a_capture_of_the_wrong_amount_or_currency_records_the_event_and_changes
 
         assert_eq!(
             outcome,
-            WebhookOutcome::AmountMismatch {
+            WebhookOutcome::Refunding {
                 order_id: order.id(),
-                expected: inr(150_000),
-                received,
+                reason: UnappliedReason::AmountMismatch,
             }
         );
         assert!(world.saves().is_empty(), "{received:?}");
         assert_eq!(world.stored(order.id()), order);
-        assert_eq!(world.recorded(), [event("evt_odd")]);
+        let unapplied = world.unapplied();
+        assert_eq!(unapplied.len(), 1);
+        assert_eq!(unapplied[0].amount, received);
+        assert!(lock(&world.processed).contains(&event("evt_odd")));
         assert!(lock(&world.cart_removals).is_empty());
     }
 }
 
 #[tokio::test]
-async fn a_payment_failure_fails_only_an_order_awaiting_payment() {
+async fn a_failed_attempt_is_recorded_and_the_order_stays_payable() {
     let order = pending_order(UserId::new(), GatewayKind::Razorpay);
     let (service, world) = Setup::new(vec![order.clone()], gateway_sending(failed())).service();
 
@@ -811,19 +893,51 @@ async fn a_payment_failure_fails_only_an_order_awaiting_payment() {
 
     assert_eq!(
         outcome,
-        WebhookOutcome::Failed {
+        WebhookOutcome::AttemptFailed {
             order_id: order.id()
         }
     );
-    let saves = world.saves();
-    assert_eq!(saves.len(), 1);
-    assert_eq!(saves[0].order.status(), OrderStatus::Failed);
-    assert_eq!(saves[0].effects.event_id, Some(event("evt_failed")));
-    assert!(saves[0].effects.jobs.is_empty() && !saves[0].effects.grant_entitlements);
+    assert!(world.saves().is_empty());
+    assert_eq!(world.recorded(), [event("evt_failed")]);
+    assert_eq!(
+        world.stored(order.id()).status(),
+        OrderStatus::PendingPayment
+    );
 }
 
 #[tokio::test]
-async fn late_events_never_downgrade_an_order() {
+async fn a_capture_after_a_failed_attempt_pays_the_order() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let mut g = gateway(GatewayKind::Razorpay);
+    let mut bodies = vec![failed(), captured(inr(150_000))].into_iter();
+    let next = Arc::new(Mutex::new(move || bodies.next().expect("two events")));
+    g.expect_parse_webhook()
+        .returning(move |_| Ok((lock(&next))()));
+    g.expect_refund().never();
+    let (service, world) = Setup::new(vec![order.clone()], g).service();
+
+    let first = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_failed")
+        .await
+        .expect("handled");
+    let second = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_captured")
+        .await
+        .expect("handled");
+
+    assert!(matches!(first, WebhookOutcome::AttemptFailed { .. }));
+    assert_eq!(
+        second,
+        WebhookOutcome::Paid {
+            order_id: order.id()
+        }
+    );
+    assert_eq!(world.stored(order.id()).status(), OrderStatus::Paid);
+    assert!(world.unapplied().is_empty());
+}
+
+#[tokio::test]
+async fn late_events_never_downgrade_an_order_and_money_it_cannot_take_is_refunded() {
     use OrderStatus as S;
     let buyer = UserId::new();
     let paid = paid_order(buyer);
@@ -852,16 +966,21 @@ async fn late_events_never_downgrade_an_order() {
             .expect("closable")
             .order
     };
+    let second_payment = WebhookEvent::PaymentCaptured {
+        gateway_order_id: GATEWAY_ORDER.into(),
+        payment_id: "pay_2".into(),
+        amount: inr(150_000),
+    };
     let cases = [
-        (paid.clone(), failed(), "failure ignored"),
-        (partly, failed(), "failure ignored"),
-        (refunded.clone(), failed(), "failure ignored"),
-        (closed(Order::cancel), failed(), "failure ignored"),
-        (closed(Order::fail), failed(), "failure ignored"),
-        (paid, captured(inr(150_000)), "already paid"),
+        (paid.clone(), failed(), "attempt failed"),
+        (partly, failed(), "attempt failed"),
+        (refunded.clone(), failed(), "attempt failed"),
+        (closed(Order::cancel), failed(), "attempt failed"),
+        (paid.clone(), captured(inr(150_000)), "already paid"),
         (refunded, captured(inr(150_000)), "already paid"),
-        (closed(Order::fail), captured(inr(150_000)), "not payable"),
-        (closed(Order::expire), captured(inr(150_000)), "not payable"),
+        (paid, second_payment, "refunding"),
+        (closed(Order::cancel), captured(inr(150_000)), "refunding"),
+        (closed(Order::expire), captured(inr(150_000)), "refunding"),
     ];
     for (order, late, expected) in cases {
         let status = order.status();
@@ -874,19 +993,77 @@ async fn late_events_never_downgrade_an_order() {
             .expect("acknowledged");
 
         let got = match outcome {
-            WebhookOutcome::FailureIgnored { status: s, .. } if s == status => "failure ignored",
+            WebhookOutcome::AttemptFailed { .. } => "attempt failed",
             WebhookOutcome::AlreadyPaid { .. } if status.was_paid() => "already paid",
-            WebhookOutcome::NotPayable { status: s, .. } if s == status && !status.was_paid() => {
-                "not payable"
-            }
+            WebhookOutcome::Refunding { .. } => "refunding",
             _ => "other",
         };
         assert_eq!(got, expected, "{status} then {late:?}");
         assert!(world.saves().is_empty(), "{status} then {late:?}");
         assert_eq!(world.stored(order.id()), order);
-        assert_eq!(world.recorded(), [event("evt_late")]);
+        assert_eq!(
+            world.unapplied().len(),
+            usize::from(expected == "refunding"),
+            "{status} then {late:?}"
+        );
+        assert!(lock(&world.processed).contains(&event("evt_late")));
         assert_ne!(status, S::PendingPayment);
     }
+}
+
+#[tokio::test]
+async fn a_payment_reported_twice_for_a_closed_order_is_refunded_once() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay)
+        .expire(now())
+        .expect("expirable")
+        .order;
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway_sending(captured(inr(150_000)))).service();
+
+    for event_id in ["evt_captured", "evt_order_paid"] {
+        let outcome = service
+            .handle_webhook(b"{}", GOOD_SIGNATURE, event_id)
+            .await
+            .expect("handled");
+        assert!(matches!(outcome, WebhookOutcome::Refunding { .. }));
+    }
+
+    assert_eq!(world.unapplied().len(), 1);
+    let jobs: Vec<_> = lock(&world.unapplied_jobs)
+        .iter()
+        .map(|j| j.payload.clone())
+        .collect();
+    assert_eq!(
+        jobs,
+        [JobPayload::RefundUnappliedPayment {
+            unapplied_id: world.unapplied()[0].id
+        }]
+    );
+}
+
+#[tokio::test]
+async fn a_capture_for_a_product_the_buyer_already_owns_is_refunded_not_applied() {
+    let buyer = UserId::new();
+    let order = pending_order(buyer, GatewayKind::Razorpay);
+    let owned = order.lines()[0].product_id;
+    let mut setup = Setup::new(vec![order.clone()], gateway_sending(captured(inr(150_000))));
+    setup.entitlements = owning(buyer, vec![owned]);
+    let (service, world) = setup.service();
+
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_captured")
+        .await
+        .expect("handled");
+
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Refunding {
+            order_id: order.id(),
+            reason: UnappliedReason::AlreadyOwned
+        }
+    );
+    assert!(world.saves().is_empty());
+    assert_eq!(world.unapplied().len(), 1);
 }
 
 #[tokio::test]
@@ -900,6 +1077,7 @@ async fn events_for_unknown_orders_and_other_events_are_recorded_and_acknowledge
         payment_id: "pay_ELSEWHERE".into(),
         refund_id: "rfnd_9".into(),
         amount: inr(1),
+        captured_for: None,
     };
     let other = WebhookEvent::Other {
         event: "payment.authorized".into(),
@@ -929,22 +1107,60 @@ async fn events_for_unknown_orders_and_other_events_are_recorded_and_acknowledge
 }
 
 #[tokio::test]
-async fn an_unreadable_body_or_event_id_is_a_malformed_event() {
+async fn a_signed_event_that_cannot_be_used_is_acknowledged_as_unusable() {
     let mut g = gateway(GatewayKind::Razorpay);
-    g.expect_parse_webhook()
-        .returning(|_| Err(PaymentError::MalformedEvent("not json".into())));
+    g.expect_parse_webhook().returning(|_| {
+        Err(PaymentError::MalformedEvent(
+            "payment.order_id is missing".into(),
+        ))
+    });
     let (service, world) = Setup::new(vec![], g).service();
 
     let bad_body = service.handle_webhook(b"<", GOOD_SIGNATURE, "evt_1").await;
     let bad_id = service.handle_webhook(b"{}", GOOD_SIGNATURE, " ").await;
 
     for result in [bad_body, bad_id] {
-        assert!(matches!(
-            result,
-            Err(OrdersError::Payment(PaymentError::MalformedEvent(_)))
-        ));
+        assert!(
+            matches!(result, Ok(WebhookOutcome::Unusable { .. })),
+            "{result:?}"
+        );
     }
-    assert!(world.recorded().is_empty());
+    assert_eq!(
+        world.recorded(),
+        [event("evt_1")],
+        "only an event with an id is recorded"
+    );
+}
+
+#[tokio::test]
+async fn ids_that_are_not_gateway_ids_never_reach_the_repository() {
+    let event_body = WebhookEvent::PaymentCaptured {
+        gateway_order_id: "order_\0x".into(),
+        payment_id: "pay_1".into(),
+        amount: inr(150_000),
+    };
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_parse_webhook()
+        .returning(move |_| Ok(event_body.clone()));
+    let world = World::default();
+    let mut repo = MockOrderRepository::new();
+    repo.expect_find_by_gateway_order().never();
+    let service = OrderService::new(
+        Arc::new(repo),
+        Arc::new(world.processed_events()),
+        Arc::new(owning(UserId::new(), vec![])),
+        Arc::new(catalog_of(vec![])),
+        Arc::new(world.cart_store(UserId::new(), vec![])),
+        Arc::new(g),
+        Arc::new(FixedClock::default()),
+    );
+
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_nul")
+        .await
+        .expect("acknowledged");
+
+    assert!(matches!(outcome, WebhookOutcome::Unusable { .. }));
 }
 
 #[tokio::test]
@@ -983,6 +1199,7 @@ async fn a_refund_made_in_the_gateway_dashboard_is_counted_once() {
         payment_id: "pay_1".into(),
         refund_id: "rfnd_dash".into(),
         amount: inr(50_000),
+        captured_for: None,
     };
     let (service, world) = Setup::new(vec![order.clone()], gateway_sending(partial)).service();
 
@@ -1026,6 +1243,7 @@ async fn a_full_refund_from_the_gateway_revokes_and_an_impossible_one_is_only_lo
         payment_id: "pay_1".into(),
         refund_id: "rfnd_x".into(),
         amount: inr(minor),
+        captured_for: None,
     };
     let (service, world) =
         Setup::new(vec![order.clone()], gateway_sending(refund_of(150_000))).service();
@@ -1121,12 +1339,16 @@ fn admin() -> Actor {
 /// A gateway that refunds exactly what it is asked, as `rfnd_admin`.
 fn refunding_gateway(expected_amount: Money) -> MockPaymentGateway {
     let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_find_refund().returning(|_, _| Ok(None));
     g.expect_refund()
-        .withf(move |payment, amount, note| {
-            payment == "pay_1" && *amount == expected_amount && note == "Bought by mistake"
+        .withf(move |payment, amount, note, receipt| {
+            payment == "pay_1"
+                && *amount == expected_amount
+                && note == "Bought by mistake"
+                && receipt.starts_with("rf_")
         })
         .times(1)
-        .returning(|_, amount, _| {
+        .returning(|_, amount, _, _| {
             Ok(GatewayRefund {
                 refund_id: "rfnd_admin".into(),
                 amount,
@@ -1178,8 +1400,28 @@ async fn a_partial_refund_keeps_the_products() {
     assert_eq!(refunded.refunds()[0].refunded_by, Some(actor.user_id()));
     assert_eq!(refunded.refunds()[0].reason, Some(reason()));
     let saves = world.saves();
-    assert_eq!(saves.len(), 1);
-    assert_eq!(saves[0].effects, OrderEffects::default());
+    assert_eq!(saves.len(), 2, "written down, then counted");
+    assert_eq!(
+        saves[0].order.pending_refund().map(|p| p.amount),
+        Some(inr(50_000))
+    );
+    assert!(saves[1].order.pending_refund().is_none());
+    assert!(!saves[1].effects.revoke_entitlements);
+    assert!(
+        saves[1].effects.issue_credit_notes,
+        "a credit note for the refund"
+    );
+    let payloads: Vec<_> = saves[1].effects.jobs.iter().map(|j| &j.payload).collect();
+    assert!(
+        matches!(
+            payloads.as_slice(),
+            [
+                JobPayload::GenerateCreditNote { refund_id, .. },
+                JobPayload::SendRefundNotice { amount_minor: 50_000, .. }
+            ] if refund_id == "rfnd_admin"
+        ),
+        "{payloads:?}"
+    );
 }
 
 #[tokio::test]
@@ -1204,7 +1446,7 @@ async fn a_refund_without_an_amount_refunds_the_rest_and_takes_the_products_back
 
     assert_eq!(refunded.status(), OrderStatus::Refunded);
     assert_eq!(refunded.refunded(), inr(150_000));
-    assert!(world.saves()[0].effects.revoke_entitlements);
+    assert!(world.saves()[1].effects.revoke_entitlements);
 }
 
 #[tokio::test]
@@ -1245,28 +1487,39 @@ async fn refunds_that_cannot_be_made_never_reach_the_gateway() {
 #[tokio::test]
 async fn a_refund_the_gateway_reports_before_it_is_saved_is_counted_once() {
     let order = paid_order(UserId::new());
-    let (service, world) =
-        Setup::new(vec![order.clone()], refunding_gateway(inr(150_000))).service();
+    let mut setup = Setup::new(vec![order.clone()], MockPaymentGateway::new());
     // The gateway's refund.processed webhook commits between the refund call and its save.
+    let w = setup.world.clone();
     let id = order.id();
-    world.before_next_save(move |w| {
-        let stored = w.stored(id);
-        let change = stored
-            .record_refund(OrderRefund {
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_find_refund().returning(|_, _| Ok(None));
+    g.expect_refund()
+        .times(1)
+        .returning(move |_, amount, _, _| {
+            let stored = w.stored(id);
+            let change = stored
+                .record_refund(OrderRefund {
+                    refund_id: "rfnd_admin".into(),
+                    amount,
+                    reason: None,
+                    refunded_by: None,
+                    at: now(),
+                })
+                .expect("refundable");
+            let effects = OrderEffects {
+                event_id: Some(event("evt_refund")),
+                ..change.effects
+            };
+            w.commit(&change.order, stored.version(), &effects)
+                .expect("webhook commits first");
+            Ok(GatewayRefund {
                 refund_id: "rfnd_admin".into(),
-                amount: inr(150_000),
-                reason: None,
-                refunded_by: None,
-                at: now(),
+                amount,
+                status: "processed".into(),
             })
-            .expect("refundable");
-        let effects = OrderEffects {
-            event_id: Some(event("evt_refund")),
-            ..change.effects
-        };
-        w.commit(&change.order, stored.version(), &effects)
-            .expect("webhook commits first");
-    });
+        });
+    setup.gateway = g;
+    let (service, world) = setup.service();
 
     let refunded = service
         .refund(&admin(), order.id(), None, reason())
@@ -1275,15 +1528,22 @@ async fn a_refund_the_gateway_reports_before_it_is_saved_is_counted_once() {
 
     assert_eq!(refunded.status(), OrderStatus::Refunded);
     assert_eq!(refunded.refunded(), inr(150_000), "counted once");
-    assert_eq!(world.saves().len(), 1, "only the webhook's save");
+    assert_eq!(refunded.refunds().len(), 1);
+    assert!(refunded.pending_refund().is_none());
+    assert_eq!(
+        world.saves().len(),
+        3,
+        "written down, the webhook's, cleared"
+    );
 }
 
 #[tokio::test]
-async fn a_refund_the_gateway_refuses_changes_nothing() {
+async fn a_refund_the_gateway_refuses_is_forgotten() {
     let order = paid_order(UserId::new());
     let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_find_refund().returning(|_, _| Ok(None));
     g.expect_refund()
-        .returning(|_, _, _| Err(PaymentError::Rejected("payment too old".into())));
+        .returning(|_, _, _, _| Err(PaymentError::Rejected("payment too old".into())));
     let (service, world) = Setup::new(vec![order.clone()], g).service();
 
     let result = service.refund(&admin(), order.id(), None, reason()).await;
@@ -1292,13 +1552,94 @@ async fn a_refund_the_gateway_refuses_changes_nothing() {
         result,
         Err(OrdersError::Payment(PaymentError::Rejected(_)))
     ));
+    let stored = world.stored(order.id());
+    assert!(stored.pending_refund().is_none());
+    assert!(stored.refunds().is_empty());
+    assert_eq!(stored.status(), OrderStatus::Paid);
+}
+
+#[tokio::test]
+async fn a_second_refund_while_one_is_in_progress_never_reaches_the_gateway() {
+    let order = paid_order(UserId::new());
+    let in_progress = order
+        .begin_refund(PendingRefund {
+            id: Uuid::now_v7(),
+            amount: inr(150_000),
+            reason: reason(),
+            requested_by: UserId::new(),
+            requested_at: now(),
+            claimed_at: None,
+        })
+        .expect("refundable")
+        .order;
+    let mut g = gateway(GatewayKind::Razorpay);
+    g.expect_find_refund().never();
+    g.expect_refund().never();
+    let (service, world) = Setup::new(vec![in_progress.clone()], g).service();
+
+    let same = service.refund(&admin(), order.id(), None, reason()).await;
+    let other = service
+        .refund(&admin(), order.id(), Some(inr(1_000)), reason())
+        .await;
+
+    assert!(
+        matches!(same, Err(OrdersError::RefundInProgress)),
+        "{same:?}"
+    );
+    assert!(
+        matches!(other, Err(OrdersError::RefundInProgress)),
+        "{other:?}"
+    );
     assert!(world.saves().is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_after_a_gateway_timeout_finds_the_refund_instead_of_refunding_twice() {
+    let order = paid_order(UserId::new());
+    let made: Arc<Mutex<Option<(String, GatewayRefund)>>> = Arc::default();
+    let mut g = gateway(GatewayKind::Razorpay);
+    let seen = made.clone();
+    g.expect_find_refund().returning(move |_, receipt| {
+        Ok(lock(&seen)
+            .clone()
+            .filter(|(r, _)| r == receipt)
+            .map(|(_, refund)| refund))
+    });
+    let remember = made.clone();
+    g.expect_refund()
+        .times(1)
+        .returning(move |_, amount, _, receipt| {
+            // The gateway refunds, but its answer never arrives.
+            *lock(&remember) = Some((
+                receipt.to_owned(),
+                GatewayRefund {
+                    refund_id: "rfnd_once".into(),
+                    amount,
+                    status: "processed".into(),
+                },
+            ));
+            Err(PaymentError::Unavailable("timeout".into()))
+        });
+    let (service, world) = Setup::new(vec![order.clone()], g).service();
+
+    let first = service.refund(&admin(), order.id(), None, reason()).await;
+    let retry = service.refund(&admin(), order.id(), None, reason()).await;
+
+    assert!(matches!(
+        first,
+        Err(OrdersError::Payment(PaymentError::Unavailable(_)))
+    ));
+    let refunded = retry.expect("the retry finishes the refund");
+    assert_eq!(refunded.status(), OrderStatus::Refunded);
+    assert_eq!(refunded.refunds().len(), 1);
+    assert_eq!(refunded.refunds()[0].refund_id, "rfnd_once");
+    assert!(world.stored(order.id()).pending_refund().is_none());
 }
 
 // ---- reading --------------------------------------------------------------------------
 
 #[tokio::test]
-async fn buyers_see_their_own_orders_staff_see_all_and_others_nothing() {
+async fn buyers_see_their_own_orders_managers_and_admins_all_and_others_nothing() {
     let buyer = customer();
     let order = pending_order(buyer.user_id(), GatewayKind::Razorpay);
     let (service, _) = Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
@@ -1306,8 +1647,14 @@ async fn buyers_see_their_own_orders_staff_see_all_and_others_nothing() {
         buyer,
         Actor::new(UserId::new(), Role::Admin),
         Actor::new(UserId::new(), Role::Manager),
-        Actor::new(UserId::new(), Role::Cso),
     ];
+    let cso = service
+        .get(&Actor::new(UserId::new(), Role::Cso), order.id())
+        .await;
+    assert!(
+        matches!(cso, Err(OrdersError::NotFound)),
+        "a CSO reads no buyer's order"
+    );
     for actor in allowed {
         assert_eq!(
             service.get(&actor, order.id()).await.ok(),
@@ -1613,7 +1960,7 @@ async fn a_non_positive_age_expires_nothing() {
 }
 
 #[tokio::test]
-async fn a_capture_arriving_after_expiry_is_not_applied_and_left_for_a_manual_refund() {
+async fn a_capture_arriving_after_expiry_is_not_applied_and_refunded_automatically() {
     let buyer = UserId::new();
     let lines = vec![OrderLine {
         product_id: ProductId::new(),
@@ -1638,20 +1985,32 @@ async fn a_capture_arriving_after_expiry_is_not_applied_and_left_for_a_manual_re
 
     assert!(matches!(
         outcome,
-        Ok(WebhookOutcome::NotPayable { order_id, status: OrderStatus::Expired }) if order_id == order.id()
+        Ok(WebhookOutcome::Refunding { order_id, reason: UnappliedReason::OrderClosed }) if order_id == order.id()
     ));
     assert_eq!(world.stored(order.id()), expired);
     assert_eq!(world.saves().len(), 1, "only the expiry was saved");
-    assert_eq!(world.recorded(), [event("evt_late_capture")]);
+    assert_eq!(world.unapplied().len(), 1);
+    assert!(lock(&world.processed).contains(&event("evt_late_capture")));
 }
 
 #[tokio::test]
-async fn the_buyers_callback_after_expiry_is_an_invalid_transition() {
+async fn the_buyers_callback_after_expiry_is_not_applied_and_refunded() {
     let buyer = customer();
     let order = placed_minutes_ago(buyer.user_id(), 120);
     let gateway_order = order.gateway_order_id().expect("attached").to_owned();
-    let (service, world) =
-        Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
+    let mut g = MockPaymentGateway::new();
+    g.expect_kind().return_const(GatewayKind::Razorpay);
+    g.expect_verify_checkout_signature().return_const(true);
+    let reported = gateway_order.clone();
+    g.expect_fetch_payment().returning(move |payment_id| {
+        Ok(GatewayPayment {
+            payment_id: payment_id.to_owned(),
+            gateway_order_id: Some(reported.clone()),
+            amount: inr(49_900),
+            status: "captured".into(),
+        })
+    });
+    let (service, world) = Setup::new(vec![order.clone()], g).service();
     service
         .expire_stale(chrono::Duration::minutes(60), 100)
         .await
@@ -1661,12 +2020,40 @@ async fn the_buyers_callback_after_expiry_is_an_invalid_transition() {
         .confirm_payment(&buyer, &gateway_order, "pay_late", GOOD_SIGNATURE)
         .await;
 
-    assert!(matches!(
-        result,
-        Err(OrdersError::InvalidTransition {
-            from: OrderStatus::Expired,
-            ..
-        })
-    ));
+    assert!(
+        matches!(result, Err(OrdersError::PaymentNotApplied)),
+        "{result:?}"
+    );
     assert_eq!(world.saves().len(), 1);
+    assert_eq!(world.unapplied().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refund_reported_before_its_capture_pays_then_counts_the_refund() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let refund = WebhookEvent::RefundProcessed {
+        payment_id: "pay_1".into(),
+        refund_id: "rfnd_dash".into(),
+        amount: inr(150_000),
+        captured_for: Some((GATEWAY_ORDER.into(), inr(150_000))),
+    };
+    let (service, world) = Setup::new(vec![order.clone()], gateway_sending(refund)).service();
+
+    let outcome = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_refund")
+        .await
+        .expect("handled");
+
+    assert_eq!(
+        outcome,
+        WebhookOutcome::Refunded {
+            order_id: order.id(),
+            status: OrderStatus::Refunded
+        }
+    );
+    let saves = world.saves();
+    assert_eq!(saves.len(), 2, "the capture, then the refund");
+    assert_paid_effects(&saves[0], None);
+    assert_eq!(saves[1].effects.event_id, Some(event("evt_refund")));
+    assert!(saves[1].effects.revoke_entitlements);
 }

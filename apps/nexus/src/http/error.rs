@@ -501,6 +501,17 @@ impl From<nexus_orders::OrdersError> for ApiError {
             E::DevGatewayOnly => Self::new(StatusCode::CONFLICT, "dev_gateway_only", message),
             E::InvoiceNotReady => Self::new(StatusCode::CONFLICT, "invoice_not_ready", message),
             E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::RefundInProgress => Self::new(StatusCode::CONFLICT, "refund_in_progress", message),
+            E::TooManyPendingOrders { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_pending_orders",
+                message,
+            ),
+            E::PaymentNotCaptured => {
+                Self::new(StatusCode::CONFLICT, "payment_not_captured", message)
+            }
+            E::PaymentMismatch => Self::new(StatusCode::CONFLICT, "payment_mismatch", message),
+            E::PaymentNotApplied => Self::new(StatusCode::CONFLICT, "payment_not_applied", message),
             E::Payment(P::Rejected(_)) => {
                 Self::new(StatusCode::BAD_GATEWAY, "payment_gateway_rejected", message)
             }

@@ -52,6 +52,7 @@ use super::{auth, customers, enquiries, health, jobs, orders, products, response
         orders::handlers::list_orders,
         orders::handlers::get_order,
         orders::handlers::get_invoice,
+        orders::handlers::get_credit_note,
         orders::handlers::refund_order,
         orders::handlers::verify_payment,
         orders::handlers::complete_dev_payment,

@@ -273,7 +273,7 @@ fn first_page_header(w: &mut Writer<'_>, invoice: &InvoiceDocument, offset: Fixe
         RIGHT,
         side + 20.0,
         style(22.0, Weight::Bold, Tone::Ink),
-        "INVOICE",
+        title(invoice),
         SIDE_WIDTH,
     );
     side += 34.0;
@@ -283,10 +283,17 @@ fn first_page_header(w: &mut Writer<'_>, invoice: &InvoiceDocument, offset: Fixe
         .format("%d %b %Y")
         .to_string();
     let number_style = style(BODY, Weight::Bold, Tone::Ink);
-    for (label, value, value_style) in [
-        ("Invoice no.", invoice.number.as_str(), number_style),
-        ("Date", date.as_str(), BODY_TEXT),
-    ] {
+    let number_label = if invoice.credit_note_for.is_some() {
+        "Credit note no."
+    } else {
+        "Invoice no."
+    };
+    let mut side_lines = vec![(number_label, invoice.number.as_str(), number_style)];
+    if let Some(of) = &invoice.credit_note_for {
+        side_lines.push(("For invoice", of.as_str(), BODY_TEXT));
+    }
+    side_lines.push(("Date", date.as_str(), BODY_TEXT));
+    for (label, value, value_style) in side_lines {
         w.left(SIDE_X, side + BODY, LABEL, label, 70.0);
         w.right_cut(RIGHT, side + BODY, value_style, value, SIDE_WIDTH - 75.0);
         side += LINE + 1.0;
@@ -333,7 +340,7 @@ fn first_page_header(w: &mut Writer<'_>, invoice: &InvoiceDocument, offset: Fixe
 
 /// The slim header of every page after the first; returns where content starts.
 fn continuation_header(w: &mut Writer<'_>, invoice: &InvoiceDocument) -> f32 {
-    let title = format!("INVOICE {} (continued)", invoice.number);
+    let title = format!("{} {} (continued)", title(invoice), invoice.number);
     let title_style = style(11.0, Weight::Bold, Tone::Ink);
     w.left(
         MARGIN,
@@ -400,8 +407,22 @@ fn total_row(w: &mut Writer<'_>, y: f32, label: &str, value: &str, is_total: boo
 fn footer(w: &mut Writer<'_>, invoice: &InvoiceDocument, page: usize, pages: usize) {
     let y = PAGE_HEIGHT - 36.0;
     w.rule(MARGIN, RIGHT, y - 12.0, 0.4, Tone::Rule);
-    let left = format!("{} \u{b7} Invoice {}", invoice.seller.name, invoice.number);
+    let kind = if invoice.credit_note_for.is_some() {
+        "Credit note"
+    } else {
+        "Invoice"
+    };
+    let left = format!("{} \u{b7} {kind} {}", invoice.seller.name, invoice.number);
     w.left(MARGIN, y, FOOTNOTE, &left, CONTENT_WIDTH * 0.7);
     let right = format!("Page {page} of {pages}");
     w.right(RIGHT, y, FOOTNOTE, &right, CONTENT_WIDTH * 0.25);
+}
+
+/// The document's title: `INVOICE`, or `CREDIT NOTE` for the refund of one.
+fn title(invoice: &InvoiceDocument) -> &'static str {
+    if invoice.credit_note_for.is_some() {
+        "CREDIT NOTE"
+    } else {
+        "INVOICE"
+    }
 }

@@ -86,7 +86,15 @@ fn metadata_for(invoice: &InvoiceDocument) -> metadata::Metadata {
             .utc_offset_minute(0)
     });
     let meta = metadata::Metadata::new()
-        .title(format!("Invoice {}", invoice.number))
+        .title(format!(
+            "{} {}",
+            if invoice.credit_note_for.is_some() {
+                "Credit note"
+            } else {
+                "Invoice"
+            },
+            invoice.number
+        ))
         .creator("Customer Nexus Hub".to_owned())
         .language("en".to_owned());
     match created {

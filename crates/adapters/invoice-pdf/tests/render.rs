@@ -50,6 +50,7 @@ fn invoice(lines: Vec<InvoiceLine>, taxes: Vec<TaxLine>) -> InvoiceDocument {
         subtotal: inr(subtotal),
         taxes,
         total: inr(subtotal + tax),
+        credit_note_for: None,
     }
 }
 
@@ -243,4 +244,22 @@ fn the_issue_date_follows_the_configured_offset() {
 
     let text = normalized(&pages_text(&pdf).concat());
     assert!(text.contains("16 Jan 2026"), "{text}");
+}
+
+#[test]
+fn a_credit_note_is_titled_as_one_and_names_its_invoice() {
+    let note = InvoiceDocument {
+        number: "CN-2026-000001".to_owned(),
+        credit_note_for: Some("INV-2026-000042".to_owned()),
+        ..sample()
+    };
+
+    let text = normalized(&pages_text(&render(&note)).join("\n"));
+
+    assert!(text.contains("CREDIT NOTE"), "{text}");
+    assert!(text.contains("Credit note no."), "{text}");
+    assert!(text.contains("CN-2026-000001"), "{text}");
+    assert!(text.contains("For invoice"), "{text}");
+    assert!(text.contains("INV-2026-000042"), "{text}");
+    assert!(!text.contains("Invoice no."), "{text}");
 }

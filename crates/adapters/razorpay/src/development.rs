@@ -2,9 +2,12 @@
 
 use async_trait::async_trait;
 use nexus_kernel::Money;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use nexus_orders::{
-    GatewayKind, GatewayOrder, GatewayRefund, PaymentError, PaymentGateway, PublicKeyId,
-    WebhookEvent,
+    GatewayKind, GatewayOrder, GatewayPayment, GatewayRefund, PaymentError, PaymentGateway,
+    PublicKeyId, WebhookEvent,
 };
 use uuid::Uuid;
 
@@ -31,10 +34,12 @@ pub const DEVELOPMENT_ORDER_PREFIX: &str = "dev_order_";
 /// - `verify_webhook_signature` is always `false` and `parse_webhook` always
 ///   `MalformedEvent`: development payments are completed through the app's own endpoint, never
 ///   by webhook, so a webhook can never mark anything paid.
-/// - `refund` answers `dev_rfnd_<uuid>`, `processed`, for the amount asked.
+/// - `refund` answers `dev_rfnd_<uuid>`, `processed`, for the amount asked, and remembers
+///   it by receipt (in memory) for `find_refund`.
+/// - `fetch_payment` is `Rejected`: development payments are made by the app itself.
 #[derive(Debug)]
 pub struct DevelopmentGateway {
-    _private: (),
+    refunds: Mutex<HashMap<(String, String), GatewayRefund>>,
 }
 
 impl DevelopmentGateway {
@@ -49,7 +54,9 @@ impl DevelopmentGateway {
             key_id = DEVELOPMENT_KEY_ID,
             "development payment gateway: no real payments"
         );
-        Self { _private: () }
+        Self {
+            refunds: Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -104,14 +111,40 @@ impl PaymentGateway for DevelopmentGateway {
         payment_id: &str,
         amount: Money,
         _note: &str,
+        receipt: &str,
     ) -> Result<GatewayRefund, PaymentError> {
         if payment_id.is_empty() {
             return Err(PaymentError::Rejected("the payment id is empty".to_owned()));
         }
-        Ok(GatewayRefund {
+        check_receipt(receipt)?;
+        let refund = GatewayRefund {
             refund_id: format!("dev_rfnd_{}", Uuid::new_v4().simple()),
             amount,
             status: "processed".to_owned(),
-        })
+        };
+        self.refunds
+            .lock()
+            .map_err(|_| nexus_kernel::Unexpected::msg("the development refunds lock is poisoned"))?
+            .insert((payment_id.to_owned(), receipt.to_owned()), refund.clone());
+        Ok(refund)
+    }
+
+    async fn find_refund(
+        &self,
+        payment_id: &str,
+        receipt: &str,
+    ) -> Result<Option<GatewayRefund>, PaymentError> {
+        Ok(self
+            .refunds
+            .lock()
+            .map_err(|_| nexus_kernel::Unexpected::msg("the development refunds lock is poisoned"))?
+            .get(&(payment_id.to_owned(), receipt.to_owned()))
+            .cloned())
+    }
+
+    async fn fetch_payment(&self, _payment_id: &str) -> Result<GatewayPayment, PaymentError> {
+        Err(PaymentError::Rejected(
+            "the development gateway reports no payments".to_owned(),
+        ))
     }
 }

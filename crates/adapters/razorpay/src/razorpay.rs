@@ -9,12 +9,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use nexus_kernel::{Currency, Money, Unexpected};
 use nexus_orders::{
-    GatewayKind, GatewayOrder, GatewayRefund, PaymentError, PaymentGateway, PublicKeyId,
-    WebhookEvent,
+    GatewayKind, GatewayOrder, GatewayPayment, GatewayRefund, PaymentError, PaymentGateway,
+    PublicKeyId, WebhookEvent,
 };
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::config::{InvalidRazorpayConfig, RazorpayConfig, Secret};
 use crate::{signature, webhook};
@@ -115,6 +116,30 @@ impl RazorpayGateway {
             .map_err(|e| Unexpected::new(format!("reading Razorpay's answer to {what}"), e).into())
     }
 
+    /// GETs `path` and reads the JSON answer.
+    async fn get<R>(&self, path: &str, what: &'static str) -> Result<R, PaymentError>
+    where
+        R: DeserializeOwned,
+    {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.api_base))
+            .basic_auth(&self.key_id, Some(self.key_secret.expose()))
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&e, what))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(&e, what))?;
+        if !status.is_success() {
+            return Err(status_error(status, &bytes, what));
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Unexpected::new(format!("reading Razorpay's answer to {what}"), e).into())
+    }
+
     fn transport_error(&self, error: &reqwest::Error, what: &'static str) -> PaymentError {
         tracing::warn!(
             error = error as &(dyn StdError + 'static),
@@ -162,6 +187,7 @@ struct OrderResponse {
 #[derive(Serialize)]
 struct RefundRequest<'a> {
     amount: i64,
+    receipt: &'a str,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     notes: BTreeMap<&'a str, String>,
 }
@@ -172,6 +198,63 @@ struct RefundResponse {
     amount: i64,
     currency: String,
     status: String,
+    #[serde(default)]
+    receipt: Option<String>,
+    #[serde(default)]
+    notes: Value,
+}
+
+/// `GET /v1/payments/{id}/refunds`: `{"entity": "collection", "count": n, "items": [...]}`.
+#[derive(Deserialize)]
+struct RefundList {
+    #[serde(default)]
+    items: Vec<RefundResponse>,
+}
+
+#[derive(Deserialize)]
+struct PaymentResponse {
+    id: String,
+    amount: i64,
+    currency: String,
+    status: String,
+    #[serde(default)]
+    order_id: Option<String>,
+}
+
+impl RefundResponse {
+    /// Whether we made this refund with `receipt` (Razorpay keeps it as `receipt`; it is
+    /// also in our notes, for refunds made before the receipt was echoed).
+    fn has_receipt(&self, receipt: &str) -> bool {
+        self.receipt.as_deref() == Some(receipt)
+            || self.notes.get("receipt").and_then(Value::as_str) == Some(receipt)
+    }
+
+    fn into_refund(self) -> Result<GatewayRefund, PaymentError> {
+        if self.id.is_empty() {
+            return Err(Unexpected::msg("Razorpay answered a refund without an id").into());
+        }
+        Ok(GatewayRefund {
+            amount: answered_money(self.amount, &self.currency, "refund")?,
+            refund_id: self.id,
+            status: self.status,
+        })
+    }
+}
+
+/// The id goes into the URL path: anything but Razorpay's id alphabet could change which
+/// endpoint we call.
+fn check_payment_id(payment_id: &str) -> Result<(), PaymentError> {
+    if payment_id.is_empty()
+        || payment_id.len() > nexus_orders::MAX_GATEWAY_ID_LEN
+        || !payment_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(PaymentError::Rejected(
+            "not a Razorpay payment id".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Razorpay's error body: `{"error": {"code", "description", "field", "source", "step", "reason", "metadata"}}`.
@@ -256,24 +339,18 @@ impl PaymentGateway for RazorpayGateway {
         payment_id: &str,
         amount: Money,
         note: &str,
+        receipt: &str,
     ) -> Result<GatewayRefund, PaymentError> {
-        // The id goes into the URL path: anything but Razorpay's id alphabet could change
-        // which endpoint we call.
-        if payment_id.is_empty()
-            || !payment_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(PaymentError::Rejected(
-                "not a Razorpay payment id".to_owned(),
-            ));
-        }
+        check_payment_id(payment_id)?;
+        check_receipt(receipt)?;
         let mut notes = BTreeMap::new();
         if !note.trim().is_empty() {
             notes.insert("reason", note.chars().take(MAX_NOTE_CHARS).collect());
         }
+        notes.insert("receipt", receipt.to_owned());
         let request = RefundRequest {
             amount: amount.amount_minor(),
+            receipt,
             notes,
         };
         let refund: RefundResponse = self
@@ -283,13 +360,42 @@ impl PaymentGateway for RazorpayGateway {
                 "refund",
             )
             .await?;
-        if refund.id.is_empty() {
-            return Err(Unexpected::msg("Razorpay answered refund without an id").into());
-        }
-        Ok(GatewayRefund {
-            amount: answered_money(refund.amount, &refund.currency, "refund")?,
-            refund_id: refund.id,
-            status: refund.status,
+        refund.into_refund()
+    }
+
+    #[tracing::instrument(skip_all, fields(payment_id = payment_id))]
+    async fn find_refund(
+        &self,
+        payment_id: &str,
+        receipt: &str,
+    ) -> Result<Option<GatewayRefund>, PaymentError> {
+        check_payment_id(payment_id)?;
+        // A payment has few refunds (each is at least one minor unit of it); 100 is
+        // Razorpay's largest page.
+        let list: RefundList = self
+            .get(
+                &format!("/v1/payments/{payment_id}/refunds?count=100"),
+                "list refunds",
+            )
+            .await?;
+        list.items
+            .into_iter()
+            .find(|r| r.has_receipt(receipt))
+            .map(RefundResponse::into_refund)
+            .transpose()
+    }
+
+    #[tracing::instrument(skip_all, fields(payment_id = payment_id))]
+    async fn fetch_payment(&self, payment_id: &str) -> Result<GatewayPayment, PaymentError> {
+        check_payment_id(payment_id)?;
+        let payment: PaymentResponse = self
+            .get(&format!("/v1/payments/{payment_id}"), "fetch payment")
+            .await?;
+        Ok(GatewayPayment {
+            amount: answered_money(payment.amount, &payment.currency, "fetch payment")?,
+            payment_id: payment.id,
+            gateway_order_id: payment.order_id,
+            status: payment.status,
         })
     }
 }

@@ -82,7 +82,15 @@ pub(crate) fn parse(raw_body: &[u8]) -> Result<WebhookEvent, PaymentError> {
         }
         "refund.processed" => {
             let refund: RefundEntity = entity(payload, "refund")?;
+            // The payment is optional: only its order and amount are used, when present.
+            let captured_for = entity::<PaymentEntity>(payload, "payment")
+                .ok()
+                .and_then(|p| {
+                    let order = p.order_id.filter(|o| !o.is_empty())?;
+                    Some((order, money(p.amount, &p.currency, "payment").ok()?))
+                });
             Ok(WebhookEvent::RefundProcessed {
+                captured_for,
                 amount: money(refund.amount, &refund.currency, "refund")?,
                 payment_id: non_empty(refund.payment_id, "refund.payment_id")?,
                 refund_id: non_empty(refund.id, "refund.id")?,

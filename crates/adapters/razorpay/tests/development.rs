@@ -130,7 +130,7 @@ async fn refund_is_processed_at_once_with_a_dev_refund_id() {
     let gateway = DevelopmentGateway::new();
 
     let refund = gateway
-        .refund("dev_pay_1", inr(2_500), "changed my mind")
+        .refund("dev_pay_1", inr(2_500), "changed my mind", "rf_1")
         .await
         .expect("refunded");
 

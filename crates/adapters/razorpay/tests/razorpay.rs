@@ -424,7 +424,8 @@ async fn refund_posts_the_amount_and_note_and_reads_the_refund() {
         .and(basic_auth(KEY_ID, KEY_SECRET))
         .and(body_json(json!({
             "amount": 20_000,
-            "notes": {"reason": "customer asked within 7 days"}
+            "receipt": "rf_1",
+            "notes": {"reason": "customer asked within 7 days", "receipt": "rf_1"}
         })))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": "rfnd_FP8QHiV938haTz",
@@ -450,6 +451,7 @@ async fn refund_posts_the_amount_and_note_and_reads_the_refund() {
             "pay_29QQoUBi66xm2f",
             inr(20_000),
             "customer asked within 7 days",
+            "rf_1",
         )
         .await
         .expect("refunded");
@@ -460,11 +462,13 @@ async fn refund_posts_the_amount_and_note_and_reads_the_refund() {
 }
 
 #[tokio::test]
-async fn refund_without_a_note_sends_no_notes_and_keeps_a_pending_status() {
+async fn refund_without_a_note_sends_only_the_receipt_and_keeps_a_pending_status() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/payments/pay_29QQoUBi66xm2f/refund"))
-        .and(body_json(json!({"amount": 100})))
+        .and(body_json(
+            json!({"amount": 100, "receipt": "rf_1", "notes": {"receipt": "rf_1"}}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "id": "rfnd_FP8R8EGjGbPkVb",
             "entity": "refund",
@@ -478,7 +482,7 @@ async fn refund_without_a_note_sends_no_notes_and_keeps_a_pending_status() {
         .await;
 
     let refund = gateway(&server)
-        .refund("pay_29QQoUBi66xm2f", inr(100), "")
+        .refund("pay_29QQoUBi66xm2f", inr(100), "", "rf_1")
         .await
         .expect("refund accepted");
 
@@ -498,7 +502,7 @@ async fn a_refused_refund_is_rejected_with_razorpays_description() {
         .await;
 
     let result = gateway(&server)
-        .refund("pay_29QQoUBi66xm2f", inr(999_999), "too much")
+        .refund("pay_29QQoUBi66xm2f", inr(999_999), "too much", "rf_1")
         .await;
 
     assert!(
@@ -517,7 +521,7 @@ async fn a_refund_hitting_a_server_error_is_unavailable() {
         .await;
 
     let result = gateway(&server)
-        .refund("pay_29QQoUBi66xm2f", inr(100), "")
+        .refund("pay_29QQoUBi66xm2f", inr(100), "", "rf_1")
         .await;
 
     assert!(
@@ -537,7 +541,7 @@ async fn a_payment_id_that_could_change_the_url_is_rejected_without_calling_razo
     let gateway = gateway(&server);
 
     for payment_id in ["", "pay_1/../../orders", "pay_1?x=1", "pay 1", "pay_1#"] {
-        let result = gateway.refund(payment_id, inr(100), "").await;
+        let result = gateway.refund(payment_id, inr(100), "", "rf_1").await;
         assert!(
             matches!(result, Err(PaymentError::Rejected(_))),
             "{payment_id:?}: {result:?}"
@@ -885,6 +889,7 @@ fn refund_processed_becomes_refund_processed() {
             payment_id: "pay_HeGCvvjQIAjsvZ".to_owned(),
             refund_id: "rfnd_Heax5rxucwf2aS".to_owned(),
             amount: inr(4_000),
+            captured_for: Some(("order_HeGCnjDGqpe5oW".to_owned(), inr(4_000))),
         }
     );
 }
@@ -972,4 +977,69 @@ fn malformed_bodies_are_malformed_events() {
             "{name}: {result:?}"
         );
     }
+}
+
+// ------------------------------------------------------- find refund, fetch payment
+
+#[tokio::test]
+async fn find_refund_lists_the_payments_refunds_and_matches_our_receipt() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/payments/pay_29QQoUBi66xm2f/refunds"))
+        .and(basic_auth(KEY_ID, KEY_SECRET))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entity": "collection",
+            "count": 2,
+            "items": [
+                {"id": "rfnd_other", "entity": "refund", "amount": 100, "currency": "INR",
+                 "payment_id": "pay_29QQoUBi66xm2f", "receipt": "someone-else", "notes": [],
+                 "status": "processed"},
+                {"id": "rfnd_ours", "entity": "refund", "amount": 500, "currency": "INR",
+                 "payment_id": "pay_29QQoUBi66xm2f", "receipt": null,
+                 "notes": {"receipt": "rf_abc"}, "status": "processed"}
+            ]
+        })))
+        .mount(&server)
+        .await;
+
+    let found = gateway(&server)
+        .find_refund("pay_29QQoUBi66xm2f", "rf_abc")
+        .await
+        .expect("listed");
+    let missing = gateway(&server)
+        .find_refund("pay_29QQoUBi66xm2f", "rf_none")
+        .await
+        .expect("listed");
+
+    assert_eq!(
+        found.map(|r| (r.refund_id, r.amount)),
+        Some(("rfnd_ours".to_owned(), inr(500)))
+    );
+    assert_eq!(missing, None);
+}
+
+#[tokio::test]
+async fn fetch_payment_reads_status_amount_and_order() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/payments/pay_29QQoUBi66xm2f"))
+        .and(basic_auth(KEY_ID, KEY_SECRET))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "pay_29QQoUBi66xm2f", "entity": "payment", "amount": 500, "currency": "INR",
+            "status": "captured", "order_id": "order_9A33XWu170gUtm", "captured": true
+        })))
+        .mount(&server)
+        .await;
+
+    let payment = gateway(&server)
+        .fetch_payment("pay_29QQoUBi66xm2f")
+        .await
+        .expect("fetched");
+
+    assert_eq!(payment.status, "captured");
+    assert_eq!(payment.amount, inr(500));
+    assert_eq!(
+        payment.gateway_order_id.as_deref(),
+        Some("order_9A33XWu170gUtm")
+    );
 }

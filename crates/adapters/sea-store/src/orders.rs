@@ -10,10 +10,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Datelike, Utc};
 use nexus_catalog::{AssetKey, CatalogError, FileName, ProductStatus, ProductTitle, SalesLedger};
 use nexus_kernel::{Currency, Money, Page, PageRequest, ProductId, Unexpected, UserId};
+use nexus_notifications::NewJob;
 use nexus_orders::{
-    EntitlementRepository, GatewayEventId, GatewayKind, InvoiceNumber, LibraryEntry, Order,
-    OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund, OrderRepository,
-    OrderStatus, OrdersError, ProcessedEvents, ProductCatalog, PurchasableProduct, RefundReason,
+    CreditNote, CreditNoteNumber, EntitlementRepository, GatewayEventId, GatewayKind,
+    InvoiceNumber, LibraryEntry, Order, OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery,
+    OrderRefund, OrderRepository, OrderStatus, OrdersError, PendingRefund, ProcessedEvents,
+    ProductCatalog, PurchasableProduct, RefundReason, UnappliedPayment, UnappliedReason,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
@@ -24,7 +26,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{
-    entitlement, invoice_counter, order, order_line, order_refund, payment_event, product,
+    credit_note, credit_note_counter, entitlement, invoice_counter, order, order_line,
+    order_refund, payment_event, product, unapplied_payment,
 };
 use crate::jobs::insert_jobs;
 use crate::support::{begin_read, begin_write, is_unique_violation};
@@ -107,6 +110,16 @@ fn order_row(p: &OrderParts) -> order::Model {
         updated_at: p.updated_at,
         paid_at: p.paid_at,
         version: p.version,
+        checkout_key: p.checkout_key.clone(),
+        pending_refund_id: p.pending_refund.as_ref().map(|r| r.id),
+        pending_refund_minor: p.pending_refund.as_ref().map(|r| r.amount.amount_minor()),
+        pending_refund_reason: p
+            .pending_refund
+            .as_ref()
+            .map(|r| r.reason.as_str().to_owned()),
+        pending_refund_by: p.pending_refund.as_ref().map(|r| r.requested_by.as_uuid()),
+        pending_refund_at: p.pending_refund.as_ref().map(|r| r.requested_at),
+        pending_refund_claimed_at: p.pending_refund.as_ref().and_then(|r| r.claimed_at),
     }
 }
 
@@ -185,6 +198,32 @@ fn from_rows(
             })
         })
         .collect::<Result<Vec<_>, Unexpected>>()?;
+    let pending_refund = match (
+        row.pending_refund_id,
+        row.pending_refund_minor,
+        row.pending_refund_reason.as_deref(),
+        row.pending_refund_by,
+        row.pending_refund_at,
+    ) {
+        (None, None, None, None, None) => None,
+        (Some(refund_id), Some(minor), Some(reason), Some(by), Some(at)) => Some(PendingRefund {
+            id: refund_id,
+            amount: money(TABLE, id, minor, &row.currency)?,
+            reason: RefundReason::parse(reason).map_err(invalid(
+                TABLE,
+                id,
+                "pending_refund_reason",
+            ))?,
+            requested_by: UserId::from_uuid(by),
+            requested_at: at,
+            claimed_at: row.pending_refund_claimed_at,
+        }),
+        _ => {
+            return Err(Unexpected::msg(format!(
+                "orders row {id} has a partial pending refund (pending_refund_* columns go together)"
+            )));
+        }
+    };
     let parts = OrderParts {
         id: OrderId::from_uuid(id),
         user_id: UserId::from_uuid(row.user_id),
@@ -217,6 +256,8 @@ fn from_rows(
         updated_at: row.updated_at,
         paid_at: row.paid_at,
         version: row.version,
+        checkout_key: row.checkout_key,
+        pending_refund,
     };
     Order::from_parts(parts).map_err(invalid(TABLE, id, "state"))
 }
@@ -332,9 +373,103 @@ async fn grant_entitlements(tx: &DatabaseTransaction, order: &Order) -> Result<(
             .do_nothing()
             .to_owned(),
     );
-    tx.execute(&insert)
+    let granted = tx
+        .execute(&insert)
         .await
-        .map_err(unexpected("granting entitlements"))?;
+        .map_err(unexpected("granting entitlements"))?
+        .rows_affected();
+    if usize::try_from(granted).is_ok_and(|n| n == order.lines().len()) {
+        return Ok(());
+    }
+    // Some product is owned already. The primary key (user, product) decided it: on
+    // PostgreSQL a concurrent grant of the same product waited for the other transaction
+    // and then conflicted, so two payments can never both be applied to one product.
+    let products: Vec<Uuid> = order
+        .lines()
+        .iter()
+        .map(|l| l.product_id.as_uuid())
+        .collect();
+    let owned: Option<Uuid> = entitlement::Entity::find()
+        .select_only()
+        .column(entitlement::Column::ProductId)
+        .filter(entitlement::Column::UserId.eq(order.user_id().as_uuid()))
+        .filter(entitlement::Column::ProductId.is_in(products))
+        .filter(entitlement::Column::OrderId.ne(order.id().as_uuid()))
+        .into_tuple()
+        .one(tx)
+        .await
+        .map_err(unexpected("finding an owned product"))?;
+    match owned {
+        Some(product) => Err(OrdersError::AlreadyOwned(ProductId::from_uuid(product))),
+        None => Ok(()),
+    }
+}
+
+/// Takes back what `order` granted, then gives each of those products back through another
+/// PAID or PARTIALLY_REFUNDED order of the same buyer that has it (the oldest), so that an
+/// entitlement survives while any paid order still pays for it.
+async fn revoke_entitlements(tx: &DatabaseTransaction, order: &Order) -> Result<(), OrdersError> {
+    entitlement::Entity::delete_many()
+        .filter(entitlement::Column::OrderId.eq(order.id().as_uuid()))
+        .exec(tx)
+        .await
+        .map_err(unexpected("revoking entitlements"))?;
+    let products: Vec<Uuid> = order
+        .lines()
+        .iter()
+        .map(|l| l.product_id.as_uuid())
+        .collect();
+    let others: Vec<(Uuid, Uuid, Option<DateTime<Utc>>)> = order_line::Entity::find()
+        .select_only()
+        .column(order_line::Column::ProductId)
+        .column(order::Column::Id)
+        .column(order::Column::PaidAt)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            order_line::Entity::belongs_to(order::Entity)
+                .from(order_line::Column::OrderId)
+                .to(order::Column::Id)
+                .into(),
+        )
+        .filter(order::Column::UserId.eq(order.user_id().as_uuid()))
+        .filter(order::Column::Id.ne(order.id().as_uuid()))
+        .filter(order::Column::Status.is_in([
+            OrderStatus::Paid.as_str(),
+            OrderStatus::PartiallyRefunded.as_str(),
+        ]))
+        .filter(order_line::Column::ProductId.is_in(products))
+        .order_by_asc(order::Column::PaidAt)
+        .into_tuple()
+        .all(tx)
+        .await
+        .map_err(unexpected("finding other orders of revoked products"))?;
+    for (product_id, order_id, paid_at) in others {
+        let Some(paid_at) = paid_at else { continue };
+        let mut insert = Query::insert();
+        insert
+            .into_table(entitlement::Entity)
+            .columns([
+                entitlement::Column::UserId,
+                entitlement::Column::ProductId,
+                entitlement::Column::OrderId,
+                entitlement::Column::GrantedAt,
+            ])
+            .values([
+                order.user_id().as_uuid().into(),
+                product_id.into(),
+                order_id.into(),
+                paid_at.into(),
+            ])
+            .map_err(|e| Unexpected::new("building an entitlement insert", e))?
+            .on_conflict(
+                OnConflict::columns([entitlement::Column::UserId, entitlement::Column::ProductId])
+                    .do_nothing()
+                    .to_owned(),
+            );
+        tx.execute(&insert)
+            .await
+            .map_err(unexpected("granting an entitlement again"))?;
+    }
     Ok(())
 }
 
@@ -395,6 +530,66 @@ async fn allocate_invoice_number(
     Ok(number)
 }
 
+/// Takes the next credit note number of the year of `refund` (one upsert, as for invoice
+/// numbers: the counter row serialises concurrent refunds and a rollback gives the number
+/// back) and records the credit note of `refund`.
+async fn issue_credit_note(
+    tx: &DatabaseTransaction,
+    order_id: OrderId,
+    refund: &OrderRefund,
+) -> Result<(), OrdersError> {
+    let year = refund.at.year();
+    let mut upsert = Query::insert();
+    upsert
+        .into_table(credit_note_counter::Entity)
+        .columns([
+            credit_note_counter::Column::Year,
+            credit_note_counter::Column::Last,
+        ])
+        .values([year.into(), 1_i64.into()])
+        .map_err(|e| Unexpected::new("building a credit note counter update", e))?
+        .on_conflict(
+            OnConflict::column(credit_note_counter::Column::Year)
+                .value(
+                    credit_note_counter::Column::Last,
+                    Expr::col((
+                        credit_note_counter::Entity,
+                        credit_note_counter::Column::Last,
+                    ))
+                    .add(1),
+                )
+                .to_owned(),
+        )
+        .returning_col(credit_note_counter::Column::Last);
+    let row = tx
+        .query_one(&upsert)
+        .await
+        .map_err(unexpected("allocating a credit note number"))?
+        .ok_or_else(|| Unexpected::msg("the credit note counter upsert returned no row"))?;
+    let last: i64 = row
+        .try_get("", "last")
+        .map_err(unexpected("reading an allocated credit note number"))?;
+    let sequence = u64::try_from(last).map_err(|e| {
+        Unexpected::new(
+            format!("credit note counter {year} is negative ({last})"),
+            e,
+        )
+    })?;
+    let number = CreditNoteNumber::new(year, sequence)
+        .map_err(|e| Unexpected::new(format!("no credit note number for {year}, {last}"), e))?;
+    credit_note::Entity::insert(credit_note::ActiveModel {
+        number: sea_orm::ActiveValue::Set(number.as_str().to_owned()),
+        order_id: sea_orm::ActiveValue::Set(order_id.as_uuid()),
+        refund_id: sea_orm::ActiveValue::Set(refund.refund_id.clone()),
+        issued_at: sea_orm::ActiveValue::Set(refund.at),
+        file_key: sea_orm::ActiveValue::Set(None),
+    })
+    .exec_without_returning(tx)
+    .await
+    .map_err(unexpected("recording a credit note"))?;
+    Ok(())
+}
+
 /// Everything `save` writes, in `tx`; an error leaves `tx` for the caller to roll back.
 async fn apply_save(
     tx: &DatabaseTransaction,
@@ -415,6 +610,7 @@ async fn apply_save(
     changes.invoice_number = NotSet;
     changes.invoice_key = NotSet;
     changes.created_at = NotSet;
+    changes.checkout_key = NotSet;
     let updated = order::Entity::update_many()
         .set(changes)
         .filter(order::Column::Id.eq(parts.id.as_uuid()))
@@ -449,6 +645,7 @@ async fn apply_save(
         .skip(stored)
         .map(|(i, r)| refund_row(parts.id, i, r).map(IntoActiveModel::into_active_model))
         .collect::<Result<Vec<_>, _>>()?;
+    let added: Vec<&OrderRefund> = parts.refunds.iter().skip(stored).collect();
     if !new_refunds.is_empty() {
         order_refund::Entity::insert_many(new_refunds)
             .exec_without_returning(tx)
@@ -467,17 +664,19 @@ async fn apply_save(
             })?;
     }
 
+    if effects.issue_credit_notes {
+        for refund in added {
+            issue_credit_note(tx, order.id(), refund).await?;
+        }
+    }
+
     if effects.grant_entitlements {
         grant_entitlements(tx, order).await?;
     }
     if effects.revoke_entitlements {
         // Only what this order granted: a product the buyer owns through another order
         // stays theirs.
-        entitlement::Entity::delete_many()
-            .filter(entitlement::Column::OrderId.eq(parts.id.as_uuid()))
-            .exec(tx)
-            .await
-            .map_err(unexpected("revoking entitlements"))?;
+        revoke_entitlements(tx, order).await?;
     }
 
     // The counter is the one lock every payment shares, so it is taken last but for the
@@ -535,7 +734,13 @@ impl OrderRepository for SeaOrderRepository {
             .exec_without_returning(&tx)
             .await
             .map_err(|err| {
-                if is_unique_violation(&err, "orders_pkey", "orders.id") {
+                if is_unique_violation(&err, "orders_pkey", "orders.id")
+                    || is_unique_violation(
+                        &err,
+                        "ux_orders_pending_checkout",
+                        "orders.checkout_key",
+                    )
+                {
                     OrdersError::Conflict
                 } else {
                     OrdersError::Unexpected(Unexpected::new("inserting an order", err))
@@ -560,6 +765,154 @@ impl OrderRepository for SeaOrderRepository {
 
     async fn find(&self, id: OrderId) -> Result<Option<Order>, OrdersError> {
         self.find_one(order::Entity::find_by_id(id.as_uuid())).await
+    }
+
+    async fn find_pending_checkout(
+        &self,
+        user: UserId,
+        key: &str,
+    ) -> Result<Option<Order>, OrdersError> {
+        // Served by ux_orders_pending_checkout.
+        self.find_one(
+            order::Entity::find()
+                .filter(order::Column::UserId.eq(user.as_uuid()))
+                .filter(order::Column::CheckoutKey.eq(key))
+                .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str())),
+        )
+        .await
+    }
+
+    async fn count_pending(&self, user: UserId) -> Result<u64, OrdersError> {
+        order::Entity::find()
+            .filter(order::Column::UserId.eq(user.as_uuid()))
+            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
+            .count(&self.db)
+            .await
+            .map_err(unexpected("counting unpaid orders"))
+    }
+
+    async fn record_unapplied_payment<'a>(
+        &self,
+        payment: &UnappliedPayment,
+        event: Option<&'a GatewayEventId>,
+        jobs: &[NewJob],
+    ) -> Result<bool, OrdersError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting to record an unapplied payment"))?;
+        let result = async {
+            if let Some(event) = event
+                && !record_event(&tx, event, payment.at).await?
+            {
+                return Err(OrdersError::Conflict);
+            }
+            let mut insert = Query::insert();
+            insert
+                .into_table(unapplied_payment::Entity)
+                .columns([
+                    unapplied_payment::Column::Id,
+                    unapplied_payment::Column::OrderId,
+                    unapplied_payment::Column::UserId,
+                    unapplied_payment::Column::PaymentId,
+                    unapplied_payment::Column::AmountMinor,
+                    unapplied_payment::Column::Currency,
+                    unapplied_payment::Column::Reason,
+                    unapplied_payment::Column::CreatedAt,
+                ])
+                .values([
+                    payment.id.into(),
+                    payment.order_id.as_uuid().into(),
+                    payment.user_id.as_uuid().into(),
+                    payment.payment_id.clone().into(),
+                    payment.amount.amount_minor().into(),
+                    payment.amount.currency().as_str().into(),
+                    payment.reason.as_str().into(),
+                    payment.at.into(),
+                ])
+                .map_err(|e| Unexpected::new("building an unapplied payment insert", e))?
+                .on_conflict(
+                    OnConflict::column(unapplied_payment::Column::PaymentId)
+                        .do_nothing()
+                        .to_owned(),
+                );
+            let inserted = tx
+                .execute(&insert)
+                .await
+                .map_err(unexpected("recording an unapplied payment"))?
+                .rows_affected()
+                > 0;
+            if inserted {
+                insert_jobs(&tx, jobs).await?;
+            }
+            Ok(inserted)
+        }
+        .await;
+        match result {
+            Ok(inserted) => {
+                tx.commit()
+                    .await
+                    .map_err(unexpected("committing an unapplied payment"))?;
+                Ok(inserted)
+            }
+            Err(e) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back an unapplied payment failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn find_unapplied(&self, id: Uuid) -> Result<Option<UnappliedPayment>, OrdersError> {
+        let Some(row) = unapplied_payment::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(unexpected("loading an unapplied payment"))?
+        else {
+            return Ok(None);
+        };
+        const TABLE: &str = "unapplied_payments";
+        let reason = UnappliedReason::parse(&row.reason)
+            .ok_or_else(|| Unexpected::msg(format!("{TABLE} row {id} has an unknown reason")))?;
+        Ok(Some(UnappliedPayment {
+            id: row.id,
+            order_id: OrderId::from_uuid(row.order_id),
+            user_id: UserId::from_uuid(row.user_id),
+            amount: money(TABLE, id, row.amount_minor, &row.currency)?,
+            payment_id: row.payment_id,
+            reason,
+            refund_id: row.refund_id,
+            at: row.created_at,
+        }))
+    }
+
+    async fn mark_unapplied_refunded(
+        &self,
+        id: Uuid,
+        refund_id: &str,
+        at: DateTime<Utc>,
+        jobs: &[NewJob],
+    ) -> Result<bool, OrdersError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting to mark an unapplied payment refunded"))?;
+        let updated = unapplied_payment::Entity::update_many()
+            .col_expr(unapplied_payment::Column::RefundId, Expr::value(refund_id))
+            .col_expr(unapplied_payment::Column::RefundedAt, Expr::value(at))
+            .filter(unapplied_payment::Column::Id.eq(id))
+            .filter(unapplied_payment::Column::RefundId.is_null())
+            .exec(&tx)
+            .await
+            .map_err(unexpected("marking an unapplied payment refunded"))?
+            .rows_affected
+            > 0;
+        if updated {
+            insert_jobs(&tx, jobs).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(unexpected("committing an unapplied payment refund"))?;
+        Ok(updated)
     }
 
     async fn find_by_gateway_order(
@@ -665,6 +1018,52 @@ impl OrderRepository for SeaOrderRepository {
                 Err(err)
             }
         }
+    }
+
+    async fn find_credit_note(&self, refund_id: &str) -> Result<Option<CreditNote>, OrdersError> {
+        let Some(row) = credit_note::Entity::find()
+            .filter(credit_note::Column::RefundId.eq(refund_id))
+            .one(&self.db)
+            .await
+            .map_err(unexpected("loading a credit note"))?
+        else {
+            return Ok(None);
+        };
+        let number = CreditNoteNumber::parse(&row.number).map_err(invalid(
+            "credit_notes",
+            row.order_id,
+            "number",
+        ))?;
+        let key = row
+            .file_key
+            .as_deref()
+            .map(AssetKey::parse)
+            .transpose()
+            .map_err(invalid("credit_notes", row.order_id, "file_key"))?;
+        Ok(Some(CreditNote {
+            number,
+            order_id: OrderId::from_uuid(row.order_id),
+            refund_id: row.refund_id,
+            issued_at: row.issued_at,
+            key,
+        }))
+    }
+
+    async fn set_credit_note_key(
+        &self,
+        number: &CreditNoteNumber,
+        key: &AssetKey,
+    ) -> Result<(), OrdersError> {
+        let updated = credit_note::Entity::update_many()
+            .col_expr(credit_note::Column::FileKey, Expr::value(key.as_str()))
+            .filter(credit_note::Column::Number.eq(number.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(unexpected("recording a credit note file"))?;
+        if updated.rows_affected == 0 {
+            return Err(OrdersError::NotFound);
+        }
+        Ok(())
     }
 
     async fn set_invoice_key(&self, id: OrderId, key: &AssetKey) -> Result<(), OrdersError> {

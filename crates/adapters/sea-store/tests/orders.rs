@@ -587,9 +587,10 @@ async fn concurrent_payments_get_every_invoice_number_once_without_gaps() {
     for t in common::backends().await {
         let fx = fixture(&t).await;
         let buyer = fx.buyer().await;
-        let product = fx.product(100).await;
         let mut orders = Vec::with_capacity(ORDERS);
         for i in 0..ORDERS {
+            // One product each: a product is paid for once per buyer.
+            let product = fx.product(100).await;
             orders.push(
                 fx.placed(buyer, &[product], i64::try_from(i).expect("small"))
                     .await,
@@ -642,9 +643,8 @@ async fn each_year_is_numbered_from_one() {
     for t in common::backends().await {
         let fx = fixture(&t).await;
         let buyer = fx.buyer().await;
-        let product = fx.product(100).await;
-        let this_year = fx.placed(buyer, &[product], 0).await;
-        let next_year = fx.placed(buyer, &[product], 0).await;
+        let this_year = fx.placed(buyer, &[fx.product(100).await], 0).await;
+        let next_year = fx.placed(buyer, &[fx.product(100).await], 0).await;
         let one_year = 365 * 24 * 60 * 60;
 
         let first = fx.pay(&this_year, 10, None).await.expect("pay");
@@ -749,10 +749,9 @@ async fn a_refund_already_counted_on_another_order_is_a_conflict() {
     for t in common::backends().await {
         let fx = fixture(&t).await;
         let buyer = fx.buyer().await;
-        let product = fx.product(100).await;
         let (first, second) = (
-            fx.placed(buyer, &[product], 10).await,
-            fx.placed(buyer, &[product], 11).await,
+            fx.placed(buyer, &[fx.product(100).await], 10).await,
+            fx.placed(buyer, &[fx.product(100).await], 11).await,
         );
         fx.pay(&first, 20, None).await.expect("pay");
         fx.pay(&second, 21, None).await.expect("pay");
@@ -783,7 +782,7 @@ async fn a_refund_already_counted_on_another_order_is_a_conflict() {
 }
 
 #[tokio::test]
-async fn a_second_grant_keeps_the_first_and_a_revoke_takes_only_its_own() {
+async fn a_payment_for_a_product_already_owned_is_refused_whole() {
     for t in common::backends().await {
         let fx = fixture(&t).await;
         let buyer = fx.buyer().await;
@@ -791,37 +790,183 @@ async fn a_second_grant_keeps_the_first_and_a_revoke_takes_only_its_own() {
         let first = fx.placed(buyer, &[kept], 10).await;
         let second = fx.placed(buyer, &[kept, extra], 11).await;
         fx.pay(&first, 20, None).await.expect("pay first");
+        let jobs_before = common::job_count(&fx.db).await;
 
-        fx.pay(&second, 30, None).await.expect("pay second");
+        let result = fx.pay(&second, 30, Some("evt_second")).await;
+
+        assert!(
+            matches!(result, Err(OrdersError::AlreadyOwned(p)) if p == kept),
+            "{}: {result:?}",
+            t.backend
+        );
+        assert_eq!(fx.reload(second.id()).await, second, "{}", t.backend);
+        assert!(!fx.owns(buyer, extra).await, "{}", t.backend);
+        assert_eq!(
+            fx.counter(2026).await,
+            1,
+            "the number went back: {}",
+            t.backend
+        );
+        assert_eq!(common::job_count(&fx.db).await, jobs_before);
+        assert!(!fx.orders.seen(&event_id("evt_second")).await.expect("seen"));
+    }
+}
+
+#[tokio::test]
+async fn a_full_refund_leaves_a_product_that_another_paid_order_still_pays_for() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let buyer = fx.buyer().await;
+        let (kept, extra) = (fx.product(100).await, fx.product(100).await);
+        let first = fx.placed(buyer, &[kept], 10).await;
+        let second = fx.placed(buyer, &[kept, extra], 11).await;
+        fx.pay(&first, 20, None).await.expect("pay first");
+        // Two paid orders for one product, as older versions could make: the second one
+        // paid without granting.
+        let mut change = second.pay("pay_legacy", at(30)).expect("payable");
+        change.effects.grant_entitlements = false;
+        fx.orders
+            .save(&change.order, second.version(), &change.effects)
+            .await
+            .expect("legacy payment");
+        let first = fx.reload(first.id()).await;
+
+        let refund = first
+            .record_refund(refund("rfnd_all", 10_000, None, 40))
+            .expect("refundable");
+        fx.orders
+            .save(&refund.order, first.version(), &refund.effects)
+            .await
+            .expect("full refund");
+
         let library = fx
             .entitlements
             .list(buyer, PageRequest::default())
             .await
             .expect("library");
-        let second = fx.reload(second.id()).await;
-        let refund = second
-            .record_refund(refund("rfnd_all", 20_000, None, 40))
-            .expect("refundable");
-        fx.orders
-            .save(&refund.order, second.version(), &refund.effects)
-            .await
-            .expect("full refund");
-
-        // Newest grant first: the extra product (second order), then the kept one, still
-        // granted by the first order at its payment time.
         let entries: Vec<_> = library
             .items
             .iter()
-            .map(|e| (e.product_id, e.order_id, e.granted_at))
+            .map(|e| (e.product_id, e.order_id))
             .collect();
-        assert_eq!(
-            entries,
-            [(extra, second.id(), at(30)), (kept, first.id(), at(20))],
-            "{}",
+        assert_eq!(entries, [(kept, second.id())], "{}", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn one_unpaid_order_per_buyer_and_cart_and_one_record_per_unapplied_payment() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let buyer = fx.buyer().await;
+        let product = fx.product(100).await;
+        let lines = vec![OrderLine {
+            product_id: product,
+            title: "P".into(),
+            unit_price: inr(10_000),
+        }];
+        let key = nexus_orders::checkout_fingerprint(&lines);
+        let place = |gid: &str| {
+            Order::place(buyer, lines.clone(), GatewayKind::Razorpay, at(10))
+                .expect("place")
+                .with_checkout_key(key.clone())
+                .attach_gateway_order(gid, at(10))
+                .expect("attach")
+        };
+        let first = place("order_one");
+        fx.orders.insert(&first).await.expect("first");
+
+        let second = fx.orders.insert(&place("order_two")).await;
+
+        assert!(
+            matches!(second, Err(OrdersError::Conflict)),
+            "{}: {second:?}",
             t.backend
         );
-        assert!(fx.owns(buyer, kept).await, "{}", t.backend);
-        assert!(!fx.owns(buyer, extra).await, "{}", t.backend);
+        let found = fx
+            .orders
+            .find_pending_checkout(buyer, &key)
+            .await
+            .expect("find");
+        assert_eq!(found.map(|o| o.id()), Some(first.id()), "{}", t.backend);
+        assert_eq!(fx.orders.count_pending(buyer).await.expect("count"), 1);
+
+        let expired = first.expire(at(20)).expect("expirable");
+        fx.orders
+            .save(&expired.order, first.version(), &expired.effects)
+            .await
+            .expect("expire");
+        fx.orders
+            .insert(&place("order_three"))
+            .await
+            .expect("a closed order frees the cart");
+
+        let payment = nexus_orders::UnappliedPayment {
+            id: Uuid::now_v7(),
+            order_id: first.id(),
+            user_id: buyer,
+            payment_id: "pay_late".into(),
+            amount: inr(10_000),
+            reason: nexus_orders::UnappliedReason::OrderClosed,
+            refund_id: None,
+            at: at(30),
+        };
+        let job = nexus_notifications::NewJob::now(
+            nexus_notifications::JobPayload::RefundUnappliedPayment {
+                unapplied_id: payment.id,
+            },
+            at(30),
+        );
+        let jobs_before = common::job_count(&fx.db).await;
+        let new = fx
+            .orders
+            .record_unapplied_payment(
+                &payment,
+                Some(&event_id("evt_a")),
+                std::slice::from_ref(&job),
+            )
+            .await
+            .expect("record");
+        let twin = nexus_orders::UnappliedPayment {
+            id: Uuid::now_v7(),
+            ..payment.clone()
+        };
+        let again = fx
+            .orders
+            .record_unapplied_payment(&twin, Some(&event_id("evt_b")), std::slice::from_ref(&job))
+            .await
+            .expect("record again");
+        let replayed = fx
+            .orders
+            .record_unapplied_payment(&twin, Some(&event_id("evt_b")), &[job])
+            .await;
+
+        assert!(new && !again, "{}", t.backend);
+        assert!(matches!(replayed, Err(OrdersError::Conflict)));
+        assert_eq!(common::job_count(&fx.db).await, jobs_before + 1);
+        let stored = fx
+            .orders
+            .find_unapplied(payment.id)
+            .await
+            .expect("find")
+            .expect("stored");
+        assert_eq!(stored, payment, "{}", t.backend);
+        assert!(
+            fx.orders
+                .mark_unapplied_refunded(payment.id, "rfnd_1", at(40), &[])
+                .await
+                .expect("mark")
+        );
+        assert!(
+            !fx.orders
+                .mark_unapplied_refunded(payment.id, "rfnd_2", at(41), &[])
+                .await
+                .expect("mark again")
+        );
+        let refunded = fx.orders.find_unapplied(payment.id).await.expect("find");
+        assert_eq!(
+            refunded.and_then(|p| p.refund_id).as_deref(),
+            Some("rfnd_1")
+        );
     }
 }
 
@@ -1040,5 +1185,61 @@ async fn a_buyer_is_named_first_name_then_last_name() {
         assert_eq!(buyer.name, "Ada Lovelace", "{}", t.backend);
         assert!(buyer.email.ends_with("@buyer.example.com"));
         assert!(missing.is_none());
+    }
+}
+
+#[tokio::test]
+async fn each_counted_refund_gets_the_next_credit_note_number_and_a_rollback_gives_it_back() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let buyer = fx.buyer().await;
+        let order = fx.placed(buyer, &[fx.product(100).await], 10).await;
+        fx.pay(&order, 20, None).await.expect("pay");
+        let paid = fx.reload(order.id()).await;
+        let first = paid
+            .record_refund(refund("rfnd_a", 1_000, None, 30))
+            .expect("refundable");
+        fx.orders
+            .save(&first.order, paid.version(), &first.effects)
+            .await
+            .expect("first refund");
+        // A save that fails after taking its number (its event was already processed)
+        // rolls the number back.
+        let current = fx.reload(order.id()).await;
+        fx.orders
+            .record(&event_id("evt_dup"), at(31))
+            .await
+            .expect("record");
+        let mut stale = current
+            .record_refund(refund("rfnd_lost", 1_000, None, 31))
+            .expect("refundable");
+        stale.effects.event_id = Some(event_id("evt_dup"));
+        let lost = fx
+            .orders
+            .save(&stale.order, current.version(), &stale.effects)
+            .await;
+        let current = fx.reload(order.id()).await;
+        let second = current
+            .record_refund(refund("rfnd_b", 2_000, None, 32))
+            .expect("refundable");
+        fx.orders
+            .save(&second.order, current.version(), &second.effects)
+            .await
+            .expect("second refund");
+
+        assert!(matches!(lost, Err(OrdersError::Conflict)), "{}", t.backend);
+        let number = |refund_id: &'static str| {
+            let orders = fx.orders.clone();
+            async move {
+                orders
+                    .find_credit_note(refund_id)
+                    .await
+                    .expect("find")
+                    .map(|n| n.number.as_str().to_owned())
+            }
+        };
+        assert_eq!(number("rfnd_a").await.as_deref(), Some("CN-2026-000001"));
+        assert_eq!(number("rfnd_b").await.as_deref(), Some("CN-2026-000002"));
+        assert_eq!(number("rfnd_lost").await, None, "{}", t.backend);
     }
 }

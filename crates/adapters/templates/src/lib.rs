@@ -60,6 +60,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "order_confirmation.html",
         include_str!("../templates/order_confirmation.html"),
     ),
+    (
+        "refund_notice.subject.txt",
+        include_str!("../templates/refund_notice.subject.txt"),
+    ),
+    (
+        "refund_notice.txt",
+        include_str!("../templates/refund_notice.txt"),
+    ),
+    (
+        "refund_notice.html",
+        include_str!("../templates/refund_notice.html"),
+    ),
 ];
 
 /// Who the e-mails come from, shown in every message.
@@ -196,6 +208,20 @@ fn template_data(template: &EmailTemplate) -> (&'static str, Value) {
                 },
             )
         }
+        EmailTemplate::RefundNotice {
+            customer_name,
+            order_reference,
+            amount,
+            explanation,
+        } => (
+            "refund_notice",
+            context! {
+                customer_name => customer_name.clone(),
+                order_reference => order_reference.clone(),
+                amount => amount.clone(),
+                explanation => explanation.clone(),
+            },
+        ),
     }
 }
 

@@ -123,6 +123,19 @@ pub struct OrderLineDto {
     pub unit_price: MoneyDto,
 }
 
+/// A refund counted against an order; its credit note is at
+/// `/orders/{id}/refunds/{refundId}/credit-note`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundDto {
+    /// The gateway's refund id.
+    pub refund_id: String,
+    /// Amount given back.
+    pub amount: MoneyDto,
+    /// When it was counted.
+    pub at: DateTime<Utc>,
+}
+
 /// An order.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -145,6 +158,8 @@ pub struct OrderResponse {
     pub payment_id: Option<String>,
     /// Refunded so far.
     pub refunded: MoneyDto,
+    /// The refunds counted, oldest first (each has a credit note).
+    pub refunds: Vec<RefundDto>,
     /// Invoice number once paid.
     pub invoice_number: Option<String>,
     /// Whether the invoice PDF is ready.
@@ -179,6 +194,15 @@ impl From<Order> for OrderResponse {
             gateway_order_id: o.gateway_order_id().map(str::to_owned),
             payment_id: o.payment_id().map(str::to_owned),
             refunded: o.refunded().into(),
+            refunds: o
+                .refunds()
+                .iter()
+                .map(|r| RefundDto {
+                    refund_id: r.refund_id.clone(),
+                    amount: r.amount.into(),
+                    at: r.at,
+                })
+                .collect(),
             invoice_number: o.invoice_number().map(|n| n.as_str().to_owned()),
             invoice_ready: o.invoice_key().is_some(),
             created_at: o.created_at(),
@@ -225,7 +249,8 @@ pub struct RefundRequest {
 /// What happened to a webhook.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookAck {
-    /// `processed` or `duplicate`.
+    /// `processed`, `duplicate`, or `ignored` (a signed event that cannot be used, about an
+    /// unknown order, or of a kind not acted on).
     pub status: &'static str,
 }
 

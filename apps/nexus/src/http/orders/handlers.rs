@@ -32,6 +32,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/orders/{id}").route(web::get().to(get_order)))
     .service(web::resource("/orders/{id}/invoice").route(web::get().to(get_invoice)))
     .service(web::resource("/orders/{id}/refund").route(web::post().to(refund_order)))
+    .service(
+        web::resource("/orders/{id}/refunds/{refund_id}/credit-note")
+            .route(web::get().to(get_credit_note)),
+    )
     .service(web::resource("/payments/verify").route(web::post().to(verify_payment)))
     .service(web::resource("/payments/dev/complete").route(web::post().to(complete_dev_payment)))
     .service(web::resource("/webhooks/razorpay").route(web::post().to(razorpay_webhook)))
@@ -87,13 +91,19 @@ pub async fn clear_cart(state: web::Data<AppState>, auth: Auth) -> Result<HttpRe
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Turns the cart into an order with a price snapshot and creates the Razorpay order.
+/// Turns the cart into an order with a price snapshot and creates the Razorpay order. An
+/// unchanged cart whose order still awaits payment answers that order (200).
 #[utoipa::path(post, path = "/api/v1/checkout", tag = "orders", security(("bearer" = [])),
-    responses((status = 201, body = CheckoutResponse), (status = 409, description = "cart_empty or cart_not_purchasable", body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = CheckoutResponse), (status = 200, description = "the order already waiting for payment for this cart", body = CheckoutResponse), (status = 409, description = "cart_empty or cart_not_purchasable", body = ErrorBody), (status = 429, description = "too_many_pending_orders", body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn checkout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let session = state.orders.checkout(&auth.actor()).await?;
-    Ok(HttpResponse::Created().json(CheckoutResponse::from(session)))
+    let mut response = if session.resumed {
+        HttpResponse::Ok()
+    } else {
+        HttpResponse::Created()
+    };
+    Ok(response.json(CheckoutResponse::from(session)))
 }
 
 /// Lists orders: one's own; staff see all (filters status, userId).
@@ -179,9 +189,41 @@ pub async fn get_invoice(
         }))
 }
 
+/// The credit note PDF of a refund: answers 303 to a short-lived link (buyer, MANAGER, ADMIN).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/refunds/{refund_id}/credit-note", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path), ("refund_id" = String, Path)),
+    responses((status = 303, description = "Location: a short-lived link to the PDF", body = LinkResponse), (status = 404, body = ErrorBody), (status = 409, description = "invoice_not_ready", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(order_id = %path.0))]
+pub async fn get_credit_note(
+    state: web::Data<AppState>,
+    auth: Auth,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (order_id, refund_id) = path.into_inner();
+    let target = state
+        .invoices
+        .credit_note_link(&auth.actor(), OrderId::from_uuid(order_id), &refund_id)
+        .await?;
+    let link = state
+        .assets
+        .download_link(
+            &target.key,
+            &target.file_name,
+            Duration::seconds(state.link_ttl_secs),
+            Utc::now(),
+        )
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, link.url.clone()))
+        .json(LinkResponse {
+            url: link.url,
+            expires_at: link.expires_at,
+        }))
+}
+
 /// Refunds a paid order in whole or part through the gateway (ADMIN).
 #[utoipa::path(post, path = "/api/v1/orders/{id}/refund", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = RefundRequest,
-    responses((status = 200, body = OrderResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = OrderResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "not_refundable or refund_in_progress", body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, description = "payment_gateway_unavailable: the refund stays written down; retrying finishes it", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(order_id = %id))]
 pub async fn refund_order(
     state: web::Data<AppState>,
@@ -212,7 +254,7 @@ pub async fn refund_order(
 
 /// Confirms a payment from Razorpay Checkout's callback (signature checked with the key secret).
 #[utoipa::path(post, path = "/api/v1/payments/verify", tag = "orders", security(("bearer" = [])), request_body = VerifyPaymentRequest,
-    responses((status = 200, body = OrderResponse), (status = 400, description = "invalid_signature", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = OrderResponse), (status = 400, description = "invalid_signature", body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "payment_not_captured, payment_mismatch or payment_not_applied (refunded automatically)", body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn verify_payment(
     state: web::Data<AppState>,
@@ -250,9 +292,10 @@ pub async fn complete_dev_payment(
 }
 
 /// Razorpay webhooks: `X-Razorpay-Signature` over the raw body, idempotent by
-/// `X-Razorpay-Event-Id`. Anything verified is acknowledged with 200 so Razorpay stops retrying.
+/// `X-Razorpay-Event-Id`. Anything verified is acknowledged with 200 so Razorpay stops
+/// retrying; a signed event that cannot be used answers `{"status": "ignored"}`.
 #[utoipa::path(post, path = "/api/v1/webhooks/razorpay", tag = "orders", request_body(content = String, content_type = "application/json"),
-    responses((status = 200, body = WebhookAck), (status = 400, description = "invalid_signature or malformed_event", body = ErrorBody)))]
+    responses((status = 200, body = WebhookAck), (status = 400, description = "invalid_signature", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn razorpay_webhook(
     state: web::Data<AppState>,
@@ -272,10 +315,12 @@ pub async fn razorpay_webhook(
         .orders
         .handle_webhook(&body, &signature, &event_id)
         .await?;
-    let status = if matches!(outcome, WebhookOutcome::Duplicate) {
-        "duplicate"
-    } else {
-        "processed"
+    let status = match outcome {
+        WebhookOutcome::Duplicate => "duplicate",
+        WebhookOutcome::Unusable { .. }
+        | WebhookOutcome::Ignored
+        | WebhookOutcome::UnknownOrder => "ignored",
+        _ => "processed",
     };
     tracing::info!(?outcome, "webhook handled");
     Ok(HttpResponse::Ok().json(WebhookAck { status }))

@@ -3,6 +3,8 @@
 //! leave this crate's public repository API.
 
 pub mod cart;
+pub mod credit_note;
+pub mod credit_note_counter;
 pub mod customer;
 pub mod customer_count;
 pub mod enquiry;
@@ -18,4 +20,5 @@ pub mod product;
 pub mod refresh_token;
 pub mod response;
 pub mod response_event;
+pub mod unapplied_payment;
 pub mod user;

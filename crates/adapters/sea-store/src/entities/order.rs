@@ -38,6 +38,21 @@ pub struct Model {
     pub paid_at: Option<DateTimeUtc>,
     /// Optimistic-concurrency version.
     pub version: i64,
+    /// Fingerprint of the cart the order was checked out from; unique per buyer among
+    /// PENDING_PAYMENT orders.
+    pub checkout_key: Option<String>,
+    /// Our id of a refund written down and not yet counted (the gateway receipt).
+    pub pending_refund_id: Option<Uuid>,
+    /// Its amount, in the order's currency.
+    pub pending_refund_minor: Option<i64>,
+    /// Its reason.
+    pub pending_refund_reason: Option<String>,
+    /// The administrator who asked for it.
+    pub pending_refund_by: Option<Uuid>,
+    /// When it was asked for.
+    pub pending_refund_at: Option<DateTimeUtc>,
+    /// When a request last took it to the gateway; NULL once that call ended unanswered.
+    pub pending_refund_claimed_at: Option<DateTimeUtc>,
 }
 
 /// No relations are mapped: foreign keys live in the migrations.
