@@ -132,10 +132,11 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/payments/verify",              [401, 400, 400, 400, 400, 400, 400]),
     ("post",   "/api/v1/webhooks/razorpay",            [400, 400, 400, 400, 400, 400, 400]),
     // Orders, invoices and downloads: the buyer's own (another's: 404); ADMIN refunds.
-    // POLICY CHANGING: CSOs lose access to buyers' orders and invoices (see AWAITING).
+    // Orders, invoices and credit notes: the buyer, MANAGER and ADMIN; a CSO only their own.
     ("get",    "/api/v1/orders",                       [401, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/orders/{id}",                  [401, 200, 404, 404, 404, 200, 200]),
     ("get",    "/api/v1/orders/{id}/invoice",          [401, 303, 404, 404, 404, 303, 303]),
+    ("get",    "/api/v1/orders/{id}/refunds/{refund_id}/credit-note", [401, 303, 404, 404, 404, 303, 303]),
     ("post",   "/api/v1/orders/{id}/refund",           [401, 403, 403, 403, 403, 403, 200]),
     ("get",    "/api/v1/me/library",                   [401, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/products/{id}/download",       [401, 200, 404, 404, 404, 404, 404]),
@@ -147,13 +148,7 @@ const ROUTES: &[Row] = &[
 /// change that brings the intended policy is in flight on another branch: `(method, path,
 /// caller, status answered today)`. Each is asserted as it is today, so the matrix stays
 /// green, and an entry fails as soon as the cell answers as intended: then delete it.
-const AWAITING: &[(&str, &str, Who, u16)] = &[
-    // POLICY CHANGING (orders): a CSO still reads any buyer's order and invoice.
-    ("get", "/api/v1/orders/{id}", Who::Cso, 200),
-    ("get", "/api/v1/orders/{id}", Who::OtherCso, 200),
-    ("get", "/api/v1/orders/{id}/invoice", Who::Cso, 303),
-    ("get", "/api/v1/orders/{id}/invoice", Who::OtherCso, 303),
-];
+const AWAITING: &[(&str, &str, Who, u16)] = &[];
 
 /// `GET /docs` only redirects to the Swagger UI: the one route the document leaves out.
 const UNDOCUMENTED_ALLOWED: &[&str] = &["GET /docs"];
@@ -177,8 +172,11 @@ struct World {
     shelf: Value,
     /// A draft, for the calls that change nothing for callers allowed to make them.
     draft: Value,
-    /// The first customer's paid order of `bought`, with its invoice rendered.
+    /// The first customer's paid order of `bought`, with its invoice rendered, partly
+    /// refunded with its credit note rendered.
     order: Value,
+    /// The refund of `order`.
+    refund_id: String,
     /// A signed download link of `bought`.
     file_link: String,
     /// A finished job.
@@ -228,6 +226,7 @@ impl World {
             ("OTP_RATE_LIMIT", "100000"),
             ("OTP_ADDRESS_RATE_LIMIT", "100000"),
             ("AUTH_RATE_LIMIT", "100000"),
+            ("ORDER_PENDING_LIMIT", "1000"),
             ("WORKER_POLL_MS", "50"),
         ])
         .await;
@@ -288,6 +287,28 @@ impl World {
         })
         .await;
         let res = app
+            .post_json(
+                &format!("{order_path}/refund"),
+                &json!({ "amountMinor": 100, "reason": "Goodwill" }),
+                &admin,
+            )
+            .await;
+        let refunded = expect_json(res, 200).await;
+        let refund_id = refunded["refunds"][0]["refundId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a counted refund: {refunded}"))
+            .to_owned();
+        nexus_tests::eventually("the credit note to be rendered", async || {
+            let res = app
+                .get(
+                    &format!("{order_path}/refunds/{refund_id}/credit-note"),
+                    &customer,
+                )
+                .await;
+            (res.status() == 303).then_some(())
+        })
+        .await;
+        let res = app
             .get(
                 &format!("/api/v1/products/{}/download", id(&bought)),
                 &customer,
@@ -327,6 +348,7 @@ impl World {
             shelf,
             draft,
             order,
+            refund_id,
             file_link,
             job_id,
         }
@@ -618,6 +640,11 @@ impl World {
             ("get", "/api/v1/orders/{id}/invoice") => {
                 Call::to(format!("/api/v1/orders/{}/invoice", id(&self.order)))
             }
+            ("get", "/api/v1/orders/{id}/refunds/{refund_id}/credit-note") => Call::to(format!(
+                "/api/v1/orders/{}/refunds/{}/credit-note",
+                id(&self.order),
+                self.refund_id
+            )),
             ("post", "/api/v1/orders/{id}/refund") => {
                 let p = app
                     .published_product(manager, "Refunded item", 1_500, b"%PDF-1.4 rf")
