@@ -213,3 +213,61 @@ async fn a_cart_filled_before_the_rules_still_shows_and_its_checkout_is_a_clear_
     let cart = expect_json(app.get("/api/v1/cart", &buyer).await, 200).await;
     assert_eq!(cart["items"].as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn a_partial_refund_is_made_in_the_orders_currency() {
+    let app = spawn_app_with(&[("STORE_CURRENCIES", "USD")]).await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let mut body = product_body("Dollar guide", 2_500);
+    body.as_object_mut().expect("an object").remove("currency");
+    let draft = app.create_product(&manager, &body).await;
+    assert_eq!(
+        draft["price"]["currency"], "USD",
+        "the store currency is the default"
+    );
+    let res = app
+        .post_file(
+            &format!("/api/v1/products/{}/asset", id(&draft)),
+            "file",
+            "guide.pdf",
+            "application/pdf",
+            FILE,
+            &manager,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let res = app
+        .post(
+            &format!("/api/v1/products/{}/publish", id(&draft)),
+            &manager,
+        )
+        .await;
+    let product = expect_json(res, 200).await;
+    let buyer = app.sign_in_as(Role::Customer).await;
+    let session = app.checkout_one(&buyer, &product).await;
+    assert_eq!(session["currency"], "USD");
+    let res = app
+        .post_json(
+            "/api/v1/payments/dev/complete",
+            &json!({ "orderId": session["orderId"] }),
+            &buyer,
+        )
+        .await;
+    expect_json(res, 200).await;
+
+    let admin = app.admin().await;
+    let order_id = session["orderId"].as_str().expect("an order id");
+    let res = app
+        .post_json(
+            &format!("/api/v1/orders/{order_id}/refund"),
+            &json!({ "amountMinor": 1_000, "reason": "Part of the bundle was missing" }),
+            &admin,
+        )
+        .await;
+    let order = expect_json(res, 200).await;
+
+    assert_eq!(order["status"], "PARTIALLY_REFUNDED", "{order}");
+    assert_eq!(order["refunded"]["amountMinor"], 1_000, "{order}");
+    assert_eq!(order["refunded"]["currency"], "USD", "{order}");
+    assert_eq!(order["refunds"][0]["amount"]["currency"], "USD", "{order}");
+}

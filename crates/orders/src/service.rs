@@ -537,8 +537,8 @@ impl OrderService {
             .await
     }
 
-    /// Refunds a paid order, in full by default, through the gateway; a full refund takes
-    /// the products back. ADMIN only.
+    /// Refunds a paid order, in full by default or `amount_minor` in the order's currency,
+    /// through the gateway; a full refund takes the products back. ADMIN only.
     ///
     /// One refund at a time per order: the refund is written on the order (version-guarded)
     /// before the gateway is called, with our receipt. If the call ends without an answer
@@ -555,13 +555,18 @@ impl OrderService {
         &self,
         actor: &Actor,
         order_id: OrderId,
-        amount: Option<Money>,
+        amount_minor: Option<i64>,
         reason: RefundReason,
     ) -> Result<Order, OrdersError> {
         if actor.role() != Role::Admin {
             return Err(OrdersError::Forbidden);
         }
         let order = self.find(order_id).await?;
+        // A refund is in the order's currency: the caller names only the amount.
+        let amount = amount_minor
+            .map(|minor| Money::new(minor, order.currency()))
+            .transpose()
+            .map_err(|_| OrdersError::InvalidRefundAmount)?;
         if order.gateway() != self.gateway.kind() {
             tracing::warn!(
                 gateway = order.gateway().as_str(),

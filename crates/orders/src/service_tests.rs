@@ -1391,7 +1391,7 @@ async fn a_partial_refund_keeps_the_products() {
         Setup::new(vec![order.clone()], refunding_gateway(inr(50_000))).service();
 
     let refunded = service
-        .refund(&actor, order.id(), Some(inr(50_000)), reason())
+        .refund(&actor, order.id(), Some(50_000), reason())
         .await
         .expect("refunded");
 
@@ -1453,10 +1453,10 @@ async fn a_refund_without_an_amount_refunds_the_rest_and_takes_the_products_back
 async fn refunds_that_cannot_be_made_never_reach_the_gateway() {
     let paid = paid_order(UserId::new());
     let pending = pending_order(UserId::new(), GatewayKind::Razorpay);
-    let cases: [(Order, Option<Money>, &str); 4] = [
-        (paid.clone(), Some(inr(150_001)), "too large"),
-        (paid.clone(), Some(inr(0)), "invalid amount"),
-        (paid, Some(usd(10)), "invalid amount"),
+    let cases: [(Order, Option<i64>, &str); 4] = [
+        (paid.clone(), Some(150_001), "too large"),
+        (paid.clone(), Some(0), "invalid amount"),
+        (paid, Some(-10), "invalid amount"),
         (pending, None, "not refundable"),
     ];
     for (order, amount, expected) in cases {
@@ -1579,7 +1579,7 @@ async fn a_second_refund_while_one_is_in_progress_never_reaches_the_gateway() {
 
     let same = service.refund(&admin(), order.id(), None, reason()).await;
     let other = service
-        .refund(&admin(), order.id(), Some(inr(1_000)), reason())
+        .refund(&admin(), order.id(), Some(1_000), reason())
         .await;
 
     assert!(

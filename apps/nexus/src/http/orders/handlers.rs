@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{Duration, Utc};
-use nexus_kernel::{Currency, Money, PageRequest, ProductId, UserId};
+use nexus_kernel::{PageRequest, ProductId, UserId};
 use nexus_orders::{OrderId, OrderQuery, OrderStatus, RefundReason, WebhookOutcome};
 use uuid::Uuid;
 
@@ -235,19 +235,9 @@ pub async fn refund_order(
     let reason = RefundReason::parse(&body.reason)
         .map_err(|e| ApiError::field("reason", "invalid", e.to_string()))?;
     let order_id = OrderId::from_uuid(*id);
-    let amount = match body.amount_minor {
-        None => None,
-        Some(minor) => {
-            // The currency is the order's: INR today. A wrong currency is refused by the domain.
-            Some(
-                Money::new(minor, Currency::INR)
-                    .map_err(|e| ApiError::field("amountMinor", "invalid", e.to_string()))?,
-            )
-        }
-    };
     let order = state
         .orders
-        .refund(&auth.actor(), order_id, amount, reason)
+        .refund(&auth.actor(), order_id, body.amount_minor, reason)
         .await?;
     Ok(HttpResponse::Ok().json(OrderResponse::from(order)))
 }
