@@ -193,3 +193,74 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
     };
     ApiError::field("query", "invalid", message).into()
 }
+
+/// Serde helper for integer fields: also takes a JSON number with a zero fraction (`3.0`),
+/// which JSON Schema counts as an integer, so every value the OpenAPI document allows is
+/// accepted.
+///
+/// # Errors
+/// The deserializer's error for anything but a whole number within `i64`.
+pub fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = <serde_json::Number as serde::Deserialize>::deserialize(d)?;
+    whole_number(&n).ok_or_else(|| {
+        serde::de::Error::custom(format_args!("invalid value: {n}, expected an integer"))
+    })
+}
+
+/// [`whole`] for an optional field (use with `#[serde(default)]`).
+///
+/// # Errors
+/// As [`whole`].
+pub fn whole_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match <Option<serde_json::Number> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => whole_number(&n).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format_args!("invalid value: {n}, expected an integer"))
+        }),
+    }
+}
+
+fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        let f = n.as_f64()?;
+        // `i64::MAX as f64` is 2^63, one past the largest i64: the bound is exclusive.
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "a whole number strictly inside the i64 range converts exactly"
+        )]
+        let whole = (f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64)
+            .then_some(f as i64);
+        whole
+    })
+}
+
+#[cfg(test)]
+mod whole_tests {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(deserialize_with = "super::whole")]
+        n: i64,
+        #[serde(default, deserialize_with = "super::whole_opt")]
+        m: Option<i64>,
+    }
+
+    fn parse(json: &str) -> Option<(i64, Option<i64>)> {
+        serde_json::from_str::<Body>(json).ok().map(|b| (b.n, b.m))
+    }
+
+    #[test]
+    fn integers_written_with_a_zero_fraction_are_accepted() {
+        assert_eq!(parse(r#"{"n": 3}"#), Some((3, None)));
+        assert_eq!(parse(r#"{"n": 86706.0, "m": -2.0}"#), Some((86706, Some(-2))));
+        assert_eq!(parse(r#"{"n": 1, "m": null}"#), Some((1, None)));
+    }
+
+    #[test]
+    fn fractions_out_of_range_numbers_and_strings_are_refused() {
+        assert_eq!(parse(r#"{"n": 1.5}"#), None);
+        assert_eq!(parse(r#"{"n": 9223372036854775808}"#), None);
+        assert_eq!(parse(r#"{"n": 1e300}"#), None);
+        assert_eq!(parse(r#"{"n": "1"}"#), None);
+        assert_eq!(parse(r#"{"n": 1, "m": 0.5}"#), None);
+    }
+}

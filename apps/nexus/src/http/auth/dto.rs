@@ -50,15 +50,19 @@ impl From<RoleDto> for Role {
 pub struct RegisterRequest {
     /// Sign-in address.
     #[validate(length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// At least 8 characters, at most 72 bytes, not the e-mail.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 8, max_length = 72)]
     pub password: String,
     /// Given name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub first_name: String,
     /// Family name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub last_name: String,
 }
 
@@ -68,9 +72,11 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     /// Sign-in address.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub email: String,
     /// Password.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
@@ -79,6 +85,7 @@ pub struct LoginRequest {
 pub struct RefreshRequest {
     /// The refresh token from the last login or refresh.
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
 }
 
@@ -158,8 +165,10 @@ impl From<LoginResult> for LoginResponse {
 pub struct OtpRequest {
     /// The account's address.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub email: String,
     /// VERIFY_EMAIL or LOGIN.
+    #[schema(value_type = crate::http::schema::OtpPurposeDto)]
     pub purpose: String,
 }
 
@@ -169,11 +178,14 @@ pub struct OtpRequest {
 pub struct OtpVerifyRequest {
     /// The account's address.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub email: String,
     /// The 6-digit code.
     #[validate(length(max = 32))]
+    #[schema(max_length = 32)]
     pub code: String,
     /// VERIFY_EMAIL or LOGIN.
+    #[schema(value_type = crate::http::schema::OtpPurposeDto)]
     pub purpose: String,
 }
 

@@ -151,9 +151,11 @@ pub struct UpdateEnquiryRequest {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListEnquiriesQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// OPEN, ANSWERED or CLOSED.
     pub status: Option<String>,
@@ -167,9 +169,11 @@ pub struct ListEnquiriesQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
 }
 

@@ -266,9 +266,11 @@ pub struct LinkResponse {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListOrdersQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Status filter.
     pub status: Option<String>,

@@ -201,9 +201,11 @@ pub struct ConfirmUploadRequest {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListProductsQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Full-text search (typo-tolerant on PostgreSQL).
     pub q: Option<String>,
@@ -224,9 +226,11 @@ pub struct ListProductsQuery {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct AdminProductsQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Text.
     pub q: Option<String>,

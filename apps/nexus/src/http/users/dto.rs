@@ -12,9 +12,11 @@ use crate::http::auth::dto::RoleDto;
 pub struct UpdateMeRequest {
     /// New given name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub first_name: Option<String>,
     /// New family name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub last_name: Option<String>,
 }
 
@@ -24,9 +26,11 @@ pub struct UpdateMeRequest {
 pub struct ChangePasswordRequest {
     /// The current password.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub current_password: String,
     /// The new password (policy as for registration).
     #[validate(length(max = 1024))]
+    #[schema(min_length = 8, max_length = 72)]
     pub new_password: String,
 }
 
@@ -36,15 +40,19 @@ pub struct ChangePasswordRequest {
 pub struct CreateUserRequest {
     /// Sign-in address.
     #[validate(length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Initial password.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 8, max_length = 72)]
     pub password: String,
     /// Given name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub first_name: String,
     /// Family name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub last_name: String,
     /// Role: ADMIN, MANAGER, CSO or CUSTOMER.
     #[schema(value_type = RoleDto)]
@@ -62,9 +70,11 @@ pub struct UpdateUserRequest {
     pub is_active: Option<bool>,
     /// New given name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub first_name: Option<String>,
     /// New family name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub last_name: Option<String>,
 }
 
@@ -73,11 +83,14 @@ pub struct UpdateUserRequest {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListUsersQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Only this role.
+    #[param(value_type = Option<RoleDto>)]
     pub role: Option<String>,
     /// Only active or inactive accounts.
     pub is_active: Option<bool>,
