@@ -90,8 +90,7 @@ impl FromRequest for IfMatch {
             Some(v) => v
                 .to_str()
                 .ok()
-                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-                .and_then(|s| s.parse::<i64>().ok())
+                .and_then(parse_etag)
                 .map(|n| Self(Some(n)))
                 .ok_or_else(|| {
                     ApiError::new(
@@ -105,6 +104,23 @@ impl FromRequest for IfMatch {
         std::future::ready(parsed)
     }
 }
+
+/// The version in an entity tag as the API sends it: `"3"`, or weak `W/"3"`; 1 to 18 digits,
+/// so it always fits a version. The OpenAPI document states the same grammar as
+/// [`IF_MATCH_PATTERN`].
+fn parse_etag(raw: &str) -> Option<i64> {
+    let tag = raw.trim();
+    let quoted = tag.strip_prefix("W/").unwrap_or(tag);
+    let digits = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// The grammar of `If-Match` that [`IfMatch`] accepts, for the OpenAPI document.
+pub const IF_MATCH_PATTERN: &str = r#"^(W/)?"[0-9]{1,18}"$"#;
 
 impl IfMatch {
     /// The version the client read: `If-Match`, else the body's `version` field.
@@ -232,6 +248,29 @@ fn whole_number(n: &serde_json::Number) -> Option<i64> {
             .then_some(f as i64);
         whole
     })
+}
+
+#[cfg(test)]
+mod etag_tests {
+    use super::parse_etag;
+
+    #[test]
+    fn entity_tags_strong_and_weak_give_the_version() {
+        assert_eq!(parse_etag("\"3\""), Some(3));
+        assert_eq!(parse_etag("W/\"42\""), Some(42));
+        assert_eq!(parse_etag(" \"7\" "), Some(7));
+        assert_eq!(parse_etag("\"999999999999999999\""), Some(999_999_999_999_999_999));
+    }
+
+    #[test]
+    fn anything_else_is_not_an_entity_tag() {
+        for raw in [
+            "", "3", "\"\"", "\"-1\"", "\"+1\"", "\"1", "1\"", "null", "W/3", "\"\"3\"\"",
+            "\"1234567890123456789\"", "*",
+        ] {
+            assert_eq!(parse_etag(raw), None, "{raw}");
+        }
+    }
 }
 
 #[cfg(test)]

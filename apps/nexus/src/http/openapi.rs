@@ -190,6 +190,7 @@ impl Modify for StandardErrors {
             .into_iter()
             .flatten()
             {
+                describe_if_match(operation);
                 attach_errors(operation);
             }
         }
@@ -231,6 +232,21 @@ fn standard_statuses(operation: &Operation) -> Vec<&'static str> {
     }
     statuses.push("500");
     statuses
+}
+
+/// States the grammar of `If-Match` wherever an operation takes it.
+fn describe_if_match(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(p) = parameter
+            && p.parameter_in == ParameterIn::Header
+            && p.name.eq_ignore_ascii_case("if-match")
+        {
+            let mut schema = Object::with_type(Type::String);
+            schema.pattern = Some(super::extract::IF_MATCH_PATTERN.to_owned());
+            schema.examples = vec![serde_json::json!("\"3\"")];
+            p.schema = Some(schema.into());
+        }
+    }
 }
 
 fn attach_errors(operation: &mut Operation) {

@@ -67,3 +67,9 @@ doc_enum!(
         SendOrderConfirmation = "send_order_confirmation",
     }
 );
+
+/// A tag: 1 to 32 letters, digits, `-` or `_` (stored lower-cased; surrounding white space is
+/// trimmed).
+#[derive(Debug, Clone, ToSchema)]
+#[schema(min_length = 1, max_length = 32, pattern = r"^\s*[\w-]+\s*$")]
+pub struct TagText(pub String);

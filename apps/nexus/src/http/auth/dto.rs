@@ -52,9 +52,11 @@ pub struct RegisterRequest {
     #[validate(length(max = 254))]
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// At least 8 characters, at most 72 bytes, not the e-mail.
+    /// At least 8 characters and at most 72 bytes of UTF-8 (bcrypt's limit), not the e-mail or
+    /// its local part. The pattern states the byte limit as JSON Schema can: up to 72 ASCII
+    /// characters, or up to 18 of any kind.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 8, max_length = 72)]
+    #[schema(min_length = 8, max_length = 72, pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$")]
     pub password: String,
     /// Given name.
     #[validate(length(max = 1024))]

@@ -29,6 +29,7 @@ pub struct CustomerResponse {
     /// Company.
     pub company: Option<String>,
     /// LEAD, ACTIVE, INACTIVE or CHURNED.
+    #[schema(value_type = crate::http::schema::CustomerStatusDto)]
     pub status: String,
     /// Tags.
     pub tags: Vec<String>,
@@ -75,25 +76,33 @@ impl From<Customer> for CustomerResponse {
 pub struct CreateCustomerRequest {
     /// Given name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub first_name: String,
     /// Family name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub last_name: String,
     /// E-mail, unique.
     #[validate(length(max = 1024))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Phone.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 30, pattern = r"^\s*\+?[-. ()]*(?:[0-9][-. ()]*){7,15}$")]
     pub phone: Option<String>,
     /// Company.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub company: Option<String>,
     /// LEAD (default), ACTIVE, INACTIVE or CHURNED.
+    #[schema(value_type = Option<crate::http::schema::CustomerStatusDto>)]
     pub status: Option<String>,
     /// Tags.
     #[validate(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// Assignee (defaults to the creator; naming another needs the assign permission).
+    #[schema(value_type = Option<Uuid>)]
     pub assigned_to: Option<String>,
 }
 
@@ -169,12 +178,15 @@ impl TryFrom<CreateCustomerRequest> for NewCustomer {
 pub struct UpdateCustomerRequest {
     /// New given name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub first_name: Option<String>,
     /// New family name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub last_name: Option<String>,
     /// New e-mail.
     #[validate(length(max = 1024))]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// New phone, or `null` to clear.
     #[serde(default, deserialize_with = "crate::http::extract::nullable")]
@@ -185,11 +197,14 @@ pub struct UpdateCustomerRequest {
     #[schema(value_type = Option<String>, nullable)]
     pub company: Option<Option<String>>,
     /// New status.
+    #[schema(value_type = Option<crate::http::schema::CustomerStatusDto>)]
     pub status: Option<String>,
     /// Replacement tags.
     #[validate(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// The version the client read (alternative to `If-Match`).
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
     pub version: Option<i64>,
 }
 
@@ -274,8 +289,10 @@ pub struct ListCustomersQuery {
     /// Case-insensitive substring of first name, last name or e-mail.
     pub search: Option<String>,
     /// LEAD, ACTIVE, INACTIVE or CHURNED.
+    #[param(value_type = Option<crate::http::schema::CustomerStatusDto>)]
     pub status: Option<String>,
     /// Only customers assigned to this user id.
+    #[param(value_type = Option<Uuid>)]
     pub assigned_to: Option<String>,
     /// createdAt | updatedAt | lastName | email; `-field` or `field:desc` for descending.
     pub sort: Option<String>,

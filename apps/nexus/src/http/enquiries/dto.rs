@@ -16,17 +16,22 @@ use crate::http::error::{ApiError, FieldErrors};
 pub struct CreateEnquiryRequest {
     /// Your name.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     pub name: String,
     /// Where to answer.
     #[validate(length(max = 1024))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Subject (1 to 200 characters).
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     pub subject: String,
     /// Message (1 to 5000 characters).
     #[validate(length(max = 20_000))]
+    #[schema(min_length = 1, max_length = 5000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     pub message: String,
     /// The product it is about, if any.
+    #[schema(value_type = Option<Uuid>)]
     pub product_id: Option<String>,
 }
 
@@ -73,6 +78,7 @@ pub struct EnquiryReceipt {
     /// Subject as received.
     pub subject: String,
     /// Always OPEN at first.
+    #[schema(value_type = crate::http::schema::EnquiryStatusDto)]
     pub status: String,
     /// Received at.
     pub created_at: DateTime<Utc>,
@@ -108,6 +114,7 @@ pub struct EnquiryResponse {
     /// Product, if any.
     pub product_id: Option<Uuid>,
     /// OPEN, ANSWERED or CLOSED.
+    #[schema(value_type = crate::http::schema::EnquiryStatusDto)]
     pub status: String,
     /// Officer in charge.
     pub assigned_to: Option<Uuid>,
@@ -143,6 +150,7 @@ impl From<Enquiry> for EnquiryResponse {
 #[serde(rename_all = "camelCase")]
 pub struct UpdateEnquiryRequest {
     /// OPEN, ANSWERED or CLOSED.
+    #[schema(value_type = crate::http::schema::EnquiryStatusDto)]
     pub status: String,
 }
 
@@ -158,8 +166,10 @@ pub struct ListEnquiriesQuery {
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// OPEN, ANSWERED or CLOSED.
+    #[param(value_type = Option<crate::http::schema::EnquiryStatusDto>)]
     pub status: Option<String>,
     /// Only assigned to this user id.
+    #[param(value_type = Option<Uuid>)]
     pub assigned_to: Option<String>,
     /// Case-insensitive substring of subject, name or e-mail.
     pub search: Option<String>,
@@ -188,6 +198,7 @@ pub struct MyEnquiryResponse {
     /// Message.
     pub message: String,
     /// OPEN, ANSWERED or CLOSED.
+    #[schema(value_type = crate::http::schema::EnquiryStatusDto)]
     pub status: String,
     /// Sent at.
     pub created_at: DateTime<Utc>,

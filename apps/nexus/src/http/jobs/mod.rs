@@ -20,8 +20,10 @@ pub struct JobResponse {
     /// Id.
     pub id: Uuid,
     /// send_response, send_welcome or send_otp.
+    #[schema(value_type = crate::http::schema::JobKindDto)]
     pub kind: String,
     /// PENDING, RUNNING, DONE or DEAD.
+    #[schema(value_type = crate::http::schema::JobStateDto)]
     pub state: String,
     /// Attempts started.
     pub attempts: u32,
@@ -70,8 +72,10 @@ pub struct ListJobsQuery {
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// PENDING, RUNNING, DONE or DEAD.
+    #[param(value_type = Option<crate::http::schema::JobStateDto>)]
     pub state: Option<String>,
     /// send_response, send_welcome or send_otp.
+    #[param(value_type = Option<crate::http::schema::JobKindDto>)]
     pub kind: Option<String>,
 }
 

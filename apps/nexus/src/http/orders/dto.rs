@@ -136,6 +136,7 @@ pub struct OrderResponse {
     /// Total.
     pub total: MoneyDto,
     /// PENDING_PAYMENT, PAID, PARTIALLY_REFUNDED, REFUNDED, FAILED, CANCELLED or EXPIRED.
+    #[schema(value_type = crate::http::schema::OrderStatusDto)]
     pub status: String,
     /// `razorpay` or `development`.
     pub gateway: String,
@@ -194,12 +195,15 @@ impl From<Order> for OrderResponse {
 pub struct VerifyPaymentRequest {
     /// `order_…`.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub razorpay_order_id: String,
     /// `pay_…`.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub razorpay_payment_id: String,
     /// Hex HMAC-SHA256.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub razorpay_signature: String,
 }
 
@@ -216,9 +220,11 @@ pub struct DevCompleteRequest {
 #[serde(rename_all = "camelCase")]
 pub struct RefundRequest {
     /// Amount in minor units; the whole remaining amount when absent.
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
     pub amount_minor: Option<i64>,
     /// Why (kept with the order).
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub reason: String,
 }
 

@@ -42,6 +42,7 @@ pub struct ProductResponse {
     /// Tags.
     pub tags: Vec<String>,
     /// DRAFT, PUBLISHED or ARCHIVED.
+    #[schema(value_type = crate::http::schema::ProductStatusDto)]
     pub status: String,
     /// The file sold (null until uploaded); details for staff only.
     pub asset: Option<AssetDto>,
@@ -110,25 +111,34 @@ impl ProductResponse {
 pub struct CreateProductRequest {
     /// URL slug: lower-case letters, digits and hyphens.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 120, pattern = r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")]
     pub slug: String,
     /// Title.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub title: String,
     /// Description.
     #[validate(length(max = 100_000))]
+    #[schema(max_length = 20000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     pub description: Option<String>,
     /// Price in minor units (paise).
+    #[serde(deserialize_with = "crate::http::extract::whole")]
+    #[schema(minimum = 0)]
     pub price_minor: i64,
     /// Currency (default INR).
+    #[schema(pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
     /// Category.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub category: String,
     /// Tags.
     #[validate(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// Preview image URL.
     #[validate(length(max = 4096))]
+    #[schema(max_length = 500, pattern = r#"^[hH][tT][tT][pP][sS]?://[^/?#@\s"<>\\\u0000-\u001f\u007f-\u009f][^\s"<>\\\u0000-\u001f\u007f-\u009f]*$"#)]
     pub preview_image_url: Option<String>,
 }
 
@@ -138,28 +148,37 @@ pub struct CreateProductRequest {
 pub struct UpdateProductRequest {
     /// New slug.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 120, pattern = r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")]
     pub slug: Option<String>,
     /// New title.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub title: Option<String>,
     /// New description.
     #[validate(length(max = 100_000))]
+    #[schema(max_length = 20000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     pub description: Option<String>,
     /// New price in minor units.
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
+    #[schema(minimum = 0)]
     pub price_minor: Option<i64>,
     /// Currency of the new price (default INR).
+    #[schema(pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
     /// New category.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub category: Option<String>,
     /// Replacement tags.
     #[validate(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// New preview URL, or null to clear.
     #[serde(default, deserialize_with = "crate::http::extract::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r#"^[hH][tT][tT][pP][sS]?://[^/?#@\s"<>\\\u0000-\u001f\u007f-\u009f][^\s"<>\\\u0000-\u001f\u007f-\u009f]*$"#)]
     pub preview_image_url: Option<Option<String>>,
     /// The version read.
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
     pub version: Option<i64>,
 }
 
@@ -214,8 +233,10 @@ pub struct ListProductsQuery {
     /// Comma-separated tags; all must match.
     pub tags: Option<String>,
     /// Minimum price, minor units.
+    #[param(minimum = 0)]
     pub min_price: Option<i64>,
     /// Maximum price, minor units.
+    #[param(minimum = 0)]
     pub max_price: Option<i64>,
     /// relevance (default), price, -price or newest.
     pub sort: Option<String>,
@@ -235,6 +256,7 @@ pub struct AdminProductsQuery {
     /// Text.
     pub q: Option<String>,
     /// DRAFT, PUBLISHED or ARCHIVED.
+    #[param(value_type = Option<crate::http::schema::ProductStatusDto>)]
     pub status: Option<String>,
     /// Category.
     pub category: Option<String>,

@@ -199,7 +199,7 @@ pub async fn create_product(
 }
 
 /// Changes a product (MANAGER, ADMIN). Send the version read (If-Match or `version`).
-#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = UpdateProductRequest,
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version read")), request_body = UpdateProductRequest,
     responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 428, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn update_product(

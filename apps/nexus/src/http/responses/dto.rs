@@ -29,6 +29,7 @@ pub struct ResponseResponse {
     /// Body.
     pub content: String,
     /// DRAFT, PENDING_APPROVAL, APPROVED, SENT or REJECTED.
+    #[schema(value_type = crate::http::schema::ResponseStatusDto)]
     pub status: String,
     /// Version, for `If-Match`.
     pub version: i64,
@@ -106,14 +107,18 @@ impl From<ResponseEvent> for ResponseEventResponse {
 #[serde(rename_all = "camelCase")]
 pub struct CreateResponseRequest {
     /// The customer to answer.
+    #[schema(value_type = Uuid)]
     pub customer_id: String,
     /// The enquiry answered, if any (it must be the customer's).
+    #[schema(value_type = Option<Uuid>)]
     pub enquiry_id: Option<String>,
     /// Subject (1 to 200 characters, one line).
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub subject: String,
     /// Body (1 to 20 000 characters).
     #[validate(length(max = 100_000))]
+    #[schema(min_length = 1, max_length = 20000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     pub content: String,
 }
 
@@ -159,11 +164,14 @@ impl TryFrom<CreateResponseRequest> for NewResponse {
 pub struct UpdateResponseRequest {
     /// New subject.
     #[validate(length(max = 1024))]
+    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
     pub subject: Option<String>,
     /// New body.
     #[validate(length(max = 100_000))]
+    #[schema(min_length = 1, max_length = 20000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
     pub content: Option<String>,
     /// The version read (alternative to `If-Match`).
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
     pub version: Option<i64>,
 }
 
@@ -217,9 +225,12 @@ pub struct ListResponsesQuery {
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// DRAFT, PENDING_APPROVAL, APPROVED, SENT or REJECTED.
+    #[param(value_type = Option<crate::http::schema::ResponseStatusDto>)]
     pub status: Option<String>,
     /// Only for this customer.
+    #[param(value_type = Option<Uuid>)]
     pub customer_id: Option<String>,
     /// Only by this author.
+    #[param(value_type = Option<Uuid>)]
     pub author_id: Option<String>,
 }

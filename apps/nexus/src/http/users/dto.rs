@@ -28,9 +28,9 @@ pub struct ChangePasswordRequest {
     #[validate(length(max = 1024))]
     #[schema(max_length = 1024)]
     pub current_password: String,
-    /// The new password (policy as for registration).
+    /// The new password: as for registration, 8 characters to 72 bytes of UTF-8.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 8, max_length = 72)]
+    #[schema(min_length = 8, max_length = 72, pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$")]
     pub new_password: String,
 }
 
@@ -42,9 +42,9 @@ pub struct CreateUserRequest {
     #[validate(length(max = 254))]
     #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// Initial password.
+    /// Initial password: as for registration, 8 characters to 72 bytes of UTF-8.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 8, max_length = 72)]
+    #[schema(min_length = 8, max_length = 72, pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$")]
     pub password: String,
     /// Given name.
     #[validate(length(max = 1024))]
