@@ -244,8 +244,8 @@ fn whole_number(n: &serde_json::Number) -> Option<i64> {
             clippy::cast_possible_truncation,
             reason = "a whole number strictly inside the i64 range converts exactly"
         )]
-        let whole = (f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64)
-            .then_some(f as i64);
+        let whole =
+            (f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64).then_some(f as i64);
         whole
     })
 }
@@ -259,14 +259,27 @@ mod etag_tests {
         assert_eq!(parse_etag("\"3\""), Some(3));
         assert_eq!(parse_etag("W/\"42\""), Some(42));
         assert_eq!(parse_etag(" \"7\" "), Some(7));
-        assert_eq!(parse_etag("\"999999999999999999\""), Some(999_999_999_999_999_999));
+        assert_eq!(
+            parse_etag("\"999999999999999999\""),
+            Some(999_999_999_999_999_999)
+        );
     }
 
     #[test]
     fn anything_else_is_not_an_entity_tag() {
         for raw in [
-            "", "3", "\"\"", "\"-1\"", "\"+1\"", "\"1", "1\"", "null", "W/3", "\"\"3\"\"",
-            "\"1234567890123456789\"", "*",
+            "",
+            "3",
+            "\"\"",
+            "\"-1\"",
+            "\"+1\"",
+            "\"1",
+            "1\"",
+            "null",
+            "W/3",
+            "\"\"3\"\"",
+            "\"1234567890123456789\"",
+            "*",
         ] {
             assert_eq!(parse_etag(raw), None, "{raw}");
         }
@@ -290,7 +303,10 @@ mod whole_tests {
     #[test]
     fn integers_written_with_a_zero_fraction_are_accepted() {
         assert_eq!(parse(r#"{"n": 3}"#), Some((3, None)));
-        assert_eq!(parse(r#"{"n": 86706.0, "m": -2.0}"#), Some((86706, Some(-2))));
+        assert_eq!(
+            parse(r#"{"n": 86706.0, "m": -2.0}"#),
+            Some((86706, Some(-2)))
+        );
         assert_eq!(parse(r#"{"n": 1, "m": null}"#), Some((1, None)));
     }
 

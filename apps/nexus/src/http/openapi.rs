@@ -166,13 +166,17 @@ struct StandardErrors;
 impl Modify for StandardErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        if !components.schemas.contains_key(&ErrorBody::name().into_owned()) {
+        if !components
+            .schemas
+            .contains_key(&ErrorBody::name().into_owned())
+        {
             let mut schemas = Vec::new();
             ErrorBody::schemas(&mut schemas);
             components.schemas.extend(schemas);
-            components
-                .schemas
-                .insert(ErrorBody::name().into_owned(), <ErrorBody as utoipa::PartialSchema>::schema());
+            components.schemas.insert(
+                ErrorBody::name().into_owned(),
+                <ErrorBody as utoipa::PartialSchema>::schema(),
+            );
         }
         for (status, name, description) in STANDARD_ERRORS {
             components
@@ -199,10 +203,14 @@ impl Modify for StandardErrors {
 
 /// The standard statuses an operation can answer, from its shape.
 fn standard_statuses(operation: &Operation) -> Vec<&'static str> {
-    let params = operation.parameters.iter().flatten().filter_map(|p| match p {
-        RefOr::T(p) => Some(p),
-        RefOr::Ref(_) => None,
-    });
+    let params = operation
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            RefOr::T(p) => Some(p),
+            RefOr::Ref(_) => None,
+        });
     let (mut query, mut path, mut if_match) = (false, false, false);
     for p in params {
         match p.parameter_in {

@@ -56,15 +56,27 @@ pub struct RegisterRequest {
     /// its local part. The pattern states the byte limit as JSON Schema can: up to 72 ASCII
     /// characters, or up to 18 of any kind.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 8, max_length = 72, pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$")]
+    #[schema(
+        min_length = 8,
+        max_length = 72,
+        pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$"
+    )]
     pub password: String,
     /// Given name.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub first_name: String,
     /// Family name.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub last_name: String,
 }
 

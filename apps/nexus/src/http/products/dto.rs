@@ -111,15 +111,26 @@ impl ProductResponse {
 pub struct CreateProductRequest {
     /// URL slug: lower-case letters, digits and hyphens.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 120, pattern = r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$"
+    )]
     pub slug: String,
     /// Title.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub title: String,
     /// Description.
     #[validate(length(max = 100_000))]
-    #[schema(max_length = 20000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub description: Option<String>,
     /// Price in minor units (paise).
     #[serde(deserialize_with = "crate::http::extract::whole")]
@@ -130,7 +141,11 @@ pub struct CreateProductRequest {
     pub currency: Option<String>,
     /// Category.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub category: String,
     /// Tags.
     #[validate(length(max = 100))]
@@ -138,7 +153,10 @@ pub struct CreateProductRequest {
     pub tags: Option<Vec<String>>,
     /// Preview image URL.
     #[validate(length(max = 4096))]
-    #[schema(max_length = 500, pattern = r#"^[hH][tT][tT][pP][sS]?://[^/?#@\s"<>\\\u0000-\u001f\u007f-\u009f][^\s"<>\\\u0000-\u001f\u007f-\u009f]*$"#)]
+    #[schema(
+        max_length = 500,
+        pattern = r#"^[hH][tT][tT][pP][sS]?://[^/?#@\s"<>\\\u0000-\u001f\u007f-\u009f][^\s"<>\\\u0000-\u001f\u007f-\u009f]*$"#
+    )]
     pub preview_image_url: Option<String>,
 }
 
@@ -148,15 +166,26 @@ pub struct CreateProductRequest {
 pub struct UpdateProductRequest {
     /// New slug.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 120, pattern = r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$"
+    )]
     pub slug: Option<String>,
     /// New title.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub title: Option<String>,
     /// New description.
     #[validate(length(max = 100_000))]
-    #[schema(max_length = 20000, pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub description: Option<String>,
     /// New price in minor units.
     #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
@@ -167,7 +196,11 @@ pub struct UpdateProductRequest {
     pub currency: Option<String>,
     /// New category.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 60,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub category: Option<String>,
     /// Replacement tags.
     #[validate(length(max = 100))]

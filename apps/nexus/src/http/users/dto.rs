@@ -12,11 +12,19 @@ use crate::http::auth::dto::RoleDto;
 pub struct UpdateMeRequest {
     /// New given name.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub first_name: Option<String>,
     /// New family name.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub last_name: Option<String>,
 }
 
@@ -30,7 +38,11 @@ pub struct ChangePasswordRequest {
     pub current_password: String,
     /// The new password: as for registration, 8 characters to 72 bytes of UTF-8.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 8, max_length = 72, pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$")]
+    #[schema(
+        min_length = 8,
+        max_length = 72,
+        pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$"
+    )]
     pub new_password: String,
 }
 
@@ -44,15 +56,27 @@ pub struct CreateUserRequest {
     pub email: String,
     /// Initial password: as for registration, 8 characters to 72 bytes of UTF-8.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 8, max_length = 72, pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$")]
+    #[schema(
+        min_length = 8,
+        max_length = 72,
+        pattern = r"^(?:[\u0000-\u007f]{8,72}|[\s\S]{8,18})$"
+    )]
     pub password: String,
     /// Given name.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub first_name: String,
     /// Family name.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub last_name: String,
     /// Role: ADMIN, MANAGER, CSO or CUSTOMER.
     #[schema(value_type = RoleDto)]
@@ -70,11 +94,19 @@ pub struct UpdateUserRequest {
     pub is_active: Option<bool>,
     /// New given name.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub first_name: Option<String>,
     /// New family name.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub last_name: Option<String>,
 }
 
