@@ -105,13 +105,15 @@ impl FromRequest for IfMatch {
     }
 }
 
-/// The version in an entity tag as the API sends it: `"3"`, or weak `W/"3"`; 1 to 18 digits,
-/// so it always fits a version. The OpenAPI document states the same grammar as
-/// [`IF_MATCH_PATTERN`].
+/// The version in an entity tag as the API sends it, `"3"` or weak `W/"3"`, or the bare
+/// version `3`; 1 to 18 digits, so it always fits a version. The OpenAPI document states the
+/// same grammar as [`IF_MATCH_PATTERN`].
 fn parse_etag(raw: &str) -> Option<i64> {
     let tag = raw.trim();
-    let quoted = tag.strip_prefix("W/").unwrap_or(tag);
-    let digits = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    let digits = match tag.strip_prefix("W/").unwrap_or(tag).strip_prefix('"') {
+        Some(rest) => rest.strip_suffix('"')?,
+        None => tag,
+    };
     if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         digits.parse().ok()
     } else {
@@ -120,7 +122,7 @@ fn parse_etag(raw: &str) -> Option<i64> {
 }
 
 /// The grammar of `If-Match` that [`IfMatch`] accepts, for the OpenAPI document.
-pub const IF_MATCH_PATTERN: &str = r#"^(W/)?"[0-9]{1,18}"$"#;
+pub const IF_MATCH_PATTERN: &str = r#"^(?:(?:W/)?"[0-9]{1,18}"|[0-9]{1,18})$"#;
 
 impl IfMatch {
     /// The version the client read: `If-Match`, else the body's `version` field.
@@ -255,7 +257,7 @@ mod etag_tests {
     use super::parse_etag;
 
     #[test]
-    fn entity_tags_strong_and_weak_give_the_version() {
+    fn entity_tags_strong_weak_and_bare_give_the_version() {
         assert_eq!(parse_etag("\"3\""), Some(3));
         assert_eq!(parse_etag("W/\"42\""), Some(42));
         assert_eq!(parse_etag(" \"7\" "), Some(7));
@@ -263,14 +265,17 @@ mod etag_tests {
             parse_etag("\"999999999999999999\""),
             Some(999_999_999_999_999_999)
         );
+        assert_eq!(parse_etag("5"), Some(5));
     }
 
     #[test]
     fn anything_else_is_not_an_entity_tag() {
         for raw in [
             "",
-            "3",
             "\"\"",
+            "-3",
+            "+3",
+            "1234567890123456789",
             "\"-1\"",
             "\"+1\"",
             "\"1",

@@ -73,3 +73,8 @@ doc_enum!(
 #[derive(Debug, Clone, ToSchema)]
 #[schema(min_length = 1, max_length = 32, pattern = r"^\s*[\w-]+\s*$")]
 pub struct TagText(pub String);
+
+/// An id (a UUID) given as text.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(format = Uuid)]
+pub struct IdText(pub String);

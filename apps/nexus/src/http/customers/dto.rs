@@ -114,7 +114,7 @@ pub struct CreateCustomerRequest {
     #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// Assignee (defaults to the creator; naming another needs the assign permission).
-    #[schema(value_type = Option<Uuid>)]
+    #[schema(value_type = Option<crate::http::schema::IdText>)]
     pub assigned_to: Option<String>,
 }
 
@@ -307,6 +307,7 @@ pub struct ListCustomersQuery {
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Case-insensitive substring of first name, last name or e-mail.
+    #[param(max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub search: Option<String>,
     /// LEAD, ACTIVE, INACTIVE or CHURNED.
     #[param(value_type = Option<crate::http::schema::CustomerStatusDto>)]
@@ -315,5 +316,6 @@ pub struct ListCustomersQuery {
     #[param(value_type = Option<Uuid>)]
     pub assigned_to: Option<String>,
     /// createdAt | updatedAt | lastName | email; `-field` or `field:desc` for descending.
+    #[param(pattern = r"^\s*(?:-?(?:createdAt|updatedAt|lastName|email)|(?:createdAt|updatedAt|lastName|email):(?:asc|desc))?\s*$")]
     pub sort: Option<String>,
 }

@@ -43,7 +43,7 @@ pub struct CreateEnquiryRequest {
     )]
     pub message: String,
     /// The product it is about, if any.
-    #[schema(value_type = Option<Uuid>)]
+    #[schema(value_type = Option<crate::http::schema::IdText>)]
     pub product_id: Option<String>,
 }
 
@@ -184,6 +184,7 @@ pub struct ListEnquiriesQuery {
     #[param(value_type = Option<Uuid>)]
     pub assigned_to: Option<String>,
     /// Case-insensitive substring of subject, name or e-mail.
+    #[param(max_length = 100, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub search: Option<String>,
 }
 

@@ -260,10 +260,13 @@ pub struct ListProductsQuery {
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Full-text search (typo-tolerant on PostgreSQL).
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub q: Option<String>,
     /// Category.
+    #[param(max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub category: Option<String>,
     /// Comma-separated tags; all must match.
+    #[param(pattern = r"^\s*(?:[\w-]{1,32}\s*)?(?:,\s*(?:[\w-]{1,32}\s*)?)*$")]
     pub tags: Option<String>,
     /// Minimum price, minor units.
     #[param(minimum = 0)]
@@ -272,6 +275,7 @@ pub struct ListProductsQuery {
     #[param(minimum = 0)]
     pub max_price: Option<i64>,
     /// relevance (default), price, -price or newest.
+    #[param(pattern = r"^\s*(?:relevance|newest|price|price:asc|-price|price:desc)?\s*$")]
     pub sort: Option<String>,
 }
 
@@ -287,10 +291,12 @@ pub struct AdminProductsQuery {
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Text.
+    #[param(max_length = 200, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub q: Option<String>,
     /// DRAFT, PUBLISHED or ARCHIVED.
     #[param(value_type = Option<crate::http::schema::ProductStatusDto>)]
     pub status: Option<String>,
     /// Category.
+    #[param(max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub category: Option<String>,
 }

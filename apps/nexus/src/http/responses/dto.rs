@@ -110,7 +110,7 @@ pub struct CreateResponseRequest {
     #[schema(value_type = Uuid)]
     pub customer_id: String,
     /// The enquiry answered, if any (it must be the customer's).
-    #[schema(value_type = Option<Uuid>)]
+    #[schema(value_type = Option<crate::http::schema::IdText>)]
     pub enquiry_id: Option<String>,
     /// Subject (1 to 200 characters, one line).
     #[validate(length(max = 1024))]
