@@ -2,8 +2,9 @@
 
 Signs in one user per role (the administrator, the seeded manager and officer, and a newly
 registered customer), publishes a product with a file, and has the customer buy it through
-the development gateway, so that fuzzed requests find real rows. Writes the access tokens
-as shell assignments (TOKEN_ADMIN=...) to the given file.
+the development gateway, so that fuzzed requests find real rows. Writes each role's sign-in
+as shell assignments (EMAIL_ADMIN=..., PASSWORD_ADMIN=...) to the given file: schemathesis
+signs in itself, and again whenever a fuzzed request (say, a logout) ended the session.
 
 Usage: fuzz_fixtures.py BASE_URL ADMIN_EMAIL ADMIN_PASSWORD OUT_FILE
 """
@@ -35,23 +36,20 @@ def main():
     login = lambda email, password: call(
         base, "POST", "/api/v1/auth/login", {"email": email, "password": password}
     )["access_token"]
-    tokens = {
-        "ADMIN": login(admin_email, admin_password),
-        "MANAGER": login("manager@nexus.local", DEMO_PASSWORD),
-        "CSO": login("cso1@nexus.local", DEMO_PASSWORD),
+    accounts = {
+        "ADMIN": (admin_email, admin_password),
+        "MANAGER": ("manager@nexus.local", DEMO_PASSWORD),
+        "CSO": ("cso1@nexus.local", DEMO_PASSWORD),
+        "CUSTOMER": ("fuzz-customer@example.com", "fuzz-customer-password"),
     }
-    registered = call(
+    email, password = accounts["CUSTOMER"]
+    call(
         base,
         "POST",
         "/api/v1/auth/register",
-        {
-            "email": "fuzz-customer@example.com",
-            "password": "fuzz-customer-password",
-            "firstName": "Fuzz",
-            "lastName": "Customer",
-        },
+        {"email": email, "password": password, "firstName": "Fuzz", "lastName": "Customer"},
     )
-    tokens["CUSTOMER"] = registered["access_token"]
+    tokens = {role: login(*account) for role, account in accounts.items()}
 
     admin = tokens["ADMIN"]
     product = call(
@@ -82,8 +80,8 @@ def main():
     call(base, "POST", "/api/v1/payments/dev/complete", {"orderId": order["orderId"]}, token=customer)
 
     with open(out, "w", encoding="utf-8") as f:
-        for role, token in tokens.items():
-            f.write(f"TOKEN_{role}={token}\n")
+        for role, (email, password) in accounts.items():
+            f.write(f"EMAIL_{role}={email}\nPASSWORD_{role}={password}\n")
 
 
 if __name__ == "__main__":

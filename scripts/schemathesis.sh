@@ -9,7 +9,10 @@
 # at the end). It is seeded (`nexus seed`, `nexus create-admin`, a published product and a
 # paid order) and runs with the abuse limits raised so fuzzing is not throttled.
 #
-# Knobs: FUZZ_MAX_EXAMPLES (default 10), FUZZ_WORKERS (default 2), FUZZ_SEED,
+# Failures accepted on purpose are listed, each with its reason, in
+# scripts/schemathesis-baseline.json; anything else fails the run.
+#
+# Knobs: FUZZ_MAX_EXAMPLES (default 10), FUZZ_WORKERS (default 1, at most 2), FUZZ_SEED,
 # FUZZ_REPORT_DIR (kept reports), FUZZ_ROLES (default "anonymous customer cso manager admin").
 # With CI=true a missing tool or a failed start fails the run; otherwise it is skipped.
 set -euo pipefail
@@ -20,7 +23,9 @@ case "$target" in /*) ;; *) target="$repo/$target" ;; esac
 bin="$target/debug/nexus"
 venv="$repo/.venv"
 max_examples="${FUZZ_MAX_EXAMPLES:-10}"
-workers="${FUZZ_WORKERS:-2}"
+# One worker: schemathesis's threads trip a CPython 3.11 race in `ast` ("AST constructor
+# recursion depth mismatch") now and then, which would fail a run for nothing.
+workers="${FUZZ_WORKERS:-1}"
 roles="${FUZZ_ROLES:-anonymous customer cso manager admin}"
 
 say() { echo "schemathesis.sh: $*" >&2; }
@@ -92,10 +97,10 @@ curl -fsS "$base/health/ready" >/dev/null 2>&1 || { tail -20 "$log" >&2; unavail
 
 # Tokens and fixtures, through the API itself.
 python="$venv/bin/python"
-"$python" "$repo/scripts/fuzz_fixtures.py" "$base" "$admin_email" "$admin_password" "$work/tokens.env" ||
+"$python" "$repo/scripts/fuzz_fixtures.py" "$base" "$admin_email" "$admin_password" "$work/accounts.env" ||
   { tail -20 "$log" >&2; unavailable "fixtures could not be created"; }
 # shellcheck disable=SC1091
-. "$work/tokens.env"
+. "$work/accounts.env"
 
 curl -fsS "$base/api-docs/openapi.json" -o "$work/openapi.json"
 operations="$("$python" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(1 for p in d["paths"].values() for m in p if m in ("get","put","post","delete","patch","head","options","trace")))' "$work/openapi.json")"
@@ -115,16 +120,22 @@ seed_args=()
 [ -n "${FUZZ_SEED:-}" ] && seed_args=(--seed "$FUZZ_SEED")
 summary=()
 for role in $roles; do
-  token_var="TOKEN_$(echo "$role" | tr '[:lower:]' '[:upper:]')"
-  auth=()
+  # Each role signs in through schemathesis's dynamic auth (again after a 401, e.g. once a
+  # fuzzed logout ended the session); anonymous sends no token at all.
+  config="$work/$role.toml"
+  cp "$repo/scripts/schemathesis.toml" "$config"
   if [ "$role" != "anonymous" ]; then
-    [ -n "${!token_var:-}" ] || { say "no token for $role"; exit 1; }
-    auth=(-H "Authorization: Bearer ${!token_var}")
+    upper="$(echo "$role" | tr '[:lower:]' '[:upper:]')"
+    email_var="EMAIL_$upper" password_var="PASSWORD_$upper"
+    [ -n "${!email_var:-}" ] || { say "no account for $role"; exit 1; }
+    printf '\n[auth.dynamic.openapi.bearer]\npath = "/api/v1/auth/login"\npayload = { email = "%s", password = "%s" }\nextract_selector = "/access_token"\n' \
+      "${!email_var}" "${!password_var}" >>"$config"
   fi
   out="$report_dir/$role.txt"
   set +e
-  "$venv/bin/schemathesis" --config-file "$repo/scripts/schemathesis.toml" run "$work/openapi.json" --url "$base" "${auth[@]}" \
+  "$venv/bin/schemathesis" --config-file "$config" run "$work/openapi.json" --url "$base" \
     --checks all --max-examples "$max_examples" --workers "$workers" "${seed_args[@]}" \
+    --baseline "$repo/scripts/schemathesis-baseline.json" \
     --report junit --report-junit-path "$report_dir/$role.xml" \
     --generation-database none --no-color >"$out" 2>&1
   rc=$?
@@ -142,8 +153,8 @@ echo "---"
 for line in "${summary[@]}"; do echo "$line"; done
 echo "schemathesis.sh: $(( $(date +%s) - started ))s, $([ "$status" -eq 0 ] && echo OK || echo FAILED)"
 if kill -0 "$server_pid" 2>/dev/null; then :; else say "nexus serve died during the run"; status=1; fi
-if grep -q '"level":"ERROR"' "$log"; then
-  say "the server logged errors:"
-  grep '"level":"ERROR"' "$log" | head -20 >&2
+# A 5xx or a panic is also in the server's log, with the cause schemathesis cannot see.
+if grep -E '"handler panicked"|"request failed"' "$log" | head -20 | grep . >&2; then
+  say "the server logged failures (above)"
 fi
 exit "$status"
