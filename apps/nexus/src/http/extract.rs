@@ -24,13 +24,28 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = web::Json::<T>::from_request(req, payload);
+        let json = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
-            let web::Json(value) = json.await?;
+            let web::Json(raw) = json.await?;
+            let value = body_object::<T>(raw)?;
             value.validate().map_err(ApiError::from)?;
             Ok(Self(value))
         })
     }
+}
+
+/// Every request body is a JSON object: serde would also fill a struct from an array of its
+/// fields in order (`[null, null]`), which no client means and the document does not allow.
+fn body_object<T: DeserializeOwned>(raw: serde_json::Value) -> Result<T, ApiError> {
+    let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", message);
+    if !raw.is_object() {
+        return Err(invalid("The body must be a JSON object".to_owned()));
+    }
+    serde_json::from_value(raw).map_err(|e| {
+        invalid(format!(
+            "The JSON body does not match the expected shape: {e}"
+        ))
+    })
 }
 
 /// The authenticated caller, from a `Authorization: Bearer <access token>` header.
@@ -250,6 +265,31 @@ fn whole_number(n: &serde_json::Number) -> Option<i64> {
             (f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64).then_some(f as i64);
         whole
     })
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::body_object;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Names {
+        #[serde(rename = "firstName")]
+        _first_name: Option<String>,
+    }
+
+    #[test]
+    fn a_body_must_be_an_object() {
+        assert!(body_object::<Names>(serde_json::json!({"firstName": "Ada"})).is_ok());
+        assert!(body_object::<Names>(serde_json::json!({})).is_ok());
+        for raw in [
+            serde_json::json!([null]),
+            serde_json::json!(null),
+            serde_json::json!("x"),
+        ] {
+            let err = body_object::<Names>(raw).expect_err("not an object");
+            assert_eq!(err.code(), "invalid_json");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -80,3 +80,12 @@ pub struct TagText(pub String);
 #[derive(Debug, Clone, ToSchema)]
 #[schema(format = Uuid)]
 pub struct IdText(pub String);
+
+/// The multipart form of a product file upload: one part, `file`.
+#[derive(Debug, ToSchema)]
+#[schema(max_properties = 1)]
+pub struct AssetUpload {
+    /// The file; its part's file name and `Content-Type` are kept (the type must be allowed).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}

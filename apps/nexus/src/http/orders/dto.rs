@@ -221,6 +221,7 @@ pub struct DevCompleteRequest {
 pub struct RefundRequest {
     /// Amount in minor units; the whole remaining amount when absent.
     #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
+    #[schema(minimum = 1)]
     pub amount_minor: Option<i64>,
     /// Why (kept with the order).
     #[validate(length(max = 2000))]

@@ -351,8 +351,8 @@ pub async fn unpublish_product(
 
 /// Uploads the product's file as multipart/form-data, field `file` (size and type limits apply).
 #[utoipa::path(post, path = "/api/v1/products/{id}/asset", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    request_body(content = String, content_type = "multipart/form-data", description = "field `file`"),
-    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+    request_body(content = crate::http::schema::AssetUpload, content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 409, description = "invalid_transition: the product cannot take a file in its state", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn upload_asset(
     state: web::Data<AppState>,
@@ -437,7 +437,7 @@ pub async fn asset_upload_link(
 
 /// Records a file uploaded through a presigned link (its size and checksum are read back).
 #[utoipa::path(post, path = "/api/v1/products/{id}/asset/confirm", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ConfirmUploadRequest,
-    responses((status = 200, body = ProductResponse), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ProductResponse), (status = 404, body = ErrorBody), (status = 409, description = "invalid_transition: the product cannot take a file in its state", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn confirm_asset_upload(
     state: web::Data<AppState>,

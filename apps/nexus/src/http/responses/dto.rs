@@ -212,8 +212,12 @@ impl TryFrom<UpdateResponseRequest> for UpdateResponse {
 /// An approval, optionally with notes.
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 pub struct ApproveRequest {
-    /// Notes for the author.
+    /// Notes for the author (1 to 2 000 characters when given).
     #[validate(length(max = 10_000))]
+    #[schema(
+        max_length = 10000,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,1998}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub notes: Option<String>,
 }
 
