@@ -2,6 +2,7 @@
 
 mod auth;
 mod catalog;
+mod contract;
 mod customers;
 mod enquiries;
 mod jobs;
