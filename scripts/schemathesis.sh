@@ -140,7 +140,7 @@ for role in $roles; do
     --generation-database none --no-color >"$out" 2>&1
   rc=$?
   set -e
-  line="$("$python" "$repo/scripts/fuzz_summary.py" "$role" "$rc" "$report_dir/$role.xml")"
+  line="$("$python" "$repo/scripts/fuzz_summary.py" "$role" "$rc" "$report_dir/$role.xml" "$out")"
   summary+=("$line")
   echo "$line"
   if [ "$rc" -ne 0 ]; then
