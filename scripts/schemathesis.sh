@@ -67,7 +67,10 @@ admin_password="fuzz-admin-password-1"
 
 export APP_ENV=development HOST=127.0.0.1 PORT="$port" DATA_DIR="$work/data" HTTP_WORKERS=2
 export BCRYPT_COST=4 LOG_FORMAT=json RUST_LOG="${RUST_LOG:-warn}"
-export ENQUIRY_RATE_LIMIT=1000000 OTP_RATE_LIMIT=1000000
+# Abuse limits raised so fuzzing is not throttled or locked out (settings this build does not
+# know are ignored); 429 stays documented where a limit applies.
+export ENQUIRY_RATE_LIMIT=1000000 OTP_RATE_LIMIT=1000000 OTP_ADDRESS_RATE_LIMIT=1000000
+export AUTH_RATE_LIMIT=1000000 LOGIN_MAX_FAILURES=1000000 LOGIN_ACCOUNT_MAX_FAILURES=1000000
 export NEXUS_ADMIN_EMAIL="$admin_email" NEXUS_ADMIN_PASSWORD="$admin_password"
 unset DATABASE_URL REDIS_URL S3_BUCKET SMTP_URL MEILI_URL RAZORPAY_KEY_ID RAZORPAY_KEY_SECRET RAZORPAY_WEBHOOK_SECRET
 if [ "${FUZZ_DATABASE:-sqlite}" = "postgres" ]; then
