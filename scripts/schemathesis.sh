@@ -148,7 +148,8 @@ for role in $roles; do
   echo "$line"
   if [ "$rc" -ne 0 ]; then
     status=1
-    sed -n '/FAILURES/,$p' "$out" | head -${FUZZ_SHOW_LINES:-200}
+    # The first lines of the failures (the full output is in the report dir).
+    sed -n '/FAILURES/,$p' "$out" | head -"${FUZZ_SHOW_LINES:-200}" || true
   fi
 done
 
