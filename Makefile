@@ -12,13 +12,14 @@ RUN_TESTS = cargo test --no-fail-fast
 SKIP_FAULTS = -- --skip faults::
 endif
 
-.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres lint fmt check-deps build release clean
+.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-fuzz lint fmt check-deps build release clean
 
 help:
 	@echo "make run          serve the API on the embedded default (SQLite under ./data)"
 	@echo "make test         every test: unit, adapters and black-box on SQLite and PostgreSQL"
 	@echo "make lint         rustfmt check and clippy with warnings as errors"
 	@echo "make check-deps   the dependency rule for domain crates"
+	@echo "make test-api-fuzz  OpenAPI 3.1 validation and schemathesis against target/debug/nexus"
 
 run:
 	cargo run -p nexus -- serve
@@ -41,6 +42,13 @@ release:
 test: test-tools
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(RUN_TESTS) --workspace
 	env -u TEST_DATABASE_URL $(RUN_TESTS) --workspace --test api $(SKIP_FAULTS)
+	$(MAKE) test-api-fuzz
+
+# The OpenAPI document against the real binary of the workspace build (built by the test runs
+# above): OpenAPI 3.1 validation, then schemathesis once per role. See scripts/schemathesis.sh.
+test-api-fuzz: test-tools
+	cargo build --workspace
+	bash scripts/schemathesis.sh
 
 test-unit:
 	$(RUN_TESTS) -p nexus-kernel -p nexus-identity -p nexus-customers -p nexus-crypto

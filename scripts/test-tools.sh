@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
 # Installs the local tools some adapter tests need, idempotently: a Python virtualenv at
-# <repo>/.venv with aiosmtpd (the SMTP sink of nexus-smtp-mailer's tests) and moto[server]
-# (the local S3 of nexus-object-store's tests). Safe to run concurrently (test processes may
-# call it at the same time) and quick when nothing is missing.
+# <repo>/.venv with aiosmtpd (the SMTP sink of nexus-smtp-mailer's tests), moto[server]
+# (the local S3 of nexus-object-store's tests), and schemathesis plus openapi-spec-validator
+# (scripts/schemathesis.sh: API fuzzing and the OpenAPI 3.1 check; pinned so runs reproduce).
+# Safe to run concurrently (test processes may call it at the same time) and quick when
+# nothing is missing.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$repo/.venv"
 python="$venv/bin/python"
 
-# Each entry: the pip requirement, then the module whose import proves it is installed.
-tools=("aiosmtpd aiosmtpd" "moto[server] moto.server")
+# Each entry: the pip requirement, then the module whose import proves it is installed. A
+# pinned requirement (`name==version`) also needs that exact version installed.
+tools=(
+  "aiosmtpd aiosmtpd"
+  "moto[server] moto.server"
+  "schemathesis==4.32.5 schemathesis"
+  "openapi-spec-validator==0.9.0 openapi_spec_validator"
+)
 
-has() { [ -x "$python" ] && "$python" -c "import $1" >/dev/null 2>&1; }
+has() {
+  local requirement="$1" module="$2" pin=""
+  [ -x "$python" ] || return 1
+  case "$requirement" in *==*) pin="${requirement#*==}" ;; esac
+  "$python" - "$module" "${requirement%%[=[]*}" "$pin" >/dev/null 2>&1 <<'PY'
+import importlib, importlib.metadata, sys
+module, dist, pin = sys.argv[1:]
+importlib.import_module(module)
+sys.exit(0 if not pin or importlib.metadata.version(dist) == pin else 1)
+PY
+}
 
 ready() {
   local tool
   for tool in "${tools[@]}"; do
-    has "${tool#* }" || return 1
+    has "${tool%% *}" "${tool#* }" || return 1
   done
 }
 
@@ -30,7 +48,7 @@ install() {
   fi
   local tool
   for tool in "${tools[@]}"; do
-    has "${tool#* }" && continue
+    has "${tool%% *}" "${tool#* }" && continue
     echo "test-tools: installing ${tool%% *} into $venv" >&2
     "$python" -m pip install --quiet --disable-pip-version-check "${tool%% *}"
   done

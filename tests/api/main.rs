@@ -3,6 +3,7 @@
 mod auth;
 mod carts;
 mod catalog;
+mod contract;
 mod customers;
 mod deploy;
 mod enquiries;

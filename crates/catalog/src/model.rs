@@ -49,8 +49,8 @@ pub enum InvalidCatalogValue {
     /// Search text is 1 to 200 characters.
     #[error("search must be 1 to 200 characters")]
     Search,
-    /// A price bound is negative or the minimum exceeds the maximum.
-    #[error("price bounds must not be negative and the minimum must not exceed the maximum")]
+    /// A price bound is negative.
+    #[error("price bounds must not be negative")]
     PriceRange,
 }
 
@@ -669,7 +669,9 @@ impl SearchText {
 }
 
 /// Prices to keep: in one currency, from `min` to `max` minor units inclusive (either
-/// bound optional). Products priced in another currency never match.
+/// bound optional). Products priced in another currency never match, and neither does any
+/// product when `min > max`: an empty range is a valid question with no answers, so a
+/// well-formed search is never refused for the order of its bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PriceRange {
     currency: Currency,
@@ -681,15 +683,14 @@ impl PriceRange {
     /// A range in `currency`.
     ///
     /// # Errors
-    /// `InvalidCatalogValue::PriceRange` for a negative bound or `min > max`.
+    /// `InvalidCatalogValue::PriceRange` for a negative bound.
     pub fn new(
         currency: Currency,
         min_minor: Option<i64>,
         max_minor: Option<i64>,
     ) -> Result<Self, InvalidCatalogValue> {
         let negative = min_minor.is_some_and(|v| v < 0) || max_minor.is_some_and(|v| v < 0);
-        let inverted = matches!((min_minor, max_minor), (Some(lo), Some(hi)) if lo > hi);
-        if negative || inverted {
+        if negative {
             return Err(InvalidCatalogValue::PriceRange);
         }
         Ok(Self {
@@ -1011,7 +1012,8 @@ mod tests {
     fn price_ranges() {
         assert!(PriceRange::new(Currency::INR, None, None).is_ok());
         assert!(PriceRange::new(Currency::INR, Some(0), Some(0)).is_ok());
-        assert!(PriceRange::new(Currency::INR, Some(100), Some(50)).is_err());
+        // An inverted range is empty, not malformed.
+        assert!(PriceRange::new(Currency::INR, Some(100), Some(50)).is_ok());
         assert!(PriceRange::new(Currency::INR, Some(-1), None).is_err());
         assert!(PriceRange::new(Currency::INR, None, Some(-1)).is_err());
         let range = PriceRange::new(Currency::INR, Some(10), Some(20)).expect("valid");

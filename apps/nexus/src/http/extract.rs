@@ -24,13 +24,28 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = web::Json::<T>::from_request(req, payload);
+        let json = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
-            let web::Json(value) = json.await?;
+            let web::Json(raw) = json.await?;
+            let value = body_object::<T>(raw)?;
             value.validate().map_err(ApiError::from)?;
             Ok(Self(value))
         })
     }
+}
+
+/// Every request body is a JSON object: serde would also fill a struct from an array of its
+/// fields in order (`[null, null]`), which no client means and the document does not allow.
+fn body_object<T: DeserializeOwned>(raw: serde_json::Value) -> Result<T, ApiError> {
+    let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", message);
+    if !raw.is_object() {
+        return Err(invalid("The body must be a JSON object".to_owned()));
+    }
+    serde_json::from_value(raw).map_err(|e| {
+        invalid(format!(
+            "The JSON body does not match the expected shape: {e}"
+        ))
+    })
 }
 
 /// The authenticated caller, from a `Authorization: Bearer <access token>` header.
@@ -90,8 +105,7 @@ impl FromRequest for IfMatch {
             Some(v) => v
                 .to_str()
                 .ok()
-                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-                .and_then(|s| s.parse::<i64>().ok())
+                .and_then(parse_etag)
                 .map(|n| Self(Some(n)))
                 .ok_or_else(|| {
                     ApiError::new(
@@ -105,6 +119,25 @@ impl FromRequest for IfMatch {
         std::future::ready(parsed)
     }
 }
+
+/// The version in an entity tag as the API sends it, `"3"` or weak `W/"3"`, or the bare
+/// version `3`; 1 to 18 digits, so it always fits a version. The OpenAPI document states the
+/// same grammar as [`IF_MATCH_PATTERN`].
+fn parse_etag(raw: &str) -> Option<i64> {
+    let tag = raw.trim();
+    let digits = match tag.strip_prefix("W/").unwrap_or(tag).strip_prefix('"') {
+        Some(rest) => rest.strip_suffix('"')?,
+        None => tag,
+    };
+    if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// The grammar of `If-Match` that [`IfMatch`] accepts, for the OpenAPI document.
+pub const IF_MATCH_PATTERN: &str = r#"^(?:(?:W/)?"[0-9]{1,18}"|[0-9]{1,18})$"#;
 
 impl IfMatch {
     /// The version the client read: `If-Match`, else the body's `version` field.
@@ -192,4 +225,142 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
         _ => "Invalid query string".to_owned(),
     };
     ApiError::field("query", "invalid", message).into()
+}
+
+/// Serde helper for integer fields: also takes a JSON number with a zero fraction (`3.0`),
+/// which JSON Schema counts as an integer, so every value the OpenAPI document allows is
+/// accepted.
+///
+/// # Errors
+/// The deserializer's error for anything but a whole number within `i64`.
+pub fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = <serde_json::Number as serde::Deserialize>::deserialize(d)?;
+    whole_number(&n).ok_or_else(|| {
+        serde::de::Error::custom(format_args!("invalid value: {n}, expected an integer"))
+    })
+}
+
+/// [`whole`] for an optional field (use with `#[serde(default)]`).
+///
+/// # Errors
+/// As [`whole`].
+pub fn whole_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match <Option<serde_json::Number> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) => whole_number(&n).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format_args!("invalid value: {n}, expected an integer"))
+        }),
+    }
+}
+
+fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        let f = n.as_f64()?;
+        // `i64::MAX as f64` is 2^63, one past the largest i64: the bound is exclusive.
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "a whole number strictly inside the i64 range converts exactly"
+        )]
+        let whole =
+            (f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64).then_some(f as i64);
+        whole
+    })
+}
+
+#[cfg(test)]
+mod body_tests {
+    use super::body_object;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Names {
+        #[serde(rename = "firstName")]
+        _first_name: Option<String>,
+    }
+
+    #[test]
+    fn a_body_must_be_an_object() {
+        assert!(body_object::<Names>(serde_json::json!({"firstName": "Ada"})).is_ok());
+        assert!(body_object::<Names>(serde_json::json!({})).is_ok());
+        for raw in [
+            serde_json::json!([null]),
+            serde_json::json!(null),
+            serde_json::json!("x"),
+        ] {
+            let err = body_object::<Names>(raw).expect_err("not an object");
+            assert_eq!(err.code(), "invalid_json");
+        }
+    }
+}
+
+#[cfg(test)]
+mod etag_tests {
+    use super::parse_etag;
+
+    #[test]
+    fn entity_tags_strong_weak_and_bare_give_the_version() {
+        assert_eq!(parse_etag("\"3\""), Some(3));
+        assert_eq!(parse_etag("W/\"42\""), Some(42));
+        assert_eq!(parse_etag(" \"7\" "), Some(7));
+        assert_eq!(
+            parse_etag("\"999999999999999999\""),
+            Some(999_999_999_999_999_999)
+        );
+        assert_eq!(parse_etag("5"), Some(5));
+    }
+
+    #[test]
+    fn anything_else_is_not_an_entity_tag() {
+        for raw in [
+            "",
+            "\"\"",
+            "-3",
+            "+3",
+            "1234567890123456789",
+            "\"-1\"",
+            "\"+1\"",
+            "\"1",
+            "1\"",
+            "null",
+            "W/3",
+            "\"\"3\"\"",
+            "\"1234567890123456789\"",
+            "*",
+        ] {
+            assert_eq!(parse_etag(raw), None, "{raw}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod whole_tests {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(deserialize_with = "super::whole")]
+        n: i64,
+        #[serde(default, deserialize_with = "super::whole_opt")]
+        m: Option<i64>,
+    }
+
+    fn parse(json: &str) -> Option<(i64, Option<i64>)> {
+        serde_json::from_str::<Body>(json).ok().map(|b| (b.n, b.m))
+    }
+
+    #[test]
+    fn integers_written_with_a_zero_fraction_are_accepted() {
+        assert_eq!(parse(r#"{"n": 3}"#), Some((3, None)));
+        assert_eq!(
+            parse(r#"{"n": 86706.0, "m": -2.0}"#),
+            Some((86706, Some(-2)))
+        );
+        assert_eq!(parse(r#"{"n": 1, "m": null}"#), Some((1, None)));
+    }
+
+    #[test]
+    fn fractions_out_of_range_numbers_and_strings_are_refused() {
+        assert_eq!(parse(r#"{"n": 1.5}"#), None);
+        assert_eq!(parse(r#"{"n": 9223372036854775808}"#), None);
+        assert_eq!(parse(r#"{"n": 1e300}"#), None);
+        assert_eq!(parse(r#"{"n": "1"}"#), None);
+        assert_eq!(parse(r#"{"n": 1, "m": 0.5}"#), None);
+    }
 }

@@ -14,6 +14,7 @@ pub mod orders;
 pub mod page;
 pub mod products;
 pub mod responses;
+pub mod schema;
 pub mod users;
 
 use actix_cors::Cors;

@@ -1,7 +1,13 @@
 //! The OpenAPI 3 document, generated from the handlers' annotations.
 
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use super::error::ErrorBody;
 
 use super::{auth, customers, enquiries, health, jobs, orders, products, responses, users};
 
@@ -62,7 +68,7 @@ use super::{auth, customers, enquiries, health, jobs, orders, products, response
         orders::handlers::serve_file,
         health::live, health::ready,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &StandardErrors),
     tags(
         (name = "auth", description = "Sign-up, sign-in and sessions"),
         (name = "users", description = "Profiles and user administration"),
@@ -94,4 +100,225 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The uniform error responses every operation may answer, by status: the name under
+/// `components.responses`, and the description.
+const STANDARD_ERRORS: [(&str, &str, &str); 9] = [
+    (
+        "400",
+        "BadRequest",
+        "The request is malformed: a body that is not the expected JSON (`invalid_json`), or \
+         invalid fields or query parameters (`validation_failed`, listed in `details`)",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No bearer token, or an invalid, expired or revoked one (`unauthorized`)",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The caller's role or ownership does not allow this (`forbidden`, or a more specific code)",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such resource, or one the caller may not see; a malformed id names none (`not_found`)",
+    ),
+    (
+        "412",
+        "PreconditionFailed",
+        "`If-Match` is not an entity tag such as `\"3\"` (`invalid_if_match`)",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "The request body is larger than allowed (`payload_too_large`)",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not sent as the documented content type (`unsupported_media_type`)",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "Too many requests from this client or for this address; retry after `Retry-After` \
+         seconds (`rate_limited`)",
+    ),
+    (
+        "500",
+        "InternalError",
+        "An unexpected failure; the body carries no internals, the request id finds the log \
+         (`internal_error`)",
+    ),
+];
+
+/// Attaches the uniform error responses (shared `components.responses`) to every operation
+/// according to what it takes: a body may be malformed (400), too large (413) or of another
+/// type (415); query parameters may be invalid (400); a path id may name nothing (404); a bearer
+/// token may be missing (401) or not allow the action (403); `If-Match` may be malformed (412);
+/// anything may fail unexpectedly (500). A response an annotation already gives keeps its own
+/// description; one without a description gets the standard one. New routes get all this
+/// without touching this file.
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        if !components
+            .schemas
+            .contains_key(&ErrorBody::name().into_owned())
+        {
+            let mut schemas = Vec::new();
+            ErrorBody::schemas(&mut schemas);
+            components.schemas.extend(schemas);
+            components.schemas.insert(
+                ErrorBody::name().into_owned(),
+                <ErrorBody as utoipa::PartialSchema>::schema(),
+            );
+        }
+        for (status, name, description) in STANDARD_ERRORS {
+            components
+                .responses
+                .insert(name.to_owned(), error_response(status, description).into());
+        }
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                describe_if_match(operation);
+                attach_errors(operation);
+            }
+        }
+    }
+}
+
+/// The standard statuses an operation can answer, from its shape.
+fn standard_statuses(operation: &Operation) -> Vec<&'static str> {
+    let params = operation
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            RefOr::T(p) => Some(p),
+            RefOr::Ref(_) => None,
+        });
+    let (mut query, mut path, mut if_match) = (false, false, false);
+    for p in params {
+        match p.parameter_in {
+            ParameterIn::Query | ParameterIn::QueryString => query = true,
+            ParameterIn::Path => path = true,
+            ParameterIn::Header if p.name.eq_ignore_ascii_case("if-match") => if_match = true,
+            _ => {}
+        }
+    }
+    let body = operation.request_body.is_some();
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut statuses = Vec::new();
+    if body || query {
+        statuses.push("400");
+    }
+    if secured {
+        statuses.extend(["401", "403"]);
+    }
+    if path {
+        statuses.push("404");
+    }
+    if if_match {
+        statuses.push("412");
+    }
+    if body {
+        statuses.extend(["413", "415"]);
+    }
+    statuses.push("500");
+    statuses
+}
+
+/// States the grammar of `If-Match` wherever an operation takes it.
+fn describe_if_match(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if let RefOr::T(p) = parameter
+            && p.parameter_in == ParameterIn::Header
+            && p.name.eq_ignore_ascii_case("if-match")
+        {
+            let mut schema = Object::with_type(Type::String);
+            schema.pattern = Some(super::extract::IF_MATCH_PATTERN.to_owned());
+            schema.examples = vec![serde_json::json!("\"3\"")];
+            p.schema = Some(schema.into());
+        }
+    }
+}
+
+fn attach_errors(operation: &mut Operation) {
+    let statuses = standard_statuses(operation);
+    let responses = &mut operation.responses.responses;
+    for (status, name, _) in STANDARD_ERRORS {
+        let reference = || RefOr::Ref(Ref::from_response_name(name));
+        match responses.get_mut(status) {
+            // Declared without words: the shared response says it.
+            Some(RefOr::T(response)) if response.description.is_empty() => {
+                *responses.get_mut(status).expect("present") = reference();
+            }
+            Some(_) => {}
+            None if statuses.contains(&status) => {
+                responses.insert(status.to_owned(), reference());
+            }
+            None => {}
+        }
+    }
+    for (status, response) in responses.iter_mut() {
+        if let RefOr::T(response) = response
+            && response.description.is_empty()
+        {
+            response.description = reason(status).to_owned();
+        }
+    }
+}
+
+/// The reason phrase of a status, as the description of a response without one.
+fn reason(status: &str) -> &'static str {
+    status
+        .parse::<u16>()
+        .ok()
+        .and_then(|code| actix_web::http::StatusCode::from_u16(code).ok())
+        .and_then(|code| code.canonical_reason())
+        .unwrap_or("Response")
+}
+
+/// One uniform error response: the `ErrorBody` JSON, `X-Request-Id`, and `Retry-After` on 429.
+fn error_response(status: &str, description: &str) -> Response {
+    let mut builder = ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+                .build(),
+        )
+        .header(
+            "X-Request-Id",
+            HeaderBuilder::new()
+                .schema(Some(Object::with_type(Type::String)))
+                .description(Some("The request id, also in the body"))
+                .build(),
+        );
+    if status == "429" {
+        builder = builder.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(Object::with_type(Type::Integer)))
+                .description(Some("Seconds to wait before trying again"))
+                .build(),
+        );
+    }
+    builder.build()
 }

@@ -50,15 +50,31 @@ impl From<RoleDto> for Role {
 pub struct RegisterRequest {
     /// Sign-in address.
     #[validate(length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
-    /// At least 8 characters, at most 72 bytes, not the e-mail.
+    /// At least 8 characters and at most 72 bytes of UTF-8 (bcrypt's limit), not the e-mail or
+    /// its local part. The pattern states the byte limit as far as JSON Schema can: up to 72
+    /// ASCII characters, 36 below U+0800, 24 in the Basic Multilingual Plane, or 18 of any kind.
     #[validate(length(max = 1024))]
+    #[schema(
+        min_length = 8,
+        max_length = 72,
+        pattern = r"^(?:[\u0000-\u007f]{8,72}|[\u0000-\u07ff]{8,36}|[\u0000-\uffff]{8,24}|[\s\S]{8,18})$"
+    )]
     pub password: String,
     /// Given name.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub first_name: String,
     /// Family name.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub last_name: String,
 }
 
@@ -68,9 +84,11 @@ pub struct RegisterRequest {
 pub struct LoginRequest {
     /// Sign-in address.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub email: String,
     /// Password.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
@@ -81,6 +99,7 @@ pub struct RefreshRequest {
     /// The refresh token from the last login or refresh (also accepted as `refresh_token`).
     #[serde(alias = "refresh_token")]
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
 }
 
@@ -167,8 +186,10 @@ impl From<LoginResult> for LoginResponse {
 pub struct OtpRequest {
     /// The account's address.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub email: String,
     /// VERIFY_EMAIL or LOGIN.
+    #[schema(value_type = crate::http::schema::OtpPurposeDto)]
     pub purpose: String,
 }
 
@@ -178,11 +199,14 @@ pub struct OtpRequest {
 pub struct OtpVerifyRequest {
     /// The account's address.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
     pub email: String,
     /// The 6-digit code.
     #[validate(length(max = 32))]
+    #[schema(max_length = 32)]
     pub code: String,
     /// VERIFY_EMAIL or LOGIN.
+    #[schema(value_type = crate::http::schema::OtpPurposeDto)]
     pub purpose: String,
 }
 

@@ -29,6 +29,7 @@ pub struct CustomerResponse {
     /// Company.
     pub company: Option<String>,
     /// LEAD, ACTIVE, INACTIVE or CHURNED.
+    #[schema(value_type = crate::http::schema::CustomerStatusDto)]
     pub status: String,
     /// Tags.
     pub tags: Vec<String>,
@@ -75,25 +76,42 @@ impl From<Customer> for CustomerResponse {
 pub struct CreateCustomerRequest {
     /// Given name.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub first_name: String,
     /// Family name.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub last_name: String,
     /// E-mail, unique.
     #[validate(length(max = 1024))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Phone.
     #[validate(length(max = 1024))]
+    #[schema(max_length = 30, pattern = r"^\s*\+?[-. ()]*(?:[0-9][-. ()]*){7,15}$")]
     pub phone: Option<String>,
     /// Company.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,198}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub company: Option<String>,
     /// LEAD (default), ACTIVE, INACTIVE or CHURNED.
+    #[schema(value_type = Option<crate::http::schema::CustomerStatusDto>)]
     pub status: Option<String>,
     /// Tags.
     #[validate(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// Assignee (defaults to the creator; naming another needs the assign permission).
+    #[schema(value_type = Option<crate::http::schema::IdText>)]
     pub assigned_to: Option<String>,
 }
 
@@ -169,27 +187,39 @@ impl TryFrom<CreateCustomerRequest> for NewCustomer {
 pub struct UpdateCustomerRequest {
     /// New given name.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub first_name: Option<String>,
     /// New family name.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub last_name: Option<String>,
     /// New e-mail.
     #[validate(length(max = 1024))]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
     /// New phone, or `null` to clear.
     #[serde(default, deserialize_with = "crate::http::extract::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 30, pattern = r"^\s*\+?[-. ()]*(?:[0-9][-. ()]*){7,15}$")]
     pub phone: Option<Option<String>>,
     /// New company, or `null` to clear.
     #[serde(default, deserialize_with = "crate::http::extract::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 1024, pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,198}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$")]
     pub company: Option<Option<String>>,
     /// New status.
+    #[schema(value_type = Option<crate::http::schema::CustomerStatusDto>)]
     pub status: Option<String>,
     /// Replacement tags.
     #[validate(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// The version the client read (alternative to `If-Match`).
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
     pub version: Option<i64>,
 }
 
@@ -265,16 +295,28 @@ pub struct AssignCustomerRequest {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListCustomersQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Case-insensitive substring of first name, last name or e-mail.
+    #[param(
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub search: Option<String>,
     /// LEAD, ACTIVE, INACTIVE or CHURNED.
+    #[param(value_type = Option<crate::http::schema::CustomerStatusDto>)]
     pub status: Option<String>,
     /// Only customers assigned to this user id.
+    #[param(
+        pattern = r"^\s*(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?\s*$"
+    )]
     pub assigned_to: Option<String>,
     /// createdAt | updatedAt | lastName | email; `-field` or `field:desc` for descending.
+    #[param(
+        pattern = r"^\s*(?:-?(?:createdAt|updatedAt|lastName|email)|(?:createdAt|updatedAt|lastName|email):(?:asc|desc))?\s*$"
+    )]
     pub sort: Option<String>,
 }

@@ -16,17 +16,31 @@ use crate::http::error::{ApiError, FieldErrors};
 pub struct CreateEnquiryRequest {
     /// Your name.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,198}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub name: String,
     /// Where to answer.
     #[validate(length(max = 1024))]
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Subject (1 to 200 characters).
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,198}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub subject: String,
     /// Message (1 to 5000 characters).
     #[validate(length(max = 20_000))]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,4998}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub message: String,
     /// The product it is about, if any.
+    #[schema(value_type = Option<crate::http::schema::IdText>)]
     pub product_id: Option<String>,
 }
 
@@ -73,6 +87,7 @@ pub struct EnquiryReceipt {
     /// Subject as received.
     pub subject: String,
     /// Always OPEN at first.
+    #[schema(value_type = crate::http::schema::EnquiryStatusDto)]
     pub status: String,
     /// Received at.
     pub created_at: DateTime<Utc>,
@@ -108,6 +123,7 @@ pub struct EnquiryResponse {
     /// Product, if any.
     pub product_id: Option<Uuid>,
     /// OPEN, ANSWERED or CLOSED.
+    #[schema(value_type = crate::http::schema::EnquiryStatusDto)]
     pub status: String,
     /// Officer in charge.
     pub assigned_to: Option<Uuid>,
@@ -143,6 +159,7 @@ impl From<Enquiry> for EnquiryResponse {
 #[serde(rename_all = "camelCase")]
 pub struct UpdateEnquiryRequest {
     /// OPEN, ANSWERED or CLOSED.
+    #[schema(value_type = crate::http::schema::EnquiryStatusDto)]
     pub status: String,
 }
 
@@ -151,15 +168,24 @@ pub struct UpdateEnquiryRequest {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListEnquiriesQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// OPEN, ANSWERED or CLOSED.
+    #[param(value_type = Option<crate::http::schema::EnquiryStatusDto>)]
     pub status: Option<String>,
     /// Only assigned to this user id.
+    #[param(
+        pattern = r"^\s*(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?\s*$"
+    )]
     pub assigned_to: Option<String>,
     /// Case-insensitive substring of subject, name or e-mail.
+    #[param(
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub search: Option<String>,
 }
 
@@ -167,9 +193,11 @@ pub struct ListEnquiriesQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
 }
 
@@ -184,6 +212,7 @@ pub struct MyEnquiryResponse {
     /// Message.
     pub message: String,
     /// OPEN, ANSWERED or CLOSED.
+    #[schema(value_type = crate::http::schema::EnquiryStatusDto)]
     pub status: String,
     /// Sent at.
     pub created_at: DateTime<Utc>,

@@ -117,7 +117,7 @@ pub async fn get_enquiry(
 
 /// Changes an enquiry's status: OPEN -> ANSWERED -> CLOSED, reopening allowed. `If-Match`
 /// is honoured when sent.
-#[utoipa::path(patch, path = "/api/v1/enquiries/{id}", tag = "enquiries", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = UpdateEnquiryRequest,
+#[utoipa::path(patch, path = "/api/v1/enquiries/{id}", tag = "enquiries", security(("bearer" = [])), params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version read")), request_body = UpdateEnquiryRequest,
     responses((status = 200, body = EnquiryResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(enquiry_id = %id))]
 pub async fn update_enquiry(

@@ -20,8 +20,10 @@ pub struct JobResponse {
     /// Id.
     pub id: Uuid,
     /// send_response, send_welcome or send_otp.
+    #[schema(value_type = crate::http::schema::JobKindDto)]
     pub kind: String,
     /// PENDING, RUNNING, DONE or DEAD.
+    #[schema(value_type = crate::http::schema::JobStateDto)]
     pub state: String,
     /// Attempts started.
     pub attempts: u32,
@@ -63,13 +65,17 @@ impl From<Job> for JobResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListJobsQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// PENDING, RUNNING, DONE or DEAD.
+    #[param(value_type = Option<crate::http::schema::JobStateDto>)]
     pub state: Option<String>,
     /// send_response, send_welcome or send_otp.
+    #[param(value_type = Option<crate::http::schema::JobKindDto>)]
     pub kind: Option<String>,
 }
 

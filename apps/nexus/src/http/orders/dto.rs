@@ -149,6 +149,7 @@ pub struct OrderResponse {
     /// Total.
     pub total: MoneyDto,
     /// PENDING_PAYMENT, PAID, PARTIALLY_REFUNDED, REFUNDED, FAILED, CANCELLED or EXPIRED.
+    #[schema(value_type = crate::http::schema::OrderStatusDto)]
     pub status: String,
     /// `razorpay` or `development`.
     pub gateway: String,
@@ -218,12 +219,15 @@ impl From<Order> for OrderResponse {
 pub struct VerifyPaymentRequest {
     /// `order_…`.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub razorpay_order_id: String,
     /// `pay_…`.
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub razorpay_payment_id: String,
     /// Hex HMAC-SHA256.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub razorpay_signature: String,
 }
 
@@ -240,9 +244,15 @@ pub struct DevCompleteRequest {
 #[serde(rename_all = "camelCase")]
 pub struct RefundRequest {
     /// Amount in minor units; the whole remaining amount when absent.
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
+    #[schema(minimum = 1)]
     pub amount_minor: Option<i64>,
     /// Why (kept with the order).
     #[validate(length(max = 2000))]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,253}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub reason: String,
 }
 
@@ -291,13 +301,19 @@ pub struct LinkResponse {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListOrdersQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Status filter.
+    #[param(value_type = Option<crate::http::schema::OrderStatusDto>)]
     pub status: Option<String>,
     /// Staff only: one buyer's orders.
+    #[param(
+        pattern = r"^\s*(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?\s*$"
+    )]
     pub user_id: Option<String>,
 }
 

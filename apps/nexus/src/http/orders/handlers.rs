@@ -284,8 +284,10 @@ pub async fn complete_dev_payment(
 /// Razorpay webhooks: `X-Razorpay-Signature` over the raw body, idempotent by
 /// `X-Razorpay-Event-Id`. Anything verified is acknowledged with 200 so Razorpay stops
 /// retrying; a signed event that cannot be used answers `{"status": "ignored"}`.
-#[utoipa::path(post, path = "/api/v1/webhooks/razorpay", tag = "orders", request_body(content = String, content_type = "application/json"),
-    responses((status = 200, body = WebhookAck), (status = 400, description = "invalid_signature", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/webhooks/razorpay", tag = "orders", request_body(content = String, content_type = "application/json", description = "The event exactly as Razorpay sent it (the signature covers these bytes)"),
+    params(("X-Razorpay-Signature" = String, Header, description = "Hex HMAC-SHA256 of the body under the webhook secret"),
+        ("X-Razorpay-Event-Id" = Option<String>, Header, description = "Razorpay's event id; a repeated id is answered `duplicate`, a missing one `ignored`")),
+    responses((status = 200, body = WebhookAck), (status = 400, description = "invalid_signature or malformed_event", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn razorpay_webhook(
     state: web::Data<AppState>,

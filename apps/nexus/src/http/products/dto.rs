@@ -42,6 +42,7 @@ pub struct ProductResponse {
     /// Tags.
     pub tags: Vec<String>,
     /// DRAFT, PUBLISHED or ARCHIVED.
+    #[schema(value_type = crate::http::schema::ProductStatusDto)]
     pub status: String,
     /// The file sold (null until uploaded); details for staff only.
     pub asset: Option<AssetDto>,
@@ -113,25 +114,50 @@ impl ProductResponse {
 pub struct CreateProductRequest {
     /// URL slug: lower-case letters, digits and hyphens.
     #[validate(length(max = 1024))]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub slug: String,
     /// Title.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,198}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub title: String,
     /// Description.
     #[validate(length(max = 100_000))]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub description: Option<String>,
     /// Price in minor units (paise).
+    #[serde(deserialize_with = "crate::http::extract::whole")]
+    #[schema(minimum = 0)]
     pub price_minor: i64,
     /// Currency, one of `STORE_CURRENCIES` (default: the store currency, INR unless configured).
+    #[schema(pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
     /// Category.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,58}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub category: String,
     /// Tags.
     #[validate(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// Preview image URL.
     #[validate(length(max = 4096))]
+    #[schema(
+        max_length = 500,
+        pattern = r#"^[hH][tT][tT][pP][sS]?://[^/?#@\s"<>\\\u0000-\u001f\u007f-\u009f][^\s"<>\\\u0000-\u001f\u007f-\u009f]*$"#
+    )]
     pub preview_image_url: Option<String>,
 }
 
@@ -141,28 +167,50 @@ pub struct CreateProductRequest {
 pub struct UpdateProductRequest {
     /// New slug.
     #[validate(length(max = 1024))]
+    #[schema(
+        min_length = 1,
+        max_length = 120,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub slug: Option<String>,
     /// New title.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,198}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub title: Option<String>,
     /// New description.
     #[validate(length(max = 100_000))]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub description: Option<String>,
     /// New price in minor units.
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
+    #[schema(minimum = 0)]
     pub price_minor: Option<i64>,
     /// Currency of the new price, one of `STORE_CURRENCIES` (default: the store currency).
+    #[schema(pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
     /// New category.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,58}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub category: Option<String>,
     /// Replacement tags.
     #[validate(length(max = 100))]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::schema::TagText>>)]
     pub tags: Option<Vec<String>>,
     /// New preview URL, or null to clear.
     #[serde(default, deserialize_with = "crate::http::extract::nullable")]
-    #[schema(value_type = Option<String>, nullable)]
+    #[schema(value_type = Option<String>, nullable, max_length = 500, pattern = r#"^[hH][tT][tT][pP][sS]?://[^/?#@\s"<>\\\u0000-\u001f\u007f-\u009f][^\s"<>\\\u0000-\u001f\u007f-\u009f]*$"#)]
     pub preview_image_url: Option<Option<String>>,
     /// The version read.
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
     pub version: Option<i64>,
 }
 
@@ -172,6 +220,10 @@ pub struct UpdateProductRequest {
 pub struct UploadLinkRequest {
     /// File name to store.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f/\\]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f/\\][^\u0000-\u001f\u007f-\u009f/\\]{0,253}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f/\\])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub file_name: String,
     /// MIME type the upload will send.
     #[validate(length(max = 255))]
@@ -196,6 +248,10 @@ pub struct UploadLinkResponse {
 pub struct ConfirmUploadRequest {
     /// The key from the upload link.
     #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 512,
+        pattern = r"^(?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-][A-Za-z0-9_.\-]*|\.{3,})(?:/(?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-][A-Za-z0-9_.\-]*|\.{3,}))*$"
+    )]
     pub key: String,
 }
 
@@ -204,21 +260,33 @@ pub struct ConfirmUploadRequest {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ListProductsQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Full-text search (typo-tolerant on PostgreSQL).
+    #[param(
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]{0,198}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub q: Option<String>,
     /// Category.
+    #[param(
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]{0,58}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub category: Option<String>,
     /// Comma-separated tags; all must match.
+    #[param(pattern = r"^\s*(?:[\w-]{1,32}\s*)?(?:,\s*(?:[\w-]{1,32}\s*)?)*$")]
     pub tags: Option<String>,
     /// Minimum price, minor units.
+    #[param(minimum = 0)]
     pub min_price: Option<i64>,
     /// Maximum price, minor units.
+    #[param(minimum = 0)]
     pub max_price: Option<i64>,
     /// relevance (default), price, -price or newest.
+    #[param(pattern = r"^\s*(?:relevance|newest|price|price:asc|-price|price:desc)?\s*$")]
     pub sort: Option<String>,
 }
 
@@ -227,14 +295,23 @@ pub struct ListProductsQuery {
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct AdminProductsQuery {
-    /// Page (1-based).
+    /// Page (1-based; 0 is taken as 1).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub page: Option<u32>,
-    /// Page size (1 to 100, default 20).
+    /// Page size (default 20); values outside 1 to 100 are clamped to that range.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// Text.
+    #[param(
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]{0,198}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub q: Option<String>,
     /// DRAFT, PUBLISHED or ARCHIVED.
+    #[param(value_type = Option<crate::http::schema::ProductStatusDto>)]
     pub status: Option<String>,
     /// Category.
+    #[param(
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]{0,58}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub category: Option<String>,
 }

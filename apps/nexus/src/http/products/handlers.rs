@@ -196,7 +196,7 @@ pub async fn create_product(
 }
 
 /// Changes a product (MANAGER, ADMIN). Send the version read (If-Match or `version`).
-#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = UpdateProductRequest,
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version read")), request_body = UpdateProductRequest,
     responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 428, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn update_product(
@@ -352,8 +352,8 @@ pub async fn unpublish_product(
 /// to disk while it is counted and hashed (never held in memory), and at most
 /// `UPLOAD_CONCURRENCY` uploads run at once (then 503 `uploads_busy` with `Retry-After`).
 #[utoipa::path(post, path = "/api/v1/products/{id}/asset", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
-    request_body(content = String, content_type = "multipart/form-data", description = "field `file`"),
-    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, description = "uploads_busy", body = ErrorBody)))]
+    request_body(content = crate::http::schema::AssetUpload, content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "invalid_transition: the product cannot take a file in its state", body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 503, description = "uploads_busy: too many uploads at once; retry after `Retry-After` seconds", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn upload_asset(
     state: web::Data<AppState>,
@@ -437,7 +437,7 @@ pub async fn asset_upload_link(
 
 /// Records a file uploaded through a presigned link (its size and checksum are read back).
 #[utoipa::path(post, path = "/api/v1/products/{id}/asset/confirm", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)), request_body = ConfirmUploadRequest,
-    responses((status = 200, body = ProductResponse), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ProductResponse), (status = 404, body = ErrorBody), (status = 409, description = "invalid_transition: the product cannot take a file in its state", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn confirm_asset_upload(
     state: web::Data<AppState>,

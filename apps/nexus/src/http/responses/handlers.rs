@@ -172,17 +172,19 @@ pub async fn approve_response(
     id: web::Path<Uuid>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let request: ApproveRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        ApproveRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::new(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "invalid_json",
-                format!("The JSON body does not match the expected shape: {e}"),
-            )
-        })?
-    };
+    // No body, or JSON `null` (the document allows it), approves without notes.
+    let request: ApproveRequest =
+        if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
+            ApproveRequest::default()
+        } else {
+            serde_json::from_slice(&body).map_err(|e| {
+                ApiError::new(
+                    actix_web::http::StatusCode::BAD_REQUEST,
+                    "invalid_json",
+                    format!("The JSON body does not match the expected shape: {e}"),
+                )
+            })?
+        };
     request.validate()?;
     let notes = notes(request.notes.as_deref())?;
     Ok(ok(state

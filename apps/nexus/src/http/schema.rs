@@ -1,0 +1,91 @@
+//! Documentation-only schemas: the closed sets of values some string fields take, and the
+//! text rules of the domain's value types, so the OpenAPI document states exactly what the
+//! API accepts. Handlers still parse the strings through the domain types; these enums are
+//! named in `#[schema(value_type = ...)]` and `#[param(value_type = ...)]` only.
+
+use utoipa::ToSchema;
+
+macro_rules! doc_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, ToSchema)]
+        pub enum $name {
+            $($(#[$vmeta])* #[doc = concat!("`", $wire, "`")] #[schema(rename = $wire)] $variant),+
+        }
+    };
+}
+
+doc_enum!(
+    /// What a one-time code is for.
+    OtpPurposeDto { VerifyEmail = "VERIFY_EMAIL", Login = "LOGIN" }
+);
+doc_enum!(
+    /// A customer's life-cycle status.
+    CustomerStatusDto { Lead = "LEAD", Active = "ACTIVE", Inactive = "INACTIVE", Churned = "CHURNED" }
+);
+doc_enum!(
+    /// An enquiry's status.
+    EnquiryStatusDto { Open = "OPEN", Answered = "ANSWERED", Closed = "CLOSED" }
+);
+doc_enum!(
+    /// A staff response's approval state.
+    ResponseStatusDto {
+        Draft = "DRAFT",
+        PendingApproval = "PENDING_APPROVAL",
+        Approved = "APPROVED",
+        Sent = "SENT",
+        Rejected = "REJECTED",
+    }
+);
+doc_enum!(
+    /// A product's catalog state.
+    ProductStatusDto { Draft = "DRAFT", Published = "PUBLISHED", Archived = "ARCHIVED" }
+);
+doc_enum!(
+    /// An order's payment state.
+    OrderStatusDto {
+        PendingPayment = "PENDING_PAYMENT",
+        Paid = "PAID",
+        PartiallyRefunded = "PARTIALLY_REFUNDED",
+        Refunded = "REFUNDED",
+        Failed = "FAILED",
+        Cancelled = "CANCELLED",
+        Expired = "EXPIRED",
+    }
+);
+doc_enum!(
+    /// A durable job's state.
+    JobStateDto { Pending = "PENDING", Running = "RUNNING", Done = "DONE", Dead = "DEAD" }
+);
+doc_enum!(
+    /// What a durable job does.
+    JobKindDto {
+        SendResponse = "send_response",
+        SendWelcome = "send_welcome",
+        SendOtp = "send_otp",
+        GenerateInvoice = "generate_invoice",
+        SendOrderConfirmation = "send_order_confirmation",
+    }
+);
+
+/// A tag: 1 to 32 letters, digits, `-` or `_` (stored lower-cased; surrounding white space is
+/// trimmed).
+#[derive(Debug, Clone, ToSchema)]
+#[schema(
+    pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[\w-]{1,32}[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+)]
+pub struct TagText(pub String);
+
+/// An id (a UUID) given as text.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(format = Uuid)]
+pub struct IdText(pub String);
+
+/// The multipart form of a product file upload: one part, `file`.
+#[derive(Debug, ToSchema)]
+#[schema(max_properties = 1)]
+pub struct AssetUpload {
+    /// The file; its part's file name and `Content-Type` are kept (the type must be allowed).
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
