@@ -61,6 +61,16 @@ impl ProductService {
         self.config.store_currency()
     }
 
+    /// The currencies products may be priced in, the store currency first.
+    #[must_use]
+    pub fn currencies(&self) -> Vec<Currency> {
+        if self.config.currencies.is_empty() {
+            vec![Currency::INR]
+        } else {
+            self.config.currencies.clone()
+        }
+    }
+
     /// A price is in an accepted currency and below the ceiling, so carts of such
     /// products always add up.
     fn check_price(&self, price: Money) -> Result<(), CatalogError> {

@@ -52,6 +52,7 @@ pub fn app(
             format!("max-age={max_age}; includeSubDomains"),
         ));
     }
+    let currencies = state.products.currencies();
     App::new()
         .app_data(state)
         .app_data(
@@ -84,7 +85,7 @@ pub fn app(
         })))
         .service(
             SwaggerUi::new("/docs/{_:.*}")
-                .url("/api-docs/openapi.json", openapi::ApiDoc::openapi()),
+                .url("/api-docs/openapi.json", openapi::document(&currencies)),
         )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::route_not_found())

@@ -104,7 +104,7 @@ impl Modify for BearerAuth {
 
 /// The uniform error responses every operation may answer, by status: the name under
 /// `components.responses`, and the description.
-const STANDARD_ERRORS: [(&str, &str, &str); 9] = [
+const STANDARD_ERRORS: [(&str, &str, &str); 10] = [
     (
         "400",
         "BadRequest",
@@ -153,13 +153,19 @@ const STANDARD_ERRORS: [(&str, &str, &str); 9] = [
         "An unexpected failure; the body carries no internals, the request id finds the log \
          (`internal_error`)",
     ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "The database or another service the request needs cannot be reached right now; \
+         retry after `Retry-After` seconds (`service_unavailable`)",
+    ),
 ];
 
 /// Attaches the uniform error responses (shared `components.responses`) to every operation
 /// according to what it takes: a body may be malformed (400), too large (413) or of another
 /// type (415); query parameters may be invalid (400); a path id may name nothing (404); a bearer
 /// token may be missing (401) or not allow the action (403); `If-Match` may be malformed (412);
-/// anything may fail unexpectedly (500). A response an annotation already gives keeps its own
+/// anything may fail unexpectedly (500) or meet an unreachable database (503). A response an annotation already gives keeps its own
 /// description; one without a description gets the standard one. New routes get all this
 /// without touching this file.
 struct StandardErrors;
@@ -239,7 +245,7 @@ fn standard_statuses(operation: &Operation) -> Vec<&'static str> {
     if body {
         statuses.extend(["413", "415"]);
     }
-    statuses.push("500");
+    statuses.extend(["500", "503"]);
     statuses
 }
 
@@ -294,7 +300,8 @@ fn reason(status: &str) -> &'static str {
         .unwrap_or("Response")
 }
 
-/// One uniform error response: the `ErrorBody` JSON, `X-Request-Id`, and `Retry-After` on 429.
+/// One uniform error response: the `ErrorBody` JSON, `X-Request-Id`, and `Retry-After` on
+/// 429 and 503.
 fn error_response(status: &str, description: &str) -> Response {
     let mut builder = ResponseBuilder::new()
         .description(description)
@@ -311,7 +318,7 @@ fn error_response(status: &str, description: &str) -> Response {
                 .description(Some("The request id, also in the body"))
                 .build(),
         );
-    if status == "429" {
+    if status == "429" || status == "503" {
         builder = builder.header(
             "Retry-After",
             HeaderBuilder::new()
@@ -321,4 +328,104 @@ fn error_response(status: &str, description: &str) -> Response {
         );
     }
     builder.build()
+}
+
+/// The document as this instance serves it: [`ApiDoc`] with the product `currency` fields
+/// narrowed to the configured `STORE_CURRENCIES` (in any letter case, surrounding spaces
+/// allowed, as the API reads them), so a client sees exactly which codes are accepted.
+#[must_use]
+pub fn document(currencies: &[nexus_kernel::Currency]) -> utoipa::openapi::OpenApi {
+    let doc = ApiDoc::openapi();
+    let Ok(mut value) = serde_json::to_value(&doc) else {
+        return doc;
+    };
+    let pattern = currency_pattern(currencies);
+    let codes = currencies
+        .iter()
+        .map(nexus_kernel::Currency::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    for schema in ["CreateProductRequest", "UpdateProductRequest"] {
+        let pointer = format!("/components/schemas/{schema}/properties/currency");
+        if let Some(property) = value.pointer_mut(&pointer) {
+            set_patterns(property, &pattern);
+            if let Some(object) = property.as_object_mut() {
+                object.insert(
+                    "description".to_owned(),
+                    serde_json::Value::String(format!(
+                        "Currency: one of {codes} (default {})",
+                        currencies.first().map_or("INR", |c| c.as_str())
+                    )),
+                );
+            }
+        }
+    }
+    serde_json::from_value(value).unwrap_or(doc)
+}
+
+/// `^\s*(?:[Ii][Nn][Rr]|[Uu][Ss][Dd])\s*$` for INR and USD.
+fn currency_pattern(currencies: &[nexus_kernel::Currency]) -> String {
+    let alternatives = currencies
+        .iter()
+        .map(|c| {
+            c.as_str()
+                .chars()
+                .map(|ch| format!("[{}{}]", ch.to_ascii_uppercase(), ch.to_ascii_lowercase()))
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    format!(r"^\s*(?:{alternatives})\s*$")
+}
+
+/// Replaces every `pattern` in a schema (a nullable field may nest its string schema).
+fn set_patterns(schema: &mut serde_json::Value, pattern: &str) {
+    match schema {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("pattern") {
+                map.insert(
+                    "pattern".to_owned(),
+                    serde_json::Value::String(pattern.to_owned()),
+                );
+            }
+            for child in map.values_mut() {
+                set_patterns(child, pattern);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                set_patterns(item, pattern);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod currency_tests {
+    use nexus_kernel::Currency;
+
+    use super::*;
+
+    #[test]
+    fn the_served_document_names_exactly_the_store_currencies() {
+        let usd = Currency::parse("USD").expect("valid");
+        let doc = serde_json::to_value(document(&[Currency::INR, usd])).expect("json");
+
+        for schema in ["CreateProductRequest", "UpdateProductRequest"] {
+            let property = &doc["components"]["schemas"][schema]["properties"]["currency"];
+            let text = property.to_string();
+            assert!(
+                text.contains(r"^\\s*(?:[Ii][Nn][Rr]|[Uu][Ss][Dd])\\s*$"),
+                "{schema}: {text}"
+            );
+            assert!(!text.contains("A-Za-z"), "the generic pattern is gone: {text}");
+            assert!(
+                property["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("INR, USD")),
+                "{property}"
+            );
+        }
+    }
 }
