@@ -419,7 +419,10 @@ mod currency_tests {
                 text.contains(r"^\\s*(?:[Ii][Nn][Rr]|[Uu][Ss][Dd])\\s*$"),
                 "{schema}: {text}"
             );
-            assert!(!text.contains("A-Za-z"), "the generic pattern is gone: {text}");
+            assert!(
+                !text.contains("A-Za-z"),
+                "the generic pattern is gone: {text}"
+            );
             assert!(
                 property["description"]
                     .as_str()
