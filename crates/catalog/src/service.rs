@@ -61,6 +61,12 @@ impl ProductService {
         self.config.store_currency()
     }
 
+    /// The highest price accepted, in minor units.
+    #[must_use]
+    pub const fn max_price_minor(&self) -> i64 {
+        self.config.max_price_minor
+    }
+
     /// The currencies products may be priced in, the store currency first.
     #[must_use]
     pub fn currencies(&self) -> Vec<Currency> {

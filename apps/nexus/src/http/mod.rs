@@ -52,6 +52,7 @@ pub fn app(
         ));
     }
     let currencies = state.products.currencies();
+    let max_price_minor = state.products.max_price_minor();
     App::new()
         .app_data(state)
         .app_data(
@@ -82,10 +83,10 @@ pub fn app(
                 .insert_header(("Location", "/docs/"))
                 .finish()
         })))
-        .service(
-            SwaggerUi::new("/docs/{_:.*}")
-                .url("/api-docs/openapi.json", openapi::document(&currencies)),
-        )
+        .service(SwaggerUi::new("/docs/{_:.*}").url(
+            "/api-docs/openapi.json",
+            openapi::document(&currencies, max_price_minor),
+        ))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::route_not_found())
         }))

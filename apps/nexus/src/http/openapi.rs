@@ -332,9 +332,13 @@ fn error_response(status: &str, description: &str) -> Response {
 
 /// The document as this instance serves it: [`ApiDoc`] with the product `currency` fields
 /// narrowed to the configured `STORE_CURRENCIES` (in any letter case, surrounding spaces
-/// allowed, as the API reads them), so a client sees exactly which codes are accepted.
+/// allowed, as the API reads them) and `priceMinor` bounded by `MAX_PRICE_MINOR`, so a client
+/// sees exactly what is accepted.
 #[must_use]
-pub fn document(currencies: &[nexus_kernel::Currency]) -> utoipa::openapi::OpenApi {
+pub fn document(
+    currencies: &[nexus_kernel::Currency],
+    max_price_minor: i64,
+) -> utoipa::openapi::OpenApi {
     let doc = ApiDoc::openapi();
     let Ok(mut value) = serde_json::to_value(&doc) else {
         return doc;
@@ -346,6 +350,10 @@ pub fn document(currencies: &[nexus_kernel::Currency]) -> utoipa::openapi::OpenA
         .collect::<Vec<_>>()
         .join(", ");
     for schema in ["CreateProductRequest", "UpdateProductRequest"] {
+        let price = format!("/components/schemas/{schema}/properties/priceMinor");
+        if let Some(serde_json::Value::Object(property)) = value.pointer_mut(&price) {
+            property.insert("maximum".to_owned(), serde_json::json!(max_price_minor));
+        }
         let pointer = format!("/components/schemas/{schema}/properties/currency");
         if let Some(property) = value.pointer_mut(&pointer) {
             set_patterns(property, &pattern);
@@ -410,7 +418,7 @@ mod currency_tests {
     #[test]
     fn the_served_document_names_exactly_the_store_currencies() {
         let usd = Currency::parse("USD").expect("valid");
-        let doc = serde_json::to_value(document(&[Currency::INR, usd])).expect("json");
+        let doc = serde_json::to_value(document(&[Currency::INR, usd], 5_000)).expect("json");
 
         for schema in ["CreateProductRequest", "UpdateProductRequest"] {
             let property = &doc["components"]["schemas"][schema]["properties"]["currency"];

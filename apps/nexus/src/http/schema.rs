@@ -65,6 +65,10 @@ doc_enum!(
         SendOtp = "send_otp",
         GenerateInvoice = "generate_invoice",
         SendOrderConfirmation = "send_order_confirmation",
+        SendAccountExists = "send_account_exists",
+        GenerateCreditNote = "generate_credit_note",
+        RefundUnappliedPayment = "refund_unapplied_payment",
+        SendRefundNotice = "send_refund_notice",
     }
 );
 
@@ -88,4 +92,25 @@ pub struct AssetUpload {
     /// The file; its part's file name and `Content-Type` are kept (the type must be allowed).
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    #[test]
+    fn the_documented_job_kinds_are_exactly_the_queues_kinds() {
+        let doc = serde_json::to_value(crate::http::openapi::ApiDoc::openapi()).expect("json");
+        let documented: Vec<String> = doc["components"]["schemas"]["JobKindDto"]["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .map(|v| v.as_str().expect("a name").to_owned())
+            .collect();
+        let kinds: Vec<String> = nexus_notifications::JobKind::ALL
+            .iter()
+            .map(|k| k.as_str().to_owned())
+            .collect();
+        assert_eq!(documented, kinds);
+    }
 }

@@ -19,7 +19,7 @@ use crate::state::AppState;
 pub struct JobResponse {
     /// Id.
     pub id: Uuid,
-    /// send_response, send_welcome or send_otp.
+    /// What the job does (one of the documented kinds).
     #[schema(value_type = crate::http::schema::JobKindDto)]
     pub kind: String,
     /// PENDING, RUNNING, DONE or DEAD.
@@ -74,7 +74,7 @@ pub struct ListJobsQuery {
     /// PENDING, RUNNING, DONE or DEAD.
     #[param(value_type = Option<crate::http::schema::JobStateDto>)]
     pub state: Option<String>,
-    /// send_response, send_welcome or send_otp.
+    /// What the job does (one of the documented kinds).
     #[param(value_type = Option<crate::http::schema::JobKindDto>)]
     pub kind: Option<String>,
 }
