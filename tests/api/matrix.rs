@@ -14,10 +14,8 @@
 //!   (customers, enquiries, responses), so "another" is the not-owned case.
 //! - Requests carry valid bodies, and state-changing calls get a fresh record per cell, so
 //!   a status says who may act, not what the data looked like.
-//!
-//! Rows marked `POLICY CHANGING` encode the intended policy that other work in flight
-//! brings (orders and invoices closed to CSOs, no `email_taken` on registration, a verified
-//! e-mail for `/me/enquiries`); check them after merging.
+//! - A change of policy that is still in flight can list its cells, with today's status, in
+//!   [`AWAITING`]; the entry must go once the change lands (the test says so).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -68,7 +66,7 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/products",                     [200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/products/{id}",                [200, 200, 200, 200, 200, 200, 200]),
     // Sign-up and sessions: public, or the caller's own.
-    // POLICY CHANGING: registration must not reveal taken addresses (a fresh one is used here).
+    // Registration answers 202 alike for new and taken addresses (a fresh one is used here).
     ("post",   "/api/v1/auth/register",                [202, 202, 202, 202, 202, 202, 202]),
     ("post",   "/api/v1/auth/login",                   [200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/auth/refresh",                 [200, 200, 200, 200, 200, 200, 200]),
@@ -95,8 +93,8 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/enquiries",                    [401, 403, 403, 200, 200, 200, 200]),
     ("get",    "/api/v1/enquiries/{id}",               [401, 403, 403, 200, 404, 200, 200]),
     ("patch",  "/api/v1/enquiries/{id}",               [401, 403, 403, 200, 404, 200, 200]),
-    // POLICY CHANGING: needs a verified e-mail (both customers here have verified theirs;
-    // an unverified one is refused once that lands).
+    // Needs a verified e-mail: both customers here have verified theirs (an unverified
+    // account's 403 is `enquiries::registering_someone_elses_address_*`).
     ("get",    "/api/v1/me/enquiries",                 [401, 200, 200, 403, 403, 403, 403]),
     // Responses: drafted by the customer's CSO, approved by someone else senior.
     ("get",    "/api/v1/responses",                    [401, 403, 403, 200, 200, 200, 200]),
