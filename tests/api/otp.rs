@@ -12,7 +12,12 @@ const REQUEST: &str = "/api/v1/auth/otp/request";
 const VERIFY: &str = "/api/v1/auth/otp/verify";
 
 /// Enough code requests and checks for tests about something else than the limit.
-const ROOMY: [(&str, &str); 2] = [("OTP_RATE_LIMIT", "50"), ("OTP_ADDRESS_RATE_LIMIT", "50")];
+const ROOMY: [(&str, &str); 4] = [
+    ("OTP_RATE_LIMIT", "50"),
+    ("OTP_ADDRESS_RATE_LIMIT", "50"),
+    ("LOGIN_MAX_FAILURES", "50"),
+    ("LOGIN_ACCOUNT_MAX_FAILURES", "50"),
+];
 
 /// Wrong guesses that void a code (`OneTimeCode::MAX_ATTEMPTS`).
 const GUESSES: usize = 20;
@@ -341,4 +346,43 @@ async fn one_client_guessing_at_an_address_cannot_lock_its_owner_out_of_signing_
         body["access_token"].as_str().is_some_and(|t| !t.is_empty()),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn wrong_codes_lock_that_client_out_of_the_address_while_the_owner_still_signs_in() {
+    let mut vars = ROOMY[..2].to_vec();
+    vars.push(("TRUSTED_PROXIES", "127.0.0.1"));
+    let Some(app) = spawn_app_with_smtp(&vars).await else {
+        return;
+    };
+    let user = customer(&app).await;
+    let code = code_by_mail(&app, &user.email, "LOGIN").await;
+    let guess = json!({ "email": user.email, "code": other_than(&code), "purpose": "LOGIN" });
+    // The request limit is roomy here: what stops the guesser is the lockout.
+    for _ in 0..5 {
+        let res = app.post_json_from("203.0.113.9", VERIFY, &guess).await;
+        assert_error(res, 400, "invalid_code").await;
+    }
+    let right_code_too_late = app
+        .post_json_from(
+            "203.0.113.9",
+            VERIFY,
+            &json!({ "email": user.email, "code": code, "purpose": "LOGIN" }),
+        )
+        .await;
+    let owner = app
+        .post_json_from(
+            "198.51.100.9",
+            VERIFY,
+            &json!({ "email": user.email, "code": code, "purpose": "LOGIN" }),
+        )
+        .await;
+
+    assert_eq!(
+        header(&right_code_too_late, "retry-after").as_deref(),
+        Some("60"),
+        "locked for LOGIN_LOCK_SECS, nothing checked"
+    );
+    assert_error(right_code_too_late, 429, "rate_limited").await;
+    expect_json(owner, 200).await;
 }

@@ -225,11 +225,32 @@ pub async fn verify_otp(
 ) -> Result<HttpResponse, ApiError> {
     let purpose = purpose(&body.0.purpose)?;
     limit_otp(&state, &req, "verify", &body.0.email).await?;
-    match state
+    // Wrong codes lock this client out of the address for growing periods, like wrong
+    // passwords; the owner asking from elsewhere is not locked out.
+    let client = client_ip(&req, &state.limits.proxies);
+    let account = body.0.email.trim().to_lowercase();
+    let guard = PasswordGuard::new(
+        state.failures.as_ref(),
+        &state.limits,
+        "otp",
+        &account,
+        &client,
+    );
+    guard.check().await?;
+    let outcome = match state
         .identity
         .verify_otp(&body.0.email, &body.0.code, purpose)
-        .await?
+        .await
     {
+        Ok(outcome) => outcome,
+        Err(IdentityError::InvalidCode) => {
+            guard.failed().await?;
+            return Err(IdentityError::InvalidCode.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    guard.succeeded().await?;
+    match outcome {
         OtpOutcome::Verified(user) => Ok(HttpResponse::Ok().json(EmailVerified {
             verified: true,
             user: user.into(),
