@@ -2,7 +2,7 @@
 //! one currency per cart, and totals that always add up, even for carts filled before these
 //! rules (played by changing prices below the API).
 
-use nexus_tests::{Role, TestApp, assert_error, expect_json, product_body, spawn_app_with};
+use nexus_tests::{Role, Signed, TestApp, assert_error, expect_json, product_body, spawn_app_with};
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use serde_json::{Value, json};
@@ -33,11 +33,26 @@ async fn store_price(app: &TestApp, product: &Value, minor: i64, currency: &str)
     let _ = db.close().await;
 }
 
-async fn add_to_cart(
-    app: &TestApp,
-    buyer: &nexus_tests::Signed,
-    product: &Value,
-) -> reqwest::Response {
+/// Attaches the file to `draft` and publishes it; returns the published product.
+async fn publish(app: &TestApp, manager: &Signed, draft: &Value) -> Value {
+    let res = app
+        .post_file(
+            &format!("/api/v1/products/{}/asset", id(draft)),
+            "file",
+            "guide.pdf",
+            "application/pdf",
+            FILE,
+            manager,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let res = app
+        .post(&format!("/api/v1/products/{}/publish", id(draft)), manager)
+        .await;
+    expect_json(res, 200).await
+}
+
+async fn add_to_cart(app: &TestApp, buyer: &Signed, product: &Value) -> reqwest::Response {
     app.post_json(
         "/api/v1/cart/items",
         &json!({ "productId": product["id"] }),
@@ -114,25 +129,7 @@ async fn a_cart_holds_one_currency_and_names_the_conflict() {
         .await;
     let mut body = product_body("Dollar template", 1_500);
     body["currency"] = json!("USD");
-    let dollars = app.create_product(&manager, &body).await;
-    let res = app
-        .post_file(
-            &format!("/api/v1/products/{}/asset", id(&dollars)),
-            "file",
-            "dollar.pdf",
-            "application/pdf",
-            FILE,
-            &manager,
-        )
-        .await;
-    expect_json(res, 200).await;
-    let res = app
-        .post(
-            &format!("/api/v1/products/{}/publish", id(&dollars)),
-            &manager,
-        )
-        .await;
-    expect_json(res, 200).await;
+    let dollars = publish(&app, &manager, &app.create_product(&manager, &body).await).await;
     let buyer = app.sign_in_as(Role::Customer).await;
 
     expect_json(add_to_cart(&app, &buyer, &rupees).await, 200).await;
@@ -225,24 +222,7 @@ async fn a_partial_refund_is_made_in_the_orders_currency() {
         draft["price"]["currency"], "USD",
         "the store currency is the default"
     );
-    let res = app
-        .post_file(
-            &format!("/api/v1/products/{}/asset", id(&draft)),
-            "file",
-            "guide.pdf",
-            "application/pdf",
-            FILE,
-            &manager,
-        )
-        .await;
-    expect_json(res, 200).await;
-    let res = app
-        .post(
-            &format!("/api/v1/products/{}/publish", id(&draft)),
-            &manager,
-        )
-        .await;
-    let product = expect_json(res, 200).await;
+    let product = publish(&app, &manager, &draft).await;
     let buyer = app.sign_in_as(Role::Customer).await;
     let session = app.checkout_one(&buyer, &product).await;
     assert_eq!(session["currency"], "USD");

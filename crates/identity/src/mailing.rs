@@ -17,13 +17,49 @@ pub fn message_id(job: &Job, domain: &str) -> String {
     format!("{}@{domain}", job.id)
 }
 
-/// Sends the welcome e-mail after registration.
-pub struct WelcomeMailHandler {
+/// What the e-mails to an account holder share: load the user, render, send with the job's
+/// stable Message-ID.
+struct UserMail {
     users: Arc<dyn UserRepository>,
     renderer: Arc<dyn EmailRenderer>,
     mailer: Arc<dyn Mailer>,
     message_domain: String,
 }
+
+impl UserMail {
+    async fn send(
+        &self,
+        job: &Job,
+        user_id: nexus_kernel::UserId,
+        template: impl FnOnce(&crate::User) -> EmailTemplate,
+        what: &str,
+    ) -> Result<(), JobError> {
+        let user = self
+            .users
+            .find(user_id)
+            .await
+            .map_err(|e| JobError::Retryable(e.to_string()))?
+            .ok_or_else(|| JobError::Permanent(format!("user {user_id} no longer exists")))?;
+        let rendered = self
+            .renderer
+            .render(&template(&user))
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        let message = EmailMessage {
+            message_id: message_id(job, &self.message_domain),
+            to: user.email.clone(),
+            to_name: Some(format!("{} {}", user.first_name, user.last_name)),
+            subject: rendered.subject,
+            text_body: rendered.text_body,
+            html_body: rendered.html_body,
+        };
+        self.mailer.send(&message).await?;
+        tracing::info!(user_id = %user.id, job_id = %job.id, "{what} e-mail sent");
+        Ok(())
+    }
+}
+
+/// Sends the welcome e-mail after registration.
+pub struct WelcomeMailHandler(UserMail);
 
 impl WelcomeMailHandler {
     /// Builds the handler; `message_domain` is the right-hand side of Message-IDs.
@@ -34,12 +70,12 @@ impl WelcomeMailHandler {
         mailer: Arc<dyn Mailer>,
         message_domain: String,
     ) -> Self {
-        Self {
+        Self(UserMail {
             users,
             renderer,
             mailer,
             message_domain,
-        }
+        })
     }
 }
 
@@ -55,39 +91,15 @@ impl JobHandler for WelcomeMailHandler {
                 "payload is not a welcome e-mail".into(),
             ));
         };
-        let user = self
-            .users
-            .find(*user_id)
-            .await
-            .map_err(|e| JobError::Retryable(e.to_string()))?
-            .ok_or_else(|| JobError::Permanent(format!("user {user_id} no longer exists")))?;
-        let rendered = self
-            .renderer
-            .render(&EmailTemplate::Welcome {
-                first_name: user.first_name.as_str().to_owned(),
-            })
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
-        let message = EmailMessage {
-            message_id: message_id(job, &self.message_domain),
-            to: user.email.clone(),
-            to_name: Some(format!("{} {}", user.first_name, user.last_name)),
-            subject: rendered.subject,
-            text_body: rendered.text_body,
-            html_body: rendered.html_body,
+        let template = |user: &crate::User| EmailTemplate::Welcome {
+            first_name: user.first_name.as_str().to_owned(),
         };
-        self.mailer.send(&message).await?;
-        tracing::info!(user_id = %user.id, job_id = %job.id, "welcome e-mail sent");
-        Ok(())
+        self.0.send(job, *user_id, template, "welcome").await
     }
 }
 
 /// Tells the owner of an address that someone tried to register it again.
-pub struct AccountExistsMailHandler {
-    users: Arc<dyn UserRepository>,
-    renderer: Arc<dyn EmailRenderer>,
-    mailer: Arc<dyn Mailer>,
-    message_domain: String,
-}
+pub struct AccountExistsMailHandler(UserMail);
 
 impl AccountExistsMailHandler {
     /// Builds the handler; `message_domain` is the right-hand side of Message-IDs.
@@ -98,12 +110,12 @@ impl AccountExistsMailHandler {
         mailer: Arc<dyn Mailer>,
         message_domain: String,
     ) -> Self {
-        Self {
+        Self(UserMail {
             users,
             renderer,
             mailer,
             message_domain,
-        }
+        })
     }
 }
 
@@ -119,29 +131,10 @@ impl JobHandler for AccountExistsMailHandler {
                 "payload is not an account-exists e-mail".into(),
             ));
         };
-        let user = self
-            .users
-            .find(*user_id)
-            .await
-            .map_err(|e| JobError::Retryable(e.to_string()))?
-            .ok_or_else(|| JobError::Permanent(format!("user {user_id} no longer exists")))?;
-        let rendered = self
-            .renderer
-            .render(&EmailTemplate::AccountExists {
-                first_name: user.first_name.as_str().to_owned(),
-            })
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
-        let message = EmailMessage {
-            message_id: message_id(job, &self.message_domain),
-            to: user.email.clone(),
-            to_name: Some(format!("{} {}", user.first_name, user.last_name)),
-            subject: rendered.subject,
-            text_body: rendered.text_body,
-            html_body: rendered.html_body,
+        let template = |user: &crate::User| EmailTemplate::AccountExists {
+            first_name: user.first_name.as_str().to_owned(),
         };
-        self.mailer.send(&message).await?;
-        tracing::info!(user_id = %user.id, job_id = %job.id, "account-exists e-mail sent");
-        Ok(())
+        self.0.send(job, *user_id, template, "account-exists").await
     }
 }
 

@@ -158,19 +158,11 @@ pub async fn get_order(
     Ok(HttpResponse::Ok().json(OrderResponse::from(order)))
 }
 
-/// The invoice PDF of a paid order: answers 303 to a short-lived link (owner and staff).
-#[utoipa::path(get, path = "/api/v1/orders/{id}/invoice", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
-    responses((status = 303, description = "Location: a short-lived link to the PDF", body = LinkResponse), (status = 404, body = ErrorBody), (status = 409, description = "invoice_not_ready", body = ErrorBody)))]
-#[tracing::instrument(skip_all, fields(order_id = %id))]
-pub async fn get_invoice(
-    state: web::Data<AppState>,
-    auth: Auth,
-    id: web::Path<Uuid>,
+/// 303 to a short-lived link to a stored document (an invoice or a credit note).
+async fn see_file(
+    state: &AppState,
+    target: &nexus_orders::DownloadTarget,
 ) -> Result<HttpResponse, ApiError> {
-    let target = state
-        .invoices
-        .invoice_link(&auth.actor(), OrderId::from_uuid(*id))
-        .await?;
     let link = state
         .assets
         .download_link(
@@ -189,6 +181,22 @@ pub async fn get_invoice(
         }))
 }
 
+/// The invoice PDF of a paid order: answers 303 to a short-lived link (owner and staff).
+#[utoipa::path(get, path = "/api/v1/orders/{id}/invoice", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 303, description = "Location: a short-lived link to the PDF", body = LinkResponse), (status = 404, body = ErrorBody), (status = 409, description = "invoice_not_ready", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(order_id = %id))]
+pub async fn get_invoice(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let target = state
+        .invoices
+        .invoice_link(&auth.actor(), OrderId::from_uuid(*id))
+        .await?;
+    see_file(&state, &target).await
+}
+
 /// The credit note PDF of a refund: answers 303 to a short-lived link (buyer, MANAGER, ADMIN).
 #[utoipa::path(get, path = "/api/v1/orders/{id}/refunds/{refund_id}/credit-note", tag = "orders", security(("bearer" = [])), params(("id" = Uuid, Path), ("refund_id" = String, Path)),
     responses((status = 303, description = "Location: a short-lived link to the PDF", body = LinkResponse), (status = 404, body = ErrorBody), (status = 409, description = "invoice_not_ready", body = ErrorBody)))]
@@ -203,22 +211,7 @@ pub async fn get_credit_note(
         .invoices
         .credit_note_link(&auth.actor(), OrderId::from_uuid(order_id), &refund_id)
         .await?;
-    let link = state
-        .assets
-        .download_link(
-            &target.key,
-            &target.file_name,
-            Duration::seconds(state.link_ttl_secs),
-            Utc::now(),
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, link.url.clone()))
-        .json(LinkResponse {
-            url: link.url,
-            expires_at: link.expires_at,
-        }))
+    see_file(&state, &target).await
 }
 
 /// Refunds a paid order in whole or part through the gateway (ADMIN).
