@@ -102,6 +102,28 @@ fn refund_event(payment_id: &str, order_id: &str, refund_id: &str, amount: i64) 
     })
 }
 
+/// A new buyer's checkout of a new product, paid by a signed `payment.captured`:
+/// `(buyer, checkout, payment_id)`.
+async fn paid_checkout(
+    app: &TestApp,
+    razorpay: &RazorpayFake,
+    title: &str,
+) -> (Signed, Value, String) {
+    let buyer = app.sign_in_as(Role::Customer).await;
+    let checkout = app.checkout_one(&buyer, &product(app, title).await).await;
+    let payment_id = razorpay_id("pay");
+    deliver(
+        app,
+        razorpay,
+        "payment.captured",
+        &checkout,
+        &payment_id,
+        PRICE,
+    )
+    .await;
+    (buyer, checkout, payment_id)
+}
+
 /// The ledger: `(paid, refunded)` over every order (paid orders' totals, their refunds) plus
 /// the payments recorded as unapplied (captured, and refunded once their refund is made).
 async fn ledger(app: &TestApp) -> (i64, i64) {
@@ -402,20 +424,7 @@ async fn a_capture_for_a_product_already_owned_is_refunded_and_access_stays() {
 #[tokio::test]
 async fn concurrent_full_refunds_refund_once() {
     let (razorpay, app) = razorpay_app(&[]).await;
-    let buyer = app.sign_in_as(Role::Customer).await;
-    let checkout = app
-        .checkout_one(&buyer, &product(&app, "Refund").await)
-        .await;
-    let payment_id = razorpay_id("pay");
-    deliver(
-        &app,
-        &razorpay,
-        "payment.captured",
-        &checkout,
-        &payment_id,
-        PRICE,
-    )
-    .await;
+    let (buyer, checkout, payment_id) = paid_checkout(&app, &razorpay, "Refund").await;
     let admin = app.admin().await;
     let path = format!("/api/v1/orders/{}/refund", id(&checkout["orderId"]));
     let body = json!({ "reason": "Asked by the buyer" });
@@ -475,20 +484,7 @@ async fn concurrent_full_refunds_refund_once() {
 #[tokio::test]
 async fn a_refund_retried_after_a_gateway_timeout_refunds_once() {
     let (razorpay, app) = razorpay_app(&[("RAZORPAY_TIMEOUT_SECS", "1")]).await;
-    let buyer = app.sign_in_as(Role::Customer).await;
-    let checkout = app
-        .checkout_one(&buyer, &product(&app, "Timeout").await)
-        .await;
-    let payment_id = razorpay_id("pay");
-    deliver(
-        &app,
-        &razorpay,
-        "payment.captured",
-        &checkout,
-        &payment_id,
-        PRICE,
-    )
-    .await;
+    let (_, checkout, payment_id) = paid_checkout(&app, &razorpay, "Timeout").await;
     let admin = app.admin().await;
     let path = format!("/api/v1/orders/{}/refund", id(&checkout["orderId"]));
     let body = json!({ "reason": "Asked by the buyer" });
@@ -528,20 +524,7 @@ async fn a_refund_retried_after_a_gateway_timeout_refunds_once() {
 #[tokio::test]
 async fn a_capture_after_the_refund_changes_nothing() {
     let (razorpay, app) = razorpay_app(&[]).await;
-    let buyer = app.sign_in_as(Role::Customer).await;
-    let checkout = app
-        .checkout_one(&buyer, &product(&app, "Reordered").await)
-        .await;
-    let payment_id = razorpay_id("pay");
-    deliver(
-        &app,
-        &razorpay,
-        "payment.captured",
-        &checkout,
-        &payment_id,
-        PRICE,
-    )
-    .await;
+    let (_, checkout, payment_id) = paid_checkout(&app, &razorpay, "Reordered").await;
     let admin = app.admin().await;
     let path = format!("/api/v1/orders/{}/refund", id(&checkout["orderId"]));
     expect_json(
