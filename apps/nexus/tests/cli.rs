@@ -170,8 +170,14 @@ fn config_prints_the_effective_configuration_with_every_secret_redacted() {
     ] {
         assert!(!text(&out).contains(secret), "{secret} printed:\n{printed}");
     }
-    assert!(printed.contains("port = 7070"), "the environment wins:\n{printed}");
-    assert!(printed.contains("host = \"127.0.0.1\""), "the file is read:\n{printed}");
+    assert!(
+        printed.contains("port = 7070"),
+        "the environment wins:\n{printed}"
+    );
+    assert!(
+        printed.contains("host = \"127.0.0.1\""),
+        "the file is read:\n{printed}"
+    );
     assert!(printed.contains("url = \"postgres://nexus:[redacted]@db:5432/nexus\""));
     assert!(printed.contains("jwt_secret = \"[redacted]\""));
     assert!(printed.contains("key_secret = \"[redacted]\""));
