@@ -73,7 +73,7 @@ async fn a_committed_event_is_delivered_later_and_a_rolled_back_one_never() {
         let tx = db.begin().await.expect("begin");
         scope_request_id(
             Some("req-9".into()),
-            append_events(&tx, &[kept.clone()], &routes, None, now),
+            append_events(&tx, std::slice::from_ref(&kept), &routes, None, now),
         )
         .await
         .expect("append");
