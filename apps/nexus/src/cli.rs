@@ -1,20 +1,27 @@
-//! The `nexus` command line: serve (default), migrate, seed, create-admin.
+//! The `nexus` command line: serve (default), worker, migrate, seed, create-admin, config.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use nexus_customers::{CompanyName, CustomerStatus, NewCustomer, Tags};
 use nexus_identity::NewStaffUser;
 use nexus_kernel::{Actor, Email, PersonName, Role};
 
-use crate::settings::{AppEnv, Settings};
+use crate::settings::{AppEnv, ConfigErrors, Settings};
 use crate::startup::{Application, StartupError, compose, connect};
 
 /// Customer Nexus Hub: CRM, approvals, marketplace and content in one service.
 ///
-/// Configuration comes from the environment (and `.env`); with none it runs on an embedded
-/// SQLite database under ./data.
+/// Configuration comes from defaults, an optional TOML file (`--config` or `NEXUS_CONFIG`) and
+/// the environment (and `.env`); with none it runs on an embedded SQLite database under ./data.
 #[derive(Debug, Parser)]
 #[command(name = "nexus", version, about)]
 pub struct Cli {
+    /// TOML config file; the environment wins over it [default: `NEXUS_CONFIG`, else none].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -46,6 +53,32 @@ pub enum Command {
         #[arg(long, default_value = "Administrator")]
         last_name: String,
     },
+    /// Print the effective configuration as TOML, secrets redacted; exit 2 listing every
+    /// problem when it is invalid.
+    Config,
+}
+
+/// Exit status of any command when the configuration is invalid.
+pub const INVALID_CONFIGURATION: u8 = 2;
+
+/// Reports an invalid configuration and gives the exit status: `nexus config` writes every
+/// problem to stderr; other commands log each one.
+#[must_use]
+pub fn report_invalid(cli: &Cli, errors: &ConfigErrors) -> ExitCode {
+    if matches!(cli.command, Some(Command::Config)) {
+        // The listing is the command's output, not a log line.
+        let _ = writeln!(std::io::stderr().lock(), "invalid configuration: {errors}");
+    } else {
+        crate::telemetry::init(crate::settings::LogFormat::Pretty);
+        for problem in errors.problems() {
+            tracing::error!(
+                key = problem.key,
+                "invalid configuration: {}",
+                problem.reason
+            );
+        }
+    }
+    ExitCode::from(INVALID_CONFIGURATION)
 }
 
 /// A command failed.
@@ -98,6 +131,12 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             tracing::info!("migrations applied");
         }
         Command::Seed => seed(&settings).await?,
+        Command::Config => {
+            // The listing is the command's output, not a log line.
+            std::io::stdout()
+                .lock()
+                .write_all(settings.to_toml().as_bytes())?;
+        }
         Command::CreateAdmin {
             email,
             password,

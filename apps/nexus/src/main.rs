@@ -8,13 +8,9 @@ use nexus::settings::Settings;
 async fn main() -> std::process::ExitCode {
     nexus::install_crypto_provider();
     let cli = Cli::parse();
-    let settings = match Settings::from_env() {
+    let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
-        Err(e) => {
-            nexus::telemetry::init(nexus::settings::LogFormat::Pretty);
-            tracing::error!(error = %e, "invalid configuration");
-            return std::process::ExitCode::FAILURE;
-        }
+        Err(errors) => return nexus::cli::report_invalid(&cli, &errors),
     };
     nexus::telemetry::init(settings.log_format);
     match run(cli, settings).await {

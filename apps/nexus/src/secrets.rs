@@ -1,13 +1,97 @@
-//! Keys the service needs but an operator may leave unset outside production: generated once,
-//! kept in the data directory (mode 0600) so restarts keep sessions and links valid.
+//! Secret settings, and the keys an operator may leave unset outside production.
 //!
-//! No key is ever a constant in the code: a published key lets anyone sign tokens or links.
+//! [`Secret`] wraps `secrecy::SecretString`: it never prints (`Debug` and `Serialize` give
+//! `[redacted]`, there is no `Display`) and its memory is wiped on drop; `expose` is called
+//! only where an adapter is built. A missing signing key is generated once and kept in the
+//! data directory (mode 0600) so restarts keep sessions and links valid. No key is ever a
+//! constant in the code: a published key lets anyone sign tokens or links.
 
+use std::fmt;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::settings::Secret;
+use secrecy::{ExposeSecret, SecretString};
+
+/// What a secret prints as, wherever it is shown.
+pub const REDACTED: &str = "[redacted]";
+
+/// A secret setting: signing keys, passwords, credentials (also inside URLs).
+#[derive(Clone, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    /// Wraps a secret.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(SecretString::from(value.into()))
+    }
+
+    /// The secret itself, for the one place that builds the adapter needing it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// The value as a URL with its password (and any password-like query parameter)
+    /// replaced by `[redacted]`: what may be shown of a database, Redis or SMTP URL.
+    #[must_use]
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.expose())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(REDACTED)
+    }
+}
+
+/// `url` with the password of its user part and the values of query parameters that look
+/// like credentials (`password`, `secret`, `token`, `key`) replaced by `[redacted]`.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    let (head, query) = url
+        .split_once('?')
+        .map_or((url, None), |(h, q)| (h, Some(q)));
+    let mut out = match head.split_once("://") {
+        // The last `@` ends the user part, so a password holding `/` or `@` is still hidden.
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((user_info, host)) => match user_info.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:{REDACTED}@{host}"),
+                None => head.to_owned(),
+            },
+            None => head.to_owned(),
+        },
+        None => head.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if looks_secret(name) => format!("{name}={REDACTED}"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["pass", "secret", "token", "key"]
+        .iter()
+        .any(|word| name.contains(word))
+}
 
 /// File (under `DATA_DIR`) of the token signing key used when `JWT_SECRET` is unset.
 pub const JWT_SECRET_FILE: &str = "jwt-secret";
@@ -104,7 +188,7 @@ mod tests {
 
         let secret = resolve(Some(&configured), dir.path(), JWT_SECRET_FILE).expect("resolves");
 
-        assert_eq!(secret, configured);
+        assert_eq!(secret.expose(), configured.expose());
         assert!(!dir.path().join(JWT_SECRET_FILE).exists());
     }
 
@@ -116,8 +200,8 @@ mod tests {
         let again = resolve(None, dir.path(), JWT_SECRET_FILE).expect("reads");
         let other = resolve(None, dir.path(), LINK_SIGNING_KEY_FILE).expect("generates");
 
-        assert_eq!(first, again, "a restart keeps the key");
-        assert_ne!(first, other, "each use has its own key");
+        assert_eq!(first.expose(), again.expose(), "a restart keeps the key");
+        assert_ne!(first.expose(), other.expose(), "each use has its own key");
         assert_eq!(first.expose().len(), GENERATED_BYTES * 2);
         #[cfg(unix)]
         {
@@ -138,5 +222,51 @@ mod tests {
         let result = resolve(None, dir.path(), JWT_SECRET_FILE);
 
         assert!(matches!(result, Err(SecretFileError::Unusable(_))));
+    }
+
+    #[test]
+    fn a_secret_never_prints() {
+        let secret = Secret::new("hunter2-hunter2");
+
+        let debug = format!("{secret:?}");
+        let json = serde_json::to_string(&secret).expect("serializes");
+
+        assert_eq!(debug, REDACTED);
+        assert_eq!(json, format!("\"{REDACTED}\""));
+    }
+
+    #[test]
+    fn a_url_shows_everything_but_its_credentials() {
+        let cases = [
+            (
+                "postgres://nexus:hunter2@db:5432/nexus",
+                "postgres://nexus:[redacted]@db:5432/nexus",
+            ),
+            (
+                "smtps://user:p%40ss@mail.example.com:465",
+                "smtps://user:[redacted]@mail.example.com:465",
+            ),
+            (
+                "redis://:hunter2@cache:6379/0",
+                "redis://:[redacted]@cache:6379/0",
+            ),
+            ("redis://cache:6379", "redis://cache:6379"),
+            (
+                "sqlite://./data/nexus.db?mode=rwc",
+                "sqlite://./data/nexus.db?mode=rwc",
+            ),
+            (
+                "postgres://db/nexus?user=u&password=hunter2",
+                "postgres://db/nexus?user=u&password=[redacted]",
+            ),
+            ("smtp://user@mail:25", "smtp://user@mail:25"),
+            (
+                "postgres://nexus:a/b@c@db/nexus",
+                "postgres://nexus:[redacted]@db/nexus",
+            ),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
     }
 }

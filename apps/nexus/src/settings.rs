@@ -1,62 +1,100 @@
-//! The one typed configuration tree, read from the environment (and an optional `.env`).
+//! The one typed configuration tree: built-in defaults, then an optional TOML file
+//! (`NEXUS_CONFIG` or `--config`), then the environment (and `.env`), each winning over the
+//! one before.
 //!
 //! Every key has a default that runs the whole service with zero setup: SQLite under
-//! `./data`, pretty logs, port 8080. Only this module reads the environment.
+//! `./data`, pretty logs, port 8080. Each key of the tree is also an environment variable
+//! ([`KEYS`] pairs them). Loading reports every problem at once ([`ConfigErrors`]), each
+//! named by its environment variable. Only this module reads the environment.
 
 use std::collections::HashMap;
-use std::fmt;
-use std::path::PathBuf;
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
 
-/// A secret value whose `Debug` and `Display` never print it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+use figment2::providers::{Format, Toml};
+use figment2::value::{Dict, Map, Value};
+use figment2::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Serialize};
 
-impl Secret {
-    /// Wraps a secret.
-    #[must_use]
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
+pub use crate::secrets::Secret;
 
-    /// The secret itself, for the one place that needs it.
-    #[must_use]
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
+/// The environment variable naming the optional config file (`--config` wins over it).
+pub const CONFIG_FILE_VAR: &str = "NEXUS_CONFIG";
 
 /// Development or production. Production refuses unsafe defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
 pub enum AppEnv {
-    /// Local development and tests (the default).
+    /// Local development and tests (the default; also `dev`, `test`).
     Development,
-    /// A real deployment.
+    /// A real deployment (also `prod`).
     Production,
 }
 
+impl TryFrom<String> for AppEnv {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" | "test" => Ok(Self::Development),
+            "production" | "prod" => Ok(Self::Production),
+            other => Err(format!(
+                "unknown environment '{other}' (expected development or production)"
+            )),
+        }
+    }
+}
+
+impl From<AppEnv> for &'static str {
+    fn from(env: AppEnv) -> Self {
+        match env {
+            AppEnv::Development => "development",
+            AppEnv::Production => "production",
+        }
+    }
+}
+
 /// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "&'static str")]
 pub enum LogFormat {
-    /// Human-readable lines (default).
+    /// Human-readable lines (default; also `text`).
     Pretty,
     /// One JSON object per line.
     Json,
 }
 
-/// HTTP listener and platform settings.
-#[derive(Debug, Clone)]
+impl TryFrom<String> for LogFormat {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "pretty" | "text" => Ok(Self::Pretty),
+            "json" => Ok(Self::Json),
+            other => Err(format!("expected pretty or json, got '{other}'")),
+        }
+    }
+}
+
+impl From<LogFormat> for &'static str {
+    fn from(format: LogFormat) -> Self {
+        match format {
+            LogFormat::Pretty => "pretty",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// HTTP listener and platform settings (`[http]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HttpSettings {
     /// Interface to bind (`HOST`, default `0.0.0.0`).
     pub host: String,
     /// Port to bind (`PORT`, default 8080; 0 picks a free one).
     pub port: u16,
     /// Allowed CORS origins (`CORS_ORIGINS`, comma-separated; `*` for any; default none).
+    #[serde(deserialize_with = "list::comma")]
     pub cors_origins: Vec<String>,
     /// Largest accepted request body in bytes (`BODY_LIMIT_BYTES`, default 1 MiB).
     pub body_limit_bytes: usize,
@@ -66,10 +104,25 @@ pub struct HttpSettings {
     pub workers: Option<usize>,
 }
 
-/// Database settings.
-#[derive(Debug, Clone)]
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            host: "0.0.0.0".to_owned(),
+            port: 8080,
+            cors_origins: Vec::new(),
+            body_limit_bytes: 1024 * 1024,
+            hsts_max_age: None,
+            workers: None,
+        }
+    }
+}
+
+/// Database settings (`[database]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DatabaseSettings {
     /// `DATABASE_URL`, default `sqlite://<DATA_DIR>/nexus.db?mode=rwc`.
+    #[serde(serialize_with = "redacted_url")]
     pub url: Secret,
     /// `DATABASE_MAX_CONNECTIONS`, default 10.
     pub max_connections: u32,
@@ -80,8 +133,20 @@ pub struct DatabaseSettings {
     pub migrate_on_start: bool,
 }
 
-/// Token and password settings.
-#[derive(Debug, Clone)]
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: Secret::new(sqlite_url(Path::new(DEFAULT_DATA_DIR))),
+            max_connections: 10,
+            acquire_timeout_secs: 5,
+            migrate_on_start: true,
+        }
+    }
+}
+
+/// Token and password settings (`[auth]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AuthSettings {
     /// HS256 signing key (`JWT_SECRET`). Unset outside production: a random key generated
     /// once and kept in `<DATA_DIR>/jwt-secret` (mode 0600). Production requires it.
@@ -102,12 +167,29 @@ pub struct AuthSettings {
     pub admin_password: Option<Secret>,
 }
 
-/// E-mail settings.
-#[derive(Debug, Clone)]
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            jwt_issuer: "customer-nexus-hub".to_owned(),
+            jwt_audience: "customer-nexus-hub-api".to_owned(),
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            bcrypt_cost: 12,
+            admin_email: None,
+            admin_password: None,
+        }
+    }
+}
+
+/// E-mail settings (`[mail]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MailSettings {
     /// `SMTP_URL`: `smtp://host:port` (plain), `smtp://user:pass@host:587?tls=required`
     /// (STARTTLS) or `smtps://user:pass@host:465` (TLS; also Amazon SES). Unset: `.eml` files
     /// in `OUTBOX_DIR`.
+    #[serde(serialize_with = "redacted_optional_url")]
     pub smtp_url: Option<Secret>,
     /// `MAIL_FROM`, default `no-reply@nexus.local`.
     pub from_address: String,
@@ -117,14 +199,29 @@ pub struct MailSettings {
     pub footer: String,
     /// `OUTBOX_DIR`, default `<DATA_DIR>/outbox`.
     pub outbox_dir: PathBuf,
-    /// `PUBLIC_BASE_URL`, used in links, default `http://localhost:8080`.
+    /// `PUBLIC_BASE_URL`, used in links, default `http://localhost:8080` (no trailing `/`).
     pub public_base_url: String,
     /// `SMTP_TIMEOUT_SECS`, default 10.
     pub timeout_secs: u64,
 }
 
-/// Background job settings.
-#[derive(Debug, Clone)]
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from_address: "no-reply@nexus.local".to_owned(),
+            from_name: "Customer Nexus Hub".to_owned(),
+            footer: "Customer Nexus Hub. You receive this e-mail because you contacted us or have an account with us.".to_owned(),
+            outbox_dir: Path::new(DEFAULT_DATA_DIR).join("outbox"),
+            public_base_url: "http://localhost:8080".to_owned(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// Background job settings (`[worker]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WorkerSettings {
     /// `WORKER_IN_SERVE`: run the job worker inside `nexus serve` (default true).
     pub in_serve: bool,
@@ -142,8 +239,23 @@ pub struct WorkerSettings {
     pub backoff_max_secs: i64,
 }
 
-/// Abuse limits.
-#[derive(Debug, Clone)]
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            in_serve: true,
+            poll_ms: 500,
+            lease_secs: 60,
+            batch: 10,
+            max_attempts: 8,
+            backoff_base_secs: 5,
+            backoff_max_secs: 3600,
+        }
+    }
+}
+
+/// Abuse limits (`[limits]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LimitSettings {
     /// `ENQUIRY_RATE_LIMIT` enquiries per IP per window (default 5).
     pub enquiries: u32,
@@ -157,9 +269,15 @@ pub struct LimitSettings {
     /// together per window (default 20): a looser ceiling than `OTP_RATE_LIMIT`, which counts
     /// per address and client, so one client cannot use up an address's budget.
     pub otp_per_address: u32,
-    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed: `TRUSTED_PROXIES`
-    /// (addresses and CIDR networks, comma-separated), or loopback only with `TRUST_PROXY=true`
-    /// and no list; none by default.
+    /// `TRUSTED_PROXIES`: addresses and CIDR networks of trusted proxies (comma-separated,
+    /// or an array in the file); read into [`LimitSettings::proxies`].
+    #[serde(deserialize_with = "list::comma")]
+    pub trusted_proxies: Vec<String>,
+    /// `TRUST_PROXY`: with no `TRUSTED_PROXIES`, trust loopback proxies (default false).
+    pub trust_proxy: bool,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` headers are believed: `TRUSTED_PROXIES`,
+    /// or loopback only with `TRUST_PROXY=true` and no list; none by default.
+    #[serde(skip)]
     pub proxies: crate::proxy::TrustedProxies,
     /// `AUTH_RATE_LIMIT` requests per client to login, register, refresh and password change
     /// per `AUTH_RATE_WINDOW_SECS` (defaults 100 per 60 s).
@@ -184,8 +302,33 @@ pub struct LimitSettings {
     pub password_hash_concurrency: usize,
 }
 
-/// Files (product assets, invoices).
-#[derive(Debug, Clone)]
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            enquiries: 5,
+            enquiry_window_secs: 600,
+            otp: 5,
+            otp_window_secs: 900,
+            otp_per_address: 20,
+            trusted_proxies: Vec::new(),
+            trust_proxy: false,
+            proxies: crate::proxy::TrustedProxies::none(),
+            auth: 100,
+            auth_window_secs: 60,
+            login_max_failures: 5,
+            login_account_max_failures: 50,
+            login_lock_secs: 60,
+            login_lock_max_secs: 900,
+            password_hash_concurrency: std::thread::available_parallelism()
+                .map_or(4, |n| n.get().saturating_mul(2))
+                .max(4),
+        }
+    }
+}
+
+/// Files: product assets, invoices (`[storage]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct StorageSettings {
     /// `FILES_DIR`: local storage root when S3 is not configured (default `<DATA_DIR>/files`).
     pub files_dir: PathBuf,
@@ -211,7 +354,8 @@ pub struct StorageSettings {
     pub link_ttl_secs: i64,
     /// `ASSET_MAX_BYTES`: largest product file (default 100 MiB).
     pub asset_max_bytes: u64,
-    /// `ASSET_CONTENT_TYPES`: comma-separated allowed MIME types.
+    /// `ASSET_CONTENT_TYPES`: allowed MIME types (comma-separated, or an array in the file).
+    #[serde(deserialize_with = "list::comma")]
     pub asset_content_types: Vec<String>,
     /// `UPLOAD_DIR`: where uploaded files are staged while they arrive (default
     /// `<DATA_DIR>/uploads`; on the file system of `FILES_DIR`, a stored file is a rename).
@@ -220,8 +364,43 @@ pub struct StorageSettings {
     pub upload_concurrency: usize,
 }
 
-/// Payments.
-#[derive(Debug, Clone)]
+impl Default for StorageSettings {
+    fn default() -> Self {
+        let data_dir = Path::new(DEFAULT_DATA_DIR);
+        Self {
+            files_dir: data_dir.join("files"),
+            s3_bucket: None,
+            s3_endpoint: None,
+            s3_public_endpoint: None,
+            s3_region: "us-east-1".to_owned(),
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: false,
+            link_signing_key: None,
+            link_ttl_secs: 300,
+            asset_max_bytes: 100 * 1024 * 1024,
+            asset_content_types: [
+                "application/pdf",
+                "application/zip",
+                "application/epub+zip",
+                "application/octet-stream",
+                "image/png",
+                "image/jpeg",
+                "video/mp4",
+                "audio/mpeg",
+                "text/plain",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            upload_dir: data_dir.join("uploads"),
+            upload_concurrency: 4,
+        }
+    }
+}
+
+/// Payments (`[payments]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PaymentSettings {
     /// `RAZORPAY_KEY_ID`; with no keys, the development gateway is used (refused in production).
     pub key_id: Option<String>,
@@ -235,16 +414,31 @@ pub struct PaymentSettings {
     pub timeout_secs: u64,
 }
 
-/// Commerce settings: cart storage and the seller printed on invoices.
-#[derive(Debug, Clone)]
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            key_id: None,
+            key_secret: None,
+            webhook_secret: None,
+            api_base: "https://api.razorpay.com".to_owned(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+/// Commerce settings: cart storage, search and the seller printed on invoices (`[commerce]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CommerceSettings {
     /// `REDIS_URL`: carts in Redis with a time-to-live; unset: carts in the database.
+    #[serde(serialize_with = "redacted_optional_url")]
     pub redis_url: Option<Secret>,
     /// `CART_TTL_SECS` (default 30 days).
     pub cart_ttl_secs: u64,
     /// `SELLER_NAME` (default `Customer Nexus Hub`).
     pub seller_name: String,
-    /// `SELLER_ADDRESS`: address lines separated by `|`.
+    /// `SELLER_ADDRESS`: address lines separated by `|` (or an array in the file).
+    #[serde(deserialize_with = "list::pipe")]
     pub seller_address: Vec<String>,
     /// `SELLER_TAX_ID` (GSTIN), optional.
     pub seller_tax_id: Option<String>,
@@ -258,20 +452,49 @@ pub struct CommerceSettings {
     pub meili_index: String,
     /// `ORDER_EXPIRY_MINUTES`: unpaid orders older than this become EXPIRED (default 60).
     pub order_expiry_minutes: i64,
-    /// `STORE_CURRENCIES`: comma-separated ISO 4217 codes products may be priced in; the
-    /// first is the store currency (default `INR`).
+    /// `STORE_CURRENCIES`: ISO 4217 codes products may be priced in (comma-separated, or an
+    /// array in the file); the first is the store currency (default `INR`).
+    #[serde(deserialize_with = "list::currencies")]
     pub currencies: Vec<nexus_kernel::Currency>,
     /// `MAX_PRICE_MINOR`: highest product price in minor units (default 10,000,000,000).
     pub max_price_minor: i64,
     /// `ORDER_PENDING_LIMIT`: unpaid orders a buyer may have at once (default 5).
     pub order_pending_limit: u32,
-    /// `INVOICE_TAX_LABEL` and `INVOICE_TAX_RATE_BP` (basis points, e.g. 1800 = 18%):
-    /// a tax included in prices, shown on invoices. Unset: no tax line.
+    /// `INVOICE_TAX_LABEL`: name of a tax included in prices, shown on invoices (`GST`).
+    pub invoice_tax_label: Option<String>,
+    /// `INVOICE_TAX_RATE_BP`: its rate in basis points (1800 = 18%).
+    pub invoice_tax_rate_bp: Option<u32>,
+    /// The invoice tax as (label, basis points) when both keys are set; unset: no tax line.
+    #[serde(skip)]
     pub invoice_tax: Option<(String, u32)>,
 }
 
+impl Default for CommerceSettings {
+    fn default() -> Self {
+        Self {
+            redis_url: None,
+            cart_ttl_secs: 30 * 24 * 3600,
+            seller_name: "Customer Nexus Hub".to_owned(),
+            seller_address: Vec::new(),
+            seller_tax_id: None,
+            seller_email: "billing@nexus.local".to_owned(),
+            meili_url: None,
+            meili_api_key: None,
+            meili_index: "products".to_owned(),
+            order_expiry_minutes: 60,
+            currencies: vec![nexus_kernel::Currency::INR],
+            max_price_minor: nexus_catalog::CatalogConfig::DEFAULT_MAX_PRICE_MINOR,
+            order_pending_limit: 5,
+            invoice_tax_label: None,
+            invoice_tax_rate_bp: None,
+            invoice_tax: None,
+        }
+    }
+}
+
 /// Everything the service needs to start.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// `APP_ENV`: `development` (default) or `production`.
     pub env: AppEnv,
@@ -295,9 +518,31 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// Payments.
     pub payments: PaymentSettings,
-    /// Cart and invoices.
+    /// Cart, search and invoices.
     pub commerce: CommerceSettings,
 }
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            env: AppEnv::Development,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            log_format: LogFormat::Pretty,
+            http: HttpSettings::default(),
+            database: DatabaseSettings::default(),
+            auth: AuthSettings::default(),
+            mail: MailSettings::default(),
+            worker: WorkerSettings::default(),
+            limits: LimitSettings::default(),
+            storage: StorageSettings::default(),
+            payments: PaymentSettings::default(),
+            commerce: CommerceSettings::default(),
+        }
+    }
+}
+
+/// Where embedded data lives unless `DATA_DIR` says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "./data";
 
 /// The signing key earlier versions used when `JWT_SECRET` was unset. It is published, so
 /// it is refused everywhere: anyone could sign tokens with it.
@@ -306,387 +551,426 @@ pub const DEV_JWT_SECRET: &str = "development-only-secret-change-me-in-productio
 /// Shortest signing key accepted in production, in bytes.
 pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
 
-/// A setting that cannot be used.
-#[derive(Debug, thiserror::Error)]
+/// One setting: its environment variable and its dotted key in the tree and the config file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// The environment variable, e.g. `PORT`.
+    pub env: &'static str,
+    /// The key in the tree and the config file, e.g. `http.port`.
+    pub path: &'static str,
+}
+
+const fn key(env: &'static str, path: &'static str) -> Key {
+    Key { env, path }
+}
+
+/// Every setting, in the order `nexus config` prints them (top-level keys first).
+pub const KEYS: &[Key] = &[
+    key("APP_ENV", "env"),
+    key("DATA_DIR", "data_dir"),
+    key("LOG_FORMAT", "log_format"),
+    key("HOST", "http.host"),
+    key("PORT", "http.port"),
+    key("CORS_ORIGINS", "http.cors_origins"),
+    key("BODY_LIMIT_BYTES", "http.body_limit_bytes"),
+    key("HSTS_MAX_AGE", "http.hsts_max_age"),
+    key("HTTP_WORKERS", "http.workers"),
+    key("DATABASE_URL", "database.url"),
+    key("DATABASE_MAX_CONNECTIONS", "database.max_connections"),
+    key(
+        "DATABASE_ACQUIRE_TIMEOUT_SECS",
+        "database.acquire_timeout_secs",
+    ),
+    key("MIGRATE_ON_START", "database.migrate_on_start"),
+    key("JWT_SECRET", "auth.jwt_secret"),
+    key("JWT_ISSUER", "auth.jwt_issuer"),
+    key("JWT_AUDIENCE", "auth.jwt_audience"),
+    key("ACCESS_TOKEN_TTL_SECS", "auth.access_token_ttl_secs"),
+    key("REFRESH_TOKEN_TTL_SECS", "auth.refresh_token_ttl_secs"),
+    key("BCRYPT_COST", "auth.bcrypt_cost"),
+    key("NEXUS_ADMIN_EMAIL", "auth.admin_email"),
+    key("NEXUS_ADMIN_PASSWORD", "auth.admin_password"),
+    key("SMTP_URL", "mail.smtp_url"),
+    key("MAIL_FROM", "mail.from_address"),
+    key("MAIL_FROM_NAME", "mail.from_name"),
+    key("MAIL_FOOTER", "mail.footer"),
+    key("OUTBOX_DIR", "mail.outbox_dir"),
+    key("PUBLIC_BASE_URL", "mail.public_base_url"),
+    key("SMTP_TIMEOUT_SECS", "mail.timeout_secs"),
+    key("WORKER_IN_SERVE", "worker.in_serve"),
+    key("WORKER_POLL_MS", "worker.poll_ms"),
+    key("JOB_LEASE_SECS", "worker.lease_secs"),
+    key("JOB_BATCH", "worker.batch"),
+    key("JOB_MAX_ATTEMPTS", "worker.max_attempts"),
+    key("JOB_BACKOFF_BASE_SECS", "worker.backoff_base_secs"),
+    key("JOB_BACKOFF_MAX_SECS", "worker.backoff_max_secs"),
+    key("ENQUIRY_RATE_LIMIT", "limits.enquiries"),
+    key("ENQUIRY_RATE_WINDOW_SECS", "limits.enquiry_window_secs"),
+    key("OTP_RATE_LIMIT", "limits.otp"),
+    key("OTP_RATE_WINDOW_SECS", "limits.otp_window_secs"),
+    key("OTP_ADDRESS_RATE_LIMIT", "limits.otp_per_address"),
+    key("TRUSTED_PROXIES", "limits.trusted_proxies"),
+    key("TRUST_PROXY", "limits.trust_proxy"),
+    key("AUTH_RATE_LIMIT", "limits.auth"),
+    key("AUTH_RATE_WINDOW_SECS", "limits.auth_window_secs"),
+    key("LOGIN_MAX_FAILURES", "limits.login_max_failures"),
+    key(
+        "LOGIN_ACCOUNT_MAX_FAILURES",
+        "limits.login_account_max_failures",
+    ),
+    key("LOGIN_LOCK_SECS", "limits.login_lock_secs"),
+    key("LOGIN_LOCK_MAX_SECS", "limits.login_lock_max_secs"),
+    key(
+        "PASSWORD_HASH_CONCURRENCY",
+        "limits.password_hash_concurrency",
+    ),
+    key("FILES_DIR", "storage.files_dir"),
+    key("S3_BUCKET", "storage.s3_bucket"),
+    key("S3_ENDPOINT", "storage.s3_endpoint"),
+    key("S3_PUBLIC_ENDPOINT", "storage.s3_public_endpoint"),
+    key("S3_REGION", "storage.s3_region"),
+    key("S3_ACCESS_KEY_ID", "storage.s3_access_key_id"),
+    key("S3_SECRET_ACCESS_KEY", "storage.s3_secret_access_key"),
+    key("S3_ALLOW_HTTP", "storage.s3_allow_http"),
+    key("LINK_SIGNING_KEY", "storage.link_signing_key"),
+    key("LINK_TTL_SECS", "storage.link_ttl_secs"),
+    key("ASSET_MAX_BYTES", "storage.asset_max_bytes"),
+    key("ASSET_CONTENT_TYPES", "storage.asset_content_types"),
+    key("UPLOAD_DIR", "storage.upload_dir"),
+    key("UPLOAD_CONCURRENCY", "storage.upload_concurrency"),
+    key("RAZORPAY_KEY_ID", "payments.key_id"),
+    key("RAZORPAY_KEY_SECRET", "payments.key_secret"),
+    key("RAZORPAY_WEBHOOK_SECRET", "payments.webhook_secret"),
+    key("RAZORPAY_API_BASE", "payments.api_base"),
+    key("RAZORPAY_TIMEOUT_SECS", "payments.timeout_secs"),
+    key("REDIS_URL", "commerce.redis_url"),
+    key("CART_TTL_SECS", "commerce.cart_ttl_secs"),
+    key("SELLER_NAME", "commerce.seller_name"),
+    key("SELLER_ADDRESS", "commerce.seller_address"),
+    key("SELLER_TAX_ID", "commerce.seller_tax_id"),
+    key("SELLER_EMAIL", "commerce.seller_email"),
+    key("MEILI_URL", "commerce.meili_url"),
+    key("MEILI_API_KEY", "commerce.meili_api_key"),
+    key("MEILI_INDEX", "commerce.meili_index"),
+    key("ORDER_EXPIRY_MINUTES", "commerce.order_expiry_minutes"),
+    key("STORE_CURRENCIES", "commerce.currencies"),
+    key("MAX_PRICE_MINOR", "commerce.max_price_minor"),
+    key("ORDER_PENDING_LIMIT", "commerce.order_pending_limit"),
+    key("INVOICE_TAX_LABEL", "commerce.invoice_tax_label"),
+    key("INVOICE_TAX_RATE_BP", "commerce.invoice_tax_rate_bp"),
+];
+
+/// Keys whose values are secrets: a problem with one never quotes its value.
+const SECRET_KEYS: &[&str] = &[
+    "DATABASE_URL",
+    "JWT_SECRET",
+    "NEXUS_ADMIN_PASSWORD",
+    "SMTP_URL",
+    "S3_SECRET_ACCESS_KEY",
+    "LINK_SIGNING_KEY",
+    "RAZORPAY_KEY_SECRET",
+    "RAZORPAY_WEBHOOK_SECRET",
+    "REDIS_URL",
+    "MEILI_API_KEY",
+];
+
+/// The setting at `path`, or the one an element path such as `commerce.currencies.1` is in.
+fn key_at(path: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|k| {
+        path == k.path
+            || path
+                .strip_prefix(k.path)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// One unusable setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration error in {key}: {reason}")]
 pub struct SettingsError {
-    /// The environment key.
+    /// The environment variable (`NEXUS_CONFIG` for the config file itself).
     pub key: &'static str,
     /// What is wrong with it.
     pub reason: String,
 }
 
-fn bad(key: &'static str, reason: impl Into<String>) -> SettingsError {
-    SettingsError {
-        key,
-        reason: reason.into(),
+/// Every problem found while loading the configuration, in the order found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigErrors(Vec<SettingsError>);
+
+impl ConfigErrors {
+    /// The problems, each naming its environment variable.
+    #[must_use]
+    pub fn problems(&self) -> &[SettingsError] {
+        &self.0
+    }
+
+    /// Whether a problem names `key`.
+    #[must_use]
+    pub fn names(&self, key: &str) -> bool {
+        self.0.iter().any(|p| p.key == key)
+    }
+
+    fn push(&mut self, key: &'static str, reason: impl Into<String>) {
+        self.0.push(SettingsError {
+            key,
+            reason: reason.into(),
+        });
+    }
+
+    fn into_result<T>(self, value: T) -> Result<T, Self> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 }
 
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "{n} configuration problem{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.0 {
+            write!(f, "\n  {}: {}", p.key, p.reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
 impl Settings {
-    /// Reads settings from the process environment, after loading `.env` if present.
+    /// Reads the configuration as `nexus` does: `.env` (when present) into the environment,
+    /// then defaults, the config file (`config_file`, else `NEXUS_CONFIG`) and the environment.
     ///
     /// # Errors
-    /// `SettingsError` naming the first unusable key.
-    pub fn from_env() -> Result<Self, SettingsError> {
-        // A missing .env file is normal; a malformed one is reported by the parse below.
+    /// `ConfigErrors` listing every unusable setting.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigErrors> {
+        // A missing .env file is normal.
         let _ = dotenvy::dotenv();
-        Self::from_map(&std::env::vars().collect())
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
+        Self::from_sources(config_file, &vars)
     }
 
-    /// Reads settings from a map of keys to values (the environment, or a test's).
+    /// Reads the configuration from a map of environment variables (the environment, or a
+    /// test's), with the config file its `NEXUS_CONFIG` names, if any.
     ///
     /// # Errors
-    /// `SettingsError` naming the first unusable key.
-    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let env = match get("APP_ENV").map(str::to_ascii_lowercase).as_deref() {
-            None | Some("development" | "dev" | "test") => AppEnv::Development,
-            Some("production" | "prod") => AppEnv::Production,
-            Some(other) => return Err(bad("APP_ENV", format!("unknown environment '{other}'"))),
+    /// `ConfigErrors` listing every unusable setting.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigErrors> {
+        Self::from_sources(None, vars)
+    }
+
+    /// Reads defaults, then the TOML file `config_file` (else the one `NEXUS_CONFIG` in
+    /// `vars` names), then the environment variables `vars`; each wins over the one before.
+    /// An empty or blank variable counts as unset.
+    ///
+    /// # Errors
+    /// `ConfigErrors` listing every unusable setting, with the file's unknown keys.
+    pub fn from_sources(
+        config_file: Option<&Path>,
+        vars: &HashMap<String, String>,
+    ) -> Result<Self, ConfigErrors> {
+        let mut problems = ConfigErrors::default();
+        let config_file = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env_value(vars, CONFIG_FILE_VAR).map(PathBuf::from));
+        let file = match &config_file {
+            Some(path) => Layer::file(path, &mut problems),
+            None => Layer::named("no config file"),
         };
-        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or("./data"));
-        let log_format = match get("LOG_FORMAT").map(str::to_ascii_lowercase).as_deref() {
-            None | Some("pretty" | "text") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                return Err(bad(
-                    "LOG_FORMAT",
-                    format!("expected pretty or json, got '{other}'"),
-                ));
-            }
-        };
-        let http = HttpSettings {
-            host: get("HOST").unwrap_or("0.0.0.0").to_owned(),
-            port: parse(get("PORT"), "PORT", 8080)?,
-            cors_origins: get("CORS_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            body_limit_bytes: parse(get("BODY_LIMIT_BYTES"), "BODY_LIMIT_BYTES", 1024 * 1024)?,
-            hsts_max_age: get("HSTS_MAX_AGE")
-                .map(|v| {
-                    v.parse()
-                        .map_err(|_| bad("HSTS_MAX_AGE", "expected seconds"))
-                })
-                .transpose()?,
-            workers: get("HTTP_WORKERS")
-                .map(|v| {
-                    v.parse()
-                        .map_err(|_| bad("HTTP_WORKERS", "expected a number"))
-                })
-                .transpose()?,
-        };
-        let default_db = format!("sqlite://{}/nexus.db?mode=rwc", data_dir.display());
-        let database = DatabaseSettings {
-            url: Secret::new(get("DATABASE_URL").map_or(default_db, str::to_owned)),
-            max_connections: parse(
-                get("DATABASE_MAX_CONNECTIONS"),
-                "DATABASE_MAX_CONNECTIONS",
-                10,
-            )?,
-            acquire_timeout_secs: parse(
-                get("DATABASE_ACQUIRE_TIMEOUT_SECS"),
-                "DATABASE_ACQUIRE_TIMEOUT_SECS",
-                5,
-            )?,
-            migrate_on_start: parse_bool(get("MIGRATE_ON_START"), "MIGRATE_ON_START", true)?,
-        };
-        let auth = AuthSettings {
-            jwt_secret: get("JWT_SECRET").map(Secret::new),
-            jwt_issuer: get("JWT_ISSUER").unwrap_or("customer-nexus-hub").to_owned(),
-            jwt_audience: get("JWT_AUDIENCE")
-                .unwrap_or("customer-nexus-hub-api")
-                .to_owned(),
-            access_token_ttl_secs: parse(
-                get("ACCESS_TOKEN_TTL_SECS"),
-                "ACCESS_TOKEN_TTL_SECS",
-                900,
-            )?,
-            refresh_token_ttl_secs: parse(
-                get("REFRESH_TOKEN_TTL_SECS"),
-                "REFRESH_TOKEN_TTL_SECS",
-                30 * 24 * 3600,
-            )?,
-            bcrypt_cost: parse(get("BCRYPT_COST"), "BCRYPT_COST", 12)?,
-            admin_email: get("NEXUS_ADMIN_EMAIL").map(str::to_owned),
-            admin_password: get("NEXUS_ADMIN_PASSWORD").map(Secret::new),
-        };
-        let mail = MailSettings {
-            smtp_url: get("SMTP_URL").map(Secret::new),
-            from_address: get("MAIL_FROM").unwrap_or("no-reply@nexus.local").to_owned(),
-            from_name: get("MAIL_FROM_NAME").unwrap_or("Customer Nexus Hub").to_owned(),
-            footer: get("MAIL_FOOTER").unwrap_or("Customer Nexus Hub. You receive this e-mail because you contacted us or have an account with us.").to_owned(),
-            outbox_dir: get("OUTBOX_DIR").map_or_else(|| data_dir.join("outbox"), PathBuf::from),
-            public_base_url: get("PUBLIC_BASE_URL").unwrap_or("http://localhost:8080").trim_end_matches('/').to_owned(),
-            timeout_secs: parse(get("SMTP_TIMEOUT_SECS"), "SMTP_TIMEOUT_SECS", 10)?,
-        };
-        let worker = WorkerSettings {
-            in_serve: parse_bool(get("WORKER_IN_SERVE"), "WORKER_IN_SERVE", true)?,
-            poll_ms: parse(get("WORKER_POLL_MS"), "WORKER_POLL_MS", 500)?,
-            lease_secs: parse(get("JOB_LEASE_SECS"), "JOB_LEASE_SECS", 60)?,
-            batch: parse(get("JOB_BATCH"), "JOB_BATCH", 10)?,
-            max_attempts: parse(get("JOB_MAX_ATTEMPTS"), "JOB_MAX_ATTEMPTS", 8)?,
-            backoff_base_secs: parse(get("JOB_BACKOFF_BASE_SECS"), "JOB_BACKOFF_BASE_SECS", 5)?,
-            backoff_max_secs: parse(get("JOB_BACKOFF_MAX_SECS"), "JOB_BACKOFF_MAX_SECS", 3600)?,
-        };
-        let limits = LimitSettings {
-            enquiries: parse(get("ENQUIRY_RATE_LIMIT"), "ENQUIRY_RATE_LIMIT", 5)?,
-            enquiry_window_secs: parse(
-                get("ENQUIRY_RATE_WINDOW_SECS"),
-                "ENQUIRY_RATE_WINDOW_SECS",
-                600,
-            )?,
-            otp: parse(get("OTP_RATE_LIMIT"), "OTP_RATE_LIMIT", 5)?,
-            otp_window_secs: parse(get("OTP_RATE_WINDOW_SECS"), "OTP_RATE_WINDOW_SECS", 900)?,
-            otp_per_address: parse(get("OTP_ADDRESS_RATE_LIMIT"), "OTP_ADDRESS_RATE_LIMIT", 20)?,
-            proxies: match get("TRUSTED_PROXIES") {
-                Some(list) => crate::proxy::TrustedProxies::parse_list(list)
-                    .map_err(|reason| bad("TRUSTED_PROXIES", reason))?,
-                None if parse_bool(get("TRUST_PROXY"), "TRUST_PROXY", false)? => {
-                    crate::proxy::TrustedProxies::loopback()
-                }
-                None => crate::proxy::TrustedProxies::none(),
-            },
-            auth: parse(get("AUTH_RATE_LIMIT"), "AUTH_RATE_LIMIT", 100)?,
-            auth_window_secs: parse(get("AUTH_RATE_WINDOW_SECS"), "AUTH_RATE_WINDOW_SECS", 60)?,
-            login_max_failures: parse(get("LOGIN_MAX_FAILURES"), "LOGIN_MAX_FAILURES", 5)?,
-            login_account_max_failures: parse(
-                get("LOGIN_ACCOUNT_MAX_FAILURES"),
-                "LOGIN_ACCOUNT_MAX_FAILURES",
-                50,
-            )?,
-            login_lock_secs: parse(get("LOGIN_LOCK_SECS"), "LOGIN_LOCK_SECS", 60)?,
-            login_lock_max_secs: parse(get("LOGIN_LOCK_MAX_SECS"), "LOGIN_LOCK_MAX_SECS", 900)?,
-            password_hash_concurrency: parse(
-                get("PASSWORD_HASH_CONCURRENCY"),
-                "PASSWORD_HASH_CONCURRENCY",
-                std::thread::available_parallelism()
-                    .map_or(4, |n| n.get().saturating_mul(2))
-                    .max(4),
-            )?,
-        };
-        let storage = StorageSettings {
-            files_dir: get("FILES_DIR").map_or_else(|| data_dir.join("files"), PathBuf::from),
-            s3_bucket: get("S3_BUCKET").map(str::to_owned),
-            s3_endpoint: get("S3_ENDPOINT").map(str::to_owned),
-            s3_public_endpoint: get("S3_PUBLIC_ENDPOINT").map(str::to_owned),
-            s3_region: get("S3_REGION").unwrap_or("us-east-1").to_owned(),
-            s3_access_key_id: get("S3_ACCESS_KEY_ID").map(str::to_owned),
-            s3_secret_access_key: get("S3_SECRET_ACCESS_KEY").map(Secret::new),
-            s3_allow_http: parse_bool(get("S3_ALLOW_HTTP"), "S3_ALLOW_HTTP", false)?,
-            link_signing_key: get("LINK_SIGNING_KEY").map(Secret::new),
-            link_ttl_secs: parse(get("LINK_TTL_SECS"), "LINK_TTL_SECS", 300)?,
-            asset_max_bytes: parse(get("ASSET_MAX_BYTES"), "ASSET_MAX_BYTES", 100 * 1024 * 1024)?,
-            asset_content_types: get("ASSET_CONTENT_TYPES").map_or_else(
-                || {
-                    [
-                        "application/pdf",
-                        "application/zip",
-                        "application/epub+zip",
-                        "application/octet-stream",
-                        "image/png",
-                        "image/jpeg",
-                        "video/mp4",
-                        "audio/mpeg",
-                        "text/plain",
-                    ]
-                    .map(str::to_owned)
-                    .to_vec()
-                },
-                |v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                },
-            ),
-            upload_dir: get("UPLOAD_DIR").map_or_else(|| data_dir.join("uploads"), PathBuf::from),
-            upload_concurrency: parse(get("UPLOAD_CONCURRENCY"), "UPLOAD_CONCURRENCY", 4)?,
-        };
-        let payments = PaymentSettings {
-            key_id: get("RAZORPAY_KEY_ID").map(str::to_owned),
-            key_secret: get("RAZORPAY_KEY_SECRET").map(Secret::new),
-            webhook_secret: get("RAZORPAY_WEBHOOK_SECRET").map(Secret::new),
-            api_base: get("RAZORPAY_API_BASE")
-                .unwrap_or("https://api.razorpay.com")
-                .to_owned(),
-            timeout_secs: parse(get("RAZORPAY_TIMEOUT_SECS"), "RAZORPAY_TIMEOUT_SECS", 10)?,
-        };
-        let invoice_tax = match (get("INVOICE_TAX_LABEL"), get("INVOICE_TAX_RATE_BP")) {
-            (Some(label), Some(rate)) => Some((
-                label.to_owned(),
-                rate.parse()
-                    .map_err(|_| bad("INVOICE_TAX_RATE_BP", "expected basis points, e.g. 1800"))?,
-            )),
-            (None, None) => None,
-            _ => {
-                return Err(bad(
-                    "INVOICE_TAX_LABEL",
-                    "set both INVOICE_TAX_LABEL and INVOICE_TAX_RATE_BP, or neither",
-                ));
-            }
-        };
-        let currencies = get("STORE_CURRENCIES")
-            .unwrap_or("INR")
-            .split(',')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(nexus_kernel::Currency::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| {
-                bad(
-                    "STORE_CURRENCIES",
-                    "expected ISO 4217 codes such as INR,USD",
-                )
-            })?;
-        if currencies.is_empty() {
-            return Err(bad("STORE_CURRENCIES", "name at least one currency"));
-        }
-        let max_price_minor: i64 = parse(
-            get("MAX_PRICE_MINOR"),
-            "MAX_PRICE_MINOR",
-            nexus_catalog::CatalogConfig::DEFAULT_MAX_PRICE_MINOR,
-        )?;
-        if !(1..=1_000_000_000_000_000).contains(&max_price_minor) {
-            return Err(bad(
-                "MAX_PRICE_MINOR",
-                "expected 1 to 1000000000000000 (so that cart totals cannot overflow)",
-            ));
-        }
-        let commerce = CommerceSettings {
-            currencies,
-            max_price_minor,
-            redis_url: get("REDIS_URL").map(Secret::new),
-            cart_ttl_secs: parse(get("CART_TTL_SECS"), "CART_TTL_SECS", 30 * 24 * 3600)?,
-            seller_name: get("SELLER_NAME")
-                .unwrap_or("Customer Nexus Hub")
-                .to_owned(),
-            seller_address: get("SELLER_ADDRESS")
-                .map(|v| {
-                    v.split('|')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-            seller_tax_id: get("SELLER_TAX_ID").map(str::to_owned),
-            seller_email: get("SELLER_EMAIL")
-                .unwrap_or("billing@nexus.local")
-                .to_owned(),
-            meili_url: get("MEILI_URL").map(str::to_owned),
-            meili_api_key: get("MEILI_API_KEY").map(Secret::new),
-            meili_index: get("MEILI_INDEX").unwrap_or("products").to_owned(),
-            order_expiry_minutes: parse(get("ORDER_EXPIRY_MINUTES"), "ORDER_EXPIRY_MINUTES", 60)?,
-            order_pending_limit: parse(get("ORDER_PENDING_LIMIT"), "ORDER_PENDING_LIMIT", 5)?,
-            invoice_tax,
-        };
-        let settings = Self {
-            env,
-            data_dir,
-            log_format,
-            http,
-            database,
-            auth,
-            mail,
-            worker,
-            limits,
-            storage,
-            payments,
-            commerce,
-        };
-        settings.validate()?;
-        Ok(settings)
+        let env = Layer::environment(vars);
+        let data_dir = [&env, &file]
+            .into_iter()
+            .find_map(|layer| match layer.data.get("data_dir") {
+                Some(Value::String(_, dir)) => Some(PathBuf::from(dir)),
+                _ => None,
+            })
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let mut layers = [Layer::derived_defaults(&data_dir), file, env];
+        let settings = extract(&mut layers, &mut problems).finish(&mut problems);
+        problems.into_result(settings)
     }
 
     /// Checks cross-field rules and the production guard rails.
     ///
     /// # Errors
-    /// `SettingsError` naming the offending key.
-    pub fn validate(&self) -> Result<(), SettingsError> {
-        if !(4..=31).contains(&self.auth.bcrypt_cost) {
-            return Err(bad("BCRYPT_COST", "must be between 4 and 31"));
+    /// `ConfigErrors` naming every offending key.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let mut problems = ConfigErrors::default();
+        self.check(&mut problems);
+        problems.into_result(())
+    }
+
+    /// Whether the database is the embedded SQLite file.
+    #[must_use]
+    pub fn is_sqlite(&self) -> bool {
+        self.database.url.expose().starts_with("sqlite:")
+    }
+
+    /// The effective configuration as a TOML document that could serve as a config file:
+    /// every key with its value (unset ones commented out) and its environment variable;
+    /// secrets are `[redacted]`, and so is the password in a database, Redis or SMTP URL.
+    #[must_use]
+    pub fn to_toml(&self) -> String {
+        let tree = serde_json::to_value(self).unwrap_or_default();
+        let mut out = String::from(
+            "# Effective configuration: defaults < config file < environment.\n\
+             # Each key names its environment variable; secrets are [redacted].\n",
+        );
+        let mut table = "";
+        for key in KEYS {
+            let (section, name) = key.path.rsplit_once('.').unwrap_or(("", key.path));
+            if section != table {
+                let _ = write!(out, "\n[{section}]\n");
+                table = section;
+            }
+            let pointer = format!("/{}", key.path.replace('.', "/"));
+            let line = match tree.pointer(&pointer) {
+                None | Some(serde_json::Value::Null) => format!("# {name} (unset)"),
+                // JSON scalars and arrays of them are TOML too, except DEL, which TOML escapes.
+                Some(value) => format!(
+                    "{name} = {}",
+                    value.to_string().replace('\u{7f}', "\\u007F")
+                ),
+            };
+            let _ = writeln!(out, "{line:<60} # {}", key.env);
         }
-        if self.auth.access_token_ttl_secs <= 0 || self.auth.refresh_token_ttl_secs <= 0 {
-            return Err(bad(
-                "ACCESS_TOKEN_TTL_SECS",
-                "token lifetimes must be positive",
-            ));
-        }
-        if self.auth.refresh_token_ttl_secs < self.auth.access_token_ttl_secs {
-            return Err(bad(
-                "REFRESH_TOKEN_TTL_SECS",
-                "must not be shorter than ACCESS_TOKEN_TTL_SECS",
-            ));
-        }
-        if self.worker.lease_secs < 1 || self.worker.batch == 0 || self.worker.max_attempts == 0 {
-            return Err(bad(
-                "JOB_LEASE_SECS",
-                "job lease, batch and attempts must be at least 1",
-            ));
-        }
-        if self.worker.backoff_base_secs < 1
-            || self.worker.backoff_max_secs < self.worker.backoff_base_secs
-        {
-            return Err(bad(
-                "JOB_BACKOFF_BASE_SECS",
-                "backoff must be at least 1 second and not above JOB_BACKOFF_MAX_SECS",
-            ));
-        }
-        let p = &self.payments;
-        let keys = [
+        out
+    }
+
+    /// Fills the values read from two keys or post-processed, then checks every rule.
+    fn finish(mut self, problems: &mut ConfigErrors) -> Self {
+        let base = self.mail.public_base_url.trim_end_matches('/').len();
+        self.mail.public_base_url.truncate(base);
+        let l = &mut self.limits;
+        l.proxies = if !l.trusted_proxies.is_empty() {
+            crate::proxy::TrustedProxies::parse_list(&l.trusted_proxies.join(",")).unwrap_or_else(
+                |reason| {
+                    problems.push("TRUSTED_PROXIES", reason);
+                    crate::proxy::TrustedProxies::none()
+                },
+            )
+        } else if l.trust_proxy {
+            crate::proxy::TrustedProxies::loopback()
+        } else {
+            crate::proxy::TrustedProxies::none()
+        };
+        let c = &mut self.commerce;
+        c.invoice_tax = match (&c.invoice_tax_label, c.invoice_tax_rate_bp) {
+            (Some(label), Some(rate)) => Some((label.clone(), rate)),
+            (None, None) => None,
+            _ => {
+                problems.push(
+                    "INVOICE_TAX_LABEL",
+                    "set both INVOICE_TAX_LABEL and INVOICE_TAX_RATE_BP, or neither",
+                );
+                None
+            }
+        };
+        self.check(problems);
+        self
+    }
+
+    fn check(&self, problems: &mut ConfigErrors) {
+        let (a, w, l) = (&self.auth, &self.worker, &self.limits);
+        let (st, p, c, db) = (
+            &self.storage,
+            &self.payments,
+            &self.commerce,
+            &self.database,
+        );
+        let production = self.env == AppEnv::Production;
+        let razorpay = [
             p.key_id.is_some(),
             p.key_secret.is_some(),
             p.webhook_secret.is_some(),
         ];
-        if keys.contains(&true) && keys.contains(&false) {
-            return Err(bad(
+        let at_least_1 = "must be at least 1";
+        let rules: [(bool, &'static str, &str); 28] = [
+            (
+                !(4..=31).contains(&a.bcrypt_cost),
+                "BCRYPT_COST",
+                "must be between 4 and 31",
+            ),
+            (
+                production && a.bcrypt_cost < 10,
+                "BCRYPT_COST",
+                "must be at least 10 in production",
+            ),
+            (
+                a.access_token_ttl_secs <= 0,
+                "ACCESS_TOKEN_TTL_SECS",
+                "token lifetimes must be positive",
+            ),
+            (
+                a.refresh_token_ttl_secs <= 0,
+                "REFRESH_TOKEN_TTL_SECS",
+                "token lifetimes must be positive",
+            ),
+            (
+                a.refresh_token_ttl_secs < a.access_token_ttl_secs,
+                "REFRESH_TOKEN_TTL_SECS",
+                "must not be shorter than ACCESS_TOKEN_TTL_SECS",
+            ),
+            (w.lease_secs < 1, "JOB_LEASE_SECS", at_least_1),
+            (w.batch == 0, "JOB_BATCH", at_least_1),
+            (w.max_attempts == 0, "JOB_MAX_ATTEMPTS", at_least_1),
+            (
+                w.backoff_base_secs < 1 || w.backoff_max_secs < w.backoff_base_secs,
+                "JOB_BACKOFF_BASE_SECS",
+                "backoff must be at least 1 second and not above JOB_BACKOFF_MAX_SECS",
+            ),
+            (
+                razorpay.contains(&true) && razorpay.contains(&false),
                 "RAZORPAY_KEY_ID",
                 "set RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET and RAZORPAY_WEBHOOK_SECRET together",
-            ));
-        }
-        if self.storage.s3_bucket.is_some()
-            && (self.storage.s3_access_key_id.is_none()
-                || self.storage.s3_secret_access_key.is_none())
-        {
-            return Err(bad(
+            ),
+            (
+                production && p.key_id.is_none(),
+                "RAZORPAY_KEY_ID",
+                "production refuses the development payment gateway; configure Razorpay",
+            ),
+            (p.timeout_secs < 1, "RAZORPAY_TIMEOUT_SECS", at_least_1),
+            (
+                st.s3_bucket.is_some()
+                    && (st.s3_access_key_id.is_none() || st.s3_secret_access_key.is_none()),
                 "S3_BUCKET",
                 "S3 storage needs S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY",
-            ));
-        }
-        if self.commerce.order_expiry_minutes < 1 {
-            return Err(bad("ORDER_EXPIRY_MINUTES", "must be at least 1"));
-        }
-        if self.payments.timeout_secs < 1 {
-            return Err(bad("RAZORPAY_TIMEOUT_SECS", "must be at least 1"));
-        }
-        if self.commerce.order_pending_limit < 1 {
-            return Err(bad("ORDER_PENDING_LIMIT", "must be at least 1"));
-        }
-        if self.storage.link_ttl_secs < 1 {
-            return Err(bad("LINK_TTL_SECS", "must be at least 1"));
-        }
-        if self.storage.upload_concurrency == 0 {
-            return Err(bad("UPLOAD_CONCURRENCY", "must be at least 1"));
-        }
-        let l = &self.limits;
-        let checks: [(bool, &'static str, &str); 6] = [
-            (l.auth == 0, "AUTH_RATE_LIMIT", "must be at least 1"),
-            (l.otp == 0, "OTP_RATE_LIMIT", "must be at least 1"),
+            ),
+            (st.link_ttl_secs < 1, "LINK_TTL_SECS", at_least_1),
+            (st.upload_concurrency == 0, "UPLOAD_CONCURRENCY", at_least_1),
+            (
+                c.order_expiry_minutes < 1,
+                "ORDER_EXPIRY_MINUTES",
+                at_least_1,
+            ),
+            (c.order_pending_limit < 1, "ORDER_PENDING_LIMIT", at_least_1),
+            (
+                c.currencies.is_empty(),
+                "STORE_CURRENCIES",
+                "name at least one currency",
+            ),
+            (
+                !(1..=1_000_000_000_000_000).contains(&c.max_price_minor),
+                "MAX_PRICE_MINOR",
+                "expected 1 to 1000000000000000 (so that cart totals cannot overflow)",
+            ),
+            (l.auth == 0, "AUTH_RATE_LIMIT", at_least_1),
+            (l.otp == 0, "OTP_RATE_LIMIT", at_least_1),
             (
                 l.otp_per_address < l.otp,
                 "OTP_ADDRESS_RATE_LIMIT",
                 "must be at least OTP_RATE_LIMIT",
             ),
-            (
-                l.login_max_failures == 0,
-                "LOGIN_MAX_FAILURES",
-                "must be at least 1",
-            ),
+            (l.login_max_failures == 0, "LOGIN_MAX_FAILURES", at_least_1),
             (
                 l.login_account_max_failures < l.login_max_failures,
                 "LOGIN_ACCOUNT_MAX_FAILURES",
@@ -697,96 +981,331 @@ impl Settings {
                 "LOGIN_LOCK_SECS",
                 "must be at least 1 and not above LOGIN_LOCK_MAX_SECS",
             ),
+            (
+                l.password_hash_concurrency == 0,
+                "PASSWORD_HASH_CONCURRENCY",
+                at_least_1,
+            ),
+            (
+                db.max_connections == 0,
+                "DATABASE_MAX_CONNECTIONS",
+                at_least_1,
+            ),
+            (
+                db.acquire_timeout_secs == 0,
+                "DATABASE_ACQUIRE_TIMEOUT_SECS",
+                at_least_1,
+            ),
         ];
-        if let Some((_, key, reason)) = checks.into_iter().find(|(broken, _, _)| *broken) {
-            return Err(bad(key, reason));
-        }
-        if l.password_hash_concurrency == 0 {
-            return Err(bad("PASSWORD_HASH_CONCURRENCY", "must be at least 1"));
-        }
-        if self.database.max_connections == 0 {
-            return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
-        }
-        if self.database.acquire_timeout_secs == 0 {
-            return Err(bad("DATABASE_ACQUIRE_TIMEOUT_SECS", "must be at least 1"));
-        }
-        self.validate_secrets()?;
-        if self.env == AppEnv::Production {
-            if self.payments.key_id.is_none() {
-                return Err(bad(
-                    "RAZORPAY_KEY_ID",
-                    "production refuses the development payment gateway; configure Razorpay",
-                ));
-            }
-            if self.auth.bcrypt_cost < 10 {
-                return Err(bad("BCRYPT_COST", "must be at least 10 in production"));
+        for (broken, key, reason) in rules {
+            if broken {
+                problems.push(key, reason);
             }
         }
-        Ok(())
+        self.check_secrets(problems);
     }
 
-    /// No secret may be a published constant or short; production takes its secrets from
-    /// the environment only (elsewhere a missing one is generated into the data directory).
-    fn validate_secrets(&self) -> Result<(), SettingsError> {
+    /// No secret may be a published constant or short; production takes its secrets from the
+    /// environment or the config file (elsewhere a missing one is generated into the data
+    /// directory).
+    fn check_secrets(&self, problems: &mut ConfigErrors) {
         let production = self.env == AppEnv::Production;
         let jwt = self.auth.jwt_secret.as_ref().map(Secret::expose);
         let link = self.storage.link_signing_key.as_ref().map(Secret::expose);
+        let short = |v: Option<&str>| v.is_some_and(|v| v.len() < MIN_PRODUCTION_SECRET_BYTES);
+        let too_short = format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes");
         if jwt == Some(DEV_JWT_SECRET) {
-            return Err(bad(
+            problems.push(
                 "JWT_SECRET",
                 "this value is published; set a random secret of at least 32 bytes, or unset it outside production",
-            ));
+            );
         }
-        for (key, value) in [("JWT_SECRET", jwt), ("LINK_SIGNING_KEY", link)] {
-            if value.is_some_and(|v| v.len() < MIN_PRODUCTION_SECRET_BYTES) {
-                return Err(bad(
-                    key,
-                    format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"),
-                ));
-            }
+        if short(jwt) {
+            problems.push("JWT_SECRET", too_short.clone());
+        }
+        if short(link) {
+            problems.push("LINK_SIGNING_KEY", too_short);
         }
         if jwt.is_some() && jwt == link {
-            return Err(bad("LINK_SIGNING_KEY", "must differ from JWT_SECRET"));
+            problems.push("LINK_SIGNING_KEY", "must differ from JWT_SECRET");
         }
         if production && jwt.is_none() {
-            return Err(bad(
+            problems.push(
                 "JWT_SECRET",
-                "production requires a random secret of at least 32 bytes from the environment",
-            ));
+                "production requires a random secret of at least 32 bytes from the environment or the config file",
+            );
         }
         if production && link.is_none() && self.storage.s3_bucket.is_none() {
-            return Err(bad(
+            problems.push(
                 "LINK_SIGNING_KEY",
-                "production with local files requires a random key of at least 32 bytes from the environment",
-            ));
+                "production with local files requires a random key of at least 32 bytes from the environment or the config file",
+            );
         }
-        Ok(())
-    }
-
-    /// Whether the database is the embedded SQLite file.
-    #[must_use]
-    pub fn is_sqlite(&self) -> bool {
-        self.database.url.expose().starts_with("sqlite:")
     }
 }
 
-fn parse<T: std::str::FromStr>(
-    raw: Option<&str>,
-    key: &'static str,
-    default: T,
-) -> Result<T, SettingsError> {
-    raw.map_or(Ok(default), |v| {
-        v.parse()
-            .map_err(|_| bad(key, format!("cannot parse '{v}'")))
-    })
+/// Reads the tree from the layers. A value that does not fit is reported, dropped from the
+/// layer it came from, and the tree read again (the key falls back to the layer below or its
+/// default), so that one load lists every problem rather than the first.
+fn extract(layers: &mut [Layer; 3], problems: &mut ConfigErrors) -> Settings {
+    for _ in 0..=KEYS.len() {
+        let figment = layers.iter().cloned().fold(Figment::new(), Figment::merge);
+        let errors = match figment.extract_lossy::<Settings>() {
+            Ok(settings) => return settings,
+            Err(errors) => errors,
+        };
+        let mut dropped = false;
+        for error in errors {
+            let path = error.path.join(".");
+            let source = error.metadata.as_ref().map(|m| m.name.to_string());
+            let key = key_at(&path).map_or(CONFIG_FILE_VAR, |k| k.env);
+            // The message of a serde error quotes the value: never a secret's.
+            let what = if SECRET_KEYS.contains(&key) {
+                "expected text".to_owned()
+            } else {
+                error.kind.to_string()
+            };
+            let reason = match source.as_deref() {
+                Some(name) if name.starts_with(FILE_LAYER) => format!("{path} in {name}: {what}"),
+                _ => what,
+            };
+            problems.push(key, reason);
+            for layer in layers.iter_mut().rev() {
+                if source.as_deref().is_none_or(|s| s == layer.name) && layer.remove(&path) {
+                    dropped = true;
+                    break;
+                }
+            }
+        }
+        if !dropped {
+            break;
+        }
+    }
+    Settings::default()
 }
 
-fn parse_bool(raw: Option<&str>, key: &'static str, default: bool) -> Result<bool, SettingsError> {
-    match raw.map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(default),
-        Some("1" | "true" | "yes" | "on") => Ok(true),
-        Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(bad(key, format!("expected true or false, got '{other}'"))),
+/// `vars[name]`, trimmed; blank counts as unset.
+fn env_value<'a>(vars: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}/nexus.db?mode=rwc", data_dir.display())
+}
+
+const FILE_LAYER: &str = "config file";
+
+/// One source of values, handed to figment: defaults that follow `DATA_DIR`, the config file,
+/// or the environment.
+#[derive(Clone)]
+struct Layer {
+    name: String,
+    data: Dict,
+}
+
+impl Layer {
+    fn named(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            data: Dict::new(),
+        }
+    }
+
+    /// The defaults that are paths under the data directory.
+    fn derived_defaults(data_dir: &Path) -> Self {
+        let mut layer = Self::named("defaults");
+        let under = |leaf: &str| data_dir.join(leaf).display().to_string();
+        layer.insert("data_dir", data_dir.display().to_string());
+        layer.insert("database.url", sqlite_url(data_dir));
+        layer.insert("mail.outbox_dir", under("outbox"));
+        layer.insert("storage.files_dir", under("files"));
+        layer.insert("storage.upload_dir", under("uploads"));
+        layer
+    }
+
+    /// The TOML file at `path`; a missing or malformed file, or a key the tree does not have,
+    /// is a problem.
+    fn file(path: &Path, problems: &mut ConfigErrors) -> Self {
+        let mut layer = Self::named(&format!("{FILE_LAYER} {}", path.display()));
+        match Toml::file(path).search(false).required(true).data() {
+            Ok(mut profiles) => {
+                layer.data = profiles.remove(&Profile::Default).unwrap_or_default();
+            }
+            Err(error) => {
+                // A parse error quotes the offending line, which may hold a secret: keep its
+                // position and cause only.
+                let message = error.kind.to_string();
+                let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
+                let first = lines.next().unwrap_or_default();
+                let reason = match lines.next_back() {
+                    Some(last) if !last.contains(['=', '"', '\'']) => format!("{first}: {last}"),
+                    _ => first.to_owned(),
+                };
+                problems.push(CONFIG_FILE_VAR, format!("{}: {reason}", path.display()));
+            }
+        }
+        let mut leaves = Vec::new();
+        collect_leaves(&layer.data, "", &mut leaves);
+        for leaf in leaves {
+            let section = KEYS.iter().any(|k| k.path.starts_with(&format!("{leaf}.")));
+            if key_at(&leaf).is_none() && !section {
+                problems.push(
+                    CONFIG_FILE_VAR,
+                    format!("{}: unknown key `{leaf}`", path.display()),
+                );
+            }
+        }
+        layer
+    }
+
+    /// The variables of [`KEYS`] that are set and not blank, trimmed, as text: figment reads
+    /// numbers and booleans (`true`/`yes`/`on`/`1`) out of them as the tree asks.
+    fn environment(vars: &HashMap<String, String>) -> Self {
+        let mut layer = Self::named("the environment");
+        for key in KEYS {
+            if let Some(value) = env_value(vars, key.env) {
+                layer.insert(key.path, value.to_owned());
+            }
+        }
+        layer
+    }
+
+    fn insert(&mut self, path: &str, value: String) {
+        let mut dict = &mut self.data;
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                dict.insert(part.to_owned(), Value::from(value));
+                return;
+            }
+            let entry = dict
+                .entry(part.to_owned())
+                .or_insert_with(|| Value::from(Dict::new()));
+            let Value::Dict(_, inner) = entry else { return };
+            dict = inner;
+        }
+    }
+
+    fn remove(&mut self, path: &str) -> bool {
+        let mut dict = &mut self.data;
+        let mut parts = path.split('.').peekable();
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                return dict.remove(part).is_some();
+            }
+            if !matches!(dict.get(part), Some(Value::Dict(..))) {
+                // An element of a list: drop the whole list.
+                return dict.remove(part).is_some();
+            }
+            let Some(Value::Dict(_, inner)) = dict.get_mut(part) else {
+                return false;
+            };
+            dict = inner;
+        }
+        false
+    }
+}
+
+impl Provider for Layer {
+    fn metadata(&self) -> Metadata {
+        Metadata::named(self.name.clone())
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment2::Error> {
+        Ok(Profile::Default.collect(self.data.clone()))
+    }
+}
+
+fn collect_leaves(dict: &Dict, prefix: &str, out: &mut Vec<String>) {
+    for (name, value) in dict {
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        match value {
+            Value::Dict(_, inner) => collect_leaves(inner, &path, out),
+            _ => out.push(path),
+        }
+    }
+}
+
+fn redacted_url<S: serde::Serializer>(url: &Secret, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&url.redacted_url())
+}
+
+fn redacted_optional_url<S: serde::Serializer>(
+    url: &Option<Secret>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => serializer.serialize_some(&url.redacted_url()),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Lists read from one separated string (the environment) or an array (the file).
+mod list {
+    use std::fmt;
+
+    use serde::Deserializer;
+    use serde::de::{self, SeqAccess, Visitor};
+
+    struct Items(char);
+
+    impl<'de> Visitor<'de> for Items {
+        type Value = Vec<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "a list separated by '{}', or an array of strings",
+                self.0
+            )
+        }
+
+        fn visit_str<E: de::Error>(self, raw: &str) -> Result<Vec<String>, E> {
+            Ok(raw
+                .split(self.0)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<String>()? {
+                let item = item.trim();
+                if !item.is_empty() {
+                    items.push(item.to_owned());
+                }
+            }
+            Ok(items)
+        }
+    }
+
+    pub(super) fn comma<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+        de.deserialize_any(Items(','))
+    }
+
+    pub(super) fn pipe<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+        de.deserialize_any(Items('|'))
+    }
+
+    pub(super) fn currencies<'de, D: Deserializer<'de>>(
+        de: D,
+    ) -> Result<Vec<nexus_kernel::Currency>, D::Error> {
+        comma(de)?
+            .iter()
+            .map(|code| {
+                nexus_kernel::Currency::parse(code).map_err(|_| {
+                    de::Error::custom(format!(
+                        "'{code}' is not a currency; expected ISO 4217 codes such as INR,USD"
+                    ))
+                })
+            })
+            .collect()
     }
 }
 
@@ -801,71 +1320,292 @@ mod tests {
             .collect()
     }
 
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
+        Settings::from_map(&vars(pairs))
+    }
+
+    fn with_file(toml: &str, pairs: &[(&str, &str)]) -> Result<Settings, ConfigErrors> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("nexus.toml");
+        std::fs::write(&path, toml).expect("write the config file");
+        Settings::from_sources(Some(&path), &vars(pairs))
+    }
+
+    fn keys(errors: &ConfigErrors) -> Vec<&'static str> {
+        errors.problems().iter().map(|p| p.key).collect()
+    }
+
     #[test]
     fn defaults_run_everything_embedded() {
-        let s = Settings::from_map(&HashMap::new()).expect("defaults are valid");
+        let s = load(&[]).expect("defaults are valid");
         assert_eq!(s.http.port, 8080);
         assert_eq!(s.http.host, "0.0.0.0");
         assert!(s.is_sqlite());
+        assert_eq!(s.database.url.expose(), "sqlite://./data/nexus.db?mode=rwc");
         assert_eq!(s.auth.bcrypt_cost, 12);
         assert_eq!(s.env, AppEnv::Development);
+        assert_eq!(s.log_format, LogFormat::Pretty);
+        assert_eq!(s.mail.outbox_dir, Path::new("./data/outbox"));
+        assert_eq!(s.commerce.currencies, vec![nexus_kernel::Currency::INR]);
+        assert_eq!(s.storage.asset_content_types.len(), 9);
+        assert!(s.commerce.invoice_tax.is_none());
+        assert!(s.limits.proxies.is_empty());
+    }
+
+    #[test]
+    fn paths_under_the_data_directory_follow_it_unless_set() {
+        let s = load(&[("DATA_DIR", "/srv/nexus"), ("FILES_DIR", "/mnt/files")]).expect("valid");
+
+        assert_eq!(
+            s.database.url.expose(),
+            "sqlite:///srv/nexus/nexus.db?mode=rwc"
+        );
+        assert_eq!(s.mail.outbox_dir, Path::new("/srv/nexus/outbox"));
+        assert_eq!(s.storage.upload_dir, Path::new("/srv/nexus/uploads"));
+        assert_eq!(s.storage.files_dir, Path::new("/mnt/files"));
+    }
+
+    #[test]
+    fn variables_keep_their_meaning_and_blank_ones_count_as_unset() {
+        let s = load(&[
+            ("PORT", " 9000 "),
+            ("HOST", ""),
+            ("APP_ENV", "Dev"),
+            ("LOG_FORMAT", "JSON"),
+            ("MIGRATE_ON_START", "off"),
+            ("S3_ALLOW_HTTP", "Yes"),
+            ("CORS_ORIGINS", "https://a.example, ,https://b.example"),
+            ("SELLER_ADDRESS", "1 Main St | Pune"),
+            ("STORE_CURRENCIES", "usd, inr"),
+            ("INVOICE_TAX_LABEL", "GST"),
+            ("INVOICE_TAX_RATE_BP", "1800"),
+            ("PUBLIC_BASE_URL", "https://shop.example/"),
+            ("HSTS_MAX_AGE", "31536000"),
+        ])
+        .expect("valid");
+
+        assert_eq!(s.http.port, 9000);
+        assert_eq!(s.http.host, "0.0.0.0");
+        assert_eq!(s.env, AppEnv::Development);
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert!(!s.database.migrate_on_start);
+        assert!(s.storage.s3_allow_http);
+        assert_eq!(
+            s.http.cors_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(s.commerce.seller_address, ["1 Main St", "Pune"]);
+        assert_eq!(s.commerce.currencies[0].to_string(), "USD");
+        assert_eq!(s.commerce.invoice_tax, Some(("GST".to_owned(), 1800)));
+        assert_eq!(s.mail.public_base_url, "https://shop.example");
+        assert_eq!(s.http.hsts_max_age, Some(31_536_000));
+    }
+
+    #[test]
+    fn the_file_wins_over_defaults_and_the_environment_over_the_file() {
+        let file = r#"
+            env = "development"
+            [http]
+            port = 9090
+            host = "127.0.0.1"
+            cors_origins = ["https://a.example", "https://b.example"]
+            [auth]
+            jwt_issuer = "from-the-file"
+            [commerce]
+            currencies = ["EUR", "INR"]
+            seller_address = ["1 Main St", "Pune"]
+        "#;
+
+        let s = with_file(file, &[("PORT", "7070")]).expect("valid");
+
+        assert_eq!(s.http.port, 7070, "the environment wins over the file");
+        assert_eq!(s.http.host, "127.0.0.1", "the file wins over the default");
+        assert_eq!(s.auth.jwt_issuer, "from-the-file");
+        assert_eq!(
+            s.auth.jwt_audience, "customer-nexus-hub-api",
+            "default kept"
+        );
+        assert_eq!(s.http.cors_origins.len(), 2);
+        assert_eq!(s.commerce.currencies[0].to_string(), "EUR");
+        assert_eq!(s.commerce.seller_address, ["1 Main St", "Pune"]);
+    }
+
+    #[test]
+    fn nexus_config_names_the_file_and_an_explicit_path_wins_over_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let named = dir.path().join("named.toml");
+        let explicit = dir.path().join("explicit.toml");
+        std::fs::write(&named, "[http]\nport = 1111\n").expect("write");
+        std::fs::write(&explicit, "[http]\nport = 2222\n").expect("write");
+        let env = vars(&[(CONFIG_FILE_VAR, named.to_str().expect("utf-8 path"))]);
+
+        let by_variable = Settings::from_map(&env).expect("valid");
+        let by_flag = Settings::from_sources(Some(&explicit), &env).expect("valid");
+
+        assert_eq!(by_variable.http.port, 1111);
+        assert_eq!(by_flag.http.port, 2222);
+    }
+
+    #[test]
+    fn every_problem_is_listed_at_once() {
+        let file = r#"
+            [http]
+            port = "eighty"
+            prot = 1
+            [worker]
+            batch = 0
+        "#;
+
+        let errors = with_file(
+            file,
+            &[
+                ("BCRYPT_COST", "3"),
+                ("HSTS_MAX_AGE", "a year"),
+                ("STORE_CURRENCIES", "INR,rupees"),
+                ("TRUSTED_PROXIES", "10.0.0.0/99"),
+                ("INVOICE_TAX_LABEL", "GST"),
+                ("APP_ENV", "staging"),
+            ],
+        )
+        .expect_err("invalid");
+
+        let found = keys(&errors);
+        for key in [
+            "PORT",
+            "NEXUS_CONFIG",
+            "JOB_BATCH",
+            "BCRYPT_COST",
+            "HSTS_MAX_AGE",
+            "STORE_CURRENCIES",
+            "TRUSTED_PROXIES",
+            "INVOICE_TAX_LABEL",
+            "APP_ENV",
+        ] {
+            assert!(found.contains(&key), "{key} missing from {errors}");
+        }
+        let text = errors.to_string();
+        assert!(text.contains("http.port in config file"), "{text}");
+        assert!(text.contains("unknown key `http.prot`"), "{text}");
+    }
+
+    #[test]
+    fn a_bad_value_in_the_environment_does_not_hide_one_in_the_file() {
+        let errors = with_file("[http]\nport = \"x\"\n", &[("PORT", "y")]).expect_err("invalid");
+
+        assert_eq!(keys(&errors), ["PORT", "PORT"], "{errors}");
+    }
+
+    #[test]
+    fn a_missing_or_malformed_config_file_is_a_problem() {
+        let missing =
+            Settings::from_sources(Some(Path::new("/nonexistent/nexus.toml")), &vars(&[]))
+                .expect_err("missing file");
+        let malformed = with_file("[auth]\njwt_secret = \"s3cr3t-value-never-shown", &[])
+            .expect_err("bad TOML");
+
+        assert_eq!(keys(&missing), ["NEXUS_CONFIG"]);
+        assert_eq!(keys(&malformed), ["NEXUS_CONFIG"]);
+        assert!(!malformed.to_string().contains("s3cr3t"), "{malformed}");
+    }
+
+    #[test]
+    fn a_secret_of_the_wrong_type_is_reported_without_its_value() {
+        let errors =
+            with_file("[auth]\njwt_secret = 123456789012345\n", &[]).expect_err("a number");
+
+        assert_eq!(keys(&errors), ["JWT_SECRET"]);
+        assert!(!errors.to_string().contains("1234567890"), "{errors}");
     }
 
     #[test]
     fn production_refuses_default_or_short_secret() {
-        let err =
-            Settings::from_map(&vars(&[("APP_ENV", "production")])).expect_err("default secret");
-        assert_eq!(err.key, "JWT_SECRET");
-        let err = Settings::from_map(&vars(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]))
-            .expect_err("short");
-        assert_eq!(err.key, "JWT_SECRET");
-        let no_link_key = Settings::from_map(&vars(&[
-            ("APP_ENV", "production"),
-            ("JWT_SECRET", &"k".repeat(40)),
-        ]))
-        .expect_err("no link signing key");
-        assert_eq!(no_link_key.key, "LINK_SIGNING_KEY");
-        let refused = Settings::from_map(&vars(&[
+        let errors = load(&[("APP_ENV", "production")]).expect_err("no secrets");
+        assert_eq!(
+            keys(&errors),
+            ["RAZORPAY_KEY_ID", "JWT_SECRET", "LINK_SIGNING_KEY"],
+            "every missing production setting at once"
+        );
+        let short = load(&[("APP_ENV", "production"), ("JWT_SECRET", "short")]).expect_err("short");
+        assert!(short.names("JWT_SECRET"));
+        let no_gateway = load(&[
             ("APP_ENV", "production"),
             ("JWT_SECRET", &"k".repeat(40)),
             ("LINK_SIGNING_KEY", &"l".repeat(40)),
-        ]))
+        ])
         .expect_err("no payment gateway");
         assert_eq!(
-            refused.key, "RAZORPAY_KEY_ID",
+            keys(&no_gateway),
+            ["RAZORPAY_KEY_ID"],
             "production refuses the development gateway"
         );
-        let ok = Settings::from_map(&vars(&[
+        let low_cost = load(&[
+            ("APP_ENV", "prod"),
+            ("JWT_SECRET", &"k".repeat(40)),
+            ("LINK_SIGNING_KEY", &"l".repeat(40)),
+            ("RAZORPAY_KEY_ID", "rzp_live_x"),
+            ("RAZORPAY_KEY_SECRET", "s"),
+            ("RAZORPAY_WEBHOOK_SECRET", "w"),
+            ("BCRYPT_COST", "8"),
+        ])
+        .expect_err("cheap hashes");
+        assert_eq!(keys(&low_cost), ["BCRYPT_COST"]);
+        let ok = load(&[
             ("APP_ENV", "production"),
             ("JWT_SECRET", &"k".repeat(40)),
             ("LINK_SIGNING_KEY", &"l".repeat(40)),
             ("RAZORPAY_KEY_ID", "rzp_live_x"),
             ("RAZORPAY_KEY_SECRET", "s"),
             ("RAZORPAY_WEBHOOK_SECRET", "w"),
-        ]));
+        ]);
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn production_takes_its_secrets_from_the_config_file_too() {
+        let file = format!(
+            "env = \"production\"\n[auth]\njwt_secret = \"{}\"\n[storage]\nlink_signing_key = \"{}\"\n\
+             [payments]\nkey_id = \"rzp_live_x\"\nkey_secret = \"s\"\nwebhook_secret = \"w\"\n",
+            "k".repeat(40),
+            "l".repeat(40)
+        );
+
+        let s = with_file(&file, &[]).expect("valid");
+
+        assert_eq!(s.env, AppEnv::Production);
+        assert_eq!(
+            s.auth.jwt_secret.as_ref().map(Secret::expose),
+            Some("k".repeat(40).as_str())
+        );
     }
 
     #[test]
     fn the_published_development_secret_is_refused_in_every_environment() {
         for env in ["development", "production"] {
-            let err =
-                Settings::from_map(&vars(&[("APP_ENV", env), ("JWT_SECRET", DEV_JWT_SECRET)]))
-                    .expect_err("published secret");
-            assert_eq!(err.key, "JWT_SECRET", "{env}");
+            let errors =
+                load(&[("APP_ENV", env), ("JWT_SECRET", DEV_JWT_SECRET)]).expect_err("published");
+            assert!(errors.names("JWT_SECRET"), "{env}");
         }
-        let unset = Settings::from_map(&HashMap::new()).expect("development may leave it unset");
+        let unset = load(&[]).expect("development may leave it unset");
         assert!(unset.auth.jwt_secret.is_none());
         assert!(unset.storage.link_signing_key.is_none());
     }
 
     #[test]
+    fn the_link_key_must_differ_from_the_token_key() {
+        let same = "s".repeat(40);
+
+        let errors =
+            load(&[("JWT_SECRET", &same), ("LINK_SIGNING_KEY", &same)]).expect_err("reused");
+
+        assert_eq!(keys(&errors), ["LINK_SIGNING_KEY"]);
+    }
+
+    #[test]
     fn trusted_proxies_come_from_the_list_or_loopback_with_trust_proxy() {
-        let none = Settings::from_map(&HashMap::new()).expect("valid");
-        let loopback = Settings::from_map(&vars(&[("TRUST_PROXY", "true")])).expect("valid");
-        let listed =
-            Settings::from_map(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")])).expect("valid");
-        let bad_list = Settings::from_map(&vars(&[("TRUSTED_PROXIES", "10.0.0.0/99")]));
+        let none = load(&[]).expect("valid");
+        let loopback = load(&[("TRUST_PROXY", "true")]).expect("valid");
+        let listed = load(&[("TRUSTED_PROXIES", "10.0.0.0/8, ::1")]).expect("valid");
+        let bad_list = load(&[("TRUSTED_PROXIES", "10.0.0.0/99")]);
 
         assert!(none.limits.proxies.is_empty());
         assert_eq!(
@@ -884,53 +1624,130 @@ mod tests {
                 .proxies
                 .trusts("127.0.0.1".parse().expect("ip"))
         );
-        assert_eq!(bad_list.expect_err("bad CIDR").key, "TRUSTED_PROXIES");
+        assert_eq!(keys(&bad_list.expect_err("bad CIDR")), ["TRUSTED_PROXIES"]);
     }
 
     #[test]
     fn looser_ceilings_may_not_be_tighter_than_the_per_client_limits() {
-        let err = Settings::from_map(&vars(&[
+        let errors = load(&[
             ("OTP_RATE_LIMIT", "10"),
             ("OTP_ADDRESS_RATE_LIMIT", "5"),
-        ]))
-        .expect_err("ceiling below the per-client limit");
-        assert_eq!(err.key, "OTP_ADDRESS_RATE_LIMIT");
-        let err = Settings::from_map(&vars(&[
             ("LOGIN_MAX_FAILURES", "10"),
             ("LOGIN_ACCOUNT_MAX_FAILURES", "5"),
-        ]))
-        .expect_err("ceiling below the per-client limit");
-        assert_eq!(err.key, "LOGIN_ACCOUNT_MAX_FAILURES");
+        ])
+        .expect_err("ceilings below the per-client limits");
+
+        assert_eq!(
+            keys(&errors),
+            ["OTP_ADDRESS_RATE_LIMIT", "LOGIN_ACCOUNT_MAX_FAILURES"]
+        );
     }
 
     #[test]
     fn bad_values_name_their_key() {
-        let err = Settings::from_map(&vars(&[("PORT", "eighty")])).expect_err("bad port");
-        assert_eq!(err.key, "PORT");
-        let err = Settings::from_map(&vars(&[("BCRYPT_COST", "3")])).expect_err("low cost");
-        assert_eq!(err.key, "BCRYPT_COST");
+        let cases = [
+            ("PORT", "eighty"),
+            ("PORT", "70000"),
+            ("BCRYPT_COST", "3"),
+            ("MIGRATE_ON_START", "maybe"),
+            ("LOG_FORMAT", "xml"),
+            ("JOB_LEASE_SECS", "0"),
+            ("MAX_PRICE_MINOR", "0"),
+            ("INVOICE_TAX_RATE_BP", "18%"),
+        ];
+        for (key, value) in cases {
+            let errors = load(&[(key, value)]).expect_err(key);
+            assert!(errors.names(key), "{key}={value}: {errors}");
+        }
     }
 
     #[test]
     fn the_database_acquire_timeout_defaults_to_5_s_and_must_be_positive() {
-        let s = Settings::from_map(&HashMap::new()).expect("defaults are valid");
+        let s = load(&[]).expect("defaults are valid");
         assert_eq!(s.database.acquire_timeout_secs, 5);
-        let s = Settings::from_map(&vars(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "2")])).expect("2 s");
+        let s = load(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "2")]).expect("2 s");
         assert_eq!(s.database.acquire_timeout_secs, 2);
-        let err =
-            Settings::from_map(&vars(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "0")])).expect_err("zero");
-        assert_eq!(err.key, "DATABASE_ACQUIRE_TIMEOUT_SECS");
+        let errors = load(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "0")]).expect_err("zero");
+        assert_eq!(keys(&errors), ["DATABASE_ACQUIRE_TIMEOUT_SECS"]);
     }
 
     #[test]
     fn secrets_are_redacted_in_debug() {
-        let s = Settings::from_map(&vars(&[
+        let s = load(&[
             ("JWT_SECRET", "super-secret-value-123456789012345"),
             ("DATABASE_URL", "postgres://u:pw@h/db"),
-        ]))
+        ])
         .expect("valid");
         let dump = format!("{s:?}");
         assert!(!dump.contains("super-secret"));
         assert!(!dump.contains("pw@h"));
+    }
+
+    #[test]
+    fn the_printed_configuration_redacts_secrets_and_reads_back_as_a_config_file() {
+        let s = load(&[
+            ("JWT_SECRET", "super-secret-value-123456789012345"),
+            ("DATABASE_URL", "postgres://nexus:hunter2@db/nexus"),
+            ("SMTP_URL", "smtps://mailer:mail-pass@smtp.example:465"),
+            ("MEILI_API_KEY", "meili-master-key"),
+            ("MAIL_FOOTER", "Quote \" and backslash \\ and\ttab"),
+            ("PORT", "9191"),
+        ])
+        .expect("valid");
+
+        let printed = s.to_toml();
+
+        for secret in ["super-secret", "hunter2", "mail-pass", "meili-master-key"] {
+            assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
+        }
+        assert!(printed.contains("url = \"postgres://nexus:[redacted]@db/nexus\""));
+        assert!(printed.contains("jwt_secret = \"[redacted]\""));
+        assert!(printed.contains("# s3_bucket (unset)"));
+        let path = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(path.path(), &printed).expect("write");
+        let again = Settings::from_sources(Some(path.path()), &HashMap::new())
+            .expect_err("a redacted secret is too short to use");
+        assert_eq!(keys(&again), ["JWT_SECRET"], "{again}");
+        let reread = Settings::from_sources(
+            Some(path.path()),
+            &vars(&[("JWT_SECRET", "super-secret-value-123456789012345")]),
+        )
+        .expect("the printed file reads back");
+        assert_eq!(reread.http.port, 9191);
+        assert_eq!(reread.mail.footer, s.mail.footer);
+    }
+
+    #[test]
+    fn every_key_is_documented_in_the_readme_and_every_documented_key_exists() {
+        let readme = include_str!("../../../README.md");
+        let table = readme
+            .split("## Configuration")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("the README has a Configuration section");
+        let documented: Vec<&str> = table
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .flat_map(|l| l.split('|').nth(1).unwrap_or_default().split('`'))
+            .map(str::trim)
+            .filter(|w| {
+                !w.is_empty()
+                    && w.chars()
+                        .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+            })
+            .collect();
+
+        for key in KEYS {
+            assert!(
+                documented.contains(&key.env),
+                "{} is not in the README",
+                key.env
+            );
+        }
+        for name in documented {
+            let known =
+                KEYS.iter().any(|k| k.env == name) || ["RUST_LOG", CONFIG_FILE_VAR].contains(&name);
+            assert!(known, "the README documents {name}, which nothing reads");
+        }
     }
 }

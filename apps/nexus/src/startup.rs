@@ -15,18 +15,24 @@ use nexus_identity::{
     UserRepository, WelcomeMailHandler,
 };
 use nexus_kernel::{Clock, Email, SystemClock};
+use nexus_migration::Migrator;
 use nexus_notifications::{
     EmailRenderer, JobAdminService, JobHandler, JobRunner, JobStore, Mailer, RetryPolicy,
     RunnerConfig,
 };
-use nexus_sea_store::{
-    DatabaseConnection, SeaBuyerDirectory, SeaCartStore, SeaCustomerRepository,
-    SeaEnquiryRepository, SeaEntitlementRepository, SeaJobStore, SeaOrderRepository, SeaOtpStore,
-    SeaProductCatalog, SeaProductRepository, SeaResponseRepository, SeaSessionStore,
-    SeaStaffDirectory, SeaUserRepository,
+use nexus_sea_approvals::{SeaEnquiryLookup, SeaResponseRepository};
+use nexus_sea_catalog::{SeaProductRepository, SeaSalesLedger};
+use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
+use nexus_sea_identity::{SeaOtpStore, SeaSessionStore, SeaUserRepository};
+use nexus_sea_jobs::SeaJobStore;
+use nexus_sea_orders::{
+    SeaBuyerDirectory, SeaCartStore, SeaEntitlementRepository, SeaOrderRepository,
+    SeaProductCatalog,
 };
+use nexus_sea_support::DatabaseConnection;
 use nexus_smtp_mailer::{OutboxMailer, Sender, SmtpMailer};
 use nexus_templates::{Branding, MinijinjaRenderer};
+use sea_orm_migration::MigratorTrait;
 
 use nexus_catalog::{
     AssetStore, CatalogConfig, FileLinks, NoopProductIndex, ProductIndex, ProductSearch,
@@ -208,7 +214,7 @@ pub async fn connect(
             source,
         })?;
     }
-    let db = nexus_sea_store::db::connect_with(
+    let db = nexus_sea_support::db::connect_with(
         url,
         settings.database.max_connections,
         std::time::Duration::from_secs(settings.database.acquire_timeout_secs),
@@ -216,11 +222,20 @@ pub async fn connect(
     .await
     .map_err(StartupError::Database)?;
     if migrate {
-        nexus_sea_store::db::migrate(&db)
-            .await
-            .map_err(StartupError::Database)?;
+        run_migrations(&db).await.map_err(StartupError::Database)?;
     }
     Ok(db)
+}
+
+/// Applies every pending migration of [`nexus_migration::Migrator`]: the app owns the schema,
+/// no adapter crate runs migrations.
+///
+/// # Errors
+/// `Unexpected` when a migration fails (it is rolled back where the backend allows).
+pub async fn run_migrations(db: &DatabaseConnection) -> Result<(), nexus_kernel::Unexpected> {
+    Migrator::up(db, None)
+        .await
+        .map_err(nexus_kernel::Unexpected::with("migrating the database"))
 }
 
 /// The directory holding a SQLite database file, if the URL is a file-backed SQLite one.
@@ -291,14 +306,14 @@ pub async fn compose(
         clock.clone(),
     ));
     let enquiries = Arc::new(EnquiryService::new(
-        enquiry_repo.clone(),
+        enquiry_repo,
         customer_repo.clone(),
         staff,
         clock.clone(),
     ));
     let approvals = Arc::new(ApprovalService::new(
         Arc::new(SeaResponseRepository::new(db.clone())),
-        enquiry_repo,
+        Arc::new(SeaEnquiryLookup::new(db.clone())),
         customers.clone(),
         clock.clone(),
     ));
@@ -325,7 +340,7 @@ pub async fn compose(
         product_repo,
         search,
         index,
-        order_repo.clone(),
+        Arc::new(SeaSalesLedger::new(db.clone())),
         assets.clone(),
         clock.clone(),
         CatalogConfig {

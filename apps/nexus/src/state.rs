@@ -7,7 +7,7 @@ use nexus_customers::{CustomerService, EnquiryService};
 use nexus_identity::IdentityService;
 use nexus_kernel::RateLimiter;
 use nexus_notifications::{JobAdminService, JobRunner};
-use nexus_sea_store::DatabaseConnection;
+use nexus_sea_support::DatabaseConnection;
 
 use crate::settings::LimitSettings;
 

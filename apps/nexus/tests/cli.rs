@@ -45,6 +45,7 @@ fn every_command_has_help() {
         &["migrate", "--help"],
         &["seed", "--help"],
         &["create-admin", "--help"],
+        &["config", "--help"],
     ] {
         let out = sandbox.run(args, &[]);
         assert!(out.status.success(), "{args:?}: {}", text(&out));
@@ -132,6 +133,89 @@ fn seed_is_repeatable_and_refused_in_production() {
     );
     assert!(!prod.status.success());
     assert!(text(&prod).contains("seed is refused"), "{}", text(&prod));
+}
+
+#[test]
+fn config_prints_the_effective_configuration_with_every_secret_redacted() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.dir.path().join("nexus.toml");
+    std::fs::write(
+        &file,
+        "[http]\nport = 9090\nhost = \"127.0.0.1\"\n[payments]\nkey_id = \"rzp_test_x\"\n\
+         key_secret = \"razorpay-key-secret\"\nwebhook_secret = \"razorpay-hook-secret\"\n",
+    )
+    .expect("write the config file");
+    let jwt = "jwt-secret-jwt-secret-jwt-secret-0123";
+
+    let out = sandbox.run(
+        &["--config", file.to_str().expect("utf-8 path"), "config"],
+        &[
+            ("PORT", "7070"),
+            ("JWT_SECRET", jwt),
+            ("DATABASE_URL", "postgres://nexus:db-password@db:5432/nexus"),
+            ("SMTP_URL", "smtps://mailer:smtp-password@smtp.example:465"),
+            ("S3_SECRET_ACCESS_KEY", "s3-secret-key"),
+        ],
+    );
+
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    for secret in [
+        jwt,
+        "db-password",
+        "smtp-password",
+        "s3-secret-key",
+        "razorpay-key-secret",
+        "razorpay-hook-secret",
+    ] {
+        assert!(!text(&out).contains(secret), "{secret} printed:\n{printed}");
+    }
+    assert!(
+        printed.contains("port = 7070"),
+        "the environment wins:\n{printed}"
+    );
+    assert!(
+        printed.contains("host = \"127.0.0.1\""),
+        "the file is read:\n{printed}"
+    );
+    assert!(printed.contains("url = \"postgres://nexus:[redacted]@db:5432/nexus\""));
+    assert!(printed.contains("jwt_secret = \"[redacted]\""));
+    assert!(printed.contains("key_secret = \"[redacted]\""));
+    assert!(
+        !sandbox.dir.path().join("data").exists(),
+        "printing the configuration touches nothing"
+    );
+}
+
+#[test]
+fn config_lists_every_problem_at_once_and_exits_2() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.dir.path().join("nexus.toml");
+    std::fs::write(&file, "[worker]\nbatch = 0\n[http]\nprot = 1\n").expect("write");
+
+    let out = sandbox.run(
+        &["config"],
+        &[
+            ("NEXUS_CONFIG", file.to_str().expect("utf-8 path")),
+            ("APP_ENV", "production"),
+            ("PORT", "eighty"),
+            ("BCRYPT_COST", "3"),
+        ],
+    );
+
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let problems = String::from_utf8_lossy(&out.stderr);
+    for key in [
+        "PORT",
+        "BCRYPT_COST",
+        "JOB_BATCH",
+        "JWT_SECRET",
+        "LINK_SIGNING_KEY",
+        "RAZORPAY_KEY_ID",
+        "unknown key `http.prot`",
+    ] {
+        assert!(problems.contains(key), "{key} not listed:\n{problems}");
+    }
 }
 
 #[test]

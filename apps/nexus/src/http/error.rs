@@ -283,7 +283,7 @@ impl ApiError {
 #[must_use]
 pub fn is_unavailable(err: &(dyn StdError + 'static)) -> bool {
     std::iter::successors(Some(err), |&e| e.source()).any(|e| {
-        nexus_sea_store::db::is_unavailable(e)
+        nexus_sea_support::db::is_unavailable(e)
             || nexus_redis_store::is_unavailable(e)
             || e.downcast_ref::<std::io::Error>().is_some_and(|io| {
                 use std::io::ErrorKind as K;

@@ -36,7 +36,7 @@ pub async fn live() -> HttpResponse {
 /// uniform error body, with `Retry-After`.
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200, body = HealthResponse), (status = 503, body = crate::http::error::ErrorBody)))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match nexus_sea_store::db::ping(&state.db).await {
+    match nexus_sea_support::db::ping(&state.db).await {
         Ok(()) => Ok(HttpResponse::Ok().json(HealthResponse {
             status: "ok",
             database: Some("ok"),

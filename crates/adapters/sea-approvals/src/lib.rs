@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+
+pub mod entities;
+
+mod enquiry_lookup;
+mod responses;
+
+pub use enquiry_lookup::SeaEnquiryLookup;
+pub use nexus_sea_support::DatabaseConnection;
+pub use responses::SeaResponseRepository;

@@ -1,0 +1,346 @@
+//! [`ResponseRepository`] on `responses` and its append-only `response_events`.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use nexus_approvals::{
+    ApprovalsError, Response, ResponseContent, ResponseEvent, ResponseParts, ResponseQuery,
+    ResponseRepository, ResponseStatus, ResponseSubject, ReviewNotes,
+};
+use nexus_customers::EnquiryStatus;
+use nexus_kernel::{CustomerId, EnquiryId, Page, PageRequest, ResponseId, Unexpected, UserId};
+use nexus_notifications::NewJob;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Select,
+};
+use uuid::Uuid;
+
+use nexus_sea_support::{begin_read, begin_write, insert_jobs, is_unique_violation, unexpected};
+
+use crate::entities::{customer, enquiry, response, response_event};
+
+/// Stores responses and their history with SeaORM. Cheap to clone: it shares the pool.
+///
+/// Every write is one transaction: the guarded `UPDATE ... WHERE id = ? AND version = ?`
+/// (no row: `Conflict`, and nothing else is written), the event, and the job or the
+/// enquiry change that goes with it.
+#[derive(Clone, Debug)]
+pub struct SeaResponseRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaResponseRepository {
+    /// A repository over `db`, which must be migrated.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn to_row(response: &Response) -> response::Model {
+    let p = response.clone().into_parts();
+    response::Model {
+        id: p.id.as_uuid(),
+        customer_id: p.customer_id.as_uuid(),
+        enquiry_id: p.enquiry_id.map(|e| e.as_uuid()),
+        author_id: p.author_id.as_uuid(),
+        subject: p.subject.as_str().to_owned(),
+        content: p.content.as_str().to_owned(),
+        status: p.status.as_str().to_owned(),
+        version: p.version,
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+        submitted_at: p.submitted_at,
+        decided_by: p.decided_by.map(|u| u.as_uuid()),
+        decided_at: p.decided_at,
+        decision_notes: p.decision_notes.map(String::from),
+        sent_at: p.sent_at,
+    }
+}
+
+/// Rebuilds a response through the domain constructors and `Response::from_parts`, which
+/// checks the workflow's invariants; a row that breaks any rule is `Unexpected`.
+fn from_row(row: response::Model) -> Result<Response, ApprovalsError> {
+    let id = row.id;
+    let parts = ResponseParts {
+        id: ResponseId::from_uuid(id),
+        customer_id: CustomerId::from_uuid(row.customer_id),
+        enquiry_id: row.enquiry_id.map(EnquiryId::from_uuid),
+        author_id: UserId::from_uuid(row.author_id),
+        subject: ResponseSubject::parse(&row.subject).map_err(invalid(id, "subject"))?,
+        content: ResponseContent::parse(&row.content).map_err(invalid(id, "content"))?,
+        status: ResponseStatus::from_str(&row.status).map_err(invalid(id, "status"))?,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        submitted_at: row.submitted_at,
+        decided_by: row.decided_by.map(UserId::from_uuid),
+        decided_at: row.decided_at,
+        decision_notes: row
+            .decision_notes
+            .as_deref()
+            .map(ReviewNotes::parse)
+            .transpose()
+            .map_err(invalid(id, "decision_notes"))?,
+        sent_at: row.sent_at,
+    };
+    Response::from_parts(parts).map_err(invalid(id, "workflow state"))
+}
+
+fn event_row(event: &ResponseEvent) -> response_event::Model {
+    response_event::Model {
+        id: event.id,
+        response_id: event.response_id.as_uuid(),
+        actor_id: event.actor_id.map(|u| u.as_uuid()),
+        from_status: event.from.map(|s| s.as_str().to_owned()),
+        to_status: event.to.as_str().to_owned(),
+        notes: event.notes.as_ref().map(|n| n.as_str().to_owned()),
+        at: event.at,
+    }
+}
+
+fn event_from_row(row: response_event::Model) -> Result<ResponseEvent, ApprovalsError> {
+    let id = row.id;
+    let invalid = |field| invalid_event(id, field);
+    Ok(ResponseEvent {
+        id,
+        response_id: ResponseId::from_uuid(row.response_id),
+        actor_id: row.actor_id.map(UserId::from_uuid),
+        from: row
+            .from_status
+            .as_deref()
+            .map(ResponseStatus::from_str)
+            .transpose()
+            .map_err(invalid("from_status"))?,
+        to: ResponseStatus::from_str(&row.to_status).map_err(invalid("to_status"))?,
+        notes: row
+            .notes
+            .as_deref()
+            .map(ReviewNotes::parse)
+            .transpose()
+            .map_err(invalid("notes"))?,
+        at: row.at,
+    })
+}
+
+fn invalid<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> ApprovalsError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    nexus_sea_support::invalid_row("responses", id, field)
+}
+
+fn invalid_event<E>(id: Uuid, field: &'static str) -> impl FnOnce(E) -> ApprovalsError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    nexus_sea_support::invalid_row("response_events", id, field)
+}
+
+/// In `tx`: saves `response` if its stored version is still `expected_version` and
+/// appends `event`. `Conflict` (the caller drops `tx`, rolling back) when the guard fails.
+async fn guarded_save(
+    tx: &DatabaseTransaction,
+    response: &Response,
+    expected_version: i64,
+    event: &ResponseEvent,
+) -> Result<(), ApprovalsError> {
+    let mut changes = to_row(response).into_active_model().reset_all();
+    // Identity, addressee, author and creation time never change.
+    changes.id = NotSet;
+    changes.customer_id = NotSet;
+    changes.author_id = NotSet;
+    changes.created_at = NotSet;
+    let updated = response::Entity::update_many()
+        .set(changes)
+        .filter(response::Column::Id.eq(response.id().as_uuid()))
+        .filter(response::Column::Version.eq(expected_version))
+        .exec(tx)
+        .await
+        .map_err(unexpected("saving a response"))?;
+    if updated.rows_affected == 0 {
+        return Err(ApprovalsError::Conflict);
+    }
+    response_event::Entity::insert(event_row(event).into_active_model())
+        .exec_without_returning(tx)
+        .await
+        .map_err(unexpected("appending a response event"))?;
+    Ok(())
+}
+
+/// The WHERE clause (and, for an officer's scope, the join) of a list, shared by its page
+/// and its `COUNT(*)`.
+fn filtered(query: &ResponseQuery) -> Select<response::Entity> {
+    let mut select = response::Entity::find();
+    if let Some(status) = query.status {
+        select = select.filter(response::Column::Status.eq(status.as_str()));
+    }
+    if let Some(customer) = query.customer_id {
+        select = select.filter(response::Column::CustomerId.eq(customer.as_uuid()));
+    }
+    if let Some(author) = query.author_id {
+        select = select.filter(response::Column::AuthorId.eq(author.as_uuid()));
+    }
+    if let Some(user) = query.visible_to {
+        // Written by the officer, or to a customer assigned to them now: reassigning a
+        // customer moves its responses into the new officer's view.
+        select = select
+            .join(JoinType::InnerJoin, response::Relation::Customer.def())
+            .filter(
+                Condition::any()
+                    .add(response::Column::AuthorId.eq(user.as_uuid()))
+                    .add(customer::Column::AssignedTo.eq(user.as_uuid())),
+            );
+    }
+    select
+}
+
+#[async_trait]
+impl ResponseRepository for SeaResponseRepository {
+    async fn insert(
+        &self,
+        response: &Response,
+        event: &ResponseEvent,
+    ) -> Result<(), ApprovalsError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting a response insert"))?;
+        response::Entity::insert(to_row(response).into_active_model())
+            .exec_without_returning(&tx)
+            .await
+            .map_err(|err| {
+                if is_unique_violation(&err, "responses_pkey", "responses.id") {
+                    ApprovalsError::Conflict
+                } else {
+                    ApprovalsError::Unexpected(Unexpected::new("inserting a response", err))
+                }
+            })?;
+        response_event::Entity::insert(event_row(event).into_active_model())
+            .exec_without_returning(&tx)
+            .await
+            .map_err(unexpected("appending a response's creation event"))?;
+        Ok(tx
+            .commit()
+            .await
+            .map_err(unexpected("committing a response insert"))?)
+    }
+
+    async fn find(&self, id: ResponseId) -> Result<Option<Response>, ApprovalsError> {
+        response::Entity::find_by_id(id.as_uuid())
+            .one(&self.db)
+            .await
+            .map_err(unexpected("loading a response"))?
+            .map(from_row)
+            .transpose()
+    }
+
+    async fn save<'a>(
+        &self,
+        response: &Response,
+        expected_version: i64,
+        event: &ResponseEvent,
+        job: Option<&'a NewJob>,
+    ) -> Result<(), ApprovalsError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting a response save"))?;
+        guarded_save(&tx, response, expected_version, event).await?;
+        if let Some(job) = job {
+            // An approval never exists without the job that sends it.
+            insert_jobs(&tx, std::slice::from_ref(job)).await?;
+        }
+        Ok(tx
+            .commit()
+            .await
+            .map_err(unexpected("committing a response save"))?)
+    }
+
+    async fn mark_sent(
+        &self,
+        response: &Response,
+        expected_version: i64,
+        event: &ResponseEvent,
+    ) -> Result<(), ApprovalsError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting to mark a response sent"))?;
+        guarded_save(&tx, response, expected_version, event).await?;
+        if let Some(enquiry_id) = response.enquiry_id() {
+            // Only an OPEN enquiry becomes ANSWERED; one already answered or closed is
+            // left alone. The version bump makes a concurrent edit of it conflict.
+            enquiry::Entity::update_many()
+                .col_expr(
+                    enquiry::Column::Status,
+                    Expr::value(EnquiryStatus::Answered.as_str()),
+                )
+                .col_expr(
+                    enquiry::Column::Version,
+                    Expr::col(enquiry::Column::Version).add(1),
+                )
+                .col_expr(enquiry::Column::UpdatedAt, Expr::value(event.at))
+                .filter(enquiry::Column::Id.eq(enquiry_id.as_uuid()))
+                .filter(enquiry::Column::Status.eq(EnquiryStatus::Open.as_str()))
+                .exec(&tx)
+                .await
+                .map_err(unexpected("marking an enquiry answered"))?;
+        }
+        Ok(tx
+            .commit()
+            .await
+            .map_err(unexpected("committing a sent response"))?)
+    }
+
+    async fn list(
+        &self,
+        query: &ResponseQuery,
+        page: PageRequest,
+    ) -> Result<Page<Response>, ApprovalsError> {
+        let select = filtered(query);
+        let tx = begin_read(&self.db)
+            .await
+            .map_err(unexpected("starting a response list"))?;
+        let total = select
+            .clone()
+            .count(&tx)
+            .await
+            .map_err(unexpected("counting responses"))?;
+        let rows = select
+            .order_by_desc(response::Column::CreatedAt)
+            .order_by_desc(response::Column::Id)
+            .offset(page.offset())
+            .limit(u64::from(page.limit()))
+            .all(&tx)
+            .await
+            .map_err(unexpected("listing responses"))?;
+        tx.commit()
+            .await
+            .map_err(unexpected("finishing a response list"))?;
+        let items = rows
+            .into_iter()
+            .map(from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            total,
+            request: page,
+        })
+    }
+
+    async fn history(&self, id: ResponseId) -> Result<Vec<ResponseEvent>, ApprovalsError> {
+        response_event::Entity::find()
+            .filter(response_event::Column::ResponseId.eq(id.as_uuid()))
+            // Event ids are UUID v7: they break ties between events of the same instant
+            // in the order they were made.
+            .order_by_asc(response_event::Column::At)
+            .order_by_asc(response_event::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(unexpected("loading a response's history"))?
+            .into_iter()
+            .map(event_from_row)
+            .collect()
+    }
+}

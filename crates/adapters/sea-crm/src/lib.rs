@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+pub mod entities;
+
+mod customers;
+mod enquiries;
+mod staff;
+
+pub use customers::{SeaCustomerRepository, customer_page_statement};
+pub use enquiries::SeaEnquiryRepository;
+pub use nexus_sea_support::DatabaseConnection;
+pub use staff::SeaStaffDirectory;

@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+pub mod entities;
+
+mod otps;
+mod sessions;
+mod users;
+
+pub use nexus_sea_support::DatabaseConnection;
+pub use otps::SeaOtpStore;
+pub use sessions::SeaSessionStore;
+pub use users::SeaUserRepository;

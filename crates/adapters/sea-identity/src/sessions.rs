@@ -1,0 +1,171 @@
+//! [`SessionStore`] on the `refresh_tokens` table.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nexus_identity::{IdentityError, RefreshSession, SessionStore};
+use nexus_kernel::{SessionFamilyId, SessionId, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, SelectExt,
+};
+
+use nexus_sea_support::{begin_write, unexpected};
+
+use crate::entities::refresh_token;
+
+/// Stores refresh-token families with SeaORM. Cheap to clone: it shares the connection pool.
+#[derive(Clone, Debug)]
+pub struct SeaSessionStore {
+    db: DatabaseConnection,
+}
+
+impl SeaSessionStore {
+    /// A store over `db`, which must be migrated.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn to_row(session: &RefreshSession) -> refresh_token::Model {
+    refresh_token::Model {
+        id: session.id.as_uuid(),
+        family_id: session.family_id.as_uuid(),
+        user_id: session.user_id.as_uuid(),
+        token_hash: session.token_hash.clone(),
+        created_at: session.created_at,
+        expires_at: session.expires_at,
+        used_at: session.used_at,
+        revoked_at: session.revoked_at,
+    }
+}
+
+fn from_row(row: refresh_token::Model) -> RefreshSession {
+    RefreshSession {
+        id: SessionId::from_uuid(row.id),
+        family_id: SessionFamilyId::from_uuid(row.family_id),
+        user_id: UserId::from_uuid(row.user_id),
+        token_hash: row.token_hash,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        used_at: row.used_at,
+        revoked_at: row.revoked_at,
+    }
+}
+
+#[async_trait]
+impl SessionStore for SeaSessionStore {
+    async fn insert(&self, session: &RefreshSession) -> Result<(), IdentityError> {
+        refresh_token::Entity::insert(to_row(session).into_active_model())
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(unexpected("storing a refresh token"))?;
+        Ok(())
+    }
+
+    async fn find_by_token_hash(
+        &self,
+        hash: &str,
+    ) -> Result<Option<RefreshSession>, IdentityError> {
+        Ok(refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash))
+            .one(&self.db)
+            .await
+            .map_err(unexpected("loading a refresh token"))?
+            .map(from_row))
+    }
+
+    async fn rotate(
+        &self,
+        current: SessionId,
+        next: &RefreshSession,
+        now: DateTime<Utc>,
+    ) -> Result<bool, IdentityError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting a token rotation"))?;
+        // The guarded UPDATE is the claim: of two concurrent refreshes with the same
+        // token, exactly one sees a row still unused and unrevoked.
+        let claimed = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+            .filter(refresh_token::Column::Id.eq(current.as_uuid()))
+            .filter(refresh_token::Column::UsedAt.is_null())
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&tx)
+            .await
+            .map_err(unexpected("claiming a refresh token"))?;
+        if claimed.rows_affected == 0 {
+            // Dropping the transaction rolls it back; nothing was written anyway.
+            return Ok(false);
+        }
+        refresh_token::Entity::insert(to_row(next).into_active_model())
+            .exec_without_returning(&tx)
+            .await
+            .map_err(unexpected("storing the next refresh token"))?;
+        tx.commit()
+            .await
+            .map_err(unexpected("committing a token rotation"))?;
+        Ok(true)
+    }
+
+    async fn revoke_family(
+        &self,
+        family: SessionFamilyId,
+        now: DateTime<Utc>,
+    ) -> Result<(), IdentityError> {
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(unexpected("revoking a session family"))?;
+        Ok(())
+    }
+
+    async fn revoke_user(
+        &self,
+        user: UserId,
+        keep: Option<SessionFamilyId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), IdentityError> {
+        let mut update = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
+            .filter(refresh_token::Column::RevokedAt.is_null());
+        if let Some(keep) = keep {
+            update = update.filter(refresh_token::Column::FamilyId.ne(keep.as_uuid()));
+        }
+        update
+            .exec(&self.db)
+            .await
+            .map_err(unexpected("revoking a user's sessions"))?;
+        Ok(())
+    }
+
+    async fn is_family_live(
+        &self,
+        family: SessionFamilyId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, IdentityError> {
+        let current = refresh_token::Entity::find()
+            .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
+            .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .filter(refresh_token::Column::ExpiresAt.gt(now))
+            .exists(&self.db)
+            .await
+            .map_err(unexpected("checking a session family"))?;
+        if !current {
+            return Ok(false);
+        }
+        let revoked = refresh_token::Entity::find()
+            .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
+            .filter(refresh_token::Column::RevokedAt.is_not_null())
+            .exists(&self.db)
+            .await
+            .map_err(unexpected("checking a session family"))?;
+        Ok(!revoked)
+    }
+}

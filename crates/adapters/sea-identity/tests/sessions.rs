@@ -1,0 +1,301 @@
+//! `SeaSessionStore` on every backend.
+
+mod common;
+
+use common::at;
+use nexus_identity::{RefreshSession, SessionStore};
+use nexus_kernel::{Role, SessionFamilyId, SessionId, UserId};
+use nexus_sea_identity::SeaSessionStore;
+use nexus_sea_identity::entities::user as user_row;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+fn session(user: UserId, family: SessionFamilyId, hash: &str) -> RefreshSession {
+    RefreshSession {
+        id: SessionId::new(),
+        family_id: family,
+        user_id: user,
+        token_hash: hash.to_owned(),
+        created_at: at(0),
+        expires_at: at(3600),
+        used_at: None,
+        revoked_at: None,
+    }
+}
+
+#[tokio::test]
+async fn a_stored_session_is_found_by_its_token_hash() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let user = common::staff(&t.db, Role::Cso).await;
+        let first = session(user, SessionFamilyId::new(), "hash-1");
+
+        store.insert(&first).await.expect("insert");
+
+        assert_eq!(
+            store.find_by_token_hash("hash-1").await.expect("find"),
+            Some(first),
+            "{}",
+            t.backend
+        );
+        assert_eq!(
+            store.find_by_token_hash("hash-2").await.expect("find"),
+            None
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_rotates_once_and_a_second_rotation_stores_nothing() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let user = common::staff(&t.db, Role::Cso).await;
+        let family = SessionFamilyId::new();
+        let current = session(user, family, "current");
+        store.insert(&current).await.expect("insert");
+        let next = session(user, family, "next");
+        let replay = session(user, family, "replay");
+
+        let first = store
+            .rotate(current.id, &next, at(10))
+            .await
+            .expect("rotate");
+        let second = store
+            .rotate(current.id, &replay, at(20))
+            .await
+            .expect("rotate again");
+
+        assert!(first, "{}", t.backend);
+        assert!(!second, "{}", t.backend);
+        let used = store
+            .find_by_token_hash("current")
+            .await
+            .expect("find")
+            .expect("still stored");
+        assert_eq!(used.used_at, Some(at(10)), "{}", t.backend);
+        assert_eq!(
+            store.find_by_token_hash("next").await.expect("find"),
+            Some(next)
+        );
+        assert_eq!(
+            store.find_by_token_hash("replay").await.expect("find"),
+            None,
+            "{}",
+            t.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_token_does_not_rotate() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let user = common::staff(&t.db, Role::Cso).await;
+        let family = SessionFamilyId::new();
+        let current = session(user, family, "current");
+        store.insert(&current).await.expect("insert");
+        store.revoke_family(family, at(5)).await.expect("revoke");
+
+        let rotated = store
+            .rotate(current.id, &session(user, family, "next"), at(10))
+            .await
+            .expect("rotate");
+
+        assert!(!rotated, "{}", t.backend);
+        assert_eq!(store.find_by_token_hash("next").await.expect("find"), None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_rotations_of_one_token_let_exactly_one_through() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let user = common::staff(&t.db, Role::Cso).await;
+        let family = SessionFamilyId::new();
+        let current = session(user, family, "current");
+        store.insert(&current).await.expect("insert");
+        let (a, b) = (session(user, family, "a"), session(user, family, "b"));
+
+        let (ra, rb) = tokio::join!(
+            store.rotate(current.id, &a, at(10)),
+            store.rotate(current.id, &b, at(10))
+        );
+
+        let outcomes = [ra.expect("rotate a"), rb.expect("rotate b")];
+        assert_eq!(
+            outcomes.iter().filter(|won| **won).count(),
+            1,
+            "{}: {outcomes:?}",
+            t.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_family_revokes_every_token_once() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let user = common::staff(&t.db, Role::Cso).await;
+        let family = SessionFamilyId::new();
+        let other = SessionFamilyId::new();
+        store
+            .insert(&session(user, family, "one"))
+            .await
+            .expect("insert");
+        store
+            .insert(&session(user, family, "two"))
+            .await
+            .expect("insert");
+        store
+            .insert(&session(user, other, "other"))
+            .await
+            .expect("insert");
+        assert!(
+            store
+                .is_family_live(family, user, at(1))
+                .await
+                .expect("check")
+        );
+
+        store.revoke_family(family, at(5)).await.expect("revoke");
+        store
+            .revoke_family(family, at(50))
+            .await
+            .expect("revoke again");
+
+        assert!(
+            !store
+                .is_family_live(family, user, at(1))
+                .await
+                .expect("check")
+        );
+        assert!(
+            store
+                .is_family_live(other, user, at(1))
+                .await
+                .expect("check")
+        );
+        for hash in ["one", "two"] {
+            let token = store
+                .find_by_token_hash(hash)
+                .await
+                .expect("find")
+                .expect("stored");
+            // The first revocation time stands: revoking is idempotent.
+            assert_eq!(token.revoked_at, Some(at(5)), "{}: {hash}", t.backend);
+        }
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_user_spares_the_kept_family_and_other_users() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let user = common::staff(&t.db, Role::Cso).await;
+        let someone_else = common::staff(&t.db, Role::Cso).await;
+        let (kept, lost, theirs) = (
+            SessionFamilyId::new(),
+            SessionFamilyId::new(),
+            SessionFamilyId::new(),
+        );
+        store
+            .insert(&session(user, kept, "kept"))
+            .await
+            .expect("insert");
+        store
+            .insert(&session(user, lost, "lost"))
+            .await
+            .expect("insert");
+        store
+            .insert(&session(someone_else, theirs, "theirs"))
+            .await
+            .expect("insert");
+
+        store
+            .revoke_user(user, Some(kept), at(5))
+            .await
+            .expect("revoke but keep");
+        let after_keep = (
+            store
+                .is_family_live(kept, user, at(1))
+                .await
+                .expect("check"),
+            store
+                .is_family_live(lost, user, at(1))
+                .await
+                .expect("check"),
+        );
+        store
+            .revoke_user(user, None, at(6))
+            .await
+            .expect("revoke all");
+
+        assert_eq!(after_keep, (true, false), "{}", t.backend);
+        assert!(
+            !store
+                .is_family_live(kept, user, at(1))
+                .await
+                .expect("check")
+        );
+        assert!(
+            store
+                .is_family_live(theirs, someone_else, at(1))
+                .await
+                .expect("check")
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_user_deletes_their_sessions() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let user = common::staff(&t.db, Role::Cso).await;
+        store
+            .insert(&session(user, SessionFamilyId::new(), "doomed"))
+            .await
+            .expect("insert");
+
+        user_row::Entity::delete_many()
+            .filter(user_row::Column::Id.eq(user.as_uuid()))
+            .exec(&t.db)
+            .await
+            .expect("delete the user");
+
+        assert_eq!(
+            store.find_by_token_hash("doomed").await.expect("find"),
+            None,
+            "{}: ON DELETE CASCADE needs foreign keys enforced",
+            t.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_family_is_live_only_if_known_owned_by_the_user_and_unexpired() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let owner = common::staff(&t.db, Role::Cso).await;
+        let someone_else = common::staff(&t.db, Role::Cso).await;
+        let family = SessionFamilyId::new();
+        store
+            .insert(&session(owner, family, "owned"))
+            .await
+            .expect("insert");
+
+        let owned = store.is_family_live(family, owner, at(1)).await;
+        let unknown = store
+            .is_family_live(SessionFamilyId::new(), owner, at(1))
+            .await;
+        let borrowed = store.is_family_live(family, someone_else, at(1)).await;
+        let expired = store.is_family_live(family, owner, at(3600)).await;
+
+        assert!(owned.expect("check"), "{}", t.backend);
+        assert!(!unknown.expect("check"), "unknown family: {}", t.backend);
+        assert!(
+            !borrowed.expect("check"),
+            "another user's family: {}",
+            t.backend
+        );
+        assert!(!expired.expect("check"), "expired family: {}", t.backend);
+    }
+}

@@ -1,0 +1,4 @@
+//! SeaORM entities of the outbox tables.
+
+pub mod delivery;
+pub mod event;

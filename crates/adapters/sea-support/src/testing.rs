@@ -1,0 +1,214 @@
+//! Fresh, migrated databases for the adapter tests of every `nexus-sea-*` crate (feature
+//! `test-support`, for dev-dependencies only).
+//!
+//! Every test body runs once per backend from [`backends`]: SQLite always (a temporary
+//! file), PostgreSQL when `TEST_DATABASE_URL` names a maintenance database (a
+//! `test_<uuid v7>` database is created over it and dropped afterwards). With `CI=true`
+//! a missing or unreachable PostgreSQL fails the test instead of being skipped.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+};
+use sea_orm_migration::MigratorTrait;
+use uuid::Uuid;
+
+use crate::db;
+
+/// Databases older than this whose name says `test_<uuid v7>` are leftovers of crashed
+/// runs and are dropped.
+const STALE_AFTER: Duration = Duration::from_secs(60 * 60);
+
+/// One fresh, migrated database and what it takes to clean it up.
+pub struct TestDb {
+    /// `"sqlite"` or `"postgres"`, for assertion messages.
+    pub backend: &'static str,
+    /// A pool on the fresh database.
+    pub db: DatabaseConnection,
+    // Dropped after `db` (fields drop in order): the pool closes before the database goes.
+    /// Removing the directory removes the SQLite file.
+    _sqlite_dir: Option<tempfile::TempDir>,
+    _postgres: Option<DropDatabase>,
+}
+
+impl TestDb {
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.backend == "postgres"
+    }
+}
+
+/// Every backend to run a test on, each a fresh database migrated by `M` (the real
+/// migrator, `nexus_migration::Migrator`, which adapter crates take as a dev-dependency).
+pub async fn backends<M: MigratorTrait>() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite::<M>().await];
+    dbs.extend(postgres::<M>().await);
+    dbs
+}
+
+/// A fresh PostgreSQL database, or `None` when `TEST_DATABASE_URL` is unset outside CI.
+///
+/// # Panics
+/// When CI runs without a usable PostgreSQL, or a configured one is unreachable.
+pub async fn postgres<M: MigratorTrait>() -> Option<TestDb> {
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let Ok(maintenance_url) = std::env::var("TEST_DATABASE_URL") else {
+        assert!(
+            !in_ci,
+            "CI=true but TEST_DATABASE_URL is unset: CI must never skip PostgreSQL"
+        );
+        return None;
+    };
+    let admin = Database::connect(maintenance(&maintenance_url))
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but unreachable: {e}"));
+    sweep_stale_databases(&admin).await;
+    let name = format!("test_{}", Uuid::now_v7().simple());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create a test database");
+    admin.close().await.ok();
+    let cleanup = DropDatabase {
+        maintenance_url: maintenance_url.clone(),
+        name: name.clone(),
+    };
+    let db = db::connect(&with_database(&maintenance_url, &name), 8)
+        .await
+        .expect("connect to the test database");
+    M::up(&db, None).await.expect("migrate PostgreSQL");
+    Some(TestDb {
+        backend: "postgres",
+        db,
+        _sqlite_dir: None,
+        _postgres: Some(cleanup),
+    })
+}
+
+/// A fresh SQLite database in a temporary directory.
+pub async fn sqlite<M: MigratorTrait>() -> TestDb {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    // No `mode=rwc`: `connect` must create the file by itself.
+    let url = format!("sqlite://{}", dir.path().join("nexus.db").display());
+    let db = db::connect(&url, 4).await.expect("open SQLite");
+    M::up(&db, None).await.expect("migrate SQLite");
+    TestDb {
+        backend: "sqlite",
+        db,
+        _sqlite_dir: Some(dir),
+        _postgres: None,
+    }
+}
+
+/// Options for one short-lived administrative connection that fails fast when the server
+/// is down (the pool default waits 30 s).
+fn maintenance(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    options
+}
+
+/// `url` pointing at database `name` instead of its own.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, params) = match url.split_once('?') {
+        Some((base, params)) => (base, format!("?{params}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let authority_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    format!(
+        "{}/{name}{params}",
+        &base[..authority_start.max(authority_end)]
+    )
+}
+
+/// Drops `test_<uuid v7>` databases created more than an hour ago, once per process.
+/// Best effort: a failure here never fails a test.
+async fn sweep_stale_databases(admin: &DatabaseConnection) {
+    static SWEPT: AtomicBool = AtomicBool::new(false);
+    if SWEPT.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let Ok(rows) = admin
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            r"SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'",
+        ))
+        .await
+    else {
+        return;
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else {
+            continue;
+        };
+        let created = name
+            .strip_prefix("test_")
+            .and_then(|id| Uuid::try_parse(id).ok())
+            .filter(|id| id.get_version_num() == 7)
+            .and_then(|id| id.get_timestamp())
+            .map(|ts| Duration::from_secs(ts.to_unix().0));
+        if created.is_some_and(|created| now.saturating_sub(created) > STALE_AFTER) {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+/// Drops a PostgreSQL test database when the test ends, even by panic.
+struct DropDatabase {
+    maintenance_url: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        let url = self.maintenance_url.clone();
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Drop cannot await, and the test's runtime may be unwinding: use a thread with
+        // its own runtime. WITH (FORCE) ends connections the test pool still holds.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                if let Ok(admin) = Database::connect(maintenance(&url)).await {
+                    let _ = admin.execute_unprepared(&sql).await;
+                    admin.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// How many rows `table` holds.
+///
+/// # Panics
+/// When the count fails.
+pub async fn count_rows(db: &DatabaseConnection, table: &str) -> u64 {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .expect("count rows")
+        .expect("a count row");
+    let n: i64 = row.try_get("", "n").expect("a count");
+    u64::try_from(n).expect("a count is never negative")
+}

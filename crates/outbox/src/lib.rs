@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+
+mod delivery;
+mod error;
+mod event;
+mod ids;
+mod memory;
+mod registry;
+mod retry;
+mod runner;
+mod subscriber;
+
+#[cfg(any(test, feature = "mocks"))]
+pub use delivery::MockDeliveryStore;
+pub use delivery::{
+    DEFAULT_MAX_ATTEMPTS, Delivery, DeliveryFilter, DeliveryState, DeliveryStore,
+    UnknownDeliveryState,
+};
+pub use error::OutboxError;
+pub use event::{DecodeError, DomainEvent, EventEnvelope};
+pub use ids::{DeliveryId, EventId};
+pub use memory::InMemoryOutbox;
+pub use registry::{DuplicateSubscriber, Route, Routes, SubscriberRegistry};
+pub use retry::RetryPolicy;
+pub use runner::{
+    DeliveryContext, DeliveryFuture, DeliveryRunner, DeliveryRunnerConfig, PassThroughContext,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use subscriber::MockSubscriber;
+pub use subscriber::{DeliveryError, Subscriber, Subscription};
