@@ -35,16 +35,17 @@ use nexus_templates::{Branding, MinijinjaRenderer};
 use sea_orm_migration::MigratorTrait;
 
 use nexus_catalog::{
-    AssetStore, CatalogConfig, NoopProductIndex, ProductIndex, ProductSearch, ProductService,
+    AssetStore, CatalogConfig, FileLinks, NoopProductIndex, ProductIndex, ProductSearch,
+    ProductService,
 };
 use nexus_invoice_pdf::PdfInvoiceRenderer;
 use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliProductSearch};
 use nexus_object_store::{LocalAssetStore, S3AssetStore, S3Config, SecretAccessKey};
 use nexus_orders::{
-    BuyerDirectory, CartService, CartStore, CreditNoteJobHandler, EntitlementRepository,
-    IncludedTax, InvoiceJobHandler, InvoiceService, OrderConfirmationMailHandler, OrderService,
-    PaymentGateway, ProductCatalog, RefundNoticeMailHandler, Seller, SellerConfig,
-    UnappliedPaymentRefundHandler,
+    BuyerDirectory, CartService, CartStore, CreditNoteJobHandler, DownloadService,
+    EntitlementRepository, IncludedTax, InvoiceJobHandler, InvoiceService,
+    OrderConfirmationMailHandler, OrderService, PaymentGateway, ProductCatalog,
+    RefundNoticeMailHandler, Seller, SellerConfig, UnappliedPaymentRefundHandler,
 };
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
@@ -457,6 +458,16 @@ pub async fn compose(
             },
         },
     ));
+    let links = Arc::new(FileLinks::new(
+        assets,
+        clock.clone(),
+        Duration::seconds(storage.link_ttl_secs),
+    ));
+    let downloads = Arc::new(DownloadService::new(
+        orders.clone(),
+        invoices.clone(),
+        links.clone(),
+    ));
     Ok(AppState {
         identity,
         customers,
@@ -470,8 +481,8 @@ pub async fn compose(
         cart,
         orders,
         invoices,
-        assets,
-        link_ttl_secs: storage.link_ttl_secs,
+        downloads,
+        links,
         asset_max_bytes: storage.asset_max_bytes,
         uploads: UploadSpool::new(storage.upload_dir.clone(), storage.upload_concurrency)
             .map_err(|e| StartupError::Storage(format!("UPLOAD_DIR: {e}")))?,

@@ -39,14 +39,26 @@ pub struct AppState {
     pub orders: Arc<nexus_orders::OrderService>,
     /// Invoices.
     pub invoices: Arc<nexus_orders::InvoiceService>,
-    /// Where files live (download links).
-    pub assets: Arc<dyn nexus_catalog::AssetStore>,
-    /// Lifetime of download links, seconds.
-    pub link_ttl_secs: i64,
+    /// Links to purchased files, invoices and credit notes.
+    pub downloads: Arc<nexus_orders::DownloadService>,
+    /// Opens app-signed file links (local storage).
+    pub links: Arc<nexus_catalog::FileLinks>,
     /// Largest product file accepted, bytes.
     pub asset_max_bytes: u64,
     /// Receives product files (bounded concurrency, staged on disk).
     pub uploads: crate::http::products::upload::UploadSpool,
     /// The database, for the readiness probe only.
     pub db: DatabaseConnection,
+}
+
+impl AppState {
+    /// The abuse limits: rate limits per action and lockouts after wrong secrets.
+    #[must_use]
+    pub fn guard(&self) -> crate::http::limits::Limits<'_> {
+        crate::http::limits::Limits::new(
+            self.limiter.as_ref(),
+            self.failures.as_ref(),
+            &self.limits,
+        )
+    }
 }

@@ -2,6 +2,7 @@
 
 mod assets;
 mod error;
+mod links;
 mod model;
 mod ports;
 mod service;
@@ -12,6 +13,7 @@ pub use assets::{
     AssetError, AssetKey, AssetStore, InvalidAssetKey, SignedLink, StagedFile, StoredObject,
 };
 pub use error::CatalogError;
+pub use links::{FileLinks, OpenedFile};
 pub use model::{
     CatalogConfig, Category, FileName, InvalidCatalogValue, NewProduct, PreviewUrl, PriceRange,
     Product, ProductAsset, ProductDescription, ProductFilter, ProductQuery, ProductRef,

@@ -2,6 +2,7 @@
 
 mod cart;
 mod cart_service;
+mod downloads;
 mod error;
 mod invoice_service;
 mod invoicing;
@@ -18,6 +19,7 @@ pub mod testkit;
 pub use cart::MockCartStore;
 pub use cart::{CartItem, CartStore, CartStoreError};
 pub use cart_service::{Cart, CartIssue, CartLine, CartService};
+pub use downloads::DownloadService;
 pub use error::OrdersError;
 pub use invoice_service::{IncludedTax, InvoiceService, SellerConfig};
 #[cfg(any(test, feature = "mocks"))]

@@ -59,9 +59,10 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with a status, a stable code and a message.
+    /// An error with a status, a stable code and a message. Private: a status is chosen in
+    /// this file only, by the named constructors and the `From` impls below.
     #[must_use]
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -135,6 +136,39 @@ impl ApiError {
     #[must_use]
     pub fn invalid_multipart(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_multipart", message)
+    }
+
+    /// 400 `invalid_json`: the body is not JSON, or not of the expected shape.
+    #[must_use]
+    pub fn invalid_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
+    }
+
+    /// 412 `invalid_if_match`: `If-Match` is not an entity tag this API sends.
+    #[must_use]
+    pub fn invalid_if_match() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_FAILED,
+            "invalid_if_match",
+            "If-Match must be the ETag of the resource, e.g. \"3\"",
+        )
+    }
+
+    /// 428 `precondition_required`: an update without the version read could silently
+    /// overwrite someone else's change.
+    #[must_use]
+    pub fn precondition_required() -> Self {
+        Self::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "Send the version you read as If-Match or as the 'version' field",
+        )
+    }
+
+    /// 500 `internal_error` for a handler that panicked (the panic is logged, never sent).
+    #[must_use]
+    pub fn panicked() -> Self {
+        Self::from_status(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// 401 `unauthorized`.
@@ -452,6 +486,16 @@ impl From<nexus_catalog::CatalogError> for ApiError {
     }
 }
 
+impl From<nexus_catalog::AssetError> for ApiError {
+    fn from(err: nexus_catalog::AssetError) -> Self {
+        use nexus_catalog::AssetError as E;
+        match err {
+            E::InvalidLink | E::NotFound => Self::not_found("The link is invalid or expired"),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 impl From<nexus_orders::OrdersError> for ApiError {
     fn from(err: nexus_orders::OrdersError) -> Self {
         use nexus_orders::{OrdersError as E, PaymentError as P};
@@ -525,6 +569,46 @@ impl From<nexus_orders::OrdersError> for ApiError {
             }
             E::Payment(P::Unexpected(e)) | E::Unexpected(e) => Self::internal(e),
         }
+    }
+}
+
+impl From<actix_web::error::JsonPayloadError> for ApiError {
+    /// A JSON body the framework could not read: 400, 413 or 415.
+    fn from(err: actix_web::error::JsonPayloadError) -> Self {
+        use actix_web::error::{JsonPayloadError as J, PayloadError};
+        match &err {
+            J::OverflowKnownLength { .. }
+            | J::Overflow { .. }
+            | J::Payload(PayloadError::Overflow) => {
+                Self::from_status(StatusCode::PAYLOAD_TOO_LARGE)
+            }
+            J::ContentType => Self::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            J::Deserialize(e) if e.is_data() => Self::invalid_json(format!(
+                "The JSON body does not match the expected shape: {e}"
+            )),
+            J::Deserialize(_) | J::Serialize(_) => Self::invalid_json("The body is not valid JSON"),
+            _ => Self::invalid_json("The body could not be read"),
+        }
+    }
+}
+
+impl From<actix_web::error::PathError> for ApiError {
+    /// A malformed path parameter (say, an id that is not a UUID) names no resource: 404.
+    fn from(_: actix_web::error::PathError) -> Self {
+        Self::not_found("No such resource")
+    }
+}
+
+impl From<actix_web::error::QueryPayloadError> for ApiError {
+    /// A malformed query string is a 400 naming the problem.
+    fn from(err: actix_web::error::QueryPayloadError) -> Self {
+        let message = match &err {
+            actix_web::error::QueryPayloadError::Deserialize(e) => {
+                format!("Invalid query parameter: {e}")
+            }
+            _ => "Invalid query string".to_owned(),
+        };
+        Self::field("query", "invalid", message)
     }
 }
 

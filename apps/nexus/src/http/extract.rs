@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use nexus_identity::AuthSession;
 use serde::de::DeserializeOwned;
@@ -37,7 +37,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
 /// Every request body is a JSON object: serde would also fill a struct from an array of its
 /// fields in order (`[null, null]`), which no client means and the document does not allow.
 fn body_object<T: DeserializeOwned>(raw: serde_json::Value) -> Result<T, ApiError> {
-    let invalid = |message: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", message);
+    let invalid = ApiError::invalid_json;
     if !raw.is_object() {
         return Err(invalid("The body must be a JSON object".to_owned()));
     }
@@ -107,14 +107,7 @@ impl FromRequest for IfMatch {
                 .ok()
                 .and_then(parse_etag)
                 .map(|n| Self(Some(n)))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::PRECONDITION_FAILED,
-                        "invalid_if_match",
-                        "If-Match must be the ETag of the resource, e.g. \"3\"",
-                    )
-                    .into()
-                }),
+                .ok_or_else(|| ApiError::invalid_if_match().into()),
         };
         std::future::ready(parsed)
     }
@@ -146,13 +139,9 @@ impl IfMatch {
     /// 428 `precondition_required` when neither was sent: an update without the version read
     /// could silently overwrite someone else's change.
     pub fn or_version(self, body_version: Option<i64>) -> Result<i64, ApiError> {
-        self.0.or(body_version).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "precondition_required",
-                "Send the version you read as If-Match or as the 'version' field",
-            )
-        })
+        self.0
+            .or(body_version)
+            .ok_or_else(ApiError::precondition_required)
     }
 }
 
@@ -184,47 +173,19 @@ pub fn etag(version: i64) -> (header::HeaderName, String) {
     (header::ETAG, format!("\"{version}\""))
 }
 
-/// Maps JSON body failures to 400 / 413 / 415 in the uniform body.
+/// JSON body failures in the uniform body (the mapping is in `error.rs`).
 pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let api = match &err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
-        }
-        JsonPayloadError::ContentType => ApiError::from_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("The JSON body does not match the expected shape: {e}"),
-        ),
-        JsonPayloadError::Deserialize(_) | JsonPayloadError::Serialize(_) => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "The body is not valid JSON",
-        ),
-        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
-            ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE)
-        }
-        _ => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            "The body could not be read",
-        ),
-    };
-    api.into()
+    ApiError::from(err).into()
 }
 
-/// A malformed path parameter (say, an id that is not a UUID) names no resource: 404.
-pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::not_found("No such resource").into()
+/// Path parameter failures in the uniform body (the mapping is in `error.rs`).
+pub fn path_error(err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::from(err).into()
 }
 
-/// A malformed query string is a 400 naming the problem.
+/// Query string failures in the uniform body (the mapping is in `error.rs`).
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let message = match &err {
-        QueryPayloadError::Deserialize(e) => format!("Invalid query parameter: {e}"),
-        _ => "Invalid query string".to_owned(),
-    };
-    ApiError::field("query", "invalid", message).into()
+    ApiError::from(err).into()
 }
 
 /// Serde helper for integer fields: also takes a JSON number with a zero fraction (`3.0`),

@@ -59,11 +59,7 @@ pub async fn envelope(
         Ok(Err(err)) => ServiceResponse::new(detached_request(), err.error_response()),
         Err(_panic) => {
             span.in_scope(|| tracing::error!("handler panicked"));
-            ServiceResponse::new(
-                detached_request(),
-                ApiError::from_status(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
-                    .error_response(),
-            )
+            ServiceResponse::new(detached_request(), ApiError::panicked().error_response())
         }
     };
 

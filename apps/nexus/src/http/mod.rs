@@ -1,13 +1,13 @@
 //! The HTTP layer: routes, extractors, middleware and the error mapping.
 
 pub mod auth;
-pub mod client;
 pub mod customers;
 pub mod enquiries;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod jobs;
+pub mod limits;
 pub mod middleware;
 pub mod openapi;
 pub mod orders;

@@ -1,8 +1,7 @@
 //! `/api/v1/auth`: register, login, refresh, logout, me.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use nexus_identity::{IdentityError, OtpOutcome, OtpPurpose, RegisterUser};
 use nexus_kernel::{Email, PersonName};
 
@@ -10,9 +9,9 @@ use super::dto::{
     EmailVerified, LoginRequest, LoginResponse, OtpRequest, OtpRequested, OtpVerifyRequest,
     RefreshRequest, RegisterRequest, RegistrationAccepted, UserResponse,
 };
-use crate::http::client::{PasswordGuard, client_ip, enforce};
 use crate::http::error::{ApiError, ErrorBody, FieldErrors};
 use crate::http::extract::{Auth, ValidatedJson};
+use crate::http::limits::{Action, Client, Secret};
 use crate::state::AppState;
 
 /// Mounts the auth routes.
@@ -27,29 +26,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A response carrying tokens: never stored by a browser or a proxy.
-fn token_response(status: StatusCode, body: impl serde::Serialize) -> HttpResponse {
-    HttpResponse::build(status)
+fn token_response(body: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .insert_header((PRAGMA, "no-cache"))
         .json(body)
-}
-
-/// Counts one request of `action` from this client against the auth limit.
-async fn limit_client(
-    state: &AppState,
-    req: &HttpRequest,
-    action: &str,
-) -> Result<String, ApiError> {
-    let limits = &state.limits;
-    let client = client_ip(req, &limits.proxies);
-    enforce(
-        state.limiter.as_ref(),
-        &format!("auth:{action}:{client}"),
-        limits.auth,
-        limits.auth_window_secs,
-    )
-    .await?;
-    Ok(client)
 }
 
 /// Creates a CUSTOMER account (welcomed by e-mail; sign in next). An address that already
@@ -60,20 +41,14 @@ async fn limit_client(
 #[tracing::instrument(skip_all)]
 pub async fn register(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     body: ValidatedJson<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_client(&state, &req, "register").await?;
     let body = body.0;
-    // Each registration of a taken address mails its owner: limit them per address too.
-    let limits = &state.limits;
-    enforce(
-        state.limiter.as_ref(),
-        &format!("auth:register:email:{}", body.email.trim().to_lowercase()),
-        limits.otp_per_address,
-        limits.otp_window_secs,
-    )
-    .await?;
+    state
+        .guard()
+        .admit(&client, Action::Register { email: &body.email })
+        .await?;
     let mut errors = FieldErrors::default();
     let email = errors.check("email", "email", Email::parse(&body.email));
     let first_name = errors.check("firstName", "invalid", PersonName::parse(&body.first_name));
@@ -102,30 +77,21 @@ pub async fn register(
 #[tracing::instrument(skip_all)]
 pub async fn login(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     body: ValidatedJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = limit_client(&state, &req, "login").await?;
-    let account = body.0.email.trim().to_lowercase();
-    let guard = PasswordGuard::new(
-        state.failures.as_ref(),
-        &state.limits,
-        "login",
-        &account,
-        &client,
-    );
-    guard.check().await?;
-    match state.identity.login(&body.0.email, &body.0.password).await {
-        Ok(result) => {
-            guard.succeeded().await?;
-            Ok(token_response(StatusCode::OK, LoginResponse::from(result)))
-        }
-        Err(IdentityError::InvalidCredentials) => {
-            guard.failed().await?;
-            Err(IdentityError::InvalidCredentials.into())
-        }
-        Err(e) => Err(e.into()),
-    }
+    let body = body.0;
+    let limits = state.guard();
+    limits.admit(&client, Action::Login).await?;
+    let result = limits
+        .guarded(
+            &client,
+            Secret::Password { email: &body.email },
+            state.identity.login(&body.email, &body.password),
+            |e| matches!(e, IdentityError::InvalidCredentials),
+        )
+        .await??;
+    Ok(token_response(LoginResponse::from(result)))
 }
 
 /// Exchanges a refresh token (single use; reuse revokes the session). The body names it
@@ -135,12 +101,12 @@ pub async fn login(
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     body: ValidatedJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    limit_client(&state, &req, "refresh").await?;
+    state.guard().admit(&client, Action::Refresh).await?;
     let result = state.identity.refresh(&body.0.refresh_token).await?;
-    Ok(token_response(StatusCode::OK, LoginResponse::from(result)))
+    Ok(token_response(LoginResponse::from(result)))
 }
 
 /// Ends the current session: its access and refresh tokens stop working.
@@ -166,35 +132,6 @@ fn purpose(raw: &str) -> Result<OtpPurpose, ApiError> {
         .map_err(|e| ApiError::field("purpose", "invalid", e.to_string()))
 }
 
-/// Limits code requests and checks per client (`OTP_RATE_LIMIT`, which also bounds what one
-/// client can do to one address) and per address from all clients together
-/// (`OTP_ADDRESS_RATE_LIMIT`, looser): one client cannot use up an address's budget and
-/// lock its owner out, and many clients together still cannot grind through codes.
-async fn limit_otp(
-    state: &AppState,
-    req: &HttpRequest,
-    action: &str,
-    email: &str,
-) -> Result<(), ApiError> {
-    let limits = &state.limits;
-    let ip = client_ip(req, &limits.proxies);
-    let address = email.trim().to_lowercase();
-    enforce(
-        state.limiter.as_ref(),
-        &format!("otp:{action}:ip:{ip}"),
-        limits.otp,
-        limits.otp_window_secs,
-    )
-    .await?;
-    enforce(
-        state.limiter.as_ref(),
-        &format!("otp:{action}:email:{address}"),
-        limits.otp_per_address,
-        limits.otp_window_secs,
-    )
-    .await
-}
-
 /// Sends a 6-digit code (valid 10 minutes) to the address if it has an account. Answers the
 /// same either way.
 #[utoipa::path(post, path = "/api/v1/auth/otp/request", tag = "auth", request_body = OtpRequest,
@@ -202,11 +139,19 @@ async fn limit_otp(
 #[tracing::instrument(skip_all)]
 pub async fn request_otp(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     body: ValidatedJson<OtpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let purpose = purpose(&body.0.purpose)?;
-    limit_otp(&state, &req, "request", &body.0.email).await?;
+    state
+        .guard()
+        .admit(
+            &client,
+            Action::RequestOtp {
+                email: &body.0.email,
+            },
+        )
+        .await?;
     state.identity.request_otp(&body.0.email, purpose).await?;
     Ok(HttpResponse::Accepted().json(OtpRequested {
         message: "If the address belongs to an account, a code is on its way.",
@@ -220,43 +165,38 @@ pub async fn request_otp(
 #[tracing::instrument(skip_all)]
 pub async fn verify_otp(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     body: ValidatedJson<OtpVerifyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let purpose = purpose(&body.0.purpose)?;
-    limit_otp(&state, &req, "verify", &body.0.email).await?;
+    let limits = state.guard();
+    limits
+        .admit(
+            &client,
+            Action::VerifyOtp {
+                email: &body.0.email,
+            },
+        )
+        .await?;
     // Wrong codes lock this client out of the address for growing periods, like wrong
     // passwords; the owner asking from elsewhere is not locked out.
-    let client = client_ip(&req, &state.limits.proxies);
-    let account = body.0.email.trim().to_lowercase();
-    let guard = PasswordGuard::new(
-        state.failures.as_ref(),
-        &state.limits,
-        "otp",
-        &account,
-        &client,
-    );
-    guard.check().await?;
-    let outcome = match state
-        .identity
-        .verify_otp(&body.0.email, &body.0.code, purpose)
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(IdentityError::InvalidCode) => {
-            guard.failed().await?;
-            return Err(IdentityError::InvalidCode.into());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    guard.succeeded().await?;
+    let outcome = limits
+        .guarded(
+            &client,
+            Secret::Otp {
+                email: &body.0.email,
+            },
+            state
+                .identity
+                .verify_otp(&body.0.email, &body.0.code, purpose),
+            |e| matches!(e, IdentityError::InvalidCode),
+        )
+        .await??;
     match outcome {
         OtpOutcome::Verified(user) => Ok(HttpResponse::Ok().json(EmailVerified {
             verified: true,
             user: user.into(),
         })),
-        OtpOutcome::LoggedIn(result) => {
-            Ok(token_response(StatusCode::OK, LoginResponse::from(result)))
-        }
+        OtpOutcome::LoggedIn(result) => Ok(token_response(LoginResponse::from(result))),
     }
 }

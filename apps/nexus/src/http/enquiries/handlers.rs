@@ -1,6 +1,6 @@
 //! `/api/v1/enquiries` and `/api/v1/me/enquiries`.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use nexus_customers::{EnquiryQuery, EnquiryStatus, NewEnquiry, SearchTerm};
 use nexus_kernel::{EnquiryId, PageRequest, UserId};
 use uuid::Uuid;
@@ -9,9 +9,9 @@ use super::dto::{
     CreateEnquiryRequest, EnquiryReceipt, EnquiryResponse, ListEnquiriesQuery, MyEnquiryResponse,
     PageQuery, UpdateEnquiryRequest,
 };
-use crate::http::client::{client_ip, enforce};
 use crate::http::error::{ApiError, ErrorBody, FieldErrors};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
+use crate::http::limits::{Action, Client};
 use crate::http::page::PageResponse;
 use crate::state::AppState;
 
@@ -37,18 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[tracing::instrument(skip_all)]
 pub async fn create_enquiry(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     body: ValidatedJson<CreateEnquiryRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limits = &state.limits;
-    let ip = client_ip(&req, &limits.proxies);
-    enforce(
-        state.limiter.as_ref(),
-        &format!("enquiry:{ip}"),
-        limits.enquiries,
-        limits.enquiry_window_secs,
-    )
-    .await?;
+    state.guard().admit(&client, Action::Enquiry).await?;
     let input = NewEnquiry::try_from(body.0)?;
     let enquiry = state.enquiries.submit(input).await?;
     Ok(HttpResponse::Created().json(EnquiryReceipt::from(enquiry)))

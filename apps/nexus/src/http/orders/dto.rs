@@ -296,6 +296,15 @@ pub struct LinkResponse {
     pub expires_at: DateTime<Utc>,
 }
 
+impl From<nexus_catalog::SignedLink> for LinkResponse {
+    fn from(link: nexus_catalog::SignedLink) -> Self {
+        Self {
+            url: link.url,
+            expires_at: link.expires_at,
+        }
+    }
+}
+
 /// Filters and paging for orders.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]

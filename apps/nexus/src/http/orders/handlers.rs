@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{Duration, Utc};
+use nexus_catalog::SignedLink;
 use nexus_kernel::{PageRequest, ProductId, UserId};
 use nexus_orders::{OrderId, OrderQuery, OrderStatus, RefundReason, WebhookOutcome};
 use uuid::Uuid;
@@ -159,26 +159,10 @@ pub async fn get_order(
 }
 
 /// 303 to a short-lived link to a stored document (an invoice or a credit note).
-async fn see_file(
-    state: &AppState,
-    target: &nexus_orders::DownloadTarget,
-) -> Result<HttpResponse, ApiError> {
-    let link = state
-        .assets
-        .download_link(
-            &target.key,
-            &target.file_name,
-            Duration::seconds(state.link_ttl_secs),
-            Utc::now(),
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::SeeOther()
+fn see_other(link: SignedLink) -> HttpResponse {
+    HttpResponse::SeeOther()
         .insert_header((header::LOCATION, link.url.clone()))
-        .json(LinkResponse {
-            url: link.url,
-            expires_at: link.expires_at,
-        }))
+        .json(LinkResponse::from(link))
 }
 
 /// The invoice PDF of a paid order: answers 303 to a short-lived link (owner and staff).
@@ -190,11 +174,11 @@ pub async fn get_invoice(
     auth: Auth,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = state
-        .invoices
-        .invoice_link(&auth.actor(), OrderId::from_uuid(*id))
+    let link = state
+        .downloads
+        .invoice(&auth.actor(), OrderId::from_uuid(*id))
         .await?;
-    see_file(&state, &target).await
+    Ok(see_other(link))
 }
 
 /// The credit note PDF of a refund: answers 303 to a short-lived link (buyer, MANAGER, ADMIN).
@@ -207,11 +191,11 @@ pub async fn get_credit_note(
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (order_id, refund_id) = path.into_inner();
-    let target = state
-        .invoices
-        .credit_note_link(&auth.actor(), OrderId::from_uuid(order_id), &refund_id)
+    let link = state
+        .downloads
+        .credit_note(&auth.actor(), OrderId::from_uuid(order_id), &refund_id)
         .await?;
-    see_file(&state, &target).await
+    Ok(see_other(link))
 }
 
 /// Refunds a paid order in whole or part through the gateway (ADMIN).
@@ -336,24 +320,11 @@ pub async fn download_product(
     auth: Auth,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = state
-        .orders
-        .download(&auth.actor(), ProductId::from_uuid(*id))
-        .await?;
     let link = state
-        .assets
-        .download_link(
-            &target.key,
-            &target.file_name,
-            Duration::seconds(state.link_ttl_secs),
-            Utc::now(),
-        )
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(HttpResponse::Ok().json(LinkResponse {
-        url: link.url,
-        expires_at: link.expires_at,
-    }))
+        .downloads
+        .product_file(&auth.actor(), ProductId::from_uuid(*id))
+        .await?;
+    Ok(HttpResponse::Ok().json(LinkResponse::from(link)))
 }
 
 /// Serves an app-signed file link (local storage). Expired or tampered links are 404.
@@ -365,17 +336,7 @@ pub async fn serve_file(
     key: web::Path<String>,
     query: web::Query<FileLinkQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (bytes, content_type) = match state
-        .assets
-        .open_link(&key, query.expires, &query.sig, Utc::now())
-        .await
-    {
-        Ok(found) => found,
-        Err(nexus_catalog::AssetError::InvalidLink | nexus_catalog::AssetError::NotFound) => {
-            return Err(ApiError::not_found("The link is invalid or expired"));
-        }
-        Err(e) => return Err(ApiError::internal(e)),
-    };
+    let file = state.links.open(&key, query.expires, &query.sig).await?;
     let name: String = query
         .name
         .as_deref()
@@ -385,11 +346,11 @@ pub async fn serve_file(
         .take(200)
         .collect();
     Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_TYPE, file.content_type))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{name}\""),
         ))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+        .body(file.bytes))
 }

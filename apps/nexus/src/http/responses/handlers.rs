@@ -178,11 +178,9 @@ pub async fn approve_response(
             ApproveRequest::default()
         } else {
             serde_json::from_slice(&body).map_err(|e| {
-                ApiError::new(
-                    actix_web::http::StatusCode::BAD_REQUEST,
-                    "invalid_json",
-                    format!("The JSON body does not match the expected shape: {e}"),
-                )
+                ApiError::invalid_json(format!(
+                    "The JSON body does not match the expected shape: {e}"
+                ))
             })?
         };
     request.validate()?;

@@ -1,6 +1,6 @@
 //! `/api/v1/users`: one's own profile and password, and user administration.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use nexus_identity::{NewStaffUser, UpdateProfile, UpdateUser, UserFilter};
 use nexus_kernel::{Email, PageRequest, PersonName, Role, UserId};
 use uuid::Uuid;
@@ -11,6 +11,7 @@ use super::dto::{
 use crate::http::auth::dto::UserResponse;
 use crate::http::error::{ApiError, ErrorBody, FieldErrors, password_code};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
+use crate::http::limits::{Action, Client, Secret};
 use crate::http::page::PageResponse;
 use crate::state::AppState;
 
@@ -77,37 +78,24 @@ pub async fn update_me(
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: Client,
     auth: Auth,
     body: ValidatedJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let limits = &state.limits;
-    let client = crate::http::client::client_ip(&req, &limits.proxies);
-    crate::http::client::enforce(
-        state.limiter.as_ref(),
-        &format!("auth:password:{client}"),
-        limits.auth,
-        limits.auth_window_secs,
-    )
-    .await?;
-    let account = auth.0.actor.user_id().to_string();
-    let guard = crate::http::client::PasswordGuard::new(
-        state.failures.as_ref(),
-        limits,
-        "password",
-        &account,
-        &client,
-    );
-    guard.check().await?;
-    let result = state
-        .identity
-        .change_password(&auth.0, &body.0.current_password, &body.0.new_password)
-        .await;
-    match &result {
-        Ok(()) => guard.succeeded().await?,
-        Err(nexus_identity::IdentityError::WrongPassword) => guard.failed().await?,
-        Err(_) => {}
-    }
+    let limits = state.guard();
+    limits.admit(&client, Action::ChangePassword).await?;
+    let result = limits
+        .guarded(
+            &client,
+            Secret::CurrentPassword {
+                user: auth.actor().user_id(),
+            },
+            state
+                .identity
+                .change_password(&auth.0, &body.0.current_password, &body.0.new_password),
+            |e| matches!(e, nexus_identity::IdentityError::WrongPassword),
+        )
+        .await?;
     // The policy error names `password`; in this request the field is `newPassword`.
     if let Err(nexus_identity::IdentityError::WeakPassword(rule)) = result {
         return Err(ApiError::field(
