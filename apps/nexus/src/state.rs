@@ -6,7 +6,7 @@ use nexus_approvals::ApprovalService;
 use nexus_customers::{CustomerService, EnquiryService};
 use nexus_identity::IdentityService;
 use nexus_kernel::RateLimiter;
-use nexus_notifications::{JobAdminService, JobRunner};
+use nexus_notifications::JobAdminService;
 use nexus_sea_support::DatabaseConnection;
 
 use crate::settings::LimitSettings;
@@ -23,8 +23,9 @@ pub struct AppState {
     pub approvals: Arc<ApprovalService>,
     /// The job queue, for administrators.
     pub jobs: Arc<JobAdminService>,
-    /// Runs background jobs (used by the worker loop, not by handlers).
-    pub runner: Arc<JobRunner>,
+    /// Runs background jobs and event deliveries (used by the worker loop, not by
+    /// handlers).
+    pub runner: crate::worker::Runners,
     /// Abuse limits.
     pub limiter: Arc<dyn RateLimiter>,
     /// Lockouts after wrong passwords.

@@ -1,11 +1,23 @@
-//! The job worker loop: inside `nexus serve` by default, or alone as `nexus worker`.
+//! The worker loop (jobs and event deliveries): inside `nexus serve` by default, or alone
+//! as `nexus worker`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_notifications::JobRunner;
 use nexus_orders::OrderService;
+use nexus_outbox::DeliveryRunner;
 use tokio::sync::watch;
+
+/// What a worker runs on each turn of its loop: the job queue, and the deliveries of
+/// outbox events to their subscribers.
+#[derive(Clone)]
+pub struct Runners {
+    /// Background jobs.
+    pub jobs: Arc<JobRunner>,
+    /// Event deliveries (each within its event's request id).
+    pub deliveries: Arc<DeliveryRunner>,
+}
 
 /// Periodic housekeeping done by workers: expiring unpaid orders.
 #[derive(Clone)]
@@ -29,17 +41,18 @@ impl Maintenance {
     }
 }
 
-/// Runs batches until `shutdown` turns true, and housekeeping once a minute. The batch in
-/// hand always finishes, so a stopping worker never abandons a job half-done (its lease
-/// would expire and another worker would redo it). Several workers may do the housekeeping
+/// Runs batches of jobs and of event deliveries until `shutdown` turns true, and
+/// housekeeping once a minute. The batches in hand always finish, so a stopping worker
+/// never abandons a job or a delivery half-done (its lease would expire and another worker
+/// would redo it). It sleeps for `poll` only when neither had anything to do. Several workers may do the housekeeping
 /// at once: each change is version-guarded, so one wins and the others skip it.
 pub async fn run(
-    runner: Arc<JobRunner>,
+    runners: Runners,
     poll: Duration,
     maintenance: Option<Maintenance>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    tracing::info!(?runner, "job worker started");
+    tracing::info!(jobs = ?runners.jobs, deliveries = ?runners.deliveries, "job worker started");
     let mut last_maintenance: Option<std::time::Instant> = None;
     loop {
         if *shutdown.borrow() {
@@ -51,14 +64,21 @@ pub async fn run(
             last_maintenance = Some(std::time::Instant::now());
             m.run().await;
         }
-        let idle = match runner.run_once().await {
+        let jobs_idle = match runners.jobs.run_once().await {
             Ok(claimed) => claimed == 0,
             Err(err) => {
                 tracing::error!(error = %err, "job worker could not claim jobs");
                 true
             }
         };
-        if idle {
+        let deliveries_idle = match runners.deliveries.run_once().await {
+            Ok(claimed) => claimed == 0,
+            Err(err) => {
+                tracing::error!(error = %err, "worker could not run event deliveries");
+                true
+            }
+        };
+        if jobs_idle && deliveries_idle {
             tokio::select! {
                 () = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => {}

@@ -51,9 +51,13 @@ pub async fn envelope(
         user_id = tracing::field::Empty,
     );
 
-    let outcome = AssertUnwindSafe(next.call(req).instrument(span.clone()))
-        .catch_unwind()
-        .await;
+    // Events written while the request runs carry its id (the outbox reads the task-local).
+    let outcome = AssertUnwindSafe(nexus_sea_support::scope_request_id(
+        Some(request_id.clone()),
+        next.call(req).instrument(span.clone()),
+    ))
+    .catch_unwind()
+    .await;
     let mut res: ServiceResponse<BoxBody> = match outcome {
         Ok(Ok(res)) => res.map_into_boxed_body(),
         Ok(Err(err)) => ServiceResponse::new(detached_request(), err.error_response()),
@@ -157,6 +161,26 @@ mod tests {
         assert_eq!(body["requestId"], "abc-123");
         assert_eq!(body["path"], "/boom");
         assert!(!body.to_string().contains("something broke"));
+    }
+
+    async fn echo_request_id() -> HttpResponse {
+        HttpResponse::Ok().body(nexus_sea_support::current_request_id().unwrap_or_default())
+    }
+
+    #[actix_web::test]
+    async fn the_handler_runs_with_the_request_id_that_events_carry() {
+        let app = test::init_service(
+            App::new()
+                .wrap(actix_web::middleware::from_fn(envelope))
+                .route("/echo", web::get().to(echo_request_id)),
+        )
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/echo")
+            .insert_header(("x-request-id", "req-42"))
+            .to_request();
+        let body = test::call_and_read_body(&app, req).await;
+        assert_eq!(body, "req-42");
     }
 
     #[actix_web::test]

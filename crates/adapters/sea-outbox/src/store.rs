@@ -10,12 +10,11 @@ use nexus_outbox::{
     Delivery, DeliveryFilter, DeliveryId, DeliveryState, DeliveryStore, EventEnvelope, EventId,
     OutboxError,
 };
+use nexus_sea_support::{begin_read, begin_write};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
-    AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    DbBackend, DbErr, EntityTrait, IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, SqliteTransactionMode, Statement, TransactionOptions,
-    TransactionTrait, Value,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -42,29 +41,6 @@ impl SeaDeliveryStore {
 
 fn unexpected(context: &'static str) -> impl FnOnce(DbErr) -> OutboxError {
     move |err| OutboxError::Unexpected(Unexpected::new(context, err))
-}
-
-/// A write transaction; `BEGIN IMMEDIATE` on SQLite so a read-then-write waits for the
-/// writer lock instead of failing to upgrade.
-async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
-}
-
-/// A read transaction on one snapshot, so a page and its total agree.
-async fn begin_read(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.begin_with_config(
-            Some(IsolationLevel::RepeatableRead),
-            Some(AccessMode::ReadOnly),
-        )
-        .await
-    } else {
-        db.begin().await
-    }
 }
 
 fn invalid<E>(table: &'static str, id: Uuid, field: &'static str) -> impl FnOnce(E) -> Unexpected

@@ -8,7 +8,8 @@ use chrono::{Duration, Utc};
 use nexus_outbox::{
     DeliveryState, DeliveryStore, EventEnvelope, MockSubscriber, SubscriberRegistry, Subscription,
 };
-use nexus_sea_outbox::{SeaDeliveryStore, append_events, scope_request_id};
+use nexus_sea_outbox::SeaDeliveryStore;
+use nexus_sea_support::{append_events, scope_request_id};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use serde::{Deserialize, Serialize};

@@ -1,8 +1,8 @@
 //! Writing events into the outbox inside a unit of work's transaction, and the request id
 //! that travels with them.
 //!
-//! Self-contained on purpose (it uses nothing else of this crate): it is meant to move into
-//! the shared SeaORM support crate, where every context's unit of work can call it.
+//! Here, in the shared support crate, so every context adapter can append the events of
+//! its unit of work inside its own transaction. Delivering them is `nexus-sea-outbox`'s job.
 
 use std::future::Future;
 
