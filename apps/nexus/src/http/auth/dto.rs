@@ -1,12 +1,14 @@
 //! Request and response bodies of the auth and user endpoints.
 
 use chrono::{DateTime, Utc};
-use nexus_identity::{LoginResult, User};
-use nexus_kernel::Role;
+use nexus_identity::{LoginResult, RegisterUser, User};
+use nexus_kernel::{Email, PersonName, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
+
+use crate::http::error::{ApiError, FieldErrors};
 
 /// A role on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -224,4 +226,25 @@ pub struct EmailVerified {
     pub verified: bool,
     /// The user, now verified.
     pub user: UserResponse,
+}
+
+impl TryFrom<RegisterRequest> for RegisterUser {
+    type Error = ApiError;
+
+    fn try_from(body: RegisterRequest) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::default();
+        let email = errors.check("email", "email", Email::parse(&body.email));
+        let first_name = errors.check("firstName", "invalid", PersonName::parse(&body.first_name));
+        let last_name = errors.check("lastName", "invalid", PersonName::parse(&body.last_name));
+        let (Some(email), Some(first_name), Some(last_name)) = (email, first_name, last_name)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(Self {
+            email,
+            password: body.password,
+            first_name,
+            last_name,
+        })
+    }
 }

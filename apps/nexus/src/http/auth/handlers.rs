@@ -3,13 +3,12 @@
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::{HttpResponse, web};
 use nexus_identity::{IdentityError, OtpOutcome, OtpPurpose, RegisterUser};
-use nexus_kernel::{Email, PersonName};
 
 use super::dto::{
     EmailVerified, LoginRequest, LoginResponse, OtpRequest, OtpRequested, OtpVerifyRequest,
     RefreshRequest, RegisterRequest, RegistrationAccepted, UserResponse,
 };
-use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, ValidatedJson};
 use crate::http::limits::{Action, Client, Secret};
 use crate::state::AppState;
@@ -49,21 +48,9 @@ pub async fn register(
         .guard()
         .admit(&client, Action::Register { email: &body.email })
         .await?;
-    let mut errors = FieldErrors::default();
-    let email = errors.check("email", "email", Email::parse(&body.email));
-    let first_name = errors.check("firstName", "invalid", PersonName::parse(&body.first_name));
-    let last_name = errors.check("lastName", "invalid", PersonName::parse(&body.last_name));
-    let (Some(email), Some(first_name), Some(last_name)) = (email, first_name, last_name) else {
-        return Err(errors.into_error());
-    };
     state
         .identity
-        .register(RegisterUser {
-            email,
-            password: body.password,
-            first_name,
-            last_name,
-        })
+        .register(RegisterUser::try_from(body)?)
         .await?;
     Ok(HttpResponse::Accepted().json(RegistrationAccepted {
         message: "Registration received. Check your e-mail, then sign in.",

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use nexus_customers::{
-    CompanyName, Customer, CustomerStatus, NewCustomer, Phone, Tags, UpdateCustomer,
+    CompanyName, Customer, CustomerQuery, CustomerSort, CustomerStatus, NewCustomer, Phone,
+    SearchTerm, Tags, UpdateCustomer,
 };
 use nexus_kernel::{Email, PersonName, UserId};
 use serde::{Deserialize, Serialize};
@@ -319,4 +320,52 @@ pub struct ListCustomersQuery {
         pattern = r"^\s*(?:-?(?:createdAt|updatedAt|lastName|email)|(?:createdAt|updatedAt|lastName|email):(?:asc|desc))?\s*$"
     )]
     pub sort: Option<String>,
+}
+
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl TryFrom<&ListCustomersQuery> for CustomerQuery {
+    type Error = ApiError;
+
+    fn try_from(q: &ListCustomersQuery) -> Result<Self, ApiError> {
+        let mut e = FieldErrors::default();
+        let search = e.check_opt(
+            "search",
+            "invalid",
+            non_empty(q.search.as_deref()).map(SearchTerm::parse),
+        );
+        let status = e.check_opt(
+            "status",
+            "invalid",
+            non_empty(q.status.as_deref()).map(str::parse::<CustomerStatus>),
+        );
+        let assigned_to = e.check_opt(
+            "assignedTo",
+            "uuid",
+            non_empty(q.assigned_to.as_deref())
+                .map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
+        );
+        let sort = e.check_opt(
+            "sort",
+            "invalid",
+            non_empty(q.sort.as_deref()).map(str::parse::<CustomerSort>),
+        );
+        match (search, status, assigned_to, sort) {
+            (Some(search), Some(status), Some(assigned_to), Some(sort)) if e.is_empty() => {
+                Ok(CustomerQuery {
+                    search,
+                    status,
+                    assigned_to,
+                    visible_to: None,
+                    sort: sort.unwrap_or(CustomerSort {
+                        field: nexus_customers::SortField::CreatedAt,
+                        direction: nexus_customers::SortDirection::Desc,
+                    }),
+                })
+            }
+            _ => Err(e.into_error()),
+        }
+    }
 }

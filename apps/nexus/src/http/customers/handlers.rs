@@ -1,9 +1,7 @@
 //! `/api/v1/customers`: the CRM's customer records.
 
 use actix_web::{HttpResponse, web};
-use nexus_customers::{
-    CustomerQuery, CustomerSort, CustomerStatus, NewCustomer, SearchTerm, UpdateCustomer,
-};
+use nexus_customers::{CustomerQuery, NewCustomer, UpdateCustomer};
 use nexus_kernel::{CustomerId, PageRequest, UserId};
 use uuid::Uuid;
 
@@ -11,7 +9,7 @@ use super::dto::{
     AssignCustomerRequest, CreateCustomerRequest, CustomerResponse, ListCustomersQuery,
     UpdateCustomerRequest,
 };
-use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
 use crate::http::page::PageResponse;
 use crate::state::AppState;
@@ -32,50 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/customers/{id}/assign").route(web::post().to(assign_customer)));
 }
 
-fn non_empty(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn parse_query(q: &ListCustomersQuery) -> Result<CustomerQuery, ApiError> {
-    let mut e = FieldErrors::default();
-    let search = e.check_opt(
-        "search",
-        "invalid",
-        non_empty(q.search.as_deref()).map(SearchTerm::parse),
-    );
-    let status = e.check_opt(
-        "status",
-        "invalid",
-        non_empty(q.status.as_deref()).map(str::parse::<CustomerStatus>),
-    );
-    let assigned_to = e.check_opt(
-        "assignedTo",
-        "uuid",
-        non_empty(q.assigned_to.as_deref())
-            .map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
-    );
-    let sort = e.check_opt(
-        "sort",
-        "invalid",
-        non_empty(q.sort.as_deref()).map(str::parse::<CustomerSort>),
-    );
-    match (search, status, assigned_to, sort) {
-        (Some(search), Some(status), Some(assigned_to), Some(sort)) if e.is_empty() => {
-            Ok(CustomerQuery {
-                search,
-                status,
-                assigned_to,
-                visible_to: None,
-                sort: sort.unwrap_or(CustomerSort {
-                    field: nexus_customers::SortField::CreatedAt,
-                    direction: nexus_customers::SortDirection::Desc,
-                }),
-            })
-        }
-        _ => Err(e.into_error()),
-    }
-}
-
 /// Lists the customers the caller may see, with search, filters and sort.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", security(("bearer" = [])), params(ListCustomersQuery),
     responses((status = 200, body = PageResponse<CustomerResponse>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -85,7 +39,7 @@ pub async fn list_customers(
     auth: Auth,
     query: web::Query<ListCustomersQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let parsed = parse_query(&query)?;
+    let parsed = CustomerQuery::try_from(&*query)?;
     let page = state
         .customers
         .list(

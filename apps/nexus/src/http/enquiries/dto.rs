@@ -1,8 +1,11 @@
 //! Request and response bodies of the enquiry endpoints.
 
 use chrono::{DateTime, Utc};
-use nexus_customers::{EnquirerName, Enquiry, EnquiryMessage, EnquirySubject, NewEnquiry};
-use nexus_kernel::{Email, ProductId};
+use nexus_customers::{
+    EnquirerName, Enquiry, EnquiryMessage, EnquiryQuery, EnquiryStatus, EnquirySubject, NewEnquiry,
+    SearchTerm,
+};
+use nexus_kernel::{Email, ProductId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -230,5 +233,39 @@ impl From<Enquiry> for MyEnquiryResponse {
             created_at: e.created_at,
             updated_at: e.updated_at,
         }
+    }
+}
+
+impl TryFrom<&ListEnquiriesQuery> for EnquiryQuery {
+    type Error = ApiError;
+
+    fn try_from(q: &ListEnquiriesQuery) -> Result<Self, ApiError> {
+        let mut e = FieldErrors::default();
+        let blank = crate::http::extract::non_blank;
+        let status = e.check_opt(
+            "status",
+            "invalid",
+            blank(&q.status).map(|s| s.parse::<EnquiryStatus>()),
+        );
+        let assigned_to = e.check_opt(
+            "assignedTo",
+            "uuid",
+            blank(&q.assigned_to)
+                .map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
+        );
+        let search = e.check_opt(
+            "search",
+            "invalid",
+            blank(&q.search).map(|s| SearchTerm::parse(&s)),
+        );
+        let (Some(status), Some(assigned_to), Some(search)) = (status, assigned_to, search) else {
+            return Err(e.into_error());
+        };
+        Ok(Self {
+            status,
+            assigned_to,
+            search,
+            ..EnquiryQuery::default()
+        })
     }
 }

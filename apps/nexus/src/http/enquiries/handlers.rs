@@ -1,15 +1,15 @@
 //! `/api/v1/enquiries` and `/api/v1/me/enquiries`.
 
 use actix_web::{HttpResponse, web};
-use nexus_customers::{EnquiryQuery, EnquiryStatus, NewEnquiry, SearchTerm};
-use nexus_kernel::{EnquiryId, PageRequest, UserId};
+use nexus_customers::{EnquiryQuery, EnquiryStatus, NewEnquiry};
+use nexus_kernel::{EnquiryId, PageRequest};
 use uuid::Uuid;
 
 use super::dto::{
     CreateEnquiryRequest, EnquiryReceipt, EnquiryResponse, ListEnquiriesQuery, MyEnquiryResponse,
     PageQuery, UpdateEnquiryRequest,
 };
-use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
 use crate::http::limits::{Action, Client};
 use crate::http::page::PageResponse;
@@ -55,36 +55,14 @@ pub async fn list_enquiries(
     auth: Auth,
     query: web::Query<ListEnquiriesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let mut e = FieldErrors::default();
-    let blank = crate::http::extract::non_blank;
-    let status = e.check_opt(
-        "status",
-        "invalid",
-        blank(&q.status).map(|s| s.parse::<EnquiryStatus>()),
-    );
-    let assigned_to = e.check_opt(
-        "assignedTo",
-        "uuid",
-        blank(&q.assigned_to).map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
-    );
-    let search = e.check_opt(
-        "search",
-        "invalid",
-        blank(&q.search).map(|s| SearchTerm::parse(&s)),
-    );
-    let (Some(status), Some(assigned_to), Some(search)) = (status, assigned_to, search) else {
-        return Err(e.into_error());
-    };
-    let query = EnquiryQuery {
-        status,
-        assigned_to,
-        search,
-        ..EnquiryQuery::default()
-    };
+    let filter = EnquiryQuery::try_from(&*query)?;
     let page = state
         .enquiries
-        .list(&auth.actor(), query, PageRequest::new(q.page, q.limit))
+        .list(
+            &auth.actor(),
+            filter,
+            PageRequest::new(query.page, query.limit),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, EnquiryResponse::from)))
 }

@@ -85,6 +85,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/jobs/{id}/retry").route(web::post().to(retry_job)));
 }
 
+impl TryFrom<&ListJobsQuery> for JobFilter {
+    type Error = ApiError;
+
+    fn try_from(q: &ListJobsQuery) -> Result<Self, ApiError> {
+        let blank = crate::http::extract::non_blank;
+        let mut e = FieldErrors::default();
+        let job_state = e.check_opt(
+            "state",
+            "invalid",
+            blank(&q.state).map(|s| s.parse::<JobState>()),
+        );
+        let kind = e.check_opt(
+            "kind",
+            "invalid",
+            blank(&q.kind).map(|s| s.parse::<JobKind>()),
+        );
+        let (Some(job_state), Some(kind)) = (job_state, kind) else {
+            return Err(e.into_error());
+        };
+        Ok(Self {
+            state: job_state,
+            kind,
+        })
+    }
+}
+
 /// Lists jobs, dead letters included (ADMIN).
 #[utoipa::path(get, path = "/api/v1/admin/jobs", tag = "jobs", security(("bearer" = [])), params(ListJobsQuery),
     responses((status = 200, body = PageResponse<JobResponse>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -94,31 +120,13 @@ pub async fn list_jobs(
     auth: Auth,
     query: web::Query<ListJobsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let blank = crate::http::extract::non_blank;
-    let mut e = FieldErrors::default();
-    let job_state = e.check_opt(
-        "state",
-        "invalid",
-        blank(&q.state).map(|s| s.parse::<JobState>()),
-    );
-    let kind = e.check_opt(
-        "kind",
-        "invalid",
-        blank(&q.kind).map(|s| s.parse::<JobKind>()),
-    );
-    let (Some(job_state), Some(kind)) = (job_state, kind) else {
-        return Err(e.into_error());
-    };
+    let filter = JobFilter::try_from(&*query)?;
     let page = state
         .jobs
         .list(
             &auth.actor(),
-            JobFilter {
-                state: job_state,
-                kind,
-            },
-            PageRequest::new(q.page, q.limit),
+            filter,
+            PageRequest::new(query.page, query.limit),
         )
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, JobResponse::from)))

@@ -1,12 +1,14 @@
 //! Bodies of the cart, checkout, order, payment and library endpoints.
 
 use chrono::{DateTime, Utc};
-use nexus_kernel::Money;
-use nexus_orders::{Cart, CheckoutSession, LibraryEntry, Order};
+use nexus_kernel::{Money, UserId};
+use nexus_orders::{Cart, CheckoutSession, LibraryEntry, Order, OrderQuery, OrderStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
+
+use crate::http::error::{ApiError, FieldErrors};
 
 /// An amount in minor units (paise for INR) with its currency.
 #[derive(Debug, Serialize, ToSchema)]
@@ -336,4 +338,27 @@ pub struct FileLinkQuery {
     pub sig: String,
     /// Download name (informational).
     pub name: Option<String>,
+}
+
+impl TryFrom<&ListOrdersQuery> for OrderQuery {
+    type Error = ApiError;
+
+    fn try_from(q: &ListOrdersQuery) -> Result<Self, ApiError> {
+        let blank = crate::http::extract::non_blank;
+        let mut e = FieldErrors::default();
+        let status = e.check_opt(
+            "status",
+            "invalid",
+            blank(&q.status).map(|s| s.parse::<OrderStatus>()),
+        );
+        let user_id = e.check_opt(
+            "userId",
+            "uuid",
+            blank(&q.user_id).map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
+        );
+        let (Some(status), Some(user_id)) = (status, user_id) else {
+            return Err(e.into_error());
+        };
+        Ok(Self { user_id, status })
+    }
 }

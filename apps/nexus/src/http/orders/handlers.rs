@@ -3,8 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use nexus_catalog::SignedLink;
-use nexus_kernel::{PageRequest, ProductId, UserId};
-use nexus_orders::{OrderId, OrderQuery, OrderStatus, RefundReason, WebhookOutcome};
+use nexus_kernel::{PageRequest, ProductId};
+use nexus_orders::{OrderId, OrderQuery, RefundReason, WebhookOutcome};
 use uuid::Uuid;
 
 use super::dto::{
@@ -13,7 +13,7 @@ use super::dto::{
     VerifyPaymentRequest, WebhookAck,
 };
 use crate::http::enquiries::dto::PageQuery;
-use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, ValidatedJson};
 use crate::http::page::PageResponse;
 use crate::state::AppState;
@@ -115,28 +115,13 @@ pub async fn list_orders(
     auth: Auth,
     query: web::Query<ListOrdersQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let blank = crate::http::extract::non_blank;
-    let mut e = FieldErrors::default();
-    let status = e.check_opt(
-        "status",
-        "invalid",
-        blank(&q.status).map(|s| s.parse::<OrderStatus>()),
-    );
-    let user_id = e.check_opt(
-        "userId",
-        "uuid",
-        blank(&q.user_id).map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
-    );
-    let (Some(status), Some(user_id)) = (status, user_id) else {
-        return Err(e.into_error());
-    };
+    let filter = OrderQuery::try_from(&*query)?;
     let page = state
         .orders
         .list(
             &auth.actor(),
-            OrderQuery { user_id, status },
-            PageRequest::new(q.page, q.limit),
+            filter,
+            PageRequest::new(query.page, query.limit),
         )
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, OrderResponse::from)))

@@ -1,12 +1,17 @@
 //! Bodies of the product endpoints.
 
 use chrono::{DateTime, Utc};
-use nexus_catalog::Product;
+use nexus_catalog::{
+    Category, NewProduct, PreviewUrl, PriceRange, Product, ProductDescription, ProductFilter,
+    ProductQuery, ProductSort, ProductStatus, ProductTitle, SearchText, Slug, Tags, UpdateProduct,
+};
+use nexus_kernel::{Currency, Money};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::http::error::{ApiError, FieldErrors};
 use crate::http::orders::dto::MoneyDto;
 
 /// The sold file, as staff see it.
@@ -314,4 +319,210 @@ pub struct AdminProductsQuery {
         pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]{0,58}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub category: Option<String>,
+}
+
+/// The price's currency: the one sent, else the store's.
+fn currency(raw: Option<&str>, store: Currency) -> Result<Currency, String> {
+    raw.map_or(Ok(store), |c| Currency::parse(c).map_err(|e| e.to_string()))
+}
+
+impl CreateProductRequest {
+    /// The command, completed by the store currency a price without a currency is in.
+    pub fn into_domain(self, store: Currency) -> Result<NewProduct, ApiError> {
+        let r = self;
+        let mut e = FieldErrors::default();
+        let slug = e.check("slug", "invalid", Slug::parse(&r.slug));
+        let title = e.check("title", "invalid", ProductTitle::parse(&r.title));
+        let description = e.check(
+            "description",
+            "invalid",
+            ProductDescription::parse(r.description.as_deref().unwrap_or_default()),
+        );
+        let price = e.check(
+            "priceMinor",
+            "invalid",
+            currency(r.currency.as_deref(), store)
+                .and_then(|c| Money::new(r.price_minor, c).map_err(|e| e.to_string())),
+        );
+        let category = e.check("category", "invalid", Category::parse(&r.category));
+        let tags = e.check(
+            "tags",
+            "invalid",
+            Tags::parse(r.tags.as_deref().unwrap_or_default()),
+        );
+        let preview = e.check_opt(
+            "previewImageUrl",
+            "url",
+            r.preview_image_url.as_deref().map(PreviewUrl::parse),
+        );
+        let (
+            Some(slug),
+            Some(title),
+            Some(description),
+            Some(price),
+            Some(category),
+            Some(tags),
+            Some(preview_image_url),
+        ) = (slug, title, description, price, category, tags, preview)
+        else {
+            return Err(e.into_error());
+        };
+        Ok(NewProduct {
+            slug,
+            title,
+            description,
+            price,
+            category,
+            tags,
+            preview_image_url,
+        })
+    }
+}
+
+impl UpdateProductRequest {
+    /// The command, completed by the store currency a price without a currency is in.
+    pub fn into_domain(self, store: Currency) -> Result<UpdateProduct, ApiError> {
+        let r = self;
+        let mut e = FieldErrors::default();
+        let slug = e.check_opt("slug", "invalid", r.slug.as_deref().map(Slug::parse));
+        let title = e.check_opt(
+            "title",
+            "invalid",
+            r.title.as_deref().map(ProductTitle::parse),
+        );
+        let description = e.check_opt(
+            "description",
+            "invalid",
+            r.description.as_deref().map(ProductDescription::parse),
+        );
+        let price = e.check_opt(
+            "priceMinor",
+            "invalid",
+            r.price_minor.map(|m| {
+                currency(r.currency.as_deref(), store)
+                    .and_then(|c| Money::new(m, c).map_err(|e| e.to_string()))
+            }),
+        );
+        let category = e.check_opt(
+            "category",
+            "invalid",
+            r.category.as_deref().map(Category::parse),
+        );
+        let tags = e.check_opt("tags", "invalid", r.tags.as_deref().map(Tags::parse));
+        let preview_image_url = match r.preview_image_url {
+            None => Some(None),
+            Some(None) => Some(Some(None)),
+            Some(Some(u)) => e
+                .check("previewImageUrl", "url", PreviewUrl::parse(&u))
+                .map(|u| Some(Some(u))),
+        };
+        let (
+            Some(slug),
+            Some(title),
+            Some(description),
+            Some(price),
+            Some(category),
+            Some(tags),
+            Some(preview_image_url),
+        ) = (
+            slug,
+            title,
+            description,
+            price,
+            category,
+            tags,
+            preview_image_url,
+        )
+        else {
+            return Err(e.into_error());
+        };
+        Ok(UpdateProduct {
+            slug,
+            title,
+            description,
+            price,
+            category,
+            tags,
+            preview_image_url,
+        })
+    }
+}
+
+impl ListProductsQuery {
+    /// The filter, completed by the store currency price bounds are in.
+    pub fn to_domain(&self, store: Currency) -> Result<ProductQuery, ApiError> {
+        let q = self;
+        let blank = crate::http::extract::non_blank;
+        let mut e = FieldErrors::default();
+        let text = e.check_opt("q", "invalid", blank(&q.q).map(|s| SearchText::parse(&s)));
+        let category = e.check_opt(
+            "category",
+            "invalid",
+            blank(&q.category).map(|s| Category::parse(&s)),
+        );
+        let tag_list: Vec<String> = blank(&q.tags)
+            .map(|t| {
+                t.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let tags = e.check("tags", "invalid", Tags::parse(&tag_list));
+        let price = if q.min_price.is_some() || q.max_price.is_some() {
+            e.check(
+                "price",
+                "invalid",
+                PriceRange::new(store, q.min_price, q.max_price),
+            )
+            .map(Some)
+        } else {
+            Some(None)
+        };
+        let sort = e.check(
+            "sort",
+            "invalid",
+            blank(&q.sort).map_or(Ok(ProductSort::default()), |s| s.parse::<ProductSort>()),
+        );
+        let (Some(text), Some(category), Some(tags), Some(price), Some(sort)) =
+            (text, category, tags, price, sort)
+        else {
+            return Err(e.into_error());
+        };
+        Ok(ProductQuery {
+            q: text,
+            category,
+            tags,
+            price,
+            sort,
+        })
+    }
+}
+
+impl TryFrom<&AdminProductsQuery> for ProductFilter {
+    type Error = ApiError;
+
+    fn try_from(q: &AdminProductsQuery) -> Result<Self, ApiError> {
+        let blank = crate::http::extract::non_blank;
+        let mut e = FieldErrors::default();
+        let text = e.check_opt("q", "invalid", blank(&q.q).map(|s| SearchText::parse(&s)));
+        let status = e.check_opt(
+            "status",
+            "invalid",
+            blank(&q.status).map(|s| s.parse::<ProductStatus>()),
+        );
+        let category = e.check_opt(
+            "category",
+            "invalid",
+            blank(&q.category).map(|s| Category::parse(&s)),
+        );
+        let (Some(q), Some(status), Some(category)) = (text, status, category) else {
+            return Err(e.into_error());
+        };
+        Ok(Self {
+            q,
+            status,
+            category,
+        })
+    }
 }

@@ -3,18 +3,14 @@
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
-use nexus_catalog::{
-    AssetKey, Category, FileName, NewProduct, PreviewUrl, PriceRange, ProductDescription,
-    ProductFilter, ProductQuery, ProductRef, ProductSort, ProductStatus, ProductTitle, SearchText,
-    Slug, Tags, UpdateProduct,
-};
-use nexus_kernel::{Currency, Money, PageRequest, ProductId};
+use nexus_catalog::{AssetKey, FileName, ProductFilter, ProductRef};
+use nexus_kernel::{PageRequest, ProductId};
 
 use super::dto::{
     AdminProductsQuery, ConfirmUploadRequest, CreateProductRequest, ListProductsQuery,
     ProductResponse, UpdateProductRequest, UploadLinkRequest, UploadLinkResponse,
 };
-use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
 use crate::http::page::PageResponse;
 use crate::state::AppState;
@@ -56,10 +52,6 @@ fn staff(p: nexus_catalog::Product) -> HttpResponse {
         .json(ProductResponse::staff(p))
 }
 
-fn currency(raw: Option<&str>, store: Currency) -> Result<Currency, String> {
-    raw.map_or(Ok(store), |c| Currency::parse(c).map_err(|e| e.to_string()))
-}
-
 /// Searches the published catalog: q (full text, typo-tolerant), category, tags, price range, sort.
 #[utoipa::path(get, path = "/api/v1/products", tag = "products", params(ListProductsQuery),
     responses((status = 200, body = PageResponse<ProductResponse>), (status = 400, body = ErrorBody)))]
@@ -68,54 +60,10 @@ pub async fn list_products(
     state: web::Data<AppState>,
     query: web::Query<ListProductsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let blank = crate::http::extract::non_blank;
-    let mut e = FieldErrors::default();
-    let text = e.check_opt("q", "invalid", blank(&q.q).map(|s| SearchText::parse(&s)));
-    let category = e.check_opt(
-        "category",
-        "invalid",
-        blank(&q.category).map(|s| Category::parse(&s)),
-    );
-    let tag_list: Vec<String> = blank(&q.tags)
-        .map(|t| {
-            t.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let tags = e.check("tags", "invalid", Tags::parse(&tag_list));
-    let price = if q.min_price.is_some() || q.max_price.is_some() {
-        e.check(
-            "price",
-            "invalid",
-            PriceRange::new(state.products.store_currency(), q.min_price, q.max_price),
-        )
-        .map(Some)
-    } else {
-        Some(None)
-    };
-    let sort = e.check(
-        "sort",
-        "invalid",
-        blank(&q.sort).map_or(Ok(ProductSort::default()), |s| s.parse::<ProductSort>()),
-    );
-    let (Some(text), Some(category), Some(tags), Some(price), Some(sort)) =
-        (text, category, tags, price, sort)
-    else {
-        return Err(e.into_error());
-    };
-    let query = ProductQuery {
-        q: text,
-        category,
-        tags,
-        price,
-        sort,
-    };
+    let filter = query.to_domain(state.products.store_currency())?;
     let page = state
         .products
-        .list_public(query, PageRequest::new(q.page, q.limit))
+        .list_public(filter, PageRequest::new(query.page, query.limit))
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, ProductResponse::public)))
 }
@@ -142,53 +90,7 @@ pub async fn create_product(
     auth: Auth,
     body: ValidatedJson<CreateProductRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let r = body.0;
-    let mut e = FieldErrors::default();
-    let slug = e.check("slug", "invalid", Slug::parse(&r.slug));
-    let title = e.check("title", "invalid", ProductTitle::parse(&r.title));
-    let description = e.check(
-        "description",
-        "invalid",
-        ProductDescription::parse(r.description.as_deref().unwrap_or_default()),
-    );
-    let price = e.check(
-        "priceMinor",
-        "invalid",
-        currency(r.currency.as_deref(), state.products.store_currency())
-            .and_then(|c| Money::new(r.price_minor, c).map_err(|e| e.to_string())),
-    );
-    let category = e.check("category", "invalid", Category::parse(&r.category));
-    let tags = e.check(
-        "tags",
-        "invalid",
-        Tags::parse(r.tags.as_deref().unwrap_or_default()),
-    );
-    let preview = e.check_opt(
-        "previewImageUrl",
-        "url",
-        r.preview_image_url.as_deref().map(PreviewUrl::parse),
-    );
-    let (
-        Some(slug),
-        Some(title),
-        Some(description),
-        Some(price),
-        Some(category),
-        Some(tags),
-        Some(preview_image_url),
-    ) = (slug, title, description, price, category, tags, preview)
-    else {
-        return Err(e.into_error());
-    };
-    let input = NewProduct {
-        slug,
-        title,
-        description,
-        price,
-        category,
-        tags,
-        preview_image_url,
-    };
+    let input = body.0.into_domain(state.products.store_currency())?;
     let product = state.products.create(&auth.actor(), input).await?;
     Ok(HttpResponse::Created()
         .insert_header(etag(product.version))
@@ -209,68 +111,7 @@ pub async fn update_product(
     let id = product_id(&id)?;
     let r = body.0;
     let expected = if_match.or_version(r.version)?;
-    let mut e = FieldErrors::default();
-    let slug = e.check_opt("slug", "invalid", r.slug.as_deref().map(Slug::parse));
-    let title = e.check_opt(
-        "title",
-        "invalid",
-        r.title.as_deref().map(ProductTitle::parse),
-    );
-    let description = e.check_opt(
-        "description",
-        "invalid",
-        r.description.as_deref().map(ProductDescription::parse),
-    );
-    let price = e.check_opt(
-        "priceMinor",
-        "invalid",
-        r.price_minor.map(|m| {
-            currency(r.currency.as_deref(), state.products.store_currency())
-                .and_then(|c| Money::new(m, c).map_err(|e| e.to_string()))
-        }),
-    );
-    let category = e.check_opt(
-        "category",
-        "invalid",
-        r.category.as_deref().map(Category::parse),
-    );
-    let tags = e.check_opt("tags", "invalid", r.tags.as_deref().map(Tags::parse));
-    let preview_image_url = match r.preview_image_url {
-        None => Some(None),
-        Some(None) => Some(Some(None)),
-        Some(Some(u)) => e
-            .check("previewImageUrl", "url", PreviewUrl::parse(&u))
-            .map(|u| Some(Some(u))),
-    };
-    let (
-        Some(slug),
-        Some(title),
-        Some(description),
-        Some(price),
-        Some(category),
-        Some(tags),
-        Some(preview_image_url),
-    ) = (
-        slug,
-        title,
-        description,
-        price,
-        category,
-        tags,
-        preview_image_url,
-    )
-    else {
-        return Err(e.into_error());
-    };
-    let change = UpdateProduct {
-        slug,
-        title,
-        description,
-        price,
-        category,
-        tags,
-        preview_image_url,
-    };
+    let change = r.into_domain(state.products.store_currency())?;
     Ok(staff(
         state
             .products
@@ -464,33 +305,13 @@ pub async fn admin_list_products(
     auth: Auth,
     query: web::Query<AdminProductsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let blank = crate::http::extract::non_blank;
-    let mut e = FieldErrors::default();
-    let text = e.check_opt("q", "invalid", blank(&q.q).map(|s| SearchText::parse(&s)));
-    let status = e.check_opt(
-        "status",
-        "invalid",
-        blank(&q.status).map(|s| s.parse::<ProductStatus>()),
-    );
-    let category = e.check_opt(
-        "category",
-        "invalid",
-        blank(&q.category).map(|s| Category::parse(&s)),
-    );
-    let (Some(q_text), Some(status), Some(category)) = (text, status, category) else {
-        return Err(e.into_error());
-    };
+    let filter = ProductFilter::try_from(&*query)?;
     let page = state
         .products
         .list_admin(
             &auth.actor(),
-            ProductFilter {
-                q: q_text,
-                status,
-                category,
-            },
-            PageRequest::new(q.page, q.limit),
+            filter,
+            PageRequest::new(query.page, query.limit),
         )
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, ProductResponse::staff)))

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use nexus_approvals::{
-    NewResponse, Response, ResponseContent, ResponseEvent, ResponseSubject, UpdateResponse,
+    NewResponse, Response, ResponseContent, ResponseEvent, ResponseQuery, ResponseStatus,
+    ResponseSubject, UpdateResponse,
 };
-use nexus_kernel::{CustomerId, EnquiryId};
+use nexus_kernel::{CustomerId, EnquiryId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -254,4 +255,42 @@ pub struct ListResponsesQuery {
         pattern = r"^\s*(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?\s*$"
     )]
     pub author_id: Option<String>,
+}
+
+impl TryFrom<&ListResponsesQuery> for ResponseQuery {
+    type Error = ApiError;
+
+    fn try_from(q: &ListResponsesQuery) -> Result<Self, ApiError> {
+        let blank = crate::http::extract::non_blank;
+        let mut e = FieldErrors::default();
+        let status = e.check_opt(
+            "status",
+            "invalid",
+            blank(&q.status).map(|s| s.parse::<ResponseStatus>()),
+        );
+        let customer_id = e.check_opt(
+            "customerId",
+            "uuid",
+            blank(&q.customer_id).map(|s| {
+                s.parse::<CustomerId>()
+                    .map_err(|_| "must be a customer id (UUID)")
+            }),
+        );
+        let author_id = e.check_opt(
+            "authorId",
+            "uuid",
+            blank(&q.author_id)
+                .map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
+        );
+        let (Some(status), Some(customer_id), Some(author_id)) = (status, customer_id, author_id)
+        else {
+            return Err(e.into_error());
+        };
+        Ok(Self {
+            status,
+            customer_id,
+            author_id,
+            visible_to: None,
+        })
+    }
 }

@@ -1,8 +1,8 @@
 //! `/api/v1/responses`: drafting, four-eyes approval and history.
 
 use actix_web::{HttpResponse, web};
-use nexus_approvals::{NewResponse, ResponseQuery, ResponseStatus, ReviewNotes, UpdateResponse};
-use nexus_kernel::{CustomerId, PageRequest, ResponseId, UserId};
+use nexus_approvals::{NewResponse, ResponseQuery, ReviewNotes, UpdateResponse};
+use nexus_kernel::{PageRequest, ResponseId};
 use uuid::Uuid;
 use validator::Validate;
 
@@ -10,7 +10,7 @@ use super::dto::{
     ApproveRequest, CreateResponseRequest, ListResponsesQuery, RejectRequest,
     ResponseEventResponse, ResponseResponse, UpdateResponseRequest,
 };
-use crate::http::error::{ApiError, ErrorBody, FieldErrors};
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
 use crate::http::page::PageResponse;
 use crate::state::AppState;
@@ -64,40 +64,14 @@ pub async fn list_responses(
     auth: Auth,
     query: web::Query<ListResponsesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let blank = crate::http::extract::non_blank;
-    let mut e = FieldErrors::default();
-    let status = e.check_opt(
-        "status",
-        "invalid",
-        blank(&q.status).map(|s| s.parse::<ResponseStatus>()),
-    );
-    let customer_id = e.check_opt(
-        "customerId",
-        "uuid",
-        blank(&q.customer_id).map(|s| {
-            s.parse::<CustomerId>()
-                .map_err(|_| "must be a customer id (UUID)")
-        }),
-    );
-    let author_id = e.check_opt(
-        "authorId",
-        "uuid",
-        blank(&q.author_id).map(|s| s.parse::<UserId>().map_err(|_| "must be a user id (UUID)")),
-    );
-    let (Some(status), Some(customer_id), Some(author_id)) = (status, customer_id, author_id)
-    else {
-        return Err(e.into_error());
-    };
-    let query = ResponseQuery {
-        status,
-        customer_id,
-        author_id,
-        visible_to: None,
-    };
+    let filter = ResponseQuery::try_from(&*query)?;
     let page = state
         .approvals
-        .list(&auth.actor(), query, PageRequest::new(q.page, q.limit))
+        .list(
+            &auth.actor(),
+            filter,
+            PageRequest::new(query.page, query.limit),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, ResponseResponse::from)))
 }

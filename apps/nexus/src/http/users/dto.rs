@@ -1,10 +1,13 @@
 //! Request bodies of the user endpoints (responses are in `auth::dto`).
 
+use nexus_identity::{NewStaffUser, UpdateProfile, UpdateUser, UserFilter};
+use nexus_kernel::{Email, PersonName, Role};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::http::auth::dto::RoleDto;
+use crate::http::error::{ApiError, FieldErrors};
 
 /// A change to one's own profile.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -120,4 +123,104 @@ pub struct ListUsersQuery {
     pub role: Option<String>,
     /// Only active or inactive accounts.
     pub is_active: Option<bool>,
+}
+
+impl TryFrom<UpdateMeRequest> for UpdateProfile {
+    type Error = ApiError;
+
+    fn try_from(body: UpdateMeRequest) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::default();
+        let first_name = errors.check_opt(
+            "firstName",
+            "invalid",
+            body.first_name.as_deref().map(PersonName::parse),
+        );
+        let last_name = errors.check_opt(
+            "lastName",
+            "invalid",
+            body.last_name.as_deref().map(PersonName::parse),
+        );
+        let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
+            return Err(errors.into_error());
+        };
+        Ok(Self {
+            first_name,
+            last_name,
+        })
+    }
+}
+
+impl TryFrom<CreateUserRequest> for NewStaffUser {
+    type Error = ApiError;
+
+    fn try_from(body: CreateUserRequest) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::default();
+        let email = errors.check("email", "email", Email::parse(&body.email));
+        let first_name = errors.check("firstName", "invalid", PersonName::parse(&body.first_name));
+        let last_name = errors.check("lastName", "invalid", PersonName::parse(&body.last_name));
+        let role = errors.check("role", "invalid", body.role.parse::<Role>());
+        let (Some(email), Some(first_name), Some(last_name), Some(role)) =
+            (email, first_name, last_name, role)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(Self {
+            email,
+            password: body.password,
+            first_name,
+            last_name,
+            role,
+        })
+    }
+}
+
+impl UpdateUserRequest {
+    /// The change, completed by the version the client read (`If-Match`, when sent).
+    pub fn into_domain(self, expected_version: Option<i64>) -> Result<UpdateUser, ApiError> {
+        let body = self;
+        let mut errors = FieldErrors::default();
+        let first_name = errors.check_opt(
+            "firstName",
+            "invalid",
+            body.first_name.as_deref().map(PersonName::parse),
+        );
+        let last_name = errors.check_opt(
+            "lastName",
+            "invalid",
+            body.last_name.as_deref().map(PersonName::parse),
+        );
+        let role = errors.check_opt(
+            "role",
+            "invalid",
+            body.role.as_deref().map(str::parse::<Role>),
+        );
+        let (Some(first_name), Some(last_name), Some(role)) = (first_name, last_name, role) else {
+            return Err(errors.into_error());
+        };
+        Ok(UpdateUser {
+            role,
+            is_active: body.is_active,
+            first_name,
+            last_name,
+            expected_version,
+        })
+    }
+}
+
+impl TryFrom<&ListUsersQuery> for UserFilter {
+    type Error = ApiError;
+
+    fn try_from(q: &ListUsersQuery) -> Result<Self, ApiError> {
+        let role = match q.role.as_deref() {
+            None => None,
+            Some(raw) => Some(
+                raw.parse::<Role>()
+                    .map_err(|e| ApiError::field("role", "invalid", e.to_string()))?,
+            ),
+        };
+        Ok(Self {
+            role,
+            is_active: q.is_active,
+        })
+    }
 }

@@ -1,15 +1,15 @@
 //! `/api/v1/users`: one's own profile and password, and user administration.
 
 use actix_web::{HttpResponse, web};
-use nexus_identity::{NewStaffUser, UpdateProfile, UpdateUser, UserFilter};
-use nexus_kernel::{Email, PageRequest, PersonName, Role, UserId};
+use nexus_identity::{NewStaffUser, UpdateProfile, UserFilter};
+use nexus_kernel::{PageRequest, UserId};
 use uuid::Uuid;
 
 use super::dto::{
     ChangePasswordRequest, CreateUserRequest, ListUsersQuery, UpdateMeRequest, UpdateUserRequest,
 };
 use crate::http::auth::dto::UserResponse;
-use crate::http::error::{ApiError, ErrorBody, FieldErrors, password_code};
+use crate::http::error::{ApiError, ErrorBody, password_code};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
 use crate::http::limits::{Action, Client, Secret};
 use crate::http::page::PageResponse;
@@ -40,31 +40,8 @@ pub async fn update_me(
     auth: Auth,
     body: ValidatedJson<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
-    let mut errors = FieldErrors::default();
-    let first_name = errors.check_opt(
-        "firstName",
-        "invalid",
-        body.first_name.as_deref().map(PersonName::parse),
-    );
-    let last_name = errors.check_opt(
-        "lastName",
-        "invalid",
-        body.last_name.as_deref().map(PersonName::parse),
-    );
-    let (Some(first_name), Some(last_name)) = (first_name, last_name) else {
-        return Err(errors.into_error());
-    };
-    let user = state
-        .identity
-        .update_profile(
-            &auth.actor(),
-            UpdateProfile {
-                first_name,
-                last_name,
-            },
-        )
-        .await?;
+    let change = UpdateProfile::try_from(body.0)?;
+    let user = state.identity.update_profile(&auth.actor(), change).await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(user.version))
         .json(UserResponse::from(user)))
@@ -117,18 +94,7 @@ pub async fn list_users(
     auth: Auth,
     query: web::Query<ListUsersQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
-    let role = match query.role.as_deref() {
-        None => None,
-        Some(raw) => Some(
-            raw.parse::<Role>()
-                .map_err(|e| ApiError::field("role", "invalid", e.to_string()))?,
-        ),
-    };
-    let filter = UserFilter {
-        role,
-        is_active: query.is_active,
-    };
+    let filter = UserFilter::try_from(&*query)?;
     let page = state
         .identity
         .list_users(
@@ -149,24 +115,7 @@ pub async fn create_user(
     auth: Auth,
     body: ValidatedJson<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
-    let mut errors = FieldErrors::default();
-    let email = errors.check("email", "email", Email::parse(&body.email));
-    let first_name = errors.check("firstName", "invalid", PersonName::parse(&body.first_name));
-    let last_name = errors.check("lastName", "invalid", PersonName::parse(&body.last_name));
-    let role = errors.check("role", "invalid", body.role.parse::<Role>());
-    let (Some(email), Some(first_name), Some(last_name), Some(role)) =
-        (email, first_name, last_name, role)
-    else {
-        return Err(errors.into_error());
-    };
-    let input = NewStaffUser {
-        email,
-        password: body.password,
-        first_name,
-        last_name,
-        role,
-    };
+    let input = NewStaffUser::try_from(body.0)?;
     let user = state.identity.create_user(&auth.actor(), input).await?;
     Ok(HttpResponse::Created()
         .insert_header(etag(user.version))
@@ -202,33 +151,7 @@ pub async fn update_user(
     if_match: IfMatch,
     body: ValidatedJson<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.0;
-    let mut errors = FieldErrors::default();
-    let first_name = errors.check_opt(
-        "firstName",
-        "invalid",
-        body.first_name.as_deref().map(PersonName::parse),
-    );
-    let last_name = errors.check_opt(
-        "lastName",
-        "invalid",
-        body.last_name.as_deref().map(PersonName::parse),
-    );
-    let role = errors.check_opt(
-        "role",
-        "invalid",
-        body.role.as_deref().map(str::parse::<Role>),
-    );
-    let (Some(first_name), Some(last_name), Some(role)) = (first_name, last_name, role) else {
-        return Err(errors.into_error());
-    };
-    let change = UpdateUser {
-        role,
-        is_active: body.is_active,
-        first_name,
-        last_name,
-        expected_version: if_match.0,
-    };
+    let change = body.0.into_domain(if_match.0)?;
     let user = state
         .identity
         .update_user(&auth.actor(), UserId::from_uuid(*id), change)
