@@ -259,7 +259,7 @@ impl JobRunner {
         if job.attempts >= job.max_attempts.min(self.config.max_attempts) {
             return Outcome::Dead(error);
         }
-        let seed = RetryPolicy::jitter_seed(job.id, job.attempts);
+        let seed = RetryPolicy::jitter_seed(job.id.as_uuid(), job.attempts);
         let delay = self.config.retry.next_delay(job.attempts, seed);
         let at = self
             .clock

@@ -158,7 +158,7 @@ async fn a_retryable_failure_is_rescheduled_after_the_policy_delay() {
     let id = job.id;
     let delay = config()
         .retry
-        .next_delay(2, RetryPolicy::jitter_seed(id, 2));
+        .next_delay(2, RetryPolicy::jitter_seed(id.as_uuid(), 2));
     let expected = now() + delay;
     assert!(delay >= Duration::seconds(30) && delay <= Duration::seconds(60));
     let mut store = store_claiming(vec![job]);
@@ -391,7 +391,7 @@ async fn a_handler_that_panics_while_polled_is_retried() {
     let expected = now()
         + config()
             .retry
-            .next_delay(3, RetryPolicy::jitter_seed(id, 3));
+            .next_delay(3, RetryPolicy::jitter_seed(id.as_uuid(), 3));
     let mut store = store_claiming(vec![job]);
     store
         .expect_fail()

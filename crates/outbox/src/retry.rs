@@ -1,10 +1,8 @@
-//! How long a failed delivery waits before its next attempt.
-//!
-//! A copy of the job queue's policy (nexus-notifications), which retires once its work
-//! moves onto the outbox.
+//! How long a failed delivery (or job of the job queue, which uses the same policy) waits
+//! before its next attempt.
 
-use crate::DeliveryId;
 use chrono::Duration;
+use uuid::Uuid;
 
 /// Exponential backoff with "equal jitter": attempt `n` waits a random-looking time between
 /// half and all of `base * 2^(n-1)`, capped at `max`.
@@ -41,11 +39,12 @@ impl RetryPolicy {
         Duration::milliseconds(i64::try_from(half + jitter).unwrap_or(i64::MAX))
     }
 
-    /// A jitter seed for `delivery`'s `attempt`: stable across runs and processes (so a retried
-    /// computation gives the same delay) and different between deliveries that failed together.
+    /// A jitter seed for the `attempt` of the delivery or job `id`: stable across runs and
+    /// processes (so a retried computation gives the same delay) and different between
+    /// deliveries that failed together.
     #[must_use]
-    pub fn jitter_seed(delivery: DeliveryId, attempt: u32) -> u64 {
-        let (high, low) = delivery.as_uuid().as_u64_pair();
+    pub fn jitter_seed(id: Uuid, attempt: u32) -> u64 {
+        let (high, low) = id.as_u64_pair();
         mix(high ^ mix(low) ^ u64::from(attempt).rotate_left(32))
     }
 }
@@ -213,7 +212,7 @@ mod tests {
 
     #[test]
     fn jitter_seeds_differ_between_deliveries_and_attempts_but_not_between_calls() {
-        let (a, b) = (DeliveryId::new(), DeliveryId::new());
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         assert_eq!(
             RetryPolicy::jitter_seed(a, 1),
             RetryPolicy::jitter_seed(a, 1)

@@ -229,7 +229,7 @@ impl DeliveryRunner {
         if delivery.attempts >= delivery.max_attempts.min(self.config.max_attempts) {
             return Outcome::Dead(error);
         }
-        let seed = RetryPolicy::jitter_seed(delivery.id, delivery.attempts);
+        let seed = RetryPolicy::jitter_seed(delivery.id.as_uuid(), delivery.attempts);
         let delay = self.config.retry.next_delay(delivery.attempts, seed);
         let at = self
             .clock
