@@ -19,6 +19,7 @@ mod m20261121_000014_create_carts;
 mod m20261204_200000_add_order_money_guards;
 mod m20261204_200100_create_credit_notes;
 mod m20261204_210000_create_outbox;
+mod m20261205_080000_create_background_work_view;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_200000_add_order_money_guards::Migration),
             Box::new(m20261204_200100_create_credit_notes::Migration),
             Box::new(m20261204_210000_create_outbox::Migration),
+            Box::new(m20261205_080000_create_background_work_view::Migration),
         ]
     }
 }

@@ -20,7 +20,10 @@ use nexus_notifications::{
     EmailRenderer, JobAdminService, JobHandler, JobRunner, JobStore, Mailer, RetryPolicy,
     RunnerConfig,
 };
-use nexus_outbox::{DeliveryRunner, DeliveryRunnerConfig, Subscriber, SubscriberRegistry};
+use nexus_outbox::{
+    DeliveryRunner, DeliveryRunnerConfig, DeliveryStore, RoutesHandle, Subscriber,
+    SubscriberRegistry,
+};
 use nexus_sea_approvals::{SeaEnquiryLookup, SeaResponseRepository};
 use nexus_sea_catalog::{SeaProductRepository, SeaSalesLedger};
 use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
@@ -31,7 +34,7 @@ use nexus_sea_orders::{
     SeaProductCatalog,
 };
 use nexus_sea_outbox::SeaDeliveryStore;
-use nexus_sea_support::{DatabaseConnection, TaskLocalRequestId};
+use nexus_sea_support::{DatabaseConnection, TaskLocalRequestId, Transactions};
 use nexus_smtp_mailer::{OutboxMailer, Sender, SmtpMailer};
 use nexus_templates::{Branding, MinijinjaRenderer};
 use sea_orm_migration::MigratorTrait;
@@ -52,6 +55,7 @@ use nexus_orders::{
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
 
+use crate::background::BackgroundWork;
 use crate::http::products::upload::UploadSpool;
 use crate::rate_limit::{InProcessFailureThrottle, InProcessRateLimiter};
 use crate::settings::Settings;
@@ -268,6 +272,10 @@ pub async fn compose(
     db: DatabaseConnection,
 ) -> Result<AppState, StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Units of work append their events with the subscribers' routes, installed below once
+    // every subscriber (which may need a service built on these adapters) is registered.
+    let routes = RoutesHandle::new();
+    let _transactions = Transactions::new(db.clone(), routes.clone(), clock.clone());
     let auth = &settings.auth;
     let jwt_secret = crate::secrets::resolve(
         auth.jwt_secret.as_ref(),
@@ -449,10 +457,15 @@ pub async fn compose(
     ];
     let worker = &settings.worker;
     let worker_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
+    let registry = subscribers(vec![
+        // Arc::new(SomeSubscriber::new(...)),
+    ])?;
+    routes.install(registry.shared_routes());
+    let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));
     let deliveries = Arc::new(
         DeliveryRunner::new(
-            Arc::new(SeaDeliveryStore::new(db.clone())),
-            Arc::new(subscribers()?),
+            delivery_store.clone(),
+            Arc::new(registry),
             clock.clone(),
             DeliveryRunnerConfig {
                 worker_id: worker_id.clone(),
@@ -497,7 +510,11 @@ pub async fn compose(
         customers,
         enquiries,
         approvals,
-        jobs: Arc::new(JobAdminService::new(job_store, clock, worker.max_attempts)),
+        jobs: Arc::new(JobAdminService::new(
+            Arc::new(BackgroundWork::new(job_store, delivery_store)),
+            clock,
+            worker.max_attempts,
+        )),
         runner: crate::worker::Runners {
             jobs: runner,
             deliveries,
@@ -520,18 +537,14 @@ pub async fn compose(
 
 /// Every subscriber to domain events, each with its own delivery state. This is the one
 /// place follow-up work is registered: build the subscriber from its domain crate (or the
-/// app) and `register` it here; adapters that append events take
-/// `registry.shared_routes()` so each event gets one delivery per subscriber that wants it.
-/// Empty for now: the existing follow-up work still runs as jobs.
+/// app) in `compose` and pass it here. Units of work append each event with one delivery
+/// per subscriber that wants it, through the routes `compose` installs from this registry.
 ///
 /// # Errors
 /// `Subscribers` when two subscribers share a name (a programming error, caught at start).
-fn subscribers() -> Result<SubscriberRegistry, StartupError> {
-    let subscribers: Vec<Arc<dyn Subscriber>> = vec![
-        // Arc::new(SomeSubscriber::new(...)),
-    ];
+fn subscribers(list: Vec<Arc<dyn Subscriber>>) -> Result<SubscriberRegistry, StartupError> {
     let mut registry = SubscriberRegistry::new();
-    for subscriber in subscribers {
+    for subscriber in list {
         registry
             .register(subscriber)
             .map_err(|e| StartupError::Subscribers(e.to_string()))?;

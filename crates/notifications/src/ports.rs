@@ -57,10 +57,11 @@ pub trait JobStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, NotificationsError>;
 
-    /// One job; `Ok(None)` when there is none.
+    /// One job; `Ok(None)` when there is none. While follow-up work moves onto the event
+    /// outbox, the SQL store also finds event deliveries here (kind = subscriber name).
     async fn find(&self, id: JobId) -> Result<Option<Job>, NotificationsError>;
 
-    /// One page of jobs, newest first.
+    /// One page of jobs, newest first (with event deliveries in the SQL store, as `find`).
     async fn list(
         &self,
         filter: JobFilter,

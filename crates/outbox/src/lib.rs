@@ -20,7 +20,7 @@ pub use error::OutboxError;
 pub use event::{DecodeError, DomainEvent, EventEnvelope};
 pub use ids::{DeliveryId, EventId};
 pub use memory::InMemoryOutbox;
-pub use registry::{DuplicateSubscriber, Route, Routes, SubscriberRegistry};
+pub use registry::{DuplicateSubscriber, Route, Routes, RoutesHandle, SubscriberRegistry};
 pub use retry::RetryPolicy;
 pub use runner::{
     DeliveryContext, DeliveryFuture, DeliveryRunner, DeliveryRunnerConfig, PassThroughContext,

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::Duration;
 
@@ -29,6 +29,42 @@ impl Routes {
     #[must_use]
     pub fn routes(&self, event: &str) -> &[Route] {
         self.by_event.get(event).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The routes, installed once the registry is complete.
+///
+/// Adapters that append events are built before the subscribers (a subscriber often needs
+/// a service, and the service needs the adapter), so they take this handle and the
+/// composition root [`install`](Self::install)s the registry's routes once every
+/// subscriber is registered, before the first request or delivery.
+#[derive(Debug, Clone, Default)]
+pub struct RoutesHandle(Arc<OnceLock<Arc<Routes>>>);
+
+impl RoutesHandle {
+    /// An empty handle.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A handle already holding `routes` (tests, and compositions without a cycle).
+    #[must_use]
+    pub fn installed(routes: Arc<Routes>) -> Self {
+        let handle = Self::default();
+        handle.install(routes);
+        handle
+    }
+
+    /// Installs `routes`; a second call keeps the first routes and returns `false`.
+    pub fn install(&self, routes: Arc<Routes>) -> bool {
+        self.0.set(routes).is_ok()
+    }
+
+    /// The installed routes, or `None` before [`install`](Self::install).
+    #[must_use]
+    pub fn get(&self) -> Option<Arc<Routes>> {
+        self.0.get().cloned()
     }
 }
 
@@ -161,5 +197,22 @@ mod tests {
 
         assert_eq!(second, Err(DuplicateSubscriber("mail")));
         assert!(registry.routes("a.y").is_empty());
+    }
+
+    #[test]
+    fn a_routes_handle_is_installed_once_and_shared_by_its_clones() {
+        let mut registry = SubscriberRegistry::new();
+        registry
+            .register(subscriber("mail", &["a.x"]))
+            .expect("register");
+        let handle = RoutesHandle::new();
+        let clone = handle.clone();
+        assert!(clone.get().is_none());
+
+        assert!(handle.install(registry.shared_routes()));
+        assert!(!handle.install(Arc::new(Routes::default())));
+
+        let routes = clone.get().expect("installed through the other clone");
+        assert_eq!(routes.routes("a.x")[0].subscriber, "mail");
     }
 }

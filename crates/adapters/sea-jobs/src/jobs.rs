@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use nexus_sea_support::{begin_read, begin_write, insert_jobs, unexpected};
 
-use crate::entities::job;
+use crate::entities::{job, work};
 
 /// Stores background jobs with SeaORM. Cheap to clone: it shares the connection pool.
 ///
@@ -106,13 +106,13 @@ fn held_by(id: JobId, worker: &str) -> sea_orm::UpdateMany<job::Entity> {
         .filter(job::Column::LockedBy.eq(worker))
 }
 
-fn filtered(filter: JobFilter) -> Select<job::Entity> {
-    let mut select = job::Entity::find();
+fn filtered(filter: JobFilter) -> Select<work::Entity> {
+    let mut select = work::Entity::find();
     if let Some(state) = filter.state {
-        select = select.filter(job::Column::State.eq(state.as_str()));
+        select = select.filter(work::Column::State.eq(state.as_str()));
     }
     if let Some(kind) = filter.kind {
-        select = select.filter(job::Column::Kind.eq(kind.as_str()));
+        select = select.filter(work::Column::Kind.eq(kind.as_str()));
     }
     select
 }
@@ -271,11 +271,11 @@ impl JobStore for SeaJobStore {
     }
 
     async fn find(&self, id: JobId) -> Result<Option<Job>, NotificationsError> {
-        job::Entity::find_by_id(id.as_uuid())
+        work::Entity::find_by_id(id.as_uuid())
             .one(&self.db)
             .await
             .map_err(unexpected("loading a job"))?
-            .map(from_row)
+            .map(|row| from_row(row.into()))
             .transpose()
             .map_err(NotificationsError::from)
     }
@@ -296,8 +296,8 @@ impl JobStore for SeaJobStore {
             .await
             .map_err(unexpected("counting jobs"))?;
         let rows = select
-            .order_by_desc(job::Column::CreatedAt)
-            .order_by_desc(job::Column::Id)
+            .order_by_desc(work::Column::CreatedAt)
+            .order_by_desc(work::Column::Id)
             .offset(page.offset())
             .limit(u64::from(page.limit()))
             .all(&tx)
@@ -307,7 +307,7 @@ impl JobStore for SeaJobStore {
             .await
             .map_err(unexpected("finishing the job list"))?;
         Ok(Page {
-            items: from_rows(rows)?,
+            items: from_rows(rows.into_iter().map(job::Model::from).collect())?,
             total,
             request: page,
         })

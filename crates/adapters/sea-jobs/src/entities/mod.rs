@@ -3,3 +3,4 @@
 //! constructors, and they never leave this crate's public repository API.
 
 pub mod job;
+pub mod work;
