@@ -479,3 +479,141 @@ async fn an_invoice_delivered_twice_is_rendered_and_stored_once() {
     assert_eq!(subscriber.deliver(&delivery).await, Ok(()));
     assert_eq!(subscriber.deliver(&delivery).await, Ok(()));
 }
+
+/// An invoice service over `refunded` (paid, with refund `rfnd_1` and its credit note
+/// `CN-2026-000001`) that remembers the credit note's key once stored; `put_fails` makes the
+/// asset store unreachable. Each store counts in `puts`.
+fn credit_notes(
+    refunded: &Order,
+    put_fails: bool,
+    puts: Arc<std::sync::atomic::AtomicUsize>,
+) -> Arc<InvoiceService> {
+    let mut repo = repo_serving(refunded);
+    let note = Arc::new(std::sync::Mutex::new(crate::CreditNote {
+        number: crate::CreditNoteNumber::new(2026, 1).expect("valid"),
+        order_id: refunded.id(),
+        refund_id: "rfnd_1".into(),
+        issued_at: now(),
+        key: None,
+    }));
+    let read = note.clone();
+    repo.expect_find_credit_note().returning(move |refund_id| {
+        let note = read.lock().expect("not poisoned").clone();
+        Ok((note.refund_id == refund_id).then_some(note))
+    });
+    let written = note.clone();
+    repo.expect_set_credit_note_key().returning(move |_, key| {
+        written.lock().expect("not poisoned").key = Some(key.clone());
+        Ok(())
+    });
+    let mut renderer = MockInvoiceRenderer::new();
+    renderer
+        .expect_render_pdf()
+        .returning(|_| Ok(b"%PDF".to_vec()));
+    let mut assets = MockAssetStore::new();
+    assets
+        .expect_put()
+        .returning(move |key, bytes, content_type| {
+            puts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if put_fails {
+                return Err(AssetError::Unexpected(Unexpected::msg(
+                    "bucket unreachable",
+                )));
+            }
+            Ok(nexus_catalog::StoredObject {
+                key: key.clone(),
+                size: bytes.len() as u64,
+                content_type: content_type.to_owned(),
+                sha256_hex: "00".into(),
+            })
+        });
+    Arc::new(InvoiceService::new(
+        Arc::new(repo),
+        Arc::new(buyers_knowing(refunded.user_id(), "ada@example.com")),
+        Arc::new(renderer),
+        Arc::new(assets),
+        SellerConfig {
+            seller: Seller {
+                name: "Nexus".into(),
+                address_lines: vec![],
+                tax_id: None,
+                email: "billing@example.com".into(),
+            },
+            included_tax: None::<IncludedTax>,
+        },
+    ))
+}
+
+fn refunded_event(order_id: OrderId, refund_id: &str) -> OrderRefunded {
+    OrderRefunded {
+        order_id,
+        refund_id: refund_id.into(),
+        amount_minor: 10_000,
+        currency: "INR".into(),
+        explanation: "Bought by mistake".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_credit_note_delivered_twice_is_rendered_and_stored_once() {
+    let refunded = paid(UserId::new())
+        .record_refund(crate::OrderRefund {
+            refund_id: "rfnd_1".into(),
+            amount: inr(10_000),
+            reason: None,
+            refunded_by: None,
+            at: now(),
+        })
+        .expect("refundable")
+        .order;
+    let puts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let subscriber = CreditNoteSubscriber::new(credit_notes(&refunded, false, puts.clone()));
+    let delivery = delivery_of(
+        &refunded_event(refunded.id(), "rfnd_1"),
+        "generate_credit_note",
+    );
+
+    assert_eq!(subscriber.deliver(&delivery).await, Ok(()));
+    assert_eq!(subscriber.deliver(&delivery).await, Ok(()));
+
+    assert_eq!(puts.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(subscriber.name(), "generate_credit_note");
+    assert_eq!(
+        subscriber.subscriptions(),
+        [Subscription::to::<OrderRefunded>()]
+    );
+}
+
+#[tokio::test]
+async fn a_credit_note_is_retried_while_storage_is_down_and_dead_without_its_refund() {
+    let refunded = paid(UserId::new())
+        .record_refund(crate::OrderRefund {
+            refund_id: "rfnd_1".into(),
+            amount: inr(10_000),
+            reason: None,
+            refunded_by: None,
+            at: now(),
+        })
+        .expect("refundable")
+        .order;
+    let puts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+
+    let down = CreditNoteSubscriber::new(credit_notes(&refunded, true, puts.clone()))
+        .deliver(&delivery_of(
+            &refunded_event(refunded.id(), "rfnd_1"),
+            "generate_credit_note",
+        ))
+        .await;
+    let unknown = CreditNoteSubscriber::new(credit_notes(&refunded, false, puts))
+        .deliver(&delivery_of(
+            &refunded_event(refunded.id(), "rfnd_other"),
+            "generate_credit_note",
+        ))
+        .await;
+
+    assert!(matches!(down, Err(DeliveryError::Retryable(_))), "{down:?}");
+    assert!(
+        matches!(unknown, Err(DeliveryError::Permanent(_))),
+        "{unknown:?}"
+    );
+}
