@@ -28,7 +28,7 @@ impl OrderId {
         Self(Uuid::now_v7())
     }
 
-    /// Wraps an existing UUID (read back from storage, a request or a job payload).
+    /// Wraps an existing UUID (read back from storage, a request or an event).
     #[must_use]
     pub const fn from_uuid(uuid: Uuid) -> Self {
         Self(uuid)
@@ -539,8 +539,8 @@ impl UnappliedReason {
 }
 
 /// Money captured at the gateway that no order can take: recorded once per gateway payment
-/// (the database enforces it), with a job that refunds it through the gateway and tells the
-/// buyer.
+/// (the database enforces it), with `orders.payment_unapplied`, whose subscriber refunds it
+/// through the gateway and has the buyer told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnappliedPayment {
     /// Our id of the record; the refund's receipt derives from it.

@@ -74,7 +74,7 @@ pub enum WebhookOutcome {
         order_id: OrderId,
     },
     /// Money was captured that the order cannot take (closed, paid by another payment,
-    /// products already owned, wrong amount): the payment is recorded and a job refunds
+    /// products already owned, wrong amount): the payment is recorded and a subscriber refunds
     /// it through the gateway and tells the buyer. The order is unchanged.
     Refunding {
         /// The order.
@@ -396,7 +396,7 @@ impl OrderService {
 
     /// Handles a gateway webhook: checks its signature over the raw body, skips an event
     /// already processed, and applies it. An event changes an order in the same
-    /// transaction that records it, so ten deliveries have one effect.
+    /// unit of work that records it, so ten deliveries have one effect.
     ///
     /// - capture / order paid: a PENDING_PAYMENT (or FAILED) order whose total matches
     ///   becomes PAID (products granted, invoice number allocated, invoice and
@@ -872,7 +872,7 @@ impl OrderService {
     }
 
     /// The one path of a captured payment, whoever reports it. Money the order cannot take
-    /// is recorded as unapplied and refunded by a job.
+    /// is recorded as unapplied and refunded by the `refund_unapplied_payment` subscriber.
     async fn capture(
         &self,
         order: Order,
@@ -880,7 +880,7 @@ impl OrderService {
         amount: Money,
         event: Option<&GatewayEventId>,
     ) -> Result<(WebhookOutcome, Order), OrdersError> {
-        // Read outside the paying transaction to decide early; the save checks again in
+        // Read outside the paying unit of work to decide early; the grant checks again in
         // the database, so a race between two payments cannot grant a product twice.
         let owned = if order.is_payable() {
             self.owns_any(&order).await?
@@ -1006,7 +1006,7 @@ impl OrderService {
     }
 
     /// Decides on the order and saves the change with `event` recorded in the same
-    /// transaction; when another change wins the race, re-reads the order and decides again
+    /// unit of work; when another change wins the race, re-reads the order and decides again
     /// (or stops if that change was this very event). A decision to change nothing still
     /// records the event.
     async fn settle<F>(
