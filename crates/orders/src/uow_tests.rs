@@ -374,3 +374,143 @@ async fn an_order_paid_meanwhile_is_not_expired_and_nothing_commits() {
     assert!(matches!(expired, Ok(false)));
     assert_eq!(commits.load(Ordering::SeqCst), 0);
 }
+
+/// A service whose gateway sends a capture of `order` (an expired one, say) as a webhook,
+/// writing through `uow`.
+fn capturing_service(order: &Order, uow: MockOrdersUnitOfWork) -> OrderService {
+    let mut gateway = MockPaymentGateway::new();
+    gateway.expect_kind().return_const(GatewayKind::Razorpay);
+    gateway.expect_verify_webhook_signature().return_const(true);
+    let total = order.total();
+    gateway.expect_parse_webhook().returning(move |_| {
+        Ok(crate::WebhookEvent::PaymentCaptured {
+            gateway_order_id: "order_G1".into(),
+            payment_id: "pay_late".into(),
+            amount: total,
+        })
+    });
+    let stored = order.clone();
+    let mut repo = MockOrderRepository::new();
+    repo.expect_find_by_gateway_order()
+        .returning(move |_| Ok(Some(stored.clone())));
+    let mut processed = MockProcessedEvents::new();
+    processed.expect_seen().returning(|_| Ok(false));
+    OrderService::new(
+        Arc::new(uow),
+        Arc::new(repo),
+        Arc::new(processed),
+        Arc::new(MockEntitlementRepository::new()),
+        Arc::new(MockProductCatalog::new()),
+        Arc::new(MockCartStore::new()),
+        Arc::new(gateway),
+        Arc::new(FixedClock::default()),
+    )
+}
+
+#[tokio::test]
+async fn money_an_order_cannot_take_is_recorded_with_its_webhook_event_and_payment_unapplied() {
+    let order = pending(UserId::new(), GatewayKind::Razorpay)
+        .expire(now())
+        .expect("expirable")
+        .order;
+    let mut tx = TestTx::new();
+    let mut seq = Sequence::new();
+    tx.gateway_events
+        .expect_record()
+        .withf(|e, _| e.as_str() == "evt_late")
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_, _| Ok(()));
+    let id = order.id();
+    tx.unapplied
+        .expect_insert()
+        .withf(move |p| {
+            p.order_id == id
+                && p.payment_id == "pay_late"
+                && p.reason == crate::UnappliedReason::OrderClosed
+        })
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_| Ok(true));
+    tx.orders.expect_save().never();
+    let (events, commits) = (tx.events.clone(), tx.commits.clone());
+
+    let outcome = capturing_service(&order, TestTx::uow_of(tx))
+        .handle_webhook(b"{}", "sig", "evt_late")
+        .await
+        .expect("handled");
+
+    assert!(matches!(
+        outcome,
+        crate::WebhookOutcome::Refunding {
+            reason: crate::UnappliedReason::OrderClosed,
+            ..
+        }
+    ));
+    assert_eq!(commits.load(Ordering::SeqCst), 1);
+    let recorded = events.lock().expect("not poisoned").clone();
+    let [unapplied] = recorded.as_slice() else {
+        panic!("one event expected, got {recorded:?}")
+    };
+    assert_eq!(
+        unapplied
+            .decode::<crate::PaymentUnapplied>()
+            .expect("the event")
+            .order_id,
+        id
+    );
+}
+
+#[tokio::test]
+async fn a_payment_already_recorded_as_unapplied_records_the_event_but_no_second_refund() {
+    let order = pending(UserId::new(), GatewayKind::Razorpay)
+        .expire(now())
+        .expect("expirable")
+        .order;
+    let mut tx = TestTx::new();
+    tx.gateway_events
+        .expect_record()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    tx.unapplied
+        .expect_insert()
+        .times(1)
+        .returning(|_| Ok(false));
+    let (events, commits) = (tx.events.clone(), tx.commits.clone());
+
+    let outcome = capturing_service(&order, TestTx::uow_of(tx))
+        .handle_webhook(b"{}", "sig", "evt_order_paid")
+        .await
+        .expect("handled");
+
+    assert!(matches!(outcome, crate::WebhookOutcome::Refunding { .. }));
+    assert_eq!(
+        commits.load(Ordering::SeqCst),
+        1,
+        "the webhook event is kept"
+    );
+    assert!(TestTx::names(&events).is_empty(), "no second refund");
+}
+
+#[tokio::test]
+async fn a_redelivered_webhook_for_unapplied_money_commits_nothing() {
+    let order = pending(UserId::new(), GatewayKind::Razorpay)
+        .expire(now())
+        .expect("expirable")
+        .order;
+    let mut tx = TestTx::new();
+    tx.gateway_events
+        .expect_record()
+        .times(1)
+        .returning(|_, _| Err(OrdersError::Conflict));
+    tx.unapplied.expect_insert().never();
+    let commits = tx.commits.clone();
+
+    let outcome = capturing_service(&order, TestTx::uow_of(tx))
+        .handle_webhook(b"{}", "sig", "evt_late")
+        .await
+        .expect("handled");
+
+    assert_eq!(outcome, crate::WebhookOutcome::Duplicate);
+    assert_eq!(commits.load(Ordering::SeqCst), 0);
+}
