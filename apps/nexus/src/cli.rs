@@ -112,13 +112,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             let stop_signal = crate::worker::termination();
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let poll = std::time::Duration::from_millis(settings.worker.poll_ms);
-            let maintenance = crate::startup::maintenance(&state, &settings);
-            let worker = tokio::spawn(crate::worker::run(
-                state.runner.clone(),
-                poll,
-                Some(maintenance),
-                stopped,
-            ));
+            let worker = tokio::spawn(crate::worker::run(state.runner.clone(), poll, stopped));
             stop_signal.await;
             tracing::info!("stopping: finishing the job in hand");
             let _ = stop.send(true);

@@ -31,7 +31,7 @@ use nexus_sea_identity::{SeaOtpStore, SeaSessionStore, SeaUserRepository};
 use nexus_sea_jobs::SeaJobStore;
 use nexus_sea_orders::{
     SeaBuyerDirectory, SeaCartStore, SeaEntitlementRepository, SeaOrderRepository,
-    SeaProductCatalog,
+    SeaOrdersUnitOfWork, SeaProductCatalog,
 };
 use nexus_sea_outbox::SeaDeliveryStore;
 use nexus_sea_support::{DatabaseConnection, TaskLocalRequestId, Transactions};
@@ -47,10 +47,11 @@ use nexus_invoice_pdf::PdfInvoiceRenderer;
 use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliProductSearch};
 use nexus_object_store::{LocalAssetStore, S3AssetStore, S3Config, SecretAccessKey};
 use nexus_orders::{
-    BuyerDirectory, CartService, CartStore, CreditNoteJobHandler, DownloadService,
-    EntitlementRepository, IncludedTax, InvoiceJobHandler, InvoiceService,
-    OrderConfirmationMailHandler, OrderService, PaymentGateway, ProductCatalog,
-    RefundNoticeMailHandler, Seller, SellerConfig, UnappliedPaymentRefundHandler,
+    BuyerDirectory, CartService, CartStore, CreditNoteSubscriber, DownloadService,
+    EntitlementRepository, IncludedTax, InvoiceService, InvoiceSubscriber,
+    OrderConfirmationSubscriber, OrderExpirySubscriber, OrderService, OrdersUnitOfWork,
+    PaymentGateway, ProductCatalog, RefundNoticeSubscriber, Seller, SellerConfig,
+    UnappliedPaymentRefundSubscriber,
 };
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
@@ -116,11 +117,7 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
-    worker: Option<(
-        crate::worker::Runners,
-        std::time::Duration,
-        crate::worker::Maintenance,
-    )>,
+    worker: Option<(crate::worker::Runners, std::time::Duration)>,
 }
 
 impl Application {
@@ -149,7 +146,6 @@ impl Application {
             (
                 state.runner.clone(),
                 std::time::Duration::from_millis(settings.worker.poll_ms),
-                maintenance(&state, &settings),
             )
         });
         let state = web::Data::new(state);
@@ -184,11 +180,11 @@ impl Application {
     /// # Errors
     /// I/O errors from the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Some((runner, poll, maintenance)) = self.worker else {
+        let Some((runner, poll)) = self.worker else {
             return self.server.await;
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(crate::worker::run(runner, poll, Some(maintenance), stopped));
+        let worker = tokio::spawn(crate::worker::run(runner, poll, stopped));
         let served = self.server.await;
         // The server has drained; let the worker finish the job in hand, then stop.
         let _ = stop.send(true);
@@ -196,15 +192,6 @@ impl Application {
             tracing::error!(error = %e, "job worker ended abnormally");
         }
         served
-    }
-}
-
-/// The workers' housekeeping, from the settings.
-#[must_use]
-pub fn maintenance(state: &AppState, settings: &Settings) -> crate::worker::Maintenance {
-    crate::worker::Maintenance {
-        orders: state.orders.clone(),
-        order_max_age: Duration::minutes(settings.commerce.order_expiry_minutes),
     }
 }
 
@@ -275,7 +262,7 @@ pub async fn compose(
     // Units of work append their events with the subscribers' routes, installed below once
     // every subscriber (which may need a service built on these adapters) is registered.
     let routes = RoutesHandle::new();
-    let _transactions = Transactions::new(db.clone(), routes.clone(), clock.clone());
+    let transactions = Transactions::new(db.clone(), routes.clone(), clock.clone());
     let auth = &settings.auth;
     let jwt_secret = crate::secrets::resolve(
         auth.jwt_secret.as_ref(),
@@ -342,6 +329,8 @@ pub async fn compose(
     let gateway = payment_gateway(settings)?;
     let carts = cart_store(settings, &db).await?;
     let order_repo = Arc::new(SeaOrderRepository::new(db.clone()));
+    let orders_uow: Arc<dyn OrdersUnitOfWork> =
+        Arc::new(SeaOrdersUnitOfWork::new(transactions.clone()));
     let entitlements: Arc<dyn EntitlementRepository> =
         Arc::new(SeaEntitlementRepository::new(db.clone()));
     let catalog_view: Arc<dyn ProductCatalog> = Arc::new(SeaProductCatalog::new(db.clone()));
@@ -375,6 +364,7 @@ pub async fn compose(
     let commerce = &settings.commerce;
     let orders = Arc::new(
         OrderService::new(
+            orders_uow.clone(),
             order_repo.clone(),
             order_repo.clone(),
             entitlements,
@@ -432,9 +422,13 @@ pub async fn compose(
             mailer.clone(),
             message_domain.clone(),
         )),
-        Arc::new(InvoiceJobHandler::new(invoices.clone())),
-        Arc::new(CreditNoteJobHandler::new(invoices.clone())),
-        Arc::new(OrderConfirmationMailHandler::new(
+    ];
+    let worker = &settings.worker;
+    let worker_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
+    let registry = subscribers(vec![
+        Arc::new(InvoiceSubscriber::new(invoices.clone())),
+        Arc::new(CreditNoteSubscriber::new(invoices.clone())),
+        Arc::new(OrderConfirmationSubscriber::new(
             order_repo.clone(),
             buyers.clone(),
             renderer.clone(),
@@ -442,23 +436,23 @@ pub async fn compose(
             message_domain.clone(),
             settings.mail.public_base_url.clone(),
         )),
-        Arc::new(UnappliedPaymentRefundHandler::new(
+        Arc::new(UnappliedPaymentRefundSubscriber::new(
+            orders_uow,
             order_repo.clone(),
             gateway,
             clock.clone(),
         )),
-        Arc::new(RefundNoticeMailHandler::new(
+        Arc::new(RefundNoticeSubscriber::new(
             order_repo,
             buyers,
             renderer,
             mailer,
             message_domain,
         )),
-    ];
-    let worker = &settings.worker;
-    let worker_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
-    let registry = subscribers(vec![
-        // Arc::new(SomeSubscriber::new(...)),
+        Arc::new(OrderExpirySubscriber::new(
+            orders.clone(),
+            Duration::minutes(commerce.order_expiry_minutes),
+        )),
     ])?;
     routes.install(registry.shared_routes());
     let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));

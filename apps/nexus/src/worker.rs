@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_notifications::JobRunner;
-use nexus_orders::OrderService;
 use nexus_outbox::DeliveryRunner;
 use tokio::sync::watch;
 
@@ -19,50 +18,16 @@ pub struct Runners {
     pub deliveries: Arc<DeliveryRunner>,
 }
 
-/// Periodic housekeeping done by workers: expiring unpaid orders.
-#[derive(Clone)]
-pub struct Maintenance {
-    /// The orders area.
-    pub orders: Arc<OrderService>,
-    /// Unpaid orders older than this expire.
-    pub order_max_age: chrono::Duration,
-}
-
-/// How often housekeeping runs.
-const MAINTENANCE_EVERY: Duration = Duration::from_secs(60);
-
-impl Maintenance {
-    async fn run(&self) {
-        match self.orders.expire_stale(self.order_max_age, 500).await {
-            Ok(0) => {}
-            Ok(expired) => tracing::info!(expired, "unpaid orders expired"),
-            Err(err) => tracing::error!(error = %err, "expiring unpaid orders failed"),
-        }
-    }
-}
-
-/// Runs batches of jobs and of event deliveries until `shutdown` turns true, and
-/// housekeeping once a minute. The batches in hand always finish, so a stopping worker
-/// never abandons a job or a delivery half-done (its lease would expire and another worker
-/// would redo it). It sleeps for `poll` only when neither had anything to do. Several workers may do the housekeeping
-/// at once: each change is version-guarded, so one wins and the others skip it.
-pub async fn run(
-    runners: Runners,
-    poll: Duration,
-    maintenance: Option<Maintenance>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// Runs batches of jobs and of event deliveries until `shutdown` turns true. The batches
+/// in hand always finish, so a stopping worker never abandons a job or a delivery half-done
+/// (its lease would expire and another worker would redo it). It sleeps for `poll` only
+/// when neither had anything to do. Timed work (an unpaid order's expiry) is a delayed
+/// delivery, so there is no periodic housekeeping.
+pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(jobs = ?runners.jobs, deliveries = ?runners.deliveries, "job worker started");
-    let mut last_maintenance: Option<std::time::Instant> = None;
     loop {
         if *shutdown.borrow() {
             break;
-        }
-        if let Some(m) = &maintenance
-            && last_maintenance.is_none_or(|at| at.elapsed() >= MAINTENANCE_EVERY)
-        {
-            last_maintenance = Some(std::time::Instant::now());
-            m.run().await;
         }
         let jobs_idle = match runners.jobs.run_once().await {
             Ok(claimed) => claimed == 0,

@@ -137,6 +137,7 @@ mod tests {
         let assets: Arc<dyn nexus_catalog::AssetStore> = Arc::new(assets);
         let clock = Arc::new(FixedClock::default());
         let orders = OrderService::new(
+            Arc::new(crate::MockOrdersUnitOfWork::new()),
             Arc::clone(&repo),
             Arc::new(MockProcessedEvents::new()),
             Arc::new(MockEntitlementRepository::new()),

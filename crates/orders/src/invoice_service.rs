@@ -30,8 +30,9 @@ pub struct SellerConfig {
     pub included_tax: Option<IncludedTax>,
 }
 
-/// Generates, stores and hands out invoices. An order gets its invoice number in the
-/// transaction that marks it paid; the PDF is made afterwards by the `GenerateInvoice` job.
+/// Generates, stores and hands out invoices. An order gets its invoice number in the unit
+/// of work that marks it paid; the PDF is made afterwards by the `generate_invoice`
+/// subscriber.
 pub struct InvoiceService {
     orders: Arc<dyn OrderRepository>,
     buyers: Arc<dyn BuyerDirectory>,

@@ -85,7 +85,6 @@ fn repo_serving(order: &Order) -> MockOrderRepository {
     let mut repo = MockOrderRepository::new();
     repo.expect_find()
         .returning(move |id| Ok((id == stored.id()).then(|| stored.clone())));
-    repo.expect_save().never();
     repo
 }
 

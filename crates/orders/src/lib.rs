@@ -4,6 +4,8 @@ mod cart;
 mod cart_service;
 mod downloads;
 mod error;
+mod events;
+mod expiry;
 mod invoice_service;
 mod invoicing;
 mod mailing;
@@ -12,8 +14,11 @@ mod payments;
 mod ports;
 mod refunds;
 mod service;
+#[cfg(test)]
+mod test_tx;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod uow;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use cart::MockCartStore;
@@ -21,6 +26,10 @@ pub use cart::{CartItem, CartStore, CartStoreError};
 pub use cart_service::{Cart, CartIssue, CartLine, CartService};
 pub use downloads::DownloadService;
 pub use error::OrdersError;
+pub use events::{
+    OrderPaid, OrderPlaced, OrderRefunded, PaymentUnapplied, UnappliedPaymentRefunded,
+};
+pub use expiry::OrderExpirySubscriber;
 pub use invoice_service::{IncludedTax, InvoiceService, SellerConfig};
 #[cfg(any(test, feature = "mocks"))]
 pub use invoicing::MockInvoiceRenderer;
@@ -28,12 +37,12 @@ pub use invoicing::{
     Buyer, InvoiceDocument, InvoiceLine, InvoiceRenderError, InvoiceRenderer, Seller, TaxLine,
 };
 pub use mailing::{
-    CreditNoteJobHandler, InvoiceJobHandler, OrderConfirmationMailHandler, format_money,
+    CreditNoteSubscriber, InvoiceSubscriber, OrderConfirmationSubscriber, format_money,
 };
 pub use order::{
     CreditNote, CreditNoteNumber, GatewayEventId, InconsistentOrder, InvalidOrderValue,
-    InvoiceNumber, Order, OrderChange, OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery,
-    OrderRefund, OrderStatus, PendingRefund, RefundReason, UnappliedPayment, UnappliedReason,
+    InvoiceNumber, Order, OrderChange, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund,
+    OrderStatus, OrderTransition, PendingRefund, RefundReason, UnappliedPayment, UnappliedReason,
     checkout_fingerprint, credit_note_key, invoice_key, reads_all_orders,
 };
 #[cfg(any(test, feature = "mocks"))]
@@ -51,5 +60,14 @@ pub use ports::{
     MockBuyerDirectory, MockEntitlementRepository, MockOrderRepository, MockProcessedEvents,
     MockProductCatalog,
 };
-pub use refunds::{RefundNoticeMailHandler, UnappliedPaymentRefundHandler};
+pub use refunds::{RefundNoticeSubscriber, UnappliedPaymentRefundSubscriber};
 pub use service::{CheckoutSession, DownloadTarget, OrderService, WebhookOutcome};
+pub use uow::{
+    EntitlementStore, GatewayEventLog, InvoiceNumbers, OrderStore, OrdersTx, OrdersUnitOfWork,
+    UnappliedPaymentStore, write_change,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use uow::{
+    MockEntitlementStore, MockGatewayEventLog, MockInvoiceNumbers, MockOrderStore,
+    MockOrdersUnitOfWork, MockUnappliedPaymentStore,
+};

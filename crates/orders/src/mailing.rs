@@ -1,18 +1,26 @@
-//! Job handlers of paid orders: the invoice PDF and the confirmation e-mail.
+//! Subscribers of paid and refunded orders: the invoice PDF, the credit note and the
+//! confirmation e-mail.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use nexus_kernel::{Email, Money};
-use nexus_notifications::{
-    EmailMessage, EmailRenderer, EmailTemplate, Job, JobError, JobHandler, JobKind, JobPayload,
-    Mailer,
-};
+use nexus_notifications::{EmailMessage, EmailRenderer, EmailTemplate, MailError, Mailer};
+use nexus_outbox::{Delivery, DeliveryError, Subscriber, Subscription};
 
-use crate::{BuyerDirectory, InvoiceService, OrderId, OrderRepository, OrdersError};
+use crate::events::{OrderPaid, OrderRefunded};
+use crate::{BuyerDirectory, InvoiceService, OrderRepository, OrdersError};
 
-fn retry(e: impl std::fmt::Display) -> JobError {
-    JobError::Retryable(e.to_string())
+pub(crate) fn retry(e: impl std::fmt::Display) -> DeliveryError {
+    DeliveryError::Retryable(e.to_string())
+}
+
+/// A mail the server refused for good will not pass by retrying; anything else may.
+pub(crate) fn mail_error(err: MailError) -> DeliveryError {
+    match err {
+        MailError::Transient(_) => DeliveryError::Retryable(err.to_string()),
+        MailError::Permanent(_) => DeliveryError::Permanent(err.to_string()),
+    }
 }
 
 /// Formats an amount for people: currency code and major units with two decimals
@@ -28,14 +36,15 @@ pub fn format_money(amount: Money) -> String {
     )
 }
 
-/// Runs `GenerateInvoice` jobs through [`InvoiceService::generate`] (idempotent: an invoice
-/// already stored is not made again).
-pub struct InvoiceJobHandler {
+/// `generate_invoice`: renders and stores the invoice of a paid order (`orders.order_paid`)
+/// through [`InvoiceService::generate`], which is idempotent (an invoice already stored is
+/// not made again).
+pub struct InvoiceSubscriber {
     invoices: Arc<InvoiceService>,
 }
 
-impl InvoiceJobHandler {
-    /// Builds the handler.
+impl InvoiceSubscriber {
+    /// Builds the subscriber.
     #[must_use]
     pub fn new(invoices: Arc<InvoiceService>) -> Self {
         Self { invoices }
@@ -43,37 +52,39 @@ impl InvoiceJobHandler {
 }
 
 #[async_trait]
-impl JobHandler for InvoiceJobHandler {
-    fn kind(&self) -> JobKind {
-        JobKind::GenerateInvoice
+impl Subscriber for InvoiceSubscriber {
+    fn name(&self) -> &'static str {
+        "generate_invoice"
     }
 
-    async fn handle(&self, job: &Job, payload: &JobPayload) -> Result<(), JobError> {
-        let JobPayload::GenerateInvoice { order_id } = payload else {
-            return Err(JobError::Permanent("payload is not an invoice".into()));
-        };
-        let order_id = OrderId::from_uuid(*order_id);
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<OrderPaid>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let order_id = delivery.event.decode::<OrderPaid>()?.order_id;
         match self.invoices.generate(order_id).await {
             Ok(key) => {
-                tracing::info!(%order_id, job_id = %job.id, key = %key, "invoice generated");
+                tracing::info!(%order_id, delivery_id = %delivery.id, key = %key, "invoice generated");
                 Ok(())
             }
             Err(e @ (OrdersError::NotFound | OrdersError::InvalidTransition { .. })) => Err(
-                JobError::Permanent(format!("no invoice for order {order_id}: {e}")),
+                DeliveryError::Permanent(format!("no invoice for order {order_id}: {e}")),
             ),
             Err(e) => Err(retry(e)),
         }
     }
 }
 
-/// Runs `GenerateCreditNote` jobs through [`InvoiceService::generate_credit_note`]
-/// (idempotent: a credit note already stored is not made again).
-pub struct CreditNoteJobHandler {
+/// `generate_credit_note`: renders and stores the credit note of a counted refund
+/// (`orders.order_refunded`) through [`InvoiceService::generate_credit_note`], which is
+/// idempotent (a credit note already stored is not made again).
+pub struct CreditNoteSubscriber {
     invoices: Arc<InvoiceService>,
 }
 
-impl CreditNoteJobHandler {
-    /// Builds the handler.
+impl CreditNoteSubscriber {
+    /// Builds the subscriber.
     #[must_use]
     pub fn new(invoices: Arc<InvoiceService>) -> Self {
         Self { invoices }
@@ -81,30 +92,31 @@ impl CreditNoteJobHandler {
 }
 
 #[async_trait]
-impl JobHandler for CreditNoteJobHandler {
-    fn kind(&self) -> JobKind {
-        JobKind::GenerateCreditNote
+impl Subscriber for CreditNoteSubscriber {
+    fn name(&self) -> &'static str {
+        "generate_credit_note"
     }
 
-    async fn handle(&self, job: &Job, payload: &JobPayload) -> Result<(), JobError> {
-        let JobPayload::GenerateCreditNote {
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<OrderRefunded>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let OrderRefunded {
             order_id,
             refund_id,
-        } = payload
-        else {
-            return Err(JobError::Permanent("payload is not a credit note".into()));
-        };
-        let order_id = OrderId::from_uuid(*order_id);
+            ..
+        } = delivery.event.decode::<OrderRefunded>()?;
         match self
             .invoices
-            .generate_credit_note(order_id, refund_id)
+            .generate_credit_note(order_id, &refund_id)
             .await
         {
             Ok(key) => {
-                tracing::info!(%order_id, job_id = %job.id, key = %key, "credit note generated");
+                tracing::info!(%order_id, delivery_id = %delivery.id, key = %key, "credit note generated");
                 Ok(())
             }
-            Err(e @ OrdersError::NotFound) => Err(JobError::Permanent(format!(
+            Err(e @ OrdersError::NotFound) => Err(DeliveryError::Permanent(format!(
                 "no credit note for refund {refund_id} of order {order_id}: {e}"
             ))),
             Err(e) => Err(retry(e)),
@@ -112,10 +124,11 @@ impl JobHandler for CreditNoteJobHandler {
     }
 }
 
-/// E-mails the buyer of a paid order its lines, total and a link to the invoice
-/// (`{base_url}/api/v1/orders/{id}/invoice`, which answers once the invoice is stored).
-/// Every retry of a job carries the same Message-ID.
-pub struct OrderConfirmationMailHandler {
+/// `send_order_confirmation`: e-mails the buyer of a paid order (`orders.order_paid`) its
+/// lines, total and a link to the invoice (`{base_url}/api/v1/orders/{id}/invoice`, which
+/// answers once the invoice is stored). Every attempt of a delivery carries the same
+/// Message-ID (the delivery's id), so a mail delivered twice is one mail.
+pub struct OrderConfirmationSubscriber {
     orders: Arc<dyn OrderRepository>,
     buyers: Arc<dyn BuyerDirectory>,
     renderer: Arc<dyn EmailRenderer>,
@@ -124,8 +137,8 @@ pub struct OrderConfirmationMailHandler {
     base_url: String,
 }
 
-impl OrderConfirmationMailHandler {
-    /// Builds the handler; `message_domain` is the right-hand side of Message-IDs and
+impl OrderConfirmationSubscriber {
+    /// Builds the subscriber; `message_domain` is the right-hand side of Message-IDs and
     /// `base_url` the public address of the API (`https://shop.example.com`).
     #[must_use]
     pub fn new(
@@ -148,26 +161,27 @@ impl OrderConfirmationMailHandler {
 }
 
 #[async_trait]
-impl JobHandler for OrderConfirmationMailHandler {
-    fn kind(&self) -> JobKind {
-        JobKind::SendOrderConfirmation
+impl Subscriber for OrderConfirmationSubscriber {
+    fn name(&self) -> &'static str {
+        "send_order_confirmation"
     }
 
-    async fn handle(&self, job: &Job, payload: &JobPayload) -> Result<(), JobError> {
-        let JobPayload::SendOrderConfirmation { order_id } = payload else {
-            return Err(JobError::Permanent(
-                "payload is not an order confirmation".into(),
-            ));
-        };
-        let order_id = OrderId::from_uuid(*order_id);
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<OrderPaid>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let order_id = delivery.event.decode::<OrderPaid>()?.order_id;
         let order = self
             .orders
             .find(order_id)
             .await
             .map_err(retry)?
-            .ok_or_else(|| JobError::Permanent(format!("order {order_id} no longer exists")))?;
+            .ok_or_else(|| {
+                DeliveryError::Permanent(format!("order {order_id} no longer exists"))
+            })?;
         if !order.status().was_paid() {
-            return Err(JobError::Permanent(format!(
+            return Err(DeliveryError::Permanent(format!(
                 "order {order_id} is {}, not paid",
                 order.status()
             )));
@@ -178,10 +192,10 @@ impl JobHandler for OrderConfirmationMailHandler {
             .await
             .map_err(retry)?
             .ok_or_else(|| {
-                JobError::Permanent(format!("the buyer of order {order_id} no longer exists"))
+                DeliveryError::Permanent(format!("the buyer of order {order_id} no longer exists"))
             })?;
         let to = Email::parse(&buyer.email).map_err(|e| {
-            JobError::Permanent(format!(
+            DeliveryError::Permanent(format!(
                 "the buyer of order {order_id} has no usable e-mail: {e}"
             ))
         })?;
@@ -201,21 +215,21 @@ impl JobHandler for OrderConfirmationMailHandler {
                     self.base_url
                 )),
             })
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let message = EmailMessage {
-            message_id: format!("{}@{}", job.id, self.message_domain),
+            message_id: format!("{}@{}", delivery.id, self.message_domain),
             to,
             to_name: Some(buyer.name),
             subject: rendered.subject,
             text_body: rendered.text_body,
             html_body: rendered.html_body,
         };
-        self.mailer.send(&message).await?;
-        tracing::info!(%order_id, job_id = %job.id, "order confirmation e-mailed");
+        self.mailer.send(&message).await.map_err(mail_error)?;
+        tracing::info!(%order_id, delivery_id = %delivery.id, "order confirmation e-mailed");
         Ok(())
     }
 }
 
 #[cfg(test)]
 #[path = "mailing_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -6,7 +6,6 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
 use nexus_kernel::{Actor, Currency, InvalidId, Money, ProductId, Role, Unexpected, UserId};
-use nexus_notifications::{JobPayload, NewJob};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -29,7 +28,7 @@ impl OrderId {
         Self(Uuid::now_v7())
     }
 
-    /// Wraps an existing UUID (read back from storage, a request or a job payload).
+    /// Wraps an existing UUID (read back from storage, a request or an event).
     #[must_use]
     pub const fn from_uuid(uuid: Uuid) -> Self {
         Self(uuid)
@@ -540,8 +539,8 @@ impl UnappliedReason {
 }
 
 /// Money captured at the gateway that no order can take: recorded once per gateway payment
-/// (the database enforces it), with a job that refunds it through the gateway and tells the
-/// buyer.
+/// (the database enforces it), with `orders.payment_unapplied`, whose subscriber refunds it
+/// through the gateway and has the buyer told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnappliedPayment {
     /// Our id of the record; the refund's receipt derives from it.
@@ -595,34 +594,40 @@ pub fn checkout_fingerprint(lines: &[OrderLine]) -> String {
     format!("v1:{}:{hash:016x}", lines.len())
 }
 
-/// What must happen, in the same transaction, when an order is saved. The repository
-/// carries all of it out or none of it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct OrderEffects {
-    /// Jobs to enqueue.
-    pub jobs: Vec<NewJob>,
-    /// Give the buyer every product of the order (idempotent per user and product).
-    pub grant_entitlements: bool,
-    /// Take back the entitlements this order granted.
-    pub revoke_entitlements: bool,
-    /// Allocate the next gap-free invoice number for the year of `paid_at` and store it
-    /// on the order.
-    pub allocate_invoice_number: bool,
-    /// Record this webhook event as processed; if it already is, nothing is written and
-    /// the save is a `Conflict`.
-    pub event_id: Option<GatewayEventId>,
-    /// Give each refund this save adds a credit note number of the gap-free per-year
-    /// series (the year of the refund).
-    pub issue_credit_notes: bool,
+/// What a transition means beyond the order itself: the service carries it out in the
+/// same unit of work as the order's save (see [`crate::write_change`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderTransition {
+    /// Only the order changes (a pending refund moves, the order closes).
+    Updated,
+    /// The order is paid: the buyer gets its products and the order an invoice number.
+    Paid,
+    /// A refund is counted: it gets a credit note number; a full refund (`full`) takes
+    /// back the products this order granted.
+    Refunded {
+        /// The refund counted.
+        refund: OrderRefund,
+        /// Whether nothing remains to refund.
+        full: bool,
+    },
 }
 
-/// The next version of an order and what its save must also do.
+/// The next version of an order and what its transition means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderChange {
     /// The order after the transition (its `version` already bumped).
     pub order: Order,
-    /// The effects of the transition (`event_id` is for the caller to set).
-    pub effects: OrderEffects,
+    /// What else the transition means.
+    pub transition: OrderTransition,
+}
+
+impl OrderChange {
+    const fn updated(order: Order) -> Self {
+        Self {
+            order,
+            transition: OrderTransition::Updated,
+        }
+    }
 }
 
 /// Which orders to list. The service forces `user_id` to the caller for non-staff.
@@ -695,7 +700,7 @@ pub struct OrderParts {
 ///
 /// Fields are private so that the status only changes through the transitions (`pay`,
 /// `fail`, `cancel`, `expire`, `record_refund`), each of which returns the next version
-/// with the effects its save must carry out; `self` is never changed.
+/// with what the transition means ([`OrderTransition`]); `self` is never changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     id: OrderId,
@@ -912,9 +917,9 @@ impl Order {
         Ok(next)
     }
 
-    /// Marks the order paid by `payment_id`. Its save grants the products (refused with
-    /// `AlreadyOwned` if the buyer owns one already), allocates the invoice number and
-    /// queues the invoice and the confirmation e-mail.
+    /// Marks the order paid by `payment_id` ([`OrderTransition::Paid`]: its unit of work
+    /// grants the products, refused with `AlreadyOwned` if the buyer owns one already, and
+    /// allocates the invoice number).
     ///
     /// # Errors
     /// `InvalidTransition` unless PENDING_PAYMENT or FAILED (a failed attempt leaves the
@@ -925,19 +930,9 @@ impl Order {
         next.status = OrderStatus::Paid;
         next.payment_id = Some(payment_id.to_owned());
         next.paid_at = Some(at);
-        let order_id = self.id.as_uuid();
-        let effects = OrderEffects {
-            jobs: vec![
-                NewJob::now(JobPayload::GenerateInvoice { order_id }, at),
-                NewJob::now(JobPayload::SendOrderConfirmation { order_id }, at),
-            ],
-            grant_entitlements: true,
-            allocate_invoice_number: true,
-            ..OrderEffects::default()
-        };
         Ok(OrderChange {
             order: next,
-            effects,
+            transition: OrderTransition::Paid,
         })
     }
 
@@ -1024,27 +1019,10 @@ impl Order {
         } else {
             OrderStatus::PartiallyRefunded
         };
-        let explanation = refund.reason.as_ref().map_or(
-            "a refund was made at the payment gateway",
-            RefundReason::as_str,
-        );
-        let notice = crate::refunds::refund_notice(self.id, refund.amount, explanation, refund.at);
-        let credit_note = NewJob::now(
-            JobPayload::GenerateCreditNote {
-                order_id: self.id.as_uuid(),
-                refund_id: refund.refund_id.clone(),
-            },
-            refund.at,
-        );
-        next.refunds.push(refund);
+        next.refunds.push(refund.clone());
         Ok(OrderChange {
             order: next,
-            effects: OrderEffects {
-                jobs: vec![credit_note, notice],
-                revoke_entitlements: full,
-                issue_credit_notes: true,
-                ..OrderEffects::default()
-            },
+            transition: OrderTransition::Refunded { refund, full },
         })
     }
 
@@ -1073,10 +1051,7 @@ impl Order {
             claimed_at: Some(pending.requested_at),
             ..pending
         });
-        Ok(OrderChange {
-            order: next,
-            effects: OrderEffects::default(),
-        })
+        Ok(OrderChange::updated(next))
     }
 
     /// Takes the pending refund to the gateway again (a retry after a call that ended
@@ -1097,10 +1072,7 @@ impl Order {
         if let Some(p) = next.pending_refund.as_mut() {
             p.claimed_at = Some(at);
         }
-        Ok(OrderChange {
-            order: next,
-            effects: OrderEffects::default(),
-        })
+        Ok(OrderChange::updated(next))
     }
 
     /// Lets the pending refund go unclaimed: the gateway call ended without an answer, so
@@ -1116,10 +1088,7 @@ impl Order {
         if let Some(p) = next.pending_refund.as_mut() {
             p.claimed_at = None;
         }
-        Ok(OrderChange {
-            order: next,
-            effects: OrderEffects::default(),
-        })
+        Ok(OrderChange::updated(next))
     }
 
     /// Forgets the pending refund: the gateway refused it, so no money moved.
@@ -1132,10 +1101,7 @@ impl Order {
             .ok_or(OrdersError::NotRefundable)?;
         let mut next = self.next_version(at)?;
         next.pending_refund = None;
-        Ok(OrderChange {
-            order: next,
-            effects: OrderEffects::default(),
-        })
+        Ok(OrderChange::updated(next))
     }
 
     /// Counts the gateway's refund of the pending refund and clears it; when the refund
@@ -1147,10 +1113,7 @@ impl Order {
         if self.has_refund(&refund.refund_id) {
             let mut next = self.next_version(refund.at)?;
             next.pending_refund = None;
-            return Ok(OrderChange {
-                order: next,
-                effects: OrderEffects::default(),
-            });
+            return Ok(OrderChange::updated(next));
         }
         let mut change = self.record_refund(refund)?;
         change.order.pending_refund = None;
@@ -1192,10 +1155,7 @@ impl Order {
         self.ensure_status(&[OrderStatus::PendingPayment], action)?;
         let mut next = self.next_version(at)?;
         next.status = to;
-        Ok(OrderChange {
-            order: next,
-            effects: OrderEffects::default(),
-        })
+        Ok(OrderChange::updated(next))
     }
 
     fn ensure_status(

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use nexus_kernel::{Actor, Clock, Currency, FixedClock, ProductId, Role, UserId};
-use nexus_notifications::JobPayload;
 
 use super::*;
 
@@ -211,13 +210,18 @@ fn every_transition_of_the_state_machine() {
                     assert_eq!(change.order.updated_at(), later);
                     assert_eq!(change.order.lines(), order.lines(), "lines never change");
                     assert_eq!(change.order.total(), order.total());
-                    assert_eq!(change.effects.grant_entitlements, action == Action::Pay);
-                    assert_eq!(
-                        change.effects.allocate_invoice_number,
-                        action == Action::Pay
-                    );
-                    assert_eq!(change.effects.revoke_entitlements, to == S::Refunded);
-                    assert_eq!(change.effects.event_id, None);
+                    match (&change.transition, action) {
+                        (OrderTransition::Paid, Action::Pay) => {}
+                        (
+                            OrderTransition::Refunded { full, .. },
+                            Action::PartialRefund | Action::RefundRest,
+                        ) => assert_eq!(*full, to == S::Refunded),
+                        (
+                            OrderTransition::Updated,
+                            Action::Fail | Action::Cancel | Action::Expire,
+                        ) => {}
+                        (transition, action) => panic!("{action:?} made {transition:?}"),
+                    }
                 }
                 (None, Err(OrdersError::InvalidTransition { from: got, .. })) => {
                     assert_eq!(got, from, "{action:?}");
@@ -237,28 +241,14 @@ fn every_transition_of_the_state_machine() {
 }
 
 #[test]
-fn paying_records_the_payment_and_queues_invoice_and_confirmation() {
+fn paying_records_the_payment_and_says_the_order_is_paid() {
     let order = pending();
 
     let change = order.pay("pay_9", t0()).expect("payable");
 
     assert_eq!(change.order.payment_id(), Some("pay_9"));
     assert_eq!(change.order.paid_at(), Some(t0()));
-    let payloads: Vec<_> = change
-        .effects
-        .jobs
-        .iter()
-        .map(|j| j.payload.clone())
-        .collect();
-    let order_id = order.id().as_uuid();
-    assert_eq!(
-        payloads,
-        vec![
-            JobPayload::GenerateInvoice { order_id },
-            JobPayload::SendOrderConfirmation { order_id },
-        ]
-    );
-    assert!(change.effects.jobs.iter().all(|j| j.run_at == t0()));
+    assert_eq!(change.transition, OrderTransition::Paid);
 }
 
 #[test]
@@ -272,7 +262,9 @@ fn refunds_add_up_and_only_the_last_one_revokes() {
     assert_eq!(first.order.status(), OrderStatus::PartiallyRefunded);
     assert_eq!(first.order.refunded(), inr(50_000));
     assert_eq!(first.order.refundable(), inr(100_000));
-    assert!(!first.effects.revoke_entitlements);
+    assert!(
+        matches!(first.transition, OrderTransition::Refunded { full: false, ref refund } if refund.refund_id == "rfnd_a")
+    );
     assert!(first.order.has_refund("rfnd_a"));
 
     let second = first
@@ -283,7 +275,10 @@ fn refunds_add_up_and_only_the_last_one_revokes() {
     assert_eq!(second.order.status(), OrderStatus::Refunded);
     assert_eq!(second.order.refunded(), second.order.total());
     assert_eq!(second.order.refundable(), inr(0));
-    assert!(second.effects.revoke_entitlements);
+    assert!(matches!(
+        second.transition,
+        OrderTransition::Refunded { full: true, .. }
+    ));
     assert_eq!(second.order.refunds().len(), 2);
 }
 

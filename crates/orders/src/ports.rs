@@ -6,12 +6,11 @@ use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
 use nexus_kernel::{Money, Page, PageRequest, ProductId, UserId};
 
-use nexus_notifications::NewJob;
 use uuid::Uuid;
 
 use crate::{
-    Buyer, CreditNote, CreditNoteNumber, GatewayEventId, InvoiceNumber, Order, OrderEffects,
-    OrderId, OrderQuery, OrdersError, UnappliedPayment,
+    Buyer, CreditNote, CreditNoteNumber, GatewayEventId, Order, OrderId, OrderQuery, OrdersError,
+    UnappliedPayment,
 };
 
 /// A product as the orders area needs it: enough to price a cart, snapshot an order line
@@ -54,8 +53,8 @@ pub struct LibraryEntry {
     pub granted_at: DateTime<Utc>,
 }
 
-/// Who owns which product. Entitlements are written by `OrderRepository::save` (grant and
-/// revoke effects), never through this port. Implementations return only `Unexpected` for
+/// Who owns which product. Entitlements are written within a unit of work
+/// (`OrdersTx::entitlements`), never through this port. Implementations return only `Unexpected` for
 /// failures.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -72,20 +71,13 @@ pub trait EntitlementRepository: Send + Sync {
     ) -> Result<Page<LibraryEntry>, OrdersError>;
 }
 
-/// Stores and loads orders. Implementations must be safe to share across requests.
+/// Loads orders, and records where their documents are stored (orders are written within a
+/// unit of work, `OrdersTx::orders`). Implementations must be safe to share across requests.
 /// Unless a method says otherwise, they return only `Unexpected` for failures; a stored row
 /// that breaks the model's invariants (`Order::from_parts`) is `Unexpected` too.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait OrderRepository: Send + Sync {
-    /// Inserts a new order with its lines.
-    ///
-    /// # Errors
-    /// `Conflict` if an order with this id exists, or if the buyer already has a
-    /// PENDING_PAYMENT order with the same checkout key (the database enforces it, so
-    /// concurrent checkouts of one cart make one order).
-    async fn insert(&self, order: &Order) -> Result<(), OrdersError>;
-
     /// The buyer's PENDING_PAYMENT order with checkout key `key`, if any.
     async fn find_pending_checkout(
         &self,
@@ -96,31 +88,8 @@ pub trait OrderRepository: Send + Sync {
     /// How many PENDING_PAYMENT orders the buyer has.
     async fn count_pending(&self, user: UserId) -> Result<u64, OrdersError>;
 
-    /// In ONE transaction: records `event` as processed (if given), records `payment` unless
-    /// one is already recorded for the same gateway payment, and, only when it is new,
-    /// enqueues `jobs`. Returns whether the payment was new.
-    ///
-    /// # Errors
-    /// `Conflict` when `event` was already processed (nothing is written).
-    async fn record_unapplied_payment<'a>(
-        &self,
-        payment: &UnappliedPayment,
-        event: Option<&'a GatewayEventId>,
-        jobs: &[NewJob],
-    ) -> Result<bool, OrdersError>;
-
     /// The unapplied payment `id`; `Ok(None)` when none.
     async fn find_unapplied(&self, id: Uuid) -> Result<Option<UnappliedPayment>, OrdersError>;
-
-    /// In ONE transaction: stores the gateway refund of the unapplied payment `id` unless
-    /// one is stored already, and then enqueues `jobs`. Returns whether it was stored now.
-    async fn mark_unapplied_refunded(
-        &self,
-        id: Uuid,
-        refund_id: &str,
-        at: DateTime<Utc>,
-        jobs: &[NewJob],
-    ) -> Result<bool, OrdersError>;
 
     /// Loads an order; `Ok(None)` when there is none.
     async fn find(&self, id: OrderId) -> Result<Option<Order>, OrdersError>;
@@ -139,50 +108,6 @@ pub trait OrderRepository: Send + Sync {
     /// id), with the exact total.
     async fn list(&self, query: &OrderQuery, page: PageRequest)
     -> Result<Page<Order>, OrdersError>;
-
-    /// Up to `limit` PENDING_PAYMENT orders created strictly before `created_before`,
-    /// oldest first (ties broken by id), whole (lines and refunds), for expiry.
-    async fn stale_pending(
-        &self,
-        created_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Order>, OrdersError>;
-
-    /// In ONE transaction, if the stored version is still `expected_version`:
-    /// - saves `order` (whose `version` is already the new one): status, gateway order id,
-    ///   payment id, refunded amount and refunds, the pending refund, `paid_at`,
-    ///   `updated_at`, version. It
-    ///   never writes `invoice_number` (allocated below) nor `invoice_key`
-    ///   (`set_invoice_key`), so a save from an older copy cannot erase them;
-    /// - `effects.event_id`: records the webhook event as processed (as `ProcessedEvents`
-    ///   would, at `order.updated_at`); if it is already recorded, nothing is written and
-    ///   the result is `Conflict`;
-    /// - `effects.grant_entitlements`: gives `order.user_id` each product of the order
-    ///   (granted at `order.paid_at`); if the buyer owns one already, the whole save is
-    ///   refused with `AlreadyOwned` (checked by the database, so two payments racing for
-    ///   one product cannot both be applied);
-    /// - `effects.revoke_entitlements`: removes the entitlements this order granted, and
-    ///   gives each of those products back through another PAID or PARTIALLY_REFUNDED
-    ///   order of the buyer that has it, if there is one;
-    /// - `effects.issue_credit_notes`: for each refund the save adds, takes the next number
-    ///   of the gap-free per-year credit note series (the year of the refund's `at`) and
-    ///   records the credit note;
-    /// - `effects.allocate_invoice_number`: takes the next number of the gap-free
-    ///   per-year counter for the year of `order.paid_at` (`InvoiceNumber::new(year, n)`),
-    ///   stores it on the order and returns it;
-    /// - enqueues `effects.jobs`.
-    ///
-    /// Returns the allocated invoice number, if one was asked for.
-    ///
-    /// # Errors
-    /// `Conflict` when the stored version differs, the row is gone, or the event was
-    /// already processed; `AlreadyOwned` as above.
-    async fn save(
-        &self,
-        order: &Order,
-        expected_version: i64,
-        effects: &OrderEffects,
-    ) -> Result<Option<InvoiceNumber>, OrdersError>;
 
     /// The credit note of the gateway refund `refund_id`; `Ok(None)` when none.
     async fn find_credit_note(&self, refund_id: &str) -> Result<Option<CreditNote>, OrdersError>;
@@ -206,8 +131,8 @@ pub trait OrderRepository: Send + Sync {
 }
 
 /// Remembers which gateway webhook events were processed, so that a redelivered event has
-/// no second effect. Events that change an order are recorded by `OrderRepository::save`
-/// in the order's transaction; this port records those that change nothing. Keep records
+/// no second effect. Events that change an order are recorded in the order's unit of work
+/// (`OrdersTx::gateway_events`); this port records those that change nothing. Keep records
 /// for at least as long as the gateway redelivers (Razorpay: 24 hours). Implementations
 /// return only `Unexpected` for failures.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]

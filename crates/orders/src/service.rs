@@ -7,15 +7,16 @@ use nexus_catalog::AssetKey;
 use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, ProductId, Role, Unexpected};
 use uuid::Uuid;
 
-use nexus_notifications::{JobPayload, NewJob};
+use nexus_outbox::EventEnvelope;
 
 use crate::cart_service::{CartIssue, assess};
+use crate::events::{OrderPlaced, PaymentUnapplied};
 use crate::{
     CartStore, EntitlementRepository, GatewayEventId, GatewayKind, LibraryEntry, Order,
     OrderChange, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository, OrderStatus,
-    OrdersError, PaymentError, PaymentGateway, PendingRefund, ProcessedEvents, ProductCatalog,
-    PublicKeyId, RefundReason, UnappliedPayment, UnappliedReason, WebhookEvent,
-    checkout_fingerprint, is_gateway_id, reads_all_orders,
+    OrdersError, OrdersUnitOfWork, PaymentError, PaymentGateway, PendingRefund, ProcessedEvents,
+    ProductCatalog, PublicKeyId, RefundReason, UnappliedPayment, UnappliedReason, WebhookEvent,
+    checkout_fingerprint, is_gateway_id, reads_all_orders, write_change,
 };
 
 /// How many times a change is re-read and re-applied when another change to the same order
@@ -73,7 +74,7 @@ pub enum WebhookOutcome {
         order_id: OrderId,
     },
     /// Money was captured that the order cannot take (closed, paid by another payment,
-    /// products already owned, wrong amount): the payment is recorded and a job refunds
+    /// products already owned, wrong amount): the payment is recorded and a subscriber refunds
     /// it through the gateway and tells the buyer. The order is unchanged.
     Refunding {
         /// The order.
@@ -136,6 +137,7 @@ enum Step {
 /// and library; MANAGER and ADMIN see every order; only ADMIN refunds. An order the actor
 /// may not see is `NotFound`.
 pub struct OrderService {
+    uow: Arc<dyn OrdersUnitOfWork>,
     orders: Arc<dyn OrderRepository>,
     events: Arc<dyn ProcessedEvents>,
     entitlements: Arc<dyn EntitlementRepository>,
@@ -147,9 +149,15 @@ pub struct OrderService {
 }
 
 impl OrderService {
-    /// Builds the service from its ports.
+    /// Builds the service from its ports: `uow` writes, the others read (and `events`
+    /// records webhook events that change nothing).
     #[must_use]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one port each; a parameter struct would only rename them"
+    )]
     pub fn new(
+        uow: Arc<dyn OrdersUnitOfWork>,
         orders: Arc<dyn OrderRepository>,
         events: Arc<dyn ProcessedEvents>,
         entitlements: Arc<dyn EntitlementRepository>,
@@ -159,6 +167,7 @@ impl OrderService {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
+            uow,
             orders,
             events,
             entitlements,
@@ -240,7 +249,7 @@ impl OrderService {
             .into());
         }
         let order = order.attach_gateway_order(&created.gateway_order_id, now)?;
-        match self.orders.insert(&order).await {
+        match self.place(&order).await {
             Ok(()) => {}
             Err(OrdersError::Conflict) => {
                 // A concurrent checkout of the same cart won: answer with its order.
@@ -254,6 +263,34 @@ impl OrderService {
         tracing::info!(order_id = %order.id(), total = order.total().amount_minor(), "order placed");
         session(&order, self.gateway.key_id(), false)
             .ok_or_else(|| Unexpected::msg("a placed order has no gateway order").into())
+    }
+
+    /// Stores a new order and records `orders.order_placed` (its expiry follows from it).
+    async fn place(&self, order: &Order) -> Result<(), OrdersError> {
+        let mut tx = self.uow.begin().await?;
+        tx.orders().insert(order).await?;
+        tx.record(EventEnvelope::new(
+            &OrderPlaced {
+                order_id: order.id(),
+                user_id: order.user_id(),
+            },
+            order.created_at(),
+        )?);
+        tx.commit().await
+    }
+
+    /// Writes `change` of an order stored at `expected_version` (and records `event`) in
+    /// one unit of work.
+    async fn write(
+        &self,
+        expected_version: i64,
+        change: OrderChange,
+        event: Option<&GatewayEventId>,
+    ) -> Result<Order, OrdersError> {
+        let mut tx = self.uow.begin().await?;
+        let order = write_change(&mut *tx, expected_version, change, event).await?;
+        tx.commit().await?;
+        Ok(order)
     }
 
     /// The session of the buyer's order waiting for payment for the cart `key`, if any.
@@ -359,7 +396,7 @@ impl OrderService {
 
     /// Handles a gateway webhook: checks its signature over the raw body, skips an event
     /// already processed, and applies it. An event changes an order in the same
-    /// transaction that records it, so ten deliveries have one effect.
+    /// unit of work that records it, so ten deliveries have one effect.
     ///
     /// - capture / order paid: a PENDING_PAYMENT (or FAILED) order whose total matches
     ///   becomes PAID (products granted, invoice number allocated, invoice and
@@ -595,17 +632,12 @@ impl OrderService {
                 (order.begin_refund(pending.clone())?, pending)
             }
         };
-        match self
-            .orders
-            .save(&change.order, order.version(), &change.effects)
-            .await
-        {
-            Ok(_) => {}
+        let order = match self.write(order.version(), change, None).await {
+            Ok(order) => order,
             // Another request changed the order first: most likely a refund of its own.
             Err(OrdersError::Conflict) => return Err(OrdersError::RefundInProgress),
             Err(e) => return Err(e),
-        }
-        let order = change.order;
+        };
         let Some(payment_id) = order.payment_id().map(str::to_owned) else {
             return Err(OrdersError::NotRefundable);
         };
@@ -699,11 +731,7 @@ impl OrderService {
         F: Fn(&Order, DateTime<Utc>) -> Result<OrderChange, OrdersError>,
     {
         let result = match change(order, self.clock.now()) {
-            Ok(c) => self
-                .orders
-                .save(&c.order, order.version(), &c.effects)
-                .await
-                .map(|_| ()),
+            Ok(c) => self.write(order.version(), c, None).await.map(|_| ()),
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -711,68 +739,39 @@ impl OrderService {
         }
     }
 
-    /// Expires up to `limit` orders left PENDING_PAYMENT for longer than `max_age`, oldest
-    /// first, and returns how many it expired. System maintenance with no actor: the app
-    /// runs it periodically (each run takes the next `limit`).
+    /// Expires order `id` if it still waits for payment: system maintenance with no
+    /// actor, run (by the `expire_order` subscriber) once the order is older than a buyer
+    /// may take to pay. Returns whether it expired it now.
     ///
-    /// An order that changed since it was read (paid or failed meanwhile) is a `Conflict`
-    /// on save: it is skipped, never retried, so a payment that wins the race stands. A
+    /// Idempotent and never in the way of a payment: an order paid, failed, cancelled or
+    /// already expired is left as it is, and one changed between the read and the save is
+    /// a `Conflict` skipped, never retried, so a payment that wins the race stands. A
     /// payment captured after the order expired is not applied but refunded automatically
-    /// (`WebhookOutcome::Refunding`), so `max_age` must be longer than a buyer may take to pay.
+    /// (`WebhookOutcome::Refunding`).
     ///
     /// # Errors
-    /// `Unexpected` when `max_age` is not positive or the repository fails; orders expired
-    /// before the failure stay expired.
-    #[tracing::instrument(skip_all, fields(max_age_secs = max_age.num_seconds(), limit = limit))]
-    pub async fn expire_stale(
-        &self,
-        max_age: chrono::Duration,
-        limit: u32,
-    ) -> Result<usize, OrdersError> {
-        if max_age <= chrono::Duration::zero() {
-            return Err(Unexpected::msg(format!(
-                "orders expire after a positive age, not {max_age}"
-            ))
-            .into());
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all, fields(order_id = %id))]
+    pub async fn expire_unpaid(&self, id: OrderId) -> Result<bool, OrdersError> {
+        let Some(order) = self.orders.find(id).await? else {
+            tracing::info!("an order to expire no longer exists");
+            return Ok(false);
+        };
+        if order.status() != OrderStatus::PendingPayment {
+            return Ok(false);
         }
-        let now = self.clock.now();
-        let cutoff = now
-            .checked_sub_signed(max_age)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let mut expired = 0;
-        for order in self.orders.stale_pending(cutoff, limit).await? {
-            let order_id = order.id();
-            let change = match order.expire(now) {
-                Ok(change) => change,
-                Err(e) => {
-                    // The port returns only unpaid orders; skipping keeps one odd row from
-                    // blocking every later run (they are read oldest first).
-                    tracing::warn!(%order_id, error = %e, "a stale order could not be expired");
-                    continue;
-                }
-            };
-            match self
-                .orders
-                .save(&change.order, order.version(), &change.effects)
-                .await
-            {
-                Ok(_) => {
-                    tracing::info!(%order_id, "unpaid order expired");
-                    expired += 1;
-                }
-                Err(OrdersError::Conflict) => {
-                    tracing::info!(%order_id, "order changed while expiring; left as it is");
-                }
-                Err(e) => {
-                    tracing::warn!(expired, error = %e, "expiring stale orders stopped");
-                    return Err(e);
-                }
+        let change = order.expire(self.clock.now())?;
+        match self.write(order.version(), change, None).await {
+            Ok(_) => {
+                tracing::info!("unpaid order expired");
+                Ok(true)
             }
+            Err(OrdersError::Conflict) => {
+                tracing::info!("order changed while expiring; left as it is");
+                Ok(false)
+            }
+            Err(e) => Err(e),
         }
-        if expired > 0 {
-            tracing::info!(expired, "stale orders expired");
-        }
-        Ok(expired)
     }
 
     /// One order the actor may see (their own, or any for MANAGER and ADMIN).
@@ -873,7 +872,7 @@ impl OrderService {
     }
 
     /// The one path of a captured payment, whoever reports it. Money the order cannot take
-    /// is recorded as unapplied and refunded by a job.
+    /// is recorded as unapplied and refunded by the `refund_unapplied_payment` subscriber.
     async fn capture(
         &self,
         order: Order,
@@ -881,7 +880,7 @@ impl OrderService {
         amount: Money,
         event: Option<&GatewayEventId>,
     ) -> Result<(WebhookOutcome, Order), OrdersError> {
-        // Read outside the paying transaction to decide early; the save checks again in
+        // Read outside the paying unit of work to decide early; the grant checks again in
         // the database, so a race between two payments cannot grant a product twice.
         let owned = if order.is_payable() {
             self.owns_any(&order).await?
@@ -1007,7 +1006,7 @@ impl OrderService {
     }
 
     /// Decides on the order and saves the change with `event` recorded in the same
-    /// transaction; when another change wins the race, re-reads the order and decides again
+    /// unit of work; when another change wins the race, re-reads the order and decides again
     /// (or stops if that change was this very event). A decision to change nothing still
     /// records the event.
     async fn settle<F>(
@@ -1034,19 +1033,8 @@ impl OrderService {
                 }
                 Step::Save(change, outcome) => (change, outcome),
             };
-            let OrderChange {
-                order: next,
-                mut effects,
-            } = *change;
-            effects.event_id = event.cloned();
-            match self.orders.save(&next, order.version(), &effects).await {
-                Ok(number) => {
-                    let next = match number {
-                        Some(number) => next.with_invoice_number(number),
-                        None => next,
-                    };
-                    return Ok((outcome, next));
-                }
+            match self.write(order.version(), *change, event).await {
+                Ok(next) => return Ok((outcome, next)),
                 Err(OrdersError::Conflict) => {
                     if let Some(event) = event
                         && self.events.seen(event).await?
@@ -1061,25 +1049,15 @@ impl OrderService {
         Err(OrdersError::Conflict)
     }
 
-    /// Records a payment the order cannot take, with the job that refunds it, in one
-    /// transaction with `event`; once per gateway payment.
+    /// Records a payment the order cannot take, and the event that has it refunded, in
+    /// one unit of work with `event`; once per gateway payment.
     async fn record_unapplied(
         &self,
         payment: &UnappliedPayment,
         event: Option<&GatewayEventId>,
         now: DateTime<Utc>,
     ) -> Result<WebhookOutcome, OrdersError> {
-        let job = NewJob::now(
-            JobPayload::RefundUnappliedPayment {
-                unapplied_id: payment.id,
-            },
-            now,
-        );
-        match self
-            .orders
-            .record_unapplied_payment(payment, event, &[job])
-            .await
-        {
+        match self.write_unapplied(payment, event, now).await {
             Ok(new) => {
                 if new {
                     tracing::error!(
@@ -1097,6 +1075,32 @@ impl OrderService {
             Err(OrdersError::Conflict) => Ok(WebhookOutcome::Duplicate),
             Err(e) => Err(e),
         }
+    }
+
+    /// Records `event` (`Conflict` when it already is) and `payment` unless one is
+    /// recorded for its gateway payment, with `orders.payment_unapplied` when it is new.
+    async fn write_unapplied(
+        &self,
+        payment: &UnappliedPayment,
+        event: Option<&GatewayEventId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, OrdersError> {
+        let mut tx = self.uow.begin().await?;
+        if let Some(event) = event {
+            tx.gateway_events().record(event, now).await?;
+        }
+        let new = tx.unapplied_payments().insert(payment).await?;
+        if new {
+            tx.record(EventEnvelope::new(
+                &PaymentUnapplied {
+                    unapplied_id: payment.id,
+                    order_id: payment.order_id,
+                },
+                now,
+            )?);
+        }
+        tx.commit().await?;
+        Ok(new)
     }
 
     /// Records an event that changes no order.

@@ -1,8 +1,9 @@
 //! Unit tests of `OrderService` against mocked ports.
 //!
-//! The order repository and processed-event mocks share one small in-memory state, so
-//! that the tests can prove what the adapter's transaction guarantees: a stale version or
-//! an already-processed event makes `save` a `Conflict` and writes nothing.
+//! The order repository, processed-event mocks and the units of work (`TestTx`, whose
+//! tx-bound mocks stage their writes and apply them only on commit) share one small
+//! in-memory state, so that the tests can prove what the adapter's transaction guarantees:
+//! a stale version or an already-processed event is a `Conflict` and writes nothing.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,13 +14,15 @@ use nexus_kernel::{
     Actor, Clock, Currency, FixedClock, Money, Page, PageRequest, ProductId, Role, Unexpected,
     UserId,
 };
-use nexus_notifications::{JobPayload, NewJob};
+use nexus_outbox::EventEnvelope;
 
 use super::*;
+use crate::test_tx::TestTx;
 use crate::{
-    CartItem, GatewayOrder, GatewayPayment, GatewayRefund, InvoiceNumber, MockCartStore,
-    MockEntitlementRepository, MockOrderRepository, MockPaymentGateway, MockProcessedEvents,
-    MockProductCatalog, OrderEffects, OrderParts, PurchasableProduct,
+    CartItem, CreditNote, CreditNoteNumber, GatewayOrder, GatewayPayment, GatewayRefund,
+    InvoiceNumber, MockCartStore, MockEntitlementRepository, MockOrderRepository,
+    MockOrdersUnitOfWork, MockPaymentGateway, MockProcessedEvents, MockProductCatalog, OrderParts,
+    OrderRefunded, OrderTransition, OrdersTx, PaymentUnapplied, PurchasableProduct,
 };
 
 // ---- fixtures -------------------------------------------------------------------------
@@ -107,12 +110,36 @@ fn failed() -> WebhookEvent {
     }
 }
 
-/// One successful `OrderRepository::save`.
+/// What a committed unit of work did besides saving its order.
+#[derive(Debug, Clone, Default)]
+struct Effects {
+    grant_entitlements: bool,
+    revoke_entitlements: bool,
+    /// The invoice number it allocated and stored.
+    invoice_number: Option<InvoiceNumber>,
+    credit_notes: Vec<CreditNote>,
+    /// The webhook event it recorded as processed.
+    event_id: Option<GatewayEventId>,
+    /// The names of the outbox events it recorded.
+    events: Vec<String>,
+}
+
+/// One committed save of an order.
 #[derive(Debug, Clone)]
 struct Saved {
     order: Order,
     expected_version: i64,
-    effects: OrderEffects,
+    effects: Effects,
+}
+
+/// What one unit of work wrote, applied to the world only when it commits.
+#[derive(Default)]
+struct Staged {
+    insert: Option<Order>,
+    save: Option<(Order, i64)>,
+    effects: Effects,
+    invoice_numbers_taken: u64,
+    unapplied: Option<UnappliedPayment>,
 }
 
 /// Something another request commits just before this request's next save.
@@ -131,9 +158,13 @@ struct World {
     cart_removals: Arc<Mutex<Vec<(UserId, ProductId)>>>,
     invoice_sequence: Arc<Mutex<u64>>,
     interfere: Arc<Mutex<Option<Interference>>>,
-    /// Payments recorded as unapplied (one per gateway payment), with their jobs.
+    /// Payments recorded as unapplied (one per gateway payment).
     unapplied: Arc<Mutex<Vec<UnappliedPayment>>>,
-    unapplied_jobs: Arc<Mutex<Vec<NewJob>>>,
+    /// Outbox events of committed units of work.
+    events: Arc<Mutex<Vec<EventEnvelope>>>,
+    /// Units of work begun, and committed.
+    begun: Arc<Mutex<usize>>,
+    committed: Arc<Mutex<usize>>,
 }
 
 impl World {
@@ -163,53 +194,186 @@ impl World {
         lock(&self.unapplied).clone()
     }
 
+    fn event_names(&self) -> Vec<String> {
+        lock(&self.events).iter().map(|e| e.name.clone()).collect()
+    }
+
     /// Runs `f` at the start of the next save, as a concurrent request would.
     fn before_next_save(&self, f: impl FnOnce(&World) + Send + 'static) {
         *lock(&self.interfere) = Some(Box::new(f));
     }
 
-    /// What the adapter's single transaction does.
+    /// Applies what a unit of work staged (its commit).
+    fn apply(&self, staged: Staged, events: &[EventEnvelope]) {
+        let Staged {
+            insert,
+            save,
+            mut effects,
+            invoice_numbers_taken,
+            unapplied,
+        } = staged;
+        effects.events = events.iter().map(|e| e.name.clone()).collect();
+        if let Some(e) = &effects.event_id {
+            lock(&self.processed).insert(e.clone());
+        }
+        *lock(&self.invoice_sequence) += invoice_numbers_taken;
+        if let Some(order) = insert {
+            lock(&self.inserts).push(order.clone());
+            lock(&self.orders).push(order);
+        }
+        if let Some(payment) = unapplied {
+            lock(&self.unapplied).push(payment);
+        }
+        if let Some((order, expected_version)) = save {
+            let stored = match &effects.invoice_number {
+                Some(n) => order.clone().with_invoice_number(n.clone()),
+                None => order.clone(),
+            };
+            if let Some(slot) = lock(&self.orders).iter_mut().find(|o| o.id() == order.id()) {
+                *slot = stored;
+            }
+            lock(&self.saves).push(Saved {
+                order,
+                expected_version,
+                effects,
+            });
+        }
+        lock(&self.events).extend(events.iter().cloned());
+        *lock(&self.committed) += 1;
+    }
+
+    /// Another request's unit of work writing `change` (with `event`) and committing.
     fn commit(
         &self,
-        order: &Order,
+        change: &OrderChange,
         expected_version: i64,
-        effects: &OrderEffects,
-    ) -> Result<Option<InvoiceNumber>, OrdersError> {
-        let mut orders = lock(&self.orders);
-        let mut processed = lock(&self.processed);
-        let Some(stored) = orders.iter_mut().find(|o| o.id() == order.id()) else {
-            return Err(OrdersError::Conflict);
-        };
-        if stored.version() != expected_version {
-            return Err(OrdersError::Conflict);
-        }
-        if effects
-            .event_id
-            .as_ref()
-            .is_some_and(|e| processed.contains(e))
+        event: Option<GatewayEventId>,
+    ) -> Result<(), OrdersError> {
+        let stored = self.stored(change.order.id());
+        if stored.version() != expected_version
+            || event
+                .as_ref()
+                .is_some_and(|e| lock(&self.processed).contains(e))
         {
             return Err(OrdersError::Conflict);
         }
-        let number = if effects.allocate_invoice_number {
-            let mut seq = lock(&self.invoice_sequence);
-            *seq += 1;
-            Some(InvoiceNumber::new(2026, *seq).expect("valid number"))
-        } else {
-            None
+        let mut staged = Staged {
+            save: Some((change.order.clone(), expected_version)),
+            ..Staged::default()
         };
-        *stored = match &number {
-            Some(n) => order.clone().with_invoice_number(n.clone()),
-            None => order.clone(),
-        };
-        if let Some(e) = &effects.event_id {
-            processed.insert(e.clone());
+        staged.effects.event_id = event;
+        match &change.transition {
+            OrderTransition::Updated => {}
+            OrderTransition::Paid => {
+                staged.effects.grant_entitlements = true;
+                staged.invoice_numbers_taken = 1;
+                let n = *lock(&self.invoice_sequence) + 1;
+                staged.effects.invoice_number =
+                    Some(InvoiceNumber::new(2026, n).expect("valid number"));
+            }
+            OrderTransition::Refunded { full, .. } => {
+                staged.effects.revoke_entitlements = *full;
+            }
         }
-        lock(&self.saves).push(Saved {
-            order: order.clone(),
-            expected_version,
-            effects: effects.clone(),
+        self.apply(staged, &[]);
+        Ok(())
+    }
+
+    /// A unit of work over this world: its writes are checked when made (a stale version,
+    /// an event already processed) and applied when it commits.
+    fn tx(&self) -> TestTx {
+        *lock(&self.begun) += 1;
+        let staged = Arc::new(Mutex::new(Staged::default()));
+        let mut tx = TestTx::new();
+        let st = staged.clone();
+        tx.orders.expect_insert().returning(move |order| {
+            lock(&st).insert = Some(order.clone());
+            Ok(())
         });
-        Ok(number)
+        let (w, st) = (self.clone(), staged.clone());
+        tx.orders.expect_save().returning(move |order, expected| {
+            let interference = lock(&w.interfere).take();
+            if let Some(f) = interference {
+                f(&w);
+            }
+            let current = lock(&w.orders)
+                .iter()
+                .find(|o| o.id() == order.id())
+                .map(Order::version);
+            if current != Some(expected) {
+                return Err(OrdersError::Conflict);
+            }
+            lock(&st).save = Some((order.clone(), expected));
+            Ok(())
+        });
+        let st = staged.clone();
+        tx.orders
+            .expect_set_invoice_number()
+            .returning(move |_, number| {
+                lock(&st).effects.invoice_number = Some(number.clone());
+                Ok(())
+            });
+        let st = staged.clone();
+        tx.orders.expect_add_credit_note().returning(move |note| {
+            lock(&st).effects.credit_notes.push(note.clone());
+            Ok(())
+        });
+        let st = staged.clone();
+        tx.entitlements.expect_grant().returning(move |_| {
+            lock(&st).effects.grant_entitlements = true;
+            Ok(())
+        });
+        let st = staged.clone();
+        tx.entitlements.expect_revoke().returning(move |_| {
+            lock(&st).effects.revoke_entitlements = true;
+            Ok(())
+        });
+        let (w, st) = (self.clone(), staged.clone());
+        tx.numbers.expect_next_invoice().returning(move |year| {
+            let mut st = lock(&st);
+            st.invoice_numbers_taken += 1;
+            let n = *lock(&w.invoice_sequence) + st.invoice_numbers_taken;
+            Ok(InvoiceNumber::new(year, n).expect("valid number"))
+        });
+        let st = staged.clone();
+        tx.numbers.expect_next_credit_note().returning(move |year| {
+            let n = lock(&st).effects.credit_notes.len() as u64 + 1;
+            Ok(CreditNoteNumber::new(year, n).expect("valid number"))
+        });
+        let (w, st) = (self.clone(), staged.clone());
+        tx.gateway_events.expect_record().returning(move |e, _| {
+            if lock(&w.processed).contains(e) {
+                return Err(OrdersError::Conflict);
+            }
+            lock(&st).effects.event_id = Some(e.clone());
+            Ok(())
+        });
+        let (w, st) = (self.clone(), staged.clone());
+        tx.unapplied.expect_insert().returning(move |payment| {
+            if lock(&w.unapplied)
+                .iter()
+                .any(|p| p.payment_id == payment.payment_id)
+            {
+                return Ok(false);
+            }
+            lock(&st).unapplied = Some(payment.clone());
+            Ok(true)
+        });
+        tx.unapplied.expect_mark_refunded().never();
+        let w = self.clone();
+        tx.on_commit = Some(Box::new(move |events| {
+            let staged = std::mem::take(&mut *lock(&staged));
+            w.apply(staged, events);
+        }));
+        tx
+    }
+
+    fn unit_of_work(&self) -> MockOrdersUnitOfWork {
+        let mut uow = MockOrdersUnitOfWork::new();
+        let w = self.clone();
+        uow.expect_begin()
+            .returning(move || Ok(Box::new(w.tx()) as Box<dyn OrdersTx>));
+        uow
     }
 
     fn order_repository(&self) -> MockOrderRepository {
@@ -231,21 +395,6 @@ impl World {
                 .find(|o| o.payment_id() == Some(pid))
                 .cloned())
         });
-        let w = self.clone();
-        repo.expect_insert().returning(move |order| {
-            lock(&w.inserts).push(order.clone());
-            lock(&w.orders).push(order.clone());
-            Ok(())
-        });
-        let w = self.clone();
-        repo.expect_save()
-            .returning(move |order, expected, effects| {
-                let interference = lock(&w.interfere).take();
-                if let Some(f) = interference {
-                    f(&w);
-                }
-                w.commit(order, expected, effects)
-            });
         repo.expect_set_invoice_key().never();
         let w = self.clone();
         repo.expect_find_pending_checkout()
@@ -265,33 +414,6 @@ impl World {
                 .iter()
                 .filter(|o| o.user_id() == user && o.status() == OrderStatus::PendingPayment)
                 .count() as u64)
-        });
-        let w = self.clone();
-        repo.expect_record_unapplied_payment()
-            .returning(move |payment, event, jobs| {
-                if let Some(e) = event
-                    && !lock(&w.processed).insert(e.clone())
-                {
-                    return Err(OrdersError::Conflict);
-                }
-                let mut unapplied = lock(&w.unapplied);
-                if unapplied.iter().any(|p| p.payment_id == payment.payment_id) {
-                    return Ok(false);
-                }
-                unapplied.push(payment.clone());
-                lock(&w.unapplied_jobs).extend(jobs.iter().cloned());
-                Ok(true)
-            });
-        let w = self.clone();
-        repo.expect_stale_pending().returning(move |before, limit| {
-            let mut stale: Vec<Order> = lock(&w.orders)
-                .iter()
-                .filter(|o| o.status() == OrderStatus::PendingPayment && o.created_at() < before)
-                .cloned()
-                .collect();
-            stale.sort_by_key(|o| (o.created_at(), o.id()));
-            stale.truncate(usize::try_from(limit).expect("small limit"));
-            Ok(stale)
         });
         repo
     }
@@ -411,6 +533,7 @@ impl Setup {
 
     fn service(self) -> (OrderService, World) {
         let service = OrderService::new(
+            Arc::new(self.world.unit_of_work()),
             Arc::new(self.world.order_repository()),
             Arc::new(self.world.processed_events()),
             Arc::new(self.entitlements),
@@ -427,20 +550,13 @@ fn customer() -> Actor {
     Actor::new(UserId::new(), Role::Customer)
 }
 
-/// Effects of a capture: products granted, invoice number, invoice and confirmation.
+/// Effects of a capture: products granted, invoice number, `orders.order_paid`.
 fn assert_paid_effects(saved: &Saved, event_id: Option<&GatewayEventId>) {
     let e = &saved.effects;
-    assert!(e.grant_entitlements && e.allocate_invoice_number && !e.revoke_entitlements);
+    assert!(e.grant_entitlements && e.invoice_number.is_some() && !e.revoke_entitlements);
+    assert!(e.credit_notes.is_empty());
     assert_eq!(e.event_id.as_ref(), event_id);
-    let order_id = saved.order.id().as_uuid();
-    let payloads: Vec<_> = e.jobs.iter().map(|j| j.payload.clone()).collect();
-    assert_eq!(
-        payloads,
-        [
-            JobPayload::GenerateInvoice { order_id },
-            JobPayload::SendOrderConfirmation { order_id }
-        ]
-    );
+    assert_eq!(e.events, ["orders.order_paid"]);
 }
 
 // ---- checkout -------------------------------------------------------------------------
@@ -491,6 +607,11 @@ async fn checkout_snapshots_current_prices_and_opens_a_gateway_order_keeping_the
     assert_eq!(placed.gateway_order_id(), Some("order_NEW"), "stored whole");
     assert!(placed.checkout_key().is_some());
     assert!(world.saves().is_empty());
+    assert_eq!(world.event_names(), ["orders.order_placed"]);
+    let placed_event = lock(&world.events)[0]
+        .decode::<crate::OrderPlaced>()
+        .expect("the event");
+    assert_eq!(placed_event.order_id, placed.id());
     assert_eq!(
         session,
         CheckoutSession {
@@ -755,11 +876,7 @@ async fn when_the_callback_and_the_webhook_race_exactly_one_pays() {
     world.before_next_save(move |w| {
         let stored = w.stored(id);
         let change = stored.pay("pay_1", now()).expect("payable");
-        let effects = OrderEffects {
-            event_id: Some(event("evt_webhook")),
-            ..change.effects
-        };
-        w.commit(&change.order, stored.version(), &effects)
+        w.commit(&change, stored.version(), Some(event("evt_webhook")))
             .expect("webhook commits first");
     });
 
@@ -1029,15 +1146,16 @@ async fn a_payment_reported_twice_for_a_closed_order_is_refunded_once() {
     }
 
     assert_eq!(world.unapplied().len(), 1);
-    let jobs: Vec<_> = lock(&world.unapplied_jobs)
-        .iter()
-        .map(|j| j.payload.clone())
-        .collect();
+    let events = lock(&world.events).clone();
+    let [refund] = events.as_slice() else {
+        panic!("one event expected, got {events:?}")
+    };
     assert_eq!(
-        jobs,
-        [JobPayload::RefundUnappliedPayment {
-            unapplied_id: world.unapplied()[0].id
-        }]
+        refund.decode::<PaymentUnapplied>().expect("the event"),
+        PaymentUnapplied {
+            unapplied_id: world.unapplied()[0].id,
+            order_id: order.id(),
+        }
     );
 }
 
@@ -1146,6 +1264,7 @@ async fn ids_that_are_not_gateway_ids_never_reach_the_repository() {
     let mut repo = MockOrderRepository::new();
     repo.expect_find_by_gateway_order().never();
     let service = OrderService::new(
+        Arc::new(world.unit_of_work()),
         Arc::new(repo),
         Arc::new(world.processed_events()),
         Arc::new(owning(UserId::new(), vec![])),
@@ -1173,11 +1292,7 @@ async fn a_delivery_that_loses_the_race_to_its_twin_is_a_duplicate() {
     world.before_next_save(move |w| {
         let stored = w.stored(id);
         let change = stored.pay("pay_1", now()).expect("payable");
-        let effects = OrderEffects {
-            event_id: Some(event("evt_twin")),
-            ..change.effects
-        };
-        w.commit(&change.order, stored.version(), &effects)
+        w.commit(&change, stored.version(), Some(event("evt_twin")))
             .expect("twin commits");
     });
 
@@ -1407,20 +1522,31 @@ async fn a_partial_refund_keeps_the_products() {
     );
     assert!(saves[1].order.pending_refund().is_none());
     assert!(!saves[1].effects.revoke_entitlements);
-    assert!(
-        saves[1].effects.issue_credit_notes,
+    let notes: Vec<_> = saves[1]
+        .effects
+        .credit_notes
+        .iter()
+        .map(|n| (n.order_id, n.refund_id.as_str(), n.number.as_str()))
+        .collect();
+    assert_eq!(
+        notes,
+        [(order.id(), "rfnd_admin", "CN-2026-000001")],
         "a credit note for the refund"
     );
-    let payloads: Vec<_> = saves[1].effects.jobs.iter().map(|j| &j.payload).collect();
-    assert!(
-        matches!(
-            payloads.as_slice(),
-            [
-                JobPayload::GenerateCreditNote { refund_id, .. },
-                JobPayload::SendRefundNotice { amount_minor: 50_000, .. }
-            ] if refund_id == "rfnd_admin"
-        ),
-        "{payloads:?}"
+    assert_eq!(saves[1].effects.events, ["orders.order_refunded"]);
+    let refunded_event = lock(&world.events)
+        .iter()
+        .find_map(|e| e.decode::<OrderRefunded>().ok())
+        .expect("orders.order_refunded");
+    assert_eq!(
+        refunded_event,
+        OrderRefunded {
+            order_id: order.id(),
+            refund_id: "rfnd_admin".into(),
+            amount_minor: 50_000,
+            currency: "INR".into(),
+            explanation: reason().as_str().to_owned(),
+        }
     );
 }
 
@@ -1506,11 +1632,7 @@ async fn a_refund_the_gateway_reports_before_it_is_saved_is_counted_once() {
                     at: now(),
                 })
                 .expect("refundable");
-            let effects = OrderEffects {
-                event_id: Some(event("evt_refund")),
-                ..change.effects
-            };
-            w.commit(&change.order, stored.version(), &effects)
+            w.commit(&change, stored.version(), Some(event("evt_refund")))
                 .expect("webhook commits first");
             Ok(GatewayRefund {
                 refund_id: "rfnd_admin".into(),
@@ -1708,6 +1830,7 @@ async fn a_buyer_lists_only_their_own_orders_and_staff_filter_freely() {
             });
         let world = World::default();
         let service = OrderService::new(
+            Arc::new(world.unit_of_work()),
             Arc::new(repo),
             Arc::new(world.processed_events()),
             Arc::new(owning(UserId::new(), vec![])),
@@ -1812,6 +1935,7 @@ async fn a_failing_repository_is_unexpected() {
         .returning(|_| Err(Unexpected::msg("database down").into()));
     let world = World::default();
     let service = OrderService::new(
+        Arc::new(world.unit_of_work()),
         Arc::new(repo),
         Arc::new(world.processed_events()),
         Arc::new(owning(UserId::new(), vec![])),
@@ -1856,107 +1980,171 @@ fn placed_minutes_ago(user: UserId, minutes_ago: i64) -> Order {
 }
 
 #[tokio::test]
-async fn expiry_closes_only_unpaid_orders_older_than_the_age_oldest_first() {
+async fn expiry_closes_an_order_still_unpaid_and_leaves_any_other_as_it_is() {
     let buyer = UserId::new();
-    let (oldest, old, fresh) = (
-        placed_minutes_ago(buyer, 120),
-        placed_minutes_ago(buyer, 90),
-        placed_minutes_ago(buyer, 10),
-    );
-    let paid_long_ago = paid_order(buyer);
-    let failed_long_ago = placed_minutes_ago(buyer, 200)
+    let unpaid = placed_minutes_ago(buyer, 120);
+    let paid = paid_order(buyer);
+    let failed = placed_minutes_ago(buyer, 200)
         .fail(now())
         .expect("failable")
         .order;
-    let everything = vec![
-        fresh.clone(),
-        old.clone(),
-        paid_long_ago.clone(),
-        failed_long_ago.clone(),
-        oldest.clone(),
-    ];
-    let (service, world) = Setup::new(everything, gateway(GatewayKind::Razorpay)).service();
+    let (service, world) = Setup::new(
+        vec![unpaid.clone(), paid.clone(), failed.clone()],
+        gateway(GatewayKind::Razorpay),
+    )
+    .service();
 
-    let expired = service
-        .expire_stale(chrono::Duration::minutes(60), 100)
-        .await
-        .expect("expired");
+    let expired = service.expire_unpaid(unpaid.id()).await;
+    let paid_left = service.expire_unpaid(paid.id()).await;
+    let failed_left = service.expire_unpaid(failed.id()).await;
+    let gone = service.expire_unpaid(OrderId::new()).await;
 
-    assert_eq!(expired, 2);
+    assert!(matches!(expired, Ok(true)));
+    assert!(matches!(paid_left, Ok(false)));
+    assert!(matches!(failed_left, Ok(false)));
+    assert!(matches!(gone, Ok(false)));
     let saves = world.saves();
-    let saved: Vec<_> = saves.iter().map(|s| s.order.id()).collect();
-    assert_eq!(saved, [oldest.id(), old.id()]);
-    for (s, before) in saves.iter().zip([&oldest, &old]) {
-        assert_eq!(s.order.status(), OrderStatus::Expired);
-        assert_eq!(s.expected_version, before.version());
-        assert_eq!(s.order.version(), before.version() + 1);
-        assert_eq!(s.order.updated_at(), now());
-        assert!(s.effects.jobs.is_empty() && s.effects.event_id.is_none());
-        assert!(!s.effects.grant_entitlements && !s.effects.allocate_invoice_number);
-    }
-    assert_eq!(world.stored(fresh.id()), fresh);
-    assert_eq!(world.stored(paid_long_ago.id()), paid_long_ago);
-    assert_eq!(world.stored(failed_long_ago.id()), failed_long_ago);
+    let [s] = saves.as_slice() else {
+        panic!("one save expected, got {saves:?}")
+    };
+    assert_eq!(s.order.id(), unpaid.id());
+    assert_eq!(s.order.status(), OrderStatus::Expired);
+    assert_eq!(s.expected_version, unpaid.version());
+    assert_eq!(s.order.version(), unpaid.version() + 1);
+    assert_eq!(s.order.updated_at(), now());
+    assert!(s.effects.event_id.is_none() && s.effects.events.is_empty());
+    assert!(!s.effects.grant_entitlements && s.effects.invoice_number.is_none());
+    assert_eq!(world.stored(paid.id()), paid);
+    assert_eq!(world.stored(failed.id()), failed);
 }
 
 #[tokio::test]
-async fn expiry_takes_at_most_the_limit_and_the_next_run_takes_the_rest() {
-    let buyer = UserId::new();
-    let orders: Vec<Order> = (1..=3).map(|m| placed_minutes_ago(buyer, 60 + m)).collect();
-    let (service, world) = Setup::new(orders, gateway(GatewayKind::Razorpay)).service();
+async fn expiring_twice_expires_once() {
+    let order = placed_minutes_ago(UserId::new(), 120);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
 
-    let first = service.expire_stale(chrono::Duration::minutes(60), 2).await;
-    let second = service.expire_stale(chrono::Duration::minutes(60), 2).await;
-    let third = service.expire_stale(chrono::Duration::minutes(60), 2).await;
+    let first = service.expire_unpaid(order.id()).await;
+    let second = service.expire_unpaid(order.id()).await;
 
-    assert!(matches!(first, Ok(2)));
-    assert!(matches!(second, Ok(1)));
-    assert!(matches!(third, Ok(0)));
-    assert_eq!(world.saves().len(), 3);
+    assert!(matches!(first, Ok(true)));
+    assert!(matches!(second, Ok(false)));
+    assert_eq!(world.saves().len(), 1);
+    assert_eq!(*lock(&world.committed), 1);
+}
+
+#[tokio::test]
+async fn the_expiry_subscriber_runs_after_the_max_age_and_expires_once_when_delivered_twice() {
+    use nexus_outbox::{Delivery, DeliveryId, DeliveryState, Subscriber, Subscription};
+
+    let order = placed_minutes_ago(UserId::new(), 120);
+    let (service, world) =
+        Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
+    let subscriber =
+        crate::OrderExpirySubscriber::new(Arc::new(service), chrono::Duration::minutes(60));
+    let placed = crate::OrderPlaced {
+        order_id: order.id(),
+        user_id: order.user_id(),
+    };
+    let delivery = Delivery {
+        id: DeliveryId::new(),
+        event: EventEnvelope::new(&placed, now()).expect("event"),
+        subscriber: "expire_order".into(),
+        state: DeliveryState::Running,
+        attempts: 1,
+        max_attempts: 8,
+        run_at: now(),
+        locked_by: None,
+        locked_until: None,
+        last_error: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+
+    let first = subscriber.deliver(&delivery).await;
+    let again = subscriber.deliver(&delivery).await;
+
+    assert_eq!(first, Ok(()));
+    assert_eq!(again, Ok(()));
+    assert_eq!(subscriber.name(), "expire_order");
+    assert_eq!(
+        subscriber.subscriptions(),
+        [Subscription::to::<crate::OrderPlaced>().after(chrono::Duration::minutes(60))]
+    );
+    assert_eq!(world.saves().len(), 1);
+    assert_eq!(world.stored(order.id()).status(), OrderStatus::Expired);
+}
+
+#[tokio::test]
+async fn an_expiry_that_cannot_read_the_order_is_retried() {
+    use nexus_outbox::{Delivery, DeliveryError, DeliveryId, DeliveryState, Subscriber};
+
+    let order = placed_minutes_ago(UserId::new(), 120);
+    let world = World::holding(vec![order.clone()]);
+    let mut repo = MockOrderRepository::new();
+    repo.expect_find()
+        .returning(|_| Err(Unexpected::msg("database down").into()));
+    let service = OrderService::new(
+        Arc::new(world.unit_of_work()),
+        Arc::new(repo),
+        Arc::new(world.processed_events()),
+        Arc::new(owning(UserId::new(), vec![])),
+        Arc::new(catalog_of(vec![])),
+        Arc::new(world.cart_store(UserId::new(), vec![])),
+        Arc::new(gateway(GatewayKind::Razorpay)),
+        Arc::new(FixedClock::default()),
+    );
+    let subscriber =
+        crate::OrderExpirySubscriber::new(Arc::new(service), chrono::Duration::minutes(60));
+    let delivery = Delivery {
+        id: DeliveryId::new(),
+        event: EventEnvelope::new(
+            &crate::OrderPlaced {
+                order_id: order.id(),
+                user_id: order.user_id(),
+            },
+            now(),
+        )
+        .expect("event"),
+        subscriber: "expire_order".into(),
+        state: DeliveryState::Running,
+        attempts: 1,
+        max_attempts: 8,
+        run_at: now(),
+        locked_by: None,
+        locked_until: None,
+        last_error: None,
+        created_at: now(),
+        updated_at: now(),
+    };
+
+    let result = subscriber.deliver(&delivery).await;
+
+    assert!(
+        matches!(result, Err(DeliveryError::Retryable(_))),
+        "{result:?}"
+    );
+    assert_eq!(*lock(&world.begun), 0);
 }
 
 #[tokio::test]
 async fn an_order_paid_while_expiring_is_skipped_and_stays_paid() {
-    let buyer = UserId::new();
-    let (raced, other) = (
-        placed_minutes_ago(buyer, 120),
-        placed_minutes_ago(buyer, 90),
-    );
+    let raced = placed_minutes_ago(UserId::new(), 120);
     let raced_id = raced.id();
-    let (service, world) = Setup::new(
-        vec![raced.clone(), other.clone()],
-        gateway(GatewayKind::Razorpay),
-    )
-    .service();
+    let (service, world) =
+        Setup::new(vec![raced.clone()], gateway(GatewayKind::Razorpay)).service();
     // The payment webhook commits between the read and the expiry's save.
     world.before_next_save(move |w| {
         let change = raced.pay("pay_1", now()).expect("payable");
-        w.commit(&change.order, raced.version(), &change.effects)
+        w.commit(&change, raced.version(), None)
             .expect("paid first");
     });
 
-    let expired = service
-        .expire_stale(chrono::Duration::minutes(60), 100)
-        .await;
+    let expired = service.expire_unpaid(raced_id).await;
 
-    assert!(matches!(expired, Ok(1)));
+    assert!(matches!(expired, Ok(false)));
     assert_eq!(world.stored(raced_id).status(), OrderStatus::Paid);
-    assert_eq!(world.stored(other.id()).status(), OrderStatus::Expired);
-}
-
-#[tokio::test]
-async fn a_non_positive_age_expires_nothing() {
-    let order = placed_minutes_ago(UserId::new(), 120);
-    let (service, world) = Setup::new(vec![order], gateway(GatewayKind::Razorpay)).service();
-
-    let zero = service.expire_stale(chrono::Duration::zero(), 100).await;
-    let negative = service
-        .expire_stale(chrono::Duration::minutes(-5), 100)
-        .await;
-
-    assert!(matches!(zero, Err(OrdersError::Unexpected(_))));
-    assert!(matches!(negative, Err(OrdersError::Unexpected(_))));
-    assert!(world.saves().is_empty());
+    assert_eq!(world.saves().len(), 1, "only the payment");
 }
 
 #[tokio::test]
@@ -1973,10 +2161,7 @@ async fn a_capture_arriving_after_expiry_is_not_applied_and_refunded_automatical
         .expect("valid order");
     let (service, world) =
         Setup::new(vec![order.clone()], gateway_sending(captured(inr(150_000)))).service();
-    service
-        .expire_stale(chrono::Duration::hours(1), 100)
-        .await
-        .expect("expired");
+    service.expire_unpaid(order.id()).await.expect("expired");
     let expired = world.stored(order.id());
 
     let outcome = service
@@ -2011,10 +2196,7 @@ async fn the_buyers_callback_after_expiry_is_not_applied_and_refunded() {
         })
     });
     let (service, world) = Setup::new(vec![order.clone()], g).service();
-    service
-        .expire_stale(chrono::Duration::minutes(60), 100)
-        .await
-        .expect("expired");
+    service.expire_unpaid(order.id()).await.expect("expired");
 
     let result = service
         .confirm_payment(&buyer, &gateway_order, "pay_late", GOOD_SIGNATURE)

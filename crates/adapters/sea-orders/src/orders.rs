@@ -1,41 +1,40 @@
 //! The orders area's storage: [`OrderRepository`] and [`ProcessedEvents`] on `orders`,
-//! `order_lines`, `order_refunds`, `payment_events`, `entitlements` and `invoice_counters`; [`EntitlementRepository`] on `entitlements`;
-//! and [`ProductCatalog`] read from `products`.
+//! `order_lines`, `order_refunds`, `credit_notes`, `unapplied_payments` and
+//! `payment_events`; [`EntitlementRepository`] on `entitlements`; and [`ProductCatalog`]
+//! read from `products`. The writes of a unit of work (`crate::SeaOrdersTx`) are the
+//! functions below, generic over the connection, so the pool and a transaction share them.
 
 use std::collections::HashMap;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use nexus_catalog::{AssetKey, FileName, ProductStatus, ProductTitle};
 use nexus_kernel::{Currency, Money, Page, PageRequest, ProductId, Unexpected, UserId};
-use nexus_notifications::NewJob;
 use nexus_orders::{
     CreditNote, CreditNoteNumber, EntitlementRepository, GatewayEventId, GatewayKind,
-    InvoiceNumber, LibraryEntry, Order, OrderEffects, OrderId, OrderLine, OrderParts, OrderQuery,
-    OrderRefund, OrderRepository, OrderStatus, OrdersError, PendingRefund, ProcessedEvents,
-    ProductCatalog, PurchasableProduct, RefundReason, UnappliedPayment, UnappliedReason,
+    InvoiceNumber, LibraryEntry, Order, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund,
+    OrderRepository, OrderStatus, OrdersError, PendingRefund, ProcessedEvents, ProductCatalog,
+    PurchasableProduct, RefundReason, UnappliedPayment, UnappliedReason,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
-use nexus_sea_support::{begin_read, begin_write, insert_jobs, is_unique_violation, unexpected};
+use nexus_sea_support::{begin_read, is_unique_violation, unexpected};
 
 use crate::entities::{
     credit_note, credit_note_counter, entitlement, invoice_counter, order, order_line,
     order_refund, payment_event, product, unapplied_payment,
 };
 
-/// Stores orders with their lines and refunds, and carries out a save's effects
-/// (entitlements, the invoice number, the webhook event, jobs) in the order's
-/// transaction. Cheap to clone: it shares the pool.
+/// Loads orders with their lines and refunds, unapplied payments and credit notes, and
+/// records where invoices and credit notes are stored. Cheap to clone: it shares the pool.
 ///
-/// It also implements [`ProcessedEvents`] (the same `payment_events` table `save` writes).
+/// It also implements [`ProcessedEvents`] (the `payment_events` table a unit of work writes).
 #[derive(Clone, Debug)]
 pub struct SeaOrderRepository {
     db: DatabaseConnection,
@@ -303,7 +302,7 @@ where
 
 /// Records `event_id` as processed at `at` unless it already is; `true` when this call
 /// recorded it.
-async fn record_event<C>(
+pub(crate) async fn record_event<C>(
     conn: &C,
     event_id: &GatewayEventId,
     at: DateTime<Utc>,
@@ -334,7 +333,10 @@ where
 
 /// Gives the buyer every product of the order, granted at its payment time. A product the
 /// buyer already owns keeps its entitlement (and the order that granted it).
-async fn grant_entitlements(tx: &DatabaseTransaction, order: &Order) -> Result<(), OrdersError> {
+pub(crate) async fn grant_entitlements<C>(tx: &C, order: &Order) -> Result<(), OrdersError>
+where
+    C: ConnectionTrait,
+{
     let paid_at = order.paid_at().ok_or_else(|| {
         Unexpected::msg(format!(
             "order {} grants entitlements without being paid",
@@ -402,7 +404,10 @@ async fn grant_entitlements(tx: &DatabaseTransaction, order: &Order) -> Result<(
 /// Takes back what `order` granted, then gives each of those products back through another
 /// PAID or PARTIALLY_REFUNDED order of the same buyer that has it (the oldest), so that an
 /// entitlement survives while any paid order still pays for it.
-async fn revoke_entitlements(tx: &DatabaseTransaction, order: &Order) -> Result<(), OrdersError> {
+pub(crate) async fn revoke_entitlements<C>(tx: &C, order: &Order) -> Result<(), OrdersError>
+where
+    C: ConnectionTrait,
+{
     entitlement::Entity::delete_many()
         .filter(entitlement::Column::OrderId.eq(order.id().as_uuid()))
         .exec(tx)
@@ -467,130 +472,140 @@ async fn revoke_entitlements(tx: &DatabaseTransaction, order: &Order) -> Result<
     Ok(())
 }
 
-/// Takes the next number of the year of the order's payment and stores it on the order.
+/// Takes the next number of `year`'s series in `counter` (one upsert that creates the
+/// year's counter at 1 or increments it, and returns the new value).
 ///
-/// One upsert: it creates the year's counter at 1 or increments it, and returns the new
-/// value. The counter row stays locked until the transaction ends, so concurrent payments
+/// The counter row stays locked until the transaction ends, so concurrent units of work
 /// take numbers one after the other; a rollback undoes the increment, so an abandoned
-/// payment leaves no gap. (SQLite's `BEGIN IMMEDIATE` already admits one writer.)
-async fn allocate_invoice_number(
-    tx: &DatabaseTransaction,
-    order: &Order,
-) -> Result<InvoiceNumber, OrdersError> {
-    let paid_at = order.paid_at().ok_or_else(|| {
-        Unexpected::msg(format!(
-            "order {} needs an invoice number without being paid",
-            order.id()
-        ))
-    })?;
-    let year = paid_at.year();
+/// payment or refund leaves no gap. (SQLite's `BEGIN IMMEDIATE` already admits one writer.)
+async fn next_in_series<C, E>(
+    conn: &C,
+    year: i32,
+    counter: E,
+    year_column: E::Column,
+    last_column: E::Column,
+    what: &'static str,
+) -> Result<u64, OrdersError>
+where
+    C: ConnectionTrait,
+    E: EntityTrait,
+{
     let mut upsert = Query::insert();
     upsert
-        .into_table(invoice_counter::Entity)
-        .columns([invoice_counter::Column::Year, invoice_counter::Column::Last])
+        .into_table(counter)
+        .columns([year_column, last_column])
         .values([year.into(), 1_i64.into()])
-        .map_err(|e| Unexpected::new("building an invoice counter update", e))?
+        .map_err(|e| Unexpected::new(format!("building the {what} counter update"), e))?
         .on_conflict(
-            OnConflict::column(invoice_counter::Column::Year)
-                .value(
-                    invoice_counter::Column::Last,
-                    Expr::col((invoice_counter::Entity, invoice_counter::Column::Last)).add(1),
-                )
+            OnConflict::column(year_column)
+                .value(last_column, Expr::col((counter, last_column)).add(1))
                 .to_owned(),
         )
-        .returning_col(invoice_counter::Column::Last);
-    let row = tx
+        .returning_col(last_column);
+    let row = conn
         .query_one(&upsert)
         .await
-        .map_err(unexpected("allocating an invoice number"))?
-        .ok_or_else(|| Unexpected::msg("the invoice counter upsert returned no row"))?;
+        .map_err(|e| Unexpected::new(format!("allocating a {what} number"), e))?
+        .ok_or_else(|| Unexpected::msg(format!("the {what} counter upsert returned no row")))?;
     let last: i64 = row
         .try_get("", "last")
-        .map_err(unexpected("reading an allocated invoice number"))?;
-    let sequence = u64::try_from(last)
-        .map_err(|e| Unexpected::new(format!("invoice counter {year} is negative ({last})"), e))?;
-    let number = InvoiceNumber::new(year, sequence).map_err(|e| {
-        Unexpected::new(
-            format!("no invoice number for year {year}, sequence {last}"),
-            e,
-        )
-    })?;
-    order::Entity::update_many()
-        .col_expr(order::Column::InvoiceNumber, Expr::value(number.as_str()))
-        .filter(order::Column::Id.eq(order.id().as_uuid()))
-        .exec(tx)
-        .await
-        .map_err(unexpected("storing an invoice number"))?;
-    Ok(number)
+        .map_err(|e| Unexpected::new(format!("reading an allocated {what} number"), e))?;
+    Ok(u64::try_from(last)
+        .map_err(|e| Unexpected::new(format!("{what} counter {year} is negative ({last})"), e))?)
 }
 
-/// Takes the next credit note number of the year of `refund` (one upsert, as for invoice
-/// numbers: the counter row serialises concurrent refunds and a rollback gives the number
-/// back) and records the credit note of `refund`.
-async fn issue_credit_note(
-    tx: &DatabaseTransaction,
-    order_id: OrderId,
-    refund: &OrderRefund,
-) -> Result<(), OrdersError> {
-    let year = refund.at.year();
-    let mut upsert = Query::insert();
-    upsert
-        .into_table(credit_note_counter::Entity)
-        .columns([
-            credit_note_counter::Column::Year,
-            credit_note_counter::Column::Last,
-        ])
-        .values([year.into(), 1_i64.into()])
-        .map_err(|e| Unexpected::new("building a credit note counter update", e))?
-        .on_conflict(
-            OnConflict::column(credit_note_counter::Column::Year)
-                .value(
-                    credit_note_counter::Column::Last,
-                    Expr::col((
-                        credit_note_counter::Entity,
-                        credit_note_counter::Column::Last,
-                    ))
-                    .add(1),
-                )
-                .to_owned(),
-        )
-        .returning_col(credit_note_counter::Column::Last);
-    let row = tx
-        .query_one(&upsert)
-        .await
-        .map_err(unexpected("allocating a credit note number"))?
-        .ok_or_else(|| Unexpected::msg("the credit note counter upsert returned no row"))?;
-    let last: i64 = row
-        .try_get("", "last")
-        .map_err(unexpected("reading an allocated credit note number"))?;
-    let sequence = u64::try_from(last).map_err(|e| {
+/// The next invoice number of `year`.
+pub(crate) async fn next_invoice_number<C>(
+    conn: &C,
+    year: i32,
+) -> Result<InvoiceNumber, OrdersError>
+where
+    C: ConnectionTrait,
+{
+    let sequence = next_in_series(
+        conn,
+        year,
+        invoice_counter::Entity,
+        invoice_counter::Column::Year,
+        invoice_counter::Column::Last,
+        "invoice",
+    )
+    .await?;
+    Ok(InvoiceNumber::new(year, sequence).map_err(|e| {
         Unexpected::new(
-            format!("credit note counter {year} is negative ({last})"),
+            format!("no invoice number for year {year}, sequence {sequence}"),
             e,
         )
-    })?;
-    let number = CreditNoteNumber::new(year, sequence)
-        .map_err(|e| Unexpected::new(format!("no credit note number for {year}, {last}"), e))?;
+    })?)
+}
+
+/// The next credit note number of `year`.
+pub(crate) async fn next_credit_note_number<C>(
+    conn: &C,
+    year: i32,
+) -> Result<CreditNoteNumber, OrdersError>
+where
+    C: ConnectionTrait,
+{
+    let sequence = next_in_series(
+        conn,
+        year,
+        credit_note_counter::Entity,
+        credit_note_counter::Column::Year,
+        credit_note_counter::Column::Last,
+        "credit note",
+    )
+    .await?;
+    Ok(CreditNoteNumber::new(year, sequence)
+        .map_err(|e| Unexpected::new(format!("no credit note number for {year}, {sequence}"), e))?)
+}
+
+/// Stores the invoice number allocated to order `id`.
+pub(crate) async fn set_invoice_number<C>(
+    conn: &C,
+    id: OrderId,
+    number: &InvoiceNumber,
+) -> Result<(), OrdersError>
+where
+    C: ConnectionTrait,
+{
+    order::Entity::update_many()
+        .col_expr(order::Column::InvoiceNumber, Expr::value(number.as_str()))
+        .filter(order::Column::Id.eq(id.as_uuid()))
+        .exec(conn)
+        .await
+        .map_err(unexpected("storing an invoice number"))?;
+    Ok(())
+}
+
+/// Records a credit note.
+pub(crate) async fn add_credit_note<C>(conn: &C, note: &CreditNote) -> Result<(), OrdersError>
+where
+    C: ConnectionTrait,
+{
     credit_note::Entity::insert(credit_note::ActiveModel {
-        number: sea_orm::ActiveValue::Set(number.as_str().to_owned()),
-        order_id: sea_orm::ActiveValue::Set(order_id.as_uuid()),
-        refund_id: sea_orm::ActiveValue::Set(refund.refund_id.clone()),
-        issued_at: sea_orm::ActiveValue::Set(refund.at),
-        file_key: sea_orm::ActiveValue::Set(None),
+        number: sea_orm::ActiveValue::Set(note.number.as_str().to_owned()),
+        order_id: sea_orm::ActiveValue::Set(note.order_id.as_uuid()),
+        refund_id: sea_orm::ActiveValue::Set(note.refund_id.clone()),
+        issued_at: sea_orm::ActiveValue::Set(note.issued_at),
+        file_key: sea_orm::ActiveValue::Set(note.key.as_ref().map(|k| k.as_str().to_owned())),
     })
-    .exec_without_returning(tx)
+    .exec_without_returning(conn)
     .await
     .map_err(unexpected("recording a credit note"))?;
     Ok(())
 }
 
-/// Everything `save` writes, in `tx`; an error leaves `tx` for the caller to roll back.
-async fn apply_save(
-    tx: &DatabaseTransaction,
+/// Saves `order` if the stored version is still `expected_version`, with the refunds it
+/// adds (see `OrderStore::save`); an error leaves `tx` for the caller to roll back.
+pub(crate) async fn save_order<C>(
+    tx: &C,
     order: &Order,
     expected_version: i64,
-    effects: &OrderEffects,
-) -> Result<Option<InvoiceNumber>, OrdersError> {
+) -> Result<(), OrdersError>
+where
+    C: ConnectionTrait,
+{
     let parts = order.clone().into_parts();
     let mut changes = order_row(&parts).into_active_model().reset_all();
     // Identity, buyer, what was bought and when never change; the invoice number is
@@ -639,7 +654,6 @@ async fn apply_save(
         .skip(stored)
         .map(|(i, r)| refund_row(parts.id, i, r).map(IntoActiveModel::into_active_model))
         .collect::<Result<Vec<_>, _>>()?;
-    let added: Vec<&OrderRefund> = parts.refunds.iter().skip(stored).collect();
     if !new_refunds.is_empty() {
         order_refund::Entity::insert_many(new_refunds)
             .exec_without_returning(tx)
@@ -658,41 +672,119 @@ async fn apply_save(
             })?;
     }
 
-    if effects.issue_credit_notes {
-        for refund in added {
-            issue_credit_note(tx, order.id(), refund).await?;
-        }
-    }
+    Ok(())
+}
 
-    if effects.grant_entitlements {
-        grant_entitlements(tx, order).await?;
+/// Inserts a new order with its lines and refunds (`Conflict` on a taken id or a second
+/// unpaid order of one cart, see `OrderStore::insert`).
+pub(crate) async fn insert_order<C>(conn: &C, order: &Order) -> Result<(), OrdersError>
+where
+    C: ConnectionTrait,
+{
+    let parts = order.clone().into_parts();
+    let lines = line_rows(&parts)?
+        .into_iter()
+        .map(IntoActiveModel::into_active_model)
+        .collect::<Vec<_>>();
+    let refunds = parts
+        .refunds
+        .iter()
+        .enumerate()
+        .map(|(i, r)| refund_row(parts.id, i, r).map(IntoActiveModel::into_active_model))
+        .collect::<Result<Vec<_>, _>>()?;
+    order::Entity::insert(order_row(&parts).into_active_model())
+        .exec_without_returning(conn)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err, "orders_pkey", "orders.id")
+                || is_unique_violation(&err, "ux_orders_pending_checkout", "orders.checkout_key")
+            {
+                OrdersError::Conflict
+            } else {
+                OrdersError::Unexpected(Unexpected::new("inserting an order", err))
+            }
+        })?;
+    if !lines.is_empty() {
+        order_line::Entity::insert_many(lines)
+            .exec_without_returning(conn)
+            .await
+            .map_err(unexpected("inserting order lines"))?;
     }
-    if effects.revoke_entitlements {
-        // Only what this order granted: a product the buyer owns through another order
-        // stays theirs.
-        revoke_entitlements(tx, order).await?;
+    if !refunds.is_empty() {
+        order_refund::Entity::insert_many(refunds)
+            .exec_without_returning(conn)
+            .await
+            .map_err(unexpected("inserting order refunds"))?;
     }
+    Ok(())
+}
 
-    // The counter is the one lock every payment shares, so it is taken last but for the
-    // event and the jobs. Only the event insert can wait after it, on an uncommitted save
-    // of the same event id; a save that allocates inserts its event only once it holds
-    // the counter, which we hold, so that save is one that never takes the counter. A
-    // save holding the counter thus never waits on one waiting for it.
-    let invoice_number = if effects.allocate_invoice_number {
-        Some(allocate_invoice_number(tx, order).await?)
-    } else {
-        None
-    };
+/// Records `payment` unless one is recorded for the same gateway payment; whether it was new.
+pub(crate) async fn insert_unapplied<C>(
+    conn: &C,
+    payment: &UnappliedPayment,
+) -> Result<bool, OrdersError>
+where
+    C: ConnectionTrait,
+{
+    let mut insert = Query::insert();
+    insert
+        .into_table(unapplied_payment::Entity)
+        .columns([
+            unapplied_payment::Column::Id,
+            unapplied_payment::Column::OrderId,
+            unapplied_payment::Column::UserId,
+            unapplied_payment::Column::PaymentId,
+            unapplied_payment::Column::AmountMinor,
+            unapplied_payment::Column::Currency,
+            unapplied_payment::Column::Reason,
+            unapplied_payment::Column::CreatedAt,
+        ])
+        .values([
+            payment.id.into(),
+            payment.order_id.as_uuid().into(),
+            payment.user_id.as_uuid().into(),
+            payment.payment_id.clone().into(),
+            payment.amount.amount_minor().into(),
+            payment.amount.currency().as_str().into(),
+            payment.reason.as_str().into(),
+            payment.at.into(),
+        ])
+        .map_err(|e| Unexpected::new("building an unapplied payment insert", e))?
+        .on_conflict(
+            OnConflict::column(unapplied_payment::Column::PaymentId)
+                .do_nothing()
+                .to_owned(),
+        );
+    Ok(conn
+        .execute(&insert)
+        .await
+        .map_err(unexpected("recording an unapplied payment"))?
+        .rows_affected()
+        > 0)
+}
 
-    if let Some(event_id) = &effects.event_id {
-        // Already processed: the whole save (the number allocated above included) is
-        // rolled back by the caller.
-        if !record_event(tx, event_id, order.updated_at()).await? {
-            return Err(OrdersError::Conflict);
-        }
-    }
-    insert_jobs(tx, &effects.jobs).await?;
-    Ok(invoice_number)
+/// Stores the gateway refund of the unapplied payment `id` unless one is stored already;
+/// whether it was stored now.
+pub(crate) async fn mark_unapplied_refunded<C>(
+    conn: &C,
+    id: Uuid,
+    refund_id: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, OrdersError>
+where
+    C: ConnectionTrait,
+{
+    Ok(unapplied_payment::Entity::update_many()
+        .col_expr(unapplied_payment::Column::RefundId, Expr::value(refund_id))
+        .col_expr(unapplied_payment::Column::RefundedAt, Expr::value(at))
+        .filter(unapplied_payment::Column::Id.eq(id))
+        .filter(unapplied_payment::Column::RefundId.is_null())
+        .exec(conn)
+        .await
+        .map_err(unexpected("marking an unapplied payment refunded"))?
+        .rows_affected
+        > 0)
 }
 
 /// The WHERE clause of a list, shared by its page and its `COUNT(*)`.
@@ -709,55 +801,6 @@ fn filtered(query: &OrderQuery) -> Select<order::Entity> {
 
 #[async_trait]
 impl OrderRepository for SeaOrderRepository {
-    async fn insert(&self, order: &Order) -> Result<(), OrdersError> {
-        let parts = order.clone().into_parts();
-        let lines = line_rows(&parts)?
-            .into_iter()
-            .map(IntoActiveModel::into_active_model)
-            .collect::<Vec<_>>();
-        let refunds = parts
-            .refunds
-            .iter()
-            .enumerate()
-            .map(|(i, r)| refund_row(parts.id, i, r).map(IntoActiveModel::into_active_model))
-            .collect::<Result<Vec<_>, _>>()?;
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting an order insert"))?;
-        order::Entity::insert(order_row(&parts).into_active_model())
-            .exec_without_returning(&tx)
-            .await
-            .map_err(|err| {
-                if is_unique_violation(&err, "orders_pkey", "orders.id")
-                    || is_unique_violation(
-                        &err,
-                        "ux_orders_pending_checkout",
-                        "orders.checkout_key",
-                    )
-                {
-                    OrdersError::Conflict
-                } else {
-                    OrdersError::Unexpected(Unexpected::new("inserting an order", err))
-                }
-            })?;
-        if !lines.is_empty() {
-            order_line::Entity::insert_many(lines)
-                .exec_without_returning(&tx)
-                .await
-                .map_err(unexpected("inserting order lines"))?;
-        }
-        if !refunds.is_empty() {
-            order_refund::Entity::insert_many(refunds)
-                .exec_without_returning(&tx)
-                .await
-                .map_err(unexpected("inserting order refunds"))?;
-        }
-        Ok(tx
-            .commit()
-            .await
-            .map_err(unexpected("committing an order insert"))?)
-    }
-
     async fn find(&self, id: OrderId) -> Result<Option<Order>, OrdersError> {
         self.find_one(order::Entity::find_by_id(id.as_uuid())).await
     }
@@ -786,78 +829,6 @@ impl OrderRepository for SeaOrderRepository {
             .map_err(unexpected("counting unpaid orders"))?)
     }
 
-    async fn record_unapplied_payment<'a>(
-        &self,
-        payment: &UnappliedPayment,
-        event: Option<&'a GatewayEventId>,
-        jobs: &[NewJob],
-    ) -> Result<bool, OrdersError> {
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting to record an unapplied payment"))?;
-        let result = async {
-            if let Some(event) = event
-                && !record_event(&tx, event, payment.at).await?
-            {
-                return Err(OrdersError::Conflict);
-            }
-            let mut insert = Query::insert();
-            insert
-                .into_table(unapplied_payment::Entity)
-                .columns([
-                    unapplied_payment::Column::Id,
-                    unapplied_payment::Column::OrderId,
-                    unapplied_payment::Column::UserId,
-                    unapplied_payment::Column::PaymentId,
-                    unapplied_payment::Column::AmountMinor,
-                    unapplied_payment::Column::Currency,
-                    unapplied_payment::Column::Reason,
-                    unapplied_payment::Column::CreatedAt,
-                ])
-                .values([
-                    payment.id.into(),
-                    payment.order_id.as_uuid().into(),
-                    payment.user_id.as_uuid().into(),
-                    payment.payment_id.clone().into(),
-                    payment.amount.amount_minor().into(),
-                    payment.amount.currency().as_str().into(),
-                    payment.reason.as_str().into(),
-                    payment.at.into(),
-                ])
-                .map_err(|e| Unexpected::new("building an unapplied payment insert", e))?
-                .on_conflict(
-                    OnConflict::column(unapplied_payment::Column::PaymentId)
-                        .do_nothing()
-                        .to_owned(),
-                );
-            let inserted = tx
-                .execute(&insert)
-                .await
-                .map_err(unexpected("recording an unapplied payment"))?
-                .rows_affected()
-                > 0;
-            if inserted {
-                insert_jobs(&tx, jobs).await?;
-            }
-            Ok(inserted)
-        }
-        .await;
-        match result {
-            Ok(inserted) => {
-                tx.commit()
-                    .await
-                    .map_err(unexpected("committing an unapplied payment"))?;
-                Ok(inserted)
-            }
-            Err(e) => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "rolling back an unapplied payment failed");
-                }
-                Err(e)
-            }
-        }
-    }
-
     async fn find_unapplied(&self, id: Uuid) -> Result<Option<UnappliedPayment>, OrdersError> {
         let Some(row) = unapplied_payment::Entity::find_by_id(id)
             .one(&self.db)
@@ -879,35 +850,6 @@ impl OrderRepository for SeaOrderRepository {
             refund_id: row.refund_id,
             at: row.created_at,
         }))
-    }
-
-    async fn mark_unapplied_refunded(
-        &self,
-        id: Uuid,
-        refund_id: &str,
-        at: DateTime<Utc>,
-        jobs: &[NewJob],
-    ) -> Result<bool, OrdersError> {
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting to mark an unapplied payment refunded"))?;
-        let updated = unapplied_payment::Entity::update_many()
-            .col_expr(unapplied_payment::Column::RefundId, Expr::value(refund_id))
-            .col_expr(unapplied_payment::Column::RefundedAt, Expr::value(at))
-            .filter(unapplied_payment::Column::Id.eq(id))
-            .filter(unapplied_payment::Column::RefundId.is_null())
-            .exec(&tx)
-            .await
-            .map_err(unexpected("marking an unapplied payment refunded"))?
-            .rows_affected
-            > 0;
-        if updated {
-            insert_jobs(&tx, jobs).await?;
-        }
-        tx.commit()
-            .await
-            .map_err(unexpected("committing an unapplied payment refund"))?;
-        Ok(updated)
     }
 
     async fn find_by_gateway_order(
@@ -960,59 +902,6 @@ impl OrderRepository for SeaOrderRepository {
             total,
             request: page,
         })
-    }
-
-    async fn stale_pending(
-        &self,
-        created_before: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<Order>, OrdersError> {
-        let tx = begin_read(&self.db)
-            .await
-            .map_err(unexpected("starting to read stale orders"))?;
-        // Served by ix_orders_status_created_at_id (migration 000010), read forwards: one
-        // equality, one range, and the ORDER BY is the index's own.
-        let rows = order::Entity::find()
-            .filter(order::Column::Status.eq(OrderStatus::PendingPayment.as_str()))
-            .filter(order::Column::CreatedAt.lt(created_before))
-            .order_by_asc(order::Column::CreatedAt)
-            .order_by_asc(order::Column::Id)
-            .limit(u64::from(limit))
-            .all(&tx)
-            .await
-            .map_err(unexpected("reading stale orders"))?;
-        let orders = with_children(&tx, rows).await?;
-        tx.commit()
-            .await
-            .map_err(unexpected("finishing reading stale orders"))?;
-        Ok(orders)
-    }
-
-    async fn save(
-        &self,
-        order: &Order,
-        expected_version: i64,
-        effects: &OrderEffects,
-    ) -> Result<Option<InvoiceNumber>, OrdersError> {
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting an order save"))?;
-        match apply_save(&tx, order, expected_version, effects).await {
-            Ok(number) => {
-                tx.commit()
-                    .await
-                    .map_err(unexpected("committing an order save"))?;
-                Ok(number)
-            }
-            Err(err) => {
-                // Rolled back now rather than when the connection is next used, so the
-                // invoice counter's lock is released before we answer.
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "rolling back an order save failed");
-                }
-                Err(err)
-            }
-        }
     }
 
     async fn find_credit_note(&self, refund_id: &str) -> Result<Option<CreditNote>, OrdersError> {
@@ -1097,8 +986,8 @@ impl ProcessedEvents for SeaOrderRepository {
     }
 }
 
-/// Answers who owns which product from `entitlements`, which only `SeaOrderRepository::save`
-/// writes. Cheap to clone: it shares the pool.
+/// Answers who owns which product from `entitlements`, which only a unit of work
+/// (`crate::SeaOrdersTx`) writes. Cheap to clone: it shares the pool.
 #[derive(Clone, Debug)]
 pub struct SeaEntitlementRepository {
     db: DatabaseConnection,

@@ -1,7 +1,8 @@
-//! `SeaOrderRepository` (with `ProcessedEvents`), the catalog's `SeaSalesLedger` over its orders,
-//! `SeaEntitlementRepository`, `SeaProductCatalog` and `SeaBuyerDirectory` on every
-//! backend: storage, lists, the all-or-nothing save with its effects, gap-free invoice
-//! numbers under concurrent payments, and rows that break the model's rules.
+//! `SeaOrderRepository` (with `ProcessedEvents`), the unit of work `SeaOrdersUnitOfWork`,
+//! the catalog's `SeaSalesLedger` over its orders, `SeaEntitlementRepository`,
+//! `SeaProductCatalog` and `SeaBuyerDirectory` on every backend: storage, lists, all-or-
+//! nothing units of work with their outbox events, gap-free invoice numbers under
+//! concurrent payments, and rows that break the model's rules.
 
 mod common;
 
@@ -11,19 +12,27 @@ use nexus_catalog::{
     ProductStatus, ProductTitle, SalesLedger, Slug, Tags,
 };
 use nexus_identity::UserRepository;
-use nexus_kernel::{Currency, Money, PageRequest, ProductId, Role, UserId};
+use std::sync::Arc;
+
+use nexus_kernel::{Currency, FixedClock, Money, PageRequest, ProductId, Role, UserId};
 use nexus_orders::{
     BuyerDirectory, EntitlementRepository, GatewayEventId, GatewayKind, InvoiceNumber, Order,
-    OrderEffects, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository, OrderStatus,
-    OrdersError, ProcessedEvents, ProductCatalog, RefundReason,
+    OrderChange, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository, OrderStatus,
+    OrderTransition, OrdersError, OrdersUnitOfWork, ProcessedEvents, ProductCatalog, RefundReason,
+    write_change,
+};
+use nexus_outbox::{
+    Delivery, DeliveryError, DomainEvent, EventEnvelope, RoutesHandle, Subscriber,
+    SubscriberRegistry, Subscription,
 };
 use nexus_sea_catalog::{SeaProductRepository, SeaSalesLedger};
 use nexus_sea_identity::SeaUserRepository;
 use nexus_sea_orders::entities::{invoice_counter, order as order_row};
 use nexus_sea_orders::{
-    SeaBuyerDirectory, SeaEntitlementRepository, SeaOrderRepository, SeaProductCatalog,
+    SeaBuyerDirectory, SeaEntitlementRepository, SeaOrderRepository, SeaOrdersUnitOfWork,
+    SeaProductCatalog,
 };
-use nexus_sea_support::DatabaseConnection;
+use nexus_sea_support::{DatabaseConnection, Transactions};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -32,24 +41,106 @@ fn inr(minor: i64) -> Money {
     Money::new(minor, Currency::INR).expect("valid money")
 }
 
+/// A subscriber of every orders event, so that each recorded event gets one delivery.
+struct Everything;
+
+#[async_trait::async_trait]
+impl Subscriber for Everything {
+    fn name(&self) -> &'static str {
+        "everything"
+    }
+
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![
+            Subscription::to::<nexus_orders::OrderPlaced>(),
+            Subscription::to::<nexus_orders::OrderPaid>(),
+            Subscription::to::<nexus_orders::OrderRefunded>(),
+            Subscription::to::<nexus_orders::PaymentUnapplied>(),
+            Subscription::to::<nexus_orders::UnappliedPaymentRefunded>(),
+        ]
+    }
+
+    async fn deliver(&self, _: &Delivery) -> Result<(), DeliveryError> {
+        Ok(())
+    }
+}
+
 /// The repositories under test on one database, and a manager who creates products.
 struct Fixture {
     db: DatabaseConnection,
     orders: SeaOrderRepository,
+    uow: SeaOrdersUnitOfWork,
     entitlements: SeaEntitlementRepository,
     creator: UserId,
 }
 
 async fn fixture(t: &TestDb) -> Fixture {
+    let mut registry = SubscriberRegistry::new();
+    registry
+        .register(Arc::new(Everything))
+        .expect("one subscriber");
+    let transactions = Transactions::new(
+        t.db.clone(),
+        RoutesHandle::installed(registry.shared_routes()),
+        Arc::new(FixedClock::default()),
+    );
     Fixture {
         db: t.db.clone(),
         orders: SeaOrderRepository::new(t.db.clone()),
+        uow: SeaOrdersUnitOfWork::new(transactions),
         entitlements: SeaEntitlementRepository::new(t.db.clone()),
         creator: common::staff(&t.db, Role::Manager).await,
     }
 }
 
+/// Writes `change` of an order stored at `expected` (with webhook `event`) in one unit of
+/// work, as the service does; the invoice number a payment allocated.
+async fn write(
+    uow: &SeaOrdersUnitOfWork,
+    change: OrderChange,
+    expected: i64,
+    event: Option<&str>,
+) -> Result<Option<InvoiceNumber>, OrdersError> {
+    let paid = change.transition == OrderTransition::Paid;
+    let event = event.map(event_id);
+    let mut tx = uow.begin().await?;
+    let stored = write_change(&mut *tx, expected, change, event.as_ref()).await?;
+    tx.commit().await?;
+    Ok(if paid {
+        stored.invoice_number().cloned()
+    } else {
+        None
+    })
+}
+
 impl Fixture {
+    /// Inserts `order` in a unit of work (with `orders.order_placed`, as checkout does).
+    async fn insert(&self, order: &Order) -> Result<(), OrdersError> {
+        let mut tx = self.uow.begin().await?;
+        tx.orders().insert(order).await?;
+        tx.record(
+            EventEnvelope::new(
+                &nexus_orders::OrderPlaced {
+                    order_id: order.id(),
+                    user_id: order.user_id(),
+                },
+                order.created_at(),
+            )
+            .expect("event"),
+        );
+        tx.commit().await
+    }
+
+    /// Writes `change` of an order stored at `expected` in one unit of work.
+    async fn write(
+        &self,
+        change: &OrderChange,
+        expected: i64,
+        event: Option<&str>,
+    ) -> Result<Option<InvoiceNumber>, OrdersError> {
+        write(&self.uow, change.clone(), expected, event).await
+    }
+
     /// Inserts a storefront account named "Ada Lovelace" and returns its id.
     async fn buyer(&self) -> UserId {
         let mut user = common::user(
@@ -121,15 +212,18 @@ impl Fixture {
             .collect();
         let order =
             Order::place(user, lines, GatewayKind::Razorpay, at(created)).expect("place order");
-        self.orders.insert(&order).await.expect("insert order");
+        self.insert(&order).await.expect("insert order");
         let attached = order
             .attach_gateway_order(
                 &format!("order_{}", order.id().as_uuid().simple()),
                 at(created),
             )
             .expect("attach gateway order");
-        self.orders
-            .save(&attached, order.version(), &OrderEffects::default())
+        let change = OrderChange {
+            order: attached.clone(),
+            transition: OrderTransition::Updated,
+        };
+        self.write(&change, order.version(), None)
             .await
             .expect("save gateway order");
         attached
@@ -142,13 +236,10 @@ impl Fixture {
         paid: i64,
         event: Option<&str>,
     ) -> Result<Option<InvoiceNumber>, OrdersError> {
-        let mut change = order
+        let change = order
             .pay(&format!("pay_{}", order.id().as_uuid().simple()), at(paid))
             .expect("payable");
-        change.effects.event_id = event.map(event_id);
-        self.orders
-            .save(&change.order, order.version(), &change.effects)
-            .await
+        self.write(&change, order.version(), event).await
     }
 
     async fn reload(&self, id: OrderId) -> Order {
@@ -273,9 +364,9 @@ async fn inserting_an_order_twice_is_a_conflict() {
             at(0),
         )
         .expect("place");
-        fx.orders.insert(&order).await.expect("first insert");
+        fx.insert(&order).await.expect("first insert");
 
-        let again = fx.orders.insert(&order).await;
+        let again = fx.insert(&order).await;
 
         assert!(
             matches!(again, Err(OrdersError::Conflict)),
@@ -356,80 +447,22 @@ async fn lists_are_newest_first_scoped_by_buyer_and_status_with_exact_totals() {
 }
 
 #[tokio::test]
-async fn stale_pending_is_unpaid_orders_placed_before_the_cutoff_oldest_first_up_to_the_limit() {
-    for t in common::backends().await {
-        let fx = fixture(&t).await;
-        let (ada, bob) = (fx.buyer().await, fx.buyer().await);
-        let product = fx.product(100).await;
-        let paid = fx.placed(ada, &[product], 5).await;
-        fx.pay(&paid, 6, None).await.expect("pay");
-        let cancelled = fx.placed(ada, &[product], 8).await;
-        let cancel = cancelled.cancel(at(9)).expect("cancellable");
-        fx.orders
-            .save(&cancel.order, cancelled.version(), &cancel.effects)
-            .await
-            .expect("cancel");
-        let oldest = fx.placed(bob, &[product], 10).await;
-        // Two orders of the same instant: the smaller id comes first.
-        let tie_a = fx.placed(ada, &[product], 20).await;
-        let tie_b = fx.placed(bob, &[product], 20).await;
-        let (first_tie, second_tie) = if tie_a.id() < tie_b.id() {
-            (tie_a.id(), tie_b.id())
-        } else {
-            (tie_b.id(), tie_a.id())
-        };
-        let at_cutoff = fx.placed(ada, &[product], 30).await;
-        let fresh = fx.placed(ada, &[product], 40).await;
-
-        let all = fx.orders.stale_pending(at(30), 100).await.expect("stale");
-        let first_two = fx.orders.stale_pending(at(30), 2).await.expect("stale");
-        let none = fx.orders.stale_pending(at(10), 100).await.expect("stale");
-        let everything_pending = fx.orders.stale_pending(at(41), 0).await.expect("stale");
-
-        assert_eq!(
-            ids(&all),
-            [oldest.id(), first_tie, second_tie],
-            "{}",
-            t.backend
-        );
-        assert_eq!(ids(&first_two), [oldest.id(), first_tie], "{}", t.backend);
-        assert!(
-            none.is_empty(),
-            "{}: created_before is exclusive",
-            t.backend
-        );
-        assert!(everything_pending.is_empty(), "{}: limit 0", t.backend);
-        // Returned orders are whole, as `find` reads them.
-        assert_eq!(all[0], fx.reload(oldest.id()).await, "{}", t.backend);
-        for not_stale in [&paid, &cancelled, &at_cutoff, &fresh] {
-            assert!(!ids(&all).contains(&not_stale.id()), "{}", t.backend);
-        }
-    }
-}
-
-#[tokio::test]
-async fn an_expired_stale_order_is_saved_expired_and_a_paid_one_is_untouched() {
+async fn an_expiry_after_a_payment_is_a_conflict_and_the_paid_order_is_untouched() {
     for t in common::backends().await {
         let fx = fixture(&t).await;
         let buyer = fx.buyer().await;
         let (expiring, bought) = (fx.product(100).await, fx.product(100).await);
         let unpaid = fx.placed(buyer, &[expiring], 10).await;
         let paid_late = fx.placed(buyer, &[bought], 20).await;
-        // What `OrderService::expire_stale` does, with the payment of the second order
+        // What `OrderService::expire_unpaid` does, with the payment of the second order
         // committed between its read and its save.
-        let stale = fx.orders.stale_pending(at(60), 10).await.expect("stale");
-        assert_eq!(ids(&stale), [unpaid.id(), paid_late.id()], "{}", t.backend);
         fx.pay(&paid_late, 50, Some("evt_paid")).await.expect("pay");
         let paid_before = fx.reload(paid_late.id()).await;
 
         let mut results = Vec::new();
-        for order in &stale {
+        for order in [&unpaid, &paid_late] {
             let change = order.expire(at(70)).expect("expirable");
-            results.push(
-                fx.orders
-                    .save(&change.order, order.version(), &change.effects)
-                    .await,
-            );
+            results.push(fx.write(&change, order.version(), None).await);
         }
 
         assert!(
@@ -458,21 +491,111 @@ async fn an_expired_stale_order_is_saved_expired_and_a_paid_one_is_untouched() {
         );
         assert_eq!(paid_before.status(), OrderStatus::Paid);
         assert!(fx.owns(buyer, bought).await, "{}", t.backend);
-        let left = fx.orders.stale_pending(at(60), 10).await.expect("stale");
-        assert!(left.is_empty(), "{}", t.backend);
+    }
+}
+
+// ---- units of work and the outbox ------------------------------------------------------
+
+#[tokio::test]
+async fn a_committed_unit_of_work_writes_its_rows_its_events_and_their_deliveries() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let buyer = fx.buyer().await;
+        let product = fx.product(100).await;
+        let before = common::outbox(&fx.db).await;
+
+        let order = fx.placed(buyer, &[product], 10).await;
+        fx.pay(&order, 20, Some("evt_paid")).await.expect("pay");
+
+        // orders.order_placed and orders.order_paid, each with one delivery.
+        assert_eq!(
+            common::outbox(&fx.db).await,
+            (before.0 + 2, before.1 + 2),
+            "{}",
+            t.backend
+        );
+        assert_eq!(fx.reload(order.id()).await.status(), OrderStatus::Paid);
+        let names = common::event_names(&fx.db).await;
+        assert_eq!(
+            names,
+            [
+                nexus_orders::OrderPlaced::NAME,
+                nexus_orders::OrderPaid::NAME
+            ],
+            "{}",
+            t.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_unit_of_work_dropped_without_commit_writes_nothing() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let buyer = fx.buyer().await;
+        let product = fx.product(100).await;
+        let order = fx.placed(buyer, &[product], 10).await;
+        let before = common::outbox(&fx.db).await;
+        let change = order.pay("pay_dropped", at(20)).expect("payable");
+
+        {
+            let mut tx = fx.uow.begin().await.expect("begin");
+            write_change(
+                &mut *tx,
+                order.version(),
+                change,
+                Some(&event_id("evt_dropped")),
+            )
+            .await
+            .expect("written");
+            let payment = nexus_orders::UnappliedPayment {
+                id: Uuid::now_v7(),
+                order_id: order.id(),
+                user_id: buyer,
+                payment_id: "pay_other".into(),
+                amount: inr(10_000),
+                reason: nexus_orders::UnappliedReason::PaidByAnotherPayment,
+                refund_id: None,
+                at: at(20),
+            };
+            assert!(
+                tx.unapplied_payments()
+                    .insert(&payment)
+                    .await
+                    .expect("insert")
+            );
+            // Dropped here, never committed.
+        }
+
+        assert_eq!(fx.reload(order.id()).await, order, "{}", t.backend);
+        assert!(!fx.owns(buyer, product).await, "{}", t.backend);
+        assert_eq!(fx.counter(2026).await, 0, "{}", t.backend);
+        assert!(
+            !fx.orders
+                .seen(&event_id("evt_dropped"))
+                .await
+                .expect("seen")
+        );
+        assert_eq!(common::outbox(&fx.db).await, before, "{}", t.backend);
+        assert_eq!(
+            common::count(&fx.db, "unapplied_payments").await,
+            0,
+            "{}",
+            t.backend
+        );
     }
 }
 
 // ---- save: all or nothing ------------------------------------------------------------
 
 #[tokio::test]
-async fn paying_grants_the_products_allocates_a_number_records_the_event_and_queues_jobs() {
+async fn paying_grants_the_products_allocates_a_number_records_the_event_and_order_paid() {
     for t in common::backends().await {
         let fx = fixture(&t).await;
         let buyer = fx.buyer().await;
         let (a, b) = (fx.product(100).await, fx.product(200).await);
         let order = fx.placed(buyer, &[a, b], 10).await;
-        let jobs_before = common::job_count(&fx.db).await;
+        let outbox_before = common::outbox(&fx.db).await;
 
         let allocated = fx.pay(&order, 20, Some("evt_paid")).await.expect("pay");
 
@@ -486,8 +609,11 @@ async fn paying_grants_the_products_allocates_a_number_records_the_event_and_que
             t.backend
         );
         assert!(fx.orders.seen(&event_id("evt_paid")).await.expect("seen"));
-        // The invoice and the confirmation e-mail.
-        assert_eq!(common::job_count(&fx.db).await, jobs_before + 2);
+        // orders.order_paid, and its delivery.
+        assert_eq!(
+            common::outbox(&fx.db).await,
+            (outbox_before.0 + 1, outbox_before.1 + 1)
+        );
         let library = fx
             .entitlements
             .list(buyer, PageRequest::default())
@@ -510,13 +636,11 @@ async fn a_stale_save_is_a_conflict_and_writes_nothing() {
         let buyer = fx.buyer().await;
         let product = fx.product(100).await;
         let order = fx.placed(buyer, &[product], 10).await;
-        let jobs_before = common::job_count(&fx.db).await;
-        let mut change = order.pay("pay_stale", at(20)).expect("payable");
-        change.effects.event_id = Some(event_id("evt_stale"));
+        let outbox_before = common::outbox(&fx.db).await;
+        let change = order.pay("pay_stale", at(20)).expect("payable");
 
         let result = fx
-            .orders
-            .save(&change.order, order.version() - 1, &change.effects)
+            .write(&change, order.version() - 1, Some("evt_stale"))
             .await;
 
         assert!(
@@ -526,17 +650,14 @@ async fn a_stale_save_is_a_conflict_and_writes_nothing() {
         );
         assert_eq!(fx.reload(order.id()).await, order, "{}", t.backend);
         assert!(!fx.owns(buyer, product).await);
-        assert_eq!(common::job_count(&fx.db).await, jobs_before);
+        assert_eq!(common::outbox(&fx.db).await, outbox_before);
         assert!(!fx.orders.seen(&event_id("evt_stale")).await.expect("seen"));
         assert_eq!(fx.counter(2026).await, 0);
         // A save of an order that does not exist is a conflict too.
         let ghost = Order::place(buyer, order.lines().to_vec(), GatewayKind::Razorpay, at(0))
             .expect("place");
         let ghost_change = ghost.cancel(at(1)).expect("cancel");
-        let ghost_save = fx
-            .orders
-            .save(&ghost_change.order, 1, &ghost_change.effects)
-            .await;
+        let ghost_save = fx.write(&ghost_change, 1, None).await;
         assert!(matches!(ghost_save, Err(OrdersError::Conflict)));
     }
 }
@@ -555,7 +676,7 @@ async fn a_payment_whose_event_was_already_processed_writes_nothing_and_keeps_it
                 .await
                 .expect("record")
         );
-        let jobs_before = common::job_count(&fx.db).await;
+        let outbox_before = common::outbox(&fx.db).await;
 
         // The event is recorded after the number is allocated: the rollback must give
         // the number back.
@@ -578,8 +699,11 @@ async fn a_payment_whose_event_was_already_processed_writes_nothing_and_keeps_it
         // Only the second order's grant.
         assert_eq!(library.total, 1);
         assert_eq!(library.items[0].order_id, next.id());
-        // Only the second payment's invoice and e-mail.
-        assert_eq!(common::job_count(&fx.db).await, jobs_before + 2);
+        // Only the second payment's orders.order_paid.
+        assert_eq!(
+            common::outbox(&fx.db).await,
+            (outbox_before.0 + 1, outbox_before.1 + 1)
+        );
     }
 }
 
@@ -604,13 +728,11 @@ async fn concurrent_payments_get_every_invoice_number_once_without_gaps() {
             .iter()
             .enumerate()
             .map(|(i, order)| {
-                let repo = fx.orders.clone();
+                let uow = fx.uow.clone();
                 let order = order.clone();
                 tokio::spawn(async move {
-                    let mut change = order.pay(&format!("pay_{i}"), at(100)).expect("payable");
-                    change.effects.event_id = Some(event_id(&format!("evt_{i}")));
-                    repo.save(&change.order, order.version(), &change.effects)
-                        .await
+                    let change = order.pay(&format!("pay_{i}"), at(100)).expect("payable");
+                    write(&uow, change, order.version(), Some(&format!("evt_{i}"))).await
                 })
             })
             .collect();
@@ -677,8 +799,7 @@ async fn the_invoice_key_is_set_alone_and_survives_later_saves() {
         let change = paid
             .record_refund(refund("rfnd_1", 10_000, None, 30))
             .expect("refundable");
-        fx.orders
-            .save(&change.order, paid.version(), &change.effects)
+        fx.write(&change, paid.version(), None)
             .await
             .expect("save refund");
         let stored = fx.reload(order.id()).await;
@@ -711,16 +832,14 @@ async fn refunds_add_up_and_only_a_full_refund_takes_back_what_the_order_granted
         let partial = paid
             .record_refund(refund("rfnd_a", 5_000, Some(admin), 30))
             .expect("refundable");
-        fx.orders
-            .save(&partial.order, paid.version(), &partial.effects)
+        fx.write(&partial, paid.version(), None)
             .await
             .expect("partial refund");
         let after_partial = fx.reload(order.id()).await;
         let rest = after_partial
             .record_refund(refund("rfnd_b", 15_000, None, 40))
             .expect("refundable");
-        fx.orders
-            .save(&rest.order, after_partial.version(), &rest.effects)
+        fx.write(&rest, after_partial.version(), None)
             .await
             .expect("full refund");
         let refunded = fx.reload(order.id()).await;
@@ -761,18 +880,14 @@ async fn a_refund_already_counted_on_another_order_is_a_conflict() {
         let counted = first
             .record_refund(refund("rfnd_same", 100, None, 30))
             .expect("refundable");
-        fx.orders
-            .save(&counted.order, first.version(), &counted.effects)
+        fx.write(&counted, first.version(), None)
             .await
             .expect("refund first");
 
         let again = second
             .record_refund(refund("rfnd_same", 100, None, 31))
             .expect("refundable");
-        let result = fx
-            .orders
-            .save(&again.order, second.version(), &again.effects)
-            .await;
+        let result = fx.write(&again, second.version(), None).await;
 
         assert!(
             matches!(result, Err(OrdersError::Conflict)),
@@ -792,7 +907,7 @@ async fn a_payment_for_a_product_already_owned_is_refused_whole() {
         let first = fx.placed(buyer, &[kept], 10).await;
         let second = fx.placed(buyer, &[kept, extra], 11).await;
         fx.pay(&first, 20, None).await.expect("pay first");
-        let jobs_before = common::job_count(&fx.db).await;
+        let outbox_before = common::outbox(&fx.db).await;
 
         let result = fx.pay(&second, 30, Some("evt_second")).await;
 
@@ -809,7 +924,7 @@ async fn a_payment_for_a_product_already_owned_is_refused_whole() {
             "the number went back: {}",
             t.backend
         );
-        assert_eq!(common::job_count(&fx.db).await, jobs_before);
+        assert_eq!(common::outbox(&fx.db).await, outbox_before);
         assert!(!fx.orders.seen(&event_id("evt_second")).await.expect("seen"));
     }
 }
@@ -825,10 +940,11 @@ async fn a_full_refund_leaves_a_product_that_another_paid_order_still_pays_for()
         fx.pay(&first, 20, None).await.expect("pay first");
         // Two paid orders for one product, as older versions could make: the second one
         // paid without granting.
-        let mut change = second.pay("pay_legacy", at(30)).expect("payable");
-        change.effects.grant_entitlements = false;
-        fx.orders
-            .save(&change.order, second.version(), &change.effects)
+        let change = OrderChange {
+            order: second.pay("pay_legacy", at(30)).expect("payable").order,
+            transition: OrderTransition::Updated,
+        };
+        fx.write(&change, second.version(), None)
             .await
             .expect("legacy payment");
         let first = fx.reload(first.id()).await;
@@ -836,8 +952,7 @@ async fn a_full_refund_leaves_a_product_that_another_paid_order_still_pays_for()
         let refund = first
             .record_refund(refund("rfnd_all", 10_000, None, 40))
             .expect("refundable");
-        fx.orders
-            .save(&refund.order, first.version(), &refund.effects)
+        fx.write(&refund, first.version(), None)
             .await
             .expect("full refund");
 
@@ -875,9 +990,9 @@ async fn one_unpaid_order_per_buyer_and_cart_and_one_record_per_unapplied_paymen
                 .expect("attach")
         };
         let first = place("order_one");
-        fx.orders.insert(&first).await.expect("first");
+        fx.insert(&first).await.expect("first");
 
-        let second = fx.orders.insert(&place("order_two")).await;
+        let second = fx.insert(&place("order_two")).await;
 
         assert!(
             matches!(second, Err(OrdersError::Conflict)),
@@ -893,12 +1008,10 @@ async fn one_unpaid_order_per_buyer_and_cart_and_one_record_per_unapplied_paymen
         assert_eq!(fx.orders.count_pending(buyer).await.expect("count"), 1);
 
         let expired = first.expire(at(20)).expect("expirable");
-        fx.orders
-            .save(&expired.order, first.version(), &expired.effects)
+        fx.write(&expired, first.version(), None)
             .await
             .expect("expire");
-        fx.orders
-            .insert(&place("order_three"))
+        fx.insert(&place("order_three"))
             .await
             .expect("a closed order frees the cart");
 
@@ -912,39 +1025,43 @@ async fn one_unpaid_order_per_buyer_and_cart_and_one_record_per_unapplied_paymen
             refund_id: None,
             at: at(30),
         };
-        let job = nexus_notifications::NewJob::now(
-            nexus_notifications::JobPayload::RefundUnappliedPayment {
-                unapplied_id: payment.id,
-            },
-            at(30),
-        );
-        let jobs_before = common::job_count(&fx.db).await;
-        let new = fx
-            .orders
-            .record_unapplied_payment(
-                &payment,
-                Some(&event_id("evt_a")),
-                std::slice::from_ref(&job),
-            )
-            .await
-            .expect("record");
+        let outbox_before = common::outbox(&fx.db).await;
+        let record = |payment: nexus_orders::UnappliedPayment, event: &'static str| {
+            let uow = fx.uow.clone();
+            async move {
+                let mut tx = uow.begin().await?;
+                tx.gateway_events().record(&event_id(event), at(30)).await?;
+                let new = tx.unapplied_payments().insert(&payment).await?;
+                if new {
+                    tx.record(
+                        EventEnvelope::new(
+                            &nexus_orders::PaymentUnapplied {
+                                unapplied_id: payment.id,
+                                order_id: payment.order_id,
+                            },
+                            at(30),
+                        )
+                        .expect("event"),
+                    );
+                }
+                tx.commit().await?;
+                Ok::<bool, OrdersError>(new)
+            }
+        };
+        let new = record(payment.clone(), "evt_a").await.expect("record");
         let twin = nexus_orders::UnappliedPayment {
             id: Uuid::now_v7(),
             ..payment.clone()
         };
-        let again = fx
-            .orders
-            .record_unapplied_payment(&twin, Some(&event_id("evt_b")), std::slice::from_ref(&job))
-            .await
-            .expect("record again");
-        let replayed = fx
-            .orders
-            .record_unapplied_payment(&twin, Some(&event_id("evt_b")), &[job])
-            .await;
+        let again = record(twin.clone(), "evt_b").await.expect("record again");
+        let replayed = record(twin, "evt_b").await;
 
         assert!(new && !again, "{}", t.backend);
         assert!(matches!(replayed, Err(OrdersError::Conflict)));
-        assert_eq!(common::job_count(&fx.db).await, jobs_before + 1);
+        assert_eq!(
+            common::outbox(&fx.db).await,
+            (outbox_before.0 + 1, outbox_before.1 + 1)
+        );
         let stored = fx
             .orders
             .find_unapplied(payment.id)
@@ -952,18 +1069,20 @@ async fn one_unpaid_order_per_buyer_and_cart_and_one_record_per_unapplied_paymen
             .expect("find")
             .expect("stored");
         assert_eq!(stored, payment, "{}", t.backend);
-        assert!(
-            fx.orders
-                .mark_unapplied_refunded(payment.id, "rfnd_1", at(40), &[])
-                .await
-                .expect("mark")
-        );
-        assert!(
-            !fx.orders
-                .mark_unapplied_refunded(payment.id, "rfnd_2", at(41), &[])
-                .await
-                .expect("mark again")
-        );
+        let mark = |refund_id: &'static str, when: i64| {
+            let uow = fx.uow.clone();
+            async move {
+                let tx = uow.begin().await?;
+                let marked = tx
+                    .unapplied_payments()
+                    .mark_refunded(payment.id, refund_id, at(when))
+                    .await?;
+                tx.commit().await?;
+                Ok::<bool, OrdersError>(marked)
+            }
+        };
+        assert!(mark("rfnd_1", 40).await.expect("mark"));
+        assert!(!mark("rfnd_2", 41).await.expect("mark again"));
         let refunded = fx.orders.find_unapplied(payment.id).await.expect("find");
         assert_eq!(
             refunded.and_then(|p| p.refund_id).as_deref(),
@@ -1202,8 +1321,7 @@ async fn each_counted_refund_gets_the_next_credit_note_number_and_a_rollback_giv
         let first = paid
             .record_refund(refund("rfnd_a", 1_000, None, 30))
             .expect("refundable");
-        fx.orders
-            .save(&first.order, paid.version(), &first.effects)
+        fx.write(&first, paid.version(), None)
             .await
             .expect("first refund");
         // A save that fails after taking its number (its event was already processed)
@@ -1213,20 +1331,15 @@ async fn each_counted_refund_gets_the_next_credit_note_number_and_a_rollback_giv
             .record(&event_id("evt_dup"), at(31))
             .await
             .expect("record");
-        let mut stale = current
+        let stale = current
             .record_refund(refund("rfnd_lost", 1_000, None, 31))
             .expect("refundable");
-        stale.effects.event_id = Some(event_id("evt_dup"));
-        let lost = fx
-            .orders
-            .save(&stale.order, current.version(), &stale.effects)
-            .await;
+        let lost = fx.write(&stale, current.version(), Some("evt_dup")).await;
         let current = fx.reload(order.id()).await;
         let second = current
             .record_refund(refund("rfnd_b", 2_000, None, 32))
             .expect("refundable");
-        fx.orders
-            .save(&second.order, current.version(), &second.effects)
+        fx.write(&second, current.version(), None)
             .await
             .expect("second refund");
 

@@ -84,3 +84,30 @@ pub async fn staff(db: &DatabaseConnection, role: Role) -> UserId {
 pub async fn job_count(db: &DatabaseConnection) -> u64 {
     nexus_sea_support::testing::count_rows(db, "jobs").await
 }
+
+/// How many rows `table` has.
+pub async fn count(db: &DatabaseConnection, table: &str) -> u64 {
+    nexus_sea_support::testing::count_rows(db, table).await
+}
+
+/// How many outbox events and event deliveries are stored.
+pub async fn outbox(db: &DatabaseConnection) -> (u64, u64) {
+    (
+        count(db, "outbox_events").await,
+        count(db, "event_deliveries").await,
+    )
+}
+
+/// The names of the stored outbox events, oldest first.
+pub async fn event_names(db: &DatabaseConnection) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT name FROM outbox_events ORDER BY occurred_at, id",
+    ))
+    .await
+    .expect("read outbox events")
+    .into_iter()
+    .map(|row| row.try_get::<String>("", "name").expect("a name"))
+    .collect()
+}
