@@ -181,11 +181,13 @@ pub enum JobKind {
     RefundUnappliedPayment,
     /// `SendRefundNotice`.
     SendRefundNotice,
+    /// The catalog's `index_product` subscriber (a delivery kind only: no job payload).
+    IndexProduct,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::SendResponse,
         Self::SendWelcome,
         Self::SendOtp,
@@ -195,6 +197,7 @@ impl JobKind {
         Self::GenerateCreditNote,
         Self::RefundUnappliedPayment,
         Self::SendRefundNotice,
+        Self::IndexProduct,
     ];
 
     /// The stable name.
@@ -210,6 +213,7 @@ impl JobKind {
             Self::GenerateCreditNote => "generate_credit_note",
             Self::RefundUnappliedPayment => "refund_unapplied_payment",
             Self::SendRefundNotice => "send_refund_notice",
+            Self::IndexProduct => "index_product",
         }
     }
 }

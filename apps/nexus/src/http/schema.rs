@@ -69,6 +69,7 @@ doc_enum!(
         GenerateCreditNote = "generate_credit_note",
         RefundUnappliedPayment = "refund_unapplied_payment",
         SendRefundNotice = "send_refund_notice",
+        IndexProduct = "index_product",
     }
 );
 

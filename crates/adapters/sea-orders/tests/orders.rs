@@ -7,7 +7,7 @@ mod common;
 
 use common::{TestDb, at};
 use nexus_catalog::{
-    AssetKey, Category, FileName, Product, ProductAsset, ProductDescription, ProductRepository,
+    AssetKey, CatalogUnitOfWork, Category, FileName, Product, ProductAsset, ProductDescription,
     ProductStatus, ProductTitle, SalesLedger, Slug, Tags,
 };
 use nexus_identity::UserRepository;
@@ -17,7 +17,7 @@ use nexus_orders::{
     OrderEffects, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository, OrderStatus,
     OrdersError, ProcessedEvents, ProductCatalog, RefundReason,
 };
-use nexus_sea_catalog::{SeaProductRepository, SeaSalesLedger};
+use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaSalesLedger};
 use nexus_sea_identity::SeaUserRepository;
 use nexus_sea_orders::entities::{invoice_counter, order as order_row};
 use nexus_sea_orders::{
@@ -27,6 +27,15 @@ use nexus_sea_support::DatabaseConnection;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
+
+/// Catalog units of work on `db`, without subscribers (these tests write no events).
+fn catalog_units(db: &DatabaseConnection) -> SeaCatalogUnitOfWork {
+    SeaCatalogUnitOfWork::new(nexus_sea_support::Transactions::new(
+        db.clone(),
+        nexus_outbox::RoutesHandle::new(),
+        std::sync::Arc::new(nexus_kernel::FixedClock::default()),
+    ))
+}
 
 fn inr(minor: i64) -> Money {
     Money::new(minor, Currency::INR).expect("valid money")
@@ -96,10 +105,12 @@ impl Fixture {
             published_at: with_file.then(|| at(0)),
             version: 1,
         };
-        SeaProductRepository::new(self.db.clone())
+        let tx = catalog_units(&self.db).begin().await.expect("begin");
+        tx.products()
             .insert(&product)
             .await
             .expect("insert product");
+        tx.commit().await.expect("commit product");
         product
     }
 
@@ -1164,9 +1175,9 @@ async fn a_product_in_any_order_has_sales() {
 
         assert_eq!(answers, (false, true, true), "{}", t.backend);
         // And the catalog cannot delete an ordered product from under its order.
-        let delete = SeaProductRepository::new(fx.db.clone())
-            .delete(pending)
-            .await;
+        let tx = catalog_units(&fx.db).begin().await.expect("begin");
+        let delete = tx.products().delete(pending).await;
+        drop(tx);
         assert!(
             matches!(delete, Err(nexus_catalog::CatalogError::ProductSold)),
             "{}: {delete:?}",
