@@ -2,8 +2,8 @@
 //! updates, deleting, who may manage, and the public catalogue with its search.
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, assert_error, assert_keys, detail_fields, etag, expect_empty,
-    expect_json, header, product_body, spawn_app,
+    NO_TOKEN, Role, SearchIndexFake, Signed, TestApp, assert_error, assert_keys, detail_fields,
+    etag, expect_empty, expect_json, header, product_body, spawn_app, spawn_app_with,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -462,4 +462,144 @@ async fn public_product_views_carry_no_staff_id() {
         assert!(!text.contains(&manager.user_id), "{text}");
     }
     assert_eq!(views[0]["data"][0]["id"], product["id"]);
+}
+
+// ---- the Meilisearch index: kept in step by `index_product`, rebuilt by `nexus reindex` --
+
+/// An app searching with the Meilisearch fake, its worker polling fast.
+async fn spawn_app_with_search_index() -> (TestApp, SearchIndexFake) {
+    let index = SearchIndexFake::start().await;
+    let app = spawn_app_with(&[
+        ("MEILI_URL", index.url().as_str()),
+        ("WORKER_POLL_MS", "50"),
+    ])
+    .await;
+    (app, index)
+}
+
+fn id_of(product: &Value) -> String {
+    product["id"]
+        .as_str()
+        .expect("a product has an id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn product_writes_reach_the_search_index_through_the_index_product_subscriber() {
+    let (app, index) = spawn_app_with_search_index().await;
+    let manager = app.sign_in_as(Role::Manager).await;
+
+    let live = app
+        .published_product(&manager, "Sales deck", 49_900, FILE)
+        .await;
+    let draft = app
+        .create_product(&manager, &product_body("Draft notes", 100))
+        .await;
+    let id = id_of(&live);
+    index
+        .wait_until("the published product", |docs| {
+            docs.get(&id).is_some_and(|d| d["status"] == "PUBLISHED")
+        })
+        .await;
+
+    let res = app
+        .patch_json(
+            &product_path(&live),
+            &json!({ "title": "Sales deck, revised" }),
+            &manager,
+            Some(&etag(&live["version"])),
+        )
+        .await;
+    expect_json(res, 200).await;
+    let docs = index
+        .wait_until("the new title", |docs| {
+            docs.get(&id)
+                .is_some_and(|d| d["title"] == "Sales deck, revised")
+        })
+        .await;
+
+    // Drafts never enter the index.
+    assert!(!docs.contains_key(&id_of(&draft)), "{docs:?}");
+    let res = app
+        .post(&format!("{}/unpublish", product_path(&live)), &manager)
+        .await;
+    expect_json(res, 200).await;
+    index
+        .wait_until("the unpublished product gone", |docs| {
+            !docs.contains_key(&id)
+        })
+        .await;
+    let jobs = expect_json(
+        app.get(
+            "/api/v1/admin/jobs?kind=index_product",
+            &app.sign_in_as(Role::Admin).await,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(
+        jobs["meta"]["total"].as_u64().is_some_and(|n| n >= 4),
+        "create, upload, publish, edit and unpublish each make a delivery: {jobs}"
+    );
+}
+
+#[tokio::test]
+async fn reindex_brings_an_emptied_index_back_to_the_published_products() {
+    let (app, index) = spawn_app_with_search_index().await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let mut published = Vec::new();
+    for title in ["Sales deck", "Pitch deck", "Board deck"] {
+        let product = app.published_product(&manager, title, 9_900, FILE).await;
+        published.push(id_of(&product));
+    }
+    let draft = app
+        .create_product(&manager, &product_body("Draft notes", 100))
+        .await;
+    let gone = app
+        .published_product(&manager, "Old deck", 9_900, FILE)
+        .await;
+    let res = app
+        .post(&format!("{}/archive", product_path(&gone)), &manager)
+        .await;
+    expect_json(res, 200).await;
+    published.sort();
+    index
+        .wait_until("the published products", |docs| {
+            docs.keys().cloned().collect::<Vec<_>>() == published
+        })
+        .await;
+    index.empty();
+    // A stale document (a draft once wrongly sent) that the rebuild must drop.
+    let draft_id = id_of(&draft);
+    index.put(json!({ "id": draft_id, "status": "PUBLISHED" }));
+
+    let output = app.run_nexus(&["reindex"], &[]).await;
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("indexed 3/3"), "{stdout}");
+    let docs = index.documents();
+    assert_eq!(docs.keys().cloned().collect::<Vec<_>>(), published);
+    assert!(!docs.contains_key(&draft_id));
+    assert!(docs.values().all(|d| d["status"] == "PUBLISHED"));
+}
+
+#[tokio::test]
+async fn reindex_without_meilisearch_has_nothing_to_rebuild() {
+    let app = spawn_app().await;
+
+    let output = app.run_nexus(&["reindex"], &[]).await;
+
+    assert!(output.status.success(), "{}", output.status);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("no search index to rebuild"),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }

@@ -13,6 +13,7 @@ mod database;
 mod gateway;
 mod http;
 mod mail;
+mod search;
 #[cfg(unix)]
 pub mod servers;
 
@@ -24,3 +25,4 @@ use database::*;
 pub use gateway::*;
 pub use http::*;
 pub use mail::*;
+pub use search::*;

@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -522,6 +522,30 @@ impl TestApp {
             .stderr(log.reopen().expect("the log file can be reopened"));
         let child = command.spawn().expect("nexus worker can be started");
         WorkerProcess { child, log }
+    }
+}
+
+impl TestApp {
+    /// Runs `nexus <args>` to its end with this app's settings plus `overrides`, as an
+    /// operator would on the same deployment, and returns its exit status and output.
+    ///
+    /// # Panics
+    /// If the binary cannot be found or started.
+    pub async fn run_nexus(&self, args: &[&str], overrides: &[(&str, &str)]) -> Output {
+        let mut command = Command::new(nexus_binary());
+        command
+            .args(args)
+            .current_dir(self._data_dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "warn")
+            .envs(&self.vars)
+            .envs(overrides.iter().copied())
+            .stdin(Stdio::null());
+        tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("the command's thread finishes")
+            .expect("nexus can be started")
     }
 }
 

@@ -1,13 +1,18 @@
-//! The `nexus` command line: serve (default), worker, migrate, seed, create-admin, config.
+//! The `nexus` command line: serve (default), worker, migrate, seed, create-admin, config,
+//! reindex.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use clap::{Parser, Subcommand};
+use nexus_catalog::Reindexer;
 use nexus_customers::{CompanyName, CustomerStatus, NewCustomer, Tags};
 use nexus_identity::NewStaffUser;
 use nexus_kernel::{Actor, Email, PersonName, Role};
+use nexus_sea_catalog::SeaProductRepository;
 
 use crate::settings::{AppEnv, ConfigErrors, Settings};
 use crate::startup::{Application, StartupError, compose, connect};
@@ -56,6 +61,14 @@ pub enum Command {
     /// Print the effective configuration as TOML, secrets redacted; exit 2 listing every
     /// problem when it is invalid.
     Config,
+    /// Rebuild the Meilisearch product index from the database: clear it, then send every
+    /// PUBLISHED product in batches of 500, printing `indexed <n>/<total>` after each.
+    ///
+    /// Without `MEILI_URL` there is nothing to rebuild and it exits 0: the database search
+    /// is kept in step by the database itself in the same transaction as every write
+    /// (PostgreSQL's generated `search_vector` column and its indexes, SQLite's FTS5 table
+    /// maintained by triggers), so it cannot lag.
+    Reindex,
 }
 
 /// Exit status of any command when the configuration is invalid.
@@ -125,6 +138,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             tracing::info!("migrations applied");
         }
         Command::Seed => seed(&settings).await?,
+        Command::Reindex => reindex(&settings).await?,
         Command::Config => {
             // The listing is the command's output, not a log line.
             std::io::stdout()
@@ -153,6 +167,35 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             tracing::info!(user_id = %user.id, email = %user.email, "administrator created");
         }
     }
+    Ok(())
+}
+
+/// Rebuilds the Meilisearch index, printing progress; a no-op without Meilisearch.
+async fn reindex(settings: &Settings) -> Result<(), CliError> {
+    let mut out = std::io::stdout();
+    let Some(index) = crate::startup::product_index(settings).await? else {
+        // The command's output, not a log line.
+        writeln!(
+            out,
+            "no search index to rebuild: without MEILI_URL the database search is kept in step by the database"
+        )?;
+        return Ok(());
+    };
+    let db = connect(settings, settings.database.migrate_on_start).await?;
+    let reindexer = Reindexer::new(Arc::new(SeaProductRepository::new(db)), index);
+    let mut failed_write = None;
+    let indexed = reindexer
+        .rebuild(&mut |p| {
+            if let Err(e) = writeln!(out, "indexed {}/{}", p.indexed, p.total) {
+                failed_write.get_or_insert(e);
+            }
+        })
+        .await
+        .map_err(|e| CliError::Refused(format!("reindex: {e}")))?;
+    if let Some(e) = failed_write {
+        return Err(e.into());
+    }
+    writeln!(out, "search index rebuilt: {indexed} published products")?;
     Ok(())
 }
 

@@ -25,7 +25,7 @@ use nexus_outbox::{
     SubscriberRegistry,
 };
 use nexus_sea_approvals::{SeaEnquiryLookup, SeaResponseRepository};
-use nexus_sea_catalog::{SeaProductRepository, SeaSalesLedger};
+use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaProductRepository, SeaSalesLedger};
 use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
 use nexus_sea_identity::{SeaOtpStore, SeaSessionStore, SeaUserRepository};
 use nexus_sea_jobs::SeaJobStore;
@@ -40,8 +40,7 @@ use nexus_templates::{Branding, MinijinjaRenderer};
 use sea_orm_migration::MigratorTrait;
 
 use nexus_catalog::{
-    AssetStore, CatalogConfig, FileLinks, NoopProductIndex, ProductIndex, ProductSearch,
-    ProductService,
+    AssetStore, CatalogConfig, FileLinks, IndexProduct, ProductIndex, ProductSearch, ProductService,
 };
 use nexus_invoice_pdf::PdfInvoiceRenderer;
 use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliProductSearch};
@@ -337,11 +336,23 @@ pub async fn compose(
     let buyers: Arc<dyn BuyerDirectory> = Arc::new(SeaBuyerDirectory::new(db.clone()));
     let product_repo = Arc::new(SeaProductRepository::new(db.clone()));
     let storage = &settings.storage;
-    let (search, index) = product_search(settings, product_repo.clone()).await?;
+    let index = product_index(settings).await?;
+    let search: Arc<dyn ProductSearch> = match &index {
+        Some(meili) => meili.clone(),
+        None => product_repo.clone(),
+    };
+    // With the database search there is no index to feed.
+    let index_product: Option<Arc<dyn Subscriber>> = index.map(|meili| {
+        let subscriber: Arc<dyn Subscriber> = Arc::new(IndexProduct::new(
+            product_repo.clone(),
+            meili as Arc<dyn ProductIndex>,
+        ));
+        subscriber
+    });
     let products = Arc::new(ProductService::new(
         product_repo,
+        Arc::new(SeaCatalogUnitOfWork::new(transactions.clone())),
         search,
-        index,
         Arc::new(SeaSalesLedger::new(db.clone())),
         assets.clone(),
         clock.clone(),
@@ -425,7 +436,7 @@ pub async fn compose(
     ];
     let worker = &settings.worker;
     let worker_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
-    let registry = subscribers(vec![
+    let mut list: Vec<Arc<dyn Subscriber>> = vec![
         Arc::new(InvoiceSubscriber::new(invoices.clone())),
         Arc::new(CreditNoteSubscriber::new(invoices.clone())),
         Arc::new(OrderConfirmationSubscriber::new(
@@ -453,7 +464,9 @@ pub async fn compose(
             orders.clone(),
             Duration::minutes(commerce.order_expiry_minutes),
         )),
-    ])?;
+    ];
+    list.extend(index_product);
+    let registry = subscribers(list)?;
     routes.install(registry.shared_routes());
     let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));
     let deliveries = Arc::new(
@@ -654,15 +667,18 @@ fn payment_gateway(settings: &Settings) -> Result<Arc<dyn PaymentGateway>, Start
     }
 }
 
-/// Meilisearch when `MEILI_URL` is set (kept in step on every product write); otherwise the
-/// database's own full-text search, which keeps itself in step.
-async fn product_search(
+/// Meilisearch when `MEILI_URL` is set, its index configured: the search port and the
+/// index the `index_product` subscriber keeps in step (and `nexus reindex` rebuilds).
+/// `None` means the database's own full-text search, which keeps itself in step.
+///
+/// # Errors
+/// `Search` when the settings are refused or Meilisearch refuses the index settings.
+pub async fn product_index(
     settings: &Settings,
-    database: Arc<SeaProductRepository>,
-) -> Result<(Arc<dyn ProductSearch>, Arc<dyn ProductIndex>), StartupError> {
+) -> Result<Option<Arc<MeiliProductSearch>>, StartupError> {
     let c = &settings.commerce;
     let Some(url) = &c.meili_url else {
-        return Ok((database, Arc::new(NoopProductIndex)));
+        return Ok(None);
     };
     let config = MeiliConfig {
         api_key: c
@@ -678,7 +694,7 @@ async fn product_search(
         .configure_index()
         .await
         .map_err(|e| StartupError::Search(e.to_string()))?;
-    Ok((meili.clone(), meili))
+    Ok(Some(meili))
 }
 
 /// Redis with a time-to-live when `REDIS_URL` is set; the database otherwise.

@@ -2,10 +2,14 @@
 
 mod assets;
 mod error;
+pub mod events;
+mod indexing;
 mod links;
 mod model;
 mod ports;
 mod service;
+#[cfg(any(test, feature = "mocks"))]
+pub mod testing;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use assets::MockAssetStore;
@@ -13,6 +17,7 @@ pub use assets::{
     AssetError, AssetKey, AssetStore, InvalidAssetKey, SignedLink, StagedFile, StoredObject,
 };
 pub use error::CatalogError;
+pub use indexing::{IndexProduct, ReindexProgress, Reindexer};
 pub use links::{FileLinks, OpenedFile};
 pub use model::{
     CatalogConfig, Category, FileName, InvalidCatalogValue, NewProduct, PreviewUrl, PriceRange,
@@ -20,7 +25,13 @@ pub use model::{
     ProductSort, ProductStatus, ProductTitle, SearchText, Slug, Tag, Tags, UpdateProduct,
     UploadTicket,
 };
+pub use ports::{
+    CatalogTx, CatalogUnitOfWork, ProductIndex, ProductRepository, ProductSearch, ProductStore,
+    SalesLedger,
+};
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockProductIndex, MockProductRepository, MockProductSearch, MockSalesLedger};
-pub use ports::{NoopProductIndex, ProductIndex, ProductRepository, ProductSearch, SalesLedger};
+pub use ports::{
+    MockCatalogUnitOfWork, MockProductIndex, MockProductRepository, MockProductSearch,
+    MockProductStore, MockSalesLedger,
+};
 pub use service::ProductService;

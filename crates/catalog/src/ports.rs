@@ -1,24 +1,53 @@
 use async_trait::async_trait;
 use nexus_kernel::{Page, PageRequest, ProductId};
+use nexus_outbox::EventEnvelope;
 
 use crate::{CatalogError, Product, ProductFilter, ProductQuery, Slug};
 
-/// Stores and loads products. Implementations must be safe to share across requests and
-/// must answer lists with exact totals without loading the whole table.
+/// Loads products outside a unit of work. Implementations must be safe to share across
+/// requests and must answer lists with exact totals without loading the whole table.
+/// Writes go through a [`CatalogTx`], so that each records its event in the same
+/// transaction.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ProductRepository: Send + Sync {
-    /// Inserts a new product.
-    ///
-    /// # Errors
-    /// `SlugTaken` if another product has this slug.
-    async fn insert(&self, product: &Product) -> Result<(), CatalogError>;
-
     /// Loads a product in any status; `Ok(None)` when there is none.
     async fn find(&self, id: ProductId) -> Result<Option<Product>, CatalogError>;
 
     /// Loads the product with this slug, in any status; `Ok(None)` when there is none.
     async fn find_by_slug(&self, slug: &Slug) -> Result<Option<Product>, CatalogError>;
+
+    /// One page of products in any status matching `filter`, newest first (ties by id),
+    /// with the exact total.
+    async fn list_admin(
+        &self,
+        filter: &ProductFilter,
+        page: PageRequest,
+    ) -> Result<Page<Product>, CatalogError>;
+
+    /// Up to `limit` PUBLISHED products whose id is greater than `after` (all of them
+    /// when `None`), in id order: a batch of a full re-index. Keyed by id rather than by
+    /// page number, so products created or deleted meanwhile never shift a product out of
+    /// the walk.
+    async fn published_after(
+        &self,
+        after: Option<ProductId>,
+        limit: u32,
+    ) -> Result<Vec<Product>, CatalogError>;
+
+    /// How many products are PUBLISHED.
+    async fn count_published(&self) -> Result<u64, CatalogError>;
+}
+
+/// Stores products inside one unit of work (see [`CatalogTx::products`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// Inserts a new product.
+    ///
+    /// # Errors
+    /// `SlugTaken` if another product has this slug.
+    async fn insert(&self, product: &Product) -> Result<(), CatalogError>;
 
     /// Saves every mutable field of `product` (whose `version` is already the new one) if
     /// the stored version is still `expected_version`.
@@ -32,14 +61,34 @@ pub trait ProductRepository: Send + Sync {
     /// # Errors
     /// `ProductSold` when other records (order lines) still reference it.
     async fn delete(&self, id: ProductId) -> Result<bool, CatalogError>;
+}
 
-    /// One page of products in any status matching `filter`, newest first (ties by id),
-    /// with the exact total.
-    async fn list_admin(
-        &self,
-        filter: &ProductFilter,
-        page: PageRequest,
-    ) -> Result<Page<Product>, CatalogError>;
+/// Opens units of work over the catalog's records.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CatalogUnitOfWork: Send + Sync {
+    /// Starts one.
+    ///
+    /// # Errors
+    /// `Unexpected` when the store cannot start a transaction.
+    async fn begin(&self) -> Result<Box<dyn CatalogTx>, CatalogError>;
+}
+
+/// One open unit of work: the product store bound to its transaction and the events it
+/// records. Dropped without `commit`, nothing of it happened.
+#[async_trait]
+pub trait CatalogTx: Send {
+    /// The products, in this transaction.
+    fn products(&self) -> &dyn ProductStore;
+
+    /// Records `event`, written to the outbox with the changes when the unit commits.
+    fn record(&mut self, event: EventEnvelope);
+
+    /// Writes the changes and the recorded events together.
+    ///
+    /// # Errors
+    /// `Unexpected` when the commit fails (then nothing was written).
+    async fn commit(self: Box<Self>) -> Result<(), CatalogError>;
 }
 
 /// Searches the public catalog.
@@ -56,40 +105,30 @@ pub trait ProductSearch: Send + Sync {
     ) -> Result<Page<Product>, CatalogError>;
 }
 
-/// Keeps a search index in step with the products table. The service calls it after every
-/// committed write; a failure is logged, never returned (the write already happened), so an
-/// index may lag until the product's next write or a full re-index.
+/// An external search index of the PUBLISHED products (Meilisearch). The `index_product`
+/// subscriber ([`crate::IndexProduct`]) keeps it in step after every committed product
+/// write; [`crate::Reindexer`] rebuilds it from the database. The database search reads
+/// the products table itself and has no index.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ProductIndex: Send + Sync {
-    /// Adds `product`, or replaces the indexed copy with the same id, in any status (a
-    /// [`ProductSearch`] over the index must itself keep to PUBLISHED products).
+    /// Adds each product, or replaces the indexed copy with the same id.
     ///
     /// # Errors
-    /// `Unexpected` when the index cannot be reached or refuses the document.
-    async fn upsert(&self, product: &Product) -> Result<(), CatalogError>;
+    /// `Unexpected` when the index cannot be reached or refuses the documents.
+    async fn upsert(&self, products: &[Product]) -> Result<(), CatalogError>;
 
     /// Removes the product from the index; removing one that is not there is fine.
     ///
     /// # Errors
     /// `Unexpected` when the index cannot be reached or refuses the removal.
     async fn remove(&self, id: ProductId) -> Result<(), CatalogError>;
-}
 
-/// The [`ProductIndex`] for a [`ProductSearch`] that reads the products table itself (the
-/// database search), so there is nothing to keep in step: every call succeeds at once.
-#[derive(Debug, Clone, Copy)]
-pub struct NoopProductIndex;
-
-#[async_trait]
-impl ProductIndex for NoopProductIndex {
-    async fn upsert(&self, _product: &Product) -> Result<(), CatalogError> {
-        Ok(())
-    }
-
-    async fn remove(&self, _id: ProductId) -> Result<(), CatalogError> {
-        Ok(())
-    }
+    /// Removes every document, before a rebuild.
+    ///
+    /// # Errors
+    /// `Unexpected` when the index cannot be reached or refuses.
+    async fn clear(&self) -> Result<(), CatalogError>;
 }
 
 /// Answers whether a product was ever bought. Implemented by the orders adapter.

@@ -4,9 +4,12 @@ use chrono::Duration;
 use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, ProductId, Role, Unexpected};
 use uuid::Uuid;
 
+use nexus_outbox::{DomainEvent, EventEnvelope};
+
+use crate::events::{ProductCreated, ProductDeleted, ProductUpdated};
 use crate::{
-    AssetError, AssetKey, AssetStore, CatalogConfig, CatalogError, FileName, NewProduct, Product,
-    ProductAsset, ProductFilter, ProductIndex, ProductQuery, ProductRef, ProductRepository,
+    AssetError, AssetKey, AssetStore, CatalogConfig, CatalogError, CatalogUnitOfWork, FileName,
+    NewProduct, Product, ProductAsset, ProductFilter, ProductQuery, ProductRef, ProductRepository,
     ProductSearch, ProductStatus, SalesLedger, StagedFile, StoredObject, UpdateProduct,
     UploadTicket,
 };
@@ -14,14 +17,13 @@ use crate::{
 /// The catalog's rules: who manages products, how they move between DRAFT, PUBLISHED and
 /// ARCHIVED, what the public sees, and how product files are stored.
 ///
-/// Every committed write is then passed to the [`ProductIndex`] (`upsert`, or `remove`
-/// after a delete). An index failure is logged and swallowed: the write is committed and
-/// must not be reported as failed, so search may lag until the product's next write (a
-/// full re-index is a separate job).
+/// Every write goes through one unit of work that also records its event
+/// (`catalog.product_created`, `catalog.product_updated` or `catalog.product_deleted`), so
+/// what follows a write (the search index) happens after the commit, through the outbox.
 pub struct ProductService {
     products: Arc<dyn ProductRepository>,
+    uow: Arc<dyn CatalogUnitOfWork>,
     search: Arc<dyn ProductSearch>,
-    index: Arc<dyn ProductIndex>,
     sales: Arc<dyn SalesLedger>,
     assets: Arc<dyn AssetStore>,
     clock: Arc<dyn Clock>,
@@ -32,13 +34,13 @@ impl ProductService {
     /// How long a presigned upload link works.
     pub const UPLOAD_LINK_TTL: Duration = Duration::minutes(15);
 
-    /// Builds the service from its ports and the file limits. `index` is
-    /// [`NoopProductIndex`](crate::NoopProductIndex) when `search` reads the database itself.
+    /// Builds the service from its ports and the file limits: `products` reads, `uow`
+    /// writes.
     #[must_use]
     pub fn new(
         products: Arc<dyn ProductRepository>,
+        uow: Arc<dyn CatalogUnitOfWork>,
         search: Arc<dyn ProductSearch>,
-        index: Arc<dyn ProductIndex>,
         sales: Arc<dyn SalesLedger>,
         assets: Arc<dyn AssetStore>,
         clock: Arc<dyn Clock>,
@@ -46,8 +48,8 @@ impl ProductService {
     ) -> Self {
         Self {
             products,
+            uow,
             search,
-            index,
             sales,
             assets,
             clock,
@@ -127,9 +129,16 @@ impl ProductService {
             published_at: None,
             version: 1,
         };
-        self.products.insert(&product).await?;
+        let mut tx = self.uow.begin().await?;
+        tx.products().insert(&product).await?;
+        tx.record(envelope(
+            &ProductCreated {
+                product_id: product.id,
+            },
+            now,
+        )?);
+        tx.commit().await?;
         tracing::info!(product_id = %product.id, "product created");
-        self.reindex(&product).await;
         Ok(product)
     }
 
@@ -243,19 +252,19 @@ impl ProductService {
         if self.sales.has_sales(id).await? {
             return Err(CatalogError::ProductSold);
         }
-        if !self.products.delete(id).await? {
+        let mut tx = self.uow.begin().await?;
+        if !tx.products().delete(id).await? {
             return Err(CatalogError::NotFound);
         }
+        tx.record(envelope(
+            &ProductDeleted { product_id: id },
+            self.clock.now(),
+        )?);
+        tx.commit().await?;
         if let Some(asset) = product.asset {
             self.discard(&asset.key).await;
         }
         tracing::info!("product deleted");
-        if let Err(error) = self.index.remove(id).await {
-            tracing::error!(
-                error = &error as &(dyn std::error::Error + 'static),
-                "could not remove a deleted product from the search index; search lags until a re-index"
-            );
-        }
         Ok(())
     }
 
@@ -469,26 +478,20 @@ impl ProductService {
         self.products.find(id).await?.ok_or(CatalogError::NotFound)
     }
 
-    /// Saves a changed product and then refreshes the search index (see [`Self::reindex`]).
+    /// Saves a changed product if it is still at `expected`, recording `ProductUpdated` in
+    /// the same unit of work.
     async fn save(&self, product: &mut Product, expected: i64) -> Result<(), CatalogError> {
         product.version = expected + 1;
         product.updated_at = self.clock.now();
-        self.products.update(product, expected).await?;
-        self.reindex(product).await;
-        Ok(())
-    }
-
-    /// Passes a committed product to the search index. Best effort: the write is committed,
-    /// so a failure is logged, never returned; search lags until the product's next write
-    /// or a full re-index.
-    async fn reindex(&self, product: &Product) {
-        if let Err(error) = self.index.upsert(product).await {
-            tracing::error!(
-                product_id = %product.id,
-                error = &error as &(dyn std::error::Error + 'static),
-                "could not update the search index; search lags until the next write"
-            );
-        }
+        let mut tx = self.uow.begin().await?;
+        tx.products().update(product, expected).await?;
+        tx.record(envelope(
+            &ProductUpdated {
+                product_id: product.id,
+            },
+            product.updated_at,
+        )?);
+        tx.commit().await
     }
 
     /// Saves `stored` as the product's file. If the save fails the new object is deleted;
@@ -559,6 +562,14 @@ impl ProductService {
             Ok(())
         }
     }
+}
+
+/// `event`, which happened at `now`, ready to record.
+fn envelope<E: DomainEvent>(
+    event: &E,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<EventEnvelope, CatalogError> {
+    Ok(EventEnvelope::new(event, now)?)
 }
 
 /// Whether the actor may manage the catalog (create, edit, publish, delete, upload, see

@@ -10,9 +10,13 @@ use nexus_kernel::{
 };
 use uuid::Uuid;
 
+use nexus_outbox::DomainEvent;
+
+use crate::events::{ProductCreated, ProductDeleted, ProductUpdated};
+use crate::testing::UnitLog;
 use crate::{
     AssetError, AssetKey, CatalogConfig, CatalogError, Category, FileName, MockAssetStore,
-    MockProductIndex, MockProductRepository, MockProductSearch, MockSalesLedger, NewProduct,
+    MockProductRepository, MockProductSearch, MockProductStore, MockSalesLedger, NewProduct,
     Product, ProductAsset, ProductDescription, ProductFilter, ProductQuery, ProductRef,
     ProductService, ProductStatus, ProductTitle, SignedLink, Slug, StagedFile, StoredObject, Tags,
     UpdateProduct,
@@ -103,8 +107,9 @@ fn new_product() -> NewProduct {
 #[derive(Default)]
 struct Ports {
     repo: MockProductRepository,
+    store: MockProductStore,
+    log: UnitLog,
     search: MockProductSearch,
-    index: MockProductIndex,
     sales: MockSalesLedger,
     assets: MockAssetStore,
 }
@@ -127,7 +132,7 @@ impl Ports {
     fn expect_saved(&mut self, from_version: i64) -> Arc<Mutex<Option<Product>>> {
         let saved = Arc::new(Mutex::new(None));
         let sink = Arc::clone(&saved);
-        self.repo
+        self.store
             .expect_update()
             .withf(move |_, expected| *expected == from_version)
             .times(1)
@@ -138,41 +143,30 @@ impl Ports {
         saved
     }
 
-    /// Expects the search index to be given one product and captures it.
-    fn expect_indexed(&mut self) -> Arc<Mutex<Option<Product>>> {
-        let indexed = Arc::new(Mutex::new(None));
-        let sink = Arc::clone(&indexed);
-        self.index.expect_upsert().times(1).returning(move |p| {
-            *sink.lock().expect("lock") = Some(p.clone());
-            Ok(())
-        });
-        indexed
-    }
-
-    /// Expects that the search index is left alone (a write failed or never happened).
-    fn expect_not_indexed(&mut self) {
-        self.index.expect_upsert().never();
-        self.index.expect_remove().never();
+    /// What the service's units of work commit.
+    fn log(&self) -> UnitLog {
+        self.log.clone()
     }
 
     fn service(self) -> ProductService {
         ProductService::new(
             Arc::new(self.repo),
+            Arc::new(self.log.unit_of_work(self.store)),
             Arc::new(self.search),
-            Arc::new(self.index),
             Arc::new(self.sales),
             Arc::new(self.assets),
             Arc::new(FixedClock::default()),
-            CatalogConfig {
-                max_asset_bytes: MAX_BYTES,
-                allowed_content_types: vec![
-                    "application/pdf".to_owned(),
-                    "Application/ZIP".to_owned(),
-                ],
-                currencies: vec![Currency::INR, Currency::parse("USD").expect("valid")],
-                max_price_minor: MAX_PRICE,
-            },
+            config(),
         )
+    }
+}
+
+fn config() -> CatalogConfig {
+    CatalogConfig {
+        max_asset_bytes: MAX_BYTES,
+        allowed_content_types: vec!["application/pdf".to_owned(), "Application/ZIP".to_owned()],
+        currencies: vec![Currency::INR, Currency::parse("USD").expect("valid")],
+        max_price_minor: MAX_PRICE,
     }
 }
 
@@ -181,6 +175,18 @@ fn saved(slot: &Arc<Mutex<Option<Product>>>) -> Product {
         .expect("lock")
         .clone()
         .expect("a product was saved")
+}
+
+/// Asserts that exactly one unit committed, with exactly `event` about `id`.
+fn assert_committed_once(log: &UnitLog, event: &str, id: ProductId) {
+    assert_eq!(log.commits(), 1, "one unit of work committed");
+    assert_eq!(log.product_events(), vec![(event.to_owned(), Some(id))]);
+}
+
+/// Asserts that no unit committed, so no event was written.
+fn assert_nothing_committed(log: &UnitLog) {
+    assert_eq!(log.commits(), 0, "no unit of work committed");
+    assert!(log.events().is_empty());
 }
 
 fn stored(key: &AssetKey, size: u64, content_type: &str) -> StoredObject {
@@ -259,8 +265,8 @@ async fn managers_and_administrators_create_draft_products() {
     for role in [Role::Manager, Role::Admin] {
         let actor = Actor::new(UserId::new(), role);
         let mut ports = Ports::default();
-        ports.repo.expect_insert().times(1).returning(|_| Ok(()));
-        let indexed = ports.expect_indexed();
+        ports.store.expect_insert().times(1).returning(|_| Ok(()));
+        let log = ports.log();
         let service = ports.service();
 
         let created = service
@@ -273,7 +279,7 @@ async fn managers_and_administrators_create_draft_products() {
         assert_eq!(created.created_by, actor.user_id());
         assert_eq!((created.created_at, created.updated_at), (now(), now()));
         assert!(created.asset.is_none() && created.published_at.is_none());
-        assert_eq!(saved(&indexed), created);
+        assert_committed_once(&log, ProductCreated::NAME, created.id);
     }
 }
 
@@ -281,14 +287,15 @@ async fn managers_and_administrators_create_draft_products() {
 async fn a_taken_slug_is_reported() {
     let mut ports = Ports::default();
     ports
-        .repo
+        .store
         .expect_insert()
         .returning(|_| Err(CatalogError::SlugTaken));
-    ports.expect_not_indexed();
+    let log = ports.log();
 
     let result = ports.service().create(&manager(), new_product()).await;
 
     assert!(matches!(result, Err(CatalogError::SlugTaken)));
+    assert_nothing_committed(&log);
 }
 
 #[tokio::test]
@@ -304,12 +311,11 @@ async fn prices_outside_the_store_currencies_or_above_the_ceiling_are_refused_be
     ] {
         let mut ports = Ports::default();
         if accepted {
-            ports.repo.expect_insert().times(1).returning(|_| Ok(()));
-            ports.index.expect_upsert().times(1).returning(|_| Ok(()));
+            ports.store.expect_insert().times(1).returning(|_| Ok(()));
         } else {
-            ports.repo.expect_insert().never();
-            ports.expect_not_indexed();
+            ports.store.expect_insert().never();
         }
+        let log = ports.log();
         let input = NewProduct {
             price,
             ..new_product()
@@ -329,6 +335,7 @@ async fn prices_outside_the_store_currencies_or_above_the_ceiling_are_refused_be
             }
             Err(other) => panic!("unexpected {other:?}"),
         }
+        assert_eq!(log.commits(), usize::from(accepted), "{price:?}");
     }
 }
 
@@ -336,8 +343,8 @@ async fn prices_outside_the_store_currencies_or_above_the_ceiling_are_refused_be
 async fn an_update_to_a_price_above_the_ceiling_is_refused_and_writes_nothing() {
     let current = product(ProductStatus::Draft, false);
     let mut ports = Ports::serving(&current);
-    ports.repo.expect_update().never();
-    ports.expect_not_indexed();
+    ports.store.expect_update().never();
+    let log = ports.log();
     let change = UpdateProduct {
         price: Some(inr(MAX_PRICE + 1)),
         ..UpdateProduct::default()
@@ -349,6 +356,7 @@ async fn an_update_to_a_price_above_the_ceiling_is_refused_and_writes_nothing() 
         .await;
 
     assert!(matches!(result, Err(CatalogError::PriceTooHigh { .. })));
+    assert_nothing_committed(&log);
 }
 
 #[test]
@@ -364,7 +372,7 @@ async fn an_update_applies_the_change_and_bumps_the_version() {
     let current = product(ProductStatus::Published, true);
     let mut ports = Ports::serving(&current);
     let slot = ports.expect_saved(3);
-    let indexed = ports.expect_indexed();
+    let log = ports.log();
     let change = UpdateProduct {
         title: Some(ProductTitle::parse("GST invoice template").expect("title")),
         price: Some(inr(0)),
@@ -382,14 +390,14 @@ async fn an_update_applies_the_change_and_bumps_the_version() {
     assert_eq!(updated.slug, current.slug);
     assert_eq!((updated.version, updated.updated_at), (4, now()));
     assert_eq!(saved(&slot), updated);
-    assert_eq!(saved(&indexed), updated);
+    assert_committed_once(&log, ProductUpdated::NAME, updated.id);
 }
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_and_writes_nothing() {
     let current = product(ProductStatus::Draft, false);
-    let mut ports = Ports::serving(&current);
-    ports.expect_not_indexed();
+    let ports = Ports::serving(&current);
+    let log = ports.log();
     let service = ports.service();
 
     let result = service
@@ -397,6 +405,7 @@ async fn a_stale_version_is_a_conflict_and_writes_nothing() {
         .await;
 
     assert!(matches!(result, Err(CatalogError::Conflict)));
+    assert_nothing_committed(&log);
 }
 
 #[tokio::test]
@@ -458,7 +467,7 @@ async fn a_draft_with_a_file_is_published_even_when_free() {
     draft.price = inr(0);
     let mut ports = Ports::serving(&draft);
     let slot = ports.expect_saved(3);
-    let indexed = ports.expect_indexed();
+    let log = ports.log();
 
     let published = ports
         .service()
@@ -469,7 +478,7 @@ async fn a_draft_with_a_file_is_published_even_when_free() {
     assert_eq!(published.status, ProductStatus::Published);
     assert_eq!(published.published_at, Some(now()));
     assert_eq!(saved(&slot).version, 4);
-    assert_eq!(saved(&indexed), published);
+    assert_committed_once(&log, ProductUpdated::NAME, published.id);
 }
 
 #[tokio::test]
@@ -477,7 +486,6 @@ async fn an_archived_product_can_be_published_again() {
     let archived = product(ProductStatus::Archived, true);
     let mut ports = Ports::serving(&archived);
     ports.expect_saved(3);
-    ports.expect_indexed();
 
     let published = ports.service().publish(&manager(), archived.id).await;
 
@@ -506,7 +514,7 @@ async fn drafts_and_published_products_can_be_archived_once() {
         let current = product(status, true);
         let mut ports = Ports::serving(&current);
         ports.expect_saved(3);
-        ports.expect_indexed();
+        let log = ports.log();
 
         let archived = ports.service().archive(&manager(), current.id).await;
 
@@ -514,6 +522,7 @@ async fn drafts_and_published_products_can_be_archived_once() {
             matches!(archived, Ok(p) if p.status == ProductStatus::Archived),
             "{status}"
         );
+        assert_committed_once(&log, ProductUpdated::NAME, current.id);
     }
     let archived = product(ProductStatus::Archived, true);
     let result = Ports::serving(&archived)
@@ -540,7 +549,7 @@ async fn a_published_product_that_never_sold_goes_back_to_draft() {
         .withf(move |p| *p == id)
         .returning(|_| Ok(false));
     let slot = ports.expect_saved(3);
-    let indexed = ports.expect_indexed();
+    let log = ports.log();
 
     let draft = ports
         .service()
@@ -551,7 +560,7 @@ async fn a_published_product_that_never_sold_goes_back_to_draft() {
     assert_eq!(draft.status, ProductStatus::Draft);
     assert_eq!(draft.published_at, None);
     assert_eq!(saved(&slot).status, ProductStatus::Draft);
-    assert_eq!(saved(&indexed), draft);
+    assert_committed_once(&log, ProductUpdated::NAME, draft.id);
 }
 
 #[tokio::test]
@@ -559,11 +568,13 @@ async fn a_sold_product_cannot_be_unpublished() {
     let live = product(ProductStatus::Published, true);
     let mut ports = Ports::serving(&live);
     ports.sales.expect_has_sales().returning(|_| Ok(true));
-    ports.expect_not_indexed();
+    ports.store.expect_update().never();
+    let log = ports.log();
 
     let result = ports.service().unpublish(&manager(), live.id).await;
 
     assert!(matches!(result, Err(CatalogError::ProductSold)));
+    assert_nothing_committed(&log);
 }
 
 #[tokio::test]
@@ -588,11 +599,13 @@ async fn a_sold_product_is_never_deleted() {
     let live = product(ProductStatus::Archived, true);
     let mut ports = Ports::serving(&live);
     ports.sales.expect_has_sales().returning(|_| Ok(true));
-    ports.expect_not_indexed();
+    ports.store.expect_delete().never();
+    let log = ports.log();
 
     let result = ports.service().delete(&manager(), live.id).await;
 
     assert!(matches!(result, Err(CatalogError::ProductSold)));
+    assert_nothing_committed(&log);
 }
 
 #[tokio::test]
@@ -603,7 +616,7 @@ async fn deleting_an_unsold_product_also_deletes_its_file() {
     ports.sales.expect_has_sales().returning(|_| Ok(false));
     let id = current.id;
     ports
-        .repo
+        .store
         .expect_delete()
         .withf(move |p| *p == id)
         .times(1)
@@ -614,17 +627,12 @@ async fn deleting_an_unsold_product_also_deletes_its_file() {
         .withf(move |k| *k == file)
         .times(1)
         .returning(|_| Ok(()));
-    ports
-        .index
-        .expect_remove()
-        .withf(move |p| *p == id)
-        .times(1)
-        .returning(|_| Ok(()));
-    ports.index.expect_upsert().never();
+    let log = ports.log();
 
     let result = ports.service().delete(&manager(), current.id).await;
 
     assert!(result.is_ok());
+    assert_committed_once(&log, ProductDeleted::NAME, id);
 }
 
 #[tokio::test]
@@ -632,17 +640,18 @@ async fn a_file_that_cannot_be_removed_does_not_fail_the_delete() {
     let current = product(ProductStatus::Draft, true);
     let mut ports = Ports::serving(&current);
     ports.sales.expect_has_sales().returning(|_| Ok(false));
-    ports.repo.expect_delete().returning(|_| Ok(true));
+    ports.store.expect_delete().returning(|_| Ok(true));
     ports
         .assets
         .expect_delete()
         .times(1)
         .returning(|_| Err(AssetError::Unexpected(Unexpected::msg("store down"))));
-    ports.index.expect_remove().times(1).returning(|_| Ok(()));
+    let log = ports.log();
 
     let result = ports.service().delete(&manager(), current.id).await;
 
     assert!(result.is_ok());
+    assert_committed_once(&log, ProductDeleted::NAME, current.id);
 }
 
 #[tokio::test]
@@ -650,82 +659,89 @@ async fn a_product_deleted_meanwhile_is_not_found() {
     let current = product(ProductStatus::Draft, false);
     let mut ports = Ports::serving(&current);
     ports.sales.expect_has_sales().returning(|_| Ok(false));
-    ports.repo.expect_delete().returning(|_| Ok(false));
-    ports.expect_not_indexed();
+    ports.store.expect_delete().returning(|_| Ok(false));
+    ports.assets.expect_delete().never();
+    let log = ports.log();
 
     let result = ports.service().delete(&manager(), current.id).await;
 
     assert!(matches!(result, Err(CatalogError::NotFound)));
+    assert_nothing_committed(&log);
 }
 
-// ---- keeping the search index in step ------------------------------------------------
+// ---- events for what follows a write ------------------------------------------------
 
 #[tokio::test]
-async fn a_published_product_is_sent_to_the_search_index() {
+async fn a_failed_write_rolls_its_unit_back_and_records_nothing() {
+    let draft = product(ProductStatus::Draft, true);
+    let mut ports = Ports::serving(&draft);
+    ports
+        .store
+        .expect_update()
+        .times(1)
+        .returning(|_, _| Err(CatalogError::Conflict));
+    let log = ports.log();
+
+    let result = ports.service().publish(&manager(), draft.id).await;
+
+    assert!(matches!(result, Err(CatalogError::Conflict)));
+    assert_nothing_committed(&log);
+}
+
+#[tokio::test]
+async fn a_unit_that_cannot_begin_is_unexpected_and_writes_nothing() {
+    let draft = product(ProductStatus::Draft, true);
+    let mut ports = Ports::serving(&draft);
+    ports.store.expect_update().never();
+    let mut uow = crate::MockCatalogUnitOfWork::new();
+    uow.expect_begin()
+        .times(1)
+        .returning(|| Err(CatalogError::Unexpected(Unexpected::msg("database down"))));
+    let service = ProductService::new(
+        Arc::new(ports.repo),
+        Arc::new(uow),
+        Arc::new(ports.search),
+        Arc::new(ports.sales),
+        Arc::new(ports.assets),
+        Arc::new(FixedClock::default()),
+        config(),
+    );
+
+    let result = service.publish(&manager(), draft.id).await;
+
+    assert!(matches!(result, Err(CatalogError::Unexpected(_))));
+}
+
+#[tokio::test]
+async fn each_write_records_one_event_in_its_own_unit() {
     let draft = product(ProductStatus::Draft, true);
     let mut ports = Ports::serving(&draft);
     ports.expect_saved(3);
-    let id = draft.id;
-    ports
-        .index
-        .expect_upsert()
-        .withf(move |p| {
-            p.id == id && p.status == ProductStatus::Published && p.published_at == Some(now())
-        })
-        .times(1)
-        .returning(|_| Ok(()));
-
-    let published = ports.service().publish(&manager(), draft.id).await;
-
-    assert!(matches!(published, Ok(p) if p.status == ProductStatus::Published));
-}
-
-#[tokio::test]
-async fn a_deleted_product_is_removed_from_the_search_index() {
-    let current = product(ProductStatus::Draft, false);
-    let mut ports = Ports::serving(&current);
     ports.sales.expect_has_sales().returning(|_| Ok(false));
-    ports.repo.expect_delete().returning(|_| Ok(true));
-    let id = current.id;
-    ports
-        .index
-        .expect_remove()
-        .withf(move |p| *p == id)
-        .times(1)
-        .returning(|_| Ok(()));
-    ports.index.expect_upsert().never();
-
-    let result = ports.service().delete(&manager(), current.id).await;
-
-    assert!(result.is_ok());
-}
-
-#[tokio::test]
-async fn an_index_failure_does_not_undo_a_committed_write() {
-    let draft = product(ProductStatus::Draft, true);
-    let mut ports = Ports::serving(&draft);
-    let slot = ports.expect_saved(3);
-    ports
-        .index
-        .expect_upsert()
-        .times(1)
-        .returning(|_| Err(CatalogError::Unexpected(Unexpected::msg("search down"))));
-    ports.sales.expect_has_sales().returning(|_| Ok(false));
-    ports.repo.expect_delete().returning(|_| Ok(true));
-    ports
-        .index
-        .expect_remove()
-        .times(1)
-        .returning(|_| Err(CatalogError::Unexpected(Unexpected::msg("search down"))));
+    ports.store.expect_delete().times(1).returning(|_| Ok(true));
     ports.assets.expect_delete().returning(|_| Ok(()));
+    let log = ports.log();
     let service = ports.service();
 
-    let published = service.publish(&manager(), draft.id).await;
-    let deleted = service.delete(&manager(), draft.id).await;
+    service
+        .publish(&manager(), draft.id)
+        .await
+        .expect("publishes");
+    service.delete(&manager(), draft.id).await.expect("deletes");
 
-    assert!(matches!(&published, Ok(p) if p.status == ProductStatus::Published));
-    assert_eq!(saved(&slot), published.expect("published"));
-    assert!(deleted.is_ok());
+    assert_eq!(log.commits(), 2);
+    assert_eq!(
+        log.product_events(),
+        vec![
+            (ProductUpdated::NAME.to_owned(), Some(draft.id)),
+            (ProductDeleted::NAME.to_owned(), Some(draft.id)),
+        ]
+    );
+    assert!(
+        log.events()
+            .iter()
+            .all(|e| e.occurred_at == now() && !e.sensitive)
+    );
 }
 
 // ---- what the public sees -------------------------------------------------------------
@@ -893,7 +909,7 @@ async fn an_attached_file_is_stored_under_the_product_and_replaces_the_old_one()
         .times(1)
         .returning(|_| Ok(()));
     let slot = ports.expect_saved(3);
-    let indexed = ports.expect_indexed();
+    let log = ports.log();
 
     let updated = ports
         .service()
@@ -916,7 +932,7 @@ async fn an_attached_file_is_stored_under_the_product_and_replaces_the_old_one()
         (3, "cd".repeat(32).as_str())
     );
     assert_eq!(saved(&slot), updated);
-    assert_eq!(saved(&indexed), updated);
+    assert_committed_once(&log, ProductUpdated::NAME, updated.id);
     assert_eq!(updated.version, 4);
 }
 
@@ -1000,10 +1016,10 @@ async fn a_file_whose_product_changed_meanwhile_is_removed_again() {
         Ok(stored(k, 1, ct))
     });
     ports
-        .repo
+        .store
         .expect_update()
         .returning(|_, _| Err(CatalogError::Conflict));
-    ports.expect_not_indexed();
+    let log = ports.log();
     let deleted = Arc::new(Mutex::new(None));
     let delete_sink = Arc::clone(&deleted);
     ports.assets.expect_delete().times(1).returning(move |k| {
@@ -1023,6 +1039,7 @@ async fn a_file_whose_product_changed_meanwhile_is_removed_again() {
         .await;
 
     assert!(matches!(result, Err(CatalogError::Conflict)));
+    assert_nothing_committed(&log);
     assert_eq!(
         *deleted.lock().expect("lock"),
         *put_key.lock().expect("lock")
@@ -1124,7 +1141,7 @@ async fn a_confirmed_upload_is_recorded_with_what_the_store_holds() {
         .withf(move |k| *k == expected_key)
         .returning(|k| Ok(Some(stored(k, 700, "application/zip"))));
     ports.expect_saved(3);
-    let indexed = ports.expect_indexed();
+    let log = ports.log();
 
     let updated = ports
         .service()
@@ -1132,7 +1149,7 @@ async fn a_confirmed_upload_is_recorded_with_what_the_store_holds() {
         .await
         .expect("confirms");
 
-    assert_eq!(saved(&indexed), updated);
+    assert_committed_once(&log, ProductUpdated::NAME, updated.id);
     let asset = updated.asset.expect("a file");
     assert_eq!(asset.key, upload);
     assert_eq!(asset.file_name.as_str(), "bundle.zip");

@@ -114,6 +114,8 @@ pub enum JobKind {
     SendRefundNotice,
     /// `ExpireOrder` (the subscriber expiring an order never paid).
     ExpireOrder,
+    /// The catalog's `index_product` subscriber (a delivery kind only: no job payload).
+    IndexProduct,
 }
 
 impl JobKind {
@@ -129,6 +131,7 @@ impl JobKind {
         Self::RefundUnappliedPayment,
         Self::SendRefundNotice,
         Self::ExpireOrder,
+        Self::IndexProduct,
     ];
 
     /// The stable name.
@@ -145,6 +148,7 @@ impl JobKind {
             Self::RefundUnappliedPayment => "refund_unapplied_payment",
             Self::SendRefundNotice => "send_refund_notice",
             Self::ExpireOrder => "expire_order",
+            Self::IndexProduct => "index_product",
         }
     }
 }

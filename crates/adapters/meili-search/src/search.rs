@@ -171,13 +171,17 @@ impl fmt::Debug for MeiliProductSearch {
 
 #[async_trait]
 impl ProductIndex for MeiliProductSearch {
-    /// `POST /indexes/{index}/documents?primaryKey=id` with the whole product, which adds it
-    /// or replaces the document with the same id.
-    async fn upsert(&self, product: &Product) -> Result<(), CatalogError> {
-        let document = serde_json::to_value([ProductDocument::from(product)])
-            .map_err(|e| Unexpected::new("encoding a Meilisearch product document", e))?;
+    /// `POST /indexes/{index}/documents?primaryKey=id` with the whole products, which adds
+    /// each or replaces the document with the same id. An empty slice sends nothing.
+    async fn upsert(&self, products: &[Product]) -> Result<(), CatalogError> {
+        if products.is_empty() {
+            return Ok(());
+        }
+        let documents: Vec<ProductDocument> = products.iter().map(ProductDocument::from).collect();
+        let body = serde_json::to_value(documents)
+            .map_err(|e| Unexpected::new("encoding Meilisearch product documents", e))?;
         let path = format!("/indexes/{}/documents?primaryKey=id", self.index);
-        self.call(Method::POST, &path, Some(&document), "indexing a product")
+        self.call(Method::POST, &path, Some(&body), "indexing products")
             .await
             .map(drop)
     }
@@ -186,6 +190,14 @@ impl ProductIndex for MeiliProductSearch {
     async fn remove(&self, id: ProductId) -> Result<(), CatalogError> {
         let path = format!("/indexes/{}/documents/{id}", self.index);
         self.call(Method::DELETE, &path, None, "removing a product")
+            .await
+            .map(drop)
+    }
+
+    /// `DELETE /indexes/{index}/documents`: every document goes, the settings stay.
+    async fn clear(&self) -> Result<(), CatalogError> {
+        let path = format!("/indexes/{}/documents", self.index);
+        self.call(Method::DELETE, &path, None, "clearing the index")
             .await
             .map(drop)
     }

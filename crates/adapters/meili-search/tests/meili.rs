@@ -163,7 +163,10 @@ async fn upsert_sends_the_whole_product_with_the_bearer_key_and_primary_key() {
         .mount(&server)
         .await;
 
-    search_at(&server).upsert(&live).await.expect("indexed");
+    search_at(&server)
+        .upsert(std::slice::from_ref(&live))
+        .await
+        .expect("indexed");
 
     let requests = server.received_requests().await.expect("recording");
     let body = body_of(&requests[0]);
@@ -199,6 +202,50 @@ async fn remove_deletes_the_document_by_id() {
 }
 
 #[tokio::test]
+async fn a_batch_is_one_request_and_an_empty_batch_none() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/indexes/products/documents"))
+        .and(query_param("primaryKey", "id"))
+        .respond_with(accepted())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let batch = [
+        product(ProductStatus::Published),
+        product(ProductStatus::Published),
+    ];
+
+    search_at(&server).upsert(&batch).await.expect("indexed");
+    search_at(&server)
+        .upsert(&[])
+        .await
+        .expect("nothing to send");
+
+    let requests = server.received_requests().await.expect("recording");
+    let body = body_of(&requests[0]);
+    assert_eq!(body.as_array().map(Vec::len), Some(2));
+    assert_eq!(body[1]["id"], json!(batch[1].id.to_string()));
+}
+
+#[tokio::test]
+async fn clear_deletes_every_document_of_the_index() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/indexes/products/documents"))
+        .and(header(
+            "authorization",
+            format!("Bearer {API_KEY}").as_str(),
+        ))
+        .respond_with(accepted())
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    search_at(&server).clear().await.expect("cleared");
+}
+
+#[tokio::test]
 async fn configure_index_declares_filterable_and_sortable_attributes() {
     let server = MockServer::start().await;
     Mock::given(method("PATCH"))
@@ -229,7 +276,10 @@ async fn search_sends_words_filters_and_page_and_rebuilds_the_hits() {
             .respond_with(accepted())
             .mount(&server)
             .await;
-        search_at(&server).upsert(&live).await.expect("indexed");
+        search_at(&server)
+            .upsert(std::slice::from_ref(&live))
+            .await
+            .expect("indexed");
         body_of(&server.received_requests().await.expect("recording")[0])[0].clone()
     };
     let server = answering_search(json!([hit]), 41).await;
@@ -384,7 +434,10 @@ async fn a_bad_document_or_a_hidden_product_is_unexpected() {
             .respond_with(accepted())
             .mount(&server)
             .await;
-        search_at(&server).upsert(&hidden).await.expect("indexed");
+        search_at(&server)
+            .upsert(std::slice::from_ref(&hidden))
+            .await
+            .expect("indexed");
         body_of(&server.received_requests().await.expect("recording")[0])[0].clone()
     };
     let server = answering_search(json!([doc]), 1).await;
@@ -410,7 +463,7 @@ async fn a_server_error_is_unexpected_and_never_shows_the_key() {
     let searched = search
         .search(&ProductQuery::default(), PageRequest::default())
         .await;
-    let indexed = search.upsert(&product(ProductStatus::Draft)).await;
+    let indexed = search.upsert(&[product(ProductStatus::Draft)]).await;
 
     for result in [searched.map(|_| ()), indexed] {
         let Err(CatalogError::Unexpected(error)) = result else {

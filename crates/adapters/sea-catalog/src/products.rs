@@ -35,11 +35,11 @@ use sea_orm::sea_query::{Alias, Expr, JoinType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, EntityTrait, IntoActiveModel, Order, PaginatorTrait,
-    QueryFilter, QueryTrait, Select, SqlErr, Statement,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, SqlErr, Statement,
 };
 use uuid::Uuid;
 
-use nexus_sea_support::{begin_read, begin_write, is_unique_violation, unexpected};
+use nexus_sea_support::{begin_read, is_unique_violation, unexpected};
 
 use crate::entities::product;
 
@@ -59,10 +59,10 @@ const TRIGRAM_THRESHOLD: &str = "0.45";
 /// outranks a description match.
 const SQLITE_RANK: &str = "bm25(products_fts, 10.0, 1.0, 4.0, 4.0)";
 
-/// Stores, loads and searches products with SeaORM. Cheap to clone: it shares the pool.
+/// Loads and searches products with SeaORM. Cheap to clone: it shares the pool.
 ///
-/// It implements both [`ProductRepository`] (staff) and [`ProductSearch`] (the public
-/// catalog, PUBLISHED only).
+/// It implements both [`ProductRepository`] (reads) and [`ProductSearch`] (the public
+/// catalog, PUBLISHED only). Writes go through [`crate::SeaCatalogUnitOfWork`].
 #[derive(Clone, Debug)]
 pub struct SeaProductRepository {
     db: DatabaseConnection,
@@ -338,7 +338,7 @@ fn sqlite_match(words: &[String]) -> String {
         .join(" ")
 }
 
-/// Starts a write transaction on `products`.
+/// Prepares a write transaction on `products` (a unit of work's).
 ///
 /// On SQLite it first runs a statement that reads `products`, so that this connection
 /// notices a schema change made by another connection (a migration, say) and reloads its
@@ -347,13 +347,12 @@ fn sqlite_match(words: &[String]) -> String {
 /// and which has not yet opened the FTS5 table the triggers write to, with "no such table:
 /// products", once per connection. The write lock taken by `BEGIN IMMEDIATE` means no
 /// schema change can slip in between.
-async fn begin_product_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    let tx = begin_write(db).await?;
+pub(crate) async fn prepare_product_write(tx: &DatabaseTransaction) -> Result<(), DbErr> {
     if tx.get_database_backend() == DbBackend::Sqlite {
         tx.execute_unprepared("SELECT 1 FROM products LIMIT 0")
             .await?;
     }
-    Ok(tx)
+    Ok(())
 }
 
 /// `SlugTaken` for a clash on the unique slug, `Unexpected` for anything else.
@@ -473,22 +472,60 @@ where
     nexus_sea_support::invalid_row("products", id, field)
 }
 
+/// Inserts `product` on `conn` (the pool or a unit of work's transaction).
+pub(crate) async fn insert_product<C: ConnectionTrait>(
+    conn: &C,
+    product: &Product,
+) -> Result<(), CatalogError> {
+    let row = to_row(product)?;
+    product::Entity::insert(row.into_active_model())
+        .exec_without_returning(conn)
+        .await
+        .map_err(write_error("inserting a product"))?;
+    Ok(())
+}
+
+/// Saves every mutable field of `product` on `conn` if its stored version is still
+/// `expected_version`, in one guarded statement: no row means the version moved on or the
+/// row is gone (`Conflict`).
+pub(crate) async fn update_product<C: ConnectionTrait>(
+    conn: &C,
+    product: &Product,
+    expected_version: i64,
+) -> Result<(), CatalogError> {
+    let mut changes = to_row(product)?.into_active_model().reset_all();
+    // Identity, creator and creation time never change.
+    changes.id = NotSet;
+    changes.created_by = NotSet;
+    changes.created_at = NotSet;
+    let updated = product::Entity::update_many()
+        .set(changes)
+        .filter(product::Column::Id.eq(product.id.as_uuid()))
+        .filter(product::Column::Version.eq(expected_version))
+        .exec(conn)
+        .await
+        .map_err(write_error("updating a product"))?;
+    if updated.rows_affected == 0 {
+        return Err(CatalogError::Conflict);
+    }
+    Ok(())
+}
+
+/// Deletes a product on `conn`; `false` when there was none. The foreign keys from order
+/// lines are immediate, so a sold product fails here (`ProductSold`), not at the commit.
+pub(crate) async fn delete_product<C: ConnectionTrait>(
+    conn: &C,
+    id: ProductId,
+) -> Result<bool, CatalogError> {
+    let deleted = product::Entity::delete_by_id(id.as_uuid())
+        .exec(conn)
+        .await
+        .map_err(delete_error("deleting a product"))?;
+    Ok(deleted.rows_affected > 0)
+}
+
 #[async_trait]
 impl ProductRepository for SeaProductRepository {
-    async fn insert(&self, product: &Product) -> Result<(), CatalogError> {
-        let row = to_row(product)?;
-        let tx = begin_product_write(&self.db)
-            .await
-            .map_err(unexpected("starting a product insert"))?;
-        product::Entity::insert(row.into_active_model())
-            .exec_without_returning(&tx)
-            .await
-            .map_err(write_error("inserting a product"))?;
-        tx.commit()
-            .await
-            .map_err(write_error("committing a product insert"))
-    }
-
     async fn find(&self, id: ProductId) -> Result<Option<Product>, CatalogError> {
         product::Entity::find_by_id(id.as_uuid())
             .one(&self.db)
@@ -509,52 +546,41 @@ impl ProductRepository for SeaProductRepository {
             .transpose()
     }
 
-    async fn update(&self, product: &Product, expected_version: i64) -> Result<(), CatalogError> {
-        let mut changes = to_row(product)?.into_active_model().reset_all();
-        // Identity, creator and creation time never change.
-        changes.id = NotSet;
-        changes.created_by = NotSet;
-        changes.created_at = NotSet;
-        let tx = begin_product_write(&self.db)
-            .await
-            .map_err(unexpected("starting a product update"))?;
-        // One guarded statement: no row means the version moved on or the row is gone.
-        let updated = product::Entity::update_many()
-            .set(changes)
-            .filter(product::Column::Id.eq(product.id.as_uuid()))
-            .filter(product::Column::Version.eq(expected_version))
-            .exec(&tx)
-            .await
-            .map_err(write_error("updating a product"))?;
-        if updated.rows_affected == 0 {
-            return Err(CatalogError::Conflict);
-        }
-        tx.commit()
-            .await
-            .map_err(write_error("committing a product update"))
-    }
-
-    async fn delete(&self, id: ProductId) -> Result<bool, CatalogError> {
-        let tx = begin_product_write(&self.db)
-            .await
-            .map_err(unexpected("starting a product delete"))?;
-        let deleted = product::Entity::delete_by_id(id.as_uuid())
-            .exec(&tx)
-            .await
-            .map_err(delete_error("deleting a product"))?;
-        // A deferred foreign key would only fail at the commit.
-        tx.commit()
-            .await
-            .map_err(delete_error("committing a product delete"))?;
-        Ok(deleted.rows_affected > 0)
-    }
-
     async fn list_admin(
         &self,
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<Page<Product>, CatalogError> {
         self.list(&Listing::admin(filter), page).await
+    }
+
+    async fn published_after(
+        &self,
+        after: Option<ProductId>,
+        limit: u32,
+    ) -> Result<Vec<Product>, CatalogError> {
+        let mut select = product::Entity::find()
+            .filter(product::Column::Status.eq(ProductStatus::Published.as_str()));
+        if let Some(after) = after {
+            select = select.filter(product::Column::Id.gt(after.as_uuid()));
+        }
+        select
+            .order_by_asc(product::Column::Id)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(unexpected("reading a batch of published products"))?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    async fn count_published(&self) -> Result<u64, CatalogError> {
+        Ok(product::Entity::find()
+            .filter(product::Column::Status.eq(ProductStatus::Published.as_str()))
+            .count(&self.db)
+            .await
+            .map_err(unexpected("counting published products"))?)
     }
 }
 

@@ -6,13 +6,14 @@ mod common;
 
 use std::time::Instant;
 
-use common::at;
+use common::{Products, at};
 use nexus_catalog::{
     AssetKey, CatalogError, Category, FileName, PreviewUrl, PriceRange, Product, ProductAsset,
     ProductDescription, ProductFilter, ProductQuery, ProductRepository, ProductSearch, ProductSort,
     ProductStatus, ProductTitle, SearchText, Slug, Tags,
 };
 use nexus_kernel::{Currency, Money, Page, PageRequest, ProductId, Role, UserId};
+use nexus_outbox::Routes;
 use nexus_sea_catalog::{SeaProductRepository, product_search_setup, product_search_statement};
 use nexus_sea_support::{DatabaseConnection, DbBackend};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
@@ -84,7 +85,7 @@ fn priced(mut p: Product, money: Money) -> Product {
     p
 }
 
-async fn insert_all(repo: &SeaProductRepository, products: &[Product]) {
+async fn insert_all(repo: &Products, products: &[Product]) {
     for p in products {
         repo.insert(p).await.expect("insert product");
     }
@@ -98,7 +99,7 @@ fn text(raw: &str) -> Option<SearchText> {
     Some(SearchText::parse(raw).expect("valid search"))
 }
 
-async fn search(repo: &SeaProductRepository, query: ProductQuery) -> Page<Product> {
+async fn search(repo: &Products, query: ProductQuery) -> Page<Product> {
     repo.search(&query, PageRequest::new(Some(1), Some(100)))
         .await
         .expect("search")
@@ -112,9 +113,9 @@ fn words(raw: &str) -> ProductQuery {
 }
 
 /// A creator (products need a real user) and a repository.
-async fn setup(db: &DatabaseConnection) -> (SeaProductRepository, UserId) {
+async fn setup(db: &DatabaseConnection) -> (Products, UserId) {
     let creator = common::staff(db, Role::Manager).await;
-    (SeaProductRepository::new(db.clone()), creator)
+    (Products::new(db, Routes::default()), creator)
 }
 
 // ---- storage --------------------------------------------------------------------------

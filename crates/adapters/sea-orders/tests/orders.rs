@@ -8,7 +8,7 @@ mod common;
 
 use common::{TestDb, at};
 use nexus_catalog::{
-    AssetKey, Category, FileName, Product, ProductAsset, ProductDescription, ProductRepository,
+    AssetKey, CatalogUnitOfWork, Category, FileName, Product, ProductAsset, ProductDescription,
     ProductStatus, ProductTitle, SalesLedger, Slug, Tags,
 };
 use nexus_identity::UserRepository;
@@ -25,7 +25,7 @@ use nexus_outbox::{
     Delivery, DeliveryError, DomainEvent, EventEnvelope, RoutesHandle, Subscriber,
     SubscriberRegistry, Subscription,
 };
-use nexus_sea_catalog::{SeaProductRepository, SeaSalesLedger};
+use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaSalesLedger};
 use nexus_sea_identity::SeaUserRepository;
 use nexus_sea_orders::entities::{invoice_counter, order as order_row};
 use nexus_sea_orders::{
@@ -36,6 +36,15 @@ use nexus_sea_support::{DatabaseConnection, Transactions};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
+
+/// Catalog units of work on `db`, without subscribers (these tests write no events).
+fn catalog_units(db: &DatabaseConnection) -> SeaCatalogUnitOfWork {
+    SeaCatalogUnitOfWork::new(nexus_sea_support::Transactions::new(
+        db.clone(),
+        nexus_outbox::RoutesHandle::new(),
+        std::sync::Arc::new(nexus_kernel::FixedClock::default()),
+    ))
+}
 
 fn inr(minor: i64) -> Money {
     Money::new(minor, Currency::INR).expect("valid money")
@@ -187,10 +196,12 @@ impl Fixture {
             published_at: with_file.then(|| at(0)),
             version: 1,
         };
-        SeaProductRepository::new(self.db.clone())
+        let tx = catalog_units(&self.db).begin().await.expect("begin");
+        tx.products()
             .insert(&product)
             .await
             .expect("insert product");
+        tx.commit().await.expect("commit product");
         product
     }
 
@@ -1283,9 +1294,9 @@ async fn a_product_in_any_order_has_sales() {
 
         assert_eq!(answers, (false, true, true), "{}", t.backend);
         // And the catalog cannot delete an ordered product from under its order.
-        let delete = SeaProductRepository::new(fx.db.clone())
-            .delete(pending)
-            .await;
+        let tx = catalog_units(&fx.db).begin().await.expect("begin");
+        let delete = tx.products().delete(pending).await;
+        drop(tx);
         assert!(
             matches!(delete, Err(nexus_catalog::CatalogError::ProductSold)),
             "{}: {delete:?}",

@@ -79,3 +79,70 @@ pub async fn staff(db: &DatabaseConnection, role: Role) -> UserId {
         .expect("insert staff member");
     member.id
 }
+
+/// Reads through the pool repository, writes through one unit of work per call, as the
+/// service does (without events: these tests are about storage).
+pub struct Products {
+    /// The pool repository.
+    pub reads: nexus_sea_catalog::SeaProductRepository,
+    /// Units of work on the same database.
+    pub uow: nexus_sea_catalog::SeaCatalogUnitOfWork,
+}
+
+impl Products {
+    /// Both over `db`, with every subscriber route of `routes`.
+    pub fn new(db: &DatabaseConnection, routes: nexus_outbox::Routes) -> Self {
+        let transactions = nexus_sea_support::Transactions::new(
+            db.clone(),
+            nexus_outbox::RoutesHandle::installed(std::sync::Arc::new(routes)),
+            std::sync::Arc::new(nexus_kernel::FixedClock::default()),
+        );
+        Self {
+            reads: nexus_sea_catalog::SeaProductRepository::new(db.clone()),
+            uow: nexus_sea_catalog::SeaCatalogUnitOfWork::new(transactions),
+        }
+    }
+
+    /// Inserts `product` in a committed unit of work.
+    pub async fn insert(
+        &self,
+        product: &nexus_catalog::Product,
+    ) -> Result<(), nexus_catalog::CatalogError> {
+        use nexus_catalog::CatalogUnitOfWork as _;
+        let tx = self.uow.begin().await?;
+        tx.products().insert(product).await?;
+        tx.commit().await
+    }
+
+    /// Updates `product` from `expected` in a committed unit of work.
+    pub async fn update(
+        &self,
+        product: &nexus_catalog::Product,
+        expected: i64,
+    ) -> Result<(), nexus_catalog::CatalogError> {
+        use nexus_catalog::CatalogUnitOfWork as _;
+        let tx = self.uow.begin().await?;
+        tx.products().update(product, expected).await?;
+        tx.commit().await
+    }
+
+    /// Deletes a product in a committed unit of work.
+    pub async fn delete(
+        &self,
+        id: nexus_kernel::ProductId,
+    ) -> Result<bool, nexus_catalog::CatalogError> {
+        use nexus_catalog::CatalogUnitOfWork as _;
+        let tx = self.uow.begin().await?;
+        let deleted = tx.products().delete(id).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
+
+impl std::ops::Deref for Products {
+    type Target = nexus_sea_catalog::SeaProductRepository;
+
+    fn deref(&self) -> &Self::Target {
+        &self.reads
+    }
+}
