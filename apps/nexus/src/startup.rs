@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use chrono::Duration;
-use nexus_approvals::{ApprovalService, ResponseMailHandler};
+use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
 use nexus_identity::{
@@ -24,7 +24,7 @@ use nexus_outbox::{
     DeliveryRunner, DeliveryRunnerConfig, DeliveryStore, RoutesHandle, Subscriber,
     SubscriberRegistry,
 };
-use nexus_sea_approvals::{SeaEnquiryLookup, SeaResponseRepository};
+use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseRepository};
 use nexus_sea_catalog::{SeaProductRepository, SeaSalesLedger};
 use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
 use nexus_sea_identity::{SeaOtpStore, SeaSessionStore, SeaUserRepository};
@@ -275,7 +275,7 @@ pub async fn compose(
     // Units of work append their events with the subscribers' routes, installed below once
     // every subscriber (which may need a service built on these adapters) is registered.
     let routes = RoutesHandle::new();
-    let _transactions = Transactions::new(db.clone(), routes.clone(), clock.clone());
+    let transactions = Transactions::new(db.clone(), routes.clone(), clock.clone());
     let auth = &settings.auth;
     let jwt_secret = crate::secrets::resolve(
         auth.jwt_secret.as_ref(),
@@ -326,6 +326,7 @@ pub async fn compose(
     ));
     let approvals = Arc::new(ApprovalService::new(
         Arc::new(SeaResponseRepository::new(db.clone())),
+        Arc::new(SeaApprovalsUnitOfWork::new(transactions.clone())),
         Arc::new(SeaEnquiryLookup::new(db.clone())),
         customers.clone(),
         clock.clone(),
@@ -408,13 +409,6 @@ pub async fn compose(
     ));
 
     let handlers: Vec<Arc<dyn JobHandler>> = vec![
-        Arc::new(ResponseMailHandler::new(
-            approvals.clone(),
-            customer_repo,
-            renderer.clone(),
-            mailer.clone(),
-            message_domain.clone(),
-        )),
         Arc::new(WelcomeMailHandler::new(
             users.clone(),
             renderer.clone(),
@@ -450,16 +444,20 @@ pub async fn compose(
         Arc::new(RefundNoticeMailHandler::new(
             order_repo,
             buyers,
-            renderer,
-            mailer,
-            message_domain,
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
         )),
     ];
     let worker = &settings.worker;
     let worker_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
-    let registry = subscribers(vec![
-        // Arc::new(SomeSubscriber::new(...)),
-    ])?;
+    let registry = subscribers(vec![Arc::new(ResponseMailSubscriber::new(
+        approvals.clone(),
+        customer_repo,
+        renderer,
+        mailer,
+        message_domain,
+    ))])?;
     routes.install(registry.shared_routes());
     let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));
     let deliveries = Arc::new(
