@@ -11,8 +11,8 @@ use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
 use nexus_identity::{
-    AccountExistsMailHandler, BootstrapOutcome, IdentityConfig, IdentityService, OtpMailHandler,
-    UserRepository, WelcomeMailHandler,
+    AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
+    OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
 };
 use nexus_kernel::{Clock, Email, SystemClock};
 use nexus_migration::Migrator;
@@ -27,7 +27,7 @@ use nexus_outbox::{
 use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseRepository};
 use nexus_sea_catalog::{SeaProductRepository, SeaSalesLedger};
 use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
-use nexus_sea_identity::{SeaOtpStore, SeaSessionStore, SeaUserRepository};
+use nexus_sea_identity::{SeaIdentityUnitOfWork, SeaOtpStore, SeaSessionStore, SeaUserRepository};
 use nexus_sea_jobs::SeaJobStore;
 use nexus_sea_orders::{
     SeaBuyerDirectory, SeaCartStore, SeaEntitlementRepository, SeaOrderRepository,
@@ -307,7 +307,7 @@ pub async fn compose(
         Arc::new(hasher),
         Arc::new(tokens),
         Arc::new(SeaOtpStore::new(db.clone())),
-        job_store.clone(),
+        Arc::new(SeaIdentityUnitOfWork::new(transactions.clone())),
         clock.clone(),
         IdentityConfig {
             refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
@@ -409,23 +409,6 @@ pub async fn compose(
     ));
 
     let handlers: Vec<Arc<dyn JobHandler>> = vec![
-        Arc::new(WelcomeMailHandler::new(
-            users.clone(),
-            renderer.clone(),
-            mailer.clone(),
-            message_domain.clone(),
-        )),
-        Arc::new(AccountExistsMailHandler::new(
-            users.clone(),
-            renderer.clone(),
-            mailer.clone(),
-            message_domain.clone(),
-        )),
-        Arc::new(OtpMailHandler::new(
-            renderer.clone(),
-            mailer.clone(),
-            message_domain.clone(),
-        )),
         Arc::new(InvoiceJobHandler::new(invoices.clone())),
         Arc::new(CreditNoteJobHandler::new(invoices.clone())),
         Arc::new(OrderConfirmationMailHandler::new(
@@ -451,13 +434,28 @@ pub async fn compose(
     ];
     let worker = &settings.worker;
     let worker_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
-    let registry = subscribers(vec![Arc::new(ResponseMailSubscriber::new(
-        approvals.clone(),
-        customer_repo,
-        renderer,
-        mailer,
-        message_domain,
-    ))])?;
+    let registry = subscribers(vec![
+        Arc::new(ResponseMailSubscriber::new(
+            approvals.clone(),
+            customer_repo,
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(WelcomeMailSubscriber::new(
+            users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(AccountExistsMailSubscriber::new(
+            users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
+    ])?;
     routes.install(registry.shared_routes());
     let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));
     let deliveries = Arc::new(
