@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use nexus_kernel::{Clock, Email, FixedClock, JobId, Unexpected, UserId};
+use nexus_kernel::{Clock, FixedClock, JobId, Unexpected};
 
 use crate::{
     Job, JobError, JobHandler, JobKind, JobPayload, JobRunner, JobState, MailError, MockJobHandler,
@@ -32,19 +32,16 @@ fn config() -> RunnerConfig {
     }
 }
 
-fn welcome() -> JobPayload {
-    JobPayload::SendWelcome {
-        user_id: UserId::new(),
+fn invoice() -> JobPayload {
+    JobPayload::GenerateInvoice {
+        order_id: uuid::Uuid::now_v7(),
     }
 }
 
-fn otp() -> JobPayload {
-    JobPayload::SendOtp {
-        user_id: UserId::new(),
-        email: Email::parse("ada@example.com").expect("valid e-mail"),
-        code: "123456".to_owned(),
-        purpose: "LOGIN".to_owned(),
-        expires_in_minutes: 10,
+fn credit_note() -> JobPayload {
+    JobPayload::GenerateCreditNote {
+        order_id: uuid::Uuid::now_v7(),
+        refund_id: "rfnd_1".to_owned(),
     }
 }
 
@@ -112,7 +109,7 @@ async fn claims_with_the_configured_worker_lease_and_batch() {
 
 #[tokio::test]
 async fn a_successful_job_is_completed_by_the_worker_holding_it() {
-    let job = claimed(welcome(), 1, 8);
+    let job = claimed(invoice(), 1, 8);
     let id = job.id;
     let mut store = store_claiming(vec![job]);
     store
@@ -121,7 +118,10 @@ async fn a_successful_job_is_completed_by_the_worker_holding_it() {
         .times(1)
         .returning(|_, _, _| Ok(true));
     store.expect_fail().never();
-    let runner = runner(store, vec![Arc::new(handler(JobKind::SendWelcome, Ok(())))]);
+    let runner = runner(
+        store,
+        vec![Arc::new(handler(JobKind::GenerateInvoice, Ok(())))],
+    );
 
     let result = runner.run_once().await;
 
@@ -130,7 +130,7 @@ async fn a_successful_job_is_completed_by_the_worker_holding_it() {
 
 #[tokio::test]
 async fn the_handler_receives_the_job_and_its_payload() {
-    let payload = welcome();
+    let payload = invoice();
     let job = claimed(payload.clone(), 1, 8);
     let id = job.id;
     let mut store = store_claiming(vec![job]);
@@ -139,7 +139,7 @@ async fn the_handler_receives_the_job_and_its_payload() {
         .times(1)
         .returning(|_, _, _| Ok(true));
     let mut handler = MockJobHandler::new();
-    handler.expect_kind().return_const(JobKind::SendWelcome);
+    handler.expect_kind().return_const(JobKind::GenerateInvoice);
     handler
         .expect_handle()
         .withf(move |job, given| job.id == id && *given == payload)
@@ -154,7 +154,7 @@ async fn the_handler_receives_the_job_and_its_payload() {
 
 #[tokio::test]
 async fn a_retryable_failure_is_rescheduled_after_the_policy_delay() {
-    let job = claimed(welcome(), 2, 8);
+    let job = claimed(invoice(), 2, 8);
     let id = job.id;
     let delay = config()
         .retry
@@ -171,7 +171,7 @@ async fn a_retryable_failure_is_rescheduled_after_the_policy_delay() {
         .returning(|_, _, _, _, _| Ok(true));
     store.expect_complete().never();
     let failing = handler(
-        JobKind::SendWelcome,
+        JobKind::GenerateInvoice,
         Err(JobError::Retryable("smtp down".to_owned())),
     );
     let runner = runner(store, vec![Arc::new(failing)]);
@@ -183,14 +183,14 @@ async fn a_retryable_failure_is_rescheduled_after_the_policy_delay() {
 
 #[tokio::test]
 async fn the_failure_message_is_recorded_on_the_job() {
-    let mut store = store_claiming(vec![claimed(welcome(), 1, 8)]);
+    let mut store = store_claiming(vec![claimed(invoice(), 1, 8)]);
     store
         .expect_fail()
         .withf(|_, _, error, _, _| error == "smtp down")
         .times(1)
         .returning(|_, _, _, _, _| Ok(true));
     let failing = handler(
-        JobKind::SendWelcome,
+        JobKind::GenerateInvoice,
         Err(JobError::Retryable("smtp down".to_owned())),
     );
     let runner = runner(store, vec![Arc::new(failing)]);
@@ -202,14 +202,14 @@ async fn the_failure_message_is_recorded_on_the_job() {
 
 #[tokio::test]
 async fn a_very_long_failure_message_is_cut_before_it_is_stored() {
-    let mut store = store_claiming(vec![claimed(welcome(), 1, 8)]);
+    let mut store = store_claiming(vec![claimed(invoice(), 1, 8)]);
     store
         .expect_fail()
         .withf(|_, _, error, _, _| error.len() <= 1_004 && error.starts_with("ééé"))
         .times(1)
         .returning(|_, _, _, _, _| Ok(true));
     let failing = handler(
-        JobKind::SendWelcome,
+        JobKind::GenerateInvoice,
         Err(JobError::Retryable("é".repeat(5_000))),
     );
     let runner = runner(store, vec![Arc::new(failing)]);
@@ -221,7 +221,7 @@ async fn a_very_long_failure_message_is_cut_before_it_is_stored() {
 
 #[tokio::test]
 async fn a_retryable_failure_on_the_last_attempt_is_dead_lettered() {
-    let job = claimed(welcome(), 8, 8);
+    let job = claimed(invoice(), 8, 8);
     let id = job.id;
     let mut store = store_claiming(vec![job]);
     store
@@ -230,7 +230,7 @@ async fn a_retryable_failure_on_the_last_attempt_is_dead_lettered() {
         .times(1)
         .returning(|_, _, _, _, _| Ok(true));
     let failing = handler(
-        JobKind::SendWelcome,
+        JobKind::GenerateInvoice,
         Err(JobError::Retryable("smtp down".to_owned())),
     );
     let runner = runner(store, vec![Arc::new(failing)]);
@@ -242,7 +242,7 @@ async fn a_retryable_failure_on_the_last_attempt_is_dead_lettered() {
 
 #[tokio::test]
 async fn a_permanent_failure_is_dead_lettered_at_once() {
-    let job = claimed(welcome(), 1, 8);
+    let job = claimed(invoice(), 1, 8);
     let id = job.id;
     let mut store = store_claiming(vec![job]);
     store
@@ -252,7 +252,7 @@ async fn a_permanent_failure_is_dead_lettered_at_once() {
         .returning(|_, _, _, _, _| Ok(true));
     store.expect_complete().never();
     let failing = handler(
-        JobKind::SendWelcome,
+        JobKind::GenerateInvoice,
         Err(JobError::Permanent("user is gone".to_owned())),
     );
     let runner = runner(store, vec![Arc::new(failing)]);
@@ -264,7 +264,7 @@ async fn a_permanent_failure_is_dead_lettered_at_once() {
 
 #[tokio::test]
 async fn a_job_with_no_handler_for_its_kind_is_dead_lettered() {
-    let job = claimed(otp(), 1, 8);
+    let job = claimed(credit_note(), 1, 8);
     let id = job.id;
     let mut store = store_claiming(vec![job]);
     store
@@ -274,12 +274,12 @@ async fn a_job_with_no_handler_for_its_kind_is_dead_lettered() {
         })
         .times(1)
         .returning(|_, _, _, _, _| Ok(true));
-    let mut welcome_handler = MockJobHandler::new();
-    welcome_handler
+    let mut invoice_handler = MockJobHandler::new();
+    invoice_handler
         .expect_kind()
-        .return_const(JobKind::SendWelcome);
-    welcome_handler.expect_handle().never();
-    let runner = runner(store, vec![Arc::new(welcome_handler)]);
+        .return_const(JobKind::GenerateInvoice);
+    invoice_handler.expect_handle().never();
+    let runner = runner(store, vec![Arc::new(invoice_handler)]);
 
     let result = runner.run_once().await;
 
@@ -288,7 +288,7 @@ async fn a_job_with_no_handler_for_its_kind_is_dead_lettered() {
 
 #[tokio::test]
 async fn a_job_whose_payload_was_cleared_is_dead_lettered_without_running() {
-    let mut job = claimed(otp(), 1, 8);
+    let mut job = claimed(credit_note(), 1, 8);
     job.payload = None;
     let id = job.id;
     let mut store = store_claiming(vec![job]);
@@ -297,10 +297,12 @@ async fn a_job_whose_payload_was_cleared_is_dead_lettered_without_running() {
         .withf(move |job_id, _, _, retry_at, _| *job_id == id && retry_at.is_none())
         .times(1)
         .returning(|_, _, _, _, _| Ok(true));
-    let mut otp_handler = MockJobHandler::new();
-    otp_handler.expect_kind().return_const(JobKind::SendOtp);
-    otp_handler.expect_handle().never();
-    let runner = runner(store, vec![Arc::new(otp_handler)]);
+    let mut credit_note_handler = MockJobHandler::new();
+    credit_note_handler
+        .expect_kind()
+        .return_const(JobKind::GenerateCreditNote);
+    credit_note_handler.expect_handle().never();
+    let runner = runner(store, vec![Arc::new(credit_note_handler)]);
 
     let result = runner.run_once().await;
 
@@ -309,8 +311,8 @@ async fn a_job_whose_payload_was_cleared_is_dead_lettered_without_running() {
 
 #[tokio::test]
 async fn a_job_whose_kind_does_not_match_its_payload_is_dead_lettered_without_running() {
-    let mut job = claimed(welcome(), 1, 8);
-    job.kind = JobKind::SendOtp;
+    let mut job = claimed(invoice(), 1, 8);
+    job.kind = JobKind::GenerateCreditNote;
     let mut store = store_claiming(vec![job]);
     store
         .expect_fail()
@@ -318,7 +320,7 @@ async fn a_job_whose_kind_does_not_match_its_payload_is_dead_lettered_without_ru
         .times(1)
         .returning(|_, _, _, _, _| Ok(true));
     let mut handlers: Vec<Arc<dyn JobHandler>> = Vec::new();
-    for kind in [JobKind::SendWelcome, JobKind::SendOtp] {
+    for kind in [JobKind::GenerateInvoice, JobKind::GenerateCreditNote] {
         let mut h = MockJobHandler::new();
         h.expect_kind().return_const(kind);
         h.expect_handle().never();
@@ -333,7 +335,7 @@ async fn a_job_whose_kind_does_not_match_its_payload_is_dead_lettered_without_ru
 
 #[tokio::test]
 async fn a_panicking_handler_is_retried_and_the_rest_of_the_batch_still_runs() {
-    let (panicking, fine) = (claimed(otp(), 1, 8), claimed(welcome(), 1, 8));
+    let (panicking, fine) = (claimed(credit_note(), 1, 8), claimed(invoice(), 1, 8));
     let (panicking_id, fine_id) = (panicking.id, fine.id);
     let mut store = store_claiming(vec![panicking, fine]);
     store
@@ -348,16 +350,18 @@ async fn a_panicking_handler_is_retried_and_the_rest_of_the_batch_still_runs() {
         .withf(move |job_id, _, _| *job_id == fine_id)
         .times(1)
         .returning(|_, _, _| Ok(true));
-    let mut otp_handler = MockJobHandler::new();
-    otp_handler.expect_kind().return_const(JobKind::SendOtp);
-    otp_handler
+    let mut credit_note_handler = MockJobHandler::new();
+    credit_note_handler
+        .expect_kind()
+        .return_const(JobKind::GenerateCreditNote);
+    credit_note_handler
         .expect_handle()
         .returning(|_, _| panic!("handler bug"));
     let runner = runner(
         store,
         vec![
-            Arc::new(otp_handler),
-            Arc::new(handler(JobKind::SendWelcome, Ok(()))),
+            Arc::new(credit_note_handler),
+            Arc::new(handler(JobKind::GenerateInvoice, Ok(()))),
         ],
     );
 
@@ -373,7 +377,7 @@ struct PanicsWhenPolled;
 #[async_trait]
 impl JobHandler for PanicsWhenPolled {
     fn kind(&self) -> JobKind {
-        JobKind::SendWelcome
+        JobKind::GenerateInvoice
     }
 
     async fn handle(&self, _job: &Job, _payload: &JobPayload) -> Result<(), JobError> {
@@ -386,7 +390,7 @@ impl JobHandler for PanicsWhenPolled {
 
 #[tokio::test]
 async fn a_handler_that_panics_while_polled_is_retried() {
-    let job = claimed(welcome(), 3, 8);
+    let job = claimed(invoice(), 3, 8);
     let id = job.id;
     let expected = now()
         + config()
@@ -407,7 +411,7 @@ async fn a_handler_that_panics_while_polled_is_retried() {
 
 #[tokio::test]
 async fn a_panic_on_the_last_attempt_is_dead_lettered() {
-    let mut store = store_claiming(vec![claimed(welcome(), 8, 8)]);
+    let mut store = store_claiming(vec![claimed(invoice(), 8, 8)]);
     store
         .expect_fail()
         .withf(|_, _, _, retry_at, _| retry_at.is_none())
@@ -422,12 +426,15 @@ async fn a_panic_on_the_last_attempt_is_dead_lettered() {
 
 #[tokio::test]
 async fn a_lost_lease_on_completion_is_not_an_error() {
-    let mut store = store_claiming(vec![claimed(welcome(), 1, 8)]);
+    let mut store = store_claiming(vec![claimed(invoice(), 1, 8)]);
     store
         .expect_complete()
         .times(1)
         .returning(|_, _, _| Ok(false));
-    let runner = runner(store, vec![Arc::new(handler(JobKind::SendWelcome, Ok(())))]);
+    let runner = runner(
+        store,
+        vec![Arc::new(handler(JobKind::GenerateInvoice, Ok(())))],
+    );
 
     let result = runner.run_once().await;
 
@@ -436,13 +443,13 @@ async fn a_lost_lease_on_completion_is_not_an_error() {
 
 #[tokio::test]
 async fn a_lost_lease_on_failure_is_not_an_error() {
-    let mut store = store_claiming(vec![claimed(welcome(), 1, 8)]);
+    let mut store = store_claiming(vec![claimed(invoice(), 1, 8)]);
     store
         .expect_fail()
         .times(1)
         .returning(|_, _, _, _, _| Ok(false));
     let failing = handler(
-        JobKind::SendWelcome,
+        JobKind::GenerateInvoice,
         Err(JobError::Retryable("smtp down".to_owned())),
     );
     let runner = runner(store, vec![Arc::new(failing)]);
@@ -467,7 +474,7 @@ async fn a_claim_failure_is_returned() {
 
 #[tokio::test]
 async fn a_store_failure_on_one_job_does_not_skip_the_rest_of_the_batch() {
-    let (first, second) = (claimed(welcome(), 1, 8), claimed(welcome(), 1, 8));
+    let (first, second) = (claimed(invoice(), 1, 8), claimed(invoice(), 1, 8));
     let (first_id, second_id) = (first.id, second.id);
     let mut store = store_claiming(vec![first, second]);
     store
@@ -480,7 +487,10 @@ async fn a_store_failure_on_one_job_does_not_skip_the_rest_of_the_batch() {
         .withf(move |id, _, _| *id == second_id)
         .times(1)
         .returning(|_, _, _| Ok(true));
-    let runner = runner(store, vec![Arc::new(handler(JobKind::SendWelcome, Ok(())))]);
+    let runner = runner(
+        store,
+        vec![Arc::new(handler(JobKind::GenerateInvoice, Ok(())))],
+    );
 
     let result = runner.run_once().await;
 
@@ -489,18 +499,18 @@ async fn a_store_failure_on_one_job_does_not_skip_the_rest_of_the_batch() {
 
 #[tokio::test]
 async fn the_first_handler_registered_for_a_kind_wins() {
-    let mut store = store_claiming(vec![claimed(welcome(), 1, 8)]);
+    let mut store = store_claiming(vec![claimed(invoice(), 1, 8)]);
     store
         .expect_complete()
         .times(1)
         .returning(|_, _, _| Ok(true));
     let mut second = MockJobHandler::new();
-    second.expect_kind().return_const(JobKind::SendWelcome);
+    second.expect_kind().return_const(JobKind::GenerateInvoice);
     second.expect_handle().never();
     let runner = runner(
         store,
         vec![
-            Arc::new(handler(JobKind::SendWelcome, Ok(()))),
+            Arc::new(handler(JobKind::GenerateInvoice, Ok(()))),
             Arc::new(second),
         ],
     );
@@ -524,14 +534,14 @@ fn mail_errors_map_to_job_errors_of_the_same_nature() {
 
 #[tokio::test]
 async fn the_configured_attempt_budget_caps_a_larger_one_written_with_the_job() {
-    let mut store = store_claiming(vec![claimed(welcome(), 3, 8)]);
+    let mut store = store_claiming(vec![claimed(invoice(), 3, 8)]);
     store
         .expect_fail()
         .withf(|_, _, _, retry_at, _| retry_at.is_none())
         .times(1)
         .returning(|_, _, _, _, _| Ok(true));
     let handler = handler(
-        JobKind::SendWelcome,
+        JobKind::GenerateInvoice,
         Err(JobError::Retryable("smtp down".into())),
     );
     let runner = JobRunner::new(

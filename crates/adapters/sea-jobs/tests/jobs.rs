@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Duration;
-use common::{at, otp_job, welcome_job};
-use nexus_kernel::{JobId, PageRequest, UserId};
+use common::{at, credit_note_job, invoice_job};
+use nexus_kernel::{JobId, PageRequest};
 use nexus_notifications::{
     Job, JobFilter, JobKind, JobPayload, JobState, JobStore, NewJob, NotificationsError,
 };
@@ -16,6 +16,7 @@ use nexus_sea_jobs::SeaJobStore;
 use nexus_sea_jobs::entities::job as job_row;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
 const LEASE: i64 = 30;
 
@@ -43,17 +44,17 @@ fn ids(jobs: &[Job]) -> Vec<JobId> {
 async fn an_enqueued_job_is_pending_with_its_payload_and_budget() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let user = UserId::new();
-        let job = welcome_job(user, 5);
+        let order = Uuid::now_v7();
+        let job = invoice_job(order, 5);
 
         enqueue(&store, &job).await;
 
         let found = stored(&store, job.id).await;
         assert_eq!(
             found.payload,
-            Some(JobPayload::SendWelcome { user_id: user })
+            Some(JobPayload::GenerateInvoice { order_id: order })
         );
-        assert_eq!(found.kind, JobKind::SendWelcome, "{}", t.backend);
+        assert_eq!(found.kind, JobKind::GenerateInvoice, "{}", t.backend);
         assert_eq!(found.state, JobState::Pending);
         assert_eq!((found.attempts, found.max_attempts), (0, 3));
         assert_eq!(found.run_at, at(5));
@@ -68,10 +69,10 @@ async fn an_enqueued_job_is_pending_with_its_payload_and_budget() {
 async fn claim_takes_only_due_jobs_counts_the_attempt_and_sets_the_lease() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let user = UserId::new();
-        let later = welcome_job(user, 20);
-        let first = welcome_job(user, 0);
-        let due_now = welcome_job(user, 10);
+        let order = Uuid::now_v7();
+        let later = invoice_job(order, 20);
+        let first = invoice_job(order, 0);
+        let due_now = invoice_job(order, 10);
         for job in [&later, &first, &due_now] {
             enqueue(&store, job).await;
         }
@@ -105,7 +106,7 @@ async fn claim_takes_at_most_the_limit_in_run_at_order() {
         let store = SeaJobStore::new(t.db.clone());
         let jobs: Vec<NewJob> = (0..5)
             .rev()
-            .map(|i| welcome_job(UserId::new(), i))
+            .map(|i| invoice_job(Uuid::now_v7(), i))
             .collect();
         for job in &jobs {
             enqueue(&store, job).await;
@@ -129,7 +130,7 @@ async fn claim_takes_at_most_the_limit_in_run_at_order() {
 async fn a_running_job_whose_lease_ended_is_claimed_again_by_another_worker() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let job = welcome_job(UserId::new(), 0);
+        let job = invoice_job(Uuid::now_v7(), 0);
         enqueue(&store, &job).await;
         store
             .claim("worker-a", at(0), lease(), 1)
@@ -157,7 +158,7 @@ async fn a_running_job_whose_lease_ended_is_claimed_again_by_another_worker() {
 async fn a_worker_that_lost_its_lease_can_neither_complete_nor_fail_the_job() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let job = welcome_job(UserId::new(), 0);
+        let job = invoice_job(Uuid::now_v7(), 0);
         enqueue(&store, &job).await;
         store
             .claim("worker-a", at(0), lease(), 1)
@@ -208,7 +209,7 @@ async fn a_worker_that_lost_its_lease_can_neither_complete_nor_fail_the_job() {
 async fn a_failure_with_a_retry_time_reschedules_the_job() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let job = welcome_job(UserId::new(), 0);
+        let job = invoice_job(Uuid::now_v7(), 0);
         enqueue(&store, &job).await;
         store
             .claim("worker", at(0), lease(), 1)
@@ -247,7 +248,7 @@ async fn a_failure_with_a_retry_time_reschedules_the_job() {
 async fn a_failure_without_a_retry_time_dead_letters_the_job_with_its_error() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let job = welcome_job(UserId::new(), 0);
+        let job = invoice_job(Uuid::now_v7(), 0);
         enqueue(&store, &job).await;
         store
             .claim("worker", at(0), lease(), 1)
@@ -280,14 +281,25 @@ async fn a_failure_without_a_retry_time_dead_letters_the_job_with_its_error() {
 async fn a_sensitive_payload_is_cleared_when_its_job_ends_and_kept_while_it_may_run() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let user = UserId::new();
-        let done = otp_job(user, "a@example.com", "123456", 0);
-        let dead = otp_job(user, "a@example.com", "654321", 0);
-        let rescheduled = otp_job(user, "a@example.com", "111111", 0);
-        let plain = welcome_job(user, 0);
+        let order = Uuid::now_v7();
+        let done = credit_note_job(order, "rfnd_123456", 0);
+        let dead = credit_note_job(order, "rfnd_654321", 0);
+        let rescheduled = credit_note_job(order, "rfnd_111111", 0);
+        let plain = invoice_job(order, 0);
         for job in [&done, &dead, &rescheduled, &plain] {
             enqueue(&store, job).await;
         }
+        // No payload is sensitive any more (one-time codes are outbox events now), but rows
+        // written when one was still carry the flag, and the store still honours it.
+        job_row::Entity::update_many()
+            .col_expr(job_row::Column::Sensitive, Expr::value(true))
+            .filter(
+                job_row::Column::Id
+                    .is_in([done.id, dead.id, rescheduled.id].map(|id| id.as_uuid())),
+            )
+            .exec(&t.db)
+            .await
+            .expect("flag the credit notes sensitive");
         store
             .claim("worker", at(0), lease(), 10)
             .await
@@ -322,7 +334,11 @@ async fn a_sensitive_payload_is_cleared_when_its_job_ends_and_kept_while_it_may_
         for cleared in [done.id, dead.id] {
             let job = stored(&store, cleared).await;
             assert_eq!(job.payload, None, "{backend}: {:?}", job.state);
-            assert_eq!(job.kind, JobKind::SendOtp, "the kind outlives the payload");
+            assert_eq!(
+                job.kind,
+                JobKind::GenerateCreditNote,
+                "the kind outlives the payload"
+            );
         }
         assert_eq!(
             stored(&store, rescheduled.id).await.payload,
@@ -341,26 +357,26 @@ async fn a_sensitive_payload_is_cleared_when_its_job_ends_and_kept_while_it_may_
 async fn the_list_filters_by_state_and_kind_newest_first_with_exact_totals() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let user = UserId::new();
-        let mut welcomes = Vec::new();
+        let order = Uuid::now_v7();
+        let mut invoices = Vec::new();
         for i in 0..4 {
-            let job = welcome_job(user, i);
+            let job = invoice_job(order, i);
             enqueue(&store, &job).await;
-            welcomes.push(job.id);
+            invoices.push(job.id);
         }
-        let otp = otp_job(user, "a@example.com", "123456", 10);
-        enqueue(&store, &otp).await;
-        // The two oldest welcomes run: one completes, one dies.
+        let credit_note = credit_note_job(order, "rfnd_123456", 10);
+        enqueue(&store, &credit_note).await;
+        // The two oldest invoices run: one completes, one dies.
         store
             .claim("worker", at(1), lease(), 2)
             .await
             .expect("claim");
         store
-            .complete(welcomes[0], "worker", at(2))
+            .complete(invoices[0], "worker", at(2))
             .await
             .expect("complete");
         store
-            .fail(welcomes[1], "worker", "no", None, at(2))
+            .fail(invoices[1], "worker", "no", None, at(2))
             .await
             .expect("fail");
         let list = |state: Option<JobState>, kind: Option<JobKind>, page: PageRequest| {
@@ -377,30 +393,41 @@ async fn the_list_filters_by_state_and_kind_newest_first_with_exact_totals() {
         let everything = list(None, None, all).await;
         let first_two = list(None, None, PageRequest::new(Some(1), Some(2))).await;
         let pending = list(Some(JobState::Pending), None, all).await;
-        let pending_welcomes = list(Some(JobState::Pending), Some(JobKind::SendWelcome), all).await;
-        let otps = list(None, Some(JobKind::SendOtp), all).await;
+        let pending_invoices =
+            list(Some(JobState::Pending), Some(JobKind::GenerateInvoice), all).await;
+        let credit_notes = list(None, Some(JobKind::GenerateCreditNote), all).await;
         let dead = list(Some(JobState::Dead), None, all).await;
         let running = list(Some(JobState::Running), None, all).await;
 
         let backend = t.backend;
         assert_eq!(
             ids(&everything.items),
-            [otp.id, welcomes[3], welcomes[2], welcomes[1], welcomes[0]],
+            [
+                credit_note.id,
+                invoices[3],
+                invoices[2],
+                invoices[1],
+                invoices[0]
+            ],
             "{backend}"
         );
         assert_eq!(everything.total, 5);
-        assert_eq!(ids(&first_two.items), [otp.id, welcomes[3]], "{backend}");
+        assert_eq!(
+            ids(&first_two.items),
+            [credit_note.id, invoices[3]],
+            "{backend}"
+        );
         assert_eq!(first_two.total, 5);
         assert_eq!(
             ids(&pending.items),
-            [otp.id, welcomes[3], welcomes[2]],
+            [credit_note.id, invoices[3], invoices[2]],
             "{backend}"
         );
         assert_eq!(pending.total, 3);
-        assert_eq!(ids(&pending_welcomes.items), [welcomes[3], welcomes[2]]);
-        assert_eq!(pending_welcomes.total, 2);
-        assert_eq!(ids(&otps.items), [otp.id]);
-        assert_eq!(ids(&dead.items), [welcomes[1]], "{backend}");
+        assert_eq!(ids(&pending_invoices.items), [invoices[3], invoices[2]]);
+        assert_eq!(pending_invoices.total, 2);
+        assert_eq!(ids(&credit_notes.items), [credit_note.id]);
+        assert_eq!(ids(&dead.items), [invoices[1]], "{backend}");
         assert_eq!(running.total, 0);
         assert!(running.items.is_empty());
     }
@@ -410,12 +437,12 @@ async fn the_list_filters_by_state_and_kind_newest_first_with_exact_totals() {
 async fn only_a_dead_job_can_be_retried_and_it_gets_a_fresh_budget() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let user = UserId::new();
+        let order = Uuid::now_v7();
         let (pending, running, done, dead) = (
-            welcome_job(user, 0),
-            welcome_job(user, 0),
-            welcome_job(user, 0),
-            welcome_job(user, 0),
+            invoice_job(order, 0),
+            invoice_job(order, 0),
+            invoice_job(order, 0),
+            invoice_job(order, 0),
         );
         enqueue(&store, &running).await;
         enqueue(&store, &done).await;
@@ -474,8 +501,8 @@ async fn only_a_dead_job_can_be_retried_and_it_gets_a_fresh_budget() {
 async fn a_job_row_with_a_bad_payload_is_unexpected_not_accepted() {
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let broken = welcome_job(UserId::new(), 0);
-        let mismatched = welcome_job(UserId::new(), 0);
+        let broken = invoice_job(Uuid::now_v7(), 0);
+        let mismatched = invoice_job(Uuid::now_v7(), 0);
         enqueue(&store, &broken).await;
         enqueue(&store, &mismatched).await;
         job_row::Entity::update_many()
@@ -485,7 +512,7 @@ async fn a_job_row_with_a_bad_payload_is_unexpected_not_accepted() {
             .await
             .expect("corrupt the payload");
         job_row::Entity::update_many()
-            .col_expr(job_row::Column::Kind, Expr::value("send_otp"))
+            .col_expr(job_row::Column::Kind, Expr::value("generate_credit_note"))
             .filter(job_row::Column::Id.eq(mismatched.id.as_uuid()))
             .exec(&t.db)
             .await
@@ -508,7 +535,7 @@ async fn four_concurrent_workers_claim_fifty_jobs_exactly_once_between_them() {
         let store = Arc::new(SeaJobStore::new(t.db.clone()));
         let mut all = HashSet::new();
         for i in 0..50 {
-            let job = welcome_job(UserId::new(), i % 7);
+            let job = invoice_job(Uuid::now_v7(), i % 7);
             enqueue(&store, &job).await;
             all.insert(job.id);
         }

@@ -12,10 +12,11 @@
 )]
 
 use chrono::{DateTime, Utc};
-use nexus_kernel::{Email, JobId, UserId};
+use nexus_kernel::{Email, JobId};
 use nexus_migration::Migrator;
 use nexus_notifications::{JobPayload, NewJob};
 pub use nexus_sea_support::testing::TestDb;
+use uuid::Uuid;
 
 /// Every backend to run a test on, each a fresh database migrated by the real migrator.
 pub async fn backends() -> Vec<TestDb> {
@@ -42,26 +43,23 @@ pub fn email(raw: &str) -> Email {
     Email::parse(raw).expect("valid e-mail")
 }
 
-/// A welcome job for `user`, due at `at(run_at)`, with three attempts.
-pub fn welcome_job(user: UserId, run_at: i64) -> NewJob {
+/// An invoice job for order `order`, due at `at(run_at)`, with three attempts.
+pub fn invoice_job(order: Uuid, run_at: i64) -> NewJob {
     NewJob {
         id: JobId::new(),
-        payload: JobPayload::SendWelcome { user_id: user },
+        payload: JobPayload::GenerateInvoice { order_id: order },
         run_at: at(run_at),
         max_attempts: 3,
     }
 }
 
-/// A job sending a one-time code (a sensitive payload), due at `at(run_at)`.
-pub fn otp_job(user: UserId, address: &str, code: &str, run_at: i64) -> NewJob {
+/// A credit-note job (a second kind, for filters), due at `at(run_at)`.
+pub fn credit_note_job(order: Uuid, refund: &str, run_at: i64) -> NewJob {
     NewJob {
         id: JobId::new(),
-        payload: JobPayload::SendOtp {
-            user_id: user,
-            email: email(address),
-            code: code.to_owned(),
-            purpose: "LOGIN".to_owned(),
-            expires_in_minutes: 10,
+        payload: JobPayload::GenerateCreditNote {
+            order_id: order,
+            refund_id: refund.to_owned(),
         },
         run_at: at(run_at),
         max_attempts: 3,
