@@ -303,3 +303,33 @@ fn the_subscribers_keep_the_old_job_kinds_as_names() {
     assert_eq!(otp.name(), "send_otp");
     assert_eq!(otp.subscriptions(), [Subscription::to::<CodeIssued>()]);
 }
+
+#[tokio::test]
+async fn a_code_whose_mail_server_is_down_is_retryable_and_so_is_an_account_exists_note() {
+    let mut down = MockMailer::new();
+    down.expect_send()
+        .returning(|_| Err(MailError::Transient("connection refused".to_owned())));
+    let down = Arc::new(down);
+    let owner = account();
+    let otp = OtpMailSubscriber::new(renderer(), down.clone(), DOMAIN.to_owned());
+    let exists = AccountExistsMailSubscriber::new(
+        users_holding(&owner),
+        renderer(),
+        down,
+        DOMAIN.to_owned(),
+    );
+
+    let code = otp
+        .deliver(&delivery_of(DeliveryId::new(), &issued(), "send_otp"))
+        .await;
+    let note = exists
+        .deliver(&delivery_of(
+            DeliveryId::new(),
+            &RegistrationRepeated { user_id: owner.id },
+            "send_account_exists",
+        ))
+        .await;
+
+    assert!(matches!(code, Err(DeliveryError::Retryable(_))), "{code:?}");
+    assert!(matches!(note, Err(DeliveryError::Retryable(_))), "{note:?}");
+}
