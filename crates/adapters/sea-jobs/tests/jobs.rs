@@ -586,3 +586,65 @@ async fn four_concurrent_workers_claim_fifty_jobs_exactly_once_between_them() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_event_delivery_is_listed_and_found_as_work_of_its_subscriber() {
+    use nexus_outbox::{EventEnvelope, EventId, MockSubscriber, SubscriberRegistry, Subscription};
+
+    for t in common::backends().await {
+        let store = SeaJobStore::new(t.db.clone());
+        let job = welcome_job(UserId::new(), 5);
+        enqueue(&store, &job).await;
+        let mut subscriber = MockSubscriber::new();
+        subscriber.expect_name().return_const("send_response");
+        subscriber.expect_subscriptions().returning(|| {
+            vec![Subscription {
+                event: "approvals.response_approved",
+                delay: Duration::zero(),
+            }]
+        });
+        let mut registry = SubscriberRegistry::new();
+        registry.register(Arc::new(subscriber)).expect("register");
+        let event = EventEnvelope {
+            id: EventId::new(),
+            name: "approvals.response_approved".into(),
+            version: 1,
+            payload: serde_json::json!({ "response_id": uuid::Uuid::now_v7() }),
+            occurred_at: at(10),
+            sensitive: false,
+            request_id: None,
+        };
+        nexus_sea_support::append_events(&t.db, &[event], &registry.shared_routes(), None, at(10))
+            .await
+            .expect("append");
+
+        let all = store
+            .list(JobFilter::default(), PageRequest::new(Some(1), Some(10)))
+            .await
+            .expect("list");
+        let deliveries = store
+            .list(
+                JobFilter {
+                    kind: Some(JobKind::SendResponse),
+                    state: Some(JobState::Pending),
+                },
+                PageRequest::new(Some(1), Some(10)),
+            )
+            .await
+            .expect("list deliveries");
+
+        assert_eq!(all.total, 2, "{}", t.backend);
+        assert_eq!(deliveries.total, 1, "{}", t.backend);
+        let delivery = &deliveries.items[0];
+        assert_eq!(
+            delivery.payload, None,
+            "a delivery's payload is never shown"
+        );
+        assert_eq!(delivery.run_at, at(10));
+        let found = stored(&store, delivery.id).await;
+        assert_eq!(found.kind, JobKind::SendResponse);
+        // Newest first: the job's row was created at the system time, after the delivery's
+        // (at `at(10)`, early in 2026).
+        assert_eq!(ids(&all.items), [job.id, delivery.id]);
+    }
+}
