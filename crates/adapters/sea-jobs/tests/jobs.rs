@@ -593,7 +593,7 @@ async fn an_event_delivery_is_listed_and_found_as_work_of_its_subscriber() {
 
     for t in common::backends().await {
         let store = SeaJobStore::new(t.db.clone());
-        let job = welcome_job(UserId::new(), 5);
+        let job = invoice_job(Uuid::now_v7(), 5);
         enqueue(&store, &job).await;
         let mut subscriber = MockSubscriber::new();
         subscriber.expect_name().return_const("send_response");
