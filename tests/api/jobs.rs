@@ -139,19 +139,22 @@ async fn a_job_held_by_a_dead_worker_is_taken_over_only_after_its_lease_expires(
     assert_eq!(queued["state"], "PENDING", "{queued}");
     assert_eq!(queued["attempts"], 0);
 
-    // A worker claimed the job and died: RUNNING, its lease running out in 2 seconds.
+    // A worker claimed the delivery and died: RUNNING, its lease running out in 2 seconds.
     let lease_end = Utc::now() + chrono::Duration::seconds(2);
     let job_id = uuid::Uuid::parse_str(queued["id"].as_str().expect("id")).expect("a UUID");
     let db = app.db().await;
     let claim = Query::update()
-        .table(Alias::new("jobs"))
+        .table(Alias::new("event_deliveries"))
         .value(Alias::new("state"), "RUNNING")
         .value(Alias::new("locked_by"), "dead-worker")
         .value(Alias::new("locked_until"), lease_end)
         .value(Alias::new("attempts"), 1)
         .and_where(Expr::col(Alias::new("id")).eq(job_id))
         .to_owned();
-    let claimed = db.execute(&claim).await.expect("the job can be updated");
+    let claimed = db
+        .execute(&claim)
+        .await
+        .expect("the delivery can be updated");
     assert_eq!(claimed.rows_affected(), 1);
     let _ = db.close().await;
 

@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-pub mod background;
 pub mod cli;
 pub mod http;
 pub mod proxy;

@@ -7,28 +7,24 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use chrono::Duration;
-use nexus_approvals::{ApprovalService, ResponseMailHandler};
+use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
 use nexus_identity::{
-    AccountExistsMailHandler, BootstrapOutcome, IdentityConfig, IdentityService, OtpMailHandler,
-    UserRepository, WelcomeMailHandler,
+    AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
+    OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
 };
 use nexus_kernel::{Clock, Email, SystemClock};
 use nexus_migration::Migrator;
-use nexus_notifications::{
-    EmailRenderer, JobAdminService, JobHandler, JobRunner, JobStore, Mailer, RetryPolicy,
-    RunnerConfig,
-};
+use nexus_notifications::{EmailRenderer, Mailer};
 use nexus_outbox::{
-    DeliveryRunner, DeliveryRunnerConfig, DeliveryStore, RoutesHandle, Subscriber,
+    DeliveryAdmin, DeliveryRunner, DeliveryRunnerConfig, DeliveryStore, RoutesHandle, Subscriber,
     SubscriberRegistry,
 };
-use nexus_sea_approvals::{SeaEnquiryLookup, SeaResponseRepository};
+use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseRepository};
 use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaProductRepository, SeaSalesLedger};
 use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
-use nexus_sea_identity::{SeaOtpStore, SeaSessionStore, SeaUserRepository};
-use nexus_sea_jobs::SeaJobStore;
+use nexus_sea_identity::{SeaIdentityUnitOfWork, SeaOtpStore, SeaSessionStore, SeaUserRepository};
 use nexus_sea_orders::{
     SeaBuyerDirectory, SeaCartStore, SeaEntitlementRepository, SeaOrderRepository,
     SeaOrdersUnitOfWork, SeaProductCatalog,
@@ -55,7 +51,6 @@ use nexus_orders::{
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
 
-use crate::background::BackgroundWork;
 use crate::http::products::upload::UploadSpool;
 use crate::rate_limit::{InProcessFailureThrottle, InProcessRateLimiter};
 use crate::settings::Settings;
@@ -285,7 +280,6 @@ pub async fn compose(
         Arc::new(SeaCustomerRepository::new(db.clone()));
     let staff: Arc<dyn StaffDirectory> = Arc::new(SeaStaffDirectory::new(db.clone()));
     let enquiry_repo = Arc::new(SeaEnquiryRepository::new(db.clone()));
-    let job_store: Arc<dyn JobStore> = Arc::new(SeaJobStore::new(db.clone()));
 
     let identity = Arc::new(IdentityService::new(
         users.clone(),
@@ -293,7 +287,7 @@ pub async fn compose(
         Arc::new(hasher),
         Arc::new(tokens),
         Arc::new(SeaOtpStore::new(db.clone())),
-        job_store.clone(),
+        Arc::new(SeaIdentityUnitOfWork::new(transactions.clone())),
         clock.clone(),
         IdentityConfig {
             refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
@@ -312,6 +306,7 @@ pub async fn compose(
     ));
     let approvals = Arc::new(ApprovalService::new(
         Arc::new(SeaResponseRepository::new(db.clone())),
+        Arc::new(SeaApprovalsUnitOfWork::new(transactions.clone())),
         Arc::new(SeaEnquiryLookup::new(db.clone())),
         customers.clone(),
         clock.clone(),
@@ -408,32 +403,6 @@ pub async fn compose(
         },
     ));
 
-    let handlers: Vec<Arc<dyn JobHandler>> = vec![
-        Arc::new(ResponseMailHandler::new(
-            approvals.clone(),
-            customer_repo,
-            renderer.clone(),
-            mailer.clone(),
-            message_domain.clone(),
-        )),
-        Arc::new(WelcomeMailHandler::new(
-            users.clone(),
-            renderer.clone(),
-            mailer.clone(),
-            message_domain.clone(),
-        )),
-        Arc::new(AccountExistsMailHandler::new(
-            users.clone(),
-            renderer.clone(),
-            mailer.clone(),
-            message_domain.clone(),
-        )),
-        Arc::new(OtpMailHandler::new(
-            renderer.clone(),
-            mailer.clone(),
-            message_domain.clone(),
-        )),
-    ];
     let worker = &settings.worker;
     let worker_id = format!("{}-{}", hostname(), uuid::Uuid::now_v7().simple());
     let mut list: Vec<Arc<dyn Subscriber>> = vec![
@@ -456,15 +425,37 @@ pub async fn compose(
         Arc::new(RefundNoticeSubscriber::new(
             order_repo,
             buyers,
-            renderer,
-            mailer,
-            message_domain,
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
         )),
         Arc::new(OrderExpirySubscriber::new(
             orders.clone(),
             Duration::minutes(commerce.order_expiry_minutes),
         )),
     ];
+    list.extend([
+        Arc::new(ResponseMailSubscriber::new(
+            approvals.clone(),
+            customer_repo,
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )) as Arc<dyn Subscriber>,
+        Arc::new(WelcomeMailSubscriber::new(
+            users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(AccountExistsMailSubscriber::new(
+            users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
+    ]);
     list.extend(index_product);
     let registry = subscribers(list)?;
     routes.install(registry.shared_routes());
@@ -475,7 +466,7 @@ pub async fn compose(
             Arc::new(registry),
             clock.clone(),
             DeliveryRunnerConfig {
-                worker_id: worker_id.clone(),
+                worker_id,
                 lease: Duration::seconds(worker.lease_secs),
                 batch: worker.batch,
                 max_attempts: worker.max_attempts,
@@ -487,21 +478,6 @@ pub async fn compose(
         )
         .with_context(Arc::new(TaskLocalRequestId)),
     );
-    let runner = Arc::new(JobRunner::new(
-        job_store.clone(),
-        handlers,
-        clock.clone(),
-        RunnerConfig {
-            worker_id,
-            lease: Duration::seconds(worker.lease_secs),
-            batch: worker.batch,
-            max_attempts: worker.max_attempts,
-            retry: RetryPolicy {
-                base: Duration::seconds(worker.backoff_base_secs),
-                max: Duration::seconds(worker.backoff_max_secs),
-            },
-        },
-    ));
     let links = Arc::new(FileLinks::new(
         assets,
         clock.clone(),
@@ -517,15 +493,12 @@ pub async fn compose(
         customers,
         enquiries,
         approvals,
-        jobs: Arc::new(JobAdminService::new(
-            Arc::new(BackgroundWork::new(job_store, delivery_store)),
+        jobs: Arc::new(DeliveryAdmin::new(
+            delivery_store,
             clock,
             worker.max_attempts,
         )),
-        runner: crate::worker::Runners {
-            jobs: runner,
-            deliveries,
-        },
+        runner: crate::worker::Runners { deliveries },
         limiter: Arc::new(InProcessRateLimiter::new()),
         failures: Arc::new(InProcessFailureThrottle::default()),
         products,
@@ -552,6 +525,12 @@ pub async fn compose(
 fn subscribers(list: Vec<Arc<dyn Subscriber>>) -> Result<SubscriberRegistry, StartupError> {
     let mut registry = SubscriberRegistry::new();
     for subscriber in list {
+        if !crate::http::jobs::KINDS.contains(&subscriber.name()) {
+            return Err(StartupError::Subscribers(format!(
+                "subscriber {} is missing from the documented kinds of job (http::jobs::KINDS)",
+                subscriber.name()
+            )));
+        }
         registry
             .register(subscriber)
             .map_err(|e| StartupError::Subscribers(e.to_string()))?;

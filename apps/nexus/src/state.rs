@@ -6,7 +6,7 @@ use nexus_approvals::ApprovalService;
 use nexus_customers::{CustomerService, EnquiryService};
 use nexus_identity::IdentityService;
 use nexus_kernel::RateLimiter;
-use nexus_notifications::JobAdminService;
+use nexus_outbox::DeliveryAdmin;
 use nexus_sea_support::DatabaseConnection;
 
 use crate::settings::LimitSettings;
@@ -22,7 +22,7 @@ pub struct AppState {
     /// Responses and their approval.
     pub approvals: Arc<ApprovalService>,
     /// The job queue, for administrators.
-    pub jobs: Arc<JobAdminService>,
+    pub jobs: Arc<DeliveryAdmin>,
     /// Runs background jobs and event deliveries (used by the worker loop, not by
     /// handlers).
     pub runner: crate::worker::Runners,

@@ -1,41 +1,31 @@
-//! The worker loop (jobs and event deliveries): inside `nexus serve` by default, or alone
+//! The worker loop (event deliveries to their subscribers): inside `nexus serve` by default, or alone
 //! as `nexus worker`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use nexus_notifications::JobRunner;
 use nexus_outbox::DeliveryRunner;
 use tokio::sync::watch;
 
-/// What a worker runs on each turn of its loop: the job queue, and the deliveries of
-/// outbox events to their subscribers.
+/// What a worker runs on each turn of its loop: the deliveries of outbox events to their
+/// subscribers.
 #[derive(Clone)]
 pub struct Runners {
-    /// Background jobs.
-    pub jobs: Arc<JobRunner>,
     /// Event deliveries (each within its event's request id).
     pub deliveries: Arc<DeliveryRunner>,
 }
 
-/// Runs batches of jobs and of event deliveries until `shutdown` turns true. The batches
-/// in hand always finish, so a stopping worker never abandons a job or a delivery half-done
-/// (its lease would expire and another worker would redo it). It sleeps for `poll` only
-/// when neither had anything to do. Timed work (an unpaid order's expiry) is a delayed
+/// Runs batches of event deliveries until `shutdown` turns true. The batch in hand always
+/// finishes, so a stopping worker never abandons a delivery half-done (its lease would
+/// expire and another worker would redo it). It sleeps for `poll` only when there was
+/// nothing to do. Timed work (an unpaid order's expiry) is a delayed
 /// delivery, so there is no periodic housekeeping.
 pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver<bool>) {
-    tracing::info!(jobs = ?runners.jobs, deliveries = ?runners.deliveries, "job worker started");
+    tracing::info!(deliveries = ?runners.deliveries, "worker started");
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let jobs_idle = match runners.jobs.run_once().await {
-            Ok(claimed) => claimed == 0,
-            Err(err) => {
-                tracing::error!(error = %err, "job worker could not claim jobs");
-                true
-            }
-        };
         let deliveries_idle = match runners.deliveries.run_once().await {
             Ok(claimed) => claimed == 0,
             Err(err) => {
@@ -43,14 +33,14 @@ pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver
                 true
             }
         };
-        if jobs_idle && deliveries_idle {
+        if deliveries_idle {
             tokio::select! {
                 () = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => {}
             }
         }
     }
-    tracing::info!("job worker stopped");
+    tracing::info!("worker stopped");
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are registered when this is called, not when

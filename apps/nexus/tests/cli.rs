@@ -252,7 +252,7 @@ fn the_worker_runs_alone_and_stops_cleanly_on_sigterm() {
         .by_ref()
         .take(50)
         .map_while(Result::ok)
-        .any(|l| l.contains("job worker started"));
+        .any(|l| l.contains("worker started"));
     assert!(started, "the worker announces itself");
 
     let status = Command::new("kill")
@@ -274,7 +274,7 @@ fn the_worker_runs_alone_and_stops_cleanly_on_sigterm() {
     assert!(exit.success(), "a SIGTERM stop is a clean exit");
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(
-        rest.iter().any(|l| l.contains("job worker stopped")),
+        rest.iter().any(|l| l.contains("worker stopped")),
         "{rest:?}"
     );
 }

@@ -1,19 +1,29 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod events;
 mod mailing;
 mod model;
 mod ports;
 mod service;
+#[cfg(any(test, feature = "mocks"))]
+pub mod testing;
 
 pub use error::ApprovalsError;
-pub use mailing::ResponseMailHandler;
+pub use events::{ResponseApproved, ResponseSent};
+pub use mailing::ResponseMailSubscriber;
 pub use model::{
     InconsistentResponse, InvalidResponseValue, NewResponse, Response, ResponseContent,
     ResponseEvent, ResponseParts, ResponseQuery, ResponseStatus, ResponseSubject, ReviewNotes,
     Transition, UpdateResponse,
 };
-pub use ports::{EnquiryLookup, ResponseRepository};
+pub use ports::{
+    ApprovalsTx, ApprovalsUnitOfWork, EnquiryAnswers, EnquiryLookup, ResponseRepository,
+    ResponseStore,
+};
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockEnquiryLookup, MockResponseRepository};
+pub use ports::{
+    MockApprovalsUnitOfWork, MockEnquiryAnswers, MockEnquiryLookup, MockResponseRepository,
+    MockResponseStore,
+};
 pub use service::ApprovalService;

@@ -5,7 +5,6 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use nexus_kernel::{CustomerId, EnquiryId, ResponseId, Unexpected, UserId};
-use nexus_notifications::{JobPayload, NewJob};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -52,7 +51,7 @@ pub enum ResponseStatus {
     Draft,
     /// Submitted and waiting for a reviewer other than the author.
     PendingApproval,
-    /// Approved by a reviewer; a job to send it was queued with the approval.
+    /// Approved by a reviewer; the event that sends it was recorded with the approval.
     Approved,
     /// The mail server accepted the message. Final.
     Sent,
@@ -287,17 +286,15 @@ pub struct ResponseEvent {
     pub at: DateTime<Utc>,
 }
 
-/// What a transition produced: the response's next version, the event recording the
-/// change, and the job it causes (a `SendResponse` job for an approval). A repository
-/// writes all three in one transaction.
+/// What a transition produced: the response's next version and the history entry
+/// recording the change, written together by a unit of work (the service records the
+/// domain event a transition causes, such as `ResponseApproved`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
     /// The response after the transition, with its version bumped.
     pub response: Response,
     /// The history entry.
     pub event: ResponseEvent,
-    /// The job the transition causes, if any.
-    pub job: Option<NewJob>,
 }
 
 /// Input to draft a response.
@@ -369,11 +366,7 @@ impl Response {
             notes: None,
             at,
         };
-        Transition {
-            response,
-            event,
-            job: None,
-        }
+        Transition { response, event }
     }
 
     /// Rebuilds a response from storage, checking the invariants each status implies.
@@ -475,7 +468,7 @@ impl Response {
             next.content = content;
         }
         next.status = ResponseStatus::Draft;
-        Ok(self.transition(next, Some(by), None, None))
+        Ok(self.transition(next, Some(by), None))
     }
 
     /// Submits a DRAFT for approval.
@@ -491,10 +484,10 @@ impl Response {
         next.decided_by = None;
         next.decided_at = None;
         next.decision_notes = None;
-        Ok(self.transition(next, Some(by), None, None))
+        Ok(self.transition(next, Some(by), None))
     }
 
-    /// Approves a pending response and queues the job that sends it.
+    /// Approves a pending response (the service records the event that sends it).
     ///
     /// # Errors
     /// `SelfApproval` when `by` wrote it (four eyes); `InvalidTransition` unless it is
@@ -512,13 +505,7 @@ impl Response {
         next.decided_by = Some(by);
         next.decided_at = Some(at);
         next.decision_notes.clone_from(&notes);
-        let job = NewJob::now(
-            JobPayload::SendResponse {
-                response_id: self.id,
-            },
-            at,
-        );
-        Ok(self.transition(next, Some(by), notes, Some(job)))
+        Ok(self.transition(next, Some(by), notes))
     }
 
     /// Sends a pending response back to its author with notes.
@@ -539,7 +526,7 @@ impl Response {
         next.decided_by = Some(by);
         next.decided_at = Some(at);
         next.decision_notes = Some(notes.clone());
-        Ok(self.transition(next, Some(by), Some(notes), None))
+        Ok(self.transition(next, Some(by), Some(notes)))
     }
 
     /// Records that the mail server accepted an approved response. The system does this,
@@ -552,7 +539,7 @@ impl Response {
         let mut next = self.next_version(at)?;
         next.status = ResponseStatus::Sent;
         next.sent_at = Some(at);
-        Ok(self.transition(next, None, None, None))
+        Ok(self.transition(next, None, None))
     }
 
     fn ensure_author(&self, by: UserId) -> Result<(), ApprovalsError> {
@@ -601,7 +588,6 @@ impl Response {
         next: Self,
         actor_id: Option<UserId>,
         notes: Option<ReviewNotes>,
-        job: Option<NewJob>,
     ) -> Transition {
         let event = ResponseEvent {
             id: Uuid::now_v7(),
@@ -615,7 +601,6 @@ impl Response {
         Transition {
             response: next,
             event,
-            job,
         }
     }
 
@@ -854,11 +839,7 @@ mod tests {
         let author = UserId::new();
         let input = new_response();
 
-        let Transition {
-            response,
-            event,
-            job,
-        } = Response::draft(author, input.clone(), t0());
+        let Transition { response, event } = Response::draft(author, input.clone(), t0());
 
         assert_eq!(response.status(), ResponseStatus::Draft);
         assert_eq!(response.version(), 1);
@@ -870,7 +851,6 @@ mod tests {
         assert_eq!(event.actor_id, Some(author));
         assert_eq!((event.from, event.to), (None, ResponseStatus::Draft));
         assert_eq!(event.id.get_version_num(), 7);
-        assert!(job.is_none());
     }
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -925,11 +905,6 @@ mod tests {
                         assert_eq!((t.event.from, t.event.to), (Some(from), to));
                         assert_eq!(t.event.at, later);
                         assert_eq!(t.event.response_id, response.id());
-                        assert_eq!(
-                            t.job.is_some(),
-                            action == Action::Approve,
-                            "{from} {action:?}"
-                        );
                         let actor = match action {
                             Action::Edit | Action::Submit => Some(author),
                             Action::Approve | Action::Reject => Some(reviewer),
@@ -978,28 +953,6 @@ mod tests {
                 Err(ApprovalsError::SelfApproval)
             ));
         }
-    }
-
-    #[test]
-    fn an_approval_queues_exactly_one_send_job_for_this_response() {
-        let pending = response_in(
-            ResponseStatus::PendingApproval,
-            UserId::new(),
-            UserId::new(),
-        );
-
-        let t = pending
-            .approve(UserId::new(), None, t0())
-            .expect("approvable");
-
-        let job = t.job.expect("a job");
-        assert_eq!(
-            job.payload,
-            JobPayload::SendResponse {
-                response_id: pending.id()
-            }
-        );
-        assert_eq!(job.run_at, t0());
     }
 
     #[test]

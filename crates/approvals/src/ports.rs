@@ -1,12 +1,12 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use nexus_kernel::{CustomerId, EnquiryId, Page, PageRequest, ResponseId};
-use nexus_notifications::NewJob;
+use nexus_outbox::EventEnvelope;
 
 use crate::{ApprovalsError, Response, ResponseEvent, ResponseQuery};
 
-/// Stores responses and their append-only history. Implementations must be safe to share
-/// across requests. Every write is one transaction: a response never changes without its
-/// event, and an approval never exists without its send job.
+/// Reads responses and their append-only history outside a unit of work. Implementations
+/// must be safe to share across requests. Writes go through [`ApprovalsTx::responses`].
 ///
 /// Unless a method says otherwise, implementations return only `Unexpected` for failures;
 /// a stored row that breaks the workflow's invariants (`Response::from_parts`) is
@@ -14,48 +14,8 @@ use crate::{ApprovalsError, Response, ResponseEvent, ResponseQuery};
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ResponseRepository: Send + Sync {
-    /// Inserts a new response and its creation event, in one transaction.
-    ///
-    /// # Errors
-    /// `Conflict` if a response with this id already exists.
-    async fn insert(
-        &self,
-        response: &Response,
-        event: &ResponseEvent,
-    ) -> Result<(), ApprovalsError>;
-
     /// Loads a response; `Ok(None)` when there is none.
     async fn find(&self, id: ResponseId) -> Result<Option<Response>, ApprovalsError>;
-
-    /// In one transaction: saves every mutable field of `response` (whose `version` is
-    /// already the new one) if the stored version is still `expected_version`, appends
-    /// `event`, and enqueues `job` if given. Nothing is written unless all of it is.
-    ///
-    /// The version guard is what makes two reviewers deciding at once safe: exactly one
-    /// of them wins, the other gets `Conflict`.
-    ///
-    /// # Errors
-    /// `Conflict` when the stored version differs or the row is gone.
-    async fn save<'a>(
-        &self,
-        response: &Response,
-        expected_version: i64,
-        event: &ResponseEvent,
-        job: Option<&'a NewJob>,
-    ) -> Result<(), ApprovalsError>;
-
-    /// Like `save` without a job, for the transition to SENT; in the same transaction it
-    /// also marks the response's enquiry (if any) ANSWERED when that enquiry is OPEN (an
-    /// enquiry that is already ANSWERED or CLOSED is left alone).
-    ///
-    /// # Errors
-    /// `Conflict` when the stored version differs or the row is gone.
-    async fn mark_sent(
-        &self,
-        response: &Response,
-        expected_version: i64,
-        event: &ResponseEvent,
-    ) -> Result<(), ApprovalsError>;
 
     /// One page of responses matching every filter of `query`, newest first (ties broken
     /// by id), with the exact total. `visible_to = Some(u)` means: written by `u` OR to a
@@ -79,4 +39,79 @@ pub trait EnquiryLookup: Send + Sync {
     /// The customer of enquiry `id`; `Ok(None)` when there is no such enquiry.
     /// Implementations return only `Unexpected` for failures.
     async fn customer_of(&self, id: EnquiryId) -> Result<Option<CustomerId>, ApprovalsError>;
+}
+
+/// Writes responses and their history inside one unit of work ([`ApprovalsTx`]): it
+/// stores the response aggregate only.
+///
+/// Implementations return only the variants named below and `Unexpected`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ResponseStore: Send + Sync {
+    /// Inserts a new response and its creation event.
+    ///
+    /// # Errors
+    /// `Conflict` if a response with this id already exists.
+    async fn insert(
+        &self,
+        response: &Response,
+        event: &ResponseEvent,
+    ) -> Result<(), ApprovalsError>;
+
+    /// Saves every mutable field of `response` (whose `version` is already the new one) if
+    /// the stored version is still `expected_version`, and appends `event`.
+    ///
+    /// The version guard is what makes two reviewers deciding at once safe: exactly one
+    /// of them wins, the other gets `Conflict` (and drops its unit of work).
+    ///
+    /// # Errors
+    /// `Conflict` when the stored version differs or the row is gone.
+    async fn save(
+        &self,
+        response: &Response,
+        expected_version: i64,
+        event: &ResponseEvent,
+    ) -> Result<(), ApprovalsError>;
+}
+
+/// The enquiry side of sending a response, inside one unit of work ([`ApprovalsTx`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait EnquiryAnswers: Send + Sync {
+    /// Marks enquiry `id` ANSWERED at `at` if it is OPEN; an enquiry that is already
+    /// ANSWERED or CLOSED (or gone) is left alone. Returns whether it changed.
+    /// Implementations return only `Unexpected` for failures.
+    async fn mark_answered(&self, id: EnquiryId, at: DateTime<Utc>)
+    -> Result<bool, ApprovalsError>;
+}
+
+/// Opens units of work over the approvals' records.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ApprovalsUnitOfWork: Send + Sync {
+    /// Starts a unit of work.
+    ///
+    /// # Errors
+    /// `Unexpected` when it cannot be started (the database is unreachable, say).
+    async fn begin(&self) -> Result<Box<dyn ApprovalsTx>, ApprovalsError>;
+}
+
+/// One open unit of work: the repositories bound to its transaction and the events it
+/// records. Dropped without `commit`, nothing of it happened.
+#[async_trait]
+pub trait ApprovalsTx: Send {
+    /// Responses, bound to this unit of work.
+    fn responses(&self) -> &dyn ResponseStore;
+
+    /// Enquiries, as far as sending a response answers them.
+    fn enquiries(&self) -> &dyn EnquiryAnswers;
+
+    /// Records `event`, written to the outbox with the changes when the unit commits.
+    fn record(&mut self, event: EventEnvelope);
+
+    /// Writes every change and recorded event together, or nothing.
+    ///
+    /// # Errors
+    /// `Unexpected` when the commit fails.
+    async fn commit(self: Box<Self>) -> Result<(), ApprovalsError>;
 }

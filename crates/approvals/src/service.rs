@@ -4,10 +4,12 @@ use nexus_customers::{CustomerService, CustomersError};
 use nexus_kernel::{
     Actor, Clock, CustomerId, Page, PageRequest, Permission, ResponseId, Unexpected, UserId,
 };
+use nexus_outbox::EventEnvelope;
 
 use crate::{
-    ApprovalsError, EnquiryLookup, NewResponse, Response, ResponseEvent, ResponseQuery,
-    ResponseRepository, ResponseStatus, ReviewNotes, Transition, UpdateResponse,
+    ApprovalsError, ApprovalsUnitOfWork, EnquiryLookup, NewResponse, Response, ResponseApproved,
+    ResponseEvent, ResponseQuery, ResponseRepository, ResponseSent, ResponseStatus, ReviewNotes,
+    Transition, UpdateResponse,
 };
 
 /// The approval workflow's rules: who drafts, revises, submits, approves, rejects and sees
@@ -22,8 +24,12 @@ use crate::{
 /// 4. the response's status allows the action (`InvalidTransition`);
 /// 5. the caller's version is current (`Conflict`), and the repository's guarded write
 ///    succeeds (`Conflict` when another change won the race).
+///
+/// Every write is one unit of work: the response, its history entry, the enquiry it
+/// answers and the events that follow (`ResponseApproved`, `ResponseSent`) commit together.
 pub struct ApprovalService {
     responses: Arc<dyn ResponseRepository>,
+    uow: Arc<dyn ApprovalsUnitOfWork>,
     enquiries: Arc<dyn EnquiryLookup>,
     customers: Arc<CustomerService>,
     clock: Arc<dyn Clock>,
@@ -39,17 +45,19 @@ enum Scope {
 }
 
 impl ApprovalService {
-    /// Builds the service from its ports. `customers` decides which customers an actor may
-    /// see, so that the scoping rule is written once.
+    /// Builds the service from its ports: `responses` reads, `uow` writes. `customers`
+    /// decides which customers an actor may see, so that the scoping rule is written once.
     #[must_use]
     pub fn new(
         responses: Arc<dyn ResponseRepository>,
+        uow: Arc<dyn ApprovalsUnitOfWork>,
         enquiries: Arc<dyn EnquiryLookup>,
         customers: Arc<CustomerService>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             responses,
+            uow,
             enquiries,
             customers,
             clock,
@@ -79,10 +87,11 @@ impl ApprovalService {
                 return Err(ApprovalsError::EnquiryMismatch);
             }
         }
-        let Transition {
-            response, event, ..
-        } = Response::draft(actor.user_id(), input, self.clock.now());
-        self.responses.insert(&response, &event).await?;
+        let Transition { response, event } =
+            Response::draft(actor.user_id(), input, self.clock.now());
+        let tx = self.uow.begin().await?;
+        tx.responses().insert(&response, &event).await?;
+        tx.commit().await?;
         tracing::info!(response_id = %response.id(), "response drafted");
         Ok(response)
     }
@@ -106,7 +115,7 @@ impl ApprovalService {
         if expected_version.is_some_and(|v| v != response.version()) {
             return Err(ApprovalsError::Conflict);
         }
-        self.commit(&response, transition).await
+        self.commit(&response, transition, None).await
     }
 
     /// Submits the actor's own DRAFT for approval.
@@ -118,11 +127,11 @@ impl ApprovalService {
         let response = self.load_visible(actor, id).await?;
         require(actor, Permission::ResponsesDraft)?;
         let transition = response.submit(actor.user_id(), self.clock.now())?;
-        self.commit(&response, transition).await
+        self.commit(&response, transition, None).await
     }
 
-    /// Approves someone else's pending response; the job that sends it is written in the
-    /// same transaction.
+    /// Approves someone else's pending response; `ResponseApproved` (which e-mails it) is
+    /// recorded in the same unit of work.
     ///
     /// # Errors
     /// `Forbidden` without `ResponsesReview`, `NotFound`, `SelfApproval`,
@@ -137,7 +146,9 @@ impl ApprovalService {
         let response = self.load_visible(actor, id).await?;
         require(actor, Permission::ResponsesReview)?;
         let transition = response.approve(actor.user_id(), notes, self.clock.now())?;
-        self.commit(&response, transition).await
+        let approved = ResponseApproved { response_id: id };
+        let event = EventEnvelope::new(&approved, transition.event.at)?;
+        self.commit(&response, transition, Some(event)).await
     }
 
     /// Sends someone else's pending response back to its author with notes.
@@ -155,13 +166,14 @@ impl ApprovalService {
         let response = self.load_visible(actor, id).await?;
         require(actor, Permission::ResponsesReview)?;
         let transition = response.reject(actor.user_id(), notes, self.clock.now())?;
-        self.commit(&response, transition).await
+        self.commit(&response, transition, None).await
     }
 
     /// Records that the mail server accepted an approved response, and marks its OPEN
-    /// enquiry ANSWERED. Called by the mail worker, not by a user. Idempotent: a response
-    /// that is already SENT (a retried job, or a worker whose lease ran out while another
-    /// finished) is returned unchanged.
+    /// enquiry ANSWERED, recording `ResponseSent`: one unit of work. Called by the mail
+    /// subscriber, not by a user. Idempotent: a response that is already SENT (a repeated
+    /// delivery, or a worker whose lease ran out while another finished) is returned
+    /// unchanged.
     ///
     /// # Errors
     /// `NotFound`, `InvalidTransition` unless APPROVED or SENT, `Conflict`, `Unexpected`.
@@ -174,13 +186,8 @@ impl ApprovalService {
         let Transition {
             response: sent,
             event,
-            ..
         } = response.mark_sent(self.clock.now())?;
-        match self
-            .responses
-            .mark_sent(&sent, response.version(), &event)
-            .await
-        {
+        match self.write_sent(&sent, response.version(), &event).await {
             Ok(()) => {
                 tracing::info!("response sent");
                 Ok(sent)
@@ -193,7 +200,31 @@ impl ApprovalService {
         }
     }
 
-    /// Loads a response for the mail worker, without any actor check.
+    /// One unit of work: the response becomes SENT, the enquiry it answers becomes
+    /// ANSWERED if it is still OPEN (the enquiry's rule: an answered or closed enquiry is
+    /// left as it is), and `ResponseSent` is recorded.
+    async fn write_sent(
+        &self,
+        sent: &Response,
+        expected_version: i64,
+        event: &ResponseEvent,
+    ) -> Result<(), ApprovalsError> {
+        let mut tx = self.uow.begin().await?;
+        tx.responses().save(sent, expected_version, event).await?;
+        if let Some(enquiry_id) = sent.enquiry_id() {
+            tx.enquiries().mark_answered(enquiry_id, event.at).await?;
+        }
+        tx.record(EventEnvelope::new(
+            &ResponseSent {
+                response_id: sent.id(),
+                enquiry_id: sent.enquiry_id(),
+            },
+            event.at,
+        )?);
+        tx.commit().await
+    }
+
+    /// Loads a response for the mail subscriber, without any actor check.
     ///
     /// # Errors
     /// `NotFound`, `Unexpected`.
@@ -290,19 +321,22 @@ impl ApprovalService {
         }
     }
 
+    /// Saves a transition in one unit of work, with the domain event it causes, if any.
     async fn commit(
         &self,
         before: &Response,
         transition: Transition,
+        follows: Option<EventEnvelope>,
     ) -> Result<Response, ApprovalsError> {
-        let Transition {
-            response,
-            event,
-            job,
-        } = transition;
-        self.responses
-            .save(&response, before.version(), &event, job.as_ref())
+        let Transition { response, event } = transition;
+        let mut tx = self.uow.begin().await?;
+        tx.responses()
+            .save(&response, before.version(), &event)
             .await?;
+        if let Some(follows) = follows {
+            tx.record(follows);
+        }
+        tx.commit().await?;
         tracing::info!(from = %before.status(), to = %response.status(), "response changed");
         Ok(response)
     }

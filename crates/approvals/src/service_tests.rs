@@ -13,12 +13,13 @@ use nexus_kernel::{
     Actor, Clock, CustomerId, Email, EnquiryId, FixedClock, Page, PageRequest, PersonName,
     ResponseId, Role, Unexpected, UserId,
 };
-use nexus_notifications::{JobPayload, NewJob};
 
+use crate::testing::{UnitLog, units_of_work};
 use crate::{
-    ApprovalService, ApprovalsError, MockEnquiryLookup, MockResponseRepository, NewResponse,
-    Response, ResponseContent, ResponseEvent, ResponseQuery, ResponseStatus, ResponseSubject,
-    ReviewNotes, Transition, UpdateResponse,
+    ApprovalService, ApprovalsError, MockApprovalsUnitOfWork, MockEnquiryAnswers,
+    MockEnquiryLookup, MockResponseRepository, MockResponseStore, NewResponse, Response,
+    ResponseApproved, ResponseContent, ResponseEvent, ResponseQuery, ResponseSent, ResponseStatus,
+    ResponseSubject, ReviewNotes, Transition, UpdateResponse,
 };
 
 // ---- fixtures -------------------------------------------------------------------------
@@ -101,82 +102,100 @@ fn customer_service(customers: Vec<Customer>) -> Arc<CustomerService> {
     ))
 }
 
-/// One write a repository was asked to make.
+/// One write a unit of work's response store was asked to make.
 #[derive(Debug, Clone)]
 struct Write {
     method: &'static str,
     response: Response,
     expected_version: Option<i64>,
     event: ResponseEvent,
-    job: Option<NewJob>,
 }
 
-/// Every write made through a recording repository.
+/// Every write made through recording units of work, the enquiries they answered, and
+/// their events and commits.
 #[derive(Debug, Clone, Default)]
-struct Writes(Arc<Mutex<Vec<Write>>>);
+struct Writes {
+    writes: Arc<Mutex<Vec<Write>>>,
+    answered: Arc<Mutex<Vec<EnquiryId>>>,
+    log: UnitLog,
+}
 
 impl Writes {
     fn push(&self, write: Write) {
-        self.0.lock().expect("not poisoned").push(write);
+        self.writes.lock().expect("not poisoned").push(write);
     }
 
     fn all(&self) -> Vec<Write> {
-        self.0.lock().expect("not poisoned").clone()
+        self.writes.lock().expect("not poisoned").clone()
+    }
+
+    fn answered(&self) -> Vec<EnquiryId> {
+        self.answered.lock().expect("not poisoned").clone()
     }
 }
 
-/// A repository that serves `stored` from `find` and records (and accepts) every write.
-/// Any other call fails the test.
-fn recording_repo(stored: &Response, writes: &Writes) -> MockResponseRepository {
+/// A read repository that serves `stored` from `find`. Any other call fails the test.
+fn serving_repo(stored: &Response) -> MockResponseRepository {
     let mut repo = MockResponseRepository::new();
     let served = stored.clone();
     repo.expect_find()
         .returning(move |id| Ok((id == served.id()).then(|| served.clone())));
-    let w = writes.clone();
-    repo.expect_insert().returning(move |response, event| {
-        w.push(Write {
-            method: "insert",
-            response: response.clone(),
-            expected_version: None,
-            event: event.clone(),
-            job: None,
-        });
-        Ok(())
-    });
-    let w = writes.clone();
-    repo.expect_save()
-        .returning(move |response, expected_version, event, job| {
-            w.push(Write {
-                method: "save",
-                response: response.clone(),
-                expected_version: Some(expected_version),
-                event: event.clone(),
-                job: job.cloned(),
-            });
-            Ok(())
-        });
-    let w = writes.clone();
-    repo.expect_mark_sent()
-        .returning(move |response, expected_version, event| {
-            w.push(Write {
-                method: "mark_sent",
-                response: response.clone(),
-                expected_version: Some(expected_version),
-                event: event.clone(),
-                job: None,
-            });
-            Ok(())
-        });
     repo
+}
+
+/// Units of work whose stores record (and accept) every write and whose enquiries answer.
+fn recording_uow(writes: &Writes) -> MockApprovalsUnitOfWork {
+    let writes = writes.clone();
+    units_of_work(&writes.log.clone(), move || {
+        let mut store = MockResponseStore::new();
+        let w = writes.clone();
+        store.expect_insert().returning(move |response, event| {
+            w.push(Write {
+                method: "insert",
+                response: response.clone(),
+                expected_version: None,
+                event: event.clone(),
+            });
+            Ok(())
+        });
+        let w = writes.clone();
+        store
+            .expect_save()
+            .returning(move |response, expected_version, event| {
+                w.push(Write {
+                    method: "save",
+                    response: response.clone(),
+                    expected_version: Some(expected_version),
+                    event: event.clone(),
+                });
+                Ok(())
+            });
+        let mut enquiries = MockEnquiryAnswers::new();
+        let answered = writes.answered.clone();
+        enquiries.expect_mark_answered().returning(move |id, _| {
+            answered.lock().expect("not poisoned").push(id);
+            Ok(true)
+        });
+        (store, enquiries)
+    })
+}
+
+/// Units of work that must never be opened.
+fn no_uow() -> MockApprovalsUnitOfWork {
+    let mut uow = MockApprovalsUnitOfWork::new();
+    uow.expect_begin().never();
+    uow
 }
 
 fn service_with(
     repo: MockResponseRepository,
+    uow: MockApprovalsUnitOfWork,
     enquiries: MockEnquiryLookup,
     customers: Arc<CustomerService>,
 ) -> ApprovalService {
     ApprovalService::new(
         Arc::new(repo),
+        Arc::new(uow),
         Arc::new(enquiries),
         customers,
         Arc::new(FixedClock::default()),
@@ -186,7 +205,8 @@ fn service_with(
 /// A service whose repository holds only `stored` and whose CRM holds only `customer`.
 fn service_serving(stored: &Response, customer: &Customer, writes: &Writes) -> ApprovalService {
     service_with(
-        recording_repo(stored, writes),
+        serving_repo(stored),
+        recording_uow(writes),
         MockEnquiryLookup::new(),
         customer_service(vec![customer.clone()]),
     )
@@ -340,12 +360,16 @@ impl Case {
             Action::MarkSent => service.mark_sent(id).await,
         };
 
+        let log = writes.log.clone();
         let writes = writes.all();
         let mut problems = Vec::new();
         let outcome = match (&result, writes.as_slice()) {
             (Ok(returned), []) => {
                 if *returned != stored {
                     problems.push("returned a changed response without writing it".to_owned());
+                }
+                if log.commits() != 0 || !log.events().is_empty() {
+                    problems.push("committed or recorded without writing".to_owned());
                 }
                 Outcome::Unchanged
             }
@@ -364,6 +388,7 @@ impl Case {
                     expected_notes.as_ref(),
                     &mut problems,
                 );
+                self.check_unit(&log, &stored, &mut problems);
                 if self.action == Action::Edit
                     && write.response.content() != revision.content.as_ref().expect("set")
                 {
@@ -373,7 +398,7 @@ impl Case {
             }
             (Ok(_), many) => Outcome::Other(format!("{} writes", many.len())),
             (Err(e), writes) => {
-                if !writes.is_empty() {
+                if !writes.is_empty() || log.commits() != 0 {
                     problems.push(format!("failed with {e:?} but wrote {writes:?}"));
                 }
                 match e {
@@ -401,11 +426,7 @@ impl Case {
         problems: &mut Vec<String>,
     ) {
         let to = write.response.status();
-        let method = if self.action == Action::MarkSent {
-            "mark_sent"
-        } else {
-            "save"
-        };
+        let method = "save";
         let mut check = |ok: bool, what: &str| {
             if !ok {
                 problems.push(format!("{what}: {write:?}"));
@@ -435,21 +456,36 @@ impl Case {
         check(write.event.actor_id == actor_id, "event actor");
         check(write.event.notes.as_ref() == notes, "event notes");
         check(write.event.at == now(), "event time");
-        let job_ok = match (&write.job, self.action) {
-            (Some(job), Action::Approve) => {
-                job.payload
-                    == JobPayload::SendResponse {
+    }
+
+    /// One commit, with `ResponseApproved` for an approval, `ResponseSent` for a sent
+    /// response, and no event otherwise.
+    fn check_unit(&self, log: &UnitLog, stored: &Response, problems: &mut Vec<String>) {
+        if log.commits() != 1 {
+            problems.push(format!("{} commits", log.commits()));
+        }
+        let events = log.events();
+        let ok = match (self.action, events.as_slice()) {
+            (Action::Approve, [e]) => {
+                e.decode::<ResponseApproved>()
+                    == Ok(ResponseApproved {
                         response_id: stored.id(),
-                    }
-                    && job.run_at == now()
+                    })
+                    && e.occurred_at == now()
             }
-            (None, Action::Approve) => false,
-            (job, _) => job.is_none(),
+            (Action::MarkSent, [e]) => {
+                e.decode::<ResponseSent>()
+                    == Ok(ResponseSent {
+                        response_id: stored.id(),
+                        enquiry_id: stored.enquiry_id(),
+                    })
+            }
+            (Action::Approve | Action::MarkSent, _) => false,
+            (_, events) => events.is_empty(),
         };
-        check(
-            job_ok,
-            "exactly one SendResponse job for approvals, none otherwise",
-        );
+        if !ok {
+            problems.push(format!("wrong events recorded: {events:?}"));
+        }
     }
 }
 
@@ -512,6 +548,8 @@ async fn a_manager_cannot_approve_their_own_response() {
 
     assert!(matches!(result, Err(ApprovalsError::SelfApproval)));
     assert!(writes.all().is_empty());
+    assert_eq!(writes.log.commits(), 0);
+    assert!(writes.log.events().is_empty());
 }
 
 #[tokio::test]
@@ -568,32 +606,34 @@ async fn when_two_managers_approve_at_once_exactly_one_wins() {
     );
     let customer = customer_assigned_to(None);
     let pending = response_in(ResponseStatus::PendingApproval, UserId::new(), customer.id);
-    let served = pending.clone();
     let taken = Arc::new(AtomicBool::new(false));
-    let jobs = Writes::default();
-    let mut repo = MockResponseRepository::new();
-    repo.expect_find()
-        .returning(move |_| Ok(Some(served.clone())));
-    let (t, w) = (taken.clone(), jobs.clone());
+    let writes = Writes::default();
+    let w = writes.clone();
     // The guarded UPDATE: the first writer at the expected version wins, the other finds
     // the version moved on.
-    repo.expect_save()
-        .times(2)
-        .returning(move |response, expected_version, event, job| {
-            if t.swap(true, Ordering::SeqCst) {
-                return Err(ApprovalsError::Conflict);
-            }
-            w.push(Write {
-                method: "save",
-                response: response.clone(),
-                expected_version: Some(expected_version),
-                event: event.clone(),
-                job: job.cloned(),
+    let uow = units_of_work(&writes.log, move || {
+        let mut store = MockResponseStore::new();
+        let (t, w) = (taken.clone(), w.clone());
+        store
+            .expect_save()
+            .times(1)
+            .returning(move |response, expected_version, event| {
+                if t.swap(true, Ordering::SeqCst) {
+                    return Err(ApprovalsError::Conflict);
+                }
+                w.push(Write {
+                    method: "save",
+                    response: response.clone(),
+                    expected_version: Some(expected_version),
+                    event: event.clone(),
+                });
+                Ok(())
             });
-            Ok(())
-        });
+        (store, MockEnquiryAnswers::new())
+    });
     let service = service_with(
-        repo,
+        serving_repo(&pending),
+        uow,
         MockEnquiryLookup::new(),
         customer_service(vec![customer]),
     );
@@ -616,9 +656,9 @@ async fn when_two_managers_approve_at_once_exactly_one_wins() {
             .count(),
         1
     );
-    let written = jobs.all();
-    assert_eq!(written.len(), 1);
-    assert!(written[0].job.is_some());
+    assert_eq!(writes.all().len(), 1);
+    assert_eq!(writes.log.commits(), 1, "only the winner commits");
+    assert_eq!(writes.log.event_names(), ["approvals.response_approved"]);
 }
 
 #[tokio::test]
@@ -626,15 +666,18 @@ async fn a_conflict_from_the_repository_is_a_conflict() {
     let manager = Actor::new(UserId::new(), Role::Manager);
     let customer = customer_assigned_to(None);
     let pending = response_in(ResponseStatus::PendingApproval, UserId::new(), customer.id);
-    let served = pending.clone();
-    let mut repo = MockResponseRepository::new();
-    repo.expect_find()
-        .returning(move |_| Ok(Some(served.clone())));
-    repo.expect_save()
-        .times(1)
-        .returning(|_, _, _, _| Err(ApprovalsError::Conflict));
+    let log = UnitLog::default();
+    let uow = units_of_work(&log, || {
+        let mut store = MockResponseStore::new();
+        store
+            .expect_save()
+            .times(1)
+            .returning(|_, _, _| Err(ApprovalsError::Conflict));
+        (store, MockEnquiryAnswers::new())
+    });
     let service = service_with(
-        repo,
+        serving_repo(&pending),
+        uow,
         MockEnquiryLookup::new(),
         customer_service(vec![customer]),
     );
@@ -642,6 +685,7 @@ async fn a_conflict_from_the_repository_is_a_conflict() {
     let result = service.reject(&manager, pending.id(), notes("No.")).await;
 
     assert!(matches!(result, Err(ApprovalsError::Conflict)));
+    assert_eq!(log.commits(), 0);
 }
 
 #[tokio::test]
@@ -778,8 +822,12 @@ async fn a_customer_account_is_forbidden_from_every_read_and_draft() {
     repo.expect_find().never();
     repo.expect_list().never();
     repo.expect_history().never();
-    repo.expect_insert().never();
-    let service = service_with(repo, MockEnquiryLookup::new(), customer_service(vec![]));
+    let service = service_with(
+        repo,
+        no_uow(),
+        MockEnquiryLookup::new(),
+        customer_service(vec![]),
+    );
     let id = ResponseId::new();
 
     let results = [
@@ -817,7 +865,12 @@ async fn an_officer_lists_only_their_scope_whatever_the_client_asks() {
                 request,
             })
         });
-    let service = service_with(repo, MockEnquiryLookup::new(), customer_service(vec![]));
+    let service = service_with(
+        repo,
+        no_uow(),
+        MockEnquiryLookup::new(),
+        customer_service(vec![]),
+    );
     let query = ResponseQuery {
         status: Some(ResponseStatus::PendingApproval),
         visible_to: Some(UserId::new()),
@@ -844,7 +897,12 @@ async fn managers_and_admins_list_every_response() {
                     request,
                 })
             });
-        let service = service_with(repo, MockEnquiryLookup::new(), customer_service(vec![]));
+        let service = service_with(
+            repo,
+            no_uow(),
+            MockEnquiryLookup::new(),
+            customer_service(vec![]),
+        );
         let query = ResponseQuery {
             visible_to: Some(actor.user_id()),
             ..ResponseQuery::default()
@@ -877,6 +935,7 @@ async fn the_history_of_a_visible_response_comes_from_the_repository() {
         .returning(move |_| Ok(events.clone()));
     let service = service_with(
         repo,
+        no_uow(),
         MockEnquiryLookup::new(),
         customer_service(vec![customer]),
     );
@@ -901,6 +960,102 @@ async fn marking_a_sent_response_sent_again_changes_nothing() {
     assert_eq!(first, sent);
     assert_eq!(second, sent);
     assert!(writes.all().is_empty());
+    assert_eq!(writes.log.commits(), 0);
+}
+
+fn approved_answering(enquiry: Option<EnquiryId>, customer: CustomerId) -> Response {
+    let author = UserId::new();
+    let at = created();
+    let draft = Response::draft(author, new_response(customer, enquiry), at).response;
+    let pending = draft.submit(author, at).expect("submits").response;
+    pending
+        .approve(UserId::new(), None, at)
+        .expect("approves")
+        .response
+}
+
+#[tokio::test]
+async fn sending_a_response_answers_its_enquiry_and_records_that_it_was_sent_in_one_unit() {
+    let customer = customer_assigned_to(None);
+    let enquiry = EnquiryId::new();
+    let approved = approved_answering(Some(enquiry), customer.id);
+    let writes = Writes::default();
+    let service = service_serving(&approved, &customer, &writes);
+
+    let sent = service.mark_sent(approved.id()).await.expect("sends");
+
+    assert_eq!(sent.status(), ResponseStatus::Sent);
+    let [write] = writes.all().try_into().expect("one write");
+    assert_eq!(write.response, sent);
+    assert_eq!(write.expected_version, Some(approved.version()));
+    assert_eq!(writes.answered(), [enquiry]);
+    assert_eq!(writes.log.commits(), 1);
+    let [event] = writes.log.events().try_into().expect("one event");
+    assert_eq!(
+        event.decode::<ResponseSent>(),
+        Ok(ResponseSent {
+            response_id: approved.id(),
+            enquiry_id: Some(enquiry),
+        })
+    );
+}
+
+#[tokio::test]
+async fn sending_a_response_without_an_enquiry_touches_no_enquiry() {
+    let customer = customer_assigned_to(None);
+    let approved = approved_answering(None, customer.id);
+    let log = UnitLog::default();
+    let uow = units_of_work(&log, || {
+        let mut store = MockResponseStore::new();
+        store.expect_save().times(1).returning(|_, _, _| Ok(()));
+        let mut enquiries = MockEnquiryAnswers::new();
+        enquiries.expect_mark_answered().never();
+        (store, enquiries)
+    });
+    let service = service_with(
+        serving_repo(&approved),
+        uow,
+        MockEnquiryLookup::new(),
+        customer_service(vec![customer]),
+    );
+
+    service.mark_sent(approved.id()).await.expect("sends");
+
+    assert_eq!(log.commits(), 1);
+    assert_eq!(log.event_names(), ["approvals.response_sent"]);
+}
+
+#[tokio::test]
+async fn when_the_enquiry_cannot_be_answered_the_response_is_not_sent_either() {
+    let customer = customer_assigned_to(None);
+    let approved = approved_answering(Some(EnquiryId::new()), customer.id);
+    let log = UnitLog::default();
+    let uow = units_of_work(&log, || {
+        let mut store = MockResponseStore::new();
+        store.expect_save().times(1).returning(|_, _, _| Ok(()));
+        let mut enquiries = MockEnquiryAnswers::new();
+        enquiries
+            .expect_mark_answered()
+            .times(1)
+            .returning(|_, _| Err(Unexpected::msg("database gone").into()));
+        (store, enquiries)
+    });
+    let service = service_with(
+        serving_repo(&approved),
+        uow,
+        MockEnquiryLookup::new(),
+        customer_service(vec![customer]),
+    );
+
+    let result = service.mark_sent(approved.id()).await;
+
+    assert!(matches!(result, Err(ApprovalsError::Unexpected(_))));
+    assert_eq!(
+        log.commits(),
+        0,
+        "the unit of work is dropped, not committed"
+    );
+    assert!(log.events().is_empty());
 }
 
 #[tokio::test]
@@ -921,10 +1076,21 @@ async fn a_worker_that_lost_the_race_to_mark_a_response_sent_still_succeeds() {
             Ok(Some(before.clone()))
         }
     });
-    repo.expect_mark_sent()
-        .times(1)
-        .returning(|_, _, _| Err(ApprovalsError::Conflict));
-    let service = service_with(repo, MockEnquiryLookup::new(), customer_service(vec![]));
+    let log = UnitLog::default();
+    let uow = units_of_work(&log, || {
+        let mut store = MockResponseStore::new();
+        store
+            .expect_save()
+            .times(1)
+            .returning(|_, _, _| Err(ApprovalsError::Conflict));
+        (store, MockEnquiryAnswers::new())
+    });
+    let service = service_with(
+        repo,
+        uow,
+        MockEnquiryLookup::new(),
+        customer_service(vec![]),
+    );
 
     let result = service
         .mark_sent(approved.id())
@@ -932,6 +1098,7 @@ async fn a_worker_that_lost_the_race_to_mark_a_response_sent_still_succeeds() {
         .expect("already sent");
 
     assert_eq!(result, sent_meanwhile);
+    assert_eq!(log.commits(), 0);
 }
 
 #[tokio::test]
@@ -957,23 +1124,16 @@ fn drafting_service(
     enquiries: Vec<(EnquiryId, CustomerId)>,
     writes: &Writes,
 ) -> ApprovalService {
-    let mut repo = MockResponseRepository::new();
-    let w = writes.clone();
-    repo.expect_insert().returning(move |response, event| {
-        w.push(Write {
-            method: "insert",
-            response: response.clone(),
-            expected_version: None,
-            event: event.clone(),
-            job: None,
-        });
-        Ok(())
-    });
     let mut lookup = MockEnquiryLookup::new();
     lookup
         .expect_customer_of()
         .returning(move |id| Ok(enquiries.iter().find(|(e, _)| *e == id).map(|(_, c)| *c)));
-    service_with(repo, lookup, customer_service(customers))
+    service_with(
+        MockResponseRepository::new(),
+        recording_uow(writes),
+        lookup,
+        customer_service(customers),
+    )
 }
 
 #[tokio::test]
@@ -1004,6 +1164,11 @@ async fn an_officer_drafts_a_response_to_their_customers_enquiry() {
     assert_eq!(write.event.from, None);
     assert_eq!(write.event.to, ResponseStatus::Draft);
     assert_eq!(write.event.actor_id, Some(cso.user_id()));
+    assert_eq!(writes.log.commits(), 1);
+    assert!(
+        writes.log.events().is_empty(),
+        "a draft is followed by nothing"
+    );
 }
 
 #[tokio::test]
@@ -1062,9 +1227,12 @@ async fn a_crm_failure_while_checking_the_customer_is_unexpected() {
         Arc::new(MockStaffDirectory::new()),
         Arc::new(FixedClock::default()),
     ));
-    let mut repo = MockResponseRepository::new();
-    repo.expect_insert().never();
-    let service = service_with(repo, MockEnquiryLookup::new(), crm);
+    let service = service_with(
+        MockResponseRepository::new(),
+        no_uow(),
+        MockEnquiryLookup::new(),
+        crm,
+    );
 
     let result = service
         .draft(&manager, new_response(CustomerId::new(), None))

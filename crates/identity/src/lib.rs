@@ -1,21 +1,31 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+mod events;
 mod mailing;
 mod model;
 mod ports;
 mod service;
+#[cfg(any(test, feature = "mocks"))]
+pub mod testing;
 
 pub use error::{IdentityError, PasswordRule};
-pub use mailing::{AccountExistsMailHandler, OtpMailHandler, WelcomeMailHandler, message_id};
+pub use events::{CodeIssued, RegistrationRepeated, UserRegistered};
+pub use mailing::{
+    AccountExistsMailSubscriber, OtpMailSubscriber, WelcomeMailSubscriber, message_id,
+};
 pub use model::{
     AccessClaims, AccessGrant, AuthSession, IssuedAccessToken, LoginResult, NewStaffUser,
     OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash, RefreshSession, RegisterUser,
     UnknownOtpPurpose, UpdateProfile, UpdateUser, User, UserFilter,
 };
+pub use ports::{
+    CodeStore, IdentityTx, IdentityUnitOfWork, OtpStore, PasswordHasher, SessionStore, TokenIssuer,
+    UserRepository, UserStore,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{
-    MockOtpStore, MockPasswordHasher, MockSessionStore, MockTokenIssuer, MockUserRepository,
+    MockCodeStore, MockIdentityUnitOfWork, MockOtpStore, MockPasswordHasher, MockSessionStore,
+    MockTokenIssuer, MockUserRepository, MockUserStore,
 };
-pub use ports::{OtpStore, PasswordHasher, SessionStore, TokenIssuer, UserRepository};
 pub use service::{BootstrapOutcome, IdentityConfig, IdentityService};

@@ -1,24 +1,34 @@
-//! Job handlers that e-mail identity messages: the welcome note, the note that an address is
+//! Subscribers that e-mail identity messages: the welcome note, the note that an address is
 //! already registered, and one-time codes.
+//!
+//! Each mail carries the delivery id as its Message-ID: every attempt of a delivery sends
+//! the same message, which is how a mail's effect happens once even when it is delivered
+//! twice (receivers and relays drop a Message-ID they already have).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use nexus_notifications::{
-    EmailMessage, EmailRenderer, EmailTemplate, Job, JobError, JobHandler, JobKind, JobPayload,
-    Mailer,
-};
+use nexus_notifications::{EmailMessage, EmailRenderer, EmailTemplate, MailError, Mailer};
+use nexus_outbox::{Delivery, DeliveryError, DeliveryId, Subscriber, Subscription};
 
-use crate::UserRepository;
+use crate::{CodeIssued, RegistrationRepeated, UserRegistered, UserRepository};
 
-/// The `Message-ID` for the message a job sends: stable across retries of that job.
+/// The `Message-ID` for the message a delivery sends: stable across its attempts.
 #[must_use]
-pub fn message_id(job: &Job, domain: &str) -> String {
-    format!("{}@{domain}", job.id)
+pub fn message_id(delivery: DeliveryId, domain: &str) -> String {
+    format!("{delivery}@{domain}")
 }
 
-/// What the e-mails to an account holder share: load the user, render, send with the job's
-/// stable Message-ID.
+/// A mail server's refusal as a delivery failure: a temporary one is worth another attempt.
+fn mail_failed(err: MailError) -> DeliveryError {
+    match err {
+        MailError::Transient(_) => DeliveryError::Retryable(err.to_string()),
+        MailError::Permanent(_) => DeliveryError::Permanent(err.to_string()),
+    }
+}
+
+/// What the e-mails to an account holder share: load the user, render, send with the
+/// delivery's stable Message-ID.
 struct UserMail {
     users: Arc<dyn UserRepository>,
     renderer: Arc<dyn EmailRenderer>,
@@ -29,40 +39,41 @@ struct UserMail {
 impl UserMail {
     async fn send(
         &self,
-        job: &Job,
+        delivery: &Delivery,
         user_id: nexus_kernel::UserId,
         template: impl FnOnce(&crate::User) -> EmailTemplate,
         what: &str,
-    ) -> Result<(), JobError> {
+    ) -> Result<(), DeliveryError> {
         let user = self
             .users
             .find(user_id)
             .await
-            .map_err(|e| JobError::Retryable(e.to_string()))?
-            .ok_or_else(|| JobError::Permanent(format!("user {user_id} no longer exists")))?;
+            .map_err(|e| DeliveryError::Retryable(e.to_string()))?
+            .ok_or_else(|| DeliveryError::Permanent(format!("user {user_id} no longer exists")))?;
         let rendered = self
             .renderer
             .render(&template(&user))
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let message = EmailMessage {
-            message_id: message_id(job, &self.message_domain),
+            message_id: message_id(delivery.id, &self.message_domain),
             to: user.email.clone(),
             to_name: Some(format!("{} {}", user.first_name, user.last_name)),
             subject: rendered.subject,
             text_body: rendered.text_body,
             html_body: rendered.html_body,
         };
-        self.mailer.send(&message).await?;
-        tracing::info!(user_id = %user.id, job_id = %job.id, "{what} e-mail sent");
+        self.mailer.send(&message).await.map_err(mail_failed)?;
+        tracing::info!(user_id = %user.id, delivery_id = %delivery.id, "{what} e-mail sent");
         Ok(())
     }
 }
 
-/// Sends the welcome e-mail after registration.
-pub struct WelcomeMailHandler(UserMail);
+/// Sends the welcome e-mail after registration (subscriber `send_welcome`, on
+/// `identity.user_registered`).
+pub struct WelcomeMailSubscriber(UserMail);
 
-impl WelcomeMailHandler {
-    /// Builds the handler; `message_domain` is the right-hand side of Message-IDs.
+impl WelcomeMailSubscriber {
+    /// Builds the subscriber; `message_domain` is the right-hand side of Message-IDs.
     #[must_use]
     pub fn new(
         users: Arc<dyn UserRepository>,
@@ -80,29 +91,30 @@ impl WelcomeMailHandler {
 }
 
 #[async_trait]
-impl JobHandler for WelcomeMailHandler {
-    fn kind(&self) -> JobKind {
-        JobKind::SendWelcome
+impl Subscriber for WelcomeMailSubscriber {
+    fn name(&self) -> &'static str {
+        "send_welcome"
     }
 
-    async fn handle(&self, job: &Job, payload: &JobPayload) -> Result<(), JobError> {
-        let JobPayload::SendWelcome { user_id } = payload else {
-            return Err(JobError::Permanent(
-                "payload is not a welcome e-mail".into(),
-            ));
-        };
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<UserRegistered>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let UserRegistered { user_id } = delivery.event.decode()?;
         let template = |user: &crate::User| EmailTemplate::Welcome {
             first_name: user.first_name.as_str().to_owned(),
         };
-        self.0.send(job, *user_id, template, "welcome").await
+        self.0.send(delivery, user_id, template, "welcome").await
     }
 }
 
-/// Tells the owner of an address that someone tried to register it again.
-pub struct AccountExistsMailHandler(UserMail);
+/// Tells the owner of an address that someone tried to register it again (subscriber
+/// `send_account_exists`, on `identity.registration_repeated`).
+pub struct AccountExistsMailSubscriber(UserMail);
 
-impl AccountExistsMailHandler {
-    /// Builds the handler; `message_domain` is the right-hand side of Message-IDs.
+impl AccountExistsMailSubscriber {
+    /// Builds the subscriber; `message_domain` is the right-hand side of Message-IDs.
     #[must_use]
     pub fn new(
         users: Arc<dyn UserRepository>,
@@ -120,33 +132,35 @@ impl AccountExistsMailHandler {
 }
 
 #[async_trait]
-impl JobHandler for AccountExistsMailHandler {
-    fn kind(&self) -> JobKind {
-        JobKind::SendAccountExists
+impl Subscriber for AccountExistsMailSubscriber {
+    fn name(&self) -> &'static str {
+        "send_account_exists"
     }
 
-    async fn handle(&self, job: &Job, payload: &JobPayload) -> Result<(), JobError> {
-        let JobPayload::SendAccountExists { user_id } = payload else {
-            return Err(JobError::Permanent(
-                "payload is not an account-exists e-mail".into(),
-            ));
-        };
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<RegistrationRepeated>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let RegistrationRepeated { user_id } = delivery.event.decode()?;
         let template = |user: &crate::User| EmailTemplate::AccountExists {
             first_name: user.first_name.as_str().to_owned(),
         };
-        self.0.send(job, *user_id, template, "account-exists").await
+        self.0
+            .send(delivery, user_id, template, "account-exists")
+            .await
     }
 }
 
-/// Sends one-time codes.
-pub struct OtpMailHandler {
+/// Sends one-time codes (subscriber `send_otp`, on `identity.code_issued`).
+pub struct OtpMailSubscriber {
     renderer: Arc<dyn EmailRenderer>,
     mailer: Arc<dyn Mailer>,
     message_domain: String,
 }
 
-impl OtpMailHandler {
-    /// Builds the handler.
+impl OtpMailSubscriber {
+    /// Builds the subscriber; `message_domain` is the right-hand side of Message-IDs.
     #[must_use]
     pub fn new(
         renderer: Arc<dyn EmailRenderer>,
@@ -162,40 +176,45 @@ impl OtpMailHandler {
 }
 
 #[async_trait]
-impl JobHandler for OtpMailHandler {
-    fn kind(&self) -> JobKind {
-        JobKind::SendOtp
+impl Subscriber for OtpMailSubscriber {
+    fn name(&self) -> &'static str {
+        "send_otp"
     }
 
-    async fn handle(&self, job: &Job, payload: &JobPayload) -> Result<(), JobError> {
-        let JobPayload::SendOtp {
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<CodeIssued>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let CodeIssued {
             email,
             code,
             purpose,
             expires_in_minutes,
             ..
-        } = payload
-        else {
-            return Err(JobError::Permanent("payload is not a one-time code".into()));
-        };
+        } = delivery.event.decode()?;
         let rendered = self
             .renderer
             .render(&EmailTemplate::OneTimeCode {
-                code: code.clone(),
-                purpose: purpose.clone(),
-                expires_in_minutes: *expires_in_minutes,
+                code,
+                purpose,
+                expires_in_minutes,
             })
-            .map_err(|e| JobError::Permanent(e.to_string()))?;
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let message = EmailMessage {
-            message_id: message_id(job, &self.message_domain),
-            to: email.clone(),
+            message_id: message_id(delivery.id, &self.message_domain),
+            to: email,
             to_name: None,
             subject: rendered.subject,
             text_body: rendered.text_body,
             html_body: rendered.html_body,
         };
-        self.mailer.send(&message).await?;
-        tracing::info!(job_id = %job.id, "one-time code e-mailed");
+        self.mailer.send(&message).await.map_err(mail_failed)?;
+        tracing::info!(delivery_id = %delivery.id, "one-time code e-mailed");
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "mailing_tests.rs"]
+mod tests;

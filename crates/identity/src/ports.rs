@@ -1,8 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_kernel::{Email, Page, PageRequest, SessionFamilyId, SessionId, UserId};
-
-use nexus_notifications::NewJob;
+use nexus_outbox::EventEnvelope;
 
 use crate::{
     AccessClaims, AccessGrant, IdentityError, IssuedAccessToken, OneTimeCode, OtpPurpose, Password,
@@ -10,15 +9,16 @@ use crate::{
 };
 
 /// Stores and loads user accounts. Implementations must be safe to share across requests.
+/// The service creates accounts through [`IdentityTx::users`], so that the events that
+/// follow a registration commit with it.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Inserts a new account and, in the same transaction, the jobs it causes (a welcome
-    /// e-mail, say).
+    /// Inserts a new account on its own, with no event: for seeding (tests, imports).
     ///
     /// # Errors
     /// `EmailTaken` if another account has this e-mail (case-insensitively).
-    async fn insert(&self, user: &User, jobs: &[NewJob]) -> Result<(), IdentityError>;
+    async fn insert(&self, user: &User) -> Result<(), IdentityError>;
 
     /// Loads an account by id; `Ok(None)` when there is none.
     async fn find(&self, id: UserId) -> Result<Option<User>, IdentityError>;
@@ -139,14 +139,11 @@ pub trait TokenIssuer: Send + Sync {
     fn hash_otp_code(&self, code: &str) -> String;
 }
 
-/// Stores one-time codes (hashed).
+/// Checks and spends one-time codes (stored hashed). New codes are stored through
+/// [`IdentityTx::codes`], with the event that e-mails them.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait OtpStore: Send + Sync {
-    /// Voids every unused code of the same user and purpose, stores `code`, and writes the
-    /// job that e-mails it, in one transaction.
-    async fn replace(&self, code: &OneTimeCode, job: &NewJob) -> Result<(), IdentityError>;
-
     /// The newest unused, unexpired code of a user for a purpose with attempts left;
     /// `Ok(None)` when there is none.
     async fn find_active(
@@ -161,4 +158,56 @@ pub trait OtpStore: Send + Sync {
 
     /// Atomically marks the code used if it is unused and has attempts left; `false` otherwise.
     async fn consume(&self, id: uuid::Uuid, now: DateTime<Utc>) -> Result<bool, IdentityError>;
+}
+
+/// Creates accounts inside one unit of work ([`IdentityTx`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts a new account.
+    ///
+    /// # Errors
+    /// `EmailTaken` if another account has this e-mail (case-insensitively); the caller
+    /// then drops its unit of work.
+    async fn insert(&self, user: &User) -> Result<(), IdentityError>;
+}
+
+/// Issues one-time codes inside one unit of work ([`IdentityTx`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    /// Voids every unused code of the same user and purpose and stores `code`.
+    /// Implementations return only `Unexpected` for failures.
+    async fn replace(&self, code: &OneTimeCode) -> Result<(), IdentityError>;
+}
+
+/// Opens units of work over identity's records.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdentityUnitOfWork: Send + Sync {
+    /// Starts a unit of work.
+    ///
+    /// # Errors
+    /// `Unexpected` when it cannot be started (the database is unreachable, say).
+    async fn begin(&self) -> Result<Box<dyn IdentityTx>, IdentityError>;
+}
+
+/// One open unit of work: the repositories bound to its transaction and the events it
+/// records. Dropped without `commit`, nothing of it happened.
+#[async_trait]
+pub trait IdentityTx: Send {
+    /// Accounts, bound to this unit of work.
+    fn users(&self) -> &dyn UserStore;
+
+    /// One-time codes, bound to this unit of work.
+    fn codes(&self) -> &dyn CodeStore;
+
+    /// Records `event`, written to the outbox with the changes when the unit commits.
+    fn record(&mut self, event: EventEnvelope);
+
+    /// Writes every change and recorded event together, or nothing.
+    ///
+    /// # Errors
+    /// `Unexpected` when the commit fails.
+    async fn commit(self: Box<Self>) -> Result<(), IdentityError>;
 }

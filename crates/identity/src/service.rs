@@ -2,16 +2,16 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use nexus_kernel::{
-    Actor, Clock, Email, Page, PageRequest, Permission, Role, SessionFamilyId, SessionId,
-    Unexpected, UserId,
+    Actor, Clock, Email, Page, PageRequest, Permission, Role, SessionFamilyId, SessionId, UserId,
 };
 
-use nexus_notifications::{JobPayload, JobStore, NewJob};
+use nexus_outbox::EventEnvelope;
 
 use crate::{
-    AccessGrant, AuthSession, IdentityError, LoginResult, NewStaffUser, OneTimeCode, OtpOutcome,
-    OtpPurpose, OtpStore, Password, PasswordHasher, RefreshSession, RegisterUser, SessionStore,
-    TokenIssuer, UpdateProfile, UpdateUser, User, UserFilter, UserRepository,
+    AccessGrant, AuthSession, CodeIssued, IdentityError, IdentityUnitOfWork, LoginResult,
+    NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, OtpStore, Password, PasswordHasher,
+    RefreshSession, RegisterUser, RegistrationRepeated, SessionStore, TokenIssuer, UpdateProfile,
+    UpdateUser, User, UserFilter, UserRegistered, UserRepository,
 };
 
 /// Settings the identity rules depend on.
@@ -30,14 +30,15 @@ pub enum BootstrapOutcome {
     AdminCreated(Email),
 }
 
-/// Sign-up, sign-in, sessions and user administration.
+/// Sign-up, sign-in, sessions and user administration. New accounts and one-time codes
+/// are written through a unit of work, with the events whose subscribers e-mail them.
 pub struct IdentityService {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionStore>,
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenIssuer>,
     otps: Arc<dyn OtpStore>,
-    jobs: Arc<dyn JobStore>,
+    uow: Arc<dyn IdentityUnitOfWork>,
     clock: Arc<dyn Clock>,
     config: IdentityConfig,
 }
@@ -55,7 +56,7 @@ impl IdentityService {
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenIssuer>,
         otps: Arc<dyn OtpStore>,
-        jobs: Arc<dyn JobStore>,
+        uow: Arc<dyn IdentityUnitOfWork>,
         clock: Arc<dyn Clock>,
         config: IdentityConfig,
     ) -> Self {
@@ -65,7 +66,7 @@ impl IdentityService {
             hasher,
             tokens,
             otps,
-            jobs,
+            uow,
             clock,
             config,
         }
@@ -109,14 +110,12 @@ impl IdentityService {
         if let Some(owner) = existing {
             // The same work as a real registration, so timing tells nothing either.
             let _ = self.hasher.hash(&password).await?;
-            let job = NewJob::now(
-                JobPayload::SendAccountExists { user_id: owner.id },
+            let mut tx = self.uow.begin().await?;
+            tx.record(EventEnvelope::new(
+                &RegistrationRepeated { user_id: owner.id },
                 self.clock.now(),
-            );
-            self.jobs
-                .enqueue(&job)
-                .await
-                .map_err(|e| Unexpected::new("queueing the account-exists e-mail", e))?;
+            )?);
+            tx.commit().await?;
             tracing::info!(user_id = %owner.id, "registration of a taken address; owner told by e-mail");
         }
         Ok(())
@@ -470,15 +469,15 @@ impl IdentityService {
             created_at: now,
             updated_at: now,
         };
-        let jobs: Vec<NewJob> = if welcome {
-            vec![NewJob::now(
-                JobPayload::SendWelcome { user_id: user.id },
+        let mut tx = self.uow.begin().await?;
+        tx.users().insert(&user).await?;
+        if welcome {
+            tx.record(EventEnvelope::new(
+                &UserRegistered { user_id: user.id },
                 now,
-            )]
-        } else {
-            Vec::new()
-        };
-        self.users.insert(&user, &jobs).await?;
+            )?);
+        }
+        tx.commit().await?;
         Ok(user)
     }
 
@@ -510,17 +509,17 @@ impl IdentityService {
             attempts: 0,
             consumed_at: None,
         };
-        let job = NewJob::now(
-            JobPayload::SendOtp {
-                user_id: user.id,
-                email: user.email.clone(),
-                code: plain,
-                purpose: purpose.as_str().to_owned(),
-                expires_in_minutes: OneTimeCode::TTL_MINUTES,
-            },
-            now,
-        );
-        self.otps.replace(&code, &job).await?;
+        let issued = CodeIssued {
+            user_id: user.id,
+            email: user.email.clone(),
+            code: plain,
+            purpose: purpose.as_str().to_owned(),
+            expires_in_minutes: OneTimeCode::TTL_MINUTES,
+        };
+        let mut tx = self.uow.begin().await?;
+        tx.codes().replace(&code).await?;
+        tx.record(EventEnvelope::new(&issued, now)?);
+        tx.commit().await?;
         tracing::info!(user_id = %user.id, "one-time code issued");
         Ok(())
     }

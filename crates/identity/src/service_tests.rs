@@ -1,7 +1,11 @@
 //! Unit tests of `IdentityService` against mocked ports.
 
-use crate::{MockOtpStore, OneTimeCode, OtpOutcome, OtpPurpose};
-use std::sync::Arc;
+use crate::testing::{TestTx, UnitLog};
+use crate::{
+    CodeIssued, MockCodeStore, MockIdentityUnitOfWork, MockOtpStore, MockUserStore, OneTimeCode,
+    OtpOutcome, OtpPurpose, RegistrationRepeated, UserRegistered,
+};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use nexus_kernel::{
@@ -106,14 +110,18 @@ fn staff_input(role: Role) -> NewStaffUser {
     }
 }
 
-/// The four mocked ports; each test sets the expectations it relies on.
+/// The mocked ports; each test sets the expectations it relies on. `store` and `codes`
+/// are the repositories of the first unit of work the service opens (later ones get
+/// mocks that accept no call), and `log` what the units recorded and committed.
 struct Ports {
     users: MockUserRepository,
     sessions: MockSessionStore,
     hasher: MockPasswordHasher,
     tokens: MockTokenIssuer,
     otps: MockOtpStore,
-    jobs: nexus_notifications::MockJobStore,
+    store: MockUserStore,
+    codes: MockCodeStore,
+    log: UnitLog,
 }
 
 impl Ports {
@@ -124,7 +132,9 @@ impl Ports {
             hasher: MockPasswordHasher::new(),
             tokens: MockTokenIssuer::new(),
             otps: MockOtpStore::new(),
-            jobs: nexus_notifications::MockJobStore::new(),
+            store: MockUserStore::new(),
+            codes: MockCodeStore::new(),
+            log: UnitLog::default(),
         }
     }
 
@@ -153,13 +163,24 @@ impl Ports {
     }
 
     fn service(self) -> IdentityService {
+        let first = Mutex::new(Some((self.store, self.codes)));
+        let log = self.log;
+        let mut uow = MockIdentityUnitOfWork::new();
+        uow.expect_begin().returning(move || {
+            let (store, codes) = first
+                .lock()
+                .expect("not poisoned")
+                .take()
+                .unwrap_or_else(|| (MockUserStore::new(), MockCodeStore::new()));
+            Ok(Box::new(TestTx::new(store, codes, &log)))
+        });
         IdentityService::new(
             Arc::new(self.users),
             Arc::new(self.sessions),
             Arc::new(self.hasher),
             Arc::new(self.tokens),
             Arc::new(self.otps),
-            Arc::new(self.jobs),
+            Arc::new(uow),
             Arc::new(FixedClock::default()),
             config(),
         )
@@ -172,33 +193,46 @@ impl Ports {
 async fn registering_creates_an_active_customer_welcomed_by_mail_without_a_session() {
     let mut ports = Ports::new().with_hashing();
     ports.users.expect_find_by_email().returning(|_| Ok(None));
+    let inserted = Arc::new(Mutex::new(None));
+    let seen = inserted.clone();
     ports
-        .users
+        .store
         .expect_insert()
-        .withf(|u, jobs| {
+        .withf(|u| {
             u.role == Role::Customer
                 && u.is_active
                 && u.version == 1
                 && u.password_hash.expose() == format!("bcrypt({STRONG_PASSWORD})")
-                && matches!(jobs, [job] if job.payload == nexus_notifications::JobPayload::SendWelcome { user_id: u.id })
         })
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(move |u| {
+            *seen.lock().expect("not poisoned") = Some(u.id);
+            Ok(())
+        });
+    ports.users.expect_insert().never();
     ports.sessions.expect_insert().never();
-    ports.jobs.expect_enqueue().never();
+    let log = ports.log.clone();
     let service = ports.service();
 
     let result = service.register(register_input(STRONG_PASSWORD)).await;
 
     assert!(result.is_ok());
+    let user_id = inserted.lock().expect("not poisoned").expect("inserted");
+    let [event] = log.events().try_into().expect("one event");
+    assert_eq!(
+        event.decode::<UserRegistered>(),
+        Ok(UserRegistered { user_id })
+    );
+    assert_eq!(log.commits(), 1);
 }
 
 #[tokio::test]
 async fn a_weak_password_is_refused_before_anything_is_stored() {
     let mut ports = Ports::new();
     ports.hasher.expect_hash().never();
-    ports.users.expect_insert().never();
+    ports.store.expect_insert().never();
     ports.sessions.expect_insert().never();
+    let log = ports.log.clone();
     let service = ports.service();
 
     let result = service.register(register_input("short")).await;
@@ -207,6 +241,7 @@ async fn a_weak_password_is_refused_before_anything_is_stored() {
         result,
         Err(IdentityError::WeakPassword(PasswordRule::TooShort))
     ));
+    assert_eq!(log.commits(), 0);
 }
 
 #[tokio::test]
@@ -218,7 +253,7 @@ async fn registering_a_taken_address_answers_the_same_and_mails_its_owner() {
         .users
         .expect_find_by_email()
         .returning(move |_| Ok(Some(owner.clone())));
-    ports.users.expect_insert().never();
+    ports.store.expect_insert().never();
     ports.sessions.expect_insert().never();
     // The password is hashed all the same, so the answer takes as long as a registration.
     ports
@@ -226,19 +261,18 @@ async fn registering_a_taken_address_answers_the_same_and_mails_its_owner() {
         .expect_hash()
         .times(1)
         .returning(|p| Ok(PasswordHash::new(format!("bcrypt({})", p.expose()))));
-    ports
-        .jobs
-        .expect_enqueue()
-        .withf(move |job| {
-            job.payload == nexus_notifications::JobPayload::SendAccountExists { user_id: owner_id }
-        })
-        .times(1)
-        .returning(|_| Ok(()));
+    let log = ports.log.clone();
     let service = ports.service();
 
     let result = service.register(register_input(STRONG_PASSWORD)).await;
 
     assert!(result.is_ok());
+    let [event] = log.events().try_into().expect("one event");
+    assert_eq!(
+        event.decode::<RegistrationRepeated>(),
+        Ok(RegistrationRepeated { user_id: owner_id })
+    );
+    assert_eq!(log.commits(), 1);
 }
 
 #[tokio::test]
@@ -252,23 +286,23 @@ async fn losing_a_registration_race_mails_the_owner_instead_of_failing() {
         Ok((lookups > 1).then(|| owner.clone()))
     });
     ports
-        .users
+        .store
         .expect_insert()
         .times(1)
-        .returning(|_, _| Err(IdentityError::EmailTaken));
-    ports
-        .jobs
-        .expect_enqueue()
-        .withf(move |job| {
-            job.payload == nexus_notifications::JobPayload::SendAccountExists { user_id: owner_id }
-        })
-        .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_| Err(IdentityError::EmailTaken));
+    let log = ports.log.clone();
     let service = ports.service();
 
     let result = service.register(register_input(STRONG_PASSWORD)).await;
 
     assert!(result.is_ok());
+    // The failed insert's unit is dropped; a second unit records the owner's mail.
+    assert_eq!(log.commits(), 1);
+    let [event] = log.events().try_into().expect("one event");
+    assert_eq!(
+        event.decode::<RegistrationRepeated>(),
+        Ok(RegistrationRepeated { user_id: owner_id })
+    );
 }
 
 // ---- login ----------------------------------------------------------------------------
@@ -913,12 +947,13 @@ async fn an_administrator_creates_a_user_with_the_requested_role() {
     let admin = Actor::new(UserId::new(), Role::Admin);
     let mut ports = Ports::new().with_hashing();
     ports
-        .users
+        .store
         .expect_insert()
-        .withf(|u, _| u.role == Role::Manager)
+        .withf(|u| u.role == Role::Manager)
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_| Ok(()));
     ports.sessions.expect_insert().never();
+    let log = ports.log.clone();
     let service = ports.service();
 
     let created = service
@@ -928,6 +963,11 @@ async fn an_administrator_creates_a_user_with_the_requested_role() {
 
     assert_eq!(created.role, Role::Manager);
     assert_eq!(created.email, staff_input(Role::Manager).email);
+    assert_eq!(log.commits(), 1);
+    assert!(
+        log.events().is_empty(),
+        "staff accounts get no welcome mail"
+    );
 }
 
 #[tokio::test]
@@ -1108,11 +1148,11 @@ async fn bootstrapping_an_empty_system_creates_an_administrator() {
     let mut ports = Ports::new().with_hashing();
     ports.users.expect_count().returning(|| Ok(0));
     ports
-        .users
+        .store
         .expect_insert()
-        .withf(|u, _| u.role == Role::Admin && u.is_active && u.email == email())
+        .withf(|u| u.role == Role::Admin && u.is_active && u.email == email())
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_| Ok(()));
     let service = ports.service();
 
     let outcome = service
@@ -1152,7 +1192,7 @@ fn live_code(user_id: UserId, purpose: OtpPurpose) -> OneTimeCode {
 }
 
 #[tokio::test]
-async fn requesting_a_code_stores_its_hash_and_the_mail_job_together() {
+async fn requesting_a_code_stores_its_hash_and_records_the_plain_code_for_the_mail_together() {
     let mut ports = otp_ports();
     let user = user(Role::Customer);
     let user_id = user.id;
@@ -1161,29 +1201,39 @@ async fn requesting_a_code_stores_its_hash_and_the_mail_job_together() {
         .expect_find_by_email()
         .returning(move |_| Ok(Some(user.clone())));
     ports
-        .otps
+        .codes
         .expect_replace()
-        .withf(move |code, job| {
+        .withf(move |code| {
             code.user_id == user_id
                 && code.code_hash == "hmac(123456)"
                 && code.expires_at == now() + Duration::minutes(10)
-                && matches!(&job.payload, nexus_notifications::JobPayload::SendOtp { code, purpose, .. } if code == "123456" && purpose == "LOGIN")
         })
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_| Ok(()));
+    let log = ports.log.clone();
     let service = ports.service();
 
     service
         .request_otp("ada@example.com", OtpPurpose::Login)
         .await
         .expect("answers");
+
+    assert_eq!(log.commits(), 1);
+    let [event] = log.events().try_into().expect("one event");
+    assert!(event.sensitive, "the plain code is cleared once delivered");
+    let issued: CodeIssued = event.decode().expect("a code");
+    assert_eq!(issued.user_id, user_id);
+    assert_eq!(issued.email, email());
+    assert_eq!(issued.code, "123456");
+    assert_eq!(issued.purpose, "LOGIN");
+    assert_eq!(issued.expires_in_minutes, OneTimeCode::TTL_MINUTES);
 }
 
 #[tokio::test]
 async fn requesting_a_code_for_an_unknown_address_answers_the_same_and_stores_nothing() {
     let mut ports = otp_ports();
     ports.users.expect_find_by_email().returning(|_| Ok(None));
-    ports.otps.expect_replace().never();
+    ports.codes.expect_replace().never();
     let service = ports.service();
 
     assert!(

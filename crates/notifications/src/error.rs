@@ -1,17 +1,8 @@
-use nexus_kernel::{JobId, Unexpected};
+use nexus_kernel::Unexpected;
 
-/// Everything that can go wrong with jobs and mail.
+/// What can go wrong rendering mail.
 #[derive(Debug, thiserror::Error)]
 pub enum NotificationsError {
-    /// No such job.
-    #[error("job {0} not found")]
-    NotFound(JobId),
-    /// The caller may not do this.
-    #[error("you do not have permission to do this")]
-    Forbidden,
-    /// The job is not in a state that allows this (for example retrying a job that is not DEAD).
-    #[error("job is {0}, so this is not possible")]
-    InvalidState(&'static str),
     /// A failure that is not a business outcome.
     #[error(transparent)]
     Unexpected(#[from] Unexpected),

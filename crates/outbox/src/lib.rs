@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod admin;
 mod delivery;
 mod error;
 mod event;
@@ -10,6 +11,7 @@ mod retry;
 mod runner;
 mod subscriber;
 
+pub use admin::DeliveryAdmin;
 #[cfg(any(test, feature = "mocks"))]
 pub use delivery::MockDeliveryStore;
 pub use delivery::{

@@ -438,14 +438,17 @@ impl From<nexus_approvals::ApprovalsError> for ApiError {
     }
 }
 
-impl From<nexus_notifications::NotificationsError> for ApiError {
-    fn from(err: nexus_notifications::NotificationsError) -> Self {
-        use nexus_notifications::NotificationsError as E;
-        let message = err.to_string();
+impl From<nexus_outbox::OutboxError> for ApiError {
+    fn from(err: nexus_outbox::OutboxError) -> Self {
+        use nexus_outbox::OutboxError as E;
         match err {
-            E::NotFound(_) => Self::not_found(message),
-            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
-            E::InvalidState(_) => Self::new(StatusCode::CONFLICT, "invalid_state", message),
+            E::NotFound(id) => Self::not_found(format!("job {id} not found")),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", err.to_string()),
+            E::InvalidState(state) => Self::new(
+                StatusCode::CONFLICT,
+                "invalid_state",
+                format!("job is {state}, so this is not possible"),
+            ),
             E::Unexpected(e) => Self::internal(e),
         }
     }

@@ -4,7 +4,9 @@ pub mod entities;
 
 mod enquiry_lookup;
 mod responses;
+mod uow;
 
 pub use enquiry_lookup::SeaEnquiryLookup;
 pub use nexus_sea_support::DatabaseConnection;
 pub use responses::SeaResponseRepository;
+pub use uow::{SeaApprovalsTx, SeaApprovalsUnitOfWork};

@@ -1,32 +1,31 @@
-//! [`ResponseRepository`] on `responses` and its append-only `response_events`.
+//! [`ResponseRepository`] on `responses` and its append-only `response_events`, and the
+//! writes a unit of work makes there (functions over any connection, so that the pool
+//! and a transaction share one SQL).
 
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use nexus_approvals::{
     ApprovalsError, Response, ResponseContent, ResponseEvent, ResponseParts, ResponseQuery,
     ResponseRepository, ResponseStatus, ResponseSubject, ReviewNotes,
 };
 use nexus_customers::EnquiryStatus;
 use nexus_kernel::{CustomerId, EnquiryId, Page, PageRequest, ResponseId, Unexpected, UserId};
-use nexus_notifications::NewJob;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, RelationTrait, Select,
 };
 use uuid::Uuid;
 
-use nexus_sea_support::{begin_read, begin_write, insert_jobs, is_unique_violation, unexpected};
+use nexus_sea_support::{begin_read, is_unique_violation, unexpected};
 
 use crate::entities::{customer, enquiry, response, response_event};
 
-/// Stores responses and their history with SeaORM. Cheap to clone: it shares the pool.
-///
-/// Every write is one transaction: the guarded `UPDATE ... WHERE id = ? AND version = ?`
-/// (no row: `Conflict`, and nothing else is written), the event, and the job or the
-/// enquiry change that goes with it.
+/// Reads responses and their history with SeaORM. Cheap to clone: it shares the pool.
+/// Writes go through [`crate::SeaApprovalsUnitOfWork`].
 #[derive(Clone, Debug)]
 pub struct SeaResponseRepository {
     db: DatabaseConnection,
@@ -140,10 +139,34 @@ where
     nexus_sea_support::invalid_row("response_events", id, field)
 }
 
-/// In `tx`: saves `response` if its stored version is still `expected_version` and
-/// appends `event`. `Conflict` (the caller drops `tx`, rolling back) when the guard fails.
-async fn guarded_save(
-    tx: &DatabaseTransaction,
+/// On `conn`: inserts `response` and its creation `event`. `Conflict` when the id exists.
+pub(crate) async fn insert_response<C: ConnectionTrait>(
+    conn: &C,
+    response: &Response,
+    event: &ResponseEvent,
+) -> Result<(), ApprovalsError> {
+    response::Entity::insert(to_row(response).into_active_model())
+        .exec_without_returning(conn)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err, "responses_pkey", "responses.id") {
+                ApprovalsError::Conflict
+            } else {
+                ApprovalsError::Unexpected(Unexpected::new("inserting a response", err))
+            }
+        })?;
+    response_event::Entity::insert(event_row(event).into_active_model())
+        .exec_without_returning(conn)
+        .await
+        .map_err(unexpected("appending a response's creation event"))?;
+    Ok(())
+}
+
+/// On `conn`: saves `response` if its stored version is still `expected_version` and
+/// appends `event`. `Conflict` (the caller drops its transaction, rolling back) when the
+/// guard fails.
+pub(crate) async fn save_response<C: ConnectionTrait>(
+    conn: &C,
     response: &Response,
     expected_version: i64,
     event: &ResponseEvent,
@@ -158,17 +181,43 @@ async fn guarded_save(
         .set(changes)
         .filter(response::Column::Id.eq(response.id().as_uuid()))
         .filter(response::Column::Version.eq(expected_version))
-        .exec(tx)
+        .exec(conn)
         .await
         .map_err(unexpected("saving a response"))?;
     if updated.rows_affected == 0 {
         return Err(ApprovalsError::Conflict);
     }
     response_event::Entity::insert(event_row(event).into_active_model())
-        .exec_without_returning(tx)
+        .exec_without_returning(conn)
         .await
         .map_err(unexpected("appending a response event"))?;
     Ok(())
+}
+
+/// On `conn`: marks enquiry `id` ANSWERED at `at` if it is OPEN; one already answered or
+/// closed is left alone. The version bump makes a concurrent edit of it conflict.
+/// Returns whether it changed.
+pub(crate) async fn mark_enquiry_answered<C: ConnectionTrait>(
+    conn: &C,
+    id: EnquiryId,
+    at: DateTime<Utc>,
+) -> Result<bool, ApprovalsError> {
+    let updated = enquiry::Entity::update_many()
+        .col_expr(
+            enquiry::Column::Status,
+            Expr::value(EnquiryStatus::Answered.as_str()),
+        )
+        .col_expr(
+            enquiry::Column::Version,
+            Expr::col(enquiry::Column::Version).add(1),
+        )
+        .col_expr(enquiry::Column::UpdatedAt, Expr::value(at))
+        .filter(enquiry::Column::Id.eq(id.as_uuid()))
+        .filter(enquiry::Column::Status.eq(EnquiryStatus::Open.as_str()))
+        .exec(conn)
+        .await
+        .map_err(unexpected("marking an enquiry answered"))?;
+    Ok(updated.rows_affected > 0)
 }
 
 /// The WHERE clause (and, for an officer's scope, the join) of a list, shared by its page
@@ -200,34 +249,6 @@ fn filtered(query: &ResponseQuery) -> Select<response::Entity> {
 
 #[async_trait]
 impl ResponseRepository for SeaResponseRepository {
-    async fn insert(
-        &self,
-        response: &Response,
-        event: &ResponseEvent,
-    ) -> Result<(), ApprovalsError> {
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting a response insert"))?;
-        response::Entity::insert(to_row(response).into_active_model())
-            .exec_without_returning(&tx)
-            .await
-            .map_err(|err| {
-                if is_unique_violation(&err, "responses_pkey", "responses.id") {
-                    ApprovalsError::Conflict
-                } else {
-                    ApprovalsError::Unexpected(Unexpected::new("inserting a response", err))
-                }
-            })?;
-        response_event::Entity::insert(event_row(event).into_active_model())
-            .exec_without_returning(&tx)
-            .await
-            .map_err(unexpected("appending a response's creation event"))?;
-        Ok(tx
-            .commit()
-            .await
-            .map_err(unexpected("committing a response insert"))?)
-    }
-
     async fn find(&self, id: ResponseId) -> Result<Option<Response>, ApprovalsError> {
         response::Entity::find_by_id(id.as_uuid())
             .one(&self.db)
@@ -235,62 +256,6 @@ impl ResponseRepository for SeaResponseRepository {
             .map_err(unexpected("loading a response"))?
             .map(from_row)
             .transpose()
-    }
-
-    async fn save<'a>(
-        &self,
-        response: &Response,
-        expected_version: i64,
-        event: &ResponseEvent,
-        job: Option<&'a NewJob>,
-    ) -> Result<(), ApprovalsError> {
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting a response save"))?;
-        guarded_save(&tx, response, expected_version, event).await?;
-        if let Some(job) = job {
-            // An approval never exists without the job that sends it.
-            insert_jobs(&tx, std::slice::from_ref(job)).await?;
-        }
-        Ok(tx
-            .commit()
-            .await
-            .map_err(unexpected("committing a response save"))?)
-    }
-
-    async fn mark_sent(
-        &self,
-        response: &Response,
-        expected_version: i64,
-        event: &ResponseEvent,
-    ) -> Result<(), ApprovalsError> {
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting to mark a response sent"))?;
-        guarded_save(&tx, response, expected_version, event).await?;
-        if let Some(enquiry_id) = response.enquiry_id() {
-            // Only an OPEN enquiry becomes ANSWERED; one already answered or closed is
-            // left alone. The version bump makes a concurrent edit of it conflict.
-            enquiry::Entity::update_many()
-                .col_expr(
-                    enquiry::Column::Status,
-                    Expr::value(EnquiryStatus::Answered.as_str()),
-                )
-                .col_expr(
-                    enquiry::Column::Version,
-                    Expr::col(enquiry::Column::Version).add(1),
-                )
-                .col_expr(enquiry::Column::UpdatedAt, Expr::value(event.at))
-                .filter(enquiry::Column::Id.eq(enquiry_id.as_uuid()))
-                .filter(enquiry::Column::Status.eq(EnquiryStatus::Open.as_str()))
-                .exec(&tx)
-                .await
-                .map_err(unexpected("marking an enquiry answered"))?;
-        }
-        Ok(tx
-            .commit()
-            .await
-            .map_err(unexpected("committing a sent response"))?)
     }
 
     async fn list(

@@ -1,20 +1,21 @@
-//! `SeaResponseRepository` on every backend: each write is one transaction (response,
-//! event, job or enquiry), guarded by the version; history; scoped lists.
+//! `SeaResponseRepository` and `SeaApprovalsUnitOfWork` on every backend: each unit of
+//! work is one transaction (response, history entry, enquiry, outbox events and their
+//! deliveries), guarded by the version; history; scoped lists.
 
 mod common;
 
 use common::{at, customer, enquiry};
 use nexus_approvals::{
-    ApprovalsError, NewResponse, Response, ResponseContent, ResponseQuery, ResponseRepository,
-    ResponseStatus, ResponseSubject, ReviewNotes, Transition, UpdateResponse,
+    ApprovalsError, ApprovalsUnitOfWork, NewResponse, Response, ResponseApproved, ResponseContent,
+    ResponseEvent, ResponseQuery, ResponseRepository, ResponseStatus, ResponseSubject, ReviewNotes,
+    Transition, UpdateResponse,
 };
 use nexus_customers::{Customer, CustomerRepository, EnquiryRepository, EnquiryStatus};
 use nexus_kernel::{EnquiryId, Page, PageRequest, ResponseId, Role, UserId};
-use nexus_notifications::{JobPayload, JobState, JobStore};
-use nexus_sea_approvals::SeaResponseRepository;
+use nexus_outbox::EventEnvelope;
 use nexus_sea_approvals::entities::response as response_row;
+use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaResponseRepository};
 use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository};
-use nexus_sea_jobs::SeaJobStore;
 use nexus_sea_support::DatabaseConnection;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -78,25 +79,92 @@ fn step(result: Result<Transition, ApprovalsError>) -> Transition {
     result.expect("a valid transition")
 }
 
+/// The pool repository for reads and units of work for writes, used as the service uses
+/// them: every write below is one unit of work of its own.
+struct Responses {
+    reads: SeaResponseRepository,
+    uow: SeaApprovalsUnitOfWork,
+}
+
+impl std::ops::Deref for Responses {
+    type Target = SeaResponseRepository;
+
+    fn deref(&self) -> &SeaResponseRepository {
+        &self.reads
+    }
+}
+
+impl Responses {
+    fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            reads: SeaResponseRepository::new(db.clone()),
+            uow: common::units_of_work(db),
+        }
+    }
+
+    async fn insert(
+        &self,
+        response: &Response,
+        event: &ResponseEvent,
+    ) -> Result<(), ApprovalsError> {
+        let tx = self.uow.begin().await?;
+        tx.responses().insert(response, event).await?;
+        tx.commit().await
+    }
+
+    /// Saves a transition, recording `ResponseApproved` for an approval (as the service
+    /// does).
+    async fn save(
+        &self,
+        response: &Response,
+        expected_version: i64,
+        event: &ResponseEvent,
+    ) -> Result<(), ApprovalsError> {
+        let mut tx = self.uow.begin().await?;
+        tx.responses()
+            .save(response, expected_version, event)
+            .await?;
+        if response.status() == ResponseStatus::Approved {
+            let approved = ResponseApproved {
+                response_id: response.id(),
+            };
+            tx.record(EventEnvelope::new(&approved, event.at).expect("encodes"));
+        }
+        tx.commit().await
+    }
+
+    /// Saves the transition to SENT and answers the response's enquiry in one unit.
+    async fn mark_sent(
+        &self,
+        response: &Response,
+        expected_version: i64,
+        event: &ResponseEvent,
+    ) -> Result<(), ApprovalsError> {
+        let tx = self.uow.begin().await?;
+        tx.responses()
+            .save(response, expected_version, event)
+            .await?;
+        if let Some(enquiry) = response.enquiry_id() {
+            tx.enquiries().mark_answered(enquiry, event.at).await?;
+        }
+        tx.commit().await
+    }
+}
+
 /// Inserts a draft created at `at(created)`.
-async fn inserted(repo: &SeaResponseRepository, t: Transition) -> Response {
+async fn inserted(repo: &Responses, t: Transition) -> Response {
     repo.insert(&t.response, &t.event).await.expect("insert");
     t.response
 }
 
 /// Applies `t` with `save`, expecting the version it came from.
-async fn save(repo: &SeaResponseRepository, t: &Transition) -> Result<(), ApprovalsError> {
-    repo.save(
-        &t.response,
-        t.response.version() - 1,
-        &t.event,
-        t.job.as_ref(),
-    )
-    .await
+async fn save(repo: &Responses, t: &Transition) -> Result<(), ApprovalsError> {
+    repo.save(&t.response, t.response.version() - 1, &t.event)
+        .await
 }
 
 /// Takes a draft through submission and approval; returns the approved response.
-async fn approved(repo: &SeaResponseRepository, c: &Cast, draft_t: Transition) -> Response {
+async fn approved(repo: &Responses, c: &Cast, draft_t: Transition) -> Response {
     let draft = inserted(repo, draft_t).await;
     let submitted = step(draft.submit(c.author, at(10)));
     save(repo, &submitted).await.expect("submit");
@@ -112,7 +180,7 @@ fn ids(page: &Page<Response>) -> Vec<ResponseId> {
 #[tokio::test]
 async fn a_draft_round_trips_with_its_creation_event() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let created = draft(c.author, &c.customer, None, 0);
 
@@ -149,7 +217,7 @@ async fn a_draft_round_trips_with_its_creation_event() {
 #[tokio::test]
 async fn every_workflow_field_survives_storage_and_history_is_oldest_first() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let first = draft(c.author, &c.customer, None, 0);
         let mut events = vec![first.event.clone()];
@@ -214,7 +282,7 @@ async fn every_workflow_field_survives_storage_and_history_is_oldest_first() {
 #[tokio::test]
 async fn events_of_the_same_instant_keep_the_order_they_were_made_in() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let created = draft(c.author, &c.customer, None, 0);
         let first_event = created.event.clone();
@@ -238,19 +306,15 @@ async fn events_of_the_same_instant_keep_the_order_they_were_made_in() {
 #[tokio::test]
 async fn a_save_with_a_stale_version_conflicts_and_writes_nothing() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
-        let jobs = SeaJobStore::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let response = inserted(&repo, draft(c.author, &c.customer, None, 0)).await;
         let submitted = step(response.submit(c.author, at(10)));
         save(&repo, &submitted).await.expect("submit");
         let approval = step(submitted.response.approve(c.reviewer, None, at(20)));
-        let job = approval.job.clone().expect("an approval has a job");
 
         // Expecting version 1 although version 2 is stored.
-        let stale = repo
-            .save(&approval.response, 1, &approval.event, Some(&job))
-            .await;
+        let stale = repo.save(&approval.response, 1, &approval.event).await;
         let gone = step(
             draft(c.author, &c.customer, None, 0)
                 .response
@@ -276,48 +340,88 @@ async fn a_save_with_a_stale_version_conflicts_and_writes_nothing() {
             "{}: no event",
             t.backend
         );
-        assert_eq!(jobs.find(job.id).await.expect("find job"), None, "no job");
-        assert_eq!(common::job_count(&t.db).await, 0);
+        assert_eq!(common::outbox_counts(&t.db).await, (0, 0), "{}", t.backend);
     }
 }
 
 #[tokio::test]
-async fn an_approval_writes_its_send_job_with_the_response() {
+async fn a_committed_approval_writes_the_response_its_event_and_one_delivery() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
-        let jobs = SeaJobStore::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let response = inserted(&repo, draft(c.author, &c.customer, None, 0)).await;
         let submitted = step(response.submit(c.author, at(10)));
         save(&repo, &submitted).await.expect("submit");
         let approval = step(submitted.response.approve(c.reviewer, None, at(20)));
-        let job = approval.job.clone().expect("an approval has a job");
 
         save(&repo, &approval).await.expect("approve");
 
-        let stored = jobs
-            .find(job.id)
-            .await
-            .expect("find job")
-            .expect("the job was written");
         assert_eq!(
-            stored.payload,
-            Some(JobPayload::SendResponse {
-                response_id: response.id()
-            }),
+            repo.find(response.id()).await.expect("find"),
+            Some(approval.response.clone()),
             "{}",
             t.backend
         );
-        assert_eq!(stored.state, JobState::Pending);
-        assert_eq!(stored.run_at, at(20));
-        assert_eq!(common::job_count(&t.db).await, 1);
+        assert_eq!(common::outbox_counts(&t.db).await, (1, 1), "{}", t.backend);
+        assert_eq!(
+            common::delivery_subscribers(&t.db).await,
+            ["send_response"],
+            "{}",
+            t.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_unit_of_work_dropped_without_commit_writes_nothing() {
+    for t in common::backends().await {
+        let repo = Responses::new(&t.db);
+        let enquiries = SeaEnquiryRepository::new(t.db.clone());
+        let c = cast(&t.db).await;
+        let open = enquiry(&c.customer, "Open question", 0);
+        enquiries.insert(&open).await.expect("insert enquiry");
+        let response = inserted(&repo, draft(c.author, &c.customer, Some(open.id), 0)).await;
+        let submitted = step(response.submit(c.author, at(10)));
+
+        {
+            let mut tx = repo.uow.begin().await.expect("begin");
+            tx.responses()
+                .save(&submitted.response, 1, &submitted.event)
+                .await
+                .expect("save");
+            assert!(
+                tx.enquiries()
+                    .mark_answered(open.id, at(10))
+                    .await
+                    .expect("answer")
+            );
+            let approved = ResponseApproved {
+                response_id: response.id(),
+            };
+            tx.record(EventEnvelope::new(&approved, at(10)).expect("encodes"));
+        }
+
+        assert_eq!(
+            repo.find(response.id()).await.expect("find"),
+            Some(response.clone()),
+            "{}",
+            t.backend
+        );
+        assert_eq!(repo.history(response.id()).await.expect("history").len(), 1);
+        assert_eq!(
+            enquiries.find(open.id).await.expect("find"),
+            Some(open.clone()),
+            "{}",
+            t.backend
+        );
+        assert_eq!(common::outbox_counts(&t.db).await, (0, 0), "{}", t.backend);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_concurrent_decisions_on_the_same_version_let_exactly_one_through() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let other_reviewer = common::staff(&t.db, Role::Admin).await;
         let response = inserted(&repo, draft(c.author, &c.customer, None, 0)).await;
@@ -336,7 +440,7 @@ async fn two_concurrent_decisions_on_the_same_version_let_exactly_one_through() 
             .filter(|r| matches!(r, Err(ApprovalsError::Conflict)))
             .count();
         assert_eq!((wins, conflicts), (1, 1), "{}: {outcomes:?}", t.backend);
-        let (winner, jobs) = if approved.is_ok() {
+        let (winner, events) = if approved.is_ok() {
             (&approval, 1)
         } else {
             (&rejection, 0)
@@ -350,14 +454,19 @@ async fn two_concurrent_decisions_on_the_same_version_let_exactly_one_through() 
         let history = repo.history(pending.id()).await.expect("history");
         assert_eq!(history.len(), 3, "{}: one decision event", t.backend);
         assert_eq!(history.last(), Some(&winner.event));
-        assert_eq!(common::job_count(&t.db).await, jobs, "{}", t.backend);
+        assert_eq!(
+            common::outbox_counts(&t.db).await,
+            (events, events),
+            "{}",
+            t.backend
+        );
     }
 }
 
 #[tokio::test]
 async fn marking_sent_answers_the_enquiry_only_when_it_is_open() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let enquiries = SeaEnquiryRepository::new(t.db.clone());
         let c = cast(&t.db).await;
         let open = enquiry(&c.customer, "Open question", 0);
@@ -404,7 +513,7 @@ async fn marking_sent_answers_the_enquiry_only_when_it_is_open() {
 #[tokio::test]
 async fn a_stale_mark_sent_changes_neither_the_response_nor_the_enquiry() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let enquiries = SeaEnquiryRepository::new(t.db.clone());
         let c = cast(&t.db).await;
         let open = enquiry(&c.customer, "Open question", 0);
@@ -438,7 +547,7 @@ async fn a_stale_mark_sent_changes_neither_the_response_nor_the_enquiry() {
 #[tokio::test]
 async fn an_officer_sees_what_they_wrote_and_what_their_customers_received() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let officer_a = common::staff(&t.db, Role::Cso).await;
         let officer_b = common::staff(&t.db, Role::Cso).await;
         let customer_a = assigned_customer(&t.db, "a@example.com", Some(officer_a)).await;
@@ -527,7 +636,7 @@ async fn an_officer_sees_what_they_wrote_and_what_their_customers_received() {
 #[tokio::test]
 async fn reassigning_a_customer_moves_their_responses_into_the_new_officers_view() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let customers = SeaCustomerRepository::new(t.db.clone());
         let c = cast(&t.db).await;
         let successor = common::staff(&t.db, Role::Cso).await;
@@ -558,7 +667,7 @@ async fn reassigning_a_customer_moves_their_responses_into_the_new_officers_view
 #[tokio::test]
 async fn a_response_row_that_breaks_the_workflow_is_unexpected_not_accepted() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let response = inserted(&repo, draft(c.author, &c.customer, None, 0)).await;
         // SENT without a send time (and without a decision) breaks the invariants.
@@ -589,7 +698,7 @@ async fn a_response_row_that_breaks_the_workflow_is_unexpected_not_accepted() {
 #[tokio::test]
 async fn deleting_a_customer_keeps_their_responses_enquiries_and_history() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let enquiries = SeaEnquiryRepository::new(t.db.clone());
         let e = enquiry(&c.customer, "Question", 0);
@@ -614,7 +723,7 @@ async fn deleting_a_customer_keeps_their_responses_enquiries_and_history() {
 #[tokio::test]
 async fn a_customer_with_responses_is_not_deleted_and_the_approval_trail_survives() {
     for t in common::backends().await {
-        let repo = SeaResponseRepository::new(t.db.clone());
+        let repo = Responses::new(&t.db);
         let c = cast(&t.db).await;
         let response = approved(&repo, &c, draft(c.author, &c.customer, None, 0)).await;
         let customers = SeaCustomerRepository::new(t.db.clone());

@@ -42,7 +42,7 @@ async fn officer(db: &DatabaseConnection, role: Role, created: i64, active: bool
     );
     u.is_active = active;
     SeaUserRepository::new(db.clone())
-        .insert(&u, &[])
+        .insert(&u)
         .await
         .expect("insert staff");
     u

@@ -1,4 +1,5 @@
-//! [`OtpStore`] on the `one_time_codes` table.
+//! [`OtpStore`] on the `one_time_codes` table, and the replacement of a code a unit of
+//! work makes there.
 
 use std::str::FromStr;
 
@@ -6,7 +7,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_identity::{IdentityError, OneTimeCode, OtpPurpose, OtpStore};
 use nexus_kernel::{Unexpected, UserId};
-use nexus_notifications::NewJob;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use nexus_sea_support::{begin_write, insert_jobs, unexpected};
+use nexus_sea_support::unexpected;
 
 use crate::entities::one_time_code;
 
@@ -78,37 +78,35 @@ where
     nexus_sea_support::invalid_row("one_time_codes", id, field)
 }
 
+/// On `conn`: voids every unused code of the same user and purpose and stores `code`.
+/// Call it inside a transaction, so that the two happen together.
+pub(crate) async fn replace_code<C: ConnectionTrait>(
+    conn: &C,
+    code: &OneTimeCode,
+) -> Result<(), IdentityError> {
+    let row = to_row(code)?;
+    // Only the newest code of a purpose is ever live: older ones are voided, so a code
+    // that was e-mailed earlier cannot be guessed against any more.
+    one_time_code::Entity::update_many()
+        .col_expr(
+            one_time_code::Column::ConsumedAt,
+            Expr::value(code.created_at),
+        )
+        .filter(one_time_code::Column::UserId.eq(code.user_id.as_uuid()))
+        .filter(one_time_code::Column::Purpose.eq(code.purpose.as_str()))
+        .filter(one_time_code::Column::ConsumedAt.is_null())
+        .exec(conn)
+        .await
+        .map_err(unexpected("voiding older one-time codes"))?;
+    one_time_code::Entity::insert(row.into_active_model())
+        .exec_without_returning(conn)
+        .await
+        .map_err(unexpected("storing a one-time code"))?;
+    Ok(())
+}
+
 #[async_trait]
 impl OtpStore for SeaOtpStore {
-    async fn replace(&self, code: &OneTimeCode, job: &NewJob) -> Result<(), IdentityError> {
-        let row = to_row(code)?;
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting to issue a one-time code"))?;
-        // Only the newest code of a purpose is ever live: older ones are voided, so a
-        // code that was e-mailed earlier cannot be guessed against any more.
-        one_time_code::Entity::update_many()
-            .col_expr(
-                one_time_code::Column::ConsumedAt,
-                Expr::value(code.created_at),
-            )
-            .filter(one_time_code::Column::UserId.eq(code.user_id.as_uuid()))
-            .filter(one_time_code::Column::Purpose.eq(code.purpose.as_str()))
-            .filter(one_time_code::Column::ConsumedAt.is_null())
-            .exec(&tx)
-            .await
-            .map_err(unexpected("voiding older one-time codes"))?;
-        one_time_code::Entity::insert(row.into_active_model())
-            .exec_without_returning(&tx)
-            .await
-            .map_err(unexpected("storing a one-time code"))?;
-        insert_jobs(&tx, std::slice::from_ref(job)).await?;
-        Ok(tx
-            .commit()
-            .await
-            .map_err(unexpected("committing a one-time code"))?)
-    }
-
     async fn find_active(
         &self,
         user: UserId,

@@ -1,19 +1,19 @@
-//! [`UserRepository`] on the `users` table.
+//! [`UserRepository`] on the `users` table, and the insert a unit of work makes there
+//! (one function over any connection, shared by both).
 
 use std::str::FromStr;
 
 use async_trait::async_trait;
 use nexus_identity::{IdentityError, PasswordHash, User, UserFilter, UserRepository};
 use nexus_kernel::{Email, Page, PageRequest, PersonName, Role, Unexpected, UserId};
-use nexus_notifications::NewJob;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use uuid::Uuid;
 
-use nexus_sea_support::{begin_read, begin_write, insert_jobs, is_unique_violation, unexpected};
+use nexus_sea_support::{begin_read, is_unique_violation, unexpected};
 
 use crate::entities::user;
 
@@ -90,21 +90,22 @@ fn from_rows(rows: Vec<user::Model>) -> Result<Vec<User>, IdentityError> {
         .collect()
 }
 
+/// On `conn`: inserts `user`. `EmailTaken` when the address has an account.
+pub(crate) async fn insert_user<C: ConnectionTrait>(
+    conn: &C,
+    user: &User,
+) -> Result<(), IdentityError> {
+    user::Entity::insert(to_row(user).into_active_model())
+        .exec_without_returning(conn)
+        .await
+        .map_err(write_error("inserting a user"))?;
+    Ok(())
+}
+
 #[async_trait]
 impl UserRepository for SeaUserRepository {
-    async fn insert(&self, user: &User, jobs: &[NewJob]) -> Result<(), IdentityError> {
-        let tx = begin_write(&self.db)
-            .await
-            .map_err(unexpected("starting a user insert"))?;
-        user::Entity::insert(to_row(user).into_active_model())
-            .exec_without_returning(&tx)
-            .await
-            .map_err(write_error("inserting a user"))?;
-        // The welcome e-mail exists exactly when the account does.
-        insert_jobs(&tx, jobs).await?;
-        tx.commit()
-            .await
-            .map_err(write_error("committing a user insert"))
+    async fn insert(&self, user: &User) -> Result<(), IdentityError> {
+        insert_user(&self.db, user).await
     }
 
     async fn find(&self, id: UserId) -> Result<Option<User>, IdentityError> {

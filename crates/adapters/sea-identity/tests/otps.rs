@@ -1,17 +1,19 @@
-//! `SeaOtpStore` on every backend: issuing voids older codes and writes the mail job in
-//! one transaction; finding, counting failures and using a code are atomic.
+//! `SeaOtpStore` and the identity unit of work on every backend: issuing voids older codes
+//! and writes the `identity.code_issued` event in one transaction; finding, counting
+//! failures and using a code are atomic.
 
 mod common;
 
 use std::sync::Arc;
 
-use common::{at, otp_job};
-use nexus_identity::{IdentityError, OneTimeCode, OtpPurpose, OtpStore};
+use common::at;
+use nexus_identity::{
+    CodeIssued, IdentityError, IdentityUnitOfWork, OneTimeCode, OtpPurpose, OtpStore,
+};
 use nexus_kernel::{Role, UserId};
-use nexus_notifications::{JobState, JobStore, NewJob};
+use nexus_outbox::EventEnvelope;
 use nexus_sea_identity::SeaOtpStore;
 use nexus_sea_identity::entities::one_time_code as code_row;
-use nexus_sea_jobs::SeaJobStore;
 use nexus_sea_support::DatabaseConnection;
 use sea_orm::EntityTrait;
 use uuid::Uuid;
@@ -30,8 +32,24 @@ fn code(user: UserId, purpose: OtpPurpose, hash: &str, issued: i64) -> OneTimeCo
     }
 }
 
-fn job_for(user: UserId, issued: i64) -> NewJob {
-    otp_job(user, "someone@example.com", "123456", issued)
+fn issued_event(code: &OneTimeCode) -> EventEnvelope {
+    let issued = CodeIssued {
+        user_id: code.user_id,
+        email: common::email("someone@example.com"),
+        code: "123456".to_owned(),
+        purpose: code.purpose.as_str().to_owned(),
+        expires_in_minutes: 10,
+    };
+    EventEnvelope::new(&issued, code.created_at).expect("encodes")
+}
+
+/// Issues `code` as the service does: one unit of work replaces the older codes, stores
+/// this one and records `CodeIssued`.
+async fn issue(db: &DatabaseConnection, code: &OneTimeCode) -> Result<(), IdentityError> {
+    let mut tx = common::units_of_work(db).begin().await?;
+    tx.codes().replace(code).await?;
+    tx.record(issued_event(code));
+    tx.commit().await
 }
 
 async fn row(db: &DatabaseConnection, id: Uuid) -> code_row::Model {
@@ -43,25 +61,20 @@ async fn row(db: &DatabaseConnection, id: Uuid) -> code_row::Model {
 }
 
 #[tokio::test]
-async fn replacing_voids_older_codes_of_that_purpose_and_writes_the_job() {
+async fn replacing_voids_older_codes_of_that_purpose_and_writes_the_event() {
     for t in common::backends().await {
         let store = SeaOtpStore::new(t.db.clone());
-        let jobs = SeaJobStore::new(t.db.clone());
         let user = common::staff(&t.db, Role::Customer).await;
         let other_user = common::staff(&t.db, Role::Customer).await;
         let old = code(user, OtpPurpose::Login, "old", 0);
         let other_purpose = code(user, OtpPurpose::VerifyEmail, "verify", 0);
         let theirs = code(other_user, OtpPurpose::Login, "theirs", 0);
         for c in [&old, &other_purpose, &theirs] {
-            store
-                .replace(c, &job_for(c.user_id, 0))
-                .await
-                .expect("issue");
+            issue(&t.db, c).await.expect("issue");
         }
         let new = code(user, OtpPurpose::Login, "new", 60);
-        let job = job_for(user, 60);
 
-        store.replace(&new, &job).await.expect("replace");
+        issue(&t.db, &new).await.expect("replace");
 
         let backend = t.backend;
         assert_eq!(
@@ -81,38 +94,29 @@ async fn replacing_voids_older_codes_of_that_purpose_and_writes_the_job() {
             .await
             .expect("find active");
         assert_eq!(active.map(|c| c.id), Some(new.id), "{backend}");
-        let written = jobs
-            .find(job.id)
-            .await
-            .expect("find job")
-            .expect("the job was written");
-        assert_eq!(written.payload.as_ref(), Some(&job.payload));
-        assert_eq!(written.state, JobState::Pending);
-        assert_eq!(common::job_count(&t.db).await, 4, "{backend}");
+        assert_eq!(common::outbox_counts(&t.db).await, (4, 4), "{backend}");
+        assert_eq!(
+            common::delivery_subscribers(&t.db).await,
+            ["send_otp"; 4],
+            "{backend}"
+        );
     }
 }
 
 #[tokio::test]
-async fn a_replacement_whose_job_cannot_be_written_changes_nothing() {
+async fn a_replacement_dropped_without_commit_changes_nothing() {
     for t in common::backends().await {
-        let store = SeaOtpStore::new(t.db.clone());
         let user = common::staff(&t.db, Role::Customer).await;
         let old = code(user, OtpPurpose::Login, "old", 0);
-        let first_job = job_for(user, 0);
-        store.replace(&old, &first_job).await.expect("issue");
+        issue(&t.db, &old).await.expect("issue");
         let new = code(user, OtpPurpose::Login, "new", 60);
-        let clash = NewJob {
-            id: first_job.id,
-            ..job_for(user, 60)
-        };
 
-        let result = store.replace(&new, &clash).await;
+        {
+            let mut tx = common::units_of_work(&t.db).begin().await.expect("begin");
+            tx.codes().replace(&new).await.expect("replace");
+            tx.record(issued_event(&new));
+        }
 
-        assert!(
-            matches!(result, Err(IdentityError::Unexpected(_))),
-            "{}: {result:?}",
-            t.backend
-        );
         assert_eq!(row(&t.db, old.id).await.consumed_at, None, "{}", t.backend);
         assert!(
             code_row::Entity::find_by_id(new.id)
@@ -121,6 +125,7 @@ async fn a_replacement_whose_job_cannot_be_written_changes_nothing() {
                 .expect("load")
                 .is_none()
         );
+        assert_eq!(common::outbox_counts(&t.db).await, (1, 1), "{}", t.backend);
     }
 }
 
@@ -130,10 +135,7 @@ async fn the_active_code_is_the_newest_unused_unexpired_one_with_attempts_left()
         let store = SeaOtpStore::new(t.db.clone());
         let user = common::staff(&t.db, Role::Customer).await;
         let issued = code(user, OtpPurpose::VerifyEmail, "hash", 0);
-        store
-            .replace(&issued, &job_for(user, 0))
-            .await
-            .expect("issue");
+        issue(&t.db, &issued).await.expect("issue");
         let find = |now| {
             let store = store.clone();
             async move {
@@ -164,10 +166,7 @@ async fn the_active_code_is_the_newest_unused_unexpired_one_with_attempts_left()
         assert_eq!(find(1).await, None, "{backend}: attempts spent");
 
         let fresh = code(user, OtpPurpose::VerifyEmail, "fresh", 10);
-        store
-            .replace(&fresh, &job_for(user, 10))
-            .await
-            .expect("issue");
+        issue(&t.db, &fresh).await.expect("issue");
         assert!(store.consume(fresh.id, at(11)).await.expect("consume"));
         assert_eq!(find(12).await, None, "{backend}: used");
     }
@@ -179,10 +178,7 @@ async fn record_failure_counts_up_and_returns_the_new_count() {
         let store = SeaOtpStore::new(t.db.clone());
         let user = common::staff(&t.db, Role::Customer).await;
         let issued = code(user, OtpPurpose::Login, "hash", 0);
-        store
-            .replace(&issued, &job_for(user, 0))
-            .await
-            .expect("issue");
+        issue(&t.db, &issued).await.expect("issue");
 
         let mut counts = Vec::new();
         for _ in 0..3 {
@@ -205,10 +201,7 @@ async fn concurrent_wrong_guesses_are_all_counted() {
         let store = Arc::new(SeaOtpStore::new(t.db.clone()));
         let user = common::staff(&t.db, Role::Customer).await;
         let issued = code(user, OtpPurpose::Login, "hash", 0);
-        store
-            .replace(&issued, &job_for(user, 0))
-            .await
-            .expect("issue");
+        issue(&t.db, &issued).await.expect("issue");
 
         let mut guesses = tokio::task::JoinSet::new();
         for _ in 0..12 {
@@ -231,10 +224,7 @@ async fn a_code_is_consumed_only_once() {
         let store = SeaOtpStore::new(t.db.clone());
         let user = common::staff(&t.db, Role::Customer).await;
         let issued = code(user, OtpPurpose::Login, "hash", 0);
-        store
-            .replace(&issued, &job_for(user, 0))
-            .await
-            .expect("issue");
+        issue(&t.db, &issued).await.expect("issue");
 
         let first = store.consume(issued.id, at(5)).await.expect("consume");
         let second = store
@@ -255,10 +245,7 @@ async fn two_concurrent_right_guesses_consume_the_code_once() {
         let store = SeaOtpStore::new(t.db.clone());
         let user = common::staff(&t.db, Role::Customer).await;
         let issued = code(user, OtpPurpose::Login, "hash", 0);
-        store
-            .replace(&issued, &job_for(user, 0))
-            .await
-            .expect("issue");
+        issue(&t.db, &issued).await.expect("issue");
 
         let (a, b) = tokio::join!(
             store.consume(issued.id, at(5)),
@@ -281,10 +268,7 @@ async fn a_code_with_five_failures_can_never_be_consumed() {
         let store = SeaOtpStore::new(t.db.clone());
         let user = common::staff(&t.db, Role::Customer).await;
         let issued = code(user, OtpPurpose::Login, "hash", 0);
-        store
-            .replace(&issued, &job_for(user, 0))
-            .await
-            .expect("issue");
+        issue(&t.db, &issued).await.expect("issue");
         for _ in 0..OneTimeCode::MAX_ATTEMPTS {
             store.record_failure(issued.id).await.expect("failure");
         }
@@ -299,13 +283,9 @@ async fn a_code_with_five_failures_can_never_be_consumed() {
 #[tokio::test]
 async fn deleting_a_user_deletes_their_codes() {
     for t in common::backends().await {
-        let store = SeaOtpStore::new(t.db.clone());
         let user = common::staff(&t.db, Role::Customer).await;
         let issued = code(user, OtpPurpose::Login, "hash", 0);
-        store
-            .replace(&issued, &job_for(user, 0))
-            .await
-            .expect("issue");
+        issue(&t.db, &issued).await.expect("issue");
 
         nexus_sea_identity::entities::user::Entity::delete_by_id(user.as_uuid())
             .exec(&t.db)

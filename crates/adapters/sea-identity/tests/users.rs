@@ -2,15 +2,16 @@
 
 mod common;
 
-use common::{at, email, name, user, welcome_job};
+use common::{at, email, name, user};
 use nexus_customers::{CustomersError, StaffDirectory};
-use nexus_identity::{IdentityError, UserFilter, UserRepository};
+use nexus_identity::{
+    IdentityError, IdentityUnitOfWork, UserFilter, UserRegistered, UserRepository,
+};
 use nexus_kernel::{PageRequest, Role, UserId};
-use nexus_notifications::{JobState, JobStore};
+use nexus_outbox::EventEnvelope;
 use nexus_sea_crm::SeaStaffDirectory;
 use nexus_sea_identity::SeaUserRepository;
 use nexus_sea_identity::entities::user as user_row;
-use nexus_sea_jobs::SeaJobStore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -20,7 +21,7 @@ async fn an_inserted_user_is_found_by_id_and_by_email() {
         let repo = SeaUserRepository::new(t.db.clone());
         let ada = user("ada@example.com", Role::Manager, 10);
 
-        repo.insert(&ada, &[]).await.expect("insert");
+        repo.insert(&ada).await.expect("insert");
 
         let by_id = repo.find(ada.id).await.expect("find");
         let by_email = repo
@@ -43,12 +44,12 @@ async fn an_inserted_user_is_found_by_id_and_by_email() {
 async fn a_second_account_with_the_same_email_in_another_case_is_email_taken() {
     for t in common::backends().await {
         let repo = SeaUserRepository::new(t.db.clone());
-        repo.insert(&user("Grace@Example.com", Role::Customer, 0), &[])
+        repo.insert(&user("Grace@Example.com", Role::Customer, 0))
             .await
             .expect("first insert");
 
         let result = repo
-            .insert(&user("grace@EXAMPLE.com", Role::Customer, 1), &[])
+            .insert(&user("grace@EXAMPLE.com", Role::Customer, 1))
             .await;
 
         assert!(
@@ -65,7 +66,7 @@ async fn an_update_saves_every_mutable_field_and_a_stale_version_conflicts() {
     for t in common::backends().await {
         let repo = SeaUserRepository::new(t.db.clone());
         let original = user("linus@example.com", Role::Cso, 0);
-        repo.insert(&original, &[]).await.expect("insert");
+        repo.insert(&original).await.expect("insert");
         let mut changed = original.clone();
         changed.email = email("linus@kernel.example.com");
         changed.role = Role::Manager;
@@ -114,11 +115,11 @@ async fn updating_a_user_that_does_not_exist_conflicts() {
 async fn changing_an_email_to_one_in_use_is_email_taken() {
     for t in common::backends().await {
         let repo = SeaUserRepository::new(t.db.clone());
-        repo.insert(&user("taken@example.com", Role::Cso, 0), &[])
+        repo.insert(&user("taken@example.com", Role::Cso, 0))
             .await
             .expect("insert");
         let mut other = user("other@example.com", Role::Cso, 1);
-        repo.insert(&other, &[]).await.expect("insert");
+        repo.insert(&other).await.expect("insert");
         other.email = email("TAKEN@example.com");
         other.version = 2;
 
@@ -140,16 +141,13 @@ async fn the_list_filters_by_role_and_activity_newest_first_with_exact_totals() 
         for i in 0..5 {
             let mut cso = user(&format!("cso{i}@example.com"), Role::Cso, i * 10);
             cso.is_active = i != 2;
-            repo.insert(&cso, &[]).await.expect("insert");
+            repo.insert(&cso).await.expect("insert");
             csos.push(cso);
         }
         for i in 0..2 {
-            repo.insert(
-                &user(&format!("m{i}@example.com"), Role::Manager, 100 + i),
-                &[],
-            )
-            .await
-            .expect("insert");
+            repo.insert(&user(&format!("m{i}@example.com"), Role::Manager, 100 + i))
+                .await
+                .expect("insert");
         }
         let only_csos = UserFilter {
             role: Some(Role::Cso),
@@ -201,7 +199,7 @@ async fn users_created_at_the_same_instant_are_listed_by_descending_id() {
         let mut same = Vec::new();
         for i in 0..3 {
             let u = user(&format!("twin{i}@example.com"), Role::Cso, 5);
-            repo.insert(&u, &[]).await.expect("insert");
+            repo.insert(&u).await.expect("insert");
             same.push(u.id);
         }
 
@@ -222,7 +220,7 @@ async fn a_user_row_with_an_unknown_role_is_unexpected_not_accepted() {
     for t in common::backends().await {
         let repo = SeaUserRepository::new(t.db.clone());
         let u = user("odd@example.com", Role::Cso, 0);
-        repo.insert(&u, &[]).await.expect("insert");
+        repo.insert(&u).await.expect("insert");
         user_row::Entity::update_many()
             .col_expr(user_row::Column::Role, Expr::value("ROOT"))
             .filter(user_row::Column::Id.eq(u.id.as_uuid()))
@@ -253,7 +251,7 @@ async fn the_staff_directory_reports_role_and_activity_from_the_users_table() {
         let directory = SeaStaffDirectory::new(t.db.clone());
         let mut cso = user("officer@example.com", Role::Cso, 0);
         cso.is_active = false;
-        repo.insert(&cso, &[]).await.expect("insert");
+        repo.insert(&cso).await.expect("insert");
 
         let member = directory.find_member(cso.id).await.expect("find member");
         let nobody = directory
@@ -270,93 +268,82 @@ async fn the_staff_directory_reports_role_and_activity_from_the_users_table() {
     }
 }
 
+/// Registers `user` in one unit of work, recording its `UserRegistered` event.
+async fn register(
+    db: &sea_orm::DatabaseConnection,
+    user: &nexus_identity::User,
+) -> Result<(), IdentityError> {
+    let mut tx = common::units_of_work(db).begin().await?;
+    tx.users().insert(user).await?;
+    let registered = UserRegistered { user_id: user.id };
+    tx.record(EventEnvelope::new(&registered, user.created_at)?);
+    tx.commit().await
+}
+
 #[tokio::test]
-async fn an_insert_writes_its_jobs_in_the_same_transaction() {
+async fn a_committed_registration_writes_the_user_its_event_and_one_delivery() {
     for t in common::backends().await {
         let repo = SeaUserRepository::new(t.db.clone());
-        let jobs = SeaJobStore::new(t.db.clone());
         let ada = user("ada@example.com", Role::Customer, 0);
-        let welcome = welcome_job(ada.id, 0);
-        let second = welcome_job(ada.id, 60);
 
-        repo.insert(&ada, &[welcome.clone(), second.clone()])
-            .await
-            .expect("insert");
+        register(&t.db, &ada).await.expect("register");
 
-        for expected in [&welcome, &second] {
-            let stored = jobs
-                .find(expected.id)
-                .await
-                .expect("find job")
-                .expect("the job was written");
-            assert_eq!(
-                stored.payload.as_ref(),
-                Some(&expected.payload),
-                "{}",
-                t.backend
-            );
-            assert_eq!(stored.state, JobState::Pending);
-            assert_eq!(stored.attempts, 0);
-            assert_eq!(stored.max_attempts, expected.max_attempts);
-            assert_eq!(stored.run_at, expected.run_at);
-        }
-        assert_eq!(common::job_count(&t.db).await, 2, "{}", t.backend);
+        assert_eq!(
+            repo.find(ada.id).await.expect("find"),
+            Some(ada.clone()),
+            "{}",
+            t.backend
+        );
+        assert_eq!(common::outbox_counts(&t.db).await, (1, 1), "{}", t.backend);
+        assert_eq!(
+            common::delivery_subscribers(&t.db).await,
+            ["send_welcome"],
+            "{}",
+            t.backend
+        );
     }
 }
 
 #[tokio::test]
-async fn a_duplicate_email_writes_neither_the_user_nor_its_jobs() {
+async fn a_duplicate_email_writes_neither_the_user_nor_its_event() {
     for t in common::backends().await {
         let repo = SeaUserRepository::new(t.db.clone());
-        let jobs = SeaJobStore::new(t.db.clone());
-        repo.insert(&user("grace@example.com", Role::Customer, 0), &[])
+        repo.insert(&user("grace@example.com", Role::Customer, 0))
             .await
             .expect("first insert");
         let twin = user("GRACE@example.com", Role::Customer, 1);
-        let welcome = welcome_job(twin.id, 1);
 
-        let result = repo.insert(&twin, std::slice::from_ref(&welcome)).await;
+        let result = register(&t.db, &twin).await;
 
         assert!(
             matches!(result, Err(IdentityError::EmailTaken)),
             "{}: {result:?}",
             t.backend
         );
-        assert_eq!(jobs.find(welcome.id).await.expect("find job"), None);
-        assert_eq!(common::job_count(&t.db).await, 0, "{}", t.backend);
+        assert_eq!(repo.find(twin.id).await.expect("find"), None);
+        assert_eq!(common::outbox_counts(&t.db).await, (0, 0), "{}", t.backend);
     }
 }
 
 #[tokio::test]
-async fn a_job_that_cannot_be_written_leaves_no_user_behind() {
+async fn a_unit_of_work_dropped_without_commit_leaves_no_user_and_no_event() {
     for t in common::backends().await {
         let repo = SeaUserRepository::new(t.db.clone());
-        let first = user("first@example.com", Role::Customer, 0);
-        let welcome = welcome_job(first.id, 0);
-        repo.insert(&first, std::slice::from_ref(&welcome))
-            .await
-            .expect("first insert");
-        let second = user("second@example.com", Role::Customer, 1);
-        // Same job id again: the job insert fails after the user row was written.
-        let clash = welcome_job(second.id, 1);
-        let clash = nexus_notifications::NewJob {
-            id: welcome.id,
-            ..clash
-        };
+        let ada = user("ada@example.com", Role::Customer, 0);
 
-        let result = repo.insert(&second, &[clash]).await;
+        {
+            let mut tx = common::units_of_work(&t.db).begin().await.expect("begin");
+            tx.users().insert(&ada).await.expect("insert");
+            let registered = UserRegistered { user_id: ada.id };
+            tx.record(EventEnvelope::new(&registered, at(0)).expect("encodes"));
+        }
 
-        assert!(
-            matches!(result, Err(IdentityError::Unexpected(_))),
-            "{}: {result:?}",
-            t.backend
-        );
         assert_eq!(
-            repo.find(second.id).await.expect("find"),
+            repo.find(ada.id).await.expect("find"),
             None,
             "{}",
             t.backend
         );
-        assert_eq!(common::job_count(&t.db).await, 1);
+        assert_eq!(common::outbox_counts(&t.db).await, (0, 0), "{}", t.backend);
     }
 }

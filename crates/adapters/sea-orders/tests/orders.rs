@@ -160,7 +160,7 @@ impl Fixture {
         user.first_name = common::name("Ada");
         user.last_name = common::name("Lovelace");
         SeaUserRepository::new(self.db.clone())
-            .insert(&user, &[])
+            .insert(&user)
             .await
             .expect("insert buyer");
         user.id

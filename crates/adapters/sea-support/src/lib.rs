@@ -2,7 +2,6 @@
 
 pub mod db;
 mod error;
-mod jobs;
 pub mod outbox;
 mod support;
 #[cfg(feature = "test-support")]
@@ -10,7 +9,6 @@ pub mod testing;
 mod uow;
 
 pub use error::{DbError, is_unique_violation, unexpected};
-pub use jobs::insert_jobs;
 pub use outbox::{TaskLocalRequestId, append_events, current_request_id, scope_request_id};
 pub use sea_orm::{DatabaseConnection, DbBackend};
 pub use support::{begin_read, begin_write, contains_pattern, invalid_row};

@@ -1,9 +1,10 @@
-//! `/api/v1/admin/jobs`: the durable job queue, for administrators.
+//! `/api/v1/admin/jobs`: background work, for administrators. Each job is one event's
+//! delivery to one subscriber; its kind is the subscriber's name.
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use nexus_kernel::{JobId, PageRequest};
-use nexus_notifications::{Job, JobFilter, JobKind, JobState};
+use nexus_kernel::PageRequest;
+use nexus_outbox::{Delivery, DeliveryFilter, DeliveryId, DeliveryState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -13,7 +14,24 @@ use crate::http::extract::Auth;
 use crate::http::page::PageResponse;
 use crate::state::AppState;
 
-/// A job as administrators see it (never its payload: it may hold a one-time code).
+/// Every kind of background work: the names of the subscribers the app may register
+/// (`index_product` only with Meilisearch). `JobKindDto` documents the same list, and
+/// `compose` refuses a subscriber missing from it.
+pub const KINDS: [&str; 11] = [
+    "send_response",
+    "send_welcome",
+    "send_otp",
+    "generate_invoice",
+    "send_order_confirmation",
+    "send_account_exists",
+    "generate_credit_note",
+    "refund_unapplied_payment",
+    "send_refund_notice",
+    "expire_order",
+    "index_product",
+];
+
+/// A job as administrators see it (never its event's payload: it may hold a one-time code).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JobResponse {
@@ -43,11 +61,11 @@ pub struct JobResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<Job> for JobResponse {
-    fn from(j: Job) -> Self {
+impl From<Delivery> for JobResponse {
+    fn from(j: Delivery) -> Self {
         Self {
             id: j.id.as_uuid(),
-            kind: j.kind.as_str().to_owned(),
+            kind: j.subscriber,
             state: j.state.as_str().to_owned(),
             attempts: j.attempts,
             max_attempts: j.max_attempts,
@@ -85,7 +103,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/jobs/{id}/retry").route(web::post().to(retry_job)));
 }
 
-impl TryFrom<&ListJobsQuery> for JobFilter {
+impl TryFrom<&ListJobsQuery> for DeliveryFilter {
     type Error = ApiError;
 
     fn try_from(q: &ListJobsQuery) -> Result<Self, ApiError> {
@@ -94,19 +112,25 @@ impl TryFrom<&ListJobsQuery> for JobFilter {
         let job_state = e.check_opt(
             "state",
             "invalid",
-            blank(&q.state).map(|s| s.parse::<JobState>()),
+            blank(&q.state).map(|s| s.trim().to_ascii_uppercase().parse::<DeliveryState>()),
         );
         let kind = e.check_opt(
             "kind",
             "invalid",
-            blank(&q.kind).map(|s| s.parse::<JobKind>()),
+            blank(&q.kind).map(|s| {
+                let name = s.trim().to_ascii_lowercase();
+                KINDS
+                    .contains(&name.as_str())
+                    .then_some(name)
+                    .ok_or("not a documented kind of job")
+            }),
         );
-        let (Some(job_state), Some(kind)) = (job_state, kind) else {
+        let (Some(job_state), Some(subscriber)) = (job_state, kind) else {
             return Err(e.into_error());
         };
         Ok(Self {
             state: job_state,
-            kind,
+            subscriber,
         })
     }
 }
@@ -120,7 +144,7 @@ pub async fn list_jobs(
     auth: Auth,
     query: web::Query<ListJobsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = JobFilter::try_from(&*query)?;
+    let filter = DeliveryFilter::try_from(&*query)?;
     let page = state
         .jobs
         .list(
@@ -143,7 +167,7 @@ pub async fn retry_job(
 ) -> Result<HttpResponse, ApiError> {
     let job = state
         .jobs
-        .retry(&auth.actor(), JobId::from_uuid(*id))
+        .retry(&auth.actor(), DeliveryId::from_uuid(*id))
         .await?;
     Ok(HttpResponse::Ok().json(JobResponse::from(job)))
 }

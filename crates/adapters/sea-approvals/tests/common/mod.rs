@@ -11,16 +11,22 @@
     reason = "each test binary uses its own subset of these helpers"
 )]
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
+use nexus_approvals::ResponseApproved;
 use nexus_customers::{
     Customer, CustomerStatus, EnquirerName, Enquiry, EnquiryMessage, EnquiryStatus, EnquirySubject,
     Tags,
 };
 use nexus_identity::{PasswordHash, User, UserRepository};
-use nexus_kernel::{CustomerId, Email, EnquiryId, PersonName, Role, UserId};
+use nexus_kernel::{Clock, CustomerId, Email, EnquiryId, PersonName, Role, SystemClock, UserId};
 use nexus_migration::Migrator;
+use nexus_outbox::{MockSubscriber, RoutesHandle, SubscriberRegistry, Subscription};
+use nexus_sea_approvals::SeaApprovalsUnitOfWork;
+use nexus_sea_support::Transactions;
 pub use nexus_sea_support::testing::TestDb;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use uuid::Uuid;
 
 /// Every backend to run a test on, each a fresh database migrated by the real migrator.
@@ -78,7 +84,7 @@ pub async fn staff(db: &DatabaseConnection, role: Role) -> UserId {
         0,
     );
     nexus_sea_identity::SeaUserRepository::new(db.clone())
-        .insert(&member, &[])
+        .insert(&member)
         .await
         .expect("insert staff member");
     member.id
@@ -121,7 +127,41 @@ pub fn enquiry(customer: &Customer, subject: &str, created: i64) -> Enquiry {
     }
 }
 
-/// How many rows the `jobs` table holds.
-pub async fn job_count(db: &DatabaseConnection) -> u64 {
-    nexus_sea_support::testing::count_rows(db, "jobs").await
+/// Units of work on `db` whose events are routed to one subscriber, `send_response`,
+/// on `approvals.response_approved` (as the app registers it).
+pub fn units_of_work(db: &DatabaseConnection) -> SeaApprovalsUnitOfWork {
+    let mut subscriber = MockSubscriber::new();
+    subscriber.expect_name().return_const("send_response");
+    subscriber
+        .expect_subscriptions()
+        .returning(|| vec![Subscription::to::<ResponseApproved>()]);
+    let mut registry = SubscriberRegistry::new();
+    registry
+        .register(Arc::new(subscriber))
+        .expect("one subscriber");
+    let routes = RoutesHandle::installed(registry.shared_routes());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    SeaApprovalsUnitOfWork::new(Transactions::new(db.clone(), routes, clock))
+}
+
+/// How many rows `outbox_events` and `event_deliveries` hold.
+pub async fn outbox_counts(db: &DatabaseConnection) -> (u64, u64) {
+    (
+        nexus_sea_support::testing::count_rows(db, "outbox_events").await,
+        nexus_sea_support::testing::count_rows(db, "event_deliveries").await,
+    )
+}
+
+/// The subscriber of every delivery, in the order they were written.
+pub async fn delivery_subscribers(db: &DatabaseConnection) -> Vec<String> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT subscriber FROM event_deliveries ORDER BY created_at, id",
+        ))
+        .await
+        .expect("read deliveries");
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "subscriber").expect("a name"))
+        .collect()
 }

@@ -78,7 +78,7 @@ pub async fn staff(db: &DatabaseConnection, role: Role) -> UserId {
         0,
     );
     nexus_sea_identity::SeaUserRepository::new(db.clone())
-        .insert(&member, &[])
+        .insert(&member)
         .await
         .expect("insert staff member");
     member.id

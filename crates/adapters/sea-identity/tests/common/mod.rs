@@ -11,13 +11,19 @@
     reason = "each test binary uses its own subset of these helpers"
 )]
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use nexus_identity::{PasswordHash, User, UserRepository};
-use nexus_kernel::{Email, JobId, PersonName, Role, UserId};
+use nexus_identity::{
+    CodeIssued, PasswordHash, RegistrationRepeated, User, UserRegistered, UserRepository,
+};
+use nexus_kernel::{Clock, Email, PersonName, Role, SystemClock, UserId};
 use nexus_migration::Migrator;
-use nexus_notifications::{JobPayload, NewJob};
+use nexus_outbox::{MockSubscriber, RoutesHandle, SubscriberRegistry, Subscription};
+use nexus_sea_identity::SeaIdentityUnitOfWork;
+use nexus_sea_support::Transactions;
 pub use nexus_sea_support::testing::TestDb;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use uuid::Uuid;
 
 /// Every backend to run a test on, each a fresh database migrated by the real migrator.
@@ -75,39 +81,57 @@ pub async fn staff(db: &DatabaseConnection, role: Role) -> UserId {
         0,
     );
     nexus_sea_identity::SeaUserRepository::new(db.clone())
-        .insert(&member, &[])
+        .insert(&member)
         .await
         .expect("insert staff member");
     member.id
 }
 
-/// A welcome job for `user`, due at `at(run_at)`, with three attempts.
-pub fn welcome_job(user: UserId, run_at: i64) -> NewJob {
-    NewJob {
-        id: JobId::new(),
-        payload: JobPayload::SendWelcome { user_id: user },
-        run_at: at(run_at),
-        max_attempts: 3,
+/// Units of work on `db` whose events are routed to the app's identity subscribers
+/// (`send_welcome`, `send_account_exists`, `send_otp`), mocked: nothing is delivered here.
+pub fn units_of_work(db: &DatabaseConnection) -> SeaIdentityUnitOfWork {
+    let mut registry = SubscriberRegistry::new();
+    let wanted: [(&'static str, Subscription); 3] = [
+        ("send_welcome", Subscription::to::<UserRegistered>()),
+        (
+            "send_account_exists",
+            Subscription::to::<RegistrationRepeated>(),
+        ),
+        ("send_otp", Subscription::to::<CodeIssued>()),
+    ];
+    for (name, subscription) in wanted {
+        let mut subscriber = MockSubscriber::new();
+        subscriber.expect_name().return_const(name);
+        subscriber
+            .expect_subscriptions()
+            .returning(move || vec![subscription]);
+        registry
+            .register(Arc::new(subscriber))
+            .expect("distinct names");
     }
+    let routes = RoutesHandle::installed(registry.shared_routes());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    SeaIdentityUnitOfWork::new(Transactions::new(db.clone(), routes, clock))
 }
 
-/// A job sending a one-time code (a sensitive payload), due at `at(run_at)`.
-pub fn otp_job(user: UserId, address: &str, code: &str, run_at: i64) -> NewJob {
-    NewJob {
-        id: JobId::new(),
-        payload: JobPayload::SendOtp {
-            user_id: user,
-            email: email(address),
-            code: code.to_owned(),
-            purpose: "LOGIN".to_owned(),
-            expires_in_minutes: 10,
-        },
-        run_at: at(run_at),
-        max_attempts: 3,
-    }
+/// How many rows `outbox_events` and `event_deliveries` hold.
+pub async fn outbox_counts(db: &DatabaseConnection) -> (u64, u64) {
+    (
+        nexus_sea_support::testing::count_rows(db, "outbox_events").await,
+        nexus_sea_support::testing::count_rows(db, "event_deliveries").await,
+    )
 }
 
-/// How many rows the `jobs` table holds.
-pub async fn job_count(db: &DatabaseConnection) -> u64 {
-    nexus_sea_support::testing::count_rows(db, "jobs").await
+/// The subscriber of every delivery, in the order they were written.
+pub async fn delivery_subscribers(db: &DatabaseConnection) -> Vec<String> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT subscriber FROM event_deliveries ORDER BY created_at, id",
+        ))
+        .await
+        .expect("read deliveries");
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "subscriber").expect("a name"))
+        .collect()
 }

@@ -1,0 +1,77 @@
+//! Identity's unit of work: one write transaction ([`EventTransaction`]) with the account
+//! and one-time-code stores bound to it.
+
+use async_trait::async_trait;
+use nexus_identity::{
+    CodeStore, IdentityError, IdentityTx, IdentityUnitOfWork, OneTimeCode, User, UserStore,
+};
+use nexus_outbox::EventEnvelope;
+use nexus_sea_support::{EventTransaction, Transactions, unexpected};
+
+use crate::otps::replace_code;
+use crate::users::insert_user;
+
+/// Opens identity units of work on the database of `transactions`. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SeaIdentityUnitOfWork {
+    transactions: Transactions,
+}
+
+impl SeaIdentityUnitOfWork {
+    /// Units of work over `transactions` (a migrated database and the subscriber routes).
+    #[must_use]
+    pub fn new(transactions: Transactions) -> Self {
+        Self { transactions }
+    }
+}
+
+#[async_trait]
+impl IdentityUnitOfWork for SeaIdentityUnitOfWork {
+    async fn begin(&self) -> Result<Box<dyn IdentityTx>, IdentityError> {
+        let tx = self
+            .transactions
+            .begin()
+            .await
+            .map_err(unexpected("starting an identity unit of work"))?;
+        Ok(Box::new(SeaIdentityTx { tx }))
+    }
+}
+
+/// One open identity unit of work; dropped without `commit`, it rolls back.
+#[derive(Debug)]
+pub struct SeaIdentityTx {
+    tx: EventTransaction,
+}
+
+#[async_trait]
+impl IdentityTx for SeaIdentityTx {
+    fn users(&self) -> &dyn UserStore {
+        self
+    }
+
+    fn codes(&self) -> &dyn CodeStore {
+        self
+    }
+
+    fn record(&mut self, event: EventEnvelope) {
+        self.tx.record(event);
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), IdentityError> {
+        Ok(self.tx.commit().await?)
+    }
+}
+
+#[async_trait]
+impl UserStore for SeaIdentityTx {
+    async fn insert(&self, user: &User) -> Result<(), IdentityError> {
+        insert_user(self.tx.conn(), user).await
+    }
+}
+
+#[async_trait]
+impl CodeStore for SeaIdentityTx {
+    async fn replace(&self, code: &OneTimeCode) -> Result<(), IdentityError> {
+        replace_code(self.tx.conn(), code).await
+    }
+}

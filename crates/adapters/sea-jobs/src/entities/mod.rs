@@ -1,6 +1,0 @@
-//! SeaORM mappings of the tables this crate reads and writes, as the migrations create them.
-//! They are storage shapes only: repositories turn them into domain values with the domain
-//! constructors, and they never leave this crate's public repository API.
-
-pub mod job;
-pub mod work;

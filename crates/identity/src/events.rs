@@ -1,0 +1,65 @@
+//! Identity's domain events, written to the outbox by the unit of work that makes the
+//! change they describe.
+
+use nexus_kernel::{Email, UserId};
+use nexus_outbox::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+/// A new customer account was registered: it gets a welcome e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRegistered {
+    /// The new account.
+    pub user_id: UserId,
+}
+
+impl DomainEvent for UserRegistered {
+    const NAME: &'static str = "identity.user_registered";
+    const VERSION: u32 = 1;
+}
+
+/// Someone tried to register an address that already has an account: its owner is told
+/// by e-mail (the caller is answered as for a new registration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationRepeated {
+    /// The account that owns the address.
+    pub user_id: UserId,
+}
+
+impl DomainEvent for RegistrationRepeated {
+    const NAME: &'static str = "identity.registration_repeated";
+    const VERSION: u32 = 1;
+}
+
+/// A one-time code was issued. Only its hash is stored with the account; the plain code
+/// travels in this event to the mail subscriber, so the payload is sensitive and cleared
+/// once its deliveries end.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeIssued {
+    /// The account.
+    pub user_id: UserId,
+    /// Where the code goes.
+    pub email: Email,
+    /// The plain code.
+    pub code: String,
+    /// What the code is for (`LOGIN`, `VERIFY_EMAIL`).
+    pub purpose: String,
+    /// How long the code lives, for the e-mail's wording.
+    pub expires_in_minutes: u32,
+}
+
+impl std::fmt::Debug for CodeIssued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeIssued")
+            .field("user_id", &self.user_id)
+            .field("code", &"[redacted]")
+            .field("purpose", &self.purpose)
+            .field("expires_in_minutes", &self.expires_in_minutes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DomainEvent for CodeIssued {
+    const NAME: &'static str = "identity.code_issued";
+    const VERSION: u32 = 1;
+    const SENSITIVE: bool = true;
+}
