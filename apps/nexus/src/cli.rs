@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use nexus_catalog::Reindexer;
 use nexus_customers::{CompanyName, CustomerStatus, NewCustomer, Tags};
 use nexus_identity::NewStaffUser;
-use nexus_kernel::{Actor, Email, PersonName, Role};
+use nexus_kernel::{Email, PersonName, Role};
 use nexus_sea_catalog::SeaProductRepository;
 
 use crate::settings::{AppEnv, ConfigErrors, Settings};
@@ -214,7 +214,7 @@ async fn seed(settings: &Settings) -> Result<(), CliError> {
     let name = |s: &str| PersonName::parse(s).map_err(|e| refused(&e));
     let mail = |s: &str| Email::parse(s).map_err(|e| refused(&e));
     // Seeding acts as a system administrator that exists only for this run.
-    let system = Actor::new(nexus_kernel::UserId::new(), Role::Admin);
+    let system = crate::access::actor(nexus_kernel::UserId::new(), Role::Admin);
     let staff = [
         ("manager@nexus.local", "Maya", "Manager", Role::Manager),
         ("cso1@nexus.local", "Chris", "Officer", Role::Cso),
@@ -282,7 +282,7 @@ async fn seed(settings: &Settings) -> Result<(), CliError> {
         };
         state
             .customers
-            .create(&Actor::new(officers[0].id, Role::Manager), input)
+            .create(&crate::access::actor(officers[0].id, Role::Manager), input)
             .await
             .map_err(|e| refused(&e))?;
     }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod access;
 pub mod cli;
 pub mod http;
 pub mod proxy;

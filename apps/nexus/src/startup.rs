@@ -291,6 +291,7 @@ pub async fn compose(
         clock.clone(),
         IdentityConfig {
             refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
+            grants: crate::access::grants,
         },
     ));
     let customers = Arc::new(CustomerService::new(

@@ -1,4 +1,6 @@
-use nexus_kernel::{CustomerId, ResponseId, Unexpected};
+use crate::ResponseId;
+use nexus_customers::CustomerId;
+use nexus_kernel::Unexpected;
 
 use crate::ResponseStatus;
 

@@ -1,7 +1,8 @@
 //! The approvals' domain events, written to the outbox by the unit of work that makes the
 //! change they describe.
 
-use nexus_kernel::{EnquiryId, ResponseId};
+use crate::ResponseId;
+use nexus_customers::EnquiryId;
 use nexus_outbox::DomainEvent;
 use serde::{Deserialize, Serialize};
 

@@ -2,8 +2,10 @@
 
 mod error;
 mod events;
+mod ids;
 mod mailing;
 mod model;
+pub mod permissions;
 mod ports;
 mod service;
 #[cfg(any(test, feature = "mocks"))]
@@ -11,6 +13,7 @@ pub mod testing;
 
 pub use error::ApprovalsError;
 pub use events::{ResponseApproved, ResponseSent};
+pub use ids::ResponseId;
 pub use mailing::ResponseMailSubscriber;
 pub use model::{
     InconsistentResponse, InvalidResponseValue, NewResponse, Response, ResponseContent,

@@ -3,10 +3,11 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
+use nexus_customers::CustomerId;
 use nexus_customers::{
     Customer, CustomerService, CustomerStatus, MockCustomerRepository, MockStaffDirectory, Tags,
 };
-use nexus_kernel::{Clock, CustomerId, Email, FixedClock, PersonName, Unexpected, UserId};
+use nexus_kernel::{Clock, Email, FixedClock, PersonName, Unexpected, UserId};
 use nexus_notifications::{MailError, MockEmailRenderer, MockMailer, RenderedEmail};
 use nexus_outbox::{Delivery, DeliveryError, DeliveryId, DeliveryState, EventEnvelope, Subscriber};
 

@@ -3,8 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ResponseId;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{CustomerId, EnquiryId, ResponseId, Unexpected, UserId};
+use nexus_customers::{CustomerId, EnquiryId};
+use nexus_kernel::{Unexpected, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -1,6 +1,8 @@
+use crate::ResponseId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{CustomerId, EnquiryId, Page, PageRequest, ResponseId};
+use nexus_customers::{CustomerId, EnquiryId};
+use nexus_kernel::{Page, PageRequest};
 use nexus_outbox::EventEnvelope;
 
 use crate::{ApprovalsError, Response, ResponseEvent, ResponseQuery};

@@ -1,11 +1,12 @@
 use std::sync::Arc;
 
+use crate::ResponseId;
+use nexus_customers::CustomerId;
 use nexus_customers::{CustomerService, CustomersError};
-use nexus_kernel::{
-    Actor, Clock, CustomerId, Page, PageRequest, Permission, ResponseId, Unexpected, UserId,
-};
+use nexus_kernel::{Actor, Clock, Page, PageRequest, Permission, Unexpected, UserId};
 use nexus_outbox::EventEnvelope;
 
+use crate::permissions;
 use crate::{
     ApprovalsError, ApprovalsUnitOfWork, EnquiryLookup, NewResponse, Response, ResponseApproved,
     ResponseEvent, ResponseQuery, ResponseRepository, ResponseSent, ResponseStatus, ReviewNotes,
@@ -77,7 +78,7 @@ impl ApprovalService {
         actor: &Actor,
         input: NewResponse,
     ) -> Result<Response, ApprovalsError> {
-        require(actor, Permission::ResponsesDraft)?;
+        require(actor, permissions::RESPONSES_DRAFT)?;
         if !self.customer_visible(actor, input.customer_id).await? {
             return Err(ApprovalsError::CustomerNotFound(input.customer_id));
         }
@@ -110,7 +111,7 @@ impl ApprovalService {
         change: UpdateResponse,
     ) -> Result<Response, ApprovalsError> {
         let response = self.load_visible(actor, id).await?;
-        require(actor, Permission::ResponsesDraft)?;
+        require(actor, permissions::RESPONSES_DRAFT)?;
         let transition = response.edit(actor.user_id(), change, self.clock.now())?;
         if expected_version.is_some_and(|v| v != response.version()) {
             return Err(ApprovalsError::Conflict);
@@ -125,7 +126,7 @@ impl ApprovalService {
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), response_id = %id))]
     pub async fn submit(&self, actor: &Actor, id: ResponseId) -> Result<Response, ApprovalsError> {
         let response = self.load_visible(actor, id).await?;
-        require(actor, Permission::ResponsesDraft)?;
+        require(actor, permissions::RESPONSES_DRAFT)?;
         let transition = response.submit(actor.user_id(), self.clock.now())?;
         self.commit(&response, transition, None).await
     }
@@ -144,7 +145,7 @@ impl ApprovalService {
         notes: Option<ReviewNotes>,
     ) -> Result<Response, ApprovalsError> {
         let response = self.load_visible(actor, id).await?;
-        require(actor, Permission::ResponsesReview)?;
+        require(actor, permissions::RESPONSES_REVIEW)?;
         let transition = response.approve(actor.user_id(), notes, self.clock.now())?;
         let approved = ResponseApproved { response_id: id };
         let event = EventEnvelope::new(&approved, transition.event.at)?;
@@ -164,7 +165,7 @@ impl ApprovalService {
         notes: ReviewNotes,
     ) -> Result<Response, ApprovalsError> {
         let response = self.load_visible(actor, id).await?;
-        require(actor, Permission::ResponsesReview)?;
+        require(actor, permissions::RESPONSES_REVIEW)?;
         let transition = response.reject(actor.user_id(), notes, self.clock.now())?;
         self.commit(&response, transition, None).await
     }
@@ -345,9 +346,9 @@ impl ApprovalService {
 /// Which responses the actor may see. Reviewing without reading everything would be an
 /// odd role, but it still sees its own scope rather than nothing.
 fn scope(actor: &Actor) -> Result<Scope, ApprovalsError> {
-    if actor.can(Permission::ResponsesReadAll) {
+    if actor.can(permissions::RESPONSES_READ_ALL) {
         Ok(Scope::All)
-    } else if actor.can(Permission::ResponsesDraft) || actor.can(Permission::ResponsesReview) {
+    } else if actor.can(permissions::RESPONSES_DRAFT) || actor.can(permissions::RESPONSES_REVIEW) {
         Ok(Scope::Own(actor.user_id()))
     } else {
         Err(ApprovalsError::Forbidden)

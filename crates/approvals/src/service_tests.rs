@@ -5,13 +5,14 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::ResponseId;
 use chrono::{DateTime, Duration, Utc};
 use nexus_customers::{
     Customer, CustomerService, CustomerStatus, MockCustomerRepository, MockStaffDirectory, Tags,
 };
+use nexus_customers::{CustomerId, EnquiryId};
 use nexus_kernel::{
-    Actor, Clock, CustomerId, Email, EnquiryId, FixedClock, Page, PageRequest, PersonName,
-    ResponseId, Role, Unexpected, UserId,
+    Clock, Email, FixedClock, Page, PageRequest, PersonName, Role, Unexpected, UserId,
 };
 
 use crate::testing::{UnitLog, units_of_work};
@@ -324,13 +325,28 @@ impl Case {
         let officer = UserId::new();
         let manager_author = UserId::new();
         let (actor, author) = match self.who {
-            Who::Admin => (Actor::new(UserId::new(), Role::Admin), cso_author),
-            Who::Manager => (Actor::new(UserId::new(), Role::Manager), cso_author),
-            Who::CsoAuthor => (Actor::new(cso_author, Role::Cso), cso_author),
-            Who::CsoOfficer => (Actor::new(officer, Role::Cso), cso_author),
-            Who::CsoStranger => (Actor::new(UserId::new(), Role::Cso), cso_author),
-            Who::ManagerAuthor => (Actor::new(manager_author, Role::Manager), manager_author),
-            Who::Customer => (Actor::new(UserId::new(), Role::Customer), cso_author),
+            Who::Admin => (
+                crate::permissions::actor(UserId::new(), Role::Admin),
+                cso_author,
+            ),
+            Who::Manager => (
+                crate::permissions::actor(UserId::new(), Role::Manager),
+                cso_author,
+            ),
+            Who::CsoAuthor => (crate::permissions::actor(cso_author, Role::Cso), cso_author),
+            Who::CsoOfficer => (crate::permissions::actor(officer, Role::Cso), cso_author),
+            Who::CsoStranger => (
+                crate::permissions::actor(UserId::new(), Role::Cso),
+                cso_author,
+            ),
+            Who::ManagerAuthor => (
+                crate::permissions::actor(manager_author, Role::Manager),
+                manager_author,
+            ),
+            Who::Customer => (
+                crate::permissions::actor(UserId::new(), Role::Customer),
+                cso_author,
+            ),
         };
         let customer = customer_assigned_to(Some(officer));
         let stored = response_in(self.status, author, customer.id);
@@ -534,7 +550,7 @@ async fn every_status_action_and_role_gets_the_outcome_the_rules_give() {
 
 #[tokio::test]
 async fn a_manager_cannot_approve_their_own_response() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let customer = customer_assigned_to(None);
     let own = response_in(
         ResponseStatus::PendingApproval,
@@ -554,7 +570,7 @@ async fn a_manager_cannot_approve_their_own_response() {
 
 #[tokio::test]
 async fn an_admin_cannot_reject_their_own_response() {
-    let admin = Actor::new(UserId::new(), Role::Admin);
+    let admin = crate::permissions::actor(UserId::new(), Role::Admin);
     let customer = customer_assigned_to(None);
     let own = response_in(
         ResponseStatus::PendingApproval,
@@ -575,7 +591,7 @@ async fn a_rejection_cannot_be_made_without_notes_and_keeps_them() {
     // `reject` takes `ReviewNotes`, which cannot be empty: there is no way to call it
     // without notes.
     assert!(ReviewNotes::parse("   ").is_err());
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let customer = customer_assigned_to(None);
     let pending = response_in(ResponseStatus::PendingApproval, UserId::new(), customer.id);
     let writes = Writes::default();
@@ -601,8 +617,8 @@ async fn a_rejection_cannot_be_made_without_notes_and_keeps_them() {
 #[tokio::test]
 async fn when_two_managers_approve_at_once_exactly_one_wins() {
     let (first, second) = (
-        Actor::new(UserId::new(), Role::Manager),
-        Actor::new(UserId::new(), Role::Admin),
+        crate::permissions::actor(UserId::new(), Role::Manager),
+        crate::permissions::actor(UserId::new(), Role::Admin),
     );
     let customer = customer_assigned_to(None);
     let pending = response_in(ResponseStatus::PendingApproval, UserId::new(), customer.id);
@@ -663,7 +679,7 @@ async fn when_two_managers_approve_at_once_exactly_one_wins() {
 
 #[tokio::test]
 async fn a_conflict_from_the_repository_is_a_conflict() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let customer = customer_assigned_to(None);
     let pending = response_in(ResponseStatus::PendingApproval, UserId::new(), customer.id);
     let log = UnitLog::default();
@@ -690,7 +706,7 @@ async fn a_conflict_from_the_repository_is_a_conflict() {
 
 #[tokio::test]
 async fn revising_with_a_stale_version_is_a_conflict() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let customer = customer_assigned_to(Some(cso.user_id()));
     let draft = response_in(ResponseStatus::Draft, cso.user_id(), customer.id);
     let writes = Writes::default();
@@ -710,7 +726,7 @@ async fn revising_with_a_stale_version_is_a_conflict() {
 
 #[tokio::test]
 async fn revising_a_rejected_response_makes_it_a_draft_that_remembers_the_rejection() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let customer = customer_assigned_to(Some(cso.user_id()));
     let rejected = response_in(ResponseStatus::Rejected, cso.user_id(), customer.id);
     let writes = Writes::default();
@@ -741,8 +757,8 @@ async fn revising_a_rejected_response_makes_it_a_draft_that_remembers_the_reject
 #[tokio::test]
 async fn an_officer_cannot_see_another_officers_response_to_another_customer() {
     let (me, other) = (
-        Actor::new(UserId::new(), Role::Cso),
-        Actor::new(UserId::new(), Role::Cso),
+        crate::permissions::actor(UserId::new(), Role::Cso),
+        crate::permissions::actor(UserId::new(), Role::Cso),
     );
     let theirs_customer = customer_assigned_to(Some(other.user_id()));
     let theirs = response_in(
@@ -777,7 +793,7 @@ async fn an_officer_cannot_see_another_officers_response_to_another_customer() {
 
 #[tokio::test]
 async fn an_officer_sees_a_colleagues_response_to_their_own_customer() {
-    let officer = Actor::new(UserId::new(), Role::Cso);
+    let officer = crate::permissions::actor(UserId::new(), Role::Cso);
     let customer = customer_assigned_to(Some(officer.user_id()));
     let colleagues = response_in(ResponseStatus::Draft, UserId::new(), customer.id);
     let service = service_serving(&colleagues, &customer, &Writes::default());
@@ -792,7 +808,7 @@ async fn an_officer_sees_a_colleagues_response_to_their_own_customer() {
 
 #[tokio::test]
 async fn an_author_still_sees_their_response_after_the_customer_moved_to_another_officer() {
-    let author = Actor::new(UserId::new(), Role::Cso);
+    let author = crate::permissions::actor(UserId::new(), Role::Cso);
     let customer = customer_assigned_to(Some(UserId::new()));
     let own = response_in(ResponseStatus::Approved, author.user_id(), customer.id);
     let service = service_serving(&own, &customer, &Writes::default());
@@ -804,7 +820,7 @@ async fn an_author_still_sees_their_response_after_the_customer_moved_to_another
 
 #[tokio::test]
 async fn a_missing_response_is_not_found_even_for_a_manager() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let customer = customer_assigned_to(None);
     let stored = response_in(ResponseStatus::Draft, UserId::new(), customer.id);
     let service = service_serving(&stored, &customer, &Writes::default());
@@ -817,7 +833,7 @@ async fn a_missing_response_is_not_found_even_for_a_manager() {
 
 #[tokio::test]
 async fn a_customer_account_is_forbidden_from_every_read_and_draft() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let mut repo = MockResponseRepository::new();
     repo.expect_find().never();
     repo.expect_list().never();
@@ -850,7 +866,7 @@ async fn a_customer_account_is_forbidden_from_every_read_and_draft() {
 
 #[tokio::test]
 async fn an_officer_lists_only_their_scope_whatever_the_client_asks() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let me = cso.user_id();
     let mut repo = MockResponseRepository::new();
     repo.expect_list()
@@ -885,7 +901,7 @@ async fn an_officer_lists_only_their_scope_whatever_the_client_asks() {
 #[tokio::test]
 async fn managers_and_admins_list_every_response() {
     for role in [Role::Manager, Role::Admin] {
-        let actor = Actor::new(UserId::new(), role);
+        let actor = crate::permissions::actor(UserId::new(), role);
         let mut repo = MockResponseRepository::new();
         repo.expect_list()
             .withf(|q, _| q.visible_to.is_none())
@@ -916,7 +932,7 @@ async fn managers_and_admins_list_every_response() {
 
 #[tokio::test]
 async fn the_history_of_a_visible_response_comes_from_the_repository() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let customer = customer_assigned_to(None);
     let author = UserId::new();
     let Transition {
@@ -1138,7 +1154,7 @@ fn drafting_service(
 
 #[tokio::test]
 async fn an_officer_drafts_a_response_to_their_customers_enquiry() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let customer = customer_assigned_to(Some(cso.user_id()));
     let enquiry = EnquiryId::new();
     let writes = Writes::default();
@@ -1173,7 +1189,7 @@ async fn an_officer_drafts_a_response_to_their_customers_enquiry() {
 
 #[tokio::test]
 async fn drafting_for_a_customer_the_officer_cannot_see_is_customer_not_found() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let someone_elses = customer_assigned_to(Some(UserId::new()));
     let missing = CustomerId::new();
     let writes = Writes::default();
@@ -1192,7 +1208,7 @@ async fn drafting_for_a_customer_the_officer_cannot_see_is_customer_not_found() 
 
 #[tokio::test]
 async fn drafting_an_answer_to_another_customers_enquiry_is_a_mismatch() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let (mine, other) = (customer_assigned_to(None), customer_assigned_to(None));
     let (others_enquiry, unknown_enquiry) = (EnquiryId::new(), EnquiryId::new());
     let writes = Writes::default();
@@ -1217,7 +1233,7 @@ async fn drafting_an_answer_to_another_customers_enquiry_is_a_mismatch() {
 
 #[tokio::test]
 async fn a_crm_failure_while_checking_the_customer_is_unexpected() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let mut customers = MockCustomerRepository::new();
     customers
         .expect_find()

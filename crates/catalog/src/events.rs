@@ -1,7 +1,7 @@
 //! What the catalog records when a product changes. Each event carries the product's id
 //! only: a subscriber re-reads the product, so it always acts on the current state.
 
-use nexus_kernel::ProductId;
+use crate::ProductId;
 use nexus_outbox::DomainEvent;
 use serde::{Deserialize, Serialize};
 

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::ProductId;
 use async_trait::async_trait;
-use nexus_kernel::ProductId;
 use nexus_outbox::{Delivery, DeliveryError, EventEnvelope, Subscriber, Subscription};
 
 use crate::events::{ProductCreated, ProductDeleted, ProductUpdated};

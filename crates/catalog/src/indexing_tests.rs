@@ -2,8 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::ProductId;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{Clock, Currency, FixedClock, Money, ProductId, Unexpected, UserId};
+use nexus_kernel::{Clock, Currency, FixedClock, Money, Unexpected, UserId};
 use nexus_outbox::{
     DEFAULT_MAX_ATTEMPTS, Delivery, DeliveryError, DeliveryId, DeliveryState, DomainEvent,
     EventEnvelope, Subscriber,

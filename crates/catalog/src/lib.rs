@@ -3,9 +3,11 @@
 mod assets;
 mod error;
 pub mod events;
+mod ids;
 mod indexing;
 mod links;
 mod model;
+pub mod permissions;
 mod ports;
 mod service;
 #[cfg(any(test, feature = "mocks"))]
@@ -17,6 +19,7 @@ pub use assets::{
     AssetError, AssetKey, AssetStore, InvalidAssetKey, SignedLink, StagedFile, StoredObject,
 };
 pub use error::CatalogError;
+pub use ids::ProductId;
 pub use indexing::{IndexProduct, ReindexProgress, Reindexer};
 pub use links::{FileLinks, OpenedFile};
 pub use model::{

@@ -3,8 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::ProductId;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{Currency, Money, ProductId, UserId};
+use nexus_kernel::{Currency, Money, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -1,5 +1,6 @@
+use crate::ProductId;
 use async_trait::async_trait;
-use nexus_kernel::{Page, PageRequest, ProductId};
+use nexus_kernel::{Page, PageRequest};
 use nexus_outbox::EventEnvelope;
 
 use crate::{CatalogError, Product, ProductFilter, ProductQuery, Slug};

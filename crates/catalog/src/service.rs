@@ -1,12 +1,14 @@
 use std::sync::Arc;
 
+use crate::ProductId;
 use chrono::Duration;
-use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, ProductId, Role, Unexpected};
+use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, Permission, Unexpected};
 use uuid::Uuid;
 
 use nexus_outbox::{DomainEvent, EventEnvelope};
 
 use crate::events::{ProductCreated, ProductDeleted, ProductUpdated};
+use crate::permissions::{PRODUCTS_MANAGE, PRODUCTS_READ_UNPUBLISHED};
 use crate::{
     AssetError, AssetKey, AssetStore, CatalogConfig, CatalogError, CatalogUnitOfWork, FileName,
     NewProduct, Product, ProductAsset, ProductFilter, ProductQuery, ProductRef, ProductRepository,
@@ -109,7 +111,7 @@ impl ProductService {
     /// `Forbidden`, `SlugTaken`, `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
     pub async fn create(&self, actor: &Actor, input: NewProduct) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         self.check_price(input.price)?;
         let now = self.clock.now();
         let product = Product {
@@ -155,7 +157,7 @@ impl ProductService {
         expected_version: i64,
         change: UpdateProduct,
     ) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         let mut product = self.load(id).await?;
         if product.version != expected_version {
             return Err(CatalogError::Conflict);
@@ -195,7 +197,7 @@ impl ProductService {
     /// `Conflict`, `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
     pub async fn publish(&self, actor: &Actor, id: ProductId) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         let mut product = self.load(id).await?;
         let expected = product.version;
         product.publish(self.clock.now())?;
@@ -212,7 +214,7 @@ impl ProductService {
     /// `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
     pub async fn archive(&self, actor: &Actor, id: ProductId) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         let mut product = self.load(id).await?;
         let expected = product.version;
         product.archive()?;
@@ -228,7 +230,7 @@ impl ProductService {
     /// `Conflict`, `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
     pub async fn unpublish(&self, actor: &Actor, id: ProductId) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         let mut product = self.load(id).await?;
         let expected = product.version;
         product.unpublish()?;
@@ -247,7 +249,7 @@ impl ProductService {
     /// `Forbidden`, `NotFound`, `ProductSold`, `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
     pub async fn delete(&self, actor: &Actor, id: ProductId) -> Result<(), CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         let product = self.load(id).await?;
         if self.sales.has_sales(id).await? {
             return Err(CatalogError::ProductSold);
@@ -302,7 +304,7 @@ impl ProductService {
     /// `Forbidden`, `NotFound`, `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
     pub async fn get_admin(&self, actor: &Actor, id: ProductId) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_READ_UNPUBLISHED)?;
         self.load(id).await
     }
 
@@ -317,7 +319,7 @@ impl ProductService {
         filter: ProductFilter,
         page: PageRequest,
     ) -> Result<Page<Product>, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_READ_UNPUBLISHED)?;
         self.products.list_admin(&filter, page).await
     }
 
@@ -333,7 +335,7 @@ impl ProductService {
         actor: &Actor,
         id: ProductId,
     ) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         let product = self.load(id).await?;
         product.ensure_editable("attach a file to")?;
         Ok(product)
@@ -395,7 +397,7 @@ impl ProductService {
         file_name: FileName,
         content_type: &str,
     ) -> Result<UploadTicket, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         let product = self.load(id).await?;
         product.ensure_editable("attach a file to")?;
         let content_type = self.allowed_content_type(content_type)?;
@@ -424,7 +426,7 @@ impl ProductService {
         id: ProductId,
         key: &AssetKey,
     ) -> Result<Product, CatalogError> {
-        require_manager(actor)?;
+        require(actor, PRODUCTS_MANAGE)?;
         let product = self.load(id).await?;
         product.ensure_editable("attach a file to")?;
         // Only a key this service handed out for this very product: anything else could
@@ -572,19 +574,8 @@ fn envelope<E: DomainEvent>(
     Ok(EventEnvelope::new(event, now)?)
 }
 
-/// Whether the actor may manage the catalog (create, edit, publish, delete, upload, see
-/// drafts).
-///
-/// Deliberate exception to the permission matrix: the kernel's `Permission` has no catalog
-/// entry yet and the kernel is frozen, so this is the one place the rule is written. It
-/// should become `actor.can(Permission::CatalogManage)` once the kernel gains it (see the
-/// crate README).
-fn can_manage(actor: &Actor) -> bool {
-    matches!(actor.role(), Role::Admin | Role::Manager)
-}
-
-fn require_manager(actor: &Actor) -> Result<(), CatalogError> {
-    if can_manage(actor) {
+fn require(actor: &Actor, permission: Permission) -> Result<(), CatalogError> {
+    if actor.can(permission) {
         Ok(())
     } else {
         Err(CatalogError::Forbidden)

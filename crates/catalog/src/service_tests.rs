@@ -3,10 +3,10 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::ProductId;
 use chrono::{DateTime, Duration, Utc};
 use nexus_kernel::{
-    Actor, Clock, Currency, FixedClock, Money, Page, PageRequest, ProductId, Role, Unexpected,
-    UserId,
+    Actor, Clock, Currency, FixedClock, Money, Page, PageRequest, Role, Unexpected, UserId,
 };
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn manager() -> Actor {
-    Actor::new(UserId::new(), Role::Manager)
+    crate::permissions::actor(UserId::new(), Role::Manager)
 }
 
 fn inr(minor: i64) -> Money {
@@ -210,7 +210,7 @@ fn link() -> SignedLink {
 #[tokio::test]
 async fn officers_and_customers_are_forbidden_from_every_management_operation() {
     for role in [Role::Cso, Role::Customer] {
-        let actor = Actor::new(UserId::new(), role);
+        let actor = crate::permissions::actor(UserId::new(), role);
         let service = Ports::default().service();
         let id = ProductId::new();
         let upload_key = key(&format!("products/{id}/{}-a.pdf", Uuid::now_v7()));
@@ -263,7 +263,7 @@ async fn officers_and_customers_are_forbidden_from_every_management_operation() 
 #[tokio::test]
 async fn managers_and_administrators_create_draft_products() {
     for role in [Role::Manager, Role::Admin] {
-        let actor = Actor::new(UserId::new(), role);
+        let actor = crate::permissions::actor(UserId::new(), role);
         let mut ports = Ports::default();
         ports.store.expect_insert().times(1).returning(|_| Ok(()));
         let log = ports.log();
@@ -847,7 +847,7 @@ async fn an_upload_is_refused_to_a_customer_before_the_product_is_even_loaded() 
     let mut ports = Ports::default();
     ports.repo.expect_find().never();
     ports.assets.expect_put_file().never();
-    let customer = Actor::new(UserId::new(), Role::Customer);
+    let customer = crate::permissions::actor(UserId::new(), Role::Customer);
 
     let result = ports
         .service()

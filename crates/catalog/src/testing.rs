@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::ProductId;
 use async_trait::async_trait;
-use nexus_kernel::ProductId;
 use nexus_outbox::EventEnvelope;
 
 use crate::{CatalogError, CatalogTx, MockCatalogUnitOfWork, MockProductStore, ProductStore};

@@ -3,8 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::{CustomerId, EnquiryId};
 use chrono::{DateTime, Utc};
-use nexus_kernel::{CustomerId, Email, EnquiryId, ProductId, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Email, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::InvalidCustomerValue;

@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use nexus_kernel::{
-    Actor, Clock, CustomerId, EnquiryId, Page, PageRequest, Permission, PersonName, UserId,
-};
+use crate::{CustomerId, EnquiryId};
+use nexus_kernel::{Actor, Clock, Page, PageRequest, PersonName, UserId};
 
+use crate::permissions;
 use crate::{
     Customer, CustomerRepository, CustomerStatus, CustomersError, Enquiry, EnquiryQuery,
     EnquiryRepository, EnquiryStatus, NewEnquiry, StaffDirectory, Tags,
@@ -152,7 +152,7 @@ impl EnquiryService {
         actor: &Actor,
         page: PageRequest,
     ) -> Result<Page<Enquiry>, CustomersError> {
-        if !actor.can(Permission::EnquiriesReadOwn) {
+        if !actor.can(permissions::ENQUIRIES_READ_OWN) {
             return Err(CustomersError::Forbidden);
         }
         let Some(me) = self.staff.find_member(actor.user_id()).await? else {
@@ -194,7 +194,7 @@ impl EnquiryService {
         expected_version: Option<i64>,
     ) -> Result<Enquiry, CustomersError> {
         let mut enquiry = self.get(actor, id).await?;
-        if !actor.can(Permission::EnquiriesUpdate) {
+        if !actor.can(permissions::ENQUIRIES_UPDATE) {
             return Err(CustomersError::Forbidden);
         }
         let expected = enquiry.version;
@@ -227,9 +227,9 @@ fn person(raw: &str) -> Result<PersonName, CustomersError> {
 }
 
 fn scope(actor: &Actor) -> Result<Option<UserId>, CustomersError> {
-    if actor.can(Permission::EnquiriesReadAll) {
+    if actor.can(permissions::ENQUIRIES_READ_ALL) {
         Ok(None)
-    } else if actor.can(Permission::EnquiriesReadAssigned) {
+    } else if actor.can(permissions::ENQUIRIES_READ_ASSIGNED) {
         Ok(Some(actor.user_id()))
     } else {
         Err(CustomersError::Forbidden)

@@ -1,8 +1,7 @@
 use std::sync::Arc;
 
-use nexus_kernel::{
-    Actor, CustomerId, Email, EnquiryId, FixedClock, PageRequest, PersonName, Role, UserId,
-};
+use crate::{CustomerId, EnquiryId};
+use nexus_kernel::{Email, FixedClock, PageRequest, PersonName, Role, UserId};
 
 use super::EnquiryService;
 use crate::{
@@ -243,8 +242,8 @@ async fn with_no_active_staff_an_enquiry_is_refused_cleanly() {
 
 #[tokio::test]
 async fn an_officer_lists_only_their_enquiries_and_a_manager_all() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let cso_id = cso.user_id();
     let mut enquiries = MockEnquiryRepository::new();
     enquiries
@@ -287,7 +286,7 @@ async fn an_officer_lists_only_their_enquiries_and_a_manager_all() {
         )
         .await
         .expect("lists");
-    let customer = Actor::new(UserId::new(), Role::Customer);
+    let customer = crate::permissions::actor(UserId::new(), Role::Customer);
     assert!(matches!(
         service
             .list(
@@ -302,7 +301,7 @@ async fn an_officer_lists_only_their_enquiries_and_a_manager_all() {
 
 #[tokio::test]
 async fn another_officers_enquiry_is_not_found() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let theirs = enquiry(Some(UserId::new()), EnquiryStatus::Open);
     let id = theirs.id;
     let mut enquiries = MockEnquiryRepository::new();
@@ -330,7 +329,7 @@ async fn another_officers_enquiry_is_not_found() {
 
 #[tokio::test]
 async fn status_changes_follow_the_life_cycle() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     for from in EnquiryStatus::ALL {
         for to in EnquiryStatus::ALL {
             let stored = enquiry(Some(cso.user_id()), from);
@@ -367,7 +366,7 @@ async fn status_changes_follow_the_life_cycle() {
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let stored = enquiry(None, EnquiryStatus::Open);
     let id = stored.id;
     let mut enquiries = MockEnquiryRepository::new();
@@ -390,7 +389,7 @@ async fn a_stale_version_is_a_conflict() {
 
 #[tokio::test]
 async fn a_customer_sees_the_enquiries_sent_from_their_address() {
-    let me = Actor::new(UserId::new(), Role::Customer);
+    let me = crate::permissions::actor(UserId::new(), Role::Customer);
     let mut staff = MockStaffDirectory::new();
     staff.expect_find_member().returning(|id| {
         Ok(Some(StaffMember {
@@ -421,7 +420,7 @@ async fn a_customer_sees_the_enquiries_sent_from_their_address() {
         .mine(&me, PageRequest::default())
         .await
         .expect("lists");
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     assert!(matches!(
         service.mine(&cso, PageRequest::default()).await,
         Err(CustomersError::Forbidden)
@@ -430,7 +429,7 @@ async fn a_customer_sees_the_enquiries_sent_from_their_address() {
 
 #[tokio::test]
 async fn an_account_that_has_not_verified_its_address_sees_no_enquiries_sent_from_it() {
-    let me = Actor::new(UserId::new(), Role::Customer);
+    let me = crate::permissions::actor(UserId::new(), Role::Customer);
     let mut staff = MockStaffDirectory::new();
     staff.expect_find_member().returning(|id| {
         Ok(Some(StaffMember {

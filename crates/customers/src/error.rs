@@ -1,4 +1,5 @@
-use nexus_kernel::{CustomerId, Unexpected};
+use crate::CustomerId;
+use nexus_kernel::Unexpected;
 
 /// Everything that can go wrong in the customer CRM.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +18,7 @@ pub enum CustomersError {
     Conflict,
     /// No such enquiry, or not one the caller may see.
     #[error("enquiry {0} not found")]
-    EnquiryNotFound(nexus_kernel::EnquiryId),
+    EnquiryNotFound(crate::EnquiryId),
     /// The enquiry cannot move from its status to the requested one.
     #[error("an enquiry that is {from} cannot become {to}")]
     InvalidEnquiryTransition {

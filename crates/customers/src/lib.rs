@@ -3,7 +3,9 @@
 mod enquiry;
 mod enquiry_service;
 mod error;
+mod ids;
 mod model;
+pub mod permissions;
 mod ports;
 mod service;
 
@@ -13,6 +15,7 @@ pub use enquiry::{
 };
 pub use enquiry_service::EnquiryService;
 pub use error::CustomersError;
+pub use ids::{CustomerId, EnquiryId};
 pub use model::{
     CompanyName, Customer, CustomerQuery, CustomerSort, CustomerStatus, InvalidCustomerValue,
     NewCustomer, Phone, SearchTerm, SortDirection, SortField, StaffMember, Tag, Tags,

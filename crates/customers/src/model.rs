@@ -1,8 +1,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::CustomerId;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{CustomerId, Email, PersonName, Role, UserId};
+use nexus_kernel::{Email, PersonName, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 /// A customer value that breaks its rule.

@@ -1,5 +1,6 @@
+use crate::{CustomerId, EnquiryId};
 use async_trait::async_trait;
-use nexus_kernel::{CustomerId, Email, EnquiryId, Page, PageRequest, UserId};
+use nexus_kernel::{Email, Page, PageRequest, UserId};
 
 use crate::{Customer, CustomerQuery, CustomersError, Enquiry, EnquiryQuery, StaffMember};
 

@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
-use nexus_kernel::{Actor, Clock, CustomerId, Page, PageRequest, Permission};
+use crate::CustomerId;
+use nexus_kernel::{Actor, Clock, Page, PageRequest, Permission};
 
+use crate::permissions;
 use crate::{
     Customer, CustomerQuery, CustomerRepository, CustomerStatus, CustomersError, NewCustomer,
     StaffDirectory, UpdateCustomer,
@@ -64,12 +66,12 @@ impl CustomerService {
         actor: &Actor,
         input: NewCustomer,
     ) -> Result<Customer, CustomersError> {
-        require(actor, Permission::CustomersCreate)?;
+        require(actor, permissions::CUSTOMERS_CREATE)?;
         let assignee = match input.assigned_to {
             None => actor.user_id(),
             Some(id) if id == actor.user_id() => id,
             Some(id) => {
-                require(actor, Permission::CustomersAssign)?;
+                require(actor, permissions::CUSTOMERS_ASSIGN)?;
                 self.check_assignee(id).await?;
                 id
             }
@@ -107,7 +109,7 @@ impl CustomerService {
         expected_version: i64,
         change: UpdateCustomer,
     ) -> Result<Customer, CustomersError> {
-        require(actor, Permission::CustomersUpdate)?;
+        require(actor, permissions::CUSTOMERS_UPDATE)?;
         let mut customer = self.load_visible(actor, id).await?;
         if customer.version != expected_version {
             return Err(CustomersError::Conflict);
@@ -146,7 +148,7 @@ impl CustomerService {
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id))]
     pub async fn delete(&self, actor: &Actor, id: CustomerId) -> Result<(), CustomersError> {
         self.load_visible(actor, id).await?;
-        require(actor, Permission::CustomersDelete)?;
+        require(actor, permissions::CUSTOMERS_DELETE)?;
         if !self.customers.delete(id).await? {
             return Err(CustomersError::NotFound(id));
         }
@@ -165,7 +167,7 @@ impl CustomerService {
         id: CustomerId,
         assignee: nexus_kernel::UserId,
     ) -> Result<Customer, CustomersError> {
-        require(actor, Permission::CustomersAssign)?;
+        require(actor, permissions::CUSTOMERS_ASSIGN)?;
         let mut customer = self.load_visible(actor, id).await?;
         self.check_assignee(assignee).await?;
         if customer.assigned_to == Some(assignee) {
@@ -206,9 +208,9 @@ impl CustomerService {
 
 /// Which customers the actor may see: `None` for all, `Some(me)` for an officer's own.
 fn scope(actor: &Actor) -> Result<Option<nexus_kernel::UserId>, CustomersError> {
-    if actor.can(Permission::CustomersReadAll) {
+    if actor.can(permissions::CUSTOMERS_READ_ALL) {
         Ok(None)
-    } else if actor.can(Permission::CustomersReadAssigned) {
+    } else if actor.can(permissions::CUSTOMERS_READ_ASSIGNED) {
         Ok(Some(actor.user_id()))
     } else {
         Err(CustomersError::Forbidden)

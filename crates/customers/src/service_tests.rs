@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::CustomerId;
 use chrono::{DateTime, Duration, Utc};
-use nexus_kernel::{
-    Actor, Clock, CustomerId, Email, FixedClock, Page, PageRequest, PersonName, Role, UserId,
-};
+use nexus_kernel::{Clock, Email, FixedClock, Page, PageRequest, PersonName, Role, UserId};
 
 use crate::{
     Customer, CustomerQuery, CustomerService, CustomerStatus, CustomersError,
@@ -103,7 +102,7 @@ fn page_of(items: Vec<Customer>, request: PageRequest) -> Page<Customer> {
 
 #[tokio::test]
 async fn a_customer_account_is_forbidden_from_every_crm_operation() {
-    let actor = Actor::new(UserId::new(), Role::Customer);
+    let actor = crate::permissions::actor(UserId::new(), Role::Customer);
     let mut repo = MockCustomerRepository::new();
     repo.expect_list().never();
     repo.expect_find().never();
@@ -139,7 +138,7 @@ async fn a_customer_account_is_forbidden_from_every_crm_operation() {
 
 #[tokio::test]
 async fn an_officer_lists_only_their_own_customers_whatever_the_client_asks() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let cso_id = cso.user_id();
     let mut repo = MockCustomerRepository::new();
     repo.expect_list()
@@ -161,7 +160,7 @@ async fn an_officer_lists_only_their_own_customers_whatever_the_client_asks() {
 #[tokio::test]
 async fn managers_and_administrators_list_every_customer() {
     for role in [Role::Manager, Role::Admin] {
-        let actor = Actor::new(UserId::new(), role);
+        let actor = crate::permissions::actor(UserId::new(), role);
         let listed = customer_assigned_to(Some(UserId::new()));
         let listed_id = listed.id;
         let mut repo = MockCustomerRepository::new();
@@ -187,7 +186,7 @@ async fn managers_and_administrators_list_every_customer() {
 
 #[tokio::test]
 async fn an_officer_does_not_see_a_customer_assigned_to_someone_else() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let theirs = customer_assigned_to(Some(UserId::new()));
     let service = service(repo_serving(&theirs), MockStaffDirectory::new());
 
@@ -198,7 +197,7 @@ async fn an_officer_does_not_see_a_customer_assigned_to_someone_else() {
 
 #[tokio::test]
 async fn an_officer_does_not_see_an_unassigned_customer() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let unassigned = customer_assigned_to(None);
     let service = service(repo_serving(&unassigned), MockStaffDirectory::new());
 
@@ -209,7 +208,7 @@ async fn an_officer_does_not_see_an_unassigned_customer() {
 
 #[tokio::test]
 async fn an_officer_sees_their_own_customer() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let mine = customer_assigned_to(Some(cso.user_id()));
     let service = service(repo_serving(&mine), MockStaffDirectory::new());
 
@@ -220,7 +219,7 @@ async fn an_officer_sees_their_own_customer() {
 
 #[tokio::test]
 async fn getting_a_missing_customer_is_not_found() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let missing = CustomerId::new();
     let mut repo = MockCustomerRepository::new();
     repo.expect_find().returning(|_| Ok(None));
@@ -235,7 +234,7 @@ async fn getting_a_missing_customer_is_not_found() {
 
 #[tokio::test]
 async fn an_officer_may_not_delete_their_own_customer() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let mine = customer_assigned_to(Some(cso.user_id()));
     let service = service(repo_serving(&mine), MockStaffDirectory::new());
 
@@ -246,7 +245,7 @@ async fn an_officer_may_not_delete_their_own_customer() {
 
 #[tokio::test]
 async fn an_officer_deleting_someone_elses_customer_learns_nothing_about_it() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let theirs = customer_assigned_to(Some(UserId::new()));
     let service = service(repo_serving(&theirs), MockStaffDirectory::new());
 
@@ -257,7 +256,7 @@ async fn an_officer_deleting_someone_elses_customer_learns_nothing_about_it() {
 
 #[tokio::test]
 async fn a_manager_deletes_any_customer() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let theirs = customer_assigned_to(Some(UserId::new()));
     let (id, stored) = (theirs.id, theirs.clone());
     let mut repo = MockCustomerRepository::new();
@@ -276,7 +275,7 @@ async fn a_manager_deletes_any_customer() {
 
 #[tokio::test]
 async fn deleting_a_customer_that_vanished_meanwhile_is_not_found() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let stored = customer_assigned_to(None);
     let id = stored.id;
     let mut repo = MockCustomerRepository::new();
@@ -294,7 +293,7 @@ async fn deleting_a_customer_that_vanished_meanwhile_is_not_found() {
 
 #[tokio::test]
 async fn a_new_customer_is_assigned_to_its_creator_by_default() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let cso_id = cso.user_id();
     let mut repo = MockCustomerRepository::new();
     repo.expect_insert()
@@ -321,7 +320,7 @@ async fn a_new_customer_is_assigned_to_its_creator_by_default() {
 
 #[tokio::test]
 async fn an_officer_may_name_themselves_as_assignee() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let mut repo = MockCustomerRepository::new();
     repo.expect_insert().times(1).returning(|_| Ok(()));
     let mut staff = MockStaffDirectory::new();
@@ -338,7 +337,7 @@ async fn an_officer_may_name_themselves_as_assignee() {
 
 #[tokio::test]
 async fn an_officer_may_not_assign_a_new_customer_to_someone_else() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let mut repo = MockCustomerRepository::new();
     repo.expect_insert().never();
     let mut staff = MockStaffDirectory::new();
@@ -354,7 +353,7 @@ async fn an_officer_may_not_assign_a_new_customer_to_someone_else() {
 
 #[tokio::test]
 async fn a_manager_cannot_assign_a_new_customer_to_anyone_but_active_staff() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let candidates = [
         Some(member(Role::Cso, false)),
         Some(member(Role::Customer, true)),
@@ -384,7 +383,7 @@ async fn a_manager_cannot_assign_a_new_customer_to_anyone_but_active_staff() {
 
 #[tokio::test]
 async fn a_manager_assigns_a_new_customer_to_an_active_officer() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let officer = member(Role::Cso, true);
     let officer_id = officer.id;
     let mut repo = MockCustomerRepository::new();
@@ -411,7 +410,7 @@ async fn a_manager_assigns_a_new_customer_to_an_active_officer() {
 
 #[tokio::test]
 async fn updating_from_a_stale_version_is_a_conflict_and_writes_nothing() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let stored = customer_assigned_to(None);
     let service = service(repo_serving(&stored), MockStaffDirectory::new());
 
@@ -424,7 +423,7 @@ async fn updating_from_a_stale_version_is_a_conflict_and_writes_nothing() {
 
 #[tokio::test]
 async fn updating_saves_against_the_expected_version_and_bumps_it() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let stored = customer_assigned_to(Some(cso.user_id()));
     let (id, version) = (stored.id, stored.version);
     let change = rename();
@@ -456,7 +455,7 @@ async fn updating_saves_against_the_expected_version_and_bumps_it() {
 
 #[tokio::test]
 async fn an_officer_cannot_update_someone_elses_customer() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let theirs = customer_assigned_to(Some(UserId::new()));
     let service = service(repo_serving(&theirs), MockStaffDirectory::new());
 
@@ -471,7 +470,7 @@ async fn an_officer_cannot_update_someone_elses_customer() {
 
 #[tokio::test]
 async fn an_officer_may_not_assign_customers() {
-    let cso = Actor::new(UserId::new(), Role::Cso);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let mut repo = MockCustomerRepository::new();
     repo.expect_find().never();
     repo.expect_update().never();
@@ -486,7 +485,7 @@ async fn an_officer_may_not_assign_customers() {
 
 #[tokio::test]
 async fn assigning_a_customer_to_its_current_officer_writes_nothing() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let officer = member(Role::Cso, true);
     let stored = customer_assigned_to(Some(officer.id));
     let mut staff = MockStaffDirectory::new();
@@ -506,7 +505,7 @@ async fn assigning_a_customer_to_its_current_officer_writes_nothing() {
 
 #[tokio::test]
 async fn assigning_a_customer_to_another_officer_saves_a_new_version() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let officer = member(Role::Cso, true);
     let stored = customer_assigned_to(Some(UserId::new()));
     let (id, version) = (stored.id, stored.version);
@@ -537,7 +536,7 @@ async fn assigning_a_customer_to_another_officer_saves_a_new_version() {
 
 #[tokio::test]
 async fn assigning_to_an_inactive_officer_is_refused_without_writing() {
-    let manager = Actor::new(UserId::new(), Role::Manager);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
     let officer = member(Role::Cso, false);
     let stored = customer_assigned_to(None);
     let mut staff = MockStaffDirectory::new();

@@ -2,8 +2,10 @@
 
 mod error;
 mod events;
+mod ids;
 mod mailing;
 mod model;
+pub mod permissions;
 mod ports;
 mod service;
 #[cfg(any(test, feature = "mocks"))]
@@ -11,6 +13,7 @@ pub mod testing;
 
 pub use error::{IdentityError, PasswordRule};
 pub use events::{CodeIssued, RegistrationRepeated, UserRegistered};
+pub use ids::{SessionFamilyId, SessionId};
 pub use mailing::{
     AccountExistsMailSubscriber, OtpMailSubscriber, WelcomeMailSubscriber, message_id,
 };

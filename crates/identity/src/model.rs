@@ -1,7 +1,8 @@
 use std::fmt;
 
+use crate::{SessionFamilyId, SessionId};
 use chrono::{DateTime, Utc};
-use nexus_kernel::{Actor, Email, PersonName, Role, SessionFamilyId, SessionId, UserId};
+use nexus_kernel::{Actor, Email, PersonName, Role, UserId};
 
 use crate::PasswordRule;
 

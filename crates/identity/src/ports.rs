@@ -1,6 +1,7 @@
+use crate::{SessionFamilyId, SessionId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{Email, Page, PageRequest, SessionFamilyId, SessionId, UserId};
+use nexus_kernel::{Email, Page, PageRequest, UserId};
 use nexus_outbox::EventEnvelope;
 
 use crate::{

@@ -1,12 +1,12 @@
 use std::sync::Arc;
 
+use crate::{SessionFamilyId, SessionId};
 use chrono::Duration;
-use nexus_kernel::{
-    Actor, Clock, Email, Page, PageRequest, Permission, Role, SessionFamilyId, SessionId, UserId,
-};
+use nexus_kernel::{Actor, Clock, Email, Grants, Page, PageRequest, Permission, Role, UserId};
 
 use nexus_outbox::EventEnvelope;
 
+use crate::permissions;
 use crate::{
     AccessGrant, AuthSession, CodeIssued, IdentityError, IdentityUnitOfWork, LoginResult,
     NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, OtpStore, Password, PasswordHasher,
@@ -19,6 +19,8 @@ use crate::{
 pub struct IdentityConfig {
     /// How long a refresh token (and so a session without activity) lives.
     pub refresh_ttl: Duration,
+    /// What each role is granted: a signed-in user acts with their role's permissions.
+    pub grants: Grants,
 }
 
 /// What the first-start check did.
@@ -246,7 +248,7 @@ impl IdentityService {
             return Err(IdentityError::InvalidToken);
         }
         Ok(AuthSession {
-            actor: Actor::new(user.id, user.role),
+            actor: Actor::granted(user.id, user.role, self.config.grants),
             family_id: grant.family_id,
         })
     }
@@ -324,7 +326,7 @@ impl IdentityService {
         filter: &UserFilter,
         page: PageRequest,
     ) -> Result<Page<User>, IdentityError> {
-        require(actor, Permission::UsersManage)?;
+        require(actor, permissions::USERS_MANAGE)?;
         self.users.list(filter, page).await
     }
 
@@ -333,7 +335,7 @@ impl IdentityService {
     /// # Errors
     /// `Forbidden`, `NotFound`, `Unexpected`.
     pub async fn get_user(&self, actor: &Actor, id: UserId) -> Result<User, IdentityError> {
-        require(actor, Permission::UsersManage)?;
+        require(actor, permissions::USERS_MANAGE)?;
         self.load(id).await
     }
 
@@ -347,7 +349,7 @@ impl IdentityService {
         actor: &Actor,
         input: NewStaffUser,
     ) -> Result<User, IdentityError> {
-        require(actor, Permission::UsersManage)?;
+        require(actor, permissions::USERS_MANAGE)?;
         let password = Password::parse(&input.password, &input.email)?;
         let user = self
             .create(
@@ -375,7 +377,7 @@ impl IdentityService {
         id: UserId,
         change: UpdateUser,
     ) -> Result<User, IdentityError> {
-        require(actor, Permission::UsersManage)?;
+        require(actor, permissions::USERS_MANAGE)?;
         let mut user = self.load(id).await?;
         let expected = user.version;
         if change.expected_version.is_some_and(|v| v != expected) {

@@ -7,11 +7,9 @@ use crate::{
 };
 use std::sync::{Arc, Mutex};
 
+use crate::{SessionFamilyId, SessionId};
 use chrono::{DateTime, Duration, Utc};
-use nexus_kernel::{
-    Actor, Clock, Email, FixedClock, Page, PageRequest, PersonName, Role, SessionFamilyId,
-    SessionId, UserId,
-};
+use nexus_kernel::{Clock, Email, FixedClock, Page, PageRequest, PersonName, Role, UserId};
 
 use crate::{
     AccessClaims, AccessGrant, AuthSession, BootstrapOutcome, IdentityConfig, IdentityError,
@@ -32,7 +30,13 @@ fn now() -> DateTime<Utc> {
 fn config() -> IdentityConfig {
     IdentityConfig {
         refresh_ttl: Duration::days(30),
+        grants,
     }
+}
+
+/// The grants of this crate's permissions (see `permissions::actor`).
+fn grants(role: Role) -> &'static [nexus_kernel::Permission] {
+    crate::permissions::actor(UserId::new(), role).permissions()
 }
 
 fn token_hash(token: &str) -> String {
@@ -697,7 +701,7 @@ async fn a_rejected_access_token_is_an_invalid_token() {
 }
 
 #[tokio::test]
-async fn the_actor_role_comes_from_the_stored_user_not_the_token() {
+async fn the_actor_role_and_its_grants_come_from_the_stored_user_not_the_token() {
     let stored = user(Role::Cso);
     let grant = AccessGrant {
         user_id: stored.id,
@@ -721,6 +725,8 @@ async fn the_actor_role_comes_from_the_stored_user_not_the_token() {
         .expect("authenticates");
 
     assert_eq!(session.actor.role(), Role::Cso);
+    assert_eq!(session.actor.permissions(), grants(Role::Cso));
+    assert!(!session.actor.can(crate::permissions::USERS_MANAGE));
     assert_eq!(session.actor.user_id(), grant.user_id);
     assert_eq!(session.family_id, grant.family_id);
 }
@@ -728,7 +734,7 @@ async fn the_actor_role_comes_from_the_stored_user_not_the_token() {
 #[tokio::test]
 async fn logging_out_revokes_the_callers_session_family() {
     let session = AuthSession {
-        actor: Actor::new(UserId::new(), Role::Cso),
+        actor: crate::permissions::actor(UserId::new(), Role::Cso),
         family_id: SessionFamilyId::new(),
     };
     let mut ports = Ports::new();
@@ -749,7 +755,7 @@ async fn logging_out_revokes_the_callers_session_family() {
 
 fn session_of(user: &User) -> AuthSession {
     AuthSession {
-        actor: Actor::new(user.id, user.role),
+        actor: crate::permissions::actor(user.id, user.role),
         family_id: SessionFamilyId::new(),
     }
 }
@@ -856,7 +862,7 @@ fn ports_without_user_access() -> Ports {
 async fn only_administrators_may_list_users() {
     for role in NON_ADMIN_ROLES {
         let service = ports_without_user_access().service();
-        let actor = Actor::new(UserId::new(), role);
+        let actor = crate::permissions::actor(UserId::new(), role);
 
         let result = service
             .list_users(&actor, &UserFilter::default(), PageRequest::default())
@@ -870,7 +876,7 @@ async fn only_administrators_may_list_users() {
 async fn only_administrators_may_read_a_user() {
     for role in NON_ADMIN_ROLES {
         let service = ports_without_user_access().service();
-        let actor = Actor::new(UserId::new(), role);
+        let actor = crate::permissions::actor(UserId::new(), role);
 
         let result = service.get_user(&actor, UserId::new()).await;
 
@@ -882,7 +888,7 @@ async fn only_administrators_may_read_a_user() {
 async fn only_administrators_may_create_users() {
     for role in NON_ADMIN_ROLES {
         let service = ports_without_user_access().service();
-        let actor = Actor::new(UserId::new(), role);
+        let actor = crate::permissions::actor(UserId::new(), role);
 
         let result = service.create_user(&actor, staff_input(Role::Cso)).await;
 
@@ -894,7 +900,7 @@ async fn only_administrators_may_create_users() {
 async fn only_administrators_may_update_users() {
     for role in NON_ADMIN_ROLES {
         let service = ports_without_user_access().service();
-        let actor = Actor::new(UserId::new(), role);
+        let actor = crate::permissions::actor(UserId::new(), role);
         let change = UpdateUser {
             role: Some(Role::Admin),
             ..UpdateUser::default()
@@ -908,7 +914,7 @@ async fn only_administrators_may_update_users() {
 
 #[tokio::test]
 async fn an_administrator_lists_users_with_the_given_filter() {
-    let admin = Actor::new(UserId::new(), Role::Admin);
+    let admin = crate::permissions::actor(UserId::new(), Role::Admin);
     let filter = UserFilter {
         role: Some(Role::Cso),
         is_active: Some(true),
@@ -944,7 +950,7 @@ async fn an_administrator_lists_users_with_the_given_filter() {
 
 #[tokio::test]
 async fn an_administrator_creates_a_user_with_the_requested_role() {
-    let admin = Actor::new(UserId::new(), Role::Admin);
+    let admin = crate::permissions::actor(UserId::new(), Role::Admin);
     let mut ports = Ports::new().with_hashing();
     ports
         .store
@@ -972,7 +978,7 @@ async fn an_administrator_creates_a_user_with_the_requested_role() {
 
 #[tokio::test]
 async fn deactivating_a_user_revokes_all_their_sessions() {
-    let admin = Actor::new(UserId::new(), Role::Admin);
+    let admin = crate::permissions::actor(UserId::new(), Role::Admin);
     let target = user(Role::Cso);
     let (target_id, version) = (target.id, target.version);
     let mut ports = Ports::new();
@@ -1010,7 +1016,7 @@ async fn deactivating_a_user_revokes_all_their_sessions() {
 
 #[tokio::test]
 async fn changing_a_users_role_keeps_their_sessions() {
-    let admin = Actor::new(UserId::new(), Role::Admin);
+    let admin = crate::permissions::actor(UserId::new(), Role::Admin);
     let target = user(Role::Cso);
     let target_id = target.id;
     let mut ports = Ports::new();
@@ -1041,7 +1047,7 @@ async fn changing_a_users_role_keeps_their_sessions() {
 
 async fn admin_updates_self(change: UpdateUser) -> Result<User, IdentityError> {
     let me = user(Role::Admin);
-    let actor = Actor::new(me.id, me.role);
+    let actor = crate::permissions::actor(me.id, me.role);
     let mut ports = Ports::new();
     ports
         .users
@@ -1087,7 +1093,7 @@ async fn an_administrator_cannot_demote_themselves() {
 
 #[tokio::test]
 async fn updating_a_user_from_a_stale_version_is_a_conflict() {
-    let admin = Actor::new(UserId::new(), Role::Admin);
+    let admin = crate::permissions::actor(UserId::new(), Role::Admin);
     let target = user(Role::Cso);
     let (target_id, version) = (target.id, target.version);
     let mut ports = Ports::new();
@@ -1111,7 +1117,7 @@ async fn updating_a_user_from_a_stale_version_is_a_conflict() {
 
 #[tokio::test]
 async fn updating_a_missing_user_is_not_found() {
-    let admin = Actor::new(UserId::new(), Role::Admin);
+    let admin = crate::permissions::actor(UserId::new(), Role::Admin);
     let missing = UserId::new();
     let mut ports = Ports::new();
     ports.users.expect_find().returning(|_| Ok(None));

@@ -1,3 +1,6 @@
+//! Who is calling and what they may do: [`Role`], the open [`Permission`] that each domain
+//! declares its own of, the [`Grants`] a composition root writes once, and [`Actor`].
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -39,63 +42,10 @@ impl Role {
         }
     }
 
-    /// Whether this is a staff role (may use the CRM at all).
+    /// Whether this is a staff role (may be assigned customers and enquiries).
     #[must_use]
     pub const fn is_staff(&self) -> bool {
         !matches!(self, Self::Customer)
-    }
-
-    /// The permission matrix: what each role may do. This is the one place it is written.
-    #[must_use]
-    pub fn permissions(&self) -> &'static [Permission] {
-        use Permission as P;
-        match self {
-            Self::Admin => &[
-                P::UsersManage,
-                P::CustomersReadAll,
-                P::CustomersReadAssigned,
-                P::CustomersCreate,
-                P::CustomersUpdate,
-                P::CustomersDelete,
-                P::CustomersAssign,
-                P::EnquiriesReadAll,
-                P::EnquiriesReadAssigned,
-                P::EnquiriesUpdate,
-                P::ResponsesDraft,
-                P::ResponsesReadAll,
-                P::ResponsesReview,
-                P::JobsManage,
-            ],
-            Self::Manager => &[
-                P::CustomersReadAll,
-                P::CustomersReadAssigned,
-                P::CustomersCreate,
-                P::CustomersUpdate,
-                P::CustomersDelete,
-                P::CustomersAssign,
-                P::EnquiriesReadAll,
-                P::EnquiriesReadAssigned,
-                P::EnquiriesUpdate,
-                P::ResponsesDraft,
-                P::ResponsesReadAll,
-                P::ResponsesReview,
-            ],
-            Self::Cso => &[
-                P::CustomersReadAssigned,
-                P::CustomersCreate,
-                P::CustomersUpdate,
-                P::EnquiriesReadAssigned,
-                P::EnquiriesUpdate,
-                P::ResponsesDraft,
-            ],
-            Self::Customer => &[P::EnquiriesReadOwn],
-        }
-    }
-
-    /// Whether this role holds `permission`.
-    #[must_use]
-    pub fn can(&self, permission: Permission) -> bool {
-        self.permissions().contains(&permission)
     }
 }
 
@@ -116,60 +66,76 @@ impl FromStr for Role {
     }
 }
 
-/// Something a role may be allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Permission {
-    /// List, create and change user accounts of any role.
-    UsersManage,
-    /// See every customer in the CRM.
-    CustomersReadAll,
-    /// See customers assigned to oneself.
-    CustomersReadAssigned,
-    /// Create customers.
-    CustomersCreate,
-    /// Edit customers one may see.
-    CustomersUpdate,
-    /// Delete customers.
-    CustomersDelete,
-    /// Assign customers to an officer.
-    CustomersAssign,
-    /// See every enquiry.
-    EnquiriesReadAll,
-    /// See enquiries assigned to oneself.
-    EnquiriesReadAssigned,
-    /// See one's own enquiries as a customer.
-    EnquiriesReadOwn,
-    /// Change the status of enquiries one may see.
-    EnquiriesUpdate,
-    /// Draft, edit and submit responses to customers one may see.
-    ResponsesDraft,
-    /// See every response.
-    ResponsesReadAll,
-    /// Approve or reject responses (never one's own).
-    ResponsesReview,
-    /// See and retry background jobs.
-    JobsManage,
+/// Something a role may be granted. Each domain crate declares its own as constants, named
+/// `<context>.<action>` (`customers.read_all`, `orders.refund`), and checks them with
+/// [`Actor::can`]; the kernel knows none of them.
+///
+/// ```
+/// use nexus_kernel::{Actor, Permission, Role, UserId};
+///
+/// const WIDGETS_MANAGE: Permission = Permission::new("widgets.manage");
+///
+/// let editor = Actor::new(UserId::new(), Role::Manager, &[WIDGETS_MANAGE]);
+/// assert!(editor.can(WIDGETS_MANAGE));
+/// assert!(!Actor::new(UserId::new(), Role::Manager, &[]).can(WIDGETS_MANAGE));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Permission(&'static str);
+
+impl Permission {
+    /// A permission named `name` (`<context>.<action>`, lower case).
+    #[must_use]
+    pub const fn new(name: &'static str) -> Self {
+        Self(name)
+    }
+
+    /// The permission's name.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.0
+    }
 }
 
-/// Who is calling a service: an authenticated user and their role at the time of the call.
+impl fmt::Debug for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The role → permission table: what every role is granted. A composition root writes it
+/// once and hands it to whatever turns a signed-in user into an [`Actor`].
+pub type Grants = fn(Role) -> &'static [Permission];
+
+/// Who is calling a service: an authenticated user, their role at the time of the call and
+/// the permissions that role is granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
     user_id: UserId,
     role: Role,
+    permissions: &'static [Permission],
 }
 
 impl Actor {
-    /// An authenticated user acting with `role`.
+    /// An authenticated user acting with `role`, holding `permissions`.
     #[must_use]
-    pub const fn new(user_id: UserId, role: Role) -> Self {
-        Self { user_id, role }
+    pub const fn new(user_id: UserId, role: Role, permissions: &'static [Permission]) -> Self {
+        Self {
+            user_id,
+            role,
+            permissions,
+        }
     }
 
-    /// Shorthand for a staff member (reads well in tests).
+    /// An authenticated user acting with `role`, holding what `grants` gives that role.
     #[must_use]
-    pub const fn staff(user_id: UserId, role: Role) -> Self {
-        Self::new(user_id, role)
+    pub fn granted(user_id: UserId, role: Role, grants: Grants) -> Self {
+        Self::new(user_id, role, grants(role))
     }
 
     /// The acting user.
@@ -184,10 +150,16 @@ impl Actor {
         self.role
     }
 
+    /// Every permission the actor holds.
+    #[must_use]
+    pub const fn permissions(&self) -> &'static [Permission] {
+        self.permissions
+    }
+
     /// Whether the actor holds `permission`.
     #[must_use]
     pub fn can(&self, permission: Permission) -> bool {
-        self.role.can(permission)
+        self.permissions.contains(&permission)
     }
 }
 
@@ -195,29 +167,44 @@ impl Actor {
 mod tests {
     use super::*;
 
+    const READ: Permission = Permission::new("things.read");
+    const WRITE: Permission = Permission::new("things.write");
+
+    fn grants(role: Role) -> &'static [Permission] {
+        match role {
+            Role::Admin => &[READ, WRITE],
+            Role::Manager | Role::Cso => &[READ],
+            Role::Customer => &[],
+        }
+    }
+
     #[test]
     fn roles_parse_case_insensitively_and_round_trip() {
         for role in Role::ALL {
             assert_eq!(role.as_str().to_lowercase().parse::<Role>(), Ok(role));
         }
         assert_eq!("ROOT".parse::<Role>(), Err(UnknownRole));
+        assert!(!Role::Customer.is_staff());
+        assert!(Role::Cso.is_staff());
     }
 
     #[test]
-    fn permission_matrix() {
-        use Permission as P;
-        assert!(Role::Admin.can(P::UsersManage));
-        assert!(!Role::Manager.can(P::UsersManage));
-        assert!(Role::Manager.can(P::CustomersAssign));
-        assert!(!Role::Cso.can(P::CustomersAssign));
-        assert!(!Role::Cso.can(P::CustomersReadAll));
-        assert!(Role::Cso.can(P::CustomersReadAssigned));
-        assert!(!Role::Cso.can(P::CustomersDelete));
-        assert!(Role::Customer.permissions() == [P::EnquiriesReadOwn]);
-        assert!(Role::Manager.can(P::ResponsesReview));
-        assert!(!Role::Cso.can(P::ResponsesReview));
-        assert!(Role::Admin.can(P::JobsManage));
-        assert!(!Role::Manager.can(P::JobsManage));
-        assert!(!Role::Customer.is_staff());
+    fn an_actor_holds_exactly_what_its_role_is_granted() {
+        let admin = Actor::granted(UserId::new(), Role::Admin, grants);
+        assert!(admin.can(READ) && admin.can(WRITE));
+        let cso = Actor::granted(UserId::new(), Role::Cso, grants);
+        assert!(cso.can(READ));
+        assert!(!cso.can(WRITE));
+        let buyer = Actor::granted(UserId::new(), Role::Customer, grants);
+        assert!(buyer.permissions().is_empty());
+        assert!(!buyer.can(READ));
+    }
+
+    #[test]
+    fn permissions_compare_by_name() {
+        assert_eq!(READ, Permission::new("things.read"));
+        assert_ne!(READ, WRITE);
+        assert_eq!(WRITE.to_string(), "things.write");
+        assert_eq!(format!("{READ:?}"), "things.read");
     }
 }

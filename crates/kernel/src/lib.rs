@@ -10,15 +10,19 @@ mod name;
 mod page;
 mod rate;
 
-pub use access::{Actor, Permission, Role, UnknownRole};
+pub use access::{Actor, Grants, Permission, Role, UnknownRole};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::{Email, InvalidEmail};
 pub use error::Unexpected;
-pub use ids::{
-    CustomerId, EnquiryId, InvalidId, JobId, ProductId, ResponseId, SessionFamilyId, SessionId,
-    UserId,
-};
+pub use ids::{InvalidId, UserId};
 pub use money::{Currency, InvalidMoney, Money};
 pub use name::{InvalidName, PersonName, parse_text};
 pub use page::{MAX_PAGE_LIMIT, Page, PageRequest};
 pub use rate::{FailureThrottle, LockoutPolicy, RateDecision, RateLimiter};
+
+/// What [`typed_id!`] expands to needs; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use uuid::Uuid;
+}

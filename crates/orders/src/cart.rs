@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{ProductId, Unexpected, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Unexpected, UserId};
 
 /// One product in a cart (prices are never stored: the cart always shows current ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

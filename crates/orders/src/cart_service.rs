@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use nexus_kernel::{Actor, Clock, Currency, Money, ProductId, Unexpected, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Actor, Clock, Currency, Money, Unexpected, UserId};
 
 use crate::{CartStore, EntitlementRepository, OrdersError, ProductCatalog, PurchasableProduct};
 

@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use nexus_kernel::{Actor, Clock, Currency, FixedClock, Money, ProductId, Role, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Clock, Currency, FixedClock, Money, Role, UserId};
 
 use super::*;
 use crate::{CartItem, MockCartStore, MockEntitlementRepository, MockProductCatalog};
@@ -81,7 +82,7 @@ fn service(
 
 #[tokio::test]
 async fn the_cart_shows_current_prices_and_flags_what_cannot_be_bought() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let book = product("Book", 49_900, true);
     let course = product("Course", 100_000, true);
     let hidden = product("Draft", 5_000, false);
@@ -136,7 +137,7 @@ async fn the_cart_shows_current_prices_and_flags_what_cannot_be_bought() {
 
 #[tokio::test]
 async fn an_empty_cart_totals_zero_without_asking_the_catalog() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let mut catalog = MockProductCatalog::new();
     catalog.expect_purchasable().never();
 
@@ -159,7 +160,7 @@ fn usd(minor: i64) -> Money {
 
 #[tokio::test]
 async fn a_cart_filled_before_the_currency_and_price_rules_still_adds_up() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let book = product("Book", 49_900, true);
     let dollars = PurchasableProduct {
         price: usd(1_000),
@@ -196,7 +197,7 @@ async fn a_cart_filled_before_the_currency_and_price_rules_still_adds_up() {
 
 #[tokio::test]
 async fn a_product_in_another_currency_or_that_overflows_the_total_is_refused_before_any_write() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let book = product("Book", 1, true);
     let dollars = PurchasableProduct {
         price: usd(1_000),
@@ -235,7 +236,7 @@ async fn a_product_in_another_currency_or_that_overflows_the_total_is_refused_be
 
 #[tokio::test]
 async fn an_empty_cart_totals_zero_in_the_store_currency() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let cart = service(
         store_with(buyer.user_id(), &[]),
         catalog_of(&[]),
@@ -271,7 +272,7 @@ async fn only_published_products_the_buyer_does_not_own_go_in_and_only_once() {
     for (candidate, expected) in cases {
         // Every role has a cart: staff buy too.
         for role in [Role::Customer, Role::Admin, Role::Cso] {
-            let buyer = Actor::new(UserId::new(), role);
+            let buyer = crate::permissions::actor(UserId::new(), role);
             let p = product("Thing", 1_000, candidate != Candidate::Unpublished);
             let in_catalog: Vec<_> = if candidate == Candidate::Missing {
                 vec![]
@@ -318,7 +319,7 @@ async fn only_published_products_the_buyer_does_not_own_go_in_and_only_once() {
 
 #[tokio::test]
 async fn removing_and_clearing_touch_only_the_actors_cart() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let user = buyer.user_id();
     let p = product("Thing", 1_000, true);
     let mut store = store_with(user, &[]);
@@ -342,7 +343,7 @@ async fn removing_and_clearing_touch_only_the_actors_cart() {
 
 #[tokio::test]
 async fn a_failing_cart_store_is_unexpected() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let mut store = MockCartStore::new();
     store.expect_items().returning(|_| {
         Err(crate::CartStoreError(nexus_kernel::Unexpected::msg(

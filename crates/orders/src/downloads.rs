@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use nexus_catalog::ProductId;
 use nexus_catalog::{AssetError, FileLinks, SignedLink};
-use nexus_kernel::{Actor, ProductId, Unexpected};
+use nexus_kernel::{Actor, Unexpected};
 
 use crate::{DownloadTarget, InvoiceService, OrderId, OrderService, OrdersError};
 
@@ -188,7 +189,7 @@ mod tests {
         let downloads = service(&order, assets);
 
         let link = downloads
-            .invoice(&Actor::new(user, Role::Customer), order.id())
+            .invoice(&crate::permissions::actor(user, Role::Customer), order.id())
             .await;
 
         assert!(matches!(link, Ok(l) if l.expires_at == now + Duration::minutes(10)));
@@ -202,7 +203,10 @@ mod tests {
         let downloads = service(&order, assets);
 
         let link = downloads
-            .invoice(&Actor::new(UserId::new(), Role::Customer), order.id())
+            .invoice(
+                &crate::permissions::actor(UserId::new(), Role::Customer),
+                order.id(),
+            )
             .await;
 
         assert!(matches!(link, Err(OrdersError::NotFound)));
@@ -219,7 +223,7 @@ mod tests {
         let downloads = service(&order, assets);
 
         let link = downloads
-            .invoice(&Actor::new(user, Role::Customer), order.id())
+            .invoice(&crate::permissions::actor(user, Role::Customer), order.id())
             .await;
 
         assert!(matches!(link, Err(OrdersError::Unexpected(_))));

@@ -1,4 +1,5 @@
-use nexus_kernel::{Currency, Money, ProductId, Unexpected};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Currency, Money, Unexpected};
 
 use crate::{OrderStatus, PaymentError};
 

@@ -3,8 +3,9 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use nexus_catalog::ProductId;
 use nexus_catalog::{AssetError, MockAssetStore, StoredObject};
-use nexus_kernel::{Clock, Currency, FixedClock, ProductId, Role, UserId};
+use nexus_kernel::{Clock, Currency, FixedClock, Role, UserId};
 
 use super::*;
 use crate::{
@@ -272,11 +273,11 @@ async fn the_invoice_link_is_for_the_buyer_managers_and_admins_once_it_is_stored
     let stored = with_invoice_stored(paid(user));
     let being_made = paid(user);
     let unpaid = pending(user);
-    let owner = Actor::new(user, Role::Customer);
-    let manager = Actor::new(UserId::new(), Role::Manager);
-    let admin = Actor::new(UserId::new(), Role::Admin);
-    let cso = Actor::new(UserId::new(), Role::Cso);
-    let stranger = Actor::new(UserId::new(), Role::Customer);
+    let owner = crate::permissions::actor(user, Role::Customer);
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
+    let admin = crate::permissions::actor(UserId::new(), Role::Admin);
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
+    let stranger = crate::permissions::actor(UserId::new(), Role::Customer);
     let cases = [
         (&stored, owner, "link"),
         (&stored, manager, "link"),

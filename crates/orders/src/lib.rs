@@ -11,6 +11,7 @@ mod invoicing;
 mod mailing;
 mod order;
 mod payments;
+pub mod permissions;
 mod ports;
 mod refunds;
 mod service;

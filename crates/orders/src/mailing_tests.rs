@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use nexus_catalog::ProductId;
 use nexus_catalog::{AssetError, AssetKey, MockAssetStore};
-use nexus_kernel::{Clock, Currency, FixedClock, ProductId, Unexpected, UserId};
+use nexus_kernel::{Clock, Currency, FixedClock, Unexpected, UserId};
 use nexus_notifications::{MockEmailRenderer, MockMailer, NotificationsError, RenderedEmail};
 use nexus_outbox::{DeliveryId, DeliveryState, DomainEvent, EventEnvelope};
 

@@ -5,67 +5,17 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
-use nexus_kernel::{Actor, Currency, InvalidId, Money, ProductId, Role, Unexpected, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Actor, Currency, Money, Unexpected, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{GatewayKind, OrdersError};
 
-/// Identifies an order. The kernel has no order id (orders are this crate's own), so it is
-/// defined here in the kernel's pattern: a UUID v7 newtype.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct OrderId(Uuid);
-
-#[expect(
-    clippy::new_without_default,
-    reason = "a default id would silently be a random one; call new() explicitly"
-)]
-impl OrderId {
-    /// A new, time-ordered (UUID v7) id.
-    #[must_use]
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    /// Wraps an existing UUID (read back from storage, a request or an event).
-    #[must_use]
-    pub const fn from_uuid(uuid: Uuid) -> Self {
-        Self(uuid)
-    }
-
-    /// The underlying UUID.
-    #[must_use]
-    pub const fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl FromStr for OrderId {
-    type Err = InvalidId;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self).map_err(|_| InvalidId)
-    }
-}
-
-impl From<Uuid> for OrderId {
-    fn from(uuid: Uuid) -> Self {
-        Self(uuid)
-    }
-}
-
-impl From<OrderId> for Uuid {
-    fn from(id: OrderId) -> Self {
-        id.0
-    }
-}
+nexus_kernel::typed_id!(
+    /// Identifies an order.
+    pub OrderId
+);
 
 /// An order value that breaks its rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -1290,10 +1240,11 @@ impl Order {
     }
 }
 
-/// Whether `actor` reads every buyer's orders, invoices and refunds: MANAGER and ADMIN.
+/// Whether `actor` reads every buyer's orders, invoices and refunds
+/// ([`ORDERS_READ_ALL`](crate::permissions::ORDERS_READ_ALL)).
 #[must_use]
 pub fn reads_all_orders(actor: &Actor) -> bool {
-    matches!(actor.role(), Role::Manager | Role::Admin)
+    actor.can(crate::permissions::ORDERS_READ_ALL)
 }
 
 /// Where an order's invoice PDF is stored: `invoices/<year>/<number>.pdf`.

@@ -2,7 +2,8 @@
 //! validated values.
 
 use chrono::{DateTime, Duration, Utc};
-use nexus_kernel::{Actor, Clock, Currency, FixedClock, ProductId, Role, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Clock, Currency, FixedClock, InvalidId, Role, UserId};
 
 use super::*;
 
@@ -310,13 +311,13 @@ fn refunds_above_what_remains_zero_or_in_another_currency_are_refused() {
 fn buyers_managers_and_admins_see_an_order_nobody_else_does() {
     let order = pending();
 
-    assert!(order.is_visible_to(&Actor::new(order.user_id(), Role::Customer)));
+    assert!(order.is_visible_to(&crate::permissions::actor(order.user_id(), Role::Customer)));
     for role in [Role::Admin, Role::Manager] {
-        assert!(order.is_visible_to(&Actor::new(UserId::new(), role)));
+        assert!(order.is_visible_to(&crate::permissions::actor(UserId::new(), role)));
     }
     for role in [Role::Cso, Role::Customer] {
         assert!(
-            !order.is_visible_to(&Actor::new(UserId::new(), role)),
+            !order.is_visible_to(&crate::permissions::actor(UserId::new(), role)),
             "{role}"
         );
     }

@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
-use nexus_kernel::{Money, Page, PageRequest, ProductId, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Money, Page, PageRequest, UserId};
 
 use uuid::Uuid;
 

@@ -513,7 +513,7 @@ mod tests {
         Order::place(
             user,
             vec![OrderLine {
-                product_id: nexus_kernel::ProductId::new(),
+                product_id: nexus_catalog::ProductId::new(),
                 title: "Rust book".into(),
                 unit_price: inr(49_900),
             }],

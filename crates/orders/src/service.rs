@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
-use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, ProductId, Role, Unexpected};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, Unexpected};
 use uuid::Uuid;
 
 use nexus_outbox::EventEnvelope;
@@ -595,7 +596,7 @@ impl OrderService {
         amount_minor: Option<i64>,
         reason: RefundReason,
     ) -> Result<Order, OrdersError> {
-        if actor.role() != Role::Admin {
+        if !actor.can(crate::permissions::ORDERS_REFUND) {
             return Err(OrdersError::Forbidden);
         }
         let order = self.find(order_id).await?;

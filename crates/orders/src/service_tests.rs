@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
+use nexus_catalog::ProductId;
 use nexus_kernel::{
-    Actor, Clock, Currency, FixedClock, Money, Page, PageRequest, ProductId, Role, Unexpected,
-    UserId,
+    Actor, Clock, Currency, FixedClock, Money, Page, PageRequest, Role, Unexpected, UserId,
 };
 use nexus_outbox::EventEnvelope;
 
@@ -547,7 +547,7 @@ impl Setup {
 }
 
 fn customer() -> Actor {
-    Actor::new(UserId::new(), Role::Customer)
+    crate::permissions::actor(UserId::new(), Role::Customer)
 }
 
 /// Effects of a capture: products granted, invoice number, `orders.order_paid`.
@@ -784,7 +784,10 @@ async fn nobody_confirms_another_users_order() {
     let order = pending_order(UserId::new(), GatewayKind::Razorpay);
     let (service, world) =
         Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
-    for intruder in [customer(), Actor::new(UserId::new(), Role::Admin)] {
+    for intruder in [
+        customer(),
+        crate::permissions::actor(UserId::new(), Role::Admin),
+    ] {
         let result = service
             .confirm_payment(&intruder, GATEWAY_ORDER, "pay_1", GOOD_SIGNATURE)
             .await;
@@ -1448,7 +1451,7 @@ async fn only_the_development_gateway_completes_payments_by_itself() {
 // ---- refunds --------------------------------------------------------------------------
 
 fn admin() -> Actor {
-    Actor::new(UserId::new(), Role::Admin)
+    crate::permissions::actor(UserId::new(), Role::Admin)
 }
 
 /// A gateway that refunds exactly what it is asked, as `rfnd_admin`.
@@ -1481,14 +1484,19 @@ async fn only_an_admin_refunds() {
     let (service, world) = Setup::new(vec![order.clone()], g).service();
     for role in [Role::Manager, Role::Cso, Role::Customer] {
         let result = service
-            .refund(&Actor::new(UserId::new(), role), order.id(), None, reason())
+            .refund(
+                &crate::permissions::actor(UserId::new(), role),
+                order.id(),
+                None,
+                reason(),
+            )
             .await;
 
         assert!(matches!(result, Err(OrdersError::Forbidden)), "{role}");
     }
     let owner = service
         .refund(
-            &Actor::new(order.user_id(), Role::Customer),
+            &crate::permissions::actor(order.user_id(), Role::Customer),
             order.id(),
             None,
             reason(),
@@ -1767,11 +1775,14 @@ async fn buyers_see_their_own_orders_managers_and_admins_all_and_others_nothing(
     let (service, _) = Setup::new(vec![order.clone()], gateway(GatewayKind::Razorpay)).service();
     let allowed = [
         buyer,
-        Actor::new(UserId::new(), Role::Admin),
-        Actor::new(UserId::new(), Role::Manager),
+        crate::permissions::actor(UserId::new(), Role::Admin),
+        crate::permissions::actor(UserId::new(), Role::Manager),
     ];
     let cso = service
-        .get(&Actor::new(UserId::new(), Role::Cso), order.id())
+        .get(
+            &crate::permissions::actor(UserId::new(), Role::Cso),
+            order.id(),
+        )
         .await;
     assert!(
         matches!(cso, Err(OrdersError::NotFound)),
@@ -1795,7 +1806,7 @@ async fn buyers_see_their_own_orders_managers_and_admins_all_and_others_nothing(
 async fn a_buyer_lists_only_their_own_orders_and_staff_filter_freely() {
     let buyer = customer();
     let someone = UserId::new();
-    let staff = Actor::new(UserId::new(), Role::Manager);
+    let staff = crate::permissions::actor(UserId::new(), Role::Manager);
     let cases = [
         (buyer, OrderQuery::default(), Some(buyer.user_id())),
         (

@@ -10,7 +10,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use futures_util::future::join;
-use nexus_kernel::{ProductId, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::UserId;
 
 use crate::{CartItem, CartStore};
 

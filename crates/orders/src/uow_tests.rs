@@ -6,7 +6,8 @@ use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
 use mockall::Sequence;
-use nexus_kernel::{Actor, Clock, Currency, FixedClock, Money, ProductId, Role, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Clock, Currency, FixedClock, Money, Role, UserId};
 
 use super::*;
 use crate::test_tx::TestTx;
@@ -269,7 +270,7 @@ fn service(order: &Order, uow: MockOrdersUnitOfWork, gateway: MockPaymentGateway
 
 #[tokio::test]
 async fn the_service_commits_a_payment_once_with_its_event() {
-    let buyer = Actor::new(UserId::new(), Role::Customer);
+    let buyer = crate::permissions::actor(UserId::new(), Role::Customer);
     let order = pending(buyer.user_id(), GatewayKind::Development);
     let tx = paying(&order, None);
     let (events, commits) = (tx.events.clone(), tx.commits.clone());

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use nexus_kernel::{Actor, Clock, Page, PageRequest, Permission};
+use nexus_kernel::{Actor, Clock, Page, PageRequest};
 
+use crate::permissions;
 use crate::{Delivery, DeliveryFilter, DeliveryId, DeliveryStore, OutboxError};
 
 /// Lists deliveries and retries dead ones, for actors with the jobs permission.
@@ -63,7 +64,7 @@ impl DeliveryAdmin {
 }
 
 fn require(actor: &Actor) -> Result<(), OutboxError> {
-    if actor.can(Permission::JobsManage) {
+    if actor.can(permissions::JOBS_MANAGE) {
         Ok(())
     } else {
         Err(OutboxError::Forbidden)
@@ -84,7 +85,7 @@ mod tests {
             store.expect_list().never();
             store.expect_retry().never();
             let admin = DeliveryAdmin::new(Arc::new(store), Arc::new(FixedClock::default()), 8);
-            let actor = Actor::new(UserId::new(), role);
+            let actor = crate::permissions::actor(UserId::new(), role);
             assert!(matches!(
                 admin
                     .list(&actor, DeliveryFilter::default(), PageRequest::default())
@@ -108,7 +109,7 @@ mod tests {
             .times(1)
             .returning(|_, _| Err(OutboxError::InvalidState("DONE")));
         let admin = DeliveryAdmin::new(Arc::new(store), Arc::new(FixedClock::default()), 8);
-        let actor = Actor::new(UserId::new(), Role::Admin);
+        let actor = crate::permissions::actor(UserId::new(), Role::Admin);
         assert!(matches!(
             admin.retry(&actor, id).await,
             Err(OutboxError::InvalidState("DONE"))

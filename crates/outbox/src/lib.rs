@@ -6,6 +6,7 @@ mod error;
 mod event;
 mod ids;
 mod memory;
+pub mod permissions;
 mod registry;
 mod retry;
 mod runner;

@@ -513,7 +513,7 @@ impl From<nexus_orders::OrdersError> for ApiError {
             E::AlreadyOwned(_) => Self::new(StatusCode::CONFLICT, "already_owned", message),
             E::CartNotPurchasable { unavailable, owned } => {
                 // `details` is for field validation only; the blocking products go in the text.
-                let list = |ids: &[nexus_kernel::ProductId]| {
+                let list = |ids: &[nexus_catalog::ProductId]| {
                     ids.iter()
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()

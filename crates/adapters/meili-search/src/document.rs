@@ -3,11 +3,12 @@
 //! timestamps as integers that filters and sorts work on.
 
 use chrono::{DateTime, Utc};
+use nexus_catalog::ProductId;
 use nexus_catalog::{
     AssetKey, CatalogError, Category, FileName, PreviewUrl, Product, ProductAsset,
     ProductDescription, ProductStatus, ProductTitle, Slug, Tags,
 };
-use nexus_kernel::{Currency, Money, ProductId, Unexpected, UserId};
+use nexus_kernel::{Currency, Money, Unexpected, UserId};
 use serde::{Deserialize, Serialize};
 
 /// A product as Meilisearch stores it. Timestamps are unix **microseconds**: exact for what

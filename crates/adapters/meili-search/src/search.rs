@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use nexus_catalog::ProductId;
 use nexus_catalog::{
     CatalogError, Product, ProductIndex, ProductQuery, ProductSearch, ProductSort, SearchText,
 };
-use nexus_kernel::{Page, PageRequest, ProductId, Unexpected};
+use nexus_kernel::{Page, PageRequest, Unexpected};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};

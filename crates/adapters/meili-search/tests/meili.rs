@@ -4,12 +4,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use nexus_catalog::ProductId;
 use nexus_catalog::{
     AssetKey, CatalogError, Category, FileName, PriceRange, Product, ProductAsset,
     ProductDescription, ProductIndex, ProductQuery, ProductSearch, ProductSort, ProductStatus,
     ProductTitle, SearchText, Slug, Tags,
 };
-use nexus_kernel::{Currency, Money, PageRequest, ProductId, UserId};
+use nexus_kernel::{Currency, Money, PageRequest, UserId};
 use nexus_meili_search::{InvalidMeiliConfig, MeiliApiKey, MeiliConfig, MeiliProductSearch};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};

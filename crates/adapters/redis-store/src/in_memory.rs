@@ -5,7 +5,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{ProductId, Unexpected, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Unexpected, UserId};
 use nexus_orders::{CartItem, CartStore, CartStoreError};
 
 type Carts = HashMap<UserId, HashMap<ProductId, DateTime<Utc>>>;

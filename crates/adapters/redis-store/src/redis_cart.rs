@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_kernel::{ProductId, Unexpected, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Unexpected, UserId};
 use nexus_orders::{CartItem, CartStore, CartStoreError};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, SortedSetAddOptions};

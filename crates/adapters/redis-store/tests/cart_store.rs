@@ -36,7 +36,8 @@ mod redis_backed {
     use std::time::Duration;
 
     use chrono::Utc;
-    use nexus_kernel::{ProductId, UserId};
+    use nexus_catalog::ProductId;
+    use nexus_kernel::UserId;
     use nexus_orders::CartStore;
     use nexus_redis_store::{ConnectError, RedisCartStore};
     use redis::AsyncCommands;

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use nexus_approvals::{ApprovalsError, EnquiryLookup};
-use nexus_kernel::{CustomerId, EnquiryId};
+use nexus_customers::{CustomerId, EnquiryId};
 use nexus_sea_support::unexpected;
 use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
 use uuid::Uuid;

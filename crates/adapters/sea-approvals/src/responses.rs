@@ -6,12 +6,14 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use nexus_approvals::ResponseId;
 use nexus_approvals::{
     ApprovalsError, Response, ResponseContent, ResponseEvent, ResponseParts, ResponseQuery,
     ResponseRepository, ResponseStatus, ResponseSubject, ReviewNotes,
 };
 use nexus_customers::EnquiryStatus;
-use nexus_kernel::{CustomerId, EnquiryId, Page, PageRequest, ResponseId, Unexpected, UserId};
+use nexus_customers::{CustomerId, EnquiryId};
+use nexus_kernel::{Page, PageRequest, Unexpected, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,

@@ -7,7 +7,7 @@ use nexus_approvals::{
     ApprovalsError, ApprovalsTx, ApprovalsUnitOfWork, EnquiryAnswers, Response, ResponseEvent,
     ResponseStore,
 };
-use nexus_kernel::EnquiryId;
+use nexus_customers::EnquiryId;
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
 

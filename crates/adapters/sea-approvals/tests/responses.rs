@@ -5,13 +5,15 @@
 mod common;
 
 use common::{at, customer, enquiry};
+use nexus_approvals::ResponseId;
 use nexus_approvals::{
     ApprovalsError, ApprovalsUnitOfWork, NewResponse, Response, ResponseApproved, ResponseContent,
     ResponseEvent, ResponseQuery, ResponseRepository, ResponseStatus, ResponseSubject, ReviewNotes,
     Transition, UpdateResponse,
 };
+use nexus_customers::EnquiryId;
 use nexus_customers::{Customer, CustomerRepository, EnquiryRepository, EnquiryStatus};
-use nexus_kernel::{EnquiryId, Page, PageRequest, ResponseId, Role, UserId};
+use nexus_kernel::{Page, PageRequest, Role, UserId};
 use nexus_outbox::EventEnvelope;
 use nexus_sea_approvals::entities::response as response_row;
 use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaResponseRepository};

@@ -25,12 +25,13 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use nexus_catalog::ProductId;
 use nexus_catalog::{
     AssetKey, CatalogError, Category, FileName, PreviewUrl, PriceRange, Product, ProductAsset,
     ProductDescription, ProductFilter, ProductQuery, ProductRepository, ProductSearch, ProductSort,
     ProductStatus, ProductTitle, SearchText, Slug, Tag, Tags,
 };
-use nexus_kernel::{Currency, Money, Page, PageRequest, ProductId, Unexpected, UserId};
+use nexus_kernel::{Currency, Money, Page, PageRequest, Unexpected, UserId};
 use sea_orm::sea_query::{Alias, Expr, JoinType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,

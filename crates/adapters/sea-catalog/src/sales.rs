@@ -2,8 +2,8 @@
 //! one query of its own.
 
 use async_trait::async_trait;
+use nexus_catalog::ProductId;
 use nexus_catalog::{CatalogError, SalesLedger};
-use nexus_kernel::ProductId;
 use nexus_sea_support::unexpected;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection};

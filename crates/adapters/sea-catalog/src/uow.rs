@@ -2,8 +2,8 @@
 //! whose product writes and recorded events commit together.
 
 use async_trait::async_trait;
+use nexus_catalog::ProductId;
 use nexus_catalog::{CatalogError, CatalogTx, CatalogUnitOfWork, Product, ProductStore};
-use nexus_kernel::ProductId;
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
 

@@ -7,12 +7,13 @@ mod common;
 use std::time::Instant;
 
 use common::{Products, at};
+use nexus_catalog::ProductId;
 use nexus_catalog::{
     AssetKey, CatalogError, Category, FileName, PreviewUrl, PriceRange, Product, ProductAsset,
     ProductDescription, ProductFilter, ProductQuery, ProductRepository, ProductSearch, ProductSort,
     ProductStatus, ProductTitle, SearchText, Slug, Tags,
 };
-use nexus_kernel::{Currency, Money, Page, PageRequest, ProductId, Role, UserId};
+use nexus_kernel::{Currency, Money, Page, PageRequest, Role, UserId};
 use nexus_outbox::Routes;
 use nexus_sea_catalog::{SeaProductRepository, product_search_setup, product_search_statement};
 use nexus_sea_support::{DatabaseConnection, DbBackend};

@@ -7,12 +7,13 @@ mod common;
 use std::sync::Arc;
 
 use common::{Products, at};
+use nexus_catalog::ProductId;
 use nexus_catalog::events::{ProductCreated, ProductDeleted, ProductUpdated};
 use nexus_catalog::{
     CatalogError, CatalogUnitOfWork, Category, IndexProduct, MockProductIndex, Product,
     ProductDescription, ProductRepository, ProductStatus, ProductTitle, Slug, Tags,
 };
-use nexus_kernel::{Currency, Money, ProductId, Role, UserId};
+use nexus_kernel::{Currency, Money, Role, UserId};
 use nexus_outbox::{DomainEvent, EventEnvelope, SubscriberRegistry};
 use nexus_sea_support::DatabaseConnection;
 use nexus_sea_support::testing::count_rows;

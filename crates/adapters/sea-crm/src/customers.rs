@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use nexus_customers::CustomerId;
 use nexus_customers::{
     CompanyName, Customer, CustomerQuery, CustomerRepository, CustomerStatus, CustomersError,
     Phone, SortDirection, SortField, Tag, Tags,
 };
-use nexus_kernel::{CustomerId, Email, Page, PageRequest, PersonName, Unexpected, UserId};
+use nexus_kernel::{Email, Page, PageRequest, PersonName, Unexpected, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,

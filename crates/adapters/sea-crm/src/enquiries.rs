@@ -3,11 +3,13 @@
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use nexus_catalog::ProductId;
+use nexus_customers::{CustomerId, EnquiryId};
 use nexus_customers::{
     CustomersError, EnquirerName, Enquiry, EnquiryMessage, EnquiryQuery, EnquiryRepository,
     EnquiryStatus, EnquirySubject,
 };
-use nexus_kernel::{CustomerId, Email, EnquiryId, Page, PageRequest, ProductId, Role, UserId};
+use nexus_kernel::{Email, Page, PageRequest, Role, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, JoinType, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,

@@ -6,11 +6,12 @@ mod common;
 use std::sync::Arc;
 
 use common::{at, customer, email, name};
+use nexus_customers::CustomerId;
 use nexus_customers::{
     CompanyName, Customer, CustomerQuery, CustomerRepository, CustomerSort, CustomerStatus,
     CustomersError, Phone, SearchTerm, SortDirection, SortField, Tags,
 };
-use nexus_kernel::{CustomerId, Page, PageRequest, Role, UserId};
+use nexus_kernel::{Page, PageRequest, Role, UserId};
 use nexus_sea_crm::SeaCustomerRepository;
 use nexus_sea_crm::entities::customer as customer_row;
 use nexus_sea_support::DatabaseConnection;

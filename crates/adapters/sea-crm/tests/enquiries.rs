@@ -5,12 +5,14 @@ mod common;
 
 use common::{at, enquiry, user};
 use nexus_approvals::EnquiryLookup;
+use nexus_catalog::ProductId;
+use nexus_customers::EnquiryId;
 use nexus_customers::{
     CustomerRepository, CustomersError, Enquiry, EnquiryQuery, EnquiryRepository, EnquiryStatus,
     EnquirySubject, SearchTerm,
 };
 use nexus_identity::{User, UserRepository};
-use nexus_kernel::{EnquiryId, Page, PageRequest, ProductId, Role, UserId};
+use nexus_kernel::{Page, PageRequest, Role, UserId};
 use nexus_sea_approvals::SeaEnquiryLookup;
 use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository};
 use nexus_sea_identity::SeaUserRepository;

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_identity::{IdentityError, RefreshSession, SessionStore};
-use nexus_kernel::{SessionFamilyId, SessionId, UserId};
+use nexus_identity::{SessionFamilyId, SessionId};
+use nexus_kernel::UserId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, SelectExt,

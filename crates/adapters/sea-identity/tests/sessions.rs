@@ -4,7 +4,8 @@ mod common;
 
 use common::at;
 use nexus_identity::{RefreshSession, SessionStore};
-use nexus_kernel::{Role, SessionFamilyId, SessionId, UserId};
+use nexus_identity::{SessionFamilyId, SessionId};
+use nexus_kernel::{Role, UserId};
 use nexus_sea_identity::SeaSessionStore;
 use nexus_sea_identity::entities::user as user_row;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

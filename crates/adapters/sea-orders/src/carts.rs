@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
-use nexus_kernel::{ProductId, Unexpected, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Unexpected, UserId};
 use nexus_orders::{CartItem, CartStore, CartStoreError};
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{

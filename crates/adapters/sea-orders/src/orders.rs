@@ -9,8 +9,9 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use nexus_catalog::ProductId;
 use nexus_catalog::{AssetKey, FileName, ProductStatus, ProductTitle};
-use nexus_kernel::{Currency, Money, Page, PageRequest, ProductId, Unexpected, UserId};
+use nexus_kernel::{Currency, Money, Page, PageRequest, Unexpected, UserId};
 use nexus_orders::{
     CreditNote, CreditNoteNumber, EntitlementRepository, GatewayEventId, GatewayKind,
     InvoiceNumber, LibraryEntry, Order, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund,

@@ -14,7 +14,8 @@ use nexus_catalog::{
 use nexus_identity::UserRepository;
 use std::sync::Arc;
 
-use nexus_kernel::{Currency, FixedClock, Money, PageRequest, ProductId, Role, UserId};
+use nexus_catalog::ProductId;
+use nexus_kernel::{Currency, FixedClock, Money, PageRequest, Role, UserId};
 use nexus_orders::{
     BuyerDirectory, EntitlementRepository, GatewayEventId, GatewayKind, InvoiceNumber, Order,
     OrderChange, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository, OrderStatus,

@@ -1,8 +1,9 @@
 //! `/api/v1/customers`: the CRM's customer records.
 
 use actix_web::{HttpResponse, web};
+use nexus_customers::CustomerId;
 use nexus_customers::{CustomerQuery, NewCustomer, UpdateCustomer};
-use nexus_kernel::{CustomerId, PageRequest, UserId};
+use nexus_kernel::{PageRequest, UserId};
 use uuid::Uuid;
 
 use super::dto::{

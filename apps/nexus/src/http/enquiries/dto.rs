@@ -1,11 +1,12 @@
 //! Request and response bodies of the enquiry endpoints.
 
 use chrono::{DateTime, Utc};
+use nexus_catalog::ProductId;
 use nexus_customers::{
     EnquirerName, Enquiry, EnquiryMessage, EnquiryQuery, EnquiryStatus, EnquirySubject, NewEnquiry,
     SearchTerm,
 };
-use nexus_kernel::{Email, ProductId, UserId};
+use nexus_kernel::{Email, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

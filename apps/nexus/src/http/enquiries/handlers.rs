@@ -1,8 +1,9 @@
 //! `/api/v1/enquiries` and `/api/v1/me/enquiries`.
 
 use actix_web::{HttpResponse, web};
+use nexus_customers::EnquiryId;
 use nexus_customers::{EnquiryQuery, EnquiryStatus, NewEnquiry};
-use nexus_kernel::{EnquiryId, PageRequest};
+use nexus_kernel::PageRequest;
 use uuid::Uuid;
 
 use super::dto::{

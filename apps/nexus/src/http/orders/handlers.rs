@@ -2,8 +2,9 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use nexus_catalog::ProductId;
 use nexus_catalog::SignedLink;
-use nexus_kernel::{PageRequest, ProductId};
+use nexus_kernel::PageRequest;
 use nexus_orders::{OrderId, OrderQuery, RefundReason, WebhookOutcome};
 use uuid::Uuid;
 

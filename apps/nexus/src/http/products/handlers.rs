@@ -3,8 +3,9 @@
 use actix_multipart::Multipart;
 use actix_web::{HttpResponse, web};
 use futures_util::StreamExt;
+use nexus_catalog::ProductId;
 use nexus_catalog::{AssetKey, FileName, ProductFilter, ProductRef};
-use nexus_kernel::{PageRequest, ProductId};
+use nexus_kernel::PageRequest;
 
 use super::dto::{
     AdminProductsQuery, ConfirmUploadRequest, CreateProductRequest, ListProductsQuery,

@@ -5,7 +5,8 @@ use nexus_approvals::{
     NewResponse, Response, ResponseContent, ResponseEvent, ResponseQuery, ResponseStatus,
     ResponseSubject, UpdateResponse,
 };
-use nexus_kernel::{CustomerId, EnquiryId, UserId};
+use nexus_customers::{CustomerId, EnquiryId};
+use nexus_kernel::UserId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

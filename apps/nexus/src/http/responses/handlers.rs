@@ -1,8 +1,9 @@
 //! `/api/v1/responses`: drafting, four-eyes approval and history.
 
 use actix_web::{HttpResponse, web};
+use nexus_approvals::ResponseId;
 use nexus_approvals::{NewResponse, ResponseQuery, ReviewNotes, UpdateResponse};
-use nexus_kernel::{PageRequest, ResponseId};
+use nexus_kernel::PageRequest;
 use uuid::Uuid;
 use validator::Validate;
 

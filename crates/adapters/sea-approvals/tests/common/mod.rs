@@ -19,8 +19,9 @@ use nexus_customers::{
     Customer, CustomerStatus, EnquirerName, Enquiry, EnquiryMessage, EnquiryStatus, EnquirySubject,
     Tags,
 };
+use nexus_customers::{CustomerId, EnquiryId};
 use nexus_identity::{PasswordHash, User, UserRepository};
-use nexus_kernel::{Clock, CustomerId, Email, EnquiryId, PersonName, Role, SystemClock, UserId};
+use nexus_kernel::{Clock, Email, PersonName, Role, SystemClock, UserId};
 use nexus_migration::Migrator;
 use nexus_outbox::{MockSubscriber, RoutesHandle, SubscriberRegistry, Subscription};
 use nexus_sea_approvals::SeaApprovalsUnitOfWork;

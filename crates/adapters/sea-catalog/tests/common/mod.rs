@@ -129,7 +129,7 @@ impl Products {
     /// Deletes a product in a committed unit of work.
     pub async fn delete(
         &self,
-        id: nexus_kernel::ProductId,
+        id: nexus_catalog::ProductId,
     ) -> Result<bool, nexus_catalog::CatalogError> {
         use nexus_catalog::CatalogUnitOfWork as _;
         let tx = self.uow.begin().await?;

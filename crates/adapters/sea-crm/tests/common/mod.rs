@@ -16,8 +16,9 @@ use nexus_customers::{
     Customer, CustomerRepository, CustomerStatus, EnquirerName, Enquiry, EnquiryMessage,
     EnquiryStatus, EnquirySubject, Tags,
 };
+use nexus_customers::{CustomerId, EnquiryId};
 use nexus_identity::{PasswordHash, User, UserRepository};
-use nexus_kernel::{CustomerId, Email, EnquiryId, PersonName, Role, UserId};
+use nexus_kernel::{Email, PersonName, Role, UserId};
 use nexus_migration::Migrator;
 pub use nexus_sea_support::testing::TestDb;
 use sea_orm::DatabaseConnection;

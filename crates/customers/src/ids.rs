@@ -1,0 +1,10 @@
+//! The CRM's ids.
+
+nexus_kernel::typed_id!(
+    /// Identifies a customer record in the CRM.
+    pub CustomerId
+);
+nexus_kernel::typed_id!(
+    /// Identifies an enquiry from the public or a customer.
+    pub EnquiryId
+);
