@@ -15,5 +15,6 @@ mod otp;
 mod platform;
 mod purchase;
 mod responses;
+mod shutdown;
 mod uploads;
 mod users;

@@ -526,6 +526,59 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Starts `nexus serve` as its own process with this app's settings (database, data
+    /// directory and so signing keys, mail server) plus `overrides`, on a free port, and
+    /// waits until it answers `/health/live`. Returns it and its base URL.
+    ///
+    /// # Panics
+    /// If the binary cannot be found or started, or does not answer in time.
+    pub async fn spawn_server(&self, overrides: &[(&str, &str)]) -> (WorkerProcess, String) {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let log = tempfile::NamedTempFile::new().expect("a log file can be created");
+        let mut command = Command::new(nexus_binary());
+        command
+            .arg("serve")
+            .current_dir(self._data_dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("RUST_LOG", "info")
+            .envs(&self.vars)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("HTTP_WORKERS", "2")
+            .envs(overrides.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(log.reopen().expect("the log file can be reopened"))
+            .stderr(log.reopen().expect("the log file can be reopened"));
+        let child = command.spawn().expect("nexus serve can be started");
+        let mut server = WorkerProcess { child, log };
+        let address = format!("http://127.0.0.1:{port}");
+        let deadline = tokio::time::Instant::now() + SERVER_DEADLINE;
+        loop {
+            let live = self
+                .client
+                .get(format!("{address}/health/live"))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if live {
+                return (server, address);
+            }
+            assert!(
+                server.running() && tokio::time::Instant::now() < deadline,
+                "nexus serve did not come up: {}",
+                server.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl TestApp {
     /// Runs `nexus <args>` to its end with this app's settings plus `overrides`, as an
     /// operator would on the same deployment, and returns its exit status and output.
     ///
@@ -550,6 +603,29 @@ impl TestApp {
 }
 
 impl WorkerProcess {
+    /// Sends SIGTERM (what `docker stop` and Kubernetes send) and returns how the process
+    /// ended.
+    ///
+    /// # Panics
+    /// If it does not exit.
+    pub async fn terminate(mut self) -> ExitStatus {
+        signal(self.child.id(), "TERM");
+        wait_for_exit(&mut self.child, "nexus").await
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn send_sigterm(&self) {
+        signal(self.child.id(), "TERM");
+    }
+
+    /// Waits for the process to exit and returns how it ended.
+    ///
+    /// # Panics
+    /// If it does not exit.
+    pub async fn wait(mut self) -> ExitStatus {
+        wait_for_exit(&mut self.child, "nexus").await
+    }
+
     /// The process id.
     #[must_use]
     pub fn id(&self) -> u32 {
@@ -603,6 +679,8 @@ pub struct HeldMessage {
 
 #[derive(Default)]
 struct Mailbox {
+    /// With a hold: every message is answered `250` only after it.
+    hold: Option<Duration>,
     stalls_left: usize,
     held: Vec<HeldMessage>,
     accepted: Vec<HeldMessage>,
@@ -627,14 +705,31 @@ impl StallingSmtp {
     /// If no port can be bound.
     #[must_use]
     pub fn start(stalls: usize) -> Self {
+        Self::listen(Mailbox {
+            stalls_left: stalls,
+            ..Mailbox::default()
+        })
+    }
+
+    /// Listens on a free port and answers every message only `hold` after receiving it (a
+    /// slow server): [`StallingSmtp::held`] lists every message received, answered or not.
+    ///
+    /// # Panics
+    /// If no port can be bound.
+    #[must_use]
+    pub fn slow(hold: Duration) -> Self {
+        Self::listen(Mailbox {
+            hold: Some(hold),
+            ..Mailbox::default()
+        })
+    }
+
+    fn listen(mailbox: Mailbox) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a port can be bound");
         let port = listener.local_addr().expect("a local address").port();
         let server = Self {
             port,
-            mailbox: Arc::new(Mutex::new(Mailbox {
-                stalls_left: stalls,
-                ..Mailbox::default()
-            })),
+            mailbox: Arc::new(Mutex::new(mailbox)),
             connections: Arc::default(),
             stopping: Arc::default(),
         };
@@ -730,6 +825,14 @@ fn converse(stream: TcpStream, mailbox: &Mutex<Mailbox>) -> std::io::Result<()> 
                     message_id: read_message_id(&mut lines)?,
                     rcpt_tos: std::mem::take(&mut rcpt_tos),
                 };
+                let hold = lock(mailbox).hold;
+                if let Some(hold) = hold {
+                    lock(mailbox).held.push(message.clone());
+                    std::thread::sleep(hold);
+                    lock(mailbox).accepted.push(message);
+                    out.write_all(b"250 OK: queued\r\n")?;
+                    continue;
+                }
                 let mut mailbox = lock(mailbox);
                 if mailbox.stalls_left > 0 {
                     mailbox.stalls_left -= 1;

@@ -39,7 +39,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Run the background job worker alone (no HTTP); SIGTERM lets the job in hand finish.
+    /// Run the background job worker alone (no HTTP); SIGTERM lets the delivery in hand
+    /// finish within `SHUTDOWN_GRACE_SECS` and hands the rest of its batch back.
     Worker,
     /// Add demo staff and customers (refused in production).
     Seed,
@@ -69,6 +70,24 @@ pub enum Command {
     /// (PostgreSQL's generated `search_vector` column and its indexes, SQLite's FTS5 table
     /// maintained by triggers), so it cannot lag.
     Reindex,
+    /// Check a running instance on this machine and exit 0 when it is healthy, 1 when not:
+    /// for container health checks in an image without curl or wget.
+    ///
+    /// By default it asks the API on `HOST`/`PORT` for `GET /health/ready` (200 once the
+    /// database answers). With `--live` it asks `/health/live` instead (the process serves
+    /// at all); with `--worker` it checks the heartbeat a `nexus worker` writes into
+    /// `DATA_DIR` every 5 s (fresh if under 30 s old).
+    Healthcheck {
+        /// Ask `/health/live` instead of `/health/ready`.
+        #[arg(long, conflicts_with = "worker")]
+        live: bool,
+        /// Check the heartbeat of `nexus worker` instead of the HTTP API.
+        #[arg(long)]
+        worker: bool,
+        /// Longest wait for the answer, in seconds.
+        #[arg(long, default_value_t = 5)]
+        timeout_secs: u64,
+    },
 }
 
 /// Exit status of any command when the configuration is invalid.
@@ -106,6 +125,9 @@ pub enum CliError {
     /// A command's input or outcome was refused.
     #[error("{0}")]
     Refused(String),
+    /// `nexus healthcheck` found the instance unhealthy (the reason is its output).
+    #[error("unhealthy")]
+    Unhealthy,
 }
 
 /// Runs the parsed command.
@@ -126,12 +148,47 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let poll = std::time::Duration::from_millis(settings.worker.poll_ms);
             let worker = tokio::spawn(crate::worker::run(state.runner.clone(), poll, stopped));
+            let heartbeat = tokio::spawn(crate::worker::heartbeat(crate::worker::heartbeat_file(
+                &settings.data_dir,
+            )));
             stop_signal.await;
-            tracing::info!("stopping: finishing the job in hand");
+            let grace = std::time::Duration::from_secs(settings.shutdown_grace_secs);
+            tracing::info!(
+                grace_secs = grace.as_secs(),
+                "stopping: finishing the delivery in hand"
+            );
             let _ = stop.send(true);
-            worker
-                .await
-                .map_err(|e| CliError::Refused(format!("worker task failed: {e}")))?;
+            crate::worker::stop(worker, &state.runner, grace).await;
+            heartbeat.abort();
+            tracing::info!("stopped");
+        }
+        Command::Healthcheck {
+            live,
+            worker,
+            timeout_secs,
+        } => {
+            let timeout = std::time::Duration::from_secs(timeout_secs);
+            let outcome = if worker {
+                crate::worker::check_heartbeat(&crate::worker::heartbeat_file(&settings.data_dir))
+                    .map(|()| "worker alive".to_owned())
+            } else {
+                let path = if live {
+                    "/health/live"
+                } else {
+                    "/health/ready"
+                };
+                crate::healthcheck::probe(&settings.http.host, settings.http.port, path, timeout)
+                    .await
+            };
+            let mut out = std::io::stdout().lock();
+            // The verdict is the command's output, not a log line.
+            match outcome {
+                Ok(verdict) => writeln!(out, "healthy: {verdict}")?,
+                Err(reason) => {
+                    writeln!(out, "unhealthy: {reason}")?;
+                    return Err(CliError::Unhealthy);
+                }
+            }
         }
         Command::Migrate => {
             connect(&settings, true).await?;

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod cli;
+pub mod healthcheck;
 pub mod http;
 pub mod proxy;
 pub mod rate_limit;

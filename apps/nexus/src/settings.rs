@@ -502,6 +502,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `LOG_FORMAT`: `pretty` (default) or `json`; levels from `RUST_LOG` (default `info`).
     pub log_format: LogFormat,
+    /// `SHUTDOWN_GRACE_SECS`: after SIGTERM, how long in-flight requests and the delivery in
+    /// hand may take to finish before they are cut off (default 30).
+    pub shutdown_grace_secs: u64,
     /// HTTP.
     pub http: HttpSettings,
     /// Database.
@@ -528,6 +531,7 @@ impl Default for Settings {
             env: AppEnv::Development,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             log_format: LogFormat::Pretty,
+            shutdown_grace_secs: 30,
             http: HttpSettings::default(),
             database: DatabaseSettings::default(),
             auth: AuthSettings::default(),
@@ -569,6 +573,7 @@ pub const KEYS: &[Key] = &[
     key("APP_ENV", "env"),
     key("DATA_DIR", "data_dir"),
     key("LOG_FORMAT", "log_format"),
+    key("SHUTDOWN_GRACE_SECS", "shutdown_grace_secs"),
     key("HOST", "http.host"),
     key("PORT", "http.port"),
     key("CORS_ORIGINS", "http.cors_origins"),
@@ -659,6 +664,15 @@ pub const KEYS: &[Key] = &[
     key("INVOICE_TAX_LABEL", "commerce.invoice_tax_label"),
     key("INVOICE_TAX_RATE_BP", "commerce.invoice_tax_rate_bp"),
 ];
+
+/// Every environment variable the binary reads: each setting of [`KEYS`], the config file
+/// ([`CONFIG_FILE_VAR`]), log levels (`RUST_LOG`) and `create-admin`'s password
+/// (`NEXUS_NEW_ADMIN_PASSWORD`). Deployment files are checked against it.
+pub fn environment_variables() -> impl Iterator<Item = &'static str> {
+    KEYS.iter()
+        .map(|k| k.env)
+        .chain([CONFIG_FILE_VAR, "RUST_LOG", "NEXUS_NEW_ADMIN_PASSWORD"])
+}
 
 /// Keys whose values are secrets: a problem with one never quotes its value.
 const SECRET_KEYS: &[&str] = &[
@@ -894,7 +908,7 @@ impl Settings {
             p.webhook_secret.is_some(),
         ];
         let at_least_1 = "must be at least 1";
-        let rules: [(bool, &'static str, &str); 28] = [
+        let rules: [(bool, &'static str, &str); 29] = [
             (
                 !(4..=31).contains(&a.bcrypt_cost),
                 "BCRYPT_COST",
@@ -994,6 +1008,11 @@ impl Settings {
             (
                 db.acquire_timeout_secs == 0,
                 "DATABASE_ACQUIRE_TIMEOUT_SECS",
+                at_least_1,
+            ),
+            (
+                self.shutdown_grace_secs == 0,
+                "SHUTDOWN_GRACE_SECS",
                 at_least_1,
             ),
         ];
@@ -1654,6 +1673,8 @@ mod tests {
             ("JOB_LEASE_SECS", "0"),
             ("MAX_PRICE_MINOR", "0"),
             ("INVOICE_TAX_RATE_BP", "18%"),
+            ("SHUTDOWN_GRACE_SECS", "0"),
+            ("SHUTDOWN_GRACE_SECS", "soon"),
         ];
         for (key, value) in cases {
             let errors = load(&[(key, value)]).expect_err(key);
@@ -1669,6 +1690,14 @@ mod tests {
         assert_eq!(s.database.acquire_timeout_secs, 2);
         let errors = load(&[("DATABASE_ACQUIRE_TIMEOUT_SECS", "0")]).expect_err("zero");
         assert_eq!(keys(&errors), ["DATABASE_ACQUIRE_TIMEOUT_SECS"]);
+    }
+
+    #[test]
+    fn the_shutdown_grace_period_defaults_to_30_s_and_is_read_from_the_environment() {
+        assert_eq!(load(&[]).expect("defaults").shutdown_grace_secs, 30);
+        let s = load(&[("SHUTDOWN_GRACE_SECS", "5")]).expect("5 s");
+        assert_eq!(s.shutdown_grace_secs, 5);
+        assert!(s.to_toml().contains("shutdown_grace_secs = 5"));
     }
 
     #[test]

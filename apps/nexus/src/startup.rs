@@ -112,6 +112,7 @@ pub struct Application {
     port: u16,
     server: Server,
     worker: Option<(crate::worker::Runners, std::time::Duration)>,
+    grace: std::time::Duration,
 }
 
 impl Application {
@@ -148,7 +149,11 @@ impl Application {
         if let Some(workers) = settings.http.workers {
             server = server.workers(workers);
         }
+        // `run_until_stopped` handles the signals, so that HTTP and the worker stop together
+        // within the one grace period.
         let server = server
+            .disable_signals()
+            .shutdown_timeout(settings.shutdown_grace_secs)
             .listen(listener)
             .map_err(|source| StartupError::Bind {
                 addr: format!("port {port}"),
@@ -160,6 +165,7 @@ impl Application {
             port,
             server,
             worker,
+            grace: std::time::Duration::from_secs(settings.shutdown_grace_secs),
         })
     }
 
@@ -169,22 +175,52 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is told to stop (SIGINT/SIGTERM drain in-flight requests).
+    /// Serves until the process is told to stop. On SIGTERM (or SIGINT) it stops accepting
+    /// connections and closes idle ones, lets in-flight requests finish and the worker finish
+    /// the delivery in hand (releasing the rest of its batch), all within the grace period
+    /// (`SHUTDOWN_GRACE_SECS`); what is still running then is cut off, and the worker's
+    /// deliveries are handed back for another worker.
     ///
     /// # Errors
     /// I/O errors from the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Some((runner, poll)) = self.worker else {
-            return self.server.await;
-        };
+        // Registered before serving, so a signal arriving at any point is seen.
+        let signal = crate::worker::termination();
+        let handle = self.server.handle();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(crate::worker::run(runner, poll, stopped));
-        let served = self.server.await;
-        // The server has drained; let the worker finish the job in hand, then stop.
-        let _ = stop.send(true);
-        if let Err(e) = worker.await {
-            tracing::error!(error = %e, "job worker ended abnormally");
+        let worker = self.worker.map(|(runners, poll)| {
+            let task = tokio::spawn(crate::worker::run(runners.clone(), poll, stopped));
+            (task, runners)
+        });
+        let mut server = std::pin::pin!(self.server);
+        let grace = self.grace;
+        let ended_early = tokio::select! {
+            served = &mut server => Some(served),
+            () = signal => None,
+        };
+        if ended_early.is_none() {
+            tracing::info!(
+                grace_secs = grace.as_secs(),
+                "stopping: no new connections; finishing in-flight requests and the delivery in hand"
+            );
+            // The command is sent at once; awaiting the server below carries it out, cutting
+            // off what is still running when the grace period ends.
+            drop(handle.stop(true));
         }
+        let _ = stop.send(true);
+        let worker = async {
+            if let Some((task, runners)) = worker {
+                crate::worker::stop(task, &runners, grace).await;
+            }
+        };
+        let served = match ended_early {
+            Some(served) => {
+                worker.await;
+                served
+            }
+            None => tokio::join!(server, worker).0,
+        };
+        tracing::info!("stopped");
         served
     }
 }

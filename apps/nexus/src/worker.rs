@@ -1,11 +1,13 @@
 //! The worker loop (event deliveries to their subscribers): inside `nexus serve` by default, or alone
 //! as `nexus worker`.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nexus_outbox::DeliveryRunner;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// What a worker runs on each turn of its loop: the deliveries of outbox events to their
 /// subscribers.
@@ -15,18 +17,19 @@ pub struct Runners {
     pub deliveries: Arc<DeliveryRunner>,
 }
 
-/// Runs batches of event deliveries until `shutdown` turns true. The batch in hand always
-/// finishes, so a stopping worker never abandons a delivery half-done (its lease would
-/// expire and another worker would redo it). It sleeps for `poll` only when there was
-/// nothing to do. Timed work (an unpaid order's expiry) is a delayed
-/// delivery, so there is no periodic housekeeping.
+/// Runs batches of event deliveries until `shutdown` turns true. Once it does, the delivery
+/// in hand finishes and the rest of the batch is released at once for another worker
+/// ([`DeliveryRunner::run_once_until`]); [`stop`] bounds that by the grace period. It sleeps
+/// for `poll` only when there was nothing to do. Timed work (an unpaid order's expiry) is a
+/// delayed delivery, so there is no periodic housekeeping.
 pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(deliveries = ?runners.deliveries, "worker started");
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let deliveries_idle = match runners.deliveries.run_once().await {
+        let stopping = || *shutdown.borrow();
+        let deliveries_idle = match runners.deliveries.run_once_until(&stopping).await {
             Ok(claimed) => claimed == 0,
             Err(err) => {
                 tracing::error!(error = %err, "worker could not run event deliveries");
@@ -41,6 +44,78 @@ pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver
         }
     }
     tracing::info!("worker stopped");
+}
+
+/// Waits up to `grace` for a worker [`run`] task told to stop to finish the delivery in
+/// hand. When the grace period runs out first, the task is cut off and what it held is
+/// handed back at once ([`DeliveryRunner::release_unfinished`]): the interrupted delivery
+/// runs again elsewhere (subscribers are idempotent), and none waits for its lease to end.
+pub async fn stop(mut task: JoinHandle<()>, runners: &Runners, grace: Duration) {
+    if tokio::time::timeout(grace, &mut task).await.is_ok() {
+        return;
+    }
+    task.abort();
+    // Waits for the abort, so nothing of the run is left to record a result after this.
+    let _ = task.await;
+    match runners.deliveries.release_unfinished().await {
+        Ok(n) => tracing::warn!(
+            handed_back = n,
+            grace_secs = grace.as_secs(),
+            "grace period over: the worker stopped in the middle of its batch and handed it back"
+        ),
+        Err(err) => tracing::error!(
+            error = %err,
+            "grace period over: could not hand back every delivery; they run again once their lease ends"
+        ),
+    }
+}
+
+/// How often `nexus worker` writes its heartbeat file.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+/// How old a heartbeat may be for `nexus healthcheck --worker` to count the worker alive.
+pub const HEARTBEAT_STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// The heartbeat file of `nexus worker` in `data_dir`.
+#[must_use]
+pub fn heartbeat_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("worker-heartbeat")
+}
+
+/// Writes the current time (Unix seconds) to `path` every [`HEARTBEAT_EVERY`], so that a
+/// container health check can tell a live worker, which serves no HTTP, from a stuck one.
+pub async fn heartbeat(path: PathBuf) {
+    let mut ticks = tokio::time::interval(HEARTBEAT_EVERY);
+    loop {
+        ticks.tick().await;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if let Err(e) = tokio::fs::write(&path, now.to_string()).await {
+            tracing::warn!(path = %path.display(), error = %e, "cannot write the worker heartbeat");
+        }
+    }
+}
+
+/// Whether the heartbeat in `path` is younger than [`HEARTBEAT_STALE_AFTER`].
+///
+/// # Errors
+/// Why it is not: missing, unreadable, or stale.
+pub fn check_heartbeat(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("no worker heartbeat at {}: {e}", path.display()))?;
+    let beat: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("unreadable worker heartbeat in {}", path.display()))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let age = now.saturating_sub(beat);
+    if age > HEARTBEAT_STALE_AFTER.as_secs() {
+        return Err(format!("the worker's last heartbeat is {age} s old"));
+    }
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are registered when this is called, not when

@@ -146,6 +146,16 @@ pub trait DeliveryStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool, OutboxError>;
 
+    /// Hands back a delivery `worker` claimed but is not going to run because it is stopping:
+    /// if `worker` still holds it, it becomes PENDING due at `now`, unlocked, with the
+    /// attempt its claim counted taken back (it never ran). `false` when the lease was lost.
+    async fn release(
+        &self,
+        id: DeliveryId,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, OutboxError>;
+
     /// One delivery; `Ok(None)` when there is none.
     async fn find(&self, id: DeliveryId) -> Result<Option<Delivery>, OutboxError>;
 

@@ -200,6 +200,20 @@ impl DeliveryStore for InMemoryOutbox {
         }))
     }
 
+    async fn release(
+        &self,
+        id: DeliveryId,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, OutboxError> {
+        Ok(self.finish(id, worker, |d| {
+            d.state = DeliveryState::Pending;
+            d.run_at = now;
+            d.attempts = d.attempts.saturating_sub(1);
+            d.updated_at = now;
+        }))
+    }
+
     async fn find(&self, id: DeliveryId) -> Result<Option<Delivery>, OutboxError> {
         Ok(self.lock().deliveries.get(&id).cloned())
     }

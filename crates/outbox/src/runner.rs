@@ -6,18 +6,25 @@
 //! [`DeliveryRunner::run_once`] on its schedule.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use chrono::{DateTime, Duration, Utc};
 use nexus_kernel::Clock;
 use tracing::Instrument;
 
-use crate::{Delivery, DeliveryError, DeliveryStore, OutboxError, RetryPolicy, SubscriberRegistry};
+use crate::{
+    Delivery, DeliveryError, DeliveryId, DeliveryStore, OutboxError, RetryPolicy,
+    SubscriberRegistry,
+};
+
+/// `last_error` of a delivery whose worker stopped in the middle of it.
+const INTERRUPTED: &str = "interrupted: the worker stopped before this attempt ended";
 
 /// Longest failure message written to `last_error`; longer ones are cut.
 const MAX_ERROR_LEN: usize = 1_000;
@@ -67,6 +74,9 @@ pub struct DeliveryRunner {
     clock: Arc<dyn Clock>,
     context: Arc<dyn DeliveryContext>,
     config: DeliveryRunnerConfig,
+    /// Deliveries claimed whose result is not recorded yet, and whether each has started:
+    /// what [`DeliveryRunner::release_unfinished`] hands back when a run was dropped.
+    unfinished: Mutex<HashMap<DeliveryId, bool>>,
 }
 
 impl fmt::Debug for DeliveryRunner {
@@ -100,6 +110,7 @@ impl DeliveryRunner {
             clock,
             context: Arc::new(PassThroughContext),
             config,
+            unfinished: Mutex::default(),
         }
     }
 
@@ -127,6 +138,21 @@ impl DeliveryRunner {
     /// the batch still runs and the first such error is returned at the end (the
     /// unrecorded delivery is claimed again once its lease ends).
     pub async fn run_once(&self) -> Result<usize, OutboxError> {
+        self.run_once_until(&|| false).await
+    }
+
+    /// [`DeliveryRunner::run_once`] for a worker that may be told to stop: `stopping` is
+    /// asked before each delivery, and once it says yes the deliveries of the batch not yet
+    /// started are released (PENDING again, due now, their attempt not counted) for another
+    /// worker, instead of waiting for their lease to end. The delivery in hand finishes.
+    ///
+    /// # Errors
+    /// As [`DeliveryRunner::run_once`]; a failure to release is returned too (the delivery
+    /// is claimed again once its lease ends).
+    pub async fn run_once_until(
+        &self,
+        stopping: &(dyn Fn() -> bool + Sync),
+    ) -> Result<usize, OutboxError> {
         let now = self.clock.now();
         let deliveries = self
             .store
@@ -140,8 +166,18 @@ impl DeliveryRunner {
         if !deliveries.is_empty() {
             tracing::debug!(worker = %self.config.worker_id, claimed = deliveries.len(), "claimed deliveries");
         }
+        self.unfinished_mut()
+            .extend(deliveries.iter().map(|d| (d.id, false)));
         let mut first_error = None;
-        for delivery in &deliveries {
+        for (index, delivery) in deliveries.iter().enumerate() {
+            if stopping() {
+                let rest = deliveries.get(index..).unwrap_or_default();
+                if let Err(err) = self.release(rest).await {
+                    first_error.get_or_insert(err);
+                }
+                break;
+            }
+            self.unfinished_mut().insert(delivery.id, true);
             let span = tracing::info_span!(
                 "delivery",
                 request_id = delivery.event.request_id.as_deref().unwrap_or(""),
@@ -154,8 +190,78 @@ impl DeliveryRunner {
             if let Err(err) = self.run_delivery(delivery).instrument(span).await {
                 first_error.get_or_insert(err);
             }
+            self.unfinished_mut().remove(&delivery.id);
         }
         first_error.map_or(Ok(deliveries.len()), Err)
+    }
+
+    /// Hands back what a dropped run left claimed, for a worker that stops before its batch
+    /// ended (its grace period ran out): a delivery that had started is recorded as an
+    /// interrupted attempt, due again now; the ones not started are released with their
+    /// attempt not counted. Either way another worker takes them at once instead of after
+    /// the lease. Returns how many were handed back.
+    ///
+    /// # Errors
+    /// The store's first error; the others are still tried (what fails is claimed again
+    /// once its lease ends).
+    pub async fn release_unfinished(&self) -> Result<usize, OutboxError> {
+        let unfinished: Vec<(DeliveryId, bool)> = self.unfinished_mut().drain().collect();
+        let now = self.clock.now();
+        let worker = self.config.worker_id.as_str();
+        let mut first_error = None;
+        let mut handed_back = 0;
+        for (id, started) in unfinished {
+            let result = if started {
+                tracing::warn!(delivery_id = %id, "stopping in the middle of a delivery; it runs again");
+                self.store
+                    .fail(id, worker, INTERRUPTED, Some(now), now)
+                    .await
+            } else {
+                self.store.release(id, worker, now).await
+            };
+            match result {
+                Ok(true) => handed_back += 1,
+                Ok(false) => {}
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        first_error.map_or(Ok(handed_back), Err)
+    }
+
+    /// Releases claimed deliveries that will not run now.
+    async fn release(&self, deliveries: &[Delivery]) -> Result<(), OutboxError> {
+        let now = self.clock.now();
+        let mut first_error = None;
+        for delivery in deliveries {
+            match self
+                .store
+                .release(delivery.id, &self.config.worker_id, now)
+                .await
+            {
+                Ok(_) => {
+                    self.unfinished_mut().remove(&delivery.id);
+                }
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        if !deliveries.is_empty() {
+            tracing::info!(
+                released = deliveries.len(),
+                "stopping: released the deliveries not started"
+            );
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn unfinished_mut(&self) -> std::sync::MutexGuard<'_, HashMap<DeliveryId, bool>> {
+        // The map holds plain ids: a panic elsewhere cannot leave it inconsistent.
+        self.unfinished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     async fn run_delivery(&self, delivery: &Delivery) -> Result<(), OutboxError> {

@@ -37,6 +37,8 @@ enum Behaviour {
     Refuse,
     Panic,
     DecodeCodes,
+    /// Never ends (a mail server that never answers).
+    Hang,
 }
 
 struct Probe {
@@ -61,6 +63,7 @@ impl Subscriber for Probe {
             Behaviour::Retry => Err(DeliveryError::Retryable("server down".into())),
             Behaviour::Refuse => Err(DeliveryError::Permanent("address refused".into())),
             Behaviour::Panic => panic!("boom"),
+            Behaviour::Hang => std::future::pending().await,
             Behaviour::DecodeCodes => delivery
                 .event
                 .decode::<CodeIssued>()
@@ -389,4 +392,70 @@ async fn a_dead_delivery_can_be_sent_round_again() {
         w.outbox.retry(dead.id, w.now).await,
         Err(OutboxError::InvalidState("PENDING"))
     ));
+}
+
+#[tokio::test]
+async fn a_stopping_worker_finishes_the_delivery_in_hand_and_releases_the_rest() {
+    let mail = probe("mail", Behaviour::Succeed);
+    let w = world(vec![mail.clone()], 5);
+    w.outbox
+        .append(&[placed(w.now), placed(w.now), placed(w.now)], w.now);
+    let told_to_stop = || mail.calls.load(Ordering::SeqCst) >= 1;
+
+    let claimed = w.runner.run_once_until(&told_to_stop).await.expect("run");
+
+    assert_eq!(claimed, 3);
+    let deliveries = w.outbox.deliveries();
+    let done = deliveries
+        .iter()
+        .filter(|d| d.state == DeliveryState::Done)
+        .count();
+    assert_eq!(done, 1, "the delivery in hand finished: {deliveries:?}");
+    for d in deliveries.iter().filter(|d| d.state != DeliveryState::Done) {
+        assert_eq!(d.state, DeliveryState::Pending, "{d:?}");
+        assert_eq!(d.attempts, 0, "a released delivery never ran: {d:?}");
+        assert_eq!(d.locked_by, None);
+        assert_eq!(d.run_at, w.now, "due at once for another worker");
+    }
+    assert_eq!(w.runner.run_once().await.expect("the next run"), 2);
+    assert_eq!(mail.calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_dropped_run_hands_back_the_delivery_in_hand_and_the_ones_not_started() {
+    let hang = probe("hang", Behaviour::Hang);
+    let w = world(vec![hang.clone()], 5);
+    w.outbox.append(&[placed(w.now), placed(w.now)], w.now);
+    {
+        // One poll claims both and starts the first, which never ends; then the run is
+        // dropped, as when a worker's grace period runs out.
+        let mut run = std::pin::pin!(w.runner.run_once());
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(run.as_mut().poll(&mut cx).is_pending());
+    }
+    assert_eq!(hang.calls.load(Ordering::SeqCst), 1);
+
+    let handed_back = w.runner.release_unfinished().await.expect("release");
+
+    assert_eq!(handed_back, 2);
+    let deliveries = w.outbox.deliveries();
+    assert!(
+        deliveries.iter().all(|d| d.state == DeliveryState::Pending
+            && d.locked_by.is_none()
+            && d.run_at == w.now),
+        "{deliveries:?}"
+    );
+    let mut attempts: Vec<u32> = deliveries.iter().map(|d| d.attempts).collect();
+    attempts.sort_unstable();
+    assert_eq!(attempts, [0, 1], "only the interrupted attempt counts");
+    let interrupted = deliveries
+        .iter()
+        .find(|d| d.attempts == 1)
+        .expect("the interrupted one");
+    assert_eq!(interrupted.last_error.as_deref(), Some(INTERRUPTED));
+    assert_eq!(
+        w.runner.release_unfinished().await.expect("again"),
+        0,
+        "nothing is handed back twice"
+    );
 }

@@ -349,6 +349,38 @@ impl DeliveryStore for SeaDeliveryStore {
         Ok(true)
     }
 
+    async fn release(
+        &self,
+        id: DeliveryId,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, OutboxError> {
+        let result = held_by(id, worker)
+            .col_expr(
+                delivery::Column::State,
+                Expr::value(DeliveryState::Pending.as_str()),
+            )
+            .col_expr(delivery::Column::RunAt, Expr::value(now))
+            // The claim counted an attempt that never ran.
+            .col_expr(
+                delivery::Column::Attempts,
+                Expr::col(delivery::Column::Attempts).sub(1),
+            )
+            .col_expr(
+                delivery::Column::LockedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                delivery::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+            .exec(&self.db)
+            .await
+            .map_err(unexpected("releasing a delivery"))?;
+        Ok(result.rows_affected > 0)
+    }
+
     async fn find(&self, id: DeliveryId) -> Result<Option<Delivery>, OutboxError> {
         let row = delivery::Entity::find_by_id(id.as_uuid())
             .one(&self.db)

@@ -285,3 +285,47 @@ async fn two_workers_racing_on_postgres_never_deliver_one_event_twice() {
         .expect("list");
     assert_eq!(page.total, 50);
 }
+
+#[tokio::test]
+async fn a_released_delivery_is_due_at_once_with_its_attempt_taken_back_and_only_by_its_holder() {
+    for db in backends::<nexus_migration::Migrator>().await {
+        let start = Utc::now();
+        let recorder = Recorder::new(Duration::zero(), 0);
+        let s = setup(&db, recorder.clone(), start);
+        append(&db, &s, 1, start).await;
+        let claimed = s
+            .store
+            .claim("stopping", start, Duration::seconds(30), 10)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 1, "{}", db.backend);
+        let id = claimed[0].id;
+
+        assert!(
+            !s.store.release(id, "other", start).await.expect("release"),
+            "{}: only the holder releases",
+            db.backend
+        );
+        assert!(
+            s.store
+                .release(id, "stopping", start)
+                .await
+                .expect("release")
+        );
+
+        let released = s.store.find(id).await.expect("find").expect("row");
+        assert_eq!(released.state, DeliveryState::Pending, "{}", db.backend);
+        assert_eq!(released.attempts, 0, "{}: it never ran", db.backend);
+        assert_eq!(released.locked_by, None);
+        // Another worker takes it before the lease would have ended.
+        assert_eq!(runner(&s, "live", 5, 10).run_once().await.expect("run"), 1);
+        let done = s.store.find(id).await.expect("find").expect("row");
+        assert_eq!(done.state, DeliveryState::Done, "{}", db.backend);
+        assert_eq!(done.attempts, 1);
+        assert!(
+            !s.store.release(id, "live", start).await.expect("release"),
+            "{}: a finished delivery is not released",
+            db.backend
+        );
+    }
+}
