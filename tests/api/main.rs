@@ -11,6 +11,7 @@ mod faults;
 mod jobs;
 mod matrix;
 mod money;
+mod observability;
 mod otp;
 mod platform;
 mod purchase;

@@ -63,6 +63,9 @@ const ROUTES: &[Row] = &[
     // Probes and the public catalog.
     ("get",    "/health/live",                         [200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/health/ready",                        [200, 200, 200, 200, 200, 200, 200]),
+    // Metrics open with METRICS_TOKEN only (set for this matrix), never with a user's JWT;
+    // without a token configured the public port answers 404 (tests/api/observability.rs).
+    ("get",    "/metrics",                             [401, 401, 401, 401, 401, 401, 401]),
     ("get",    "/api/v1/products",                     [200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/products/{id}",                [200, 200, 200, 200, 200, 200, 200]),
     // Sign-up and sessions: public, or the caller's own.
@@ -228,6 +231,7 @@ impl World {
             ("LOGIN_MAX_FAILURES", "1000"),
             ("LOGIN_ACCOUNT_MAX_FAILURES", "1000"),
             ("WORKER_POLL_MS", "50"),
+            ("METRICS_TOKEN", "matrix-metrics-token-0123456789"),
         ])
         .await;
         let admin = app.admin().await;
@@ -377,6 +381,7 @@ impl World {
                 "get",
                 "/health/live"
                 | "/health/ready"
+                | "/metrics"
                 | "/api/v1/products"
                 | "/api/v1/auth/me"
                 | "/api/v1/users"
@@ -879,7 +884,8 @@ fn shape(path: &str) -> String {
 
 /// Every `web::resource("…")` with its `web::<method>()` routes in the HTTP sources, as
 /// `METHOD /shape`: the routes actix really serves. Areas mount under `/api/v1`; the app
-/// shell (`http/mod.rs`) and the probes (`http/health.rs`) at the root.
+/// shell (`http/mod.rs`), the probes (`http/health.rs`) and `/metrics` (`http/metrics.rs`)
+/// at the root.
 fn registered_routes() -> BTreeSet<String> {
     let http = Path::new(env!("CARGO_MANIFEST_DIR")).join("../apps/nexus/src/http");
     let mut files: Vec<PathBuf> = Vec::new();
@@ -900,7 +906,9 @@ fn registered_routes() -> BTreeSet<String> {
     let mut routes = BTreeSet::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read a source file");
-        let at_root = file == http.join("mod.rs") || file == http.join("health.rs");
+        let at_root = ["mod.rs", "health.rs", "metrics.rs"]
+            .iter()
+            .any(|root| file == http.join(root));
         let prefix = if at_root { "" } else { "/api/v1" };
         let pieces: Vec<&str> = text.split("web::resource(\"").skip(1).collect();
         for piece in pieces {

@@ -44,7 +44,7 @@ async fn the_readiness_probe_reports_the_database_ok() {
     let body = expect_json(app.get("/health/ready", NO_TOKEN).await, 200).await;
 
     assert_eq!(body["status"], "ok");
-    assert_eq!(body["database"], "ok");
+    assert_eq!(body["checks"]["database"]["status"], "ok");
 }
 
 #[tokio::test]

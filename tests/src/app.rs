@@ -23,6 +23,8 @@ pub struct TestApp {
     pub address: String,
     /// The port the app listens on.
     pub port: u16,
+    /// The port of the dedicated metrics listener, when `METRICS_ADDR` is set.
+    pub metrics_port: Option<u16>,
     /// The HTTP client the helpers use.
     pub client: reqwest::Client,
     /// The bootstrapped administrator's e-mail.
@@ -120,11 +122,13 @@ pub(crate) async fn launch(
         .await
         .expect("the application builds");
     let port = app.port();
+    let metrics_port = app.metrics_port();
     let server = tokio::spawn(app.run_until_stopped()).abort_handle();
 
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -27,6 +27,11 @@ impl SearchIndexFake {
         let server = MockServer::start().await;
         let documents = Documents::default();
         let index = "/indexes/products";
+        Mock::given(method("GET"))
+            .and(path("/health"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "available"})))
+            .mount(&server)
+            .await;
         Mock::given(method("PATCH"))
             .and(path(format!("{index}/settings")))
             .respond_with(accepted())
@@ -53,6 +58,15 @@ impl SearchIndexFake {
             .mount(&server)
             .await;
         Self { server, documents }
+    }
+
+    /// From now on answers every request with 503, as a Meilisearch that went unavailable.
+    pub async fn go_down(&self) {
+        Mock::given(path_regex(".*"))
+            .respond_with(ResponseTemplate::new(503))
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
     }
 
     /// The URL for `MEILI_URL`.

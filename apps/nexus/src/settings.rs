@@ -102,6 +102,12 @@ pub struct HttpSettings {
     pub hsts_max_age: Option<u64>,
     /// Worker threads (`HTTP_WORKERS`, default: number of cores).
     pub workers: Option<usize>,
+    /// `METRICS_TOKEN`: bearer token that opens `GET /metrics`; unset: the public port does
+    /// not serve `/metrics` at all (404).
+    pub metrics_token: Option<Secret>,
+    /// `METRICS_ADDR`: a separate `host:port` serving only `/metrics` (open there unless
+    /// `METRICS_TOKEN` is set); unset: no separate listener.
+    pub metrics_addr: Option<String>,
 }
 
 impl Default for HttpSettings {
@@ -113,6 +119,8 @@ impl Default for HttpSettings {
             body_limit_bytes: 1024 * 1024,
             hsts_max_age: None,
             workers: None,
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 }
@@ -552,6 +560,9 @@ pub const DEFAULT_DATA_DIR: &str = "./data";
 /// it is refused everywhere: anyone could sign tokens with it.
 pub const DEV_JWT_SECRET: &str = "development-only-secret-change-me-in-production!!";
 
+/// Shortest `METRICS_TOKEN` accepted, in bytes: it is a password for the scrape endpoint.
+pub const MIN_METRICS_TOKEN_BYTES: usize = 16;
+
 /// Shortest signing key accepted in production, in bytes.
 pub const MIN_PRODUCTION_SECRET_BYTES: usize = 32;
 
@@ -580,6 +591,8 @@ pub const KEYS: &[Key] = &[
     key("BODY_LIMIT_BYTES", "http.body_limit_bytes"),
     key("HSTS_MAX_AGE", "http.hsts_max_age"),
     key("HTTP_WORKERS", "http.workers"),
+    key("METRICS_TOKEN", "http.metrics_token"),
+    key("METRICS_ADDR", "http.metrics_addr"),
     key("DATABASE_URL", "database.url"),
     key("DATABASE_MAX_CONNECTIONS", "database.max_connections"),
     key(
@@ -677,6 +690,7 @@ pub fn environment_variables() -> impl Iterator<Item = &'static str> {
 /// Keys whose values are secrets: a problem with one never quotes its value.
 const SECRET_KEYS: &[&str] = &[
     "DATABASE_URL",
+    "METRICS_TOKEN",
     "JWT_SECRET",
     "NEXUS_ADMIN_PASSWORD",
     "SMTP_URL",
@@ -910,6 +924,14 @@ impl Settings {
         let at_least_1 = "must be at least 1";
         let rules: [(bool, &'static str, &str); 29] = [
             (
+                self.http
+                    .metrics_addr
+                    .as_deref()
+                    .is_some_and(|a| a.parse::<std::net::SocketAddr>().is_err()),
+                "METRICS_ADDR",
+                "expected an IP address and port, e.g. 127.0.0.1:9464",
+            ),
+            (
                 !(4..=31).contains(&a.bcrypt_cost),
                 "BCRYPT_COST",
                 "must be between 4 and 31",
@@ -1044,6 +1066,13 @@ impl Settings {
         }
         if short(link) {
             problems.push("LINK_SIGNING_KEY", too_short);
+        }
+        let metrics = self.http.metrics_token.as_ref().map(Secret::expose);
+        if metrics.is_some_and(|t| t.len() < MIN_METRICS_TOKEN_BYTES) {
+            problems.push(
+                "METRICS_TOKEN",
+                format!("must be at least {MIN_METRICS_TOKEN_BYTES} bytes"),
+            );
         }
         if jwt.is_some() && jwt == link {
             problems.push("LINK_SIGNING_KEY", "must differ from JWT_SECRET");
@@ -1701,6 +1730,29 @@ mod tests {
     }
 
     #[test]
+    fn metrics_are_closed_by_default_and_their_settings_are_checked() {
+        let s = load(&[]).expect("defaults are valid");
+        assert!(s.http.metrics_token.is_none());
+        assert!(s.http.metrics_addr.is_none());
+
+        let s = load(&[
+            ("METRICS_TOKEN", "a-scrape-token-of-some-length"),
+            ("METRICS_ADDR", "127.0.0.1:9464"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            s.http.metrics_token.as_ref().map(Secret::expose),
+            Some("a-scrape-token-of-some-length")
+        );
+        assert_eq!(s.http.metrics_addr.as_deref(), Some("127.0.0.1:9464"));
+
+        let errors = load(&[("METRICS_TOKEN", "short"), ("METRICS_ADDR", "localhost")])
+            .expect_err("both refused");
+        assert_eq!(keys(&errors), ["METRICS_ADDR", "METRICS_TOKEN"]);
+        assert!(!errors.to_string().contains("short"), "{errors}");
+    }
+
+    #[test]
     fn secrets_are_redacted_in_debug() {
         let s = load(&[
             ("JWT_SECRET", "super-secret-value-123456789012345"),
@@ -1719,6 +1771,7 @@ mod tests {
             ("DATABASE_URL", "postgres://nexus:hunter2@db/nexus"),
             ("SMTP_URL", "smtps://mailer:mail-pass@smtp.example:465"),
             ("MEILI_API_KEY", "meili-master-key"),
+            ("METRICS_TOKEN", "scrape-token-0123456789"),
             ("MAIL_FOOTER", "Quote \" and backslash \\ and\ttab"),
             ("PORT", "9191"),
         ])
@@ -1726,7 +1779,13 @@ mod tests {
 
         let printed = s.to_toml();
 
-        for secret in ["super-secret", "hunter2", "mail-pass", "meili-master-key"] {
+        for secret in [
+            "super-secret",
+            "hunter2",
+            "mail-pass",
+            "meili-master-key",
+            "scrape-token",
+        ] {
             assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
         }
         assert!(printed.contains("url = \"postgres://nexus:[redacted]@db/nexus\""));
@@ -1736,10 +1795,13 @@ mod tests {
         std::fs::write(path.path(), &printed).expect("write");
         let again = Settings::from_sources(Some(path.path()), &HashMap::new())
             .expect_err("a redacted secret is too short to use");
-        assert_eq!(keys(&again), ["JWT_SECRET"], "{again}");
+        assert_eq!(keys(&again), ["JWT_SECRET", "METRICS_TOKEN"], "{again}");
         let reread = Settings::from_sources(
             Some(path.path()),
-            &vars(&[("JWT_SECRET", "super-secret-value-123456789012345")]),
+            &vars(&[
+                ("JWT_SECRET", "super-secret-value-123456789012345"),
+                ("METRICS_TOKEN", "scrape-token-0123456789"),
+            ]),
         )
         .expect("the printed file reads back");
         assert_eq!(reread.http.port, 9191);

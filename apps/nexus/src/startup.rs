@@ -51,6 +51,7 @@ use nexus_orders::{
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::RedisCartStore;
 
+use crate::http::health::Dependencies;
 use crate::http::products::upload::UploadSpool;
 use crate::rate_limit::{InProcessFailureThrottle, InProcessRateLimiter};
 use crate::settings::Settings;
@@ -111,6 +112,8 @@ pub enum StartupError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The dedicated metrics listener (`METRICS_ADDR`) and its port.
+    metrics: Option<(u16, Server)>,
     worker: Option<(crate::worker::Runners, std::time::Duration)>,
     grace: std::time::Duration,
 }
@@ -123,6 +126,8 @@ impl Application {
     /// `StartupError` saying which step failed.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         crate::install_crypto_provider();
+        // Before anything records: a metric recorded with no recorder installed is lost.
+        crate::observability::handle();
         let addr = format!("{}:{}", settings.http.host, settings.http.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind {
             addr: addr.clone(),
@@ -132,6 +137,23 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?
             .port();
+        let metrics_listener = match &settings.http.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr).map_err(|source| StartupError::Bind {
+                    addr: addr.clone(),
+                    source,
+                })?;
+                let port = listener
+                    .local_addr()
+                    .map_err(|source| StartupError::Bind {
+                        addr: addr.clone(),
+                        source,
+                    })?
+                    .port();
+                Some((port, listener))
+            }
+            None => None,
+        };
 
         let db = connect(&settings, settings.database.migrate_on_start).await?;
         let state = compose(&settings, db).await?;
@@ -145,6 +167,23 @@ impl Application {
         });
         let state = web::Data::new(state);
         let http = settings.http.clone();
+        let metrics = match metrics_listener {
+            Some((metrics_port, listener)) => {
+                let (state, http) = (state.clone(), http.clone());
+                let server =
+                    HttpServer::new(move || crate::http::metrics_app(state.clone(), http.clone()))
+                        .workers(1)
+                        .listen(listener)
+                        .map_err(|source| StartupError::Bind {
+                            addr: format!("metrics port {metrics_port}"),
+                            source,
+                        })?
+                        .run();
+                tracing::info!(port = metrics_port, "serving metrics on their own listener");
+                Some((metrics_port, server))
+            }
+            None => None,
+        };
         let mut server = HttpServer::new(move || crate::http::app(state.clone(), http.clone()));
         if let Some(workers) = settings.http.workers {
             server = server.workers(workers);
@@ -164,6 +203,7 @@ impl Application {
         Ok(Self {
             port,
             server,
+            metrics,
             worker,
             grace: std::time::Duration::from_secs(settings.shutdown_grace_secs),
         })
@@ -175,15 +215,27 @@ impl Application {
         self.port
     }
 
+    /// The port of the dedicated metrics listener, when `METRICS_ADDR` is set.
+    #[must_use]
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until the process is told to stop. On SIGTERM (or SIGINT) it stops accepting
     /// connections and closes idle ones, lets in-flight requests finish and the worker finish
     /// the delivery in hand (releasing the rest of its batch), all within the grace period
     /// (`SHUTDOWN_GRACE_SECS`); what is still running then is cut off, and the worker's
-    /// deliveries are handed back for another worker.
+    /// deliveries are handed back for another worker. The metrics listener, if any, stops
+    /// with the API.
     ///
     /// # Errors
     /// I/O errors from the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         // Registered before serving, so a signal arriving at any point is seen.
         let signal = crate::worker::termination();
         let handle = self.server.handle();
@@ -220,6 +272,9 @@ impl Application {
             }
             None => tokio::join!(server, worker).0,
         };
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         tracing::info!("stopped");
         served
     }
@@ -356,9 +411,14 @@ pub async fn compose(
     } = mail(settings)?;
 
     // The marketplace.
-    let assets = asset_store(settings)?;
+    let mut dependencies =
+        Dependencies::default().with(Arc::new(crate::readiness::Database(db.clone())));
+    let (assets, s3) = asset_store(settings)?;
     let gateway = payment_gateway(settings)?;
-    let carts = cart_store(settings, &db).await?;
+    let (carts, redis) = cart_store(settings, &db).await?;
+    if let Some(redis) = redis {
+        dependencies = dependencies.with(Arc::new(crate::readiness::Redis(redis)));
+    }
     let order_repo = Arc::new(SeaOrderRepository::new(db.clone()));
     let orders_uow: Arc<dyn OrdersUnitOfWork> =
         Arc::new(SeaOrdersUnitOfWork::new(transactions.clone()));
@@ -369,6 +429,12 @@ pub async fn compose(
     let product_repo = Arc::new(SeaProductRepository::new(db.clone()));
     let storage = &settings.storage;
     let index = product_index(settings).await?;
+    if let Some(meili) = &index {
+        dependencies = dependencies.with(Arc::new(crate::readiness::Meilisearch(meili.clone())));
+    }
+    if let Some(s3) = s3 {
+        dependencies = dependencies.with(Arc::new(crate::readiness::ObjectStore(s3)));
+    }
     let search: Arc<dyn ProductSearch> = match &index {
         Some(meili) => meili.clone(),
         None => product_repo.clone(),
@@ -531,10 +597,12 @@ pub async fn compose(
         enquiries,
         approvals,
         jobs: Arc::new(DeliveryAdmin::new(
-            delivery_store,
+            delivery_store.clone(),
             clock,
             worker.max_attempts,
         )),
+        deliveries: delivery_store,
+        dependencies,
         runner: crate::worker::Runners { deliveries },
         limiter: Arc::new(InProcessRateLimiter::new()),
         failures: Arc::new(InProcessFailureThrottle::default()),
@@ -621,8 +689,12 @@ fn mail(settings: &Settings) -> Result<MailParts, StartupError> {
     })
 }
 
-/// Local files (app-signed links) unless `S3_BUCKET` is set.
-fn asset_store(settings: &Settings) -> Result<Arc<dyn AssetStore>, StartupError> {
+/// A store behind its port, with the adapter again when the readiness probe checks it.
+type Probed<Port, Adapter> = (Arc<Port>, Option<Arc<Adapter>>);
+
+/// Local files (app-signed links) unless `S3_BUCKET` is set; with S3, its store again for
+/// the readiness probe.
+fn asset_store(settings: &Settings) -> Result<Probed<dyn AssetStore, S3AssetStore>, StartupError> {
     let st = &settings.storage;
     let bad = |e: &dyn std::fmt::Display| StartupError::Storage(e.to_string());
     match &st.s3_bucket {
@@ -641,7 +713,8 @@ fn asset_store(settings: &Settings) -> Result<Arc<dyn AssetStore>, StartupError>
                 ),
                 allow_http: st.s3_allow_http,
             };
-            Ok(Arc::new(S3AssetStore::new(config).map_err(|e| bad(&e))?))
+            let s3 = Arc::new(S3AssetStore::new(config).map_err(|e| bad(&e))?);
+            Ok((s3.clone(), Some(s3)))
         }
         None => {
             // Links have their own key, never one derived from the token secret.
@@ -657,7 +730,7 @@ fn asset_store(settings: &Settings) -> Result<Arc<dyn AssetStore>, StartupError>
                 key.expose().as_bytes().to_vec(),
             )
             .map_err(|e| bad(&e))?;
-            Ok(Arc::new(store))
+            Ok((Arc::new(store), None))
         }
     }
 }
@@ -713,20 +786,22 @@ pub async fn product_index(
     Ok(Some(meili))
 }
 
-/// Redis with a time-to-live when `REDIS_URL` is set; the database otherwise.
+/// Redis with a time-to-live when `REDIS_URL` is set (and its store again, for the
+/// readiness probe); the database otherwise.
 async fn cart_store(
     settings: &Settings,
     db: &DatabaseConnection,
-) -> Result<Arc<dyn CartStore>, StartupError> {
+) -> Result<Probed<dyn CartStore, RedisCartStore>, StartupError> {
     match &settings.commerce.redis_url {
         Some(url) => {
             let ttl = std::time::Duration::from_secs(settings.commerce.cart_ttl_secs);
             let store = RedisCartStore::connect(url.expose(), ttl)
                 .await
                 .map_err(|e| StartupError::Redis(e.to_string()))?;
-            Ok(Arc::new(store))
+            let store = Arc::new(store);
+            Ok((store.clone(), Some(store)))
         }
-        None => Ok(Arc::new(SeaCartStore::new(db.clone()))),
+        None => Ok((Arc::new(SeaCartStore::new(db.clone())), None)),
     }
 }
 

@@ -6,7 +6,7 @@ use nexus_approvals::ApprovalService;
 use nexus_customers::{CustomerService, EnquiryService};
 use nexus_identity::IdentityService;
 use nexus_kernel::RateLimiter;
-use nexus_outbox::DeliveryAdmin;
+use nexus_outbox::{DeliveryAdmin, DeliveryStore};
 use nexus_sea_support::DatabaseConnection;
 
 use crate::settings::LimitSettings;
@@ -48,7 +48,11 @@ pub struct AppState {
     pub asset_max_bytes: u64,
     /// Receives product files (bounded concurrency, staged on disk).
     pub uploads: crate::http::products::upload::UploadSpool,
-    /// The database, for the readiness probe only.
+    /// The stored deliveries, for the backlog gauges of `/metrics`.
+    pub deliveries: Arc<dyn DeliveryStore>,
+    /// What the readiness probe checks.
+    pub dependencies: crate::http::health::Dependencies,
+    /// The database, for the readiness probe and the pool gauges only.
     pub db: DatabaseConnection,
 }
 

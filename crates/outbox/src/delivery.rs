@@ -107,6 +107,36 @@ pub struct DeliveryFilter {
     pub subscriber: Option<String>,
 }
 
+/// How many deliveries are in one open or dead state, and the earliest `run_at` among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BacklogEntry {
+    /// PENDING, RUNNING or DEAD.
+    pub state: DeliveryState,
+    /// Deliveries in that state.
+    pub count: u64,
+    /// The earliest `run_at` of those deliveries (`None` when there are none). For PENDING
+    /// it may lie in the future (a delayed delivery): then nothing of that state is overdue.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+impl BacklogEntry {
+    /// The states a backlog reports, in this order. DONE is history, not backlog: it grows
+    /// without bound and is never counted.
+    pub const STATES: [DeliveryState; 3] = [
+        DeliveryState::Pending,
+        DeliveryState::Running,
+        DeliveryState::Dead,
+    ];
+
+    /// How long the oldest delivery of this state has been due at `now`; zero when none
+    /// is due yet or there is none.
+    #[must_use]
+    pub fn oldest_age(&self, now: DateTime<Utc>) -> Duration {
+        self.oldest_due
+            .map_or_else(Duration::zero, |due| (now - due).max(Duration::zero()))
+    }
+}
+
 /// The durable deliveries. They are created with their event, inside the transaction of
 /// the change (each context's adapter does that); this port runs and administers them.
 ///
@@ -166,9 +196,40 @@ pub trait DeliveryStore: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Delivery>, OutboxError>;
 
+    /// The backlog for monitoring: one [`BacklogEntry`] per state of
+    /// [`BacklogEntry::STATES`], in that order, with count 0 for an empty state. Computed
+    /// by the store (an indexed count), never by loading the deliveries.
+    async fn backlog(&self) -> Result<Vec<BacklogEntry>, OutboxError>;
+
     /// Puts a DEAD delivery back to PENDING now with a fresh attempt budget.
     ///
     /// # Errors
     /// `InvalidState` when it is not DEAD; `NotFound`.
     async fn retry(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<Delivery, OutboxError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oldest_age_counts_only_time_overdue() {
+        let now = Utc::now();
+        let entry = |oldest_due| BacklogEntry {
+            state: DeliveryState::Pending,
+            count: 1,
+            oldest_due,
+        };
+
+        assert_eq!(
+            entry(Some(now - Duration::seconds(90))).oldest_age(now),
+            Duration::seconds(90)
+        );
+        assert_eq!(
+            entry(Some(now + Duration::minutes(5))).oldest_age(now),
+            Duration::zero(),
+            "a delayed delivery is not overdue"
+        );
+        assert_eq!(entry(None).oldest_age(now), Duration::zero());
+    }
 }

@@ -16,7 +16,7 @@ pub use admin::DeliveryAdmin;
 #[cfg(any(test, feature = "mocks"))]
 pub use delivery::MockDeliveryStore;
 pub use delivery::{
-    DEFAULT_MAX_ATTEMPTS, Delivery, DeliveryFilter, DeliveryState, DeliveryStore,
+    BacklogEntry, DEFAULT_MAX_ATTEMPTS, Delivery, DeliveryFilter, DeliveryState, DeliveryStore,
     UnknownDeliveryState,
 };
 pub use error::OutboxError;

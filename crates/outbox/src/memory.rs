@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use nexus_kernel::{Page, PageRequest, Unexpected};
 
 use crate::{
-    DEFAULT_MAX_ATTEMPTS, Delivery, DeliveryFilter, DeliveryId, DeliveryState, DeliveryStore,
-    EventEnvelope, EventId, OutboxError, Routes,
+    BacklogEntry, DEFAULT_MAX_ATTEMPTS, Delivery, DeliveryFilter, DeliveryId, DeliveryState,
+    DeliveryStore, EventEnvelope, EventId, OutboxError, Routes,
 };
 
 #[derive(Debug, Default)]
@@ -248,6 +248,21 @@ impl DeliveryStore for InMemoryOutbox {
             total,
             request: page,
         })
+    }
+
+    async fn backlog(&self) -> Result<Vec<BacklogEntry>, OutboxError> {
+        let state = self.lock();
+        Ok(BacklogEntry::STATES
+            .into_iter()
+            .map(|wanted| {
+                let of_state = state.deliveries.values().filter(|d| d.state == wanted);
+                BacklogEntry {
+                    state: wanted,
+                    count: u64::try_from(of_state.clone().count()).unwrap_or(u64::MAX),
+                    oldest_due: of_state.map(|d| d.run_at).min(),
+                }
+            })
+            .collect())
     }
 
     async fn retry(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<Delivery, OutboxError> {

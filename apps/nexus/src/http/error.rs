@@ -194,6 +194,13 @@ impl ApiError {
         err
     }
 
+    /// 503 `service_unavailable` with `Retry-After` from the readiness probe, its message
+    /// naming each required dependency that is down (`details` stays for validation).
+    #[must_use]
+    pub fn dependencies_unavailable(names: &[&str]) -> Self {
+        Self::unavailable(format!("Not ready: {} cannot be reached", names.join(", ")))
+    }
+
     /// 500 `internal_error`, keeping the cause for the log only; or, when the cause's chain
     /// shows that the database or Redis could not be reached ([`is_unavailable`]), 503
     /// [`ApiError::unavailable`]: an outage is not a bug, and clients should retry.

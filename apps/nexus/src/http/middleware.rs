@@ -1,5 +1,5 @@
-//! The outermost middleware: request ids, one log line per request, panic containment and
-//! the uniform error envelope for every error response, whoever produced it.
+//! The outermost middleware: request ids, one log line per request, request metrics, panic
+//! containment and the uniform error envelope for every error response, whoever produced it.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -30,7 +30,10 @@ fn request_id_of(req: &ServiceRequest) -> String {
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
 }
 
-/// Request id, logging, panic containment and error envelope, in one pass.
+/// Request id, logging, metrics, panic containment and error envelope, in one pass.
+///
+/// Metrics label a request by its route template (`/api/v1/customers/{id}`, never the raw
+/// path, so ids cannot multiply the series), or [`crate::observability::UNMATCHED_ROUTE`].
 ///
 /// # Errors
 /// Never: every failure is turned into a response.
@@ -39,6 +42,11 @@ pub async fn envelope(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
+    let in_flight = crate::observability::InFlight::start();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| crate::observability::UNMATCHED_ROUTE.to_owned());
+    let method_label = crate::observability::method_label(req.method());
     let request_id = request_id_of(&req);
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let path = req.path().to_owned();
@@ -96,7 +104,10 @@ pub async fn envelope(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    crate::observability::record_request(method_label, &route, status.as_u16(), elapsed);
+    drop(in_flight);
+    let duration_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), duration_ms, "request completed");

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod jobs;
 pub mod limits;
+pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod orders;
@@ -28,7 +29,8 @@ use crate::settings::HttpSettings;
 use crate::state::AppState;
 use error::ApiError;
 
-/// Builds the actix application: middleware, `/api/v1`, probes, docs, and the 404 fallback.
+/// Builds the actix application: middleware, `/api/v1`, probes, `/metrics`, docs, and the
+/// 404 fallback. Installs the metrics recorder if nothing did yet.
 pub fn app(
     state: web::Data<AppState>,
     settings: HttpSettings,
@@ -51,10 +53,15 @@ pub fn app(
             format!("max-age={max_age}; includeSubDomains"),
         ));
     }
+    crate::observability::handle();
+    let metrics_access = web::Data::new(metrics::MetricsAccess::public(
+        settings.metrics_token.as_ref(),
+    ));
     let currencies = state.products.currencies();
     let max_price_minor = state.products.max_price_minor();
     App::new()
         .app_data(state)
+        .app_data(metrics_access)
         .app_data(
             web::JsonConfig::default()
                 .limit(settings.body_limit_bytes)
@@ -78,6 +85,7 @@ pub fn app(
                 .configure(orders::configure),
         )
         .configure(health::configure)
+        .configure(metrics::configure)
         .service(web::resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header(("Location", "/docs/"))
@@ -87,6 +95,33 @@ pub fn app(
             "/api-docs/openapi.json",
             openapi::document(&currencies, max_price_minor),
         ))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::route_not_found())
+        }))
+}
+
+/// The application of the dedicated metrics listener (`METRICS_ADDR`): `GET /metrics`
+/// (open unless `METRICS_TOKEN` is set) and the uniform 404 for anything else.
+pub fn metrics_app(
+    state: web::Data<AppState>,
+    settings: HttpSettings,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    crate::observability::handle();
+    App::new()
+        .app_data(state)
+        .app_data(web::Data::new(metrics::MetricsAccess::dedicated(
+            settings.metrics_token.as_ref(),
+        )))
+        .wrap(from_fn(middleware::envelope))
+        .configure(metrics::configure)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::route_not_found())
         }))

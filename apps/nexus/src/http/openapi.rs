@@ -9,7 +9,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::error::ErrorBody;
 
-use super::{auth, customers, enquiries, health, jobs, orders, products, responses, users};
+use super::{
+    auth, customers, enquiries, health, jobs, metrics, orders, products, responses, users,
+};
 
 /// The API description served at `/api-docs/openapi.json`.
 #[derive(OpenApi)]
@@ -66,7 +68,7 @@ use super::{auth, customers, enquiries, health, jobs, orders, products, response
         orders::handlers::my_library,
         orders::handlers::download_product,
         orders::handlers::serve_file,
-        health::live, health::ready,
+        health::live, health::ready, metrics::metrics,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -79,12 +81,13 @@ use super::{auth, customers, enquiries, health, jobs, orders, products, response
         (name = "products", description = "The catalog of digital products"),
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Checkout, payments, invoices, library and downloads"),
-        (name = "health", description = "Probes"),
+        (name = "health", description = "Probes and metrics"),
     )
 )]
 pub struct ApiDoc;
 
-/// Adds the `bearer` JWT security scheme.
+/// Adds the `bearer` JWT security scheme, and `metrics_token` (the `METRICS_TOKEN` bearer
+/// token of `GET /metrics`).
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -96,6 +99,17 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The `METRICS_TOKEN` configured on the server (not a user's JWT)",
+                    ))
                     .build(),
             ),
         );

@@ -106,6 +106,16 @@ impl MeiliProductSearch {
         .map(drop)
     }
 
+    /// `GET /health`: whether Meilisearch answers and is available, for readiness probes.
+    ///
+    /// # Errors
+    /// `Unexpected` when it cannot be reached, times out or answers an error.
+    pub async fn health(&self) -> Result<(), CatalogError> {
+        self.call(Method::GET, "/health", None, "checking health")
+            .await
+            .map(drop)
+    }
+
     /// Sends one request and returns the body of a 2xx answer.
     async fn call(
         &self,

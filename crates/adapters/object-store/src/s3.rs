@@ -137,6 +137,21 @@ impl S3AssetStore {
         })
     }
 
+    /// Lists a prefix nothing is ever stored under, for readiness probes: a bucket that
+    /// answers the listing is reachable with these credentials; a missing bucket, refused
+    /// credentials or no answer is an error.
+    ///
+    /// # Errors
+    /// `Unexpected` naming the failure.
+    pub async fn ping(&self) -> Result<(), AssetError> {
+        let prefix = Path::from("nexus-readiness-probe");
+        self.store
+            .list_with_delimiter(Some(&prefix))
+            .await
+            .map(drop)
+            .map_err(|e| unexpected("listing the S3 bucket", e))
+    }
+
     async fn presign(
         &self,
         method: Method,

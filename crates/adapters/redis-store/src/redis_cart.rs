@@ -108,6 +108,24 @@ impl RedisCartStore {
     pub fn ttl(&self) -> Duration {
         Duration::from_millis(self.ttl_ms.unsigned_abs())
     }
+
+    /// Sends `PING` over the shared connection, for readiness probes. It fails within the
+    /// connection's response timeout while Redis is away.
+    ///
+    /// # Errors
+    /// `Unexpected` when Redis does not answer `PONG`.
+    pub async fn ping(&self) -> Result<(), CartStoreError> {
+        let mut conn = self.conn.clone();
+        let pong: String = redis::cmd("PING")
+            .query_async(&mut conn)
+            .await
+            .map_err(redis_error("pinging Redis"))?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(Unexpected::msg("Redis answered PING with something other than PONG").into())
+        }
+    }
 }
 
 /// Whether `err` (one error, not its sources: callers walk the chain) says Redis could not be

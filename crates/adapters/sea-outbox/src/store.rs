@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use nexus_kernel::{Page, PageRequest, Unexpected};
 use nexus_outbox::{
-    Delivery, DeliveryFilter, DeliveryId, DeliveryState, DeliveryStore, EventEnvelope, EventId,
-    OutboxError,
+    BacklogEntry, Delivery, DeliveryFilter, DeliveryId, DeliveryState, DeliveryStore,
+    EventEnvelope, EventId, OutboxError,
 };
 use nexus_sea_support::{begin_read, begin_write};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
@@ -422,6 +422,42 @@ impl DeliveryStore for SeaDeliveryStore {
             total,
             request: page,
         })
+    }
+
+    async fn backlog(&self) -> Result<Vec<BacklogEntry>, OutboxError> {
+        // One grouped scan of `ix_event_deliveries_state_run_at` (state, run_at): counts
+        // and minimums come from the index; DONE rows are never visited.
+        let rows: Vec<(String, i64, Option<DateTime<Utc>>)> = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::State)
+            .column_as(delivery::Column::Id.count(), "count")
+            .column_as(delivery::Column::RunAt.min(), "oldest_due")
+            .filter(delivery::Column::State.is_in(BacklogEntry::STATES.map(DeliveryState::as_str)))
+            .group_by(delivery::Column::State)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(unexpected("counting the delivery backlog"))?;
+        let mut found: HashMap<DeliveryState, (u64, Option<DateTime<Utc>>)> = HashMap::new();
+        for (state, count, oldest_due) in rows {
+            let state = DeliveryState::from_str(&state).map_err(|e| {
+                Unexpected::new("event_deliveries has a row with an invalid state", e)
+            })?;
+            let count = u64::try_from(count)
+                .map_err(|e| Unexpected::new("event_deliveries counted a negative backlog", e))?;
+            found.insert(state, (count, oldest_due));
+        }
+        Ok(BacklogEntry::STATES
+            .into_iter()
+            .map(|state| {
+                let (count, oldest_due) = found.get(&state).copied().unwrap_or((0, None));
+                BacklogEntry {
+                    state,
+                    count,
+                    oldest_due,
+                }
+            })
+            .collect())
     }
 
     async fn retry(&self, id: DeliveryId, now: DateTime<Utc>) -> Result<Delivery, OutboxError> {

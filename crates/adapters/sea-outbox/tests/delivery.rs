@@ -329,3 +329,76 @@ async fn a_released_delivery_is_due_at_once_with_its_attempt_taken_back_and_only
         );
     }
 }
+
+#[tokio::test]
+async fn the_backlog_counts_open_and_dead_deliveries_by_state_with_the_oldest_due() {
+    for db in backends::<nexus_migration::Migrator>().await {
+        let start = Utc::now();
+        let recorder = Recorder::new(Duration::zero(), 0);
+        let s = setup(&db, recorder, start);
+        let empty = s.store.backlog().await.expect("backlog");
+        assert_eq!(
+            empty
+                .iter()
+                .map(|e| (e.state, e.count, e.oldest_due))
+                .collect::<Vec<_>>(),
+            vec![
+                (DeliveryState::Pending, 0, None),
+                (DeliveryState::Running, 0, None),
+                (DeliveryState::Dead, 0, None),
+            ],
+            "{}",
+            db.backend
+        );
+
+        // Five deliveries: two older ones, then three a minute later.
+        let early = start - Duration::minutes(10);
+        append(&db, &s, 2, early).await;
+        append(&db, &s, 3, start).await;
+        // One is claimed (RUNNING), one of those dies (DEAD), one is delivered (DONE).
+        let claimed = s
+            .store
+            .claim("w", start, Duration::seconds(30), 3)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 3, "{}", db.backend);
+        assert!(
+            s.store
+                .fail(claimed[0].id, "w", "gave up", None, start)
+                .await
+                .expect("fail")
+        );
+        assert!(
+            s.store
+                .complete(claimed[2].id, "w", start)
+                .await
+                .expect("complete")
+        );
+
+        let backlog = s.store.backlog().await.expect("backlog");
+
+        let by_state = |state| {
+            backlog
+                .iter()
+                .find(|e| e.state == state)
+                .copied()
+                .expect("every state is reported")
+        };
+        let pending = by_state(DeliveryState::Pending);
+        let running = by_state(DeliveryState::Running);
+        let dead = by_state(DeliveryState::Dead);
+        assert_eq!(backlog.len(), 3, "DONE is not backlog ({})", db.backend);
+        assert_eq!((pending.count, running.count, dead.count), (2, 1, 1));
+        // Claims go oldest first: the dead and the running one were the early events.
+        let close = |a: Option<DateTime<Utc>>, b: DateTime<Utc>| {
+            a.is_some_and(|a| (a - b).num_milliseconds().abs() < 5)
+        };
+        assert!(close(dead.oldest_due, early), "{dead:?} ({})", db.backend);
+        assert!(close(running.oldest_due, early), "{running:?}");
+        assert!(close(pending.oldest_due, start), "{pending:?}");
+        assert_eq!(
+            dead.oldest_age(start + Duration::minutes(1)).num_minutes(),
+            11
+        );
+    }
+}

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use nexus_kernel::Unexpected;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, RuntimeErr, SqlxError};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseConnectionType, DbErr, RuntimeErr,
+    SqlxError,
+};
 
 /// How long a SQLite writer waits for another writer's lock before failing.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -71,6 +74,61 @@ pub async fn ping(db: &DatabaseConnection) -> Result<(), Unexpected> {
     db.ping()
         .await
         .map_err(Unexpected::with("pinging the database"))
+}
+
+/// How the connection pool behind a [`DatabaseConnection`] is used right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open (in use or idle).
+    pub open: u32,
+    /// Open connections waiting in the pool for a caller.
+    pub idle: u32,
+    /// The most the pool opens; a caller finding all of them in use waits for one, up to
+    /// the acquire timeout.
+    pub max: u32,
+}
+
+impl PoolStats {
+    /// Connections handed out to callers.
+    #[must_use]
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
+    }
+}
+
+/// The state of `db`'s sqlx pool, for metrics; `None` for a connection that is not a
+/// PostgreSQL or SQLite pool (only [`connect_with`] builds connections here, so never in
+/// the app). sqlx does not say how many callers wait for a connection.
+#[must_use]
+pub fn pool_stats(db: &DatabaseConnection) -> Option<PoolStats> {
+    // The accessors panic on another kind of connection, hence the checks first.
+    match &db.inner {
+        DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            let pool = db.get_postgres_connection_pool();
+            Some(stats(
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ))
+        }
+        DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
+            let pool = db.get_sqlite_connection_pool();
+            Some(stats(
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn stats(open: u32, idle: usize, max: u32) -> PoolStats {
+    PoolStats {
+        open,
+        idle: u32::try_from(idle).unwrap_or(u32::MAX),
+        max,
+    }
 }
 
 /// Whether `err` (one error, not its sources: callers walk the chain) says the database could

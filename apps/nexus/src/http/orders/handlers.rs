@@ -266,10 +266,20 @@ pub async fn razorpay_webhook(
     };
     let signature = header_value("x-razorpay-signature");
     let event_id = header_value("x-razorpay-event-id");
+    let kind = crate::observability::webhook_type(&body);
     let outcome = state
         .orders
         .handle_webhook(&body, &signature, &event_id)
-        .await?;
+        .await
+        .map_err(ApiError::from);
+    crate::observability::record_webhook(
+        kind,
+        match &outcome {
+            Ok(outcome) => webhook_outcome_label(outcome),
+            Err(err) => err.code(),
+        },
+    );
+    let outcome = outcome?;
     let status = match outcome {
         WebhookOutcome::Duplicate => "duplicate",
         WebhookOutcome::Unusable { .. }
@@ -279,6 +289,23 @@ pub async fn razorpay_webhook(
     };
     tracing::info!(?outcome, "webhook handled");
     Ok(HttpResponse::Ok().json(WebhookAck { status }))
+}
+
+/// The outcome label of a handled webhook in `nexus_webhook_events_total`.
+fn webhook_outcome_label(outcome: &WebhookOutcome) -> &'static str {
+    match outcome {
+        WebhookOutcome::Duplicate => "duplicate",
+        WebhookOutcome::Paid { .. } => "paid",
+        WebhookOutcome::AlreadyPaid { .. } => "already_paid",
+        WebhookOutcome::Refunding { .. } => "refunding",
+        WebhookOutcome::UnknownOrder => "unknown_order",
+        WebhookOutcome::AttemptFailed { .. } => "attempt_failed",
+        WebhookOutcome::Unusable { .. } => "unusable",
+        WebhookOutcome::Refunded { .. } => "refunded",
+        WebhookOutcome::RefundAlreadyCounted { .. } => "refund_already_counted",
+        WebhookOutcome::RefundNotReconciled { .. } => "refund_not_reconciled",
+        WebhookOutcome::Ignored => "ignored",
+    }
 }
 
 /// What the caller owns.
