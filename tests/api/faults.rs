@@ -423,6 +423,87 @@ async fn a_redis_outage_makes_carts_503_while_the_rest_works_and_carts_recover_w
     expect_json(res, 201).await;
 }
 
+/// Signs the administrator in on `app`: the status, after checking that a refusal is the
+/// uniform 429 with `Retry-After` (never a 500 or 503 because of the limiter).
+async fn login_status(app: &TestApp) -> u16 {
+    let body = json!({ "email": app.admin_email, "password": app.admin_password });
+    let res = send(app, Method::POST, "/api/v1/auth/login", Some(&body), None).await;
+    let status = res.status().as_u16();
+    match status {
+        200 => {}
+        429 => {
+            assert!(
+                header(&res, "retry-after").is_some(),
+                "429 without Retry-After"
+            );
+            assert_error(res, 429, "rate_limited").await;
+        }
+        other => panic!("a login answered {other}"),
+    }
+    status
+}
+
+#[tokio::test]
+async fn a_redis_outage_makes_rate_limits_count_in_process_and_they_are_shared_again_once_it_is_back()
+ {
+    let Some(redis) = PrivateRedis::start().await else {
+        return;
+    };
+    let a = spawn_app_with(&[
+        ("REDIS_URL", &redis.url()),
+        ("LOGIN_RATE_LIMIT", "3"),
+        ("LOGIN_RATE_WINDOW_SECS", "3600"),
+    ])
+    .await;
+    let b = a.spawn_another(&[]).await;
+    let shared_before = [login_status(&a).await, login_status(&b).await];
+
+    redis.stop().await;
+    let stopped = Instant::now();
+    let mut on_a = Vec::new();
+    let mut on_b = Vec::new();
+    for _ in 0..4 {
+        on_a.push(login_status(&a).await);
+        on_b.push(login_status(&b).await);
+    }
+    let outage_answers = stopped.elapsed();
+
+    redis.start_again().await;
+    // Each instance counts in process (its count is full) until it tries Redis again, at most
+    // SHARED_RETRY_EVERY later; the restarted Redis is empty.
+    eventually("instance a to count in Redis again", async || {
+        (login_status(&a).await == 200).then_some(())
+    })
+    .await;
+    eventually("instance b to count in Redis again", async || {
+        (login_status(&b).await == 200).then_some(())
+    })
+    .await;
+    let third = login_status(&a).await;
+    let fourth = login_status(&b).await;
+    note(&format!(
+        "redis outage: 8 logins answered in {outage_answers:?} while Redis was down"
+    ));
+
+    assert_eq!(shared_before, [200, 200]);
+    assert_eq!(
+        on_a,
+        [200, 200, 200, 429],
+        "instance a counts alone during the outage"
+    );
+    assert_eq!(
+        on_b,
+        [200, 200, 200, 429],
+        "instance b counts alone during the outage"
+    );
+    assert_eq!(
+        (third, fourth),
+        (200, 429),
+        "the two instances share one count again"
+    );
+    drop(b);
+}
+
 #[tokio::test]
 async fn a_worker_killed_mid_job_leaves_it_to_the_next_worker_after_the_lease_and_mail_goes_once() {
     let smtp = StallingSmtp::start(1);

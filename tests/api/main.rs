@@ -9,6 +9,7 @@ mod deploy;
 mod enquiries;
 mod faults;
 mod jobs;
+mod limits;
 mod matrix;
 mod money;
 mod observability;

@@ -228,6 +228,7 @@ impl World {
             ("OTP_ADDRESS_RATE_LIMIT", "100000"),
             ("AUTH_RATE_LIMIT", "100000"),
             ("ORDER_PENDING_LIMIT", "1000"),
+            ("CHECKOUT_RATE_LIMIT", "100000"),
             ("LOGIN_MAX_FAILURES", "1000"),
             ("LOGIN_ACCOUNT_MAX_FAILURES", "1000"),
             ("WORKER_POLL_MS", "50"),

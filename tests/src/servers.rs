@@ -395,6 +395,39 @@ impl Drop for PrivateRedis {
     }
 }
 
+/// The Redis every test may share (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`), if
+/// it answers `PING`; tests on it keep to a key prefix of their own (`REDIS_KEY_PREFIX`),
+/// see [`unique_redis_prefix`].
+///
+/// `None` (the caller skips) when it does not answer, outside CI.
+///
+/// # Panics
+/// If it does not answer under `CI=true`.
+#[must_use]
+pub fn shared_redis() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
+    let port = url
+        .rsplit(':')
+        .next()
+        .and_then(|tail| tail.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(6379);
+    if redis_pings(port) {
+        Some(url)
+    } else {
+        missing("a Redis answering on TEST_REDIS_URL (127.0.0.1)")
+    }
+}
+
+/// A fresh `REDIS_KEY_PREFIX`, so that tests sharing one Redis never see each other's keys.
+#[must_use]
+pub fn unique_redis_prefix() -> String {
+    format!("nexus-test-{}", Uuid::new_v4().simple())
+}
+
 fn redis_pings(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;

@@ -1,6 +1,7 @@
 //! The in-process rate limiter and failure throttle: counters per key, kept in memory. They
-//! limit one instance; with several instances behind a load balancer, a shared store is
-//! needed (the ports allow a Redis one).
+//! limit one instance; with several instances behind a load balancer, rate limits are shared
+//! through Redis ([`nexus_redis_store::RedisRateLimiter`]) behind a [`FallbackRateLimiter`],
+//! which counts in process while Redis cannot answer. Lockouts stay per instance.
 //!
 //! Memory stays bounded under a flood of distinct keys: at `capacity` keys, expired ones are
 //! swept, and if that is not enough the oldest are evicted. Eviction forgets a client's
@@ -9,7 +10,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nexus_kernel::{FailureThrottle, LockoutPolicy, RateDecision, RateLimiter, Unexpected};
@@ -115,6 +116,144 @@ impl RateLimiter for InProcessRateLimiter {
     ) -> Pin<Box<dyn Future<Output = Result<RateDecision, Unexpected>> + Send + 'a>> {
         let decision = self.decide(key, limit, window, Instant::now());
         Box::pin(async move { decision })
+    }
+}
+
+/// How often, while Redis is failing, one request tries it again instead of counting in
+/// process: the other requests meanwhile pay no reconnection delay.
+pub const SHARED_RETRY_EVERY: Duration = Duration::from_secs(2);
+
+/// Where a [`FallbackRateLimiter`] counts at the moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// In the shared store (Redis): the limits hold across instances.
+    Shared,
+    /// In this process, because the shared store failed: each instance counts alone.
+    InProcess,
+}
+
+/// An outage of the shared store: when it was last tried.
+#[derive(Debug, Clone, Copy)]
+struct Outage {
+    last_try: Instant,
+}
+
+/// A shared limiter (Redis) that falls back to counting in process while it fails, so a
+/// Redis outage never turns into 500s or 503s, nor into no limits at all.
+///
+/// The first failure logs one warning and switches to the in-process counts; while failing,
+/// one request every `retry_every` tries the shared store again (the others count in
+/// process at once); the first answer logs one info and switches back. Counts made in
+/// process during the outage are not carried over to Redis.
+pub struct FallbackRateLimiter {
+    shared: Arc<dyn RateLimiter>,
+    local: InProcessRateLimiter,
+    outage: Mutex<Option<Outage>>,
+    retry_every: Duration,
+}
+
+impl std::fmt::Debug for FallbackRateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FallbackRateLimiter")
+            .field("counting", &self.counting())
+            .field("retry_every", &self.retry_every)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FallbackRateLimiter {
+    /// Counts in `shared`, falling back to process memory while it fails; retried at most
+    /// once per `retry_every` meanwhile.
+    #[must_use]
+    pub fn new(shared: Arc<dyn RateLimiter>, retry_every: Duration) -> Self {
+        Self {
+            shared,
+            local: InProcessRateLimiter::new(),
+            outage: Mutex::new(None),
+            retry_every,
+        }
+    }
+
+    /// Where hits are counted now.
+    #[must_use]
+    pub fn counting(&self) -> Counting {
+        match self.outage.lock().map(|o| o.is_some()) {
+            Ok(false) => Counting::Shared,
+            Ok(true) | Err(_) => Counting::InProcess,
+        }
+    }
+
+    /// Whether this hit should go to the shared store: always when it is healthy; during an
+    /// outage, only the first hit after each `retry_every` (it claims the retry).
+    fn try_shared(&self, now: Instant) -> bool {
+        let Ok(mut outage) = self.outage.lock() else {
+            return false;
+        };
+        match outage.as_mut() {
+            None => true,
+            Some(o) if now.duration_since(o.last_try) >= self.retry_every => {
+                o.last_try = now;
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// Records a failure of the shared store; true if it starts an outage.
+    fn failed(&self, now: Instant) -> bool {
+        let Ok(mut outage) = self.outage.lock() else {
+            return false;
+        };
+        let started = outage.is_none();
+        *outage = Some(Outage { last_try: now });
+        started
+    }
+
+    /// Records an answer of the shared store; true if it ends an outage.
+    fn answered(&self) -> bool {
+        self.outage.lock().is_ok_and(|mut o| o.take().is_some())
+    }
+
+    async fn check(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+    ) -> Result<RateDecision, Unexpected> {
+        if self.try_shared(Instant::now()) {
+            match self.shared.hit(key, limit, window).await {
+                Ok(decision) => {
+                    if self.answered() {
+                        metrics::gauge!("nexus_rate_limit_in_process").set(0.0);
+                        tracing::info!("Redis answers again: rate limits are shared again");
+                    }
+                    return Ok(decision);
+                }
+                Err(error) => {
+                    if self.failed(Instant::now()) {
+                        metrics::gauge!("nexus_rate_limit_in_process").set(1.0);
+                        let cause = std::error::Error::source(&error).map(ToString::to_string);
+                        tracing::warn!(
+                            %error,
+                            cause,
+                            "Redis is failing: rate limits are counted in this process until it answers"
+                        );
+                    }
+                }
+            }
+        }
+        self.local.decide(key, limit, window, Instant::now())
+    }
+}
+
+impl RateLimiter for FallbackRateLimiter {
+    fn hit<'a>(
+        &'a self,
+        key: &'a str,
+        limit: u32,
+        window: Duration,
+    ) -> Pin<Box<dyn Future<Output = Result<RateDecision, Unexpected>> + Send + 'a>> {
+        Box::pin(self.check(key, limit, window))
     }
 }
 
@@ -397,6 +536,153 @@ mod tests {
                 .expect("ok")
                 .allowed,
             "a new window starts"
+        );
+    }
+
+    /// A shared store that can be switched off, counting its calls.
+    struct Switchable {
+        up: std::sync::atomic::AtomicBool,
+        calls: std::sync::atomic::AtomicU32,
+        inner: InProcessRateLimiter,
+    }
+
+    impl Switchable {
+        fn new() -> Arc<Self> {
+            Arc::new(Self {
+                up: true.into(),
+                calls: 0.into(),
+                inner: InProcessRateLimiter::new(),
+            })
+        }
+
+        fn set_up(&self, up: bool) {
+            self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+        }
+
+        fn calls(&self) -> u32 {
+            self.calls.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    impl RateLimiter for Switchable {
+        fn hit<'a>(
+            &'a self,
+            key: &'a str,
+            limit: u32,
+            window: Duration,
+        ) -> Pin<Box<dyn Future<Output = Result<RateDecision, Unexpected>> + Send + 'a>> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let up = self.up.load(std::sync::atomic::Ordering::SeqCst);
+            let result = if up {
+                self.inner.decide(key, limit, window, Instant::now())
+            } else {
+                Err(Unexpected::new(
+                    "checking a rate limit in Redis",
+                    std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+                ))
+            };
+            Box::pin(async move { result })
+        }
+    }
+
+    /// Log lines written while it is the default subscriber of this thread.
+    #[derive(Clone, Default)]
+    struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl Logs {
+        fn lines(&self, needle: &str) -> usize {
+            let bytes = self.0.lock().expect("logs").clone();
+            String::from_utf8_lossy(&bytes)
+                .lines()
+                .filter(|l| l.contains(needle))
+                .count()
+        }
+    }
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("logs").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    #[tokio::test]
+    async fn a_failing_shared_store_falls_back_with_one_warning_and_returns_with_one_info() {
+        let (logs, _guard) = capture_logs();
+        let shared = Switchable::new();
+        let limiter = FallbackRateLimiter::new(shared.clone(), Duration::ZERO);
+        let window = Duration::from_secs(60);
+        assert!(limiter.hit("k", 3, window).await.expect("ok").allowed);
+
+        shared.set_up(false);
+        let during: Vec<bool> = {
+            let mut v = Vec::new();
+            for _ in 0..5 {
+                v.push(limiter.hit("k", 3, window).await.expect("no error").allowed);
+            }
+            v
+        };
+        let counting_during = limiter.counting();
+        shared.set_up(true);
+        let back = limiter.hit("k", 3, window).await.expect("ok");
+
+        assert_eq!(
+            during,
+            [true, true, true, false, false],
+            "counted in process during the outage"
+        );
+        assert_eq!(counting_during, Counting::InProcess);
+        assert_eq!(limiter.counting(), Counting::Shared);
+        assert!(
+            back.allowed,
+            "the shared count resumes where it was (1 of 3)"
+        );
+        assert_eq!(logs.lines("WARN"), 1, "one warning for the whole outage");
+        assert_eq!(logs.lines("Redis is failing"), 1);
+        assert_eq!(logs.lines("Redis answers again"), 1);
+    }
+
+    #[tokio::test]
+    async fn during_an_outage_the_shared_store_is_retried_once_per_interval() {
+        let shared = Switchable::new();
+        let limiter = FallbackRateLimiter::new(shared.clone(), Duration::from_secs(3600));
+        shared.set_up(false);
+
+        for _ in 0..10 {
+            let decision = limiter
+                .hit("k", 100, Duration::from_secs(60))
+                .await
+                .expect("no error");
+            assert!(decision.allowed);
+        }
+        shared.set_up(true);
+        let still = limiter.hit("k", 100, Duration::from_secs(60)).await;
+
+        assert!(still.is_ok());
+        assert_eq!(
+            shared.calls(),
+            1,
+            "only the first hit tried the failing store"
+        );
+        assert_eq!(
+            limiter.counting(),
+            Counting::InProcess,
+            "not retried before the interval"
         );
     }
 }

@@ -308,6 +308,150 @@ pub struct LimitSettings {
     /// Password hashes (bcrypt) computed at once (`PASSWORD_HASH_CONCURRENCY`, default twice
     /// the number of cores, at least 4); requests beyond it get 429 at once.
     pub password_hash_concurrency: usize,
+    /// `LOGIN_RATE_LIMIT`: sign-ins per client per window (unset: `AUTH_RATE_LIMIT`).
+    pub login_rate: Option<u32>,
+    /// `LOGIN_RATE_WINDOW_SECS` (unset: `AUTH_RATE_WINDOW_SECS`).
+    pub login_window_secs: Option<u64>,
+    /// `REGISTER_RATE_LIMIT`: registrations per client per window (unset: `AUTH_RATE_LIMIT`).
+    pub register_rate: Option<u32>,
+    /// `REGISTER_RATE_WINDOW_SECS` (unset: `AUTH_RATE_WINDOW_SECS`).
+    pub register_window_secs: Option<u64>,
+    /// `REFRESH_RATE_LIMIT`: token refreshes per client per window (unset: `AUTH_RATE_LIMIT`).
+    pub refresh_rate: Option<u32>,
+    /// `REFRESH_RATE_WINDOW_SECS` (unset: `AUTH_RATE_WINDOW_SECS`).
+    pub refresh_window_secs: Option<u64>,
+    /// `PASSWORD_CHANGE_RATE_LIMIT`: password changes per client per window (unset:
+    /// `AUTH_RATE_LIMIT`).
+    pub password_change_rate: Option<u32>,
+    /// `PASSWORD_CHANGE_RATE_WINDOW_SECS` (unset: `AUTH_RATE_WINDOW_SECS`).
+    pub password_change_window_secs: Option<u64>,
+    /// `OTP_REQUEST_RATE_LIMIT`: one-time-code requests per client per window (unset:
+    /// `OTP_RATE_LIMIT`).
+    pub otp_request_rate: Option<u32>,
+    /// `OTP_REQUEST_RATE_WINDOW_SECS` (unset: `OTP_RATE_WINDOW_SECS`).
+    pub otp_request_window_secs: Option<u64>,
+    /// `OTP_CHECK_RATE_LIMIT`: one-time-code checks per client per window (unset:
+    /// `OTP_RATE_LIMIT`).
+    pub otp_check_rate: Option<u32>,
+    /// `OTP_CHECK_RATE_WINDOW_SECS` (unset: `OTP_RATE_WINDOW_SECS`).
+    pub otp_check_window_secs: Option<u64>,
+    /// `CHECKOUT_RATE_LIMIT`: checkouts per signed-in user per window (default 10): each one
+    /// may create an order at the payment gateway.
+    pub checkout: u32,
+    /// `CHECKOUT_RATE_WINDOW_SECS` (default 600).
+    pub checkout_window_secs: u64,
+}
+
+/// The name of one rate limit: what operators see in logs, in the
+/// `nexus_rate_limit_rejections_total{limit=...}` metric and in 429 bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitName {
+    /// `login`: sign-ins per client.
+    Login,
+    /// `register`: registrations per client.
+    Register,
+    /// `register_address`: registrations per address from all clients.
+    RegisterAddress,
+    /// `refresh`: token refreshes per client.
+    Refresh,
+    /// `password_change`: password changes per client.
+    PasswordChange,
+    /// `otp_request`: one-time-code requests per client and address.
+    OtpRequest,
+    /// `otp_request_address`: one-time-code requests per address from all clients.
+    OtpRequestAddress,
+    /// `otp_check`: one-time-code checks per client and address.
+    OtpCheck,
+    /// `otp_check_address`: one-time-code checks per address from all clients.
+    OtpCheckAddress,
+    /// `enquiry`: public enquiries per client.
+    Enquiry,
+    /// `checkout`: checkouts per signed-in user.
+    Checkout,
+}
+
+impl RateLimitName {
+    /// Every limit, in the order of the README's table.
+    pub const ALL: [Self; 11] = [
+        Self::Login,
+        Self::Register,
+        Self::RegisterAddress,
+        Self::Refresh,
+        Self::PasswordChange,
+        Self::OtpRequest,
+        Self::OtpRequestAddress,
+        Self::OtpCheck,
+        Self::OtpCheckAddress,
+        Self::Enquiry,
+        Self::Checkout,
+    ];
+
+    /// The name, in snake case.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Register => "register",
+            Self::RegisterAddress => "register_address",
+            Self::Refresh => "refresh",
+            Self::PasswordChange => "password_change",
+            Self::OtpRequest => "otp_request",
+            Self::OtpRequestAddress => "otp_request_address",
+            Self::OtpCheck => "otp_check",
+            Self::OtpCheckAddress => "otp_check_address",
+            Self::Enquiry => "enquiry",
+            Self::Checkout => "checkout",
+        }
+    }
+}
+
+/// One rate limit's budget: at most `limit` hits per `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateRule {
+    /// Hits allowed per window.
+    pub limit: u32,
+    /// The window, in seconds (a sliding window in Redis, a fixed one in process).
+    pub window_secs: u64,
+}
+
+impl LimitSettings {
+    /// The budget of `name`: its own variables when set, else the family's (`AUTH_*` for
+    /// login, register, refresh and password change; `OTP_*` for codes).
+    #[must_use]
+    pub fn rule(&self, name: RateLimitName) -> RateRule {
+        use RateLimitName as N;
+        let rule = |limit: Option<u32>, window: Option<u64>, family: (u32, u64)| RateRule {
+            limit: limit.unwrap_or(family.0),
+            window_secs: window.unwrap_or(family.1),
+        };
+        let auth = (self.auth, self.auth_window_secs);
+        let otp = (self.otp, self.otp_window_secs);
+        let per_address = RateRule {
+            limit: self.otp_per_address,
+            window_secs: self.otp_window_secs,
+        };
+        match name {
+            N::Login => rule(self.login_rate, self.login_window_secs, auth),
+            N::Register => rule(self.register_rate, self.register_window_secs, auth),
+            N::Refresh => rule(self.refresh_rate, self.refresh_window_secs, auth),
+            N::PasswordChange => rule(
+                self.password_change_rate,
+                self.password_change_window_secs,
+                auth,
+            ),
+            N::OtpRequest => rule(self.otp_request_rate, self.otp_request_window_secs, otp),
+            N::OtpCheck => rule(self.otp_check_rate, self.otp_check_window_secs, otp),
+            N::RegisterAddress | N::OtpRequestAddress | N::OtpCheckAddress => per_address,
+            N::Enquiry => RateRule {
+                limit: self.enquiries,
+                window_secs: self.enquiry_window_secs,
+            },
+            N::Checkout => RateRule {
+                limit: self.checkout,
+                window_secs: self.checkout_window_secs,
+            },
+        }
+    }
 }
 
 impl Default for LimitSettings {
@@ -330,6 +474,20 @@ impl Default for LimitSettings {
             password_hash_concurrency: std::thread::available_parallelism()
                 .map_or(4, |n| n.get().saturating_mul(2))
                 .max(4),
+            login_rate: None,
+            login_window_secs: None,
+            register_rate: None,
+            register_window_secs: None,
+            refresh_rate: None,
+            refresh_window_secs: None,
+            password_change_rate: None,
+            password_change_window_secs: None,
+            otp_request_rate: None,
+            otp_request_window_secs: None,
+            otp_check_rate: None,
+            otp_check_window_secs: None,
+            checkout: 10,
+            checkout_window_secs: 600,
         }
     }
 }
@@ -441,6 +599,9 @@ pub struct CommerceSettings {
     /// `REDIS_URL`: carts in Redis with a time-to-live; unset: carts in the database.
     #[serde(serialize_with = "redacted_optional_url")]
     pub redis_url: Option<Secret>,
+    /// `REDIS_KEY_PREFIX`: the first part of every key the service writes to Redis (carts,
+    /// rate limits), so that deployments can share one Redis (default `nexus`).
+    pub redis_key_prefix: String,
     /// `CART_TTL_SECS` (default 30 days).
     pub cart_ttl_secs: u64,
     /// `SELLER_NAME` (default `Customer Nexus Hub`).
@@ -481,6 +642,7 @@ impl Default for CommerceSettings {
     fn default() -> Self {
         Self {
             redis_url: None,
+            redis_key_prefix: "nexus".to_owned(),
             cart_ttl_secs: 30 * 24 * 3600,
             seller_name: "Customer Nexus Hub".to_owned(),
             seller_address: Vec::new(),
@@ -642,6 +804,26 @@ pub const KEYS: &[Key] = &[
         "PASSWORD_HASH_CONCURRENCY",
         "limits.password_hash_concurrency",
     ),
+    key("LOGIN_RATE_LIMIT", "limits.login_rate"),
+    key("LOGIN_RATE_WINDOW_SECS", "limits.login_window_secs"),
+    key("REGISTER_RATE_LIMIT", "limits.register_rate"),
+    key("REGISTER_RATE_WINDOW_SECS", "limits.register_window_secs"),
+    key("REFRESH_RATE_LIMIT", "limits.refresh_rate"),
+    key("REFRESH_RATE_WINDOW_SECS", "limits.refresh_window_secs"),
+    key("PASSWORD_CHANGE_RATE_LIMIT", "limits.password_change_rate"),
+    key(
+        "PASSWORD_CHANGE_RATE_WINDOW_SECS",
+        "limits.password_change_window_secs",
+    ),
+    key("OTP_REQUEST_RATE_LIMIT", "limits.otp_request_rate"),
+    key(
+        "OTP_REQUEST_RATE_WINDOW_SECS",
+        "limits.otp_request_window_secs",
+    ),
+    key("OTP_CHECK_RATE_LIMIT", "limits.otp_check_rate"),
+    key("OTP_CHECK_RATE_WINDOW_SECS", "limits.otp_check_window_secs"),
+    key("CHECKOUT_RATE_LIMIT", "limits.checkout"),
+    key("CHECKOUT_RATE_WINDOW_SECS", "limits.checkout_window_secs"),
     key("FILES_DIR", "storage.files_dir"),
     key("S3_BUCKET", "storage.s3_bucket"),
     key("S3_ENDPOINT", "storage.s3_endpoint"),
@@ -662,6 +844,7 @@ pub const KEYS: &[Key] = &[
     key("RAZORPAY_API_BASE", "payments.api_base"),
     key("RAZORPAY_TIMEOUT_SECS", "payments.timeout_secs"),
     key("REDIS_URL", "commerce.redis_url"),
+    key("REDIS_KEY_PREFIX", "commerce.redis_key_prefix"),
     key("CART_TTL_SECS", "commerce.cart_ttl_secs"),
     key("SELLER_NAME", "commerce.seller_name"),
     key("SELLER_ADDRESS", "commerce.seller_address"),
@@ -1042,6 +1225,37 @@ impl Settings {
             if broken {
                 problems.push(key, reason);
             }
+        }
+        // The per-limit variables are new: unlike the older family ones, 0 is refused.
+        let named: [(Option<u64>, &'static str); 14] = [
+            (l.login_rate.map(u64::from), "LOGIN_RATE_LIMIT"),
+            (l.login_window_secs, "LOGIN_RATE_WINDOW_SECS"),
+            (l.register_rate.map(u64::from), "REGISTER_RATE_LIMIT"),
+            (l.register_window_secs, "REGISTER_RATE_WINDOW_SECS"),
+            (l.refresh_rate.map(u64::from), "REFRESH_RATE_LIMIT"),
+            (l.refresh_window_secs, "REFRESH_RATE_WINDOW_SECS"),
+            (
+                l.password_change_rate.map(u64::from),
+                "PASSWORD_CHANGE_RATE_LIMIT",
+            ),
+            (
+                l.password_change_window_secs,
+                "PASSWORD_CHANGE_RATE_WINDOW_SECS",
+            ),
+            (l.otp_request_rate.map(u64::from), "OTP_REQUEST_RATE_LIMIT"),
+            (l.otp_request_window_secs, "OTP_REQUEST_RATE_WINDOW_SECS"),
+            (l.otp_check_rate.map(u64::from), "OTP_CHECK_RATE_LIMIT"),
+            (l.otp_check_window_secs, "OTP_CHECK_RATE_WINDOW_SECS"),
+            (Some(u64::from(l.checkout)), "CHECKOUT_RATE_LIMIT"),
+            (Some(l.checkout_window_secs), "CHECKOUT_RATE_WINDOW_SECS"),
+        ];
+        for (value, key) in named {
+            if value == Some(0) {
+                problems.push(key, at_least_1);
+            }
+        }
+        if self.commerce.redis_key_prefix.trim().is_empty() {
+            problems.push("REDIS_KEY_PREFIX", "must not be blank");
         }
         self.check_secrets(problems);
     }
@@ -1689,6 +1903,62 @@ mod tests {
             keys(&errors),
             ["OTP_ADDRESS_RATE_LIMIT", "LOGIN_ACCOUNT_MAX_FAILURES"]
         );
+    }
+
+    #[test]
+    fn each_named_limit_inherits_its_family_unless_its_own_variables_are_set() {
+        let s = load(&[
+            ("AUTH_RATE_LIMIT", "30"),
+            ("AUTH_RATE_WINDOW_SECS", "90"),
+            ("LOGIN_RATE_LIMIT", "7"),
+            ("OTP_CHECK_RATE_WINDOW_SECS", "120"),
+            ("CHECKOUT_RATE_LIMIT", "3"),
+        ])
+        .expect("valid")
+        .limits;
+        let rule = |name| {
+            let r = s.rule(name);
+            (r.limit, r.window_secs)
+        };
+
+        assert_eq!(rule(RateLimitName::Login), (7, 90));
+        assert_eq!(rule(RateLimitName::Register), (30, 90));
+        assert_eq!(rule(RateLimitName::Refresh), (30, 90));
+        assert_eq!(rule(RateLimitName::OtpCheck), (5, 120));
+        assert_eq!(rule(RateLimitName::OtpRequest), (5, 900));
+        assert_eq!(rule(RateLimitName::OtpCheckAddress), (20, 900));
+        assert_eq!(rule(RateLimitName::Enquiry), (5, 600));
+        assert_eq!(rule(RateLimitName::Checkout), (3, 600));
+        let defaults = load(&[]).expect("defaults").limits;
+        assert_eq!(
+            defaults.rule(RateLimitName::Checkout),
+            RateRule {
+                limit: 10,
+                window_secs: 600
+            }
+        );
+        let names: Vec<&str> = RateLimitName::ALL.iter().map(|n| n.as_str()).collect();
+        assert_eq!(
+            names.len(),
+            names.iter().collect::<std::collections::HashSet<_>>().len(),
+            "names are unique"
+        );
+    }
+
+    #[test]
+    fn a_named_limit_of_zero_is_refused_and_a_blank_redis_prefix_keeps_the_default() {
+        for key in [
+            "LOGIN_RATE_LIMIT",
+            "OTP_REQUEST_RATE_WINDOW_SECS",
+            "CHECKOUT_RATE_LIMIT",
+            "CHECKOUT_RATE_WINDOW_SECS",
+        ] {
+            let errors = load(&[(key, "0")]).expect_err(key);
+            assert_eq!(keys(&errors), [key]);
+        }
+        let errors = load(&[("REDIS_KEY_PREFIX", " ")]);
+        // A blank variable counts as unset, so the default prefix stays.
+        assert!(errors.is_ok_and(|s| s.commerce.redis_key_prefix == "nexus"));
     }
 
     #[test]

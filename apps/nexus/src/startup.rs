@@ -14,7 +14,7 @@ use nexus_identity::{
     AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
     OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
 };
-use nexus_kernel::{Clock, Email, SystemClock};
+use nexus_kernel::{Clock, Email, RateLimiter, SystemClock};
 use nexus_migration::Migrator;
 use nexus_notifications::{EmailRenderer, Mailer};
 use nexus_outbox::{
@@ -49,11 +49,13 @@ use nexus_orders::{
     UnappliedPaymentRefundSubscriber,
 };
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
-use nexus_redis_store::RedisCartStore;
+use nexus_redis_store::{RedisCartStore, RedisRateLimiter};
 
 use crate::http::health::Dependencies;
 use crate::http::products::upload::UploadSpool;
-use crate::rate_limit::{InProcessFailureThrottle, InProcessRateLimiter};
+use crate::rate_limit::{
+    FallbackRateLimiter, InProcessFailureThrottle, InProcessRateLimiter, SHARED_RETRY_EVERY,
+};
 use crate::settings::Settings;
 use crate::state::AppState;
 
@@ -419,6 +421,7 @@ pub async fn compose(
     if let Some(redis) = redis {
         dependencies = dependencies.with(Arc::new(crate::readiness::Redis(redis)));
     }
+    let limiter = rate_limiter(settings).await?;
     let order_repo = Arc::new(SeaOrderRepository::new(db.clone()));
     let orders_uow: Arc<dyn OrdersUnitOfWork> =
         Arc::new(SeaOrdersUnitOfWork::new(transactions.clone()));
@@ -604,7 +607,7 @@ pub async fn compose(
         deliveries: delivery_store,
         dependencies,
         runner: crate::worker::Runners { deliveries },
-        limiter: Arc::new(InProcessRateLimiter::new()),
+        limiter,
         failures: Arc::new(InProcessFailureThrottle::default()),
         products,
         cart,
@@ -797,11 +800,30 @@ async fn cart_store(
             let ttl = std::time::Duration::from_secs(settings.commerce.cart_ttl_secs);
             let store = RedisCartStore::connect(url.expose(), ttl)
                 .await
-                .map_err(|e| StartupError::Redis(e.to_string()))?;
+                .map_err(|e| StartupError::Redis(e.to_string()))?
+                .with_prefix(settings.commerce.redis_key_prefix.clone());
             let store = Arc::new(store);
             Ok((store.clone(), Some(store)))
         }
         None => Ok((Arc::new(SeaCartStore::new(db.clone())), None)),
+    }
+}
+
+/// Rate limits shared through Redis when `REDIS_URL` is set (counted in process while Redis
+/// fails); in process otherwise.
+async fn rate_limiter(settings: &Settings) -> Result<Arc<dyn RateLimiter>, StartupError> {
+    match &settings.commerce.redis_url {
+        Some(url) => {
+            let redis = RedisRateLimiter::connect(url.expose())
+                .await
+                .map_err(|e| StartupError::Redis(e.to_string()))?
+                .with_prefix(settings.commerce.redis_key_prefix.clone());
+            Ok(Arc::new(FallbackRateLimiter::new(
+                Arc::new(redis),
+                SHARED_RETRY_EVERY,
+            )))
+        }
+        None => Ok(Arc::new(InProcessRateLimiter::new())),
     }
 }
 

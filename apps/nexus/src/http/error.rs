@@ -108,13 +108,14 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "route_not_found", "No such resource")
     }
 
-    /// 429 `rate_limited` with a `Retry-After` header.
+    /// 429 `rate_limited` with a `Retry-After` header; the message names the `limit`
+    /// reached (`login`, `checkout`...), as logs and metrics do.
     #[must_use]
-    pub fn rate_limited(retry_after_secs: u64) -> Self {
+    pub fn rate_limited(limit: &str, retry_after_secs: u64) -> Self {
         let mut err = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            format!("Too many requests; try again in {retry_after_secs} seconds"),
+            format!("Too many requests (limit {limit}); try again in {retry_after_secs} seconds"),
         );
         err.retry_after_secs = Some(retry_after_secs);
         err

@@ -10,7 +10,7 @@ use nexus_kernel::{FailureThrottle, LockoutPolicy, RateLimiter, UserId};
 
 use super::error::ApiError;
 use crate::proxy::{TrustedProxies, client_key};
-use crate::settings::LimitSettings;
+use crate::settings::{LimitSettings, RateLimitName};
 use crate::state::AppState;
 
 /// The client key: the peer address, or, when the peer is a trusted proxy, the right-most
@@ -85,6 +85,11 @@ pub enum Action<'a> {
         /// The address given.
         email: &'a str,
     },
+    /// Turn one's cart into an order.
+    Checkout {
+        /// The signed-in buyer.
+        user: UserId,
+    },
 }
 
 /// A secret whose wrong guesses lock the guesser out for growing periods.
@@ -110,70 +115,70 @@ pub enum Secret<'a> {
 /// One counted limit: at most `limit` hits on `key` per `window_secs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Policy {
+    name: RateLimitName,
     key: String,
     limit: u32,
     window_secs: u64,
 }
 
-/// The limits of each action, as one table.
+/// The limits of each action, as one table. Each key starts with the limit's name.
 ///
 /// Registration and code requests are limited per client and also per address from all
 /// clients together (`OTP_ADDRESS_RATE_LIMIT`, looser): each registration of a taken address
 /// mails its owner, one client cannot use up an address's budget and lock its owner out,
-/// and many clients together still cannot grind through codes.
+/// and many clients together still cannot grind through codes. Checkout is limited per
+/// signed-in user, not per client address: buyers behind one shared address do not share a
+/// budget.
 fn policies(settings: &LimitSettings, client: &Client, action: Action<'_>) -> Vec<Policy> {
+    use RateLimitName as N;
     let client = client.as_str();
-    let policy = |key: String, limit, window_secs| Policy {
-        key,
-        limit,
-        window_secs,
-    };
-    let auth = |name: &str| {
-        policy(
-            format!("auth:{name}:{client}"),
-            settings.auth,
-            settings.auth_window_secs,
-        )
-    };
-    let otp = |name: &str, email: &str| {
-        vec![
-            policy(
-                format!("otp:{name}:ip:{client}"),
-                settings.otp,
-                settings.otp_window_secs,
-            ),
-            policy(
-                format!("otp:{name}:email:{}", address(email)),
-                settings.otp_per_address,
-                settings.otp_window_secs,
-            ),
-        ]
+    let policy = |name: RateLimitName, scope: &str| {
+        let rule = settings.rule(name);
+        Policy {
+            name,
+            key: format!("{}:{scope}", name.as_str()),
+            limit: rule.limit,
+            window_secs: rule.window_secs,
+        }
     };
     match action {
         Action::Register { email } => vec![
-            auth("register"),
-            policy(
-                format!("auth:register:email:{}", address(email)),
-                settings.otp_per_address,
-                settings.otp_window_secs,
-            ),
+            policy(N::Register, client),
+            policy(N::RegisterAddress, &address(email)),
         ],
-        Action::Login => vec![auth("login")],
-        Action::Refresh => vec![auth("refresh")],
-        Action::ChangePassword => vec![auth("password")],
-        Action::Enquiry => vec![policy(
-            format!("enquiry:{client}"),
-            settings.enquiries,
-            settings.enquiry_window_secs,
-        )],
-        Action::RequestOtp { email } => otp("request", email),
-        Action::VerifyOtp { email } => otp("verify", email),
+        Action::Login => vec![policy(N::Login, client)],
+        Action::Refresh => vec![policy(N::Refresh, client)],
+        Action::ChangePassword => vec![policy(N::PasswordChange, client)],
+        Action::Enquiry => vec![policy(N::Enquiry, client)],
+        Action::RequestOtp { email } => vec![
+            policy(N::OtpRequest, client),
+            policy(N::OtpRequestAddress, &address(email)),
+        ],
+        Action::VerifyOtp { email } => vec![
+            policy(N::OtpCheck, client),
+            policy(N::OtpCheckAddress, &address(email)),
+        ],
+        Action::Checkout { user } => vec![policy(N::Checkout, &user.to_string())],
     }
+}
+
+/// Counts one rejection by the limit `name` in `nexus_rate_limit_rejections_total`.
+fn count_rejection(name: &'static str) {
+    metrics::counter!("nexus_rate_limit_rejections_total", "limit" => name).increment(1);
 }
 
 /// An address as the limits count it: trimmed and lower-cased.
 fn address(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// The name of a secret's lockout, as logs, metrics and 429 bodies show it.
+fn lockout_name(secret: Secret<'_>) -> &'static str {
+    match secret {
+        Secret::Password { .. } => "login_lockout",
+        Secret::CurrentPassword { .. } => "password_change_lockout",
+        Secret::Otp { .. } => "otp_lockout",
+    }
 }
 
 /// The two lockout keys of a secret: per account and client, and per account.
@@ -212,11 +217,13 @@ impl<'a> Limits<'a> {
         }
     }
 
-    /// Counts one `action` by `client` against each of its limits, in order.
+    /// Counts one `action` by `client` against each of its limits, in order; a refusal is
+    /// logged and counted in `nexus_rate_limit_rejections_total` under the limit's name.
     ///
     /// # Errors
-    /// 429 `rate_limited` with `Retry-After` at the first limit reached; 500 (or 503) when
-    /// the limiter fails.
+    /// 429 `rate_limited` with `Retry-After`, naming the first limit reached; 500 only if
+    /// the in-process limiter fails (a failing Redis falls back to it, see
+    /// [`crate::rate_limit::FallbackRateLimiter`]).
     pub async fn admit(&self, client: &Client, action: Action<'_>) -> Result<(), ApiError> {
         for p in policies(self.settings, client, action) {
             let decision = self
@@ -229,8 +236,10 @@ impl<'a> Limits<'a> {
                 .await
                 .map_err(ApiError::internal)?;
             if !decision.allowed {
-                tracing::warn!(key = %p.key, "rate limit reached");
-                return Err(ApiError::rate_limited(decision.retry_after_secs));
+                let limit = p.name.as_str();
+                tracing::warn!(limit, "rate limit reached");
+                count_rejection(limit);
+                return Err(ApiError::rate_limited(limit, decision.retry_after_secs));
             }
         }
         Ok(())
@@ -266,8 +275,10 @@ impl<'a> Limits<'a> {
                     .map_err(ApiError::internal)?,
             );
         if locked > 0 {
-            tracing::warn!("secret attempts locked out");
-            return Err(ApiError::rate_limited(locked));
+            let limit = lockout_name(secret);
+            tracing::warn!(limit, "secret attempts locked out");
+            count_rejection(limit);
+            return Err(ApiError::rate_limited(limit, locked));
         }
         let outcome = attempt.await;
         match &outcome {
@@ -319,22 +330,29 @@ mod tests {
                 .collect::<Vec<_>>()
         };
 
+        let user = UserId::new();
+
         assert_eq!(
             keys(Action::Register {
                 email: " Ada@Example.com "
             }),
-            [
-                "auth:register:10.0.0.1",
-                "auth:register:email:ada@example.com"
-            ]
+            ["register:10.0.0.1", "register_address:ada@example.com"]
         );
-        assert_eq!(keys(Action::Login), ["auth:login:10.0.0.1"]);
-        assert_eq!(keys(Action::Refresh), ["auth:refresh:10.0.0.1"]);
-        assert_eq!(keys(Action::ChangePassword), ["auth:password:10.0.0.1"]);
+        assert_eq!(keys(Action::Login), ["login:10.0.0.1"]);
+        assert_eq!(keys(Action::Refresh), ["refresh:10.0.0.1"]);
+        assert_eq!(keys(Action::ChangePassword), ["password_change:10.0.0.1"]);
         assert_eq!(keys(Action::Enquiry), ["enquiry:10.0.0.1"]);
         assert_eq!(
+            keys(Action::RequestOtp { email: "A@b.co" }),
+            ["otp_request:10.0.0.1", "otp_request_address:a@b.co"]
+        );
+        assert_eq!(
             keys(Action::VerifyOtp { email: "A@b.co" }),
-            ["otp:verify:ip:10.0.0.1", "otp:verify:email:a@b.co"]
+            ["otp_check:10.0.0.1", "otp_check_address:a@b.co"]
+        );
+        assert_eq!(
+            keys(Action::Checkout { user }),
+            [format!("checkout:{user}")]
         );
     }
 

@@ -13,7 +13,7 @@ use redis::{AsyncCommands, SortedSetAddOptions};
 use uuid::Uuid;
 
 /// Key prefix used unless [`RedisCartStore::with_prefix`] says otherwise.
-const DEFAULT_PREFIX: &str = "nexus";
+pub(crate) const DEFAULT_PREFIX: &str = "nexus";
 
 /// Reconnection attempts before a command fails. Fewer than redis-rs's default six, so an
 /// outage surfaces as an error within about a second instead of stalling requests.
@@ -28,6 +28,17 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a command waits for its answer before failing: a server that hangs cannot hold
 /// a request longer than this (plus the reconnection attempts).
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Opens the shared, self-reconnecting connection with the retries and timeouts above.
+pub(crate) async fn connection(url: &str) -> Result<ConnectionManager, redis::RedisError> {
+    let client = redis::Client::open(url)?;
+    let config = ConnectionManagerConfig::new()
+        .set_number_of_retries(CONNECTION_RETRIES)
+        .set_max_delay(RETRY_MAX_DELAY)
+        .set_connection_timeout(Some(CONNECTION_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT));
+    ConnectionManager::new_with_config(client, config).await
+}
 
 /// The cart store could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -73,15 +84,7 @@ impl RedisCartStore {
             .ok()
             .filter(|ms| *ms > 0)
             .ok_or(ConnectError::InvalidTtl)?;
-        let client = redis::Client::open(url).map_err(ConnectError::Redis)?;
-        let config = ConnectionManagerConfig::new()
-            .set_number_of_retries(CONNECTION_RETRIES)
-            .set_max_delay(RETRY_MAX_DELAY)
-            .set_connection_timeout(Some(CONNECTION_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(ConnectError::Redis)?;
+        let conn = connection(url).await.map_err(ConnectError::Redis)?;
         Ok(Self {
             conn,
             ttl_ms,

@@ -16,6 +16,7 @@ use super::dto::{
 use crate::http::enquiries::dto::PageQuery;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, ValidatedJson};
+use crate::http::limits::{Action, Client};
 use crate::http::page::PageResponse;
 use crate::state::AppState;
 
@@ -93,12 +94,27 @@ pub async fn clear_cart(state: web::Data<AppState>, auth: Auth) -> Result<HttpRe
 }
 
 /// Turns the cart into an order with a price snapshot and creates the Razorpay order. An
-/// unchanged cart whose order still awaits payment answers that order (200).
+/// unchanged cart whose order still awaits payment answers that order (200). Checkouts are
+/// rate-limited per user (`CHECKOUT_RATE_LIMIT`).
 #[utoipa::path(post, path = "/api/v1/checkout", tag = "orders", security(("bearer" = [])),
-    responses((status = 201, body = CheckoutResponse), (status = 200, description = "the order already waiting for payment for this cart", body = CheckoutResponse), (status = 409, description = "cart_empty or cart_not_purchasable", body = ErrorBody), (status = 429, description = "too_many_pending_orders", body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = CheckoutResponse), (status = 200, description = "the order already waiting for payment for this cart", body = CheckoutResponse), (status = 409, description = "cart_empty or cart_not_purchasable", body = ErrorBody), (status = 429, description = "rate_limited (with Retry-After) or too_many_pending_orders", body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn checkout(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let session = state.orders.checkout(&auth.actor()).await?;
+pub async fn checkout(
+    state: web::Data<AppState>,
+    auth: Auth,
+    client: Client,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.actor();
+    state
+        .guard()
+        .admit(
+            &client,
+            Action::Checkout {
+                user: actor.user_id(),
+            },
+        )
+        .await?;
+    let session = state.orders.checkout(&actor).await?;
     let mut response = if session.resumed {
         HttpResponse::Ok()
     } else {
