@@ -1105,7 +1105,7 @@ impl Settings {
             p.webhook_secret.is_some(),
         ];
         let at_least_1 = "must be at least 1";
-        let rules: [(bool, &'static str, &str); 29] = [
+        let rules: [(bool, &'static str, &str); 30] = [
             (
                 self.http
                     .metrics_addr
