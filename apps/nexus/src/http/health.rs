@@ -131,10 +131,10 @@ pub async fn live() -> HttpResponse {
 /// The service can serve: every configured dependency (the database always; Redis,
 /// Meilisearch and S3 storage when configured) is checked at once, each within 2 seconds,
 /// and reported with its state and latency. 200 `ok`, or 200 `degraded` when only a
-/// dependency that is not required (Meilisearch, S3 storage) is down. When a required one
-/// (the database, Redis) is down: 503 `service_unavailable` in the uniform error body with
+/// dependency that is not required (Redis, Meilisearch, S3 storage: each shared by every
+/// instance) is down. When a required one (the database) is down: 503 `service_unavailable` in the uniform error body with
 /// `Retry-After`, its `message` naming each required dependency that is down
-/// (`Not ready: redis cannot be reached`).
+/// (`Not ready: database cannot be reached`).
 #[utoipa::path(get, path = "/health/ready", tag = "health", responses(
     (status = 200, body = ReadinessResponse),
     (status = 503, description = "A required dependency is down (`service_unavailable`); the message names each", body = crate::http::error::ErrorBody)))]
