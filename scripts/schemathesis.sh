@@ -74,6 +74,10 @@ export ENQUIRY_RATE_LIMIT=1000000 OTP_RATE_LIMIT=1000000 OTP_ADDRESS_RATE_LIMIT=
 export AUTH_RATE_LIMIT=1000000 LOGIN_MAX_FAILURES=1000000 LOGIN_ACCOUNT_MAX_FAILURES=1000000
 export CHECKOUT_RATE_LIMIT=1000000
 export NEXUS_ADMIN_EMAIL="$admin_email" NEXUS_ADMIN_PASSWORD="$admin_password"
+# /metrics is served (and so answers 401 without its token, as documented) only with a token:
+# a fresh one each run, never sent by the fuzzer, which has no way to know it.
+METRICS_TOKEN="$("$venv/bin/python" -c 'import secrets; print(secrets.token_hex(24))')"
+export METRICS_TOKEN
 unset DATABASE_URL REDIS_URL S3_BUCKET SMTP_URL MEILI_URL RAZORPAY_KEY_ID RAZORPAY_KEY_SECRET RAZORPAY_WEBHOOK_SECRET
 if [ "${FUZZ_DATABASE:-sqlite}" = "postgres" ]; then
   [ -n "${TEST_DATABASE_URL:-}" ] || unavailable "FUZZ_DATABASE=postgres needs TEST_DATABASE_URL"
