@@ -227,8 +227,9 @@ impl Category {
 
 string_conversions!(Category);
 
-/// A label on a product: lower-cased, 1 to 32 of letters, digits, `-` and `_` (the same
-/// rule as customer tags).
+/// A label on a product: 1 to 32 ASCII letters, digits, `-` and `_`, stored lower-cased (the
+/// same rule as customer tags; the documented pattern is `[\w-]{1,32}` in JSON Schema's ASCII
+/// regex).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Tag(String);
@@ -239,12 +240,14 @@ impl Tag {
     /// # Errors
     /// `InvalidCatalogValue::Tag`.
     pub fn parse(raw: &str) -> Result<Self, InvalidCatalogValue> {
-        let s = raw.trim().to_lowercase();
-        let ok = (1..=32).contains(&s.chars().count())
+        // Checked before lower-casing: some non-ASCII letters lower-case to ASCII ones (the
+        // Kelvin sign to `k`).
+        let s = raw.trim();
+        let ok = (1..=32).contains(&s.len())
             && s.chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if ok {
-            Ok(Self(s))
+            Ok(Self(s.to_ascii_lowercase()))
         } else {
             Err(InvalidCatalogValue::Tag)
         }
@@ -896,6 +899,18 @@ mod tests {
         assert_eq!(names, ["gst", "invoice"]);
         assert_eq!(Tags::parse(&["has space"]), Err(InvalidCatalogValue::Tag));
         assert_eq!(Tags::parse(&[""]), Err(InvalidCatalogValue::Tag));
+        for not_ascii in ["ßu0", "\u{212a}", "café", "日本"] {
+            assert_eq!(
+                Tags::parse(&[not_ascii]),
+                Err(InvalidCatalogValue::Tag),
+                "{not_ascii}"
+            );
+        }
+        assert!(Tags::parse(&["a".repeat(32)]).is_ok());
+        assert_eq!(
+            Tags::parse(&["a".repeat(33)]),
+            Err(InvalidCatalogValue::Tag)
+        );
         let twenty: Vec<String> = (0..20).map(|i| format!("t{i}")).collect();
         assert!(Tags::parse(&twenty).is_ok());
         let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();

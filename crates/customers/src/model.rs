@@ -167,7 +167,8 @@ impl From<CompanyName> for String {
     }
 }
 
-/// A label on a customer: lower-cased, 1 to 32 of `a-z`, `0-9`, `-`, `_`.
+/// A label on a customer: 1 to 32 ASCII letters, digits, `-` and `_`, stored lower-cased
+/// (the documented pattern is `[\w-]{1,32}` in JSON Schema's ASCII regex).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Tag(String);
@@ -178,12 +179,14 @@ impl Tag {
     /// # Errors
     /// `InvalidCustomerValue::Tag`.
     pub fn parse(raw: &str) -> Result<Self, InvalidCustomerValue> {
-        let s = raw.trim().to_lowercase();
-        let ok = (1..=32).contains(&s.chars().count())
+        // Checked before lower-casing: some non-ASCII letters lower-case to ASCII ones (the
+        // Kelvin sign to `k`).
+        let s = raw.trim();
+        let ok = (1..=32).contains(&s.len())
             && s.chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if ok {
-            Ok(Self(s))
+            Ok(Self(s.to_ascii_lowercase()))
         } else {
             Err(InvalidCustomerValue::Tag)
         }
@@ -450,6 +453,13 @@ mod tests {
         assert_eq!(names, ["b2b", "vip"]);
         assert_eq!(Tags::parse(&["has space"]), Err(InvalidCustomerValue::Tag));
         assert_eq!(Tags::parse(&[""]), Err(InvalidCustomerValue::Tag));
+        for not_ascii in ["ßu0", "\u{212a}", "café"] {
+            assert_eq!(
+                Tags::parse(&[not_ascii]),
+                Err(InvalidCustomerValue::Tag),
+                "{not_ascii}"
+            );
+        }
         let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
         assert_eq!(Tags::parse(&many), Err(InvalidCustomerValue::TooManyTags));
     }

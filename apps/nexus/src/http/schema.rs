@@ -74,8 +74,8 @@ doc_enum!(
     }
 );
 
-/// A tag: 1 to 32 letters, digits, `-` or `_` (stored lower-cased; surrounding white space is
-/// trimmed).
+/// A tag: 1 to 32 ASCII letters, digits, `-` or `_` (stored lower-cased; surrounding white
+/// space is trimmed).
 #[derive(Debug, Clone, ToSchema)]
 #[schema(
     pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[\w-]{1,32}[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
