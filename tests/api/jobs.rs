@@ -1,4 +1,4 @@
-//! The durable job queue through the API and a real SMTP server: retries while the mail server
+//! Background work (event deliveries to subscribers) through the API and a real SMTP server: retries while the mail server
 //! is down, lease expiry after a worker died, dead letters and their retry by an
 //! administrator, `/api/v1/admin/jobs` access, and the welcome e-mail of a registration.
 

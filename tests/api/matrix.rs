@@ -108,7 +108,7 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/responses/{id}/approve",       [401, 403, 403, 403, 404, 200, 200]),
     ("post",   "/api/v1/responses/{id}/reject",        [401, 403, 403, 403, 404, 200, 200]),
     ("get",    "/api/v1/responses/{id}/history",       [401, 403, 403, 200, 404, 200, 200]),
-    // The durable job queue: ADMIN only (the job is done, so a retry is a conflict).
+    // Background work (event deliveries): ADMIN only (the delivery is done, so a retry is a conflict).
     ("get",    "/api/v1/admin/jobs",                   [401, 403, 403, 403, 403, 403, 200]),
     ("post",   "/api/v1/admin/jobs/{id}/retry",        [401, 403, 403, 403, 403, 403, 409]),
     // Catalog management: MANAGER and ADMIN. Local storage has no direct uploads (409), and

@@ -1,4 +1,4 @@
-//! Customers, enquiries, responses and the job queue.
+//! Customers, enquiries, responses and background work (event deliveries).
 
 use serde_json::{Value, json};
 

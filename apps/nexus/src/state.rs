@@ -21,10 +21,9 @@ pub struct AppState {
     pub enquiries: Arc<EnquiryService>,
     /// Responses and their approval.
     pub approvals: Arc<ApprovalService>,
-    /// The job queue, for administrators.
+    /// Event deliveries to subscribers (background work), for administrators.
     pub jobs: Arc<DeliveryAdmin>,
-    /// Runs background jobs and event deliveries (used by the worker loop, not by
-    /// handlers).
+    /// Runs event deliveries (used by the worker loop, not by handlers).
     pub runner: crate::worker::Runners,
     /// Abuse limits.
     pub limiter: Arc<dyn RateLimiter>,

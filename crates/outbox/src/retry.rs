@@ -1,5 +1,4 @@
-//! How long a failed delivery (or job of the job queue, which uses the same policy) waits
-//! before its next attempt.
+//! How long a failed delivery waits before its next attempt.
 
 use chrono::Duration;
 use uuid::Uuid;

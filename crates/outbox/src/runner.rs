@@ -1,8 +1,7 @@
 //! Runs due deliveries: claims a batch, hands each to its subscriber, then completes,
 //! reschedules or dead-letters it.
 //!
-//! Generalised from the job queue's `JobRunner` (nexus-notifications). The domain has no
-//! async runtime, so the runner has no loop of its own: the app calls
+//! The domain has no async runtime, so the runner has no loop of its own: the app calls
 //! [`DeliveryRunner::run_once`] on its schedule.
 
 use std::any::Any;

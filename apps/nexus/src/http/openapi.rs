@@ -77,7 +77,7 @@ use super::{
         (name = "customers", description = "The customer CRM"),
         (name = "enquiries", description = "Questions from the public and customers"),
         (name = "responses", description = "Staff responses and their four-eyes approval"),
-        (name = "jobs", description = "The durable job queue"),
+        (name = "jobs", description = "Background work: the deliveries of events to subscribers, for administrators"),
         (name = "products", description = "The catalog of digital products"),
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Checkout, payments, invoices, library and downloads"),
