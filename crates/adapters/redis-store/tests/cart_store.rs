@@ -7,6 +7,7 @@
 //! otherwise.
 
 mod conformance;
+mod support;
 
 mod in_memory {
     use nexus_orders::CartStore;
@@ -41,26 +42,14 @@ mod redis_backed {
     use nexus_orders::CartStore;
     use nexus_redis_store::{ConnectError, RedisCartStore};
     use redis::AsyncCommands;
-    use redis::aio::ConnectionManager;
-    use uuid::Uuid;
 
     use crate::conformance::conformance_tests;
-
-    const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
-
-    fn url() -> String {
-        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-    }
-
-    fn in_ci() -> bool {
-        std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-    }
+    use crate::support::{Keys, connected, url};
 
     /// A store under a prefix of its own, plus a raw connection to inspect and clean up.
     pub struct Fixture {
         store: RedisCartStore,
-        prefix: String,
-        raw: ConnectionManager,
+        keys: Keys,
     }
 
     impl Fixture {
@@ -68,52 +57,18 @@ mod redis_backed {
             &self.store
         }
 
-        /// Deletes every key under this fixture's prefix.
-        pub async fn cleanup(mut self) {
-            let keys: Vec<String> = {
-                let mut iter = self
-                    .raw
-                    .scan_match::<_, String>(format!("{}:*", self.prefix))
-                    .await
-                    .expect("scan test keys");
-                let mut keys = Vec::new();
-                while let Some(key) = iter.next_item().await {
-                    keys.push(key.expect("scanned key"));
-                }
-                keys
-            };
-            if !keys.is_empty() {
-                let _: u64 = self.raw.del(keys).await.expect("delete test keys");
-            }
+        pub async fn cleanup(self) {
+            self.keys.delete_all().await;
         }
     }
 
     /// Connects with `ttl`, or returns `None` (outside CI) when Redis is not running.
-    ///
-    /// # Panics
-    /// When Redis is unreachable and `CI=true`: CI must never silently skip these tests.
-    #[expect(
-        clippy::print_stderr,
-        reason = "tests have no tracing subscriber; the note must be seen"
-    )]
     pub async fn setup_with_ttl(ttl: Duration) -> Option<Fixture> {
-        let url = url();
-        let store = match RedisCartStore::connect(&url, ttl).await {
-            Ok(store) => store,
-            Err(e) if in_ci() => panic!("CI=true but Redis (TEST_REDIS_URL) is unreachable: {e:?}"),
-            Err(e) => {
-                eprintln!("note: Redis (TEST_REDIS_URL) is unreachable, skipping test: {e}");
-                return None;
-            }
-        };
-        let prefix = format!("nexus-test-{}", Uuid::new_v4());
-        let raw = ConnectionManager::new(redis::Client::open(url).expect("valid URL"))
-            .await
-            .expect("second connection");
+        let store = connected(RedisCartStore::connect(&url(), ttl).await)?;
+        let keys = Keys::new().await;
         Some(Fixture {
-            store: store.with_prefix(prefix.clone()),
-            prefix,
-            raw,
+            store: store.with_prefix(keys.prefix.clone()),
+            keys,
         })
     }
 
@@ -124,7 +79,7 @@ mod redis_backed {
     conformance_tests!(setup);
 
     async fn pttl(fixture: &mut Fixture, key: &str) -> i64 {
-        fixture.raw.pttl(key).await.expect("PTTL")
+        fixture.keys.raw.pttl(key).await.expect("PTTL")
     }
 
     #[tokio::test]
@@ -139,14 +94,18 @@ mod redis_backed {
         fixture.store.add(user, product, now).await.expect("add");
 
         let key = fixture.store.key(user);
-        assert_eq!(key, format!("{}:cart:{}", fixture.prefix, user.as_uuid()));
+        assert_eq!(
+            key,
+            format!("{}:cart:{}", fixture.keys.prefix, user.as_uuid())
+        );
         let kind: String = redis::cmd("TYPE")
             .arg(&key)
-            .query_async(&mut fixture.raw)
+            .query_async(&mut fixture.keys.raw)
             .await
             .expect("TYPE");
         assert_eq!(kind, "zset");
         let score: Option<f64> = fixture
+            .keys
             .raw
             .zscore(&key, product.as_uuid().to_string())
             .await
@@ -228,7 +187,7 @@ mod redis_backed {
 
         tokio::time::sleep(ttl + Duration::from_millis(300)).await;
         assert!(fixture.store.items(user).await.expect("items").is_empty());
-        let exists: bool = fixture.raw.exists(&key).await.expect("EXISTS");
+        let exists: bool = fixture.keys.raw.exists(&key).await.expect("EXISTS");
         assert!(!exists, "the key itself expired");
         fixture.cleanup().await;
     }
@@ -241,6 +200,7 @@ mod redis_backed {
         let user = UserId::new();
         let key = fixture.store.key(user);
         let _: u64 = fixture
+            .keys
             .raw
             .zadd(&key, "not-a-product-id", 1_i64)
             .await

@@ -6,78 +6,35 @@
 //! fresh key prefix each, deleting their keys at the end; they fail under `CI=true` when
 //! Redis is unreachable and are skipped with a note otherwise.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use nexus_kernel::RateLimiter;
 use nexus_redis_store::RedisRateLimiter;
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
-use uuid::Uuid;
-
-const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
-
-fn url() -> String {
-    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
+use support::{Keys, connected, url};
 
 /// A limiter under a prefix of its own, plus a raw connection to inspect and clean up.
 struct Fixture {
     limiter: RedisRateLimiter,
-    prefix: String,
-    raw: ConnectionManager,
+    keys: Keys,
 }
 
 impl Fixture {
-    /// Deletes every key under this fixture's prefix.
-    async fn cleanup(mut self) {
-        let mut keys = Vec::new();
-        {
-            let mut iter = self
-                .raw
-                .scan_match::<_, String>(format!("{}:*", self.prefix))
-                .await
-                .expect("scan test keys");
-            while let Some(key) = iter.next_item().await {
-                keys.push(key.expect("scanned key"));
-            }
-        }
-        if !keys.is_empty() {
-            let _: u64 = self.raw.del(keys).await.expect("delete test keys");
-        }
+    async fn cleanup(self) {
+        self.keys.delete_all().await;
     }
 }
 
 /// Connects, or returns `None` (outside CI) when Redis is not running.
-///
-/// # Panics
-/// When Redis is unreachable and `CI=true`: CI must never silently skip these tests.
-#[expect(
-    clippy::print_stderr,
-    reason = "tests have no tracing subscriber; the note must be seen"
-)]
 async fn setup() -> Option<Fixture> {
-    let url = url();
-    let limiter = match RedisRateLimiter::connect(&url).await {
-        Ok(limiter) => limiter,
-        Err(e) if in_ci() => panic!("CI=true but Redis (TEST_REDIS_URL) is unreachable: {e:?}"),
-        Err(e) => {
-            eprintln!("note: Redis (TEST_REDIS_URL) is unreachable, skipping test: {e}");
-            return None;
-        }
-    };
-    let prefix = format!("nexus-test-{}", Uuid::new_v4());
-    let raw = ConnectionManager::new(redis::Client::open(url).expect("valid URL"))
-        .await
-        .expect("second connection");
+    let limiter = connected(RedisRateLimiter::connect(&url()).await)?;
+    let keys = Keys::new().await;
     Some(Fixture {
-        limiter: limiter.with_prefix(prefix.clone()),
-        prefix,
-        raw,
+        limiter: limiter.with_prefix(keys.prefix.clone()),
+        keys,
     })
 }
 
@@ -154,10 +111,10 @@ async fn refused_hits_are_not_recorded_and_the_key_expires_with_the_window() {
         let _ = allowed(&f.limiter, "flood", 3, window).await;
     }
     let key = f.limiter.key("flood");
-    let members: u64 = f.raw.zcard(&key).await.expect("zcard");
-    let ttl_ms: i64 = f.raw.pttl(&key).await.expect("pttl");
+    let members: u64 = f.keys.raw.zcard(&key).await.expect("zcard");
+    let ttl_ms: i64 = f.keys.raw.pttl(&key).await.expect("pttl");
 
-    assert_eq!(key, format!("{}:rate:flood", f.prefix));
+    assert_eq!(key, format!("{}:rate:flood", f.keys.prefix));
     assert_eq!(members, 3, "only admitted hits are kept");
     assert!(
         (1..=30_000).contains(&ttl_ms),
@@ -198,7 +155,7 @@ async fn two_limiters_on_one_redis_count_together() {
     let other = RedisRateLimiter::connect(&url())
         .await
         .expect("second limiter")
-        .with_prefix(f.prefix.clone());
+        .with_prefix(f.keys.prefix.clone());
     let window = Duration::from_secs(60);
 
     let a = allowed(&f.limiter, "login", 2, window).await;

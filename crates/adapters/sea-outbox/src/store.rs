@@ -132,6 +132,25 @@ fn held_by(id: DeliveryId, worker: &str) -> sea_orm::UpdateMany<delivery::Entity
         .filter(delivery::Column::LockedBy.eq(worker))
 }
 
+/// An update of a delivery `worker` still holds that ends its claim at `now` (the caller
+/// sets the new state).
+fn let_go(
+    id: DeliveryId,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> sea_orm::UpdateMany<delivery::Entity> {
+    held_by(id, worker)
+        .col_expr(
+            delivery::Column::LockedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            delivery::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+}
+
 fn filtered(filter: &DeliveryFilter) -> Select<delivery::Entity> {
     let mut select = delivery::Entity::find();
     if let Some(state) = filter.state {
@@ -281,20 +300,11 @@ impl DeliveryStore for SeaDeliveryStore {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, OutboxError> {
-        let result = held_by(id, worker)
+        let result = let_go(id, worker, now)
             .col_expr(
                 delivery::Column::State,
                 Expr::value(DeliveryState::Done.as_str()),
             )
-            .col_expr(
-                delivery::Column::LockedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                delivery::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
             .exec(&self.db)
             .await
             .map_err(unexpected("completing a delivery"))?;
@@ -313,17 +323,8 @@ impl DeliveryStore for SeaDeliveryStore {
         retry_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<bool, OutboxError> {
-        let mut update = held_by(id, worker)
-            .col_expr(delivery::Column::LastError, Expr::value(error))
-            .col_expr(
-                delivery::Column::LockedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                delivery::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(delivery::Column::UpdatedAt, Expr::value(now));
+        let mut update =
+            let_go(id, worker, now).col_expr(delivery::Column::LastError, Expr::value(error));
         update = match retry_at {
             Some(retry_at) => update
                 .col_expr(
@@ -355,7 +356,7 @@ impl DeliveryStore for SeaDeliveryStore {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, OutboxError> {
-        let result = held_by(id, worker)
+        let result = let_go(id, worker, now)
             .col_expr(
                 delivery::Column::State,
                 Expr::value(DeliveryState::Pending.as_str()),
@@ -366,15 +367,6 @@ impl DeliveryStore for SeaDeliveryStore {
                 delivery::Column::Attempts,
                 Expr::col(delivery::Column::Attempts).sub(1),
             )
-            .col_expr(
-                delivery::Column::LockedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                delivery::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
             .exec(&self.db)
             .await
             .map_err(unexpected("releasing a delivery"))?;
