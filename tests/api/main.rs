@@ -8,6 +8,7 @@ mod customers;
 mod deploy;
 mod enquiries;
 mod faults;
+mod instances;
 mod jobs;
 mod limits;
 mod matrix;
