@@ -7,10 +7,12 @@ NEXTEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo yes)
 
 ifeq ($(NEXTEST),yes)
 RUN_TESTS = cargo nextest run --no-fail-fast
+BUILD_TESTS = cargo nextest run --no-run
 # The fault tests run their own PostgreSQL and Redis whatever TEST_DATABASE_URL says: once is enough.
 SKIP_FAULTS = -E 'not test(/^faults::/)'
 else
 RUN_TESTS = cargo test --no-fail-fast
+BUILD_TESTS = cargo test --no-run
 SKIP_FAULTS = -- --skip faults::
 endif
 
@@ -46,10 +48,12 @@ test: test-tools
 	env -u TEST_DATABASE_URL $(RUN_TESTS) --workspace --test api $(SKIP_FAULTS)
 	$(MAKE) test-api-fuzz
 
-# The OpenAPI document against the real binary of the workspace build (built by the test runs
-# above): OpenAPI 3.1 validation, then schemathesis once per role. See scripts/schemathesis.sh.
+# The OpenAPI document against the real binary of the workspace test build (the build the test
+# runs above made, so nothing is built again; `cargo build` alone would unify features
+# differently and rebuild): OpenAPI 3.1 validation, then schemathesis once per role. See
+# scripts/schemathesis.sh.
 test-api-fuzz: test-tools
-	cargo build --workspace
+	$(BUILD_TESTS) --workspace
 	bash scripts/schemathesis.sh
 
 # Every domain crate (a crates/<name>/Cargo.toml; adapters live one level deeper) plus the
