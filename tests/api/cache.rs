@@ -66,7 +66,10 @@ async fn catalog(app: &TestApp, title: &str) -> (Signed, Value) {
 async fn settled(app: &TestApp, admin: &Signed) {
     eventually("every cache invalidation is delivered", async || {
         let res = app
-            .get("/api/v1/admin/jobs?kind=invalidate_catalog_cache&limit=100", admin)
+            .get(
+                "/api/v1/admin/jobs?kind=invalidate_catalog_cache&limit=100",
+                admin,
+            )
             .await;
         let jobs = expect_json(res, 200).await;
         let data = jobs["data"].as_array().cloned().unwrap_or_default();
@@ -83,7 +86,11 @@ fn total(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
             l.strip_prefix(name)
                 .is_some_and(|r| r.starts_with('{') || r.starts_with(' '))
         })
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
         .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
         .sum()
 }
@@ -111,7 +118,10 @@ async fn public_reads_carry_a_strong_etag_and_revalidate_to_304() {
             header(&res, "cache-control").as_deref(),
             Some("public, max-age=0, must-revalidate")
         );
-        assert!(etag.starts_with('"') && etag.ends_with('"') && etag.len() == 34, "{etag}");
+        assert!(
+            etag.starts_with('"') && etag.ends_with('"') && etag.len() == 34,
+            "{etag}"
+        );
         expect_json(res, 200).await;
 
         for tags in [
@@ -196,9 +206,16 @@ async fn without_its_invalidation_a_cached_answer_stays_and_staff_views_are_neve
     let admin_list = app.get("/api/v1/admin/products", &manager).await;
     assert!(header(&admin_list, "cache-control").is_none_or(|c| !c.contains("public")));
     let admin_list = expect_json(admin_list, 200).await;
-    assert_eq!(titles(&admin_list), ["Renamed Guide"], "staff read the database");
+    assert_eq!(
+        titles(&admin_list),
+        ["Renamed Guide"],
+        "staff read the database"
+    );
     let (stale, stale_tag) = read(&app, &detail).await;
-    assert_eq!(stale["title"], "Cached Guide", "no invalidation delivered yet");
+    assert_eq!(
+        stale["title"], "Cached Guide",
+        "no invalidation delivered yet"
+    );
     assert_eq!(stale_tag, tag);
     assert_eq!(read(&app, "/api/v1/products").await, publish_time_read);
 
@@ -229,9 +246,14 @@ async fn two_instances_sharing_redis_see_a_change_once_it_is_invalidated() {
     let admin = a.admin().await;
     let done = async || {
         let res = a
-            .get("/api/v1/admin/jobs?kind=invalidate_catalog_cache&state=DONE", &admin)
+            .get(
+                "/api/v1/admin/jobs?kind=invalidate_catalog_cache&state=DONE",
+                &admin,
+            )
             .await;
-        expect_json(res, 200).await["meta"]["total"].as_u64().unwrap_or(0)
+        expect_json(res, 200).await["meta"]["total"]
+            .as_u64()
+            .unwrap_or(0)
     };
     let delivered = eventually("the publish invalidation is delivered", async || {
         let n = done().await;
@@ -312,7 +334,10 @@ async fn metrics_count_cache_misses_and_hits() {
         "/api/v1/products?q={}",
         product["title"].as_str().expect("title").replace(' ', "+")
     );
-    let (misses, hits) = (cache_count(&app, "miss").await, cache_count(&app, "hit").await);
+    let (misses, hits) = (
+        cache_count(&app, "miss").await,
+        cache_count(&app, "hit").await,
+    );
 
     let first = read(&app, &path).await;
     let second = read(&app, &path).await;

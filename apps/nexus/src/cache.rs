@@ -268,7 +268,10 @@ impl ResponseCache {
                     }
                 }
             };
-            self.local.entry(full_key.clone()).or_try_insert_with(init).await
+            self.local
+                .entry(full_key.clone())
+                .or_try_insert_with(init)
+                .await
         };
         match entry {
             Ok(entry) => {
@@ -419,12 +422,24 @@ mod tests {
     #[tokio::test]
     async fn a_second_instance_reads_what_the_first_stored_in_the_shared_tier() {
         let shared = Arc::new(InMemoryCache::new(1 << 20));
-        let a = ResponseCache::new("t", "ns", shared.clone(), true, Some(Duration::from_secs(60)));
+        let a = ResponseCache::new(
+            "t",
+            "ns",
+            shared.clone(),
+            true,
+            Some(Duration::from_secs(60)),
+        );
         let b = ResponseCache::new("t", "ns", shared, true, Some(Duration::from_secs(60)));
         let loads = AtomicUsize::new(0);
 
-        let first = a.get_or_load("k", || counted(&loads, "[1]")).await.expect("a");
-        let second = b.get_or_load("k", || counted(&loads, "[2]")).await.expect("b");
+        let first = a
+            .get_or_load("k", || counted(&loads, "[1]"))
+            .await
+            .expect("a");
+        let second = b
+            .get_or_load("k", || counted(&loads, "[2]"))
+            .await
+            .expect("b");
 
         assert_eq!(loads.load(Ordering::SeqCst), 1);
         assert_eq!(second.body, first.body);
@@ -435,11 +450,20 @@ mod tests {
     async fn invalidation_makes_the_next_read_load_again() {
         let (cache, shared) = cache(false, Duration::from_secs(60));
         let loads = AtomicUsize::new(0);
-        let before = cache.get_or_load("k", || counted(&loads, "[1]")).await.expect("1");
-        let again = cache.get_or_load("k", || counted(&loads, "[9]")).await.expect("2");
+        let before = cache
+            .get_or_load("k", || counted(&loads, "[1]"))
+            .await
+            .expect("1");
+        let again = cache
+            .get_or_load("k", || counted(&loads, "[9]"))
+            .await
+            .expect("2");
 
         shared.invalidate("ns").await.expect("invalidate");
-        let after = cache.get_or_load("k", || counted(&loads, "[2]")).await.expect("3");
+        let after = cache
+            .get_or_load("k", || counted(&loads, "[2]"))
+            .await
+            .expect("3");
 
         assert_eq!(again.body, before.body, "served from the cache");
         assert_eq!(loads.load(Ordering::SeqCst), 2);
@@ -451,12 +475,18 @@ mod tests {
     async fn an_entry_is_loaded_again_after_its_ttl() {
         let (cache, _) = cache(false, Duration::from_millis(30));
         let loads = AtomicUsize::new(0);
-        cache.get_or_load("k", || counted(&loads, "[1]")).await.expect("1");
+        cache
+            .get_or_load("k", || counted(&loads, "[1]"))
+            .await
+            .expect("1");
 
         let mut reloaded = false;
         for _ in 0..100 {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            let body = cache.get_or_load("k", || counted(&loads, "[2]")).await.expect("n");
+            let body = cache
+                .get_or_load("k", || counted(&loads, "[2]"))
+                .await
+                .expect("n");
             if &body.body[..] == b"[2]" {
                 reloaded = true;
                 break;
@@ -486,8 +516,14 @@ mod tests {
         let cache = ResponseCache::new("t", "ns", shared, false, None);
         let loads = AtomicUsize::new(0);
 
-        let a = cache.get_or_load("k", || counted(&loads, "[1]")).await.expect("1");
-        let b = cache.get_or_load("k", || counted(&loads, "[1]")).await.expect("2");
+        let a = cache
+            .get_or_load("k", || counted(&loads, "[1]"))
+            .await
+            .expect("1");
+        let b = cache
+            .get_or_load("k", || counted(&loads, "[1]"))
+            .await
+            .expect("2");
 
         assert!(!cache.enabled());
         assert_eq!(loads.load(Ordering::SeqCst), 2);
@@ -520,8 +556,14 @@ mod tests {
         assert!(matches(&format!("\"other\", {tag}")));
         assert!(matches("*"));
         assert!(!matches("\"other\""));
-        assert!(!matches(tag.trim_matches('"')), "an unquoted tag is not the tag");
-        assert!(!none_match(TestRequest::get().to_http_request().headers(), &tag));
+        assert!(
+            !matches(tag.trim_matches('"')),
+            "an unquoted tag is not the tag"
+        );
+        assert!(!none_match(
+            TestRequest::get().to_http_request().headers(),
+            &tag
+        ));
     }
 
     #[actix_web::test]
@@ -537,14 +579,21 @@ mod tests {
 
         assert_eq!(not_modified.status(), 304);
         assert_eq!(
-            not_modified.headers().get(header::ETAG).and_then(|v| v.to_str().ok()),
+            not_modified
+                .headers()
+                .get(header::ETAG)
+                .and_then(|v| v.to_str().ok()),
             Some(body.etag.as_str())
         );
-        let bytes = actix_web::body::to_bytes(not_modified.into_body()).await.expect("body");
+        let bytes = actix_web::body::to_bytes(not_modified.into_body())
+            .await
+            .expect("body");
         assert!(bytes.is_empty());
         assert_eq!(full.status(), 200);
         assert_eq!(
-            full.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()),
+            full.headers()
+                .get(header::CACHE_CONTROL)
+                .and_then(|v| v.to_str().ok()),
             Some(PUBLIC_CACHE_CONTROL)
         );
     }

@@ -20,7 +20,12 @@ struct Stored {
 struct PerEntryTtl;
 
 impl Expiry<String, Stored> for PerEntryTtl {
-    fn expire_after_create(&self, _key: &String, value: &Stored, _now: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &Stored,
+        _now: Instant,
+    ) -> Option<Duration> {
         Some(value.ttl)
     }
 
