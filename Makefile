@@ -16,7 +16,7 @@ BUILD_TESTS = cargo test --no-run
 SKIP_FAULTS = -- --skip faults::
 endif
 
-.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-fuzz lint fmt check-deps build release clean
+.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-fuzz lint fmt check-deps build release clean bench-cache
 
 help:
 	@echo "make run          serve the API on the embedded default (SQLite under ./data)"
@@ -24,6 +24,7 @@ help:
 	@echo "make lint         rustfmt check and clippy with warnings as errors"
 	@echo "make check-deps   the dependency rule for domain crates"
 	@echo "make test-api-fuzz  OpenAPI 3.1 validation and schemathesis against target/debug/nexus"
+	@echo "make bench-cache  wrk against the cached product list (release build), with the hit rate"
 
 run:
 	cargo run -p nexus -- serve
@@ -40,6 +41,11 @@ build:
 
 release:
 	cargo build --release -p nexus
+
+# A benchmark, not a test: req/s and latency of the cached product list, and the cache hit
+# rate from /metrics (scripts/bench-cache.sh; figures in docs/operations.md).
+bench-cache:
+	bash scripts/bench-cache.sh
 
 # Unit, adapter (SQLite + PostgreSQL) and black-box tests on PostgreSQL in one run, then the
 # black-box suite again on SQLite.

@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API: one module per area, each test on its own app and database.
 
 mod auth;
+mod cache;
 mod carts;
 mod catalog;
 mod contract;

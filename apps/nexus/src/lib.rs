@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod access;
+pub mod cache;
 pub mod cli;
 pub mod healthcheck;
 pub mod http;

@@ -3,7 +3,7 @@
 //! `docs/operations.md`.
 //!
 //! The recorder of the `metrics` facade is process-global. It is installed once
-//! ([`handle`]); anything in the process (the rate limiter, a future cache) records through
+//! ([`handle`]); anything in the process (the rate limiter, the response cache) records through
 //! the facade and shows up in the same text.
 
 use std::sync::OnceLock;
@@ -39,6 +39,9 @@ pub const WEBHOOK_EVENTS: &str = "nexus_webhook_events_total";
 pub const BUILD_INFO: &str = "nexus_build_info";
 /// Rejections by the abuse limits, by limit (recorded by the rate limiter).
 pub const RATE_LIMIT_REJECTIONS: &str = "nexus_rate_limit_rejections_total";
+
+/// Reads of a cache of public answers, by cache and outcome (`hit`, `miss`, `bypass`).
+pub const CACHE_REQUESTS: &str = "nexus_cache_requests_total";
 
 /// The route label of a request that matched no route: unknown paths never become labels.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
@@ -135,6 +138,10 @@ fn describe() {
     describe_counter!(
         RATE_LIMIT_REJECTIONS,
         "Requests refused by an abuse limit, by limit"
+    );
+    describe_counter!(
+        CACHE_REQUESTS,
+        "Reads of a cache of public answers by cache and outcome (hit, miss, bypass)"
     );
 }
 

@@ -592,6 +592,9 @@ impl Default for PaymentSettings {
     }
 }
 
+/// The longest `CACHE_TTL_SECS` accepted: a day.
+const MAX_CACHE_TTL_SECS: u64 = 86_400;
+
 /// Commerce settings: cart storage, search and the seller printed on invoices (`[commerce]`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -604,6 +607,9 @@ pub struct CommerceSettings {
     pub redis_key_prefix: String,
     /// `CART_TTL_SECS` (default 30 days).
     pub cart_ttl_secs: u64,
+    /// `CACHE_TTL_SECS`: how long a cached public answer (product list page, product detail)
+    /// is kept at most (default 300); writes invalidate it long before. 0 turns the cache off.
+    pub cache_ttl_secs: u64,
     /// `SELLER_NAME` (default `Customer Nexus Hub`).
     pub seller_name: String,
     /// `SELLER_ADDRESS`: address lines separated by `|` (or an array in the file).
@@ -644,6 +650,7 @@ impl Default for CommerceSettings {
             redis_url: None,
             redis_key_prefix: "nexus".to_owned(),
             cart_ttl_secs: 30 * 24 * 3600,
+            cache_ttl_secs: 300,
             seller_name: "Customer Nexus Hub".to_owned(),
             seller_address: Vec::new(),
             seller_tax_id: None,
@@ -846,6 +853,7 @@ pub const KEYS: &[Key] = &[
     key("REDIS_URL", "commerce.redis_url"),
     key("REDIS_KEY_PREFIX", "commerce.redis_key_prefix"),
     key("CART_TTL_SECS", "commerce.cart_ttl_secs"),
+    key("CACHE_TTL_SECS", "commerce.cache_ttl_secs"),
     key("SELLER_NAME", "commerce.seller_name"),
     key("SELLER_ADDRESS", "commerce.seller_address"),
     key("SELLER_TAX_ID", "commerce.seller_tax_id"),
@@ -1256,6 +1264,9 @@ impl Settings {
         }
         if self.commerce.redis_key_prefix.trim().is_empty() {
             problems.push("REDIS_KEY_PREFIX", "must not be blank");
+        }
+        if self.commerce.cache_ttl_secs > MAX_CACHE_TTL_SECS {
+            problems.push("CACHE_TTL_SECS", "must be at most 86400 (one day)");
         }
         self.check_secrets(problems);
     }
@@ -1959,6 +1970,14 @@ mod tests {
         let errors = load(&[("REDIS_KEY_PREFIX", " ")]);
         // A blank variable counts as unset, so the default prefix stays.
         assert!(errors.is_ok_and(|s| s.commerce.redis_key_prefix == "nexus"));
+    }
+
+    #[test]
+    fn the_cache_ttl_defaults_to_five_minutes_may_be_zero_and_is_capped_at_a_day() {
+        assert!(load(&[]).is_ok_and(|s| s.commerce.cache_ttl_secs == 300));
+        assert!(load(&[("CACHE_TTL_SECS", "0")]).is_ok_and(|s| s.commerce.cache_ttl_secs == 0));
+        let errors = load(&[("CACHE_TTL_SECS", "86401")]).expect_err("over a day");
+        assert_eq!(keys(&errors), ["CACHE_TTL_SECS"]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use nexus_identity::{
     AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
     OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
 };
-use nexus_kernel::{Clock, Email, RateLimiter, SystemClock};
+use nexus_kernel::{Clock, Email, RateLimiter, SharedCache, SystemClock};
 use nexus_migration::Migrator;
 use nexus_notifications::{EmailRenderer, Mailer};
 use nexus_outbox::{
@@ -36,7 +36,8 @@ use nexus_templates::{Branding, MinijinjaRenderer};
 use sea_orm_migration::MigratorTrait;
 
 use nexus_catalog::{
-    AssetStore, CatalogConfig, FileLinks, IndexProduct, ProductIndex, ProductSearch, ProductService,
+    AssetStore, CATALOG_CACHE_NAMESPACE, CatalogConfig, FileLinks, IndexProduct,
+    InvalidateCatalogCache, ProductIndex, ProductSearch, ProductService,
 };
 use nexus_invoice_pdf::PdfInvoiceRenderer;
 use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliProductSearch};
@@ -49,8 +50,9 @@ use nexus_orders::{
     UnappliedPaymentRefundSubscriber,
 };
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
-use nexus_redis_store::{RedisCartStore, RedisRateLimiter};
+use nexus_redis_store::{InMemoryCache, RedisCache, RedisCartStore, RedisRateLimiter};
 
+use crate::cache::ResponseCache;
 use crate::http::health::Dependencies;
 use crate::http::products::upload::UploadSpool;
 use crate::rate_limit::{
@@ -422,6 +424,7 @@ pub async fn compose(
         dependencies = dependencies.with(Arc::new(crate::readiness::Redis(redis)));
     }
     let limiter = rate_limiter(settings).await?;
+    let (shared_cache, catalog_cache) = catalog_cache(settings).await?;
     let order_repo = Arc::new(SeaOrderRepository::new(db.clone()));
     let orders_uow: Arc<dyn OrdersUnitOfWork> =
         Arc::new(SeaOrdersUnitOfWork::new(transactions.clone()));
@@ -563,6 +566,7 @@ pub async fn compose(
         Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
     ]);
     list.extend(index_product);
+    list.push(Arc::new(InvalidateCatalogCache::new(shared_cache)));
     let registry = subscribers(list)?;
     routes.install(registry.shared_routes());
     let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));
@@ -610,6 +614,7 @@ pub async fn compose(
         limiter,
         failures: Arc::new(InProcessFailureThrottle::default()),
         products,
+        catalog_cache,
         cart,
         orders,
         invoices,
@@ -825,6 +830,46 @@ async fn rate_limiter(settings: &Settings) -> Result<Arc<dyn RateLimiter>, Start
         }
         None => Ok(Arc::new(InProcessRateLimiter::new())),
     }
+}
+
+/// The shared half of the public catalog cache and the cache itself: Redis when
+/// `REDIS_URL` is set (every instance shares entries and generations); in process otherwise,
+/// where only this process's own worker can invalidate it, so the cache is off when this
+/// process runs no worker (`WORKER_IN_SERVE=false`) and for `CACHE_TTL_SECS=0`.
+async fn catalog_cache(
+    settings: &Settings,
+) -> Result<(Arc<dyn SharedCache>, Arc<ResponseCache>), StartupError> {
+    let c = &settings.commerce;
+    let ttl = std::time::Duration::from_secs(c.cache_ttl_secs);
+    let (shared, remote, ttl): (Arc<dyn SharedCache>, bool, _) = match &c.redis_url {
+        Some(url) => {
+            let redis = RedisCache::connect(url.expose())
+                .await
+                .map_err(|e| StartupError::Redis(e.to_string()))?
+                .with_prefix(c.redis_key_prefix.clone());
+            (Arc::new(redis), true, Some(ttl))
+        }
+        None => {
+            let ttl = if settings.worker.in_serve {
+                Some(ttl)
+            } else {
+                tracing::info!(
+                    "no REDIS_URL and no worker in this process: the catalog cache is off"
+                );
+                None
+            };
+            // Only the generations are kept here; the response cache's own tier holds bodies.
+            (Arc::new(InMemoryCache::new(1024 * 1024)), false, ttl)
+        }
+    };
+    let cache = ResponseCache::new(
+        "products",
+        CATALOG_CACHE_NAMESPACE,
+        shared.clone(),
+        remote,
+        ttl,
+    );
+    Ok((shared, Arc::new(cache)))
 }
 
 fn hostname() -> String {

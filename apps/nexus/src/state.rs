@@ -33,6 +33,8 @@ pub struct AppState {
     pub limits: LimitSettings,
     /// The catalog.
     pub products: Arc<nexus_catalog::ProductService>,
+    /// Cached public catalog answers (product list pages and details).
+    pub catalog_cache: Arc<crate::cache::ResponseCache>,
     /// Carts.
     pub cart: Arc<nexus_orders::CartService>,
     /// Orders, payments, refunds, library and downloads.

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod assets;
+mod caching;
 mod error;
 pub mod events;
 mod ids;
@@ -18,6 +19,7 @@ pub use assets::MockAssetStore;
 pub use assets::{
     AssetError, AssetKey, AssetStore, InvalidAssetKey, SignedLink, StagedFile, StoredObject,
 };
+pub use caching::{CATALOG_CACHE_NAMESPACE, InvalidateCatalogCache};
 pub use error::CatalogError;
 pub use ids::ProductId;
 pub use indexing::{IndexProduct, ReindexProgress, Reindexer};

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod access;
+mod cache;
 mod clock;
 mod email;
 mod error;
@@ -11,6 +12,7 @@ mod page;
 mod rate;
 
 pub use access::{Actor, Grants, Permission, Role, UnknownRole};
+pub use cache::{CacheFuture, SharedCache};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::{Email, InvalidEmail};
 pub use error::Unexpected;

@@ -71,6 +71,7 @@ doc_enum!(
         SendRefundNotice = "send_refund_notice",
         ExpireOrder = "expire_order",
         IndexProduct = "index_product",
+        InvalidateCatalogCache = "invalidate_catalog_cache",
     }
 );
 

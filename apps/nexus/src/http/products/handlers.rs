@@ -1,7 +1,7 @@
 //! `/api/v1/products` (public catalog and management) and `/api/v1/admin/products`.
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use nexus_catalog::ProductId;
 use nexus_catalog::{AssetKey, FileName, ProductFilter, ProductRef};
@@ -11,6 +11,7 @@ use super::dto::{
     AdminProductsQuery, ConfirmUploadRequest, CreateProductRequest, ListProductsQuery,
     ProductResponse, UpdateProductRequest, UploadLinkRequest, UploadLinkResponse,
 };
+use crate::cache::key_digest;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
 use crate::http::page::PageResponse;
@@ -54,32 +55,63 @@ fn staff(p: nexus_catalog::Product) -> HttpResponse {
 }
 
 /// Searches the published catalog: q (full text, typo-tolerant), category, tags, price range, sort.
-#[utoipa::path(get, path = "/api/v1/products", tag = "products", params(ListProductsQuery),
-    responses((status = 200, body = PageResponse<ProductResponse>), (status = 400, body = ErrorBody)))]
+///
+/// Served from the catalog cache: the same answer for every caller, with a strong `ETag`;
+/// `If-None-Match` with that tag (or `*`) gets 304 without a body.
+#[utoipa::path(get, path = "/api/v1/products", tag = "products", params(ListProductsQuery, ("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
+    responses((status = 200, body = PageResponse<ProductResponse>, headers(("ETag" = String, description = "strong tag of this answer"), ("Cache-Control" = String, description = "public, max-age=0, must-revalidate"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current", headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 400, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn list_products(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<ListProductsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.to_domain(state.products.store_currency())?;
-    let page = state
-        .products
-        .list_public(filter, PageRequest::new(query.page, query.limit))
+    let page = PageRequest::new(query.page, query.limit);
+    // The parsed query is the normalized one: spelling, order of parameters, defaults and
+    // clamped values all land on one key.
+    let key = format!(
+        "list:{}",
+        key_digest(&format!("{filter:?}|{}|{}", page.page(), page.limit()))
+    );
+    let (products, filter) = (&state.products, &filter);
+    let cached = state
+        .catalog_cache
+        .get_or_load(&key, || async move {
+            let found = products.list_public(filter.clone(), page).await?;
+            serde_json::to_vec(&PageResponse::from_page(found, ProductResponse::public))
+                .map_err(ApiError::internal)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(PageResponse::from_page(page, ProductResponse::public)))
+    Ok(cached.respond(&req))
 }
 
 /// One published product by id or slug.
-#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products", params(("id" = String, Path, description = "id or slug")),
-    responses((status = 200, body = ProductResponse), (status = 404, body = ErrorBody)))]
+///
+/// Served from the catalog cache like the list, with `ETag` and 304 on `If-None-Match`.
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products", params(("id" = String, Path, description = "id or slug"), ("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
+    responses((status = 200, body = ProductResponse, headers(("ETag" = String, description = "strong tag of this answer"), ("Cache-Control" = String, description = "public, max-age=0, must-revalidate"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current", headers(("ETag" = String), ("Cache-Control" = String))),
+        (status = 404, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_product(
     state: web::Data<AppState>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reference = ProductRef::parse(&id).map_err(|_| ApiError::not_found("No such product"))?;
-    let product = state.products.get_public(&reference).await?;
-    Ok(HttpResponse::Ok().json(ProductResponse::public(product)))
+    let key = format!("detail:{}", key_digest(&format!("{reference:?}")));
+    let (products, reference) = (&state.products, &reference);
+    let cached = state
+        .catalog_cache
+        .get_or_load(&key, || async move {
+            let product = products.get_public(reference).await?;
+            serde_json::to_vec(&ProductResponse::public(product)).map_err(ApiError::internal)
+        })
+        .await?;
+    Ok(cached.respond(&req))
 }
 
 /// Creates a DRAFT product (MANAGER, ADMIN).
