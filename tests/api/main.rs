@@ -16,6 +16,7 @@ mod observability;
 mod otp;
 mod platform;
 mod purchase;
+mod reconcile;
 mod responses;
 mod shutdown;
 mod uploads;
