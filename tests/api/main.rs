@@ -18,6 +18,7 @@ mod observability;
 mod otp;
 mod platform;
 mod purchase;
+mod reconcile;
 mod responses;
 mod shutdown;
 mod uploads;

@@ -13,10 +13,12 @@ use super::*;
 /// The Razorpay key id of a [`RazorpayFake`] (a test-mode id, as the app wants outside prod).
 pub const RAZORPAY_KEY_ID: &str = "rzp_test_x";
 
-/// Razorpay's API on a local [`wiremock`] server, for `RAZORPAY_API_BASE`: `POST /v1/orders`
-/// and `POST /v1/payments/{id}/refund` with basic auth (`rzp_test_x` and the key secret)
-/// answer like Razorpay, echoing the amount asked for; anything else is a 404. Also signs
-/// webhooks and checkout callbacks with its secrets.
+/// Razorpay's API on a local [`wiremock`] server, for `RAZORPAY_API_BASE`: `POST /v1/orders`,
+/// `POST /v1/payments/{id}/refund`, `GET /v1/payments/{id}`, `GET /v1/payments/{id}/refunds`
+/// and `GET /v1/orders/{id}/payments` with basic auth (`rzp_test_x` and the key secret)
+/// answer like Razorpay, echoing the amount asked for and reporting the payments made known
+/// by [`RazorpayFake::report_payment`]; anything else is a 404. Also signs webhooks and
+/// checkout callbacks with its secrets.
 pub struct RazorpayFake {
     server: wiremock::MockServer,
     api_base: String,
@@ -35,6 +37,12 @@ pub(crate) struct FakeState {
     /// Refund requests still to be answered only after this delay (a gateway that made the
     /// refund but whose answer does not arrive in time).
     slow_refunds: Vec<std::time::Duration>,
+    /// How many `GET /v1/orders/{id}/payments` requests were answered (whatever the answer).
+    order_payment_listings: usize,
+    /// How many of the next listings of an order's payments fail with Razorpay's 500.
+    failing_listings: usize,
+    /// Listings of an order's payments still to be answered only after this delay.
+    slow_listings: Vec<std::time::Duration>,
 }
 
 impl RazorpayFake {
@@ -64,6 +72,12 @@ impl RazorpayFake {
             .mount(&server)
             .await;
         wiremock::Mock::given(method("GET"))
+            .and(path_regex(r"^/v1/orders/order_[A-Za-z0-9]+/payments$"))
+            .and(basic_auth(RAZORPAY_KEY_ID, &key_secret))
+            .respond_with(ListedOrderPayments(state.clone()))
+            .mount(&server)
+            .await;
+        wiremock::Mock::given(method("GET"))
             .and(path_regex(r"^/v1/payments/pay_[A-Za-z0-9]+$"))
             .and(basic_auth(RAZORPAY_KEY_ID, &key_secret))
             .respond_with(FetchedPayments(state.clone()))
@@ -79,8 +93,9 @@ impl RazorpayFake {
     }
 
     /// Makes the fake report payment `payment_id` of `amount` paise on Razorpay order
-    /// `order_id` with `status` (`captured`, `authorized`, `failed`) at `GET /v1/payments/{id}`,
-    /// in Razorpay's documented payment shape.
+    /// `order_id` with `status` (`captured`, `authorized`, `failed`) at `GET /v1/payments/{id}`
+    /// and among the order's payments at `GET /v1/orders/{id}/payments`, in Razorpay's
+    /// documented payment shape. Nothing is sent to the app (no webhook).
     ///
     /// # Panics
     /// If the fake's state lock is poisoned.
@@ -125,6 +140,41 @@ impl RazorpayFake {
             .expect("fake state")
             .slow_refunds
             .push(delay);
+    }
+
+    /// The next `count` listings of an order's payments (`GET /v1/orders/{id}/payments`)
+    /// fail with Razorpay's 500 body.
+    ///
+    /// # Panics
+    /// If the fake's state lock is poisoned.
+    pub fn fail_next_order_payment_listings(&self, count: usize) {
+        self.state.lock().expect("fake state").failing_listings = count;
+    }
+
+    /// The next listing of an order's payments is made at once but answered only after
+    /// `delay` (a slow gateway, while other requests go on).
+    ///
+    /// # Panics
+    /// If the fake's state lock is poisoned.
+    pub fn answer_next_order_payment_listing_late(&self, delay: std::time::Duration) {
+        self.state
+            .lock()
+            .expect("fake state")
+            .slow_listings
+            .push(delay);
+    }
+
+    /// How many times the app listed an order's payments (`GET /v1/orders/{id}/payments`),
+    /// whatever the fake answered.
+    ///
+    /// # Panics
+    /// If the fake's state lock is poisoned.
+    #[must_use]
+    pub fn order_payment_listings(&self) -> usize {
+        self.state
+            .lock()
+            .expect("fake state")
+            .order_payment_listings
     }
 
     /// The refunds the fake made, oldest first (Razorpay refund entities).
@@ -303,6 +353,49 @@ impl wiremock::Respond for FetchedPayments {
                     "field": "id"
                 }
             })),
+        }
+    }
+}
+
+/// Answers `GET /v1/orders/{id}/payments` like Razorpay: a collection of the payments made
+/// known for that order (none is an empty collection), unless told to fail or be slow.
+pub(crate) struct ListedOrderPayments(Arc<Mutex<FakeState>>);
+
+impl wiremock::Respond for ListedOrderPayments {
+    fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
+        let order_id = request.url.path().split('/').nth(3).unwrap_or_default();
+        let mut state = self.0.lock().expect("fake state");
+        state.order_payment_listings += 1;
+        if state.failing_listings > 0 {
+            state.failing_listings -= 1;
+            return wiremock::ResponseTemplate::new(500).set_body_json(json!({
+                "error": {
+                    "code": "SERVER_ERROR",
+                    "description": "The server encountered an error. The incident has been reported to admins.",
+                    "source": "NA",
+                    "step": "NA",
+                    "reason": "NA",
+                    "metadata": {}
+                }
+            }));
+        }
+        let mut items: Vec<Value> = state
+            .payments
+            .values()
+            .filter(|p| p["order_id"] == order_id)
+            .cloned()
+            .collect();
+        items.sort_by_key(|p| p["id"].as_str().map(str::to_owned));
+        let template = wiremock::ResponseTemplate::new(200).set_body_json(json!({
+            "entity": "collection",
+            "count": items.len(),
+            "items": items,
+        }));
+        if state.slow_listings.is_empty() {
+            template
+        } else {
+            let delay = state.slow_listings.remove(0);
+            template.set_delay(delay)
         }
     }
 }

@@ -627,6 +627,10 @@ pub struct CommerceSettings {
     pub meili_index: String,
     /// `ORDER_EXPIRY_MINUTES`: unpaid orders older than this become EXPIRED (default 60).
     pub order_expiry_minutes: i64,
+    /// `PAYMENT_RECONCILE_AFTER_SECS`: how long after checkout the gateway is asked about an
+    /// order still unpaid, in case its webhook was lost (default 900; shorter than
+    /// `ORDER_EXPIRY_MINUTES`).
+    pub payment_reconcile_after_secs: i64,
     /// `STORE_CURRENCIES`: ISO 4217 codes products may be priced in (comma-separated, or an
     /// array in the file); the first is the store currency (default `INR`).
     #[serde(deserialize_with = "list::currencies")]
@@ -659,6 +663,7 @@ impl Default for CommerceSettings {
             meili_api_key: None,
             meili_index: "products".to_owned(),
             order_expiry_minutes: 60,
+            payment_reconcile_after_secs: 900,
             currencies: vec![nexus_kernel::Currency::INR],
             max_price_minor: nexus_catalog::CatalogConfig::DEFAULT_MAX_PRICE_MINOR,
             order_pending_limit: 5,
@@ -862,6 +867,10 @@ pub const KEYS: &[Key] = &[
     key("MEILI_API_KEY", "commerce.meili_api_key"),
     key("MEILI_INDEX", "commerce.meili_index"),
     key("ORDER_EXPIRY_MINUTES", "commerce.order_expiry_minutes"),
+    key(
+        "PAYMENT_RECONCILE_AFTER_SECS",
+        "commerce.payment_reconcile_after_secs",
+    ),
     key("STORE_CURRENCIES", "commerce.currencies"),
     key("MAX_PRICE_MINOR", "commerce.max_price_minor"),
     key("ORDER_PENDING_LIMIT", "commerce.order_pending_limit"),
@@ -1113,7 +1122,7 @@ impl Settings {
             p.webhook_secret.is_some(),
         ];
         let at_least_1 = "must be at least 1";
-        let rules: [(bool, &'static str, &str); 30] = [
+        let rules: [(bool, &'static str, &str); 32] = [
             (
                 self.http
                     .metrics_addr
@@ -1178,6 +1187,18 @@ impl Settings {
                 c.order_expiry_minutes < 1,
                 "ORDER_EXPIRY_MINUTES",
                 at_least_1,
+            ),
+            (
+                c.payment_reconcile_after_secs < 1,
+                "PAYMENT_RECONCILE_AFTER_SECS",
+                at_least_1,
+            ),
+            (
+                c.order_expiry_minutes >= 1
+                    && c.payment_reconcile_after_secs >= c.order_expiry_minutes.saturating_mul(60),
+                "PAYMENT_RECONCILE_AFTER_SECS",
+                "must be shorter than ORDER_EXPIRY_MINUTES, so that the gateway is asked \
+                 before an unpaid order expires",
             ),
             (c.order_pending_limit < 1, "ORDER_PENDING_LIMIT", at_least_1),
             (
@@ -1978,6 +1999,46 @@ mod tests {
         assert!(load(&[("CACHE_TTL_SECS", "0")]).is_ok_and(|s| s.commerce.cache_ttl_secs == 0));
         let errors = load(&[("CACHE_TTL_SECS", "86401")]).expect_err("over a day");
         assert_eq!(keys(&errors), ["CACHE_TTL_SECS"]);
+    }
+
+    #[test]
+    fn the_payment_reconciliation_runs_before_the_expiry_or_the_settings_are_refused() {
+        let defaults = load(&[]).expect("defaults are valid");
+        let tiny = load(&[
+            ("PAYMENT_RECONCILE_AFTER_SECS", "1"),
+            ("ORDER_EXPIRY_MINUTES", "1"),
+        ])
+        .expect("one second before one minute");
+
+        assert_eq!(defaults.commerce.payment_reconcile_after_secs, 900);
+        assert!(
+            defaults.commerce.payment_reconcile_after_secs
+                < defaults.commerce.order_expiry_minutes * 60
+        );
+        assert_eq!(tiny.commerce.payment_reconcile_after_secs, 1);
+        for (after, expiry) in [("0", "60"), ("3600", "60"), ("4000", "60"), ("60", "1")] {
+            let errors = load(&[
+                ("PAYMENT_RECONCILE_AFTER_SECS", after),
+                ("ORDER_EXPIRY_MINUTES", expiry),
+            ])
+            .expect_err(after);
+            assert_eq!(
+                keys(&errors),
+                ["PAYMENT_RECONCILE_AFTER_SECS"],
+                "{after} {expiry}"
+            );
+        }
+        let errors = load(&[
+            ("PAYMENT_RECONCILE_AFTER_SECS", "1200"),
+            ("ORDER_EXPIRY_MINUTES", "15"),
+        ])
+        .expect_err("after the expiry");
+        assert!(
+            errors
+                .to_string()
+                .contains("shorter than ORDER_EXPIRY_MINUTES"),
+            "{errors}"
+        );
     }
 
     #[test]

@@ -46,8 +46,8 @@ use nexus_orders::{
     BuyerDirectory, CartService, CartStore, CreditNoteSubscriber, DownloadService,
     EntitlementRepository, IncludedTax, InvoiceService, InvoiceSubscriber,
     OrderConfirmationSubscriber, OrderExpirySubscriber, OrderService, OrdersUnitOfWork,
-    PaymentGateway, ProductCatalog, RefundNoticeSubscriber, Seller, SellerConfig,
-    UnappliedPaymentRefundSubscriber,
+    PaymentGateway, PaymentReconcileSubscriber, ProductCatalog, RefundNoticeSubscriber, Seller,
+    SellerConfig, UnappliedPaymentRefundSubscriber,
 };
 use nexus_razorpay::{DevelopmentGateway, RazorpayConfig, RazorpayGateway};
 use nexus_redis_store::{InMemoryCache, RedisCache, RedisCartStore, RedisRateLimiter};
@@ -541,6 +541,10 @@ pub async fn compose(
         Arc::new(OrderExpirySubscriber::new(
             orders.clone(),
             Duration::minutes(commerce.order_expiry_minutes),
+        )),
+        Arc::new(PaymentReconcileSubscriber::new(
+            orders.clone(),
+            Duration::seconds(commerce.payment_reconcile_after_secs),
         )),
     ];
     list.extend([

@@ -13,6 +13,7 @@ mod order;
 mod payments;
 pub mod permissions;
 mod ports;
+mod reconcile;
 mod refunds;
 mod service;
 #[cfg(test)]
@@ -61,6 +62,7 @@ pub use ports::{
     MockBuyerDirectory, MockEntitlementRepository, MockOrderRepository, MockProcessedEvents,
     MockProductCatalog,
 };
+pub use reconcile::PaymentReconcileSubscriber;
 pub use refunds::{RefundNoticeSubscriber, UnappliedPaymentRefundSubscriber};
 pub use service::{CheckoutSession, DownloadTarget, OrderService, WebhookOutcome};
 pub use uow::{

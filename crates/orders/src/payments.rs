@@ -47,7 +47,8 @@ pub struct GatewayRefund {
     pub status: String,
 }
 
-/// A payment as the gateway reports it (`GET /v1/payments/{id}` at Razorpay).
+/// A payment as the gateway reports it (`GET /v1/payments/{id}` and
+/// `GET /v1/orders/{id}/payments` at Razorpay).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayPayment {
     /// The gateway's payment id.
@@ -208,4 +209,16 @@ pub trait PaymentGateway: Send + Sync {
     /// # Errors
     /// `Rejected` when the gateway does not know it.
     async fn fetch_payment(&self, payment_id: &str) -> Result<GatewayPayment, PaymentError>;
+
+    /// Every payment attempt the gateway has for gateway order `gateway_order_id` (Razorpay:
+    /// `GET /v1/orders/{id}/payments`), whatever its status; asked when an order's webhook
+    /// seems lost. A gateway where no money moves has none.
+    ///
+    /// # Errors
+    /// `Rejected` when the gateway refuses the request (an unknown order, say);
+    /// `Unavailable` when it does not answer usefully.
+    async fn order_payments(
+        &self,
+        gateway_order_id: &str,
+    ) -> Result<Vec<GatewayPayment>, PaymentError>;
 }

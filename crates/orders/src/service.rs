@@ -740,9 +740,75 @@ impl OrderService {
         }
     }
 
+    /// Asks the gateway about order `id` when it still waits for payment (PENDING_PAYMENT,
+    /// or FAILED by an older version) and was placed with the configured gateway, that
+    /// gateway being one where money moves (Razorpay): system maintenance with no actor,
+    /// run (by the `reconcile_payment` subscriber) a while after checkout, for orders whose
+    /// webhook and callback never came. Returns what each captured payment did, in the
+    /// gateway's order; empty when nothing was asked or nothing is captured (then nothing
+    /// changes).
+    ///
+    /// Each captured payment for the order's gateway order is applied through the same path
+    /// as a webhook's capture, so whichever of webhook, callback and reconciliation comes
+    /// first, in any order or at once, the payment has one effect: the order's version check
+    /// decides, and the others see the order already paid by it (`AlreadyPaid`). A payment
+    /// the order cannot take (wrong amount, say) is refunded automatically (`Refunding`),
+    /// once per payment; a second captured payment is refunded like a second webhook's.
+    ///
+    /// # Errors
+    /// `Payment` when the gateway does not answer or refuses; `Conflict` after repeated
+    /// races; `Unexpected`.
+    #[tracing::instrument(skip_all, fields(order_id = %id))]
+    pub async fn reconcile_payment(&self, id: OrderId) -> Result<Vec<WebhookOutcome>, OrdersError> {
+        let Some(mut order) = self.orders.find(id).await? else {
+            tracing::info!("an order to reconcile no longer exists");
+            return Ok(Vec::new());
+        };
+        if !order.is_payable() || !self.asks_gateway(&order) {
+            return Ok(Vec::new());
+        }
+        let Some(gateway_order_id) = order.gateway_order_id().map(str::to_owned) else {
+            return Ok(Vec::new());
+        };
+        let payments = self.gateway.order_payments(&gateway_order_id).await?;
+        let mut outcomes = Vec::new();
+        for payment in payments {
+            if !payment.status.eq_ignore_ascii_case("captured") {
+                tracing::debug!(status = %payment.status, "payment attempt not captured");
+                continue;
+            }
+            if payment.gateway_order_id.as_deref() != Some(gateway_order_id.as_str())
+                || !is_gateway_id(&payment.payment_id)
+            {
+                tracing::warn!(
+                    "the gateway listed a payment of another order, or an unusable id; skipped"
+                );
+                continue;
+            }
+            tracing::warn!(payment_id = %payment.payment_id, "captured payment found without its webhook; applying it");
+            let (outcome, next) = self
+                .capture(order, &payment.payment_id, payment.amount, None)
+                .await?;
+            tracing::info!(outcome = ?outcome, "reconciled payment");
+            outcomes.push(outcome);
+            order = next;
+        }
+        Ok(outcomes)
+    }
+
+    /// Whether the gateway is asked about `order`: placed with the configured gateway, one
+    /// where money moves (the development gateway pays orders directly and holds nothing).
+    fn asks_gateway(&self, order: &Order) -> bool {
+        order.gateway() == self.gateway.kind() && order.gateway() != GatewayKind::Development
+    }
+
     /// Expires order `id` if it still waits for payment: system maintenance with no
     /// actor, run (by the `expire_order` subscriber) once the order is older than a buyer
     /// may take to pay. Returns whether it expired it now.
+    ///
+    /// The gateway is asked first ([`OrderService::reconcile_payment`]), so an order paid at
+    /// the gateway whose webhook was lost is paid rather than expired; when the gateway
+    /// cannot answer, nothing is expired and the error is returned (to be retried).
     ///
     /// Idempotent and never in the way of a payment: an order paid, failed, cancelled or
     /// already expired is left as it is, and one changed between the read and the save is
@@ -751,11 +817,21 @@ impl OrderService {
     /// (`WebhookOutcome::Refunding`).
     ///
     /// # Errors
-    /// `Unexpected`.
+    /// `Payment` when the gateway does not answer; `Unexpected`.
     #[tracing::instrument(skip_all, fields(order_id = %id))]
     pub async fn expire_unpaid(&self, id: OrderId) -> Result<bool, OrdersError> {
         let Some(order) = self.orders.find(id).await? else {
             tracing::info!("an order to expire no longer exists");
+            return Ok(false);
+        };
+        if order.status() != OrderStatus::PendingPayment {
+            return Ok(false);
+        }
+        if self.asks_gateway(&order) {
+            self.reconcile_payment(id).await?;
+        }
+        // Read again: the reconciliation (or anything else meanwhile) may have paid it.
+        let Some(order) = self.orders.find(id).await? else {
             return Ok(false);
         };
         if order.status() != OrderStatus::PendingPayment {
@@ -887,6 +963,15 @@ impl OrderService {
             self.owns_any(&order).await?
         } else {
             false
+        };
+        // A product owned may have been granted by this very payment through another path
+        // (webhook, callback, reconciliation) since `order` was read: the order is read again
+        // after the entitlements, so that such a payment is seen as paying it rather than
+        // refunded as money for a product already owned.
+        let order = if owned {
+            self.find(order.id()).await?
+        } else {
+            order
         };
         let unapplied = |o: &Order, reason: UnappliedReason, now: DateTime<Utc>| {
             Step::Unapplied(Box::new(UnappliedPayment {

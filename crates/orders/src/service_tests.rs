@@ -460,8 +460,15 @@ impl World {
 }
 
 /// A gateway of `kind` accepting only `GOOD_SIGNATURE`; calls that move money or read
-/// webhooks are set up by each test.
+/// webhooks are set up by each test. It lists no payments for any gateway order.
 fn gateway(kind: GatewayKind) -> MockPaymentGateway {
+    let mut g = answering(kind);
+    g.expect_order_payments().returning(|_| Ok(vec![]));
+    g
+}
+
+/// [`gateway`] without its answer to `order_payments`.
+fn answering(kind: GatewayKind) -> MockPaymentGateway {
     let mut g = MockPaymentGateway::new();
     g.expect_kind().return_const(kind);
     g.expect_key_id()
@@ -2197,6 +2204,7 @@ async fn the_buyers_callback_after_expiry_is_not_applied_and_refunded() {
     let mut g = MockPaymentGateway::new();
     g.expect_kind().return_const(GatewayKind::Razorpay);
     g.expect_verify_checkout_signature().return_const(true);
+    g.expect_order_payments().returning(|_| Ok(vec![]));
     let reported = gateway_order.clone();
     g.expect_fetch_payment().returning(move |payment_id| {
         Ok(GatewayPayment {
@@ -2249,4 +2257,410 @@ async fn a_refund_reported_before_its_capture_pays_then_counts_the_refund() {
     assert_paid_effects(&saves[0], None);
     assert_eq!(saves[1].effects.event_id, Some(event("evt_refund")));
     assert!(saves[1].effects.revoke_entitlements);
+}
+
+// ---- reconciliation with the gateway ---------------------------------------------------
+
+/// A payment of `amount` with `status` for `order_G1`, as the gateway lists it.
+fn listed(payment_id: &str, amount: Money, status: &str) -> GatewayPayment {
+    GatewayPayment {
+        payment_id: payment_id.into(),
+        gateway_order_id: Some(GATEWAY_ORDER.into()),
+        amount,
+        status: status.into(),
+    }
+}
+
+/// A Razorpay gateway listing `payments` for `order_G1`, asked at most `times` times.
+fn listing(payments: Vec<GatewayPayment>, times: usize) -> MockPaymentGateway {
+    let mut g = answering(GatewayKind::Razorpay);
+    g.expect_order_payments()
+        .times(..=times)
+        .returning(move |gid| {
+            assert_eq!(gid, GATEWAY_ORDER);
+            Ok(payments.clone())
+        });
+    g.expect_parse_webhook()
+        .returning(|_| Ok(captured(inr(150_000))));
+    g.expect_refund().never();
+    g
+}
+
+/// An `orders.order_placed` delivery of `order` to `subscriber`.
+fn placed_delivery(order: &Order, subscriber: &str) -> nexus_outbox::Delivery {
+    use nexus_outbox::{Delivery, DeliveryId, DeliveryState};
+    Delivery {
+        id: DeliveryId::new(),
+        event: EventEnvelope::new(
+            &crate::OrderPlaced {
+                order_id: order.id(),
+                user_id: order.user_id(),
+            },
+            now(),
+        )
+        .expect("event"),
+        subscriber: subscriber.into(),
+        state: DeliveryState::Running,
+        attempts: 1,
+        max_attempts: 8,
+        run_at: now(),
+        locked_by: None,
+        locked_until: None,
+        last_error: None,
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+#[tokio::test]
+async fn reconciliation_pays_an_order_captured_at_the_gateway_like_a_webhook() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let payments = vec![
+        listed("pay_0", inr(150_000), "failed"),
+        listed("pay_1", inr(150_000), "captured"),
+    ];
+    let (service, world) = Setup::new(vec![order.clone()], listing(payments, 1)).service();
+
+    let outcomes = service
+        .reconcile_payment(order.id())
+        .await
+        .expect("reconciled");
+
+    assert_eq!(
+        outcomes,
+        [WebhookOutcome::Paid {
+            order_id: order.id()
+        }]
+    );
+    let saves = world.saves();
+    assert_eq!(saves.len(), 1);
+    assert_paid_effects(&saves[0], None);
+    let stored = world.stored(order.id());
+    assert_eq!(stored.status(), OrderStatus::Paid);
+    assert_eq!(stored.payment_id(), Some("pay_1"));
+    assert!(world.unapplied().is_empty());
+    assert_eq!(
+        lock(&world.cart_removals).len(),
+        2,
+        "bought products leave the cart"
+    );
+}
+
+#[tokio::test]
+async fn a_second_reconciliation_or_a_late_webhook_changes_nothing() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let payments = vec![listed("pay_1", inr(150_000), "captured")];
+    let (service, world) = Setup::new(vec![order.clone()], listing(payments, 1)).service();
+
+    service
+        .reconcile_payment(order.id())
+        .await
+        .expect("reconciled");
+    let again = service
+        .reconcile_payment(order.id())
+        .await
+        .expect("nothing to ask");
+    let webhook = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_late")
+        .await
+        .expect("acknowledged");
+
+    assert!(again.is_empty(), "a paid order is not asked about again");
+    assert_eq!(
+        webhook,
+        WebhookOutcome::AlreadyPaid {
+            order_id: order.id()
+        }
+    );
+    assert_eq!(world.saves().len(), 1);
+    assert!(world.unapplied().is_empty());
+    assert_eq!(world.event_names(), ["orders.order_paid"]);
+}
+
+#[tokio::test]
+async fn a_webhook_committing_while_the_gateway_is_asked_leaves_one_effect() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let id = order.id();
+    let world = World::holding(vec![order.clone()]);
+    // The webhook for the same payment commits while the gateway's answer is on its way.
+    let mut g = answering(GatewayKind::Razorpay);
+    let w = world.clone();
+    g.expect_order_payments().times(1).returning(move |_| {
+        let stored = w.stored(id);
+        let change = stored.pay("pay_1", now()).expect("payable");
+        w.commit(&change, stored.version(), Some(event("evt_webhook")))
+            .expect("the webhook commits first");
+        Ok(vec![listed("pay_1", inr(150_000), "captured")])
+    });
+    g.expect_refund().never();
+    // The entitlements show what the world's paid orders granted.
+    let mut entitlements = MockEntitlementRepository::new();
+    let w = world.clone();
+    entitlements.expect_owns().returning(move |user, product| {
+        Ok(lock(&w.orders).iter().any(|o| {
+            o.user_id() == user
+                && o.status().was_paid()
+                && o.lines().iter().any(|l| l.product_id == product)
+        }))
+    });
+    let service = OrderService::new(
+        Arc::new(world.unit_of_work()),
+        Arc::new(world.order_repository()),
+        Arc::new(world.processed_events()),
+        Arc::new(entitlements),
+        Arc::new(catalog_of(vec![])),
+        Arc::new(world.cart_store(UserId::new(), vec![])),
+        Arc::new(g),
+        Arc::new(FixedClock::default()),
+    );
+
+    let outcomes = service.reconcile_payment(id).await.expect("reconciled");
+
+    assert_eq!(outcomes, [WebhookOutcome::AlreadyPaid { order_id: id }]);
+    assert_eq!(world.saves().len(), 1, "only the webhook's save");
+    assert!(
+        world.unapplied().is_empty(),
+        "the payment that paid the order is never refunded as money for owned products"
+    );
+    assert_eq!(world.stored(id).payment_id(), Some("pay_1"));
+}
+
+#[tokio::test]
+async fn reconciliation_losing_the_save_to_the_webhook_sees_the_order_paid_by_it() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let id = order.id();
+    let payments = vec![listed("pay_1", inr(150_000), "captured")];
+    let (service, world) = Setup::new(vec![order.clone()], listing(payments, 1)).service();
+    world.before_next_save(move |w| {
+        let stored = w.stored(id);
+        let change = stored.pay("pay_1", now()).expect("payable");
+        w.commit(&change, stored.version(), Some(event("evt_webhook")))
+            .expect("the webhook commits first");
+    });
+
+    let outcomes = service.reconcile_payment(id).await.expect("reconciled");
+
+    assert_eq!(outcomes, [WebhookOutcome::AlreadyPaid { order_id: id }]);
+    assert_eq!(world.saves().len(), 1);
+    assert_eq!(world.stored(id).version(), order.version() + 1);
+    assert!(world.unapplied().is_empty());
+}
+
+#[tokio::test]
+async fn nothing_captured_at_the_gateway_changes_nothing() {
+    for payments in [
+        vec![],
+        vec![
+            listed("pay_0", inr(150_000), "failed"),
+            listed("pay_1", inr(150_000), "authorized"),
+            listed("pay_2", inr(150_000), "created"),
+        ],
+        // Captured, but for another gateway order: not this order's money.
+        vec![GatewayPayment {
+            gateway_order_id: Some("order_OTHER".into()),
+            ..listed("pay_3", inr(150_000), "captured")
+        }],
+    ] {
+        let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+        let (service, world) = Setup::new(vec![order.clone()], listing(payments, 1)).service();
+
+        let outcomes = service
+            .reconcile_payment(order.id())
+            .await
+            .expect("reconciled");
+
+        assert!(outcomes.is_empty(), "{outcomes:?}");
+        assert_eq!(world.stored(order.id()), order);
+        assert_eq!(*lock(&world.begun), 0, "no unit of work");
+        assert!(world.unapplied().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_captured_amount_that_does_not_match_is_refunded_once_like_a_webhooks() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let payments = vec![listed("pay_1", inr(100), "captured")];
+    let (service, world) = Setup::new(vec![order.clone()], listing(payments, 2)).service();
+
+    let first = service
+        .reconcile_payment(order.id())
+        .await
+        .expect("reconciled");
+    let second = service
+        .reconcile_payment(order.id())
+        .await
+        .expect("reconciled");
+
+    let refunding = WebhookOutcome::Refunding {
+        order_id: order.id(),
+        reason: UnappliedReason::AmountMismatch,
+    };
+    assert_eq!(first, std::slice::from_ref(&refunding));
+    assert_eq!(second, [refunding]);
+    assert!(world.saves().is_empty());
+    assert_eq!(
+        world.stored(order.id()).status(),
+        OrderStatus::PendingPayment
+    );
+    let unapplied = world.unapplied();
+    assert_eq!(unapplied.len(), 1, "once per gateway payment");
+    assert_eq!(unapplied[0].amount, inr(100));
+    assert_eq!(world.event_names(), ["orders.payment_unapplied"]);
+}
+
+#[tokio::test]
+async fn a_second_captured_payment_is_refunded_and_the_first_pays() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let payments = vec![
+        listed("pay_1", inr(150_000), "captured"),
+        listed("pay_2", inr(150_000), "captured"),
+    ];
+    let (service, world) = Setup::new(vec![order.clone()], listing(payments, 1)).service();
+
+    let outcomes = service
+        .reconcile_payment(order.id())
+        .await
+        .expect("reconciled");
+
+    assert_eq!(
+        outcomes,
+        [
+            WebhookOutcome::Paid {
+                order_id: order.id()
+            },
+            WebhookOutcome::Refunding {
+                order_id: order.id(),
+                reason: UnappliedReason::PaidByAnotherPayment
+            }
+        ]
+    );
+    assert_eq!(world.stored(order.id()).payment_id(), Some("pay_1"));
+    let unapplied = world.unapplied();
+    assert_eq!(unapplied.len(), 1);
+    assert_eq!(unapplied[0].payment_id, "pay_2");
+}
+
+#[tokio::test]
+async fn orders_not_waiting_or_not_at_a_gateway_that_moves_money_are_not_asked() {
+    let buyer = UserId::new();
+    let dev = pending_order(buyer, GatewayKind::Development);
+    let paid = paid_order(buyer);
+    for (order, kind) in [
+        (dev.clone(), GatewayKind::Development),
+        (dev, GatewayKind::Razorpay),
+        (paid, GatewayKind::Razorpay),
+    ] {
+        let mut g = answering(kind);
+        g.expect_order_payments().never();
+        let (service, world) = Setup::new(vec![order.clone()], g).service();
+
+        let outcomes = service
+            .reconcile_payment(order.id())
+            .await
+            .expect("nothing to do");
+        let missing = service
+            .reconcile_payment(OrderId::new())
+            .await
+            .expect("nothing to do");
+
+        assert!(outcomes.is_empty() && missing.is_empty());
+        assert_eq!(world.stored(order.id()), order);
+    }
+}
+
+#[tokio::test]
+async fn a_gateway_that_does_not_answer_is_a_retryable_delivery_failure() {
+    use nexus_outbox::{DeliveryError, Subscriber, Subscription};
+
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let mut g = answering(GatewayKind::Razorpay);
+    g.expect_order_payments()
+        .returning(|_| Err(PaymentError::Unavailable("HTTP 500".into())));
+    let (service, world) = Setup::new(vec![order.clone()], g).service();
+    let subscriber =
+        crate::PaymentReconcileSubscriber::new(Arc::new(service), chrono::Duration::seconds(900));
+
+    let result = subscriber
+        .deliver(&placed_delivery(&order, "reconcile_payment"))
+        .await;
+
+    assert!(
+        matches!(result, Err(DeliveryError::Retryable(_))),
+        "{result:?}"
+    );
+    assert_eq!(subscriber.name(), "reconcile_payment");
+    assert_eq!(
+        subscriber.subscriptions(),
+        [Subscription::to::<crate::OrderPlaced>().after(chrono::Duration::seconds(900))]
+    );
+    assert_eq!(world.stored(order.id()), order);
+    assert_eq!(*lock(&world.begun), 0);
+}
+
+#[tokio::test]
+async fn the_reconcile_subscriber_pays_once_when_delivered_twice() {
+    use nexus_outbox::Subscriber;
+
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let payments = vec![listed("pay_1", inr(150_000), "captured")];
+    let (service, world) = Setup::new(vec![order.clone()], listing(payments, 1)).service();
+    let subscriber =
+        crate::PaymentReconcileSubscriber::new(Arc::new(service), chrono::Duration::seconds(900));
+    let delivery = placed_delivery(&order, "reconcile_payment");
+
+    let first = subscriber.deliver(&delivery).await;
+    let again = subscriber.deliver(&delivery).await;
+
+    assert_eq!((first, again), (Ok(()), Ok(())));
+    assert_eq!(world.saves().len(), 1);
+    assert_eq!(world.stored(order.id()).status(), OrderStatus::Paid);
+}
+
+#[tokio::test]
+async fn the_expiry_pays_an_order_captured_at_the_gateway_instead_of_expiring_it() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let payments = vec![listed("pay_1", inr(150_000), "captured")];
+    let (service, world) = Setup::new(vec![order.clone()], listing(payments, 1)).service();
+
+    let expired = service.expire_unpaid(order.id()).await.expect("handled");
+
+    assert!(!expired);
+    assert_eq!(world.stored(order.id()).status(), OrderStatus::Paid);
+    assert_eq!(world.saves().len(), 1);
+}
+
+#[tokio::test]
+async fn the_expiry_waits_while_the_gateway_cannot_say_whether_the_order_was_paid() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let mut g = answering(GatewayKind::Razorpay);
+    g.expect_order_payments()
+        .returning(|_| Err(PaymentError::Unavailable("timeout".into())));
+    let (service, world) = Setup::new(vec![order.clone()], g).service();
+    let subscriber =
+        crate::OrderExpirySubscriber::new(Arc::new(service), chrono::Duration::minutes(60));
+
+    let result =
+        nexus_outbox::Subscriber::deliver(&subscriber, &placed_delivery(&order, "expire_order"))
+            .await;
+
+    assert!(
+        matches!(result, Err(nexus_outbox::DeliveryError::Retryable(_))),
+        "{result:?}"
+    );
+    assert_eq!(
+        world.stored(order.id()).status(),
+        OrderStatus::PendingPayment
+    );
+}
+
+#[tokio::test]
+async fn the_expiry_expires_an_order_the_gateway_has_no_capture_for() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let payments = vec![listed("pay_0", inr(150_000), "failed")];
+    let (service, world) = Setup::new(vec![order.clone()], listing(payments, 1)).service();
+
+    let expired = service.expire_unpaid(order.id()).await.expect("handled");
+
+    assert!(expired);
+    assert_eq!(world.stored(order.id()).status(), OrderStatus::Expired);
 }

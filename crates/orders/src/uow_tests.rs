@@ -368,7 +368,15 @@ async fn an_order_paid_meanwhile_is_not_expired_and_nothing_commits() {
         .returning(|_, _| Err(OrdersError::Conflict));
     let commits = tx.commits.clone();
 
-    let expired = service(&order, TestTx::uow_of(tx), MockPaymentGateway::new())
+    // The gateway has nothing captured for it.
+    let mut gateway = MockPaymentGateway::new();
+    gateway.expect_kind().return_const(GatewayKind::Razorpay);
+    gateway
+        .expect_order_payments()
+        .times(1)
+        .returning(|_| Ok(vec![]));
+
+    let expired = service(&order, TestTx::uow_of(tx), gateway)
         .expire_unpaid(order.id())
         .await;
 

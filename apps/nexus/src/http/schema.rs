@@ -70,6 +70,7 @@ doc_enum!(
         RefundUnappliedPayment = "refund_unapplied_payment",
         SendRefundNotice = "send_refund_notice",
         ExpireOrder = "expire_order",
+        ReconcilePayment = "reconcile_payment",
         IndexProduct = "index_product",
         InvalidateCatalogCache = "invalidate_catalog_cache",
     }

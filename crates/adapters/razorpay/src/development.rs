@@ -147,4 +147,13 @@ impl PaymentGateway for DevelopmentGateway {
             "the development gateway reports no payments".to_owned(),
         ))
     }
+
+    /// No money moves here: a development order is paid by `complete_dev_payment` directly,
+    /// so the gateway never holds a payment to report.
+    async fn order_payments(
+        &self,
+        _gateway_order_id: &str,
+    ) -> Result<Vec<GatewayPayment>, PaymentError> {
+        Ok(Vec::new())
+    }
 }

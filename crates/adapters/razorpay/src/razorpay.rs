@@ -28,7 +28,8 @@ const MAX_NOTE_CHARS: usize = 256;
 
 /// The Razorpay payment gateway.
 ///
-/// Calls `POST /v1/orders` and `POST /v1/payments/{id}/refund` with HTTP basic auth
+/// Calls `POST /v1/orders`, `POST /v1/payments/{id}/refund`, `GET /v1/payments/{id}`,
+/// `GET /v1/payments/{id}/refunds` and `GET /v1/orders/{id}/payments` with HTTP basic auth
 /// (`key_id:key_secret`) and checks checkout and webhook signatures with HMAC-SHA256 in
 /// constant time. Cheap to share: hold it in an `Arc<dyn PaymentGateway>`.
 pub struct RazorpayGateway {
@@ -211,6 +212,13 @@ struct RefundList {
     items: Vec<RefundResponse>,
 }
 
+/// `GET /v1/orders/{id}/payments`: `{"entity": "collection", "count": n, "items": [...]}`.
+#[derive(Deserialize)]
+struct PaymentList {
+    #[serde(default)]
+    items: Vec<PaymentResponse>,
+}
+
 #[derive(Deserialize)]
 struct PaymentResponse {
     id: String,
@@ -241,18 +249,34 @@ impl RefundResponse {
     }
 }
 
+impl PaymentResponse {
+    fn into_payment(self, what: &str) -> Result<GatewayPayment, PaymentError> {
+        Ok(GatewayPayment {
+            amount: answered_money(self.amount, &self.currency, what)?,
+            payment_id: self.id,
+            gateway_order_id: self.order_id,
+            status: self.status,
+        })
+    }
+}
+
 /// The id goes into the URL path: anything but Razorpay's id alphabet could change which
 /// endpoint we call.
 fn check_payment_id(payment_id: &str) -> Result<(), PaymentError> {
-    if payment_id.is_empty()
-        || payment_id.len() > nexus_orders::MAX_GATEWAY_ID_LEN
-        || !payment_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    check_id(payment_id, "not a Razorpay payment id")
+}
+
+/// The same for a gateway order id.
+fn check_order_id(gateway_order_id: &str) -> Result<(), PaymentError> {
+    check_id(gateway_order_id, "not a Razorpay order id")
+}
+
+fn check_id(id: &str, refusal: &str) -> Result<(), PaymentError> {
+    if id.is_empty()
+        || id.len() > nexus_orders::MAX_GATEWAY_ID_LEN
+        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     {
-        return Err(PaymentError::Rejected(
-            "not a Razorpay payment id".to_owned(),
-        ));
+        return Err(PaymentError::Rejected(refusal.to_owned()));
     }
     Ok(())
 }
@@ -391,12 +415,26 @@ impl PaymentGateway for RazorpayGateway {
         let payment: PaymentResponse = self
             .get(&format!("/v1/payments/{payment_id}"), "fetch payment")
             .await?;
-        Ok(GatewayPayment {
-            amount: answered_money(payment.amount, &payment.currency, "fetch payment")?,
-            payment_id: payment.id,
-            gateway_order_id: payment.order_id,
-            status: payment.status,
-        })
+        payment.into_payment("fetch payment")
+    }
+
+    #[tracing::instrument(skip_all, fields(gateway_order_id = gateway_order_id))]
+    async fn order_payments(
+        &self,
+        gateway_order_id: &str,
+    ) -> Result<Vec<GatewayPayment>, PaymentError> {
+        check_order_id(gateway_order_id)?;
+        // Razorpay answers every attempt of the order at once (no paging on this endpoint).
+        let list: PaymentList = self
+            .get(
+                &format!("/v1/orders/{gateway_order_id}/payments"),
+                "list order payments",
+            )
+            .await?;
+        list.items
+            .into_iter()
+            .map(|p| p.into_payment("list order payments"))
+            .collect()
     }
 }
 

@@ -143,3 +143,19 @@ async fn refund_is_processed_at_once_with_a_dev_refund_id() {
     assert_eq!(refund.amount, inr(2_500));
     assert_eq!(refund.status, "processed");
 }
+
+#[tokio::test]
+async fn an_order_has_no_payments_to_report_because_no_money_moves() {
+    let gateway = DevelopmentGateway::new();
+    let order = gateway
+        .create_order(inr(2_500), "receipt-1")
+        .await
+        .expect("created");
+
+    let payments = gateway
+        .order_payments(&order.gateway_order_id)
+        .await
+        .expect("answered");
+
+    assert!(payments.is_empty(), "{payments:?}");
+}

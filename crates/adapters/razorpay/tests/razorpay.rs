@@ -1043,3 +1043,150 @@ async fn fetch_payment_reads_status_amount_and_order() {
         Some("order_9A33XWu170gUtm")
     );
 }
+
+// ------------------------------------------------------------- payments of an order
+
+/// A payment entity as Razorpay documents it for `GET /v1/orders/{id}/payments`.
+fn payment_entity(id: &str, amount: i64, status: &str) -> serde_json::Value {
+    json!({
+        "id": id, "entity": "payment", "amount": amount, "currency": "INR",
+        "status": status, "order_id": "order_9A33XWu170gUtm", "invoice_id": null,
+        "international": false, "method": "upi", "amount_refunded": 0,
+        "refund_status": null, "captured": status == "captured", "description": null,
+        "email": "gaurav.kumar@example.com", "contact": "+919000090000", "fee": 1178,
+        "tax": 180, "error_code": null, "error_description": null,
+        "created_at": 1_700_000_000
+    })
+}
+
+#[tokio::test]
+async fn order_payments_lists_every_attempt_with_its_status_and_amount() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/orders/order_9A33XWu170gUtm/payments"))
+        .and(basic_auth(KEY_ID, KEY_SECRET))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entity": "collection",
+            "count": 2,
+            "items": [
+                payment_entity("pay_failedFirst01", 500, "failed"),
+                payment_entity("pay_29QQoUBi66xm2f", 500, "captured"),
+            ]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let payments = gateway(&server)
+        .order_payments("order_9A33XWu170gUtm")
+        .await
+        .expect("listed");
+
+    let seen: Vec<_> = payments
+        .iter()
+        .map(|p| {
+            (
+                p.payment_id.as_str(),
+                p.status.as_str(),
+                p.amount,
+                p.gateway_order_id.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "pay_failedFirst01",
+                "failed",
+                inr(500),
+                Some("order_9A33XWu170gUtm")
+            ),
+            (
+                "pay_29QQoUBi66xm2f",
+                "captured",
+                inr(500),
+                Some("order_9A33XWu170gUtm")
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_order_without_attempts_has_no_payments() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/orders/order_9A33XWu170gUtm/payments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "entity": "collection", "count": 0, "items": []
+        })))
+        .mount(&server)
+        .await;
+
+    let payments = gateway(&server)
+        .order_payments("order_9A33XWu170gUtm")
+        .await
+        .expect("listed");
+
+    assert!(payments.is_empty());
+}
+
+#[tokio::test]
+async fn listing_an_orders_payments_maps_failures_like_every_other_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/orders/order_unknown0000001/payments"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(razorpay_error("The id provided does not exist", "id")),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/orders/order_9A33XWu170gUtm/payments"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let gateway = gateway(&server);
+
+    let unknown = gateway
+        .order_payments("order_unknown0000001")
+        .await
+        .expect_err("refused");
+    let down = gateway
+        .order_payments("order_9A33XWu170gUtm")
+        .await
+        .expect_err("failed");
+
+    assert!(
+        matches!(&unknown, PaymentError::Rejected(d) if d == "The id provided does not exist"),
+        "{unknown:?}"
+    );
+    assert!(matches!(down, PaymentError::Unavailable(_)), "{down:?}");
+    assert_no_secret(&format!("{unknown} {down}"));
+}
+
+#[tokio::test]
+async fn an_order_id_that_could_change_the_url_is_rejected_without_calling_razorpay() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let gateway = gateway(&server);
+
+    for order_id in [
+        "",
+        "order_1/../../payments",
+        "order_1?x=1",
+        "order 1",
+        "order_1#",
+    ] {
+        let result = gateway.order_payments(order_id).await;
+        assert!(
+            matches!(result, Err(PaymentError::Rejected(_))),
+            "{order_id:?}: {result:?}"
+        );
+    }
+}

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 12] = [
+pub const KINDS: [&str; 13] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -28,6 +28,7 @@ pub const KINDS: [&str; 12] = [
     "refund_unapplied_payment",
     "send_refund_notice",
     "expire_order",
+    "reconcile_payment",
     "index_product",
     "invalidate_catalog_cache",
 ];
