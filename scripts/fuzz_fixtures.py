@@ -40,6 +40,7 @@ def main():
         "ADMIN": (admin_email, admin_password),
         "MANAGER": ("manager@nexus.local", DEMO_PASSWORD),
         "CSO": ("cso1@nexus.local", DEMO_PASSWORD),
+        "EDITOR": ("editor@nexus.local", DEMO_PASSWORD),
         "CUSTOMER": ("fuzz-customer@example.com", "fuzz-customer-password"),
     }
     email, password = accounts["CUSTOMER"]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the OpenAPI document against the real binary: validates it as OpenAPI 3.1
 # (openapi-spec-validator), then fuzzes every operation with schemathesis once per role
-# (anonymous, CUSTOMER, CSO, MANAGER, ADMIN) with every check enabled.
+# (anonymous, CUSTOMER, CSO, EDITOR, MANAGER, ADMIN) with every check enabled.
 #
 # Builds nothing: it runs <target>/debug/nexus from the workspace build (CARGO_TARGET_DIR is
 # honoured). The app gets a temporary DATA_DIR with its own SQLite database, or, with
@@ -14,7 +14,7 @@
 #
 # Knobs: FUZZ_MAX_EXAMPLES (default 10), FUZZ_WORKERS (default 1, at most 2), FUZZ_SEED (fixed
 # under CI=true, random otherwise),
-# FUZZ_REPORT_DIR (kept reports), FUZZ_ROLES (default "anonymous customer cso manager admin").
+# FUZZ_REPORT_DIR (kept reports), FUZZ_ROLES (default "anonymous customer cso editor manager admin").
 # With CI=true a missing tool or a failed start fails the run; otherwise it is skipped.
 set -euo pipefail
 
@@ -27,7 +27,7 @@ max_examples="${FUZZ_MAX_EXAMPLES:-10}"
 # One worker: schemathesis's threads trip a CPython 3.11 race in `ast` ("AST constructor
 # recursion depth mismatch") now and then, which would fail a run for nothing.
 workers="${FUZZ_WORKERS:-1}"
-roles="${FUZZ_ROLES:-anonymous customer cso manager admin}"
+roles="${FUZZ_ROLES:-anonymous customer cso editor manager admin}"
 
 say() { echo "schemathesis.sh: $*" >&2; }
 

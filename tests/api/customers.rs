@@ -907,10 +907,12 @@ async fn a_cso_cannot_assign_customers() {
 }
 
 #[tokio::test]
-async fn assigning_to_anyone_but_an_active_staff_user_is_an_invalid_assignee() {
+async fn assigning_to_anyone_but_an_active_crm_staff_user_is_an_invalid_assignee() {
     let app = spawn_app().await;
     let (manager, cso, retired) = team(&app).await;
     let buyer = app.sign_in_as(Role::Customer).await;
+    // An editor is staff but does not work the CRM.
+    let editor = app.sign_in_as(Role::Editor).await;
     let admin = app.admin_token().await;
     expect_json(
         app.patch_json(
@@ -927,7 +929,7 @@ async fn assigning_to_anyone_but_an_active_staff_user_is_an_invalid_assignee() {
     let assign = format!("{}/assign", customer_path(&customer));
     let unknown = uuid::Uuid::now_v7().to_string();
 
-    for user_id in [&buyer.user_id, &retired.user_id, &unknown] {
+    for user_id in [&buyer.user_id, &editor.user_id, &retired.user_id, &unknown] {
         let res = app
             .post_json(&assign, &json!({ "userId": user_id }), &manager)
             .await;

@@ -9,7 +9,8 @@
 //!   answers something other than the `route_not_found` fallback, and every
 //!   `web::resource(...)` registered in `apps/nexus/src/http` is documented (the list of
 //!   undocumented routes must be empty, bar the Swagger UI redirect).
-//! - Callers: anonymous, CUSTOMER, another CUSTOMER, CSO, another CSO, MANAGER, ADMIN. Shared
+//! - Callers: anonymous, CUSTOMER, another CUSTOMER, CSO, another CSO, EDITOR, MANAGER,
+//!   ADMIN. Shared
 //!   records belong to the first CUSTOMER (orders, library, enquiries) or the first CSO
 //!   (customers, enquiries, responses), so "another" is the not-owned case.
 //! - Requests carry valid bodies, and state-changing calls get a fresh record per cell, so
@@ -38,111 +39,113 @@ enum Who {
     OtherCustomer,
     Cso,
     OtherCso,
+    Editor,
     Manager,
     Admin,
 }
 
-const CALLERS: [Who; 7] = [
+const CALLERS: [Who; 8] = [
     Who::Anonymous,
     Who::Customer,
     Who::OtherCustomer,
     Who::Cso,
     Who::OtherCso,
+    Who::Editor,
     Who::Manager,
     Who::Admin,
 ];
 
 /// One operation and the status each caller gets, in the order of [`CALLERS`]:
-/// anonymous, CUSTOMER, other CUSTOMER, CSO, other CSO, MANAGER, ADMIN.
-type Row = (&'static str, &'static str, [u16; 7]);
+/// anonymous, CUSTOMER, other CUSTOMER, CSO, other CSO, EDITOR, MANAGER, ADMIN.
+type Row = (&'static str, &'static str, [u16; 8]);
 
 /// The access policy, one row per operation of the OpenAPI document.
 #[rustfmt::skip]
 const ROUTES: &[Row] = &[
-    //                                                 anon cust  cust2 cso  cso2 mgr  admin
+    //                                                 anon cust  cust2 cso  cso2 edit mgr  admin
     // Probes and the public catalog.
-    ("get",    "/health/live",                         [200, 200, 200, 200, 200, 200, 200]),
-    ("get",    "/health/ready",                        [200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/health/live",                         [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/health/ready",                        [200, 200, 200, 200, 200, 200, 200, 200]),
     // Metrics open with METRICS_TOKEN only (set for this matrix), never with a user's JWT;
     // without a token configured the public port answers 404 (tests/api/observability.rs).
-    ("get",    "/metrics",                             [401, 401, 401, 401, 401, 401, 401]),
-    ("get",    "/api/v1/products",                     [200, 200, 200, 200, 200, 200, 200]),
-    ("get",    "/api/v1/products/{id}",                [200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/metrics",                             [401, 401, 401, 401, 401, 401, 401, 401]),
+    ("get",    "/api/v1/products",                     [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/products/{id}",                [200, 200, 200, 200, 200, 200, 200, 200]),
     // Sign-up and sessions: public, or the caller's own.
     // Registration answers 202 alike for new and taken addresses (a fresh one is used here).
-    ("post",   "/api/v1/auth/register",                [202, 202, 202, 202, 202, 202, 202]),
-    ("post",   "/api/v1/auth/login",                   [200, 200, 200, 200, 200, 200, 200]),
-    ("post",   "/api/v1/auth/refresh",                 [200, 200, 200, 200, 200, 200, 200]),
-    ("post",   "/api/v1/auth/logout",                  [401, 204, 204, 204, 204, 204, 204]),
-    ("get",    "/api/v1/auth/me",                      [401, 200, 200, 200, 200, 200, 200]),
-    ("post",   "/api/v1/auth/otp/request",             [202, 202, 202, 202, 202, 202, 202]),
-    ("post",   "/api/v1/auth/otp/verify",              [400, 400, 400, 400, 400, 400, 400]),
-    ("patch",  "/api/v1/users/me",                     [401, 200, 200, 200, 200, 200, 200]),
-    ("post",   "/api/v1/users/me/password",            [401, 204, 204, 204, 204, 204, 204]),
+    ("post",   "/api/v1/auth/register",                [202, 202, 202, 202, 202, 202, 202, 202]),
+    ("post",   "/api/v1/auth/login",                   [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("post",   "/api/v1/auth/refresh",                 [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("post",   "/api/v1/auth/logout",                  [401, 204, 204, 204, 204, 204, 204, 204]),
+    ("get",    "/api/v1/auth/me",                      [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("post",   "/api/v1/auth/otp/request",             [202, 202, 202, 202, 202, 202, 202, 202]),
+    ("post",   "/api/v1/auth/otp/verify",              [400, 400, 400, 400, 400, 400, 400, 400]),
+    ("patch",  "/api/v1/users/me",                     [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("post",   "/api/v1/users/me/password",            [401, 204, 204, 204, 204, 204, 204, 204]),
     // User administration: ADMIN only.
-    ("get",    "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 200]),
-    ("post",   "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 201]),
-    ("get",    "/api/v1/users/{id}",                   [401, 403, 403, 403, 403, 403, 200]),
-    ("patch",  "/api/v1/users/{id}",                   [401, 403, 403, 403, 403, 403, 200]),
+    ("get",    "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("post",   "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 201]),
+    ("get",    "/api/v1/users/{id}",                   [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("patch",  "/api/v1/users/{id}",                   [401, 403, 403, 403, 403, 403, 403, 200]),
     // The CRM: staff only; a CSO sees the customers assigned to them (another CSO: 404).
-    ("get",    "/api/v1/customers",                    [401, 403, 403, 200, 200, 200, 200]),
-    ("post",   "/api/v1/customers",                    [401, 403, 403, 201, 201, 201, 201]),
-    ("get",    "/api/v1/customers/{id}",               [401, 403, 403, 200, 404, 200, 200]),
-    ("patch",  "/api/v1/customers/{id}",               [401, 403, 403, 200, 404, 200, 200]),
-    ("delete", "/api/v1/customers/{id}",               [401, 403, 403, 403, 404, 204, 204]),
-    ("post",   "/api/v1/customers/{id}/assign",        [401, 403, 403, 403, 403, 200, 200]),
+    ("get",    "/api/v1/customers",                    [401, 403, 403, 200, 200, 403, 200, 200]),
+    ("post",   "/api/v1/customers",                    [401, 403, 403, 201, 201, 403, 201, 201]),
+    ("get",    "/api/v1/customers/{id}",               [401, 403, 403, 200, 404, 403, 200, 200]),
+    ("patch",  "/api/v1/customers/{id}",               [401, 403, 403, 200, 404, 403, 200, 200]),
+    ("delete", "/api/v1/customers/{id}",               [401, 403, 403, 403, 404, 403, 204, 204]),
+    ("post",   "/api/v1/customers/{id}/assign",        [401, 403, 403, 403, 403, 403, 200, 200]),
     // Enquiries: anyone may ask; staff work them; a customer reads their own.
-    ("post",   "/api/v1/enquiries",                    [201, 201, 201, 201, 201, 201, 201]),
-    ("get",    "/api/v1/enquiries",                    [401, 403, 403, 200, 200, 200, 200]),
-    ("get",    "/api/v1/enquiries/{id}",               [401, 403, 403, 200, 404, 200, 200]),
-    ("patch",  "/api/v1/enquiries/{id}",               [401, 403, 403, 200, 404, 200, 200]),
+    ("post",   "/api/v1/enquiries",                    [201, 201, 201, 201, 201, 201, 201, 201]),
+    ("get",    "/api/v1/enquiries",                    [401, 403, 403, 200, 200, 403, 200, 200]),
+    ("get",    "/api/v1/enquiries/{id}",               [401, 403, 403, 200, 404, 403, 200, 200]),
+    ("patch",  "/api/v1/enquiries/{id}",               [401, 403, 403, 200, 404, 403, 200, 200]),
     // Needs a verified e-mail: both customers here have verified theirs (an unverified
     // account's 403 is `enquiries::registering_someone_elses_address_*`).
-    ("get",    "/api/v1/me/enquiries",                 [401, 200, 200, 403, 403, 403, 403]),
+    ("get",    "/api/v1/me/enquiries",                 [401, 200, 200, 403, 403, 403, 403, 403]),
     // Responses: drafted by the customer's CSO, approved by someone else senior.
-    ("get",    "/api/v1/responses",                    [401, 403, 403, 200, 200, 200, 200]),
-    ("post",   "/api/v1/responses",                    [401, 403, 403, 201, 422, 201, 201]),
-    ("get",    "/api/v1/responses/{id}",               [401, 403, 403, 200, 404, 200, 200]),
-    ("patch",  "/api/v1/responses/{id}",               [401, 403, 403, 200, 404, 403, 403]),
-    ("post",   "/api/v1/responses/{id}/submit",        [401, 403, 403, 200, 404, 403, 403]),
-    ("post",   "/api/v1/responses/{id}/approve",       [401, 403, 403, 403, 404, 200, 200]),
-    ("post",   "/api/v1/responses/{id}/reject",        [401, 403, 403, 403, 404, 200, 200]),
-    ("get",    "/api/v1/responses/{id}/history",       [401, 403, 403, 200, 404, 200, 200]),
+    ("get",    "/api/v1/responses",                    [401, 403, 403, 200, 200, 403, 200, 200]),
+    ("post",   "/api/v1/responses",                    [401, 403, 403, 201, 422, 403, 201, 201]),
+    ("get",    "/api/v1/responses/{id}",               [401, 403, 403, 200, 404, 403, 200, 200]),
+    ("patch",  "/api/v1/responses/{id}",               [401, 403, 403, 200, 404, 403, 403, 403]),
+    ("post",   "/api/v1/responses/{id}/submit",        [401, 403, 403, 200, 404, 403, 403, 403]),
+    ("post",   "/api/v1/responses/{id}/approve",       [401, 403, 403, 403, 404, 403, 200, 200]),
+    ("post",   "/api/v1/responses/{id}/reject",        [401, 403, 403, 403, 404, 403, 200, 200]),
+    ("get",    "/api/v1/responses/{id}/history",       [401, 403, 403, 200, 404, 403, 200, 200]),
     // Background work (event deliveries): ADMIN only (the delivery is done, so a retry is a conflict).
-    ("get",    "/api/v1/admin/jobs",                   [401, 403, 403, 403, 403, 403, 200]),
-    ("post",   "/api/v1/admin/jobs/{id}/retry",        [401, 403, 403, 403, 403, 403, 409]),
+    ("get",    "/api/v1/admin/jobs",                   [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("post",   "/api/v1/admin/jobs/{id}/retry",        [401, 403, 403, 403, 403, 403, 403, 409]),
     // Catalog management: MANAGER and ADMIN. Local storage has no direct uploads (409), and
     // confirming a key nothing was uploaded to is 404, both after the role check.
-    ("get",    "/api/v1/admin/products",               [401, 403, 403, 403, 403, 200, 200]),
-    ("post",   "/api/v1/products",                     [401, 403, 403, 403, 403, 201, 201]),
-    ("patch",  "/api/v1/products/{id}",                [401, 403, 403, 403, 403, 200, 200]),
-    ("delete", "/api/v1/products/{id}",                [401, 403, 403, 403, 403, 204, 204]),
-    ("post",   "/api/v1/products/{id}/publish",        [401, 403, 403, 403, 403, 200, 200]),
-    ("post",   "/api/v1/products/{id}/archive",        [401, 403, 403, 403, 403, 200, 200]),
-    ("post",   "/api/v1/products/{id}/unpublish",      [401, 403, 403, 403, 403, 200, 200]),
-    ("post",   "/api/v1/products/{id}/asset",          [401, 403, 403, 403, 403, 200, 200]),
-    ("post",   "/api/v1/products/{id}/asset/upload-link", [401, 403, 403, 403, 403, 409, 409]),
-    ("post",   "/api/v1/products/{id}/asset/confirm",  [401, 403, 403, 403, 403, 404, 404]),
+    ("get",    "/api/v1/admin/products",               [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("post",   "/api/v1/products",                     [401, 403, 403, 403, 403, 403, 201, 201]),
+    ("patch",  "/api/v1/products/{id}",                [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("delete", "/api/v1/products/{id}",                [401, 403, 403, 403, 403, 403, 204, 204]),
+    ("post",   "/api/v1/products/{id}/publish",        [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("post",   "/api/v1/products/{id}/archive",        [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("post",   "/api/v1/products/{id}/unpublish",      [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("post",   "/api/v1/products/{id}/asset",          [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("post",   "/api/v1/products/{id}/asset/upload-link", [401, 403, 403, 403, 403, 403, 409, 409]),
+    ("post",   "/api/v1/products/{id}/asset/confirm",  [401, 403, 403, 403, 403, 403, 404, 404]),
     // Cart, checkout and payments: the buyer's own.
-    ("get",    "/api/v1/cart",                         [401, 200, 200, 200, 200, 200, 200]),
-    ("delete", "/api/v1/cart",                         [401, 204, 204, 204, 204, 204, 204]),
-    ("post",   "/api/v1/cart/items",                   [401, 200, 200, 200, 200, 200, 200]),
-    ("delete", "/api/v1/cart/items/{product_id}",      [401, 200, 200, 200, 200, 200, 200]),
-    ("post",   "/api/v1/checkout",                     [401, 201, 201, 201, 201, 201, 201]),
-    ("post",   "/api/v1/payments/dev/complete",        [401, 200, 404, 404, 404, 404, 404]),
-    ("post",   "/api/v1/payments/verify",              [401, 400, 400, 400, 400, 400, 400]),
-    ("post",   "/api/v1/webhooks/razorpay",            [400, 400, 400, 400, 400, 400, 400]),
+    ("get",    "/api/v1/cart",                         [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("delete", "/api/v1/cart",                         [401, 204, 204, 204, 204, 204, 204, 204]),
+    ("post",   "/api/v1/cart/items",                   [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("delete", "/api/v1/cart/items/{product_id}",      [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("post",   "/api/v1/checkout",                     [401, 201, 201, 201, 201, 201, 201, 201]),
+    ("post",   "/api/v1/payments/dev/complete",        [401, 200, 404, 404, 404, 404, 404, 404]),
+    ("post",   "/api/v1/payments/verify",              [401, 400, 400, 400, 400, 400, 400, 400]),
+    ("post",   "/api/v1/webhooks/razorpay",            [400, 400, 400, 400, 400, 400, 400, 400]),
     // Orders, invoices and downloads: the buyer's own (another's: 404); ADMIN refunds.
     // Orders, invoices and credit notes: the buyer, MANAGER and ADMIN; a CSO only their own.
-    ("get",    "/api/v1/orders",                       [401, 200, 200, 200, 200, 200, 200]),
-    ("get",    "/api/v1/orders/{id}",                  [401, 200, 404, 404, 404, 200, 200]),
-    ("get",    "/api/v1/orders/{id}/invoice",          [401, 303, 404, 404, 404, 303, 303]),
-    ("get",    "/api/v1/orders/{id}/refunds/{refund_id}/credit-note", [401, 303, 404, 404, 404, 303, 303]),
-    ("post",   "/api/v1/orders/{id}/refund",           [401, 403, 403, 403, 403, 403, 200]),
-    ("get",    "/api/v1/me/library",                   [401, 200, 200, 200, 200, 200, 200]),
-    ("get",    "/api/v1/products/{id}/download",       [401, 200, 404, 404, 404, 404, 404]),
+    ("get",    "/api/v1/orders",                       [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/orders/{id}",                  [401, 200, 404, 404, 404, 404, 200, 200]),
+    ("get",    "/api/v1/orders/{id}/invoice",          [401, 303, 404, 404, 404, 404, 303, 303]),
+    ("get",    "/api/v1/orders/{id}/refunds/{refund_id}/credit-note", [401, 303, 404, 404, 404, 404, 303, 303]),
+    ("post",   "/api/v1/orders/{id}/refund",           [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("get",    "/api/v1/me/library",                   [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/products/{id}/download",       [401, 200, 404, 404, 404, 404, 404, 404]),
     // A signed link is the credential, whoever holds it.
-    ("get",    "/api/v1/files/{key}",                  [200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/files/{key}",                  [200, 200, 200, 200, 200, 200, 200, 200]),
 ];
 
 /// Cells where today's code still answers differently from the row above, because the
@@ -239,6 +242,7 @@ impl World {
         let manager = app.sign_in_as(Role::Manager).await;
         let cso_a = app.sign_in_as(Role::Cso).await;
         let cso_b = app.sign_in_as(Role::Cso).await;
+        let editor = app.sign_in_as(Role::Editor).await;
         let customer = app.register_customer("Cara", "Buyer").await;
         let other_customer = app.register_customer("Otto", "Buyer").await;
         // Both have verified their address (by one-time code in real life; the OTP tests
@@ -338,6 +342,7 @@ impl World {
             Some(other_customer),
             Some(cso.clone()),
             Some(other_cso),
+            Some(editor),
             Some(manager.clone()),
             Some(admin),
         ];

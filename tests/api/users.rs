@@ -327,7 +327,7 @@ async fn user_management_without_a_token_is_unauthorized() {
 async fn admin_creates_users_of_any_role_who_can_then_log_in() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    for role in ["ADMIN", "MANAGER", "CSO", "CUSTOMER"] {
+    for role in ["ADMIN", "MANAGER", "CSO", "EDITOR", "CUSTOMER"] {
         let body = new_user(role);
 
         let created = expect_json(app.post_json("/api/v1/users", &body, &admin).await, 201).await;

@@ -16,18 +16,21 @@ pub enum Role {
     Manager,
     /// Customer-service officer: sees only customers assigned to them.
     Cso,
+    /// Edits content; no CRM or order access.
+    Editor,
     /// A buyer with no CRM access.
     Customer,
 }
 
 impl Role {
-    /// The role as the API spells it (`ADMIN`, `MANAGER`, `CSO`, `CUSTOMER`).
+    /// The role as the API spells it (`ADMIN`, `MANAGER`, `CSO`, `EDITOR`, `CUSTOMER`).
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "ADMIN",
             Self::Manager => "MANAGER",
             Self::Cso => "CSO",
+            Self::Editor => "EDITOR",
             Self::Customer => "CUSTOMER",
         }
     }

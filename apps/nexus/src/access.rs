@@ -68,6 +68,9 @@ const CSO: &[Permission] = &[
     RESPONSES_DRAFT,
 ];
 
+/// Runs the storefront's content; no CRM, no orders. The content domains add its rows.
+const EDITOR: &[Permission] = &[];
+
 /// A buyer: their own enquiries (their own cart, orders and downloads need no permission).
 const CUSTOMER: &[Permission] = &[ENQUIRIES_READ_OWN];
 
@@ -78,6 +81,7 @@ pub fn grants(role: Role) -> &'static [Permission] {
         Role::Admin => ADMIN,
         Role::Manager => MANAGER,
         Role::Cso => CSO,
+        Role::Editor => EDITOR,
         Role::Customer => CUSTOMER,
     }
 }
@@ -173,6 +177,23 @@ mod tests {
         assert!(contains(Role::Admin, Role::Manager));
         assert!(contains(Role::Manager, Role::Cso));
         assert!(!contains(Role::Cso, Role::Manager));
+        assert!(contains(Role::Manager, Role::Editor));
+    }
+
+    #[test]
+    fn an_editor_holds_nothing_of_the_crm_or_of_orders() {
+        let editor = grants(Role::Editor);
+        let crm_or_money = [
+            nexus_identity::permissions::ALL,
+            nexus_customers::permissions::ALL,
+            nexus_approvals::permissions::ALL,
+            nexus_orders::permissions::ALL,
+            nexus_outbox::permissions::ALL,
+        ]
+        .concat();
+        for permission in crm_or_money {
+            assert!(!editor.contains(&permission), "EDITOR holds {permission}");
+        }
     }
 
     #[test]

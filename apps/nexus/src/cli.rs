@@ -276,6 +276,7 @@ async fn seed(settings: &Settings) -> Result<(), CliError> {
         ("manager@nexus.local", "Maya", "Manager", Role::Manager),
         ("cso1@nexus.local", "Chris", "Officer", Role::Cso),
         ("cso2@nexus.local", "Sam", "Officer", Role::Cso),
+        ("editor@nexus.local", "Eda", "Editor", Role::Editor),
     ];
     let mut officers = Vec::new();
     for (email, first, last, role) in staff {
@@ -345,7 +346,7 @@ async fn seed(settings: &Settings) -> Result<(), CliError> {
     }
     tracing::info!(
         password = "see README (demo accounts)",
-        "seeded manager@nexus.local, cso1@nexus.local, cso2@nexus.local and 4 customers"
+        "seeded manager@nexus.local, cso1@nexus.local, cso2@nexus.local, editor@nexus.local and 4 customers"
     );
     Ok(())
 }

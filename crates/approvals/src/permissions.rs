@@ -29,7 +29,7 @@ pub(crate) fn actor(user: nexus_kernel::UserId, role: nexus_kernel::Role) -> nex
             CUSTOMERS_READ_ASSIGNED,
         ],
         Role::Cso => &[RESPONSES_DRAFT, CUSTOMERS_READ_ASSIGNED],
-        Role::Customer => &[],
+        Role::Editor | Role::Customer => &[],
     };
     nexus_kernel::Actor::new(user, role, row)
 }

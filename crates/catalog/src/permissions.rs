@@ -18,7 +18,7 @@ pub(crate) fn actor(user: nexus_kernel::UserId, role: nexus_kernel::Role) -> nex
     use nexus_kernel::Role;
     let row: &'static [Permission] = match role {
         Role::Admin | Role::Manager => &[PRODUCTS_MANAGE, PRODUCTS_READ_UNPUBLISHED],
-        Role::Cso | Role::Customer => &[],
+        Role::Cso | Role::Editor | Role::Customer => &[],
     };
     nexus_kernel::Actor::new(user, role, row)
 }

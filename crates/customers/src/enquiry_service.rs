@@ -121,7 +121,7 @@ impl EnquiryService {
             .staff
             .find_member(id)
             .await?
-            .is_some_and(|m| m.is_active && m.role.is_staff()))
+            .is_some_and(|m| m.is_active && m.role.works_the_crm()))
     }
 
     /// One page of the enquiries the actor may see.

@@ -62,6 +62,7 @@ pub(crate) fn actor(user: nexus_kernel::UserId, role: nexus_kernel::Role) -> nex
             ENQUIRIES_READ_ASSIGNED,
             ENQUIRIES_UPDATE,
         ],
+        Role::Editor => &[],
         Role::Customer => &[ENQUIRIES_READ_OWN],
     };
     nexus_kernel::Actor::new(user, role, row)

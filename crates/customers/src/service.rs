@@ -194,7 +194,7 @@ impl CustomerService {
 
     async fn check_assignee(&self, id: nexus_kernel::UserId) -> Result<(), CustomersError> {
         match self.staff.find_member(id).await? {
-            Some(m) if m.is_active && m.role.is_staff() => Ok(()),
+            Some(m) if m.is_active && m.role.works_the_crm() => Ok(()),
             _ => Err(CustomersError::InvalidAssignee),
         }
     }

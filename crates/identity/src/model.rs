@@ -6,7 +6,7 @@ use nexus_kernel::{Actor, Email, PersonName, Role, UserId};
 
 use crate::PasswordRule;
 
-/// A user account: staff (ADMIN, MANAGER, CSO) or a storefront CUSTOMER.
+/// A user account: staff (ADMIN, MANAGER, CSO, EDITOR) or a storefront CUSTOMER.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// Identity.

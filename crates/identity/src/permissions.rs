@@ -15,7 +15,7 @@ pub(crate) fn actor(user: nexus_kernel::UserId, role: nexus_kernel::Role) -> nex
     use nexus_kernel::Role;
     let row: &'static [Permission] = match role {
         Role::Admin => &[USERS_MANAGE],
-        Role::Manager | Role::Cso | Role::Customer => &[],
+        Role::Manager | Role::Cso | Role::Editor | Role::Customer => &[],
     };
     nexus_kernel::Actor::new(user, role, row)
 }

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::UserId;
 
-/// The role of a user account. Staff roles run the CRM; `Customer` is a buyer.
+/// The role of a user account. Admins, managers and officers run the CRM; editors run the
+/// storefront's content; `Customer` is a buyer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
@@ -18,34 +19,51 @@ pub enum Role {
     Manager,
     /// Customer-service officer: works the customers assigned to them.
     Cso,
+    /// Edits the storefront's content (pages, blog, team, SEO) and moderates feedback; no
+    /// access to the CRM or to orders.
+    Editor,
     /// A buyer with a storefront account; no access to the CRM.
     Customer,
 }
 
 /// A text that names no role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role (expected ADMIN, MANAGER, CSO or CUSTOMER)")]
+#[error("unknown role (expected ADMIN, MANAGER, CSO, EDITOR or CUSTOMER)")]
 pub struct UnknownRole;
 
 impl Role {
     /// Every role, most powerful first.
-    pub const ALL: [Self; 4] = [Self::Admin, Self::Manager, Self::Cso, Self::Customer];
+    pub const ALL: [Self; 5] = [
+        Self::Admin,
+        Self::Manager,
+        Self::Cso,
+        Self::Editor,
+        Self::Customer,
+    ];
 
-    /// The stable wire and storage name (`ADMIN`, `MANAGER`, `CSO`, `CUSTOMER`).
+    /// The stable wire and storage name (`ADMIN`, `MANAGER`, `CSO`, `EDITOR`, `CUSTOMER`).
     #[must_use]
     pub const fn as_str(&self) -> &'static str {
         match self {
             Self::Admin => "ADMIN",
             Self::Manager => "MANAGER",
             Self::Cso => "CSO",
+            Self::Editor => "EDITOR",
             Self::Customer => "CUSTOMER",
         }
     }
 
-    /// Whether this is a staff role (may be assigned customers and enquiries).
+    /// Whether this is a staff role (signs in to the back office).
     #[must_use]
     pub const fn is_staff(&self) -> bool {
         !matches!(self, Self::Customer)
+    }
+
+    /// Whether this role works the CRM, so may be assigned customers and enquiries: every
+    /// staff role but the editor.
+    #[must_use]
+    pub const fn works_the_crm(&self) -> bool {
+        matches!(self, Self::Admin | Self::Manager | Self::Cso)
     }
 }
 
@@ -174,7 +192,7 @@ mod tests {
         match role {
             Role::Admin => &[READ, WRITE],
             Role::Manager | Role::Cso => &[READ],
-            Role::Customer => &[],
+            Role::Editor | Role::Customer => &[],
         }
     }
 
@@ -186,6 +204,10 @@ mod tests {
         assert_eq!("ROOT".parse::<Role>(), Err(UnknownRole));
         assert!(!Role::Customer.is_staff());
         assert!(Role::Cso.is_staff());
+        assert!(Role::Editor.is_staff());
+        assert!(!Role::Editor.works_the_crm());
+        assert!(Role::Cso.works_the_crm());
+        assert!(!Role::Customer.works_the_crm());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub(crate) fn actor(user: nexus_kernel::UserId, role: nexus_kernel::Role) -> nex
     let row: &'static [Permission] = match role {
         Role::Admin => &[ORDERS_READ_ALL, ORDERS_REFUND],
         Role::Manager => &[ORDERS_READ_ALL],
-        Role::Cso | Role::Customer => &[],
+        Role::Cso | Role::Editor | Role::Customer => &[],
     };
     nexus_kernel::Actor::new(user, role, row)
 }

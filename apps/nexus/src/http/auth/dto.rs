@@ -20,6 +20,8 @@ pub enum RoleDto {
     Manager,
     /// Customer-service officer.
     Cso,
+    /// Content editor (pages, blog, team, SEO, feedback moderation).
+    Editor,
     /// Storefront customer.
     Customer,
 }
@@ -30,6 +32,7 @@ impl From<Role> for RoleDto {
             Role::Admin => Self::Admin,
             Role::Manager => Self::Manager,
             Role::Cso => Self::Cso,
+            Role::Editor => Self::Editor,
             Role::Customer => Self::Customer,
         }
     }
@@ -41,6 +44,7 @@ impl From<RoleDto> for Role {
             RoleDto::Admin => Self::Admin,
             RoleDto::Manager => Self::Manager,
             RoleDto::Cso => Self::Cso,
+            RoleDto::Editor => Self::Editor,
             RoleDto::Customer => Self::Customer,
         }
     }

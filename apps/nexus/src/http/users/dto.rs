@@ -77,7 +77,7 @@ pub struct CreateUserRequest {
         pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub last_name: String,
-    /// Role: ADMIN, MANAGER, CSO or CUSTOMER.
+    /// Role: ADMIN, MANAGER, CSO, EDITOR or CUSTOMER.
     #[schema(value_type = RoleDto)]
     pub role: String,
 }
@@ -86,7 +86,7 @@ pub struct CreateUserRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateUserRequest {
-    /// New role: ADMIN, MANAGER, CSO or CUSTOMER.
+    /// New role: ADMIN, MANAGER, CSO, EDITOR or CUSTOMER.
     #[schema(value_type = Option<RoleDto>)]
     pub role: Option<String>,
     /// Activate or deactivate (deactivation ends every session).

@@ -13,7 +13,7 @@ pub struct Model {
     pub email: String,
     /// bcrypt hash.
     pub password_hash: String,
-    /// `ADMIN`, `MANAGER`, `CSO` or `CUSTOMER`.
+    /// `ADMIN`, `MANAGER`, `CSO`, `EDITOR` or `CUSTOMER`.
     pub role: String,
     /// Given name.
     pub first_name: String,
