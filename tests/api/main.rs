@@ -21,5 +21,6 @@ mod purchase;
 mod reconcile;
 mod responses;
 mod shutdown;
+mod site;
 mod uploads;
 mod users;

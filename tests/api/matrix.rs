@@ -71,6 +71,10 @@ const ROUTES: &[Row] = &[
     ("get",    "/metrics",                             [401, 401, 401, 401, 401, 401, 401, 401]),
     ("get",    "/api/v1/products",                     [200, 200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/products/{id}",                [200, 200, 200, 200, 200, 200, 200, 200]),
+    // What search engines read.
+    ("get",    "/robots.txt",                          [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/sitemap.xml",                         [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/sitemaps/{file}",                     [200, 200, 200, 200, 200, 200, 200, 200]),
     // Sign-up and sessions: public, or the caller's own.
     // Registration answers 202 alike for new and taken addresses (a fresh one is used here).
     ("post",   "/api/v1/auth/register",                [202, 202, 202, 202, 202, 202, 202, 202]),
@@ -388,6 +392,8 @@ impl World {
                 "/health/live"
                 | "/health/ready"
                 | "/metrics"
+                | "/robots.txt"
+                | "/sitemap.xml"
                 | "/api/v1/products"
                 | "/api/v1/auth/me"
                 | "/api/v1/users"
@@ -402,6 +408,7 @@ impl World {
                 | "/api/v1/me/library",
             )
             | ("delete", "/api/v1/cart") => Call::to(template),
+            ("get", "/sitemaps/{file}") => Call::to("/sitemaps/products-1.xml"),
             ("get", "/api/v1/products/{id}") => Call::to(format!(
                 "/api/v1/products/{}",
                 self.bought["slug"].as_str().expect("a slug")
@@ -912,7 +919,7 @@ fn registered_routes() -> BTreeSet<String> {
     let mut routes = BTreeSet::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read a source file");
-        let at_root = ["mod.rs", "health.rs", "metrics.rs"]
+        let at_root = ["mod.rs", "health.rs", "metrics.rs", "site.rs"]
             .iter()
             .any(|root| file == http.join(root));
         let prefix = if at_root { "" } else { "/api/v1" };

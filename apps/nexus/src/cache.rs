@@ -74,9 +74,15 @@ impl CachedBody {
     }
 
     /// The answer to `req`: 304 with no body when its `If-None-Match` matches this tag,
-    /// otherwise 200 with the body; both with `ETag` and [`PUBLIC_CACHE_CONTROL`].
+    /// otherwise 200 with the JSON body; both with `ETag` and [`PUBLIC_CACHE_CONTROL`].
     #[must_use]
     pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        self.respond_as(req, mime_json())
+    }
+
+    /// [`CachedBody::respond`] for a body of another media type.
+    #[must_use]
+    pub fn respond_as(&self, req: &HttpRequest, content_type: header::ContentType) -> HttpResponse {
         let headers = [
             (header::ETAG, self.etag.clone()),
             (header::CACHE_CONTROL, PUBLIC_CACHE_CONTROL.to_owned()),
@@ -92,7 +98,7 @@ impl CachedBody {
         for h in headers {
             res.insert_header(h);
         }
-        res.content_type(mime_json()).body(self.body.clone())
+        res.content_type(content_type).body(self.body.clone())
     }
 }
 

@@ -705,6 +705,33 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// Cart, search and invoices.
     pub commerce: CommerceSettings,
+    /// What search engines are told: robots.txt and the sitemap.
+    pub site: SiteSettings,
+}
+
+/// What search engines are told (`[site]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SiteSettings {
+    /// `ROBOTS_DISALLOW`: paths robots.txt asks every crawler to keep out of, comma-separated
+    /// (default `/api/,/admin/,/cart,/checkout,/account`); `/` keeps them out of everything
+    /// (a staging site).
+    #[serde(deserialize_with = "list::comma")]
+    pub robots_disallow: Vec<String>,
+    /// `SITEMAP_MAX_URLS`: the most URLs one sitemap file lists (default and most 50000);
+    /// a site with more is a sitemap index of files per kind of item.
+    pub sitemap_max_urls: u64,
+}
+
+impl Default for SiteSettings {
+    fn default() -> Self {
+        Self {
+            robots_disallow: ["/api/", "/admin/", "/cart", "/checkout", "/account"]
+                .map(ToOwned::to_owned)
+                .to_vec(),
+            sitemap_max_urls: nexus_seo::SITEMAP_URL_LIMIT,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -723,6 +750,7 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             payments: PaymentSettings::default(),
             commerce: CommerceSettings::default(),
+            site: SiteSettings::default(),
         }
     }
 }
@@ -876,6 +904,8 @@ pub const KEYS: &[Key] = &[
     key("ORDER_PENDING_LIMIT", "commerce.order_pending_limit"),
     key("INVOICE_TAX_LABEL", "commerce.invoice_tax_label"),
     key("INVOICE_TAX_RATE_BP", "commerce.invoice_tax_rate_bp"),
+    key("ROBOTS_DISALLOW", "site.robots_disallow"),
+    key("SITEMAP_MAX_URLS", "site.sitemap_max_urls"),
 ];
 
 /// Every environment variable the binary reads: each setting of [`KEYS`], the config file
@@ -1288,6 +1318,19 @@ impl Settings {
         }
         if self.commerce.cache_ttl_secs > MAX_CACHE_TTL_SECS {
             problems.push("CACHE_TTL_SECS", "must be at most 86400 (one day)");
+        }
+        if !(1..=nexus_seo::SITEMAP_URL_LIMIT).contains(&self.site.sitemap_max_urls) {
+            problems.push("SITEMAP_MAX_URLS", "must be 1 to 50000");
+        }
+        if let Some(bad) =
+            self.site.robots_disallow.iter().find(|p| {
+                !p.starts_with('/') || p.chars().any(|c| c.is_whitespace() || c.is_control())
+            })
+        {
+            problems.push(
+                "ROBOTS_DISALLOW",
+                format!("{bad:?} is not a path starting with / without spaces"),
+            );
         }
         self.check_secrets(problems);
     }
@@ -1991,6 +2034,25 @@ mod tests {
         let errors = load(&[("REDIS_KEY_PREFIX", " ")]);
         // A blank variable counts as unset, so the default prefix stays.
         assert!(errors.is_ok_and(|s| s.commerce.redis_key_prefix == "nexus"));
+    }
+
+    #[test]
+    fn the_sitemap_takes_1_to_50000_urls_a_file_and_robots_take_paths() {
+        let defaults = load(&[]).expect("defaults load");
+        assert_eq!(defaults.site.sitemap_max_urls, 50_000);
+        assert_eq!(defaults.site.robots_disallow[0], "/api/");
+        let refused = |vars: &[(&str, &str)]| keys(&load(vars).expect_err("refused"));
+        assert_eq!(refused(&[("SITEMAP_MAX_URLS", "0")]), ["SITEMAP_MAX_URLS"]);
+        assert_eq!(
+            refused(&[("SITEMAP_MAX_URLS", "50001")]),
+            ["SITEMAP_MAX_URLS"]
+        );
+        assert_eq!(
+            refused(&[("ROBOTS_DISALLOW", "/ok,no-slash")]),
+            ["ROBOTS_DISALLOW"]
+        );
+        let staging = load(&[("ROBOTS_DISALLOW", "/")]).expect("loads");
+        assert_eq!(staging.site.robots_disallow, ["/"]);
     }
 
     #[test]

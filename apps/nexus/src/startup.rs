@@ -619,6 +619,10 @@ pub async fn compose(
         failures: Arc::new(InProcessFailureThrottle::default()),
         products,
         catalog_cache,
+        site: Arc::new(crate::http::site::SiteFiles::new(
+            &settings.mail.public_base_url,
+            &settings.site,
+        )),
         cart,
         orders,
         invoices,

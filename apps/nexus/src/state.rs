@@ -35,6 +35,8 @@ pub struct AppState {
     pub products: Arc<nexus_catalog::ProductService>,
     /// Cached public catalog answers (product list pages and details).
     pub catalog_cache: Arc<crate::cache::ResponseCache>,
+    /// robots.txt and the sitemap's shape.
+    pub site: Arc<crate::http::site::SiteFiles>,
     /// Carts.
     pub cart: Arc<nexus_orders::CartService>,
     /// Orders, payments, refunds, library and downloads.

@@ -298,6 +298,28 @@ impl ProductService {
         self.search.search(&query, page).await
     }
 
+    /// How many products are PUBLISHED, for anyone (the sitemap's size).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub async fn count_published(&self) -> Result<u64, CatalogError> {
+        self.products.count_published().await
+    }
+
+    /// Up to `limit` PUBLISHED products after `after` in id order, for anyone: a walk of
+    /// the whole public catalog (the sitemap) that products published or removed meanwhile
+    /// never shift.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub async fn published_after(
+        &self,
+        after: Option<ProductId>,
+        limit: u32,
+    ) -> Result<Vec<Product>, CatalogError> {
+        self.products.published_after(after, limit).await
+    }
+
     /// A product in any status, for staff who manage the catalog.
     ///
     /// # Errors

@@ -16,6 +16,7 @@ pub mod page;
 pub mod products;
 pub mod responses;
 pub mod schema;
+pub mod site;
 pub mod users;
 
 use actix_cors::Cors;
@@ -86,6 +87,7 @@ pub fn app(
         )
         .configure(health::configure)
         .configure(metrics::configure)
+        .configure(site::configure)
         .service(web::resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header(("Location", "/docs/"))

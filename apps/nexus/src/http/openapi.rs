@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use super::error::ErrorBody;
 
 use super::{
-    auth, customers, enquiries, health, jobs, metrics, orders, products, responses, users,
+    auth, customers, enquiries, health, jobs, metrics, orders, products, responses, site, users,
 };
 
 /// The API description served at `/api-docs/openapi.json`.
@@ -69,6 +69,7 @@ use super::{
         orders::handlers::download_product,
         orders::handlers::serve_file,
         health::live, health::ready, metrics::metrics,
+        site::robots, site::sitemap, site::sitemap_part,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -82,6 +83,7 @@ use super::{
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Checkout, payments, invoices, library and downloads"),
         (name = "health", description = "Probes and metrics"),
+        (name = "site", description = "What search engines read: robots.txt and the sitemap"),
     )
 )]
 pub struct ApiDoc;
