@@ -7,6 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use super::analytics;
 use super::error::ErrorBody;
 
 use super::{
@@ -69,6 +70,8 @@ use super::{
         orders::handlers::download_product,
         orders::handlers::serve_file,
         health::live, health::ready, metrics::metrics,
+        analytics::ingest_events, analytics::top_pages, analytics::top_referrers, analytics::trend,
+        analytics::conversions, analytics::campaigns,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -82,6 +85,7 @@ use super::{
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Checkout, payments, invoices, library and downloads"),
         (name = "health", description = "Probes and metrics"),
+        (name = "analytics", description = "Privacy-first page metrics: public ingestion and staff reports"),
     )
 )]
 pub struct ApiDoc;
