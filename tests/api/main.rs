@@ -23,3 +23,5 @@ mod responses;
 mod shutdown;
 mod uploads;
 mod users;
+
+mod analytics;
