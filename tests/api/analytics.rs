@@ -11,8 +11,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{Value, json};
 
 /// A browser's user agent with a marker no stored value may contain.
-const UA_A: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0 marker-a7c1";
-const UA_B: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15 marker-b9d2";
+const UA_A: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0 marker-a7c1";
+const UA_B: &str =
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605.1.15 marker-b9d2";
 const GOOGLEBOT: &str = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
 /// Every table of page metrics.
@@ -96,7 +98,13 @@ async fn stored_text(db: &DatabaseConnection) -> Vec<String> {
 fn assert_private(texts: &[String]) {
     assert!(!texts.is_empty(), "the scan read something");
     for text in texts {
-        for secret in ["127.0.0.1", "marker-a7c1", "marker-b9d2", "Mozilla", "Firefox"] {
+        for secret in [
+            "127.0.0.1",
+            "marker-a7c1",
+            "marker-b9d2",
+            "Mozilla",
+            "Firefox",
+        ] {
             assert!(!text.contains(secret), "{secret:?} is stored: {text:?}");
         }
     }
@@ -120,7 +128,9 @@ async fn batches_are_rolled_up_by_the_worker_and_the_reports_show_exact_numbers(
     let editor = app.sign_in_as(Role::Editor).await;
     let q = range_query();
     let trend = eventually("the first roll-up", async || {
-        let res = app.get(&format!("/api/v1/analytics/trend?{q}"), &editor).await;
+        let res = app
+            .get(&format!("/api/v1/analytics/trend?{q}"), &editor)
+            .await;
         let body = expect_json(res, 200).await;
         let days = body["data"].as_array()?.clone();
         (days.last()?["views"] == 4).then_some(days)
@@ -128,9 +138,17 @@ async fn batches_are_rolled_up_by_the_worker_and_the_reports_show_exact_numbers(
     .await;
     assert_eq!(trend.len(), 2, "yesterday and today, zeros filled");
     assert_eq!(trend[0]["views"], 0);
-    assert_eq!(trend[1], json!({ "day": today(), "views": 4, "visitors": 2 }));
+    assert_eq!(
+        trend[1],
+        json!({ "day": today(), "views": 4, "visitors": 2 })
+    );
 
-    let pages = expect_json(app.get(&format!("/api/v1/analytics/pages?{q}"), &editor).await, 200).await;
+    let pages = expect_json(
+        app.get(&format!("/api/v1/analytics/pages?{q}"), &editor)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(
         pages["data"],
         json!([
@@ -139,17 +157,32 @@ async fn batches_are_rolled_up_by_the_worker_and_the_reports_show_exact_numbers(
         ])
     );
     assert_eq!(pages["meta"]["total"], 2);
-    let referrers =
-        expect_json(app.get(&format!("/api/v1/analytics/referrers?{q}"), &editor).await, 200).await;
-    assert_eq!(referrers["data"], json!([{ "host": "google.com", "views": 1 }]));
-    let campaigns =
-        expect_json(app.get(&format!("/api/v1/analytics/campaigns?{q}"), &editor).await, 200).await;
+    let referrers = expect_json(
+        app.get(&format!("/api/v1/analytics/referrers?{q}"), &editor)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        referrers["data"],
+        json!([{ "host": "google.com", "views": 1 }])
+    );
+    let campaigns = expect_json(
+        app.get(&format!("/api/v1/analytics/campaigns?{q}"), &editor)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(
         campaigns["data"],
         json!([{ "source": "news", "medium": "email", "campaign": "spring", "views": 1 }])
     );
-    let funnel =
-        expect_json(app.get(&format!("/api/v1/analytics/conversions?{q}"), &editor).await, 200).await;
+    let funnel = expect_json(
+        app.get(&format!("/api/v1/analytics/conversions?{q}"), &editor)
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(
         funnel,
         json!({ "viewers": 2, "carts": 2, "purchases": 1, "cartRate": 1.0,
@@ -160,14 +193,23 @@ async fn batches_are_rolled_up_by_the_worker_and_the_reports_show_exact_numbers(
     let again = json!({ "events": [pageview("/"), pageview("/")] });
     expect_json(send(&app, UA_A, &again).await, 202).await;
     let pages = eventually("the second roll-up", async || {
-        let res = app.get(&format!("/api/v1/analytics/pages?{q}"), &editor).await;
+        let res = app
+            .get(&format!("/api/v1/analytics/pages?{q}"), &editor)
+            .await;
         let body = expect_json(res, 200).await;
         (body["data"][0]["views"] == 5).then_some(body)
     })
     .await;
-    assert_eq!(pages["data"][0], json!({ "path": "/", "views": 5, "visitors": 2 }));
+    assert_eq!(
+        pages["data"][0],
+        json!({ "path": "/", "views": 5, "visitors": 2 })
+    );
     let db = app.db().await;
-    assert_eq!(rows(&db, "metric_events").await, 0, "rolled-up rows are deleted");
+    assert_eq!(
+        rows(&db, "metric_events").await,
+        0,
+        "rolled-up rows are deleted"
+    );
 }
 
 #[tokio::test]
@@ -224,7 +266,8 @@ async fn an_invalid_event_refuses_the_batch_with_its_field_path_and_stores_nothi
     )
     .await;
     assert_eq!(detail_fields(&body), ["events"]);
-    let long_utm = json!({ "events": [{ "type": "pageview", "path": "/", "utmCampaign": "x".repeat(101) }] });
+    let long_utm =
+        json!({ "events": [{ "type": "pageview", "path": "/", "utmCampaign": "x".repeat(101) }] });
     let body = assert_error(send(&app, UA_A, &long_utm).await, 400, "validation_failed").await;
     assert_eq!(detail_fields(&body), ["events[0].utmCampaign"]);
 
@@ -234,7 +277,11 @@ async fn an_invalid_event_refuses_the_batch_with_its_field_path_and_stores_nothi
     let fifty: Vec<Value> = (0..50).map(|_| pageview("/")).collect();
     let res = send(&app, UA_A, &json!({ "events": fifty })).await;
     assert_eq!(expect_json(res, 202).await["accepted"], 50);
-    assert_eq!(rows(&db, "metric_events").await, 50, "one batch, one statement, all stored");
+    assert_eq!(
+        rows(&db, "metric_events").await,
+        50,
+        "one batch, one statement, all stored"
+    );
 }
 
 #[tokio::test]
@@ -243,7 +290,11 @@ async fn a_bots_batch_is_accepted_but_dropped() {
     let batch = json!({ "events": [pageview("/"), pageview("/b")] });
     for ua in [GOOGLEBOT, "curl/8.5.0", "python-requests/2.31"] {
         let res = send(&app, ua, &batch).await;
-        assert_eq!(expect_json(res, 202).await, json!({ "accepted": 0, "dropped": 2 }), "{ua}");
+        assert_eq!(
+            expect_json(res, 202).await,
+            json!({ "accepted": 0, "dropped": 2 }),
+            "{ua}"
+        );
     }
     let db = app.db().await;
     assert_eq!(rows(&db, "metric_events").await, 0);
@@ -272,12 +323,17 @@ async fn reports_are_for_analytics_readers_with_a_valid_range() {
         ("to=2026-03-01", "from"),
     ];
     for (query, field) in bad {
-        let res = app.get(&format!("/api/v1/analytics/pages?{query}"), &editor).await;
+        let res = app
+            .get(&format!("/api/v1/analytics/pages?{query}"), &editor)
+            .await;
         let body = assert_error(res, 400, "validation_failed").await;
         assert_eq!(detail_fields(&body), [field], "{query}");
     }
     let year = app
-        .get("/api/v1/analytics/trend?from=2024-01-01&to=2024-12-31", &editor)
+        .get(
+            "/api/v1/analytics/trend?from=2024-01-01&to=2024-12-31",
+            &editor,
+        )
         .await;
     let body = expect_json(year, 200).await;
     assert_eq!(body["data"].as_array().map(Vec::len), Some(366));
@@ -285,14 +341,20 @@ async fn reports_are_for_analytics_readers_with_a_valid_range() {
 
 #[tokio::test]
 async fn the_metrics_events_limit_answers_429() {
-    let app = fast_app(&[("METRICS_EVENTS_RATE_LIMIT", "2"), ("WORKER_IN_SERVE", "false")]).await;
+    let app = fast_app(&[
+        ("METRICS_EVENTS_RATE_LIMIT", "2"),
+        ("WORKER_IN_SERVE", "false"),
+    ])
+    .await;
     let batch = json!({ "events": [pageview("/")] });
     for _ in 0..2 {
         expect_json(send(&app, UA_A, &batch).await, 202).await;
     }
     let body = assert_error(send(&app, UA_A, &batch).await, 429, "rate_limited").await;
     assert!(
-        body["message"].as_str().is_some_and(|m| m.contains("metrics_events")),
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("metrics_events")),
         "{body}"
     );
 }

@@ -1310,7 +1310,10 @@ impl Settings {
         // Page metrics.
         for (value, key) in [
             (u64::from(l.metrics_events), "METRICS_EVENTS_RATE_LIMIT"),
-            (l.metrics_events_window_secs, "METRICS_EVENTS_RATE_WINDOW_SECS"),
+            (
+                l.metrics_events_window_secs,
+                "METRICS_EVENTS_RATE_WINDOW_SECS",
+            ),
             (self.worker.metrics_rollup_secs, "METRICS_ROLLUP_SECS"),
         ] {
             if value == 0 {

@@ -106,7 +106,10 @@ impl PagePath {
             return Err(invalid("too_long", "must be at most 500 characters"));
         }
         if !raw.starts_with('/') || raw.starts_with("//") || raw.starts_with("/\\") {
-            return Err(invalid("invalid", "must be a relative path starting with /"));
+            return Err(invalid(
+                "invalid",
+                "must be a relative path starting with /",
+            ));
         }
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid(
@@ -192,10 +195,7 @@ impl ReferrerHost {
             .strip_prefix("https://")
             .or_else(|| lower.strip_prefix("http://"))
             .ok_or(invalid("invalid", "must be an absolute http(s) URL"))?;
-        let authority = rest
-            .split(['/', '?', '#'])
-            .next()
-            .unwrap_or_default();
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         let host_port = authority.rsplit('@').next().unwrap_or_default();
         Self::host(host_port).ok_or(invalid("invalid", "must be an absolute http(s) URL"))
     }
@@ -342,12 +342,12 @@ impl NewEvent {
         let p = &mut problems;
         let kind = keep(p, "type", EventKind::parse(&raw.kind));
         let name = match (kind, raw.name.as_deref()) {
-            (Some(EventKind::Event), Some(name)) => keep(p, "name", EventName::parse(name).map(Some)),
-            (Some(EventKind::Event), None) => keep(
-                p,
-                "name",
-                Err(invalid("required", "an event needs a name")),
-            ),
+            (Some(EventKind::Event), Some(name)) => {
+                keep(p, "name", EventName::parse(name).map(Some))
+            }
+            (Some(EventKind::Event), None) => {
+                keep(p, "name", Err(invalid("required", "an event needs a name")))
+            }
             _ => Some(None),
         };
         let path = keep(p, "path", PagePath::parse(&raw.path));
@@ -386,7 +386,16 @@ impl NewEvent {
             Some(content),
             Some(occurred_at),
         ) = (
-            kind, name, path, referrer, source, medium, campaign, term, content, occurred_at,
+            kind,
+            name,
+            path,
+            referrer,
+            source,
+            medium,
+            campaign,
+            term,
+            content,
+            occurred_at,
         )
         else {
             return Err(problems);

@@ -3,7 +3,9 @@ use chrono::TimeZone;
 use super::*;
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("instant")
+    Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0)
+        .single()
+        .expect("instant")
 }
 
 fn pageview(path: &str) -> RawEvent {
@@ -20,8 +22,14 @@ fn paths_lose_their_fragment_and_query_but_keep_utm_tags() {
         PagePath::parse("/blog/post?utm_source=news%20letter&x=1&utm_medium=email+weekly#top")
             .expect("valid path");
     assert_eq!(path.as_str(), "/blog/post");
-    assert_eq!(utm.source.as_ref().map(UtmValue::as_str), Some("news letter"));
-    assert_eq!(utm.medium.as_ref().map(UtmValue::as_str), Some("email weekly"));
+    assert_eq!(
+        utm.source.as_ref().map(UtmValue::as_str),
+        Some("news letter")
+    );
+    assert_eq!(
+        utm.medium.as_ref().map(UtmValue::as_str),
+        Some("email weekly")
+    );
     assert!(utm.campaign.is_none());
 
     let (root, none) = PagePath::parse("/").expect("root");
@@ -61,7 +69,9 @@ fn a_referrer_is_kept_as_its_host_only() {
     ];
     for (url, host) in cases {
         assert_eq!(
-            ReferrerHost::from_url(url).expect("valid referrer").as_str(),
+            ReferrerHost::from_url(url)
+                .expect("valid referrer")
+                .as_str(),
             host
         );
     }
@@ -125,13 +135,21 @@ fn the_client_time_counts_only_within_a_day_before_now() {
     let at = |text: &str| {
         let mut raw = pageview("/");
         raw.occurred_at = Some(text.to_owned());
-        NewEvent::parse(&raw, now(), None).expect("valid").occurred_at
+        NewEvent::parse(&raw, now(), None)
+            .expect("valid")
+            .occurred_at
     };
-    let late = Utc.with_ymd_and_hms(2026, 3, 9, 23, 0, 0).single().expect("t");
+    let late = Utc
+        .with_ymd_and_hms(2026, 3, 9, 23, 0, 0)
+        .single()
+        .expect("t");
     assert_eq!(at("2026-03-09T23:00:00Z"), late);
     assert_eq!(at("2026-03-08T11:00:00Z"), now(), "more than a day off");
     assert_eq!(at("2026-03-10T13:00:00Z"), now(), "in the future");
-    assert_eq!(at("2026-03-09T23:00:00Z").date_naive().to_string(), "2026-03-09");
+    assert_eq!(
+        at("2026-03-09T23:00:00Z").date_naive().to_string(),
+        "2026-03-09"
+    );
 }
 
 #[test]
@@ -140,9 +158,15 @@ fn explicit_campaign_fields_win_over_the_path_tags_and_blank_ones_are_absent() {
     raw.utm_source = Some("explicit".to_owned());
     raw.utm_medium = Some("  ".to_owned());
     let event = NewEvent::parse(&raw, now(), None).expect("valid");
-    assert_eq!(event.utm.source.as_ref().map(UtmValue::as_str), Some("explicit"));
+    assert_eq!(
+        event.utm.source.as_ref().map(UtmValue::as_str),
+        Some("explicit")
+    );
     assert!(event.utm.medium.is_none());
-    assert_eq!(event.utm.campaign.as_ref().map(UtmValue::as_str), Some("spring"));
+    assert_eq!(
+        event.utm.campaign.as_ref().map(UtmValue::as_str),
+        Some("spring")
+    );
 }
 
 #[test]

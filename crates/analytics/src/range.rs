@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(leap.days().count(), 366);
         let short = DateRange::new(day("2026-02-27"), day("2026-03-02")).expect("range");
         let days: Vec<_> = short.days().map(|d| d.to_string()).collect();
-        assert_eq!(days, ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]);
+        assert_eq!(
+            days,
+            ["2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"]
+        );
     }
 
     #[test]

@@ -90,7 +90,11 @@ impl AnalyticsService {
         if raw.is_empty() || raw.len() > MAX_BATCH {
             return Err(AnalyticsError::InvalidBatch(vec![FieldProblem {
                 field: "events".to_owned(),
-                code: if raw.is_empty() { "too_short" } else { "too_long" },
+                code: if raw.is_empty() {
+                    "too_short"
+                } else {
+                    "too_long"
+                },
                 message: format!("a batch holds 1 to {MAX_BATCH} events"),
             }]));
         }
@@ -100,12 +104,10 @@ impl AnalyticsService {
         for (i, event) in raw.iter().enumerate() {
             match NewEvent::parse(event, now, visitor.site.as_ref()) {
                 Ok(event) => events.push(event),
-                Err(fields) => problems.extend(fields.into_iter().map(|(field, e)| {
-                    FieldProblem {
-                        field: format!("events[{i}].{field}"),
-                        code: e.code,
-                        message: e.message.to_owned(),
-                    }
+                Err(fields) => problems.extend(fields.into_iter().map(|(field, e)| FieldProblem {
+                    field: format!("events[{i}].{field}"),
+                    code: e.code,
+                    message: e.message.to_owned(),
                 })),
             }
         }

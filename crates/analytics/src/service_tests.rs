@@ -4,12 +4,12 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use nexus_kernel::{Actor, FixedClock, Page, PageRequest, Permission, Role, UserId};
 
 use super::*;
-use crate::{
-    FunnelCounts, MockMetricsStore, MockSaltStore, MockVisitorHasher, VisitorHash,
-};
+use crate::{FunnelCounts, MockMetricsStore, MockSaltStore, MockVisitorHasher, VisitorHash};
 
 fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).single().expect("instant")
+    Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0)
+        .single()
+        .expect("instant")
 }
 
 fn day(s: &str) -> NaiveDate {
@@ -43,7 +43,11 @@ fn salts() -> MockSaltStore {
 fn hasher() -> MockVisitorHasher {
     let mut hasher = MockVisitorHasher::new();
     hasher.expect_hash().returning(|salt, _, _| {
-        let tag = if salt.as_bytes() == b"2026-03-10" { "a" } else { "b" };
+        let tag = if salt.as_bytes() == b"2026-03-10" {
+            "a"
+        } else {
+            "b"
+        };
         VisitorHash::from_hex(&tag.repeat(64)).expect("hash")
     });
     hasher
@@ -92,14 +96,25 @@ async fn a_valid_batch_is_stored_in_one_call_with_each_events_day_hash() {
         .await
         .expect("accepted");
 
-    assert_eq!(outcome, Ingested { stored: 2, dropped: 0 });
+    assert_eq!(
+        outcome,
+        Ingested {
+            stored: 2,
+            dropped: 0
+        }
+    );
 }
 
 #[tokio::test]
 async fn an_invalid_event_refuses_the_whole_batch_naming_its_index() {
     let mut store = MockMetricsStore::new();
     store.expect_insert().never();
-    let batch = [pageview("/"), pageview("/"), pageview("/"), pageview("relative")];
+    let batch = [
+        pageview("/"),
+        pageview("/"),
+        pageview("/"),
+        pageview("relative"),
+    ];
 
     let result = service(store, salts()).ingest(&batch, &browser()).await;
 
@@ -125,7 +140,12 @@ async fn an_empty_batch_or_one_of_more_than_fifty_is_refused() {
     let mut store = MockMetricsStore::new();
     store.expect_insert().times(1).returning(|_| Ok(()));
     let full = vec![pageview("/"); MAX_BATCH];
-    assert!(service(store, salts()).ingest(&full, &browser()).await.is_ok());
+    assert!(
+        service(store, salts())
+            .ingest(&full, &browser())
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -144,7 +164,13 @@ async fn a_bots_batch_is_dropped_without_storing_or_hashing() {
         .await
         .expect("accepted");
 
-    assert_eq!(outcome, Ingested { stored: 0, dropped: 2 });
+    assert_eq!(
+        outcome,
+        Ingested {
+            stored: 0,
+            dropped: 2
+        }
+    );
 }
 
 #[tokio::test]

@@ -32,11 +32,22 @@ mod tests {
         let today = DailySalt::new(vec![1; 32]);
         let tomorrow = DailySalt::new(vec![2; 32]);
         let a = h.hash(&today, "203.0.113.7", "Firefox");
-        assert_eq!(a, h.hash(&today, "203.0.113.7", "Firefox"), "stable within a day");
-        assert_ne!(a, h.hash(&tomorrow, "203.0.113.7", "Firefox"), "unlinkable across days");
+        assert_eq!(
+            a,
+            h.hash(&today, "203.0.113.7", "Firefox"),
+            "stable within a day"
+        );
+        assert_ne!(
+            a,
+            h.hash(&tomorrow, "203.0.113.7", "Firefox"),
+            "unlinkable across days"
+        );
         assert_ne!(a, h.hash(&today, "203.0.113.8", "Firefox"));
         assert_ne!(a, h.hash(&today, "203.0.113.7", "Chrome"));
-        assert_ne!(h.hash(&today, "1.2.3.4", "5x"), h.hash(&today, "1.2.3.45", "x"));
+        assert_ne!(
+            h.hash(&today, "1.2.3.4", "5x"),
+            h.hash(&today, "1.2.3.45", "x")
+        );
         assert!(!a.as_str().contains("203"));
         assert_eq!(a.as_str().len(), 64);
     }

@@ -30,8 +30,7 @@ impl SaltStore for SeaSaltStore {
         let backend = self.db.get_database_backend();
         let day = day.to_string();
         let mut fresh = [0u8; 32];
-        getrandom::fill(&mut fresh)
-            .map_err(|e| Unexpected::msg(format!("no random salt: {e}")))?;
+        getrandom::fill(&mut fresh).map_err(|e| Unexpected::msg(format!("no random salt: {e}")))?;
         // Two instances creating the day's salt at once: the first insert wins, and both
         // read the winner back.
         self.db

@@ -10,9 +10,7 @@ use nexus_analytics::{
 };
 use nexus_kernel::{Page, PageRequest, Unexpected};
 use nexus_sea_support::{begin_write, unexpected};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, Value};
 use uuid::Uuid;
 
 use crate::sql::{statement, tuples};
@@ -106,8 +104,12 @@ impl Rollup {
             *self.events.entry((row.day, name)).or_default() += 1;
             return;
         }
-        self.visitors
-            .insert((row.day.clone(), "page", row.path.clone(), row.visitor.clone()));
+        self.visitors.insert((
+            row.day.clone(),
+            "page",
+            row.path.clone(),
+            row.visitor.clone(),
+        ));
         self.visitors
             .insert((row.day.clone(), "site", String::new(), row.visitor));
         *self.paths.entry((row.day.clone(), row.path)).or_default() += 1;
@@ -557,7 +559,10 @@ impl MetricsStore for SeaMetricsStore {
 }
 
 fn bounds(range: DateRange) -> Vec<Value> {
-    vec![range.from().to_string().into(), range.to().to_string().into()]
+    vec![
+        range.from().to_string().into(),
+        range.to().to_string().into(),
+    ]
 }
 
 impl SeaMetricsStore {

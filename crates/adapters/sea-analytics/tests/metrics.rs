@@ -113,12 +113,19 @@ async fn two_roll_ups_on_one_day_count_each_visitor_once_and_delete_the_raw_rows
             got,
             [("/a".to_owned(), 5, 3), ("/b".to_owned(), 1, 1)],
             "{}",
-            if t.is_postgres() { "postgres" } else { "sqlite" }
+            if t.is_postgres() {
+                "postgres"
+            } else {
+                "sqlite"
+            }
         );
         assert_eq!(pages.total, 2);
         let trend = store.daily_totals(range(1, 31)).await.expect("trend");
         assert_eq!(trend.len(), 1);
-        assert_eq!((trend[0].day, trend[0].views, trend[0].visitors), (date(5), 6, 3));
+        assert_eq!(
+            (trend[0].day, trend[0].views, trend[0].visitors),
+            (date(5), 6, 3)
+        );
     }
 }
 
@@ -191,7 +198,10 @@ async fn events_referrers_and_campaigns_roll_up_into_the_funnel_and_breakdowns()
             .collect();
         assert_eq!(
             got,
-            [("google.com".to_owned(), 2), ("duckduckgo.com".to_owned(), 1)]
+            [
+                ("google.com".to_owned(), 2),
+                ("duckduckgo.com".to_owned(), 1)
+            ]
         );
 
         let campaigns = store
@@ -201,7 +211,12 @@ async fn events_referrers_and_campaigns_roll_up_into_the_funnel_and_breakdowns()
         assert_eq!(campaigns.total, 1);
         let c = &campaigns.items[0];
         assert_eq!(
-            (c.source.as_str(), c.medium.as_str(), c.campaign.as_str(), c.views),
+            (
+                c.source.as_str(),
+                c.medium.as_str(),
+                c.campaign.as_str(),
+                c.views
+            ),
             ("news", "email", "spring", 2)
         );
     }
@@ -263,7 +278,16 @@ async fn two_concurrent_roll_ups_count_exactly() {
                 }
             }
         );
-        assert_eq!(a + b, expected_views, "{}", if t.is_postgres() { "postgres" } else { "sqlite" });
+        assert_eq!(
+            a + b,
+            expected_views,
+            "{}",
+            if t.is_postgres() {
+                "postgres"
+            } else {
+                "sqlite"
+            }
+        );
         assert_eq!(count_rows(&t.db, "metric_events").await, 0);
         let trend = store.daily_totals(range(5, 5)).await.expect("trend");
         assert_eq!((trend[0].views, trend[0].visitors), (3000, 40));
@@ -293,12 +317,20 @@ async fn old_visitor_sets_and_salts_are_deleted_and_a_days_salt_is_stable() {
             .purge_visitors_before(date(4))
             .await
             .expect("purge visitors");
-        assert_eq!(count_rows(&t.db, "metric_visitors").await, 4, "days 4 and 5 stay");
+        assert_eq!(
+            count_rows(&t.db, "metric_visitors").await,
+            4,
+            "days 4 and 5 stay"
+        );
 
         let salts = SeaSaltStore::new(t.db.clone());
         let third = salts.salt_for(date(3)).await.expect("salt");
         assert_eq!(third.as_bytes().len(), 32);
-        assert_eq!(salts.salt_for(date(3)).await.expect("salt"), third, "stable");
+        assert_eq!(
+            salts.salt_for(date(3)).await.expect("salt"),
+            third,
+            "stable"
+        );
         let fourth = salts.salt_for(date(4)).await.expect("salt");
         assert_ne!(fourth, third, "each day has its own salt");
         salts.salt_for(date(5)).await.expect("salt");

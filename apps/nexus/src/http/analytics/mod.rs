@@ -5,8 +5,7 @@ use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDate;
 use nexus_analytics::{
-    CampaignStats, DateRange, DayStats, PageStats, RawEvent, ReferrerHost, ReferrerStats,
-    Visitor,
+    CampaignStats, DateRange, DayStats, PageStats, RawEvent, ReferrerHost, ReferrerStats, Visitor,
 };
 use nexus_kernel::PageRequest;
 use serde::{Deserialize, Serialize};
@@ -119,7 +118,12 @@ pub async fn ingest_events(
         user_agent,
         site: ReferrerHost::from_host_header(req.connection_info().host()),
     };
-    let raw: Vec<RawEvent> = body.into_inner().events.into_iter().map(Into::into).collect();
+    let raw: Vec<RawEvent> = body
+        .into_inner()
+        .events
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let outcome = state.analytics.ingest(&raw, &visitor).await?;
     Ok(HttpResponse::Accepted().json(MetricsBatchResponse {
         accepted: outcome.stored,
@@ -302,7 +306,11 @@ pub async fn top_pages(
     let range = date_range(query.from.as_deref(), query.to.as_deref())?;
     let page = state
         .analytics
-        .pages(&auth.actor(), range, PageRequest::new(query.page, query.limit))
+        .pages(
+            &auth.actor(),
+            range,
+            PageRequest::new(query.page, query.limit),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, PageStatsResponse::from)))
 }
@@ -319,7 +327,11 @@ pub async fn top_referrers(
     let range = date_range(query.from.as_deref(), query.to.as_deref())?;
     let page = state
         .analytics
-        .referrers(&auth.actor(), range, PageRequest::new(query.page, query.limit))
+        .referrers(
+            &auth.actor(),
+            range,
+            PageRequest::new(query.page, query.limit),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, ReferrerStatsResponse::from)))
 }
@@ -336,7 +348,11 @@ pub async fn campaigns(
     let range = date_range(query.from.as_deref(), query.to.as_deref())?;
     let page = state
         .analytics
-        .campaigns(&auth.actor(), range, PageRequest::new(query.page, query.limit))
+        .campaigns(
+            &auth.actor(),
+            range,
+            PageRequest::new(query.page, query.limit),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(PageResponse::from_page(page, CampaignStatsResponse::from)))
 }
