@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[serde(rename_all = "camelCase")]
 pub struct MetricsBatchRequest {
     /// The events (1 to 50); one invalid event refuses the whole batch.
+    #[schema(min_items = 1, max_items = 50)]
     pub events: Vec<MetricEventRequest>,
 }
 
@@ -41,30 +42,41 @@ pub struct MetricsBatchRequest {
 pub struct MetricEventRequest {
     /// `pageview` or `event`.
     #[serde(rename = "type")]
-    #[schema(example = "pageview")]
+    #[schema(example = "pageview", pattern = "^(pageview|event)$")]
     pub kind: String,
     /// For `event`: `[a-z0-9_]{1,40}` (`add_to_cart`, `purchase`, `signup`...).
-    #[schema(example = "add_to_cart")]
+    #[schema(example = "add_to_cart", pattern = "^[a-z0-9_]{1,40}$")]
     pub name: Option<String>,
     /// The page: relative, starts with `/`, at most 500 characters without its query string
     /// (dropped, except its `utm_*` parameters, which fill the campaign fields).
-    #[schema(example = "/products/ebook?utm_source=newsletter")]
+    #[schema(
+        example = "/products/ebook?utm_source=newsletter",
+        pattern = "^/([^/\\s\\\\][^\\s]*)?$",
+        max_length = 500
+    )]
     pub path: String,
     /// The referrer URL (absolute http(s), at most 1000); only its host is kept, and not
     /// when it is this site.
+    #[schema(max_length = 1000, pattern = "^https?://")]
     pub referrer: Option<String>,
     /// Campaign source (at most 100).
+    #[schema(max_length = 100)]
     pub utm_source: Option<String>,
     /// Campaign medium (at most 100).
+    #[schema(max_length = 100)]
     pub utm_medium: Option<String>,
     /// Campaign name (at most 100).
+    #[schema(max_length = 100)]
     pub utm_campaign: Option<String>,
     /// Campaign term (at most 100).
+    #[schema(max_length = 100)]
     pub utm_term: Option<String>,
     /// Campaign content (at most 100).
+    #[schema(max_length = 100)]
     pub utm_content: Option<String>,
     /// When it happened (RFC 3339); the server's time is used when this is more than a day
     /// earlier or in the future.
+    #[schema(format = DateTime)]
     pub occurred_at: Option<String>,
 }
 
