@@ -16,7 +16,7 @@ BUILD_TESTS = cargo test --no-run
 SKIP_FAULTS = -- --skip faults::
 endif
 
-.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-fuzz lint fmt check-deps build release clean bench-cache
+.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-fuzz lint fmt check-deps build release clean bench-cache bench-metrics
 
 help:
 	@echo "make run          serve the API on the embedded default (SQLite under ./data)"
@@ -25,6 +25,7 @@ help:
 	@echo "make check-deps   the dependency rule for domain crates"
 	@echo "make test-api-fuzz  OpenAPI 3.1 validation and schemathesis against target/debug/nexus"
 	@echo "make bench-cache  wrk against the cached product list (release build), with the hit rate"
+	@echo "make bench-metrics  wrk posting page-metrics batches (>= 10k events/s) while reading products (release build)"
 
 run:
 	cargo run -p nexus -- serve
@@ -85,3 +86,8 @@ fmt:
 
 clean:
 	cargo clean
+
+# A benchmark, not a test: page-metrics events per second and the product list's latency
+# meanwhile (scripts/bench-metrics.sh; how to run it in docs/analytics.md).
+bench-metrics:
+	bash scripts/bench-metrics.sh

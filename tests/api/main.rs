@@ -24,3 +24,5 @@ mod shutdown;
 mod site;
 mod uploads;
 mod users;
+
+mod analytics;

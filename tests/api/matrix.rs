@@ -150,6 +150,13 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/products/{id}/download",       [401, 200, 404, 404, 404, 404, 404, 404]),
     // A signed link is the credential, whoever holds it.
     ("get",    "/api/v1/files/{key}",                  [200, 200, 200, 200, 200, 200, 200, 200]),
+    // Page metrics: anyone sends events; EDITOR, MANAGER and ADMIN read the reports.
+    ("post",   "/api/v1/metrics/events",               [202, 202, 202, 202, 202, 202, 202, 202]),
+    ("get",    "/api/v1/analytics/pages",              [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/analytics/referrers",          [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/analytics/trend",              [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/analytics/conversions",        [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/analytics/campaigns",          [401, 403, 403, 403, 403, 200, 200, 200]),
 ];
 
 /// Cells where today's code still answers differently from the row above, because the
@@ -684,6 +691,18 @@ impl World {
                     url.query().unwrap_or_default()
                 ))
             }
+            ("post", "/api/v1/metrics/events") => Call::json(
+                template,
+                json!({ "events": [{ "type": "pageview", "path": "/matrix" }] }),
+            ),
+            (
+                "get",
+                "/api/v1/analytics/pages"
+                | "/api/v1/analytics/referrers"
+                | "/api/v1/analytics/trend"
+                | "/api/v1/analytics/conversions"
+                | "/api/v1/analytics/campaigns",
+            ) => Call::to(format!("{template}?from=2026-01-01&to=2026-01-31")),
             (m, p) => panic!("no request written for {} {p}", m.to_uppercase()),
         }
     }

@@ -245,6 +245,9 @@ pub struct WorkerSettings {
     pub backoff_base_secs: i64,
     /// `JOB_BACKOFF_MAX_SECS`: longest retry delay (default 3600).
     pub backoff_max_secs: i64,
+    /// `METRICS_ROLLUP_SECS`: how often the worker rolls raw page metrics up into the daily
+    /// tables (default 60).
+    pub metrics_rollup_secs: u64,
 }
 
 impl Default for WorkerSettings {
@@ -257,6 +260,7 @@ impl Default for WorkerSettings {
             max_attempts: 8,
             backoff_base_secs: 5,
             backoff_max_secs: 3600,
+            metrics_rollup_secs: 60,
         }
     }
 }
@@ -340,6 +344,10 @@ pub struct LimitSettings {
     pub checkout: u32,
     /// `CHECKOUT_RATE_WINDOW_SECS` (default 600).
     pub checkout_window_secs: u64,
+    /// `METRICS_EVENTS_RATE_LIMIT`: page-metrics batches per client per window (default 120).
+    pub metrics_events: u32,
+    /// `METRICS_EVENTS_RATE_WINDOW_SECS` (default 60).
+    pub metrics_events_window_secs: u64,
 }
 
 /// The name of one rate limit: what operators see in logs, in the
@@ -368,11 +376,13 @@ pub enum RateLimitName {
     Enquiry,
     /// `checkout`: checkouts per signed-in user.
     Checkout,
+    /// `metrics_events`: page-metrics batches per client.
+    MetricsEvents,
 }
 
 impl RateLimitName {
     /// Every limit, in the order of the README's table.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Login,
         Self::Register,
         Self::RegisterAddress,
@@ -384,6 +394,7 @@ impl RateLimitName {
         Self::OtpCheckAddress,
         Self::Enquiry,
         Self::Checkout,
+        Self::MetricsEvents,
     ];
 
     /// The name, in snake case.
@@ -401,6 +412,7 @@ impl RateLimitName {
             Self::OtpCheckAddress => "otp_check_address",
             Self::Enquiry => "enquiry",
             Self::Checkout => "checkout",
+            Self::MetricsEvents => "metrics_events",
         }
     }
 }
@@ -450,6 +462,10 @@ impl LimitSettings {
                 limit: self.checkout,
                 window_secs: self.checkout_window_secs,
             },
+            N::MetricsEvents => RateRule {
+                limit: self.metrics_events,
+                window_secs: self.metrics_events_window_secs,
+            },
         }
     }
 }
@@ -488,6 +504,8 @@ impl Default for LimitSettings {
             otp_check_window_secs: None,
             checkout: 10,
             checkout_window_secs: 600,
+            metrics_events: 120,
+            metrics_events_window_secs: 60,
         }
     }
 }
@@ -824,6 +842,7 @@ pub const KEYS: &[Key] = &[
     key("JOB_MAX_ATTEMPTS", "worker.max_attempts"),
     key("JOB_BACKOFF_BASE_SECS", "worker.backoff_base_secs"),
     key("JOB_BACKOFF_MAX_SECS", "worker.backoff_max_secs"),
+    key("METRICS_ROLLUP_SECS", "worker.metrics_rollup_secs"),
     key("ENQUIRY_RATE_LIMIT", "limits.enquiries"),
     key("ENQUIRY_RATE_WINDOW_SECS", "limits.enquiry_window_secs"),
     key("OTP_RATE_LIMIT", "limits.otp"),
@@ -864,6 +883,11 @@ pub const KEYS: &[Key] = &[
     key("OTP_CHECK_RATE_WINDOW_SECS", "limits.otp_check_window_secs"),
     key("CHECKOUT_RATE_LIMIT", "limits.checkout"),
     key("CHECKOUT_RATE_WINDOW_SECS", "limits.checkout_window_secs"),
+    key("METRICS_EVENTS_RATE_LIMIT", "limits.metrics_events"),
+    key(
+        "METRICS_EVENTS_RATE_WINDOW_SECS",
+        "limits.metrics_events_window_secs",
+    ),
     key("FILES_DIR", "storage.files_dir"),
     key("S3_BUCKET", "storage.s3_bucket"),
     key("S3_ENDPOINT", "storage.s3_endpoint"),
@@ -1310,6 +1334,19 @@ impl Settings {
         ];
         for (value, key) in named {
             if value == Some(0) {
+                problems.push(key, at_least_1);
+            }
+        }
+        // Page metrics.
+        for (value, key) in [
+            (u64::from(l.metrics_events), "METRICS_EVENTS_RATE_LIMIT"),
+            (
+                l.metrics_events_window_secs,
+                "METRICS_EVENTS_RATE_WINDOW_SECS",
+            ),
+            (self.worker.metrics_rollup_secs, "METRICS_ROLLUP_SECS"),
+        ] {
+            if value == 0 {
                 problems.push(key, at_least_1);
             }
         }

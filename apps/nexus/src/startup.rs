@@ -592,6 +592,13 @@ pub async fn compose(
         )
         .with_context(Arc::new(TaskLocalRequestId)),
     );
+    // Page metrics.
+    let analytics = Arc::new(nexus_analytics::AnalyticsService::new(
+        Arc::new(nexus_sea_analytics::SeaMetricsStore::new(db.clone())),
+        Arc::new(nexus_sea_analytics::SeaSaltStore::new(db.clone())),
+        Arc::new(nexus_crypto::Sha256VisitorHasher),
+        clock.clone(),
+    ));
     let links = Arc::new(FileLinks::new(
         assets,
         clock.clone(),
@@ -614,7 +621,13 @@ pub async fn compose(
         )),
         deliveries: delivery_store,
         dependencies,
-        runner: crate::worker::Runners { deliveries },
+        runner: crate::worker::Runners {
+            deliveries,
+            metrics_rollup: crate::worker::MetricsRollup {
+                analytics: analytics.clone(),
+                every: std::time::Duration::from_secs(worker.metrics_rollup_secs),
+            },
+        },
         limiter,
         failures: Arc::new(InProcessFailureThrottle::default()),
         products,
@@ -633,6 +646,7 @@ pub async fn compose(
             .map_err(|e| StartupError::Storage(format!("UPLOAD_DIR: {e}")))?,
         limits: settings.limits.clone(),
         db,
+        analytics,
     })
 }
 

@@ -57,6 +57,8 @@ pub struct AppState {
     pub dependencies: crate::http::health::Dependencies,
     /// The database, for the readiness probe and the pool gauges only.
     pub db: DatabaseConnection,
+    /// Page metrics: ingestion and staff reports.
+    pub analytics: Arc<nexus_analytics::AnalyticsService>,
 }
 
 impl AppState {

@@ -15,18 +15,45 @@ use tokio::task::JoinHandle;
 pub struct Runners {
     /// Event deliveries (each within its event's request id).
     pub deliveries: Arc<DeliveryRunner>,
+    /// The periodic roll-up of raw page metrics.
+    pub metrics_rollup: MetricsRollup,
+}
+
+/// Rolls raw page metrics up every `every` (`METRICS_ROLLUP_SECS`). Safe in any number of
+/// workers at once: each roll-up claims its own rows.
+#[derive(Clone)]
+pub struct MetricsRollup {
+    /// The service that rolls up.
+    pub analytics: Arc<nexus_analytics::AnalyticsService>,
+    /// How often.
+    pub every: Duration,
+}
+
+impl MetricsRollup {
+    /// Runs one roll-up, logging a failure (the rows stay for the next one).
+    pub async fn run_once(&self) {
+        if let Err(err) = self.analytics.roll_up().await {
+            tracing::error!(error = %err, "worker could not roll up page metrics");
+        }
+    }
 }
 
 /// Runs batches of event deliveries until `shutdown` turns true. Once it does, the delivery
 /// in hand finishes and the rest of the batch is released at once for another worker
 /// ([`DeliveryRunner::run_once_until`]); [`stop`] bounds that by the grace period. It sleeps
 /// for `poll` only when there was nothing to do. Timed work (an unpaid order's expiry) is a
-/// delayed delivery, so there is no periodic housekeeping.
+/// delayed delivery; the one periodic task is the page-metrics roll-up
+/// ([`MetricsRollup`]), checked on every turn.
 pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(deliveries = ?runners.deliveries, "worker started");
+    let mut next_rollup = tokio::time::Instant::now() + runners.metrics_rollup.every;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if tokio::time::Instant::now() >= next_rollup {
+            runners.metrics_rollup.run_once().await;
+            next_rollup = tokio::time::Instant::now() + runners.metrics_rollup.every;
         }
         let stopping = || *shutdown.borrow();
         let deliveries_idle = match runners.deliveries.run_once_until(&stopping).await {

@@ -497,6 +497,28 @@ impl From<nexus_catalog::CatalogError> for ApiError {
     }
 }
 
+impl From<nexus_analytics::AnalyticsError> for ApiError {
+    fn from(err: nexus_analytics::AnalyticsError) -> Self {
+        use nexus_analytics::AnalyticsError as E;
+        let message = err.to_string();
+        match err {
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::InvalidBatch(problems) => Self::validation(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError {
+                        field: p.field,
+                        code: p.code.to_owned(),
+                        message: p.message,
+                    })
+                    .collect(),
+            ),
+            E::InvalidRange(e) => Self::field("to", "invalid_range", e.to_string()),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 impl From<nexus_catalog::AssetError> for ApiError {
     fn from(err: nexus_catalog::AssetError) -> Self {
         use nexus_catalog::AssetError as E;

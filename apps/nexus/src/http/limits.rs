@@ -90,6 +90,8 @@ pub enum Action<'a> {
         /// The signed-in buyer.
         user: UserId,
     },
+    /// Send a batch of page metrics.
+    MetricsEvents,
 }
 
 /// A secret whose wrong guesses lock the guesser out for growing periods.
@@ -159,6 +161,7 @@ fn policies(settings: &LimitSettings, client: &Client, action: Action<'_>) -> Ve
             policy(N::OtpCheckAddress, &address(email)),
         ],
         Action::Checkout { user } => vec![policy(N::Checkout, &user.to_string())],
+        Action::MetricsEvents => vec![policy(N::MetricsEvents, client)],
     }
 }
 

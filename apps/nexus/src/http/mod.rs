@@ -19,6 +19,8 @@ pub mod schema;
 pub mod site;
 pub mod users;
 
+pub mod analytics;
+
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -83,7 +85,8 @@ pub fn app(
                 .configure(responses::configure)
                 .configure(jobs::configure)
                 .configure(products::configure)
-                .configure(orders::configure),
+                .configure(orders::configure)
+                .configure(analytics::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)

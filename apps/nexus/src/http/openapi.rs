@@ -7,6 +7,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use super::analytics;
 use super::error::ErrorBody;
 
 use super::{
@@ -70,6 +71,8 @@ use super::{
         orders::handlers::serve_file,
         health::live, health::ready, metrics::metrics,
         site::robots, site::sitemap, site::sitemap_part,
+        analytics::ingest_events, analytics::top_pages, analytics::top_referrers, analytics::trend,
+        analytics::conversions, analytics::campaigns,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -84,6 +87,7 @@ use super::{
         (name = "orders", description = "Checkout, payments, invoices, library and downloads"),
         (name = "health", description = "Probes and metrics"),
         (name = "site", description = "What search engines read: robots.txt and the sitemap"),
+        (name = "analytics", description = "Privacy-first page metrics: public ingestion and staff reports"),
     )
 )]
 pub struct ApiDoc;
