@@ -17,6 +17,8 @@ use nexus_identity::permissions::USERS_MANAGE;
 use nexus_orders::permissions::{ORDERS_READ_ALL, ORDERS_REFUND};
 use nexus_outbox::permissions::JOBS_MANAGE;
 
+use nexus_feedback::permissions::FEEDBACK_MODERATE;
+
 /// Runs the system: everything a manager does, plus users, refunds and background work.
 const ADMIN: &[Permission] = &[
     USERS_MANAGE,
@@ -37,6 +39,7 @@ const ADMIN: &[Permission] = &[
     ORDERS_READ_ALL,
     ORDERS_REFUND,
     JOBS_MANAGE,
+    FEEDBACK_MODERATE,
 ];
 
 /// Supervises customer service and the catalog: sees every customer, assigns, approves.
@@ -56,6 +59,7 @@ const MANAGER: &[Permission] = &[
     PRODUCTS_MANAGE,
     PRODUCTS_READ_UNPUBLISHED,
     ORDERS_READ_ALL,
+    FEEDBACK_MODERATE,
 ];
 
 /// Works the customers assigned to them; drafts responses that someone else approves.
@@ -69,7 +73,7 @@ const CSO: &[Permission] = &[
 ];
 
 /// Runs the storefront's content; no CRM, no orders. The content domains add its rows.
-const EDITOR: &[Permission] = &[];
+const EDITOR: &[Permission] = &[FEEDBACK_MODERATE];
 
 /// A buyer: their own enquiries (their own cart, orders and downloads need no permission).
 const CUSTOMER: &[Permission] = &[ENQUIRIES_READ_OWN];
@@ -102,6 +106,7 @@ pub fn every_permission() -> Vec<Permission> {
         nexus_catalog::permissions::ALL,
         nexus_orders::permissions::ALL,
         nexus_outbox::permissions::ALL,
+        nexus_feedback::permissions::ALL,
     ]
     .concat()
 }
@@ -168,6 +173,7 @@ mod tests {
         assert_eq!(holders(RESPONSES_REVIEW), [Admin, Manager]);
         assert_eq!(holders(RESPONSES_DRAFT), [Admin, Manager, Cso]);
         assert_eq!(holders(ENQUIRIES_READ_OWN), [Customer]);
+        assert_eq!(holders(FEEDBACK_MODERATE), [Admin, Manager, Role::Editor]);
     }
 
     #[test]

@@ -340,6 +340,10 @@ pub struct LimitSettings {
     pub checkout: u32,
     /// `CHECKOUT_RATE_WINDOW_SECS` (default 600).
     pub checkout_window_secs: u64,
+    /// `FEEDBACK_RATE_LIMIT`: site feedback messages per client per window (default 5).
+    pub feedback: u32,
+    /// `FEEDBACK_RATE_WINDOW_SECS` (default 600).
+    pub feedback_window_secs: u64,
 }
 
 /// The name of one rate limit: what operators see in logs, in the
@@ -368,11 +372,13 @@ pub enum RateLimitName {
     Enquiry,
     /// `checkout`: checkouts per signed-in user.
     Checkout,
+    /// `feedback`: site feedback per client.
+    Feedback,
 }
 
 impl RateLimitName {
     /// Every limit, in the order of the README's table.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Login,
         Self::Register,
         Self::RegisterAddress,
@@ -384,6 +390,7 @@ impl RateLimitName {
         Self::OtpCheckAddress,
         Self::Enquiry,
         Self::Checkout,
+        Self::Feedback,
     ];
 
     /// The name, in snake case.
@@ -401,6 +408,7 @@ impl RateLimitName {
             Self::OtpCheckAddress => "otp_check_address",
             Self::Enquiry => "enquiry",
             Self::Checkout => "checkout",
+            Self::Feedback => "feedback",
         }
     }
 }
@@ -450,6 +458,10 @@ impl LimitSettings {
                 limit: self.checkout,
                 window_secs: self.checkout_window_secs,
             },
+            N::Feedback => RateRule {
+                limit: self.feedback,
+                window_secs: self.feedback_window_secs,
+            },
         }
     }
 }
@@ -488,6 +500,8 @@ impl Default for LimitSettings {
             otp_check_window_secs: None,
             checkout: 10,
             checkout_window_secs: 600,
+            feedback: 5,
+            feedback_window_secs: 600,
         }
     }
 }
@@ -836,6 +850,8 @@ pub const KEYS: &[Key] = &[
     key("OTP_CHECK_RATE_WINDOW_SECS", "limits.otp_check_window_secs"),
     key("CHECKOUT_RATE_LIMIT", "limits.checkout"),
     key("CHECKOUT_RATE_WINDOW_SECS", "limits.checkout_window_secs"),
+    key("FEEDBACK_RATE_LIMIT", "limits.feedback"),
+    key("FEEDBACK_RATE_WINDOW_SECS", "limits.feedback_window_secs"),
     key("FILES_DIR", "storage.files_dir"),
     key("S3_BUCKET", "storage.s3_bucket"),
     key("S3_ENDPOINT", "storage.s3_endpoint"),
@@ -1256,7 +1272,7 @@ impl Settings {
             }
         }
         // The per-limit variables are new: unlike the older family ones, 0 is refused.
-        let named: [(Option<u64>, &'static str); 14] = [
+        let named: [(Option<u64>, &'static str); 16] = [
             (l.login_rate.map(u64::from), "LOGIN_RATE_LIMIT"),
             (l.login_window_secs, "LOGIN_RATE_WINDOW_SECS"),
             (l.register_rate.map(u64::from), "REGISTER_RATE_LIMIT"),
@@ -1277,6 +1293,8 @@ impl Settings {
             (l.otp_check_window_secs, "OTP_CHECK_RATE_WINDOW_SECS"),
             (Some(u64::from(l.checkout)), "CHECKOUT_RATE_LIMIT"),
             (Some(l.checkout_window_secs), "CHECKOUT_RATE_WINDOW_SECS"),
+            (Some(u64::from(l.feedback)), "FEEDBACK_RATE_LIMIT"),
+            (Some(l.feedback_window_secs), "FEEDBACK_RATE_WINDOW_SECS"),
         ];
         for (value, key) in named {
             if value == Some(0) {

@@ -55,6 +55,8 @@ pub struct AppState {
     pub dependencies: crate::http::health::Dependencies,
     /// The database, for the readiness probe and the pool gauges only.
     pub db: DatabaseConnection,
+    /// Site feedback, product reviews, ratings and the CRM's view of them.
+    pub feedback: Arc<nexus_feedback::FeedbackService>,
 }
 
 impl AppState {

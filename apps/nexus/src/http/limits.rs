@@ -90,6 +90,8 @@ pub enum Action<'a> {
         /// The signed-in buyer.
         user: UserId,
     },
+    /// Send site feedback.
+    Feedback,
 }
 
 /// A secret whose wrong guesses lock the guesser out for growing periods.
@@ -159,6 +161,7 @@ fn policies(settings: &LimitSettings, client: &Client, action: Action<'_>) -> Ve
             policy(N::OtpCheckAddress, &address(email)),
         ],
         Action::Checkout { user } => vec![policy(N::Checkout, &user.to_string())],
+        Action::Feedback => vec![policy(N::Feedback, client)],
     }
 }
 

@@ -5,6 +5,7 @@ pub mod customers;
 pub mod enquiries;
 pub mod error;
 pub mod extract;
+pub mod feedback;
 pub mod health;
 pub mod jobs;
 pub mod limits;
@@ -82,7 +83,8 @@ pub fn app(
                 .configure(responses::configure)
                 .configure(jobs::configure)
                 .configure(products::configure)
-                .configure(orders::configure),
+                .configure(orders::configure)
+                .configure(feedback::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)

@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::error::ErrorBody;
 
+use super::feedback;
 use super::{
     auth, customers, enquiries, health, jobs, metrics, orders, products, responses, users,
 };
@@ -69,6 +70,19 @@ use super::{
         orders::handlers::download_product,
         orders::handlers::serve_file,
         health::live, health::ready, metrics::metrics,
+        feedback::handlers::submit_feedback,
+        feedback::handlers::list_published_feedback,
+        feedback::handlers::admin_list_feedback,
+        feedback::handlers::publish_feedback,
+        feedback::handlers::hide_feedback,
+        feedback::handlers::put_review,
+        feedback::handlers::delete_review,
+        feedback::handlers::product_reviews,
+        feedback::handlers::my_reviews,
+        feedback::handlers::admin_list_reviews,
+        feedback::handlers::publish_review,
+        feedback::handlers::hide_review,
+        feedback::handlers::customer_feedback,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -82,6 +96,8 @@ use super::{
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Checkout, payments, invoices, library and downloads"),
         (name = "health", description = "Probes and metrics"),
+        (name = "feedback", description = "Site feedback and its moderation"),
+        (name = "reviews", description = "Product reviews, their moderation and ratings"),
     )
 )]
 pub struct ApiDoc;
