@@ -293,19 +293,11 @@ async fn racing_edits_of_one_review_give_one_success_and_one_conflict() {
     .await;
     let version = created["version"].clone();
 
+    let first = json!({ "rating": 4, "version": version });
+    let second = json!({ "rating": 5, "version": version });
     let (a, b) = tokio::join!(
-        put_review(
-            &app,
-            &product,
-            &json!({ "rating": 4, "version": version }),
-            &buyer
-        ),
-        put_review(
-            &app,
-            &product,
-            &json!({ "rating": 5, "version": version }),
-            &buyer
-        ),
+        put_review(&app, &product, &first, &buyer),
+        put_review(&app, &product, &second, &buyer),
     );
 
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];

@@ -6,7 +6,6 @@ use nexus_catalog::ProductId;
 use nexus_customers::CustomerId;
 use nexus_feedback::{FeedbackId, ModerationAction, NewFeedback, ReviewId};
 use nexus_kernel::PageRequest;
-use uuid::Uuid;
 
 use super::dto::{
     CreateFeedbackRequest, CustomerFeedbackResponse, FeedbackQuery, FeedbackReceipt,
