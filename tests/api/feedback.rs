@@ -46,10 +46,23 @@ fn text_has_no_address(body: &Value, addresses: &[&str]) {
     assert!(!text.contains("\"email\""), "an email key leaked in {text}");
 }
 
+const METRICS_TOKEN: &str = "scrape-token-for-the-feedback-tests";
+
+/// The value of the unlabelled counter `name` on `/metrics` (0 before its first increment).
+async fn counter(app: &TestApp, name: &str) -> f64 {
+    let res = app.get("/metrics", METRICS_TOKEN).await;
+    let text = res.text().await.expect("metrics");
+    text.lines()
+        .filter(|l| l.split(' ').next() == Some(name))
+        .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
+}
+
 #[tokio::test]
 async fn a_filled_spam_trap_is_answered_like_success_and_stores_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(&[("METRICS_TOKEN", METRICS_TOKEN)]).await;
     let manager = app.sign_in_as(Role::Manager).await;
+    let spam_before = counter(&app, "nexus_feedback_spam_total").await;
 
     let trapped = app
         .post_json(
@@ -78,6 +91,11 @@ async fn a_filled_spam_trap_is_answered_like_success_and_stores_nothing() {
     assert_eq!(queue["meta"]["total"], 1, "{queue}");
     assert_eq!(queue["data"][0]["message"], "Lovely shop");
     assert_eq!(queue["data"][0]["status"], "NEW");
+    let spam_after = counter(&app, "nexus_feedback_spam_total").await;
+    assert!(
+        (spam_after - spam_before - 1.0).abs() < f64::EPSILON,
+        "{spam_before} -> {spam_after}"
+    );
 }
 
 #[tokio::test]
