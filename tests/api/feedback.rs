@@ -236,6 +236,43 @@ async fn moderators_publish_and_hide_feedback_with_versions_and_the_public_never
     assert_eq!(expect_json(hidden, 200).await["status"], "HIDDEN");
     let public = expect_json(app.get(FEEDBACK, NO_TOKEN).await, 200).await;
     assert_eq!(public["meta"]["total"], 0, "{public}");
+    assert_eq!(
+        moderation_history(&app).await,
+        [
+            ("PUBLISH".to_owned(), None, editor.user_id.clone()),
+            (
+                "HIDE".to_owned(),
+                Some("Mentions a competitor".to_owned()),
+                editor.user_id.clone()
+            ),
+        ]
+    );
+}
+
+/// Every line of the moderation history: action, reason and moderator, oldest first.
+async fn moderation_history(app: &TestApp) -> Vec<(String, Option<String>, String)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let db = app.db().await;
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT action, reason, moderator_id FROM feedback_moderations ORDER BY at, action DESC",
+        ))
+        .await
+        .expect("the moderation history");
+    let history = rows
+        .iter()
+        .map(|row| {
+            let moderator: uuid::Uuid = row.try_get("", "moderator_id").expect("a moderator");
+            (
+                row.try_get("", "action").expect("an action"),
+                row.try_get("", "reason").expect("a reason column"),
+                moderator.to_string(),
+            )
+        })
+        .collect();
+    let _ = db.close().await;
+    history
 }
 
 #[tokio::test]
