@@ -55,6 +55,14 @@ impl MigrationTrait for Migration {
                 &["status", "created_at", "id"],
             ))
             .await?;
+        // The unfiltered moderation queue, newest first.
+        manager
+            .create_index(index(
+                "ix_site_feedback_created_at_id",
+                SiteFeedback::Table,
+                &["created_at", "id"],
+            ))
+            .await?;
         // The CRM's match by e-mail, and by the sender's account.
         manager
             .create_index(index(
@@ -130,7 +138,14 @@ impl MigrationTrait for Migration {
                 &["product_id", "status", "published_at"],
             ))
             .await?;
-        // The moderation queue.
+        // The moderation queue, unfiltered or by status.
+        manager
+            .create_index(index(
+                "ix_product_reviews_created_at_id",
+                ProductReviews::Table,
+                &["created_at", "id"],
+            ))
+            .await?;
         manager
             .create_index(index(
                 "ix_product_reviews_status_created_at",
