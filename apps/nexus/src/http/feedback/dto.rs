@@ -24,11 +24,17 @@ fn rating(raw: Option<i64>, e: &mut FieldErrors, field: &str) -> Option<Option<R
 pub struct CreateFeedbackRequest {
     /// The message (1 to 5000 characters).
     #[validate(length(max = 20_000))]
-    #[schema(min_length = 1, max_length = 5000)]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,4998}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub message: String,
-    /// Your name (up to 100 characters).
+    /// Your name (up to 100 characters; blank is none).
     #[validate(length(max = 1024))]
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub name: Option<String>,
     /// Where to answer, if you wish.
     #[validate(length(max = 1024))]
@@ -36,10 +42,14 @@ pub struct CreateFeedbackRequest {
     pub email: Option<String>,
     /// The page you were on: a relative path such as `/pricing`.
     #[validate(length(max = 2048))]
-    #[schema(max_length = 500, pattern = r"^/[^/\s\\][^\s\\]*$|^/$")]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^$|^/(?:[^/\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f\\][^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f\\]{0,498})?$"
+    )]
     pub page: Option<String>,
     /// How you rate the site, 1 to 5.
-    #[schema(minimum = 1, maximum = 5)]
+    #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
     /// Leave empty: a field people never see. Anything in it marks the message as spam,
     /// which is answered like any other and never stored.
@@ -61,14 +71,7 @@ impl TryFrom<CreateFeedbackRequest> for NewFeedback {
                 .filter(|n| !n.trim().is_empty())
                 .map(SenderName::parse),
         );
-        let email = e.check_opt(
-            "email",
-            "email",
-            r.email
-                .as_deref()
-                .filter(|m| !m.trim().is_empty())
-                .map(Email::parse),
-        );
+        let email = e.check_opt("email", "email", r.email.as_deref().map(Email::parse));
         let page = e.check_opt(
             "page",
             "invalid",
@@ -288,7 +291,10 @@ pub struct PublishRequest {
 pub struct HideRequest {
     /// Why (1 to 500 characters).
     #[validate(length(max = 2048))]
-    #[schema(min_length = 1, max_length = 500)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,498}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub reason: String,
     /// The version read; a stale one is 409.
     #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
@@ -312,16 +318,23 @@ impl HideRequest {
 #[serde(rename_all = "camelCase")]
 pub struct PutReviewRequest {
     /// Stars, 1 to 5.
-    #[schema(minimum = 1, maximum = 5)]
+    #[serde(deserialize_with = "crate::http::extract::whole")]
+    #[schema(value_type = i64, minimum = 1, maximum = 5)]
     pub rating: i64,
-    /// A title (up to 120 characters).
+    /// A title (up to 120 characters; blank is none).
     #[validate(length(max = 1024))]
-    #[schema(max_length = 120)]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]{0,118}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub title: Option<String>,
     /// The review (up to 5000 characters).
     #[validate(length(max = 20_000))]
     #[serde(default)]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 20000,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]{0,4998}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?)?[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub body: String,
     /// The version read: required when replacing a review (or `If-Match`).
     #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
