@@ -182,8 +182,8 @@ impl From<SiteFeedback> for FeedbackResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FeedbackQuery {
-    /// NEW, PUBLISHED or HIDDEN.
-    #[param(pattern = "^(NEW|PUBLISHED|HIDDEN)$")]
+    /// NEW, PUBLISHED or HIDDEN (empty: all).
+    #[param(pattern = "^(|NEW|PUBLISHED|HIDDEN)$")]
     pub status: Option<String>,
     /// Page (1-based; 0 is taken as 1).
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
@@ -217,8 +217,8 @@ impl FeedbackQuery {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewsQuery {
-    /// PENDING, PUBLISHED or HIDDEN.
-    #[param(pattern = "^(PENDING|PUBLISHED|HIDDEN)$")]
+    /// PENDING, PUBLISHED or HIDDEN (empty: all).
+    #[param(pattern = "^(|PENDING|PUBLISHED|HIDDEN)$")]
     pub status: Option<String>,
     /// Only this product.
     #[param(value_type = Option<Uuid>)]
@@ -251,7 +251,6 @@ impl ReviewsQuery {
             "uuid",
             self.product_id
                 .as_deref()
-                .filter(|s| !s.is_empty())
                 .map(|s| s.parse().map_err(|_| "must be a product id (UUID)")),
         );
         match (status, product_id) {
