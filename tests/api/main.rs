@@ -9,6 +9,7 @@ mod customers;
 mod deploy;
 mod enquiries;
 mod faults;
+mod feedback;
 mod instances;
 mod jobs;
 mod limits;

@@ -157,6 +157,23 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/analytics/trend",              [401, 403, 403, 403, 403, 200, 200, 200]),
     ("get",    "/api/v1/analytics/conversions",        [401, 403, 403, 403, 403, 200, 200, 200]),
     ("get",    "/api/v1/analytics/campaigns",          [401, 403, 403, 403, 403, 200, 200, 200]),
+    // Site feedback: anyone sends it, moderators (EDITOR, MANAGER, ADMIN) publish or hide it.
+    ("get",    "/api/v1/feedback",                     [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("post",   "/api/v1/feedback",                     [202, 202, 202, 202, 202, 202, 202, 202]),
+    ("get",    "/api/v1/admin/feedback",               [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/feedback/{id}/publish",  [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/feedback/{id}/hide",     [401, 403, 403, 403, 403, 200, 200, 200]),
+    // Reviews: only an owner of the product writes one (others: 403 not_owner); one's own
+    // review only is deleted (none of one's own: 404).
+    ("put",    "/api/v1/products/{id}/review",         [401, 200, 403, 403, 403, 403, 403, 403]),
+    ("delete", "/api/v1/products/{id}/review",         [401, 204, 404, 404, 404, 404, 404, 404]),
+    ("get",    "/api/v1/products/{id}/reviews",        [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/me/reviews",                   [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/admin/reviews",                [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/reviews/{id}/publish",   [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/reviews/{id}/hide",      [401, 403, 403, 403, 403, 200, 200, 200]),
+    // What a customer said, seen as the customer is.
+    ("get",    "/api/v1/customers/{id}/feedback",      [401, 403, 403, 200, 404, 403, 200, 200]),
 ];
 
 /// Cells where today's code still answers differently from the row above, because the
@@ -247,6 +264,7 @@ impl World {
             ("LOGIN_ACCOUNT_MAX_FAILURES", "1000"),
             ("WORKER_POLL_MS", "50"),
             ("METRICS_TOKEN", "matrix-metrics-token-0123456789"),
+            ("FEEDBACK_RATE_LIMIT", "100000"),
         ])
         .await;
         let admin = app.admin().await;
@@ -703,8 +721,107 @@ impl World {
                 | "/api/v1/analytics/conversions"
                 | "/api/v1/analytics/campaigns",
             ) => Call::to(format!("{template}?from=2026-01-01&to=2026-01-31")),
+            (
+                "get",
+                "/api/v1/feedback"
+                | "/api/v1/admin/feedback"
+                | "/api/v1/me/reviews"
+                | "/api/v1/admin/reviews",
+            ) => Call::to(template),
+            ("post", "/api/v1/feedback") => Call::json(
+                template,
+                json!({ "message": "The matrix says hello", "rating": 4, "page": "/matrix" }),
+            ),
+            ("post", "/api/v1/admin/feedback/{id}/publish") => Call::json(
+                format!(
+                    "/api/v1/admin/feedback/{}/publish",
+                    self.fresh_feedback().await
+                ),
+                json!({}),
+            ),
+            ("post", "/api/v1/admin/feedback/{id}/hide") => Call::json(
+                format!(
+                    "/api/v1/admin/feedback/{}/hide",
+                    self.fresh_feedback().await
+                ),
+                json!({ "reason": "Off topic" }),
+            ),
+            ("put", "/api/v1/products/{id}/review") => {
+                // The customer replaces their review (200); nobody else owns the product.
+                let review = self.pending_review().await;
+                Call::json(
+                    format!("/api/v1/products/{}/review", id(&self.bought)),
+                    json!({ "rating": 4, "body": "Replaced", "version": review["version"] }),
+                )
+            }
+            ("delete", "/api/v1/products/{id}/review") => {
+                self.pending_review().await;
+                Call::to(format!("/api/v1/products/{}/review", id(&self.bought)))
+            }
+            ("get", "/api/v1/products/{id}/reviews") => {
+                Call::to(format!("/api/v1/products/{}/reviews", id(&self.bought)))
+            }
+            ("post", "/api/v1/admin/reviews/{id}/publish") => {
+                let review = self.pending_review().await;
+                Call::json(
+                    format!("/api/v1/admin/reviews/{}/publish", id(&review)),
+                    json!({}),
+                )
+            }
+            ("post", "/api/v1/admin/reviews/{id}/hide") => {
+                let review = self.pending_review().await;
+                Call::json(
+                    format!("/api/v1/admin/reviews/{}/hide", id(&review)),
+                    json!({ "reason": "Off topic" }),
+                )
+            }
+            ("get", "/api/v1/customers/{id}/feedback") => Call::to(format!(
+                "/api/v1/customers/{}/feedback",
+                id(&self.crm_customer)
+            )),
             (m, p) => panic!("no request written for {} {p}", m.to_uppercase()),
         }
+    }
+
+    /// The id of a fresh piece of NEW site feedback.
+    async fn fresh_feedback(&self) -> String {
+        let app = &self.app;
+        let message = format!("Matrix feedback {}", Uuid::now_v7());
+        let res = app
+            .post_json("/api/v1/feedback", &json!({ "message": message }), NO_TOKEN)
+            .await;
+        expect_json(res, 202).await;
+        let queue = expect_json(
+            app.get("/api/v1/admin/feedback?status=NEW&limit=1", &self.manager)
+                .await,
+            200,
+        )
+        .await;
+        assert_eq!(queue["data"][0]["message"], json!(message), "{queue}");
+        id(&queue["data"][0]).to_owned()
+    }
+
+    /// The first customer's review of `bought`, written or replaced so that it is PENDING.
+    async fn pending_review(&self) -> Value {
+        let app = &self.app;
+        let customer = self.customer();
+        let mine = expect_json(app.get("/api/v1/me/reviews", customer).await, 200).await;
+        let version = mine["data"]
+            .as_array()
+            .and_then(|all| all.iter().find(|r| r["productId"] == self.bought["id"]))
+            .map(|r| r["version"].clone());
+        let res = app
+            .request(
+                Method::PUT,
+                &format!("/api/v1/products/{}/review", id(&self.bought)),
+                customer,
+            )
+            .json(&json!({ "rating": 5, "body": "Worth it", "version": version }))
+            .send()
+            .await
+            .expect("the request reaches the app");
+        let status = if version.is_some() { 200 } else { 201 };
+        expect_json(res, status).await
     }
 
     async fn fresh_draft(&self) -> Value {

@@ -18,6 +18,7 @@ use nexus_orders::permissions::{ORDERS_READ_ALL, ORDERS_REFUND};
 use nexus_outbox::permissions::JOBS_MANAGE;
 
 use nexus_analytics::permissions::ANALYTICS_READ;
+use nexus_feedback::permissions::FEEDBACK_MODERATE;
 
 /// Runs the system: everything a manager does, plus users, refunds and background work.
 const ADMIN: &[Permission] = &[
@@ -40,6 +41,7 @@ const ADMIN: &[Permission] = &[
     ORDERS_REFUND,
     JOBS_MANAGE,
     ANALYTICS_READ,
+    FEEDBACK_MODERATE,
 ];
 
 /// Supervises customer service and the catalog: sees every customer, assigns, approves.
@@ -60,6 +62,7 @@ const MANAGER: &[Permission] = &[
     PRODUCTS_READ_UNPUBLISHED,
     ORDERS_READ_ALL,
     ANALYTICS_READ,
+    FEEDBACK_MODERATE,
 ];
 
 /// Works the customers assigned to them; drafts responses that someone else approves.
@@ -73,7 +76,7 @@ const CSO: &[Permission] = &[
 ];
 
 /// Runs the storefront's content; no CRM, no orders. The content domains add its rows.
-const EDITOR: &[Permission] = &[ANALYTICS_READ];
+const EDITOR: &[Permission] = &[ANALYTICS_READ, FEEDBACK_MODERATE];
 
 /// A buyer: their own enquiries (their own cart, orders and downloads need no permission).
 const CUSTOMER: &[Permission] = &[ENQUIRIES_READ_OWN];
@@ -107,6 +110,7 @@ pub fn every_permission() -> Vec<Permission> {
         nexus_orders::permissions::ALL,
         nexus_outbox::permissions::ALL,
         nexus_analytics::permissions::ALL,
+        nexus_feedback::permissions::ALL,
     ]
     .concat()
 }
@@ -178,6 +182,7 @@ mod tests {
             [Admin, Manager, Role::Editor],
             "page metrics: no CRM role and no customer reads them"
         );
+        assert_eq!(holders(FEEDBACK_MODERATE), [Admin, Manager, Role::Editor]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod cache;
 pub mod cli;
+pub mod feedback;
 pub mod healthcheck;
 pub mod http;
 pub mod observability;

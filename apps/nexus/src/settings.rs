@@ -348,6 +348,10 @@ pub struct LimitSettings {
     pub metrics_events: u32,
     /// `METRICS_EVENTS_RATE_WINDOW_SECS` (default 60).
     pub metrics_events_window_secs: u64,
+    /// `FEEDBACK_RATE_LIMIT`: site feedback messages per client per window (default 5).
+    pub feedback: u32,
+    /// `FEEDBACK_RATE_WINDOW_SECS` (default 600).
+    pub feedback_window_secs: u64,
 }
 
 /// The name of one rate limit: what operators see in logs, in the
@@ -378,11 +382,13 @@ pub enum RateLimitName {
     Checkout,
     /// `metrics_events`: page-metrics batches per client.
     MetricsEvents,
+    /// `feedback`: site feedback per client.
+    Feedback,
 }
 
 impl RateLimitName {
     /// Every limit, in the order of the README's table.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Login,
         Self::Register,
         Self::RegisterAddress,
@@ -395,6 +401,7 @@ impl RateLimitName {
         Self::Enquiry,
         Self::Checkout,
         Self::MetricsEvents,
+        Self::Feedback,
     ];
 
     /// The name, in snake case.
@@ -413,6 +420,7 @@ impl RateLimitName {
             Self::Enquiry => "enquiry",
             Self::Checkout => "checkout",
             Self::MetricsEvents => "metrics_events",
+            Self::Feedback => "feedback",
         }
     }
 }
@@ -466,6 +474,10 @@ impl LimitSettings {
                 limit: self.metrics_events,
                 window_secs: self.metrics_events_window_secs,
             },
+            N::Feedback => RateRule {
+                limit: self.feedback,
+                window_secs: self.feedback_window_secs,
+            },
         }
     }
 }
@@ -506,6 +518,8 @@ impl Default for LimitSettings {
             checkout_window_secs: 600,
             metrics_events: 120,
             metrics_events_window_secs: 60,
+            feedback: 5,
+            feedback_window_secs: 600,
         }
     }
 }
@@ -888,6 +902,8 @@ pub const KEYS: &[Key] = &[
         "METRICS_EVENTS_RATE_WINDOW_SECS",
         "limits.metrics_events_window_secs",
     ),
+    key("FEEDBACK_RATE_LIMIT", "limits.feedback"),
+    key("FEEDBACK_RATE_WINDOW_SECS", "limits.feedback_window_secs"),
     key("FILES_DIR", "storage.files_dir"),
     key("S3_BUCKET", "storage.s3_bucket"),
     key("S3_ENDPOINT", "storage.s3_endpoint"),
@@ -1310,7 +1326,7 @@ impl Settings {
             }
         }
         // The per-limit variables are new: unlike the older family ones, 0 is refused.
-        let named: [(Option<u64>, &'static str); 14] = [
+        let named: [(Option<u64>, &'static str); 16] = [
             (l.login_rate.map(u64::from), "LOGIN_RATE_LIMIT"),
             (l.login_window_secs, "LOGIN_RATE_WINDOW_SECS"),
             (l.register_rate.map(u64::from), "REGISTER_RATE_LIMIT"),
@@ -1331,6 +1347,8 @@ impl Settings {
             (l.otp_check_window_secs, "OTP_CHECK_RATE_WINDOW_SECS"),
             (Some(u64::from(l.checkout)), "CHECKOUT_RATE_LIMIT"),
             (Some(l.checkout_window_secs), "CHECKOUT_RATE_WINDOW_SECS"),
+            (Some(u64::from(l.feedback)), "FEEDBACK_RATE_LIMIT"),
+            (Some(l.feedback_window_secs), "FEEDBACK_RATE_WINDOW_SECS"),
         ];
         for (value, key) in named {
             if value == Some(0) {

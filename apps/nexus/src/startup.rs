@@ -570,7 +570,10 @@ pub async fn compose(
         Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
     ]);
     list.extend(index_product);
-    list.push(Arc::new(InvalidateCatalogCache::new(shared_cache)));
+    list.push(Arc::new(InvalidateCatalogCache::new(shared_cache.clone())));
+    list.push(Arc::new(nexus_feedback::InvalidateCatalogRatings::new(
+        shared_cache,
+    )));
     let registry = subscribers(list)?;
     routes.install(registry.shared_routes());
     let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));
@@ -603,6 +606,17 @@ pub async fn compose(
         assets,
         clock.clone(),
         Duration::seconds(storage.link_ttl_secs),
+    ));
+    let feedback = Arc::new(nexus_feedback::FeedbackService::new(
+        Arc::new(nexus_sea_feedback::SeaFeedbackReader::new(db.clone())),
+        Arc::new(nexus_sea_feedback::SeaFeedbackUnitOfWork::new(
+            transactions.clone(),
+        )),
+        Arc::new(nexus_sea_feedback::SeaOwnershipCheck::new(db.clone())),
+        Arc::new(crate::feedback::CrmCustomerDirectory::new(
+            customers.clone(),
+        )),
+        clock.clone(),
     ));
     let downloads = Arc::new(DownloadService::new(
         orders.clone(),
@@ -647,6 +661,7 @@ pub async fn compose(
         limits: settings.limits.clone(),
         db,
         analytics,
+        feedback,
     })
 }
 

@@ -59,6 +59,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Page metrics: ingestion and staff reports.
     pub analytics: Arc<nexus_analytics::AnalyticsService>,
+    /// Site feedback, product reviews, ratings and the CRM's view of them.
+    pub feedback: Arc<nexus_feedback::FeedbackService>,
 }
 
 impl AppState {

@@ -351,9 +351,20 @@ impl NewEvent {
             _ => Some(None),
         };
         let path = keep(p, "path", PagePath::parse(&raw.path));
+        // A referrer is what the browser reports (`android-app://...`, `http://` with no
+        // host...): one with no http(s) host to keep counts as none rather than costing the
+        // batch its page views. Only an over-long one is refused, as the schema says.
         let referrer = match raw.referrer.as_deref().map(str::trim) {
             None | Some("") => Some(None),
-            Some(url) => keep(p, "referrer", ReferrerHost::from_url(url).map(Some)),
+            Some(url) if url.chars().count() > 1000 => keep(
+                p,
+                "referrer",
+                Err::<Option<ReferrerHost>, _>(invalid(
+                    "too_long",
+                    "must be at most 1000 characters",
+                )),
+            ),
+            Some(url) => Some(ReferrerHost::from_url(url).ok()),
         };
         let utm_field = |p: &mut Vec<_>, field: &'static str, value: &Option<String>| match value {
             None => Some(None),

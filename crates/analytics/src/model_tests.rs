@@ -83,6 +83,18 @@ fn a_referrer_is_kept_as_its_host_only() {
 }
 
 #[test]
+fn a_referrer_without_an_http_host_counts_as_none_and_an_over_long_one_is_refused() {
+    let mut raw = pageview("/cart");
+    for odd in ["android-app://com.example", "http://", "not a url"] {
+        raw.referrer = Some(odd.to_owned());
+        let event = NewEvent::parse(&raw, now(), None).expect("kept");
+        assert!(event.referrer.is_none(), "{odd:?}");
+    }
+    raw.referrer = Some(format!("https://x.org/{}", "a".repeat(1000)));
+    assert!(NewEvent::parse(&raw, now(), None).is_err());
+}
+
+#[test]
 fn a_referral_from_the_site_itself_is_dropped() {
     let site = ReferrerHost::from_host_header("shop.example.com:8080");
     let mut raw = pageview("/cart");

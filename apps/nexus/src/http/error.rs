@@ -749,6 +749,24 @@ fn camel_case(snake: &str) -> String {
     out
 }
 
+impl From<nexus_feedback::FeedbackError> for ApiError {
+    fn from(err: nexus_feedback::FeedbackError) -> Self {
+        use nexus_feedback::FeedbackError as E;
+        let message = err.to_string();
+        match err {
+            E::NotFound => Self::not_found("No such feedback, review or customer"),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::NotOwner => Self::new(StatusCode::FORBIDDEN, "not_owner", message),
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::VersionRequired => Self::precondition_required(),
+            E::InvalidTransition { .. } => {
+                Self::new(StatusCode::CONFLICT, "invalid_transition", message)
+            }
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,6 +92,8 @@ pub enum Action<'a> {
     },
     /// Send a batch of page metrics.
     MetricsEvents,
+    /// Send site feedback.
+    Feedback,
 }
 
 /// A secret whose wrong guesses lock the guesser out for growing periods.
@@ -162,6 +164,7 @@ fn policies(settings: &LimitSettings, client: &Client, action: Action<'_>) -> Ve
         ],
         Action::Checkout { user } => vec![policy(N::Checkout, &user.to_string())],
         Action::MetricsEvents => vec![policy(N::MetricsEvents, client)],
+        Action::Feedback => vec![policy(N::Feedback, client)],
     }
 }
 

@@ -5,6 +5,7 @@ pub mod customers;
 pub mod enquiries;
 pub mod error;
 pub mod extract;
+pub mod feedback;
 pub mod health;
 pub mod jobs;
 pub mod limits;
@@ -86,7 +87,8 @@ pub fn app(
                 .configure(jobs::configure)
                 .configure(products::configure)
                 .configure(orders::configure)
-                .configure(analytics::configure),
+                .configure(analytics::configure)
+                .configure(feedback::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)

@@ -10,6 +10,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use super::analytics;
 use super::error::ErrorBody;
 
+use super::feedback;
 use super::{
     auth, customers, enquiries, health, jobs, metrics, orders, products, responses, site, users,
 };
@@ -73,6 +74,19 @@ use super::{
         site::robots, site::sitemap, site::sitemap_part,
         analytics::ingest_events, analytics::top_pages, analytics::top_referrers, analytics::trend,
         analytics::conversions, analytics::campaigns,
+        feedback::handlers::submit_feedback,
+        feedback::handlers::list_published_feedback,
+        feedback::handlers::admin_list_feedback,
+        feedback::handlers::publish_feedback,
+        feedback::handlers::hide_feedback,
+        feedback::handlers::put_review,
+        feedback::handlers::delete_review,
+        feedback::handlers::product_reviews,
+        feedback::handlers::my_reviews,
+        feedback::handlers::admin_list_reviews,
+        feedback::handlers::publish_review,
+        feedback::handlers::hide_review,
+        feedback::handlers::customer_feedback,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -88,6 +102,8 @@ use super::{
         (name = "health", description = "Probes and metrics"),
         (name = "site", description = "What search engines read: robots.txt and the sitemap"),
         (name = "analytics", description = "Privacy-first page metrics: public ingestion and staff reports"),
+        (name = "feedback", description = "Site feedback and its moderation"),
+        (name = "reviews", description = "Product reviews, their moderation and ratings"),
     )
 )]
 pub struct ApiDoc;

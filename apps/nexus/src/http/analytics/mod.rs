@@ -55,9 +55,9 @@ pub struct MetricEventRequest {
         max_length = 500
     )]
     pub path: String,
-    /// The referrer URL (absolute http(s), at most 1000); only its host is kept, and not
-    /// when it is this site.
-    #[schema(max_length = 1000, pattern = "^https?://")]
+    /// The referrer URL (at most 1000 characters); only its http(s) host is kept: not when
+    /// it is this site, and a referrer with no such host counts as none.
+    #[schema(max_length = 1000)]
     pub referrer: Option<String>,
     /// Campaign source (at most 100).
     #[schema(max_length = 100)]

@@ -67,9 +67,19 @@ pub struct ProductResponse {
     pub published_at: Option<DateTime<Utc>>,
     /// Version, for `If-Match`.
     pub version: i64,
+    /// The published reviews' mean and count; in the public list and detail only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::http::feedback::dto::RatingDto>,
 }
 
 impl ProductResponse {
+    /// This view with the product's published rating.
+    #[must_use]
+    pub fn rated(mut self, rating: nexus_feedback::RatingSummary) -> Self {
+        self.rating = Some(rating.into());
+        self
+    }
+
     /// The staff view (with file details and the creator).
     #[must_use]
     pub fn staff(p: Product) -> Self {
@@ -109,6 +119,7 @@ impl ProductResponse {
             updated_at: p.updated_at,
             published_at: p.published_at,
             version: p.version,
+            rating: None,
         }
     }
 }

@@ -76,13 +76,19 @@ pub async fn list_products(
         "list:{}",
         key_digest(&format!("{filter:?}|{}|{}", page.page(), page.limit()))
     );
-    let (products, filter) = (&state.products, &filter);
+    let (products, filter, feedback) = (&state.products, &filter, &state.feedback);
     let cached = state
         .catalog_cache
         .get_or_load(&key, || async move {
             let found = products.list_public(filter.clone(), page).await?;
-            serde_json::to_vec(&PageResponse::from_page(found, ProductResponse::public))
-                .map_err(ApiError::internal)
+            // One read of the ratings of the whole page.
+            let ids: Vec<ProductId> = found.items.iter().map(|p| p.id).collect();
+            let ratings = feedback.ratings(&ids).await?;
+            serde_json::to_vec(&PageResponse::from_page(found, |p| {
+                let rating = ratings.get(&p.id).copied().unwrap_or_default();
+                ProductResponse::public(p).rated(rating)
+            }))
+            .map_err(ApiError::internal)
         })
         .await?;
     Ok(cached.respond(&req))
@@ -103,12 +109,18 @@ pub async fn get_product(
 ) -> Result<HttpResponse, ApiError> {
     let reference = ProductRef::parse(&id).map_err(|_| ApiError::not_found("No such product"))?;
     let key = format!("detail:{}", key_digest(&format!("{reference:?}")));
-    let (products, reference) = (&state.products, &reference);
+    let (products, reference, feedback) = (&state.products, &reference, &state.feedback);
     let cached = state
         .catalog_cache
         .get_or_load(&key, || async move {
             let product = products.get_public(reference).await?;
-            serde_json::to_vec(&ProductResponse::public(product)).map_err(ApiError::internal)
+            let rating = feedback
+                .ratings(&[product.id])
+                .await?
+                .remove(&product.id)
+                .unwrap_or_default();
+            serde_json::to_vec(&ProductResponse::public(product).rated(rating))
+                .map_err(ApiError::internal)
         })
         .await?;
     Ok(cached.respond(&req))
