@@ -11,7 +11,7 @@ use nexus_content::{
 use nexus_kernel::{Page as ListPage, PageRequest, Unexpected, UserId};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
     EntityTrait, ExprTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     Select,
 };
@@ -70,12 +70,23 @@ impl SeaPageRepository {
     }
 }
 
+fn invalid<E>(
+    table: &'static str,
+    id: Uuid,
+    field: &'static str,
+) -> impl FnOnce(E) -> ContentError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    nexus_sea_support::invalid_row(table, id, field)
+}
+
 fn to_json(content: &PageContent) -> Result<String, ContentError> {
     Ok(serde_json::to_string(content).map_err(Unexpected::with("encoding a page"))?)
 }
 
 fn from_json(id: Uuid, field: &'static str, raw: &str) -> Result<PageContent, ContentError> {
-    serde_json::from_str(raw).map_err(nexus_sea_support::invalid_row("pages", id, field))
+    serde_json::from_str(raw).map_err(invalid("pages", id, field))
 }
 
 fn to_row(p: &Page) -> Result<page::Model, ContentError> {
@@ -122,7 +133,7 @@ fn from_row(row: page::Model) -> Result<Page, ContentError> {
         id: PageId::from_uuid(id),
         draft: from_json(id, "content", &row.content)?,
         status: PageStatus::from_str(&row.status)
-            .map_err(nexus_sea_support::invalid_row("pages", id, "status"))?,
+            .map_err(invalid("pages", id, "status"))?,
         publish_at: row.publish_at,
         unpublish_at: row.unpublish_at,
         published,
@@ -137,7 +148,7 @@ fn version_from_row(row: page_version::Model) -> Result<PageVersion, ContentErro
     Ok(PageVersion {
         page_id: PageId::from_uuid(row.page_id),
         number: row.number,
-        content: serde_json::from_str(&row.content).map_err(nexus_sea_support::invalid_row(
+        content: serde_json::from_str(&row.content).map_err(invalid(
             "page_versions",
             row.page_id,
             "content",
@@ -155,7 +166,7 @@ fn audit_from_row(row: audit::Model) -> Result<AuditEntry, ContentError> {
         entity_kind: row.entity_kind,
         entity_id: row.entity_id,
         action: row.action,
-        changes: serde_json::from_str(&row.changes).map_err(nexus_sea_support::invalid_row(
+        changes: serde_json::from_str(&row.changes).map_err(invalid(
             "content_audit",
             row.id,
             "changes",
