@@ -17,6 +17,8 @@ use nexus_identity::permissions::USERS_MANAGE;
 use nexus_orders::permissions::{ORDERS_READ_ALL, ORDERS_REFUND};
 use nexus_outbox::permissions::JOBS_MANAGE;
 
+use nexus_content::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH, CONTENT_READ_AUDIT};
+
 /// Runs the system: everything a manager does, plus users, refunds and background work.
 const ADMIN: &[Permission] = &[
     USERS_MANAGE,
@@ -37,6 +39,10 @@ const ADMIN: &[Permission] = &[
     ORDERS_READ_ALL,
     ORDERS_REFUND,
     JOBS_MANAGE,
+    // Content.
+    CONTENT_MANAGE,
+    CONTENT_PUBLISH,
+    CONTENT_READ_AUDIT,
 ];
 
 /// Supervises customer service and the catalog: sees every customer, assigns, approves.
@@ -56,6 +62,10 @@ const MANAGER: &[Permission] = &[
     PRODUCTS_MANAGE,
     PRODUCTS_READ_UNPUBLISHED,
     ORDERS_READ_ALL,
+    // Content.
+    CONTENT_MANAGE,
+    CONTENT_PUBLISH,
+    CONTENT_READ_AUDIT,
 ];
 
 /// Works the customers assigned to them; drafts responses that someone else approves.
@@ -69,7 +79,12 @@ const CSO: &[Permission] = &[
 ];
 
 /// Runs the storefront's content; no CRM, no orders. The content domains add its rows.
-const EDITOR: &[Permission] = &[];
+const EDITOR: &[Permission] = &[
+    // Content.
+    CONTENT_MANAGE,
+    CONTENT_PUBLISH,
+    CONTENT_READ_AUDIT,
+];
 
 /// A buyer: their own enquiries (their own cart, orders and downloads need no permission).
 const CUSTOMER: &[Permission] = &[ENQUIRIES_READ_OWN];
@@ -102,6 +117,7 @@ pub fn every_permission() -> Vec<Permission> {
         nexus_catalog::permissions::ALL,
         nexus_orders::permissions::ALL,
         nexus_outbox::permissions::ALL,
+        nexus_content::permissions::ALL,
     ]
     .concat()
 }
@@ -154,7 +170,7 @@ mod tests {
 
     #[test]
     fn who_holds_what() {
-        use Role::{Admin, Cso, Customer, Manager};
+        use Role::{Admin, Cso, Customer, Editor, Manager};
         assert_eq!(holders(USERS_MANAGE), [Admin]);
         assert_eq!(holders(JOBS_MANAGE), [Admin]);
         assert_eq!(holders(ORDERS_REFUND), [Admin]);
@@ -168,6 +184,9 @@ mod tests {
         assert_eq!(holders(RESPONSES_REVIEW), [Admin, Manager]);
         assert_eq!(holders(RESPONSES_DRAFT), [Admin, Manager, Cso]);
         assert_eq!(holders(ENQUIRIES_READ_OWN), [Customer]);
+        assert_eq!(holders(CONTENT_MANAGE), [Admin, Manager, Editor]);
+        assert_eq!(holders(CONTENT_PUBLISH), [Admin, Manager, Editor]);
+        assert_eq!(holders(CONTENT_READ_AUDIT), [Admin, Manager, Editor]);
     }
 
     #[test]

@@ -705,6 +705,8 @@ pub struct Settings {
     pub payments: PaymentSettings,
     /// Cart, search and invoices.
     pub commerce: CommerceSettings,
+    /// CMS content.
+    pub content: ContentSettings,
 }
 
 impl Default for Settings {
@@ -723,6 +725,28 @@ impl Default for Settings {
             storage: StorageSettings::default(),
             payments: PaymentSettings::default(),
             commerce: CommerceSettings::default(),
+            content: ContentSettings::default(),
+        }
+    }
+}
+
+/// CMS content (`[content]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContentSettings {
+    /// `PREVIEW_TTL_SECS`: lifetime of a page preview link (default 900, at most 86400).
+    pub preview_ttl_secs: i64,
+    /// `PREVIEW_SIGNING_KEY`: HMAC key of preview links. Unset: a random key generated once
+    /// and kept in `<DATA_DIR>/preview-signing-key` (mode 0600); set it when several
+    /// instances share the API, so a link made by one works on the others.
+    pub preview_signing_key: Option<Secret>,
+}
+
+impl Default for ContentSettings {
+    fn default() -> Self {
+        Self {
+            preview_ttl_secs: 900,
+            preview_signing_key: None,
         }
     }
 }
@@ -876,6 +900,8 @@ pub const KEYS: &[Key] = &[
     key("ORDER_PENDING_LIMIT", "commerce.order_pending_limit"),
     key("INVOICE_TAX_LABEL", "commerce.invoice_tax_label"),
     key("INVOICE_TAX_RATE_BP", "commerce.invoice_tax_rate_bp"),
+    key("PREVIEW_TTL_SECS", "content.preview_ttl_secs"),
+    key("PREVIEW_SIGNING_KEY", "content.preview_signing_key"),
 ];
 
 /// Every environment variable the binary reads: each setting of [`KEYS`], the config file
@@ -900,6 +926,7 @@ const SECRET_KEYS: &[&str] = &[
     "RAZORPAY_WEBHOOK_SECRET",
     "REDIS_URL",
     "MEILI_API_KEY",
+    "PREVIEW_SIGNING_KEY",
 ];
 
 /// The setting at `path`, or the one an element path such as `commerce.currencies.1` is in.
@@ -1289,6 +1316,9 @@ impl Settings {
         if self.commerce.cache_ttl_secs > MAX_CACHE_TTL_SECS {
             problems.push("CACHE_TTL_SECS", "must be at most 86400 (one day)");
         }
+        if !(1..=86_400).contains(&self.content.preview_ttl_secs) {
+            problems.push("PREVIEW_TTL_SECS", "must be between 1 and 86400 (one day)");
+        }
         self.check_secrets(problems);
     }
 
@@ -1318,6 +1348,19 @@ impl Settings {
             problems.push(
                 "METRICS_TOKEN",
                 format!("must be at least {MIN_METRICS_TOKEN_BYTES} bytes"),
+            );
+        }
+        let preview = self.content.preview_signing_key.as_ref().map(Secret::expose);
+        if short(preview) {
+            problems.push(
+                "PREVIEW_SIGNING_KEY",
+                format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"),
+            );
+        }
+        if preview.is_some() && (preview == jwt || preview == link) {
+            problems.push(
+                "PREVIEW_SIGNING_KEY",
+                "must differ from JWT_SECRET and LINK_SIGNING_KEY",
             );
         }
         if jwt.is_some() && jwt == link {

@@ -570,7 +570,12 @@ pub async fn compose(
         Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
     ]);
     list.extend(index_product);
-    list.push(Arc::new(InvalidateCatalogCache::new(shared_cache)));
+    list.push(Arc::new(InvalidateCatalogCache::new(shared_cache.clone())));
+    // Content.
+    let (pages, content_cache) = content(settings, &db, &transactions, &clock, &shared_cache)?;
+    list.push(Arc::new(nexus_content::InvalidateContentCache::new(
+        shared_cache,
+    )));
     let registry = subscribers(list)?;
     routes.install(registry.shared_routes());
     let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));
@@ -614,7 +619,10 @@ pub async fn compose(
         )),
         deliveries: delivery_store,
         dependencies,
-        runner: crate::worker::Runners { deliveries },
+        runner: crate::worker::Runners {
+            deliveries,
+            pages: pages.clone(),
+        },
         limiter,
         failures: Arc::new(InProcessFailureThrottle::default()),
         products,
@@ -629,7 +637,50 @@ pub async fn compose(
             .map_err(|e| StartupError::Storage(format!("UPLOAD_DIR: {e}")))?,
         limits: settings.limits.clone(),
         db,
+        pages,
+        content_cache,
     })
+}
+
+/// The page service (its preview key from `PREVIEW_SIGNING_KEY` or generated into the data
+/// directory) and the cache of public page answers, which shares the catalog cache's store
+/// (Redis or in process) under its own namespace and follows the same rules: off without
+/// Redis when this process runs no worker, or for `CACHE_TTL_SECS=0`.
+fn content(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    transactions: &Transactions,
+    clock: &Arc<dyn Clock>,
+    shared: &Arc<dyn SharedCache>,
+) -> Result<(Arc<nexus_content::PageService>, Arc<ResponseCache>), StartupError> {
+    let key = crate::secrets::resolve(
+        settings.content.preview_signing_key.as_ref(),
+        &settings.data_dir,
+        crate::secrets::PREVIEW_SIGNING_KEY_FILE,
+    )
+    .map_err(|e| StartupError::Security(format!("PREVIEW_SIGNING_KEY: {e}")))?;
+    let pages = Arc::new(nexus_content::PageService::new(
+        Arc::new(nexus_sea_content::SeaPageRepository::new(db.clone())),
+        Arc::new(nexus_sea_content::SeaContentUnitOfWork::new(
+            transactions.clone(),
+        )),
+        Arc::new(nexus_crypto::HmacPreviewSigner::new(
+            key.expose().as_bytes().to_vec(),
+        )),
+        clock.clone(),
+        Duration::seconds(settings.content.preview_ttl_secs),
+    ));
+    let remote = settings.commerce.redis_url.is_some();
+    let ttl = (remote || settings.worker.in_serve)
+        .then(|| std::time::Duration::from_secs(settings.commerce.cache_ttl_secs));
+    let cache = ResponseCache::new(
+        "content",
+        nexus_content::CONTENT_CACHE_NAMESPACE,
+        shared.clone(),
+        remote,
+        ttl,
+    );
+    Ok((pages, Arc::new(cache)))
 }
 
 /// Every subscriber to domain events, each with its own delivery state. This is the one

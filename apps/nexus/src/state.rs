@@ -55,6 +55,10 @@ pub struct AppState {
     pub dependencies: crate::http::health::Dependencies,
     /// The database, for the readiness probe and the pool gauges only.
     pub db: DatabaseConnection,
+    /// CMS pages.
+    pub pages: Arc<nexus_content::PageService>,
+    /// Cached public page answers.
+    pub content_cache: Arc<crate::cache::ResponseCache>,
 }
 
 impl AppState {

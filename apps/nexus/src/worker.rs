@@ -15,18 +15,26 @@ use tokio::task::JoinHandle;
 pub struct Runners {
     /// Event deliveries (each within its event's request id).
     pub deliveries: Arc<DeliveryRunner>,
+    /// Scheduled publication and unpublication of CMS pages, at most once per poll period.
+    pub pages: Arc<nexus_content::PageService>,
 }
 
 /// Runs batches of event deliveries until `shutdown` turns true. Once it does, the delivery
 /// in hand finishes and the rest of the batch is released at once for another worker
 /// ([`DeliveryRunner::run_once_until`]); [`stop`] bounds that by the grace period. It sleeps
 /// for `poll` only when there was nothing to do. Timed work (an unpaid order's expiry) is a
-/// delayed delivery, so there is no periodic housekeeping.
+/// delayed delivery; the one periodic task is the page scheduler
+/// (`run_page_schedule`), run at most once per `poll`.
 pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(deliveries = ?runners.deliveries, "worker started");
+    let mut pages_due_at = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        if tokio::time::Instant::now() >= pages_due_at {
+            pages_due_at = tokio::time::Instant::now() + poll;
+            run_page_schedule(&runners).await;
         }
         let stopping = || *shutdown.borrow();
         let deliveries_idle = match runners.deliveries.run_once_until(&stopping).await {
@@ -44,6 +52,22 @@ pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver
         }
     }
     tracing::info!("worker stopped");
+}
+
+/// One turn of the page scheduler: publishes and unpublishes the pages whose time came.
+/// Safe with many workers (each page write is guarded by the version read, so one worker
+/// wins each page); a failure is logged and tried again on the next turn.
+async fn run_page_schedule(runners: &Runners) {
+    match runners.pages.run_schedule().await {
+        Ok(run) if run.published + run.unpublished + run.skipped > 0 => tracing::info!(
+            published = run.published,
+            unpublished = run.unpublished,
+            skipped = run.skipped,
+            "scheduled page changes"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::error!(error = %err, "worker could not run the page schedule"),
+    }
 }
 
 /// Waits up to `grace` for a worker [`run`] task told to stop to finish the delivery in

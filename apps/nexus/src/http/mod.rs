@@ -13,6 +13,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod orders;
 pub mod page;
+pub mod pages;
 pub mod products;
 pub mod responses;
 pub mod schema;
@@ -82,7 +83,8 @@ pub fn app(
                 .configure(responses::configure)
                 .configure(jobs::configure)
                 .configure(products::configure)
-                .configure(orders::configure),
+                .configure(orders::configure)
+                .configure(pages::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)

@@ -12,6 +12,7 @@ use super::error::ErrorBody;
 use super::{
     auth, customers, enquiries, health, jobs, metrics, orders, products, responses, users,
 };
+use super::pages;
 
 /// The API description served at `/api-docs/openapi.json`.
 #[derive(OpenApi)]
@@ -69,6 +70,14 @@ use super::{
         orders::handlers::download_product,
         orders::handlers::serve_file,
         health::live, health::ready, metrics::metrics,
+        pages::handlers::get_public_page, pages::handlers::get_preview,
+        pages::handlers::list_pages, pages::handlers::create_page, pages::handlers::get_page,
+        pages::handlers::update_page, pages::handlers::delete_page,
+        pages::handlers::list_page_versions, pages::handlers::get_page_version,
+        pages::handlers::restore_page_version, pages::handlers::diff_page_versions,
+        pages::handlers::publish_page, pages::handlers::unpublish_page,
+        pages::handlers::schedule_page, pages::handlers::preview_page,
+        pages::handlers::list_content_audit,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -82,6 +91,7 @@ use super::{
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Checkout, payments, invoices, library and downloads"),
         (name = "health", description = "Probes and metrics"),
+        (name = "content", description = "CMS pages: public reads, previews, editing, versions, publishing and the audit trail"),
     )
 )]
 pub struct ApiDoc;

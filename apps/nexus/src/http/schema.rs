@@ -73,6 +73,7 @@ doc_enum!(
         ReconcilePayment = "reconcile_payment",
         IndexProduct = "index_product",
         InvalidateCatalogCache = "invalidate_catalog_cache",
+        InvalidateContentCache = "invalidate_content_cache",
     }
 );
 

@@ -2,6 +2,8 @@
 
 mod jwt;
 mod password;
+mod preview;
 
 pub use jwt::{InvalidJwtConfig, JwtConfig, JwtTokenIssuer};
 pub use password::{BcryptPasswordHasher, InvalidCost};
+pub use preview::HmacPreviewSigner;

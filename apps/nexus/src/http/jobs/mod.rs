@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 14] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -31,6 +31,7 @@ pub const KINDS: [&str; 13] = [
     "reconcile_payment",
     "index_product",
     "invalidate_catalog_cache",
+    "invalidate_content_cache",
 ];
 
 /// A job as administrators see it (never its event's payload: it may hold a one-time code).
