@@ -47,17 +47,37 @@ impl MigrationTrait for Migration {
             .await?;
         let indexes = [
             ("ux_pages_key", vec![Pages::Key], true),
-            ("ux_pages_locale_slug", vec![Pages::Locale, Pages::Slug], true),
+            (
+                "ux_pages_locale_slug",
+                vec![Pages::Locale, Pages::Slug],
+                true,
+            ),
             // NULLs are distinct on both backends: only published pages take part.
             (
                 "ux_pages_published_locale_slug",
                 vec![Pages::PublishedLocale, Pages::PublishedSlug],
                 true,
             ),
-            ("ix_pages_updated_at", vec![Pages::UpdatedAt, Pages::Id], false),
-            ("ix_pages_status_updated_at", vec![Pages::Status, Pages::UpdatedAt], false),
-            ("ix_pages_status_publish_at", vec![Pages::Status, Pages::PublishAt], false),
-            ("ix_pages_status_unpublish_at", vec![Pages::Status, Pages::UnpublishAt], false),
+            (
+                "ix_pages_updated_at",
+                vec![Pages::UpdatedAt, Pages::Id],
+                false,
+            ),
+            (
+                "ix_pages_status_updated_at",
+                vec![Pages::Status, Pages::UpdatedAt],
+                false,
+            ),
+            (
+                "ix_pages_status_publish_at",
+                vec![Pages::Status, Pages::PublishAt],
+                false,
+            ),
+            (
+                "ix_pages_status_unpublish_at",
+                vec![Pages::Status, Pages::UnpublishAt],
+                false,
+            ),
         ];
         for (name, cols, unique) in indexes {
             let mut index = Index::create();

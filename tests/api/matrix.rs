@@ -699,7 +699,10 @@ impl World {
             ("get", "/api/v1/admin/pages" | "/api/v1/admin/content/audit") => Call::to(template),
             ("get", "/api/v1/content/pages/{slug}") => {
                 let p = content_page(app, manager, true).await;
-                Call::to(format!("/api/v1/content/pages/{}", p["slug"].as_str().expect("slug")))
+                Call::to(format!(
+                    "/api/v1/content/pages/{}",
+                    p["slug"].as_str().expect("slug")
+                ))
             }
             ("get", "/api/v1/content/preview/{token}") => {
                 let p = content_page(app, manager, false).await;
@@ -709,9 +712,10 @@ impl World {
                 let link = expect_json(res, 200).await;
                 Call::to(link["url"].as_str().expect("a preview url").to_owned())
             }
-            ("post", "/api/v1/admin/pages") => {
-                Call::json(template, content_page_body(&format!("m-{}", Uuid::now_v7().simple())))
-            }
+            ("post", "/api/v1/admin/pages") => Call::json(
+                template,
+                content_page_body(&format!("m-{}", Uuid::now_v7().simple())),
+            ),
             ("get", "/api/v1/admin/pages/{id}") => {
                 let p = content_page(app, manager, false).await;
                 Call::to(format!("/api/v1/admin/pages/{}", id(&p)))

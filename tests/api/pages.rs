@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, eventually, expect_json,
-    header, spawn_app, spawn_app_with,
+    NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, eventually, expect_json, header,
+    spawn_app, spawn_app_with,
 };
 use reqwest::Response;
 use serde_json::{Value, json};
@@ -119,7 +119,10 @@ async fn a_stale_version_is_409_and_of_two_racing_edits_one_wins() {
     let page = create(&app, &editor, "pricing", "Pricing").await;
     let path = format!("/api/v1/admin/pages/{}", id(&page));
 
-    let (body_a, body_b) = (json!({"title": "A", "version": 1}), json!({"title": "B", "version": 1}));
+    let (body_a, body_b) = (
+        json!({"title": "A", "version": 1}),
+        json!({"title": "B", "version": 1}),
+    );
     let a = app.patch_json(&path, &body_a, &editor, None);
     let b = app.patch_json(&path, &body_b, &manager, None);
     let (a, b) = tokio::join!(a, b);
@@ -137,7 +140,9 @@ async fn a_stale_version_is_409_and_of_two_racing_edits_one_wins() {
         .post_json(&format!("{path}/publish"), &json!({"version": 1}), &editor)
         .await;
     assert_error(stale_publish, 409, "conflict").await;
-    let without = app.patch_json(&path, &json!({"title": "D"}), &editor, None).await;
+    let without = app
+        .patch_json(&path, &json!({"title": "D"}), &editor, None)
+        .await;
     assert_error(without, 428, "precondition_required").await;
     let current = expect_json(app.get(&path, &editor).await, 200).await;
     assert_eq!(current["version"], 2);
@@ -180,7 +185,10 @@ async fn the_worker_publishes_a_scheduled_page_when_its_time_comes() {
     assert!(now["publishAt"].is_null());
     let audit = expect_json(
         app.get(
-            &format!("/api/v1/admin/content/audit?entityKind=page&entityId={}", id(&page)),
+            &format!(
+                "/api/v1/admin/content/audit?entityKind=page&entityId={}",
+                id(&page)
+            ),
             &editor,
         )
         .await,
@@ -209,7 +217,10 @@ async fn a_preview_link_shows_the_draft_and_refuses_tampering_and_expiry() {
     let editor = app.sign_in_as(Role::Editor).await;
     let page = create(&app, &editor, "secret-sale", "Secret sale").await;
     let res = app
-        .post(&format!("/api/v1/admin/pages/{}/preview", id(&page)), &editor)
+        .post(
+            &format!("/api/v1/admin/pages/{}/preview", id(&page)),
+            &editor,
+        )
         .await;
     let link = expect_json(res, 200).await;
     let token = link["token"].as_str().expect("a token").to_owned();
@@ -218,7 +229,9 @@ async fn a_preview_link_shows_the_draft_and_refuses_tampering_and_expiry() {
         Some(format!("/api/v1/content/preview/{token}").as_str())
     );
 
-    let res = app.get(&format!("/api/v1/content/preview/{token}"), NO_TOKEN).await;
+    let res = app
+        .get(&format!("/api/v1/content/preview/{token}"), NO_TOKEN)
+        .await;
     assert_eq!(header(&res, "cache-control").as_deref(), Some("no-store"));
     let shown = expect_json(res, 200).await;
     assert_eq!(shown["title"], "Secret sale");
@@ -238,7 +251,9 @@ async fn a_preview_link_shows_the_draft_and_refuses_tampering_and_expiry() {
     assert_error(res, 404, "not_found").await;
 
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let res = app.get(&format!("/api/v1/content/preview/{token}"), NO_TOKEN).await;
+    let res = app
+        .get(&format!("/api/v1/content/preview/{token}"), NO_TOKEN)
+        .await;
     assert_error(res, 410, "preview_expired").await;
 }
 
@@ -261,7 +276,11 @@ async fn versions_diff_and_restore() {
         .await;
     expect_json(res, 200).await;
 
-    let diff = expect_json(app.get(&format!("{path}/diff?from=1&to=2"), &editor).await, 200).await;
+    let diff = expect_json(
+        app.get(&format!("{path}/diff?from=1&to=2"), &editor).await,
+        200,
+    )
+    .await;
     let fields: Vec<&str> = diff["fields"]
         .as_array()
         .expect("fields")
@@ -271,24 +290,40 @@ async fn versions_diff_and_restore() {
     assert_eq!(fields, ["title"]);
     assert_eq!(diff["fields"][0]["old"], "Questions");
     assert_eq!(diff["fields"][0]["new"], "Answers");
-    assert_eq!(diff["blocks"], json!({"added": [2], "removed": [], "changed": [1]}));
+    assert_eq!(
+        diff["blocks"],
+        json!({"added": [2], "removed": [], "changed": [1]})
+    );
 
     let restored = expect_json(
-        app.post_json(&format!("{path}/versions/1/restore"), &json!({"version": 2}), &editor)
-            .await,
+        app.post_json(
+            &format!("{path}/versions/1/restore"),
+            &json!({"version": 2}),
+            &editor,
+        )
+        .await,
         200,
     )
     .await;
     assert_eq!(restored["version"], 3);
     assert_eq!(restored["title"], "Questions");
     assert_eq!(restored["blocks"], page["blocks"]);
-    let versions = expect_json(app.get(&format!("{path}/versions?limit=2"), &editor).await, 200).await;
+    let versions = expect_json(
+        app.get(&format!("{path}/versions?limit=2"), &editor).await,
+        200,
+    )
+    .await;
     assert_eq!(versions["meta"]["total"], 3);
     assert_eq!(versions["data"][0]["number"], 3);
     assert_eq!(versions["data"].as_array().map(Vec::len), Some(2));
     let v2 = expect_json(app.get(&format!("{path}/versions/2"), &editor).await, 200).await;
     assert_eq!(v2["content"]["title"], "Answers");
-    assert_error(app.get(&format!("{path}/versions/9"), &editor).await, 404, "not_found").await;
+    assert_error(
+        app.get(&format!("{path}/versions/9"), &editor).await,
+        404,
+        "not_found",
+    )
+    .await;
     assert_error(
         app.get(&format!("{path}/diff?from=1&to=9"), &editor).await,
         404,
@@ -310,13 +345,24 @@ async fn only_editors_managers_and_admins_work_on_pages() {
             .await;
         assert_error(res, 403, "forbidden").await;
         assert_error(app.get("/api/v1/admin/pages", who).await, 403, "forbidden").await;
-        assert_error(app.get("/api/v1/admin/content/audit", who).await, 403, "forbidden").await;
+        assert_error(
+            app.get("/api/v1/admin/content/audit", who).await,
+            403,
+            "forbidden",
+        )
+        .await;
     }
-    assert_error(app.get("/api/v1/admin/pages", NO_TOKEN).await, 401, "unauthorized").await;
+    assert_error(
+        app.get("/api/v1/admin/pages", NO_TOKEN).await,
+        401,
+        "unauthorized",
+    )
+    .await;
     let made = create(&app, &manager, "terms", "Terms").await;
     expect_json(act(&app, &admin, &made, "publish").await, 200).await;
     let listed = expect_json(
-        app.get("/api/v1/admin/pages?status=published&q=TERM", &admin).await,
+        app.get("/api/v1/admin/pages?status=published&q=TERM", &admin)
+            .await,
         200,
     )
     .await;
@@ -341,20 +387,27 @@ async fn bad_blocks_and_fields_are_400_with_their_paths() {
     let err = assert_error(res, 400, "validation_failed").await;
     assert_eq!(
         detail_fields(&err),
-        ["key", "blocks[1].items[0].question", "blocks[2].href", "blocks[3]"]
+        [
+            "key",
+            "blocks[1].items[0].question",
+            "blocks[2].href",
+            "blocks[3]"
+        ]
     );
     let taken = create(&app, &editor, "home", "Home").await;
     let mut same_key = page_body("home", "Again");
     same_key["slug"] = json!("home-again");
-    let res = app.post_json("/api/v1/admin/pages", &same_key, &editor).await;
+    let res = app
+        .post_json("/api/v1/admin/pages", &same_key, &editor)
+        .await;
     assert_error(res, 409, "key_taken").await;
     let mut same_slug = page_body("home-2", "Again");
     same_slug["slug"] = json!("home");
-    let res = app.post_json("/api/v1/admin/pages", &same_slug, &editor).await;
-    assert_error(res, 409, "slug_taken").await;
     let res = app
-        .get("/api/v1/admin/pages/not-a-uuid", &editor)
+        .post_json("/api/v1/admin/pages", &same_slug, &editor)
         .await;
+    assert_error(res, 409, "slug_taken").await;
+    let res = app.get("/api/v1/admin/pages/not-a-uuid", &editor).await;
     assert_error(res, 404, "not_found").await;
     assert_eq!(taken["version"], 1);
 }
@@ -379,8 +432,11 @@ async fn a_published_page_is_unpublished_before_it_is_deleted_and_the_audit_keep
     assert_error(app.get(&path, &editor).await, 404, "not_found").await;
 
     let audit = expect_json(
-        app.get(&format!("/api/v1/admin/content/audit?entityId={}", id(&page)), &editor)
-            .await,
+        app.get(
+            &format!("/api/v1/admin/content/audit?entityId={}", id(&page)),
+            &editor,
+        )
+        .await,
         200,
     )
     .await;

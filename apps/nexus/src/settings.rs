@@ -1350,7 +1350,11 @@ impl Settings {
                 format!("must be at least {MIN_METRICS_TOKEN_BYTES} bytes"),
             );
         }
-        let preview = self.content.preview_signing_key.as_ref().map(Secret::expose);
+        let preview = self
+            .content
+            .preview_signing_key
+            .as_ref()
+            .map(Secret::expose);
         if short(preview) {
             problems.push(
                 "PREVIEW_SIGNING_KEY",

@@ -94,7 +94,10 @@ mod tests {
     fn a_summary_names_changed_fields_and_shows_small_scalars() {
         let summary = summarize(Some(&content("Old", "a")), &content("New", "b"));
         assert_eq!(summary["fields"], json!(["blocks", "title"]));
-        assert_eq!(summary["values"], json!({"title": {"from": "Old", "to": "New"}}));
+        assert_eq!(
+            summary["values"],
+            json!({"title": {"from": "Old", "to": "New"}})
+        );
         let created = summarize(None, &content("New", "b"));
         assert_eq!(
             created["fields"],

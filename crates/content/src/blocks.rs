@@ -248,11 +248,27 @@ impl Block {
                     ));
                 }
                 for (j, item) in items.iter().enumerate() {
-                    text(issues, &format!("{at}.items[{j}].question"), &item.question, 1, 300);
-                    text(issues, &format!("{at}.items[{j}].answer"), &item.answer, 1, 5_000);
+                    text(
+                        issues,
+                        &format!("{at}.items[{j}].question"),
+                        &item.question,
+                        1,
+                        300,
+                    );
+                    text(
+                        issues,
+                        &format!("{at}.items[{j}].answer"),
+                        &item.answer,
+                        1,
+                        5_000,
+                    );
                 }
             }
-            Self::CallToAction { label, href: to, style } => {
+            Self::CallToAction {
+                label,
+                href: to,
+                style,
+            } => {
                 text(issues, &format!("{at}.label"), label, 1, 80);
                 href(issues, &format!("{at}.href"), to);
                 if let Some(s) = style
@@ -306,7 +322,10 @@ pub fn check_url(value: &str) -> Result<(), &'static str> {
     if value.is_empty() || value.chars().count() > MAX_URL_CHARS {
         return Err("must be 1 to 2000 characters");
     }
-    if value.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
+    if value
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+    {
         return Err("must not contain white space, backslashes or control characters");
     }
     let relative = value.starts_with('/') && !value.starts_with("//");
@@ -376,8 +395,15 @@ mod tests {
             assert!(check_url(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "javascript:alert(1)", "data:text/html,x", "http://x.y", "//evil.example",
-            "https://", "/a b", "relative/path", "/\\evil",
+            "",
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "http://x.y",
+            "//evil.example",
+            "https://",
+            "/a b",
+            "relative/path",
+            "/\\evil",
         ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
@@ -386,7 +412,10 @@ mod tests {
     #[test]
     fn a_page_has_at_most_a_hundred_blocks_and_a_grid_at_most_24_products() {
         let many = vec![json!({"type": "richText", "text": "x"}); MAX_BLOCKS + 1];
-        assert_eq!(parse_blocks("blocks", &many).expect_err("too many")[0].code, "too_many");
+        assert_eq!(
+            parse_blocks("blocks", &many).expect_err("too many")[0].code,
+            "too_many"
+        );
         let ids: Vec<String> = (0..25).map(|_| Uuid::now_v7().to_string()).collect();
         let grid = vec![json!({"type": "productGrid", "productIds": ids})];
         assert_eq!(

@@ -121,10 +121,18 @@ mod tests {
 
     #[test]
     fn a_diff_lists_changed_fields_and_block_indexes() {
-        let d = diff(1, &content("A", &["x", "y", "z"]), 3, &content("B", &["x", "Y"]));
+        let d = diff(
+            1,
+            &content("A", &["x", "y", "z"]),
+            3,
+            &content("B", &["x", "Y"]),
+        );
         assert_eq!(d.fields.len(), 1);
         assert_eq!(d.fields[0].field, "title");
-        assert_eq!((d.fields[0].old.clone(), d.fields[0].new.clone()), (json!("A"), json!("B")));
+        assert_eq!(
+            (d.fields[0].old.clone(), d.fields[0].new.clone()),
+            (json!("A"), json!("B"))
+        );
         assert_eq!(
             d.blocks,
             BlocksDiff {

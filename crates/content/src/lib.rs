@@ -28,7 +28,7 @@ pub use pages::{
 pub use ports::{ContentTx, ContentUnitOfWork, PageRepository, PageStore};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{MockContentUnitOfWork, MockPageRepository, MockPageStore};
-pub use preview::{PreviewClaims, PreviewLink, PreviewSigner};
 #[cfg(any(test, feature = "mocks"))]
 pub use preview::MockPreviewSigner;
+pub use preview::{PreviewClaims, PreviewLink, PreviewSigner};
 pub use service::{PageService, PageView, SCHEDULE_BATCH, ScheduleRun};

@@ -73,8 +73,7 @@ text_newtype!(
 
 fn lower_alnum_dash(s: &str) -> bool {
     !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
@@ -208,8 +207,16 @@ impl Seo {
         self.canonical = blank(self.canonical);
         self.social_image = blank(self.social_image);
         self.robots = blank(self.robots).map(|r| r.to_ascii_lowercase().replace(' ', ""));
-        if self.meta_title.as_ref().is_some_and(|t| t.chars().count() > 200) {
-            issues.push(FieldIssue::new("seo.metaTitle", "too_long", "at most 200 characters"));
+        if self
+            .meta_title
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > 200)
+        {
+            issues.push(FieldIssue::new(
+                "seo.metaTitle",
+                "too_long",
+                "at most 200 characters",
+            ));
         }
         if self
             .meta_description
@@ -235,7 +242,12 @@ impl Seo {
         if let Some(r) = &self.robots
             && !matches!(
                 r.as_str(),
-                "index,follow" | "noindex,follow" | "index,nofollow" | "noindex,nofollow" | "noindex" | "nofollow"
+                "index,follow"
+                    | "noindex,follow"
+                    | "index,nofollow"
+                    | "noindex,nofollow"
+                    | "noindex"
+                    | "nofollow"
             )
         {
             issues.push(FieldIssue::new(
@@ -409,7 +421,9 @@ impl PageInput {
             .ok();
         let seo = self.seo.check(&mut issues);
         match (key, slug, locale, title, blocks) {
-            (Some(key), Some(slug), Some(locale), Some(title), Some(blocks)) if issues.is_empty() => {
+            (Some(key), Some(slug), Some(locale), Some(title), Some(blocks))
+                if issues.is_empty() =>
+            {
                 Ok(PageContent {
                     key,
                     slug,
@@ -520,7 +534,14 @@ mod tests {
         let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["key", "locale", "title", "blocks[0].url", "seo.canonical", "seo.robots"]
+            [
+                "key",
+                "locale",
+                "title",
+                "blocks[0].url",
+                "seo.canonical",
+                "seo.robots"
+            ]
         );
     }
 }

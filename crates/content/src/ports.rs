@@ -4,8 +4,7 @@ use nexus_kernel::{Page as ListPage, PageRequest};
 use nexus_outbox::EventEnvelope;
 
 use crate::{
-    AuditEntry, AuditFilter, ContentError, Locale, Page, PageFilter, PageId, PageSlug,
-    PageVersion,
+    AuditEntry, AuditFilter, ContentError, Locale, Page, PageFilter, PageId, PageSlug, PageVersion,
 };
 
 /// Loads pages, versions and audit entries outside a unit of work. Lists answer exact

@@ -82,7 +82,11 @@ mod tests {
     struct Reverse;
     impl PreviewSigner for Reverse {
         fn sign(&self, message: &str) -> String {
-            message.chars().rev().filter(|c| c.is_ascii_alphanumeric()).collect()
+            message
+                .chars()
+                .rev()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect()
         }
         fn verify(&self, message: &str, signature: &str) -> bool {
             self.sign(message) == signature

@@ -12,8 +12,8 @@ use crate::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH, CONTENT_READ_AUDIT};
 use crate::preview::{PreviewClaims, PreviewLink, PreviewSigner};
 use crate::{
     AuditEntry, AuditEntryId, AuditFilter, ContentError, ContentUnitOfWork, Locale, Page,
-    PageChange, PageFilter, PageId, PageInput, PageRepository, PageSlug, PageStatus,
-    PageVersion, Published,
+    PageChange, PageFilter, PageId, PageInput, PageRepository, PageSlug, PageStatus, PageVersion,
+    Published,
 };
 
 /// How many due pages one scheduler turn handles at most.
@@ -124,8 +124,14 @@ impl PageService {
         let changes = summarize(None, &page.draft);
         let mut tx = self.uow.begin().await?;
         tx.pages().insert(&page).await?;
-        self.finish_write(&mut *tx, &page, By::User(actor.user_id()), "created", changes)
-            .await?;
+        self.finish_write(
+            &mut *tx,
+            &page,
+            By::User(actor.user_id()),
+            "created",
+            changes,
+        )
+        .await?;
         tx.record(envelope(
             &PageUpdated {
                 page_id: page.id,
@@ -187,7 +193,8 @@ impl PageService {
         }
         let mut tx = self.uow.begin().await?;
         tx.pages().update(&page, expected).await?;
-        self.finish_write(&mut *tx, &page, by, action, changes).await?;
+        self.finish_write(&mut *tx, &page, by, action, changes)
+            .await?;
         for e in events {
             tx.record(e);
         }
@@ -223,8 +230,15 @@ impl PageService {
             },
             self.clock.now(),
         )?;
-        self.save(page, expected, By::User(actor.user_id()), "updated", changes, vec![event])
-            .await
+        self.save(
+            page,
+            expected,
+            By::User(actor.user_id()),
+            "updated",
+            changes,
+            vec![event],
+        )
+        .await
     }
 
     /// Makes a new version whose content equals version `number`.
@@ -261,8 +275,15 @@ impl PageService {
             },
             self.clock.now(),
         )?;
-        self.save(page, expected, By::User(actor.user_id()), "restored", changes, vec![event])
-            .await
+        self.save(
+            page,
+            expected,
+            By::User(actor.user_id()),
+            "restored",
+            changes,
+            vec![event],
+        )
+        .await
     }
 
     /// Deletes a page that is not public (DRAFT); a PUBLISHED or SCHEDULED page must be
@@ -393,7 +414,10 @@ impl PageService {
         let before = page.published.as_ref().map(|p| p.content.clone());
         let mut changes = summarize(before.as_ref(), &page.draft);
         if let Some(map) = changes.as_object_mut() {
-            map.insert("status".to_owned(), json!({ "from": page.status, "to": PageStatus::Published }));
+            map.insert(
+                "status".to_owned(),
+                json!({ "from": page.status, "to": PageStatus::Published }),
+            );
         }
         page.published = Some(Published {
             content: page.draft.clone(),
@@ -516,7 +540,11 @@ impl PageService {
         }
         for (field, at) in [("publishAt", publish_at), ("unpublishAt", unpublish_at)] {
             if at.is_some_and(|t| t <= now) {
-                issues.push(crate::FieldIssue::new(field, "not_future", "must be in the future"));
+                issues.push(crate::FieldIssue::new(
+                    field,
+                    "not_future",
+                    "must be in the future",
+                ));
             }
         }
         if !issues.is_empty() {
@@ -570,8 +598,15 @@ impl PageService {
             },
             now,
         )?;
-        self.save(page, expected, By::User(actor.user_id()), "scheduled", changes, vec![event])
-            .await
+        self.save(
+            page,
+            expected,
+            By::User(actor.user_id()),
+            "scheduled",
+            changes,
+            vec![event],
+        )
+        .await
     }
 
     /// Publishes the SCHEDULED pages whose time came and unpublishes the PUBLISHED ones
@@ -586,14 +621,16 @@ impl PageService {
         let mut run = ScheduleRun::default();
         for page in self.repo.due(now, SCHEDULE_BATCH).await? {
             let id = page.id;
-            let publish = page.status == PageStatus::Scheduled
-                && page.publish_at.is_some_and(|t| t <= now);
+            let publish =
+                page.status == PageStatus::Scheduled && page.publish_at.is_some_and(|t| t <= now);
             let result = if publish {
                 self.publish_page(page, By::Scheduler).await.map(|_| true)
             } else if page.status == PageStatus::Published
                 && page.unpublish_at.is_some_and(|t| t <= now)
             {
-                self.unpublish_page(page, By::Scheduler).await.map(|_| false)
+                self.unpublish_page(page, By::Scheduler)
+                    .await
+                    .map(|_| false)
             } else {
                 continue;
             };
@@ -614,7 +651,11 @@ impl PageService {
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`.
-    pub async fn preview_link(&self, actor: &Actor, id: PageId) -> Result<PreviewLink, ContentError> {
+    pub async fn preview_link(
+        &self,
+        actor: &Actor,
+        id: PageId,
+    ) -> Result<PreviewLink, ContentError> {
         require(actor, CONTENT_MANAGE)?;
         let page = self.load(id).await?;
         let claims = PreviewClaims {

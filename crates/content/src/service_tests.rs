@@ -11,8 +11,7 @@ use serde_json::json;
 use crate::permissions::actor;
 use crate::{
     ContentError, ContentTx, MockContentUnitOfWork, MockPageRepository, MockPageStore, Page,
-    PageChange, PageId, PageInput, PageService, PageStatus, PageStore, PageVersion,
-    PreviewSigner,
+    PageChange, PageId, PageInput, PageService, PageStatus, PageStore, PageVersion, PreviewSigner,
 };
 
 fn now() -> DateTime<Utc> {
@@ -55,7 +54,10 @@ impl PreviewSigner for Hmacish {
 }
 
 /// A service whose units of work use `store` and log their events and commits.
-fn service(repo: MockPageRepository, store: MockPageStore) -> (PageService, Arc<Mutex<Vec<String>>>) {
+fn service(
+    repo: MockPageRepository,
+    store: MockPageStore,
+) -> (PageService, Arc<Mutex<Vec<String>>>) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let store = Arc::new(store);
     let mut uow = MockContentUnitOfWork::new();
@@ -142,7 +144,10 @@ async fn an_editor_creates_a_draft_with_version_one_its_version_row_and_audit_en
         .expect("created");
 
     assert_eq!((created.status, created.version), (PageStatus::Draft, 1));
-    assert_eq!(*log.lock().expect("lock"), ["content.page_updated", "commit"]);
+    assert_eq!(
+        *log.lock().expect("lock"),
+        ["content.page_updated", "commit"]
+    );
 }
 
 #[tokio::test]
@@ -150,13 +155,17 @@ async fn a_cso_or_customer_may_not_touch_pages() {
     for role in [Role::Cso, Role::Customer] {
         let (svc, log) = service(MockPageRepository::new(), MockPageStore::new());
         let who = actor(UserId::new(), role);
-        assert!(matches!(svc.create(&who, input()).await, Err(ContentError::Forbidden)));
+        assert!(matches!(
+            svc.create(&who, input()).await,
+            Err(ContentError::Forbidden)
+        ));
         assert!(matches!(
             svc.publish(&who, PageId::new(), 1).await,
             Err(ContentError::Forbidden)
         ));
         assert!(matches!(
-            svc.audit(&who, Default::default(), Default::default()).await,
+            svc.audit(&who, Default::default(), Default::default())
+                .await,
             Err(ContentError::Forbidden)
         ));
         assert!(log.lock().expect("lock").is_empty());
@@ -188,7 +197,15 @@ async fn a_stale_version_is_a_conflict_and_writes_nothing() {
     let editor = actor(UserId::new(), Role::Editor);
 
     let update = svc
-        .update(&editor, p.id, 2, PageChange { title: Some("X".into()), ..PageChange::default() })
+        .update(
+            &editor,
+            p.id,
+            2,
+            PageChange {
+                title: Some("X".into()),
+                ..PageChange::default()
+            },
+        )
         .await;
     let publish = svc.publish(&editor, p.id, 2).await;
 
@@ -206,10 +223,15 @@ async fn editing_a_published_page_keeps_the_public_snapshot() {
     let (svc, log) = service(found(&published), writes());
 
     let edited = svc
-        .update(&editor, published.id, published.version, PageChange {
-            title: Some("New title".into()),
-            ..PageChange::default()
-        })
+        .update(
+            &editor,
+            published.id,
+            published.version,
+            PageChange {
+                title: Some("New title".into()),
+                ..PageChange::default()
+            },
+        )
         .await
         .expect("updated");
 
@@ -217,7 +239,10 @@ async fn editing_a_published_page_keeps_the_public_snapshot() {
     let snapshot = edited.published.expect("still published");
     assert_eq!(snapshot.content.title.as_str(), "About us");
     assert_eq!(edited.status, PageStatus::Published);
-    assert_eq!(*log.lock().expect("lock"), ["content.page_updated", "commit"]);
+    assert_eq!(
+        *log.lock().expect("lock"),
+        ["content.page_updated", "commit"]
+    );
 }
 
 #[tokio::test]
@@ -234,7 +259,10 @@ async fn publishing_copies_the_draft_and_records_page_published() {
     assert_eq!(published.version, 2);
     let snapshot = published.published.expect("snapshot");
     assert_eq!((snapshot.version, snapshot.content), (2, p.draft));
-    assert_eq!(*log.lock().expect("lock"), ["content.page_published", "commit"]);
+    assert_eq!(
+        *log.lock().expect("lock"),
+        ["content.page_published", "commit"]
+    );
 }
 
 #[tokio::test]
@@ -244,21 +272,40 @@ async fn scheduling_wants_future_times_in_order_and_a_page_that_can_take_them() 
     let editor = actor(UserId::new(), Role::Editor);
     let later = now() + Duration::hours(1);
 
-    let past = svc.schedule(&editor, p.id, 1, Some(now() - Duration::seconds(1)), None).await;
+    let past = svc
+        .schedule(&editor, p.id, 1, Some(now() - Duration::seconds(1)), None)
+        .await;
     let none = svc.schedule(&editor, p.id, 1, None, None).await;
-    let reversed = svc.schedule(&editor, p.id, 1, Some(later), Some(later)).await;
+    let reversed = svc
+        .schedule(&editor, p.id, 1, Some(later), Some(later))
+        .await;
     let end_of_a_draft = svc.schedule(&editor, p.id, 1, None, Some(later)).await;
     let ok = svc
-        .schedule(&editor, p.id, 1, Some(later), Some(later + Duration::hours(1)))
+        .schedule(
+            &editor,
+            p.id,
+            1,
+            Some(later),
+            Some(later + Duration::hours(1)),
+        )
         .await
         .expect("scheduled");
 
     assert!(matches!(past, Err(ContentError::Invalid(ref i)) if i[0].field == "publishAt"));
     assert!(matches!(none, Err(ContentError::Invalid(_))));
     assert!(matches!(reversed, Err(ContentError::Invalid(ref i)) if i[0].field == "unpublishAt"));
-    assert!(matches!(end_of_a_draft, Err(ContentError::InvalidTransition { .. })));
-    assert_eq!((ok.status, ok.publish_at), (PageStatus::Scheduled, Some(later)));
-    assert_eq!(*log.lock().expect("lock"), ["content.page_updated", "commit"]);
+    assert!(matches!(
+        end_of_a_draft,
+        Err(ContentError::InvalidTransition { .. })
+    ));
+    assert_eq!(
+        (ok.status, ok.publish_at),
+        (PageStatus::Scheduled, Some(later))
+    );
+    assert_eq!(
+        *log.lock().expect("lock"),
+        ["content.page_updated", "commit"]
+    );
 }
 
 #[tokio::test]
@@ -272,9 +319,13 @@ async fn the_scheduler_publishes_due_pages_and_skips_those_another_worker_took()
     let both = vec![taken.clone(), due.clone()];
     repo.expect_due().returning(move |_, _| Ok(both.clone()));
     let mut store = MockPageStore::new();
-    store
-        .expect_update()
-        .returning(move |p, _| if p.id == taken_id { Err(ContentError::Conflict) } else { Ok(()) });
+    store.expect_update().returning(move |p, _| {
+        if p.id == taken_id {
+            Err(ContentError::Conflict)
+        } else {
+            Ok(())
+        }
+    });
     store.expect_insert_version().returning(|_| Ok(()));
     store
         .expect_insert_audit()
@@ -285,7 +336,10 @@ async fn the_scheduler_publishes_due_pages_and_skips_those_another_worker_took()
     let run = svc.run_schedule().await.expect("ran");
 
     assert_eq!((run.published, run.unpublished, run.skipped), (1, 0, 1));
-    assert_eq!(*log.lock().expect("lock"), ["content.page_published", "commit"]);
+    assert_eq!(
+        *log.lock().expect("lock"),
+        ["content.page_published", "commit"]
+    );
 }
 
 #[tokio::test]
@@ -301,11 +355,18 @@ async fn restore_makes_a_new_version_equal_to_the_old_one() {
         author: None,
         created_at: now(),
     };
-    repo.expect_version().returning(move |_, _| Ok(Some(v.clone())));
+    repo.expect_version()
+        .returning(move |_, _| Ok(Some(v.clone())));
     let mut store = writes();
     store.checkpoint();
-    store.expect_update().withf(|_, expected| *expected == 5).returning(|_, _| Ok(()));
-    store.expect_insert_version().withf(|v| v.number == 6).returning(|_| Ok(()));
+    store
+        .expect_update()
+        .withf(|_, expected| *expected == 5)
+        .returning(|_, _| Ok(()));
+    store
+        .expect_insert_version()
+        .withf(|v| v.number == 6)
+        .returning(|_| Ok(()));
     store
         .expect_insert_audit()
         .withf(|a| a.action == "restored" && a.changes["restoredFrom"] == 1)
@@ -353,7 +414,10 @@ async fn a_preview_token_shows_its_version_until_it_expires_and_not_when_tampere
         ..link.claims
     }
     .token(&Hmacish);
-    assert!(matches!(svc.preview(&expired).await, Err(ContentError::PreviewExpired)));
+    assert!(matches!(
+        svc.preview(&expired).await,
+        Err(ContentError::PreviewExpired)
+    ));
 }
 
 #[tokio::test]
@@ -363,6 +427,9 @@ async fn a_public_page_cannot_be_deleted_before_it_is_unpublished() {
 
     let result = svc.delete(&actor(UserId::new(), Role::Editor), p.id).await;
 
-    assert!(matches!(result, Err(ContentError::InvalidTransition { .. })));
+    assert!(matches!(
+        result,
+        Err(ContentError::InvalidTransition { .. })
+    ));
     assert!(log.lock().expect("lock").is_empty());
 }

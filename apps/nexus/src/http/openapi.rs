@@ -9,10 +9,10 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::error::ErrorBody;
 
+use super::pages;
 use super::{
     auth, customers, enquiries, health, jobs, metrics, orders, products, responses, users,
 };
-use super::pages;
 
 /// The API description served at `/api-docs/openapi.json`.
 #[derive(OpenApi)]

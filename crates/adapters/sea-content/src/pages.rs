@@ -11,9 +11,9 @@ use nexus_content::{
 use nexus_kernel::{Page as ListPage, PageRequest, Unexpected, UserId};
 use sea_orm::sea_query::{Expr, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, ExprTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, DbErr, EntityTrait, ExprTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -70,11 +70,7 @@ impl SeaPageRepository {
     }
 }
 
-fn invalid<E>(
-    table: &'static str,
-    id: Uuid,
-    field: &'static str,
-) -> impl FnOnce(E) -> ContentError
+fn invalid<E>(table: &'static str, id: Uuid, field: &'static str) -> impl FnOnce(E) -> ContentError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
@@ -115,7 +111,11 @@ fn to_row(p: &Page) -> Result<page::Model, ContentError> {
 
 fn from_row(row: page::Model) -> Result<Page, ContentError> {
     let id = row.id;
-    let published = match (row.published_content, row.published_version, row.published_at) {
+    let published = match (
+        row.published_content,
+        row.published_version,
+        row.published_at,
+    ) {
         (Some(c), Some(version), Some(at)) => Some(Published {
             content: from_json(id, "published_content", &c)?,
             version,
@@ -132,8 +132,7 @@ fn from_row(row: page::Model) -> Result<Page, ContentError> {
     Ok(Page {
         id: PageId::from_uuid(id),
         draft: from_json(id, "content", &row.content)?,
-        status: PageStatus::from_str(&row.status)
-            .map_err(invalid("pages", id, "status"))?,
+        status: PageStatus::from_str(&row.status).map_err(invalid("pages", id, "status"))?,
         publish_at: row.publish_at,
         unpublish_at: row.unpublish_at,
         published,
@@ -186,7 +185,10 @@ fn write_error(context: &'static str) -> impl FnOnce(DbErr) -> ContentError {
 }
 
 /// Inserts a page.
-pub(crate) async fn insert_page<C: ConnectionTrait>(conn: &C, p: &Page) -> Result<(), ContentError> {
+pub(crate) async fn insert_page<C: ConnectionTrait>(
+    conn: &C,
+    p: &Page,
+) -> Result<(), ContentError> {
     page::Entity::insert(to_row(p)?.into_active_model())
         .exec_without_returning(conn)
         .await

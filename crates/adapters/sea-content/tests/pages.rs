@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use nexus_content::{
     AuditEntry, AuditEntryId, AuditFilter, ContentError, ContentUnitOfWork, Locale, Page,
-    PageContent, PageFilter, PageId, PageInput, PageRepository, PageSlug, PageStatus,
-    PageVersion, Published,
+    PageContent, PageFilter, PageId, PageInput, PageRepository, PageSlug, PageStatus, PageVersion,
+    Published,
 };
 use nexus_identity::{PasswordHash, User, UserRepository};
 use nexus_kernel::{Email, FixedClock, PageRequest, PersonName, Role, UserId};
@@ -25,8 +25,11 @@ fn at(seconds: i64) -> DateTime<Utc> {
 async fn staff(db: &DatabaseConnection) -> UserId {
     let user = User {
         id: UserId::new(),
-        email: Email::parse(&format!("{}@staff.example.com", uuid::Uuid::now_v7().simple()))
-            .expect("email"),
+        email: Email::parse(&format!(
+            "{}@staff.example.com",
+            uuid::Uuid::now_v7().simple()
+        ))
+        .expect("email"),
         password_hash: PasswordHash::new("$2b$04$not-a-real-hash".to_owned()),
         role: Role::Editor,
         first_name: PersonName::parse("Ed").expect("name"),
@@ -139,7 +142,10 @@ async fn a_page_round_trips_with_its_published_snapshot_and_is_found_where_it_is
             .expect("read");
         let at_draft_slug = s
             .reads
-            .find_published(&PageSlug::parse("about-us").expect("slug"), &Locale::english())
+            .find_published(
+                &PageSlug::parse("about-us").expect("slug"),
+                &Locale::english(),
+            )
             .await
             .expect("read");
 
@@ -162,9 +168,21 @@ async fn a_stale_version_is_a_conflict_and_taken_keys_and_slugs_are_named() {
         let same_key = s.insert(&page(author, "home", "other", 1)).await;
         let same_slug = s.insert(&page(author, "other", "home", 1)).await;
 
-        assert!(matches!(second, Err(ContentError::Conflict)), "{}", t.backend);
-        assert!(matches!(same_key, Err(ContentError::KeyTaken)), "{}", t.backend);
-        assert!(matches!(same_slug, Err(ContentError::SlugTaken)), "{}", t.backend);
+        assert!(
+            matches!(second, Err(ContentError::Conflict)),
+            "{}",
+            t.backend
+        );
+        assert!(
+            matches!(same_key, Err(ContentError::KeyTaken)),
+            "{}",
+            t.backend
+        );
+        assert!(
+            matches!(same_slug, Err(ContentError::SlugTaken)),
+            "{}",
+            t.backend
+        );
     }
 }
 
@@ -251,7 +269,11 @@ async fn versions_and_audit_entries_are_stored_and_listed_newest_first() {
                 created_at: at(2),
             })
             .await;
-        assert!(matches!(duplicate, Err(ContentError::Conflict)), "{}", t.backend);
+        assert!(
+            matches!(duplicate, Err(ContentError::Conflict)),
+            "{}",
+            t.backend
+        );
         drop(tx);
         let tx = s.uow.begin().await.expect("begin");
         for (i, action) in ["created", "updated"].iter().enumerate() {
@@ -303,7 +325,12 @@ async fn versions_and_audit_entries_are_stored_and_listed_newest_first() {
         assert_eq!(versions.items[0].number, 1, "{}", t.backend);
         let actions: Vec<&str> = audit.items.iter().map(|a| a.action.as_str()).collect();
         assert_eq!(actions, ["updated", "created"], "{}", t.backend);
-        assert_eq!(audit.items[0].changes, json!({"fields": ["title"]}), "{}", t.backend);
+        assert_eq!(
+            audit.items[0].changes,
+            json!({"fields": ["title"]}),
+            "{}",
+            t.backend
+        );
         assert_eq!(other.total, 0, "{}", t.backend);
         let _ = Duration::zero();
     }

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use nexus_content::{
-    AuditEntry, AuditFilter, Page, PageChange, PageContent, PageDiff, PageFilter,
-    PageInput, PageStatus, PageVersion, PageView, Seo,
+    AuditEntry, AuditFilter, Page, PageChange, PageContent, PageDiff, PageFilter, PageInput,
+    PageStatus, PageVersion, PageView, Seo,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -77,11 +77,18 @@ pub struct CreatePageRequest {
     /// URL path: lower-case `[a-z0-9-]` segments separated by `/`, at most 200, unique per
     /// locale.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[a-z0-9-]+(?:/[a-z0-9-]+)*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[a-z0-9-]+(?:/[a-z0-9-]+)*$"
+    )]
     pub slug: String,
     /// BCP-47 locale such as `en` or `en-IN` (default `en`).
     #[validate(length(max = 64))]
-    #[schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$")]
+    #[schema(
+        max_length = 16,
+        pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$"
+    )]
     pub locale: Option<String>,
     /// Title, 1 to 200 characters.
     #[validate(length(max = 1024))]
@@ -124,11 +131,18 @@ pub struct UpdatePageRequest {
     pub key: Option<String>,
     /// New slug.
     #[validate(length(max = 1024))]
-    #[schema(min_length = 1, max_length = 200, pattern = r"^[a-z0-9-]+(?:/[a-z0-9-]+)*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[a-z0-9-]+(?:/[a-z0-9-]+)*$"
+    )]
     pub slug: Option<String>,
     /// New locale.
     #[validate(length(max = 64))]
-    #[schema(max_length = 16, pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$")]
+    #[schema(
+        max_length = 16,
+        pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$"
+    )]
     pub locale: Option<String>,
     /// New title.
     #[validate(length(max = 1024))]
@@ -476,7 +490,10 @@ pub struct AdminPagesQuery {
     #[param(pattern = r"^(?i:\s*(DRAFT|SCHEDULED|PUBLISHED)\s*)$")]
     pub status: Option<String>,
     /// Locale.
-    #[param(max_length = 16, pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$")]
+    #[param(
+        max_length = 16,
+        pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$"
+    )]
     pub locale: Option<String>,
     /// Text in the title, key or slug.
     #[param(max_length = 200)]
@@ -564,6 +581,9 @@ pub struct DiffQuery {
 #[into_params(parameter_in = Query)]
 pub struct LocaleQuery {
     /// Locale (default `en`).
-    #[param(max_length = 16, pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$")]
+    #[param(
+        max_length = 16,
+        pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$"
+    )]
     pub locale: Option<String>,
 }

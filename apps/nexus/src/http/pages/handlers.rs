@@ -32,7 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::patch().to(update_page))
                 .route(web::delete().to(delete_page)),
         )
-        .service(web::resource("/admin/pages/{id}/versions").route(web::get().to(list_page_versions)))
+        .service(
+            web::resource("/admin/pages/{id}/versions").route(web::get().to(list_page_versions)),
+        )
         .service(
             web::resource("/admin/pages/{id}/versions/{number}")
                 .route(web::get().to(get_page_version)),
@@ -86,8 +88,9 @@ pub async fn get_public_page(
     let slug = PageSlug::parse(&slug).map_err(|_| ApiError::not_found("No such page"))?;
     let locale = match crate::http::extract::non_blank(&query.locale) {
         None => Locale::english(),
-        Some(raw) => Locale::parse(&raw)
-            .map_err(|e| ApiError::field("locale", "invalid", e.to_string()))?,
+        Some(raw) => {
+            Locale::parse(&raw).map_err(|e| ApiError::field("locale", "invalid", e.to_string()))?
+        }
     };
     let key = format!("page:{locale}:{slug}");
     let (pages, slug, locale) = (&state.pages, &slug, &locale);
@@ -246,7 +249,12 @@ pub async fn restore_page_version(
     Ok(staff(
         state
             .pages
-            .restore(&auth.actor(), page_id(&id)?, version_number(&number)?, expected)
+            .restore(
+                &auth.actor(),
+                page_id(&id)?,
+                version_number(&number)?,
+                expected,
+            )
             .await?,
     ))
 }
@@ -326,7 +334,13 @@ pub async fn schedule_page(
     Ok(staff(
         state
             .pages
-            .schedule(&auth.actor(), page_id(&id)?, expected, r.publish_at, r.unpublish_at)
+            .schedule(
+                &auth.actor(),
+                page_id(&id)?,
+                expected,
+                r.publish_at,
+                r.unpublish_at,
+            )
             .await?,
     ))
 }
