@@ -727,6 +727,35 @@ fn camel_case(snake: &str) -> String {
     out
 }
 
+impl From<nexus_content::ContentError> for ApiError {
+    fn from(err: nexus_content::ContentError) -> Self {
+        use nexus_content::ContentError as E;
+        let message = err.to_string();
+        match err {
+            E::NotFound => Self::not_found("No such page or version"),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::Invalid(issues) => Self::validation(
+                issues
+                    .into_iter()
+                    .map(|i| FieldError {
+                        field: i.field,
+                        code: i.code.to_owned(),
+                        message: i.message,
+                    })
+                    .collect(),
+            ),
+            E::KeyTaken => Self::new(StatusCode::CONFLICT, "key_taken", message),
+            E::SlugTaken => Self::new(StatusCode::CONFLICT, "slug_taken", message),
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::InvalidTransition { .. } => {
+                Self::new(StatusCode::CONFLICT, "invalid_transition", message)
+            }
+            E::PreviewExpired => Self::new(StatusCode::GONE, "preview_expired", message),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -806,34 +835,5 @@ mod tests {
             ApiError::from_status(StatusCode::BAD_GATEWAY).code(),
             "internal_error"
         );
-    }
-}
-
-impl From<nexus_content::ContentError> for ApiError {
-    fn from(err: nexus_content::ContentError) -> Self {
-        use nexus_content::ContentError as E;
-        let message = err.to_string();
-        match err {
-            E::NotFound => Self::not_found("No such page or version"),
-            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
-            E::Invalid(issues) => Self::validation(
-                issues
-                    .into_iter()
-                    .map(|i| FieldError {
-                        field: i.field,
-                        code: i.code.to_owned(),
-                        message: i.message,
-                    })
-                    .collect(),
-            ),
-            E::KeyTaken => Self::new(StatusCode::CONFLICT, "key_taken", message),
-            E::SlugTaken => Self::new(StatusCode::CONFLICT, "slug_taken", message),
-            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
-            E::InvalidTransition { .. } => {
-                Self::new(StatusCode::CONFLICT, "invalid_transition", message)
-            }
-            E::PreviewExpired => Self::new(StatusCode::GONE, "preview_expired", message),
-            E::Unexpected(e) => Self::internal(e),
-        }
     }
 }
