@@ -450,3 +450,52 @@ async fn a_published_page_is_unpublished_before_it_is_deleted_and_the_audit_keep
     assert_eq!(audit["data"][3]["actorId"], json!(editor.user_id));
     assert_eq!(audit["data"][2]["changes"]["status"]["to"], "PUBLISHED");
 }
+
+#[tokio::test]
+async fn two_workers_publish_a_batch_of_scheduled_pages_exactly_once() {
+    let app = spawn_app_with(&[("WORKER_POLL_MS", "20")]).await;
+    let other = app.spawn_another(&[("WORKER_POLL_MS", "20")]).await;
+    let editor = app.sign_in_as(Role::Editor).await;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let page = create(&app, &editor, &format!("batch-{i}"), "Batch").await;
+        let res = app
+            .post_json(
+                &format!("/api/v1/admin/pages/{}/schedule", id(&page)),
+                &json!({ "version": 1, "publishAt": at }),
+                &editor,
+            )
+            .await;
+        expect_json(res, 200).await;
+        ids.push(id(&page));
+    }
+
+    for page_id in &ids {
+        let path = format!("/api/v1/admin/pages/{page_id}");
+        let page = eventually("the scheduled page to be published", async || {
+            let page = expect_json(app.get(&path, &editor).await, 200).await;
+            (page["status"] == "PUBLISHED").then_some(page)
+        })
+        .await;
+        // Created (1), scheduled (2), published once (3).
+        assert_eq!(page["version"], 3, "{page}");
+        let audit = expect_json(
+            app.get(
+                &format!("/api/v1/admin/content/audit?entityId={page_id}"),
+                &editor,
+            )
+            .await,
+            200,
+        )
+        .await;
+        let published = audit["data"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["action"] == "published")
+            .count();
+        assert_eq!(published, 1, "{audit}");
+    }
+    drop(other);
+}
