@@ -24,13 +24,22 @@ pub struct SeoDto {
     #[schema(max_length = 500)]
     pub meta_description: Option<String>,
     /// Canonical URL: a path on this site (`/...`) or an `https://` URL.
-    #[schema(max_length = 2000)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^\s*(?:(?:/(?:[^/\\\s\x00-\x1f\x7f][^\\\s\x00-\x1f\x7f]*)?|[Hh][Tt][Tt][Pp][Ss]://[^\\\s\x00-\x1f\x7f]+)\s*)?$"
+    )]
     pub canonical: Option<String>,
     /// Social card image: a path on this site or an `https://` URL.
-    #[schema(max_length = 2000)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^\s*(?:(?:/(?:[^/\\\s\x00-\x1f\x7f][^\\\s\x00-\x1f\x7f]*)?|[Hh][Tt][Tt][Pp][Ss]://[^\\\s\x00-\x1f\x7f]+)\s*)?$"
+    )]
     pub social_image: Option<String>,
     /// `index,follow` (default), `noindex,follow`, `index,nofollow` or `noindex,nofollow`.
-    #[schema(max_length = 20)]
+    #[schema(
+        max_length = 40,
+        pattern = r"^\s*(?:(?i:(?:no)?index *, *(?:no)?follow|noindex|nofollow))?\s*$"
+    )]
     pub robots: Option<String>,
 }
 
@@ -168,13 +177,13 @@ impl From<UpdatePageRequest> for PageChange {
     }
 }
 
-/// The version read, for publish, unpublish and restore (or send `If-Match`).
+/// The version read, for publish, unpublish and restore (`If-Match` is also accepted).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VersionRequest {
     /// The version read.
     #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
-    #[schema(minimum = 1, maximum = 999_999_999_999_999_999_i64)]
+    #[schema(required = true, value_type = i64, minimum = 1, maximum = 999_999_999_999_999_999_i64)]
     pub version: Option<i64>,
 }
 
@@ -182,9 +191,9 @@ pub struct VersionRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SchedulePageRequest {
-    /// The version read (or send `If-Match`).
+    /// The version read (`If-Match` is also accepted).
     #[serde(default, deserialize_with = "crate::http::extract::whole_opt")]
-    #[schema(minimum = 1, maximum = 999_999_999_999_999_999_i64)]
+    #[schema(required = true, value_type = i64, minimum = 1, maximum = 999_999_999_999_999_999_i64)]
     pub version: Option<i64>,
     /// When the worker publishes the draft (not for a PUBLISHED page).
     pub publish_at: Option<DateTime<Utc>>,
@@ -487,12 +496,12 @@ pub struct AdminPagesQuery {
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
     /// DRAFT, SCHEDULED or PUBLISHED.
-    #[param(pattern = r"^(?i:\s*(DRAFT|SCHEDULED|PUBLISHED)\s*)$")]
+    #[param(pattern = r"^(?i:\s*(DRAFT|SCHEDULED|PUBLISHED)?\s*)$")]
     pub status: Option<String>,
     /// Locale.
     #[param(
         max_length = 16,
-        pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$"
+        pattern = r"^\s*(?:[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?)?\s*$"
     )]
     pub locale: Option<String>,
     /// Text in the title, key or slug.
@@ -555,12 +564,25 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     /// The domain filter.
-    #[must_use]
-    pub fn to_domain(&self) -> AuditFilter {
-        AuditFilter {
+    ///
+    /// # Errors
+    /// 400 when `entityKind` is longer than 32 characters.
+    pub fn to_domain(&self) -> Result<AuditFilter, ApiError> {
+        if self
+            .entity_kind
+            .as_ref()
+            .is_some_and(|k| k.chars().count() > 32)
+        {
+            return Err(ApiError::field(
+                "entityKind",
+                "too_long",
+                "at most 32 characters",
+            ));
+        }
+        Ok(AuditFilter {
             entity_kind: crate::http::extract::non_blank(&self.entity_kind),
             entity_id: self.entity_id,
-        }
+        })
     }
 }
 
@@ -583,7 +605,7 @@ pub struct LocaleQuery {
     /// Locale (default `en`).
     #[param(
         max_length = 16,
-        pattern = r"^[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?$"
+        pattern = r"^\s*(?:[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?)?\s*$"
     )]
     pub locale: Option<String>,
 }

@@ -380,7 +380,7 @@ pub async fn list_content_audit(
     let page = PageRequest::new(query.page, query.limit);
     let found = state
         .pages
-        .audit(&auth.actor(), query.to_domain(), page)
+        .audit(&auth.actor(), query.to_domain()?, page)
         .await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(found, AuditEntryResponse::from)))
 }
