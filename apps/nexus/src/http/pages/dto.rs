@@ -36,10 +36,7 @@ pub struct SeoDto {
     )]
     pub social_image: Option<String>,
     /// `index,follow` (default), `noindex,follow`, `index,nofollow` or `noindex,nofollow`.
-    #[schema(
-        max_length = 40,
-        pattern = r"^\s*(?:(?i:(?:no)?index *, *(?:no)?follow|noindex|nofollow))?\s*$"
-    )]
+    #[schema(pattern = r"^\s*(?:(?i:(?:no)?index *, *(?:no)?follow|noindex|nofollow))?\s*$")]
     pub robots: Option<String>,
 }
 
@@ -499,10 +496,7 @@ pub struct AdminPagesQuery {
     #[param(pattern = r"^(?i:\s*(DRAFT|SCHEDULED|PUBLISHED)?\s*)$")]
     pub status: Option<String>,
     /// Locale.
-    #[param(
-        max_length = 16,
-        pattern = r"^\s*(?:[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?)?\s*$"
-    )]
+    #[param(pattern = r"^\s*(?:[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?)?\s*$")]
     pub locale: Option<String>,
     /// Text in the title, key or slug.
     #[param(max_length = 200)]
@@ -603,9 +597,6 @@ pub struct DiffQuery {
 #[into_params(parameter_in = Query)]
 pub struct LocaleQuery {
     /// Locale (default `en`).
-    #[param(
-        max_length = 16,
-        pattern = r"^\s*(?:[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?)?\s*$"
-    )]
+    #[param(pattern = r"^\s*(?:[A-Za-z]{2,3}(?:-(?:[A-Za-z]{2}|[0-9]{3}|[A-Za-z]{4}))?)?\s*$")]
     pub locale: Option<String>,
 }
