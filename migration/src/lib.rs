@@ -21,6 +21,7 @@ mod m20261204_200100_create_credit_notes;
 mod m20261204_210000_create_outbox;
 mod m20261205_080000_create_background_work_view;
 mod m20261205_090000_drop_jobs;
+mod m20261206_020000_create_content_pages;
 mod m20261206_020000_create_feedback;
 mod m20261206_020000_create_metrics;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_090000_drop_jobs::Migration),
             Box::new(m20261206_020000_create_metrics::Migration),
             Box::new(m20261206_020000_create_feedback::Migration),
+            Box::new(m20261206_020000_create_content_pages::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ mod matrix;
 mod money;
 mod observability;
 mod otp;
+mod pages;
 mod platform;
 mod purchase;
 mod reconcile;

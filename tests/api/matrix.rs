@@ -174,6 +174,24 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/admin/reviews/{id}/hide",      [401, 403, 403, 403, 403, 200, 200, 200]),
     // What a customer said, seen as the customer is.
     ("get",    "/api/v1/customers/{id}/feedback",      [401, 403, 403, 200, 404, 403, 200, 200]),
+    // CMS pages: the published snapshot and a preview link are public; staff routes need
+    // the content permissions (EDITOR, MANAGER, ADMIN).
+    ("get",    "/api/v1/content/pages/{slug}",         [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/content/preview/{token}",      [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/admin/pages",                  [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/pages",                  [401, 403, 403, 403, 403, 201, 201, 201]),
+    ("get",    "/api/v1/admin/pages/{id}",             [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("patch",  "/api/v1/admin/pages/{id}",             [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("delete", "/api/v1/admin/pages/{id}",             [401, 403, 403, 403, 403, 204, 204, 204]),
+    ("get",    "/api/v1/admin/pages/{id}/versions",    [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/admin/pages/{id}/versions/{number}", [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/pages/{id}/versions/{number}/restore", [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/admin/pages/{id}/diff",        [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/pages/{id}/publish",     [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/pages/{id}/unpublish",   [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/pages/{id}/schedule",    [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/pages/{id}/preview",     [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/admin/content/audit",          [401, 403, 403, 403, 403, 200, 200, 200]),
 ];
 
 /// Cells where today's code still answers differently from the row above, because the
@@ -779,6 +797,89 @@ impl World {
                 "/api/v1/customers/{}/feedback",
                 id(&self.crm_customer)
             )),
+            // CMS pages: a fresh page per cell, made by the manager.
+            ("get", "/api/v1/admin/pages" | "/api/v1/admin/content/audit") => Call::to(template),
+            ("get", "/api/v1/content/pages/{slug}") => {
+                let p = content_page(app, manager, true).await;
+                Call::to(format!(
+                    "/api/v1/content/pages/{}",
+                    p["slug"].as_str().expect("slug")
+                ))
+            }
+            ("get", "/api/v1/content/preview/{token}") => {
+                let p = content_page(app, manager, false).await;
+                let res = app
+                    .post(&format!("/api/v1/admin/pages/{}/preview", id(&p)), manager)
+                    .await;
+                let link = expect_json(res, 200).await;
+                Call::to(link["url"].as_str().expect("a preview url").to_owned())
+            }
+            ("post", "/api/v1/admin/pages") => Call::json(
+                template,
+                content_page_body(&format!("m-{}", Uuid::now_v7().simple())),
+            ),
+            ("get", "/api/v1/admin/pages/{id}") => {
+                let p = content_page(app, manager, false).await;
+                Call::to(format!("/api/v1/admin/pages/{}", id(&p)))
+            }
+            ("patch", "/api/v1/admin/pages/{id}") => {
+                let p = content_page(app, manager, false).await;
+                Call::json(
+                    format!("/api/v1/admin/pages/{}", id(&p)),
+                    json!({ "title": "Changed", "version": p["version"] }),
+                )
+            }
+            ("delete", "/api/v1/admin/pages/{id}") => {
+                let p = content_page(app, manager, false).await;
+                Call::to(format!("/api/v1/admin/pages/{}", id(&p)))
+            }
+            ("get", "/api/v1/admin/pages/{id}/versions") => {
+                let p = content_page(app, manager, false).await;
+                Call::to(format!("/api/v1/admin/pages/{}/versions", id(&p)))
+            }
+            ("get", "/api/v1/admin/pages/{id}/versions/{number}") => {
+                let p = content_page(app, manager, false).await;
+                Call::to(format!("/api/v1/admin/pages/{}/versions/1", id(&p)))
+            }
+            ("post", "/api/v1/admin/pages/{id}/versions/{number}/restore") => {
+                let p = content_page(app, manager, false).await;
+                Call::json(
+                    format!("/api/v1/admin/pages/{}/versions/1/restore", id(&p)),
+                    json!({ "version": p["version"] }),
+                )
+            }
+            ("get", "/api/v1/admin/pages/{id}/diff") => {
+                let p = content_page(app, manager, true).await;
+                Call::to(format!("/api/v1/admin/pages/{}/diff?from=1&to=2", id(&p)))
+            }
+            ("post", "/api/v1/admin/pages/{id}/publish") => {
+                let p = content_page(app, manager, false).await;
+                Call::json(
+                    format!("/api/v1/admin/pages/{}/publish", id(&p)),
+                    json!({ "version": p["version"] }),
+                )
+            }
+            ("post", "/api/v1/admin/pages/{id}/unpublish") => {
+                let p = content_page(app, manager, true).await;
+                Call::json(
+                    format!("/api/v1/admin/pages/{}/unpublish", id(&p)),
+                    json!({ "version": p["version"] }),
+                )
+            }
+            ("post", "/api/v1/admin/pages/{id}/schedule") => {
+                let p = content_page(app, manager, false).await;
+                Call::json(
+                    format!("/api/v1/admin/pages/{}/schedule", id(&p)),
+                    json!({
+                        "version": p["version"],
+                        "publishAt": chrono::Utc::now() + chrono::Duration::hours(1),
+                    }),
+                )
+            }
+            ("post", "/api/v1/admin/pages/{id}/preview") => {
+                let p = content_page(app, manager, false).await;
+                Call::to(format!("/api/v1/admin/pages/{}/preview", id(&p)))
+            }
             (m, p) => panic!("no request written for {} {p}", m.to_uppercase()),
         }
     }
@@ -1192,4 +1293,34 @@ async fn every_operation_answers_each_caller_as_the_policy_says() {
         wrong.len(),
         wrong.join("\n")
     );
+}
+
+/// The body of a new CMS page named `key`.
+fn content_page_body(key: &str) -> Value {
+    json!({
+        "key": key,
+        "slug": key,
+        "title": "Matrix page",
+        "blocks": [{"type": "richText", "text": "Hello"}],
+    })
+}
+
+/// A fresh CMS page made by `manager`, published when asked.
+async fn content_page(app: &TestApp, manager: &Signed, published: bool) -> Value {
+    let key = format!("m-{}", Uuid::now_v7().simple());
+    let res = app
+        .post_json("/api/v1/admin/pages", &content_page_body(&key), manager)
+        .await;
+    let page = expect_json(res, 201).await;
+    if !published {
+        return page;
+    }
+    let res = app
+        .post_json(
+            &format!("/api/v1/admin/pages/{}/publish", id(&page)),
+            &json!({ "version": page["version"] }),
+            manager,
+        )
+        .await;
+    expect_json(res, 200).await
 }

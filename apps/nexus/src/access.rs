@@ -18,6 +18,7 @@ use nexus_orders::permissions::{ORDERS_READ_ALL, ORDERS_REFUND};
 use nexus_outbox::permissions::JOBS_MANAGE;
 
 use nexus_analytics::permissions::ANALYTICS_READ;
+use nexus_content::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH, CONTENT_READ_AUDIT};
 use nexus_feedback::permissions::FEEDBACK_MODERATE;
 
 /// Runs the system: everything a manager does, plus users, refunds and background work.
@@ -42,6 +43,10 @@ const ADMIN: &[Permission] = &[
     JOBS_MANAGE,
     ANALYTICS_READ,
     FEEDBACK_MODERATE,
+    // Content.
+    CONTENT_MANAGE,
+    CONTENT_PUBLISH,
+    CONTENT_READ_AUDIT,
 ];
 
 /// Supervises customer service and the catalog: sees every customer, assigns, approves.
@@ -63,6 +68,10 @@ const MANAGER: &[Permission] = &[
     ORDERS_READ_ALL,
     ANALYTICS_READ,
     FEEDBACK_MODERATE,
+    // Content.
+    CONTENT_MANAGE,
+    CONTENT_PUBLISH,
+    CONTENT_READ_AUDIT,
 ];
 
 /// Works the customers assigned to them; drafts responses that someone else approves.
@@ -76,7 +85,14 @@ const CSO: &[Permission] = &[
 ];
 
 /// Runs the storefront's content; no CRM, no orders. The content domains add its rows.
-const EDITOR: &[Permission] = &[ANALYTICS_READ, FEEDBACK_MODERATE];
+const EDITOR: &[Permission] = &[
+    ANALYTICS_READ,
+    FEEDBACK_MODERATE,
+    // Content.
+    CONTENT_MANAGE,
+    CONTENT_PUBLISH,
+    CONTENT_READ_AUDIT,
+];
 
 /// A buyer: their own enquiries (their own cart, orders and downloads need no permission).
 const CUSTOMER: &[Permission] = &[ENQUIRIES_READ_OWN];
@@ -111,6 +127,7 @@ pub fn every_permission() -> Vec<Permission> {
         nexus_outbox::permissions::ALL,
         nexus_analytics::permissions::ALL,
         nexus_feedback::permissions::ALL,
+        nexus_content::permissions::ALL,
     ]
     .concat()
 }
@@ -163,7 +180,7 @@ mod tests {
 
     #[test]
     fn who_holds_what() {
-        use Role::{Admin, Cso, Customer, Manager};
+        use Role::{Admin, Cso, Customer, Editor, Manager};
         assert_eq!(holders(USERS_MANAGE), [Admin]);
         assert_eq!(holders(JOBS_MANAGE), [Admin]);
         assert_eq!(holders(ORDERS_REFUND), [Admin]);
@@ -183,6 +200,9 @@ mod tests {
             "page metrics: no CRM role and no customer reads them"
         );
         assert_eq!(holders(FEEDBACK_MODERATE), [Admin, Manager, Role::Editor]);
+        assert_eq!(holders(CONTENT_MANAGE), [Admin, Manager, Editor]);
+        assert_eq!(holders(CONTENT_PUBLISH), [Admin, Manager, Editor]);
+        assert_eq!(holders(CONTENT_READ_AUDIT), [Admin, Manager, Editor]);
     }
 
     #[test]

@@ -97,6 +97,9 @@ fn looks_secret(name: &str) -> bool {
 pub const JWT_SECRET_FILE: &str = "jwt-secret";
 /// File (under `DATA_DIR`) of the link signing key used when `LINK_SIGNING_KEY` is unset.
 pub const LINK_SIGNING_KEY_FILE: &str = "link-signing-key";
+/// File (under `DATA_DIR`) of the preview signing key used when `PREVIEW_SIGNING_KEY` is
+/// unset.
+pub const PREVIEW_SIGNING_KEY_FILE: &str = "preview-signing-key";
 
 /// Random bytes in a generated key (hex-encoded in the file).
 const GENERATED_BYTES: usize = 32;

@@ -739,6 +739,8 @@ pub struct Settings {
     pub commerce: CommerceSettings,
     /// What search engines are told: robots.txt and the sitemap.
     pub site: SiteSettings,
+    /// CMS content.
+    pub content: ContentSettings,
 }
 
 /// What search engines are told (`[site]`).
@@ -783,6 +785,28 @@ impl Default for Settings {
             payments: PaymentSettings::default(),
             commerce: CommerceSettings::default(),
             site: SiteSettings::default(),
+            content: ContentSettings::default(),
+        }
+    }
+}
+
+/// CMS content (`[content]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContentSettings {
+    /// `PREVIEW_TTL_SECS`: lifetime of a page preview link (default 900, at most 86400).
+    pub preview_ttl_secs: i64,
+    /// `PREVIEW_SIGNING_KEY`: HMAC key of preview links. Unset: a random key generated once
+    /// and kept in `<DATA_DIR>/preview-signing-key` (mode 0600); set it when several
+    /// instances share the API, so a link made by one works on the others.
+    pub preview_signing_key: Option<Secret>,
+}
+
+impl Default for ContentSettings {
+    fn default() -> Self {
+        Self {
+            preview_ttl_secs: 900,
+            preview_signing_key: None,
         }
     }
 }
@@ -946,6 +970,8 @@ pub const KEYS: &[Key] = &[
     key("INVOICE_TAX_RATE_BP", "commerce.invoice_tax_rate_bp"),
     key("ROBOTS_DISALLOW", "site.robots_disallow"),
     key("SITEMAP_MAX_URLS", "site.sitemap_max_urls"),
+    key("PREVIEW_TTL_SECS", "content.preview_ttl_secs"),
+    key("PREVIEW_SIGNING_KEY", "content.preview_signing_key"),
 ];
 
 /// Every environment variable the binary reads: each setting of [`KEYS`], the config file
@@ -970,6 +996,7 @@ const SECRET_KEYS: &[&str] = &[
     "RAZORPAY_WEBHOOK_SECRET",
     "REDIS_URL",
     "MEILI_API_KEY",
+    "PREVIEW_SIGNING_KEY",
 ];
 
 /// The setting at `path`, or the one an element path such as `commerce.currencies.1` is in.
@@ -1387,6 +1414,9 @@ impl Settings {
                 format!("{bad:?} is not a path starting with / without spaces"),
             );
         }
+        if !(1..=86_400).contains(&self.content.preview_ttl_secs) {
+            problems.push("PREVIEW_TTL_SECS", "must be between 1 and 86400 (one day)");
+        }
         self.check_secrets(problems);
     }
 
@@ -1416,6 +1446,23 @@ impl Settings {
             problems.push(
                 "METRICS_TOKEN",
                 format!("must be at least {MIN_METRICS_TOKEN_BYTES} bytes"),
+            );
+        }
+        let preview = self
+            .content
+            .preview_signing_key
+            .as_ref()
+            .map(Secret::expose);
+        if short(preview) {
+            problems.push(
+                "PREVIEW_SIGNING_KEY",
+                format!("must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes"),
+            );
+        }
+        if preview.is_some() && (preview == jwt || preview == link) {
+            problems.push(
+                "PREVIEW_SIGNING_KEY",
+                "must differ from JWT_SECRET and LINK_SIGNING_KEY",
             );
         }
         if jwt.is_some() && jwt == link {

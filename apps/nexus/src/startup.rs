@@ -572,6 +572,11 @@ pub async fn compose(
     list.extend(index_product);
     list.push(Arc::new(InvalidateCatalogCache::new(shared_cache.clone())));
     list.push(Arc::new(nexus_feedback::InvalidateCatalogRatings::new(
+        shared_cache.clone(),
+    )));
+    // Content.
+    let (pages, content_cache) = content(settings, &db, &transactions, &clock, &shared_cache)?;
+    list.push(Arc::new(nexus_content::InvalidateContentCache::new(
         shared_cache,
     )));
     let registry = subscribers(list)?;
@@ -641,6 +646,7 @@ pub async fn compose(
                 analytics: analytics.clone(),
                 every: std::time::Duration::from_secs(worker.metrics_rollup_secs),
             },
+            pages: pages.clone(),
         },
         limiter,
         failures: Arc::new(InProcessFailureThrottle::default()),
@@ -662,7 +668,50 @@ pub async fn compose(
         db,
         analytics,
         feedback,
+        pages,
+        content_cache,
     })
+}
+
+/// The page service (its preview key from `PREVIEW_SIGNING_KEY` or generated into the data
+/// directory) and the cache of public page answers, which shares the catalog cache's store
+/// (Redis or in process) under its own namespace and follows the same rules: off without
+/// Redis when this process runs no worker, or for `CACHE_TTL_SECS=0`.
+fn content(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    transactions: &Transactions,
+    clock: &Arc<dyn Clock>,
+    shared: &Arc<dyn SharedCache>,
+) -> Result<(Arc<nexus_content::PageService>, Arc<ResponseCache>), StartupError> {
+    let key = crate::secrets::resolve(
+        settings.content.preview_signing_key.as_ref(),
+        &settings.data_dir,
+        crate::secrets::PREVIEW_SIGNING_KEY_FILE,
+    )
+    .map_err(|e| StartupError::Security(format!("PREVIEW_SIGNING_KEY: {e}")))?;
+    let pages = Arc::new(nexus_content::PageService::new(
+        Arc::new(nexus_sea_content::SeaPageRepository::new(db.clone())),
+        Arc::new(nexus_sea_content::SeaContentUnitOfWork::new(
+            transactions.clone(),
+        )),
+        Arc::new(nexus_crypto::HmacPreviewSigner::new(
+            key.expose().as_bytes().to_vec(),
+        )),
+        clock.clone(),
+        Duration::seconds(settings.content.preview_ttl_secs),
+    ));
+    let remote = settings.commerce.redis_url.is_some();
+    let ttl = (remote || settings.worker.in_serve)
+        .then(|| std::time::Duration::from_secs(settings.commerce.cache_ttl_secs));
+    let cache = ResponseCache::new(
+        "content",
+        nexus_content::CONTENT_CACHE_NAMESPACE,
+        shared.clone(),
+        remote,
+        ttl,
+    );
+    Ok((pages, Arc::new(cache)))
 }
 
 /// Every subscriber to domain events, each with its own delivery state. This is the one

@@ -61,6 +61,10 @@ pub struct AppState {
     pub analytics: Arc<nexus_analytics::AnalyticsService>,
     /// Site feedback, product reviews, ratings and the CRM's view of them.
     pub feedback: Arc<nexus_feedback::FeedbackService>,
+    /// CMS pages.
+    pub pages: Arc<nexus_content::PageService>,
+    /// Cached public page answers.
+    pub content_cache: Arc<crate::cache::ResponseCache>,
 }
 
 impl AppState {

@@ -17,6 +17,8 @@ pub struct Runners {
     pub deliveries: Arc<DeliveryRunner>,
     /// The periodic roll-up of raw page metrics.
     pub metrics_rollup: MetricsRollup,
+    /// Scheduled publication and unpublication of CMS pages, at most once per poll period.
+    pub pages: Arc<nexus_content::PageService>,
 }
 
 /// Rolls raw page metrics up every `every` (`METRICS_ROLLUP_SECS`). Safe in any number of
@@ -42,11 +44,13 @@ impl MetricsRollup {
 /// in hand finishes and the rest of the batch is released at once for another worker
 /// ([`DeliveryRunner::run_once_until`]); [`stop`] bounds that by the grace period. It sleeps
 /// for `poll` only when there was nothing to do. Timed work (an unpaid order's expiry) is a
-/// delayed delivery; the one periodic task is the page-metrics roll-up
-/// ([`MetricsRollup`]), checked on every turn.
+/// delayed delivery; the periodic tasks are the page-metrics roll-up ([`MetricsRollup`],
+/// every `METRICS_ROLLUP_SECS`) and the page scheduler (`run_page_schedule`, at most once per
+/// `poll`), checked on every turn.
 pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(deliveries = ?runners.deliveries, "worker started");
     let mut next_rollup = tokio::time::Instant::now() + runners.metrics_rollup.every;
+    let mut pages_due_at = tokio::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
@@ -54,6 +58,10 @@ pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver
         if tokio::time::Instant::now() >= next_rollup {
             runners.metrics_rollup.run_once().await;
             next_rollup = tokio::time::Instant::now() + runners.metrics_rollup.every;
+        }
+        if tokio::time::Instant::now() >= pages_due_at {
+            pages_due_at = tokio::time::Instant::now() + poll;
+            run_page_schedule(&runners).await;
         }
         let stopping = || *shutdown.borrow();
         let deliveries_idle = match runners.deliveries.run_once_until(&stopping).await {
@@ -71,6 +79,22 @@ pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver
         }
     }
     tracing::info!("worker stopped");
+}
+
+/// One turn of the page scheduler: publishes and unpublishes the pages whose time came.
+/// Safe with many workers (each page write is guarded by the version read, so one worker
+/// wins each page); a failure is logged and tried again on the next turn.
+async fn run_page_schedule(runners: &Runners) {
+    match runners.pages.run_schedule().await {
+        Ok(run) if run.published + run.unpublished + run.skipped > 0 => tracing::info!(
+            published = run.published,
+            unpublished = run.unpublished,
+            skipped = run.skipped,
+            "scheduled page changes"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::error!(error = %err, "worker could not run the page schedule"),
+    }
 }
 
 /// Waits up to `grace` for a worker [`run`] task told to stop to finish the delivery in

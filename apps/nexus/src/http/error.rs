@@ -767,6 +767,35 @@ impl From<nexus_feedback::FeedbackError> for ApiError {
     }
 }
 
+impl From<nexus_content::ContentError> for ApiError {
+    fn from(err: nexus_content::ContentError) -> Self {
+        use nexus_content::ContentError as E;
+        let message = err.to_string();
+        match err {
+            E::NotFound => Self::not_found("No such page or version"),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::Invalid(issues) => Self::validation(
+                issues
+                    .into_iter()
+                    .map(|i| FieldError {
+                        field: i.field,
+                        code: i.code.to_owned(),
+                        message: i.message,
+                    })
+                    .collect(),
+            ),
+            E::KeyTaken => Self::new(StatusCode::CONFLICT, "key_taken", message),
+            E::SlugTaken => Self::new(StatusCode::CONFLICT, "slug_taken", message),
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::InvalidTransition { .. } => {
+                Self::new(StatusCode::CONFLICT, "invalid_transition", message)
+            }
+            E::PreviewExpired => Self::new(StatusCode::GONE, "preview_expired", message),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod orders;
 pub mod page;
+pub mod pages;
 pub mod products;
 pub mod responses;
 pub mod schema;
@@ -88,7 +89,8 @@ pub fn app(
                 .configure(products::configure)
                 .configure(orders::configure)
                 .configure(analytics::configure)
-                .configure(feedback::configure),
+                .configure(feedback::configure)
+                .configure(pages::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)

@@ -11,6 +11,7 @@ use super::analytics;
 use super::error::ErrorBody;
 
 use super::feedback;
+use super::pages;
 use super::{
     auth, customers, enquiries, health, jobs, metrics, orders, products, responses, site, users,
 };
@@ -87,6 +88,14 @@ use super::{
         feedback::handlers::publish_review,
         feedback::handlers::hide_review,
         feedback::handlers::customer_feedback,
+        pages::handlers::get_public_page, pages::handlers::get_preview,
+        pages::handlers::list_pages, pages::handlers::create_page, pages::handlers::get_page,
+        pages::handlers::update_page, pages::handlers::delete_page,
+        pages::handlers::list_page_versions, pages::handlers::get_page_version,
+        pages::handlers::restore_page_version, pages::handlers::diff_page_versions,
+        pages::handlers::publish_page, pages::handlers::unpublish_page,
+        pages::handlers::schedule_page, pages::handlers::preview_page,
+        pages::handlers::list_content_audit,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -104,6 +113,7 @@ use super::{
         (name = "analytics", description = "Privacy-first page metrics: public ingestion and staff reports"),
         (name = "feedback", description = "Site feedback and its moderation"),
         (name = "reviews", description = "Product reviews, their moderation and ratings"),
+        (name = "content", description = "CMS pages: public reads, previews, editing, versions, publishing and the audit trail"),
     )
 )]
 pub struct ApiDoc;

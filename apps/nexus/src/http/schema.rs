@@ -74,6 +74,7 @@ doc_enum!(
         IndexProduct = "index_product",
         InvalidateCatalogCache = "invalidate_catalog_cache",
         InvalidateCatalogRatings = "invalidate_catalog_ratings",
+        InvalidateContentCache = "invalidate_content_cache",
     }
 );
 

@@ -1,0 +1,7 @@
+//! CMS pages: the public read and preview, and the staff routes under `/admin/pages` and
+//! `/admin/content/audit`.
+
+pub mod dto;
+pub mod handlers;
+
+pub use handlers::configure;

@@ -1,0 +1,81 @@
+//! The content unit of work on the database: one write transaction whose page, version and
+//! audit writes and recorded events commit together.
+
+use async_trait::async_trait;
+use nexus_content::{
+    AuditEntry, ContentError, ContentTx, ContentUnitOfWork, Page, PageId, PageStore, PageVersion,
+};
+use nexus_outbox::EventEnvelope;
+use nexus_sea_support::{EventTransaction, Transactions, unexpected};
+
+use crate::pages::{delete_page, insert_audit, insert_page, insert_version, update_page};
+
+/// Opens [`SeaContentTx`]s. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SeaContentUnitOfWork {
+    transactions: Transactions,
+}
+
+impl SeaContentUnitOfWork {
+    /// Units of work over `transactions`' database, which must be migrated.
+    #[must_use]
+    pub fn new(transactions: Transactions) -> Self {
+        Self { transactions }
+    }
+}
+
+#[async_trait]
+impl ContentUnitOfWork for SeaContentUnitOfWork {
+    async fn begin(&self) -> Result<Box<dyn ContentTx>, ContentError> {
+        let tx = self
+            .transactions
+            .begin()
+            .await
+            .map_err(unexpected("starting a content unit of work"))?;
+        Ok(Box::new(SeaContentTx { tx }))
+    }
+}
+
+/// One open content unit of work.
+#[derive(Debug)]
+pub struct SeaContentTx {
+    tx: EventTransaction,
+}
+
+#[async_trait]
+impl PageStore for SeaContentTx {
+    async fn insert(&self, page: &Page) -> Result<(), ContentError> {
+        insert_page(self.tx.conn(), page).await
+    }
+
+    async fn update(&self, page: &Page, expected_version: i64) -> Result<(), ContentError> {
+        update_page(self.tx.conn(), page, expected_version).await
+    }
+
+    async fn delete(&self, id: PageId, expected_version: i64) -> Result<(), ContentError> {
+        delete_page(self.tx.conn(), id, expected_version).await
+    }
+
+    async fn insert_version(&self, version: &PageVersion) -> Result<(), ContentError> {
+        insert_version(self.tx.conn(), version).await
+    }
+
+    async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), ContentError> {
+        insert_audit(self.tx.conn(), entry).await
+    }
+}
+
+#[async_trait]
+impl ContentTx for SeaContentTx {
+    fn pages(&self) -> &dyn PageStore {
+        self
+    }
+
+    fn record(&mut self, event: EventEnvelope) {
+        self.tx.record(event);
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), ContentError> {
+        Ok(self.tx.commit().await?)
+    }
+}
