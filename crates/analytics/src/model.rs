@@ -375,8 +375,9 @@ impl NewEvent {
         let campaign = utm_field(p, "utmCampaign", &raw.utm_campaign);
         let term = utm_field(p, "utmTerm", &raw.utm_term);
         let content = utm_field(p, "utmContent", &raw.utm_content);
-        let occurred_at = match raw.occurred_at.as_deref() {
-            None => Some(now),
+        // A blank time is no time, as a blank referrer is no referrer: server time.
+        let occurred_at = match raw.occurred_at.as_deref().map(str::trim) {
+            None | Some("") => Some(now),
             Some(text) => keep(
                 p,
                 "occurredAt",

@@ -95,6 +95,16 @@ fn a_referrer_without_an_http_host_counts_as_none_and_an_over_long_one_is_refuse
 }
 
 #[test]
+fn a_blank_occurred_at_is_server_time_and_a_malformed_one_is_refused() {
+    let mut raw = pageview("/cart");
+    raw.occurred_at = Some("  ".to_owned());
+    let event = NewEvent::parse(&raw, now(), None).expect("kept");
+    assert_eq!(event.occurred_at, now());
+    raw.occurred_at = Some("yesterday".to_owned());
+    assert!(NewEvent::parse(&raw, now(), None).is_err());
+}
+
+#[test]
 fn a_referral_from_the_site_itself_is_dropped() {
     let site = ReferrerHost::from_host_header("shop.example.com:8080");
     let mut raw = pageview("/cart");
