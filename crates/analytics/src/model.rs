@@ -329,7 +329,7 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// Checks `raw` as received at `now` on the site `site` (its own host, whose referrals
-    /// are dropped). A `name` on a page view is ignored.
+    /// are dropped). A `name` on a page view is checked, then not kept.
     ///
     /// # Errors
     /// Every refused field, named as the client spells it (`path`, `utmSource`...).
@@ -348,6 +348,9 @@ impl NewEvent {
             (Some(EventKind::Event), None) => {
                 keep(p, "name", Err(invalid("required", "an event needs a name")))
             }
+            // A page view's name is not kept, but one that is sent must still be a name,
+            // as the schema says.
+            (_, Some(name)) => keep(p, "name", EventName::parse(name).map(|_| None)),
             _ => Some(None),
         };
         let path = keep(p, "path", PagePath::parse(&raw.path));

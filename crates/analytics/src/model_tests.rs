@@ -105,6 +105,15 @@ fn a_blank_occurred_at_is_server_time_and_a_malformed_one_is_refused() {
 }
 
 #[test]
+fn a_page_view_keeps_no_name_but_a_malformed_one_is_refused() {
+    let mut raw = pageview("/cart");
+    raw.name = Some("signup".to_owned());
+    assert_eq!(NewEvent::parse(&raw, now(), None).expect("kept").name, None);
+    raw.name = Some(String::new());
+    assert!(NewEvent::parse(&raw, now(), None).is_err());
+}
+
+#[test]
 fn a_referral_from_the_site_itself_is_dropped() {
     let site = ReferrerHost::from_host_header("shop.example.com:8080");
     let mut raw = pageview("/cart");
