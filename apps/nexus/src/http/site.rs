@@ -165,13 +165,10 @@ async fn urlset(state: &AppState, part: Option<SitemapPart>) -> Result<Vec<u8>, 
             let loc = format!("{base}/products/{}", product.slug.as_str());
             out.push_str("  <url><loc>");
             out.push_str(&escape(loc.as_str()));
-            out.push_str("</loc>");
-            if let Some(at) = product.published_at.or(Some(product.updated_at)) {
-                out.push_str("<lastmod>");
-                out.push_str(&lastmod(at));
-                out.push_str("</lastmod>");
-            }
-            out.push_str("</url>\n");
+            out.push_str("</loc><lastmod>");
+            // A published product has its publish time; the last change stands in otherwise.
+            out.push_str(&lastmod(product.published_at.unwrap_or(product.updated_at)));
+            out.push_str("</lastmod></url>\n");
         }
         if batch.len() < WALK_BATCH as usize {
             break;
