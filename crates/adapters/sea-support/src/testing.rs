@@ -38,6 +38,22 @@ impl TestDb {
     pub fn is_postgres(&self) -> bool {
         self.backend == "postgres"
     }
+
+    /// A pool of one connection on the same database, opened now: it sees the database as
+    /// it is, where a pooled SQLite connection may still read from an older snapshot after
+    /// schema changes made through another connection.
+    ///
+    /// # Panics
+    /// When the database cannot be opened.
+    pub async fn single_connection(&self) -> DatabaseConnection {
+        match &self._sqlite_dir {
+            Some(dir) => {
+                let url = format!("sqlite://{}", dir.path().join("nexus.db").display());
+                db::connect(&url, 1).await.expect("reopen SQLite")
+            }
+            None => self.db.clone(),
+        }
+    }
 }
 
 /// Every backend to run a test on, each a fresh database migrated by `M` (the real

@@ -61,14 +61,16 @@ async fn migrating_again_is_a_no_op_and_ping_answers() {
 #[tokio::test]
 async fn every_migration_rolls_back_and_reapplies_cleanly() {
     for t in common::backends().await {
-        Migrator::reset(&t.db).await.expect("roll back everything");
-        let applied = Migrator::get_applied_migrations(&t.db)
+        // One connection throughout: the schema it drops and makes again is the one it reads.
+        let db = t.single_connection().await;
+        Migrator::reset(&db).await.expect("roll back everything");
+        let applied = Migrator::get_applied_migrations(&db)
             .await
             .expect("applied migrations");
         assert!(applied.is_empty(), "{}", t.backend);
 
-        Migrator::up(&t.db, None).await.expect("migrate again");
-        let applied = Migrator::get_applied_migrations(&t.db)
+        Migrator::up(&db, None).await.expect("migrate again");
+        let applied = Migrator::get_applied_migrations(&db)
             .await
             .expect("applied migrations");
         assert_eq!(applied.len(), Migrator::migrations().len(), "{}", t.backend);
