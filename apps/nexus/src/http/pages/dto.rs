@@ -8,6 +8,8 @@ use nexus_content::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+
+use super::block_schema::PageBlock;
 use uuid::Uuid;
 use validator::Validate;
 
@@ -67,11 +69,9 @@ impl From<Seo> for SeoDto {
 
 /// A new page (DRAFT).
 ///
-/// Each block is an object whose `type` is one of `hero` {heading, subheading?,
-/// image?{url, alt}, cta?{label, href}}, `richText` {text}, `productGrid` {productIds (1-24)
-/// | query {category?, tag?, limit 1-24}}, `faq` {items [{question, answer}] 1-50},
-/// `callToAction` {label, href, style?}, `image` {url, alt, caption?}. Links are site paths
-/// (`/...`) or `https://` URLs. Problems are reported with their path
+/// Each block is a `PageBlock`: an object whose `type` is one of `hero`, `richText`,
+/// `productGrid`, `faq`, `callToAction` or `image`, with that kind's fields and limits. Links
+/// are site paths (`/...`) or `https://` URLs. Problems are reported with their path
 /// (`blocks[2].items[0].question`).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -102,7 +102,7 @@ pub struct CreatePageRequest {
     pub title: String,
     /// Ordered blocks (at most 100).
     #[serde(default)]
-    #[schema(value_type = Vec<Object>, max_items = 100)]
+    #[schema(value_type = Vec<PageBlock>, max_items = 100)]
     pub blocks: Vec<Value>,
     /// Search-engine fields.
     #[serde(default)]
@@ -155,7 +155,7 @@ pub struct UpdatePageRequest {
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub title: Option<String>,
     /// New blocks (see the create body).
-    #[schema(value_type = Option<Vec<Object>>, max_items = 100)]
+    #[schema(value_type = Option<Vec<PageBlock>>, max_items = 100)]
     pub blocks: Option<Vec<Value>>,
     /// New SEO fields (replace the old ones).
     pub seo: Option<SeoDto>,
@@ -227,7 +227,7 @@ pub struct PageResponse {
     /// Title of the draft.
     pub title: String,
     /// Blocks of the draft.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<PageBlock>)]
     pub blocks: Vec<Value>,
     /// SEO fields of the draft.
     pub seo: SeoDto,
@@ -297,7 +297,7 @@ pub struct PageContentResponse {
     /// Title.
     pub title: String,
     /// Blocks.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<PageBlock>)]
     pub blocks: Vec<Value>,
     /// SEO fields (robots always given).
     pub seo: SeoDto,
