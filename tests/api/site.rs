@@ -1,10 +1,12 @@
 //! What search engines read: `/robots.txt` from settings, and the sitemap of the published
-//! catalog, one file or an index of files, valid XML listing exactly what is published and
-//! rebuilt after a write.
+//! products and pages, one file or an index of files, valid XML listing exactly what is
+//! published and rebuilt after a write.
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, eventually, header, product_body, spawn_app_with,
+    NO_TOKEN, Role, Signed, TestApp, eventually, expect_json, header, product_body,
+    spawn_app_with,
 };
+use serde_json::{Value, json};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use reqwest::Response;
@@ -208,4 +210,91 @@ async fn a_site_larger_than_one_file_is_an_index_of_numbered_files() {
         let res = get(&app, &format!("/sitemaps/{missing}"), None).await;
         assert_eq!(res.status(), 404, "{missing}");
     }
+}
+
+/// Creates and publishes a page; answers it as published.
+async fn published_page(app: &TestApp, who: &Signed, slug: &str, locale: &str, robots: &str) -> Value {
+    let body = json!({
+        "key": format!("{slug}-{locale}"),
+        "slug": slug,
+        "locale": locale,
+        "title": format!("Page {slug}"),
+        "blocks": [{"type": "richText", "text": "Hello"}],
+        "seo": {"robots": robots},
+    });
+    let page = expect_json(app.post_json("/api/v1/admin/pages", &body, who).await, 201).await;
+    publish_page(app, who, &page, "publish").await
+}
+
+async fn publish_page(app: &TestApp, who: &Signed, page: &Value, action: &str) -> Value {
+    let id = page["id"].as_str().expect("a page id");
+    let res = app
+        .post_json(
+            &format!("/api/v1/admin/pages/{id}/{action}"),
+            &json!({ "version": page["version"] }),
+            who,
+        )
+        .await;
+    expect_json(res, 200).await
+}
+
+#[tokio::test]
+async fn the_sitemap_lists_the_published_indexable_pages_by_locale_and_follows_publishing() {
+    let (app, manager) = app_with(&[]).await;
+    let product = app
+        .published_product(&manager, "Sitemap guide with pages", 9_900, b"%PDF-1.4 p")
+        .await;
+    let about = published_page(&app, &manager, "about", "en", "index,follow").await;
+    published_page(&app, &manager, "a-propos", "fr", "index,follow").await;
+    published_page(&app, &manager, "thanks", "en", "noindex,follow").await;
+    let draft = json!({
+        "key": "draft-page", "slug": "draft-page", "title": "Draft",
+        "blocks": [{"type": "richText", "text": "Not yet"}],
+    });
+    expect_json(app.post_json("/api/v1/admin/pages", &draft, &manager).await, 201).await;
+
+    let (xml, etag) = text(&app, "/sitemap.xml", "application/xml").await;
+    let (root, mut locs, lastmods) = parse(&xml);
+
+    assert_eq!(root, "urlset");
+    locs.sort();
+    let mut expected = vec![
+        product_url(&product),
+        format!("{BASE}/about"),
+        format!("{BASE}/fr/a-propos"),
+    ];
+    expected.sort();
+    assert_eq!(locs, expected, "published, indexable pages only: {xml}");
+    assert_eq!(lastmods.len(), 3);
+
+    // Unpublishing a page takes it out once the content cache's generation moves on.
+    publish_page(&app, &manager, &about, "unpublish").await;
+    eventually("the sitemap to drop the unpublished page", async || {
+        let res = get(&app, "/sitemap.xml", Some(&etag)).await;
+        (res.status() == 200).then_some(())?;
+        let (_, locs, _) = parse(&res.text().await.ok()?);
+        (locs.len() == 2 && !locs.contains(&format!("{BASE}/about"))).then_some(())
+    })
+    .await;
+
+    // Split, pages get files of their own.
+    let (split, manager) = app_with(&[("SITEMAP_MAX_URLS", "1")]).await;
+    split
+        .published_product(&manager, "Split guide", 9_900, b"%PDF-1.4 s")
+        .await;
+    published_page(&split, &manager, "about", "en", "index,follow").await;
+    let (xml, _) = text(&split, "/sitemap.xml", "application/xml").await;
+    let (root, files, _) = parse(&xml);
+    assert_eq!(root, "sitemapindex");
+    assert_eq!(
+        files,
+        [
+            format!("{BASE}/sitemaps/products-1.xml"),
+            format!("{BASE}/sitemaps/pages-1.xml")
+        ]
+    );
+    let (xml, _) = text(&split, "/sitemaps/pages-1.xml", "application/xml").await;
+    assert_eq!(parse(&xml).1, [format!("{BASE}/about")]);
+    assert_eq!(get(&split, "/sitemaps/pages-2.xml", None).await.status(), 404);
+    assert_eq!(get(&split, "/sitemaps/posts-1.xml", None).await.status(), 404);
 }

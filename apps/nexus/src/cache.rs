@@ -301,6 +301,39 @@ impl ResponseCache {
         }
     }
 
+    /// Like [`ResponseCache::get_or_load`], for an answer that also depends on what
+    /// `other`'s namespace holds (the sitemap lists products and pages): the key carries
+    /// `other`'s generation as well, so a move of either generation makes the answer anew.
+    /// While `other` caches nothing or cannot say its generation, `load()` answers uncached.
+    ///
+    /// # Errors
+    /// What `load` fails with; such answers are never cached.
+    pub async fn get_or_load_across<E, F>(
+        &self,
+        other: &Self,
+        key: &str,
+        load: impl Fn() -> F,
+    ) -> Result<Arc<CachedBody>, E>
+    where
+        F: Future<Output = Result<Vec<u8>, E>>,
+    {
+        let other_generation = if other.enabled() {
+            other.generation().await
+        } else {
+            None
+        };
+        match other_generation {
+            Some(g) => {
+                self.get_or_load(&format!("{key}@{}:{g}", other.namespace), load)
+                    .await
+            }
+            None => {
+                record(self.name, Outcome::Bypass);
+                Ok(Arc::new(CachedBody::new(load().await?)))
+            }
+        }
+    }
+
     /// The namespace's current generation, or `None` while Redis cannot say.
     async fn generation(&self) -> Option<u64> {
         if !self.remote {

@@ -39,6 +39,17 @@ pub trait PageRepository: Send + Sync {
     /// Version `number` of a page; `Ok(None)` when there is none.
     async fn version(&self, id: PageId, number: i64) -> Result<Option<PageVersion>, ContentError>;
 
+    /// How many pages are PUBLISHED.
+    async fn count_published(&self) -> Result<u64, ContentError>;
+
+    /// Up to `limit` PUBLISHED pages with an id after `after` (from the first when `None`),
+    /// in id order: a walk of every public page in batches.
+    async fn published_after(
+        &self,
+        after: Option<PageId>,
+        limit: u32,
+    ) -> Result<Vec<Page>, ContentError>;
+
     /// Up to `limit` pages with work due at `now`: SCHEDULED with `publish_at <= now`, or
     /// PUBLISHED with `unpublish_at <= now`; oldest due first.
     async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Page>, ContentError>;

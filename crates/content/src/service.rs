@@ -711,6 +711,33 @@ impl PageService {
         })
     }
 
+    /// How many pages are published, for anyone (the sitemap plans its files with it).
+    ///
+    /// # Errors
+    /// `Unexpected` when the store fails.
+    pub async fn count_published(&self) -> Result<u64, ContentError> {
+        self.repo.count_published().await
+    }
+
+    /// Up to `limit` published snapshots of the pages after `after` in id order, each with
+    /// its page's id, for anyone: the sitemap walks every public page with it in batches.
+    ///
+    /// # Errors
+    /// `Unexpected` when the store fails.
+    pub async fn published_after(
+        &self,
+        after: Option<PageId>,
+        limit: u32,
+    ) -> Result<Vec<(PageId, Published)>, ContentError> {
+        Ok(self
+            .repo
+            .published_after(after, limit)
+            .await?
+            .into_iter()
+            .filter_map(|page| page.published.map(|p| (page.id, p)))
+            .collect())
+    }
+
     /// One page of the audit trail.
     ///
     /// # Errors

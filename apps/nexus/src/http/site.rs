@@ -2,8 +2,11 @@
 //! published (`/sitemap.xml`, split into `/sitemaps/{kind}-{n}.xml` files under a sitemap
 //! index when the site outgrows one file).
 //!
-//! The sitemap is served from the catalog cache (strong `ETag`, 304 on `If-None-Match`) and
-//! built anew after any product write moves the cache's generation on.
+//! The sitemap lists the published products (`/products/{slug}`) and the published CMS
+//! pages (`/{slug}` in the default locale, `/{locale}/{slug}` in others; a page whose robots
+//! directive says `noindex` is left out). It is served from the catalog cache under a key
+//! that carries the content cache's generation too (strong `ETag`, 304 on `If-None-Match`),
+//! so it is built anew after any product write or page publish moves either generation on.
 
 use std::sync::Arc;
 
@@ -18,7 +21,7 @@ use crate::http::error::ApiError;
 use crate::settings::SiteSettings;
 use crate::state::AppState;
 
-/// How many products the sitemap reads per query.
+/// How many items the sitemap reads per query.
 const WALK_BATCH: u32 = 500;
 
 /// The fixed answers and the shape of the sitemap, made once at start.
@@ -70,8 +73,8 @@ pub async fn robots(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
     state.site.robots.respond_as(&req, ContentType::plaintext())
 }
 
-/// The sitemap: every published product with the time it was last published, as one
-/// `<urlset>`, or a `<sitemapindex>` of `/sitemaps/{kind}-{n}.xml` files when there are
+/// The sitemap: every published product and page with the time it was last published, as
+/// one `<urlset>`, or a `<sitemapindex>` of `/sitemaps/{kind}-{n}.xml` files when there are
 /// more than `SITEMAP_MAX_URLS`.
 #[utoipa::path(get, path = "/sitemap.xml", tag = "site", params(("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
     responses((status = 200, description = "a sitemap or sitemap index (sitemaps.org 0.9)", content_type = "application/xml", body = String, headers(("ETag" = String), ("Cache-Control" = String))),
@@ -84,12 +87,14 @@ pub async fn sitemap(
     let st = &state;
     let cached = state
         .catalog_cache
-        .get_or_load("sitemap:index", || async move {
-            let products = st.products.count_published().await?;
-            let files = &st.site;
-            match plan_sitemap(&[(SubjectKind::Product, products)], files.max_urls) {
+        .get_or_load_across(&state.content_cache, "sitemap:index", || async move {
+            let mut counts = Vec::with_capacity(KINDS.len());
+            for kind in KINDS {
+                counts.push((kind, count(st, kind).await?));
+            }
+            match plan_sitemap(&counts, st.site.max_urls) {
                 SitemapPlan::Single => urlset(st, None).await,
-                SitemapPlan::Index(parts) => Ok(index(&files.base_url, &parts)),
+                SitemapPlan::Index(parts) => Ok(index(&st.site.base_url, &parts)),
             }
         })
         .await?;
@@ -97,7 +102,7 @@ pub async fn sitemap(
 }
 
 /// One file of a split sitemap (`products-1.xml`, ...), as `/sitemap.xml` lists them.
-#[utoipa::path(get, path = "/sitemaps/{file}", tag = "site", params(("file" = String, Path, description = "`products-1.xml`, ..."), ("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
+#[utoipa::path(get, path = "/sitemaps/{file}", tag = "site", params(("file" = String, Path, description = "`products-1.xml`, `pages-1.xml`, ..."), ("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
     responses((status = 200, description = "a sitemap (sitemaps.org 0.9)", content_type = "application/xml", body = String, headers(("ETag" = String), ("Cache-Control" = String))),
         (status = 304, description = "Not modified"),
         (status = 404, body = crate::http::error::ErrorBody)))]
@@ -110,13 +115,14 @@ pub async fn sitemap_part(
     let part = file
         .strip_suffix(".xml")
         .and_then(|name| SitemapPart::parse(name, state.site.max_urls))
-        .filter(|p| p.kind == SubjectKind::Product)
+        .filter(|p| KINDS.contains(&p.kind))
         .ok_or_else(|| ApiError::not_found("No such sitemap"))?;
     let st = &state;
+    let key = format!("sitemap:{}", part.name());
     let cached = state
         .catalog_cache
-        .get_or_load(&format!("sitemap:{}", part.name()), || async move {
-            let total = st.products.count_published().await?;
+        .get_or_load_across(&state.content_cache, &key, || async move {
+            let total = count(st, part.kind).await?;
             if part.skip >= total {
                 return Err(ApiError::not_found("No such sitemap"));
             }
@@ -140,42 +146,131 @@ fn lastmod(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The `<urlset>` of the published products (all, or the run `part` names), walked in id
-/// order in batches.
-async fn urlset(state: &AppState, part: Option<SitemapPart>) -> Result<Vec<u8>, ApiError> {
-    let (mut skip, mut take) = part.map_or((0, u64::MAX), |p| (p.skip, p.take));
-    let base = &state.site.base_url;
-    let mut out = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    let mut after = None;
-    while take > 0 {
-        let batch = state.products.published_after(after, WALK_BATCH).await?;
-        let Some(last) = batch.last() else { break };
-        after = Some(last.id);
-        for product in &batch {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            if take == 0 {
-                break;
-            }
-            take -= 1;
-            let loc = format!("{base}/products/{}", product.slug.as_str());
-            out.push_str("  <url><loc>");
-            out.push_str(&escape(loc.as_str()));
-            out.push_str("</loc><lastmod>");
-            // A published product has its publish time; the last change stands in otherwise.
-            out.push_str(&lastmod(product.published_at.unwrap_or(product.updated_at)));
-            out.push_str("</lastmod></url>\n");
+/// The kinds of item the sitemap lists, in the order it lists them.
+const KINDS: [SubjectKind; 2] = [SubjectKind::Product, SubjectKind::Page];
+
+/// How many published items of `kind` there are.
+async fn count(state: &AppState, kind: SubjectKind) -> Result<u64, ApiError> {
+    Ok(match kind {
+        SubjectKind::Product => state.products.count_published().await?,
+        SubjectKind::Page => state.pages.count_published().await?,
+        SubjectKind::Post => 0,
+    })
+}
+
+/// Writes the `<url>` lines of a run of items: passes over the first `skip`, then writes up
+/// to `take`. An item left out of the sitemap (a `noindex` page) still takes its place in
+/// the run, so the files of a split sitemap never overlap.
+struct Run<'a> {
+    base: &'a str,
+    skip: u64,
+    take: u64,
+    out: String,
+}
+
+impl Run<'_> {
+    /// Takes the next item (`None`: one that is not listed); false once the run is full.
+    fn push(&mut self, item: Option<(String, DateTime<Utc>)>) -> bool {
+        if self.skip > 0 {
+            self.skip -= 1;
+            return true;
         }
-        if batch.len() < WALK_BATCH as usize {
-            break;
+        if self.take == 0 {
+            return false;
+        }
+        self.take -= 1;
+        if let Some((path, at)) = item {
+            let loc = format!("{}{path}", self.base);
+            self.out.push_str("  <url><loc>");
+            self.out.push_str(&escape(loc.as_str()));
+            self.out.push_str("</loc><lastmod>");
+            self.out.push_str(&lastmod(at));
+            self.out.push_str("</lastmod></url>\n");
+        }
+        self.take > 0
+    }
+}
+
+/// The `<urlset>` of every published item (or of the run `part` names), each kind walked
+/// in id order in batches.
+async fn urlset(state: &AppState, part: Option<SitemapPart>) -> Result<Vec<u8>, ApiError> {
+    let mut run = Run {
+        base: &state.site.base_url,
+        skip: part.map_or(0, |p| p.skip),
+        take: part.map_or(u64::MAX, |p| p.take),
+        out: String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+        ),
+    };
+    match part {
+        Some(part) => walk(state, part.kind, &mut run).await?,
+        None => {
+            for kind in KINDS {
+                run.skip = 0;
+                run.take = u64::MAX;
+                walk(state, kind, &mut run).await?;
+            }
         }
     }
+    let mut out = run.out;
     out.push_str("</urlset>\n");
     Ok(out.into_bytes())
+}
+
+/// Feeds every published item of `kind` to `run` until it is full.
+async fn walk(state: &AppState, kind: SubjectKind, run: &mut Run<'_>) -> Result<(), ApiError> {
+    match kind {
+        SubjectKind::Product => {
+            let mut after = None;
+            loop {
+                let batch = state.products.published_after(after, WALK_BATCH).await?;
+                let Some(last) = batch.last() else { break };
+                after = Some(last.id);
+                for product in &batch {
+                    let path = format!("/products/{}", product.slug.as_str());
+                    // A published product has its publish time; the last change stands in
+                    // otherwise.
+                    let at = product.published_at.unwrap_or(product.updated_at);
+                    if !run.push(Some((path, at))) {
+                        return Ok(());
+                    }
+                }
+                if batch.len() < WALK_BATCH as usize {
+                    break;
+                }
+            }
+        }
+        SubjectKind::Page => {
+            let mut after = None;
+            loop {
+                let batch = state.pages.published_after(after, WALK_BATCH).await?;
+                let Some((last, _)) = batch.last() else { break };
+                after = Some(*last);
+                for (_, published) in &batch {
+                    let content = &published.content;
+                    let listed = !content.seo.robots().starts_with("noindex");
+                    let item = listed.then(|| (page_path(content), published.at));
+                    if !run.push(item) {
+                        return Ok(());
+                    }
+                }
+                if batch.len() < WALK_BATCH as usize {
+                    break;
+                }
+            }
+        }
+        SubjectKind::Post => {}
+    }
+    Ok(())
+}
+
+/// A page's storefront path: `/{slug}` in the default locale, `/{locale}/{slug}` in others.
+fn page_path(content: &nexus_content::PageContent) -> String {
+    if content.locale == nexus_content::Locale::english() {
+        format!("/{}", content.slug.as_str())
+    } else {
+        format!("/{}/{}", content.locale.as_str(), content.slug.as_str())
+    }
 }
 
 fn index(base: &str, parts: &[SitemapPart]) -> Vec<u8> {

@@ -365,6 +365,34 @@ impl PageRepository for SeaPageRepository {
             .transpose()
     }
 
+    async fn count_published(&self) -> Result<u64, ContentError> {
+        Ok(page::Entity::find()
+            .filter(page::Column::PublishedSlug.is_not_null())
+            .count(&self.db)
+            .await
+            .map_err(unexpected("counting published pages"))?)
+    }
+
+    async fn published_after(
+        &self,
+        after: Option<PageId>,
+        limit: u32,
+    ) -> Result<Vec<Page>, ContentError> {
+        let mut select = page::Entity::find().filter(page::Column::PublishedSlug.is_not_null());
+        if let Some(after) = after {
+            select = select.filter(page::Column::Id.gt(after.as_uuid()));
+        }
+        select
+            .order_by_asc(page::Column::Id)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(unexpected("reading a batch of published pages"))?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
     async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Page>, ContentError> {
         let publish = Condition::all()
             .add(page::Column::Status.eq(PageStatus::Scheduled.as_str()))
