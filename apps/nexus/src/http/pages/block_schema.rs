@@ -80,7 +80,11 @@ fn image_ref() -> ObjectBuilder {
         .required("url")
         .property(
             "alt",
-            text(300, false, "Alternative text (empty for a decorative picture)."),
+            text(
+                300,
+                false,
+                "Alternative text (empty for a decorative picture).",
+            ),
         )
         .required("alt")
 }
@@ -102,12 +106,15 @@ fn grid_query() -> ObjectBuilder {
 }
 
 fn hero() -> ObjectBuilder {
-    kind("hero", "A heading banner, with an optional picture and button.")
-        .property("heading", text(200, true, "The heading."))
-        .required("heading")
-        .property("subheading", nullable(text(500, false, "A line under it.")))
-        .property("image", nullable(image_ref()))
-        .property("cta", nullable(link()))
+    kind(
+        "hero",
+        "A heading banner, with an optional picture and button.",
+    )
+    .property("heading", text(200, true, "The heading."))
+    .required("heading")
+    .property("subheading", nullable(text(500, false, "A line under it.")))
+    .property("image", nullable(image_ref()))
+    .property("cta", nullable(link()))
 }
 
 fn rich_text() -> ObjectBuilder {
@@ -183,7 +190,11 @@ fn image() -> ObjectBuilder {
         .required("url")
         .property(
             "alt",
-            text(300, false, "Alternative text (empty for a decorative picture)."),
+            text(
+                300,
+                false,
+                "Alternative text (empty for a decorative picture).",
+            ),
         )
         .required("alt")
         .property("caption", nullable(text(500, false, "A caption.")))
