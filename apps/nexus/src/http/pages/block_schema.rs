@@ -264,7 +264,13 @@ mod tests {
     #[test]
     fn the_url_pattern_agrees_with_the_domain_check() {
         let s = schema();
-        let pattern = s["oneOf"][5]["properties"]["href"]["pattern"]
+        let call_to_action = s["oneOf"]
+            .as_array()
+            .expect("oneOf")
+            .iter()
+            .find(|v| v["properties"]["type"]["enum"][0] == "callToAction")
+            .expect("a callToAction shape");
+        let pattern = call_to_action["properties"]["href"]["pattern"]
             .as_str()
             .expect("a pattern")
             .to_owned();
