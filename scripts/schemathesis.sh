@@ -41,7 +41,7 @@ unavailable() {
   exit 0
 }
 
-[ -x "$bin" ] || unavailable "$bin is missing; run `cargo nextest run --workspace --no-run` (or make test-api-fuzz) first"
+[ -x "$bin" ] || unavailable "$bin is missing; run 'cargo nextest run --workspace --no-run' (or make test-api-fuzz) first"
 [ -x "$venv/bin/schemathesis" ] || unavailable "schemathesis is missing; run bash scripts/test-tools.sh"
 [ -x "$venv/bin/openapi-spec-validator" ] || unavailable "openapi-spec-validator is missing; run bash scripts/test-tools.sh"
 command -v curl >/dev/null || unavailable "curl is missing"
