@@ -414,6 +414,14 @@ pub fn document(
             }
         }
     }
+    if let Some(event) = value.pointer_mut("/components/schemas/MetricEventRequest") {
+        // A named event needs its name; a page view may go without one.
+        let fields = event.take();
+        *event = serde_json::json!({"allOf": [fields, {"anyOf": [
+            {"type": "object", "properties": {"type": {"type": "string", "enum": ["pageview"]}}},
+            {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+        ]}]});
+    }
     serde_json::from_value(value).unwrap_or(doc)
 }
 
@@ -482,6 +490,46 @@ mod currency_tests {
                     .as_str()
                     .is_some_and(|d| d.contains("INR, USD")),
                 "{property}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod metric_event_tests {
+    use nexus_kernel::Currency;
+
+    use super::document;
+
+    #[test]
+    fn an_event_needs_a_name_and_the_path_pattern_agrees_with_the_domain() {
+        let doc = serde_json::to_value(document(&[Currency::INR], 5_000)).expect("json");
+        let event = &doc["components"]["schemas"]["MetricEventRequest"];
+        assert_eq!(
+            event["allOf"][1]["anyOf"][1]["required"],
+            serde_json::json!(["name"])
+        );
+        let pattern = event["allOf"][0]["properties"]["path"]["pattern"]
+            .as_str()
+            .expect("a path pattern");
+        let re = regex::Regex::new(pattern).expect("compiles");
+        for value in [
+            "/",
+            "/shop?utm_source=x",
+            "/a#b",
+            "//evil.example",
+            "/\\evil",
+            "shop",
+            "/a b",
+            "/r\u{18}",
+            "/\u{1d}x",
+            "/x\u{85}",
+            "",
+        ] {
+            assert_eq!(
+                re.is_match(value),
+                nexus_analytics::PagePath::parse(value).is_ok(),
+                "{value:?}"
             );
         }
     }

@@ -40,7 +40,8 @@ pub struct MetricsBatchRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricEventRequest {
-    /// `pageview` or `event`.
+    /// `pageview` or `event` (an `event` needs a `name`: the document says so with
+    /// an `anyOf`, added by `openapi::document`).
     #[serde(rename = "type")]
     #[schema(example = "pageview", pattern = "^(pageview|event)$")]
     pub kind: String,
@@ -51,7 +52,7 @@ pub struct MetricEventRequest {
     /// (dropped, except its `utm_*` parameters, which fill the campaign fields).
     #[schema(
         example = "/products/ebook?utm_source=newsletter",
-        pattern = "^/([^/\\s\\\\][^\\s]*)?$",
+        pattern = "^/([^/\\s\\\\\\x00-\\x1f\\x7f-\\x9f][^\\s\\x00-\\x1f\\x7f-\\x9f]*)?$",
         max_length = 500
     )]
     pub path: String,
