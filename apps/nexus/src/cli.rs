@@ -9,12 +9,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use nexus_catalog::Reindexer;
-use nexus_customers::{CompanyName, CustomerStatus, NewCustomer, Tags};
-use nexus_identity::NewStaffUser;
-use nexus_kernel::{Email, PersonName, Role};
+use nexus_kernel::{Email, PersonName};
 use nexus_sea_catalog::SeaProductRepository;
 
-use crate::settings::{AppEnv, ConfigErrors, Settings};
+use crate::settings::{ConfigErrors, Settings};
 use crate::startup::{Application, StartupError, compose, connect};
 
 /// Customer Nexus Hub: CRM, approvals, marketplace and content in one service.
@@ -42,7 +40,10 @@ pub enum Command {
     /// Run the background job worker alone (no HTTP); SIGTERM lets the delivery in hand
     /// finish within `SHUTDOWN_GRACE_SECS` and hands the rest of its batch back.
     Worker,
-    /// Add demo staff and customers (refused in production).
+    /// Fill a realistic demo store: staff of every role, 200 customers, enquiries and
+    /// responses in every state, 20 products with files, paid and refunded orders with
+    /// invoices and credit notes, 6 pages, reviews, feedback and a month of page metrics.
+    /// Idempotent (what exists is skipped); refused in production.
     Seed,
     /// Create an administrator account.
     CreateAdmin {
@@ -194,7 +195,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
             connect(&settings, true).await?;
             tracing::info!("migrations applied");
         }
-        Command::Seed => seed(&settings).await?,
+        Command::Seed => crate::seed::run(&settings).await?,
         Command::Reindex => reindex(&settings).await?,
         Command::Config => {
             // The listing is the command's output, not a log line.
@@ -258,95 +259,3 @@ async fn reindex(settings: &Settings) -> Result<(), CliError> {
 
 /// The password every demo account gets; documented in the README.
 pub const DEMO_PASSWORD: &str = "demo-password-123";
-
-async fn seed(settings: &Settings) -> Result<(), CliError> {
-    if settings.env == AppEnv::Production {
-        return Err(CliError::Refused(
-            "seed is refused when APP_ENV=production".into(),
-        ));
-    }
-    let db = connect(settings, true).await?;
-    let state = compose(settings, db).await?;
-    let refused = |e: &dyn std::fmt::Display| CliError::Refused(format!("seed: {e}"));
-    let name = |s: &str| PersonName::parse(s).map_err(|e| refused(&e));
-    let mail = |s: &str| Email::parse(s).map_err(|e| refused(&e));
-    // Seeding acts as a system administrator that exists only for this run.
-    let system = crate::access::actor(nexus_kernel::UserId::new(), Role::Admin);
-    let staff = [
-        ("manager@nexus.local", "Maya", "Manager", Role::Manager),
-        ("cso1@nexus.local", "Chris", "Officer", Role::Cso),
-        ("cso2@nexus.local", "Sam", "Officer", Role::Cso),
-        ("editor@nexus.local", "Eda", "Editor", Role::Editor),
-    ];
-    let mut officers = Vec::new();
-    for (email, first, last, role) in staff {
-        let input = NewStaffUser {
-            email: mail(email)?,
-            password: DEMO_PASSWORD.into(),
-            first_name: name(first)?,
-            last_name: name(last)?,
-            role,
-        };
-        match state.identity.create_user(&system, input).await {
-            Ok(user) => officers.push(user),
-            Err(nexus_identity::IdentityError::EmailTaken) => {
-                tracing::info!(email, "demo user exists; seed already ran");
-                return Ok(());
-            }
-            Err(e) => return Err(refused(&e)),
-        }
-    }
-    let customers = [
-        (
-            "Ada",
-            "Lovelace",
-            "ada@example.com",
-            "Analytical Engines",
-            CustomerStatus::Active,
-        ),
-        (
-            "Grace",
-            "Hopper",
-            "grace@example.com",
-            "COBOL Works",
-            CustomerStatus::Lead,
-        ),
-        (
-            "Alan",
-            "Turing",
-            "alan@example.com",
-            "Bletchley Ltd",
-            CustomerStatus::Inactive,
-        ),
-        (
-            "Katherine",
-            "Johnson",
-            "katherine@example.com",
-            "Orbital Math",
-            CustomerStatus::Active,
-        ),
-    ];
-    for (i, (first, last, email, company, status)) in customers.into_iter().enumerate() {
-        let officer = &officers[1 + i % 2];
-        let input = NewCustomer {
-            first_name: name(first)?,
-            last_name: name(last)?,
-            email: mail(email)?,
-            phone: None,
-            company: Some(CompanyName::parse(company).map_err(|e| refused(&e))?),
-            status: Some(status),
-            tags: Tags::parse(&["demo"]).map_err(|e| refused(&e))?,
-            assigned_to: Some(officer.id),
-        };
-        state
-            .customers
-            .create(&crate::access::actor(officers[0].id, Role::Manager), input)
-            .await
-            .map_err(|e| refused(&e))?;
-    }
-    tracing::info!(
-        password = "see README (demo accounts)",
-        "seeded manager@nexus.local, cso1@nexus.local, cso2@nexus.local, editor@nexus.local and 4 customers"
-    );
-    Ok(())
-}

@@ -11,6 +11,7 @@ pub mod proxy;
 pub mod rate_limit;
 pub mod readiness;
 pub mod secrets;
+pub mod seed;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -113,10 +113,19 @@ fn seed_is_repeatable_and_refused_in_production() {
     let sandbox = Sandbox::new();
     let first = sandbox.run(&["seed"], &[]);
     assert!(first.status.success(), "{}", text(&first));
-    assert!(text(&first).contains("seeded"));
+    assert!(
+        text(&first).contains("seed customers: 200 created, 0 already there"),
+        "{}",
+        text(&first)
+    );
     let second = sandbox.run(&["seed"], &[]);
     assert!(second.status.success(), "{}", text(&second));
-    assert!(text(&second).contains("seed already ran"));
+    assert!(
+        text(&second).contains("seed customers: 0 created, 200 already there"),
+        "{}",
+        text(&second)
+    );
+    assert!(!text(&second).contains(" created, 0 already there"));
 
     let secret = "p".repeat(40);
     let prod = sandbox.run(
