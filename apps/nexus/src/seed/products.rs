@@ -5,8 +5,8 @@
 use std::io::Write as _;
 
 use nexus_catalog::{
-    CatalogError, Category, FileName, NewProduct, PreviewUrl, Product, ProductDescription,
-    ProductFilter, ProductStatus, ProductTitle, SearchText, Slug, StagedFile, Tags,
+    CatalogError, Category, FileName, NewProduct, Product, ProductDescription, ProductFilter,
+    ProductStatus, ProductTitle, SearchText, Slug, StagedFile, Tags,
 };
 use nexus_kernel::{Actor, Money, PageRequest};
 use sha2::{Digest as _, Sha256};
@@ -217,10 +217,9 @@ pub(super) async fn seed(seeder: &mut Seeder<'_>) -> Result<Tally, CliError> {
             price: Money::new(price, currency).ctx("a price")?,
             category: Category::parse(category).ctx("a category")?,
             tags: Tags::parse(tags).ctx("product tags")?,
-            preview_image_url: Some(
-                PreviewUrl::parse(&format!("https://picsum.photos/seed/{slug}/800/600"))
-                    .ctx("a preview image")?,
-            ),
+            // No cover: the catalog keeps only an image URL, and a demo store must not
+            // depend on another site for its pictures.
+            preview_image_url: None,
         };
         let mut product = match service.create(&admin, input).await {
             Ok(p) => p,
