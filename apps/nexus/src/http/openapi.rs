@@ -502,7 +502,7 @@ mod metric_event_tests {
     use super::document;
 
     #[test]
-    fn an_event_needs_a_name_and_the_path_pattern_agrees_with_the_domain() {
+    fn an_event_needs_a_name_and_the_path_and_campaign_patterns_agree_with_the_domain() {
         let doc = serde_json::to_value(document(&[Currency::INR], 5_000)).expect("json");
         let event = &doc["components"]["schemas"]["MetricEventRequest"];
         assert_eq!(
@@ -529,6 +529,27 @@ mod metric_event_tests {
             assert_eq!(
                 re.is_match(value),
                 nexus_analytics::PagePath::parse(value).is_ok(),
+                "{value:?}"
+            );
+        }
+        let pattern = event["allOf"][0]["properties"]["utmTerm"]["pattern"]
+            .as_str()
+            .expect("a campaign pattern");
+        let re = regex::Regex::new(pattern).expect("compiles");
+        for value in [
+            "",
+            "spring sale",
+            " \tnews\r\n",
+            "\u{85}x\u{3000}",
+            "a\tb",
+            "\u{1f}x",
+            "x\u{7f}",
+            "\u{90}",
+            "\u{1c}",
+        ] {
+            assert_eq!(
+                re.is_match(value),
+                nexus_analytics::UtmValue::parse(value).is_ok(),
                 "{value:?}"
             );
         }

@@ -60,20 +60,36 @@ pub struct MetricEventRequest {
     /// it is this site, and a referrer with no such host counts as none.
     #[schema(max_length = 1000)]
     pub referrer: Option<String>,
-    /// Campaign source (at most 100).
-    #[schema(max_length = 100)]
+    /// Campaign source (at most 100; no control characters but white space around it,
+    /// which is trimmed; the same for the other campaign fields).
+    #[schema(
+        max_length = 100,
+        pattern = "^[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\x00-\\x1f\\x7f-\\x9f]*[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
     pub utm_source: Option<String>,
     /// Campaign medium (at most 100).
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 100,
+        pattern = "^[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\x00-\\x1f\\x7f-\\x9f]*[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
     pub utm_medium: Option<String>,
     /// Campaign name (at most 100).
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 100,
+        pattern = "^[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\x00-\\x1f\\x7f-\\x9f]*[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
     pub utm_campaign: Option<String>,
     /// Campaign term (at most 100).
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 100,
+        pattern = "^[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\x00-\\x1f\\x7f-\\x9f]*[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
     pub utm_term: Option<String>,
     /// Campaign content (at most 100).
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 100,
+        pattern = "^[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\x00-\\x1f\\x7f-\\x9f]*[\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*$"
+    )]
     pub utm_content: Option<String>,
     /// When it happened (RFC 3339); the server's time is used when this is more than a day
     /// earlier or in the future.
