@@ -22,6 +22,7 @@ mod platform;
 mod purchase;
 mod reconcile;
 mod responses;
+mod seo;
 mod shutdown;
 mod site;
 mod uploads;

@@ -3,13 +3,12 @@
 //! published and rebuilt after a write.
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, eventually, expect_json, header, product_body,
-    spawn_app_with,
+    NO_TOKEN, Role, Signed, TestApp, eventually, expect_json, header, product_body, spawn_app_with,
 };
-use serde_json::{Value, json};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use reqwest::Response;
+use serde_json::{Value, json};
 
 const BASE: &str = "https://shop.example";
 
@@ -213,7 +212,13 @@ async fn a_site_larger_than_one_file_is_an_index_of_numbered_files() {
 }
 
 /// Creates and publishes a page; answers it as published.
-async fn published_page(app: &TestApp, who: &Signed, slug: &str, locale: &str, robots: &str) -> Value {
+async fn published_page(
+    app: &TestApp,
+    who: &Signed,
+    slug: &str,
+    locale: &str,
+    robots: &str,
+) -> Value {
     let body = json!({
         "key": format!("{slug}-{locale}"),
         "slug": slug,
@@ -251,7 +256,11 @@ async fn the_sitemap_lists_the_published_indexable_pages_by_locale_and_follows_p
         "key": "draft-page", "slug": "draft-page", "title": "Draft",
         "blocks": [{"type": "richText", "text": "Not yet"}],
     });
-    expect_json(app.post_json("/api/v1/admin/pages", &draft, &manager).await, 201).await;
+    expect_json(
+        app.post_json("/api/v1/admin/pages", &draft, &manager).await,
+        201,
+    )
+    .await;
 
     let (xml, etag) = text(&app, "/sitemap.xml", "application/xml").await;
     let (root, mut locs, lastmods) = parse(&xml);
@@ -295,6 +304,12 @@ async fn the_sitemap_lists_the_published_indexable_pages_by_locale_and_follows_p
     );
     let (xml, _) = text(&split, "/sitemaps/pages-1.xml", "application/xml").await;
     assert_eq!(parse(&xml).1, [format!("{BASE}/about")]);
-    assert_eq!(get(&split, "/sitemaps/pages-2.xml", None).await.status(), 404);
-    assert_eq!(get(&split, "/sitemaps/posts-1.xml", None).await.status(), 404);
+    assert_eq!(
+        get(&split, "/sitemaps/pages-2.xml", None).await.status(),
+        404
+    );
+    assert_eq!(
+        get(&split, "/sitemaps/posts-1.xml", None).await.status(),
+        404
+    );
 }
