@@ -94,11 +94,10 @@ impl SeoReport {
     /// The report of `totals` with `items`.
     #[must_use]
     pub fn new(totals: AuditTotals, items: Page<StoredAudit>) -> Self {
-        let score = if totals.items == 0 {
-            100
-        } else {
-            u32::try_from(totals.score_sum / totals.items).unwrap_or(100)
-        };
+        let score = totals
+            .score_sum
+            .checked_div(totals.items)
+            .map_or(100, |mean| u32::try_from(mean).unwrap_or(100));
         Self {
             score,
             totals,

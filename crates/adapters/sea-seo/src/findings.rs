@@ -262,23 +262,25 @@ impl FindingsStore for SeaFindingsStore {
     }
 }
 
+/// `COUNT(*)` and the sums of score, errors, warnings and notices (NULL over no rows).
+type SumsRow = (i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
 async fn totals(db: &DatabaseConnection) -> Result<AuditTotals, SeoError> {
     let sum = |col: seo_audit::Column| Expr::expr(Func::sum(Expr::col(col)));
-    let row: Option<(i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> =
-        seo_audit::Entity::find()
-            .select_only()
-            .column_as(
-                Expr::expr(Func::count(Expr::col(seo_audit::Column::ItemId))),
-                "items",
-            )
-            .column_as(sum(seo_audit::Column::Score), "score_sum")
-            .column_as(sum(seo_audit::Column::Errors), "errors")
-            .column_as(sum(seo_audit::Column::Warnings), "warnings")
-            .column_as(sum(seo_audit::Column::Notices), "notices")
-            .into_tuple()
-            .one(db)
-            .await
-            .map_err(fail("summing SEO audits"))?;
+    let row: Option<SumsRow> = seo_audit::Entity::find()
+        .select_only()
+        .column_as(
+            Expr::expr(Func::count(Expr::col(seo_audit::Column::ItemId))),
+            "items",
+        )
+        .column_as(sum(seo_audit::Column::Score), "score_sum")
+        .column_as(sum(seo_audit::Column::Errors), "errors")
+        .column_as(sum(seo_audit::Column::Warnings), "warnings")
+        .column_as(sum(seo_audit::Column::Notices), "notices")
+        .into_tuple()
+        .one(db)
+        .await
+        .map_err(fail("summing SEO audits"))?;
     let Some((items, score_sum, errors, warnings, notices)) = row else {
         return Ok(AuditTotals::default());
     };
