@@ -24,6 +24,7 @@ mod m20261205_090000_drop_jobs;
 mod m20261206_020000_create_content_pages;
 mod m20261206_020000_create_feedback;
 mod m20261206_020000_create_metrics;
+mod m20261206_180000_create_seo_audits;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_020000_create_metrics::Migration),
             Box::new(m20261206_020000_create_feedback::Migration),
             Box::new(m20261206_020000_create_content_pages::Migration),
+            Box::new(m20261206_180000_create_seo_audits::Migration),
         ]
     }
 }

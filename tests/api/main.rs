@@ -23,6 +23,7 @@ mod purchase;
 mod reconcile;
 mod responses;
 mod seed;
+mod seo;
 mod shutdown;
 mod site;
 mod uploads;

@@ -22,8 +22,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, customer_body, enquiry_body, expect_json, product_body,
-    spawn_app_with, unique_email,
+    NO_TOKEN, Role, Signed, TestApp, customer_body, enquiry_body, eventually, expect_json,
+    product_body, spawn_app_with, unique_email,
 };
 use reqwest::Method;
 use sea_orm::ConnectionTrait;
@@ -192,6 +192,10 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/admin/pages/{id}/schedule",    [401, 403, 403, 403, 403, 200, 200, 200]),
     ("post",   "/api/v1/admin/pages/{id}/preview",     [401, 403, 403, 403, 403, 200, 200, 200]),
     ("get",    "/api/v1/admin/content/audit",          [401, 403, 403, 403, 403, 200, 200, 200]),
+    // SEO: the content roles.
+    ("get",    "/api/v1/seo/report",                   [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/seo/items/{kind}/{id}",        [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/seo/scan",                     [401, 403, 403, 403, 403, 202, 202, 202]),
 ];
 
 /// Cells where today's code still answers differently from the row above, because the
@@ -879,6 +883,18 @@ impl World {
             ("post", "/api/v1/admin/pages/{id}/preview") => {
                 let p = content_page(app, manager, false).await;
                 Call::to(format!("/api/v1/admin/pages/{}/preview", id(&p)))
+            }
+            // SEO: the report, a published page once its audit is stored, a scan.
+            ("get", "/api/v1/seo/report") => Call::to(template),
+            ("post", "/api/v1/seo/scan") => Call::to(template),
+            ("get", "/api/v1/seo/items/{kind}/{id}") => {
+                let p = content_page(app, manager, true).await;
+                let path = format!("/api/v1/seo/items/page/{}", id(&p));
+                eventually("the page's SEO audit", async || {
+                    (app.get(&path, manager).await.status() == 200).then_some(())
+                })
+                .await;
+                Call::to(path)
             }
             (m, p) => panic!("no request written for {} {p}", m.to_uppercase()),
         }

@@ -20,6 +20,7 @@ use nexus_outbox::permissions::JOBS_MANAGE;
 use nexus_analytics::permissions::ANALYTICS_READ;
 use nexus_content::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH, CONTENT_READ_AUDIT};
 use nexus_feedback::permissions::FEEDBACK_MODERATE;
+use nexus_seo::permissions::{SEO_READ, SEO_SCAN};
 
 /// Runs the system: everything a manager does, plus users, refunds and background work.
 const ADMIN: &[Permission] = &[
@@ -47,6 +48,9 @@ const ADMIN: &[Permission] = &[
     CONTENT_MANAGE,
     CONTENT_PUBLISH,
     CONTENT_READ_AUDIT,
+    // SEO.
+    SEO_READ,
+    SEO_SCAN,
 ];
 
 /// Supervises customer service and the catalog: sees every customer, assigns, approves.
@@ -72,6 +76,9 @@ const MANAGER: &[Permission] = &[
     CONTENT_MANAGE,
     CONTENT_PUBLISH,
     CONTENT_READ_AUDIT,
+    // SEO.
+    SEO_READ,
+    SEO_SCAN,
 ];
 
 /// Works the customers assigned to them; drafts responses that someone else approves.
@@ -92,6 +99,9 @@ const EDITOR: &[Permission] = &[
     CONTENT_MANAGE,
     CONTENT_PUBLISH,
     CONTENT_READ_AUDIT,
+    // SEO.
+    SEO_READ,
+    SEO_SCAN,
 ];
 
 /// A buyer: their own enquiries (their own cart, orders and downloads need no permission).
@@ -128,6 +138,7 @@ pub fn every_permission() -> Vec<Permission> {
         nexus_analytics::permissions::ALL,
         nexus_feedback::permissions::ALL,
         nexus_content::permissions::ALL,
+        nexus_seo::permissions::ALL,
     ]
     .concat()
 }
@@ -203,6 +214,8 @@ mod tests {
         assert_eq!(holders(CONTENT_MANAGE), [Admin, Manager, Editor]);
         assert_eq!(holders(CONTENT_PUBLISH), [Admin, Manager, Editor]);
         assert_eq!(holders(CONTENT_READ_AUDIT), [Admin, Manager, Editor]);
+        assert_eq!(holders(SEO_READ), [Admin, Manager, Editor]);
+        assert_eq!(holders(SEO_SCAN), [Admin, Manager, Editor]);
     }
 
     #[test]

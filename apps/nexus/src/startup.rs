@@ -579,6 +579,13 @@ pub async fn compose(
     list.push(Arc::new(nexus_content::InvalidateContentCache::new(
         shared_cache,
     )));
+    // SEO: audits of the products and pages, kept up to date by their events.
+    let seo = seo(&db, &transactions, &clock);
+    list.extend([
+        Arc::new(nexus_catalog::AuditProductSeo::new(seo.clone())) as Arc<dyn Subscriber>,
+        Arc::new(nexus_content::AuditPageSeo::new(seo.clone())),
+        Arc::new(nexus_seo::RunSeoScan::new(seo.clone())),
+    ]);
     let registry = subscribers(list)?;
     routes.install(registry.shared_routes());
     let delivery_store: Arc<dyn DeliveryStore> = Arc::new(SeaDeliveryStore::new(db.clone()));
@@ -670,7 +677,36 @@ pub async fn compose(
         feedback,
         pages,
         content_cache,
+        seo,
     })
+}
+
+/// The SEO service: audits kept in the database, the catalog's products and the content's
+/// pages as its sources, scans queued on the outbox. `/` and `/products` are the storefront
+/// paths that are no item.
+fn seo(
+    db: &DatabaseConnection,
+    transactions: &Transactions,
+    clock: &Arc<dyn Clock>,
+) -> Arc<nexus_seo::SeoService> {
+    let sources: Vec<Arc<dyn nexus_seo::SeoSource>> = vec![
+        Arc::new(nexus_catalog::CatalogSeoSource::new(Arc::new(
+            SeaProductRepository::new(db.clone()),
+        ))),
+        Arc::new(nexus_content::ContentSeoSource::new(Arc::new(
+            nexus_sea_content::SeaPageRepository::new(db.clone()),
+        ))),
+    ];
+    Arc::new(nexus_seo::SeoService::new(
+        Arc::new(nexus_sea_seo::SeaFindingsStore::new(db.clone())),
+        sources,
+        Arc::new(nexus_sea_seo::SeaScanQueue::new(
+            transactions.clone(),
+            clock.clone(),
+        )),
+        clock.clone(),
+        vec!["/".to_owned(), "/products".to_owned()],
+    ))
 }
 
 /// The page service (its preview key from `PREVIEW_SIGNING_KEY` or generated into the data

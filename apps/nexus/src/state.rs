@@ -65,6 +65,8 @@ pub struct AppState {
     pub pages: Arc<nexus_content::PageService>,
     /// Cached public page answers.
     pub content_cache: Arc<crate::cache::ResponseCache>,
+    /// SEO audits, the site report and scans.
+    pub seo: Arc<nexus_seo::SeoService>,
 }
 
 impl AppState {

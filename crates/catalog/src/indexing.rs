@@ -33,7 +33,7 @@ impl IndexProduct {
 }
 
 /// The product an event is about.
-fn product_of(event: &EventEnvelope) -> Result<ProductId, DeliveryError> {
+pub(crate) fn product_of(event: &EventEnvelope) -> Result<ProductId, DeliveryError> {
     if event.is::<ProductCreated>() {
         Ok(event.decode::<ProductCreated>()?.product_id)
     } else if event.is::<ProductUpdated>() {
@@ -42,7 +42,7 @@ fn product_of(event: &EventEnvelope) -> Result<ProductId, DeliveryError> {
         Ok(event.decode::<ProductDeleted>()?.product_id)
     } else {
         Err(DeliveryError::Permanent(format!(
-            "index_product does not handle {}",
+            "{} is not a product event",
             event.name
         )))
     }

@@ -10,6 +10,7 @@ mod links;
 mod model;
 pub mod permissions;
 mod ports;
+mod seo;
 mod service;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
@@ -39,4 +40,5 @@ pub use ports::{
     MockCatalogUnitOfWork, MockProductIndex, MockProductRepository, MockProductSearch,
     MockProductStore, MockSalesLedger,
 };
+pub use seo::{AuditProductSeo, CatalogSeoSource, product_path, product_subject};
 pub use service::ProductService;

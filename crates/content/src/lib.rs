@@ -11,6 +11,7 @@ mod pages;
 pub mod permissions;
 mod ports;
 pub mod preview;
+pub mod seo;
 mod service;
 #[cfg(test)]
 mod service_tests;
@@ -31,4 +32,5 @@ pub use ports::{MockContentUnitOfWork, MockPageRepository, MockPageStore};
 #[cfg(any(test, feature = "mocks"))]
 pub use preview::MockPreviewSigner;
 pub use preview::{PreviewClaims, PreviewLink, PreviewSigner};
+pub use seo::{AuditPageSeo, ContentSeoSource, page_path, page_subject};
 pub use service::{PageService, PageView, SCHEDULE_BATCH, ScheduleRun};

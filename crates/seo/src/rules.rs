@@ -318,7 +318,7 @@ fn image_alt(subject: &SeoSubject, findings: &mut Vec<Finding>) {
 /// The site path a link points at, when it points inside the site: `/a/b` of `/a/b?x#y`.
 /// Links with a scheme, protocol-relative ones (`//host`), fragments and `mailto:` are not
 /// internal.
-fn internal_path(link: &str) -> Option<&str> {
+pub fn internal_path(link: &str) -> Option<&str> {
     let link = link.trim();
     if !link.starts_with('/') || link.starts_with("//") {
         return None;

@@ -796,6 +796,18 @@ impl From<nexus_content::ContentError> for ApiError {
     }
 }
 
+impl From<nexus_seo::SeoError> for ApiError {
+    fn from(err: nexus_seo::SeoError) -> Self {
+        use nexus_seo::SeoError as E;
+        let message = err.to_string();
+        match err {
+            E::NotFound => Self::not_found("No SEO audit of this item"),
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

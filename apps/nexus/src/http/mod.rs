@@ -18,6 +18,7 @@ pub mod pages;
 pub mod products;
 pub mod responses;
 pub mod schema;
+pub mod seo;
 pub mod site;
 pub mod users;
 
@@ -90,7 +91,8 @@ pub fn app(
                 .configure(orders::configure)
                 .configure(analytics::configure)
                 .configure(feedback::configure)
-                .configure(pages::configure),
+                .configure(pages::configure)
+                .configure(seo::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)

@@ -12,6 +12,7 @@ use super::error::ErrorBody;
 
 use super::feedback;
 use super::pages;
+use super::seo;
 use super::{
     auth, customers, enquiries, health, jobs, metrics, orders, products, responses, site, users,
 };
@@ -96,6 +97,7 @@ use super::{
         pages::handlers::publish_page, pages::handlers::unpublish_page,
         pages::handlers::schedule_page, pages::handlers::preview_page,
         pages::handlers::list_content_audit,
+        seo::handlers::seo_report, seo::handlers::get_seo_item, seo::handlers::request_seo_scan,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -114,6 +116,7 @@ use super::{
         (name = "feedback", description = "Site feedback and its moderation"),
         (name = "reviews", description = "Product reviews, their moderation and ratings"),
         (name = "content", description = "CMS pages: public reads, previews, editing, versions, publishing and the audit trail"),
+        (name = "seo", description = "SEO: the site report, each item's findings and site scans"),
     )
 )]
 pub struct ApiDoc;

@@ -75,7 +75,38 @@ doc_enum!(
         InvalidateCatalogCache = "invalidate_catalog_cache",
         InvalidateCatalogRatings = "invalidate_catalog_ratings",
         InvalidateContentCache = "invalidate_content_cache",
+        AuditProductSeo = "audit_product_seo",
+        AuditPageSeo = "audit_page_seo",
+        SeoScan = "seo_scan",
     }
+);
+
+doc_enum!(
+    /// The kind of an item the SEO rules audit.
+    SeoKindDto { Product = "product", Page = "page" }
+);
+doc_enum!(
+    /// How much an SEO finding costs.
+    SeoSeverityDto { Error = "ERROR", Warning = "WARNING", Notice = "NOTICE" }
+);
+doc_enum!(
+    /// An SEO rule.
+    SeoRuleDto {
+        TitleLength = "title_length",
+        MetaDescriptionMissing = "meta_description_missing",
+        MetaDescriptionLength = "meta_description_length",
+        SlugFormat = "slug_format",
+        DuplicateTitle = "duplicate_title",
+        DuplicateDescription = "duplicate_description",
+        ImageAlt = "image_alt",
+        BrokenInternalLink = "broken_internal_link",
+        CanonicalMissing = "canonical_missing",
+        ThinContent = "thin_content",
+    }
+);
+doc_enum!(
+    /// What a scan request did.
+    ScanStatusDto { Queued = "QUEUED", AlreadyQueued = "ALREADY_QUEUED" }
 );
 
 /// A tag: 1 to 32 ASCII letters, digits, `-` or `_` (stored lower-cased; surrounding white

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 15] = [
+pub const KINDS: [&str; 18] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -33,6 +33,9 @@ pub const KINDS: [&str; 15] = [
     "invalidate_catalog_cache",
     "invalidate_catalog_ratings",
     "invalidate_content_cache",
+    "audit_product_seo",
+    "audit_page_seo",
+    "seo_scan",
 ];
 
 /// A job as administrators see it (never its event's payload: it may hold a one-time code).

@@ -1,0 +1,47 @@
+//! SeaORM mapping of `seo_audits`, as the migration creates it; a storage shape only.
+
+pub mod seo_audit {
+    //! `seo_audits`.
+
+    use sea_orm::entity::prelude::*;
+
+    /// One row of `seo_audits`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "seo_audits")]
+    pub struct Model {
+        /// `PRODUCT`, `PAGE`, `POST`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: String,
+        /// The item's id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub item_id: Uuid,
+        /// Public path.
+        pub path: String,
+        /// Slug.
+        pub slug: String,
+        /// Effective title.
+        pub title: String,
+        /// Normalized title.
+        pub title_key: String,
+        /// Normalized description.
+        pub description_key: Option<String>,
+        /// Score.
+        pub score: i32,
+        /// Findings of severity error.
+        pub errors: i32,
+        /// Findings of severity warning.
+        pub warnings: i32,
+        /// Findings of severity notice.
+        pub notices: i32,
+        /// Findings, JSON.
+        pub findings: String,
+        /// When audited.
+        pub audited_at: DateTimeUtc,
+    }
+
+    /// No relations are mapped.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

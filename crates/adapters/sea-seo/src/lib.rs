@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+
+pub mod entities;
+
+mod findings;
+mod scans;
+
+pub use findings::SeaFindingsStore;
+pub use scans::SeaScanQueue;

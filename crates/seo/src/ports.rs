@@ -1,0 +1,92 @@
+//! What the SEO context needs from the outside: where its audits are kept, where the public
+//! items come from, and how a scan of the whole site is queued.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nexus_kernel::{Page, PageRequest};
+use uuid::Uuid;
+
+use crate::error::SeoError;
+use crate::stored::{AuditTotals, ScanRequest, StoredAudit};
+use crate::subject::{SeoSubject, SubjectKind};
+
+/// Keeps each public item's last audit. Every lookup the rules make of the rest of the site
+/// is one indexed query here, so auditing one item never reads every other.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait FindingsStore: Send + Sync {
+    /// Stores `audit`, replacing the item's previous one.
+    async fn save(&self, audit: &StoredAudit) -> Result<(), SeoError>;
+
+    /// The item's stored audit; `Ok(None)` when it has none.
+    async fn find(&self, kind: SubjectKind, id: Uuid) -> Result<Option<StoredAudit>, SeoError>;
+
+    /// Drops the item's stored audit, answering what it was.
+    async fn remove(&self, kind: SubjectKind, id: Uuid) -> Result<Option<StoredAudit>, SeoError>;
+
+    /// How many stored items other than (`kind`, `id`) have this normalized title.
+    async fn count_titles(
+        &self,
+        title_key: &str,
+        kind: SubjectKind,
+        id: Uuid,
+    ) -> Result<u64, SeoError>;
+
+    /// How many stored items other than (`kind`, `id`) have this normalized description.
+    async fn count_descriptions(
+        &self,
+        description_key: &str,
+        kind: SubjectKind,
+        id: Uuid,
+    ) -> Result<u64, SeoError>;
+
+    /// Up to `limit` stored items whose normalized title is one of `title_keys` or whose
+    /// normalized description is one of `description_keys`.
+    async fn sharing_text(
+        &self,
+        title_keys: &[String],
+        description_keys: &[String],
+        limit: u32,
+    ) -> Result<Vec<(SubjectKind, Uuid)>, SeoError>;
+
+    /// Which of `paths` are the path of a stored item.
+    async fn existing_paths(&self, paths: &[String]) -> Result<Vec<String>, SeoError>;
+
+    /// Totals over every stored audit.
+    async fn totals(&self) -> Result<AuditTotals, SeoError>;
+
+    /// One page of stored audits, lowest score first (ties by path, then id).
+    async fn worst_first(&self, page: PageRequest) -> Result<Page<StoredAudit>, SeoError>;
+
+    /// Drops every audit made before `at` (items a scan no longer found public).
+    async fn remove_audited_before(&self, at: DateTime<Utc>) -> Result<u64, SeoError>;
+}
+
+/// The public items of one context (the catalog's products, the content's pages), described
+/// as the rules see them. The context that owns the items implements it; the app composes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SeoSource: Send + Sync {
+    /// The kind of item it gives.
+    fn kind(&self) -> SubjectKind;
+
+    /// Up to `limit` public items with an id after `after` (from the first when `None`), in
+    /// id order: a walk of every public item in batches.
+    async fn published_after(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<SeoSubject>, SeoError>;
+
+    /// The public item `id`; `Ok(None)` when it is not public (or does not exist).
+    async fn published(&self, id: Uuid) -> Result<Option<SeoSubject>, SeoError>;
+}
+
+/// Queues a scan of the whole site for the worker.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ScanQueue: Send + Sync {
+    /// Queues a scan unless one is already waiting or running (checked and queued
+    /// atomically, so two racing requests queue one scan).
+    async fn enqueue(&self, requested_by: Uuid) -> Result<ScanRequest, SeoError>;
+}
