@@ -236,14 +236,16 @@ impl UtmValue {
     /// Checks `raw`; a blank value is no value (`Ok(None)`).
     ///
     /// # Errors
-    /// [`InvalidValue`] when longer than 100 characters or holding control characters.
+    /// [`InvalidValue`] when longer than 100 characters as sent, or holding control
+    /// characters inside the white space around it.
     pub fn parse(raw: &str) -> Result<Option<Self>, InvalidValue> {
+        // As sent, white space included: the schema's limit.
+        if raw.chars().count() > 100 {
+            return Err(invalid("too_long", "must be at most 100 characters"));
+        }
         let value = raw.trim();
         if value.is_empty() {
             return Ok(None);
-        }
-        if value.chars().count() > 100 {
-            return Err(invalid("too_long", "must be at most 100 characters"));
         }
         if value.chars().any(char::is_control) {
             return Err(invalid("invalid", "must not contain control characters"));

@@ -549,9 +549,10 @@ mod metric_event_tests {
             "x\u{7f}",
             "\u{90}",
             "\u{1c}",
+            &format!(" {} ", "x".repeat(99)),
         ] {
             assert_eq!(
-                re.is_match(value),
+                re.is_match(value) && value.chars().count() <= 100,
                 nexus_analytics::UtmValue::parse(value).is_ok(),
                 "{value:?}"
             );
