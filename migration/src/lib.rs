@@ -24,6 +24,8 @@ mod m20261205_090000_drop_jobs;
 mod m20261206_020000_create_content_pages;
 mod m20261206_020000_create_feedback;
 mod m20261206_020000_create_metrics;
+mod m20261206_180500_create_team_members;
+mod m20261206_181000_create_posts;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -54,6 +56,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_020000_create_metrics::Migration),
             Box::new(m20261206_020000_create_feedback::Migration),
             Box::new(m20261206_020000_create_content_pages::Migration),
+            Box::new(m20261206_180500_create_team_members::Migration),
+            Box::new(m20261206_181000_create_posts::Migration),
         ]
     }
 }

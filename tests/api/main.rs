@@ -19,11 +19,13 @@ mod observability;
 mod otp;
 mod pages;
 mod platform;
+mod posts;
 mod purchase;
 mod reconcile;
 mod responses;
 mod shutdown;
 mod site;
+mod team;
 mod uploads;
 mod users;
 
