@@ -49,6 +49,9 @@ pub struct CreatePostRequest {
     #[schema(max_items = 10, value_type = Vec<PostTagText>)]
     pub tags: Vec<String>,
     /// The author: a team member's id.
+    #[schema(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub author_id: Uuid,
 }
 
@@ -98,6 +101,9 @@ pub struct UpdatePostRequest {
     #[schema(max_items = 10, value_type = Option<Vec<PostTagText>>)]
     pub tags: Option<Vec<String>>,
     /// New author.
+    #[schema(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub author_id: Option<Uuid>,
 }
 

@@ -148,6 +148,9 @@ impl From<UpdateTeamMemberRequest> for TeamMemberChange {
 #[serde(rename_all = "camelCase")]
 pub struct TeamOrderItem {
     /// The member.
+    #[schema(
+        pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub id: Uuid,
     /// The version read.
     #[serde(deserialize_with = "crate::http::extract::whole")]
