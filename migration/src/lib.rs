@@ -25,6 +25,8 @@ mod m20261206_020000_create_content_pages;
 mod m20261206_020000_create_feedback;
 mod m20261206_020000_create_metrics;
 mod m20261206_180000_create_seo_audits;
+mod m20261206_180500_create_team_members;
+mod m20261206_181000_create_posts;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -56,6 +58,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_020000_create_feedback::Migration),
             Box::new(m20261206_020000_create_content_pages::Migration),
             Box::new(m20261206_180000_create_seo_audits::Migration),
+            Box::new(m20261206_180500_create_team_members::Migration),
+            Box::new(m20261206_181000_create_posts::Migration),
         ]
     }
 }

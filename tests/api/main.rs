@@ -19,6 +19,7 @@ mod observability;
 mod otp;
 mod pages;
 mod platform;
+mod posts;
 mod purchase;
 mod reconcile;
 mod responses;
@@ -26,6 +27,7 @@ mod seed;
 mod seo;
 mod shutdown;
 mod site;
+mod team;
 mod uploads;
 mod users;
 

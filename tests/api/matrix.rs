@@ -75,6 +75,8 @@ const ROUTES: &[Row] = &[
     ("get",    "/robots.txt",                          [200, 200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/sitemap.xml",                         [200, 200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/sitemaps/{file}",                     [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/feed.xml",                            [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/atom.xml",                            [200, 200, 200, 200, 200, 200, 200, 200]),
     // Sign-up and sessions: public, or the caller's own.
     // Registration answers 202 alike for new and taken addresses (a fresh one is used here).
     ("post",   "/api/v1/auth/register",                [202, 202, 202, 202, 202, 202, 202, 202]),
@@ -196,6 +198,31 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/seo/report",                   [401, 403, 403, 403, 403, 200, 200, 200]),
     ("get",    "/api/v1/seo/items/{kind}/{id}",        [401, 403, 403, 403, 403, 200, 200, 200]),
     ("post",   "/api/v1/seo/scan",                     [401, 403, 403, 403, 403, 202, 202, 202]),
+    // Team members: the visible list and their photos are public; staff routes need
+    // content.manage (EDITOR, MANAGER, ADMIN).
+    ("get",    "/api/v1/content/team",                 [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/content/team/{id}/photo",      [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("get",    "/api/v1/admin/team",                   [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/team",                   [401, 403, 403, 403, 403, 201, 201, 201]),
+    ("post",   "/api/v1/admin/team/reorder",           [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("get",    "/api/v1/admin/team/{id}",              [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("patch",  "/api/v1/admin/team/{id}",              [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("delete", "/api/v1/admin/team/{id}",              [401, 403, 403, 403, 403, 204, 204, 204]),
+    ("post",   "/api/v1/admin/team/{id}/photo",        [401, 403, 403, 403, 403, 200, 200, 200]),
+    // The blog: published posts, their covers and old slugs are public; staff routes need
+    // the content permissions (EDITOR, MANAGER, ADMIN).
+    ("get",    "/api/v1/content/posts",                [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/content/posts/{slug}",         [200, 200, 200, 200, 200, 200, 200, 200]),
+    ("get",    "/api/v1/content/posts/{id}/cover",     [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("get",    "/api/v1/admin/posts",                  [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/posts",                  [401, 403, 403, 403, 403, 201, 201, 201]),
+    ("get",    "/api/v1/admin/posts/{id}",             [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("patch",  "/api/v1/admin/posts/{id}",             [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("delete", "/api/v1/admin/posts/{id}",             [401, 403, 403, 403, 403, 204, 204, 204]),
+    ("post",   "/api/v1/admin/posts/{id}/publish",     [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/posts/{id}/unpublish",   [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/posts/{id}/schedule",    [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/posts/{id}/cover",       [401, 403, 403, 403, 403, 200, 200, 200]),
 ];
 
 /// Cells where today's code still answers differently from the row above, because the
@@ -242,6 +269,7 @@ enum Body {
     None,
     Json(Value),
     File,
+    Image,
 }
 
 struct Call {
@@ -441,6 +469,8 @@ impl World {
                 | "/metrics"
                 | "/robots.txt"
                 | "/sitemap.xml"
+                | "/feed.xml"
+                | "/atom.xml"
                 | "/api/v1/products"
                 | "/api/v1/auth/me"
                 | "/api/v1/users"
@@ -896,6 +926,107 @@ impl World {
                 .await;
                 Call::to(path)
             }
+            // Team members: a fresh member per cell, made by the manager.
+            ("get", "/api/v1/content/team" | "/api/v1/admin/team") => Call::to(template),
+            ("get", "/api/v1/content/team/{id}/photo") => {
+                let m = team_member(app, manager, true).await;
+                Call::to(format!("/api/v1/content/team/{}/photo", id(&m)))
+            }
+            ("post", "/api/v1/admin/team") => Call::json(
+                template,
+                json!({ "name": "Matrix Member", "roleTitle": "Tester" }),
+            ),
+            ("post", "/api/v1/admin/team/reorder") => {
+                let m = team_member(app, manager, false).await;
+                Call::json(
+                    template,
+                    json!({ "order": [{ "id": id(&m), "version": m["version"] }] }),
+                )
+            }
+            ("get" | "delete", "/api/v1/admin/team/{id}") => {
+                let m = team_member(app, manager, false).await;
+                Call::to(format!("/api/v1/admin/team/{}", id(&m)))
+            }
+            ("patch", "/api/v1/admin/team/{id}") => {
+                let m = team_member(app, manager, false).await;
+                Call::json(
+                    format!("/api/v1/admin/team/{}", id(&m)),
+                    json!({ "bio": "Changed", "version": m["version"] }),
+                )
+            }
+            ("post", "/api/v1/admin/team/{id}/photo") => {
+                let m = team_member(app, manager, false).await;
+                Call {
+                    body: Body::Image,
+                    ..Call::to(format!("/api/v1/admin/team/{}/photo", id(&m)))
+                }
+            }
+            // The blog: a fresh post per cell, by a fresh member, made by the manager.
+            ("get", "/api/v1/content/posts" | "/api/v1/admin/posts") => Call::to(template),
+            ("get", "/api/v1/content/posts/{slug}") => {
+                let p = blog_post(app, manager, "PUBLISHED").await;
+                Call::to(format!(
+                    "/api/v1/content/posts/{}",
+                    p["slug"].as_str().expect("slug")
+                ))
+            }
+            ("get", "/api/v1/content/posts/{id}/cover") => {
+                let p = blog_post(app, manager, "COVER").await;
+                Call::to(format!("/api/v1/content/posts/{}/cover", id(&p)))
+            }
+            ("post", "/api/v1/admin/posts") => {
+                let m = team_member(app, manager, false).await;
+                Call::json(
+                    template,
+                    json!({
+                        "slug": format!("m-{}", Uuid::now_v7().simple()),
+                        "title": "Matrix post",
+                        "authorId": m["id"],
+                    }),
+                )
+            }
+            ("get" | "delete", "/api/v1/admin/posts/{id}") => {
+                let p = blog_post(app, manager, "DRAFT").await;
+                Call::to(format!("/api/v1/admin/posts/{}", id(&p)))
+            }
+            ("patch", "/api/v1/admin/posts/{id}") => {
+                let p = blog_post(app, manager, "DRAFT").await;
+                Call::json(
+                    format!("/api/v1/admin/posts/{}", id(&p)),
+                    json!({ "title": "Changed", "version": p["version"] }),
+                )
+            }
+            ("post", "/api/v1/admin/posts/{id}/publish") => {
+                let p = blog_post(app, manager, "DRAFT").await;
+                Call::json(
+                    format!("/api/v1/admin/posts/{}/publish", id(&p)),
+                    json!({ "version": p["version"] }),
+                )
+            }
+            ("post", "/api/v1/admin/posts/{id}/unpublish") => {
+                let p = blog_post(app, manager, "PUBLISHED").await;
+                Call::json(
+                    format!("/api/v1/admin/posts/{}/unpublish", id(&p)),
+                    json!({ "version": p["version"] }),
+                )
+            }
+            ("post", "/api/v1/admin/posts/{id}/schedule") => {
+                let p = blog_post(app, manager, "DRAFT").await;
+                Call::json(
+                    format!("/api/v1/admin/posts/{}/schedule", id(&p)),
+                    json!({
+                        "version": p["version"],
+                        "publishAt": chrono::Utc::now() + chrono::Duration::hours(1),
+                    }),
+                )
+            }
+            ("post", "/api/v1/admin/posts/{id}/cover") => {
+                let p = blog_post(app, manager, "DRAFT").await;
+                Call {
+                    body: Body::Image,
+                    ..Call::to(format!("/api/v1/admin/posts/{}/cover", id(&p)))
+                }
+            }
             (m, p) => panic!("no request written for {} {p}", m.to_uppercase()),
         }
     }
@@ -962,6 +1093,18 @@ impl World {
         };
         let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
         let res = match call.body {
+            Body::Image => {
+                self.app
+                    .post_file(
+                        &call.path,
+                        "file",
+                        "me.png",
+                        "image/png",
+                        b"\x89PNG\r\n\x1a\n matrix",
+                        token.as_deref(),
+                    )
+                    .await
+            }
             Body::File => {
                 self.app
                     .post_file(
@@ -1172,7 +1315,7 @@ fn registered_routes() -> BTreeSet<String> {
     let mut routes = BTreeSet::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read a source file");
-        let at_root = ["mod.rs", "health.rs", "metrics.rs", "site.rs"]
+        let at_root = ["mod.rs", "health.rs", "metrics.rs", "site.rs", "feeds.rs"]
             .iter()
             .any(|root| file == http.join(root));
         let prefix = if at_root { "" } else { "/api/v1" };
@@ -1322,6 +1465,75 @@ fn content_page_body(key: &str) -> Value {
 }
 
 /// A fresh CMS page made by `manager`, published when asked.
+/// A fresh blog post by a fresh team member: a `DRAFT`, `PUBLISHED`, or `COVER` (published
+/// with a cover image).
+async fn blog_post(app: &TestApp, manager: &Signed, state: &str) -> Value {
+    let author = team_member(app, manager, false).await;
+    let res = app
+        .post_json(
+            "/api/v1/admin/posts",
+            &json!({
+                "slug": format!("m-{}", Uuid::now_v7().simple()),
+                "title": "Matrix post",
+                "body": "Hello",
+                "authorId": author["id"],
+            }),
+            manager,
+        )
+        .await;
+    let mut post = expect_json(res, 201).await;
+    if state == "DRAFT" {
+        return post;
+    }
+    if state == "COVER" {
+        let res = app
+            .post_file(
+                &format!("/api/v1/admin/posts/{}/cover", id(&post)),
+                "file",
+                "cover.png",
+                "image/png",
+                b"\x89PNG\r\n\x1a\n matrix",
+                manager,
+            )
+            .await;
+        post = expect_json(res, 200).await;
+    }
+    let res = app
+        .post_json(
+            &format!("/api/v1/admin/posts/{}/publish", id(&post)),
+            &json!({ "version": post["version"] }),
+            manager,
+        )
+        .await;
+    expect_json(res, 200).await
+}
+
+/// A fresh team member, with a photo when `with_photo`.
+async fn team_member(app: &TestApp, manager: &Signed, with_photo: bool) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/admin/team",
+            &json!({ "name": "Matrix Member", "roleTitle": "Tester" }),
+            manager,
+        )
+        .await;
+    let member = expect_json(res, 201).await;
+    if !with_photo {
+        return member;
+    }
+    let res = app
+        .post_file(
+            &format!("/api/v1/admin/team/{}/photo", id(&member)),
+            "file",
+            "me.png",
+            "image/png",
+            b"\x89PNG\r\n\x1a\n matrix",
+            manager,
+        )
+        .await;
+    expect_json(res, 200).await
+}
+
 async fn content_page(app: &TestApp, manager: &Signed, published: bool) -> Value {
     let key = format!("m-{}", Uuid::now_v7().simple());
     let res = app

@@ -614,6 +614,27 @@ pub async fn compose(
         Arc::new(nexus_crypto::Sha256VisitorHasher),
         clock.clone(),
     ));
+    let team_repo = Arc::new(nexus_sea_content::SeaTeamRepository::new(db.clone()));
+    let team = Arc::new(nexus_content::TeamService::new(
+        team_repo.clone(),
+        Arc::new(nexus_sea_content::SeaContentUnitOfWork::new(
+            transactions.clone(),
+        )),
+        assets.clone(),
+        clock.clone(),
+    ));
+    let posts = Arc::new(nexus_content::PostService::new(
+        Arc::new(nexus_sea_content::SeaPostRepository::new(db.clone())),
+        team_repo,
+        Arc::new(nexus_sea_content::SeaContentUnitOfWork::new(
+            transactions.clone(),
+        )),
+        Arc::new(nexus_markdown::MarkdownRenderer::new(Some(
+            &settings.mail.public_base_url,
+        ))),
+        assets.clone(),
+        clock.clone(),
+    ));
     let links = Arc::new(FileLinks::new(
         assets,
         clock.clone(),
@@ -654,6 +675,7 @@ pub async fn compose(
                 every: std::time::Duration::from_secs(worker.metrics_rollup_secs),
             },
             pages: pages.clone(),
+            posts: posts.clone(),
         },
         limiter,
         failures: Arc::new(InProcessFailureThrottle::default()),
@@ -676,6 +698,8 @@ pub async fn compose(
         analytics,
         feedback,
         pages,
+        team,
+        posts,
         content_cache,
         seo,
     })

@@ -63,6 +63,10 @@ pub struct AppState {
     pub feedback: Arc<nexus_feedback::FeedbackService>,
     /// CMS pages.
     pub pages: Arc<nexus_content::PageService>,
+    /// Team members and their photos.
+    pub team: Arc<nexus_content::TeamService>,
+    /// Blog posts.
+    pub posts: Arc<nexus_content::PostService>,
     /// Cached public page answers.
     pub content_cache: Arc<crate::cache::ResponseCache>,
     /// SEO audits, the site report and scans.

@@ -19,6 +19,8 @@ pub struct Runners {
     pub metrics_rollup: MetricsRollup,
     /// Scheduled publication and unpublication of CMS pages, at most once per poll period.
     pub pages: Arc<nexus_content::PageService>,
+    /// Scheduled publication of blog posts, on the same turn as the pages.
+    pub posts: Arc<nexus_content::PostService>,
 }
 
 /// Rolls raw page metrics up every `every` (`METRICS_ROLLUP_SECS`). Safe in any number of
@@ -81,7 +83,8 @@ pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver
     tracing::info!("worker stopped");
 }
 
-/// One turn of the page scheduler: publishes and unpublishes the pages whose time came.
+/// One turn of the page scheduler: publishes and unpublishes the pages whose time came, and
+/// publishes the blog posts whose time came.
 /// Safe with many workers (each page write is guarded by the version read, so one worker
 /// wins each page); a failure is logged and tried again on the next turn.
 async fn run_page_schedule(runners: &Runners) {
@@ -94,6 +97,11 @@ async fn run_page_schedule(runners: &Runners) {
         ),
         Ok(_) => {}
         Err(err) => tracing::error!(error = %err, "worker could not run the page schedule"),
+    }
+    match runners.posts.run_schedule().await {
+        Ok(0) => {}
+        Ok(published) => tracing::info!(published, "scheduled posts published"),
+        Err(err) => tracing::error!(error = %err, "worker could not run the post schedule"),
     }
 }
 

@@ -11,6 +11,10 @@ use crate::pages::PageContent;
 
 /// The kind of entity an entry is about (`page` now; blog posts and the rest later).
 pub const ENTITY_PAGE: &str = "page";
+/// The kind of a team member's entries.
+pub const ENTITY_TEAM_MEMBER: &str = "team_member";
+/// The kind of a blog post's entries.
+pub const ENTITY_POST: &str = "post";
 
 /// Longest text shown old → new in a summary; longer values (and blocks) are only named.
 const SMALL_SCALAR_CHARS: usize = 200;

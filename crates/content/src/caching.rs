@@ -7,13 +7,13 @@ use async_trait::async_trait;
 use nexus_kernel::SharedCache;
 use nexus_outbox::{Delivery, DeliveryError, Subscriber, Subscription};
 
-use crate::events::{PagePublished, PageUnpublished};
+use crate::events::{PagePublished, PageUnpublished, PostChanged, TeamMemberChanged};
 
 /// The cache namespace of every public page answer: one generation for all of them.
 pub const CONTENT_CACHE_NAMESPACE: &str = "content";
 
-/// Invalidates the public page cache ([`CONTENT_CACHE_NAMESPACE`]) when a page is
-/// published or unpublished. `content.page_updated` is not subscribed: an edit changes the
+/// Invalidates the public content cache ([`CONTENT_CACHE_NAMESPACE`]) when a page is
+/// published or unpublished, or a team member or a blog post changes. `content.page_updated` is not subscribed: an edit changes the
 /// draft only, which the public never sees.
 ///
 /// Idempotent: it only moves the generation on.
@@ -42,11 +42,17 @@ impl Subscriber for InvalidateContentCache {
         vec![
             Subscription::to::<PagePublished>(),
             Subscription::to::<PageUnpublished>(),
+            Subscription::to::<TeamMemberChanged>(),
+            Subscription::to::<PostChanged>(),
         ]
     }
 
     async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
-        if !(delivery.event.is::<PagePublished>() || delivery.event.is::<PageUnpublished>()) {
+        if !(delivery.event.is::<PagePublished>()
+            || delivery.event.is::<PageUnpublished>()
+            || delivery.event.is::<TeamMemberChanged>()
+            || delivery.event.is::<PostChanged>())
+        {
             return Err(DeliveryError::Permanent(format!(
                 "{} does not handle {}",
                 Self::NAME,

@@ -58,6 +58,18 @@ pub enum ContentError {
     /// A preview token whose signature is right but whose time is over.
     #[error("the preview link has expired")]
     PreviewExpired,
+    /// The record is still referenced (a team member who wrote posts).
+    #[error("{0}")]
+    InUse(&'static str),
+    /// An upload that is not a PNG, JPEG or WebP image (by its first bytes).
+    #[error("the file is not a PNG, JPEG or WebP image")]
+    UnsupportedImage,
+    /// An upload larger than the limit.
+    #[error("the image is larger than {max} bytes")]
+    ImageTooLarge {
+        /// The limit in bytes.
+        max: usize,
+    },
     /// A failure that is not a business outcome.
     #[error(transparent)]
     Unexpected(#[from] Unexpected),

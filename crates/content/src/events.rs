@@ -5,7 +5,7 @@
 use nexus_outbox::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use crate::PageId;
+use crate::{PageId, PostId, TeamMemberId};
 
 /// A page's draft (or its schedule) changed; what the public sees did not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,5 +57,41 @@ pub struct PageUnpublished {
 
 impl DomainEvent for PageUnpublished {
     const NAME: &'static str = "content.page_unpublished";
+    const VERSION: u32 = 1;
+}
+
+/// A team member was created, changed, reordered, given a photo or deleted: the public team
+/// list may have changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamMemberChanged {
+    /// The member.
+    pub member_id: TeamMemberId,
+    /// Its version after the change (`None` once deleted).
+    pub version: Option<i64>,
+}
+
+impl DomainEvent for TeamMemberChanged {
+    const NAME: &'static str = "content.team_member_changed";
+    const VERSION: u32 = 1;
+}
+
+/// A blog post changed (created, edited, published, unpublished, scheduled, given a cover,
+/// deleted): the public post list, its pages, the feeds and the sitemap may have changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostChanged {
+    /// The post.
+    pub post_id: PostId,
+    /// Its version after the change (`None` once deleted).
+    pub version: Option<i64>,
+    /// Its status after the change (`DELETED` once deleted).
+    pub status: String,
+    /// Its slug after the change.
+    pub slug: String,
+}
+
+impl DomainEvent for PostChanged {
+    const NAME: &'static str = "content.post_changed";
     const VERSION: u32 = 1;
 }

@@ -9,3 +9,13 @@ nexus_kernel::typed_id!(
     /// Identifies one entry of the content audit trail.
     pub AuditEntryId
 );
+
+nexus_kernel::typed_id!(
+    /// Identifies a team member.
+    pub TeamMemberId
+);
+
+nexus_kernel::typed_id!(
+    /// Identifies a blog post.
+    pub PostId
+);

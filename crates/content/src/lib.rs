@@ -10,27 +10,48 @@ mod ids;
 mod pages;
 pub mod permissions;
 mod ports;
+mod post_service;
+mod posts;
 pub mod preview;
 pub mod seo;
 mod service;
 #[cfg(test)]
 mod service_tests;
+mod team;
+mod team_service;
 
-pub use audit::{AuditEntry, AuditFilter, ENTITY_PAGE, summarize};
+pub use audit::{AuditEntry, AuditFilter, ENTITY_PAGE, ENTITY_POST, ENTITY_TEAM_MEMBER, summarize};
 pub use blocks::Block;
 pub use caching::{CONTENT_CACHE_NAMESPACE, InvalidateContentCache};
 pub use diff::{BlocksDiff, FieldDiff, PageDiff, diff};
 pub use error::{ContentError, FieldIssue};
-pub use ids::{AuditEntryId, PageId};
+pub use ids::{AuditEntryId, PageId, PostId, TeamMemberId};
 pub use pages::{
     InvalidContentValue, Locale, Page, PageChange, PageContent, PageFilter, PageInput, PageKey,
     PageSlug, PageStatus, PageTitle, PageVersion, Published, Seo,
 };
-pub use ports::{ContentTx, ContentUnitOfWork, PageRepository, PageStore};
+pub use ports::{
+    ContentTx, ContentUnitOfWork, PageRepository, PageStore, PostRepository, PostStore,
+    TeamRepository, TeamStore,
+};
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockContentUnitOfWork, MockPageRepository, MockPageStore};
+pub use ports::{
+    MockContentUnitOfWork, MockPageRepository, MockPageStore, MockPostRepository, MockPostStore,
+    MockTeamRepository, MockTeamStore,
+};
+pub use post_service::{PostService, PostView, PublicPost};
+#[cfg(any(test, feature = "mocks"))]
+pub use posts::MockMarkdownRenderer;
+pub use posts::{
+    MarkdownRenderer, NewPost, Post, PostChange, PostFilter, RenderedBody, check_post_slug,
+    check_tag,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use preview::MockPreviewSigner;
 pub use preview::{PreviewClaims, PreviewLink, PreviewSigner};
 pub use seo::{AuditPageSeo, ContentSeoSource, page_path, page_subject};
 pub use service::{PageService, PageView, SCHEDULE_BATCH, ScheduleRun};
+pub use team::{
+    ImageKind, MAX_PHOTO_BYTES, NewTeamMember, TeamLink, TeamMember, TeamMemberChange, TeamPhoto,
+};
+pub use team_service::{PHOTO_LINK_TTL_SECS, TeamService};

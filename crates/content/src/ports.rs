@@ -5,6 +5,7 @@ use nexus_outbox::EventEnvelope;
 
 use crate::{
     AuditEntry, AuditFilter, ContentError, Locale, Page, PageFilter, PageId, PageSlug, PageVersion,
+    Post, PostFilter, PostId, TeamMember, TeamMemberId,
 };
 
 /// Loads pages, versions and audit entries outside a unit of work. Lists answer exact
@@ -111,6 +112,12 @@ pub trait ContentTx: Send {
     /// Pages, versions and audit entries, in this transaction.
     fn pages(&self) -> &dyn PageStore;
 
+    /// Team members, in this transaction.
+    fn team(&self) -> &dyn TeamStore;
+
+    /// Blog posts and their old slugs, in this transaction.
+    fn posts(&self) -> &dyn PostStore;
+
     /// Records `event`, written to the outbox with the changes on commit.
     fn record(&mut self, event: EventEnvelope);
 
@@ -119,4 +126,117 @@ pub trait ContentTx: Send {
     /// # Errors
     /// `Unexpected` when the commit fails.
     async fn commit(self: Box<Self>) -> Result<(), ContentError>;
+}
+
+/// Loads team members outside a unit of work.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TeamRepository: Send + Sync {
+    /// A member; `Ok(None)` when there is none.
+    async fn find(&self, id: TeamMemberId) -> Result<Option<TeamMember>, ContentError>;
+
+    /// One page of members in list order (position, then id); only the visible ones when
+    /// `visible_only`.
+    async fn list(
+        &self,
+        visible_only: bool,
+        page: PageRequest,
+    ) -> Result<ListPage<TeamMember>, ContentError>;
+
+    /// The members among `ids` that exist, in any order.
+    async fn find_many(&self, ids: &[TeamMemberId]) -> Result<Vec<TeamMember>, ContentError>;
+
+    /// The largest position in use; `Ok(None)` when there are no members.
+    async fn max_position(&self) -> Result<Option<i32>, ContentError>;
+}
+
+/// Writes team members inside one unit of work (see [`ContentTx::team`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TeamStore: Send + Sync {
+    /// Inserts a new member.
+    async fn insert(&self, member: &TeamMember) -> Result<(), ContentError>;
+
+    /// Saves every mutable field of `member` (whose `version` is already the new one) if the
+    /// stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored version differs or the row is gone.
+    async fn update(&self, member: &TeamMember, expected_version: i64) -> Result<(), ContentError>;
+
+    /// Deletes a member if its stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when it is not.
+    async fn delete(&self, id: TeamMemberId, expected_version: i64) -> Result<(), ContentError>;
+}
+
+/// Loads blog posts outside a unit of work. Lists answer exact totals without loading whole
+/// tables.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PostRepository: Send + Sync {
+    /// A post in any status; `Ok(None)` when there is none.
+    async fn find(&self, id: PostId) -> Result<Option<Post>, ContentError>;
+
+    /// The post whose current slug is `slug`, in any status; `Ok(None)` when none.
+    async fn find_by_slug(&self, slug: &str) -> Result<Option<Post>, ContentError>;
+
+    /// The post that once had `slug` (an old slug); `Ok(None)` when none.
+    async fn find_by_old_slug(&self, slug: &str) -> Result<Option<PostId>, ContentError>;
+
+    /// One page of posts matching `filter`: most recently changed first (staff), or, with
+    /// `published_order`, last published first.
+    async fn list(
+        &self,
+        filter: &PostFilter,
+        published_order: bool,
+        page: PageRequest,
+    ) -> Result<ListPage<Post>, ContentError>;
+
+    /// Up to `limit` SCHEDULED posts with `publish_at <= now`, oldest due first.
+    async fn due(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Post>, ContentError>;
+
+    /// How many posts are PUBLISHED.
+    async fn count_published(&self) -> Result<u64, ContentError>;
+
+    /// Up to `limit` PUBLISHED posts with an id after `after`, in id order.
+    async fn published_after(
+        &self,
+        after: Option<PostId>,
+        limit: u32,
+    ) -> Result<Vec<Post>, ContentError>;
+}
+
+/// Writes blog posts inside one unit of work (see [`ContentTx::posts`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PostStore: Send + Sync {
+    /// Inserts a new post.
+    ///
+    /// # Errors
+    /// `SlugTaken`.
+    async fn insert(&self, post: &Post) -> Result<(), ContentError>;
+
+    /// Saves every mutable field of `post` (whose `version` is already the new one) if the
+    /// stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored version differs or the row is gone; `SlugTaken`.
+    async fn update(&self, post: &Post, expected_version: i64) -> Result<(), ContentError>;
+
+    /// Deletes a post and its old slugs if its stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when it is not.
+    async fn delete(&self, id: PostId, expected_version: i64) -> Result<(), ContentError>;
+
+    /// Records `slug` as an old slug of post `id` (kept answering with a redirect).
+    ///
+    /// # Errors
+    /// `SlugTaken` when another post's old slug is `slug`.
+    async fn add_old_slug(&self, id: PostId, slug: &str) -> Result<(), ContentError>;
+
+    /// Forgets the old slug `slug` of post `id` (it takes it back as its current slug).
+    async fn drop_old_slug(&self, id: PostId, slug: &str) -> Result<(), ContentError>;
 }

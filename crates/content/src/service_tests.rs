@@ -20,6 +20,8 @@ fn now() -> DateTime<Utc> {
 
 struct Tx {
     store: Arc<MockPageStore>,
+    team: crate::MockTeamStore,
+    posts: crate::MockPostStore,
     events: Vec<EventEnvelope>,
     log: Arc<Mutex<Vec<String>>>,
 }
@@ -28,6 +30,12 @@ struct Tx {
 impl ContentTx for Tx {
     fn pages(&self) -> &dyn PageStore {
         &*self.store
+    }
+    fn team(&self) -> &dyn crate::TeamStore {
+        &self.team
+    }
+    fn posts(&self) -> &dyn crate::PostStore {
+        &self.posts
     }
     fn record(&mut self, event: EventEnvelope) {
         self.events.push(event);
@@ -65,6 +73,8 @@ fn service(
     uow.expect_begin().returning(move || {
         Ok(Box::new(Tx {
             store: store.clone(),
+            team: crate::MockTeamStore::new(),
+            posts: crate::MockPostStore::new(),
             events: Vec::new(),
             log: l.clone(),
         }))

@@ -791,6 +791,15 @@ impl From<nexus_content::ContentError> for ApiError {
                 Self::new(StatusCode::CONFLICT, "invalid_transition", message)
             }
             E::PreviewExpired => Self::new(StatusCode::GONE, "preview_expired", message),
+            E::InUse(_) => Self::new(StatusCode::CONFLICT, "in_use", message),
+            E::UnsupportedImage => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                message,
+            ),
+            E::ImageTooLarge { .. } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+            }
             E::Unexpected(e) => Self::internal(e),
         }
     }

@@ -6,6 +6,7 @@ pub mod enquiries;
 pub mod error;
 pub mod extract;
 pub mod feedback;
+pub mod feeds;
 pub mod health;
 pub mod jobs;
 pub mod limits;
@@ -15,11 +16,13 @@ pub mod openapi;
 pub mod orders;
 pub mod page;
 pub mod pages;
+pub mod posts;
 pub mod products;
 pub mod responses;
 pub mod schema;
 pub mod seo;
 pub mod site;
+pub mod team;
 pub mod users;
 
 pub mod analytics;
@@ -92,11 +95,14 @@ pub fn app(
                 .configure(analytics::configure)
                 .configure(feedback::configure)
                 .configure(pages::configure)
-                .configure(seo::configure),
+                .configure(seo::configure)
+                .configure(team::configure)
+                .configure(posts::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)
         .configure(site::configure)
+        .configure(feeds::configure)
         .service(web::resource("/docs").route(web::get().to(|| async {
             HttpResponse::PermanentRedirect()
                 .insert_header(("Location", "/docs/"))

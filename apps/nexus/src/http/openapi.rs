@@ -11,8 +11,11 @@ use super::analytics;
 use super::error::ErrorBody;
 
 use super::feedback;
+use super::feeds;
 use super::pages;
 use super::seo;
+use super::posts;
+use super::team;
 use super::{
     auth, customers, enquiries, health, jobs, metrics, orders, products, responses, site, users,
 };
@@ -98,6 +101,18 @@ use super::{
         pages::handlers::schedule_page, pages::handlers::preview_page,
         pages::handlers::list_content_audit,
         seo::handlers::seo_report, seo::handlers::get_seo_item, seo::handlers::request_seo_scan,
+        team::handlers::list_public_team, team::handlers::get_team_photo,
+        team::handlers::list_team, team::handlers::create_team_member,
+        team::handlers::get_team_member, team::handlers::update_team_member,
+        team::handlers::delete_team_member, team::handlers::reorder_team,
+        team::handlers::upload_team_photo,
+        posts::handlers::list_public_posts, posts::handlers::get_public_post,
+        posts::handlers::get_post_cover, posts::handlers::list_posts,
+        posts::handlers::create_post, posts::handlers::get_post, posts::handlers::update_post,
+        posts::handlers::delete_post, posts::handlers::publish_post,
+        posts::handlers::unpublish_post, posts::handlers::schedule_post,
+        posts::handlers::upload_post_cover,
+        feeds::rss_feed, feeds::atom_feed,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -115,7 +130,7 @@ use super::{
         (name = "analytics", description = "Privacy-first page metrics: public ingestion and staff reports"),
         (name = "feedback", description = "Site feedback and its moderation"),
         (name = "reviews", description = "Product reviews, their moderation and ratings"),
-        (name = "content", description = "CMS pages: public reads, previews, editing, versions, publishing and the audit trail"),
+        (name = "content", description = "CMS pages, team members and the blog: public reads, previews, editing, versions, publishing and the audit trail"),
         (name = "seo", description = "SEO: the site report, each item's findings and site scans"),
     )
 )]

@@ -2,9 +2,10 @@
 //! published (`/sitemap.xml`, split into `/sitemaps/{kind}-{n}.xml` files under a sitemap
 //! index when the site outgrows one file).
 //!
-//! The sitemap lists the published products (`/products/{slug}`) and the published CMS
+//! The sitemap lists the published products (`/products/{slug}`), the published CMS
 //! pages (`/{slug}` in the default locale, `/{locale}/{slug}` in others; a page whose robots
-//! directive says `noindex` is left out). It is served from the catalog cache under a key
+//! directive says `noindex` is left out) and the published blog posts (`/blog/{slug}`, with
+//! their last publication as lastmod). It is served from the catalog cache under a key
 //! that carries the content cache's generation too (strong `ETag`, 304 on `If-None-Match`),
 //! so it is built anew after any product write or page publish moves either generation on.
 
@@ -36,6 +37,12 @@ pub struct SiteFiles {
 }
 
 impl SiteFiles {
+    /// The storefront's public base URL, without a trailing slash.
+    #[must_use]
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// The files of a storefront at `base_url` (`PUBLIC_BASE_URL`).
     #[must_use]
     pub fn new(base_url: &str, settings: &SiteSettings) -> Self {
@@ -147,14 +154,14 @@ fn lastmod(at: DateTime<Utc>) -> String {
 }
 
 /// The kinds of item the sitemap lists, in the order it lists them.
-const KINDS: [SubjectKind; 2] = [SubjectKind::Product, SubjectKind::Page];
+const KINDS: [SubjectKind; 3] = [SubjectKind::Product, SubjectKind::Page, SubjectKind::Post];
 
 /// How many published items of `kind` there are.
 async fn count(state: &AppState, kind: SubjectKind) -> Result<u64, ApiError> {
     Ok(match kind {
         SubjectKind::Product => state.products.count_published().await?,
         SubjectKind::Page => state.pages.count_published().await?,
-        SubjectKind::Post => 0,
+        SubjectKind::Post => state.posts.count_published().await?,
     })
 }
 
@@ -259,7 +266,24 @@ async fn walk(state: &AppState, kind: SubjectKind, run: &mut Run<'_>) -> Result<
                 }
             }
         }
-        SubjectKind::Post => {}
+        SubjectKind::Post => {
+            let mut after = None;
+            loop {
+                let batch = state.posts.published_after(after, WALK_BATCH).await?;
+                let Some(last) = batch.last() else { break };
+                after = Some(last.id);
+                for post in &batch {
+                    let path = format!("/blog/{}", post.slug);
+                    let at = post.published_at.unwrap_or(post.updated_at);
+                    if !run.push(Some((path, at))) {
+                        return Ok(());
+                    }
+                }
+                if batch.len() < WALK_BATCH as usize {
+                    break;
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -172,6 +172,18 @@ impl MarkdownRenderer {
     }
 }
 
+/// The content context's rendering port: the HTML, text and word count of [`Self::render`].
+impl nexus_content::MarkdownRenderer for MarkdownRenderer {
+    fn render(&self, markdown: &str) -> nexus_content::RenderedBody {
+        let r = Self::render(self, markdown);
+        nexus_content::RenderedBody {
+            html: r.html,
+            text: r.text,
+            words: r.words,
+        }
+    }
+}
+
 /// The allow-list every rendering passes last.
 fn sanitizer() -> Builder<'static> {
     let mut builder = Builder::default();

@@ -3,8 +3,12 @@
 pub mod entities;
 
 mod pages;
+mod posts;
+mod team;
 mod uow;
 
 pub use nexus_sea_support::DatabaseConnection;
 pub use pages::SeaPageRepository;
+pub use posts::SeaPostRepository;
+pub use team::SeaTeamRepository;
 pub use uow::{SeaContentTx, SeaContentUnitOfWork};

@@ -4,11 +4,14 @@
 use async_trait::async_trait;
 use nexus_content::{
     AuditEntry, ContentError, ContentTx, ContentUnitOfWork, Page, PageId, PageStore, PageVersion,
+    Post, PostId, PostStore, TeamMember, TeamMemberId, TeamStore,
 };
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
 
 use crate::pages::{delete_page, insert_audit, insert_page, insert_version, update_page};
+use crate::posts::{add_old_slug, delete_post, drop_old_slug, insert_post, update_post};
+use crate::team::{delete_member, insert_member, update_member};
 
 /// Opens [`SeaContentTx`]s. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -66,8 +69,54 @@ impl PageStore for SeaContentTx {
 }
 
 #[async_trait]
+impl TeamStore for SeaContentTx {
+    async fn insert(&self, member: &TeamMember) -> Result<(), ContentError> {
+        insert_member(self.tx.conn(), member).await
+    }
+
+    async fn update(&self, member: &TeamMember, expected_version: i64) -> Result<(), ContentError> {
+        update_member(self.tx.conn(), member, expected_version).await
+    }
+
+    async fn delete(&self, id: TeamMemberId, expected_version: i64) -> Result<(), ContentError> {
+        delete_member(self.tx.conn(), id, expected_version).await
+    }
+}
+
+#[async_trait]
+impl PostStore for SeaContentTx {
+    async fn insert(&self, post: &Post) -> Result<(), ContentError> {
+        insert_post(self.tx.conn(), post).await
+    }
+
+    async fn update(&self, post: &Post, expected_version: i64) -> Result<(), ContentError> {
+        update_post(self.tx.conn(), post, expected_version).await
+    }
+
+    async fn delete(&self, id: PostId, expected_version: i64) -> Result<(), ContentError> {
+        delete_post(self.tx.conn(), id, expected_version).await
+    }
+
+    async fn add_old_slug(&self, id: PostId, slug: &str) -> Result<(), ContentError> {
+        add_old_slug(self.tx.conn(), id, slug, chrono::Utc::now()).await
+    }
+
+    async fn drop_old_slug(&self, id: PostId, slug: &str) -> Result<(), ContentError> {
+        drop_old_slug(self.tx.conn(), id, slug).await
+    }
+}
+
+#[async_trait]
 impl ContentTx for SeaContentTx {
     fn pages(&self) -> &dyn PageStore {
+        self
+    }
+
+    fn team(&self) -> &dyn TeamStore {
+        self
+    }
+
+    fn posts(&self) -> &dyn PostStore {
         self
     }
 

@@ -4,3 +4,7 @@
 pub mod audit;
 pub mod page;
 pub mod page_version;
+pub mod post;
+pub mod post_slug;
+pub mod post_tag;
+pub mod team_member;

@@ -1,0 +1,455 @@
+//! The blog end to end: posts written by team members, published → public read with ETag
+//! and 304 → an edit gives a new ETag; a stale version is 409; drafts are never public; the
+//! worker publishes scheduled posts; Markdown bodies come out sanitized; an old slug answers
+//! 301; the tag filter, search and pagination; the RSS and Atom feeds and the sitemap list
+//! exactly the published posts.
+
+use nexus_tests::{
+    NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, etag, eventually, expect_json,
+    header, spawn_app_with,
+};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use reqwest::Response;
+use serde_json::{Value, json};
+
+const BASE: &str = "https://shop.example";
+
+async fn app() -> (TestApp, Signed, Value) {
+    let app = spawn_app_with(&[("PUBLIC_BASE_URL", BASE), ("WORKER_POLL_MS", "50")]).await;
+    let editor = app.sign_in_as(Role::Editor).await;
+    let res = app
+        .post_json(
+            "/api/v1/admin/team",
+            &json!({"name": "Asha Rao", "roleTitle": "Editor"}),
+            &editor,
+        )
+        .await;
+    let author = expect_json(res, 201).await;
+    (app, editor, author)
+}
+
+async fn create(app: &TestApp, who: &Signed, author: &Value, slug: &str, tags: &[&str]) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/admin/posts",
+            &json!({
+                "slug": slug,
+                "title": format!("Post {slug}"),
+                "body": format!("# {slug}\n\nSome **words** about {slug}."),
+                "tags": tags,
+                "authorId": author["id"],
+            }),
+            who,
+        )
+        .await;
+    expect_json(res, 201).await
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_owned()
+}
+
+async fn act(app: &TestApp, who: &Signed, post: &Value, action: &str) -> Value {
+    let res = app
+        .post_json(
+            &format!("/api/v1/admin/posts/{}/{action}", id(post)),
+            &json!({ "version": post["version"] }),
+            who,
+        )
+        .await;
+    expect_json(res, 200).await
+}
+
+async fn get(app: &TestApp, path: &str, if_none_match: Option<&str>) -> Response {
+    let mut req = app.request(reqwest::Method::GET, path, NO_TOKEN);
+    if let Some(tag) = if_none_match {
+        req = req.header("If-None-Match", tag);
+    }
+    req.send().await.expect("answered")
+}
+
+fn slugs(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|p| p["slug"].as_str().expect("slug").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_published_post_is_public_with_etags_and_an_edit_shows_at_once() {
+    let (app, editor, author) = app().await;
+    let post = create(&app, &editor, &author, "hello", &["news"]).await;
+    assert_eq!(post["status"], "DRAFT");
+    assert_error(
+        get(&app, "/api/v1/content/posts/hello", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    let published = act(&app, &editor, &post, "publish").await;
+    assert_eq!(published["status"], "PUBLISHED");
+    let res = get(&app, "/api/v1/content/posts/hello", None).await;
+    let tag = header(&res, "etag").expect("an ETag");
+    let body = expect_json(res, 200).await;
+    assert_eq!(body["title"], "Post hello");
+    assert!(
+        body["html"]
+            .as_str()
+            .expect("html")
+            .contains("<strong>words</strong>")
+    );
+    assert_eq!(body["excerpt"], "hello Some words about hello.");
+    assert_eq!(body["readingMinutes"], 1);
+    assert_eq!(body["author"]["name"], "Asha Rao");
+    assert_eq!(
+        get(&app, "/api/v1/content/posts/hello", Some(&tag))
+            .await
+            .status(),
+        304
+    );
+
+    // A stale version is a conflict; the current one changes the public answer.
+    let path = format!("/api/v1/admin/posts/{}", id(&post));
+    assert_error(
+        app.patch_json(&path, &json!({"title": "Late"}), &editor, Some("\"1\""))
+            .await,
+        409,
+        "conflict",
+    )
+    .await;
+    let res = app
+        .patch_json(
+            &path,
+            &json!({"title": "Hello again", "excerpt": "Short."}),
+            &editor,
+            Some(&etag(&published["version"])),
+        )
+        .await;
+    expect_json(res, 200).await;
+    let body = eventually("the edit is public", async || {
+        let res = get(&app, "/api/v1/content/posts/hello", Some(&tag)).await;
+        (res.status() == 200).then_some(())?;
+        Some(expect_json(res, 200).await)
+    })
+    .await;
+    assert_eq!(body["title"], "Hello again");
+    assert_eq!(body["excerpt"], "Short.");
+
+    // An author must be a team member.
+    let res = app
+        .post_json(
+            "/api/v1/admin/posts",
+            &json!({"slug": "orphan", "title": "x", "authorId": uuid::Uuid::now_v7()}),
+            &editor,
+        )
+        .await;
+    let err = assert_error(res, 400, "validation_failed").await;
+    assert_eq!(detail_fields(&err), ["authorId"]);
+    // A published post is unpublished before it is deleted.
+    let current = expect_json(app.get(&path, &editor).await, 200).await;
+    let del = app.delete(&path, &editor).await;
+    assert_error(del, 409, "invalid_transition").await;
+    let draft = act(&app, &editor, &current, "unpublish").await;
+    assert_eq!(draft["status"], "DRAFT");
+    let gone = eventually("the unpublished post leaves the public", async || {
+        let res = get(&app, "/api/v1/content/posts/hello", None).await;
+        (res.status() == 404).then_some(res)
+    })
+    .await;
+    assert_error(gone, 404, "not_found").await;
+    assert_eq!(app.delete(&path, &editor).await.status(), 204);
+}
+
+#[tokio::test]
+async fn markdown_bodies_are_sanitized_and_external_links_marked() {
+    let (app, editor, author) = app().await;
+    let body = concat!(
+        "<script>alert(1)</script>\n\n",
+        "<img src=x onerror=alert(1)>\n\n",
+        "[click](javascript:alert(1)) and [out](https://elsewhere.example/x) and [home](/blog)\n\n",
+        "<a href=\"https://evil.example\" onclick=\"alert(1)\">x</a>\n\n",
+        "![pic](javascript:alert(1))\n",
+    );
+    let res = app
+        .post_json(
+            "/api/v1/admin/posts",
+            &json!({"slug": "xss", "title": "XSS", "body": body, "authorId": author["id"]}),
+            &editor,
+        )
+        .await;
+    let post = expect_json(res, 201).await;
+    act(&app, &editor, &post, "publish").await;
+    let public = expect_json(get(&app, "/api/v1/content/posts/xss", None).await, 200).await;
+    let html = public["html"].as_str().expect("html").to_lowercase();
+    // Every `<` left is a real tag (an author's `<` comes out as `&lt;` text).
+    let tags: Vec<&str> = html
+        .split('<')
+        .skip(1)
+        .map(|t| t.split('>').next().unwrap_or_default())
+        .collect();
+    for tag in &tags {
+        for bad in [
+            "script",
+            "onerror",
+            "onclick",
+            "javascript:",
+            "evil.example",
+            "style",
+        ] {
+            assert!(!tag.contains(bad), "{bad} in <{tag}> of {html}");
+        }
+    }
+    assert!(tags.iter().any(|t| t.starts_with("img")), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;"),
+        "raw HTML is shown as text: {html}"
+    );
+    assert!(
+        html.contains("<a href=\"https://elsewhere.example/x\" rel=\"noopener nofollow\">out</a>"),
+        "{html}"
+    );
+    assert!(html.contains("<a href=\"/blog\">home</a>"), "{html}");
+}
+
+#[tokio::test]
+async fn an_old_slug_redirects_and_drafts_never_show() {
+    let (app, editor, author) = app().await;
+    let post = create(&app, &editor, &author, "first-name", &[]).await;
+    let published = act(&app, &editor, &post, "publish").await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/admin/posts/{}", id(&post)),
+            &json!({"slug": "second-name"}),
+            &editor,
+            Some(&etag(&published["version"])),
+        )
+        .await;
+    let moved = expect_json(res, 200).await;
+    assert_eq!(moved["slug"], "second-name");
+    let res = eventually("the old slug redirects", async || {
+        let res = get(&app, "/api/v1/content/posts/first-name", None).await;
+        (res.status() == 301).then_some(res)
+    })
+    .await;
+    assert_eq!(
+        header(&res, "location").as_deref(),
+        Some("/api/v1/content/posts/second-name")
+    );
+    let body = expect_json(
+        get(&app, "/api/v1/content/posts/second-name", None).await,
+        200,
+    )
+    .await;
+    assert_eq!(body["slug"], "second-name");
+
+    // Another post cannot take the old slug; the post itself can take it back.
+    let res = app
+        .post_json(
+            "/api/v1/admin/posts",
+            &json!({"slug": "first-name", "title": "x", "authorId": author["id"]}),
+            &editor,
+        )
+        .await;
+    assert_error(res, 409, "slug_taken").await;
+
+    // A draft (never published) stays private at its slug and in the list.
+    create(&app, &editor, &author, "secret", &[]).await;
+    assert_error(
+        get(&app, "/api/v1/content/posts/secret", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let list = expect_json(get(&app, "/api/v1/content/posts", None).await, 200).await;
+    assert_eq!(slugs(&list), ["second-name"]);
+}
+
+#[tokio::test]
+async fn the_worker_publishes_a_scheduled_post_when_its_time_comes() {
+    let (app, editor, author) = app().await;
+    let post = create(&app, &editor, &author, "later", &[]).await;
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let res = app
+        .post_json(
+            &format!("/api/v1/admin/posts/{}/schedule", id(&post)),
+            &json!({"version": post["version"], "publishAt": at}),
+            &editor,
+        )
+        .await;
+    let scheduled = expect_json(res, 200).await;
+    assert_eq!(scheduled["status"], "SCHEDULED");
+    assert_error(
+        get(&app, "/api/v1/content/posts/later", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let public = eventually("the scheduled post is published", async || {
+        let res = get(&app, "/api/v1/content/posts/later", None).await;
+        (res.status() == 200).then_some(())?;
+        Some(expect_json(res, 200).await)
+    })
+    .await;
+    assert_eq!(public["slug"], "later");
+    let staff = expect_json(
+        app.get(&format!("/api/v1/admin/posts/{}", id(&post)), &editor)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(staff["status"], "PUBLISHED");
+    assert!(staff["publishedAt"].is_string());
+}
+
+#[tokio::test]
+async fn the_public_list_filters_by_tag_and_text_and_pages() {
+    let (app, editor, author) = app().await;
+    for (slug, tags) in [
+        ("a-rust", &["rust"][..]),
+        ("b-go", &["go"]),
+        ("c-rust", &["rust", "news"]),
+    ] {
+        let p = create(&app, &editor, &author, slug, tags).await;
+        act(&app, &editor, &p, "publish").await;
+    }
+    create(&app, &editor, &author, "d-rust-draft", &["rust"]).await;
+
+    let all = expect_json(get(&app, "/api/v1/content/posts", None).await, 200).await;
+    assert_eq!(
+        slugs(&all),
+        ["c-rust", "b-go", "a-rust"],
+        "last published first"
+    );
+    assert!(
+        all["data"][0].get("html").is_none(),
+        "the list carries no bodies"
+    );
+    let rust = expect_json(get(&app, "/api/v1/content/posts?tag=rust", None).await, 200).await;
+    assert_eq!(slugs(&rust), ["c-rust", "a-rust"]);
+    assert_eq!(rust["meta"]["total"], 2);
+    let found = expect_json(
+        get(&app, "/api/v1/content/posts?q=ABOUT%20B-GO", None).await,
+        200,
+    )
+    .await;
+    assert_eq!(slugs(&found), ["b-go"]);
+    let page = expect_json(
+        get(&app, "/api/v1/content/posts?page=2&limit=2", None).await,
+        200,
+    )
+    .await;
+    assert_eq!(slugs(&page), ["a-rust"]);
+    assert_eq!(page["meta"]["totalPages"], 2);
+    assert_error(
+        get(&app, "/api/v1/content/posts?tag=no%20way", None).await,
+        400,
+        "validation_failed",
+    )
+    .await;
+}
+
+/// The root element and, per item (`item` or `entry`), its link.
+fn feed_links(xml: &str) -> (String, Vec<String>) {
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().check_end_names = true;
+    let (mut root, mut links) = (None, Vec::new());
+    let mut stack: Vec<String> = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                root.get_or_insert_with(|| name.clone());
+                stack.push(name);
+            }
+            Event::Empty(e) => {
+                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                if name == "link" && stack.last().is_some_and(|p| p == "entry") {
+                    let href = e
+                        .attributes()
+                        .filter_map(Result::ok)
+                        .find(|a| a.key.as_ref() == b"href")
+                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                        .expect("an href");
+                    links.push(href);
+                }
+            }
+            Event::Text(t) => {
+                let n = stack.len();
+                if n >= 2 && stack[n - 1] == "link" && stack[n - 2] == "item" {
+                    links.push(t.decode().expect("text").into_owned());
+                }
+            }
+            Event::End(_) => {
+                stack.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (root.expect("a root"), links)
+}
+
+#[tokio::test]
+async fn the_feeds_and_the_sitemap_list_exactly_the_published_posts() {
+    let (app, editor, author) = app().await;
+    let one = create(&app, &editor, &author, "one", &["x"]).await;
+    let two = create(&app, &editor, &author, "two", &[]).await;
+    create(&app, &editor, &author, "draft", &[]).await;
+    act(&app, &editor, &one, "publish").await;
+    act(&app, &editor, &two, "publish").await;
+    let want = [format!("{BASE}/blog/two"), format!("{BASE}/blog/one")];
+
+    let res = get(&app, "/feed.xml", None).await;
+    assert!(
+        header(&res, "content-type")
+            .unwrap_or_default()
+            .starts_with("application/rss+xml")
+    );
+    let tag = header(&res, "etag").expect("an ETag");
+    let (root, links) = feed_links(&res.text().await.expect("text"));
+    assert_eq!(root, "rss");
+    assert_eq!(links, want);
+    assert_eq!(get(&app, "/feed.xml", Some(&tag)).await.status(), 304);
+
+    let res = get(&app, "/atom.xml", None).await;
+    assert!(
+        header(&res, "content-type")
+            .unwrap_or_default()
+            .starts_with("application/atom+xml")
+    );
+    let (root, links) = feed_links(&res.text().await.expect("text"));
+    assert_eq!(root, "feed");
+    assert_eq!(links, want);
+
+    // Unpublishing takes a post off the feeds (the post events refresh them).
+    let current = expect_json(
+        app.get(&format!("/api/v1/admin/posts/{}", id(&two)), &editor)
+            .await,
+        200,
+    )
+    .await;
+    act(&app, &editor, &current, "unpublish").await;
+    eventually("the feed drops the unpublished post", async || {
+        let res = get(&app, "/feed.xml", Some(&tag)).await;
+        (res.status() == 200).then_some(())?;
+        let (_, links) = feed_links(&res.text().await.expect("text"));
+        (links == [format!("{BASE}/blog/one")]).then_some(())
+    })
+    .await;
+
+    let sitemap = get(&app, "/sitemap.xml", None)
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        sitemap.contains(&format!("<loc>{BASE}/blog/one</loc>")),
+        "{sitemap}"
+    );
+    assert!(!sitemap.contains("/blog/two"), "{sitemap}");
+    assert!(!sitemap.contains("/blog/draft"), "{sitemap}");
+}
