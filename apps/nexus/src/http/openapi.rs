@@ -13,8 +13,8 @@ use super::error::ErrorBody;
 use super::feedback;
 use super::feeds;
 use super::pages;
-use super::seo;
 use super::posts;
+use super::seo;
 use super::team;
 use super::{
     auth, customers, enquiries, health, jobs, metrics, orders, products, responses, site, users,
