@@ -80,6 +80,8 @@ async fn counts(app: &TestApp, manager: &Signed, admin: &Signed) -> Vec<(String,
         "/api/v1/orders?limit=1",
         "/api/v1/users?limit=1",
         "/api/v1/admin/pages?limit=1",
+        "/api/v1/admin/team?limit=1",
+        "/api/v1/admin/posts?limit=1",
         "/api/v1/admin/reviews?limit=1",
         "/api/v1/admin/feedback?limit=1",
     ] {
@@ -108,6 +110,8 @@ async fn seed_fills_a_realistic_store_and_a_second_run_adds_nothing() {
         "enquiries",
         "orders",
         "pages",
+        "team",
+        "posts",
         "reviews",
         "feedback",
         "metrics",
@@ -239,6 +243,47 @@ async fn seed_fills_a_realistic_store_and_a_second_run_adds_nothing() {
             page["blocks"].as_array().is_some_and(|b| !b.is_empty()),
             "{page}"
         );
+    }
+
+    // The visible team in order, and their blog: eight published posts with authors, in
+    // both feeds; one more scheduled and one draft that staff see.
+    let team = data(&app, "/api/v1/content/team", NO_TOKEN).await;
+    let names: Vec<&str> = team.iter().filter_map(|m| m["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Aarav Mehta",
+            "Priya Nair",
+            "Rohan Iyer",
+            "Sara Thomas",
+            "Kabir Singh"
+        ]
+    );
+    assert_eq!(total(&app, "/api/v1/admin/team?limit=1", editor).await, 6);
+    assert_eq!(
+        total(&app, "/api/v1/content/posts?limit=1", NO_TOKEN).await,
+        8
+    );
+    assert_eq!(total(&app, "/api/v1/admin/posts?limit=1", editor).await, 10);
+    let post = expect_json(
+        app.get(
+            "/api/v1/content/posts/seo-basics-for-small-stores",
+            NO_TOKEN,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(post["author"]["name"].is_string(), "{post}");
+    assert!(
+        post["html"].as_str().is_some_and(|h| h.contains("<h2>")),
+        "{post}"
+    );
+    for (feed, item) in [("/feed.xml", "<item>"), ("/atom.xml", "<entry>")] {
+        let res = app.get(feed, NO_TOKEN).await;
+        assert_eq!(res.status(), 200, "{feed}");
+        let xml = res.text().await.expect("the feed");
+        assert_eq!(xml.matches(item).count(), 8, "{feed}: {xml}");
     }
 
     // Reviews visible on products, and published site feedback.

@@ -18,8 +18,10 @@ mod metrics;
 mod names;
 mod orders;
 mod pages;
+mod posts;
 mod products;
 mod staff;
+mod team;
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -72,6 +74,8 @@ pub(crate) struct Seeder<'a> {
     pub settings: &'a Settings,
     pub staff: Option<Staff>,
     pub products: Vec<nexus_catalog::Product>,
+    /// The visible team members, in order, once they exist.
+    pub team: Vec<nexus_content::TeamMemberId>,
 }
 
 impl Seeder<'_> {
@@ -146,6 +150,7 @@ pub async fn run(settings: &Settings) -> Result<(), CliError> {
         settings,
         staff: None,
         products: Vec::new(),
+        team: Vec::new(),
     };
     let started = std::time::Instant::now();
     let mut out = std::io::stdout();
@@ -163,6 +168,8 @@ pub async fn run(settings: &Settings) -> Result<(), CliError> {
     report("enquiries", enquiries::seed(&mut seeder).await?)?;
     report("orders", orders::seed(&mut seeder).await?)?;
     report("pages", pages::seed(&mut seeder).await?)?;
+    report("team", team::seed(&mut seeder).await?)?;
+    report("posts", posts::seed(&mut seeder).await?)?;
     report("reviews", feedback::reviews(&mut seeder).await?)?;
     report("feedback", feedback::site(&mut seeder).await?)?;
     report("metrics", metrics::seed(&mut seeder, &db).await?)?;
