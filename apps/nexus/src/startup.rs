@@ -55,6 +55,7 @@ use nexus_redis_store::{InMemoryCache, RedisCache, RedisCartStore, RedisRateLimi
 use crate::cache::ResponseCache;
 use crate::http::health::Dependencies;
 use crate::http::products::upload::UploadSpool;
+use crate::http::runtime::OnRuntime;
 use crate::rate_limit::{
     FallbackRateLimiter, InProcessFailureThrottle, InProcessRateLimiter, SHARED_RETRY_EVERY,
 };
@@ -174,21 +175,29 @@ impl Application {
         let metrics = match metrics_listener {
             Some((metrics_port, listener)) => {
                 let (state, http) = (state.clone(), http.clone());
-                let server =
-                    HttpServer::new(move || crate::http::metrics_app(state.clone(), http.clone()))
-                        .workers(1)
-                        .listen(listener)
-                        .map_err(|source| StartupError::Bind {
-                            addr: format!("metrics port {metrics_port}"),
-                            source,
-                        })?
-                        .run();
+                let runtime = tokio::runtime::Handle::current();
+                let server = HttpServer::new(move || {
+                    crate::http::metrics_app(state.clone(), http.clone())
+                        .wrap(OnRuntime::new(runtime.clone()))
+                })
+                .workers(1)
+                .listen(listener)
+                .map_err(|source| StartupError::Bind {
+                    addr: format!("metrics port {metrics_port}"),
+                    source,
+                })?
+                .run();
                 tracing::info!(port = metrics_port, "serving metrics on their own listener");
                 Some((metrics_port, server))
             }
             None => None,
         };
-        let mut server = HttpServer::new(move || crate::http::app(state.clone(), http.clone()));
+        // Whatever a request opens belongs to this (the main) runtime, which outlives the
+        // HTTP workers' own: see `crate::http::runtime`.
+        let runtime = tokio::runtime::Handle::current();
+        let mut server = HttpServer::new(move || {
+            crate::http::app(state.clone(), http.clone()).wrap(OnRuntime::new(runtime.clone()))
+        });
         if let Some(workers) = settings.http.workers {
             server = server.workers(workers);
         }

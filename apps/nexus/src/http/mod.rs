@@ -19,6 +19,7 @@ pub mod pages;
 pub mod posts;
 pub mod products;
 pub mod responses;
+pub mod runtime;
 pub mod schema;
 pub mod seo;
 pub mod site;
