@@ -265,6 +265,21 @@ async fn a_photo_must_be_an_image_and_is_served_through_a_short_lived_link() {
         .post_file(&path, "file", "me.png", "image/png", &big, &editor)
         .await;
     assert_error(res, 413, "payload_too_large").await;
+    // The image and another part: refused, not half-read.
+    let mut body = b"--b0\r\nContent-Disposition: form-data; name=\"file\"; filename=\"me.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+    body.extend_from_slice(PNG);
+    body.extend_from_slice(
+        b"\r\n--b0\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhi\r\n--b0--\r\n",
+    );
+    let res = app
+        .request(reqwest::Method::POST, &path, &editor)
+        .header("Content-Type", "multipart/form-data; boundary=b0")
+        .body(body)
+        .send()
+        .await
+        .expect("answered");
+    let err = expect_json(res, 400).await;
+    assert_eq!(detail_fields(&err), ["file"]);
     let public_photo = format!("/api/v1/content/team/{}/photo", id(&m));
     assert_error(app.get(&public_photo, NO_TOKEN).await, 404, "not_found").await;
 
@@ -311,4 +326,14 @@ async fn a_photo_must_be_an_image_and_is_served_through_a_short_lived_link() {
         .await;
     expect_json(res, 200).await;
     assert_error(app.get(&public_photo, NO_TOKEN).await, 404, "not_found").await;
+
+    // A replaced photo is deleted from the store: its old link finds nothing.
+    let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0";
+    let res = app
+        .post_file(&path, "file", "me.jpg", "image/jpeg", jpeg, &editor)
+        .await;
+    let saved = expect_json(res, 200).await;
+    assert_eq!(saved["photo"]["contentType"], "image/jpeg");
+    let gone = app.follow_link(&location).await;
+    assert_eq!(gone.status(), 404, "the replaced photo is still stored");
 }

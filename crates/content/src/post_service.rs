@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::audit::ENTITY_POST;
 use crate::events::PostChanged;
 use crate::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH};
-use crate::team_service::{check_image, image_link, store_image};
+use crate::team_service::{check_image, discard_image, image_link, store_image};
 use crate::{
     AuditEntry, AuditEntryId, ContentError, ContentUnitOfWork, MarkdownRenderer, NewPost,
     PageStatus, Post, PostChange, PostFilter, PostId, PostRepository, SCHEDULE_BATCH, TeamMember,
@@ -289,7 +289,11 @@ impl PostService {
             ))
             .await?;
         tx.record(self.event(&post, true)?);
-        tx.commit().await
+        tx.commit().await?;
+        if let Some(cover) = post.cover {
+            discard_image(self.assets.as_ref(), &cover.key).await;
+        }
+        Ok(())
     }
 
     /// A post, for staff.
@@ -496,16 +500,28 @@ impl PostService {
         .await?;
         let changes =
             json!({ "fields": ["cover"], "contentType": cover.content_type, "size": cover.size });
-        post.cover = Some(cover);
-        self.save(
-            By::User(actor.user_id()),
-            post,
-            expected,
-            "cover_changed",
-            changes,
-            None,
-        )
-        .await
+        let new_key = cover.key.clone();
+        let previous = post.cover.replace(cover);
+        let saved = self
+            .save(
+                By::User(actor.user_id()),
+                post,
+                expected,
+                "cover_changed",
+                changes,
+                None,
+            )
+            .await;
+        // The image nobody references any more: the new one when the save failed, else the
+        // one it replaced.
+        let unreferenced = match &saved {
+            Ok(_) => previous.map(|old| old.key),
+            Err(_) => Some(new_key),
+        };
+        if let Some(key) = unreferenced {
+            discard_image(self.assets.as_ref(), &key).await;
+        }
+        saved
     }
 
     /// A short-lived link to the cover of a PUBLISHED post, for anyone.

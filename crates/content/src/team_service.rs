@@ -254,7 +254,11 @@ impl TeamService {
             ))
             .await?;
         tx.record(self.event(id, None)?);
-        tx.commit().await
+        tx.commit().await?;
+        if let Some(photo) = member.photo {
+            discard_image(self.assets.as_ref(), &photo.key).await;
+        }
+        Ok(())
     }
 
     /// A member, for staff.
@@ -332,15 +336,27 @@ impl TeamService {
         )
         .await?;
         let (content_type, size) = (photo.content_type.clone(), photo.size);
-        member.photo = Some(photo);
-        self.save(
-            actor,
-            member,
-            expected,
-            "photo_changed",
-            json!({ "fields": ["photo"], "contentType": content_type, "size": size }),
-        )
-        .await
+        let new_key = photo.key.clone();
+        let previous = member.photo.replace(photo);
+        let saved = self
+            .save(
+                actor,
+                member,
+                expected,
+                "photo_changed",
+                json!({ "fields": ["photo"], "contentType": content_type, "size": size }),
+            )
+            .await;
+        // The image nobody references any more: the new one when the save failed, else the
+        // one it replaced.
+        let unreferenced = match &saved {
+            Ok(_) => previous.map(|old| old.key),
+            Err(_) => Some(new_key),
+        };
+        if let Some(key) = unreferenced {
+            discard_image(self.assets.as_ref(), &key).await;
+        }
+        saved
     }
 
     /// A short-lived link to the photo of a visible member, for anyone.
@@ -392,6 +408,18 @@ pub(crate) async fn store_image(
         content_type: kind.content_type().to_owned(),
         size: stored.size,
     })
+}
+
+/// Deletes a stored image nobody references any more. Best effort: the record is already
+/// consistent, so a failure only leaves an orphan object, which is logged.
+pub(crate) async fn discard_image(assets: &dyn AssetStore, key: &str) {
+    let deleted = match AssetKey::parse(key) {
+        Ok(parsed) => assets.delete(&parsed).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(error) = deleted {
+        tracing::warn!(%key, %error, "could not delete an unreferenced image");
+    }
 }
 
 /// A short-lived link to a stored image.

@@ -41,11 +41,37 @@ fn body_object<T: DeserializeOwned>(raw: serde_json::Value) -> Result<T, ApiErro
     if !raw.is_object() {
         return Err(invalid("The body must be a JSON object".to_owned()));
     }
+    let mut raw = raw;
+    integral_numbers(&mut raw);
     serde_json::from_value(raw).map_err(|e| {
         invalid(format!(
             "The JSON body does not match the expected shape: {e}"
         ))
     })
+}
+
+/// The largest integer every JSON number in `f64` holds exactly (2^53).
+const EXACT_F64_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// JSON Schema (and JSON itself) counts `6.0` the same integer as `6`; serde would refuse it
+/// for an integer field. Every integral number written with a fraction or an exponent
+/// (`6.0`, `6e0`) within the range `f64` holds exactly becomes that integer, everywhere in
+/// the body; any other number is left as sent (a float field still reads it as a float).
+fn integral_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && f.abs() <= EXACT_F64_INTEGER {
+                // In range and integral, so the conversion is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *value = serde_json::Value::from(i);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 /// The authenticated caller, from a `Authorization: Bearer <access token>` header.
@@ -323,5 +349,54 @@ mod whole_tests {
         assert_eq!(parse(r#"{"n": 1e300}"#), None);
         assert_eq!(parse(r#"{"n": "1"}"#), None);
         assert_eq!(parse(r#"{"n": 1, "m": 0.5}"#), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Grid {
+        limit: u32,
+        ratio: f64,
+        nested: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Inner {
+        position: i64,
+    }
+
+    #[test]
+    fn integral_floats_read_as_integers_at_any_depth() {
+        let raw: serde_json::Value =
+            serde_json::from_str(r#"{"limit": 6.0, "ratio": 2.5, "nested": [{"position": -3e0}]}"#)
+                .expect("test setup");
+        let grid: Grid = body_object(raw).expect("test setup");
+        assert_eq!(
+            grid,
+            Grid {
+                limit: 6,
+                ratio: 2.5,
+                nested: vec![Inner { position: -3 }],
+            }
+        );
+    }
+
+    #[test]
+    fn a_fraction_or_an_inexact_number_stays_a_float_and_is_refused_for_an_integer() {
+        for body in [
+            json!({"limit": 6.5, "ratio": 1, "nested": []}),
+            json!({"limit": 1e300, "ratio": 1, "nested": []}),
+        ] {
+            assert!(body_object::<Grid>(body).is_err());
+        }
+        // An integer still reads as a float where a float is wanted.
+        let grid: Grid =
+            body_object(json!({"limit": 1, "ratio": 2, "nested": []})).expect("test setup");
+        assert!((grid.ratio - 2.0).abs() < f64::EPSILON);
     }
 }

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod middleware;
+pub mod multipart;
 pub mod openapi;
 pub mod orders;
 pub mod page;

@@ -4,8 +4,7 @@
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
-use nexus_content::{MAX_PHOTO_BYTES, PostId, PublicPost, check_post_slug};
+use nexus_content::{PostId, PublicPost, check_post_slug};
 use nexus_kernel::PageRequest;
 
 use super::dto::{
@@ -314,42 +313,8 @@ pub async fn upload_post_cover(
     let id = post_id(&id)?;
     let actor = auth.actor();
     state.posts.authorize_cover(&actor, id).await?;
-    let bytes = read_image(form).await?;
+    let bytes = crate::http::multipart::read_image(form).await?;
     Ok(staff(
         state.posts.set_cover(&actor, id, if_match.0, bytes).await?,
     ))
-}
-
-/// The bytes of the one multipart field `file`, refused past the image size limit.
-///
-/// # Errors
-/// 400 without the field or with a broken body, 413 past the limit.
-pub async fn read_image(mut form: Multipart) -> Result<Vec<u8>, ApiError> {
-    let Some(field) = form.next().await else {
-        return Err(ApiError::field(
-            "file",
-            "required",
-            "send the image in the multipart field 'file'",
-        ));
-    };
-    let mut field = field.map_err(|e| ApiError::invalid_multipart(e.to_string()))?;
-    if field.name() != Some("file") {
-        return Err(ApiError::field(
-            "file",
-            "required",
-            "send the image as the only multipart field, named 'file'",
-        ));
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|e| ApiError::invalid_multipart(e.to_string()))?;
-        if bytes.len() + chunk.len() > MAX_PHOTO_BYTES {
-            return Err(nexus_content::ContentError::ImageTooLarge {
-                max: MAX_PHOTO_BYTES,
-            }
-            .into());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(bytes)
 }

@@ -280,6 +280,8 @@ pub async fn upload_asset(
             .uploads
             .receive(&mut field, state.products.max_asset_bytes())
             .await?;
+        drop(field);
+        crate::http::multipart::nothing_after_the_file(&mut form).await?;
         let product = state
             .products
             .attach_asset(&actor, id, file_name, &content_type, &received.staged())

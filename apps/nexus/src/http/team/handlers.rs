@@ -4,8 +4,7 @@
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use futures_util::StreamExt;
-use nexus_content::{MAX_PHOTO_BYTES, TeamMemberId};
+use nexus_content::TeamMemberId;
 use nexus_kernel::PageRequest;
 
 use super::dto::{
@@ -208,38 +207,13 @@ pub async fn upload_team_photo(
     auth: Auth,
     id: web::Path<String>,
     if_match: IfMatch,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let id = member_id(&id)?;
     let actor = auth.actor();
     // Before reading the body: a caller who may not upload costs no more than the head.
     state.team.authorize_photo(&actor, id).await?;
-    let Some(field) = form.next().await else {
-        return Err(ApiError::field(
-            "file",
-            "required",
-            "send the image in the multipart field 'file'",
-        ));
-    };
-    let mut field = field.map_err(|e| ApiError::invalid_multipart(e.to_string()))?;
-    if field.name() != Some("file") {
-        return Err(ApiError::field(
-            "file",
-            "required",
-            "send the image as the only multipart field, named 'file'",
-        ));
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|e| ApiError::invalid_multipart(e.to_string()))?;
-        if bytes.len() + chunk.len() > MAX_PHOTO_BYTES {
-            return Err(nexus_content::ContentError::ImageTooLarge {
-                max: MAX_PHOTO_BYTES,
-            }
-            .into());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = crate::http::multipart::read_image(form).await?;
     Ok(staff(
         state.team.set_photo(&actor, id, if_match.0, bytes).await?,
     ))
