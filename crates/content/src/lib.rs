@@ -19,6 +19,8 @@ mod service;
 mod service_tests;
 mod team;
 mod team_service;
+#[cfg(test)]
+mod team_service_tests;
 
 pub use audit::{AuditEntry, AuditFilter, ENTITY_PAGE, ENTITY_POST, ENTITY_TEAM_MEMBER, summarize};
 pub use blocks::Block;

@@ -225,8 +225,8 @@ impl TeamService {
         Ok(saved)
     }
 
-    /// Deletes a member read at version `expected`; its audit entries stay (its photo
-    /// object is left in the store).
+    /// Deletes a member read at version `expected`; its audit entries stay, and its photo is
+    /// deleted from the store once the deletion is committed.
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Conflict`.
