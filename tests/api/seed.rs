@@ -260,6 +260,17 @@ async fn seed_fills_a_realistic_store_and_a_second_run_adds_nothing() {
         ]
     );
     assert_eq!(total(&app, "/api/v1/admin/team?limit=1", editor).await, 6);
+    // Each with a portrait that is served as a PNG.
+    for member in &team {
+        let link = member["photoUrl"].as_str().expect("a photo");
+        let res = app.get(link, NO_TOKEN).await;
+        assert_eq!(res.status(), 302, "{link}");
+        let location = header(&res, "location").expect("a Location");
+        let image = app.follow_link(&location).await;
+        assert_eq!(image.status(), 200);
+        let bytes = image.bytes().await.expect("bytes");
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{link}");
+    }
     assert_eq!(
         total(&app, "/api/v1/content/posts?limit=1", NO_TOKEN).await,
         8

@@ -1,4 +1,5 @@
-//! The team shown on the storefront: six people in order, one of them hidden.
+//! The team shown on the storefront: six people in order, one of them hidden, each with a
+//! generated portrait.
 
 use nexus_content::{NewTeamMember, TeamLink, TeamMember};
 use nexus_kernel::PageRequest;
@@ -89,6 +90,22 @@ pub(super) async fn seed(seeder: &mut Seeder<'_>) -> Result<Tally, CliError> {
             .ctx("adding a team member")?;
         team.push(member);
         tally.created += 1;
+    }
+    // Everyone gets a portrait once; a photo already there (the seed's or an editor's) stays.
+    for member in &mut team {
+        if member.photo.is_none() {
+            *member = seeder
+                .state
+                .team
+                .set_photo(
+                    &editor,
+                    member.id,
+                    None,
+                    super::avatar::portrait(&member.name),
+                )
+                .await
+                .ctx("adding a team member's photo")?;
+        }
     }
     seeder.team = team
         .into_iter()
