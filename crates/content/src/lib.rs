@@ -21,6 +21,8 @@ mod team;
 mod team_service;
 #[cfg(test)]
 mod team_service_tests;
+#[cfg(test)]
+mod test_support;
 
 pub use audit::{AuditEntry, AuditFilter, ENTITY_PAGE, ENTITY_POST, ENTITY_TEAM_MEMBER, summarize};
 pub use blocks::Block;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::audit::ENTITY_POST;
 use crate::events::PostChanged;
 use crate::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH};
-use crate::team_service::{check_image, discard_image, image_link, store_image};
+use crate::team_service::{check_image, discard_image, image_link, settle_images, store_image};
 use crate::{
     AuditEntry, AuditEntryId, ContentError, ContentUnitOfWork, MarkdownRenderer, NewPost,
     PageStatus, Post, PostChange, PostFilter, PostId, PostRepository, SCHEDULE_BATCH, TeamMember,
@@ -512,15 +512,7 @@ impl PostService {
                 None,
             )
             .await;
-        // The image nobody references any more: the new one when the save failed, else the
-        // one it replaced.
-        let unreferenced = match &saved {
-            Ok(_) => previous.map(|old| old.key),
-            Err(_) => Some(new_key),
-        };
-        if let Some(key) = unreferenced {
-            discard_image(self.assets.as_ref(), &key).await;
-        }
+        settle_images(self.assets.as_ref(), saved.is_ok(), previous, new_key).await;
         saved
     }
 

@@ -2,50 +2,19 @@
 
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use nexus_kernel::{Clock, FixedClock, Role, UserId};
-use nexus_outbox::EventEnvelope;
 use serde_json::json;
 
 use crate::permissions::actor;
+use crate::test_support::Tx;
 use crate::{
-    ContentError, ContentTx, MockContentUnitOfWork, MockPageRepository, MockPageStore, Page,
-    PageChange, PageId, PageInput, PageService, PageStatus, PageStore, PageVersion, PreviewSigner,
+    ContentError, MockContentUnitOfWork, MockPageRepository, MockPageStore, Page, PageChange,
+    PageId, PageInput, PageService, PageStatus, PageVersion, PreviewSigner,
 };
 
 fn now() -> DateTime<Utc> {
     FixedClock::default().now()
-}
-
-struct Tx {
-    store: Arc<MockPageStore>,
-    team: crate::MockTeamStore,
-    posts: crate::MockPostStore,
-    events: Vec<EventEnvelope>,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-#[async_trait]
-impl ContentTx for Tx {
-    fn pages(&self) -> &dyn PageStore {
-        &*self.store
-    }
-    fn team(&self) -> &dyn crate::TeamStore {
-        &self.team
-    }
-    fn posts(&self) -> &dyn crate::PostStore {
-        &self.posts
-    }
-    fn record(&mut self, event: EventEnvelope) {
-        self.events.push(event);
-    }
-    async fn commit(self: Box<Self>) -> Result<(), ContentError> {
-        let mut log = self.log.lock().expect("lock");
-        log.extend(self.events.into_iter().map(|e| e.name));
-        log.push("commit".to_owned());
-        Ok(())
-    }
 }
 
 struct Hmacish;
@@ -71,13 +40,12 @@ fn service(
     let mut uow = MockContentUnitOfWork::new();
     let l = log.clone();
     uow.expect_begin().returning(move || {
-        Ok(Box::new(Tx {
-            store: store.clone(),
-            team: crate::MockTeamStore::new(),
-            posts: crate::MockPostStore::new(),
-            events: Vec::new(),
-            log: l.clone(),
-        }))
+        Ok(Box::new(Tx::new(
+            store.clone(),
+            crate::MockTeamStore::new(),
+            crate::MockPostStore::new(),
+            l.clone(),
+        )))
     });
     (
         PageService::new(

@@ -347,15 +347,7 @@ impl TeamService {
                 json!({ "fields": ["photo"], "contentType": content_type, "size": size }),
             )
             .await;
-        // The image nobody references any more: the new one when the save failed, else the
-        // one it replaced.
-        let unreferenced = match &saved {
-            Ok(_) => previous.map(|old| old.key),
-            Err(_) => Some(new_key),
-        };
-        if let Some(key) = unreferenced {
-            discard_image(self.assets.as_ref(), &key).await;
-        }
+        settle_images(self.assets.as_ref(), saved.is_ok(), previous, new_key).await;
         saved
     }
 
@@ -408,6 +400,25 @@ pub(crate) async fn store_image(
         content_type: kind.content_type().to_owned(),
         size: stored.size,
     })
+}
+
+/// After saving a record whose image `previous` was replaced by the one stored at `new_key`,
+/// deletes the image nobody references any more: the one replaced when the save succeeded,
+/// else the new one.
+pub(crate) async fn settle_images(
+    assets: &dyn AssetStore,
+    saved: bool,
+    previous: Option<TeamPhoto>,
+    new_key: String,
+) {
+    let unreferenced = if saved {
+        previous.map(|old| old.key)
+    } else {
+        Some(new_key)
+    };
+    if let Some(key) = unreferenced {
+        discard_image(assets, &key).await;
+    }
 }
 
 /// Deletes a stored image nobody references any more. Best effort: the record is already

@@ -1,55 +1,19 @@
 //! Unit tests of `TeamService` over mocked ports: permissions, versions, the order of
 //! writes in one unit of work, and what happens to stored photos.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use nexus_catalog::{AssetKey, MockAssetStore, StoredObject};
 use nexus_kernel::{Clock, FixedClock, Role, UserId};
-use nexus_outbox::EventEnvelope;
 
 use crate::permissions::actor;
+use crate::test_support::{Log, Tx};
 use crate::{
-    ContentError, ContentTx, MockContentUnitOfWork, MockPageStore, MockTeamRepository,
-    MockTeamStore, NewTeamMember, PageStore, TeamMember, TeamMemberChange, TeamMemberId, TeamPhoto,
-    TeamService,
+    ContentError, MockContentUnitOfWork, MockPageStore, MockTeamRepository, MockTeamStore,
+    NewTeamMember, TeamMember, TeamMemberChange, TeamMemberId, TeamPhoto, TeamService,
 };
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
-
-/// What the units of work did, in order: `team.insert`, `team.update v1->v2`, `audit:<action>`,
-/// the event names and `commit`.
-type Log = Arc<Mutex<Vec<String>>>;
-
-struct Tx {
-    pages: MockPageStore,
-    team: MockTeamStore,
-    posts: crate::MockPostStore,
-    events: Vec<EventEnvelope>,
-    log: Log,
-}
-
-#[async_trait]
-impl ContentTx for Tx {
-    fn pages(&self) -> &dyn PageStore {
-        &self.pages
-    }
-    fn team(&self) -> &dyn crate::TeamStore {
-        &self.team
-    }
-    fn posts(&self) -> &dyn crate::PostStore {
-        &self.posts
-    }
-    fn record(&mut self, event: EventEnvelope) {
-        self.events.push(event);
-    }
-    async fn commit(self: Box<Self>) -> Result<(), ContentError> {
-        let mut log = self.log.lock().expect("lock");
-        log.extend(self.events.into_iter().map(|e| e.name));
-        log.push("commit".to_owned());
-        Ok(())
-    }
-}
 
 /// A unit of work whose team store answers `update` with `update_result` (Ok or a stale
 /// version's Conflict) and logs every write.
@@ -91,13 +55,12 @@ fn uow(log: &Log, update_conflicts: bool) -> MockContentUnitOfWork {
                 .push(format!("audit:{}", entry.action));
             Ok(())
         });
-        Ok(Box::new(Tx {
-            pages,
+        Ok(Box::new(Tx::new(
+            Arc::new(pages),
             team,
-            posts: crate::MockPostStore::new(),
-            events: Vec::new(),
-            log: log.clone(),
-        }))
+            crate::MockPostStore::new(),
+            log.clone(),
+        )))
     });
     uow
 }

@@ -99,10 +99,12 @@ mod tests {
     use actix_web::test as actix_test;
     use actix_web::{App, HttpResponse, web};
 
-    /// A socket opened by a handler belongs to the main runtime, so it outlives the worker
-    /// runtime that served the request.
-    #[test]
-    fn a_socket_opened_in_a_request_survives_the_worker_runtime() {
+    /// A multi-threaded "main" runtime and a listener on it.
+    fn main_runtime_with_listener() -> (
+        tokio::runtime::Runtime,
+        tokio::net::TcpListener,
+        std::net::SocketAddr,
+    ) {
         let main = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -112,6 +114,14 @@ mod tests {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("test setup");
         let addr = listener.local_addr().expect("test setup");
+        (main, listener, addr)
+    }
+
+    /// A socket opened by a handler belongs to the main runtime, so it outlives the worker
+    /// runtime that served the request.
+    #[test]
+    fn a_socket_opened_in_a_request_survives_the_worker_runtime() {
+        let (main, listener, addr) = main_runtime_with_listener();
         let accepted = main.spawn(async move {
             let (mut socket, _) = listener.accept().await.expect("test setup");
             let mut buf = [0u8; 4];
@@ -168,15 +178,7 @@ mod tests {
     /// would fail for the reason the middleware exists.
     #[test]
     fn without_it_a_socket_dies_with_its_worker_runtime() {
-        let main = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("test setup");
-        let listener = main
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("test setup");
-        let addr = listener.local_addr().expect("test setup");
+        let (main, listener, addr) = main_runtime_with_listener();
         let _accepted = main.spawn(async move { listener.accept().await });
         let worker = tokio::runtime::Builder::new_current_thread()
             .enable_all()

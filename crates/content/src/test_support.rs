@@ -1,0 +1,61 @@
+//! A unit of work over mocked stores for the services' unit tests: it logs the names of the
+//! events it records, then `commit`, when committed.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use nexus_outbox::EventEnvelope;
+
+use crate::{ContentError, ContentTx, MockPageStore, MockPostStore, MockTeamStore, PageStore};
+
+/// What a test's units of work did, in order.
+pub(crate) type Log = Arc<Mutex<Vec<String>>>;
+
+/// One unit of work.
+pub(crate) struct Tx {
+    pub(crate) pages: Arc<MockPageStore>,
+    pub(crate) team: MockTeamStore,
+    pub(crate) posts: MockPostStore,
+    pub(crate) events: Vec<EventEnvelope>,
+    pub(crate) log: Log,
+}
+
+impl Tx {
+    /// A unit of work over these stores, logging into `log`.
+    pub(crate) fn new(
+        pages: Arc<MockPageStore>,
+        team: MockTeamStore,
+        posts: MockPostStore,
+        log: Log,
+    ) -> Self {
+        Self {
+            pages,
+            team,
+            posts,
+            events: Vec::new(),
+            log,
+        }
+    }
+}
+
+#[async_trait]
+impl ContentTx for Tx {
+    fn pages(&self) -> &dyn PageStore {
+        &*self.pages
+    }
+    fn team(&self) -> &dyn crate::TeamStore {
+        &self.team
+    }
+    fn posts(&self) -> &dyn crate::PostStore {
+        &self.posts
+    }
+    fn record(&mut self, event: EventEnvelope) {
+        self.events.push(event);
+    }
+    async fn commit(self: Box<Self>) -> Result<(), ContentError> {
+        let mut log = self.log.lock().expect("lock");
+        log.extend(self.events.into_iter().map(|e| e.name));
+        log.push("commit".to_owned());
+        Ok(())
+    }
+}
