@@ -16,7 +16,7 @@ BUILD_TESTS = cargo test --no-run
 SKIP_FAULTS = -- --skip faults::
 endif
 
-.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-fuzz lint fmt check-deps build release clean bench-cache bench-metrics
+.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-sqlite test-api-fuzz lint fmt check-deps build release clean bench-cache bench-metrics
 
 help:
 	@echo "make run          serve the API on the embedded default (SQLite under ./data)"
@@ -49,11 +49,16 @@ bench-cache:
 	bash scripts/bench-cache.sh
 
 # Unit, adapter (SQLite + PostgreSQL) and black-box tests on PostgreSQL in one run, then the
-# black-box suite again on SQLite.
+# black-box suite again on SQLite beside the fuzzer: both use the build the first run made,
+# and the fuzzer's server (its own port, data directory and SQLite file) shares nothing with
+# the tests, so they run at once. Each one's output is printed whole when it ends.
 test: test-tools
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(RUN_TESTS) --workspace
+	$(MAKE) -j2 --output-sync=target test-api-sqlite test-api-fuzz
+
+# The black-box suite on SQLite (the build must exist: `make test` runs it after the first pass).
+test-api-sqlite:
 	env -u TEST_DATABASE_URL $(RUN_TESTS) --workspace --test api $(SKIP_FAULTS)
-	$(MAKE) test-api-fuzz
 
 # The OpenAPI document against the real binary of the workspace test build (the build the test
 # runs above made, so nothing is built again; `cargo build` alone would unify features
