@@ -585,7 +585,11 @@ async fn odd_search_text_is_words_or_nothing_never_an_error() {
         &app,
         &editor,
         &author,
-        ("syntax", "Rust syntax", "Operators such as & | ! and :* appear."),
+        (
+            "syntax",
+            "Rust syntax",
+            "Operators such as & | ! and :* appear.",
+        ),
         &[],
         true,
     )
@@ -594,7 +598,13 @@ async fn odd_search_text_is_words_or_nothing_never_an_error() {
     let long_syntax: String = syntax.chars().cycle().take(100).collect();
     let long_word = "x".repeat(100);
 
-    for q in [syntax, long_syntax.as_str(), long_word.as_str(), "NEAR(a b)", "-rust"] {
+    for q in [
+        syntax,
+        long_syntax.as_str(),
+        long_word.as_str(),
+        "NEAR(a b)",
+        "-rust",
+    ] {
         let query = format!("q={}", urlencode(q));
         let found = search(&app, &query).await;
         if q == "-rust" {
@@ -672,8 +682,14 @@ async fn with_meilisearch_posts_are_indexed_searched_there_and_rebuilt_by_reinde
         })
         .await;
     assert!(docs.contains_key(&id(&live)));
-    assert!(!docs.contains_key(&id(&draft)), "drafts never enter the index");
-    assert!(index.documents().is_empty(), "the products index is another one");
+    assert!(
+        !docs.contains_key(&id(&draft)),
+        "drafts never enter the index"
+    );
+    assert!(
+        index.documents().is_empty(),
+        "the products index is another one"
+    );
 
     let found = search(&app, "q=Rust%20%22rel*&tag=news").await;
 
@@ -683,7 +699,10 @@ async fn with_meilisearch_posts_are_indexed_searched_there_and_rebuilt_by_reinde
     let last = sent.last().expect("the list searched the posts index");
     assert_eq!(last["q"], "rust rel");
     assert_eq!(last["matchingStrategy"], "all");
-    assert_eq!(last["filter"], json!(["status = PUBLISHED", "tags = \"news\""]));
+    assert_eq!(
+        last["filter"],
+        json!(["status = PUBLISHED", "tags = \"news\""])
+    );
     let jobs = expect_json(
         app.get(
             "/api/v1/admin/jobs?kind=index_post",

@@ -970,9 +970,7 @@ pub async fn product_index(
 /// # Errors
 /// `Search` when the settings are refused (the posts index must differ from the products
 /// index) or Meilisearch refuses the index settings.
-pub async fn post_index(
-    settings: &Settings,
-) -> Result<Option<Arc<MeiliPostSearch>>, StartupError> {
+pub async fn post_index(settings: &Settings) -> Result<Option<Arc<MeiliPostSearch>>, StartupError> {
     let c = &settings.commerce;
     let Some(url) = &c.meili_url else {
         return Ok(None);

@@ -32,8 +32,8 @@ pub use pages::{
     PageSlug, PageStatus, PageTitle, PageVersion, Published, Seo,
 };
 pub use ports::{
-    ContentTx, ContentUnitOfWork, PageRepository, PageStore, PostIndex, PostRepository,
-    PostSearch, PostStore, TeamRepository, TeamStore,
+    ContentTx, ContentUnitOfWork, PageRepository, PageStore, PostIndex, PostRepository, PostSearch,
+    PostStore, TeamRepository, TeamStore,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{

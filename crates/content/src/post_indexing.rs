@@ -212,11 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_draft_scheduled_or_deleted_post_is_removed() {
-        for found in [
-            Some(PageStatus::Draft),
-            Some(PageStatus::Scheduled),
-            None,
-        ] {
+        for found in [Some(PageStatus::Draft), Some(PageStatus::Scheduled), None] {
             let id = PostId::new();
             let mut index = MockPostIndex::new();
             index.expect_upsert().never();
@@ -260,20 +256,24 @@ mod tests {
 
     #[tokio::test]
     async fn a_rebuild_clears_then_sends_every_published_post_in_batches() {
-        let ids: Vec<PostId> = (0..PostReindexer::BATCH + 1).map(|_| PostId::new()).collect();
+        let ids: Vec<PostId> = (0..PostReindexer::BATCH + 1)
+            .map(|_| PostId::new())
+            .collect();
         let mut repo = MockPostRepository::new();
         repo.expect_count_published()
             .returning(|| Ok(u64::from(PostReindexer::BATCH) + 1));
         let all = ids.clone();
-        repo.expect_published_after().returning(move |after, limit| {
-            let start = after.map_or(0, |a| all.iter().position(|i| *i == a).expect("known") + 1);
-            Ok(all
-                .iter()
-                .skip(start)
-                .take(limit as usize)
-                .map(|i| post(*i, PageStatus::Published))
-                .collect())
-        });
+        repo.expect_published_after()
+            .returning(move |after, limit| {
+                let start =
+                    after.map_or(0, |a| all.iter().position(|i| *i == a).expect("known") + 1);
+                Ok(all
+                    .iter()
+                    .skip(start)
+                    .take(limit as usize)
+                    .map(|i| post(*i, PageStatus::Published))
+                    .collect())
+            });
         let sent = Arc::new(Mutex::new(Vec::new()));
         let mut index = MockPostIndex::new();
         index.expect_clear().times(1).returning(|| Ok(()));

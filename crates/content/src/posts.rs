@@ -393,7 +393,10 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(search_words(raw), expected, "{raw}");
         }
-        let many = (0..30).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let many = (0..30)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         assert_eq!(search_words(&many).len(), MAX_SEARCH_WORDS);
     }
 

@@ -149,7 +149,9 @@ impl PostSearch for MeiliPostSearch {
             .map(PostDocument::into_post)
             .collect::<Result<Vec<_>, _>>()?;
         if items.iter().any(|p| p.status != PageStatus::Published) {
-            return Err(Unexpected::msg("Meilisearch returned a post that is not PUBLISHED").into());
+            return Err(
+                Unexpected::msg("Meilisearch returned a post that is not PUBLISHED").into(),
+            );
         }
         Ok(Page {
             items,

@@ -231,4 +231,3 @@ fn search_body(query: &ProductQuery, words: Option<&[String]>, page: PageRequest
     }
     body
 }
-

@@ -26,8 +26,8 @@ use nexus_kernel::{Page as ListPage, PageRequest, Unexpected, UserId};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DbBackend, DbErr, EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    DbBackend, DbErr, EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 
 use nexus_sea_support::{DbError, begin_read, unexpected};
