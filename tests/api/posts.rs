@@ -2,11 +2,13 @@
 //! and 304 → an edit gives a new ETag; a stale version is 409; drafts are never public; the
 //! worker publishes scheduled posts; Markdown bodies come out sanitized; an old slug answers
 //! 301; the tag filter, search and pagination; the RSS and Atom feeds and the sitemap list
-//! exactly the published posts.
+//! exactly the published posts. Search: words (stemmed, word beginnings) ranked title
+//! first, combined with the tag, odd input answered 200; and with Meilisearch, the
+//! `index_post` subscriber, the posts index searched and `nexus reindex`.
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, etag, eventually, expect_json,
-    header, spawn_app_with,
+    NO_TOKEN, Role, SearchIndexFake, Signed, TestApp, assert_error, detail_fields, etag,
+    eventually, expect_json, header, spawn_app_with,
 };
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -16,7 +18,13 @@ use serde_json::{Value, json};
 const BASE: &str = "https://shop.example";
 
 async fn app() -> (TestApp, Signed, Value) {
-    let app = spawn_app_with(&[("PUBLIC_BASE_URL", BASE), ("WORKER_POLL_MS", "50")]).await;
+    app_with(&[]).await
+}
+
+async fn app_with(extra: &[(&str, &str)]) -> (TestApp, Signed, Value) {
+    let mut vars = vec![("PUBLIC_BASE_URL", BASE), ("WORKER_POLL_MS", "50")];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
     let editor = app.sign_in_as(Role::Editor).await;
     let res = app
         .post_json(
@@ -452,4 +460,275 @@ async fn the_feeds_and_the_sitemap_list_exactly_the_published_posts() {
     );
     assert!(!sitemap.contains("/blog/two"), "{sitemap}");
     assert!(!sitemap.contains("/blog/draft"), "{sitemap}");
+}
+
+// ---- search --------------------------------------------------------------------------
+
+/// Creates a post with this title, body and tags, published when `publish`.
+async fn write(
+    app: &TestApp,
+    who: &Signed,
+    author: &Value,
+    (slug, title, body): (&str, &str, &str),
+    tags: &[&str],
+    publish: bool,
+) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/admin/posts",
+            &json!({ "slug": slug, "title": title, "body": body, "tags": tags,
+                     "authorId": author["id"] }),
+            who,
+        )
+        .await;
+    let post = expect_json(res, 201).await;
+    if publish {
+        act(app, who, &post, "publish").await
+    } else {
+        post
+    }
+}
+
+async fn search(app: &TestApp, query: &str) -> Value {
+    expect_json(
+        get(app, &format!("/api/v1/content/posts?{query}"), None).await,
+        200,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn searching_posts_matches_words_ranks_titles_first_and_never_finds_drafts() {
+    let (app, editor, author) = app().await;
+    write(
+        &app,
+        &editor,
+        &author,
+        ("in-title", "Rust release", "General words for everyone."),
+        &["news"],
+        true,
+    )
+    .await;
+    // Published last, so it would come first by date alone: the ranking must win.
+    let in_body = write(
+        &app,
+        &editor,
+        &author,
+        (
+            "in-body",
+            "Weekly digest",
+            "This week we talk about **rust** a little.",
+        ),
+        &["digest"],
+        true,
+    )
+    .await;
+    write(
+        &app,
+        &editor,
+        &author,
+        ("stemmed", "A book", "The book was published last year."),
+        &[],
+        true,
+    )
+    .await;
+    write(
+        &app,
+        &editor,
+        &author,
+        ("rust-draft", "Rust draft", "Rust, rust and more rust."),
+        &["news"],
+        false,
+    )
+    .await;
+
+    let rust = search(&app, "q=rust").await;
+    let stem = search(&app, "q=publishing").await;
+    let prefix = search(&app, "q=wee").await;
+    let both = search(&app, "q=RUST%20talk").await;
+    let news = search(&app, "tag=news&q=rust").await;
+    let digest = search(&app, "tag=digest&q=rust").await;
+    let second = search(&app, "q=rust&limit=1&page=2").await;
+    let none = search(&app, "q=spreadsheet").await;
+
+    assert_eq!(slugs(&rust), ["in-title", "in-body"], "title over body");
+    assert_eq!(rust["meta"]["total"], 2, "drafts are never found");
+    assert_eq!(slugs(&stem), ["stemmed"], "publishing finds published");
+    assert_eq!(slugs(&prefix), ["in-body"], "a word's beginning matches");
+    assert_eq!(slugs(&both), ["in-body"], "every word must be there");
+    assert_eq!(slugs(&news), ["in-title"]);
+    assert_eq!(news["meta"]["total"], 1);
+    assert_eq!(slugs(&digest), ["in-body"]);
+    assert_eq!(slugs(&second), ["in-body"]);
+    assert_eq!(second["meta"]["total"], 2);
+    assert_eq!(second["meta"]["totalPages"], 2);
+    assert_eq!(none["meta"]["total"], 0);
+
+    // An edit of a published post is searchable at once.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/admin/posts/{}", id(&in_body)),
+            &json!({ "title": "Weekly roundup" }),
+            &editor,
+            Some(&etag(&in_body["version"])),
+        )
+        .await;
+    expect_json(res, 200).await;
+    assert_eq!(slugs(&search(&app, "q=roundup").await), ["in-body"]);
+    assert_eq!(search(&app, "q=digest").await["meta"]["total"], 0);
+}
+
+#[tokio::test]
+async fn odd_search_text_is_words_or_nothing_never_an_error() {
+    let (app, editor, author) = app().await;
+    write(
+        &app,
+        &editor,
+        &author,
+        (
+            "syntax",
+            "Rust syntax",
+            "Operators such as & | ! and :* appear.",
+        ),
+        &[],
+        true,
+    )
+    .await;
+    let syntax = "\"'&|!:*()";
+    let long_syntax: String = syntax.chars().cycle().take(100).collect();
+    let long_word = "x".repeat(100);
+
+    for q in [
+        syntax,
+        long_syntax.as_str(),
+        long_word.as_str(),
+        "NEAR(a b)",
+        "-rust",
+    ] {
+        let query = format!("q={}", urlencode(q));
+        let found = search(&app, &query).await;
+        if q == "-rust" {
+            assert_eq!(slugs(&found), ["syntax"], "- only separates words");
+        } else {
+            assert_eq!(found["meta"]["total"], 0, "{q}: {found}");
+        }
+    }
+    let with_syntax = search(&app, &format!("q={}", urlencode("rust:*|!(&"))).await;
+    assert_eq!(slugs(&with_syntax), ["syntax"]);
+    let too_long = get(
+        &app,
+        &format!("/api/v1/content/posts?q={}", "x".repeat(101)),
+        None,
+    )
+    .await;
+    let error = assert_error(too_long, 400, "validation_failed").await;
+    assert_eq!(detail_fields(&error), ["q"]);
+}
+
+/// Percent-encodes every byte outside `[A-Za-z0-9]`.
+fn urlencode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn with_meilisearch_posts_are_indexed_searched_there_and_rebuilt_by_reindex() {
+    let index = SearchIndexFake::start().await;
+    let (app, editor, author) = app_with(&[("MEILI_URL", &index.url())]).await;
+    let live = write(
+        &app,
+        &editor,
+        &author,
+        ("live", "Rust release", "Words."),
+        &["news"],
+        true,
+    )
+    .await;
+    let draft = write(
+        &app,
+        &editor,
+        &author,
+        ("draft", "Rust draft", "Words."),
+        &["news"],
+        false,
+    )
+    .await;
+    let gone = write(
+        &app,
+        &editor,
+        &author,
+        ("gone", "Old news", "Words."),
+        &[],
+        true,
+    )
+    .await;
+    let posts = index.posts();
+    posts
+        .wait_until("the two published posts", |docs| {
+            docs.len() == 2 && docs.values().all(|d| d["status"] == "PUBLISHED")
+        })
+        .await;
+    act(&app, &editor, &gone, "unpublish").await;
+    let docs = posts
+        .wait_until("the unpublished post gone", |docs| {
+            !docs.contains_key(&id(&gone))
+        })
+        .await;
+    assert!(docs.contains_key(&id(&live)));
+    assert!(
+        !docs.contains_key(&id(&draft)),
+        "drafts never enter the index"
+    );
+    assert!(
+        index.documents().is_empty(),
+        "the products index is another one"
+    );
+
+    let found = search(&app, "q=Rust%20%22rel*&tag=news").await;
+
+    assert_eq!(slugs(&found), ["live"]);
+    assert_eq!(found["data"][0]["author"]["name"], "Asha Rao");
+    let sent = index.searches("posts").await;
+    let last = sent.last().expect("the list searched the posts index");
+    assert_eq!(last["q"], "rust rel");
+    assert_eq!(last["matchingStrategy"], "all");
+    assert_eq!(
+        last["filter"],
+        json!(["status = PUBLISHED", "tags = \"news\""])
+    );
+    let jobs = expect_json(
+        app.get(
+            "/api/v1/admin/jobs?kind=index_post",
+            &app.sign_in_as(Role::Admin).await,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert!(
+        jobs["meta"]["total"].as_u64().is_some_and(|n| n >= 5),
+        "every post write makes a delivery: {jobs}"
+    );
+
+    posts.empty();
+    posts.put(json!({ "id": id(&draft), "status": "PUBLISHED" }));
+    let output = app.run_nexus(&["reindex"], &[]).await;
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("posts indexed 1/1"), "{stdout}");
+    let docs = posts.documents();
+    assert_eq!(docs.keys().cloned().collect::<Vec<_>>(), [id(&live)]);
 }

@@ -13,51 +13,65 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 /// Documents by id.
 type Documents = Arc<Mutex<BTreeMap<String, Value>>>;
 
-/// Meilisearch's `products` index on a local wiremock server: settings are accepted, document
-/// writes (`POST documents`, `DELETE documents/{id}`, `DELETE documents`) applied at once, and
-/// a search answers every PUBLISHED document.
+/// Meilisearch's `products` and `posts` indexes on a local wiremock server: settings are
+/// accepted, document writes (`POST documents`, `DELETE documents/{id}`, `DELETE documents`)
+/// applied at once, and a search answers every PUBLISHED document of its index. The methods
+/// on the fake itself read the `products` index; [`SearchIndexFake::posts`] the other.
 pub struct SearchIndexFake {
     server: MockServer,
+    documents: Documents,
+    posts: PostsIndex,
+}
+
+/// The `posts` index of a [`SearchIndexFake`].
+pub struct PostsIndex {
+    server_uri: String,
     documents: Documents,
 }
 
 impl SearchIndexFake {
-    /// Starts the fake with an empty index.
+    /// Starts the fake with empty indexes.
     pub async fn start() -> Self {
         let server = MockServer::start().await;
         let documents = Documents::default();
-        let index = "/indexes/products";
+        mount_index(&server, "products", &documents).await;
+        let posts = Documents::default();
+        mount_index(&server, "posts", &posts).await;
         Mock::given(method("GET"))
             .and(path("/health"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "available"})))
             .mount(&server)
             .await;
-        Mock::given(method("PATCH"))
-            .and(path(format!("{index}/settings")))
-            .respond_with(accepted())
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path(format!("{index}/documents")))
-            .respond_with(Upserts(documents.clone()))
-            .mount(&server)
-            .await;
-        Mock::given(method("DELETE"))
-            .and(path(format!("{index}/documents")))
-            .respond_with(Clears(documents.clone()))
-            .mount(&server)
-            .await;
-        Mock::given(method("DELETE"))
-            .and(path_regex(r"^/indexes/products/documents/[^/]+$"))
-            .respond_with(Removes(documents.clone()))
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .and(path(format!("{index}/search")))
-            .respond_with(Searches(documents.clone()))
-            .mount(&server)
-            .await;
-        Self { server, documents }
+        Self {
+            posts: PostsIndex {
+                server_uri: server.uri(),
+                documents: posts,
+            },
+            server,
+            documents,
+        }
+    }
+
+    /// The `posts` index.
+    #[must_use]
+    pub fn posts(&self) -> &PostsIndex {
+        &self.posts
+    }
+
+    /// The bodies of the searches the app sent to index `index`, oldest first.
+    ///
+    /// # Panics
+    /// If wiremock stopped recording or a body is not JSON.
+    pub async fn searches(&self, index: &str) -> Vec<Value> {
+        let wanted = format!("/indexes/{index}/search");
+        self.server
+            .received_requests()
+            .await
+            .expect("wiremock records requests")
+            .iter()
+            .filter(|r| r.url.path() == wanted)
+            .map(|r| serde_json::from_slice(&r.body).expect("a JSON search body"))
+            .collect()
     }
 
     /// From now on answers every request with 503, as a Meilisearch that went unavailable.
@@ -125,6 +139,90 @@ impl SearchIndexFake {
             self.documents()
         );
     }
+}
+
+impl PostsIndex {
+    /// The documents held now, by id.
+    #[must_use]
+    pub fn documents(&self) -> BTreeMap<String, Value> {
+        self.documents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Stores `document` as if the app had sent it.
+    ///
+    /// # Panics
+    /// If it has no string `id`.
+    pub fn put(&self, document: Value) {
+        let id = document["id"].as_str().expect("a document id").to_owned();
+        self.documents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, document);
+    }
+
+    /// Forgets every document.
+    pub fn empty(&self) {
+        self.documents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Waits up to 15 s until `done` holds for the documents; returns them.
+    ///
+    /// # Panics
+    /// When it never holds, naming `what` (and the fake's URL).
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        done: impl Fn(&BTreeMap<String, Value>) -> bool,
+    ) -> BTreeMap<String, Value> {
+        for _ in 0..300 {
+            let documents = self.documents();
+            if done(&documents) {
+                return documents;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "the posts index at {} never showed {what}: {:?}",
+            self.server_uri,
+            self.documents()
+        );
+    }
+}
+
+/// Mounts Meilisearch's routes of index `name`, over `documents`.
+async fn mount_index(server: &MockServer, name: &str, documents: &Documents) {
+    let index = format!("/indexes/{name}");
+    Mock::given(method("PATCH"))
+        .and(path(format!("{index}/settings")))
+        .respond_with(accepted())
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{index}/documents")))
+        .respond_with(Upserts(documents.clone()))
+        .mount(server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("{index}/documents")))
+        .respond_with(Clears(documents.clone()))
+        .mount(server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path_regex(format!("^{index}/documents/[^/]+$")))
+        .respond_with(Removes(documents.clone()))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{index}/search")))
+        .respond_with(Searches(documents.clone()))
+        .mount(server)
+        .await;
 }
 
 /// Meilisearch's answer to an accepted write: a task summary.

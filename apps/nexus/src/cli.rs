@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use nexus_catalog::Reindexer;
+use nexus_content::PostReindexer;
 use nexus_kernel::{Email, PersonName};
 use nexus_sea_catalog::SeaProductRepository;
+use nexus_sea_content::SeaPostRepository;
 
 use crate::settings::{ConfigErrors, Settings};
 use crate::startup::{Application, StartupError, compose, connect};
@@ -63,8 +65,9 @@ pub enum Command {
     /// Print the effective configuration as TOML, secrets redacted; exit 2 listing every
     /// problem when it is invalid.
     Config,
-    /// Rebuild the Meilisearch product index from the database: clear it, then send every
-    /// PUBLISHED product in batches of 500, printing `indexed <n>/<total>` after each.
+    /// Rebuild the Meilisearch indexes from the database: clear the product index, then
+    /// send every PUBLISHED product in batches of 500, printing `indexed <n>/<total>` after
+    /// each; then the same for the posts index (batches of 100, `posts indexed <n>/<total>`).
     ///
     /// Without `MEILI_URL` there is nothing to rebuild and it exits 0: the database search
     /// is kept in step by the database itself in the same transaction as every write
@@ -228,7 +231,8 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Rebuilds the Meilisearch index, printing progress; a no-op without Meilisearch.
+/// Rebuilds the Meilisearch indexes (products, then posts), printing progress; a no-op
+/// without Meilisearch.
 async fn reindex(settings: &Settings) -> Result<(), CliError> {
     let mut out = std::io::stdout();
     let Some(index) = crate::startup::product_index(settings).await? else {
@@ -240,7 +244,7 @@ async fn reindex(settings: &Settings) -> Result<(), CliError> {
         return Ok(());
     };
     let db = connect(settings, settings.database.migrate_on_start).await?;
-    let reindexer = Reindexer::new(Arc::new(SeaProductRepository::new(db)), index);
+    let reindexer = Reindexer::new(Arc::new(SeaProductRepository::new(db.clone())), index);
     let mut failed_write = None;
     let indexed = reindexer
         .rebuild(&mut |p| {
@@ -254,6 +258,22 @@ async fn reindex(settings: &Settings) -> Result<(), CliError> {
         return Err(e.into());
     }
     writeln!(out, "search index rebuilt: {indexed} published products")?;
+    if let Some(posts_index) = crate::startup::post_index(settings).await? {
+        let reindexer = PostReindexer::new(Arc::new(SeaPostRepository::new(db)), posts_index);
+        let mut failed_write = None;
+        let indexed = reindexer
+            .rebuild(&mut |p| {
+                if let Err(e) = writeln!(out, "posts indexed {}/{}", p.indexed, p.total) {
+                    failed_write.get_or_insert(e);
+                }
+            })
+            .await
+            .map_err(|e| CliError::Refused(format!("reindex posts: {e}")))?;
+        if let Some(e) = failed_write {
+            return Err(e.into());
+        }
+        writeln!(out, "post search index rebuilt: {indexed} published posts")?;
+    }
     Ok(())
 }
 

@@ -651,12 +651,16 @@ pub struct CommerceSettings {
     pub seller_tax_id: Option<String>,
     /// `SELLER_EMAIL` (default `billing@nexus.local`).
     pub seller_email: String,
-    /// `MEILI_URL`: search the catalog with Meilisearch instead of the database.
+    /// `MEILI_URL`: search the catalog and the blog with Meilisearch instead of the
+    /// database.
     pub meili_url: Option<String>,
     /// `MEILI_API_KEY`.
     pub meili_api_key: Option<Secret>,
     /// `MEILI_INDEX` (default `products`).
     pub meili_index: String,
+    /// `MEILI_POSTS_INDEX`: the blog posts' index (default `posts`; must differ from
+    /// `MEILI_INDEX`).
+    pub meili_posts_index: String,
     /// `ORDER_EXPIRY_MINUTES`: unpaid orders older than this become EXPIRED (default 60).
     pub order_expiry_minutes: i64,
     /// `PAYMENT_RECONCILE_AFTER_SECS`: how long after checkout the gateway is asked about an
@@ -694,6 +698,7 @@ impl Default for CommerceSettings {
             meili_url: None,
             meili_api_key: None,
             meili_index: "products".to_owned(),
+            meili_posts_index: "posts".to_owned(),
             order_expiry_minutes: 60,
             payment_reconcile_after_secs: 900,
             currencies: vec![nexus_kernel::Currency::INR],
@@ -958,6 +963,7 @@ pub const KEYS: &[Key] = &[
     key("MEILI_URL", "commerce.meili_url"),
     key("MEILI_API_KEY", "commerce.meili_api_key"),
     key("MEILI_INDEX", "commerce.meili_index"),
+    key("MEILI_POSTS_INDEX", "commerce.meili_posts_index"),
     key("ORDER_EXPIRY_MINUTES", "commerce.order_expiry_minutes"),
     key(
         "PAYMENT_RECONCILE_AFTER_SECS",

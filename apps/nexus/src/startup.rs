@@ -40,7 +40,7 @@ use nexus_catalog::{
     InvalidateCatalogCache, ProductIndex, ProductSearch, ProductService,
 };
 use nexus_invoice_pdf::PdfInvoiceRenderer;
-use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliProductSearch};
+use nexus_meili_search::{MeiliApiKey, MeiliConfig, MeiliPostSearch, MeiliProductSearch};
 use nexus_object_store::{LocalAssetStore, S3AssetStore, S3Config, SecretAccessKey};
 use nexus_orders::{
     BuyerDirectory, CartService, CartStore, CreditNoteSubscriber, DownloadService,
@@ -579,6 +579,19 @@ pub async fn compose(
         Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
     ]);
     list.extend(index_product);
+    // The blog's search: Meilisearch beside the catalog's, or the database's own.
+    let post_repo = Arc::new(nexus_sea_content::SeaPostRepository::new(db.clone()));
+    let post_index = post_index(settings).await?;
+    let post_search: Arc<dyn nexus_content::PostSearch> = match &post_index {
+        Some(meili) => meili.clone(),
+        None => post_repo.clone(),
+    };
+    if let Some(meili) = post_index {
+        list.push(Arc::new(nexus_content::IndexPost::new(
+            post_repo.clone(),
+            meili as Arc<dyn nexus_content::PostIndex>,
+        )));
+    }
     list.push(Arc::new(InvalidateCatalogCache::new(shared_cache.clone())));
     list.push(Arc::new(nexus_feedback::InvalidateCatalogRatings::new(
         shared_cache.clone(),
@@ -633,7 +646,8 @@ pub async fn compose(
         clock.clone(),
     ));
     let posts = Arc::new(nexus_content::PostService::new(
-        Arc::new(nexus_sea_content::SeaPostRepository::new(db.clone())),
+        post_repo,
+        post_search,
         team_repo,
         Arc::new(nexus_sea_content::SeaContentUnitOfWork::new(
             transactions.clone(),
@@ -942,6 +956,40 @@ pub async fn product_index(
     };
     let meili =
         Arc::new(MeiliProductSearch::new(config).map_err(|e| StartupError::Search(e.to_string()))?);
+    meili
+        .configure_index()
+        .await
+        .map_err(|e| StartupError::Search(e.to_string()))?;
+    Ok(Some(meili))
+}
+
+/// Meilisearch's posts index (`MEILI_POSTS_INDEX`) when `MEILI_URL` is set, configured:
+/// the blog's search port and the index the `index_post` subscriber keeps in step (and
+/// `nexus reindex` rebuilds). `None` means the database's own full-text search.
+///
+/// # Errors
+/// `Search` when the settings are refused (the posts index must differ from the products
+/// index) or Meilisearch refuses the index settings.
+pub async fn post_index(settings: &Settings) -> Result<Option<Arc<MeiliPostSearch>>, StartupError> {
+    let c = &settings.commerce;
+    let Some(url) = &c.meili_url else {
+        return Ok(None);
+    };
+    if c.meili_posts_index == c.meili_index {
+        return Err(StartupError::Search(
+            "MEILI_POSTS_INDEX must differ from MEILI_INDEX: posts and products need indexes of their own".to_owned(),
+        ));
+    }
+    let config = MeiliConfig {
+        api_key: c
+            .meili_api_key
+            .as_ref()
+            .map(|k| MeiliApiKey::new(k.expose())),
+        index: c.meili_posts_index.clone(),
+        ..MeiliConfig::new(url.clone())
+    };
+    let meili =
+        Arc::new(MeiliPostSearch::new(config).map_err(|e| StartupError::Search(e.to_string()))?);
     meili
         .configure_index()
         .await

@@ -10,6 +10,7 @@ mod ids;
 mod pages;
 pub mod permissions;
 mod ports;
+mod post_indexing;
 mod post_service;
 mod posts;
 pub mod preview;
@@ -35,20 +36,21 @@ pub use pages::{
     PageSlug, PageStatus, PageTitle, PageVersion, Published, Seo,
 };
 pub use ports::{
-    ContentTx, ContentUnitOfWork, PageRepository, PageStore, PostRepository, PostStore,
-    TeamRepository, TeamStore,
+    ContentTx, ContentUnitOfWork, PageRepository, PageStore, PostIndex, PostRepository, PostSearch,
+    PostStore, TeamRepository, TeamStore,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{
-    MockContentUnitOfWork, MockPageRepository, MockPageStore, MockPostRepository, MockPostStore,
-    MockTeamRepository, MockTeamStore,
+    MockContentUnitOfWork, MockPageRepository, MockPageStore, MockPostIndex, MockPostRepository,
+    MockPostSearch, MockPostStore, MockTeamRepository, MockTeamStore,
 };
+pub use post_indexing::{IndexPost, PostReindexer};
 pub use post_service::{PostService, PostView, PublicPost};
 #[cfg(any(test, feature = "mocks"))]
 pub use posts::MockMarkdownRenderer;
 pub use posts::{
-    MarkdownRenderer, NewPost, Post, PostChange, PostFilter, RenderedBody, check_post_slug,
-    check_tag,
+    MAX_SEARCH_WORDS, MarkdownRenderer, NewPost, Post, PostChange, PostFilter, PostQuery,
+    RenderedBody, check_post_slug, check_tag, search_words,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use preview::MockPreviewSigner;

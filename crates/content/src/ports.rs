@@ -5,7 +5,7 @@ use nexus_outbox::EventEnvelope;
 
 use crate::{
     AuditEntry, AuditFilter, ContentError, Locale, Page, PageFilter, PageId, PageSlug, PageVersion,
-    Post, PostFilter, PostId, TeamMember, TeamMemberId,
+    Post, PostFilter, PostId, PostQuery, TeamMember, TeamMemberId,
 };
 
 /// Loads pages, versions and audit entries outside a unit of work. Lists answer exact
@@ -239,4 +239,45 @@ pub trait PostStore: Send + Sync {
 
     /// Forgets the old slug `slug` of post `id` (it takes it back as its current slug).
     async fn drop_old_slug(&self, id: PostId, slug: &str) -> Result<(), ContentError>;
+}
+
+/// Searches the public blog.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PostSearch: Send + Sync {
+    /// One page of PUBLISHED posts matching every filter of `query`, with the exact total:
+    /// best match first when it has search text, last published first otherwise. Search
+    /// text is matched as words (never as query syntax, so no input can make it fail); a
+    /// text with no searchable word matches nothing.
+    async fn search(
+        &self,
+        query: &PostQuery,
+        page: PageRequest,
+    ) -> Result<ListPage<Post>, ContentError>;
+}
+
+/// An external search index of the PUBLISHED posts (Meilisearch). The `index_post`
+/// subscriber ([`crate::IndexPost`]) keeps it in step after every committed post write;
+/// [`crate::PostReindexer`] rebuilds it from the database. The database search reads the
+/// posts table itself and needs no index.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PostIndex: Send + Sync {
+    /// Adds each post, or replaces the indexed copy with the same id.
+    ///
+    /// # Errors
+    /// `Unexpected` when the index cannot be reached or refuses the documents.
+    async fn upsert(&self, posts: &[Post]) -> Result<(), ContentError>;
+
+    /// Removes the post from the index; removing one that is not there is fine.
+    ///
+    /// # Errors
+    /// `Unexpected` when the index cannot be reached or refuses the removal.
+    async fn remove(&self, id: PostId) -> Result<(), ContentError>;
+
+    /// Removes every document, before a rebuild.
+    ///
+    /// # Errors
+    /// `Unexpected` when the index cannot be reached or refuses.
+    async fn clear(&self) -> Result<(), ContentError>;
 }

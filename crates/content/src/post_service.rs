@@ -17,8 +17,8 @@ use crate::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH};
 use crate::team_service::{check_image, discard_image, image_link, settle_images, store_image};
 use crate::{
     AuditEntry, AuditEntryId, ContentError, ContentUnitOfWork, MarkdownRenderer, NewPost,
-    PageStatus, Post, PostChange, PostFilter, PostId, PostRepository, SCHEDULE_BATCH, TeamMember,
-    TeamMemberId, TeamRepository,
+    PageStatus, Post, PostChange, PostFilter, PostId, PostQuery, PostRepository, PostSearch,
+    SCHEDULE_BATCH, TeamMember, TeamMemberId, TeamRepository,
 };
 
 /// A post as the public (and the feeds) read it.
@@ -55,6 +55,7 @@ enum By {
 /// Blog posts.
 pub struct PostService {
     repo: Arc<dyn PostRepository>,
+    search: Arc<dyn PostSearch>,
     team: Arc<dyn TeamRepository>,
     uow: Arc<dyn ContentUnitOfWork>,
     renderer: Arc<dyn MarkdownRenderer>,
@@ -71,10 +72,12 @@ fn require(actor: &Actor, permission: Permission) -> Result<(), ContentError> {
 }
 
 impl PostService {
-    /// A service over these ports.
+    /// A service over these ports: `search` answers the public list (the database's own
+    /// full-text search, or Meilisearch).
     #[must_use]
     pub fn new(
         repo: Arc<dyn PostRepository>,
+        search: Arc<dyn PostSearch>,
         team: Arc<dyn TeamRepository>,
         uow: Arc<dyn ContentUnitOfWork>,
         renderer: Arc<dyn MarkdownRenderer>,
@@ -83,6 +86,7 @@ impl PostService {
     ) -> Self {
         Self {
             repo,
+            search,
             team,
             uow,
             renderer,
@@ -561,18 +565,22 @@ impl PostService {
             .collect())
     }
 
-    /// One page of PUBLISHED posts matching `filter` (its status is ignored), last
-    /// published first, for anyone.
+    /// One page of PUBLISHED posts matching `filter` (its status is ignored) through the
+    /// search port: best match first when `q` has words, last published first otherwise;
+    /// for anyone.
     ///
     /// # Errors
     /// `Unexpected`.
     pub async fn public_list(
         &self,
-        mut filter: PostFilter,
+        filter: PostFilter,
         page: PageRequest,
     ) -> Result<ListPage<PostView>, ContentError> {
-        filter.status = Some(PageStatus::Published);
-        let found = self.repo.list(&filter, true, page).await?;
+        let query = PostQuery {
+            q: filter.q,
+            tag: filter.tag,
+        };
+        let found = self.search.search(&query, page).await?;
         let items = self.views(found.items).await?;
         Ok(ListPage {
             items,
@@ -610,18 +618,21 @@ impl PostService {
         }
     }
 
-    /// The `limit` latest PUBLISHED posts, last published first, for the feeds.
+    /// The `limit` latest PUBLISHED posts, last published first, for the feeds: read from
+    /// the database, so they never wait for a search index.
     ///
     /// # Errors
     /// `Unexpected`.
     pub async fn latest(&self, limit: u32) -> Result<Vec<PostView>, ContentError> {
-        Ok(self
-            .public_list(
-                PostFilter::default(),
-                PageRequest::new(Some(1), Some(limit)),
-            )
-            .await?
-            .items)
+        let filter = PostFilter {
+            status: Some(PageStatus::Published),
+            ..PostFilter::default()
+        };
+        let found = self
+            .repo
+            .list(&filter, true, PageRequest::new(Some(1), Some(limit)))
+            .await?;
+        self.views(found.items).await
     }
 
     /// How many posts are published (the sitemap plans its files with it).

@@ -147,8 +147,36 @@ pub struct PostFilter {
     pub status: Option<PageStatus>,
     /// Only posts with this tag.
     pub tag: Option<String>,
-    /// Only posts whose title, excerpt or body contain this text (case-insensitive).
+    /// Only posts whose title, excerpt or body hold these words (as the public search
+    /// matches them).
     pub q: Option<String>,
+}
+
+/// A public blog search. Only PUBLISHED posts ever match; every given filter must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostQuery {
+    /// Words to look for in the title, excerpt and body, each as a word or a word's
+    /// beginning; all of them must be there.
+    pub q: Option<String>,
+    /// Only posts with this tag.
+    pub tag: Option<String>,
+}
+
+/// Most words of a search that reach a search backend; the rest are ignored, which bounds
+/// the cost of one query.
+pub const MAX_SEARCH_WORDS: usize = 16;
+
+/// The words of a search text: lower-cased runs of letters and digits, at most
+/// [`MAX_SEARCH_WORDS`]. Everything else (quotes, `*`, `%`, `&`, `|`, `!`, `:`,
+/// parentheses, `-`) only separates words, so no backend can read input as query syntax.
+#[must_use]
+pub fn search_words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_SEARCH_WORDS)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Checks a slug.
@@ -351,6 +379,25 @@ mod tests {
             words: 2,
         };
         assert_eq!(short.excerpt(), "Hello world");
+    }
+
+    #[test]
+    fn search_text_is_reduced_to_words_that_cannot_be_syntax() {
+        let cases: [(&str, &[&str]); 5] = [
+            ("Publishing  Notes", &["publishing", "notes"]),
+            ("\"'&|!:*()", &[]),
+            ("a-rust OR NEAR(x)", &["a", "rust", "or", "near", "x"]),
+            ("it's 50%", &["it", "s", "50"]),
+            ("Ünïcode wörds", &["ünïcode", "wörds"]),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(search_words(raw), expected, "{raw}");
+        }
+        let many = (0..30)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(search_words(&many).len(), MAX_SEARCH_WORDS);
     }
 
     #[test]

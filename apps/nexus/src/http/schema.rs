@@ -72,6 +72,7 @@ doc_enum!(
         ExpireOrder = "expire_order",
         ReconcilePayment = "reconcile_payment",
         IndexProduct = "index_product",
+        IndexPost = "index_post",
         InvalidateCatalogCache = "invalidate_catalog_cache",
         InvalidateCatalogRatings = "invalidate_catalog_ratings",
         InvalidateContentCache = "invalidate_content_cache",

@@ -9,6 +9,6 @@ mod uow;
 
 pub use nexus_sea_support::DatabaseConnection;
 pub use pages::SeaPageRepository;
-pub use posts::SeaPostRepository;
+pub use posts::{SeaPostRepository, post_search_statement};
 pub use team::SeaTeamRepository;
 pub use uow::{SeaContentTx, SeaContentUnitOfWork};

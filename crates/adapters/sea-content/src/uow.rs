@@ -10,7 +10,9 @@ use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
 
 use crate::pages::{delete_page, insert_audit, insert_page, insert_version, update_page};
-use crate::posts::{add_old_slug, delete_post, drop_old_slug, insert_post, update_post};
+use crate::posts::{
+    add_old_slug, delete_post, drop_old_slug, insert_post, prepare_post_write, update_post,
+};
 use crate::team::{delete_member, insert_member, update_member};
 
 /// Opens [`SeaContentTx`]s. Cheap to clone.
@@ -35,6 +37,9 @@ impl ContentUnitOfWork for SeaContentUnitOfWork {
             .begin()
             .await
             .map_err(unexpected("starting a content unit of work"))?;
+        prepare_post_write(tx.conn())
+            .await
+            .map_err(unexpected("preparing a content unit of work"))?;
         Ok(Box::new(SeaContentTx { tx }))
     }
 }

@@ -15,9 +15,9 @@ use crate::http::page::PageResponse;
 use crate::state::AppState;
 
 /// Every kind of background work: the names of the subscribers the app may register
-/// (`index_product` only with Meilisearch). `JobKindDto` documents the same list, and
+/// (`index_product` and `index_post` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 18] = [
+pub const KINDS: [&str; 19] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -30,6 +30,7 @@ pub const KINDS: [&str; 18] = [
     "expire_order",
     "reconcile_payment",
     "index_product",
+    "index_post",
     "invalidate_catalog_cache",
     "invalidate_catalog_ratings",
     "invalidate_content_cache",

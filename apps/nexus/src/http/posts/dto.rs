@@ -299,7 +299,8 @@ pub struct PublicPostsQuery {
     /// Only posts with this tag.
     #[param(max_length = 40, pattern = r"^[A-Za-z0-9-]{0,40}$")]
     pub tag: Option<String>,
-    /// Only posts whose title, excerpt or body contain this text.
+    /// Words to search for in the title, excerpt and body (each as a word or a word's
+    /// beginning, all required; other characters only separate words); best match first.
     #[param(max_length = 100)]
     pub q: Option<String>,
 }
@@ -323,7 +324,7 @@ pub struct AdminPostsQuery {
     /// Only posts with this tag.
     #[param(max_length = 40, pattern = r"^[A-Za-z0-9-]{0,40}$")]
     pub tag: Option<String>,
-    /// Only posts whose title, excerpt or body contain this text.
+    /// Only posts whose title, excerpt or body hold these words (as the public search).
     #[param(max_length = 100)]
     pub q: Option<String>,
 }

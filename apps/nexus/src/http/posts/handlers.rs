@@ -50,8 +50,9 @@ fn staff(p: nexus_content::Post) -> HttpResponse {
         .json(PostResponse::from(p))
 }
 
-/// Published posts, last published first, for anyone: filtered by `tag` and by `q` (text
-/// in the title, excerpt or body), paginated. Served from the content cache with a strong
+/// Published posts for anyone, through the blog's search: filtered by `tag` and by `q`
+/// (words in the title, excerpt or body; best match first), otherwise last published
+/// first; paginated. Served from the content cache with a strong
 /// `ETag` (304 on `If-None-Match`); any post change moves the cache on.
 #[utoipa::path(get, path = "/api/v1/content/posts", tag = "content", params(PublicPostsQuery, ("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
     responses((status = 200, body = ListResponse<PublicPostResponse>, headers(("ETag" = String, description = "strong tag of this answer"), ("Cache-Control" = String, description = "public, max-age=0, must-revalidate"))),

@@ -1,4 +1,8 @@
 //! `posts`.
+//!
+//! Each backend also has a search column this mapping leaves out, because no query reads
+//! it as a value: PostgreSQL's generated `search_vector` and SQLite's `search_rowid` (the
+//! key of the `posts_fts` index, assigned by a trigger).
 
 use sea_orm::entity::prelude::*;
 
