@@ -12,6 +12,8 @@ pub mod permissions;
 mod ports;
 mod post_indexing;
 mod post_service;
+#[cfg(test)]
+mod post_service_tests;
 mod posts;
 pub mod preview;
 pub mod seo;
