@@ -99,7 +99,8 @@ pub fn app(
                 .configure(pages::configure)
                 .configure(seo::configure)
                 .configure(team::configure)
-                .configure(posts::configure),
+                .configure(posts::configure)
+                .configure(site::configure_api),
         )
         .configure(health::configure)
         .configure(metrics::configure)

@@ -14,11 +14,12 @@ use std::sync::Arc;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
-use nexus_seo::{SitemapPart, SitemapPlan, SubjectKind, plan_sitemap};
+use nexus_seo::{OrganizationLd, SeoSite, SitemapPart, SitemapPlan, SubjectKind, plan_sitemap};
 use quick_xml::escape::escape;
 
 use crate::cache::CachedBody;
 use crate::http::error::ApiError;
+use crate::http::seo::dto::SiteResponse;
 use crate::settings::SiteSettings;
 use crate::state::AppState;
 
@@ -34,6 +35,10 @@ pub struct SiteFiles {
     max_urls: u64,
     /// `/robots.txt`, whose text only settings decide.
     robots: Arc<CachedBody>,
+    /// The site's name and base URL, for the SEO blocks of the public answers.
+    seo: SeoSite,
+    /// `/api/v1/content/site`, whose body only settings decide.
+    organization: Arc<CachedBody>,
 }
 
 impl SiteFiles {
@@ -41,6 +46,12 @@ impl SiteFiles {
     #[must_use]
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The site's name (`SITE_NAME`) and base URL.
+    #[must_use]
+    pub fn seo(&self) -> &SeoSite {
+        &self.seo
     }
 
     /// The files of a storefront at `base_url` (`PUBLIC_BASE_URL`).
@@ -57,12 +68,45 @@ impl SiteFiles {
             robots.push('\n');
         }
         robots.push_str(&format!("\nSitemap: {base_url}/sitemap.xml\n"));
+        let organization = OrganizationLd {
+            name: settings.name.trim().to_owned(),
+            url: base_url.clone(),
+            logo: settings.logo_url.clone(),
+            same_as: settings.same_as.clone(),
+        };
+        let site = SiteResponse {
+            name: organization.name.clone(),
+            url: organization.url.clone(),
+            logo: organization.logo.clone(),
+            same_as: organization.same_as.clone(),
+            structured_data: organization.to_json(),
+        };
+        // Serializing plain strings and JSON values cannot fail.
+        let organization = serde_json::to_vec(&site).unwrap_or_default();
         Self {
+            seo: SeoSite::new(&settings.name, &base_url),
             base_url,
             max_urls: settings.sitemap_max_urls,
             robots: Arc::new(CachedBody::new(robots.into_bytes())),
+            organization: Arc::new(CachedBody::new(organization)),
         }
     }
+}
+
+/// Mounts `/content/site` (under `/api/v1`).
+pub fn configure_api(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/content/site").route(web::get().to(get_site)));
+}
+
+/// The site as search engines and social cards see it, for anyone: its name, address,
+/// logo, profiles elsewhere and the schema.org `Organization` made of them. Made once at
+/// start from `SITE_NAME`, `PUBLIC_BASE_URL`, `SITE_LOGO_URL` and `SITE_SAME_AS`, with a
+/// strong `ETag` (304 on `If-None-Match`).
+#[utoipa::path(get, path = "/api/v1/content/site", tag = "content", params(("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
+    responses((status = 200, body = SiteResponse, headers(("ETag" = String, description = "strong tag of this answer"), ("Cache-Control" = String, description = "public, max-age=0, must-revalidate"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current", headers(("ETag" = String), ("Cache-Control" = String)))))]
+pub async fn get_site(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    state.site.organization.respond(&req)
 }
 
 /// Mounts `/robots.txt`, `/sitemap.xml` and `/sitemaps/{file}`.

@@ -36,7 +36,7 @@ pub async fn seo_report(
 /// One item's SEO block (`seo.read`): its findings, score and when it was audited. 404
 /// when the item was never audited, is no longer public, or the kind is unknown.
 #[utoipa::path(get, path = "/api/v1/seo/items/{kind}/{id}", tag = "seo", security(("bearer" = [])),
-    params(("kind" = crate::http::schema::SeoKindDto, Path, description = "`product` or `page`"), ("id" = Uuid, Path)),
+    params(("kind" = crate::http::schema::SeoKindDto, Path, description = "`product`, `page` or `post`"), ("id" = Uuid, Path)),
     responses((status = 200, body = SeoItemResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_seo_item(
@@ -48,6 +48,7 @@ pub async fn get_seo_item(
     let kind = match kind.to_ascii_lowercase().as_str() {
         "product" => SubjectKind::Product,
         "page" => SubjectKind::Page,
+        "post" => SubjectKind::Post,
         _ => return Err(ApiError::not_found("No such kind of item")),
     };
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("No such item"))?;
