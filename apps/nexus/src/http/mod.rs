@@ -99,8 +99,7 @@ pub fn app(
                 .configure(pages::configure)
                 .configure(seo::configure)
                 .configure(team::configure)
-                .configure(posts::configure)
-                .configure(site::configure_api),
+                .configure(posts::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)

@@ -113,7 +113,7 @@ use super::{
         posts::handlers::unpublish_post, posts::handlers::schedule_post,
         posts::handlers::upload_post_cover,
         feeds::rss_feed, feeds::atom_feed,
-        site::get_site,
+        seo::handlers::get_site,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(

@@ -54,6 +54,12 @@ impl SiteFiles {
         &self.seo
     }
 
+    /// The answer of `/api/v1/content/site`: the site's `Organization`.
+    #[must_use]
+    pub fn organization(&self) -> &CachedBody {
+        &self.organization
+    }
+
     /// The files of a storefront at `base_url` (`PUBLIC_BASE_URL`).
     #[must_use]
     pub fn new(base_url: &str, settings: &SiteSettings) -> Self {
@@ -91,22 +97,6 @@ impl SiteFiles {
             organization: Arc::new(CachedBody::new(organization)),
         }
     }
-}
-
-/// Mounts `/content/site` (under `/api/v1`).
-pub fn configure_api(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/content/site").route(web::get().to(get_site)));
-}
-
-/// The site as search engines and social cards see it, for anyone: its name, address,
-/// logo, profiles elsewhere and the schema.org `Organization` made of them. Made once at
-/// start from `SITE_NAME`, `PUBLIC_BASE_URL`, `SITE_LOGO_URL` and `SITE_SAME_AS`, with a
-/// strong `ETag` (304 on `If-None-Match`).
-#[utoipa::path(get, path = "/api/v1/content/site", tag = "content", params(("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
-    responses((status = 200, body = SiteResponse, headers(("ETag" = String, description = "strong tag of this answer"), ("Cache-Control" = String, description = "public, max-age=0, must-revalidate"))),
-        (status = 304, description = "Not modified: the `If-None-Match` tag is current", headers(("ETag" = String), ("Cache-Control" = String)))))]
-pub async fn get_site(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    state.site.organization.respond(&req)
 }
 
 /// Mounts `/robots.txt`, `/sitemap.xml` and `/sitemaps/{file}`.
