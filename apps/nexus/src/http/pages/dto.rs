@@ -511,7 +511,7 @@ pub struct AuditEntryResponse {
     pub at: DateTime<Utc>,
     /// Who (absent: the scheduler).
     pub actor_id: Option<Uuid>,
-    /// `page`.
+    /// `page`, `team_member`, `post` or `seo_scan` (a request for an SEO scan).
     pub entity_kind: String,
     /// The entity.
     pub entity_id: Uuid,
@@ -604,7 +604,7 @@ pub struct AuditQuery {
     /// Page size (default 20, clamped to 1..100).
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
-    /// Only this kind of entity (`page`).
+    /// Only this kind of entity (`page`, `team_member`, `post`, `seo_scan`).
     #[param(max_length = 32)]
     pub entity_kind: Option<String>,
     /// Only this entity.
