@@ -456,4 +456,37 @@ mod tests {
         );
         assert_eq!(post_meta_description(&post("", ""), "Too short."), None);
     }
+
+    #[tokio::test]
+    async fn the_post_source_gives_published_posts_only_rendered_as_the_public_reads_them() {
+        let published = post("Read [more](/blog/other).", "");
+        let mut draft = post("Draft", "");
+        draft.status = PageStatus::Draft;
+        let (published_id, draft_id) = (published.id, draft.id);
+        let mut repo = crate::MockPostRepository::new();
+        repo.expect_find().returning(move |id| {
+            Ok(Some(if id == published_id {
+                published.clone()
+            } else {
+                draft.clone()
+            }))
+        });
+        let mut renderer = crate::MockMarkdownRenderer::new();
+        renderer
+            .expect_render()
+            .returning(|_| rendered("Read more about budgets."));
+        let source = PostSeoSource::new(Arc::new(repo), Arc::new(renderer));
+
+        let found = source
+            .published(published_id.as_uuid())
+            .await
+            .expect("read")
+            .expect("public");
+        assert_eq!(found.kind, SubjectKind::Post);
+        assert_eq!(found.text, "Read more about budgets.");
+        assert_eq!(found.links, ["/blog/other"]);
+        assert_eq!(found.meta_description, None, "too few words to describe");
+        let hidden = source.published(draft_id.as_uuid()).await.expect("read");
+        assert!(hidden.is_none());
+    }
 }
