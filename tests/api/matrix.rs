@@ -214,6 +214,8 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/content/posts",                [200, 200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/content/posts/{slug}",         [200, 200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/content/posts/{id}/cover",     [302, 302, 302, 302, 302, 302, 302, 302]),
+    // The site's Organization, for anyone.
+    ("get",    "/api/v1/content/site",                 [200, 200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/admin/posts",                  [401, 403, 403, 403, 403, 200, 200, 200]),
     ("post",   "/api/v1/admin/posts",                  [401, 403, 403, 403, 403, 201, 201, 201]),
     ("get",    "/api/v1/admin/posts/{id}",             [401, 403, 403, 403, 403, 200, 200, 200]),
@@ -927,7 +929,9 @@ impl World {
                 Call::to(path)
             }
             // Team members: a fresh member per cell, made by the manager.
-            ("get", "/api/v1/content/team" | "/api/v1/admin/team") => Call::to(template),
+            ("get", "/api/v1/content/team" | "/api/v1/admin/team" | "/api/v1/content/site") => {
+                Call::to(template)
+            }
             ("get", "/api/v1/content/team/{id}/photo") => {
                 let m = team_member(app, manager, true).await;
                 Call::to(format!("/api/v1/content/team/{}/photo", id(&m)))

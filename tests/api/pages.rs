@@ -499,3 +499,88 @@ async fn two_workers_publish_a_batch_of_scheduled_pages_exactly_once() {
     }
     drop(other);
 }
+
+#[tokio::test]
+async fn the_public_page_has_generated_meta_until_the_editor_sets_it_and_an_absolute_canonical() {
+    let app = spawn_app_with(&[
+        ("WORKER_POLL_MS", "50"),
+        ("PUBLIC_BASE_URL", "https://shop.example"),
+        ("SITE_NAME", "Acme"),
+    ])
+    .await;
+    let editor = app.sign_in_as(Role::Editor).await;
+    let text = "Plans for teams of every size, billed monthly or yearly, with no surprises.";
+    let res = app
+        .post_json(
+            "/api/v1/admin/pages",
+            &json!({
+                "key": "pricing",
+                "slug": "pricing",
+                "title": "Pricing",
+                "blocks": [{"type": "richText", "text": text}],
+                "seo": {"socialImage": "/media/pricing.png"},
+            }),
+            &editor,
+        )
+        .await;
+    let page = expect_json(res, 201).await;
+    let published = expect_json(act(&app, &editor, &page, "publish").await, 200).await;
+    let res = public(&app, "pricing", None).await;
+    let tag = header(&res, "etag").expect("an ETag");
+    let body = expect_json(res, 200).await;
+    let seo = &body["seo"];
+    assert_eq!(seo["metaTitle"], "Pricing | Acme");
+    assert_eq!(seo["metaTitleGenerated"], true);
+    assert_eq!(seo["metaDescription"], text);
+    assert_eq!(seo["metaDescriptionGenerated"], true);
+    assert_eq!(seo["canonical"], "https://shop.example/pricing");
+    assert_eq!(seo["robots"], "index,follow");
+    assert_eq!(seo["socialImage"], "https://shop.example/media/pricing.png");
+    let ld = &seo["structuredData"];
+    assert_eq!(ld["@type"], "WebPage");
+    assert_eq!(ld["name"], "Pricing");
+    assert_eq!(ld["url"], "https://shop.example/pricing");
+    assert_eq!(ld["inLanguage"], "en");
+    assert_eq!(ld["description"], text);
+    // The rest of the answer keeps its shape.
+    assert_eq!(body["title"], "Pricing");
+    assert_eq!(body["blocks"][0]["type"], "richText");
+    assert_eq!(body["version"], published["published"]["version"]);
+
+    // The editor's own text replaces the generated one, as written.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/admin/pages/{}", id(&page)),
+            &json!({
+                "seo": {
+                    "metaTitle": "Prices for every team",
+                    "metaDescription": "What each plan costs, and what it includes.",
+                    "canonical": "/plans",
+                    "robots": "noindex,follow",
+                },
+                "version": published["version"],
+            }),
+            &editor,
+            None,
+        )
+        .await;
+    let edited = expect_json(res, 200).await;
+    expect_json(act(&app, &editor, &edited, "publish").await, 200).await;
+    let fresh = eventually("the editor's meta to be served", async || {
+        let res = public(&app, "pricing", Some(&tag)).await;
+        (res.status() == 200).then_some(())?;
+        Some(expect_json(res, 200).await)
+    })
+    .await;
+    let seo = &fresh["seo"];
+    assert_eq!(seo["metaTitle"], "Prices for every team");
+    assert_eq!(seo["metaTitleGenerated"], false);
+    assert_eq!(
+        seo["metaDescription"],
+        "What each plan costs, and what it includes."
+    );
+    assert_eq!(seo["metaDescriptionGenerated"], false);
+    assert_eq!(seo["canonical"], "https://shop.example/plans");
+    assert_eq!(seo["robots"], "noindex,follow");
+    assert!(seo.get("socialImage").is_none(), "{seo}");
+}

@@ -2,9 +2,10 @@
 //! and 304 → an edit gives a new ETag; a stale version is 409; drafts are never public; the
 //! worker publishes scheduled posts; Markdown bodies come out sanitized; an old slug answers
 //! 301; the tag filter, search and pagination; the RSS and Atom feeds and the sitemap list
-//! exactly the published posts. Search: words (stemmed, word beginnings) ranked title
-//! first, combined with the tag, odd input answered 200; and with Meilisearch, the
-//! `index_post` subscriber, the posts index searched and `nexus reindex`.
+//! exactly the published posts, the feeds titled after the site; a post's SEO block and its
+//! `BlogPosting`. Search: words (stemmed, word beginnings) ranked title first, combined with
+//! the tag, odd input answered 200; and with Meilisearch, the `index_post` subscriber, the
+//! posts index searched and `nexus reindex`.
 
 use nexus_tests::{
     NO_TOKEN, Role, SearchIndexFake, Signed, TestApp, assert_error, detail_fields, etag,
@@ -731,4 +732,152 @@ async fn with_meilisearch_posts_are_indexed_searched_there_and_rebuilt_by_reinde
     assert!(stdout.contains("posts indexed 1/1"), "{stdout}");
     let docs = posts.documents();
     assert_eq!(docs.keys().cloned().collect::<Vec<_>>(), [id(&live)]);
+}
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+#[tokio::test]
+async fn a_post_answer_carries_its_meta_canonical_and_a_blog_posting() {
+    let (app, editor, author) = app().await;
+    let text = "Budgets are plans with numbers. We show how small teams plan a year \
+                of spending without spreadsheets that nobody reads.";
+    let res = app
+        .post_json(
+            "/api/v1/admin/posts",
+            &json!({
+                "slug": "budgets",
+                "title": "Planning budgets",
+                "body": text,
+                "tags": ["money", "guides"],
+                "authorId": author["id"],
+            }),
+            &editor,
+        )
+        .await;
+    let draft = expect_json(res, 201).await;
+    let res = app
+        .post_file(
+            &format!("/api/v1/admin/posts/{}/cover", id(&draft)),
+            "file",
+            "cover.png",
+            "image/png",
+            PNG,
+            &editor,
+        )
+        .await;
+    let with_cover = expect_json(res, 200).await;
+    let published = act(&app, &editor, &with_cover, "publish").await;
+
+    let res = get(&app, "/api/v1/content/posts/budgets", None).await;
+    let tag = header(&res, "etag").expect("an ETag");
+    let body = expect_json(res, 200).await;
+    let seo = &body["seo"];
+    assert_eq!(seo["metaTitle"], "Planning budgets | Customer Nexus Hub");
+    assert_eq!(seo["metaTitleGenerated"], true);
+    assert_eq!(seo["metaDescription"], body["excerpt"]);
+    assert_eq!(seo["metaDescriptionGenerated"], true);
+    assert_eq!(seo["canonical"], format!("{BASE}/blog/budgets"));
+    assert_eq!(seo["robots"], "index,follow");
+    let cover = format!("{BASE}/api/v1/content/posts/{}/cover", id(&draft));
+    assert_eq!(seo["socialImage"], cover);
+    let ld = &seo["structuredData"];
+    assert_eq!(ld["@type"], "BlogPosting");
+    assert_eq!(ld["headline"], "Planning budgets");
+    assert_eq!(ld["url"], format!("{BASE}/blog/budgets"));
+    assert_eq!(ld["image"], cover);
+    assert_eq!(ld["author"]["@type"], "Person");
+    assert_eq!(ld["author"]["name"], "Asha Rao");
+    assert_eq!(ld["keywords"], "money, guides");
+    let date = |v: &Value| {
+        v.as_str()
+            .expect("a date")
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .expect("RFC 3339")
+    };
+    assert_eq!(date(&ld["datePublished"]), date(&published["publishedAt"]));
+    assert!(date(&ld["dateModified"]) >= date(&ld["datePublished"]));
+    // The list keeps its shape: no SEO block there.
+    let list = expect_json(get(&app, "/api/v1/content/posts", None).await, 200).await;
+    assert!(list["data"][0].get("seo").is_none());
+
+    // An excerpt the editor writes is the description, as written.
+    let res = app
+        .patch_json(
+            &format!("/api/v1/admin/posts/{}", id(&draft)),
+            &json!({ "excerpt": "How small teams plan a year.", "version": published["version"] }),
+            &editor,
+            None,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let fresh = eventually("the edit to be served", async || {
+        let res = get(&app, "/api/v1/content/posts/budgets", Some(&tag)).await;
+        (res.status() == 200).then_some(())?;
+        Some(expect_json(res, 200).await)
+    })
+    .await;
+    assert_eq!(
+        fresh["seo"]["metaDescription"],
+        "How small teams plan a year."
+    );
+    assert_eq!(fresh["seo"]["metaDescriptionGenerated"], false);
+    assert_eq!(
+        fresh["seo"]["structuredData"]["description"],
+        "How small teams plan a year."
+    );
+}
+
+/// The feed's own title and link (RSS `channel/link` text, Atom `feed/link` href).
+fn feed_head(xml: &str) -> (String, String) {
+    let mut reader = Reader::from_str(xml);
+    let (mut title, mut link) = (None, None);
+    let mut stack: Vec<String> = Vec::new();
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            Event::Start(e) => {
+                stack.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+            }
+            Event::Empty(e) => {
+                let at_top = stack.last().is_some_and(|p| p == "feed");
+                if e.name().as_ref() == b"link" && at_top && link.is_none() {
+                    let attrs: Vec<_> = e.attributes().filter_map(Result::ok).collect();
+                    if !attrs.iter().any(|a| a.key.as_ref() == b"rel") {
+                        link = attrs
+                            .iter()
+                            .find(|a| a.key.as_ref() == b"href")
+                            .map(|a| String::from_utf8_lossy(&a.value).into_owned());
+                    }
+                }
+            }
+            Event::Text(t) => {
+                let n = stack.len();
+                let parent_is_top = n >= 2 && (stack[n - 2] == "channel" || stack[n - 2] == "feed");
+                let value = t.decode().expect("text").into_owned();
+                if parent_is_top && stack[n - 1] == "title" && title.is_none() {
+                    title = Some(value);
+                } else if parent_is_top && stack[n - 1] == "link" && link.is_none() {
+                    link = Some(value);
+                }
+            }
+            Event::End(_) => {
+                stack.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (title.expect("a title"), link.expect("a link"))
+}
+
+#[tokio::test]
+async fn the_feeds_are_titled_after_the_site_and_link_to_it() {
+    let app = spawn_app_with(&[("PUBLIC_BASE_URL", BASE), ("SITE_NAME", "Acme")]).await;
+    for path in ["/feed.xml", "/atom.xml"] {
+        let res = get(&app, path, None).await;
+        assert_eq!(res.status(), 200);
+        let (title, link) = feed_head(&res.text().await.expect("text"));
+        assert_eq!(title, "Acme blog", "{path}");
+        assert_eq!(link, BASE, "{path}");
+    }
 }

@@ -1,7 +1,9 @@
 //! SEO end to end: a product published with a bad title is audited through the outbox and
 //! its SEO block names the finding; fixing it clears it; duplicate titles are flagged on
 //! both items; a scan lists every public item worst first with the site score the mean;
-//! an unpublished item leaves the report; who may read and scan.
+//! an unpublished item leaves the report; who may read and scan. Blog posts are audited
+//! too, and a link to a published post is not broken; a scan request is in the audit
+//! trail; the public product answer carries its meta, canonical and `Product` JSON-LD.
 
 use nexus_tests::{
     NO_TOKEN, Role, Signed, TestApp, assert_error, eventually, expect_json, product_body,
@@ -323,4 +325,280 @@ async fn seo_routes_need_the_seo_permissions_and_unknown_items_are_404() {
         "not_found",
     )
     .await;
+}
+
+const BASE: &str = "https://shop.example";
+
+async fn put_review(app: &TestApp, product: &Value, body: &Value, who: &Signed) -> Value {
+    let id = product["id"].as_str().expect("a product id");
+    let res = app
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/products/{id}/review"),
+            who,
+        )
+        .json(body)
+        .send()
+        .await
+        .expect("the request reaches the app");
+    expect_json(res, 201).await
+}
+
+#[tokio::test]
+async fn a_product_answer_carries_generated_meta_its_canonical_and_a_product_with_its_offer() {
+    let app = spawn_app_with(&[
+        ("PUBLIC_BASE_URL", BASE),
+        ("SITE_NAME", "Acme"),
+        ("WORKER_POLL_MS", "50"),
+    ])
+    .await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let buyer = app.register_customer("Cara", "Buyer").await;
+    let product = app
+        .published_product(&manager, "Budget guide", 49_950, b"%PDF-1.4 budget")
+        .await;
+    let session = app.checkout_one(&buyer, &product).await;
+    let res = app
+        .post_json(
+            "/api/v1/payments/dev/complete",
+            &json!({ "orderId": session["orderId"] }),
+            &buyer,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let slug = product["slug"].as_str().expect("a slug");
+    let detail_path = format!("/api/v1/products/{slug}");
+
+    let detail = expect_json(app.get(&detail_path, NO_TOKEN).await, 200).await;
+    let seo = &detail["seo"];
+    assert_eq!(seo["metaTitle"], "Budget guide | Acme");
+    assert_eq!(seo["metaTitleGenerated"], true);
+    // "Budget guide: a digital download." is too short to describe anything.
+    assert!(seo["metaDescription"].is_null(), "{seo}");
+    assert_eq!(seo["metaDescriptionGenerated"], false);
+    assert_eq!(seo["canonical"], format!("{BASE}/products/{slug}"));
+    assert_eq!(seo["robots"], "index,follow");
+    let ld = &seo["structuredData"];
+    assert_eq!(ld["@context"], "https://schema.org");
+    assert_eq!(ld["@type"], "Product");
+    assert_eq!(ld["name"], "Budget guide");
+    assert_eq!(ld["sku"], product["id"]);
+    assert_eq!(ld["offers"]["@type"], "Offer");
+    assert_eq!(ld["offers"]["price"], "499.50");
+    assert_eq!(ld["offers"]["priceCurrency"], "INR");
+    assert_eq!(ld["offers"]["availability"], "https://schema.org/InStock");
+    assert_eq!(ld["offers"]["url"], seo["canonical"]);
+    assert!(ld.get("aggregateRating").is_none(), "{ld}");
+    // The list keeps its shape: no SEO block there.
+    let list = expect_json(app.get("/api/v1/products?limit=100", NO_TOKEN).await, 200).await;
+    assert!(list["data"][0].get("seo").is_none());
+
+    // A review, once published, gives the product its AggregateRating.
+    let review = put_review(&app, &product, &json!({ "rating": 4 }), &buyer).await;
+    let unpublished = expect_json(app.get(&detail_path, NO_TOKEN).await, 200).await;
+    assert!(
+        unpublished["seo"]["structuredData"]
+            .get("aggregateRating")
+            .is_none()
+    );
+    let res = app
+        .post_json(
+            &format!(
+                "/api/v1/admin/reviews/{}/publish",
+                review["id"].as_str().expect("an id")
+            ),
+            &json!({}),
+            &manager,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let rated = eventually("the product to carry its rating", async || {
+        let body = expect_json(app.get(&detail_path, NO_TOKEN).await, 200).await;
+        let rating = body["seo"]["structuredData"]["aggregateRating"].clone();
+        rating.is_object().then_some(rating)
+    })
+    .await;
+    assert_eq!(rated["@type"], "AggregateRating");
+    assert_eq!(rated["ratingValue"], 4.0);
+    assert_eq!(rated["reviewCount"], 1);
+}
+
+async fn team_member(app: &TestApp, who: &Signed) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/admin/team",
+            &json!({"name": "Asha Rao", "roleTitle": "Editor"}),
+            who,
+        )
+        .await;
+    expect_json(res, 201).await
+}
+
+async fn published_post(app: &TestApp, who: &Signed, author: &Value, slug: &str) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/admin/posts",
+            &json!({
+                "slug": slug,
+                "title": "How we plan small business budgets",
+                "body": "Budgets are plans. See [the guides](/products) and [gone](/missing).",
+                "authorId": author["id"],
+            }),
+            who,
+        )
+        .await;
+    let draft = expect_json(res, 201).await;
+    let res = app
+        .post_json(
+            &format!(
+                "/api/v1/admin/posts/{}/publish",
+                draft["id"].as_str().expect("an id")
+            ),
+            &json!({ "version": draft["version"] }),
+            who,
+        )
+        .await;
+    expect_json(res, 200).await
+}
+
+#[tokio::test]
+async fn a_published_post_is_audited_and_a_link_to_it_is_no_longer_broken() {
+    let app = fast_app().await;
+    let editor = app.sign_in_as(Role::Editor).await;
+    let author = team_member(&app, &editor).await;
+    let post = published_post(&app, &editor, &author, "budgets").await;
+    let path = item_path("post", &post);
+
+    let block = block_when(&app, &editor, &path, "the post's audit", |b| {
+        b["auditedAt"].is_string()
+    })
+    .await;
+    assert_eq!(block["kind"], "post");
+    assert_eq!(block["path"], "/blog/budgets");
+    assert_eq!(block["slug"], "budgets");
+    assert!(
+        rules(&block).contains(&"thin_content".to_owned()),
+        "{block}"
+    );
+    let broken = block["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "broken_internal_link")
+        .expect("the dead link");
+    let message = broken["message"].as_str().expect("present");
+    assert!(
+        message.contains("/missing") && !message.contains("/products"),
+        "{message}"
+    );
+
+    // A page linking to the published post and to the blog finds both.
+    let page = expect_json(
+        app.post_json(
+            "/api/v1/admin/pages",
+            &json!({
+                "key": "news",
+                "slug": "news",
+                "title": "News",
+                "blocks": [{"type": "richText",
+                    "text": "Read [budgets](/blog/budgets), [the blog](/blog) or [this](/blog/nothing-here)."}],
+            }),
+            &editor,
+        )
+        .await,
+        201,
+    )
+    .await;
+    let res = app
+        .post_json(
+            &format!(
+                "/api/v1/admin/pages/{}/publish",
+                page["id"].as_str().expect("present")
+            ),
+            &json!({ "version": page["version"] }),
+            &editor,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let audited = block_when(
+        &app,
+        &editor,
+        &item_path("page", &page),
+        "the page's audit",
+        |b| b["auditedAt"].is_string(),
+    )
+    .await;
+    let message = audited["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "broken_internal_link")
+        .and_then(|f| f["message"].as_str())
+        .expect("the dead link")
+        .to_owned();
+    let broken: Vec<&str> = message
+        .split_once(": ")
+        .expect("a list of paths")
+        .1
+        .split(", ")
+        .collect();
+    assert_eq!(broken, ["/blog/nothing-here"], "{message}");
+
+    // Unpublished: its audit goes.
+    let current = expect_json(
+        app.get(
+            &format!("/api/v1/admin/posts/{}", post["id"].as_str().expect("id")),
+            &editor,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let res = app
+        .post_json(
+            &format!(
+                "/api/v1/admin/posts/{}/unpublish",
+                post["id"].as_str().expect("id")
+            ),
+            &json!({ "version": current["version"] }),
+            &editor,
+        )
+        .await;
+    expect_json(res, 200).await;
+    eventually("the unpublished post's audit to go", async || {
+        (app.get(&path, &editor).await.status() == 404).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_scan_request_is_in_the_audit_trail_with_who_asked_and_when() {
+    let app = spawn_app_with(&[("WORKER_IN_SERVE", "false")]).await;
+    let admin = app.admin().await;
+    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+    expect_json(app.post("/api/v1/seo/scan", &admin).await, 202).await;
+    expect_json(app.post("/api/v1/seo/scan", &admin).await, 202).await;
+
+    let trail = expect_json(
+        app.get("/api/v1/admin/content/audit?entityKind=seo_scan", &admin)
+            .await,
+        200,
+    )
+    .await;
+    let entries = trail["data"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "{trail}");
+    for entry in entries {
+        assert_eq!(entry["entityKind"], "seo_scan");
+        assert_eq!(entry["action"], "requested");
+        assert_eq!(entry["actorId"], admin.user_id.as_str());
+        let at: chrono::DateTime<chrono::Utc> = entry["at"]
+            .as_str()
+            .expect("a time")
+            .parse()
+            .expect("RFC 3339");
+        assert!(at >= before && at <= chrono::Utc::now());
+    }
+    // Newest first: the second request found the first one waiting.
+    assert_eq!(entries[0]["changes"]["status"], "ALREADY_QUEUED");
+    assert_eq!(entries[1]["changes"]["status"], "QUEUED");
 }

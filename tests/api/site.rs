@@ -313,3 +313,56 @@ async fn the_sitemap_lists_the_published_indexable_pages_by_locale_and_follows_p
         404
     );
 }
+
+#[tokio::test]
+async fn the_site_answer_is_the_organization_from_settings_with_an_etag() {
+    let app = spawn_app_with(&[
+        ("PUBLIC_BASE_URL", "https://shop.example/"),
+        ("SITE_NAME", "Acme Guides"),
+        ("SITE_LOGO_URL", "https://cdn.example/logo.png"),
+        (
+            "SITE_SAME_AS",
+            "https://x.example/acme,https://social.example/acme",
+        ),
+    ])
+    .await;
+    let res = get(&app, "/api/v1/content/site", None).await;
+    assert_eq!(res.status(), 200);
+    let tag = header(&res, "etag").expect("an ETag");
+    assert!(
+        header(&res, "cache-control")
+            .unwrap_or_default()
+            .starts_with("public")
+    );
+    let site: Value = res.json().await.expect("JSON");
+    assert_eq!(site["name"], "Acme Guides");
+    assert_eq!(site["url"], BASE);
+    assert_eq!(site["logo"], "https://cdn.example/logo.png");
+    let same_as = json!(["https://x.example/acme", "https://social.example/acme"]);
+    assert_eq!(site["sameAs"], same_as);
+    let org = &site["structuredData"];
+    assert_eq!(org["@context"], "https://schema.org");
+    assert_eq!(org["@type"], "Organization");
+    assert_eq!(org["name"], "Acme Guides");
+    assert_eq!(org["url"], BASE);
+    assert_eq!(org["logo"], "https://cdn.example/logo.png");
+    assert_eq!(org["sameAs"], same_as);
+
+    let res = get(&app, "/api/v1/content/site", Some(&tag)).await;
+    assert_eq!(res.status(), 304);
+    assert_eq!(header(&res, "etag").as_deref(), Some(tag.as_str()));
+}
+
+#[tokio::test]
+async fn the_site_answer_defaults_to_the_product_name_with_no_logo_or_profiles() {
+    let app = spawn_app_with(&[("PUBLIC_BASE_URL", BASE)]).await;
+    let site = expect_json(app.get("/api/v1/content/site", NO_TOKEN).await, 200).await;
+    assert_eq!(site["name"], "Customer Nexus Hub");
+    assert!(site["logo"].is_null());
+    assert_eq!(site["sameAs"], json!([]));
+    let org = &site["structuredData"];
+    assert!(
+        org.get("logo").is_none() && org.get("sameAs").is_none(),
+        "{org}"
+    );
+}

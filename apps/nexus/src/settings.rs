@@ -760,6 +760,16 @@ pub struct SiteSettings {
     /// `SITEMAP_MAX_URLS`: the most URLs one sitemap file lists (default and most 50000);
     /// a site with more is a sitemap index of files per kind of item.
     pub sitemap_max_urls: u64,
+    /// `SITE_NAME`: the business's name, in generated meta titles, the site's
+    /// `Organization`, the feeds' titles and e-mail headings (default `Customer Nexus Hub`).
+    pub name: String,
+    /// `SITE_LOGO_URL`: an absolute http(s) URL of the logo, for the `Organization`
+    /// (optional).
+    pub logo_url: Option<String>,
+    /// `SITE_SAME_AS`: the business's profiles elsewhere, absolute http(s) URLs,
+    /// comma-separated (the `Organization`'s `sameAs`; default none).
+    #[serde(deserialize_with = "list::comma")]
+    pub same_as: Vec<String>,
 }
 
 impl Default for SiteSettings {
@@ -769,6 +779,9 @@ impl Default for SiteSettings {
                 .map(ToOwned::to_owned)
                 .to_vec(),
             sitemap_max_urls: nexus_seo::SITEMAP_URL_LIMIT,
+            name: "Customer Nexus Hub".to_owned(),
+            logo_url: None,
+            same_as: Vec::new(),
         }
     }
 }
@@ -976,6 +989,9 @@ pub const KEYS: &[Key] = &[
     key("INVOICE_TAX_RATE_BP", "commerce.invoice_tax_rate_bp"),
     key("ROBOTS_DISALLOW", "site.robots_disallow"),
     key("SITEMAP_MAX_URLS", "site.sitemap_max_urls"),
+    key("SITE_NAME", "site.name"),
+    key("SITE_LOGO_URL", "site.logo_url"),
+    key("SITE_SAME_AS", "site.same_as"),
     key("PREVIEW_TTL_SECS", "content.preview_ttl_secs"),
     key("PREVIEW_SIGNING_KEY", "content.preview_signing_key"),
 ];
@@ -1420,6 +1436,26 @@ impl Settings {
                 format!("{bad:?} is not a path starting with / without spaces"),
             );
         }
+        if self.site.name.trim().is_empty() || self.site.name.chars().count() > 100 {
+            problems.push("SITE_NAME", "must be 1 to 100 characters");
+        }
+        if let Some(bad) = self
+            .site
+            .logo_url
+            .as_deref()
+            .filter(|u| !absolute_http_url(u))
+        {
+            problems.push(
+                "SITE_LOGO_URL",
+                format!("{bad:?} is not an absolute http(s) URL"),
+            );
+        }
+        if let Some(bad) = self.site.same_as.iter().find(|u| !absolute_http_url(u)) {
+            problems.push(
+                "SITE_SAME_AS",
+                format!("{bad:?} is not an absolute http(s) URL"),
+            );
+        }
         if !(1..=86_400).contains(&self.content.preview_ttl_secs) {
             problems.push("PREVIEW_TTL_SECS", "must be between 1 and 86400 (one day)");
         }
@@ -1690,6 +1726,22 @@ fn redacted_optional_url<S: serde::Serializer>(
 }
 
 /// Lists read from one separated string (the environment) or an array (the file).
+/// Whether `raw` is an absolute `http://` or `https://` URL with a host and no white space
+/// or control character.
+fn absolute_http_url(raw: &str) -> bool {
+    let lower = raw.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        !host.is_empty()
+            && !host.starts_with(':')
+            && !host.contains('@')
+            && !raw.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
+}
+
 mod list {
     use std::fmt;
 
@@ -2161,6 +2213,50 @@ mod tests {
         );
         let staging = load(&[("ROBOTS_DISALLOW", "/")]).expect("loads");
         assert_eq!(staging.site.robots_disallow, ["/"]);
+    }
+
+    #[test]
+    fn the_site_identity_has_a_default_name_and_takes_only_absolute_http_urls() {
+        let defaults = load(&[]).expect("defaults load");
+        assert_eq!(defaults.site.name, "Customer Nexus Hub");
+        assert_eq!(defaults.site.logo_url, None);
+        assert!(defaults.site.same_as.is_empty());
+        let set = load(&[
+            ("SITE_NAME", "Acme Guides"),
+            ("SITE_LOGO_URL", "https://cdn.example/logo.png"),
+            (
+                "SITE_SAME_AS",
+                "https://x.example/acme, ,http://social.example/acme",
+            ),
+        ])
+        .expect("loads");
+        assert_eq!(set.site.name, "Acme Guides");
+        assert_eq!(
+            set.site.logo_url.as_deref(),
+            Some("https://cdn.example/logo.png")
+        );
+        assert_eq!(
+            set.site.same_as,
+            ["https://x.example/acme", "http://social.example/acme"]
+        );
+        let refused = |vars: &[(&str, &str)]| keys(&load(vars).expect_err("refused"));
+        assert_eq!(
+            refused(&[("SITE_LOGO_URL", "/logo.png")]),
+            ["SITE_LOGO_URL"]
+        );
+        assert_eq!(
+            refused(&[("SITE_LOGO_URL", "ftp://cdn.example/logo.png")]),
+            ["SITE_LOGO_URL"]
+        );
+        assert_eq!(
+            refused(&[("SITE_SAME_AS", "https://x.example/a,https://")]),
+            ["SITE_SAME_AS"]
+        );
+        assert_eq!(
+            refused(&[("SITE_SAME_AS", "https://x.example/a b")]),
+            ["SITE_SAME_AS"]
+        );
+        assert_eq!(refused(&[("SITE_NAME", &"n".repeat(101))]), ["SITE_NAME"]);
     }
 
     #[test]

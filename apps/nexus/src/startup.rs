@@ -601,11 +601,16 @@ pub async fn compose(
     list.push(Arc::new(nexus_content::InvalidateContentCache::new(
         shared_cache,
     )));
-    // SEO: audits of the products and pages, kept up to date by their events.
-    let seo = seo(&db, &transactions, &clock);
+    // Blog bodies are rendered the same way for the public answer and for the SEO audit.
+    let markdown: Arc<dyn nexus_content::MarkdownRenderer> = Arc::new(
+        nexus_markdown::MarkdownRenderer::new(Some(&settings.mail.public_base_url)),
+    );
+    // SEO: audits of the products, pages and posts, kept up to date by their events.
+    let seo = seo(&db, &transactions, &clock, &markdown);
     list.extend([
         Arc::new(nexus_catalog::AuditProductSeo::new(seo.clone())) as Arc<dyn Subscriber>,
         Arc::new(nexus_content::AuditPageSeo::new(seo.clone())),
+        Arc::new(nexus_content::AuditPostSeo::new(seo.clone())),
         Arc::new(nexus_seo::RunSeoScan::new(seo.clone())),
     ]);
     let registry = subscribers(list)?;
@@ -652,9 +657,7 @@ pub async fn compose(
         Arc::new(nexus_sea_content::SeaContentUnitOfWork::new(
             transactions.clone(),
         )),
-        Arc::new(nexus_markdown::MarkdownRenderer::new(Some(
-            &settings.mail.public_base_url,
-        ))),
+        markdown,
         assets.clone(),
         clock.clone(),
     ));
@@ -729,12 +732,13 @@ pub async fn compose(
 }
 
 /// The SEO service: audits kept in the database, the catalog's products and the content's
-/// pages as its sources, scans queued on the outbox. `/` and `/products` are the storefront
-/// paths that are no item.
+/// pages and blog posts as its sources, scans queued on the outbox. `/`, `/products` and
+/// `/blog` are the storefront paths that are no item.
 fn seo(
     db: &DatabaseConnection,
     transactions: &Transactions,
     clock: &Arc<dyn Clock>,
+    markdown: &Arc<dyn nexus_content::MarkdownRenderer>,
 ) -> Arc<nexus_seo::SeoService> {
     let sources: Vec<Arc<dyn nexus_seo::SeoSource>> = vec![
         Arc::new(nexus_catalog::CatalogSeoSource::new(Arc::new(
@@ -743,6 +747,10 @@ fn seo(
         Arc::new(nexus_content::ContentSeoSource::new(Arc::new(
             nexus_sea_content::SeaPageRepository::new(db.clone()),
         ))),
+        Arc::new(nexus_content::PostSeoSource::new(
+            Arc::new(nexus_sea_content::SeaPostRepository::new(db.clone())),
+            markdown.clone(),
+        )),
     ];
     Arc::new(nexus_seo::SeoService::new(
         Arc::new(nexus_sea_seo::SeaFindingsStore::new(db.clone())),
@@ -752,7 +760,7 @@ fn seo(
             clock.clone(),
         )),
         clock.clone(),
-        vec!["/".to_owned(), "/products".to_owned()],
+        vec!["/".to_owned(), "/products".to_owned(), "/blog".to_owned()],
     ))
 }
 
@@ -837,7 +845,7 @@ fn mail(settings: &Settings) -> Result<MailParts, StartupError> {
         Email::parse(&m.from_address).map_err(|e| StartupError::Mail(format!("MAIL_FROM: {e}")))?;
     let sender = Sender::new(Some(&m.from_name), &address).map_err(|e| bad(&e))?;
     let renderer: Arc<dyn EmailRenderer> = Arc::new(MinijinjaRenderer::new(Branding {
-        product_name: "Customer Nexus Hub".to_owned(),
+        product_name: settings.site.name.trim().to_owned(),
         sender_name: m.from_name.clone(),
         footer: m.footer.clone(),
         base_url: m.public_base_url.clone(),

@@ -57,7 +57,10 @@ pub use posts::{
 #[cfg(any(test, feature = "mocks"))]
 pub use preview::MockPreviewSigner;
 pub use preview::{PreviewClaims, PreviewLink, PreviewSigner};
-pub use seo::{AuditPageSeo, ContentSeoSource, page_path, page_subject};
+pub use seo::{
+    AuditPageSeo, AuditPostSeo, ContentSeoSource, PostSeoSource, page_path, page_subject,
+    post_meta_description, post_path, post_subject,
+};
 pub use service::{PageService, PageView, SCHEDULE_BATCH, ScheduleRun};
 pub use team::{
     ImageKind, MAX_PHOTO_BYTES, NewTeamMember, TeamLink, TeamMember, TeamMemberChange, TeamPhoto,

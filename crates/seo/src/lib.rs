@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod block;
 mod error;
 mod meta;
 pub mod permissions;
@@ -13,6 +14,7 @@ mod stored;
 mod structured;
 mod subject;
 
+pub use block::{DEFAULT_ROBOTS, SeoBlock, SeoInput, SeoSite, major_units};
 pub use error::SeoError;
 pub use meta::{generated_description, generated_title, words};
 pub use ports::{FindingsStore, ScanQueue, SeoSource};
@@ -27,5 +29,7 @@ pub use scan::{RunSeoScan, ScanRequested};
 pub use service::{NEIGHBOURS_LIMIT, SCAN_BATCH, SeoService};
 pub use sitemap::{SITEMAP_URL_LIMIT, SitemapPart, SitemapPlan, plan_sitemap};
 pub use stored::{AuditTotals, ScanRequest, SeoReport, StoredAudit};
-pub use structured::{BlogPostingLd, OfferLd, OrganizationLd, ProductLd, RatingLd, to_script};
+pub use structured::{
+    BlogPostingLd, OfferLd, OrganizationLd, ProductLd, RatingLd, WebPageLd, to_script,
+};
 pub use subject::{SeoImage, SeoSubject, SubjectKind};

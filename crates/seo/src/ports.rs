@@ -87,6 +87,7 @@ pub trait SeoSource: Send + Sync {
 #[async_trait]
 pub trait ScanQueue: Send + Sync {
     /// Queues a scan unless one is already waiting or running (checked and queued
-    /// atomically, so two racing requests queue one scan).
+    /// atomically, so two racing requests queue one scan), and records the request (who
+    /// asked, when, what came of it) in the staff audit trail in the same write.
     async fn enqueue(&self, requested_by: Uuid) -> Result<ScanRequest, SeoError>;
 }

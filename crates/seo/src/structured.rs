@@ -166,6 +166,41 @@ impl OrganizationLd {
     }
 }
 
+/// A schema.org `WebPage` (a CMS page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebPageLd {
+    /// The page's title.
+    pub name: String,
+    /// Its meta description, if any.
+    pub description: Option<String>,
+    /// Its canonical URL.
+    pub url: String,
+    /// Its locale (`en`, `hi`).
+    pub language: String,
+    /// When it was last published, if it is.
+    pub modified_at: Option<DateTime<Utc>>,
+}
+
+impl WebPageLd {
+    /// The JSON-LD object.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let mut page = Map::new();
+        page.insert("@context".into(), json!(CONTEXT));
+        page.insert("@type".into(), json!("WebPage"));
+        page.insert("name".into(), json!(self.name));
+        if let Some(description) = &self.description {
+            page.insert("description".into(), json!(description));
+        }
+        page.insert("url".into(), json!(self.url));
+        page.insert("inLanguage".into(), json!(self.language));
+        if let Some(at) = self.modified_at {
+            page.insert("dateModified".into(), json!(at.to_rfc3339()));
+        }
+        Value::Object(page)
+    }
+}
+
 /// `value` as text safe inside `<script type="application/ld+json">`: JSON with `<`, `>`
 /// and `&` written as `\u003c`, `\u003e` and `\u0026` (still the same JSON).
 #[must_use]
@@ -257,5 +292,17 @@ mod tests {
         .to_json();
         assert_eq!(org["@type"], "Organization");
         assert!(org.get("logo").is_none() && org.get("sameAs").is_none());
+        let page = WebPageLd {
+            name: "About".into(),
+            description: None,
+            url: "https://shop.example/about".into(),
+            language: "en".into(),
+            modified_at: Some(at),
+        }
+        .to_json();
+        assert_eq!(page["@type"], "WebPage");
+        assert_eq!(page["inLanguage"], "en");
+        assert_eq!(page["dateModified"], "2026-12-01T10:00:00+00:00");
+        assert!(page.get("description").is_none());
     }
 }

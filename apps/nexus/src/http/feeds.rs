@@ -1,12 +1,13 @@
 //! The blog's feeds: `/feed.xml` (RSS 2.0) and `/atom.xml` (Atom 1.0) of the latest
-//! [`FEED_SIZE`] published posts, with absolute links on `PUBLIC_BASE_URL` (posts at
-//! `/blog/{slug}`). Served from the content cache (strong `ETag`, 304 on `If-None-Match`);
+//! [`FEED_SIZE`] published posts, titled `<SITE_NAME> blog`, linking to the site
+//! (`PUBLIC_BASE_URL`), with absolute links to the posts (`/blog/{slug}`). Served from the content cache (strong `ETag`, 304 on `If-None-Match`);
 //! every post event moves it on.
 
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
 use nexus_content::PostView;
+use nexus_seo::SeoSite;
 use quick_xml::escape::escape;
 
 use crate::http::error::ApiError;
@@ -26,7 +27,12 @@ fn content_type(raw: &str) -> ContentType {
 }
 
 fn post_url(base: &str, view: &PostView) -> String {
-    format!("{base}/blog/{}", view.post.slug)
+    format!("{base}{}", nexus_content::post_path(&view.post.slug))
+}
+
+/// The feeds' title: `<SITE_NAME> blog`.
+fn feed_title(site: &SeoSite) -> String {
+    format!("{} blog", site.name())
 }
 
 fn published(view: &PostView) -> DateTime<Utc> {
@@ -47,7 +53,7 @@ pub async fn rss_feed(
         .content_cache
         .get_or_load("feed:rss", || async move {
             let posts = st.posts.latest(FEED_SIZE).await?;
-            Ok::<_, ApiError>(rss(st.site.base_url(), &posts).into_bytes())
+            Ok::<_, ApiError>(rss(st.site.seo(), &posts).into_bytes())
         })
         .await?;
     Ok(cached.respond_as(&req, content_type("application/rss+xml; charset=utf-8")))
@@ -67,7 +73,7 @@ pub async fn atom_feed(
         .content_cache
         .get_or_load("feed:atom", || async move {
             let posts = st.posts.latest(FEED_SIZE).await?;
-            Ok::<_, ApiError>(atom(st.site.base_url(), &posts).into_bytes())
+            Ok::<_, ApiError>(atom(st.site.seo(), &posts).into_bytes())
         })
         .await?;
     Ok(cached.respond_as(&req, content_type("application/atom+xml; charset=utf-8")))
@@ -84,13 +90,18 @@ fn push_element(out: &mut String, name: &str, text: &str) {
 }
 
 /// RSS 2.0 of `posts` (newest first).
-fn rss(base: &str, posts: &[PostView]) -> String {
+fn rss(site: &SeoSite, posts: &[PostView]) -> String {
+    let base = site.base_url();
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">\n<channel>\n",
     );
-    push_element(&mut out, "title", "Blog");
-    push_element(&mut out, "link", &format!("{base}/blog"));
-    push_element(&mut out, "description", "The latest posts");
+    push_element(&mut out, "title", &feed_title(site));
+    push_element(&mut out, "link", base);
+    push_element(
+        &mut out,
+        "description",
+        &format!("The latest posts of {}", site.name()),
+    );
     out.push_str(&format!(
         "<atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>\n",
         escape(format!("{base}/feed.xml").as_str())
@@ -123,15 +134,16 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 /// Atom 1.0 of `posts` (newest first).
-fn atom(base: &str, posts: &[PostView]) -> String {
+fn atom(site: &SeoSite, posts: &[PostView]) -> String {
+    let base = site.base_url();
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n",
     );
-    push_element(&mut out, "title", "Blog");
+    push_element(&mut out, "title", &feed_title(site));
     push_element(&mut out, "id", &format!("{base}/blog"));
     out.push_str(&format!(
         "<link href=\"{}\"/><link rel=\"self\" href=\"{}\"/>",
-        escape(format!("{base}/blog").as_str()),
+        escape(base),
         escape(format!("{base}/atom.xml").as_str())
     ));
     let updated = posts

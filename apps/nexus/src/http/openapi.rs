@@ -113,6 +113,7 @@ use super::{
         posts::handlers::unpublish_post, posts::handlers::schedule_post,
         posts::handlers::upload_post_cover,
         feeds::rss_feed, feeds::atom_feed,
+        seo::handlers::get_site,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(

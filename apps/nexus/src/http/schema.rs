@@ -78,13 +78,14 @@ doc_enum!(
         InvalidateContentCache = "invalidate_content_cache",
         AuditProductSeo = "audit_product_seo",
         AuditPageSeo = "audit_page_seo",
+        AuditPostSeo = "audit_post_seo",
         SeoScan = "seo_scan",
     }
 );
 
 doc_enum!(
     /// The kind of an item the SEO rules audit.
-    SeoKindDto { Product = "product", Page = "page" }
+    SeoKindDto { Product = "product", Page = "page", Post = "post" }
 );
 doc_enum!(
     /// How much an SEO finding costs.

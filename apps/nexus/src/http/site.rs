@@ -14,11 +14,12 @@ use std::sync::Arc;
 use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, SecondsFormat, Utc};
-use nexus_seo::{SitemapPart, SitemapPlan, SubjectKind, plan_sitemap};
+use nexus_seo::{OrganizationLd, SeoSite, SitemapPart, SitemapPlan, SubjectKind, plan_sitemap};
 use quick_xml::escape::escape;
 
 use crate::cache::CachedBody;
 use crate::http::error::ApiError;
+use crate::http::seo::dto::SiteResponse;
 use crate::settings::SiteSettings;
 use crate::state::AppState;
 
@@ -34,6 +35,10 @@ pub struct SiteFiles {
     max_urls: u64,
     /// `/robots.txt`, whose text only settings decide.
     robots: Arc<CachedBody>,
+    /// The site's name and base URL, for the SEO blocks of the public answers.
+    seo: SeoSite,
+    /// `/api/v1/content/site`, whose body only settings decide.
+    organization: Arc<CachedBody>,
 }
 
 impl SiteFiles {
@@ -41,6 +46,18 @@ impl SiteFiles {
     #[must_use]
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The site's name (`SITE_NAME`) and base URL.
+    #[must_use]
+    pub fn seo(&self) -> &SeoSite {
+        &self.seo
+    }
+
+    /// The answer of `/api/v1/content/site`: the site's `Organization`.
+    #[must_use]
+    pub fn organization(&self) -> &CachedBody {
+        &self.organization
     }
 
     /// The files of a storefront at `base_url` (`PUBLIC_BASE_URL`).
@@ -57,10 +74,27 @@ impl SiteFiles {
             robots.push('\n');
         }
         robots.push_str(&format!("\nSitemap: {base_url}/sitemap.xml\n"));
+        let organization = OrganizationLd {
+            name: settings.name.trim().to_owned(),
+            url: base_url.clone(),
+            logo: settings.logo_url.clone(),
+            same_as: settings.same_as.clone(),
+        };
+        let site = SiteResponse {
+            name: organization.name.clone(),
+            url: organization.url.clone(),
+            logo: organization.logo.clone(),
+            same_as: organization.same_as.clone(),
+            structured_data: organization.to_json(),
+        };
+        // Serializing plain strings and JSON values cannot fail.
+        let organization = serde_json::to_vec(&site).unwrap_or_default();
         Self {
+            seo: SeoSite::new(&settings.name, &base_url),
             base_url,
             max_urls: settings.sitemap_max_urls,
             robots: Arc::new(CachedBody::new(robots.into_bytes())),
+            organization: Arc::new(CachedBody::new(organization)),
         }
     }
 }

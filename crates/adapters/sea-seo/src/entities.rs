@@ -45,3 +45,37 @@ pub mod seo_audit {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod audit_entry {
+    //! `content_audit`, the staff audit trail, where a scan request is recorded beside the
+    //! content writes (in the transaction that queues the scan).
+
+    use sea_orm::entity::prelude::*;
+
+    /// One row of `content_audit`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "content_audit")]
+    pub struct Model {
+        /// Entry id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// When.
+        pub at: DateTimeUtc,
+        /// Who.
+        pub actor_id: Option<Uuid>,
+        /// `seo_scan`.
+        pub entity_kind: String,
+        /// The scan request (its event's id).
+        pub entity_id: Uuid,
+        /// `requested`.
+        pub action: String,
+        /// JSON summary.
+        pub changes: String,
+    }
+
+    /// No relations are mapped.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -6,4 +6,4 @@ mod findings;
 mod scans;
 
 pub use findings::SeaFindingsStore;
-pub use scans::SeaScanQueue;
+pub use scans::{AUDIT_ENTITY_SCAN, SeaScanQueue};

@@ -1,15 +1,22 @@
 //! [`ScanQueue`] on the outbox: a scan is one `seo.scan_requested` event, delivered to the
-//! `seo_scan` subscriber on the worker.
+//! `seo_scan` subscriber on the worker. Every request, queued or not, leaves an entry in
+//! the staff audit trail (`content_audit`, kind `seo_scan`: who asked and when) in the same
+//! transaction.
 
 use std::sync::Arc;
 
+use crate::entities::audit_entry;
 use async_trait::async_trait;
 use nexus_kernel::{Clock, Unexpected};
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{Transactions, unexpected};
 use nexus_seo::{RunSeoScan, ScanQueue, ScanRequest, ScanRequested, SeoError};
-use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseBackend, EntityTrait, IntoActiveModel, Statement};
+use serde_json::json;
 use uuid::Uuid;
+
+/// The kind of entity a scan request's audit-trail entry is about.
+pub const AUDIT_ENTITY_SCAN: &str = "seo_scan";
 
 /// The advisory lock key that serialises scan requests on PostgreSQL ("seo_scan").
 const SCAN_LOCK: i64 = 0x7365_6f5f_7363_616e;
@@ -78,15 +85,39 @@ impl ScanQueue for SeaScanQueue {
             .transpose()
             .map_err(fail("reading the queued scans"))?
             .unwrap_or(0);
-        if waiting > 0 {
-            return Ok(ScanRequest::AlreadyQueued);
-        }
-        let event = EventEnvelope::new(&ScanRequested { requested_by }, self.clock.now())
-            .map_err(SeoError::Unexpected)?;
-        tx.record(event);
+        let now = self.clock.now();
+        let entry_id = Uuid::now_v7();
+        let (outcome, scan_id) = if waiting > 0 {
+            (ScanRequest::AlreadyQueued, entry_id)
+        } else {
+            let event = EventEnvelope::new(&ScanRequested { requested_by }, now)
+                .map_err(SeoError::Unexpected)?;
+            let scan_id = event.id.as_uuid();
+            tx.record(event);
+            (ScanRequest::Queued, scan_id)
+        };
+        let status = match outcome {
+            ScanRequest::Queued => "QUEUED",
+            ScanRequest::AlreadyQueued => "ALREADY_QUEUED",
+        };
+        audit_entry::Entity::insert(
+            audit_entry::Model {
+                id: entry_id,
+                at: now,
+                actor_id: Some(requested_by),
+                entity_kind: AUDIT_ENTITY_SCAN.to_owned(),
+                entity_id: scan_id,
+                action: "requested".to_owned(),
+                changes: json!({ "status": status }).to_string(),
+            }
+            .into_active_model(),
+        )
+        .exec_without_returning(tx.conn())
+        .await
+        .map_err(fail("recording the scan request in the audit trail"))?;
         tx.commit()
             .await
             .map_err(|e: Unexpected| SeoError::Unexpected(e))?;
-        Ok(ScanRequest::Queued)
+        Ok(outcome)
     }
 }

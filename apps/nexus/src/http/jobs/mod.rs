@@ -36,6 +36,7 @@ pub const KINDS: [&str; 19] = [
     "invalidate_content_cache",
     "audit_product_seo",
     "audit_page_seo",
+    "audit_post_seo",
     "seo_scan",
 ];
 

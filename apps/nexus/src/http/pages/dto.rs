@@ -14,6 +14,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::http::error::ApiError;
+use crate::http::seo::dto::SeoBlockResponse;
+use nexus_seo::{SeoBlock, SeoInput, SeoSite, WebPageLd};
 
 /// Search-engine fields; each optional.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
@@ -316,7 +318,9 @@ impl From<PageContent> for PageContentResponse {
     }
 }
 
-/// A page as the public (or a preview) sees it.
+/// A page as the public (or a preview) sees it: the content's fields, with `seo` the
+/// block search engines and social cards are told (the editor's fields as written, empty
+/// ones generated and flagged, the canonical absolute, and a schema.org `WebPage`).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicPageResponse {
@@ -326,18 +330,69 @@ pub struct PublicPageResponse {
     pub version: i64,
     /// When it was published (absent in a preview).
     pub published_at: Option<DateTime<Utc>>,
-    /// The content.
-    #[serde(flatten)]
-    pub content: PageContentResponse,
+    /// Key.
+    pub key: String,
+    /// Slug.
+    pub slug: String,
+    /// Locale.
+    pub locale: String,
+    /// Title.
+    pub title: String,
+    /// Blocks.
+    #[schema(value_type = Vec<PageBlock>)]
+    pub blocks: Vec<Value>,
+    /// What search engines and social cards are told.
+    pub seo: SeoBlockResponse,
 }
 
-impl From<PageView> for PublicPageResponse {
-    fn from(v: PageView) -> Self {
+/// The SEO block of a page's content: the editor's meta title, description, canonical,
+/// social image and robots directive as written, an empty title or description generated
+/// from the title and the text of the blocks, the canonical `/<slug>` (or
+/// `/<locale>/<slug>`) when the editor set none, and a schema.org `WebPage`.
+#[must_use]
+pub fn page_seo(view: &PageView, site: &SeoSite) -> SeoBlock {
+    let c = &view.content;
+    let subject = nexus_content::page_subject(view.id, c);
+    let block = SeoBlock::build(
+        &SeoInput {
+            title: c.title.as_str(),
+            meta_title: c.seo.meta_title.as_deref(),
+            meta_description: c.seo.meta_description.as_deref(),
+            text: &subject.text,
+            canonical: c.seo.canonical.as_deref(),
+            path: &subject.path,
+            robots: c.seo.robots.as_deref(),
+            social_image: c.seo.social_image.as_deref(),
+        },
+        site,
+    );
+    let data = WebPageLd {
+        name: c.title.as_str().to_owned(),
+        description: block.meta_description.clone(),
+        url: block.canonical.clone(),
+        language: c.locale.to_string(),
+        modified_at: view.published_at,
+    }
+    .to_json();
+    block.with_structured_data(data)
+}
+
+impl PublicPageResponse {
+    /// The answer of `view` on `site`.
+    #[must_use]
+    pub fn new(view: PageView, site: &SeoSite) -> Self {
+        let seo = page_seo(&view, site).into();
+        let content = PageContentResponse::from(view.content);
         Self {
-            id: v.id.as_uuid(),
-            version: v.version,
-            published_at: v.published_at,
-            content: v.content.into(),
+            id: view.id.as_uuid(),
+            version: view.version,
+            published_at: view.published_at,
+            key: content.key,
+            slug: content.slug,
+            locale: content.locale,
+            title: content.title,
+            blocks: content.blocks,
+            seo,
         }
     }
 }
@@ -456,7 +511,7 @@ pub struct AuditEntryResponse {
     pub at: DateTime<Utc>,
     /// Who (absent: the scheduler).
     pub actor_id: Option<Uuid>,
-    /// `page`.
+    /// `page`, `team_member`, `post` or `seo_scan` (a request for an SEO scan).
     pub entity_kind: String,
     /// The entity.
     pub entity_id: Uuid,
@@ -549,7 +604,7 @@ pub struct AuditQuery {
     /// Page size (default 20, clamped to 1..100).
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_f64)]
     pub limit: Option<u32>,
-    /// Only this kind of entity (`page`).
+    /// Only this kind of entity (`page`, `team_member`, `post`, `seo_scan`).
     #[param(max_length = 32)]
     pub entity_kind: Option<String>,
     /// Only this entity.

@@ -94,11 +94,12 @@ pub async fn get_public_page(
     };
     let key = format!("page:{locale}:{slug}");
     let (pages, slug, locale) = (&state.pages, &slug, &locale);
+    let site = state.site.seo();
     let cached = state
         .content_cache
         .get_or_load(&key, || async move {
             let view = pages.public(slug, locale).await?;
-            serde_json::to_vec(&PublicPageResponse::from(view)).map_err(ApiError::internal)
+            serde_json::to_vec(&PublicPageResponse::new(view, site)).map_err(ApiError::internal)
         })
         .await?;
     Ok(cached.respond(&req))
@@ -117,7 +118,7 @@ pub async fn get_preview(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("X-Robots-Tag", "noindex"))
-        .json(PublicPageResponse::from(view)))
+        .json(PublicPageResponse::new(view, state.site.seo())))
 }
 
 /// Pages in every status (`content.manage`), most recently changed first.

@@ -12,6 +12,8 @@ use validator::Validate;
 
 use crate::http::error::ApiError;
 use crate::http::extract::non_blank;
+use crate::http::seo::dto::SeoBlockResponse;
+use nexus_seo::{BlogPostingLd, SeoBlock, SeoInput, SeoSite};
 
 /// A tag: 1 to 40 letters, digits and hyphens (lower-cased when stored).
 #[derive(Debug, Clone, ToSchema)]
@@ -263,9 +265,58 @@ pub struct PublicPostResponse {
     pub cover_url: Option<String>,
     /// Last publication.
     pub published_at: Option<DateTime<Utc>>,
+    /// What search engines and social cards are told (detail only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seo: Option<SeoBlockResponse>,
+}
+
+/// The SEO block of a published post: a title generated from its title (posts have no
+/// meta title), the excerpt its editor wrote as the description or one generated from the
+/// excerpt served, its canonical `/blog/<slug>`, its cover as the social image, and a
+/// schema.org `BlogPosting` (headline, dates, author's name, image, URL, tags).
+#[must_use]
+pub fn post_seo(view: &PostView, site: &SeoSite) -> SeoBlock {
+    let post = &view.post;
+    let path = nexus_content::post_path(&post.slug);
+    let cover = post.cover.as_ref().map(|_| cover_url(post.id.as_uuid()));
+    let written = Some(post.excerpt.as_str()).filter(|e| !e.trim().is_empty());
+    let block = SeoBlock::build(
+        &SeoInput {
+            title: &post.title,
+            meta_description: written,
+            text: &view.excerpt,
+            path: &path,
+            social_image: cover.as_deref(),
+            ..SeoInput::default()
+        },
+        site,
+    );
+    let published_at = post.published_at.unwrap_or(post.created_at);
+    let data = BlogPostingLd {
+        headline: post.title.clone(),
+        description: block
+            .meta_description
+            .clone()
+            .unwrap_or_else(|| view.excerpt.clone()),
+        url: block.canonical.clone(),
+        image: block.social_image.clone(),
+        author: view.author.as_ref().map(|a| a.name.clone()),
+        published_at,
+        modified_at: post.updated_at.max(published_at),
+        keywords: post.tags.clone(),
+    }
+    .to_json();
+    block.with_structured_data(data)
 }
 
 impl PublicPostResponse {
+    /// This answer with its SEO block.
+    #[must_use]
+    pub fn described(mut self, seo: SeoBlock) -> Self {
+        self.seo = Some(seo.into());
+        self
+    }
+
     /// The public answer of `view`, with its HTML when `with_html`.
     #[must_use]
     pub fn new(view: PostView, with_html: bool) -> Self {
@@ -281,6 +332,7 @@ impl PublicPostResponse {
             author: view.author.map(PostAuthorResponse::from),
             cover_url: view.post.cover.map(|_| cover_url(id)),
             published_at: view.post.published_at,
+            seo: None,
         }
     }
 }

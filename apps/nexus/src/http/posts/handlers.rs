@@ -9,7 +9,7 @@ use nexus_kernel::PageRequest;
 
 use super::dto::{
     AdminPostsQuery, CreatePostRequest, PostResponse, PublicPostResponse, PublicPostsQuery,
-    SchedulePostRequest, UpdatePostRequest,
+    SchedulePostRequest, UpdatePostRequest, post_seo,
 };
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
@@ -103,12 +103,14 @@ pub async fn get_public_post(
     let slug = check_post_slug(&slug).map_err(|_| ApiError::not_found("No such post"))?;
     let key = format!("post:{slug}");
     let (posts, slug) = (&state.posts, &slug);
+    let site = state.site.seo();
     let cached = state
         .content_cache
         .get_or_load(&key, || async move {
             match posts.public(slug).await? {
                 PublicPost::Found(view) => {
-                    serde_json::to_vec(&PublicPostResponse::new(*view, true))
+                    let seo = post_seo(&view, site);
+                    serde_json::to_vec(&PublicPostResponse::new(*view, true).described(seo))
                 }
                 // A marker no post answer starts with (those start with `id`).
                 PublicPost::Moved(to) => serde_json::to_vec(&serde_json::json!({ MOVED: to })),

@@ -13,6 +13,9 @@ use validator::Validate;
 
 use crate::http::error::{ApiError, FieldErrors};
 use crate::http::orders::dto::MoneyDto;
+use crate::http::seo::dto::SeoBlockResponse;
+use nexus_feedback::RatingSummary;
+use nexus_seo::{OfferLd, ProductLd, RatingLd, SeoBlock, SeoInput, SeoSite, major_units};
 
 /// The sold file, as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,6 +73,50 @@ pub struct ProductResponse {
     /// The published reviews' mean and count; in the public list and detail only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<crate::http::feedback::dto::RatingDto>,
+    /// What search engines and social cards are told; in the public detail only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seo: Option<SeoBlockResponse>,
+}
+
+/// The SEO block of a published product: a title and description generated from its
+/// title and description (a product has no meta fields of its own), its canonical
+/// `/products/<slug>`, its preview image, and a schema.org `Product` whose `Offer` has the
+/// price in major units, with an `AggregateRating` only once it has published ratings.
+#[must_use]
+pub fn product_seo(p: &Product, rating: &RatingSummary, site: &SeoSite) -> SeoBlock {
+    let path = nexus_catalog::product_path(p);
+    let image = p.preview_image_url.as_ref().map(|u| u.as_str().to_owned());
+    let block = SeoBlock::build(
+        &SeoInput {
+            title: p.title.as_str(),
+            text: p.description.as_str(),
+            path: &path,
+            social_image: image.as_deref(),
+            ..SeoInput::default()
+        },
+        site,
+    );
+    let data = ProductLd {
+        name: p.title.as_str().to_owned(),
+        description: block
+            .meta_description
+            .clone()
+            .unwrap_or_else(|| p.description.as_str().to_owned()),
+        sku: p.id.as_uuid().to_string(),
+        image: block.social_image.clone(),
+        offer: OfferLd {
+            price: major_units(p.price.amount_minor()),
+            currency: p.price.currency().as_str().to_owned(),
+            in_stock: p.is_public(),
+            url: block.canonical.clone(),
+        },
+        rating: (rating.count > 0).then(|| RatingLd {
+            average: rating.average(),
+            count: rating.count,
+        }),
+    }
+    .to_json();
+    block.with_structured_data(data)
 }
 
 impl ProductResponse {
@@ -77,6 +124,13 @@ impl ProductResponse {
     #[must_use]
     pub fn rated(mut self, rating: nexus_feedback::RatingSummary) -> Self {
         self.rating = Some(rating.into());
+        self
+    }
+
+    /// This view with its SEO block.
+    #[must_use]
+    pub fn described(mut self, seo: SeoBlock) -> Self {
+        self.seo = Some(seo.into());
         self
     }
 
@@ -120,6 +174,7 @@ impl ProductResponse {
             published_at: p.published_at,
             version: p.version,
             rating: None,
+            seo: None,
         }
     }
 }

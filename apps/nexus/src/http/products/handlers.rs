@@ -9,7 +9,7 @@ use nexus_kernel::PageRequest;
 
 use super::dto::{
     AdminProductsQuery, ConfirmUploadRequest, CreateProductRequest, ListProductsQuery,
-    ProductResponse, UpdateProductRequest, UploadLinkRequest, UploadLinkResponse,
+    ProductResponse, UpdateProductRequest, UploadLinkRequest, UploadLinkResponse, product_seo,
 };
 use crate::cache::key_digest;
 use crate::http::error::{ApiError, ErrorBody};
@@ -110,6 +110,7 @@ pub async fn get_product(
     let reference = ProductRef::parse(&id).map_err(|_| ApiError::not_found("No such product"))?;
     let key = format!("detail:{}", key_digest(&format!("{reference:?}")));
     let (products, reference, feedback) = (&state.products, &reference, &state.feedback);
+    let site = state.site.seo();
     let cached = state
         .catalog_cache
         .get_or_load(&key, || async move {
@@ -119,8 +120,13 @@ pub async fn get_product(
                 .await?
                 .remove(&product.id)
                 .unwrap_or_default();
-            serde_json::to_vec(&ProductResponse::public(product).rated(rating))
-                .map_err(ApiError::internal)
+            let seo = product_seo(&product, &rating, site);
+            serde_json::to_vec(
+                &ProductResponse::public(product)
+                    .rated(rating)
+                    .described(seo),
+            )
+            .map_err(ApiError::internal)
         })
         .await?;
     Ok(cached.respond(&req))

@@ -147,3 +147,67 @@ pub struct ScanResponse {
     #[schema(value_type = crate::http::schema::ScanStatusDto)]
     pub status: String,
 }
+
+/// What a public answer tells search engines and social cards about its item. Computed
+/// when the answer is built (and cached with it) from the item's stored content: the
+/// editor's text is served as written, an empty field is generated and flagged.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeoBlockResponse {
+    /// The `<title>`: the editor's meta title, else `<title> | <SITE_NAME>` (the title
+    /// alone, cut at a word, when that would pass 60 characters).
+    pub meta_title: String,
+    /// Whether `metaTitle` was generated (no editor's meta title).
+    pub meta_title_generated: bool,
+    /// The meta description: the editor's, else generated from the content (at most 155
+    /// characters, cut at a word or sentence); null when there is neither (the content has
+    /// under 8 words).
+    pub meta_description: Option<String>,
+    /// Whether `metaDescription` was generated.
+    pub meta_description_generated: bool,
+    /// The absolute canonical URL: the editor's (a path is joined to `PUBLIC_BASE_URL`),
+    /// else `PUBLIC_BASE_URL` and the item's storefront path.
+    pub canonical: String,
+    /// The robots directive: the page's own, else `index,follow`.
+    pub robots: String,
+    /// The absolute URL of the social card image, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub social_image: Option<String>,
+    /// The schema.org JSON-LD object to serve in `<script type="application/ld+json">`:
+    /// a `Product` with its `Offer` (and `AggregateRating` once it has published ratings),
+    /// a `BlogPosting`, or a `WebPage`.
+    #[schema(value_type = Object)]
+    pub structured_data: serde_json::Value,
+}
+
+impl From<nexus_seo::SeoBlock> for SeoBlockResponse {
+    fn from(b: nexus_seo::SeoBlock) -> Self {
+        Self {
+            meta_title: b.meta_title,
+            meta_title_generated: b.meta_title_generated,
+            meta_description: b.meta_description,
+            meta_description_generated: b.meta_description_generated,
+            canonical: b.canonical,
+            robots: b.robots,
+            social_image: b.social_image,
+            structured_data: b.structured_data.unwrap_or_default(),
+        }
+    }
+}
+
+/// The site as search engines and social cards see it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteResponse {
+    /// `SITE_NAME`.
+    pub name: String,
+    /// `PUBLIC_BASE_URL`.
+    pub url: String,
+    /// `SITE_LOGO_URL`, when set.
+    pub logo: Option<String>,
+    /// `SITE_SAME_AS`: the business's profiles elsewhere.
+    pub same_as: Vec<String>,
+    /// The schema.org `Organization` JSON-LD object.
+    #[schema(value_type = Object)]
+    pub structured_data: serde_json::Value,
+}

@@ -1,12 +1,12 @@
 //! `/api/v1/seo/report`, `/api/v1/seo/items/{kind}/{id}` and `/api/v1/seo/scan` (staff
-//! with `seo.read` / `seo.scan`).
+//! with `seo.read` / `seo.scan`), and `/api/v1/content/site` (public).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use nexus_kernel::PageRequest;
 use nexus_seo::{ScanRequest, SubjectKind};
 use uuid::Uuid;
 
-use super::dto::{ReportQuery, ScanResponse, SeoItemResponse, SeoReportResponse};
+use super::dto::{ReportQuery, ScanResponse, SeoItemResponse, SeoReportResponse, SiteResponse};
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::Auth;
 use crate::state::AppState;
@@ -15,7 +15,19 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/seo/report").route(web::get().to(seo_report)))
         .service(web::resource("/seo/items/{kind}/{id}").route(web::get().to(get_seo_item)))
-        .service(web::resource("/seo/scan").route(web::post().to(request_seo_scan)));
+        .service(web::resource("/seo/scan").route(web::post().to(request_seo_scan)))
+        .service(web::resource("/content/site").route(web::get().to(get_site)));
+}
+
+/// The site as search engines and social cards see it, for anyone: its name, address,
+/// logo, profiles elsewhere and the schema.org `Organization` made of them. Made once at
+/// start from `SITE_NAME`, `PUBLIC_BASE_URL`, `SITE_LOGO_URL` and `SITE_SAME_AS`, with a
+/// strong `ETag` (304 on `If-None-Match`).
+#[utoipa::path(get, path = "/api/v1/content/site", tag = "content", params(("If-None-Match" = Option<String>, Header, description = "ETags of answers held; a match gives 304")),
+    responses((status = 200, body = SiteResponse, headers(("ETag" = String, description = "strong tag of this answer"), ("Cache-Control" = String, description = "public, max-age=0, must-revalidate"))),
+        (status = 304, description = "Not modified: the `If-None-Match` tag is current", headers(("ETag" = String), ("Cache-Control" = String)))))]
+pub async fn get_site(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    state.site.organization().respond(&req)
 }
 
 /// The site's SEO report (`seo.read`): the site score (the mean of the audited items'
@@ -36,7 +48,7 @@ pub async fn seo_report(
 /// One item's SEO block (`seo.read`): its findings, score and when it was audited. 404
 /// when the item was never audited, is no longer public, or the kind is unknown.
 #[utoipa::path(get, path = "/api/v1/seo/items/{kind}/{id}", tag = "seo", security(("bearer" = [])),
-    params(("kind" = crate::http::schema::SeoKindDto, Path, description = "`product` or `page`"), ("id" = Uuid, Path)),
+    params(("kind" = crate::http::schema::SeoKindDto, Path, description = "`product`, `page` or `post`"), ("id" = Uuid, Path)),
     responses((status = 200, body = SeoItemResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn get_seo_item(
@@ -48,6 +60,7 @@ pub async fn get_seo_item(
     let kind = match kind.to_ascii_lowercase().as_str() {
         "product" => SubjectKind::Product,
         "page" => SubjectKind::Page,
+        "post" => SubjectKind::Post,
         _ => return Err(ApiError::not_found("No such kind of item")),
     };
     let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("No such item"))?;
