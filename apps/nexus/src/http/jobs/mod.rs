@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` and `index_post` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 19] = [
+pub const KINDS: [&str; 20] = [
     "send_response",
     "send_welcome",
     "send_otp",
