@@ -43,6 +43,16 @@ pub enum RedirectTarget {
     Url(String),
 }
 
+impl RedirectTarget {
+    /// The path or URL as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Path(p) | Self::Url(p) => p,
+        }
+    }
+}
+
 /// Why a rule is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RedirectError {
