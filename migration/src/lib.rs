@@ -27,6 +27,7 @@ mod m20261206_020000_create_metrics;
 mod m20261206_180000_create_seo_audits;
 mod m20261206_180500_create_team_members;
 mod m20261206_181000_create_posts;
+mod m20261206_223000_create_redirect_rules;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_180000_create_seo_audits::Migration),
             Box::new(m20261206_180500_create_team_members::Migration),
             Box::new(m20261206_181000_create_posts::Migration),
+            Box::new(m20261206_223000_create_redirect_rules::Migration),
         ]
     }
 }

@@ -27,9 +27,8 @@ pub use ports::{
     MockScanQueue, MockSeoSource,
 };
 pub use redirect_rules::{
-    ENTITY_REDIRECT_RULE, InvalidateRedirects, MAX_NOTE_CHARS, MAX_REDIRECT_RULES,
-    NewRedirectRule, REDIRECTS_CACHE_NAMESPACE, RedirectAudit, RedirectChanged, RedirectRule,
-    RedirectRuleChange,
+    ENTITY_REDIRECT_RULE, InvalidateRedirects, MAX_NOTE_CHARS, MAX_REDIRECT_RULES, NewRedirectRule,
+    REDIRECTS_CACHE_NAMESPACE, RedirectAudit, RedirectChanged, RedirectRule, RedirectRuleChange,
 };
 pub use redirect_service::RedirectService;
 pub use redirects::{MAX_REDIRECT_HOPS, Redirect, RedirectError, RedirectKind, RedirectTarget};

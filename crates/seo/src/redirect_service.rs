@@ -72,12 +72,7 @@ impl RedirectService {
     }
 
     /// The rule `from`, kind and target, checked on its own and against the reserved paths.
-    fn rule(
-        &self,
-        from: &str,
-        kind: RedirectKind,
-        to: Option<&str>,
-    ) -> Result<Redirect, SeoError> {
+    fn rule(&self, from: &str, kind: RedirectKind, to: Option<&str>) -> Result<Redirect, SeoError> {
         let rule = Redirect::new(from, kind, to)?;
         if let Some(prefix) = self
             .reserved

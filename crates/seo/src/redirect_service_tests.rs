@@ -228,7 +228,9 @@ async fn an_update_is_checked_without_the_rule_it_changes_and_gone_drops_the_tar
         .returning(|_, _| Ok(()));
     store
         .expect_insert_audit()
-        .withf(|a| a.action == "updated" && a.changes["fields"] == json!(["source", "kind", "target"]))
+        .withf(|a| {
+            a.action == "updated" && a.changes["fields"] == json!(["source", "kind", "target"])
+        })
         .times(1)
         .returning(|_| Ok(()));
     let (service, log) = over(repo, store);

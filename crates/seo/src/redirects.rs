@@ -217,7 +217,10 @@ impl Redirect {
         let mut leading_here: HashMap<&str, Vec<&str>> = HashMap::new();
         for rule in others.values() {
             if let Some(next) = rule.next_path() {
-                leading_here.entry(next).or_default().push(rule.from.as_str());
+                leading_here
+                    .entry(next)
+                    .or_default()
+                    .push(rule.from.as_str());
             }
         }
         let behind = longest_lead(&leading_here, &self.from, MAX_REDIRECT_HOPS);

@@ -1,4 +1,5 @@
-//! SeaORM mapping of `seo_audits`, as the migration creates it; a storage shape only.
+//! SeaORM mapping of `seo_audits`, `redirect_rules` and the `content_audit` rows redirect
+//! writes add, as the migrations create them; a storage shape only.
 
 pub mod seo_audit {
     //! `seo_audits`.
@@ -37,6 +38,79 @@ pub mod seo_audit {
         pub findings: String,
         /// When audited.
         pub audited_at: DateTimeUtc,
+    }
+
+    /// No relations are mapped.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod redirect_rule {
+    //! `redirect_rules`.
+
+    use sea_orm::entity::prelude::*;
+
+    /// One row of `redirect_rules`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "redirect_rules")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// Source path (unique).
+        pub source: String,
+        /// 301, 302 or 410.
+        pub kind: i16,
+        /// Target path or URL; none for 410.
+        pub target: Option<String>,
+        /// Editor's note.
+        pub note: Option<String>,
+        /// Optimistic version.
+        pub version: i64,
+        /// Created.
+        pub created_at: DateTimeUtc,
+        /// Who created it.
+        pub created_by: Option<Uuid>,
+        /// Last changed.
+        pub updated_at: DateTimeUtc,
+        /// Who last changed it.
+        pub updated_by: Option<Uuid>,
+    }
+
+    /// No relations are mapped.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod audit_entry {
+    //! `content_audit`, the audit trail of the site's content, where redirect writes are
+    //! recorded beside page, post and team writes (kind `redirect_rule`).
+
+    use sea_orm::entity::prelude::*;
+
+    /// One row of `content_audit`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "content_audit")]
+    pub struct Model {
+        /// Entry id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// When.
+        pub at: DateTimeUtc,
+        /// Who.
+        pub actor_id: Option<Uuid>,
+        /// `redirect_rule`.
+        pub entity_kind: String,
+        /// The rule.
+        pub entity_id: Uuid,
+        /// What was done.
+        pub action: String,
+        /// JSON summary.
+        pub changes: String,
     }
 
     /// No relations are mapped.
