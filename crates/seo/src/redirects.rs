@@ -123,6 +123,7 @@ impl Redirect {
                 let path = normalized_path(target);
                 if !is_site_path(path.split(['?', '#']).next().unwrap_or_default())
                     || path.len() > 2000
+                    || !path.bytes().all(|b| b.is_ascii_graphic())
                 {
                     return Err(RedirectError::InvalidTarget);
                 }
