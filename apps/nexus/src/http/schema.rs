@@ -78,6 +78,7 @@ doc_enum!(
         AuditProductSeo = "audit_product_seo",
         AuditPageSeo = "audit_page_seo",
         SeoScan = "seo_scan",
+        InvalidateRedirects = "invalidate_redirects",
     }
 );
 

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 18] = [
+pub const KINDS: [&str; 19] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -36,6 +36,7 @@ pub const KINDS: [&str; 18] = [
     "audit_product_seo",
     "audit_page_seo",
     "seo_scan",
+    "invalidate_redirects",
 ];
 
 /// A job as administrators see it (never its event's payload: it may hold a one-time code).
