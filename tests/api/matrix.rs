@@ -198,6 +198,12 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/seo/report",                   [401, 403, 403, 403, 403, 200, 200, 200]),
     ("get",    "/api/v1/seo/items/{kind}/{id}",        [401, 403, 403, 403, 403, 200, 200, 200]),
     ("post",   "/api/v1/seo/scan",                     [401, 403, 403, 403, 403, 202, 202, 202]),
+    // Redirect rules: the content and SEO editors (EDITOR, MANAGER, ADMIN).
+    ("get",    "/api/v1/admin/redirects",              [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("post",   "/api/v1/admin/redirects",              [401, 403, 403, 403, 403, 201, 201, 201]),
+    ("get",    "/api/v1/admin/redirects/{id}",         [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("patch",  "/api/v1/admin/redirects/{id}",         [401, 403, 403, 403, 403, 200, 200, 200]),
+    ("delete", "/api/v1/admin/redirects/{id}",         [401, 403, 403, 403, 403, 204, 204, 204]),
     // Team members: the visible list and their photos are public; staff routes need
     // content.manage (EDITOR, MANAGER, ADMIN).
     ("get",    "/api/v1/content/team",                 [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -919,6 +925,35 @@ impl World {
             // SEO: the report, a published page once its audit is stored, a scan.
             ("get", "/api/v1/seo/report") => Call::to(template),
             ("post", "/api/v1/seo/scan") => Call::to(template),
+            // Redirect rules: a fresh rule per cell, made by the manager.
+            ("get", "/api/v1/admin/redirects") => Call::to(template),
+            ("post", "/api/v1/admin/redirects") => Call::json(
+                template,
+                json!({
+                    "source": format!("/matrix-{}", uuid::Uuid::now_v7().simple()),
+                    "kind": 301,
+                    "target": "/landing",
+                }),
+            ),
+            ("get", "/api/v1/admin/redirects/{id}") => {
+                let r = redirect_rule(app, manager).await;
+                Call::to(format!("/api/v1/admin/redirects/{}", id(&r)))
+            }
+            ("patch", "/api/v1/admin/redirects/{id}") => {
+                let r = redirect_rule(app, manager).await;
+                Call::json(
+                    format!("/api/v1/admin/redirects/{}", id(&r)),
+                    json!({ "note": "Changed", "version": r["version"] }),
+                )
+            }
+            ("delete", "/api/v1/admin/redirects/{id}") => {
+                let r = redirect_rule(app, manager).await;
+                Call::to(format!(
+                    "/api/v1/admin/redirects/{}?version={}",
+                    id(&r),
+                    r["version"]
+                ))
+            }
             ("get", "/api/v1/seo/items/{kind}/{id}") => {
                 let p = content_page(app, manager, true).await;
                 let path = format!("/api/v1/seo/items/page/{}", id(&p));
@@ -1510,6 +1545,21 @@ async fn blog_post(app: &TestApp, manager: &Signed, state: &str) -> Value {
         )
         .await;
     expect_json(res, 200).await
+}
+
+/// A fresh redirect rule.
+async fn redirect_rule(app: &TestApp, manager: &Signed) -> Value {
+    let res = app
+        .post_json(
+            "/api/v1/admin/redirects",
+            &json!({
+                "source": format!("/matrix-{}", uuid::Uuid::now_v7().simple()),
+                "kind": 410,
+            }),
+            manager,
+        )
+        .await;
+    expect_json(res, 201).await
 }
 
 /// A fresh team member, with a photo when `with_photo`.

@@ -20,7 +20,7 @@ use nexus_outbox::permissions::JOBS_MANAGE;
 use nexus_analytics::permissions::ANALYTICS_READ;
 use nexus_content::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH, CONTENT_READ_AUDIT};
 use nexus_feedback::permissions::FEEDBACK_MODERATE;
-use nexus_seo::permissions::{SEO_READ, SEO_SCAN};
+use nexus_seo::permissions::{SEO_READ, SEO_REDIRECTS, SEO_SCAN};
 
 /// Runs the system: everything a manager does, plus users, refunds and background work.
 const ADMIN: &[Permission] = &[
@@ -51,6 +51,7 @@ const ADMIN: &[Permission] = &[
     // SEO.
     SEO_READ,
     SEO_SCAN,
+    SEO_REDIRECTS,
 ];
 
 /// Supervises customer service and the catalog: sees every customer, assigns, approves.
@@ -79,6 +80,7 @@ const MANAGER: &[Permission] = &[
     // SEO.
     SEO_READ,
     SEO_SCAN,
+    SEO_REDIRECTS,
 ];
 
 /// Works the customers assigned to them; drafts responses that someone else approves.
@@ -102,6 +104,7 @@ const EDITOR: &[Permission] = &[
     // SEO.
     SEO_READ,
     SEO_SCAN,
+    SEO_REDIRECTS,
 ];
 
 /// A buyer: their own enquiries (their own cart, orders and downloads need no permission).

@@ -599,8 +599,32 @@ pub async fn compose(
     // Content.
     let (pages, content_cache) = content(settings, &db, &transactions, &clock, &shared_cache)?;
     list.push(Arc::new(nexus_content::InvalidateContentCache::new(
-        shared_cache,
+        shared_cache.clone(),
     )));
+    // Redirect rules: every instance holds them in memory, reloaded when the
+    // `invalidate_redirects` delivery of a write moves their generation on.
+    let redirects = Arc::new(nexus_seo::RedirectService::new(
+        Arc::new(nexus_sea_seo::SeaRedirectRepository::new(db.clone())),
+        Arc::new(nexus_sea_seo::SeaRedirectUnitOfWork::new(
+            transactions.clone(),
+        )),
+        clock.clone(),
+        crate::http::redirects::RESERVED_PREFIXES
+            .iter()
+            .map(|p| (*p).to_owned())
+            .collect(),
+    ));
+    let redirects_remote = settings.commerce.redis_url.is_some();
+    let redirect_table = Arc::new(crate::http::redirects::RedirectTable::new(
+        redirects.clone(),
+        shared_cache.clone(),
+        redirects_remote,
+        // Without Redis and without a worker in this process, nothing moves the generation
+        // this process reads: the rules are reloaded on age instead.
+        (!redirects_remote && !settings.worker.in_serve)
+            .then_some(crate::http::redirects::table::UNINVALIDATED_MAX_AGE),
+    ));
+    list.push(Arc::new(nexus_seo::InvalidateRedirects::new(shared_cache)));
     // Blog bodies are rendered the same way for the public answer and for the SEO audit.
     let markdown: Arc<dyn nexus_content::MarkdownRenderer> = Arc::new(
         nexus_markdown::MarkdownRenderer::new(Some(&settings.mail.public_base_url)),
@@ -728,6 +752,8 @@ pub async fn compose(
         posts,
         content_cache,
         seo,
+        redirects,
+        redirect_table,
     })
 }
 

@@ -71,6 +71,10 @@ pub struct AppState {
     pub content_cache: Arc<crate::cache::ResponseCache>,
     /// SEO audits, the site report and scans.
     pub seo: Arc<nexus_seo::SeoService>,
+    /// Redirect rules, for editors.
+    pub redirects: Arc<nexus_seo::RedirectService>,
+    /// The redirect rules in force, held in memory for the fallback.
+    pub redirect_table: Arc<crate::http::redirects::RedirectTable>,
 }
 
 impl AppState {

@@ -8,5 +8,8 @@ pub const SEO_READ: Permission = Permission::new("seo.read");
 /// Ask for an audit of the whole site.
 pub const SEO_SCAN: Permission = Permission::new("seo.scan");
 
+/// List, create, change and delete redirect rules.
+pub const SEO_REDIRECTS: Permission = Permission::new("seo.redirects");
+
 /// Every permission this crate checks.
-pub const ALL: &[Permission] = &[SEO_READ, SEO_SCAN];
+pub const ALL: &[Permission] = &[SEO_READ, SEO_SCAN, SEO_REDIRECTS];

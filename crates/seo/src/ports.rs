@@ -4,9 +4,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_kernel::{Page, PageRequest};
+use nexus_outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::error::SeoError;
+use crate::redirect_rules::{RedirectAudit, RedirectRule};
 use crate::stored::{AuditTotals, ScanRequest, StoredAudit};
 use crate::subject::{SeoSubject, SubjectKind};
 
@@ -90,4 +92,82 @@ pub trait ScanQueue: Send + Sync {
     /// atomically, so two racing requests queue one scan), and records the request (who
     /// asked, when, what came of it) in the staff audit trail in the same write.
     async fn enqueue(&self, requested_by: Uuid) -> Result<ScanRequest, SeoError>;
+}
+
+/// Loads redirect rules outside a unit of work.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RedirectRepository: Send + Sync {
+    /// A rule; `Ok(None)` when there is none.
+    async fn find(&self, id: Uuid) -> Result<Option<RedirectRule>, SeoError>;
+
+    /// One page of rules by source path (ties by id); with `query`, only those whose source
+    /// or target contains it (case-insensitive, literally: no wildcards).
+    async fn list(
+        &self,
+        query: Option<String>,
+        page: PageRequest,
+    ) -> Result<Page<RedirectRule>, SeoError>;
+
+    /// Every rule, by source path, at most `limit` of them.
+    async fn all(&self, limit: u32) -> Result<Vec<RedirectRule>, SeoError>;
+}
+
+/// Writes redirect rules inside one unit of work (see [`RedirectTx::redirects`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RedirectStore: Send + Sync {
+    /// Every rule as this unit of work sees it, at most `limit` of them. Units of work that
+    /// write rules run one at a time, so what this answers stays true until the commit.
+    async fn all(&self, limit: u32) -> Result<Vec<RedirectRule>, SeoError>;
+
+    /// Inserts a new rule.
+    ///
+    /// # Errors
+    /// `SourceTaken` when another rule has its source.
+    async fn insert(&self, rule: &RedirectRule) -> Result<(), SeoError>;
+
+    /// Saves every mutable field of `rule` (whose `version` is already the new one) if the
+    /// stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored version differs or the row is gone; `SourceTaken`.
+    async fn update(&self, rule: &RedirectRule, expected_version: i64) -> Result<(), SeoError>;
+
+    /// Deletes a rule if its stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when it is not (or the row is gone).
+    async fn delete(&self, id: Uuid, expected_version: i64) -> Result<(), SeoError>;
+
+    /// Stores an entry of the audit trail.
+    async fn insert_audit(&self, entry: &RedirectAudit) -> Result<(), SeoError>;
+}
+
+/// Opens units of work over the redirect rules.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RedirectUnitOfWork: Send + Sync {
+    /// Starts one; it waits for any other open one that writes rules.
+    ///
+    /// # Errors
+    /// `Unexpected` when no transaction can start.
+    async fn begin(&self) -> Result<Box<dyn RedirectTx>, SeoError>;
+}
+
+/// One open unit of work over the redirect rules and the events it records. Dropped
+/// without `commit`, nothing of it happened.
+#[async_trait]
+pub trait RedirectTx: Send {
+    /// The rules and the audit trail, in this transaction.
+    fn redirects(&self) -> &dyn RedirectStore;
+
+    /// Records `event`, written to the outbox with the changes on commit.
+    fn record(&mut self, event: EventEnvelope);
+
+    /// Writes the changes and the recorded events together.
+    ///
+    /// # Errors
+    /// `Unexpected` when the commit fails.
+    async fn commit(self: Box<Self>) -> Result<(), SeoError>;
 }

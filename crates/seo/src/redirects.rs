@@ -1,6 +1,8 @@
 //! Redirect rules that editors manage: a retired path answers 301, 302 or 410. A rule that
 //! would make a loop, or a chain longer than [`MAX_REDIRECT_HOPS`], is refused.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 /// The most rules one request may pass through before it lands.
@@ -39,6 +41,16 @@ pub enum RedirectTarget {
     Path(String),
     /// Another site (`https://...`): the chain ends there.
     Url(String),
+}
+
+impl RedirectTarget {
+    /// The path or URL as written.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Path(p) | Self::Url(p) => p,
+        }
+    }
 }
 
 /// Why a rule is refused.
@@ -111,6 +123,7 @@ impl Redirect {
                 let path = normalized_path(target);
                 if !is_site_path(path.split(['?', '#']).next().unwrap_or_default())
                     || path.len() > 2000
+                    || !path.bytes().all(|b| b.is_ascii_graphic())
                 {
                     return Err(RedirectError::InvalidTarget);
                 }
@@ -175,7 +188,14 @@ impl Redirect {
     /// # Errors
     /// `Loop` when following the rules from here comes back to a path already passed,
     /// `TooLong` when it takes more than [`MAX_REDIRECT_HOPS`] rules to land.
+    /// The rules that lead here count too: a rule put at the end of a chain of five is
+    /// refused like one that starts a chain of six.
     pub fn check_against(&self, existing: &[Self]) -> Result<(), RedirectError> {
+        let others: HashMap<&str, &Self> = existing
+            .iter()
+            .filter(|r| r.from != self.from)
+            .map(|r| (r.from.as_str(), r))
+            .collect();
         let mut chain = vec![self.from.clone()];
         let mut current = self.next_path().map(ToOwned::to_owned);
         while let Some(path) = current {
@@ -184,20 +204,58 @@ impl Redirect {
                 return Err(RedirectError::Loop(chain));
             }
             chain.push(path.clone());
-            let next = existing
-                .iter()
-                .filter(|r| r.from != self.from)
-                .find(|r| r.from == path);
-            let Some(next) = next else {
-                return Ok(());
+            let Some(next) = others.get(path.as_str()) else {
+                break;
             };
             if chain.len() > MAX_REDIRECT_HOPS {
                 return Err(RedirectError::TooLong(chain));
             }
             current = next.next_path().map(ToOwned::to_owned);
         }
+        // `chain` holds the paths this rule and the ones after it pass through: one more
+        // than those rules when it lands, as many when it stopped on a limit.
+        let ahead = chain.len() - 1;
+        let mut leading_here: HashMap<&str, Vec<&str>> = HashMap::new();
+        for rule in others.values() {
+            if let Some(next) = rule.next_path() {
+                leading_here
+                    .entry(next)
+                    .or_default()
+                    .push(rule.from.as_str());
+            }
+        }
+        let behind = longest_lead(&leading_here, &self.from, MAX_REDIRECT_HOPS);
+        if behind.len() + ahead > MAX_REDIRECT_HOPS {
+            let mut whole: Vec<String> = behind.iter().rev().map(|p| (*p).to_owned()).collect();
+            whole.extend(chain);
+            return Err(RedirectError::TooLong(whole));
+        }
         Ok(())
     }
+}
+
+/// The longest run of sources whose rules lead, one after the other, to `to` (nearest
+/// first), at most `limit` long.
+fn longest_lead<'a>(
+    leading_here: &HashMap<&str, Vec<&'a str>>,
+    to: &str,
+    limit: usize,
+) -> Vec<&'a str> {
+    if limit == 0 {
+        return Vec::new();
+    }
+    let mut best = Vec::new();
+    for source in leading_here.get(to).into_iter().flatten() {
+        let mut run = vec![*source];
+        run.extend(longest_lead(leading_here, source, limit - 1));
+        if run.len() > best.len() {
+            best = run;
+        }
+        if best.len() == limit {
+            break;
+        }
+    }
+    best
 }
 
 #[cfg(test)]
@@ -295,5 +353,30 @@ mod tests {
                 .expect("external"),
         ];
         assert_eq!(rule("/w", "/x").check_against(&external), Ok(()));
+    }
+
+    #[test]
+    fn the_rules_leading_to_a_new_one_count_in_its_chain() {
+        // /p1 -> /p2 -> ... -> /p5: four rules; a fifth at the end lands in five hops.
+        let existing: Vec<Redirect> = (1..=4)
+            .map(|i| rule(&format!("/p{i}"), &format!("/p{}", i + 1)))
+            .collect();
+        assert_eq!(rule("/p5", "/end").check_against(&existing), Ok(()));
+        let longer: Vec<Redirect> = existing
+            .iter()
+            .cloned()
+            .chain([rule("/p5", "/p6")])
+            .collect();
+        let err = rule("/p6", "/end")
+            .check_against(&longer)
+            .expect_err("six hops");
+        assert_eq!(
+            err,
+            RedirectError::TooLong(
+                ["/p1", "/p2", "/p3", "/p4", "/p5", "/p6", "/end"]
+                    .map(String::from)
+                    .to_vec()
+            )
+        );
     }
 }

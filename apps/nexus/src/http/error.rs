@@ -108,6 +108,16 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "route_not_found", "No such resource")
     }
 
+    /// 410 `gone`: a redirect rule says the page was removed for good.
+    #[must_use]
+    pub fn gone() -> Self {
+        Self::new(
+            StatusCode::GONE,
+            "gone",
+            "This page was removed and has no replacement",
+        )
+    }
+
     /// 429 `rate_limited` with a `Retry-After` header; the message names the `limit`
     /// reached (`login`, `checkout`...), as logs and metrics do.
     #[must_use]
@@ -811,7 +821,27 @@ impl From<nexus_seo::SeoError> for ApiError {
         let message = err.to_string();
         match err {
             E::NotFound => Self::not_found("No SEO audit of this item"),
+            E::RedirectNotFound => Self::not_found("No such redirect rule"),
             E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
+            E::SourceTaken => Self::new(StatusCode::CONFLICT, "source_taken", message),
+            E::TooManyRedirects { .. } => {
+                Self::new(StatusCode::CONFLICT, "too_many_redirects", message)
+            }
+            E::ReservedSource(_) => Self::field("source", "reserved", message),
+            E::NoteTooLong { .. } => Self::field("note", "too_long", message),
+            E::Redirect(rule) => {
+                use nexus_seo::RedirectError as R;
+                match rule {
+                    R::InvalidSource => Self::field("source", "invalid", message),
+                    R::InvalidTarget => Self::field("target", "invalid", message),
+                    R::TargetMismatch => Self::field("target", "kind_mismatch", message),
+                    R::Loop(_) => Self::new(StatusCode::CONFLICT, "redirect_loop", message),
+                    R::TooLong(_) => {
+                        Self::new(StatusCode::CONFLICT, "redirect_chain_too_long", message)
+                    }
+                }
+            }
             E::Unexpected(e) => Self::internal(e),
         }
     }

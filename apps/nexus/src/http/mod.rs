@@ -19,6 +19,7 @@ pub mod page;
 pub mod pages;
 pub mod posts;
 pub mod products;
+pub mod redirects;
 pub mod responses;
 pub mod runtime;
 pub mod schema;
@@ -41,7 +42,7 @@ use crate::state::AppState;
 use error::ApiError;
 
 /// Builds the actix application: middleware, `/api/v1`, probes, `/metrics`, docs, and the
-/// 404 fallback. Installs the metrics recorder if nothing did yet.
+/// fallback (a redirect rule's answer for a site path, else the uniform 404). Installs the metrics recorder if nothing did yet.
 pub fn app(
     state: web::Data<AppState>,
     settings: HttpSettings,
@@ -99,7 +100,8 @@ pub fn app(
                 .configure(pages::configure)
                 .configure(seo::configure)
                 .configure(team::configure)
-                .configure(posts::configure),
+                .configure(posts::configure)
+                .configure(redirects::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)
@@ -114,9 +116,7 @@ pub fn app(
             "/api-docs/openapi.json",
             openapi::document(&currencies, max_price_minor),
         ))
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::route_not_found())
-        }))
+        .default_service(web::to(redirects::fallback))
 }
 
 /// The application of the dedicated metrics listener (`METRICS_ADDR`): `GET /metrics`

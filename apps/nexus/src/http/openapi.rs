@@ -14,6 +14,7 @@ use super::feedback;
 use super::feeds;
 use super::pages;
 use super::posts;
+use super::redirects;
 use super::seo;
 use super::team;
 use super::{
@@ -101,6 +102,9 @@ use super::{
         pages::handlers::schedule_page, pages::handlers::preview_page,
         pages::handlers::list_content_audit,
         seo::handlers::seo_report, seo::handlers::get_seo_item, seo::handlers::request_seo_scan,
+        redirects::handlers::list_redirects, redirects::handlers::create_redirect,
+        redirects::handlers::get_redirect, redirects::handlers::update_redirect,
+        redirects::handlers::delete_redirect,
         team::handlers::list_public_team, team::handlers::get_team_photo,
         team::handlers::list_team, team::handlers::create_team_member,
         team::handlers::get_team_member, team::handlers::update_team_member,
@@ -132,7 +136,7 @@ use super::{
         (name = "feedback", description = "Site feedback and its moderation"),
         (name = "reviews", description = "Product reviews, their moderation and ratings"),
         (name = "content", description = "CMS pages, team members and the blog: public reads, previews, editing, versions, publishing and the audit trail"),
-        (name = "seo", description = "SEO: the site report, each item's findings and site scans"),
+        (name = "seo", description = "SEO: the site report, each item's findings, site scans and redirect rules"),
     )
 )]
 pub struct ApiDoc;

@@ -80,6 +80,7 @@ doc_enum!(
         AuditPageSeo = "audit_page_seo",
         AuditPostSeo = "audit_post_seo",
         SeoScan = "seo_scan",
+        InvalidateRedirects = "invalidate_redirects",
     }
 );
 

@@ -1,4 +1,5 @@
-//! SeaORM mapping of `seo_audits`, as the migration creates it; a storage shape only.
+//! SeaORM mapping of `seo_audits`, `redirect_rules` and the `content_audit` rows redirect
+//! writes add, as the migrations create them; a storage shape only.
 
 pub mod seo_audit {
     //! `seo_audits`.
@@ -46,9 +47,49 @@ pub mod seo_audit {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod redirect_rule {
+    //! `redirect_rules`.
+
+    use sea_orm::entity::prelude::*;
+
+    /// One row of `redirect_rules`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "redirect_rules")]
+    pub struct Model {
+        /// Id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        /// Source path (unique).
+        pub source: String,
+        /// 301, 302 or 410.
+        pub kind: i16,
+        /// Target path or URL; none for 410.
+        pub target: Option<String>,
+        /// Editor's note.
+        pub note: Option<String>,
+        /// Optimistic version.
+        pub version: i64,
+        /// Created.
+        pub created_at: DateTimeUtc,
+        /// Who created it.
+        pub created_by: Option<Uuid>,
+        /// Last changed.
+        pub updated_at: DateTimeUtc,
+        /// Who last changed it.
+        pub updated_by: Option<Uuid>,
+    }
+
+    /// No relations are mapped.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod audit_entry {
-    //! `content_audit`, the staff audit trail, where a scan request is recorded beside the
-    //! content writes (in the transaction that queues the scan).
+    //! `content_audit`, the audit trail of the site's content, where redirect writes (kind
+    //! `redirect_rule`) and scan requests (kind `seo_scan`, in the transaction that queues
+    //! the scan) are recorded beside page, post and team writes.
 
     use sea_orm::entity::prelude::*;
 
@@ -63,11 +104,11 @@ pub mod audit_entry {
         pub at: DateTimeUtc,
         /// Who.
         pub actor_id: Option<Uuid>,
-        /// `seo_scan`.
+        /// `redirect_rule` or `seo_scan`.
         pub entity_kind: String,
-        /// The scan request (its event's id).
+        /// The rule, or the scan request (its event's id).
         pub entity_id: Uuid,
-        /// `requested`.
+        /// What was done (`requested` for a scan).
         pub action: String,
         /// JSON summary.
         pub changes: String,

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` and `index_post` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 20] = [
+pub const KINDS: [&str; 21] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -38,6 +38,7 @@ pub const KINDS: [&str; 20] = [
     "audit_page_seo",
     "audit_post_seo",
     "seo_scan",
+    "invalidate_redirects",
 ];
 
 /// A job as administrators see it (never its event's payload: it may hold a one-time code).
