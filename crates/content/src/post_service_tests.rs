@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use chrono::Duration;
-use nexus_catalog::{AssetKey, MockAssetStore, StoredObject};
+use nexus_catalog::MockAssetStore;
 use nexus_kernel::{Clock, FixedClock, Page as ListPage, PageRequest, Role, UserId};
 
 use crate::permissions::actor;
-use crate::test_support::{Log, Tx};
+use crate::test_support::{Log, Tx, assets, entries};
 use crate::{
     ContentError, MockContentUnitOfWork, MockMarkdownRenderer, MockPageStore, MockPostRepository,
     MockPostSearch, MockPostStore, MockTeamRepository, MockTeamStore, PageStatus, Post, PostFilter,
@@ -101,32 +101,6 @@ fn uow(log: &Log, stale: bool) -> MockContentUnitOfWork {
     uow
 }
 
-fn assets(log: &Log) -> MockAssetStore {
-    let mut assets = MockAssetStore::new();
-    let l = log.clone();
-    assets
-        .expect_put()
-        .returning(move |key: &AssetKey, bytes, content_type| {
-            l.lock()
-                .expect("lock")
-                .push(format!("put {}", key.as_str()));
-            Ok(StoredObject {
-                key: key.clone(),
-                size: bytes.len() as u64,
-                content_type: content_type.to_owned(),
-                sha256_hex: String::new(),
-            })
-        });
-    let l = log.clone();
-    assets.expect_delete().returning(move |key: &AssetKey| {
-        l.lock()
-            .expect("lock")
-            .push(format!("delete {}", key.as_str()));
-        Ok(())
-    });
-    assets
-}
-
 fn service(
     repo: MockPostRepository,
     search: MockPostSearch,
@@ -153,10 +127,6 @@ fn service(
         Arc::new(assets),
         Arc::new(FixedClock::default()),
     )
-}
-
-fn entries(log: &Log) -> Vec<String> {
-    log.lock().expect("lock").clone()
 }
 
 fn editor() -> nexus_kernel::Actor {

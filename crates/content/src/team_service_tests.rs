@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use nexus_catalog::{AssetKey, MockAssetStore, StoredObject};
+use nexus_catalog::MockAssetStore;
 use nexus_kernel::{Clock, FixedClock, Role, UserId};
 
 use crate::permissions::actor;
-use crate::test_support::{Log, Tx};
+use crate::test_support::{Log, Tx, assets, entries};
 use crate::{
     ContentError, MockContentUnitOfWork, MockPageStore, MockTeamRepository, MockTeamStore,
     NewTeamMember, TeamMember, TeamMemberChange, TeamMemberId, TeamPhoto, TeamService,
@@ -109,37 +109,6 @@ fn service(
 
 fn editor() -> nexus_kernel::Actor {
     actor(UserId::new(), Role::Editor)
-}
-
-/// An asset store that records the keys it stores and deletes.
-fn assets(log: &Log) -> MockAssetStore {
-    let mut assets = MockAssetStore::new();
-    let l = log.clone();
-    assets
-        .expect_put()
-        .returning(move |key: &AssetKey, bytes, content_type| {
-            l.lock()
-                .expect("lock")
-                .push(format!("put {}", key.as_str()));
-            Ok(StoredObject {
-                key: key.clone(),
-                size: bytes.len() as u64,
-                content_type: content_type.to_owned(),
-                sha256_hex: String::new(),
-            })
-        });
-    let l = log.clone();
-    assets.expect_delete().returning(move |key: &AssetKey| {
-        l.lock()
-            .expect("lock")
-            .push(format!("delete {}", key.as_str()));
-        Ok(())
-    });
-    assets
-}
-
-fn entries(log: &Log) -> Vec<String> {
-    log.lock().expect("lock").clone()
 }
 
 #[tokio::test]

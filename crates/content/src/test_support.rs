@@ -1,9 +1,10 @@
-//! A unit of work over mocked stores for the services' unit tests: it logs the names of the
-//! events it records, then `commit`, when committed.
+//! A unit of work over mocked stores for the services' unit tests (it logs the names of the
+//! events it records, then `commit`, when committed), and an asset store that logs too.
 
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use nexus_catalog::{AssetKey, MockAssetStore, StoredObject};
 use nexus_outbox::EventEnvelope;
 
 use crate::{ContentError, ContentTx, MockPageStore, MockPostStore, MockTeamStore, PageStore};
@@ -58,4 +59,36 @@ impl ContentTx for Tx {
         log.push("commit".to_owned());
         Ok(())
     }
+}
+
+/// What `log` holds now.
+pub(crate) fn entries(log: &Log) -> Vec<String> {
+    log.lock().expect("lock").clone()
+}
+
+/// An asset store that logs the keys it stores (`put <key>`) and deletes (`delete <key>`).
+pub(crate) fn assets(log: &Log) -> MockAssetStore {
+    let mut assets = MockAssetStore::new();
+    let l = log.clone();
+    assets
+        .expect_put()
+        .returning(move |key: &AssetKey, bytes, content_type| {
+            l.lock()
+                .expect("lock")
+                .push(format!("put {}", key.as_str()));
+            Ok(StoredObject {
+                key: key.clone(),
+                size: bytes.len() as u64,
+                content_type: content_type.to_owned(),
+                sha256_hex: String::new(),
+            })
+        });
+    let l = log.clone();
+    assets.expect_delete().returning(move |key: &AssetKey| {
+        l.lock()
+            .expect("lock")
+            .push(format!("delete {}", key.as_str()));
+        Ok(())
+    });
+    assets
 }
