@@ -20,7 +20,7 @@ pub fn product_path(product: &Product) -> String {
 
 /// The subject of a PUBLISHED product: its title; the meta description the public answer
 /// carries (generated from its description, as a product has no field of its own for it);
-/// no canonical of an editor's; its description as text. Products have no alternative text
+/// its own path as canonical (the public answer serves it, absolute); its description as text. Products have no alternative text
 /// for their preview image, so no image is checked.
 #[must_use]
 pub fn product_subject(product: &Product) -> SeoSubject {
@@ -32,7 +32,7 @@ pub fn product_subject(product: &Product) -> SeoSubject {
         title: product.title.as_str().to_owned(),
         meta_title: None,
         meta_description: generated_description(product.description.as_str()),
-        canonical: None,
+        canonical: Some(product_path(product)),
         text: product.description.as_str().to_owned(),
         images: Vec::new(),
         links: Vec::new(),

@@ -88,7 +88,12 @@ pub fn page_subject(id: PageId, content: &PageContent) -> SeoSubject {
         title: content.title.as_str().to_owned(),
         meta_title: content.seo.meta_title.clone(),
         meta_description: content.seo.meta_description.clone(),
-        canonical: content.seo.canonical.clone(),
+        // The public answer serves the editor's canonical, else the page's own address.
+        canonical: content
+            .seo
+            .canonical
+            .clone()
+            .or_else(|| Some(page_path(content))),
         text: text.join("\n"),
         images,
         links,
@@ -269,7 +274,7 @@ fn markdown_images(source: &str) -> Vec<SeoImage> {
 }
 
 /// The subject of a PUBLISHED post: its title; the meta description its public answer
-/// carries ([`post_meta_description`]); no canonical of an editor's (posts have none); its
+/// carries ([`post_meta_description`]); its own path as canonical, which its answer serves; its
 /// rendered text; the images and links of its Markdown body (an image's source is not a
 /// link). The cover has no alternative text of its own, so it is not checked.
 #[must_use]
@@ -287,7 +292,7 @@ pub fn post_subject(post: &Post, rendered: &RenderedBody) -> SeoSubject {
         title: post.title.clone(),
         meta_title: None,
         meta_description: post_meta_description(post, &rendered.excerpt()),
-        canonical: None,
+        canonical: Some(post_path(&post.slug)),
         text: rendered.text.clone(),
         images,
         links,
