@@ -120,6 +120,48 @@ async fn a_published_product_is_audited_through_the_outbox_and_a_fixed_title_cle
 }
 
 #[tokio::test]
+async fn a_product_is_judged_by_the_meta_title_its_answer_serves() {
+    let app = spawn_app_with(&[
+        ("WORKER_POLL_MS", "50"),
+        ("SITE_NAME", "Northwind Digital Goods"),
+    ])
+    .await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let editor = app.sign_in_as(Role::Editor).await;
+    // 18 characters alone, too short for results; served as 44 with the site's name.
+    let published = product(&app, &manager, "Budget planner kit").await;
+    let public = expect_json(
+        app.get(
+            &format!(
+                "/api/v1/products/{}",
+                published["id"].as_str().expect("an id")
+            ),
+            NO_TOKEN,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        public["seo"]["metaTitle"],
+        "Budget planner kit | Northwind Digital Goods"
+    );
+    assert_eq!(public["seo"]["metaTitleGenerated"], true);
+    let block = block_when(
+        &app,
+        &editor,
+        &item_path("product", &published),
+        "the product's audit",
+        |b| b["auditedAt"].is_string(),
+    )
+    .await;
+    assert!(
+        !rules(&block).contains(&"title_length".to_owned()),
+        "judged by the bare title: {block}"
+    );
+}
+
+#[tokio::test]
 async fn duplicate_titles_are_flagged_on_both_items_and_cleared_when_one_goes() {
     let app = fast_app().await;
     let manager = app.sign_in_as(Role::Manager).await;

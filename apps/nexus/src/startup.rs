@@ -630,7 +630,7 @@ pub async fn compose(
         nexus_markdown::MarkdownRenderer::new(Some(&settings.mail.public_base_url)),
     );
     // SEO: audits of the products, pages and posts, kept up to date by their events.
-    let seo = seo(&db, &transactions, &clock, &markdown);
+    let seo = seo(&db, &transactions, &clock, &markdown, &settings.site.name);
     list.extend([
         Arc::new(nexus_catalog::AuditProductSeo::new(seo.clone())) as Arc<dyn Subscriber>,
         Arc::new(nexus_content::AuditPageSeo::new(seo.clone())),
@@ -765,6 +765,7 @@ fn seo(
     transactions: &Transactions,
     clock: &Arc<dyn Clock>,
     markdown: &Arc<dyn nexus_content::MarkdownRenderer>,
+    site_name: &str,
 ) -> Arc<nexus_seo::SeoService> {
     let sources: Vec<Arc<dyn nexus_seo::SeoSource>> = vec![
         Arc::new(nexus_catalog::CatalogSeoSource::new(Arc::new(
@@ -778,16 +779,19 @@ fn seo(
             markdown.clone(),
         )),
     ];
-    Arc::new(nexus_seo::SeoService::new(
-        Arc::new(nexus_sea_seo::SeaFindingsStore::new(db.clone())),
-        sources,
-        Arc::new(nexus_sea_seo::SeaScanQueue::new(
-            transactions.clone(),
+    Arc::new(
+        nexus_seo::SeoService::new(
+            Arc::new(nexus_sea_seo::SeaFindingsStore::new(db.clone())),
+            sources,
+            Arc::new(nexus_sea_seo::SeaScanQueue::new(
+                transactions.clone(),
+                clock.clone(),
+            )),
             clock.clone(),
-        )),
-        clock.clone(),
-        vec!["/".to_owned(), "/products".to_owned(), "/blog".to_owned()],
-    ))
+            vec!["/".to_owned(), "/products".to_owned(), "/blog".to_owned()],
+        )
+        .for_site(site_name),
+    )
 }
 
 /// The page service (its preview key from `PREVIEW_SIGNING_KEY` or generated into the data

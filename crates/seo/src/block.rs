@@ -97,7 +97,7 @@ pub struct SeoBlock {
     pub structured_data: Option<Value>,
 }
 
-fn given(value: Option<&str>) -> Option<&str> {
+pub(crate) fn given(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 

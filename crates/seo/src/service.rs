@@ -36,6 +36,7 @@ pub struct SeoService {
     queue: Arc<dyn ScanQueue>,
     clock: Arc<dyn Clock>,
     fixed_paths: BTreeSet<String>,
+    site_name: String,
 }
 
 impl SeoService {
@@ -55,7 +56,17 @@ impl SeoService {
             queue,
             clock,
             fixed_paths: fixed_paths.into_iter().collect(),
+            site_name: String::new(),
         }
+    }
+
+    /// This service auditing items as the site named `site_name` serves them: an item
+    /// without a meta title is judged by the generated `title | site_name`
+    /// ([`SeoSubject::served`]). Without a name, the title alone.
+    #[must_use]
+    pub fn for_site(mut self, site_name: &str) -> Self {
+        site_name.trim().clone_into(&mut self.site_name);
+        self
     }
 
     /// The site report: its score, counts by severity and one page of items worst first.
@@ -218,9 +229,11 @@ impl SeoService {
         Ok(())
     }
 
-    /// Audits `subject` against the stored rest of the site (three indexed lookups) and
-    /// stores the result.
+    /// Audits `subject` as it is served (its generated meta title and description where it
+    /// has none) against the stored rest of the site (three indexed lookups) and stores the
+    /// result.
     async fn audit_one(&self, subject: &SeoSubject) -> Result<StoredAudit, SeoError> {
+        let subject = &subject.served(&self.site_name);
         let site = self.context_of(subject).await?;
         let result = audit(subject, &site);
         let stored = StoredAudit::of(subject, result, self.clock.now());
