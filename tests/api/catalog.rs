@@ -2,15 +2,16 @@
 //! updates, deleting, who may manage, and the public catalogue with its search.
 
 use nexus_tests::{
-    NO_TOKEN, Role, SearchIndexFake, Signed, TestApp, assert_error, assert_keys, detail_fields,
-    etag, expect_empty, expect_json, header, product_body, spawn_app, spawn_app_with,
+    NO_TOKEN, PNG, Role, SearchIndexFake, Signed, TestApp, assert_error, assert_keys,
+    detail_fields, etag, expect_empty, expect_json, header, product_body, spawn_app,
+    spawn_app_with,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 const PRODUCTS: &str = "/api/v1/products";
 
-const PRODUCT_VIEW: [&str; 16] = [
+const PRODUCT_VIEW: [&str; 17] = [
     "id",
     "slug",
     "title",
@@ -22,6 +23,7 @@ const PRODUCT_VIEW: [&str; 16] = [
     "asset",
     "hasAsset",
     "previewImageUrl",
+    "cover",
     "createdBy",
     "createdAt",
     "updatedAt",
@@ -602,4 +604,141 @@ async fn reindex_without_meilisearch_has_nothing_to_rebuild() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
+}
+
+#[tokio::test]
+async fn a_cover_must_be_an_image_is_public_once_published_and_replacing_it_deletes_the_old() {
+    let app = spawn_app().await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let draft = app
+        .create_product(&manager, &product_body("Cover story", 9_900))
+        .await;
+    let path = format!("{}/cover", product_path(&draft));
+    assert_eq!(draft["cover"], Value::Null);
+
+    // Not an image, whatever the declared type says; too large; another part beside it.
+    for (bytes, declared) in [
+        (&b"<svg onload='alert(1)'/>"[..], "image/svg+xml"),
+        (&b"GIF89a\x01\0\x01\0"[..], "image/png"),
+    ] {
+        let res = app
+            .post_file(&path, "file", "c.png", declared, bytes, &manager)
+            .await;
+        assert_error(res, 415, "unsupported_media_type").await;
+    }
+    let big = [PNG, &vec![0_u8; 2 * 1024 * 1024][..]].concat();
+    let res = app
+        .post_file(&path, "file", "c.png", "image/png", &big, &manager)
+        .await;
+    assert_error(res, 413, "payload_too_large").await;
+    // Who may not manage products is refused before the body counts.
+    for role in [Role::Customer, Role::Cso, Role::Editor] {
+        let token = app.sign_in_as(role).await;
+        let res = app
+            .post_file(&path, "file", "c.png", "image/png", PNG, &token)
+            .await;
+        assert_error(res, 403, "forbidden").await;
+    }
+    // A stale version is a conflict and stores nothing.
+    let mut body = b"--b0\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.png\"\r\nContent-Type: image/png\r\n\r\n".to_vec();
+    body.extend_from_slice(PNG);
+    body.extend_from_slice(b"\r\n--b0--\r\n");
+    let res = app
+        .request(reqwest::Method::POST, &path, &manager)
+        .header("Content-Type", "multipart/form-data; boundary=b0")
+        .header("If-Match", "\"7\"")
+        .body(body)
+        .send()
+        .await
+        .expect("answered");
+    assert_error(res, 409, "conflict").await;
+
+    let res = app
+        .post_file(
+            &path,
+            "file",
+            "c.png",
+            "application/octet-stream",
+            PNG,
+            &manager,
+        )
+        .await;
+    let saved = expect_json(res, 200).await;
+    assert_eq!(saved["cover"]["contentType"], "image/png");
+    assert_eq!(saved["cover"]["size"], PNG.len());
+    assert_eq!(saved["cover"]["url"], path);
+    assert_eq!(saved["version"], 2);
+    // A draft's cover is not public.
+    assert_error(app.get(&path, NO_TOKEN).await, 404, "not_found").await;
+
+    let res = upload(&app, &draft, &manager).await;
+    expect_json(res, 200).await;
+    let res = app
+        .post(&format!("{}/publish", product_path(&draft)), &manager)
+        .await;
+    expect_json(res, 200).await;
+    let slug = draft["slug"].as_str().expect("a slug");
+    for reference in [path.clone(), format!("{PRODUCTS}/{slug}/cover")] {
+        let res = app.get(&reference, NO_TOKEN).await;
+        assert_eq!(res.status(), 302, "{reference}");
+        let location = header(&res, "location").expect("a Location");
+        let image = app.follow_link(&location).await;
+        assert_eq!(image.status(), 200);
+        assert_eq!(image.bytes().await.expect("bytes").as_ref(), PNG);
+    }
+    // The public answers show it, and search engines are given it as the image.
+    let public = expect_json(app.get(&product_path(&draft), NO_TOKEN).await, 200).await;
+    assert_eq!(public["cover"]["url"], path);
+    assert!(
+        public["seo"]["socialImage"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("http") && u.ends_with(&path)),
+        "{public}"
+    );
+    let listed = public_list(&app, "?q=Cover").await;
+    assert_eq!(listed["data"][0]["cover"]["url"], path, "{listed}");
+
+    // A replaced cover is deleted from the store: its old link finds nothing.
+    let old = header(&app.get(&path, NO_TOKEN).await, "location").expect("a Location");
+    let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0";
+    let res = app
+        .post_file(&path, "file", "c.jpg", "image/jpeg", jpeg, &manager)
+        .await;
+    let saved = expect_json(res, 200).await;
+    assert_eq!(saved["cover"]["contentType"], "image/jpeg");
+    assert_eq!(
+        app.follow_link(&old).await.status(),
+        404,
+        "the old cover is still stored"
+    );
+
+    // An archived product's cover cannot change.
+    let res = app
+        .post(&format!("{}/archive", product_path(&draft)), &manager)
+        .await;
+    expect_json(res, 200).await;
+    let res = app
+        .post_file(&path, "file", "c.png", "image/png", PNG, &manager)
+        .await;
+    assert_error(res, 409, "invalid_transition").await;
+}
+
+#[tokio::test]
+async fn deleting_a_product_deletes_its_cover() {
+    let app = spawn_app().await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let product = app
+        .published_product(&manager, "Short lived", 9_900, FILE)
+        .await;
+    let path = format!("{}/cover", product_path(&product));
+    let res = app
+        .post_file(&path, "file", "c.png", "image/png", PNG, &manager)
+        .await;
+    expect_json(res, 200).await;
+    let location = header(&app.get(&path, NO_TOKEN).await, "location").expect("a Location");
+    assert_eq!(app.follow_link(&location).await.status(), 200);
+    let res = app.delete(&product_path(&product), &manager).await;
+    expect_empty(res, 204).await;
+    assert_eq!(app.follow_link(&location).await.status(), 404);
+    assert_error(app.get(&path, NO_TOKEN).await, 404, "not_found").await;
 }

@@ -22,7 +22,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, customer_body, enquiry_body, eventually, expect_json,
+    NO_TOKEN, PNG, Role, Signed, TestApp, customer_body, enquiry_body, eventually, expect_json,
     product_body, spawn_app_with, unique_email,
 };
 use reqwest::Method;
@@ -130,6 +130,8 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/products/{id}/archive",        [401, 403, 403, 403, 403, 403, 200, 200]),
     ("post",   "/api/v1/products/{id}/unpublish",      [401, 403, 403, 403, 403, 403, 200, 200]),
     ("post",   "/api/v1/products/{id}/asset",          [401, 403, 403, 403, 403, 403, 200, 200]),
+    ("get",    "/api/v1/products/{id}/cover",          [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("post",   "/api/v1/products/{id}/cover",          [401, 403, 403, 403, 403, 403, 200, 200]),
     ("post",   "/api/v1/products/{id}/asset/upload-link", [401, 403, 403, 403, 403, 403, 409, 409]),
     ("post",   "/api/v1/products/{id}/asset/confirm",  [401, 403, 403, 403, 403, 403, 404, 404]),
     // Cart, checkout and payments: the buyer's own.
@@ -681,6 +683,21 @@ impl World {
             ("post", "/api/v1/products/{id}/asset") => Call {
                 body: Body::File,
                 ..Call::to(format!("/api/v1/products/{}/asset", id(&self.draft)))
+            },
+            ("get", "/api/v1/products/{id}/cover") => {
+                let p = app
+                    .published_product(manager, "With a cover", 2_500, b"%PDF-1.4 cover")
+                    .await;
+                let path = format!("/api/v1/products/{}/cover", id(&p));
+                let res = app
+                    .post_file(&path, "file", "c.png", "image/png", PNG, manager)
+                    .await;
+                expect_json(res, 200).await;
+                Call::to(path)
+            }
+            ("post", "/api/v1/products/{id}/cover") => Call {
+                body: Body::Image,
+                ..Call::to(format!("/api/v1/products/{}/cover", id(&self.draft)))
             },
             ("post", "/api/v1/products/{id}/asset/upload-link") => Call::json(
                 format!("/api/v1/products/{}/asset/upload-link", id(&self.draft)),

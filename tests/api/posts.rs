@@ -8,7 +8,7 @@
 //! posts index searched and `nexus reindex`.
 
 use nexus_tests::{
-    NO_TOKEN, Role, SearchIndexFake, Signed, TestApp, assert_error, detail_fields, etag,
+    NO_TOKEN, PNG, Role, SearchIndexFake, Signed, TestApp, assert_error, detail_fields, etag,
     eventually, expect_json, header, spawn_app_with,
 };
 use quick_xml::Reader;
@@ -733,9 +733,6 @@ async fn with_meilisearch_posts_are_indexed_searched_there_and_rebuilt_by_reinde
     let docs = posts.documents();
     assert_eq!(docs.keys().cloned().collect::<Vec<_>>(), [id(&live)]);
 }
-
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 #[tokio::test]
 async fn a_post_answer_carries_its_meta_canonical_and_a_blog_posting() {

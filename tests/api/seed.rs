@@ -171,10 +171,26 @@ async fn seed_fills_a_realistic_store_and_a_second_run_adds_nothing() {
         assert!(n > 0, "no {status} response");
     }
 
-    // Twenty products on sale, with files a buyer downloads and no picture from another site.
+    // Twenty products on sale, with files a buyer downloads and covers of their own, no
+    // picture from another site.
     let products = data(&app, "/api/v1/products?limit=100", NO_TOKEN).await;
     assert_eq!(products.len(), 20);
     assert!(products.iter().all(|p| p["previewImageUrl"].is_null()));
+    for product in &products {
+        assert_eq!(product["cover"]["contentType"], "image/png", "{product}");
+        let link = product["cover"]["url"].as_str().expect("a cover");
+        let res = app.get(link, NO_TOKEN).await;
+        assert_eq!(res.status(), 302, "{link}");
+        let location = header(&res, "location").expect("a Location");
+        let bytes = app
+            .follow_link(&location)
+            .await
+            .bytes()
+            .await
+            .expect("bytes");
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "{link}");
+        assert_eq!(Some(bytes.len() as u64), product["cover"]["size"].as_u64());
+    }
     let buyer = app.login(BUYER, DEMO_PASSWORD).await;
     let library = data(&app, "/api/v1/me/library", &buyer).await;
     assert!(!library.is_empty());

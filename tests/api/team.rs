@@ -3,14 +3,11 @@
 //! their bytes; served through a short-lived link), who may do what, and the audit trail.
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, etag, eventually, expect_json,
-    header, spawn_app_with,
+    NO_TOKEN, PNG, Role, Signed, TestApp, assert_error, detail_fields, etag, eventually,
+    expect_json, header, spawn_app_with,
 };
 use reqwest::Response;
 use serde_json::{Value, json};
-
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
 async fn create(app: &TestApp, who: &Signed, name: &str, visible: bool) -> Value {
     let res = app

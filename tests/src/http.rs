@@ -12,6 +12,10 @@ use super::*;
 /// An absent bearer token, for requests made without `Authorization`.
 pub const NO_TOKEN: Option<&str> = None;
 
+/// The first bytes of a PNG (signature and header chunk): what the image uploads sniff.
+pub const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
 /// Something that may carry a bearer token for a request.
 pub trait Bearer {
     /// The access token to send, if any.

@@ -53,6 +53,15 @@ pub enum CatalogError {
     /// The file's MIME type is not on the configured list.
     #[error("this type of file is not accepted")]
     ContentTypeNotAllowed,
+    /// A cover is not a PNG, JPEG or WebP by its first bytes.
+    #[error("a cover must be a PNG, JPEG or WebP image")]
+    UnsupportedImage,
+    /// A cover is over the image limit.
+    #[error("the image is larger than {max} bytes")]
+    ImageTooLarge {
+        /// The limit, in bytes.
+        max: usize,
+    },
     /// The asset store has no direct uploads (the local store); upload through the app.
     #[error("direct uploads are not available; upload the file through the API")]
     UploadLinkUnsupported,

@@ -33,6 +33,7 @@ fn product(id: ProductId, status: ProductStatus) -> Product {
         status,
         asset: None,
         preview_image_url: None,
+        cover: None,
         created_by: UserId::new(),
         created_at: now(),
         updated_at: now(),

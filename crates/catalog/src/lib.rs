@@ -5,6 +5,7 @@ mod caching;
 mod error;
 pub mod events;
 mod ids;
+pub mod images;
 mod indexing;
 mod links;
 mod model;
@@ -23,6 +24,7 @@ pub use assets::{
 pub use caching::{CATALOG_CACHE_NAMESPACE, InvalidateCatalogCache};
 pub use error::CatalogError;
 pub use ids::ProductId;
+pub use images::{IMAGE_LINK_TTL_SECS, ImageKind, MAX_IMAGE_BYTES, StoredImage};
 pub use indexing::{IndexProduct, ReindexProgress, Reindexer};
 pub use links::{FileLinks, OpenedFile};
 pub use model::{

@@ -9,7 +9,7 @@ use nexus_kernel::{Currency, Money, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{AssetKey, CatalogError, SignedLink};
+use crate::{AssetKey, CatalogError, SignedLink, StoredImage};
 
 /// A catalog value that breaks its rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -503,8 +503,10 @@ pub struct Product {
     pub status: ProductStatus,
     /// The file buyers download; required to publish.
     pub asset: Option<ProductAsset>,
-    /// An image shown in listings.
+    /// An image shown in listings, as an absolute URL kept elsewhere.
     pub preview_image_url: Option<PreviewUrl>,
+    /// The cover image uploaded to the asset store, served at `/products/{id}/cover`.
+    pub cover: Option<StoredImage>,
     /// Who created it.
     pub created_by: UserId,
     /// Created at.

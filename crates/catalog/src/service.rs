@@ -8,11 +8,12 @@ use uuid::Uuid;
 use nexus_outbox::{DomainEvent, EventEnvelope};
 
 use crate::events::{ProductCreated, ProductDeleted, ProductUpdated};
+use crate::images::{self, ImageRejection};
 use crate::permissions::{PRODUCTS_MANAGE, PRODUCTS_READ_UNPUBLISHED};
 use crate::{
     AssetError, AssetKey, AssetStore, CatalogConfig, CatalogError, CatalogUnitOfWork, FileName,
     NewProduct, Product, ProductAsset, ProductFilter, ProductQuery, ProductRef, ProductRepository,
-    ProductSearch, ProductStatus, SalesLedger, StagedFile, StoredObject, UpdateProduct,
+    ProductSearch, ProductStatus, SalesLedger, SignedLink, StagedFile, StoredObject, UpdateProduct,
     UploadTicket,
 };
 
@@ -125,6 +126,7 @@ impl ProductService {
             status: ProductStatus::Draft,
             asset: None,
             preview_image_url: input.preview_image_url,
+            cover: None,
             created_by: actor.user_id(),
             created_at: now,
             updated_at: now,
@@ -265,6 +267,9 @@ impl ProductService {
         tx.commit().await?;
         if let Some(asset) = product.asset {
             self.discard(&asset.key).await;
+        }
+        if let Some(cover) = product.cover {
+            images::discard_image(self.assets.as_ref(), &cover.key).await;
         }
         tracing::info!("product deleted");
         Ok(())
@@ -475,6 +480,75 @@ impl ProductService {
         };
         self.record_asset(product, stored, file_name, content_type)
             .await
+    }
+
+    /// Checks that `actor` may change the cover of product `id` now. Callers that receive
+    /// an image call this first, so a caller who may not upload never has a body read.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (ARCHIVED), `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn authorize_cover(&self, actor: &Actor, id: ProductId) -> Result<(), CatalogError> {
+        require(actor, PRODUCTS_MANAGE)?;
+        self.load(id).await?.ensure_editable("change the cover of")
+    }
+
+    /// Stores `bytes` as the product's cover (a PNG, JPEG or WebP by its first bytes, at
+    /// most [`MAX_IMAGE_BYTES`](crate::MAX_IMAGE_BYTES)) under a new key, then records it on
+    /// the product read at `expected` (the current version when `None`). The cover it
+    /// replaces is deleted from the store once the save commits; if the save fails, the
+    /// new image is deleted instead.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidTransition` (ARCHIVED), `UnsupportedImage`,
+    /// `ImageTooLarge`, `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), product_id = %id))]
+    pub async fn set_cover(
+        &self,
+        actor: &Actor,
+        id: ProductId,
+        expected: Option<i64>,
+        bytes: Vec<u8>,
+    ) -> Result<Product, CatalogError> {
+        require(actor, PRODUCTS_MANAGE)?;
+        let kind = images::check_image(&bytes).map_err(|rejection| match rejection {
+            ImageRejection::TooLarge => CatalogError::ImageTooLarge {
+                max: crate::MAX_IMAGE_BYTES,
+            },
+            ImageRejection::Unsupported => CatalogError::UnsupportedImage,
+        })?;
+        let mut product = self.load(id).await?;
+        product.ensure_editable("change the cover of")?;
+        let expected = expected.unwrap_or(product.version);
+        if product.version != expected {
+            return Err(CatalogError::Conflict);
+        }
+        let cover = images::store_image(
+            self.assets.as_ref(),
+            &format!("{}cover", key_prefix(id)),
+            kind,
+            bytes,
+        )
+        .await?;
+        let new_key = cover.key.clone();
+        let previous = product.cover.replace(cover);
+        let saved = self.save(&mut product, expected).await;
+        images::settle_images(self.assets.as_ref(), saved.is_ok(), previous, new_key).await;
+        saved.map(|()| product)
+    }
+
+    /// A short-lived link to the cover of a PUBLISHED product (by id or slug), for anyone.
+    ///
+    /// # Errors
+    /// `NotFound` (no such published product, or it has no cover), `Unexpected`.
+    #[tracing::instrument(skip_all)]
+    pub async fn public_cover(&self, reference: &ProductRef) -> Result<SignedLink, CatalogError> {
+        let cover = self
+            .get_public(reference)
+            .await?
+            .cover
+            .ok_or(CatalogError::NotFound)?;
+        Ok(images::image_link(self.assets.as_ref(), &cover, self.clock.now()).await?)
     }
 
     /// The file of a product in any status, for serving downloads to those entitled to

@@ -83,6 +83,7 @@ fn product(status: ProductStatus, with_asset: bool) -> Product {
         status,
         asset: with_asset.then(|| asset_of(id)),
         preview_image_url: None,
+        cover: None,
         created_by: UserId::new(),
         created_at: created,
         updated_at: created,

@@ -33,6 +33,7 @@ pub use caching::{CONTENT_CACHE_NAMESPACE, InvalidateContentCache};
 pub use diff::{BlocksDiff, FieldDiff, PageDiff, diff};
 pub use error::{ContentError, FieldIssue};
 pub use ids::{AuditEntryId, PageId, PostId, TeamMemberId};
+pub use nexus_catalog::ImageKind;
 pub use pages::{
     InvalidContentValue, Locale, Page, PageChange, PageContent, PageFilter, PageInput, PageKey,
     PageSlug, PageStatus, PageTitle, PageVersion, Published, Seo,
@@ -62,7 +63,5 @@ pub use seo::{
     post_meta_description, post_path, post_subject,
 };
 pub use service::{PageService, PageView, SCHEDULE_BATCH, ScheduleRun};
-pub use team::{
-    ImageKind, MAX_PHOTO_BYTES, NewTeamMember, TeamLink, TeamMember, TeamMemberChange, TeamPhoto,
-};
+pub use team::{MAX_PHOTO_BYTES, NewTeamMember, TeamLink, TeamMember, TeamMemberChange, TeamPhoto};
 pub use team_service::{PHOTO_LINK_TTL_SECS, TeamService};

@@ -15,8 +15,8 @@ pub const MAX_BIO_CHARS: usize = 5_000;
 pub const MAX_LINKS: usize = 10;
 /// Longest link label, in characters.
 pub const MAX_LINK_LABEL_CHARS: usize = 60;
-/// Largest photo accepted, in bytes (2 MiB).
-pub const MAX_PHOTO_BYTES: usize = 2 * 1024 * 1024;
+/// Largest photo accepted, in bytes (the catalog's image limit, 2 MiB).
+pub const MAX_PHOTO_BYTES: usize = nexus_catalog::MAX_IMAGE_BYTES;
 
 /// One link of a member (a profile, a site): a label and an https:// URL or a path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,16 +27,8 @@ pub struct TeamLink {
     pub url: String,
 }
 
-/// A stored photo.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TeamPhoto {
-    /// Its object-store key.
-    pub key: String,
-    /// `image/png`, `image/jpeg` or `image/webp`.
-    pub content_type: String,
-    /// Its size in bytes.
-    pub size: u64,
-}
+/// A stored photo (or post cover).
+pub type TeamPhoto = nexus_catalog::StoredImage;
 
 /// A team member.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,76 +243,9 @@ impl TeamMember {
     }
 }
 
-/// An image type the content context stores, known by its first bytes (never by what the
-/// client claims).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageKind {
-    /// PNG.
-    Png,
-    /// JPEG.
-    Jpeg,
-    /// WebP.
-    Webp,
-}
-
-impl ImageKind {
-    /// The kind whose magic bytes `bytes` starts with; `None` for anything else.
-    #[must_use]
-    pub fn sniff(bytes: &[u8]) -> Option<Self> {
-        if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-            Some(Self::Png)
-        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            Some(Self::Jpeg)
-        } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-            Some(Self::Webp)
-        } else {
-            None
-        }
-    }
-
-    /// Its media type.
-    #[must_use]
-    pub const fn content_type(self) -> &'static str {
-        match self {
-            Self::Png => "image/png",
-            Self::Jpeg => "image/jpeg",
-            Self::Webp => "image/webp",
-        }
-    }
-
-    /// Its file extension.
-    #[must_use]
-    pub const fn extension(self) -> &'static str {
-        match self {
-            Self::Png => "png",
-            Self::Jpeg => "jpg",
-            Self::Webp => "webp",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn images_are_known_by_their_magic_bytes_only() {
-        assert_eq!(
-            ImageKind::sniff(b"\x89PNG\r\n\x1a\n...."),
-            Some(ImageKind::Png)
-        );
-        assert_eq!(
-            ImageKind::sniff(b"\xff\xd8\xff\xe0.."),
-            Some(ImageKind::Jpeg)
-        );
-        assert_eq!(
-            ImageKind::sniff(b"RIFF\x10\0\0\0WEBPVP8 "),
-            Some(ImageKind::Webp)
-        );
-        assert_eq!(ImageKind::sniff(b"<svg onload=alert(1)>"), None);
-        assert_eq!(ImageKind::sniff(b"RIFF\x10\0\0\0WAVE"), None);
-        assert_eq!(ImageKind::sniff(b""), None);
-    }
 
     #[test]
     fn a_member_lists_every_bad_field_and_changes_only_what_differs() {

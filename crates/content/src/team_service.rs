@@ -3,23 +3,24 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
-use nexus_catalog::{AssetKey, AssetStore, SignedLink};
-use nexus_kernel::{Actor, Clock, Page as ListPage, PageRequest, Unexpected};
+use nexus_catalog::images::{self, ImageRejection};
+pub(crate) use nexus_catalog::images::{discard_image, settle_images, store_image};
+use nexus_catalog::{AssetStore, ImageKind, SignedLink};
+use nexus_kernel::{Actor, Clock, Page as ListPage, PageRequest};
 use nexus_outbox::EventEnvelope;
 use serde_json::{Value, json};
 
 use crate::audit::ENTITY_TEAM_MEMBER;
 use crate::events::TeamMemberChanged;
 use crate::permissions::CONTENT_MANAGE;
-use crate::team::{ImageKind, MAX_PHOTO_BYTES};
+use crate::team::MAX_PHOTO_BYTES;
 use crate::{
     AuditEntry, AuditEntryId, ContentError, ContentUnitOfWork, NewTeamMember, TeamMember,
     TeamMemberChange, TeamMemberId, TeamPhoto, TeamRepository,
 };
 
 /// How long a public photo link lives, in seconds.
-pub const PHOTO_LINK_TTL_SECS: i64 = 300;
+pub const PHOTO_LINK_TTL_SECS: i64 = nexus_catalog::IMAGE_LINK_TTL_SECS;
 
 /// Team members and their photos.
 pub struct TeamService {
@@ -370,67 +371,12 @@ impl TeamService {
 /// # Errors
 /// `ImageTooLarge`, `UnsupportedImage`.
 pub(crate) fn check_image(bytes: &[u8]) -> Result<ImageKind, ContentError> {
-    if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(ContentError::ImageTooLarge {
+    images::check_image(bytes).map_err(|rejection| match rejection {
+        ImageRejection::TooLarge => ContentError::ImageTooLarge {
             max: MAX_PHOTO_BYTES,
-        });
-    }
-    ImageKind::sniff(bytes).ok_or(ContentError::UnsupportedImage)
-}
-
-/// Stores an image of `kind` under a new key starting with `prefix`.
-pub(crate) async fn store_image(
-    assets: &dyn AssetStore,
-    prefix: &str,
-    kind: ImageKind,
-    bytes: Vec<u8>,
-) -> Result<TeamPhoto, ContentError> {
-    let key = AssetKey::parse(&format!(
-        "{prefix}-{}.{}",
-        uuid::Uuid::now_v7(),
-        kind.extension()
-    ))
-    .map_err(|e| Unexpected::msg(format!("an image key: {e}")))?;
-    let stored = assets
-        .put(&key, bytes, kind.content_type())
-        .await
-        .map_err(|e| Unexpected::msg(format!("storing an image: {e}")))?;
-    Ok(TeamPhoto {
-        key: key.as_str().to_owned(),
-        content_type: kind.content_type().to_owned(),
-        size: stored.size,
+        },
+        ImageRejection::Unsupported => ContentError::UnsupportedImage,
     })
-}
-
-/// After saving a record whose image `previous` was replaced by the one stored at `new_key`,
-/// deletes the image nobody references any more: the one replaced when the save succeeded,
-/// else the new one.
-pub(crate) async fn settle_images(
-    assets: &dyn AssetStore,
-    saved: bool,
-    previous: Option<TeamPhoto>,
-    new_key: String,
-) {
-    let unreferenced = if saved {
-        previous.map(|old| old.key)
-    } else {
-        Some(new_key)
-    };
-    if let Some(key) = unreferenced {
-        discard_image(assets, &key).await;
-    }
-}
-
-/// Deletes a stored image nobody references any more. Best effort: the record is already
-/// consistent, so a failure only leaves an orphan object, which is logged.
-pub(crate) async fn discard_image(assets: &dyn AssetStore, key: &str) {
-    let deleted = match AssetKey::parse(key) {
-        Ok(parsed) => assets.delete(&parsed).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
-    if let Err(error) = deleted {
-        tracing::warn!(%key, %error, "could not delete an unreferenced image");
-    }
 }
 
 /// A short-lived link to a stored image.
@@ -439,16 +385,5 @@ pub(crate) async fn image_link(
     image: &TeamPhoto,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<SignedLink, ContentError> {
-    let key = AssetKey::parse(&image.key)
-        .map_err(|e| Unexpected::msg(format!("a stored image key: {e}")))?;
-    let ext = image.key.rsplit('.').next().unwrap_or("img");
-    Ok(assets
-        .download_link(
-            &key,
-            &format!("image.{ext}"),
-            Duration::seconds(PHOTO_LINK_TTL_SECS),
-            now,
-        )
-        .await
-        .map_err(|e| Unexpected::msg(format!("linking an image: {e}")))?)
+    Ok(images::image_link(assets, image, now).await?)
 }

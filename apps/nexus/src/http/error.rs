@@ -493,11 +493,14 @@ impl From<nexus_catalog::CatalogError> for ApiError {
             E::AssetTooLarge { .. } => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
             }
-            E::ContentTypeNotAllowed => Self::new(
+            E::ContentTypeNotAllowed | E::UnsupportedImage => Self::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 message,
             ),
+            E::ImageTooLarge { .. } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
+            }
             E::UploadLinkUnsupported => {
                 Self::new(StatusCode::CONFLICT, "upload_link_unsupported", message)
             }

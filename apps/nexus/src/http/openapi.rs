@@ -57,6 +57,8 @@ use super::{
         products::handlers::archive_product,
         products::handlers::unpublish_product,
         products::handlers::upload_asset,
+        products::handlers::get_product_cover,
+        products::handlers::upload_product_cover,
         products::handlers::asset_upload_link,
         products::handlers::confirm_asset_upload,
         products::handlers::admin_list_products,

@@ -11,10 +11,10 @@
 //! Adding a kind is one more module with one `pub(super) async fn seed(&mut Seeder)` and
 //! one line in [`run`].
 
-mod avatar;
 mod customers;
 mod enquiries;
 mod feedback;
+mod images;
 mod metrics;
 mod names;
 mod orders;

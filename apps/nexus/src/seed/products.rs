@@ -1,6 +1,5 @@
-//! Twenty published products, each with a real small file stored through the same asset
-//! store as an upload, and a preview image URL (the catalog keeps an image as a URL, not as
-//! an uploaded file).
+//! Twenty published products, each with a real small file and a generated cover image,
+//! both stored through the same asset store as uploads.
 
 use std::io::Write as _;
 
@@ -196,7 +195,8 @@ pub(crate) const PRODUCTS: [Demo; 20] = [
     ),
 ];
 
-/// Creates, gives a file to and publishes every demo product not yet on sale.
+/// Creates, gives a file and a cover to and publishes every demo product not yet on sale
+/// (and gives a cover to one on sale without).
 pub(super) async fn seed(seeder: &mut Seeder<'_>) -> Result<Tally, CliError> {
     let admin = seeder.staff()?.admin();
     let service = &seeder.state.products;
@@ -217,8 +217,8 @@ pub(super) async fn seed(seeder: &mut Seeder<'_>) -> Result<Tally, CliError> {
             price: Money::new(price, currency).ctx("a price")?,
             category: Category::parse(category).ctx("a category")?,
             tags: Tags::parse(tags).ctx("product tags")?,
-            // No cover: the catalog keeps only an image URL, and a demo store must not
-            // depend on another site for its pictures.
+            // The cover is uploaded below: a demo store must not depend on another site for
+            // its pictures.
             preview_image_url: None,
         };
         let mut product = match service.create(&admin, input).await {
@@ -226,6 +226,12 @@ pub(super) async fn seed(seeder: &mut Seeder<'_>) -> Result<Tally, CliError> {
             Err(CatalogError::SlugTaken) => find(seeder, &admin, slug, title).await?,
             Err(e) => return Err(e).ctx("creating a product"),
         };
+        if product.cover.is_none() {
+            product = service
+                .set_cover(&admin, product.id, None, super::images::cover(slug))
+                .await
+                .ctx("storing a product cover")?;
+        }
         if product.status == ProductStatus::Published {
             tally.skipped += 1;
             products.push(product);

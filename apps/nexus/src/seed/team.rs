@@ -101,7 +101,7 @@ pub(super) async fn seed(seeder: &mut Seeder<'_>) -> Result<Tally, CliError> {
                     &editor,
                     member.id,
                     None,
-                    super::avatar::portrait(&member.name),
+                    super::images::portrait(&member.name),
                 )
                 .await
                 .ctx("adding a team member's photo")?;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use nexus_catalog::ProductId;
 use nexus_catalog::{
     AssetKey, CatalogError, Category, FileName, PreviewUrl, Product, ProductAsset,
-    ProductDescription, ProductStatus, ProductTitle, Slug, Tags,
+    ProductDescription, ProductStatus, ProductTitle, Slug, StoredImage, Tags,
 };
 use nexus_kernel::{Currency, Money, Unexpected, UserId};
 use serde::{Deserialize, Serialize};
@@ -27,6 +27,9 @@ pub(crate) struct ProductDocument {
     pub status: String,
     pub asset: Option<AssetDocument>,
     pub preview_image_url: Option<String>,
+    /// Absent from documents indexed before products had covers.
+    #[serde(default)]
+    pub cover: Option<CoverDocument>,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -42,6 +45,14 @@ pub(crate) struct AssetDocument {
     pub content_type: String,
     pub size: u64,
     pub sha256_hex: String,
+}
+
+/// A product's cover inside a [`ProductDocument`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CoverDocument {
+    pub key: String,
+    pub content_type: String,
+    pub size: u64,
 }
 
 impl From<&Product> for ProductDocument {
@@ -69,6 +80,11 @@ impl From<&Product> for ProductDocument {
                 sha256_hex: a.sha256_hex.clone(),
             }),
             preview_image_url: p.preview_image_url.as_ref().map(|u| u.as_str().to_owned()),
+            cover: p.cover.as_ref().map(|c| CoverDocument {
+                key: c.key.clone(),
+                content_type: c.content_type.clone(),
+                size: c.size,
+            }),
             created_by: p.created_by.to_string(),
             created_at: p.created_at.timestamp_micros(),
             updated_at: p.updated_at.timestamp_micros(),
@@ -117,6 +133,11 @@ impl ProductDocument {
                 .map(PreviewUrl::parse)
                 .transpose()
                 .map_err(bad("preview_image_url"))?,
+            cover: self.cover.map(|c| StoredImage {
+                key: c.key,
+                content_type: c.content_type,
+                size: c.size,
+            }),
             created_by: self
                 .created_by
                 .parse::<UserId>()

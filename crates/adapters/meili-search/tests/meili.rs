@@ -56,6 +56,11 @@ fn product(status: ProductStatus) -> Product {
             sha256_hex: "ab".repeat(32),
         }),
         preview_image_url: None,
+        cover: Some(nexus_catalog::StoredImage {
+            key: format!("products/{id}/cover-1.png"),
+            content_type: "image/png".into(),
+            size: 120,
+        }),
         created_by: UserId::new(),
         created_at: at(1_700_000_000_123_456),
         updated_at: at(1_700_000_100_000_000),

@@ -29,7 +29,7 @@ use nexus_catalog::ProductId;
 use nexus_catalog::{
     AssetKey, CatalogError, Category, FileName, PreviewUrl, PriceRange, Product, ProductAsset,
     ProductDescription, ProductFilter, ProductQuery, ProductRepository, ProductSearch, ProductSort,
-    ProductStatus, ProductTitle, SearchText, Slug, Tag, Tags,
+    ProductStatus, ProductTitle, SearchText, Slug, StoredImage, Tag, Tags,
 };
 use nexus_kernel::{Currency, Money, Page, PageRequest, Unexpected, UserId};
 use sea_orm::sea_query::{Alias, Expr, JoinType};
@@ -404,6 +404,14 @@ fn to_row(product: &Product) -> Result<product::Model, CatalogError> {
             .preview_image_url
             .as_ref()
             .map(|u| u.as_str().to_owned()),
+        cover_key: product.cover.as_ref().map(|c| c.key.clone()),
+        cover_content_type: product.cover.as_ref().map(|c| c.content_type.clone()),
+        cover_size: product
+            .cover
+            .as_ref()
+            .map(|c| i64::try_from(c.size))
+            .transpose()
+            .map_err(|e| Unexpected::new("product cover size exceeds i64", e))?,
         created_by: product.created_by.as_uuid(),
         created_at: product.created_at,
         updated_at: product.updated_at,
@@ -441,6 +449,19 @@ fn from_row(row: product::Model) -> Result<Product, CatalogError> {
             ))));
         }
     };
+    let cover = match (row.cover_key, row.cover_content_type, row.cover_size) {
+        (None, None, None) => None,
+        (Some(key), Some(content_type), Some(size)) => Some(StoredImage {
+            key,
+            content_type,
+            size: u64::try_from(size).map_err(invalid(id, "cover_size"))?,
+        }),
+        _ => {
+            return Err(CatalogError::Unexpected(Unexpected::msg(format!(
+                "products row {id} has a partial cover (cover_* columns must be set together)"
+            ))));
+        }
+    };
     Ok(Product {
         id: ProductId::from_uuid(id),
         slug: Slug::parse(&row.slug).map_err(invalid(id, "slug"))?,
@@ -458,6 +479,7 @@ fn from_row(row: product::Model) -> Result<Product, CatalogError> {
             .map(PreviewUrl::parse)
             .transpose()
             .map_err(invalid(id, "preview_image_url"))?,
+        cover,
         created_by: UserId::from_uuid(row.created_by),
         created_at: row.created_at,
         updated_at: row.updated_at,

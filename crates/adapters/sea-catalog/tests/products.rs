@@ -37,6 +37,7 @@ fn product(slug: &str, title: &str, creator: UserId, created: i64) -> Product {
         status: ProductStatus::Draft,
         asset: None,
         preview_image_url: None,
+        cover: None,
         created_by: creator,
         created_at: at(created),
         updated_at: at(created),

@@ -31,6 +31,7 @@ fn product(slug: &str, creator: UserId) -> Product {
         status: ProductStatus::Draft,
         asset: None,
         preview_image_url: None,
+        cover: None,
         created_by: creator,
         created_at: at(0),
         updated_at: at(0),

@@ -191,6 +191,7 @@ impl Fixture {
                 sha256_hex: "ab".repeat(32),
             }),
             preview_image_url: None,
+            cover: None,
             created_by: self.creator,
             created_at: at(0),
             updated_at: at(0),

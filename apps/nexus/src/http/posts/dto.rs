@@ -142,7 +142,8 @@ pub struct CoverResponse {
     pub content_type: String,
     /// Size in bytes.
     pub size: u64,
-    /// Where the public gets it once the post is published.
+    /// Where the public gets it (a 302 to a short-lived link) once the post or product is
+    /// published.
     pub url: String,
 }
 

@@ -13,6 +13,7 @@ use validator::Validate;
 
 use crate::http::error::{ApiError, FieldErrors};
 use crate::http::orders::dto::MoneyDto;
+use crate::http::posts::dto::CoverResponse;
 use crate::http::seo::dto::SeoBlockResponse;
 use nexus_feedback::RatingSummary;
 use nexus_seo::{OfferLd, ProductLd, RatingLd, SeoBlock, SeoInput, SeoSite, major_units};
@@ -56,8 +57,10 @@ pub struct ProductResponse {
     pub asset: Option<AssetDto>,
     /// Whether a file is attached.
     pub has_asset: bool,
-    /// Preview image.
+    /// Preview image, an absolute URL kept elsewhere.
     pub preview_image_url: Option<String>,
+    /// The uploaded cover image (null until one is uploaded).
+    pub cover: Option<CoverResponse>,
     /// The staff member who created the product; in staff views only (the public and
     /// customers never see staff ids).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,14 +81,22 @@ pub struct ProductResponse {
     pub seo: Option<SeoBlockResponse>,
 }
 
+/// Where the public gets a product's cover.
+fn cover_url(id: nexus_catalog::ProductId) -> String {
+    format!("/api/v1/products/{id}/cover")
+}
+
 /// The SEO block of a published product: a title and description generated from its
 /// title and description (a product has no meta fields of its own), its canonical
-/// `/products/<slug>`, its preview image, and a schema.org `Product` whose `Offer` has the
+/// `/products/<slug>`, its cover (else its preview image URL), and a schema.org `Product` whose `Offer` has the
 /// price in major units, with an `AggregateRating` only once it has published ratings.
 #[must_use]
 pub fn product_seo(p: &Product, rating: &RatingSummary, site: &SeoSite) -> SeoBlock {
     let path = nexus_catalog::product_path(p);
-    let image = p.preview_image_url.as_ref().map(|u| u.as_str().to_owned());
+    let image = p.cover.as_ref().map_or_else(
+        || p.preview_image_url.as_ref().map(|u| u.as_str().to_owned()),
+        |_| Some(cover_url(p.id)),
+    );
     let block = SeoBlock::build(
         &SeoInput {
             title: p.title.as_str(),
@@ -168,6 +179,11 @@ impl ProductResponse {
             has_asset: p.asset.is_some(),
             asset: None,
             preview_image_url: p.preview_image_url.map(|u| u.as_str().to_owned()),
+            cover: p.cover.map(|c| CoverResponse {
+                content_type: c.content_type,
+                size: c.size,
+                url: cover_url(p.id),
+            }),
             created_by: None,
             created_at: p.created_at,
             updated_at: p.updated_at,

@@ -1,6 +1,7 @@
 //! `/api/v1/products` (public catalog and management) and `/api/v1/admin/products`.
 
 use actix_multipart::Multipart;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use nexus_catalog::ProductId;
@@ -34,6 +35,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/products/{id}/archive").route(web::post().to(archive_product)))
     .service(web::resource("/products/{id}/unpublish").route(web::post().to(unpublish_product)))
     .service(web::resource("/products/{id}/asset").route(web::post().to(upload_asset)))
+    .service(
+        web::resource("/products/{id}/cover")
+            .route(web::get().to(get_product_cover))
+            .route(web::post().to(upload_product_cover)),
+    )
     .service(
         web::resource("/products/{id}/asset/upload-link").route(web::post().to(asset_upload_link)),
     )
@@ -234,6 +240,50 @@ pub async fn unpublish_product(
         state
             .products
             .unpublish(&auth.actor(), product_id(&id)?)
+            .await?,
+    ))
+}
+
+/// The cover of a published product (by id or slug), for anyone: a redirect (302) to a
+/// short-lived link to the image.
+#[utoipa::path(get, path = "/api/v1/products/{id}/cover", tag = "products", params(("id" = String, Path, description = "id or slug")),
+    responses((status = 302, description = "to a short-lived link to the image", headers(("Location" = String))), (status = 404, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn get_product_cover(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reference = ProductRef::parse(&id).map_err(|_| ApiError::not_found("No such product"))?;
+    let link = state.products.public_cover(&reference).await?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, link.url))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
+        .finish())
+}
+
+/// Uploads the product's cover as multipart/form-data, one field `file`: a PNG, JPEG or WebP
+/// image (known by its first bytes; anything else is 415), at most 2 MiB (413). The cover it
+/// replaces is deleted. With `If-Match`, only at that version (`products.manage`).
+#[utoipa::path(post, path = "/api/v1/products/{id}/cover", tag = "products", security(("bearer" = [])), params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version read")),
+    request_body(content = crate::http::schema::AssetUpload, content_type = "multipart/form-data", description = "field `file`"),
+    responses((status = 200, body = ProductResponse), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "conflict (a stale `If-Match`) or invalid_transition (an archived product)", body = ErrorBody), (status = 412, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn upload_product_cover(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let id = product_id(&id)?;
+    let actor = auth.actor();
+    // Before reading the body: a caller who may not upload costs no more than the head.
+    state.products.authorize_cover(&actor, id).await?;
+    let bytes = crate::http::multipart::read_image(form).await?;
+    Ok(staff(
+        state
+            .products
+            .set_cover(&actor, id, if_match.0, bytes)
             .await?,
     ))
 }

@@ -41,6 +41,13 @@ pub struct Model {
     pub asset_sha256: Option<String>,
     /// Listing image URL.
     pub preview_image_url: Option<String>,
+    /// Asset-store key of the cover image (all `cover_*` columns are set together or not
+    /// at all).
+    pub cover_key: Option<String>,
+    /// MIME type of the cover.
+    pub cover_content_type: Option<String>,
+    /// Size of the cover in bytes.
+    pub cover_size: Option<i64>,
     /// Creator (`users.id`, restrict).
     pub created_by: Uuid,
     /// Creation instant (UTC).
