@@ -15,6 +15,7 @@ mod jobs;
 mod limits;
 mod matrix;
 mod money;
+mod oauth;
 mod observability;
 mod otp;
 mod pages;

@@ -88,6 +88,13 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/auth/otp/verify",              [400, 400, 400, 400, 400, 400, 400, 400]),
     ("patch",  "/api/v1/users/me",                     [401, 200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/users/me/password",            [401, 204, 204, 204, 204, 204, 204, 204]),
+    // Sign-in with GitHub (configured for this matrix; the start needs no network): anyone
+    // may start; a callback with a state this browser never started is 400 invalid_state.
+    ("get",    "/api/v1/auth/oauth/{provider}/start",  [302, 302, 302, 302, 302, 302, 302, 302]),
+    ("get",    "/api/v1/auth/oauth/{provider}/callback", [400, 400, 400, 400, 400, 400, 400, 400]),
+    // One's own linked identities; nobody here has a GitHub account linked (404).
+    ("get",    "/api/v1/users/me/identities",          [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("delete", "/api/v1/users/me/identities/{provider}", [401, 404, 404, 404, 404, 404, 404, 404]),
     // User administration: ADMIN only.
     ("get",    "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 200]),
     ("post",   "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 201]),
@@ -325,6 +332,8 @@ impl World {
             ("WORKER_POLL_MS", "50"),
             ("METRICS_TOKEN", "matrix-metrics-token-0123456789"),
             ("FEEDBACK_RATE_LIMIT", "100000"),
+            ("GITHUB_CLIENT_ID", "matrix-client"),
+            ("GITHUB_CLIENT_SECRET", "matrix-secret"),
         ])
         .await;
         let admin = app.admin().await;
@@ -492,10 +501,20 @@ impl World {
                 | "/api/v1/admin/products"
                 | "/api/v1/cart"
                 | "/api/v1/orders"
-                | "/api/v1/me/library",
+                | "/api/v1/me/library"
+                | "/api/v1/users/me/identities",
             )
             | ("delete", "/api/v1/cart") => Call::to(template),
             ("get", "/sitemaps/{file}") => Call::to("/sitemaps/products-1.xml"),
+            ("get", "/api/v1/auth/oauth/{provider}/start") => {
+                Call::to("/api/v1/auth/oauth/github/start")
+            }
+            ("get", "/api/v1/auth/oauth/{provider}/callback") => {
+                Call::to("/api/v1/auth/oauth/github/callback?code=matrix&state=matrix")
+            }
+            ("delete", "/api/v1/users/me/identities/{provider}") => {
+                Call::to("/api/v1/users/me/identities/github")
+            }
             ("get", "/api/v1/products/{id}") => Call::to(format!(
                 "/api/v1/products/{}",
                 self.bought["slug"].as_str().expect("a slug")

@@ -13,6 +13,7 @@ mod database;
 mod gateway;
 mod http;
 mod mail;
+mod oauth;
 mod search;
 #[cfg(unix)]
 pub mod servers;
@@ -25,4 +26,5 @@ use database::*;
 pub use gateway::*;
 pub use http::*;
 pub use mail::*;
+pub use oauth::*;
 pub use search::*;

@@ -746,6 +746,8 @@ pub struct Settings {
     pub site: SiteSettings,
     /// CMS content.
     pub content: ContentSettings,
+    /// Sign-in with Google and GitHub.
+    pub oauth: OAuthSettings,
 }
 
 /// What search engines are told (`[site]`).
@@ -804,7 +806,78 @@ impl Default for Settings {
             commerce: CommerceSettings::default(),
             site: SiteSettings::default(),
             content: ContentSettings::default(),
+            oauth: OAuthSettings::default(),
         }
+    }
+}
+
+/// Sign-in with Google and GitHub (`[oauth]`). A provider is enabled when its client id
+/// and secret are both set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OAuthSettings {
+    /// `GOOGLE_CLIENT_ID`.
+    pub google_client_id: Option<String>,
+    /// `GOOGLE_CLIENT_SECRET`.
+    pub google_client_secret: Option<Secret>,
+    /// `GOOGLE_ISSUER` (default `https://accounts.google.com`): discovery is read from
+    /// `{issuer}/.well-known/openid-configuration`, and ID tokens must name it.
+    pub google_issuer: String,
+    /// `GOOGLE_REDIRECT_URI`: the exact callback registered with Google (default
+    /// `{OAUTH_REDIRECT_BASE}/api/v1/auth/oauth/google/callback`).
+    pub google_redirect_uri: Option<String>,
+    /// `GITHUB_CLIENT_ID`.
+    pub github_client_id: Option<String>,
+    /// `GITHUB_CLIENT_SECRET`.
+    pub github_client_secret: Option<Secret>,
+    /// `GITHUB_OAUTH_URL` (default `https://github.com`).
+    pub github_oauth_url: String,
+    /// `GITHUB_API_URL` (default `https://api.github.com`).
+    pub github_api_url: String,
+    /// `GITHUB_REDIRECT_URI`: the exact callback registered with GitHub (default
+    /// `{OAUTH_REDIRECT_BASE}/api/v1/auth/oauth/github/callback`).
+    pub github_redirect_uri: Option<String>,
+    /// `OAUTH_REDIRECT_BASE`: the public origin the provider callbacks are derived from
+    /// (default `PUBLIC_BASE_URL`). An `https` one makes the browser-binding cookie `Secure`.
+    pub redirect_base: Option<String>,
+    /// `OAUTH_TIMEOUT_SECS`: how long one call to a provider may take (default 10).
+    pub timeout_secs: u64,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        Self {
+            google_client_id: None,
+            google_client_secret: None,
+            google_issuer: "https://accounts.google.com".to_owned(),
+            google_redirect_uri: None,
+            github_client_id: None,
+            github_client_secret: None,
+            github_oauth_url: "https://github.com".to_owned(),
+            github_api_url: "https://api.github.com".to_owned(),
+            github_redirect_uri: None,
+            redirect_base: None,
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl OAuthSettings {
+    /// The callback URI of `provider` (`google` or `github`): the exact one configured, else
+    /// derived from `OAUTH_REDIRECT_BASE`, else from `public_base_url`.
+    #[must_use]
+    pub fn redirect_uri(&self, provider: &str, public_base_url: &str) -> String {
+        let exact = match provider {
+            "google" => self.google_redirect_uri.as_ref(),
+            _ => self.github_redirect_uri.as_ref(),
+        };
+        exact.cloned().unwrap_or_else(|| {
+            let base = self.redirect_base.as_deref().unwrap_or(public_base_url);
+            format!(
+                "{}/api/v1/auth/oauth/{provider}/callback",
+                base.trim_end_matches('/')
+            )
+        })
     }
 }
 
@@ -994,6 +1067,17 @@ pub const KEYS: &[Key] = &[
     key("SITE_SAME_AS", "site.same_as"),
     key("PREVIEW_TTL_SECS", "content.preview_ttl_secs"),
     key("PREVIEW_SIGNING_KEY", "content.preview_signing_key"),
+    key("GOOGLE_CLIENT_ID", "oauth.google_client_id"),
+    key("GOOGLE_CLIENT_SECRET", "oauth.google_client_secret"),
+    key("GOOGLE_ISSUER", "oauth.google_issuer"),
+    key("GOOGLE_REDIRECT_URI", "oauth.google_redirect_uri"),
+    key("GITHUB_CLIENT_ID", "oauth.github_client_id"),
+    key("GITHUB_CLIENT_SECRET", "oauth.github_client_secret"),
+    key("GITHUB_OAUTH_URL", "oauth.github_oauth_url"),
+    key("GITHUB_API_URL", "oauth.github_api_url"),
+    key("GITHUB_REDIRECT_URI", "oauth.github_redirect_uri"),
+    key("OAUTH_REDIRECT_BASE", "oauth.redirect_base"),
+    key("OAUTH_TIMEOUT_SECS", "oauth.timeout_secs"),
 ];
 
 /// Every environment variable the binary reads: each setting of [`KEYS`], the config file
@@ -1019,6 +1103,8 @@ const SECRET_KEYS: &[&str] = &[
     "REDIS_URL",
     "MEILI_API_KEY",
     "PREVIEW_SIGNING_KEY",
+    "GOOGLE_CLIENT_SECRET",
+    "GITHUB_CLIENT_SECRET",
 ];
 
 /// The setting at `path`, or the one an element path such as `commerce.currencies.1` is in.
@@ -1459,7 +1545,41 @@ impl Settings {
         if !(1..=86_400).contains(&self.content.preview_ttl_secs) {
             problems.push("PREVIEW_TTL_SECS", "must be between 1 and 86400 (one day)");
         }
+        self.check_oauth(problems);
         self.check_secrets(problems);
+    }
+
+    /// A provider's id and secret come together; every URL it uses is an absolute one.
+    fn check_oauth(&self, problems: &mut ConfigErrors) {
+        let o = &self.oauth;
+        if o.google_client_id.is_some() != o.google_client_secret.is_some() {
+            problems.push(
+                "GOOGLE_CLIENT_ID",
+                "set GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET together",
+            );
+        }
+        if o.github_client_id.is_some() != o.github_client_secret.is_some() {
+            problems.push(
+                "GITHUB_CLIENT_ID",
+                "set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET together",
+            );
+        }
+        let urls = [
+            ("GOOGLE_ISSUER", Some(&o.google_issuer)),
+            ("GOOGLE_REDIRECT_URI", o.google_redirect_uri.as_ref()),
+            ("GITHUB_OAUTH_URL", Some(&o.github_oauth_url)),
+            ("GITHUB_API_URL", Some(&o.github_api_url)),
+            ("GITHUB_REDIRECT_URI", o.github_redirect_uri.as_ref()),
+            ("OAUTH_REDIRECT_BASE", o.redirect_base.as_ref()),
+        ];
+        for (key, url) in urls {
+            if let Some(bad) = url.filter(|u| !absolute_http_url(u)) {
+                problems.push(key, format!("{bad:?} is not an absolute http(s) URL"));
+            }
+        }
+        if o.timeout_secs < 1 {
+            problems.push("OAUTH_TIMEOUT_SECS", "must be at least 1");
+        }
     }
 
     /// No secret may be a published constant or short; production takes its secrets from the

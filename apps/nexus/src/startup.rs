@@ -14,6 +14,7 @@ use nexus_identity::{
     AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
     OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
 };
+use nexus_identity::{OAuthPorts, OAuthService};
 use nexus_kernel::{Clock, Email, RateLimiter, SharedCache, SystemClock};
 use nexus_migration::Migrator;
 use nexus_notifications::{EmailRenderer, Mailer};
@@ -24,7 +25,10 @@ use nexus_outbox::{
 use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseRepository};
 use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaProductRepository, SeaSalesLedger};
 use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
-use nexus_sea_identity::{SeaIdentityUnitOfWork, SeaOtpStore, SeaSessionStore, SeaUserRepository};
+use nexus_sea_identity::{
+    SeaIdentityUnitOfWork, SeaLinkedIdentityStore, SeaOAuthStateStore, SeaOAuthUnitOfWork,
+    SeaOtpStore, SeaSessionStore, SeaUserRepository,
+};
 use nexus_sea_orders::{
     SeaBuyerDirectory, SeaCartStore, SeaEntitlementRepository, SeaOrderRepository,
     SeaOrdersUnitOfWork, SeaProductCatalog,
@@ -108,6 +112,9 @@ pub enum StartupError {
     /// The event subscribers could not be registered.
     #[error("subscribers: {0}")]
     Subscribers(String),
+    /// Sign-in provider settings were refused.
+    #[error("sign-in provider settings: {0}")]
+    OAuth(String),
     /// Settings were unusable.
     #[error(transparent)]
     Settings(#[from] crate::settings::SettingsError),
@@ -385,11 +392,12 @@ pub async fn compose(
     let staff: Arc<dyn StaffDirectory> = Arc::new(SeaStaffDirectory::new(db.clone()));
     let enquiry_repo = Arc::new(SeaEnquiryRepository::new(db.clone()));
 
+    let tokens: Arc<dyn nexus_identity::TokenIssuer> = Arc::new(tokens);
     let identity = Arc::new(IdentityService::new(
         users.clone(),
         Arc::new(SeaSessionStore::new(db.clone())),
         Arc::new(hasher),
-        Arc::new(tokens),
+        tokens.clone(),
         Arc::new(SeaOtpStore::new(db.clone())),
         Arc::new(SeaIdentityUnitOfWork::new(transactions.clone())),
         clock.clone(),
@@ -398,6 +406,16 @@ pub async fn compose(
             grants: crate::access::grants,
         },
     ));
+    let oauth = Arc::new(OAuthService::new(OAuthPorts {
+        providers: oauth_providers(settings)?,
+        states: Arc::new(SeaOAuthStateStore::new(db.clone())),
+        identities: Arc::new(SeaLinkedIdentityStore::new(db.clone())),
+        uow: Arc::new(SeaOAuthUnitOfWork::new(transactions.clone())),
+        users: users.clone(),
+        tokens,
+        identity: identity.clone(),
+        clock: clock.clone(),
+    }));
     let customers = Arc::new(CustomerService::new(
         customer_repo.clone(),
         staff.clone(),
@@ -708,6 +726,11 @@ pub async fn compose(
     ));
     Ok(AppState {
         identity,
+        oauth,
+        oauth_cookie_secure: settings
+            .oauth
+            .redirect_uri("google", &settings.mail.public_base_url)
+            .starts_with("https://"),
         customers,
         enquiries,
         approvals,
@@ -948,6 +971,51 @@ fn asset_store(settings: &Settings) -> Result<Probed<dyn AssetStore, S3AssetStor
             Ok((Arc::new(store), None))
         }
     }
+}
+
+/// The sign-in providers whose client id and secret are set.
+fn oauth_providers(
+    settings: &Settings,
+) -> Result<Vec<Arc<dyn nexus_identity::OAuthProvider>>, StartupError> {
+    use nexus_oauth_providers::{
+        ClientRegistration, GitHubConfig, GitHubProvider, GoogleConfig, GoogleProvider,
+    };
+    let o = &settings.oauth;
+    let base = &settings.mail.public_base_url;
+    let timeout = std::time::Duration::from_secs(o.timeout_secs);
+    let invalid =
+        |e: nexus_oauth_providers::InvalidProviderConfig| StartupError::OAuth(e.to_string());
+    let mut providers: Vec<Arc<dyn nexus_identity::OAuthProvider>> = Vec::new();
+    if let (Some(id), Some(secret)) = (&o.google_client_id, &o.google_client_secret) {
+        providers.push(Arc::new(
+            GoogleProvider::new(GoogleConfig {
+                client: ClientRegistration {
+                    client_id: id.clone(),
+                    client_secret: secret.expose().to_owned(),
+                    redirect_uri: o.redirect_uri("google", base),
+                    timeout,
+                },
+                issuer: o.google_issuer.trim_end_matches('/').to_owned(),
+            })
+            .map_err(invalid)?,
+        ));
+    }
+    if let (Some(id), Some(secret)) = (&o.github_client_id, &o.github_client_secret) {
+        providers.push(Arc::new(
+            GitHubProvider::new(GitHubConfig {
+                client: ClientRegistration {
+                    client_id: id.clone(),
+                    client_secret: secret.expose().to_owned(),
+                    redirect_uri: o.redirect_uri("github", base),
+                    timeout,
+                },
+                oauth_url: o.github_oauth_url.clone(),
+                api_url: o.github_api_url.clone(),
+            })
+            .map_err(invalid)?,
+        ));
+    }
+    Ok(providers)
 }
 
 /// Razorpay when its keys are set; otherwise the development gateway (never in production:

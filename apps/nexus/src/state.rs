@@ -15,6 +15,10 @@ use crate::settings::LimitSettings;
 pub struct AppState {
     /// Identity and access.
     pub identity: Arc<IdentityService>,
+    /// Sign-in with Google and GitHub.
+    pub oauth: Arc<nexus_identity::OAuthService>,
+    /// Whether the sign-in binding cookie is `Secure` (the callbacks are https).
+    pub oauth_cookie_secure: bool,
     /// The customer CRM.
     pub customers: Arc<CustomerService>,
     /// Enquiries.

@@ -5,6 +5,7 @@ mod events;
 mod ids;
 mod mailing;
 mod model;
+mod oauth;
 pub mod permissions;
 mod ports;
 mod service;
@@ -21,6 +22,15 @@ pub use model::{
     AccessClaims, AccessGrant, AuthSession, IssuedAccessToken, LoginResult, NewStaffUser,
     OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash, RefreshSession, RegisterUser,
     UnknownOtpPurpose, UpdateProfile, UpdateUser, User, UserFilter,
+};
+pub use oauth::{
+    AuthorizationStart, AuthorizeRequest, IdentityProvider, LinkedIdentity, LinkedIdentityStore,
+    OAuthError, OAuthPorts, OAuthProvider, OAuthService, OAuthState, OAuthStateStore, OAuthTx,
+    OAuthUnitOfWork, ProviderProfile, SignInIntent, SignInMethods, UnknownProvider,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use oauth::{
+    MockLinkedIdentityStore, MockOAuthProvider, MockOAuthStateStore, MockOAuthUnitOfWork,
 };
 pub use ports::{
     CodeStore, IdentityTx, IdentityUnitOfWork, OtpStore, PasswordHasher, SessionStore, TokenIssuer,

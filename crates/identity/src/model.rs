@@ -13,7 +13,8 @@ pub struct User {
     pub id: UserId,
     /// Sign-in address, unique case-insensitively.
     pub email: Email,
-    /// bcrypt hash of the password; never leaves the server.
+    /// bcrypt hash of the password ([`PasswordHash::none`] for an account that signs in
+    /// through Google or GitHub only); never leaves the server.
     pub password_hash: PasswordHash,
     /// Role, which decides permissions.
     pub role: Role,
@@ -48,6 +49,19 @@ impl PasswordHash {
     #[must_use]
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The stored form of "no password": an account created through a sign-in provider.
+    /// No password matches it (the service never hands it to the hasher).
+    #[must_use]
+    pub fn none() -> Self {
+        Self(String::new())
+    }
+
+    /// Whether the account has a password at all (see [`PasswordHash::none`]).
+    #[must_use]
+    pub fn is_set(&self) -> bool {
+        !self.0.is_empty()
     }
 }
 

@@ -137,11 +137,13 @@ impl IdentityService {
         // bcrypt only reads 72 bytes, and no password that long can have been set: a longer
         // one is wrong without looking (after the same work, so it tells nothing).
         let too_long = password.len() > Password::MAX_BYTES;
+        // An account without a password is checked like an unknown one: same work, no match.
+        let no_password = user.as_ref().is_some_and(|u| !u.password_hash.is_set());
         let stored = user
             .as_ref()
-            .filter(|_| !too_long)
+            .filter(|_| !too_long && !no_password)
             .map(|u| &u.password_hash);
-        let ok = self.hasher.verify(password, stored).await? && !too_long;
+        let ok = self.hasher.verify(password, stored).await? && !too_long && !no_password;
         let Some(user) = user.filter(|_| ok) else {
             return Err(IdentityError::InvalidCredentials);
         };
@@ -298,6 +300,7 @@ impl IdentityService {
         let mut user = self.load(session.actor.user_id()).await?;
         // Longer than bcrypt reads, so never a password that was set: wrong, unverified.
         if current.len() > Password::MAX_BYTES
+            || !user.password_hash.is_set()
             || !self
                 .hasher
                 .verify(current, Some(&user.password_hash))
@@ -568,6 +571,19 @@ impl IdentityService {
             OtpPurpose::VerifyEmail => Ok(OtpOutcome::Verified(user)),
             OtpPurpose::Login => Ok(OtpOutcome::LoggedIn(self.start_session(user).await?)),
         }
+    }
+
+    /// Starts a session for an account that proved itself by other means (a sign-in
+    /// provider), as a password login would.
+    ///
+    /// # Errors
+    /// `AccountDisabled` for a deactivated account, `Unexpected`.
+    pub async fn sign_in_proven(&self, user: User) -> Result<LoginResult, IdentityError> {
+        if !user.is_active {
+            return Err(IdentityError::AccountDisabled);
+        }
+        tracing::info!(user_id = %user.id, "signed in through a provider");
+        self.start_session(user).await
     }
 
     async fn start_session(&self, user: User) -> Result<LoginResult, IdentityError> {

@@ -387,6 +387,32 @@ impl From<IdentityError> for ApiError {
     }
 }
 
+impl From<nexus_identity::OAuthError> for ApiError {
+    fn from(err: nexus_identity::OAuthError) -> Self {
+        use nexus_identity::OAuthError as E;
+        let message = err.to_string();
+        match err {
+            E::ProviderDisabled(_) => {
+                Self::new(StatusCode::NOT_FOUND, "provider_disabled", message)
+            }
+            E::InvalidState => Self::new(StatusCode::BAD_REQUEST, "invalid_state", message),
+            E::ProviderRejected => Self::new(StatusCode::BAD_REQUEST, "oauth_rejected", message),
+            E::InvalidIdToken => Self::new(StatusCode::BAD_REQUEST, "invalid_id_token", message),
+            E::ProviderUnavailable => {
+                Self::new(StatusCode::BAD_GATEWAY, "provider_unavailable", message)
+            }
+            E::EmailNotVerified => Self::new(StatusCode::FORBIDDEN, "email_not_verified", message),
+            E::IdentityTaken => Self::new(StatusCode::CONFLICT, "identity_taken", message),
+            E::ProviderAlreadyLinked(_) => {
+                Self::new(StatusCode::CONFLICT, "provider_already_linked", message)
+            }
+            E::NotLinked(_) => Self::not_found(message),
+            E::LastSignInMethod => Self::new(StatusCode::CONFLICT, "last_sign_in_method", message),
+            E::Identity(e) => e.into(),
+        }
+    }
+}
+
 /// The detail code for a password rule.
 #[must_use]
 pub fn password_code(rule: PasswordRule) -> &'static str {

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod metrics;
 pub mod middleware;
 pub mod multipart;
+pub mod oauth;
 pub mod openapi;
 pub mod orders;
 pub mod page;
@@ -89,6 +90,7 @@ pub fn app(
             web::scope("/api/v1")
                 .configure(auth::configure)
                 .configure(users::configure)
+                .configure(oauth::configure)
                 .configure(customers::configure)
                 .configure(enquiries::configure)
                 .configure(responses::configure)

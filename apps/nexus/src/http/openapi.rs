@@ -12,6 +12,7 @@ use super::error::ErrorBody;
 
 use super::feedback;
 use super::feeds;
+use super::oauth;
 use super::pages;
 use super::posts;
 use super::redirects;
@@ -120,6 +121,8 @@ use super::{
         posts::handlers::upload_post_cover,
         feeds::rss_feed, feeds::atom_feed,
         seo::handlers::get_site,
+        oauth::handlers::start_oauth, oauth::handlers::oauth_callback,
+        oauth::handlers::list_identities, oauth::handlers::unlink_identity,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(

@@ -2,12 +2,14 @@
 
 pub mod entities;
 
+mod oauth;
 mod otps;
 mod sessions;
 mod uow;
 mod users;
 
 pub use nexus_sea_support::DatabaseConnection;
+pub use oauth::{SeaLinkedIdentityStore, SeaOAuthStateStore, SeaOAuthTx, SeaOAuthUnitOfWork};
 pub use otps::SeaOtpStore;
 pub use sessions::SeaSessionStore;
 pub use uow::{SeaIdentityTx, SeaIdentityUnitOfWork};
