@@ -86,6 +86,9 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/auth/me",                      [401, 200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/auth/otp/request",             [202, 202, 202, 202, 202, 202, 202, 202]),
     ("post",   "/api/v1/auth/otp/verify",              [400, 400, 400, 400, 400, 400, 400, 400]),
+    // Password reset: a link is asked for by address (202 alike) and used by its token alone.
+    ("post",   "/api/v1/auth/password/forgot",         [202, 202, 202, 202, 202, 202, 202, 202]),
+    ("post",   "/api/v1/auth/password/reset",          [400, 400, 400, 400, 400, 400, 400, 400]),
     ("patch",  "/api/v1/users/me",                     [401, 200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/users/me/password",            [401, 204, 204, 204, 204, 204, 204, 204]),
     // User administration: ADMIN only.
@@ -530,6 +533,13 @@ impl World {
             ("post", "/api/v1/auth/otp/verify") => Call::json(
                 template,
                 json!({ "email": self.customer().email, "code": "000000", "purpose": "LOGIN" }),
+            ),
+            ("post", "/api/v1/auth/password/forgot") => {
+                Call::json(template, json!({ "email": self.customer().email }))
+            }
+            ("post", "/api/v1/auth/password/reset") => Call::json(
+                template,
+                json!({ "token": "ab".repeat(32), "password": "a brand new passphrase" }),
             ),
             ("patch", "/api/v1/users/me") => {
                 Call::json(template, json!({ "firstName": "Renamed" }))

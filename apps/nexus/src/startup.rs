@@ -11,8 +11,8 @@ use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
 use nexus_identity::{
-    AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
-    OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
+    AccountExistsMailSubscriber, AccountLinkMailSubscriber, BootstrapOutcome, IdentityConfig,
+    IdentityService, OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
 };
 use nexus_kernel::{Clock, Email, RateLimiter, SharedCache, SystemClock};
 use nexus_migration::Migrator;
@@ -396,6 +396,7 @@ pub async fn compose(
         IdentityConfig {
             refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
             grants: crate::access::grants,
+            reset_link_ttl: Duration::minutes(auth.password_reset_ttl_minutes),
         },
     ));
     let customers = Arc::new(CustomerService::new(
@@ -572,6 +573,11 @@ pub async fn compose(
         )),
         Arc::new(AccountExistsMailSubscriber::new(
             users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(AccountLinkMailSubscriber::new(
             renderer.clone(),
             mailer.clone(),
             message_domain.clone(),

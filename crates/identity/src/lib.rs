@@ -7,28 +7,33 @@ mod mailing;
 mod model;
 pub mod permissions;
 mod ports;
+mod recovery;
 mod service;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
 
 pub use error::{IdentityError, PasswordRule};
-pub use events::{CodeIssued, RegistrationRepeated, UserRegistered};
+pub use events::{
+    AccountLinkIssued, CodeIssued, PasswordReset, RegistrationRepeated, UserRegistered,
+};
 pub use ids::{SessionFamilyId, SessionId};
 pub use mailing::{
-    AccountExistsMailSubscriber, OtpMailSubscriber, WelcomeMailSubscriber, message_id,
+    AccountExistsMailSubscriber, AccountLinkMailSubscriber, OtpMailSubscriber,
+    WelcomeMailSubscriber, message_id,
 };
 pub use model::{
-    AccessClaims, AccessGrant, AuthSession, IssuedAccessToken, LoginResult, NewStaffUser,
-    OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash, RefreshSession, RegisterUser,
-    UnknownOtpPurpose, UpdateProfile, UpdateUser, User, UserFilter,
+    AccessClaims, AccessGrant, AccountLink, AuthSession, IssuedAccessToken, LinkPurpose,
+    LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash,
+    RefreshSession, RegisterUser, UnknownLinkPurpose, UnknownOtpPurpose, UpdateProfile, UpdateUser,
+    User, UserFilter,
 };
 pub use ports::{
-    CodeStore, IdentityTx, IdentityUnitOfWork, OtpStore, PasswordHasher, SessionStore, TokenIssuer,
-    UserRepository, UserStore,
+    CodeStore, IdentityTx, IdentityUnitOfWork, LinkStore, OtpStore, PasswordHasher, SessionRevoker,
+    SessionStore, TokenIssuer, UserRepository, UserStore,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{
-    MockCodeStore, MockIdentityUnitOfWork, MockOtpStore, MockPasswordHasher, MockSessionStore,
-    MockTokenIssuer, MockUserRepository, MockUserStore,
+    MockCodeStore, MockIdentityUnitOfWork, MockLinkStore, MockOtpStore, MockPasswordHasher,
+    MockSessionRevoker, MockSessionStore, MockTokenIssuer, MockUserRepository, MockUserStore,
 };
 pub use service::{BootstrapOutcome, IdentityConfig, IdentityService};

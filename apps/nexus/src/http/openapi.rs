@@ -33,6 +33,8 @@ use super::{
         customers::handlers::update_customer, customers::handlers::delete_customer, customers::handlers::assign_customer,
         auth::handlers::request_otp,
         auth::handlers::verify_otp,
+        auth::handlers::forgot_password,
+        auth::handlers::reset_password,
         enquiries::handlers::create_enquiry,
         enquiries::handlers::list_enquiries,
         enquiries::handlers::get_enquiry,

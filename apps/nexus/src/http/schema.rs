@@ -63,6 +63,7 @@ doc_enum!(
         SendResponse = "send_response",
         SendWelcome = "send_welcome",
         SendOtp = "send_otp",
+        SendAccountLink = "send_account_link",
         GenerateInvoice = "generate_invoice",
         SendOrderConfirmation = "send_order_confirmation",
         SendAccountExists = "send_account_exists",

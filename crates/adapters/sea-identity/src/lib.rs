@@ -2,6 +2,7 @@
 
 pub mod entities;
 
+mod links;
 mod otps;
 mod sessions;
 mod uow;
