@@ -91,6 +91,9 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/auth/password/reset",          [400, 400, 400, 400, 400, 400, 400, 400]),
     ("patch",  "/api/v1/users/me",                     [401, 200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/users/me/password",            [401, 204, 204, 204, 204, 204, 204, 204]),
+    // An e-mail change is asked for with one's password and confirmed by the link's token.
+    ("post",   "/api/v1/users/me/email",               [401, 202, 202, 202, 202, 202, 202, 202]),
+    ("post",   "/api/v1/users/me/email/confirm",       [401, 400, 400, 400, 400, 400, 400, 400]),
     // User administration: ADMIN only.
     ("get",    "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 200]),
     ("post",   "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 201]),
@@ -541,6 +544,16 @@ impl World {
                 template,
                 json!({ "token": "ab".repeat(32), "password": "a brand new passphrase" }),
             ),
+            ("post", "/api/v1/users/me/email") => Call::json(
+                template,
+                json!({
+                    "newEmail": unique_email("moved"),
+                    "currentPassword": me.map_or("not-signed-in", |m| m.password.as_str()),
+                }),
+            ),
+            ("post", "/api/v1/users/me/email/confirm") => {
+                Call::json(template, json!({ "token": "ab".repeat(32) }))
+            }
             ("patch", "/api/v1/users/me") => {
                 Call::json(template, json!({ "firstName": "Renamed" }))
             }

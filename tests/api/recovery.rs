@@ -4,8 +4,8 @@
 
 use chrono::{Duration, Utc};
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, expect_json, spawn_app_with_smtp,
-    unique_email,
+    Bearer, NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, expect_json,
+    spawn_app_with_smtp, unique_email,
 };
 use reqwest::Response;
 use sea_orm::ConnectionTrait;
@@ -299,4 +299,169 @@ async fn reset_requests_count_against_the_code_request_limits() {
 
     let body: Value = assert_error(res, 429, "rate_limited").await;
     assert!(body["message"].is_string());
+}
+
+// ---- e-mail change ----------------------------------------------------------------------
+
+const CHANGE: &str = "/api/v1/users/me/email";
+const CONFIRM: &str = "/api/v1/users/me/email/confirm";
+
+async fn change(app: &TestApp, user: &Signed, new_email: &str, password: &str) -> Response {
+    app.post_json(
+        CHANGE,
+        &json!({ "newEmail": new_email, "currentPassword": password }),
+        &user.token,
+    )
+    .await
+}
+
+async fn confirm(app: &TestApp, token: &str, access: impl Bearer) -> Response {
+    app.post_json(CONFIRM, &json!({ "token": token }), access)
+        .await
+}
+
+/// Asks to move `user` to `new_email` and returns the link token from the mail at the new
+/// address, checking the notice at the old one.
+async fn change_token_by_mail(app: &TestApp, user: &Signed, new_email: &str) -> String {
+    let before = app.smtp().messages().len();
+    expect_json(change(app, user, new_email, &user.password).await, 202).await;
+    let messages = app.smtp().wait_for_messages(before + 2).await;
+    let new = messages[before..]
+        .iter()
+        .find(|m| m.rcpt_tos == [new_email])
+        .unwrap_or_else(|| panic!("no mail at the new address: {messages:#?}"));
+    let old = messages[before..]
+        .iter()
+        .find(|m| m.rcpt_tos == [user.email.as_str()])
+        .unwrap_or_else(|| panic!("no notice at the old address: {messages:#?}"));
+    assert!(old.text.contains(new_email), "{}", old.text);
+    assert!(
+        link_token(&old.text).is_none(),
+        "the notice carries no link"
+    );
+    link_token(&new.text).unwrap_or_else(|| panic!("no link token in: {}", new.text))
+}
+
+#[tokio::test]
+async fn an_email_change_confirmed_from_the_new_address_moves_the_account_and_ends_other_sessions()
+{
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
+        return;
+    };
+    let user = customer(&app).await;
+    let other = app.login(&user.email, &user.password).await;
+    let new_email = unique_email("moved");
+    let token = change_token_by_mail(&app, &user, &new_email).await;
+
+    let body = expect_json(confirm(&app, &token, &user.token).await, 200).await;
+
+    assert_eq!(body["email"], new_email.as_str());
+    assert_eq!(body["emailVerified"], true);
+    assert_eq!(
+        expect_json(me(&app, &user.token).await, 200).await["email"],
+        new_email.as_str()
+    );
+    assert_error(me(&app, &other.token).await, 401, "unauthorized").await;
+    assert_eq!(refresh(&app, &other.refresh_token).await.status(), 401);
+    assert_error(
+        login(&app, &user.email, &user.password).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    app.login(&new_email, &user.password).await;
+    assert_error(
+        confirm(&app, &token, &user.token).await,
+        400,
+        "invalid_token",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_email_change_needs_the_current_password() {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
+        return;
+    };
+    let user = customer(&app).await;
+    let before = app.smtp().messages().len();
+
+    let res = change(&app, &user, &unique_email("moved"), "not the password").await;
+
+    let body = assert_error(res, 400, "validation_failed").await;
+    assert_eq!(detail_fields(&body), ["currentPassword"]);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.smtp().messages().len(), before, "nothing is mailed");
+}
+
+#[tokio::test]
+async fn a_confirmation_link_works_only_for_its_own_account() {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
+        return;
+    };
+    let user = customer(&app).await;
+    let stranger = customer(&app).await;
+    let new_email = unique_email("moved");
+    let token = change_token_by_mail(&app, &user, &new_email).await;
+
+    assert_error(
+        confirm(&app, &token, &stranger.token).await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    assert_error(confirm(&app, &token, NO_TOKEN).await, 401, "unauthorized").await;
+
+    assert_eq!(confirm(&app, &token, &user.token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_address_taken_before_the_confirmation_is_refused_with_409() {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
+        return;
+    };
+    let user = customer(&app).await;
+    let new_email = unique_email("moved");
+    let token = change_token_by_mail(&app, &user, &new_email).await;
+    expect_json(
+        app.register_at(&new_email, "someone else's password").await,
+        202,
+    )
+    .await;
+
+    assert_error(confirm(&app, &token, &user.token).await, 409, "email_taken").await;
+
+    assert_eq!(
+        expect_json(me(&app, &user.token).await, 200).await["email"],
+        user.email.as_str()
+    );
+}
+
+#[tokio::test]
+async fn a_change_to_an_address_with_an_account_answers_alike_and_sends_no_link() {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
+        return;
+    };
+    let user = customer(&app).await;
+    let owner = customer(&app).await;
+    let before = app.smtp().messages().len();
+
+    let taken = expect_json(change(&app, &user, &owner.email, &user.password).await, 202).await;
+    let free = expect_json(
+        change(&app, &user, &unique_email("free"), &user.password).await,
+        202,
+    )
+    .await;
+
+    assert_eq!(taken, free);
+    app.smtp().wait_for_messages(before + 2).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let messages = app.smtp().messages();
+    assert!(
+        messages[before..]
+            .iter()
+            .all(|m| m.rcpt_tos != [owner.email.as_str()]),
+        "{messages:#?}"
+    );
+    assert_eq!(messages.len(), before + 2);
 }

@@ -169,6 +169,9 @@ pub struct AuthSettings {
     pub refresh_token_ttl_secs: i64,
     /// `PASSWORD_RESET_TTL_MINUTES`, default 30: how long an e-mailed reset link works.
     pub password_reset_ttl_minutes: i64,
+    /// `EMAIL_CHANGE_TTL_MINUTES`, default 60: how long an e-mail change confirmation link
+    /// works.
+    pub email_change_ttl_minutes: i64,
     /// `BCRYPT_COST`, default 12 (4 to 31).
     pub bcrypt_cost: u32,
     /// `NEXUS_ADMIN_EMAIL`: administrator created on first start when there is no user.
@@ -186,6 +189,7 @@ impl Default for AuthSettings {
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             password_reset_ttl_minutes: 30,
+            email_change_ttl_minutes: 60,
             bcrypt_cost: 12,
             admin_email: None,
             admin_password: None,
@@ -888,6 +892,7 @@ pub const KEYS: &[Key] = &[
         "PASSWORD_RESET_TTL_MINUTES",
         "auth.password_reset_ttl_minutes",
     ),
+    key("EMAIL_CHANGE_TTL_MINUTES", "auth.email_change_ttl_minutes"),
     key("BCRYPT_COST", "auth.bcrypt_cost"),
     key("NEXUS_ADMIN_EMAIL", "auth.admin_email"),
     key("NEXUS_ADMIN_PASSWORD", "auth.admin_password"),
@@ -1248,7 +1253,7 @@ impl Settings {
             p.webhook_secret.is_some(),
         ];
         let at_least_1 = "must be at least 1";
-        let rules: [(bool, &'static str, &str); 33] = [
+        let rules: [(bool, &'static str, &str); 34] = [
             (
                 self.http
                     .metrics_addr
@@ -1281,6 +1286,11 @@ impl Settings {
                 !(1..=24 * 60).contains(&a.password_reset_ttl_minutes),
                 "PASSWORD_RESET_TTL_MINUTES",
                 "must be between 1 and 1440 minutes",
+            ),
+            (
+                !(1..=7 * 24 * 60).contains(&a.email_change_ttl_minutes),
+                "EMAIL_CHANGE_TTL_MINUTES",
+                "must be between 1 and 10080 minutes",
             ),
             (
                 a.refresh_token_ttl_secs < a.access_token_ttl_secs,

@@ -11,8 +11,9 @@ use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
 use nexus_identity::{
-    AccountExistsMailSubscriber, AccountLinkMailSubscriber, BootstrapOutcome, IdentityConfig,
-    IdentityService, OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
+    AccountExistsMailSubscriber, AccountLinkMailSubscriber, BootstrapOutcome,
+    EmailChangeNoticeSubscriber, IdentityConfig, IdentityService, OtpMailSubscriber,
+    UserRepository, WelcomeMailSubscriber,
 };
 use nexus_kernel::{Clock, Email, RateLimiter, SharedCache, SystemClock};
 use nexus_migration::Migrator;
@@ -397,6 +398,7 @@ pub async fn compose(
             refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
             grants: crate::access::grants,
             reset_link_ttl: Duration::minutes(auth.password_reset_ttl_minutes),
+            email_change_ttl: Duration::minutes(auth.email_change_ttl_minutes),
         },
     ));
     let customers = Arc::new(CustomerService::new(
@@ -572,6 +574,12 @@ pub async fn compose(
             message_domain.clone(),
         )),
         Arc::new(AccountExistsMailSubscriber::new(
+            users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(EmailChangeNoticeSubscriber::new(
             users.clone(),
             renderer.clone(),
             mailer.clone(),

@@ -100,6 +100,36 @@ impl DomainEvent for AccountLinkIssued {
     const SENSITIVE: bool = true;
 }
 
+/// The owner asked to move their sign-in address: the old address is told (the new one
+/// gets the confirmation link through [`AccountLinkIssued`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChangeRequested {
+    /// The account.
+    pub user_id: UserId,
+    /// The address the account has now, which gets the notice.
+    pub old_email: Email,
+    /// The address asked for.
+    pub new_email: Email,
+}
+
+impl DomainEvent for EmailChangeRequested {
+    const NAME: &'static str = "identity.email_change_requested";
+    const VERSION: u32 = 1;
+}
+
+/// The sign-in address was changed through a confirmation link: every other session of the
+/// account was revoked with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChanged {
+    /// The account.
+    pub user_id: UserId,
+}
+
+impl DomainEvent for EmailChanged {
+    const NAME: &'static str = "identity.email_changed";
+    const VERSION: u32 = 1;
+}
+
 /// A password was set through a reset link: every session of the account was revoked with
 /// it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,12 +14,13 @@ pub mod testing;
 
 pub use error::{IdentityError, PasswordRule};
 pub use events::{
-    AccountLinkIssued, CodeIssued, PasswordReset, RegistrationRepeated, UserRegistered,
+    AccountLinkIssued, CodeIssued, EmailChangeRequested, EmailChanged, PasswordReset,
+    RegistrationRepeated, UserRegistered,
 };
 pub use ids::{SessionFamilyId, SessionId};
 pub use mailing::{
-    AccountExistsMailSubscriber, AccountLinkMailSubscriber, OtpMailSubscriber,
-    WelcomeMailSubscriber, message_id,
+    AccountExistsMailSubscriber, AccountLinkMailSubscriber, EmailChangeNoticeSubscriber,
+    OtpMailSubscriber, WelcomeMailSubscriber, message_id,
 };
 pub use model::{
     AccessClaims, AccessGrant, AccountLink, AuthSession, IssuedAccessToken, LinkPurpose,

@@ -382,17 +382,20 @@ pub enum OtpOutcome {
 pub enum LinkPurpose {
     /// Set a new password without the old one.
     PasswordReset,
+    /// Confirm a new sign-in address (the link goes to the new address).
+    EmailChange,
 }
 
 impl LinkPurpose {
     /// Every purpose.
-    pub const ALL: [Self; 1] = [Self::PasswordReset];
+    pub const ALL: [Self; 2] = [Self::PasswordReset, Self::EmailChange];
 
     /// The stable storage and event name.
     #[must_use]
     pub const fn as_str(&self) -> &'static str {
         match self {
             Self::PasswordReset => "PASSWORD_RESET",
+            Self::EmailChange => "EMAIL_CHANGE",
         }
     }
 }
@@ -424,6 +427,8 @@ pub struct AccountLink {
     pub purpose: LinkPurpose,
     /// One-way hash of the token.
     pub token_hash: String,
+    /// The address an e-mail change moves to (`EmailChange` only).
+    pub new_email: Option<Email>,
     /// Issued at.
     pub created_at: DateTime<Utc>,
     /// Unusable from this instant on.

@@ -1,12 +1,12 @@
-//! Account recovery: password reset by an e-mailed single-use link.
+//! Account recovery and e-mail change, by e-mailed single-use links.
 
 use chrono::Duration;
 use nexus_kernel::Email;
 use nexus_outbox::EventEnvelope;
 
 use crate::{
-    AccountLink, AccountLinkIssued, IdentityError, IdentityService, LinkPurpose, Password,
-    PasswordReset, User,
+    AccountLink, AccountLinkIssued, AuthSession, EmailChangeRequested, EmailChanged, IdentityError,
+    IdentityService, LinkPurpose, Password, PasswordReset, User,
 };
 
 /// A lifetime in whole minutes, for the e-mail's wording (at least one).
@@ -36,6 +36,7 @@ impl IdentityService {
             &user,
             LinkPurpose::PasswordReset,
             self.config.reset_link_ttl,
+            None,
         )
         .await?;
         tracing::info!(user_id = %user.id, "password reset link issued");
@@ -81,13 +82,102 @@ impl IdentityService {
         Ok(())
     }
 
+    /// Asks to move the caller's sign-in address to `new_email`, after checking the
+    /// current password: a single-use confirmation link goes to the new address and a
+    /// notice to the old one. An address another account already has gets nothing, and the
+    /// caller the same answer (so the request tells nothing about other accounts); the
+    /// confirmation would be refused anyway.
+    ///
+    /// # Errors
+    /// `WrongPassword`; `EmailTaken` when `new_email` is already the caller's;
+    /// `NotFound`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(user_id = %session.actor.user_id()))]
+    pub async fn request_email_change(
+        &self,
+        session: &AuthSession,
+        new_email: Email,
+        current_password: &str,
+    ) -> Result<(), IdentityError> {
+        let user = self.me(&session.actor).await?;
+        // Longer than bcrypt reads, so never a password that was set: wrong, unverified.
+        if current_password.len() > Password::MAX_BYTES
+            || !self
+                .hasher
+                .verify(current_password, Some(&user.password_hash))
+                .await?
+        {
+            return Err(IdentityError::WrongPassword);
+        }
+        if new_email == user.email {
+            return Err(IdentityError::EmailTaken);
+        }
+        if self.users.find_by_email(&new_email).await?.is_some() {
+            tracing::info!("e-mail change to an address with an account; nothing sent");
+            return Ok(());
+        }
+        self.issue_link(
+            &user,
+            LinkPurpose::EmailChange,
+            self.config.email_change_ttl,
+            Some(new_email),
+        )
+        .await?;
+        tracing::info!("e-mail change link issued");
+        Ok(())
+    }
+
+    /// Moves the caller's sign-in address to the one their confirmation link was sent to.
+    /// The address stays verified (the link proved the new one), and every other session
+    /// is revoked, in one unit of work with the spent link.
+    ///
+    /// # Errors
+    /// `InvalidLink` for an unknown, expired, used or voided token, or one of another
+    /// account (all alike); `EmailTaken` when another account took the address meanwhile
+    /// (the link stays usable); `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(user_id = %session.actor.user_id()))]
+    pub async fn confirm_email_change(
+        &self,
+        session: &AuthSession,
+        token: &str,
+    ) -> Result<User, IdentityError> {
+        let link = self.usable_link(token, LinkPurpose::EmailChange).await?;
+        let Some(new_email) = link
+            .new_email
+            .clone()
+            .filter(|_| link.user_id == session.actor.user_id())
+        else {
+            return Err(IdentityError::InvalidLink);
+        };
+        let mut user = self.me(&session.actor).await?;
+        let now = self.clock.now();
+        let expected = user.version;
+        user.email = new_email;
+        user.email_verified = true;
+        user.version = expected + 1;
+        user.updated_at = now;
+        let mut tx = self.uow.begin().await?;
+        if !tx.links().consume(link.id, now).await? {
+            return Err(IdentityError::InvalidLink);
+        }
+        tx.users().update(&user, expected).await?;
+        tx.sessions()
+            .revoke_user(user.id, Some(session.family_id), now)
+            .await?;
+        tx.record(EventEnvelope::new(&EmailChanged { user_id: user.id }, now)?);
+        tx.commit().await?;
+        tracing::info!("e-mail address changed; other sessions revoked");
+        Ok(user)
+    }
+
     /// Stores a new link of `purpose` for `user` (voiding earlier ones) with the event that
-    /// e-mails it.
+    /// e-mails it: to `new_email` when given (then the old address gets a notice too),
+    /// otherwise to the account's address.
     async fn issue_link(
         &self,
         user: &User,
         purpose: LinkPurpose,
         ttl: Duration,
+        new_email: Option<Email>,
     ) -> Result<(), IdentityError> {
         let now = self.clock.now();
         let plain = self.tokens.new_refresh_token();
@@ -96,13 +186,14 @@ impl IdentityService {
             user_id: user.id,
             purpose,
             token_hash: self.tokens.hash_refresh_token(&plain),
+            new_email: new_email.clone(),
             created_at: now,
             expires_at: now + ttl,
             used_at: None,
         };
         let issued = AccountLinkIssued {
             user_id: user.id,
-            email: user.email.clone(),
+            email: new_email.clone().unwrap_or_else(|| user.email.clone()),
             first_name: user.first_name.as_str().to_owned(),
             token: plain,
             purpose: purpose.as_str().to_owned(),
@@ -111,6 +202,16 @@ impl IdentityService {
         let mut tx = self.uow.begin().await?;
         tx.links().replace(&link).await?;
         tx.record(EventEnvelope::new(&issued, now)?);
+        if let Some(new_email) = new_email {
+            tx.record(EventEnvelope::new(
+                &EmailChangeRequested {
+                    user_id: user.id,
+                    old_email: user.email.clone(),
+                    new_email,
+                },
+                now,
+            )?);
+        }
         tx.commit().await
     }
 

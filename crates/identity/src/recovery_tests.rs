@@ -27,6 +27,7 @@ fn config() -> IdentityConfig {
         refresh_ttl: Duration::days(30),
         grants: |_| &[],
         reset_link_ttl: Duration::minutes(30),
+        email_change_ttl: Duration::minutes(60),
     }
 }
 
@@ -53,6 +54,7 @@ fn link(user: UserId, expires_at: DateTime<Utc>, used: bool) -> AccountLink {
         user_id: user,
         purpose: LinkPurpose::PasswordReset,
         token_hash: format!("sha256({TOKEN})"),
+        new_email: None,
         created_at: now() - Duration::minutes(5),
         expires_at,
         used_at: used.then(now),
@@ -276,5 +278,90 @@ async fn a_weak_password_leaves_the_link_unused() {
         .await;
 
     assert!(matches!(result, Err(IdentityError::WeakPassword(_))));
+    assert_eq!(log.commits(), 0);
+}
+
+fn session_of(user: &User) -> crate::AuthSession {
+    crate::AuthSession {
+        actor: nexus_kernel::Actor::granted(user.id, user.role, |_| &[]),
+        family_id: crate::SessionFamilyId::new(),
+    }
+}
+
+#[tokio::test]
+async fn an_email_change_with_a_wrong_password_issues_nothing() {
+    let account = user();
+    let mut users = MockUserRepository::new();
+    let found = account.clone();
+    users
+        .expect_find()
+        .returning(move |_| Ok(Some(found.clone())));
+    let mut hasher = MockPasswordHasher::new();
+    hasher.expect_verify().returning(|_, _| Ok(false));
+    let mut uow = crate::MockIdentityUnitOfWork::new();
+    uow.expect_begin().never();
+    let new_email = Email::parse("ada.new@example.com").expect("valid");
+
+    let result = service(users, uow, hasher)
+        .request_email_change(&session_of(&account), new_email, "wrong")
+        .await;
+
+    assert!(matches!(result, Err(IdentityError::WrongPassword)));
+}
+
+#[tokio::test]
+async fn an_email_change_link_sends_the_token_to_the_new_address_and_a_notice_to_the_old() {
+    let account = user();
+    let mut users = MockUserRepository::new();
+    let found = account.clone();
+    users
+        .expect_find()
+        .returning(move |_| Ok(Some(found.clone())));
+    users.expect_find_by_email().returning(|_| Ok(None));
+    let mut hasher = MockPasswordHasher::new();
+    hasher.expect_verify().returning(|_, _| Ok(true));
+    let log = UnitLog::default();
+    let uow = units_of_work_from(&log, |log| {
+        let mut links = MockLinkStore::new();
+        links
+            .expect_replace()
+            .withf(|l| {
+                l.purpose == LinkPurpose::EmailChange
+                    && l.new_email.as_ref().map(Email::as_str) == Some("ada.new@example.com")
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        TestTx::new(MockUserStore::new(), MockCodeStore::new(), log).with_links(links)
+    });
+    let new_email = Email::parse("ada.new@example.com").expect("valid");
+
+    service(users, uow, hasher)
+        .request_email_change(&session_of(&account), new_email.clone(), "right")
+        .await
+        .expect("accepted");
+
+    let events = log.events();
+    let issued: AccountLinkIssued = events[0].decode().expect("a link event");
+    assert_eq!(issued.email, new_email);
+    let notice: crate::EmailChangeRequested = events[1].decode().expect("a notice event");
+    assert_eq!(notice.old_email, account.email);
+    assert_eq!(log.commits(), 1);
+}
+
+#[tokio::test]
+async fn another_accounts_email_change_link_is_refused() {
+    let owner = user();
+    let caller = user();
+    let mut stored = link(owner.id, now() + Duration::minutes(5), false);
+    stored.purpose = LinkPurpose::EmailChange;
+    stored.new_email = Some(Email::parse("ada.new@example.com").expect("valid"));
+    let log = UnitLog::default();
+    let uow = reset_units(&log, Some(stored));
+
+    let result = service(MockUserRepository::new(), uow, MockPasswordHasher::new())
+        .confirm_email_change(&session_of(&caller), TOKEN)
+        .await;
+
+    assert!(matches!(result, Err(IdentityError::InvalidLink)));
     assert_eq!(log.commits(), 0);
 }

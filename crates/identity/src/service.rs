@@ -23,6 +23,8 @@ pub struct IdentityConfig {
     pub grants: Grants,
     /// How long a password-reset link works.
     pub reset_link_ttl: Duration,
+    /// How long an e-mail change confirmation link works.
+    pub email_change_ttl: Duration,
 }
 
 /// What the first-start check did.

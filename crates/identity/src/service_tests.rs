@@ -32,6 +32,7 @@ pub(super) fn config() -> IdentityConfig {
         refresh_ttl: Duration::days(30),
         grants,
         reset_link_ttl: Duration::minutes(30),
+        email_change_ttl: Duration::minutes(60),
     }
 }
 

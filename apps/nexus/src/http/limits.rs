@@ -90,6 +90,11 @@ pub enum Action<'a> {
         /// The address given.
         email: &'a str,
     },
+    /// Ask to move one's sign-in address to `email`.
+    ChangeEmail {
+        /// The new address given.
+        email: &'a str,
+    },
     /// Use an e-mailed account link (a password reset).
     UseLink,
     /// Turn one's cart into an order.
@@ -171,7 +176,7 @@ fn policies(settings: &LimitSettings, client: &Client, action: Action<'_>) -> Ve
         ],
         // A reset link is mail to an address like a code: it shares the code requests'
         // budgets, per client and per address, so neither can be used to flood a mailbox.
-        Action::ForgotPassword { email } => vec![
+        Action::ForgotPassword { email } | Action::ChangeEmail { email } => vec![
             policy(N::OtpRequest, client),
             policy(N::OtpRequestAddress, &address(email)),
         ],

@@ -35,6 +35,8 @@ use super::{
         auth::handlers::verify_otp,
         auth::handlers::forgot_password,
         auth::handlers::reset_password,
+        users::handlers::change_email,
+        users::handlers::confirm_email,
         enquiries::handlers::create_enquiry,
         enquiries::handlers::list_enquiries,
         enquiries::handlers::get_enquiry,

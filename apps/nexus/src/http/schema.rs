@@ -64,6 +64,7 @@ doc_enum!(
         SendWelcome = "send_welcome",
         SendOtp = "send_otp",
         SendAccountLink = "send_account_link",
+        SendEmailChangeNotice = "send_email_change_notice",
         GenerateInvoice = "generate_invoice",
         SendOrderConfirmation = "send_order_confirmation",
         SendAccountExists = "send_account_exists",

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use nexus_identity::{AccountLink, IdentityError, LinkPurpose};
-use nexus_kernel::{Unexpected, UserId};
+use nexus_kernel::{Email, Unexpected, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
 use uuid::Uuid;
@@ -19,7 +19,7 @@ fn to_row(link: &AccountLink) -> account_link::Model {
         user_id: link.user_id.as_uuid(),
         purpose: link.purpose.as_str().to_owned(),
         token_hash: link.token_hash.clone(),
-        new_email: None,
+        new_email: link.new_email.as_ref().map(|e| e.as_str().to_owned()),
         created_at: link.created_at,
         expires_at: link.expires_at,
         used_at: link.used_at,
@@ -38,6 +38,16 @@ fn from_row(row: account_link::Model) -> Result<AccountLink, Unexpected> {
             "purpose",
         ))?,
         token_hash: row.token_hash,
+        new_email: row
+            .new_email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .map_err(nexus_sea_support::invalid_row(
+                "account_links",
+                id,
+                "new_email",
+            ))?,
         created_at: row.created_at,
         expires_at: row.expires_at,
         used_at: row.used_at,

@@ -61,6 +61,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/account_link.html"),
     ),
     (
+        "email_change_notice.subject.txt",
+        include_str!("../templates/email_change_notice.subject.txt"),
+    ),
+    (
+        "email_change_notice.txt",
+        include_str!("../templates/email_change_notice.txt"),
+    ),
+    (
+        "email_change_notice.html",
+        include_str!("../templates/email_change_notice.html"),
+    ),
+    (
         "order_confirmation.subject.txt",
         include_str!("../templates/order_confirmation.subject.txt"),
     ),
@@ -211,6 +223,13 @@ fn template_data(template: &EmailTemplate) -> (&'static str, Value) {
                 token => token.clone(),
                 expires_in_minutes => *expires_in_minutes,
             },
+        ),
+        EmailTemplate::EmailChangeNotice {
+            first_name,
+            new_email,
+        } => (
+            "email_change_notice",
+            context! { first_name => first_name.clone(), new_email => new_email.clone() },
         ),
         EmailTemplate::OrderConfirmation {
             customer_name,

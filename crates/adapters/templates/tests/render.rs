@@ -61,6 +61,11 @@ fn every_template() -> Vec<EmailTemplate> {
         order(None),
         link("PASSWORD_RESET", 30),
         link("SOMETHING_ELSE", 1),
+        link("EMAIL_CHANGE", 60),
+        EmailTemplate::EmailChangeNotice {
+            first_name: "Ada".to_owned(),
+            new_email: "ada.new@example.com".to_owned(),
+        },
     ]
 }
 

@@ -15,7 +15,7 @@ pub struct Model {
     pub purpose: String,
     /// One-way hash of the token, unique.
     pub token_hash: String,
-    /// The address an e-mail change moves to (unused so far by other purposes).
+    /// The address an e-mail change moves to (`EMAIL_CHANGE` only).
     pub new_email: Option<String>,
     /// Issued at.
     pub created_at: DateTimeUtc,
