@@ -30,6 +30,7 @@ mod m20261206_181000_create_posts;
 mod m20261206_220000_add_post_search;
 mod m20261206_223000_create_redirect_rules;
 mod m20261207_090000_add_product_covers;
+mod m20261207_100000_create_account_links;
 mod m20261207_120000_create_oauth_sign_in;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_220000_add_post_search::Migration),
             Box::new(m20261206_223000_create_redirect_rules::Migration),
             Box::new(m20261207_090000_add_product_covers::Migration),
+            Box::new(m20261207_100000_create_account_links::Migration),
             Box::new(m20261207_120000_create_oauth_sign_in::Migration),
         ]
     }

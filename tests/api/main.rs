@@ -23,6 +23,7 @@ mod platform;
 mod posts;
 mod purchase;
 mod reconcile;
+mod recovery;
 mod redirects;
 mod responses;
 mod seed;

@@ -86,6 +86,9 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/auth/me",                      [401, 200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/auth/otp/request",             [202, 202, 202, 202, 202, 202, 202, 202]),
     ("post",   "/api/v1/auth/otp/verify",              [400, 400, 400, 400, 400, 400, 400, 400]),
+    // Password reset: a link is asked for by address (202 alike) and used by its token alone.
+    ("post",   "/api/v1/auth/password/forgot",         [202, 202, 202, 202, 202, 202, 202, 202]),
+    ("post",   "/api/v1/auth/password/reset",          [400, 400, 400, 400, 400, 400, 400, 400]),
     ("patch",  "/api/v1/users/me",                     [401, 200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/users/me/password",            [401, 204, 204, 204, 204, 204, 204, 204]),
     // Sign-in with GitHub (configured for this matrix; the start needs no network): anyone
@@ -95,6 +98,9 @@ const ROUTES: &[Row] = &[
     // One's own linked identities; nobody here has a GitHub account linked (404).
     ("get",    "/api/v1/users/me/identities",          [401, 200, 200, 200, 200, 200, 200, 200]),
     ("delete", "/api/v1/users/me/identities/{provider}", [401, 404, 404, 404, 404, 404, 404, 404]),
+    // An e-mail change is asked for with one's password and confirmed by the link's token.
+    ("post",   "/api/v1/users/me/email",               [401, 202, 202, 202, 202, 202, 202, 202]),
+    ("post",   "/api/v1/users/me/email/confirm",       [401, 400, 400, 400, 400, 400, 400, 400]),
     // User administration: ADMIN only.
     ("get",    "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 200]),
     ("post",   "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 201]),
@@ -552,6 +558,23 @@ impl World {
                 template,
                 json!({ "email": self.customer().email, "code": "000000", "purpose": "LOGIN" }),
             ),
+            ("post", "/api/v1/auth/password/forgot") => {
+                Call::json(template, json!({ "email": self.customer().email }))
+            }
+            ("post", "/api/v1/auth/password/reset") => Call::json(
+                template,
+                json!({ "token": "ab".repeat(32), "password": "a brand new passphrase" }),
+            ),
+            ("post", "/api/v1/users/me/email") => Call::json(
+                template,
+                json!({
+                    "newEmail": unique_email("moved"),
+                    "currentPassword": me.map_or("not-signed-in", |m| m.password.as_str()),
+                }),
+            ),
+            ("post", "/api/v1/users/me/email/confirm") => {
+                Call::json(template, json!({ "token": "ab".repeat(32) }))
+            }
             ("patch", "/api/v1/users/me") => {
                 Call::json(template, json!({ "firstName": "Renamed" }))
             }

@@ -167,6 +167,11 @@ pub struct AuthSettings {
     pub access_token_ttl_secs: i64,
     /// `REFRESH_TOKEN_TTL_SECS`, default 2 592 000 (30 days).
     pub refresh_token_ttl_secs: i64,
+    /// `PASSWORD_RESET_TTL_MINUTES`, default 30: how long an e-mailed reset link works.
+    pub password_reset_ttl_minutes: i64,
+    /// `EMAIL_CHANGE_TTL_MINUTES`, default 60: how long an e-mail change confirmation link
+    /// works.
+    pub email_change_ttl_minutes: i64,
     /// `BCRYPT_COST`, default 12 (4 to 31).
     pub bcrypt_cost: u32,
     /// `NEXUS_ADMIN_EMAIL`: administrator created on first start when there is no user.
@@ -183,6 +188,8 @@ impl Default for AuthSettings {
             jwt_audience: "customer-nexus-hub-api".to_owned(),
             access_token_ttl_secs: 900,
             refresh_token_ttl_secs: 30 * 24 * 3600,
+            password_reset_ttl_minutes: 30,
+            email_change_ttl_minutes: 60,
             bcrypt_cost: 12,
             admin_email: None,
             admin_password: None,
@@ -954,6 +961,11 @@ pub const KEYS: &[Key] = &[
     key("JWT_AUDIENCE", "auth.jwt_audience"),
     key("ACCESS_TOKEN_TTL_SECS", "auth.access_token_ttl_secs"),
     key("REFRESH_TOKEN_TTL_SECS", "auth.refresh_token_ttl_secs"),
+    key(
+        "PASSWORD_RESET_TTL_MINUTES",
+        "auth.password_reset_ttl_minutes",
+    ),
+    key("EMAIL_CHANGE_TTL_MINUTES", "auth.email_change_ttl_minutes"),
     key("BCRYPT_COST", "auth.bcrypt_cost"),
     key("NEXUS_ADMIN_EMAIL", "auth.admin_email"),
     key("NEXUS_ADMIN_PASSWORD", "auth.admin_password"),
@@ -1327,7 +1339,7 @@ impl Settings {
             p.webhook_secret.is_some(),
         ];
         let at_least_1 = "must be at least 1";
-        let rules: [(bool, &'static str, &str); 32] = [
+        let rules: [(bool, &'static str, &str); 34] = [
             (
                 self.http
                     .metrics_addr
@@ -1355,6 +1367,16 @@ impl Settings {
                 a.refresh_token_ttl_secs <= 0,
                 "REFRESH_TOKEN_TTL_SECS",
                 "token lifetimes must be positive",
+            ),
+            (
+                !(1..=24 * 60).contains(&a.password_reset_ttl_minutes),
+                "PASSWORD_RESET_TTL_MINUTES",
+                "must be between 1 and 1440 minutes",
+            ),
+            (
+                !(1..=7 * 24 * 60).contains(&a.email_change_ttl_minutes),
+                "EMAIL_CHANGE_TTL_MINUTES",
+                "must be between 1 and 10080 minutes",
             ),
             (
                 a.refresh_token_ttl_secs < a.access_token_ttl_secs,

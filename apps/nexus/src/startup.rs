@@ -11,8 +11,9 @@ use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
 use nexus_identity::{
-    AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
-    OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
+    AccountExistsMailSubscriber, AccountLinkMailSubscriber, BootstrapOutcome,
+    EmailChangeNoticeSubscriber, IdentityConfig, IdentityService, OtpMailSubscriber,
+    UserRepository, WelcomeMailSubscriber,
 };
 use nexus_identity::{OAuthPorts, OAuthService};
 use nexus_kernel::{Clock, Email, RateLimiter, SharedCache, SystemClock};
@@ -404,6 +405,8 @@ pub async fn compose(
         IdentityConfig {
             refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
             grants: crate::access::grants,
+            reset_link_ttl: Duration::minutes(auth.password_reset_ttl_minutes),
+            email_change_ttl: Duration::minutes(auth.email_change_ttl_minutes),
         },
     ));
     let oauth = Arc::new(OAuthService::new(OAuthPorts {
@@ -590,6 +593,17 @@ pub async fn compose(
         )),
         Arc::new(AccountExistsMailSubscriber::new(
             users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(EmailChangeNoticeSubscriber::new(
+            users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(AccountLinkMailSubscriber::new(
             renderer.clone(),
             mailer.clone(),
             message_domain.clone(),

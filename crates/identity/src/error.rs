@@ -50,6 +50,10 @@ pub enum IdentityError {
     /// The one-time code is wrong, expired, used up or unknown; deliberately indistinguishable.
     #[error("the code is invalid or expired")]
     InvalidCode,
+    /// The e-mailed link's token is unknown, expired, already used or voided;
+    /// deliberately indistinguishable.
+    #[error("the link is invalid or expired")]
+    InvalidLink,
     /// Too many password checks are running; try again shortly (a guard against floods of
     /// logins that would otherwise queue CPU-heavy work for everyone).
     #[error("the service is busy; try again shortly")]

@@ -63,3 +63,82 @@ impl DomainEvent for CodeIssued {
     const VERSION: u32 = 1;
     const SENSITIVE: bool = true;
 }
+
+/// A single-use account link was issued. Only its hash is stored; the plain token travels
+/// in this event to the mail subscriber, so the payload is sensitive and cleared once its
+/// deliveries end.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountLinkIssued {
+    /// The account.
+    pub user_id: UserId,
+    /// Where the link goes.
+    pub email: Email,
+    /// The recipient's given name, for the greeting.
+    pub first_name: String,
+    /// The plain token.
+    pub token: String,
+    /// What the link is for (`PASSWORD_RESET`).
+    pub purpose: String,
+    /// How long the link lives, for the e-mail's wording.
+    pub expires_in_minutes: u32,
+}
+
+impl std::fmt::Debug for AccountLinkIssued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountLinkIssued")
+            .field("user_id", &self.user_id)
+            .field("token", &"[redacted]")
+            .field("purpose", &self.purpose)
+            .field("expires_in_minutes", &self.expires_in_minutes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DomainEvent for AccountLinkIssued {
+    const NAME: &'static str = "identity.account_link_issued";
+    const VERSION: u32 = 1;
+    const SENSITIVE: bool = true;
+}
+
+/// The owner asked to move their sign-in address: the old address is told (the new one
+/// gets the confirmation link through [`AccountLinkIssued`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChangeRequested {
+    /// The account.
+    pub user_id: UserId,
+    /// The address the account has now, which gets the notice.
+    pub old_email: Email,
+    /// The address asked for.
+    pub new_email: Email,
+}
+
+impl DomainEvent for EmailChangeRequested {
+    const NAME: &'static str = "identity.email_change_requested";
+    const VERSION: u32 = 1;
+}
+
+/// The sign-in address was changed through a confirmation link: every other session of the
+/// account was revoked with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChanged {
+    /// The account.
+    pub user_id: UserId,
+}
+
+impl DomainEvent for EmailChanged {
+    const NAME: &'static str = "identity.email_changed";
+    const VERSION: u32 = 1;
+}
+
+/// A password was set through a reset link: every session of the account was revoked with
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    /// The account.
+    pub user_id: UserId,
+}
+
+impl DomainEvent for PasswordReset {
+    const NAME: &'static str = "identity.password_reset";
+    const VERSION: u32 = 1;
+}

@@ -8,20 +8,26 @@ mod model;
 mod oauth;
 pub mod permissions;
 mod ports;
+mod recovery;
 mod service;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
 
 pub use error::{IdentityError, PasswordRule};
-pub use events::{CodeIssued, RegistrationRepeated, UserRegistered};
+pub use events::{
+    AccountLinkIssued, CodeIssued, EmailChangeRequested, EmailChanged, PasswordReset,
+    RegistrationRepeated, UserRegistered,
+};
 pub use ids::{SessionFamilyId, SessionId};
 pub use mailing::{
-    AccountExistsMailSubscriber, OtpMailSubscriber, WelcomeMailSubscriber, message_id,
+    AccountExistsMailSubscriber, AccountLinkMailSubscriber, EmailChangeNoticeSubscriber,
+    OtpMailSubscriber, WelcomeMailSubscriber, message_id,
 };
 pub use model::{
-    AccessClaims, AccessGrant, AuthSession, IssuedAccessToken, LoginResult, NewStaffUser,
-    OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash, RefreshSession, RegisterUser,
-    UnknownOtpPurpose, UpdateProfile, UpdateUser, User, UserFilter,
+    AccessClaims, AccessGrant, AccountLink, AuthSession, IssuedAccessToken, LinkPurpose,
+    LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash,
+    RefreshSession, RegisterUser, UnknownLinkPurpose, UnknownOtpPurpose, UpdateProfile, UpdateUser,
+    User, UserFilter,
 };
 pub use oauth::{
     AuthorizationStart, AuthorizeRequest, IdentityProvider, LinkedIdentity, LinkedIdentityStore,
@@ -33,12 +39,12 @@ pub use oauth::{
     MockLinkedIdentityStore, MockOAuthProvider, MockOAuthStateStore, MockOAuthUnitOfWork,
 };
 pub use ports::{
-    CodeStore, IdentityTx, IdentityUnitOfWork, OtpStore, PasswordHasher, SessionStore, TokenIssuer,
-    UserRepository, UserStore,
+    CodeStore, IdentityTx, IdentityUnitOfWork, LinkStore, OtpStore, PasswordHasher, SessionRevoker,
+    SessionStore, TokenIssuer, UserRepository, UserStore,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{
-    MockCodeStore, MockIdentityUnitOfWork, MockOtpStore, MockPasswordHasher, MockSessionStore,
-    MockTokenIssuer, MockUserRepository, MockUserStore,
+    MockCodeStore, MockIdentityUnitOfWork, MockLinkStore, MockOtpStore, MockPasswordHasher,
+    MockSessionRevoker, MockSessionStore, MockTokenIssuer, MockUserRepository, MockUserStore,
 };
 pub use service::{BootstrapOutcome, IdentityConfig, IdentityService};

@@ -11,7 +11,10 @@ use async_trait::async_trait;
 use nexus_notifications::{EmailMessage, EmailRenderer, EmailTemplate, MailError, Mailer};
 use nexus_outbox::{Delivery, DeliveryError, DeliveryId, Subscriber, Subscription};
 
-use crate::{CodeIssued, RegistrationRepeated, UserRegistered, UserRepository};
+use crate::{
+    AccountLinkIssued, CodeIssued, EmailChangeRequested, RegistrationRepeated, UserRegistered,
+    UserRepository,
+};
 
 /// The `Message-ID` for the message a delivery sends: stable across its attempts.
 #[must_use]
@@ -211,6 +214,143 @@ impl Subscriber for OtpMailSubscriber {
         };
         self.mailer.send(&message).await.map_err(mail_failed)?;
         tracing::info!(delivery_id = %delivery.id, "one-time code e-mailed");
+        Ok(())
+    }
+}
+
+/// Sends single-use account links, such as password resets (subscriber
+/// `send_account_link`, on `identity.account_link_issued`).
+pub struct AccountLinkMailSubscriber {
+    renderer: Arc<dyn EmailRenderer>,
+    mailer: Arc<dyn Mailer>,
+    message_domain: String,
+}
+
+impl AccountLinkMailSubscriber {
+    /// Builds the subscriber; `message_domain` is the right-hand side of Message-IDs.
+    #[must_use]
+    pub fn new(
+        renderer: Arc<dyn EmailRenderer>,
+        mailer: Arc<dyn Mailer>,
+        message_domain: String,
+    ) -> Self {
+        Self {
+            renderer,
+            mailer,
+            message_domain,
+        }
+    }
+}
+
+#[async_trait]
+impl Subscriber for AccountLinkMailSubscriber {
+    fn name(&self) -> &'static str {
+        "send_account_link"
+    }
+
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<AccountLinkIssued>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let AccountLinkIssued {
+            email,
+            first_name,
+            token,
+            purpose,
+            expires_in_minutes,
+            ..
+        } = delivery.event.decode()?;
+        let rendered = self
+            .renderer
+            .render(&EmailTemplate::AccountLink {
+                first_name,
+                purpose,
+                token,
+                expires_in_minutes,
+            })
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let message = EmailMessage {
+            message_id: message_id(delivery.id, &self.message_domain),
+            to: email,
+            to_name: None,
+            subject: rendered.subject,
+            text_body: rendered.text_body,
+            html_body: rendered.html_body,
+        };
+        self.mailer.send(&message).await.map_err(mail_failed)?;
+        tracing::info!(delivery_id = %delivery.id, "account link e-mailed");
+        Ok(())
+    }
+}
+
+/// Tells the old address that a move of the sign-in address was asked for (subscriber
+/// `send_email_change_notice`, on `identity.email_change_requested`). The notice goes to
+/// the address of the event, not the account's current one, which may already be the new.
+pub struct EmailChangeNoticeSubscriber {
+    users: Arc<dyn UserRepository>,
+    renderer: Arc<dyn EmailRenderer>,
+    mailer: Arc<dyn Mailer>,
+    message_domain: String,
+}
+
+impl EmailChangeNoticeSubscriber {
+    /// Builds the subscriber; `message_domain` is the right-hand side of Message-IDs.
+    #[must_use]
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        renderer: Arc<dyn EmailRenderer>,
+        mailer: Arc<dyn Mailer>,
+        message_domain: String,
+    ) -> Self {
+        Self {
+            users,
+            renderer,
+            mailer,
+            message_domain,
+        }
+    }
+}
+
+#[async_trait]
+impl Subscriber for EmailChangeNoticeSubscriber {
+    fn name(&self) -> &'static str {
+        "send_email_change_notice"
+    }
+
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<EmailChangeRequested>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let EmailChangeRequested {
+            user_id,
+            old_email,
+            new_email,
+        } = delivery.event.decode()?;
+        let user = self
+            .users
+            .find(user_id)
+            .await
+            .map_err(|e| DeliveryError::Retryable(e.to_string()))?
+            .ok_or_else(|| DeliveryError::Permanent(format!("user {user_id} no longer exists")))?;
+        let rendered = self
+            .renderer
+            .render(&EmailTemplate::EmailChangeNotice {
+                first_name: user.first_name.as_str().to_owned(),
+                new_email: new_email.as_str().to_owned(),
+            })
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let message = EmailMessage {
+            message_id: message_id(delivery.id, &self.message_domain),
+            to: old_email,
+            to_name: None,
+            subject: rendered.subject,
+            text_body: rendered.text_body,
+            html_body: rendered.html_body,
+        };
+        self.mailer.send(&message).await.map_err(mail_failed)?;
+        tracing::info!(user_id = %user_id, delivery_id = %delivery.id, "e-mail change notice sent");
         Ok(())
     }
 }

@@ -390,3 +390,83 @@ pub enum OtpOutcome {
     /// The user is signed in.
     LoggedIn(LoginResult),
 }
+
+/// What an e-mailed account link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkPurpose {
+    /// Set a new password without the old one.
+    PasswordReset,
+    /// Confirm a new sign-in address (the link goes to the new address).
+    EmailChange,
+}
+
+impl LinkPurpose {
+    /// Every purpose.
+    pub const ALL: [Self; 2] = [Self::PasswordReset, Self::EmailChange];
+
+    /// The stable storage and event name.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::PasswordReset => "PASSWORD_RESET",
+            Self::EmailChange => "EMAIL_CHANGE",
+        }
+    }
+}
+
+/// A text that names no link purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown account link purpose")]
+pub struct UnknownLinkPurpose;
+
+impl std::str::FromStr for LinkPurpose {
+    type Err = UnknownLinkPurpose;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or(UnknownLinkPurpose)
+    }
+}
+
+/// A single-use link e-mailed to an account holder, as stored: only the hash of its token
+/// (256 random bits) is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccountLink {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Owner.
+    pub user_id: UserId,
+    /// Purpose.
+    pub purpose: LinkPurpose,
+    /// One-way hash of the token.
+    pub token_hash: String,
+    /// The address an e-mail change moves to (`EmailChange` only).
+    pub new_email: Option<Email>,
+    /// Issued at.
+    pub created_at: DateTime<Utc>,
+    /// Unusable from this instant on.
+    pub expires_at: DateTime<Utc>,
+    /// Set when used, or voided by a newer link of the same purpose.
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+impl AccountLink {
+    /// Whether the link can still be used at `now`.
+    #[must_use]
+    pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
+        self.used_at.is_none() && self.expires_at > now
+    }
+}
+
+impl fmt::Debug for AccountLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountLink")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("purpose", &self.purpose)
+            .field("expires_at", &self.expires_at)
+            .field("used_at", &self.used_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -140,6 +140,8 @@ fn identity_service(tokens: Arc<MockTokenIssuer>) -> Arc<IdentityService> {
         Arc::new(FixedClock::default()),
         IdentityConfig {
             refresh_ttl: Duration::days(30),
+            reset_link_ttl: Duration::minutes(30),
+            email_change_ttl: Duration::minutes(60),
             grants: |role| crate::permissions::actor(UserId::new(), role).permissions(),
         },
     ))

@@ -5,8 +5,8 @@ use nexus_kernel::{Email, Page, PageRequest, UserId};
 use nexus_outbox::EventEnvelope;
 
 use crate::{
-    AccessClaims, AccessGrant, IdentityError, IssuedAccessToken, OneTimeCode, OtpPurpose, Password,
-    PasswordHash, RefreshSession, User, UserFilter,
+    AccessClaims, AccessGrant, AccountLink, IdentityError, IssuedAccessToken, OneTimeCode,
+    OtpPurpose, Password, PasswordHash, RefreshSession, User, UserFilter,
 };
 
 /// Stores and loads user accounts. Implementations must be safe to share across requests.
@@ -171,6 +171,44 @@ pub trait UserStore: Send + Sync {
     /// `EmailTaken` if another account has this e-mail (case-insensitively); the caller
     /// then drops its unit of work.
     async fn insert(&self, user: &User) -> Result<(), IdentityError>;
+
+    /// Saves every mutable field of `user` (whose `version` is already the new one) if the
+    /// stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored version differs or the row is gone; `EmailTaken`.
+    async fn update(&self, user: &User, expected_version: i64) -> Result<(), IdentityError>;
+}
+
+/// Issues, finds and spends single-use account links inside one unit of work
+/// ([`IdentityTx`]). Implementations return only `Unexpected` for failures.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LinkStore: Send + Sync {
+    /// Voids every unused link of the same user and purpose and stores `link`.
+    async fn replace(&self, link: &AccountLink) -> Result<(), IdentityError>;
+
+    /// The link whose token hashes to `hash`, used or not; `Ok(None)` when unknown.
+    async fn find_by_token_hash(&self, hash: &str) -> Result<Option<AccountLink>, IdentityError>;
+
+    /// Atomically marks the link used if it is unused and unexpired at `now`; `false`
+    /// otherwise (of two concurrent uses exactly one gets `true`).
+    async fn consume(&self, id: uuid::Uuid, now: DateTime<Utc>) -> Result<bool, IdentityError>;
+}
+
+/// Revokes sessions inside one unit of work ([`IdentityTx`]), so that a change of
+/// credentials and the end of the old sessions commit together.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SessionRevoker: Send + Sync {
+    /// Revokes every family of a user, except `keep` if given.
+    /// Implementations return only `Unexpected` for failures.
+    async fn revoke_user(
+        &self,
+        user: UserId,
+        keep: Option<SessionFamilyId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), IdentityError>;
 }
 
 /// Issues one-time codes inside one unit of work ([`IdentityTx`]).
@@ -202,6 +240,12 @@ pub trait IdentityTx: Send {
 
     /// One-time codes, bound to this unit of work.
     fn codes(&self) -> &dyn CodeStore;
+
+    /// Account links, bound to this unit of work.
+    fn links(&self) -> &dyn LinkStore;
+
+    /// Session revocation, bound to this unit of work.
+    fn sessions(&self) -> &dyn SessionRevoker;
 
     /// Records `event`, written to the outbox with the changes when the unit commits.
     fn record(&mut self, event: EventEnvelope);

@@ -21,6 +21,10 @@ pub struct IdentityConfig {
     pub refresh_ttl: Duration,
     /// What each role is granted: a signed-in user acts with their role's permissions.
     pub grants: Grants,
+    /// How long a password-reset link works.
+    pub reset_link_ttl: Duration,
+    /// How long an e-mail change confirmation link works.
+    pub email_change_ttl: Duration,
 }
 
 /// What the first-start check did.
@@ -35,14 +39,14 @@ pub enum BootstrapOutcome {
 /// Sign-up, sign-in, sessions and user administration. New accounts and one-time codes
 /// are written through a unit of work, with the events whose subscribers e-mail them.
 pub struct IdentityService {
-    users: Arc<dyn UserRepository>,
-    sessions: Arc<dyn SessionStore>,
-    hasher: Arc<dyn PasswordHasher>,
-    tokens: Arc<dyn TokenIssuer>,
-    otps: Arc<dyn OtpStore>,
-    uow: Arc<dyn IdentityUnitOfWork>,
-    clock: Arc<dyn Clock>,
-    config: IdentityConfig,
+    pub(crate) users: Arc<dyn UserRepository>,
+    pub(crate) sessions: Arc<dyn SessionStore>,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
+    pub(crate) tokens: Arc<dyn TokenIssuer>,
+    pub(crate) otps: Arc<dyn OtpStore>,
+    pub(crate) uow: Arc<dyn IdentityUnitOfWork>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: IdentityConfig,
 }
 
 impl IdentityService {

@@ -27,10 +27,12 @@ fn now() -> DateTime<Utc> {
     FixedClock::default().now()
 }
 
-fn config() -> IdentityConfig {
+pub(super) fn config() -> IdentityConfig {
     IdentityConfig {
         refresh_ttl: Duration::days(30),
         grants,
+        reset_link_ttl: Duration::minutes(30),
+        email_change_ttl: Duration::minutes(60),
     }
 }
 

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use nexus_outbox::EventEnvelope;
 
 use crate::{
-    CodeStore, IdentityError, IdentityTx, MockCodeStore, MockIdentityUnitOfWork, MockUserStore,
-    UserStore,
+    CodeStore, IdentityError, IdentityTx, LinkStore, MockCodeStore, MockIdentityUnitOfWork,
+    MockLinkStore, MockSessionRevoker, MockUserStore, SessionRevoker, UserStore,
 };
 
 /// What the units of work of one test did: the events recorded (in order, committed or
@@ -47,6 +47,8 @@ impl UnitLog {
 pub struct TestTx {
     users: MockUserStore,
     codes: MockCodeStore,
+    links: MockLinkStore,
+    sessions: MockSessionRevoker,
     log: UnitLog,
 }
 
@@ -57,8 +59,24 @@ impl TestTx {
         Self {
             users,
             codes,
+            links: MockLinkStore::new(),
+            sessions: MockSessionRevoker::new(),
             log: log.clone(),
         }
+    }
+
+    /// The same unit of work with these account links.
+    #[must_use]
+    pub fn with_links(mut self, links: MockLinkStore) -> Self {
+        self.links = links;
+        self
+    }
+
+    /// The same unit of work with this session revocation.
+    #[must_use]
+    pub fn with_sessions(mut self, sessions: MockSessionRevoker) -> Self {
+        self.sessions = sessions;
+        self
     }
 }
 
@@ -70,6 +88,14 @@ impl IdentityTx for TestTx {
 
     fn codes(&self) -> &dyn CodeStore {
         &self.codes
+    }
+
+    fn links(&self) -> &dyn LinkStore {
+        &self.links
+    }
+
+    fn sessions(&self) -> &dyn SessionRevoker {
+        &self.sessions
     }
 
     fn record(&mut self, event: EventEnvelope) {
@@ -94,5 +120,18 @@ where
         let (users, codes) = make();
         Ok(Box::new(TestTx::new(users, codes, &log)))
     });
+    uow
+}
+
+/// A unit-of-work factory whose every `begin` builds the [`TestTx`] `make` returns (given
+/// the log to report to).
+pub fn units_of_work_from<F>(log: &UnitLog, make: F) -> MockIdentityUnitOfWork
+where
+    F: Fn(&UnitLog) -> TestTx + Send + Sync + 'static,
+{
+    let log = log.clone();
+    let mut uow = MockIdentityUnitOfWork::new();
+    uow.expect_begin()
+        .returning(move || Ok(Box::new(make(&log)) as Box<dyn IdentityTx>));
     uow
 }

@@ -75,6 +75,25 @@ pub enum EmailTemplate {
         /// Minutes until it expires.
         expires_in_minutes: u32,
     },
+    /// A single-use link to act on one's account (`PASSWORD_RESET`, `EMAIL_CHANGE`); the template builds
+    /// the address from the storefront's base URL and the token.
+    AccountLink {
+        /// The recipient's given name.
+        first_name: String,
+        /// What the link is for.
+        purpose: String,
+        /// The token the link carries.
+        token: String,
+        /// Minutes until it expires.
+        expires_in_minutes: u32,
+    },
+    /// The old address is told that the account's sign-in address is being moved.
+    EmailChangeNotice {
+        /// The owner's given name.
+        first_name: String,
+        /// The address asked for.
+        new_email: String,
+    },
     /// An order confirmation (its data comes from the orders area).
     OrderConfirmation {
         /// Buyer's name.

@@ -377,6 +377,7 @@ impl From<IdentityError> for ApiError {
             E::WeakPassword(rule) => Self::field("password", password_code(rule), message),
             E::WrongPassword => Self::field("currentPassword", "wrong_password", message),
             E::InvalidCode => Self::new(StatusCode::BAD_REQUEST, "invalid_code", message),
+            E::InvalidLink => Self::new(StatusCode::BAD_REQUEST, "invalid_token", message),
             E::Busy => {
                 let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", message);
                 err.retry_after_secs = Some(1);

@@ -85,6 +85,18 @@ pub enum Action<'a> {
         /// The address given.
         email: &'a str,
     },
+    /// Ask for a password-reset link for `email`.
+    ForgotPassword {
+        /// The address given.
+        email: &'a str,
+    },
+    /// Ask to move one's sign-in address to `email`.
+    ChangeEmail {
+        /// The new address given.
+        email: &'a str,
+    },
+    /// Use an e-mailed account link (a password reset).
+    UseLink,
     /// Turn one's cart into an order.
     Checkout {
         /// The signed-in buyer.
@@ -162,6 +174,14 @@ fn policies(settings: &LimitSettings, client: &Client, action: Action<'_>) -> Ve
             policy(N::OtpCheck, client),
             policy(N::OtpCheckAddress, &address(email)),
         ],
+        // A reset link is mail to an address like a code: it shares the code requests'
+        // budgets, per client and per address, so neither can be used to flood a mailbox.
+        Action::ForgotPassword { email } | Action::ChangeEmail { email } => vec![
+            policy(N::OtpRequest, client),
+            policy(N::OtpRequestAddress, &address(email)),
+        ],
+        // Link tokens are 256 random bits: the per-client check limit only keeps floods off.
+        Action::UseLink => vec![policy(N::OtpCheck, client)],
         Action::Checkout { user } => vec![policy(N::Checkout, &user.to_string())],
         Action::MetricsEvents => vec![policy(N::MetricsEvents, client)],
         Action::Feedback => vec![policy(N::Feedback, client)],

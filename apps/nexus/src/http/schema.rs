@@ -63,6 +63,8 @@ doc_enum!(
         SendResponse = "send_response",
         SendWelcome = "send_welcome",
         SendOtp = "send_otp",
+        SendAccountLink = "send_account_link",
+        SendEmailChangeNotice = "send_email_change_notice",
         GenerateInvoice = "generate_invoice",
         SendOrderConfirmation = "send_order_confirmation",
         SendAccountExists = "send_account_exists",

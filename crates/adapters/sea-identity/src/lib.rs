@@ -3,6 +3,7 @@
 pub mod entities;
 
 mod oauth;
+mod links;
 mod otps;
 mod sessions;
 mod uow;

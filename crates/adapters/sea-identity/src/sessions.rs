@@ -7,7 +7,8 @@ use nexus_identity::{SessionFamilyId, SessionId};
 use nexus_kernel::UserId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, SelectExt,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
+    SelectExt,
 };
 
 use nexus_sea_support::{begin_write, unexpected};
@@ -52,6 +53,27 @@ fn from_row(row: refresh_token::Model) -> RefreshSession {
         used_at: row.used_at,
         revoked_at: row.revoked_at,
     }
+}
+
+/// On `conn`: revokes every family of `user`, except `keep` if given.
+pub(crate) async fn revoke_user_sessions<C: ConnectionTrait>(
+    conn: &C,
+    user: UserId,
+    keep: Option<SessionFamilyId>,
+    now: DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let mut update = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
+        .filter(refresh_token::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        update = update.filter(refresh_token::Column::FamilyId.ne(keep.as_uuid()));
+    }
+    update
+        .exec(conn)
+        .await
+        .map_err(unexpected("revoking a user's sessions"))?;
+    Ok(())
 }
 
 #[async_trait]
@@ -130,18 +152,7 @@ impl SessionStore for SeaSessionStore {
         keep: Option<SessionFamilyId>,
         now: DateTime<Utc>,
     ) -> Result<(), IdentityError> {
-        let mut update = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-            .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
-            .filter(refresh_token::Column::RevokedAt.is_null());
-        if let Some(keep) = keep {
-            update = update.filter(refresh_token::Column::FamilyId.ne(keep.as_uuid()));
-        }
-        update
-            .exec(&self.db)
-            .await
-            .map_err(unexpected("revoking a user's sessions"))?;
-        Ok(())
+        revoke_user_sessions(&self.db, user, keep, now).await
     }
 
     async fn is_family_live(

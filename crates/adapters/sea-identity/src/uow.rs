@@ -2,14 +2,19 @@
 //! and one-time-code stores bound to it.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use nexus_identity::{
-    CodeStore, IdentityError, IdentityTx, IdentityUnitOfWork, OneTimeCode, User, UserStore,
+    AccountLink, CodeStore, IdentityError, IdentityTx, IdentityUnitOfWork, LinkStore, OneTimeCode,
+    SessionFamilyId, SessionRevoker, User, UserStore,
 };
+use nexus_kernel::UserId;
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
 
+use crate::links::{consume_link, find_link, replace_link};
 use crate::otps::replace_code;
-use crate::users::insert_user;
+use crate::sessions::revoke_user_sessions;
+use crate::users::{insert_user, update_user};
 
 /// Opens identity units of work on the database of `transactions`. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -53,6 +58,14 @@ impl IdentityTx for SeaIdentityTx {
         self
     }
 
+    fn links(&self) -> &dyn LinkStore {
+        self
+    }
+
+    fn sessions(&self) -> &dyn SessionRevoker {
+        self
+    }
+
     fn record(&mut self, event: EventEnvelope) {
         self.tx.record(event);
     }
@@ -66,6 +79,37 @@ impl IdentityTx for SeaIdentityTx {
 impl UserStore for SeaIdentityTx {
     async fn insert(&self, user: &User) -> Result<(), IdentityError> {
         insert_user(self.tx.conn(), user).await
+    }
+
+    async fn update(&self, user: &User, expected_version: i64) -> Result<(), IdentityError> {
+        update_user(self.tx.conn(), user, expected_version).await
+    }
+}
+
+#[async_trait]
+impl LinkStore for SeaIdentityTx {
+    async fn replace(&self, link: &AccountLink) -> Result<(), IdentityError> {
+        replace_link(self.tx.conn(), link).await
+    }
+
+    async fn find_by_token_hash(&self, hash: &str) -> Result<Option<AccountLink>, IdentityError> {
+        find_link(self.tx.conn(), hash).await
+    }
+
+    async fn consume(&self, id: uuid::Uuid, now: DateTime<Utc>) -> Result<bool, IdentityError> {
+        consume_link(self.tx.conn(), id, now).await
+    }
+}
+
+#[async_trait]
+impl SessionRevoker for SeaIdentityTx {
+    async fn revoke_user(
+        &self,
+        user: UserId,
+        keep: Option<SessionFamilyId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), IdentityError> {
+        revoke_user_sessions(self.tx.conn(), user, keep, now).await
     }
 }
 

@@ -49,6 +49,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/one_time_code.html"),
     ),
     (
+        "account_link.subject.txt",
+        include_str!("../templates/account_link.subject.txt"),
+    ),
+    (
+        "account_link.txt",
+        include_str!("../templates/account_link.txt"),
+    ),
+    (
+        "account_link.html",
+        include_str!("../templates/account_link.html"),
+    ),
+    (
+        "email_change_notice.subject.txt",
+        include_str!("../templates/email_change_notice.subject.txt"),
+    ),
+    (
+        "email_change_notice.txt",
+        include_str!("../templates/email_change_notice.txt"),
+    ),
+    (
+        "email_change_notice.html",
+        include_str!("../templates/email_change_notice.html"),
+    ),
+    (
         "order_confirmation.subject.txt",
         include_str!("../templates/order_confirmation.subject.txt"),
     ),
@@ -185,6 +209,27 @@ fn template_data(template: &EmailTemplate) -> (&'static str, Value) {
         } => (
             "one_time_code",
             context! { code => code.clone(), purpose => purpose.clone(), expires_in_minutes => *expires_in_minutes },
+        ),
+        EmailTemplate::AccountLink {
+            first_name,
+            purpose,
+            token,
+            expires_in_minutes,
+        } => (
+            "account_link",
+            context! {
+                first_name => first_name.clone(),
+                purpose => purpose.clone(),
+                token => token.clone(),
+                expires_in_minutes => *expires_in_minutes,
+            },
+        ),
+        EmailTemplate::EmailChangeNotice {
+            first_name,
+            new_email,
+        } => (
+            "email_change_notice",
+            context! { first_name => first_name.clone(), new_email => new_email.clone() },
         ),
         EmailTemplate::OrderConfirmation {
             customer_name,

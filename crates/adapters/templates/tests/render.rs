@@ -59,7 +59,40 @@ fn every_template() -> Vec<EmailTemplate> {
         otp("SOMETHING_ELSE", 1),
         order(Some("https://nexus.example.com/invoices/42")),
         order(None),
+        link("PASSWORD_RESET", 30),
+        link("SOMETHING_ELSE", 1),
+        link("EMAIL_CHANGE", 60),
+        EmailTemplate::EmailChangeNotice {
+            first_name: "Ada".to_owned(),
+            new_email: "ada.new@example.com".to_owned(),
+        },
     ]
+}
+
+fn link(purpose: &str, expires_in_minutes: u32) -> EmailTemplate {
+    EmailTemplate::AccountLink {
+        first_name: "Ada".to_owned(),
+        purpose: purpose.to_owned(),
+        token: "0123abcd".repeat(8),
+        expires_in_minutes,
+    }
+}
+
+#[test]
+fn an_account_link_carries_its_token_in_the_body_but_never_in_the_subject() {
+    let email = render(&link("PASSWORD_RESET", 30));
+    let token = "0123abcd".repeat(8);
+    assert!(!email.subject.contains(&token), "{}", email.subject);
+    assert!(email.subject.contains("password"), "{}", email.subject);
+    assert!(
+        email
+            .text_body
+            .contains(&format!("/account/reset-password#token={token}")),
+        "{}",
+        email.text_body
+    );
+    assert!(email.html_body.contains(&token));
+    assert!(email.text_body.contains("30 minutes"));
 }
 
 #[test]

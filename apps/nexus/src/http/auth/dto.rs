@@ -252,3 +252,39 @@ impl TryFrom<RegisterRequest> for RegisterUser {
         })
     }
 }
+
+/// Ask for a password-reset link.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ForgotPasswordRequest {
+    /// The account's address.
+    #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
+    pub email: String,
+}
+
+/// The same answer whether or not the address has an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResetRequested {
+    /// Human text.
+    pub message: &'static str,
+}
+
+/// Set a new password with the token of an e-mailed reset link.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetPasswordRequest {
+    /// The token from the link (after `#token=`).
+    #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
+    pub token: String,
+    /// The new password: the registration policy (at least 8 characters, at most 72 bytes,
+    /// not the e-mail address or its local part).
+    #[validate(length(max = 1024))]
+    #[schema(
+        min_length = 8,
+        max_length = 72,
+        pattern = r"^(?:[\u0000-\u007f]{8,72}|[\u0000-\u07ff]{8,36}|[\u0000-\uffff]{8,24}|[\s\S]{8,18})$"
+    )]
+    pub password: String,
+}

@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, web};
 use nexus_identity::{IdentityError, OtpOutcome, OtpPurpose, RegisterUser};
 
 use super::dto::{
-    EmailVerified, LoginRequest, LoginResponse, OtpRequest, OtpRequested, OtpVerifyRequest,
-    RefreshRequest, RegisterRequest, RegistrationAccepted, UserResponse,
+    EmailVerified, ForgotPasswordRequest, LoginRequest, LoginResponse, OtpRequest, OtpRequested,
+    OtpVerifyRequest, RefreshRequest, RegisterRequest, RegistrationAccepted, ResetPasswordRequest,
+    ResetRequested, UserResponse,
 };
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, ValidatedJson};
@@ -21,7 +22,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/logout").route(web::post().to(logout)))
         .service(web::resource("/auth/me").route(web::get().to(me)))
         .service(web::resource("/auth/otp/request").route(web::post().to(request_otp)))
-        .service(web::resource("/auth/otp/verify").route(web::post().to(verify_otp)));
+        .service(web::resource("/auth/otp/verify").route(web::post().to(verify_otp)))
+        .service(web::resource("/auth/password/forgot").route(web::post().to(forgot_password)))
+        .service(web::resource("/auth/password/reset").route(web::post().to(reset_password)));
 }
 
 /// A response carrying tokens: never stored by a browser or a proxy.
@@ -186,4 +189,49 @@ pub async fn verify_otp(
         })),
         OtpOutcome::LoggedIn(result) => Ok(token_response(LoginResponse::from(result))),
     }
+}
+
+/// E-mails a single-use password-reset link (valid `PASSWORD_RESET_TTL_MINUTES`, default 30)
+/// if the address belongs to an active account; a new link voids earlier ones. Answers the
+/// same for unknown, deactivated and known addresses.
+#[utoipa::path(post, path = "/api/v1/auth/password/forgot", tag = "auth", request_body = ForgotPasswordRequest,
+    responses((status = 202, description = "accepted; the same for every address", body = ResetRequested), (status = 400, body = ErrorBody), (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn forgot_password(
+    state: web::Data<AppState>,
+    client: Client,
+    body: ValidatedJson<ForgotPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .guard()
+        .admit(
+            &client,
+            Action::ForgotPassword {
+                email: &body.0.email,
+            },
+        )
+        .await?;
+    state.identity.request_password_reset(&body.0.email).await?;
+    Ok(HttpResponse::Accepted().json(ResetRequested {
+        message: "If the address belongs to an account, a reset link is on its way.",
+    }))
+}
+
+/// Sets a new password with a reset link's token. The link is spent, the address counts as
+/// verified, and every session of the account ends (sign in again). Unknown, expired, used
+/// and voided tokens all answer 400 `invalid_token`.
+#[utoipa::path(post, path = "/api/v1/auth/password/reset", tag = "auth", request_body = ResetPasswordRequest,
+    responses((status = 204, description = "password set; every session revoked"), (status = 400, description = "invalid_token, or a password the policy refuses", body = ErrorBody), (status = 409, description = "the account changed meanwhile; the link is still usable", body = ErrorBody), (status = 429, description = "rate_limited or busy, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    client: Client,
+    body: ValidatedJson<ResetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state.guard().admit(&client, Action::UseLink).await?;
+    state
+        .identity
+        .reset_password(&body.0.token, &body.0.password)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

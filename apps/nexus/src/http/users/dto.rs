@@ -2,7 +2,7 @@
 
 use nexus_identity::{NewStaffUser, UpdateProfile, UpdateUser, UserFilter};
 use nexus_kernel::{Email, PersonName, Role};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -45,6 +45,37 @@ pub struct ChangePasswordRequest {
         pattern = r"^(?:[\u0000-\u007f]{8,72}|[\u0000-\u07ff]{8,36}|[\u0000-\uffff]{8,24}|[\s\S]{8,18})$"
     )]
     pub new_password: String,
+}
+
+/// Move one's sign-in address.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEmailRequest {
+    /// The new address; the confirmation link goes there.
+    #[validate(length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
+    pub new_email: String,
+    /// The current password.
+    #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
+    pub current_password: String,
+}
+
+/// The answer to an e-mail change request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailChangeRequested {
+    /// Human text.
+    pub message: &'static str,
+}
+
+/// Confirm an e-mail change with the token of the link sent to the new address.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmEmailRequest {
+    /// The token from the link (after `#token=`).
+    #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
+    pub token: String,
 }
 
 /// An account created by an administrator.

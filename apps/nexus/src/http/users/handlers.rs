@@ -6,7 +6,8 @@ use nexus_kernel::{PageRequest, UserId};
 use uuid::Uuid;
 
 use super::dto::{
-    ChangePasswordRequest, CreateUserRequest, ListUsersQuery, UpdateMeRequest, UpdateUserRequest,
+    ChangeEmailRequest, ChangePasswordRequest, ConfirmEmailRequest, CreateUserRequest,
+    EmailChangeRequested, ListUsersQuery, UpdateMeRequest, UpdateUserRequest,
 };
 use crate::http::auth::dto::UserResponse;
 use crate::http::error::{ApiError, ErrorBody, password_code};
@@ -19,6 +20,8 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/users/me").route(web::patch().to(update_me)))
         .service(web::resource("/users/me/password").route(web::post().to(change_password)))
+        .service(web::resource("/users/me/email").route(web::post().to(change_email)))
+        .service(web::resource("/users/me/email/confirm").route(web::post().to(confirm_email)))
         .service(
             web::resource("/users")
                 .route(web::get().to(list_users))
@@ -155,6 +158,69 @@ pub async fn update_user(
     let user = state
         .identity
         .update_user(&auth.actor(), UserId::from_uuid(*id), change)
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(user.version))
+        .json(UserResponse::from(user)))
+}
+
+/// Asks to move the caller's sign-in address: a single-use confirmation link (valid
+/// `EMAIL_CHANGE_TTL_MINUTES`, default 60) goes to the new address and a notice to the
+/// current one. An address another account has gets nothing and the same 202. Wrong current
+/// passwords lock the request out like a password change.
+#[utoipa::path(post, path = "/api/v1/users/me/email", tag = "users", security(("bearer" = [])), request_body = ChangeEmailRequest,
+    responses((status = 202, body = EmailChangeRequested), (status = 400, description = "validation_failed, or wrong_password", body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, description = "email_taken: the address is already the caller's", body = ErrorBody), (status = 429, description = "rate_limited or busy, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn change_email(
+    state: web::Data<AppState>,
+    client: Client,
+    auth: Auth,
+    body: ValidatedJson<ChangeEmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let new_email = nexus_kernel::Email::parse(&body.0.new_email)
+        .map_err(|e| ApiError::field("newEmail", "email", e.to_string()))?;
+    let limits = state.guard();
+    limits
+        .admit(
+            &client,
+            Action::ChangeEmail {
+                email: new_email.as_str(),
+            },
+        )
+        .await?;
+    limits
+        .guarded(
+            &client,
+            Secret::CurrentPassword {
+                user: auth.actor().user_id(),
+            },
+            state
+                .identity
+                .request_email_change(&auth.0, new_email, &body.0.current_password),
+            |e| matches!(e, nexus_identity::IdentityError::WrongPassword),
+        )
+        .await??;
+    Ok(HttpResponse::Accepted().json(EmailChangeRequested {
+        message: "Check the new address for a confirmation link.",
+    }))
+}
+
+/// Confirms an e-mail change with the token of the link sent to the new address: the
+/// address changes (and stays verified) and every other session of the caller ends.
+/// Unknown, expired, used, voided and other accounts' tokens answer 400 `invalid_token`.
+#[utoipa::path(post, path = "/api/v1/users/me/email/confirm", tag = "users", security(("bearer" = [])), request_body = ConfirmEmailRequest,
+    responses((status = 200, body = UserResponse), (status = 400, description = "invalid_token", body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, description = "email_taken: another account took the address meanwhile", body = ErrorBody), (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn confirm_email(
+    state: web::Data<AppState>,
+    client: Client,
+    auth: Auth,
+    body: ValidatedJson<ConfirmEmailRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state.guard().admit(&client, Action::UseLink).await?;
+    let user = state
+        .identity
+        .confirm_email_change(&auth.0, &body.0.token)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(user.version))

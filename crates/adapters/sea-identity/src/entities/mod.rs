@@ -3,6 +3,7 @@
 //! constructors, and they never leave this crate's public repository API.
 
 pub mod oauth_state;
+pub mod account_link;
 pub mod one_time_code;
 pub mod refresh_token;
 pub mod user;
