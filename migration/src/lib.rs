@@ -29,6 +29,7 @@ mod m20261206_180500_create_team_members;
 mod m20261206_181000_create_posts;
 mod m20261206_220000_add_post_search;
 mod m20261206_223000_create_redirect_rules;
+mod m20261207_140000_add_customer_accounts;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_181000_create_posts::Migration),
             Box::new(m20261206_220000_add_post_search::Migration),
             Box::new(m20261206_223000_create_redirect_rules::Migration),
+            Box::new(m20261207_140000_add_customer_accounts::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ mod seo;
 mod shutdown;
 mod site;
 mod team;
+mod timeline;
 mod uploads;
 mod users;
 

@@ -9,7 +9,9 @@ use actix_web::{HttpServer, web};
 use chrono::Duration;
 use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
-use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
+use nexus_customers::{
+    CustomerRepository, CustomerService, EnquiryService, LinkVerifiedAccount, StaffDirectory,
+};
 use nexus_identity::{
     AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
     OtpMailSubscriber, UserRepository, WelcomeMailSubscriber,
@@ -577,6 +579,7 @@ pub async fn compose(
             message_domain.clone(),
         )),
         Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
+        Arc::new(LinkVerifiedAccount::new(customers.clone())),
     ]);
     list.extend(index_product);
     // The blog's search: Meilisearch beside the catalog's, or the database's own.

@@ -4,6 +4,7 @@ mod enquiry;
 mod enquiry_service;
 mod error;
 mod ids;
+mod linking;
 mod model;
 pub mod permissions;
 mod ports;
@@ -16,6 +17,7 @@ pub use enquiry::{
 pub use enquiry_service::EnquiryService;
 pub use error::CustomersError;
 pub use ids::{CustomerId, EnquiryId};
+pub use linking::LinkVerifiedAccount;
 pub use model::{
     CompanyName, Customer, CustomerQuery, CustomerSort, CustomerStatus, InvalidCustomerValue,
     NewCustomer, Phone, SearchTerm, SortDirection, SortField, StaffMember, Tag, Tags,

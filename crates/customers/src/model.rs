@@ -272,6 +272,9 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, bumped on every change.
     pub version: i64,
+    /// The buyer account linked to this customer (same verified e-mail, or linked by
+    /// staff), if any.
+    pub account_id: Option<UserId>,
 }
 
 /// Input to create a customer.

@@ -12,7 +12,7 @@ mod service;
 pub mod testing;
 
 pub use error::{IdentityError, PasswordRule};
-pub use events::{CodeIssued, RegistrationRepeated, UserRegistered};
+pub use events::{CodeIssued, EmailVerified, RegistrationRepeated, UserRegistered};
 pub use ids::{SessionFamilyId, SessionId};
 pub use mailing::{
     AccountExistsMailSubscriber, OtpMailSubscriber, WelcomeMailSubscriber, message_id,

@@ -161,7 +161,7 @@ pub trait OtpStore: Send + Sync {
     async fn consume(&self, id: uuid::Uuid, now: DateTime<Utc>) -> Result<bool, IdentityError>;
 }
 
-/// Creates accounts inside one unit of work ([`IdentityTx`]).
+/// Creates and changes accounts inside one unit of work ([`IdentityTx`]).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserStore: Send + Sync {
@@ -171,6 +171,13 @@ pub trait UserStore: Send + Sync {
     /// `EmailTaken` if another account has this e-mail (case-insensitively); the caller
     /// then drops its unit of work.
     async fn insert(&self, user: &User) -> Result<(), IdentityError>;
+
+    /// Saves every mutable field of `user` (whose `version` is already the new one) if the
+    /// stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the stored version differs or the row is gone; `EmailTaken`.
+    async fn update(&self, user: &User, expected_version: i64) -> Result<(), IdentityError>;
 }
 
 /// Issues one-time codes inside one unit of work ([`IdentityTx`]).

@@ -422,6 +422,10 @@ impl From<CustomersError> for ApiError {
                 message,
             ),
             E::HasHistory => Self::new(StatusCode::CONFLICT, "customer_has_history", message),
+            E::InvalidAccount => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_account", message)
+            }
+            E::AccountLinked => Self::new(StatusCode::CONFLICT, "account_already_linked", message),
             E::Unexpected(e) => Self::internal(e),
         }
     }

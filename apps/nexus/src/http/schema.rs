@@ -81,6 +81,7 @@ doc_enum!(
         AuditPostSeo = "audit_post_seo",
         SeoScan = "seo_scan",
         InvalidateRedirects = "invalidate_redirects",
+        LinkCustomerAccount = "link_customer_account",
     }
 );
 

@@ -9,7 +9,7 @@ use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
 
 use crate::otps::replace_code;
-use crate::users::insert_user;
+use crate::users::{insert_user, update_user};
 
 /// Opens identity units of work on the database of `transactions`. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -66,6 +66,10 @@ impl IdentityTx for SeaIdentityTx {
 impl UserStore for SeaIdentityTx {
     async fn insert(&self, user: &User) -> Result<(), IdentityError> {
         insert_user(self.tx.conn(), user).await
+    }
+
+    async fn update(&self, user: &User, expected_version: i64) -> Result<(), IdentityError> {
+        update_user(self.tx.conn(), user, expected_version).await
     }
 }
 

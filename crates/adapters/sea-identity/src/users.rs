@@ -102,6 +102,30 @@ pub(crate) async fn insert_user<C: ConnectionTrait>(
     Ok(())
 }
 
+/// On `conn`: saves `user` if the stored version is still `expected_version`; `Conflict`
+/// otherwise.
+pub(crate) async fn update_user<C: ConnectionTrait>(
+    conn: &C,
+    user: &User,
+    expected_version: i64,
+) -> Result<(), IdentityError> {
+    let mut changes = to_row(user).into_active_model().reset_all();
+    // Identity and creation time never change.
+    changes.id = NotSet;
+    changes.created_at = NotSet;
+    let result = user::Entity::update_many()
+        .set(changes)
+        .filter(user::Column::Id.eq(user.id.as_uuid()))
+        .filter(user::Column::Version.eq(expected_version))
+        .exec(conn)
+        .await
+        .map_err(write_error("updating a user"))?;
+    if result.rows_affected == 0 {
+        return Err(IdentityError::Conflict);
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl UserRepository for SeaUserRepository {
     async fn insert(&self, user: &User) -> Result<(), IdentityError> {
@@ -130,21 +154,7 @@ impl UserRepository for SeaUserRepository {
     }
 
     async fn update(&self, user: &User, expected_version: i64) -> Result<(), IdentityError> {
-        let mut changes = to_row(user).into_active_model().reset_all();
-        // Identity and creation time never change.
-        changes.id = NotSet;
-        changes.created_at = NotSet;
-        let result = user::Entity::update_many()
-            .set(changes)
-            .filter(user::Column::Id.eq(user.id.as_uuid()))
-            .filter(user::Column::Version.eq(expected_version))
-            .exec(&self.db)
-            .await
-            .map_err(write_error("updating a user"))?;
-        if result.rows_affected == 0 {
-            return Err(IdentityError::Conflict);
-        }
-        Ok(())
+        update_user(&self.db, user, expected_version).await
     }
 
     async fn list(

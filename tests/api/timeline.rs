@@ -1,0 +1,112 @@
+//! The people view of the CRM: the link between a buyer account and a customer, notes on a
+//! customer, and the customer timeline.
+
+use nexus_tests::{
+    Role, Signed, TestApp, assert_error, customer_body, eventually, expect_json, spawn_app,
+};
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+fn id(v: &Value) -> &str {
+    v["id"].as_str().expect("an id")
+}
+
+async fn put_account(app: &TestApp, customer: &Value, user_id: &str, who: &Signed) -> Response {
+    app.request(
+        Method::PUT,
+        &format!("/api/v1/customers/{}/account", id(customer)),
+        who,
+    )
+    .json(&json!({ "userId": user_id }))
+    .send()
+    .await
+    .expect("the request reaches the app")
+}
+
+/// A CRM customer of `cso` with `email`.
+async fn customer_at(app: &TestApp, cso: &Signed, email: &str) -> Value {
+    let mut body = customer_body("Linked");
+    body["email"] = json!(email);
+    app.create_customer(cso, &body).await
+}
+
+async fn customer(app: &TestApp, customer: &Value, who: &Signed) -> Value {
+    let res = app
+        .get(&format!("/api/v1/customers/{}", id(customer)), who)
+        .await;
+    expect_json(res, 200).await
+}
+
+#[tokio::test]
+async fn an_account_is_linked_to_the_customer_with_its_address_once_it_verifies_it() {
+    let app = spawn_app().await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let buyer = app.sign_in_as(Role::Customer).await;
+    let crm = customer_at(&app, &cso, &buyer.email).await;
+    assert_eq!(crm["accountId"], Value::Null, "unverified: {crm}");
+    // Nothing links an unverified address, however long one waits for the worker.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(customer(&app, &crm, &cso).await["accountId"], Value::Null);
+
+    app.verify_email(&buyer).await;
+
+    let linked = eventually("the account linked to the customer", async || {
+        let now = customer(&app, &crm, &cso).await;
+        (now["accountId"] == json!(buyer.user_id)).then_some(now)
+    })
+    .await;
+    assert!(linked["version"].as_i64() > crm["version"].as_i64());
+}
+
+#[tokio::test]
+async fn a_customer_created_for_a_verified_address_is_linked_at_once() {
+    let app = spawn_app().await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let buyer = app.sign_in_as(Role::Customer).await;
+    app.verify_email(&buyer).await;
+
+    let crm = customer_at(&app, &cso, &buyer.email).await;
+
+    assert_eq!(crm["accountId"], json!(buyer.user_id), "{crm}");
+}
+
+#[tokio::test]
+async fn staff_link_and_unlink_an_account_by_hand_within_their_scope() {
+    let app = spawn_app().await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let other_cso = app.sign_in_as(Role::Cso).await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let buyer = app.sign_in_as(Role::Customer).await;
+    let first = app.create_customer(&cso, &customer_body("First")).await;
+    let second = app.create_customer(&cso, &customer_body("Second")).await;
+
+    let res = put_account(&app, &first, &buyer.user_id, &cso).await;
+    let linked = expect_json(res, 200).await;
+    assert_eq!(linked["accountId"], json!(buyer.user_id));
+    // Again: nothing changes.
+    let res = put_account(&app, &first, &buyer.user_id, &cso).await;
+    assert_eq!(expect_json(res, 200).await["version"], linked["version"]);
+
+    let res = put_account(&app, &second, &buyer.user_id, &manager).await;
+    assert_error(res, 409, "account_already_linked").await;
+    let res = put_account(&app, &second, &cso.user_id, &manager).await;
+    assert_error(res, 422, "invalid_account").await;
+    let res = put_account(&app, &second, &uuid::Uuid::now_v7().to_string(), &manager).await;
+    assert_error(res, 422, "invalid_account").await;
+    let res = put_account(&app, &second, &buyer.user_id, &other_cso).await;
+    assert_error(res, 404, "not_found").await;
+    let res = put_account(&app, &second, &buyer.user_id, &buyer).await;
+    assert_error(res, 403, "forbidden").await;
+
+    let path = format!("/api/v1/customers/{}/account", id(&first));
+    assert_error(app.delete(&path, &other_cso).await, 404, "not_found").await;
+    let unlinked = expect_json(app.delete(&path, &cso).await, 200).await;
+    assert_eq!(unlinked["accountId"], Value::Null);
+
+    // Free again, the account links to the second customer.
+    let res = put_account(&app, &second, &buyer.user_id, &manager).await;
+    assert_eq!(
+        expect_json(res, 200).await["accountId"],
+        json!(buyer.user_id)
+    );
+}
