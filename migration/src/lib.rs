@@ -30,6 +30,7 @@ mod m20261206_181000_create_posts;
 mod m20261206_220000_add_post_search;
 mod m20261206_223000_create_redirect_rules;
 mod m20261207_140000_add_customer_accounts;
+mod m20261207_140100_create_customer_notes;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_220000_add_post_search::Migration),
             Box::new(m20261206_223000_create_redirect_rules::Migration),
             Box::new(m20261207_140000_add_customer_accounts::Migration),
+            Box::new(m20261207_140100_create_customer_notes::Migration),
         ]
     }
 }

@@ -110,3 +110,95 @@ async fn staff_link_and_unlink_an_account_by_hand_within_their_scope() {
         json!(buyer.user_id)
     );
 }
+
+async fn add_note(app: &TestApp, customer: &Value, body: &str, who: &Signed) -> Response {
+    app.post_json(
+        &format!("/api/v1/customers/{}/notes", id(customer)),
+        &json!({ "body": body }),
+        who,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn staff_add_notes_and_read_them_newest_first() {
+    let app = spawn_app().await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let crm = app.create_customer(&cso, &customer_body("Noted")).await;
+
+    let first = expect_json(
+        add_note(&app, &crm, "Called; wants a quote.", &cso).await,
+        201,
+    )
+    .await;
+    let second = expect_json(
+        add_note(&app, &crm, "  Quote sent.\nFollow up Friday.  ", &manager).await,
+        201,
+    )
+    .await;
+
+    assert_eq!(first["authorId"], json!(cso.user_id));
+    assert_eq!(second["body"], "Quote sent.\nFollow up Friday.");
+    let res = app
+        .get(&format!("/api/v1/customers/{}/notes", id(&crm)), &cso)
+        .await;
+    let page = expect_json(res, 200).await;
+    assert_eq!(page["meta"]["total"], 2);
+    let ids: Vec<&Value> = page["data"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|n| &n["id"])
+        .collect();
+    assert_eq!(ids, [&second["id"], &first["id"]]);
+    let res = app
+        .get(
+            &format!("/api/v1/customers/{}/notes?page=2&limit=1", id(&crm)),
+            &cso,
+        )
+        .await;
+    assert_eq!(expect_json(res, 200).await["data"][0]["id"], first["id"]);
+}
+
+#[tokio::test]
+async fn a_note_is_plain_text_of_at_most_4000_characters() {
+    let app = spawn_app().await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let crm = app.create_customer(&cso, &customer_body("Strict")).await;
+
+    for bad in ["   ", "bell\u{7}", &"x".repeat(4001)] {
+        let res = add_note(&app, &crm, bad, &cso).await;
+        let body = assert_error(res, 400, "validation_failed").await;
+        assert_eq!(body["details"][0]["field"], "body", "{body}");
+    }
+    expect_json(add_note(&app, &crm, &"x".repeat(4000), &cso).await, 201).await;
+}
+
+#[tokio::test]
+async fn notes_are_scoped_like_their_customer() {
+    let app = spawn_app().await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let other_cso = app.sign_in_as(Role::Cso).await;
+    let editor = app.sign_in_as(Role::Editor).await;
+    let buyer = app.sign_in_as(Role::Customer).await;
+    let crm = app.create_customer(&cso, &customer_body("Private")).await;
+    let path = format!("/api/v1/customers/{}/notes", id(&crm));
+
+    assert_error(
+        add_note(&app, &crm, "Peek", &other_cso).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(app.get(&path, &other_cso).await, 404, "not_found").await;
+    assert_error(
+        add_note(&app, &crm, "Peek", &editor).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_error(app.get(&path, &buyer).await, 403, "forbidden").await;
+    let res = app.get(&path, &cso).await;
+    assert_eq!(expect_json(res, 200).await["meta"]["total"], 0);
+}

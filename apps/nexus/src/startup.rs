@@ -10,7 +10,8 @@ use chrono::Duration;
 use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{
-    CustomerRepository, CustomerService, EnquiryService, LinkVerifiedAccount, StaffDirectory,
+    CustomerRepository, CustomerService, EnquiryService, LinkVerifiedAccount, NoteService,
+    StaffDirectory,
 };
 use nexus_identity::{
     AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
@@ -25,7 +26,9 @@ use nexus_outbox::{
 };
 use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseRepository};
 use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaProductRepository, SeaSalesLedger};
-use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
+use nexus_sea_crm::{
+    SeaCustomerRepository, SeaEnquiryRepository, SeaNoteRepository, SeaStaffDirectory,
+};
 use nexus_sea_identity::{SeaIdentityUnitOfWork, SeaOtpStore, SeaSessionStore, SeaUserRepository};
 use nexus_sea_orders::{
     SeaBuyerDirectory, SeaCartStore, SeaEntitlementRepository, SeaOrderRepository,
@@ -709,10 +712,16 @@ pub async fn compose(
         invoices.clone(),
         links.clone(),
     ));
+    let notes = Arc::new(NoteService::new(
+        Arc::new(SeaCustomerRepository::new(db.clone())),
+        Arc::new(SeaNoteRepository::new(db.clone())),
+        clock.clone(),
+    ));
     Ok(AppState {
         identity,
         customers,
         enquiries,
+        notes,
         approvals,
         jobs: Arc::new(DeliveryAdmin::new(
             delivery_store.clone(),

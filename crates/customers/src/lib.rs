@@ -6,6 +6,7 @@ mod error;
 mod ids;
 mod linking;
 mod model;
+mod notes;
 pub mod permissions;
 mod ports;
 mod service;
@@ -16,13 +17,16 @@ pub use enquiry::{
 };
 pub use enquiry_service::EnquiryService;
 pub use error::CustomersError;
-pub use ids::{CustomerId, EnquiryId};
+pub use ids::{CustomerId, EnquiryId, NoteId};
 pub use linking::LinkVerifiedAccount;
 pub use model::{
     CompanyName, Customer, CustomerQuery, CustomerSort, CustomerStatus, InvalidCustomerValue,
     NewCustomer, Phone, SearchTerm, SortDirection, SortField, StaffMember, Tag, Tags,
     UpdateCustomer,
 };
+#[cfg(any(test, feature = "mocks"))]
+pub use notes::MockNoteRepository;
+pub use notes::{Note, NoteBody, NoteRepository, NoteService};
 pub use ports::{CustomerRepository, EnquiryRepository, StaffDirectory};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{MockCustomerRepository, MockEnquiryRepository, MockStaffDirectory};

@@ -42,6 +42,9 @@ pub enum InvalidCustomerValue {
     /// Enquiry messages are 1 to 5000 characters.
     #[error("message must be 1 to 5000 characters")]
     EnquiryMessage,
+    /// Notes are 1 to 4000 characters of plain text.
+    #[error("a note must be 1 to 4000 characters of plain text")]
+    NoteBody,
 }
 
 /// Where a customer is in their life cycle.

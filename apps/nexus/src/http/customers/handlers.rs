@@ -33,7 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/customers/{id}/account")
             .route(web::put().to(link_account))
             .route(web::delete().to(unlink_account)),
-    );
+    )
+    .configure(super::notes::configure);
 }
 
 /// Lists the customers the caller may see, with search, filters and sort.
