@@ -31,6 +31,7 @@ mod m20261206_220000_add_post_search;
 mod m20261206_223000_create_redirect_rules;
 mod m20261207_140000_add_customer_accounts;
 mod m20261207_140100_create_customer_notes;
+mod m20261207_140200_add_timeline_indexes;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_223000_create_redirect_rules::Migration),
             Box::new(m20261207_140000_add_customer_accounts::Migration),
             Box::new(m20261207_140100_create_customer_notes::Migration),
+            Box::new(m20261207_140200_add_timeline_indexes::Migration),
         ]
     }
 }

@@ -106,6 +106,7 @@ const ROUTES: &[Row] = &[
     // Notes: any staff member who sees the customer.
     ("get",    "/api/v1/customers/{id}/notes",         [401, 403, 403, 200, 404, 403, 200, 200]),
     ("post",   "/api/v1/customers/{id}/notes",         [401, 403, 403, 201, 404, 403, 201, 201]),
+    ("get",    "/api/v1/customers/{id}/timeline",      [401, 403, 403, 200, 404, 403, 200, 200]),
     // Enquiries: anyone may ask; staff work them; a customer reads their own.
     ("post",   "/api/v1/enquiries",                    [201, 201, 201, 201, 201, 201, 201, 201]),
     ("get",    "/api/v1/enquiries",                    [401, 403, 403, 200, 200, 403, 200, 200]),
@@ -600,6 +601,10 @@ impl World {
             }
             ("get", "/api/v1/customers/{id}/notes") => Call::to(format!(
                 "/api/v1/customers/{}/notes",
+                id(&self.crm_customer)
+            )),
+            ("get", "/api/v1/customers/{id}/timeline") => Call::to(format!(
+                "/api/v1/customers/{}/timeline",
                 id(&self.crm_customer)
             )),
             ("post", "/api/v1/customers/{id}/notes") => Call::json(

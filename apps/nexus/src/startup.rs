@@ -11,7 +11,7 @@ use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{
     CustomerRepository, CustomerService, EnquiryService, LinkVerifiedAccount, NoteService,
-    StaffDirectory,
+    StaffDirectory, TimelineService,
 };
 use nexus_identity::{
     AccountExistsMailSubscriber, BootstrapOutcome, IdentityConfig, IdentityService,
@@ -28,6 +28,7 @@ use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseR
 use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaProductRepository, SeaSalesLedger};
 use nexus_sea_crm::{
     SeaCustomerRepository, SeaEnquiryRepository, SeaNoteRepository, SeaStaffDirectory,
+    SeaTimelineReader,
 };
 use nexus_sea_identity::{SeaIdentityUnitOfWork, SeaOtpStore, SeaSessionStore, SeaUserRepository};
 use nexus_sea_orders::{
@@ -717,11 +718,16 @@ pub async fn compose(
         Arc::new(SeaNoteRepository::new(db.clone())),
         clock.clone(),
     ));
+    let timeline = Arc::new(TimelineService::new(
+        Arc::new(SeaCustomerRepository::new(db.clone())),
+        Arc::new(SeaTimelineReader::new(db.clone())),
+    ));
     Ok(AppState {
         identity,
         customers,
         enquiries,
         notes,
+        timeline,
         approvals,
         jobs: Arc::new(DeliveryAdmin::new(
             delivery_store.clone(),

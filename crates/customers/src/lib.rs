@@ -10,6 +10,7 @@ mod notes;
 pub mod permissions;
 mod ports;
 mod service;
+mod timeline;
 
 pub use enquiry::{
     EnquirerName, Enquiry, EnquiryMessage, EnquiryQuery, EnquiryStatus, EnquirySubject, NewEnquiry,
@@ -31,3 +32,9 @@ pub use ports::{CustomerRepository, EnquiryRepository, StaffDirectory};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{MockCustomerRepository, MockEnquiryRepository, MockStaffDirectory};
 pub use service::CustomerService;
+#[cfg(any(test, feature = "mocks"))]
+pub use timeline::MockTimelineReader;
+pub use timeline::{
+    InvalidCursor, TimelineCursor, TimelineEntry, TimelineKind, TimelinePage, TimelineQuery,
+    TimelineReader, TimelineRef, TimelineService, UnknownTimelineKind,
+};

@@ -32,7 +32,7 @@ use super::{
         customers::handlers::list_customers, customers::handlers::create_customer, customers::handlers::get_customer,
         customers::handlers::update_customer, customers::handlers::delete_customer, customers::handlers::assign_customer,
         customers::handlers::link_account, customers::handlers::unlink_account,
-        customers::notes::create_note, customers::notes::list_notes,
+        customers::notes::create_note, customers::notes::list_notes, customers::timeline::customer_timeline,
         auth::handlers::request_otp,
         auth::handlers::verify_otp,
         enquiries::handlers::create_enquiry,

@@ -86,6 +86,24 @@ doc_enum!(
 );
 
 doc_enum!(
+    /// What a customer timeline entry records.
+    TimelineKindDto {
+        EnquiryReceived = "enquiry_received",
+        ResponseDrafted = "response_drafted",
+        ResponseSubmitted = "response_submitted",
+        ResponseApproved = "response_approved",
+        ResponseRejected = "response_rejected",
+        ResponseSent = "response_sent",
+        OrderPlaced = "order_placed",
+        PaymentCaptured = "payment_captured",
+        RefundIssued = "refund_issued",
+        ReviewWritten = "review_written",
+        FeedbackSent = "feedback_sent",
+        NoteAdded = "note_added",
+    }
+);
+
+doc_enum!(
     /// The kind of an item the SEO rules audit.
     SeoKindDto { Product = "product", Page = "page", Post = "post" }
 );

@@ -34,7 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(link_account))
             .route(web::delete().to(unlink_account)),
     )
-    .configure(super::notes::configure);
+    .configure(super::notes::configure)
+    .configure(super::timeline::configure);
 }
 
 /// Lists the customers the caller may see, with search, filters and sort.
