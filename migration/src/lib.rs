@@ -32,6 +32,9 @@ mod m20261206_223000_create_redirect_rules;
 mod m20261207_090000_add_product_covers;
 mod m20261207_100000_create_account_links;
 mod m20261207_120000_create_oauth_sign_in;
+mod m20261207_140000_add_customer_accounts;
+mod m20261207_140100_create_customer_notes;
+mod m20261207_140200_add_timeline_indexes;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -70,6 +73,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_090000_add_product_covers::Migration),
             Box::new(m20261207_100000_create_account_links::Migration),
             Box::new(m20261207_120000_create_oauth_sign_in::Migration),
+            Box::new(m20261207_140000_add_customer_accounts::Migration),
+            Box::new(m20261207_140100_create_customer_notes::Migration),
+            Box::new(m20261207_140200_add_timeline_indexes::Migration),
         ]
     }
 }

@@ -31,6 +31,7 @@ mod seo;
 mod shutdown;
 mod site;
 mod team;
+mod timeline;
 mod uploads;
 mod users;
 

@@ -113,6 +113,13 @@ const ROUTES: &[Row] = &[
     ("patch",  "/api/v1/customers/{id}",               [401, 403, 403, 200, 404, 403, 200, 200]),
     ("delete", "/api/v1/customers/{id}",               [401, 403, 403, 403, 404, 403, 204, 204]),
     ("post",   "/api/v1/customers/{id}/assign",        [401, 403, 403, 403, 403, 403, 200, 200]),
+    // Linking a buyer account: scoped like customer updates.
+    ("put",    "/api/v1/customers/{id}/account",       [401, 403, 403, 200, 404, 403, 200, 200]),
+    ("delete", "/api/v1/customers/{id}/account",       [401, 403, 403, 200, 404, 403, 200, 200]),
+    // Notes: any staff member who sees the customer.
+    ("get",    "/api/v1/customers/{id}/notes",         [401, 403, 403, 200, 404, 403, 200, 200]),
+    ("post",   "/api/v1/customers/{id}/notes",         [401, 403, 403, 201, 404, 403, 201, 201]),
+    ("get",    "/api/v1/customers/{id}/timeline",      [401, 403, 403, 200, 404, 403, 200, 200]),
     // Enquiries: anyone may ask; staff work them; a customer reads their own.
     ("post",   "/api/v1/enquiries",                    [201, 201, 201, 201, 201, 201, 201, 201]),
     ("get",    "/api/v1/enquiries",                    [401, 403, 403, 200, 200, 403, 200, 200]),
@@ -624,6 +631,30 @@ impl World {
                     json!({ "userId": self.cso.user_id }),
                 )
             }
+            ("put", "/api/v1/customers/{id}/account") => {
+                let c = crm_customer_of(app, manager, &self.cso).await;
+                let buyer = app.sign_in_as(Role::Customer).await;
+                Call::json(
+                    format!("/api/v1/customers/{}/account", id(&c)),
+                    json!({ "userId": buyer.user_id }),
+                )
+            }
+            ("delete", "/api/v1/customers/{id}/account") => {
+                let c = crm_customer_of(app, manager, &self.cso).await;
+                Call::to(format!("/api/v1/customers/{}/account", id(&c)))
+            }
+            ("get", "/api/v1/customers/{id}/notes") => Call::to(format!(
+                "/api/v1/customers/{}/notes",
+                id(&self.crm_customer)
+            )),
+            ("get", "/api/v1/customers/{id}/timeline") => Call::to(format!(
+                "/api/v1/customers/{}/timeline",
+                id(&self.crm_customer)
+            )),
+            ("post", "/api/v1/customers/{id}/notes") => Call::json(
+                format!("/api/v1/customers/{}/notes", id(&self.crm_customer)),
+                json!({ "body": "A note from the matrix." }),
+            ),
             ("post", "/api/v1/enquiries") => Call::json(template, enquiry_body("Matrix Asker")),
             ("get", "/api/v1/enquiries/{id}") => {
                 Call::to(format!("/api/v1/enquiries/{}", id(&self.enquiry)))

@@ -9,7 +9,10 @@ use actix_web::{HttpServer, web};
 use chrono::Duration;
 use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
-use nexus_customers::{CustomerRepository, CustomerService, EnquiryService, StaffDirectory};
+use nexus_customers::{
+    CustomerRepository, CustomerService, EnquiryService, LinkVerifiedAccount, NoteService,
+    StaffDirectory, TimelineService,
+};
 use nexus_identity::{
     AccountExistsMailSubscriber, AccountLinkMailSubscriber, BootstrapOutcome,
     EmailChangeNoticeSubscriber, IdentityConfig, IdentityService, OtpMailSubscriber,
@@ -25,7 +28,10 @@ use nexus_outbox::{
 };
 use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseRepository};
 use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaProductRepository, SeaSalesLedger};
-use nexus_sea_crm::{SeaCustomerRepository, SeaEnquiryRepository, SeaStaffDirectory};
+use nexus_sea_crm::{
+    SeaCustomerRepository, SeaEnquiryRepository, SeaNoteRepository, SeaStaffDirectory,
+    SeaTimelineReader,
+};
 use nexus_sea_identity::{
     SeaIdentityUnitOfWork, SeaLinkedIdentityStore, SeaOAuthStateStore, SeaOAuthUnitOfWork,
     SeaOtpStore, SeaSessionStore, SeaUserRepository,
@@ -609,6 +615,7 @@ pub async fn compose(
             message_domain.clone(),
         )),
         Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
+        Arc::new(LinkVerifiedAccount::new(customers.clone())),
     ]);
     list.extend(index_product);
     // The blog's search: Meilisearch beside the catalog's, or the database's own.
@@ -738,6 +745,15 @@ pub async fn compose(
         invoices.clone(),
         links.clone(),
     ));
+    let notes = Arc::new(NoteService::new(
+        Arc::new(SeaCustomerRepository::new(db.clone())),
+        Arc::new(SeaNoteRepository::new(db.clone())),
+        clock.clone(),
+    ));
+    let timeline = Arc::new(TimelineService::new(
+        Arc::new(SeaCustomerRepository::new(db.clone())),
+        Arc::new(SeaTimelineReader::new(db.clone())),
+    ));
     Ok(AppState {
         identity,
         oauth,
@@ -747,6 +763,8 @@ pub async fn compose(
             .starts_with("https://"),
         customers,
         enquiries,
+        notes,
+        timeline,
         approvals,
         jobs: Arc::new(DeliveryAdmin::new(
             delivery_store.clone(),

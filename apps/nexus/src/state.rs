@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use nexus_approvals::ApprovalService;
-use nexus_customers::{CustomerService, EnquiryService};
+use nexus_customers::{CustomerService, EnquiryService, NoteService, TimelineService};
 use nexus_identity::IdentityService;
 use nexus_kernel::RateLimiter;
 use nexus_outbox::{DeliveryAdmin, DeliveryStore};
@@ -23,6 +23,10 @@ pub struct AppState {
     pub customers: Arc<CustomerService>,
     /// Enquiries.
     pub enquiries: Arc<EnquiryService>,
+    /// Notes on customers.
+    pub notes: Arc<NoteService>,
+    /// Customer timelines.
+    pub timeline: Arc<TimelineService>,
     /// Responses and their approval.
     pub approvals: Arc<ApprovalService>,
     /// Event deliveries to subscribers (background work), for administrators.

@@ -37,6 +37,7 @@ fn customer() -> Customer {
         created_at: at,
         updated_at: at,
         version: 1,
+        account_id: None,
     }
 }
 

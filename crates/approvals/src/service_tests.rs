@@ -61,6 +61,7 @@ fn customer_assigned_to(officer: Option<UserId>) -> Customer {
         created_at: created(),
         updated_at: created(),
         version: 1,
+        account_id: None,
     }
 }
 

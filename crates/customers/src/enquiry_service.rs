@@ -96,6 +96,13 @@ impl EnquiryService {
                 created_at: now,
                 updated_at: now,
                 version: 1,
+                account_id: crate::service::matching_account(
+                    &*self.staff,
+                    &*self.customers,
+                    &input.email,
+                    None,
+                )
+                .await?,
             };
             match self.customers.insert(&lead).await {
                 Ok(()) => return Ok((lead.id, officer)),

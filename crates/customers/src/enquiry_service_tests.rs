@@ -40,6 +40,7 @@ fn customer(assigned_to: Option<UserId>) -> Customer {
         created_at: now,
         updated_at: now,
         version: 1,
+        account_id: None,
     }
 }
 
@@ -75,8 +76,12 @@ fn member(id: UserId, role: Role, is_active: bool) -> StaffMember {
 fn service(
     enquiries: MockEnquiryRepository,
     customers: MockCustomerRepository,
-    staff: MockStaffDirectory,
+    mut staff: MockStaffDirectory,
 ) -> EnquiryService {
+    // No address in these tests belongs to a verified buyer account.
+    staff
+        .expect_find_verified_customer()
+        .returning(|_| Ok(None));
     EnquiryService::new(
         Arc::new(enquiries),
         Arc::new(customers),

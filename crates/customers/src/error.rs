@@ -41,6 +41,12 @@ pub enum CustomersError {
     /// The requested assignee is not an active staff member.
     #[error("customers can only be assigned to active staff")]
     InvalidAssignee,
+    /// The account to link does not exist or is not a CUSTOMER account.
+    #[error("only an existing customer account can be linked to a customer")]
+    InvalidAccount,
+    /// The account is already linked to another customer.
+    #[error("this account is already linked to another customer")]
+    AccountLinked,
     /// A failure that is not a business outcome.
     #[error(transparent)]
     Unexpected(#[from] Unexpected),

@@ -8,3 +8,7 @@ nexus_kernel::typed_id!(
     /// Identifies an enquiry from the public or a customer.
     pub EnquiryId
 );
+nexus_kernel::typed_id!(
+    /// Identifies a note staff wrote on a customer.
+    pub NoteId
+);

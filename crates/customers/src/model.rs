@@ -42,6 +42,9 @@ pub enum InvalidCustomerValue {
     /// Enquiry messages are 1 to 5000 characters.
     #[error("message must be 1 to 5000 characters")]
     EnquiryMessage,
+    /// Notes are 1 to 4000 characters of plain text.
+    #[error("a note must be 1 to 4000 characters of plain text")]
+    NoteBody,
 }
 
 /// Where a customer is in their life cycle.
@@ -272,6 +275,9 @@ pub struct Customer {
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version, bumped on every change.
     pub version: i64,
+    /// The buyer account linked to this customer (same verified e-mail, or linked by
+    /// staff), if any.
+    pub account_id: Option<UserId>,
 }
 
 /// Input to create a customer.

@@ -21,11 +21,15 @@ pub trait CustomerRepository: Send + Sync {
     /// Loads the customer with this (normalised) e-mail; `Ok(None)` when there is none.
     async fn find_by_email(&self, email: &Email) -> Result<Option<Customer>, CustomersError>;
 
+    /// Loads the customer linked to the buyer account `user`; `Ok(None)` when there is none.
+    async fn find_by_account(&self, user: UserId) -> Result<Option<Customer>, CustomersError>;
+
     /// Saves every mutable field of `customer` (whose `version` is already the new one) if
     /// the stored version is still `expected_version`.
     ///
     /// # Errors
-    /// `Conflict` when the stored version differs or the row is gone; `EmailTaken`.
+    /// `Conflict` when the stored version differs or the row is gone; `EmailTaken`;
+    /// `AccountLinked` when another customer is linked to `customer.account_id`.
     async fn update(
         &self,
         customer: &Customer,
@@ -50,12 +54,18 @@ pub trait CustomerRepository: Send + Sync {
     ) -> Result<Page<Customer>, CustomersError>;
 }
 
-/// Answers who the staff are, for assignment.
+/// Answers who the accounts are: staff, for assignment, and buyer accounts, for the link
+/// between a buyer account and a customer.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait StaffDirectory: Send + Sync {
     /// The account `id` with its role and status; `Ok(None)` when there is none.
     async fn find_member(&self, id: UserId) -> Result<Option<StaffMember>, CustomersError>;
+
+    /// The active CUSTOMER account whose e-mail is `email` and verified; `Ok(None)` when
+    /// there is none (no account, an unverified address, a staff or disabled account).
+    async fn find_verified_customer(&self, email: &Email)
+    -> Result<Option<UserId>, CustomersError>;
 }
 
 /// Stores and loads enquiries.

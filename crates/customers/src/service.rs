@@ -77,6 +77,7 @@ impl CustomerService {
             }
         };
         let now = self.clock.now();
+        let account_id = self.matching_account(&input.email, None).await?;
         let customer = Customer {
             id: CustomerId::new(),
             first_name: input.first_name,
@@ -91,6 +92,7 @@ impl CustomerService {
             created_at: now,
             updated_at: now,
             version: 1,
+            account_id,
         };
         self.customers.insert(&customer).await?;
         tracing::info!(customer_id = %customer.id, "customer created");
@@ -121,6 +123,11 @@ impl CustomerService {
             customer.last_name = v;
         }
         if let Some(v) = change.email {
+            if v != customer.email {
+                // The link follows the address: the account with the new address, verified
+                // and free, or none.
+                customer.account_id = self.matching_account(&v, Some(customer.id)).await?;
+            }
             customer.email = v;
         }
         if let Some(v) = change.phone {
@@ -180,6 +187,101 @@ impl CustomerService {
         Ok(customer)
     }
 
+    /// Links the buyer account `user` to a customer the actor may edit. Linking the account
+    /// already linked is a no-op.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `InvalidAccount` (no such account, or not a CUSTOMER one),
+    /// `AccountLinked` (linked to another customer), `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id, account = %user))]
+    pub async fn link_account(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+        user: nexus_kernel::UserId,
+    ) -> Result<Customer, CustomersError> {
+        require(actor, permissions::CUSTOMERS_UPDATE)?;
+        let mut customer = self.load_visible(actor, id).await?;
+        match self.staff.find_member(user).await? {
+            Some(m) if m.role == nexus_kernel::Role::Customer => {}
+            _ => return Err(CustomersError::InvalidAccount),
+        }
+        if customer.account_id == Some(user) {
+            return Ok(customer);
+        }
+        if let Some(other) = self.customers.find_by_account(user).await?
+            && other.id != id
+        {
+            return Err(CustomersError::AccountLinked);
+        }
+        let expected = customer.version;
+        customer.account_id = Some(user);
+        self.save(&mut customer, expected).await?;
+        tracing::info!("account linked to customer");
+        Ok(customer)
+    }
+
+    /// Removes the link between a customer the actor may edit and its buyer account; a
+    /// customer with no link is answered as it is.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Conflict`, `Unexpected`.
+    #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id))]
+    pub async fn unlink_account(
+        &self,
+        actor: &Actor,
+        id: CustomerId,
+    ) -> Result<Customer, CustomersError> {
+        require(actor, permissions::CUSTOMERS_UPDATE)?;
+        let mut customer = self.load_visible(actor, id).await?;
+        if customer.account_id.is_none() {
+            return Ok(customer);
+        }
+        let expected = customer.version;
+        customer.account_id = None;
+        self.save(&mut customer, expected).await?;
+        tracing::info!("account unlinked from customer");
+        Ok(customer)
+    }
+
+    /// Links the buyer account `user`, which has just verified `email`, to the customer with
+    /// that address, when the account is still an active CUSTOMER account with that verified
+    /// address, the customer has no link and the account is linked nowhere else. Answers the
+    /// customer linked, `None` when nothing was to be done. Run by the system (the
+    /// `link_customer_account` subscriber), not on behalf of a caller.
+    ///
+    /// # Errors
+    /// `Conflict` when the customer changed meanwhile (worth another try), `Unexpected`.
+    #[tracing::instrument(skip_all, fields(account = %user))]
+    pub async fn link_verified_account(
+        &self,
+        user: nexus_kernel::UserId,
+        email: &nexus_kernel::Email,
+    ) -> Result<Option<Customer>, CustomersError> {
+        if self.staff.find_verified_customer(email).await? != Some(user) {
+            return Ok(None);
+        }
+        let Some(mut customer) = self.customers.find_by_email(email).await? else {
+            return Ok(None);
+        };
+        if customer.account_id.is_some() || self.customers.find_by_account(user).await?.is_some() {
+            return Ok(None);
+        }
+        let expected = customer.version;
+        customer.account_id = Some(user);
+        self.save(&mut customer, expected).await?;
+        tracing::info!(customer_id = %customer.id, "verified account linked to customer");
+        Ok(Some(customer))
+    }
+
+    async fn matching_account(
+        &self,
+        email: &nexus_kernel::Email,
+        customer: Option<CustomerId>,
+    ) -> Result<Option<nexus_kernel::UserId>, CustomersError> {
+        matching_account(&*self.staff, &*self.customers, email, customer).await
+    }
+
     async fn load_visible(
         &self,
         actor: &Actor,
@@ -206,8 +308,26 @@ impl CustomerService {
     }
 }
 
+/// The account a customer with `email` links to: the active CUSTOMER account with that
+/// verified address, unless a customer other than `customer` is linked to it. An unverified
+/// address never links, since anyone can register any address.
+pub(crate) async fn matching_account(
+    staff: &dyn StaffDirectory,
+    customers: &dyn CustomerRepository,
+    email: &nexus_kernel::Email,
+    customer: Option<CustomerId>,
+) -> Result<Option<nexus_kernel::UserId>, CustomersError> {
+    let Some(user) = staff.find_verified_customer(email).await? else {
+        return Ok(None);
+    };
+    match customers.find_by_account(user).await? {
+        Some(other) if Some(other.id) != customer => Ok(None),
+        _ => Ok(Some(user)),
+    }
+}
+
 /// Which customers the actor may see: `None` for all, `Some(me)` for an officer's own.
-fn scope(actor: &Actor) -> Result<Option<nexus_kernel::UserId>, CustomersError> {
+pub(crate) fn scope(actor: &Actor) -> Result<Option<nexus_kernel::UserId>, CustomersError> {
     if actor.can(permissions::CUSTOMERS_READ_ALL) {
         Ok(None)
     } else if actor.can(permissions::CUSTOMERS_READ_ASSIGNED) {

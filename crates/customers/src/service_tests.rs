@@ -35,6 +35,7 @@ fn customer_assigned_to(assignee: Option<UserId>) -> Customer {
         created_at: created,
         updated_at: created,
         version: 4,
+        account_id: None,
     }
 }
 
@@ -68,7 +69,16 @@ fn rename() -> UpdateCustomer {
     }
 }
 
-fn service(customers: MockCustomerRepository, staff: MockStaffDirectory) -> CustomerService {
+/// The service; no address belongs to a verified buyer account.
+fn service(customers: MockCustomerRepository, mut staff: MockStaffDirectory) -> CustomerService {
+    staff
+        .expect_find_verified_customer()
+        .returning(|_| Ok(None));
+    bare_service(customers, staff)
+}
+
+/// The service over exactly these mocks.
+fn bare_service(customers: MockCustomerRepository, staff: MockStaffDirectory) -> CustomerService {
     CustomerService::new(
         Arc::new(customers),
         Arc::new(staff),
@@ -549,4 +559,262 @@ async fn assigning_to_an_inactive_officer_is_refused_without_writing() {
     let result = service.assign(&manager, stored.id, officer.id).await;
 
     assert!(matches!(result, Err(CustomersError::InvalidAssignee)));
+}
+
+// ---- the link between a customer and a buyer account ----------------------------------
+
+#[tokio::test]
+async fn a_new_customer_is_linked_to_the_verified_account_with_its_address() {
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
+    let account = UserId::new();
+    let mut staff = MockStaffDirectory::new();
+    staff
+        .expect_find_verified_customer()
+        .returning(move |_| Ok(Some(account)));
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_find_by_account().returning(|_| Ok(None));
+    repo.expect_insert()
+        .withf(move |c| c.account_id == Some(account))
+        .times(1)
+        .returning(|_| Ok(()));
+    let service = bare_service(repo, staff);
+
+    let created = service
+        .create(&cso, new_customer(None))
+        .await
+        .expect("creates");
+
+    assert_eq!(created.account_id, Some(account));
+}
+
+#[tokio::test]
+async fn a_new_customer_is_not_linked_to_an_account_already_linked_elsewhere() {
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
+    let account = UserId::new();
+    let mut staff = MockStaffDirectory::new();
+    staff
+        .expect_find_verified_customer()
+        .returning(move |_| Ok(Some(account)));
+    let elsewhere = customer_assigned_to(None);
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_find_by_account()
+        .returning(move |_| Ok(Some(elsewhere.clone())));
+    repo.expect_insert()
+        .withf(|c| c.account_id.is_none())
+        .times(1)
+        .returning(|_| Ok(()));
+    let service = bare_service(repo, staff);
+
+    let created = service
+        .create(&cso, new_customer(None))
+        .await
+        .expect("creates");
+
+    assert_eq!(created.account_id, None);
+}
+
+#[tokio::test]
+async fn changing_the_address_moves_the_link_to_the_account_with_the_new_one() {
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
+    let mut stored = customer_assigned_to(None);
+    stored.account_id = Some(UserId::new());
+    let (id, version) = (stored.id, stored.version);
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    repo.expect_update()
+        .withf(|c, _| c.account_id.is_none())
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = service(repo, MockStaffDirectory::new());
+    let change = UpdateCustomer {
+        email: Some(Email::parse("moved@example.com").expect("valid")),
+        ..UpdateCustomer::default()
+    };
+
+    let updated = service
+        .update(&manager, id, version, change)
+        .await
+        .expect("updates");
+
+    assert_eq!(updated.account_id, None);
+}
+
+#[tokio::test]
+async fn staff_link_a_customer_account_by_hand() {
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
+    let stored = customer_assigned_to(Some(cso.user_id()));
+    let (id, version) = (stored.id, stored.version);
+    let buyer = member(Role::Customer, true);
+    let mut staff = MockStaffDirectory::new();
+    staff.expect_find_member().returning({
+        let b = buyer.clone();
+        move |_| Ok(Some(b.clone()))
+    });
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    repo.expect_find_by_account().returning(|_| Ok(None));
+    repo.expect_update()
+        .withf(move |c, expected| *expected == version && c.account_id == Some(buyer.id))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = bare_service(repo, staff);
+
+    let linked = service
+        .link_account(&cso, id, buyer.id)
+        .await
+        .expect("links");
+
+    assert_eq!(linked.account_id, Some(buyer.id));
+    assert_eq!(linked.version, version + 1);
+}
+
+#[tokio::test]
+async fn only_a_customer_account_can_be_linked() {
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
+    let stored = customer_assigned_to(None);
+    for found in [None, Some(member(Role::Cso, true))] {
+        let mut staff = MockStaffDirectory::new();
+        staff
+            .expect_find_member()
+            .returning(move |_| Ok(found.clone()));
+        let service = bare_service(repo_serving(&stored), staff);
+
+        let result = service
+            .link_account(&manager, stored.id, UserId::new())
+            .await;
+
+        assert!(matches!(result, Err(CustomersError::InvalidAccount)));
+    }
+}
+
+#[tokio::test]
+async fn an_account_linked_to_another_customer_cannot_be_linked_again() {
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
+    let stored = customer_assigned_to(None);
+    let other = customer_assigned_to(None);
+    let buyer = member(Role::Customer, true);
+    let mut staff = MockStaffDirectory::new();
+    staff
+        .expect_find_member()
+        .returning(move |_| Ok(Some(buyer.clone())));
+    let mut repo = repo_serving(&stored);
+    repo.expect_find_by_account()
+        .returning(move |_| Ok(Some(other.clone())));
+    let service = bare_service(repo, staff);
+
+    let result = service
+        .link_account(&manager, stored.id, UserId::new())
+        .await;
+
+    assert!(matches!(result, Err(CustomersError::AccountLinked)));
+}
+
+#[tokio::test]
+async fn an_officer_cannot_link_or_unlink_someone_elses_customer() {
+    let cso = crate::permissions::actor(UserId::new(), Role::Cso);
+    let theirs = customer_assigned_to(Some(UserId::new()));
+    let mut staff = MockStaffDirectory::new();
+    staff.expect_find_member().never();
+    let service = bare_service(repo_serving(&theirs), staff);
+
+    let link = service.link_account(&cso, theirs.id, UserId::new()).await;
+    let unlink = service.unlink_account(&cso, theirs.id).await;
+
+    assert!(matches!(link, Err(CustomersError::NotFound(_))));
+    assert!(matches!(unlink, Err(CustomersError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn unlinking_clears_the_account_and_saves_a_new_version() {
+    let manager = crate::permissions::actor(UserId::new(), Role::Manager);
+    let mut stored = customer_assigned_to(None);
+    stored.account_id = Some(UserId::new());
+    let (id, version) = (stored.id, stored.version);
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_find()
+        .returning(move |_| Ok(Some(stored.clone())));
+    repo.expect_update()
+        .withf(move |c, expected| *expected == version && c.account_id.is_none())
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = bare_service(repo, MockStaffDirectory::new());
+
+    let unlinked = service.unlink_account(&manager, id).await.expect("unlinks");
+
+    assert_eq!(unlinked.account_id, None);
+}
+
+#[tokio::test]
+async fn a_verified_account_is_linked_to_the_unlinked_customer_with_its_address() {
+    let account = UserId::new();
+    let stored = customer_assigned_to(None);
+    let email = stored.email.clone();
+    let mut staff = MockStaffDirectory::new();
+    staff
+        .expect_find_verified_customer()
+        .returning(move |_| Ok(Some(account)));
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_find_by_email()
+        .returning(move |_| Ok(Some(stored.clone())));
+    repo.expect_find_by_account().returning(|_| Ok(None));
+    repo.expect_update()
+        .withf(move |c, _| c.account_id == Some(account))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = bare_service(repo, staff);
+
+    let linked = service
+        .link_verified_account(account, &email)
+        .await
+        .expect("links");
+
+    assert!(linked.is_some_and(|c| c.account_id == Some(account)));
+}
+
+#[tokio::test]
+async fn an_address_that_is_no_longer_verified_for_the_account_links_nothing() {
+    let mut staff = MockStaffDirectory::new();
+    staff
+        .expect_find_verified_customer()
+        .returning(|_| Ok(None));
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_find_by_email().never();
+    repo.expect_update().never();
+    let service = bare_service(repo, staff);
+
+    let linked = service
+        .link_verified_account(
+            UserId::new(),
+            &Email::parse("ada@example.com").expect("valid"),
+        )
+        .await
+        .expect("answers");
+
+    assert!(linked.is_none());
+}
+
+#[tokio::test]
+async fn a_customer_already_linked_keeps_its_link_when_another_account_verifies() {
+    let account = UserId::new();
+    let mut stored = customer_assigned_to(None);
+    stored.account_id = Some(UserId::new());
+    let email = stored.email.clone();
+    let mut staff = MockStaffDirectory::new();
+    staff
+        .expect_find_verified_customer()
+        .returning(move |_| Ok(Some(account)));
+    let mut repo = MockCustomerRepository::new();
+    repo.expect_find_by_email()
+        .returning(move |_| Ok(Some(stored.clone())));
+    repo.expect_update().never();
+    let service = bare_service(repo, staff);
+
+    let linked = service
+        .link_verified_account(account, &email)
+        .await
+        .expect("answers");
+
+    assert!(linked.is_none());
 }

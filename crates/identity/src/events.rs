@@ -17,6 +17,21 @@ impl DomainEvent for UserRegistered {
     const VERSION: u32 = 1;
 }
 
+/// An account proved that it owns its e-mail address: whatever is keyed on that address
+/// (the CRM customer with it) may now be tied to the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailVerified {
+    /// The account.
+    pub user_id: UserId,
+    /// The address it verified.
+    pub email: Email,
+}
+
+impl DomainEvent for EmailVerified {
+    const NAME: &'static str = "identity.email_verified";
+    const VERSION: u32 = 1;
+}
+
 /// Someone tried to register an address that already has an account: its owner is told
 /// by e-mail (the caller is answered as for a new registration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

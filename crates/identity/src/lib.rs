@@ -15,8 +15,8 @@ pub mod testing;
 
 pub use error::{IdentityError, PasswordRule};
 pub use events::{
-    AccountLinkIssued, CodeIssued, EmailChangeRequested, EmailChanged, PasswordReset,
-    RegistrationRepeated, UserRegistered,
+    AccountLinkIssued, CodeIssued, EmailChangeRequested, EmailChanged, EmailVerified,
+    PasswordReset, RegistrationRepeated, UserRegistered,
 };
 pub use ids::{SessionFamilyId, SessionId};
 pub use mailing::{

@@ -161,7 +161,7 @@ pub trait OtpStore: Send + Sync {
     async fn consume(&self, id: uuid::Uuid, now: DateTime<Utc>) -> Result<bool, IdentityError>;
 }
 
-/// Creates accounts inside one unit of work ([`IdentityTx`]).
+/// Creates and changes accounts inside one unit of work ([`IdentityTx`]).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserStore: Send + Sync {

@@ -5,8 +5,8 @@ use nexus_kernel::Email;
 use nexus_outbox::EventEnvelope;
 
 use crate::{
-    AccountLink, AccountLinkIssued, AuthSession, EmailChangeRequested, EmailChanged, IdentityError,
-    IdentityService, LinkPurpose, Password, PasswordReset, User,
+    AccountLink, AccountLinkIssued, AuthSession, EmailChangeRequested, EmailChanged, EmailVerified,
+    IdentityError, IdentityService, LinkPurpose, Password, PasswordReset, User,
 };
 
 /// A lifetime in whole minutes, for the e-mail's wording (at least one).
@@ -63,6 +63,7 @@ impl IdentityService {
         let hash = self.hasher.hash(&password).await?;
         let now = self.clock.now();
         let expected = user.version;
+        let newly_verified = !user.email_verified;
         user.password_hash = hash;
         user.email_verified = true;
         user.version = expected + 1;
@@ -77,6 +78,16 @@ impl IdentityService {
             &PasswordReset { user_id: user.id },
             now,
         )?);
+        if newly_verified {
+            // The link proved the address, as a one-time code does.
+            tx.record(EventEnvelope::new(
+                &EmailVerified {
+                    user_id: user.id,
+                    email: user.email.clone(),
+                },
+                now,
+            )?);
+        }
         tx.commit().await?;
         tracing::info!(user_id = %user.id, "password reset; every session revoked");
         Ok(())
@@ -164,6 +175,14 @@ impl IdentityService {
             .revoke_user(user.id, Some(session.family_id), now)
             .await?;
         tx.record(EventEnvelope::new(&EmailChanged { user_id: user.id }, now)?);
+        // The new address is proven: the CRM links the account to its customer, if any.
+        tx.record(EventEnvelope::new(
+            &EmailVerified {
+                user_id: user.id,
+                email: user.email.clone(),
+            },
+            now,
+        )?);
         tx.commit().await?;
         tracing::info!("e-mail address changed; other sessions revoked");
         Ok(user)

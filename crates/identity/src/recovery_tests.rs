@@ -9,10 +9,10 @@ use nexus_outbox::DomainEvent;
 
 use crate::testing::{TestTx, UnitLog, units_of_work_from};
 use crate::{
-    AccountLink, AccountLinkIssued, IdentityConfig, IdentityError, IdentityService, LinkPurpose,
-    MockCodeStore, MockLinkStore, MockOtpStore, MockPasswordHasher, MockSessionRevoker,
-    MockSessionStore, MockTokenIssuer, MockUserRepository, MockUserStore, PasswordHash,
-    PasswordReset, User,
+    AccountLink, AccountLinkIssued, EmailVerified, IdentityConfig, IdentityError, IdentityService,
+    LinkPurpose, MockCodeStore, MockLinkStore, MockOtpStore, MockPasswordHasher,
+    MockSessionRevoker, MockSessionStore, MockTokenIssuer, MockUserRepository, MockUserStore,
+    PasswordHash, PasswordReset, User,
 };
 
 const TOKEN: &str = "plain-link-token";
@@ -204,7 +204,11 @@ async fn a_reset_sets_the_password_verifies_the_address_and_revokes_every_sessio
         .await
         .expect("reset");
 
-    assert_eq!(log.event_names(), [PasswordReset::NAME]);
+    // The address was unverified: the link proved it, so the CRM may link the account.
+    assert_eq!(
+        log.event_names(),
+        [PasswordReset::NAME, EmailVerified::NAME]
+    );
     assert_eq!(log.commits(), 1);
 }
 

@@ -8,10 +8,10 @@ use nexus_outbox::EventEnvelope;
 
 use crate::permissions;
 use crate::{
-    AccessGrant, AuthSession, CodeIssued, IdentityError, IdentityUnitOfWork, LoginResult,
-    NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, OtpStore, Password, PasswordHasher,
-    RefreshSession, RegisterUser, RegistrationRepeated, SessionStore, TokenIssuer, UpdateProfile,
-    UpdateUser, User, UserFilter, UserRegistered, UserRepository,
+    AccessGrant, AuthSession, CodeIssued, EmailVerified, IdentityError, IdentityUnitOfWork,
+    LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, OtpStore, Password,
+    PasswordHasher, RefreshSession, RegisterUser, RegistrationRepeated, SessionStore, TokenIssuer,
+    UpdateProfile, UpdateUser, User, UserFilter, UserRegistered, UserRepository,
 };
 
 /// Settings the identity rules depend on.
@@ -567,9 +567,20 @@ impl IdentityService {
             return Err(IdentityError::InvalidCode);
         }
         if !user.email_verified {
+            // The address and the event that ties what is keyed on it (the CRM customer) to
+            // the account commit together.
             let expected = user.version;
             user.email_verified = true;
-            self.save(&mut user, expected).await?;
+            user.version = expected + 1;
+            user.updated_at = now;
+            let verified = EmailVerified {
+                user_id: user.id,
+                email: user.email.clone(),
+            };
+            let mut tx = self.uow.begin().await?;
+            tx.users().update(&user, expected).await?;
+            tx.record(EventEnvelope::new(&verified, now)?);
+            tx.commit().await?;
         }
         match purpose {
             OtpPurpose::VerifyEmail => Ok(OtpOutcome::Verified(user)),

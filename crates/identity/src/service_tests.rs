@@ -1350,7 +1350,7 @@ async fn a_right_login_code_verifies_the_address_and_signs_in() {
         .returning(move |_, _, _| Ok(Some(code.clone())));
     ports.otps.expect_consume().returning(|_, _| Ok(true));
     ports
-        .users
+        .store
         .expect_update()
         .withf(move |u, expected| {
             u.email_verified && *expected == version && u.version == version + 1
@@ -1362,6 +1362,7 @@ async fn a_right_login_code_verifies_the_address_and_signs_in() {
         .expect_insert()
         .times(1)
         .returning(|_| Ok(()));
+    let log = ports.log.clone();
     let service = ports.service();
 
     let outcome = service
@@ -1372,6 +1373,7 @@ async fn a_right_login_code_verifies_the_address_and_signs_in() {
     assert!(
         matches!(outcome, OtpOutcome::LoggedIn(ref r) if r.user.email_verified && r.refresh_token == NEW_REFRESH_TOKEN)
     );
+    assert_eq!(log.event_names(), ["identity.email_verified"]);
 }
 
 #[tokio::test]
@@ -1389,12 +1391,14 @@ async fn a_right_verification_code_marks_the_address_verified_without_a_session(
         .expect_find_active()
         .returning(move |_, _, _| Ok(Some(code.clone())));
     ports.otps.expect_consume().returning(|_, _| Ok(true));
+    ports.users.expect_update().never();
     ports
-        .users
+        .store
         .expect_update()
         .times(1)
         .returning(|_, _| Ok(()));
     ports.sessions.expect_insert().never();
+    let log = ports.log.clone();
     let service = ports.service();
 
     let outcome = service
@@ -1403,6 +1407,8 @@ async fn a_right_verification_code_marks_the_address_verified_without_a_session(
         .expect("verifies");
 
     assert!(matches!(outcome, OtpOutcome::Verified(ref u) if u.email_verified));
+    assert_eq!(log.event_names(), ["identity.email_verified"]);
+    assert_eq!(log.commits(), 1);
 }
 
 #[tokio::test]

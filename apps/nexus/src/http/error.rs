@@ -95,6 +95,16 @@ impl ApiError {
         }])
     }
 
+    /// 400 `invalid_cursor`: a pagination cursor this API did not give.
+    #[must_use]
+    pub fn invalid_cursor() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+            "The cursor is not one this API gave",
+        )
+    }
+
     /// 404 `not_found`.
     #[must_use]
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -449,6 +459,10 @@ impl From<CustomersError> for ApiError {
                 message,
             ),
             E::HasHistory => Self::new(StatusCode::CONFLICT, "customer_has_history", message),
+            E::InvalidAccount => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_account", message)
+            }
+            E::AccountLinked => Self::new(StatusCode::CONFLICT, "account_already_linked", message),
             E::Unexpected(e) => Self::internal(e),
         }
     }

@@ -32,6 +32,8 @@ use super::{
         users::handlers::get_user, users::handlers::update_user,
         customers::handlers::list_customers, customers::handlers::create_customer, customers::handlers::get_customer,
         customers::handlers::update_customer, customers::handlers::delete_customer, customers::handlers::assign_customer,
+        customers::handlers::link_account, customers::handlers::unlink_account,
+        customers::notes::create_note, customers::notes::list_notes, customers::timeline::customer_timeline,
         auth::handlers::request_otp,
         auth::handlers::verify_otp,
         auth::handlers::forgot_password,

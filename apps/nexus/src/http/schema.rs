@@ -83,6 +83,25 @@ doc_enum!(
         AuditPostSeo = "audit_post_seo",
         SeoScan = "seo_scan",
         InvalidateRedirects = "invalidate_redirects",
+        LinkCustomerAccount = "link_customer_account",
+    }
+);
+
+doc_enum!(
+    /// What a customer timeline entry records.
+    TimelineKindDto {
+        EnquiryReceived = "enquiry_received",
+        ResponseDrafted = "response_drafted",
+        ResponseSubmitted = "response_submitted",
+        ResponseApproved = "response_approved",
+        ResponseRejected = "response_rejected",
+        ResponseSent = "response_sent",
+        OrderPlaced = "order_placed",
+        PaymentCaptured = "payment_captured",
+        RefundIssued = "refund_issued",
+        ReviewWritten = "review_written",
+        FeedbackSent = "feedback_sent",
+        NoteAdded = "note_added",
     }
 );
 

@@ -267,6 +267,8 @@ fn write_error(context: &'static str) -> impl FnOnce(DbErr) -> CustomersError {
     move |err| {
         if is_unique_violation(&err, "ux_customers_email", "customers.email") {
             CustomersError::EmailTaken
+        } else if is_unique_violation(&err, "ux_customers_user_id", "customers.user_id") {
+            CustomersError::AccountLinked
         } else {
             CustomersError::Unexpected(Unexpected::new(context, err))
         }
@@ -335,6 +337,7 @@ fn to_row(customer: &Customer) -> Result<customer::Model, CustomersError> {
         updated_at: customer.updated_at,
         version: customer.version,
         search_text,
+        user_id: customer.account_id.map(|u| u.as_uuid()),
     })
 }
 
@@ -367,6 +370,7 @@ fn from_row(row: customer::Model) -> Result<Customer, CustomersError> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         version: row.version,
+        account_id: row.user_id.map(UserId::from_uuid),
     })
 }
 
@@ -412,6 +416,17 @@ impl CustomerRepository for SeaCustomerRepository {
             .one(&self.db)
             .await
             .map_err(unexpected("loading a customer by e-mail"))?
+            .map(from_row)
+            .transpose()
+    }
+
+    async fn find_by_account(&self, user: UserId) -> Result<Option<Customer>, CustomersError> {
+        // Served by the unique index on `user_id`.
+        customer::Entity::find()
+            .filter(customer::Column::UserId.eq(user.as_uuid()))
+            .one(&self.db)
+            .await
+            .map_err(unexpected("loading a customer by account"))?
             .map(from_row)
             .transpose()
     }

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use nexus_customers::{CustomersError, StaffDirectory, StaffMember};
 use nexus_kernel::{Role, Unexpected, UserId};
-use sea_orm::{DatabaseConnection, EntityTrait, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::entities::user;
 
@@ -51,5 +51,24 @@ impl StaffDirectory for SeaStaffDirectory {
             is_active,
             email_verified,
         }))
+    }
+
+    async fn find_verified_customer(
+        &self,
+        email: &nexus_kernel::Email,
+    ) -> Result<Option<UserId>, CustomersError> {
+        // Served by the unique index on the (lower-cased) e-mail.
+        let id: Option<uuid::Uuid> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .filter(user::Column::Email.eq(email.as_str()))
+            .filter(user::Column::Role.eq(Role::Customer.as_str()))
+            .filter(user::Column::EmailVerified.eq(true))
+            .filter(user::Column::IsActive.eq(true))
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(|e| Unexpected::new("looking up a verified customer account", e))?;
+        Ok(id.map(UserId::from_uuid))
     }
 }

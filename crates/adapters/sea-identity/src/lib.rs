@@ -2,8 +2,8 @@
 
 pub mod entities;
 
-mod oauth;
 mod links;
+mod oauth;
 mod otps;
 mod sessions;
 mod uow;

@@ -44,6 +44,8 @@ pub struct CustomerResponse {
     pub updated_at: DateTime<Utc>,
     /// Version, for `If-Match` (also the `ETag`).
     pub version: i64,
+    /// The linked buyer account (same verified e-mail, or linked by staff), if any.
+    pub account_id: Option<Uuid>,
 }
 
 impl From<Customer> for CustomerResponse {
@@ -67,6 +69,7 @@ impl From<Customer> for CustomerResponse {
             created_at: c.created_at,
             updated_at: c.updated_at,
             version: c.version,
+            account_id: c.account_id.map(|u| u.as_uuid()),
         }
     }
 }
@@ -288,6 +291,14 @@ impl TryFrom<UpdateCustomerRequest> for UpdateCustomer {
 #[serde(rename_all = "camelCase")]
 pub struct AssignCustomerRequest {
     /// The staff member to assign.
+    pub user_id: Uuid,
+}
+
+/// The buyer account to link to a customer.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkAccountRequest {
+    /// The CUSTOMER account to link.
     pub user_id: Uuid,
 }
 

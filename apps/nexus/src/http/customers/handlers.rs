@@ -7,8 +7,8 @@ use nexus_kernel::{PageRequest, UserId};
 use uuid::Uuid;
 
 use super::dto::{
-    AssignCustomerRequest, CreateCustomerRequest, CustomerResponse, ListCustomersQuery,
-    UpdateCustomerRequest,
+    AssignCustomerRequest, CreateCustomerRequest, CustomerResponse, LinkAccountRequest,
+    ListCustomersQuery, UpdateCustomerRequest,
 };
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, IfMatch, ValidatedJson, etag};
@@ -28,7 +28,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(update_customer))
             .route(web::delete().to(delete_customer)),
     )
-    .service(web::resource("/customers/{id}/assign").route(web::post().to(assign_customer)));
+    .service(web::resource("/customers/{id}/assign").route(web::post().to(assign_customer)))
+    .service(
+        web::resource("/customers/{id}/account")
+            .route(web::put().to(link_account))
+            .route(web::delete().to(unlink_account)),
+    )
+    .configure(super::notes::configure)
+    .configure(super::timeline::configure);
 }
 
 /// Lists the customers the caller may see, with search, filters and sort.
@@ -144,6 +151,51 @@ pub async fn assign_customer(
             CustomerId::from_uuid(*id),
             UserId::from_uuid(body.0.user_id),
         )
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(customer.version))
+        .json(CustomerResponse::from(customer)))
+}
+
+/// Links a buyer (CUSTOMER) account to a customer the caller may edit; linking the account
+/// already linked changes nothing.
+#[utoipa::path(put, path = "/api/v1/customers/{id}/account", tag = "customers", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = LinkAccountRequest,
+    responses((status = 200, body = CustomerResponse, headers(("ETag" = String))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "account_already_linked: the account is linked to another customer; conflict: the customer changed meanwhile", body = ErrorBody),
+        (status = 422, description = "invalid_account: no such account, or not a CUSTOMER account", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(customer_id = %id))]
+pub async fn link_account(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<LinkAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = state
+        .customers
+        .link_account(
+            &auth.actor(),
+            CustomerId::from_uuid(*id),
+            UserId::from_uuid(body.0.user_id),
+        )
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(etag(customer.version))
+        .json(CustomerResponse::from(customer)))
+}
+
+/// Removes the link between a customer the caller may edit and its buyer account.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}/account", tag = "customers", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = CustomerResponse, headers(("ETag" = String))), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "conflict: the customer changed meanwhile", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(customer_id = %id))]
+pub async fn unlink_account(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let customer = state
+        .customers
+        .unlink_account(&auth.actor(), CustomerId::from_uuid(*id))
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(etag(customer.version))

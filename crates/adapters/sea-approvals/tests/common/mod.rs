@@ -107,6 +107,7 @@ pub fn customer(address: &str, created_by: UserId, created: i64) -> Customer {
         created_at: at(created),
         updated_at: at(created),
         version: 1,
+        account_id: None,
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Model {
     pub version: i64,
     /// `lower(first_name || ' ' || last_name || ' ' || email)`, kept by the repository.
     pub search_text: String,
+    /// The linked buyer account (`users.id`, unique, set null when the user is deleted).
+    pub user_id: Option<Uuid>,
 }
 
 /// No relations are mapped: foreign keys live in the migrations, and no query joins.

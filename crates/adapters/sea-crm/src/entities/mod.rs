@@ -4,6 +4,7 @@
 
 pub mod customer;
 pub mod customer_count;
+pub mod customer_note;
 pub mod enquiry;
 pub mod response;
 pub mod user;

@@ -2,8 +2,8 @@
 //! They are storage shapes only: repositories turn them into domain values with the domain
 //! constructors, and they never leave this crate's public repository API.
 
-pub mod oauth_state;
 pub mod account_link;
+pub mod oauth_state;
 pub mod one_time_code;
 pub mod refresh_token;
 pub mod user;
