@@ -59,8 +59,10 @@ pub enum StartModeDto {
 #[into_params(parameter_in = Query)]
 pub struct StartQuery {
     /// `sign_in` (default) or `link` (with a bearer token).
+    #[param(inline)]
     pub intent: Option<IntentDto>,
     /// `redirect` (default) or `json`.
+    #[param(inline)]
     pub mode: Option<StartModeDto>,
 }
 
