@@ -6,6 +6,7 @@ mod carts;
 mod catalog;
 mod contract;
 mod customers;
+mod deadlines;
 mod deploy;
 mod enquiries;
 mod faults;

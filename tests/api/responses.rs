@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 const RESPONSES: &str = "/api/v1/responses";
 
-const RESPONSE_VIEW: [&str; 15] = [
+const RESPONSE_VIEW: [&str; 17] = [
     "id",
     "customerId",
     "enquiryId",
@@ -27,6 +27,8 @@ const RESPONSE_VIEW: [&str; 15] = [
     "decidedAt",
     "decisionNotes",
     "sentAt",
+    "warnAt",
+    "dueAt",
 ];
 
 fn response_path(response: &Value) -> String {

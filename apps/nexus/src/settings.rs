@@ -755,6 +755,67 @@ pub struct Settings {
     pub content: ContentSettings,
     /// Sign-in with Google and GitHub.
     pub oauth: OAuthSettings,
+    /// Approval deadlines.
+    pub approvals: ApprovalSettings,
+}
+
+/// Approval deadlines (`[approvals]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ApprovalSettings {
+    /// `APPROVAL_DEADLINE_MINUTES`: how long (in working time) a submitted response may wait
+    /// for a decision before ADMIN is told (default 1440, one day; 0 turns deadlines off; at
+    /// most 43200, thirty days).
+    pub deadline_minutes: i64,
+    /// `APPROVAL_WARN_BEFORE_MINUTES`: how long before the deadline its approvers are warned
+    /// (default 240; less than the deadline).
+    pub warn_before_minutes: i64,
+    /// `APPROVAL_BUSINESS_HOURS`: when set (`Mon-Fri 09:00-17:00 +05:30`), the deadline's
+    /// clock runs only in these hours; unset, it runs round the clock.
+    pub business_hours: Option<String>,
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> Self {
+        Self {
+            deadline_minutes: 24 * 60,
+            warn_before_minutes: 4 * 60,
+            business_hours: None,
+        }
+    }
+}
+
+impl ApprovalSettings {
+    /// The deadline policy these settings describe; `Ok(None)` when deadlines are off.
+    ///
+    /// # Errors
+    /// The key at fault and why, for [`Settings::validate`].
+    pub fn policy(
+        &self,
+    ) -> Result<Option<nexus_approvals::DeadlinePolicy>, (&'static str, String)> {
+        if self.deadline_minutes == 0 {
+            return Ok(None);
+        }
+        if !(1..=30 * 24 * 60).contains(&self.deadline_minutes) {
+            return Err((
+                "APPROVAL_DEADLINE_MINUTES",
+                "must be between 0 (off) and 43200 (thirty days)".to_owned(),
+            ));
+        }
+        let hours = self
+            .business_hours
+            .as_deref()
+            .map(str::parse::<nexus_approvals::BusinessHours>)
+            .transpose()
+            .map_err(|e| ("APPROVAL_BUSINESS_HOURS", e.to_string()))?;
+        nexus_approvals::DeadlinePolicy::new(
+            chrono::Duration::minutes(self.deadline_minutes),
+            chrono::Duration::minutes(self.warn_before_minutes),
+            hours,
+        )
+        .map(Some)
+        .map_err(|e| ("APPROVAL_WARN_BEFORE_MINUTES", e.to_string()))
+    }
 }
 
 /// What search engines are told (`[site]`).
@@ -814,6 +875,7 @@ impl Default for Settings {
             site: SiteSettings::default(),
             content: ContentSettings::default(),
             oauth: OAuthSettings::default(),
+            approvals: ApprovalSettings::default(),
         }
     }
 }
@@ -1090,6 +1152,12 @@ pub const KEYS: &[Key] = &[
     key("GITHUB_REDIRECT_URI", "oauth.github_redirect_uri"),
     key("OAUTH_REDIRECT_BASE", "oauth.redirect_base"),
     key("OAUTH_TIMEOUT_SECS", "oauth.timeout_secs"),
+    key("APPROVAL_DEADLINE_MINUTES", "approvals.deadline_minutes"),
+    key(
+        "APPROVAL_WARN_BEFORE_MINUTES",
+        "approvals.warn_before_minutes",
+    ),
+    key("APPROVAL_BUSINESS_HOURS", "approvals.business_hours"),
 ];
 
 /// Every environment variable the binary reads: each setting of [`KEYS`], the config file
@@ -1566,6 +1634,9 @@ impl Settings {
         }
         if !(1..=86_400).contains(&self.content.preview_ttl_secs) {
             problems.push("PREVIEW_TTL_SECS", "must be between 1 and 86400 (one day)");
+        }
+        if let Err((key, reason)) = self.approvals.policy() {
+            problems.push(key, reason);
         }
         self.check_oauth(problems);
         self.check_secrets(problems);
@@ -2447,6 +2518,60 @@ mod tests {
                 .contains("shorter than ORDER_EXPIRY_MINUTES"),
             "{errors}"
         );
+    }
+
+    #[test]
+    fn approval_deadlines_default_to_a_day_can_be_off_and_refuse_a_late_warning() {
+        let defaults = load(&[]).expect("defaults are valid");
+        let policy = defaults
+            .approvals
+            .policy()
+            .expect("valid")
+            .expect("on by default");
+        assert_eq!(policy.limit(), chrono::Duration::hours(24));
+        assert_eq!(policy.warn_before(), chrono::Duration::hours(4));
+        assert!(policy.hours().is_none());
+        let off = load(&[("APPROVAL_DEADLINE_MINUTES", "0")]).expect("off is valid");
+        assert!(off.approvals.policy().expect("valid").is_none());
+        let office = load(&[
+            ("APPROVAL_DEADLINE_MINUTES", "480"),
+            ("APPROVAL_WARN_BEFORE_MINUTES", "60"),
+            ("APPROVAL_BUSINESS_HOURS", "Mon-Fri 09:00-17:00 +05:30"),
+        ])
+        .expect("office hours are valid");
+        let hours = office.approvals.policy().expect("valid").expect("on");
+        assert_eq!(
+            hours.hours().map(ToString::to_string).as_deref(),
+            Some("mon,tue,wed,thu,fri 09:00-17:00 +05:30")
+        );
+        for (vars, key) in [
+            (
+                vec![("APPROVAL_DEADLINE_MINUTES", "-1")],
+                "APPROVAL_DEADLINE_MINUTES",
+            ),
+            (
+                vec![("APPROVAL_DEADLINE_MINUTES", "43201")],
+                "APPROVAL_DEADLINE_MINUTES",
+            ),
+            (
+                vec![
+                    ("APPROVAL_DEADLINE_MINUTES", "60"),
+                    ("APPROVAL_WARN_BEFORE_MINUTES", "60"),
+                ],
+                "APPROVAL_WARN_BEFORE_MINUTES",
+            ),
+            (
+                vec![("APPROVAL_WARN_BEFORE_MINUTES", "-5")],
+                "APPROVAL_WARN_BEFORE_MINUTES",
+            ),
+            (
+                vec![("APPROVAL_BUSINESS_HOURS", "weekdays 9 to 5")],
+                "APPROVAL_BUSINESS_HOURS",
+            ),
+        ] {
+            let errors = load(&vars).expect_err(key);
+            assert_eq!(keys(&errors), [key], "{vars:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{HttpServer, web};
 use chrono::Duration;
-use nexus_approvals::{ApprovalService, ResponseMailSubscriber};
+use nexus_approvals::{
+    ApprovalService, DeadlineMailPorts, DeadlineMailSubscriber, ResponseMailSubscriber,
+};
 use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
 use nexus_customers::{
     CustomerRepository, CustomerService, EnquiryService, LinkVerifiedAccount, NoteService,
@@ -19,14 +21,16 @@ use nexus_identity::{
     UserRepository, WelcomeMailSubscriber,
 };
 use nexus_identity::{OAuthPorts, OAuthService};
-use nexus_kernel::{Clock, Email, RateLimiter, SharedCache, SystemClock};
+use nexus_kernel::{Clock, Email, RateLimiter, Role, SharedCache, SystemClock};
 use nexus_migration::Migrator;
 use nexus_notifications::{EmailRenderer, Mailer};
 use nexus_outbox::{
     DeliveryAdmin, DeliveryRunner, DeliveryRunnerConfig, DeliveryStore, RoutesHandle, Subscriber,
     SubscriberRegistry,
 };
-use nexus_sea_approvals::{SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseRepository};
+use nexus_sea_approvals::{
+    SeaApprovalsUnitOfWork, SeaEnquiryLookup, SeaResponseRepository, SeaStaffContacts,
+};
 use nexus_sea_catalog::{SeaCatalogUnitOfWork, SeaProductRepository, SeaSalesLedger};
 use nexus_sea_crm::{
     SeaCustomerRepository, SeaEnquiryRepository, SeaNoteRepository, SeaStaffDirectory,
@@ -436,13 +440,22 @@ pub async fn compose(
         staff,
         clock.clone(),
     ));
-    let approvals = Arc::new(ApprovalService::new(
+    let mut approvals = ApprovalService::new(
         Arc::new(SeaResponseRepository::new(db.clone())),
         Arc::new(SeaApprovalsUnitOfWork::new(transactions.clone())),
         Arc::new(SeaEnquiryLookup::new(db.clone())),
         customers.clone(),
         clock.clone(),
-    ));
+    );
+    // `Settings::validate` already refused a bad policy; this only reports it again.
+    let deadlines = settings
+        .approvals
+        .policy()
+        .map_err(|(key, reason)| StartupError::Security(format!("{key}: {reason}")))?;
+    if let Some(policy) = deadlines {
+        approvals = approvals.with_deadlines(policy);
+    }
+    let approvals = Arc::new(approvals);
 
     let MailParts {
         renderer,
@@ -583,14 +596,30 @@ pub async fn compose(
             Duration::seconds(commerce.payment_reconcile_after_secs),
         )),
     ];
+    let deadline_ports = || DeadlineMailPorts {
+        approvals: approvals.clone(),
+        staff: Arc::new(SeaStaffContacts::new(db.clone())),
+        renderer: renderer.clone(),
+        mailer: mailer.clone(),
+        message_domain: message_domain.clone(),
+    };
+    let reviewers: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| {
+            crate::access::grants(*r).contains(&nexus_approvals::permissions::RESPONSES_REVIEW)
+        })
+        .collect();
     list.extend([
+        Arc::new(DeadlineMailSubscriber::warning(deadline_ports(), reviewers))
+            as Arc<dyn Subscriber>,
+        Arc::new(DeadlineMailSubscriber::escalation(deadline_ports())),
         Arc::new(ResponseMailSubscriber::new(
             approvals.clone(),
             customer_repo,
             renderer.clone(),
             mailer.clone(),
             message_domain.clone(),
-        )) as Arc<dyn Subscriber>,
+        )),
         Arc::new(WelcomeMailSubscriber::new(
             users.clone(),
             renderer.clone(),
@@ -765,7 +794,7 @@ pub async fn compose(
         enquiries,
         notes,
         timeline,
-        approvals,
+        approvals: approvals.clone(),
         jobs: Arc::new(DeliveryAdmin::new(
             delivery_store.clone(),
             clock,
@@ -781,6 +810,7 @@ pub async fn compose(
             },
             pages: pages.clone(),
             posts: posts.clone(),
+            approvals,
         },
         limiter,
         failures: Arc::new(InProcessFailureThrottle::default()),

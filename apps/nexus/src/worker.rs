@@ -21,6 +21,8 @@ pub struct Runners {
     pub pages: Arc<nexus_content::PageService>,
     /// Scheduled publication of blog posts, on the same turn as the pages.
     pub posts: Arc<nexus_content::PostService>,
+    /// The approval deadline sweep (warnings and escalations), on the same turn.
+    pub approvals: Arc<nexus_approvals::ApprovalService>,
 }
 
 /// Rolls raw page metrics up every `every` (`METRICS_ROLLUP_SECS`). Safe in any number of
@@ -47,8 +49,8 @@ impl MetricsRollup {
 /// ([`DeliveryRunner::run_once_until`]); [`stop`] bounds that by the grace period. It sleeps
 /// for `poll` only when there was nothing to do. Timed work (an unpaid order's expiry) is a
 /// delayed delivery; the periodic tasks are the page-metrics roll-up ([`MetricsRollup`],
-/// every `METRICS_ROLLUP_SECS`) and the page scheduler (`run_page_schedule`, at most once per
-/// `poll`), checked on every turn.
+/// every `METRICS_ROLLUP_SECS`) and the scheduler (`run_page_schedule`: pages, posts and
+/// approval deadlines, at most once per `poll`), checked on every turn.
 pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver<bool>) {
     tracing::info!(deliveries = ?runners.deliveries, "worker started");
     let mut next_rollup = tokio::time::Instant::now() + runners.metrics_rollup.every;
@@ -83,8 +85,9 @@ pub async fn run(runners: Runners, poll: Duration, mut shutdown: watch::Receiver
     tracing::info!("worker stopped");
 }
 
-/// One turn of the page scheduler: publishes and unpublishes the pages whose time came, and
-/// publishes the blog posts whose time came.
+/// One turn of the scheduler: publishes and unpublishes the pages whose time came,
+/// publishes the blog posts whose time came, and sweeps approval deadlines (the service
+/// logs what it warned and escalated).
 /// Safe with many workers (each page write is guarded by the version read, so one worker
 /// wins each page); a failure is logged and tried again on the next turn.
 async fn run_page_schedule(runners: &Runners) {
@@ -102,6 +105,9 @@ async fn run_page_schedule(runners: &Runners) {
         Ok(0) => {}
         Ok(published) => tracing::info!(published, "scheduled posts published"),
         Err(err) => tracing::error!(error = %err, "worker could not run the post schedule"),
+    }
+    if let Err(err) = runners.approvals.run_deadlines().await {
+        tracing::error!(error = %err, "worker could not sweep approval deadlines");
     }
 }
 

@@ -2,6 +2,7 @@
 //! change they describe.
 
 use crate::ResponseId;
+use chrono::{DateTime, Utc};
 use nexus_customers::EnquiryId;
 use nexus_outbox::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -30,5 +31,35 @@ pub struct ResponseSent {
 
 impl DomainEvent for ResponseSent {
     const NAME: &'static str = "approvals.response_sent";
+    const VERSION: u32 = 1;
+}
+
+/// A response waiting for approval reached its warning time: its approvers are told it
+/// is due soon. Recorded once per submission, by the worker's deadline sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalDeadlineApproaching {
+    /// The response.
+    pub response_id: ResponseId,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+}
+
+impl DomainEvent for ApprovalDeadlineApproaching {
+    const NAME: &'static str = "approvals.deadline_approaching";
+    const VERSION: u32 = 1;
+}
+
+/// A response is still waiting for approval after its deadline: ADMIN is told. Recorded
+/// once per submission, by the worker's deadline sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalDeadlinePassed {
+    /// The response.
+    pub response_id: ResponseId,
+    /// When it was due.
+    pub due_at: DateTime<Utc>,
+}
+
+impl DomainEvent for ApprovalDeadlinePassed {
+    const NAME: &'static str = "approvals.deadline_passed";
     const VERSION: u32 = 1;
 }

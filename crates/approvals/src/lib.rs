@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod deadlines;
 mod error;
 mod events;
 mod ids;
@@ -11,10 +12,16 @@ mod service;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
 
+pub use deadlines::{
+    BusinessHours, Deadline, DeadlinePolicy, DeadlineStage, DueResponse, InvalidBusinessHours,
+    InvalidDeadlinePolicy,
+};
 pub use error::ApprovalsError;
-pub use events::{ResponseApproved, ResponseSent};
+pub use events::{
+    ApprovalDeadlineApproaching, ApprovalDeadlinePassed, ResponseApproved, ResponseSent,
+};
 pub use ids::ResponseId;
-pub use mailing::ResponseMailSubscriber;
+pub use mailing::{DeadlineMailPorts, DeadlineMailSubscriber, ResponseMailSubscriber};
 pub use model::{
     InconsistentResponse, InvalidResponseValue, NewResponse, Response, ResponseContent,
     ResponseEvent, ResponseParts, ResponseQuery, ResponseStatus, ResponseSubject, ReviewNotes,
@@ -22,11 +29,11 @@ pub use model::{
 };
 pub use ports::{
     ApprovalsTx, ApprovalsUnitOfWork, EnquiryAnswers, EnquiryLookup, ResponseRepository,
-    ResponseStore,
+    ResponseStore, StaffContact, StaffContacts,
 };
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{
     MockApprovalsUnitOfWork, MockEnquiryAnswers, MockEnquiryLookup, MockResponseRepository,
-    MockResponseStore,
+    MockResponseStore, MockStaffContacts,
 };
-pub use service::ApprovalService;
+pub use service::{ApprovalService, DeadlineSweep};

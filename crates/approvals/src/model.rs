@@ -10,7 +10,7 @@ use nexus_kernel::{Unexpected, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::ApprovalsError;
+use crate::{ApprovalsError, Deadline};
 
 /// A response value that breaks its rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -196,6 +196,12 @@ text_newtype!(
 pub struct InconsistentResponse(&'static str);
 
 impl InconsistentResponse {
+    /// A broken invariant an adapter found in a row before rebuilding the response.
+    #[must_use]
+    pub const fn new(reason: &'static str) -> Self {
+        Self(reason)
+    }
+
     /// Which invariant is broken.
     #[must_use]
     pub const fn reason(&self) -> &'static str {
@@ -238,6 +244,8 @@ pub struct ResponseParts {
     pub decision_notes: Option<ReviewNotes>,
     /// Accepted by the mail server at.
     pub sent_at: Option<DateTime<Utc>>,
+    /// The deadline of the last submission, when deadlines are kept.
+    pub deadline: Option<Deadline>,
 }
 
 /// A staff response to a customer and where it is in the approval workflow.
@@ -267,6 +275,7 @@ pub struct Response {
     decided_at: Option<DateTime<Utc>>,
     decision_notes: Option<ReviewNotes>,
     sent_at: Option<DateTime<Utc>>,
+    deadline: Option<Deadline>,
 }
 
 /// One entry of a response's append-only history: who moved it from which status to which.
@@ -358,6 +367,7 @@ impl Response {
             decided_at: None,
             decision_notes: None,
             sent_at: None,
+            deadline: None,
         };
         let event = ResponseEvent {
             id: Uuid::now_v7(),
@@ -408,6 +418,13 @@ impl Response {
         if p.decided_by.is_some_and(|reviewer| reviewer == p.author_id) {
             return Err(InconsistentResponse("decided by its own author"));
         }
+        if let Some(d) = p.deadline {
+            if p.submitted_at.is_none() || d.warn_at > d.due_at {
+                return Err(InconsistentResponse(
+                    "a deadline belongs to a submission, and its warning comes before it is due",
+                ));
+            }
+        }
         Ok(Self {
             id: parts.id,
             customer_id: parts.customer_id,
@@ -424,6 +441,7 @@ impl Response {
             decided_at: parts.decided_at,
             decision_notes: parts.decision_notes,
             sent_at: parts.sent_at,
+            deadline: parts.deadline,
         })
     }
 
@@ -446,6 +464,7 @@ impl Response {
             decided_at: self.decided_at,
             decision_notes: self.decision_notes,
             sent_at: self.sent_at,
+            deadline: self.deadline,
         }
     }
 
@@ -483,6 +502,7 @@ impl Response {
         let mut next = self.next_version(at)?;
         next.status = ResponseStatus::PendingApproval;
         next.submitted_at = Some(at);
+        next.deadline = None;
         next.decided_by = None;
         next.decided_at = None;
         next.decision_notes = None;
@@ -670,6 +690,18 @@ impl Response {
     #[must_use]
     pub const fn submitted_at(&self) -> Option<DateTime<Utc>> {
         self.submitted_at
+    }
+
+    /// The deadline of the last submission (kept after the decision, as history); `None`
+    /// when deadlines were not kept or it was never submitted.
+    #[must_use]
+    pub const fn deadline(&self) -> Option<Deadline> {
+        self.deadline
+    }
+
+    /// Sets the deadline of a submission the service just made.
+    pub(crate) const fn set_deadline(&mut self, deadline: Deadline) {
+        self.deadline = Some(deadline);
     }
 
     /// Reviewer of the last decision.

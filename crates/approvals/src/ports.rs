@@ -5,7 +5,9 @@ use nexus_customers::{CustomerId, EnquiryId};
 use nexus_kernel::{Page, PageRequest};
 use nexus_outbox::EventEnvelope;
 
-use crate::{ApprovalsError, Response, ResponseEvent, ResponseQuery};
+use nexus_kernel::{Email, Role, UserId};
+
+use crate::{ApprovalsError, DeadlineStage, DueResponse, Response, ResponseEvent, ResponseQuery};
 
 /// Reads responses and their append-only history outside a unit of work. Implementations
 /// must be safe to share across requests. Writes go through [`ApprovalsTx::responses`].
@@ -74,6 +76,46 @@ pub trait ResponseStore: Send + Sync {
         expected_version: i64,
         event: &ResponseEvent,
     ) -> Result<(), ApprovalsError>;
+
+    /// Up to `limit` responses still PENDING_APPROVAL whose deadline reached `stage` at
+    /// `now` and was not acted on yet, earliest first: for `Warning`, `warn_at <= now <
+    /// due_at` and not warned; for `Escalation`, `due_at <= now` and not escalated.
+    async fn due(
+        &self,
+        stage: DeadlineStage,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<DueResponse>, ApprovalsError>;
+
+    /// Marks `stage` done for the response's current submission, if it is still pending
+    /// and the stage was not done yet: a guarded write, so that of two workers racing on
+    /// one response exactly one gets `true`. Never changes the response's version.
+    async fn mark_stage(
+        &self,
+        id: crate::ResponseId,
+        stage: DeadlineStage,
+        at: DateTime<Utc>,
+    ) -> Result<bool, ApprovalsError>;
+}
+
+/// A staff member to tell about a deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffContact {
+    /// The user.
+    pub user_id: UserId,
+    /// Their sign-in address.
+    pub email: Email,
+    /// Their given name, for the greeting.
+    pub first_name: String,
+}
+
+/// Finds the staff to tell when a deadline approaches or passes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait StaffContacts: Send + Sync {
+    /// Every active user holding one of `roles`, in a stable order. Implementations return
+    /// only `Unexpected` for failures.
+    async fn active_with_roles(&self, roles: &[Role]) -> Result<Vec<StaffContact>, ApprovalsError>;
 }
 
 /// The enquiry side of sending a response, inside one unit of work ([`ApprovalsTx`]).

@@ -8,10 +8,23 @@ use nexus_outbox::EventEnvelope;
 
 use crate::permissions;
 use crate::{
-    ApprovalsError, ApprovalsUnitOfWork, EnquiryLookup, NewResponse, Response, ResponseApproved,
+    ApprovalDeadlineApproaching, ApprovalDeadlinePassed, ApprovalsError, ApprovalsUnitOfWork,
+    DeadlinePolicy, DeadlineStage, EnquiryLookup, NewResponse, Response, ResponseApproved,
     ResponseEvent, ResponseQuery, ResponseRepository, ResponseSent, ResponseStatus, ReviewNotes,
     Transition, UpdateResponse,
 };
+
+/// How many responses one deadline sweep acts on per stage; the rest wait for the next turn.
+const SWEEP_BATCH: u64 = 100;
+
+/// What one deadline sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeadlineSweep {
+    /// Responses whose approvers are now being warned.
+    pub warned: usize,
+    /// Responses now escalated to ADMIN.
+    pub escalated: usize,
+}
 
 /// The approval workflow's rules: who drafts, revises, submits, approves, rejects and sees
 /// which responses, and the four-eyes rule.
@@ -34,6 +47,7 @@ pub struct ApprovalService {
     enquiries: Arc<dyn EnquiryLookup>,
     customers: Arc<CustomerService>,
     clock: Arc<dyn Clock>,
+    deadlines: Option<DeadlinePolicy>,
 }
 
 /// Which responses an actor may see.
@@ -62,7 +76,21 @@ impl ApprovalService {
             enquiries,
             customers,
             clock,
+            deadlines: None,
         }
+    }
+
+    /// Gives every submission a deadline by `policy` ([`Self::run_deadlines`] acts on them).
+    #[must_use]
+    pub const fn with_deadlines(mut self, policy: DeadlinePolicy) -> Self {
+        self.deadlines = Some(policy);
+        self
+    }
+
+    /// The deadline policy, when submissions get deadlines.
+    #[must_use]
+    pub const fn deadlines(&self) -> Option<&DeadlinePolicy> {
+        self.deadlines.as_ref()
     }
 
     /// Drafts a response to a customer the actor may see, optionally answering one of that
@@ -127,8 +155,76 @@ impl ApprovalService {
     pub async fn submit(&self, actor: &Actor, id: ResponseId) -> Result<Response, ApprovalsError> {
         let response = self.load_visible(actor, id).await?;
         require(actor, permissions::RESPONSES_DRAFT)?;
-        let transition = response.submit(actor.user_id(), self.clock.now())?;
+        let at = self.clock.now();
+        let mut transition = response.submit(actor.user_id(), at)?;
+        if let Some(policy) = &self.deadlines {
+            transition.response.set_deadline(policy.schedule(at));
+        }
         self.commit(&response, transition, None).await
+    }
+
+    /// One turn of the deadline sweep (the worker runs it): every pending response whose
+    /// deadline passed is escalated (`ApprovalDeadlinePassed`, which tells ADMIN), and every
+    /// one whose warning time came is flagged (`ApprovalDeadlineApproaching`, which warns its
+    /// approvers), each once per submission, up to a batch per stage. Each stage is one
+    /// unit of work: the mark and its event commit together, and two workers sweeping at
+    /// once record each event once (the store's guarded mark).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    #[tracing::instrument(skip_all)]
+    pub async fn run_deadlines(&self) -> Result<DeadlineSweep, ApprovalsError> {
+        let now = self.clock.now();
+        let mut sweep = DeadlineSweep::default();
+        if self.deadlines.is_none() {
+            return Ok(sweep);
+        }
+        for stage in [DeadlineStage::Escalation, DeadlineStage::Warning] {
+            let mut tx = self.uow.begin().await?;
+            let due = tx.responses().due(stage, now, SWEEP_BATCH).await?;
+            let mut marked = 0;
+            for item in due {
+                if !tx
+                    .responses()
+                    .mark_stage(item.response_id, stage, now)
+                    .await?
+                {
+                    continue;
+                }
+                let (response_id, due_at) = (item.response_id, item.deadline.due_at);
+                let event = match stage {
+                    DeadlineStage::Warning => EventEnvelope::new(
+                        &ApprovalDeadlineApproaching {
+                            response_id,
+                            due_at,
+                        },
+                        now,
+                    )?,
+                    DeadlineStage::Escalation => EventEnvelope::new(
+                        &ApprovalDeadlinePassed {
+                            response_id,
+                            due_at,
+                        },
+                        now,
+                    )?,
+                };
+                tx.record(event);
+                marked += 1;
+            }
+            tx.commit().await?;
+            match stage {
+                DeadlineStage::Warning => sweep.warned = marked,
+                DeadlineStage::Escalation => sweep.escalated = marked,
+            }
+        }
+        if sweep != DeadlineSweep::default() {
+            tracing::info!(
+                warned = sweep.warned,
+                escalated = sweep.escalated,
+                "approval deadlines swept"
+            );
+        }
+        Ok(sweep)
     }
 
     /// Approves someone else's pending response; `ResponseApproved` (which e-mails it) is
@@ -366,3 +462,7 @@ fn require(actor: &Actor, permission: Permission) -> Result<(), ApprovalsError> 
 #[cfg(test)]
 #[path = "service_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "deadline_tests.rs"]
+mod deadline_tests;

@@ -119,4 +119,17 @@ pub enum EmailTemplate {
         /// Why, in a sentence.
         explanation: String,
     },
+    /// A response waiting for approval is due soon (to its approvers) or overdue (to ADMIN).
+    ApprovalDeadline {
+        /// The recipient's given name.
+        first_name: String,
+        /// The response's subject line.
+        response_subject: String,
+        /// The response's id.
+        response_id: String,
+        /// When it is (or was) due, formatted for people.
+        due_at: String,
+        /// Whether the deadline has passed.
+        overdue: bool,
+    },
 }

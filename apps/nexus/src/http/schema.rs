@@ -84,6 +84,8 @@ doc_enum!(
         SeoScan = "seo_scan",
         InvalidateRedirects = "invalidate_redirects",
         LinkCustomerAccount = "link_customer_account",
+        WarnApprovers = "warn_approvers",
+        EscalateOverdueResponse = "escalate_overdue_response",
     }
 );
 

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_approvals::ResponseId;
 use nexus_approvals::{
-    ApprovalsError, Response, ResponseContent, ResponseEvent, ResponseParts, ResponseQuery,
-    ResponseRepository, ResponseStatus, ResponseSubject, ReviewNotes,
+    ApprovalsError, Deadline, DeadlineStage, DueResponse, InconsistentResponse, Response,
+    ResponseContent, ResponseEvent, ResponseParts, ResponseQuery, ResponseRepository,
+    ResponseStatus, ResponseSubject, ReviewNotes,
 };
 use nexus_customers::EnquiryStatus;
 use nexus_customers::{CustomerId, EnquiryId};
@@ -59,6 +60,10 @@ fn to_row(response: &Response) -> response::Model {
         decided_at: p.decided_at,
         decision_notes: p.decision_notes.map(String::from),
         sent_at: p.sent_at,
+        warn_at: p.deadline.map(|d| d.warn_at),
+        due_at: p.deadline.map(|d| d.due_at),
+        warned_at: None,
+        escalated_at: None,
     }
 }
 
@@ -87,6 +92,15 @@ fn from_row(row: response::Model) -> Result<Response, ApprovalsError> {
             .transpose()
             .map_err(invalid(id, "decision_notes"))?,
         sent_at: row.sent_at,
+        deadline: match (row.warn_at, row.due_at) {
+            (Some(warn_at), Some(due_at)) => Some(Deadline { warn_at, due_at }),
+            (None, None) => None,
+            _ => {
+                return Err(invalid(id, "deadline")(InconsistentResponse::new(
+                    "warn_at and due_at are set together",
+                )));
+            }
+        },
     };
     Response::from_parts(parts).map_err(invalid(id, "workflow state"))
 }
@@ -179,6 +193,11 @@ pub(crate) async fn save_response<C: ConnectionTrait>(
     changes.customer_id = NotSet;
     changes.author_id = NotSet;
     changes.created_at = NotSet;
+    // A new submission starts its deadline afresh; any other change leaves the marks alone.
+    if response.status() != ResponseStatus::PendingApproval {
+        changes.warned_at = NotSet;
+        changes.escalated_at = NotSet;
+    }
     let updated = response::Entity::update_many()
         .set(changes)
         .filter(response::Column::Id.eq(response.id().as_uuid()))
@@ -194,6 +213,76 @@ pub(crate) async fn save_response<C: ConnectionTrait>(
         .await
         .map_err(unexpected("appending a response event"))?;
     Ok(())
+}
+
+/// On `conn`: up to `limit` pending responses whose deadline reached `stage` at `now` and
+/// was not acted on, earliest first (by the `(status, warn_at)` or `(status, due_at)` index).
+pub(crate) async fn due_responses<C: ConnectionTrait>(
+    conn: &C,
+    stage: DeadlineStage,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<DueResponse>, ApprovalsError> {
+    let pending = response::Column::Status.eq(ResponseStatus::PendingApproval.as_str());
+    let select = response::Entity::find().filter(pending);
+    let select = match stage {
+        DeadlineStage::Warning => select
+            .filter(response::Column::WarnAt.lte(now))
+            .filter(response::Column::DueAt.gt(now))
+            .filter(response::Column::WarnedAt.is_null())
+            .order_by_asc(response::Column::WarnAt),
+        DeadlineStage::Escalation => select
+            .filter(response::Column::DueAt.lte(now))
+            .filter(response::Column::EscalatedAt.is_null())
+            .order_by_asc(response::Column::DueAt),
+    };
+    let rows: Vec<(Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = select
+        .order_by_asc(response::Column::Id)
+        .select_only()
+        .column(response::Column::Id)
+        .column(response::Column::WarnAt)
+        .column(response::Column::DueAt)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await
+        .map_err(unexpected("finding responses whose deadline came"))?;
+    rows.into_iter()
+        .map(|(id, warn_at, due_at)| match (warn_at, due_at) {
+            (Some(warn_at), Some(due_at)) => Ok(DueResponse {
+                response_id: ResponseId::from_uuid(id),
+                deadline: Deadline { warn_at, due_at },
+            }),
+            _ => Err(invalid(id, "deadline")(InconsistentResponse::new(
+                "warn_at and due_at are set together",
+            ))),
+        })
+        .collect()
+}
+
+/// On `conn`: marks `stage` done at `at` for response `id` if it is still pending and the
+/// stage was not done: a guarded UPDATE, so that of two workers exactly one changes the
+/// row (on PostgreSQL the second waits for the first's commit, then finds the mark set).
+/// The response's version is left alone: a mark is not a change of the response.
+pub(crate) async fn mark_deadline_stage<C: ConnectionTrait>(
+    conn: &C,
+    id: ResponseId,
+    stage: DeadlineStage,
+    at: DateTime<Utc>,
+) -> Result<bool, ApprovalsError> {
+    let column = match stage {
+        DeadlineStage::Warning => response::Column::WarnedAt,
+        DeadlineStage::Escalation => response::Column::EscalatedAt,
+    };
+    let updated = response::Entity::update_many()
+        .col_expr(column, Expr::value(at))
+        .filter(response::Column::Id.eq(id.as_uuid()))
+        .filter(response::Column::Status.eq(ResponseStatus::PendingApproval.as_str()))
+        .filter(column.is_null())
+        .exec(conn)
+        .await
+        .map_err(unexpected("marking a response's deadline"))?;
+    Ok(updated.rows_affected > 0)
 }
 
 /// On `conn`: marks enquiry `id` ANSWERED at `at` if it is OPEN; one already answered or

@@ -4,14 +4,16 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_approvals::{
-    ApprovalsError, ApprovalsTx, ApprovalsUnitOfWork, EnquiryAnswers, Response, ResponseEvent,
-    ResponseStore,
+    ApprovalsError, ApprovalsTx, ApprovalsUnitOfWork, DeadlineStage, DueResponse, EnquiryAnswers,
+    Response, ResponseEvent, ResponseId, ResponseStore,
 };
 use nexus_customers::EnquiryId;
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
 
-use crate::responses::{insert_response, mark_enquiry_answered, save_response};
+use crate::responses::{
+    due_responses, insert_response, mark_deadline_stage, mark_enquiry_answered, save_response,
+};
 
 /// Opens approvals units of work on the database of `transactions`. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -81,6 +83,24 @@ impl ResponseStore for SeaApprovalsTx {
         event: &ResponseEvent,
     ) -> Result<(), ApprovalsError> {
         save_response(self.tx.conn(), response, expected_version, event).await
+    }
+
+    async fn due(
+        &self,
+        stage: DeadlineStage,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<DueResponse>, ApprovalsError> {
+        due_responses(self.tx.conn(), stage, now, limit).await
+    }
+
+    async fn mark_stage(
+        &self,
+        id: ResponseId,
+        stage: DeadlineStage,
+        at: DateTime<Utc>,
+    ) -> Result<bool, ApprovalsError> {
+        mark_deadline_stage(self.tx.conn(), id, stage, at).await
     }
 }
 

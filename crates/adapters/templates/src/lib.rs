@@ -96,6 +96,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "refund_notice.html",
         include_str!("../templates/refund_notice.html"),
     ),
+    (
+        "approval_deadline.subject.txt",
+        include_str!("../templates/approval_deadline.subject.txt"),
+    ),
+    (
+        "approval_deadline.txt",
+        include_str!("../templates/approval_deadline.txt"),
+    ),
+    (
+        "approval_deadline.html",
+        include_str!("../templates/approval_deadline.html"),
+    ),
 ];
 
 /// Who the e-mails come from, shown in every message.
@@ -265,6 +277,22 @@ fn template_data(template: &EmailTemplate) -> (&'static str, Value) {
                 order_reference => order_reference.clone(),
                 amount => amount.clone(),
                 explanation => explanation.clone(),
+            },
+        ),
+        EmailTemplate::ApprovalDeadline {
+            first_name,
+            response_subject,
+            response_id,
+            due_at,
+            overdue,
+        } => (
+            "approval_deadline",
+            context! {
+                first_name => first_name.clone(),
+                response_subject => response_subject.clone(),
+                response_id => response_id.clone(),
+                due_at => due_at.clone(),
+                overdue => *overdue,
             },
         ),
     }

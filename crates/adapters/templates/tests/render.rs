@@ -66,7 +66,42 @@ fn every_template() -> Vec<EmailTemplate> {
             first_name: "Ada".to_owned(),
             new_email: "ada.new@example.com".to_owned(),
         },
+        deadline("Volume pricing", false),
+        deadline("Volume pricing", true),
     ]
+}
+
+fn deadline(subject: &str, overdue: bool) -> EmailTemplate {
+    EmailTemplate::ApprovalDeadline {
+        first_name: "Grace".to_owned(),
+        response_subject: subject.to_owned(),
+        response_id: "0193a3c4-0000-7000-8000-000000000001".to_owned(),
+        due_at: "2026-12-07 17:00 UTC".to_owned(),
+        overdue,
+    }
+}
+
+#[test]
+fn a_deadline_message_says_whether_it_is_due_soon_or_overdue_and_names_the_response() {
+    let soon = render(&deadline("Volume <pricing>", false));
+    let late = render(&deadline("Volume <pricing>", true));
+    assert_eq!(soon.subject, "Due for approval soon: Volume <pricing>");
+    assert_eq!(late.subject, "Overdue for approval: Volume <pricing>");
+    for (email, phrase) in [(&soon, "is due by"), (&late, "past its deadline of")] {
+        assert!(email.text_body.contains("Hi Grace,"), "{}", email.text_body);
+        assert!(email.text_body.contains(phrase), "{}", email.text_body);
+        assert!(email.text_body.contains("2026-12-07 17:00 UTC"));
+        assert!(
+            email
+                .text_body
+                .contains("0193a3c4-0000-7000-8000-000000000001")
+        );
+        assert!(
+            email.html_body.contains("Volume &lt;pricing&gt;"),
+            "escaped in HTML"
+        );
+        assert!(!email.html_body.contains("Volume <pricing>"));
+    }
 }
 
 fn link(purpose: &str, expires_in_minutes: u32) -> EmailTemplate {

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` and `index_post` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 24] = [
+pub const KINDS: [&str; 26] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -42,6 +42,8 @@ pub const KINDS: [&str; 24] = [
     "seo_scan",
     "invalidate_redirects",
     "link_customer_account",
+    "warn_approvers",
+    "escalate_overdue_response",
 ];
 
 /// A job as administrators see it (never its event's payload: it may hold a one-time code).

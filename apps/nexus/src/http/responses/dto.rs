@@ -49,6 +49,11 @@ pub struct ResponseResponse {
     pub decision_notes: Option<String>,
     /// When the mail server accepted it.
     pub sent_at: Option<DateTime<Utc>>,
+    /// When the last submission's approvers are warned (null without a deadline).
+    pub warn_at: Option<DateTime<Utc>>,
+    /// When the last submission is due for a decision (null without a deadline); a pending
+    /// response past it has been escalated to ADMIN.
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 impl From<Response> for ResponseResponse {
@@ -69,6 +74,8 @@ impl From<Response> for ResponseResponse {
             decided_at: r.decided_at(),
             decision_notes: r.decision_notes().map(|n| n.as_str().to_owned()),
             sent_at: r.sent_at(),
+            warn_at: r.deadline().map(|d| d.warn_at),
+            due_at: r.deadline().map(|d| d.due_at),
         }
     }
 }

@@ -37,6 +37,14 @@ pub struct Model {
     pub decision_notes: Option<String>,
     /// Accepted by the mail server at.
     pub sent_at: Option<DateTimeUtc>,
+    /// The last submission's warning time (set with `due_at`).
+    pub warn_at: Option<DateTimeUtc>,
+    /// The last submission's deadline.
+    pub due_at: Option<DateTimeUtc>,
+    /// When the worker warned the approvers about this submission.
+    pub warned_at: Option<DateTimeUtc>,
+    /// When the worker escalated this submission to ADMIN.
+    pub escalated_at: Option<DateTimeUtc>,
 }
 
 /// The customer, joined by the officer-scoped list (visible to the author or to the
