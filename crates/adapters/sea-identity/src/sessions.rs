@@ -181,12 +181,12 @@ impl SessionStore for SeaSessionStore {
         now: DateTime<Utc>,
     ) -> Result<bool, IdentityError> {
         // One lookup on (family_id, used_at): the family's newest token.
-        live_tokens(now)
+        Ok(live_tokens(now)
             .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
             .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
             .exists(&self.db)
             .await
-            .map_err(unexpected("checking a session family"))
+            .map_err(unexpected("checking a session family"))?)
     }
 
     async fn revoke_family_of(

@@ -80,12 +80,12 @@ impl TotpStore for SeaTotpStore {
     }
 
     async fn is_enabled(&self, user: UserId) -> Result<bool, IdentityError> {
-        user_totp::Entity::find()
+        Ok(user_totp::Entity::find()
             .filter(user_totp::Column::UserId.eq(user.as_uuid()))
             .filter(user_totp::Column::EnabledAt.is_not_null())
             .exists(&self.db)
             .await
-            .map_err(unexpected("checking an authenticator enrolment"))
+            .map_err(unexpected("checking an authenticator enrolment"))?)
     }
 
     async fn start(&self, enrolment: &TotpEnrolment) -> Result<bool, IdentityError> {
@@ -278,7 +278,7 @@ impl TotpStore for SeaTotpStore {
             .try_get("", "attempts")
             .map_err(unexpected("reading challenge attempts"))?;
         Ok(
-            u32::try_from(attempts).map_err(nexus_sea_support::invalid_row(
+            u32::try_from(attempts).map_err(nexus_sea_support::invalid_row::<_, Unexpected>(
                 "mfa_challenges",
                 id,
                 "attempts",
