@@ -36,6 +36,8 @@ mod m20261207_140000_add_customer_accounts;
 mod m20261207_140100_create_customer_notes;
 mod m20261207_140200_add_timeline_indexes;
 mod m20261207_160000_add_response_deadlines;
+mod m20261207_160000_add_session_details;
+mod m20261207_160100_create_two_factor;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -78,6 +80,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_140100_create_customer_notes::Migration),
             Box::new(m20261207_140200_add_timeline_indexes::Migration),
             Box::new(m20261207_160000_add_response_deadlines::Migration),
+            Box::new(m20261207_160000_add_session_details::Migration),
+            Box::new(m20261207_160100_create_two_factor::Migration),
         ]
     }
 }

@@ -29,10 +29,12 @@ mod redirects;
 mod responses;
 mod seed;
 mod seo;
+mod sessions;
 mod shutdown;
 mod site;
 mod team;
 mod timeline;
+mod totp;
 mod uploads;
 mod users;
 

@@ -91,6 +91,18 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/auth/password/reset",          [400, 400, 400, 400, 400, 400, 400, 400]),
     ("patch",  "/api/v1/users/me",                     [401, 200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/users/me/password",            [401, 204, 204, 204, 204, 204, 204, 204]),
+    // One's own sessions; an id that is not one of mine is 404. Ending the others keeps
+    // the caller's own session (the one the matrix uses).
+    ("get",    "/api/v1/users/me/sessions",            [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("delete", "/api/v1/users/me/sessions/{id}",       [401, 404, 404, 404, 404, 404, 404, 404]),
+    ("delete", "/api/v1/users/me/sessions",            [401, 204, 204, 204, 204, 204, 204, 204]),
+    // Two-factor sign-in: anyone signed in may start enrolling (with their password); a
+    // malformed first code is 400; nobody here has it on, so turning it off is 409. A made-up
+    // challenge is 400 for everyone.
+    ("post",   "/api/v1/users/me/totp",                [401, 200, 200, 200, 200, 200, 200, 200]),
+    ("post",   "/api/v1/users/me/totp/confirm",        [401, 400, 400, 400, 400, 400, 400, 400]),
+    ("delete", "/api/v1/users/me/totp",                [401, 409, 409, 409, 409, 409, 409, 409]),
+    ("post",   "/api/v1/auth/login/totp",              [400, 400, 400, 400, 400, 400, 400, 400]),
     // Sign-in with GitHub (configured for this matrix; the start needs no network): anyone
     // may start; a callback with a state this browser never started is 400 invalid_state.
     ("get",    "/api/v1/auth/oauth/{provider}/start",  [302, 302, 302, 302, 302, 302, 302, 302]),
@@ -515,9 +527,13 @@ impl World {
                 | "/api/v1/cart"
                 | "/api/v1/orders"
                 | "/api/v1/me/library"
-                | "/api/v1/users/me/identities",
+                | "/api/v1/users/me/identities"
+                | "/api/v1/users/me/sessions",
             )
-            | ("delete", "/api/v1/cart") => Call::to(template),
+            | ("delete", "/api/v1/cart" | "/api/v1/users/me/sessions") => Call::to(template),
+            ("delete", "/api/v1/users/me/sessions/{id}") => {
+                Call::to(format!("/api/v1/users/me/sessions/{}", Uuid::now_v7()))
+            }
             ("get", "/sitemaps/{file}") => Call::to("/sitemaps/products-1.xml"),
             ("get", "/api/v1/auth/oauth/{provider}/start") => {
                 Call::to("/api/v1/auth/oauth/github/start")
@@ -582,6 +598,21 @@ impl World {
             ("post", "/api/v1/users/me/email/confirm") => {
                 Call::json(template, json!({ "token": "ab".repeat(32) }))
             }
+            ("post", "/api/v1/users/me/totp") => Call::json(
+                template,
+                json!({ "currentPassword": me.map_or("not-signed-in", |m| m.password.as_str()) }),
+            ),
+            ("post", "/api/v1/users/me/totp/confirm") => {
+                Call::json(template, json!({ "code": "abcdef" }))
+            }
+            ("delete", "/api/v1/users/me/totp") => Call::json(
+                template,
+                json!({ "currentPassword": me.map_or("not-signed-in", |m| m.password.as_str()) }),
+            ),
+            ("post", "/api/v1/auth/login/totp") => Call::json(
+                template,
+                json!({ "challenge": "ab".repeat(32), "code": "123456" }),
+            ),
             ("patch", "/api/v1/users/me") => {
                 Call::json(template, json!({ "firstName": "Renamed" }))
             }

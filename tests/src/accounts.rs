@@ -142,6 +142,30 @@ impl TestApp {
         Signed::from_login_body(&body, email, password)
     }
 
+    /// Logs in with `email` and `password`, sending the extra request `headers` (a
+    /// `User-Agent`, an `X-Forwarded-For`), and returns the session.
+    ///
+    /// # Panics
+    /// If the login is not answered with 200 and a login body.
+    pub async fn login_with(
+        &self,
+        email: &str,
+        password: &str,
+        headers: &[(&str, &str)],
+    ) -> Signed {
+        let mut request = self.request(reqwest::Method::POST, "/api/v1/auth/login", NO_TOKEN);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let res = request
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("the request reaches the app");
+        let body = expect_json(res, 200).await;
+        Signed::from_login_body(&body, email, password)
+    }
+
     /// Signs in as the bootstrapped administrator (a new session each call).
     ///
     /// # Panics

@@ -17,6 +17,7 @@ mod oauth;
 mod search;
 #[cfg(unix)]
 pub mod servers;
+mod totp;
 
 pub use accounts::*;
 pub use app::*;
@@ -28,3 +29,4 @@ pub use http::*;
 pub use mail::*;
 pub use oauth::*;
 pub use search::*;
+pub use totp::*;

@@ -174,6 +174,10 @@ pub struct AuthSettings {
     pub email_change_ttl_minutes: i64,
     /// `BCRYPT_COST`, default 12 (4 to 31).
     pub bcrypt_cost: u32,
+    /// `REQUIRE_STAFF_TOTP`, default false: when true, staff (CSO, MANAGER, EDITOR, ADMIN)
+    /// without an authenticator app reach only its enrolment routes and their own profile
+    /// (others answer 403 `totp_required`) until they turn two-factor sign-in on.
+    pub require_staff_totp: bool,
     /// `NEXUS_ADMIN_EMAIL`: administrator created on first start when there is no user.
     pub admin_email: Option<String>,
     /// `NEXUS_ADMIN_PASSWORD`: its password (generated and printed once when unset).
@@ -191,6 +195,7 @@ impl Default for AuthSettings {
             password_reset_ttl_minutes: 30,
             email_change_ttl_minutes: 60,
             bcrypt_cost: 12,
+            require_staff_totp: false,
             admin_email: None,
             admin_password: None,
         }
@@ -1029,6 +1034,7 @@ pub const KEYS: &[Key] = &[
     ),
     key("EMAIL_CHANGE_TTL_MINUTES", "auth.email_change_ttl_minutes"),
     key("BCRYPT_COST", "auth.bcrypt_cost"),
+    key("REQUIRE_STAFF_TOTP", "auth.require_staff_totp"),
     key("NEXUS_ADMIN_EMAIL", "auth.admin_email"),
     key("NEXUS_ADMIN_PASSWORD", "auth.admin_password"),
     key("SMTP_URL", "mail.smtp_url"),

@@ -10,14 +10,14 @@ use chrono::Duration;
 use nexus_approvals::{
     ApprovalService, DeadlineMailPorts, DeadlineMailSubscriber, ResponseMailSubscriber,
 };
-use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer};
+use nexus_crypto::{BcryptPasswordHasher, JwtConfig, JwtTokenIssuer, TotpAuthenticator};
 use nexus_customers::{
     CustomerRepository, CustomerService, EnquiryService, LinkVerifiedAccount, NoteService,
     StaffDirectory, TimelineService,
 };
 use nexus_identity::{
     AccountExistsMailSubscriber, AccountLinkMailSubscriber, BootstrapOutcome,
-    EmailChangeNoticeSubscriber, IdentityConfig, IdentityService, OtpMailSubscriber,
+    EmailChangeNoticeSubscriber, IdentityConfig, IdentityService, OtpMailSubscriber, TwoFactor,
     UserRepository, WelcomeMailSubscriber,
 };
 use nexus_identity::{OAuthPorts, OAuthService};
@@ -38,7 +38,7 @@ use nexus_sea_crm::{
 };
 use nexus_sea_identity::{
     SeaIdentityUnitOfWork, SeaLinkedIdentityStore, SeaOAuthStateStore, SeaOAuthUnitOfWork,
-    SeaOtpStore, SeaSessionStore, SeaUserRepository,
+    SeaOtpStore, SeaSessionStore, SeaTotpStore, SeaUserRepository,
 };
 use nexus_sea_orders::{
     SeaBuyerDirectory, SeaCartStore, SeaEntitlementRepository, SeaOrderRepository,
@@ -365,6 +365,9 @@ fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// The issuer name authenticator apps show next to the account.
+const TOTP_ISSUER: &str = "Customer Nexus Hub";
+
 /// Builds adapters and hands them to the services.
 ///
 /// # Errors
@@ -386,6 +389,7 @@ pub async fn compose(
         crate::secrets::JWT_SECRET_FILE,
     )
     .map_err(|e| StartupError::Security(format!("JWT_SECRET: {e}")))?;
+    let authenticator = TotpAuthenticator::new(jwt_secret.expose().as_bytes());
     let tokens = JwtTokenIssuer::new(JwtConfig {
         secret: jwt_secret.expose().as_bytes().to_vec(),
         issuer: auth.jwt_issuer.clone(),
@@ -404,21 +408,29 @@ pub async fn compose(
     let enquiry_repo = Arc::new(SeaEnquiryRepository::new(db.clone()));
 
     let tokens: Arc<dyn nexus_identity::TokenIssuer> = Arc::new(tokens);
-    let identity = Arc::new(IdentityService::new(
-        users.clone(),
-        Arc::new(SeaSessionStore::new(db.clone())),
-        Arc::new(hasher),
-        tokens.clone(),
-        Arc::new(SeaOtpStore::new(db.clone())),
-        Arc::new(SeaIdentityUnitOfWork::new(transactions.clone())),
-        clock.clone(),
-        IdentityConfig {
-            refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
-            grants: crate::access::grants,
-            reset_link_ttl: Duration::minutes(auth.password_reset_ttl_minutes),
-            email_change_ttl: Duration::minutes(auth.email_change_ttl_minutes),
-        },
-    ));
+    let identity = Arc::new(
+        IdentityService::new(
+            users.clone(),
+            Arc::new(SeaSessionStore::new(db.clone())),
+            Arc::new(hasher),
+            tokens.clone(),
+            Arc::new(SeaOtpStore::new(db.clone())),
+            Arc::new(SeaIdentityUnitOfWork::new(transactions.clone())),
+            clock.clone(),
+            IdentityConfig {
+                refresh_ttl: Duration::seconds(auth.refresh_token_ttl_secs),
+                grants: crate::access::grants,
+                reset_link_ttl: Duration::minutes(auth.password_reset_ttl_minutes),
+                email_change_ttl: Duration::minutes(auth.email_change_ttl_minutes),
+            },
+        )
+        .with_two_factor(TwoFactor {
+            store: Arc::new(SeaTotpStore::new(db.clone())),
+            authenticator: Arc::new(authenticator),
+            issuer: TOTP_ISSUER.to_owned(),
+            require_staff: auth.require_staff_totp,
+        }),
+    );
     let oauth = Arc::new(OAuthService::new(OAuthPorts {
         providers: oauth_providers(settings)?,
         states: Arc::new(SeaOAuthStateStore::new(db.clone())),

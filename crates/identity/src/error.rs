@@ -32,6 +32,25 @@ pub enum IdentityError {
     /// No user with this id.
     #[error("user {0} not found")]
     NotFound(UserId),
+    /// No live session with this id belongs to the caller.
+    #[error("session not found")]
+    SessionNotFound,
+    /// Two-factor sign-in is not configured on this server.
+    #[error("two-factor sign-in is not available")]
+    TotpUnavailable,
+    /// Two-factor sign-in is already on for this account.
+    #[error("two-factor sign-in is already on")]
+    TotpAlreadyEnabled,
+    /// No authenticator enrolment is waiting for its first code.
+    #[error("start the authenticator enrolment first")]
+    TotpNotStarted,
+    /// Two-factor sign-in is not on for this account.
+    #[error("two-factor sign-in is not on")]
+    TotpNotEnabled,
+    /// The sign-in challenge is unknown, expired, used or voided by wrong codes;
+    /// deliberately indistinguishable.
+    #[error("the sign-in challenge is invalid or expired; sign in again")]
+    InvalidChallenge,
     /// Another account already uses this e-mail address.
     #[error("an account with this e-mail already exists")]
     EmailTaken,

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod client;
 mod error;
 mod events;
 mod ids;
@@ -10,9 +11,12 @@ pub mod permissions;
 mod ports;
 mod recovery;
 mod service;
+mod sessions;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
+mod totp;
 
+pub use client::{ClientInfo, device_label, ip_prefix};
 pub use error::{IdentityError, PasswordRule};
 pub use events::{
     AccountLinkIssued, CodeIssued, EmailChangeRequested, EmailChanged, EmailVerified,
@@ -26,8 +30,8 @@ pub use mailing::{
 pub use model::{
     AccessClaims, AccessGrant, AccountLink, AuthSession, IssuedAccessToken, LinkPurpose,
     LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash,
-    RefreshSession, RegisterUser, UnknownLinkPurpose, UnknownOtpPurpose, UpdateProfile, UpdateUser,
-    User, UserFilter,
+    RefreshSession, RegisterUser, SessionSummary, UnknownLinkPurpose, UnknownOtpPurpose,
+    UpdateProfile, UpdateUser, User, UserFilter,
 };
 pub use oauth::{
     AuthorizationStart, AuthorizeRequest, IdentityProvider, LinkedIdentity, LinkedIdentityStore,
@@ -48,3 +52,10 @@ pub use ports::{
     MockSessionRevoker, MockSessionStore, MockTokenIssuer, MockUserRepository, MockUserStore,
 };
 pub use service::{BootstrapOutcome, IdentityConfig, IdentityService};
+pub use totp::{
+    Authenticator, ChallengeIssued, MfaChallenge, RECOVERY_CODES, SecondFactor, SignIn,
+    TOTP_STEP_SECONDS, TOTP_WINDOW, TotpEnrolment, TotpSetup, TotpStore, TwoFactor, base32,
+    is_staff, otpauth_uri, step_of,
+};
+#[cfg(any(test, feature = "mocks"))]
+pub use totp::{MockAuthenticator, MockTotpStore};

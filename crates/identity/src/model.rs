@@ -4,7 +4,7 @@ use crate::{SessionFamilyId, SessionId};
 use chrono::{DateTime, Utc};
 use nexus_kernel::{Actor, Email, PersonName, Role, UserId};
 
-use crate::PasswordRule;
+use crate::{ClientInfo, PasswordRule};
 
 /// A user account: staff (ADMIN, MANAGER, CSO, EDITOR) or a storefront CUSTOMER.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +193,10 @@ pub struct RefreshSession {
     pub used_at: Option<DateTime<Utc>>,
     /// Set when its family was revoked.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Where the sign-in came from; every token of a family carries the same.
+    pub client: ClientInfo,
+    /// When the family's sign-in happened (the first token's `created_at`).
+    pub signed_in_at: DateTime<Utc>,
 }
 
 /// What an access token says about its bearer.
@@ -261,6 +265,9 @@ pub struct AuthSession {
     pub actor: Actor,
     /// The session family of the access token.
     pub family_id: SessionFamilyId,
+    /// Staff who must enrol an authenticator first (`REQUIRE_STAFF_TOTP`) and have not:
+    /// the app lets such a session reach only the enrolment routes and one's own profile.
+    pub totp_required: bool,
 }
 
 #[cfg(test)]
@@ -389,6 +396,8 @@ pub enum OtpOutcome {
     Verified(User),
     /// The user is signed in.
     LoggedIn(LoginResult),
+    /// Two-factor sign-in is on: the challenge to answer with a code.
+    MfaRequired(crate::ChallengeIssued),
 }
 
 /// What an e-mailed account link is for.
@@ -469,4 +478,22 @@ impl fmt::Debug for AccountLink {
             .field("used_at", &self.used_at)
             .finish_non_exhaustive()
     }
+}
+
+/// One live session (a sign-in and the refresh tokens that descend from it), as its owner
+/// sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// The session's id: its family id (the `sid` of its access tokens).
+    pub id: SessionFamilyId,
+    /// Where it was signed in from.
+    pub client: ClientInfo,
+    /// When it was signed in.
+    pub signed_in_at: DateTime<Utc>,
+    /// When its refresh token was last exchanged (the sign-in itself if never).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends unless used again.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it is the session of the request that listed it.
+    pub current: bool,
 }

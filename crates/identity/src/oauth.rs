@@ -22,8 +22,8 @@ use nexus_outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::{
-    IdentityError, IdentityService, LoginResult, PasswordHash, TokenIssuer, User, UserRegistered,
-    UserRepository,
+    ClientInfo, IdentityError, IdentityService, PasswordHash, SignIn, TokenIssuer, User,
+    UserRegistered, UserRepository,
 };
 
 /// A sign-in provider this service knows.
@@ -503,7 +503,8 @@ impl OAuthService {
         code: &str,
         state: &str,
         binding: Option<&str>,
-    ) -> Result<LoginResult, OAuthError> {
+        client: &ClientInfo,
+    ) -> Result<SignIn, OAuthError> {
         let adapter = self.provider(provider)?;
         let now = self.ports.clock.now();
         let stored = self
@@ -530,7 +531,7 @@ impl OAuthService {
             .exchange(code, &stored.pkce_verifier, &stored.nonce)
             .await?;
         let user = self.resolve(provider, &stored, &profile).await?;
-        Ok(self.ports.identity.sign_in_proven(user).await?)
+        Ok(self.ports.identity.sign_in_proven(user, client).await?)
     }
 
     /// Applies the linking rules and answers the account to sign in.

@@ -205,10 +205,23 @@ impl Setup {
     }
 }
 
-async fn call(service: &OAuthService, binding: Option<&str>) -> Result<LoginResult, OAuthError> {
+async fn call(
+    service: &OAuthService,
+    binding: Option<&str>,
+) -> Result<crate::LoginResult, OAuthError> {
     service
-        .callback(IdentityProvider::Google, "code", "state", binding)
+        .callback(
+            IdentityProvider::Google,
+            "code",
+            "state",
+            binding,
+            &ClientInfo::default(),
+        )
         .await
+        .map(|s| {
+            s.into_tokens()
+                .expect("no second factor without two-factor sign-in")
+        })
 }
 
 #[tokio::test]

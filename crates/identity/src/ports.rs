@@ -6,7 +6,7 @@ use nexus_outbox::EventEnvelope;
 
 use crate::{
     AccessClaims, AccessGrant, AccountLink, IdentityError, IssuedAccessToken, OneTimeCode,
-    OtpPurpose, Password, PasswordHash, RefreshSession, User, UserFilter,
+    OtpPurpose, Password, PasswordHash, RefreshSession, SessionSummary, User, UserFilter,
 };
 
 /// Stores and loads user accounts. Implementations must be safe to share across requests.
@@ -81,9 +81,26 @@ pub trait SessionStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<(), IdentityError>;
 
+    /// Revokes `family` if it is a live session of `user` at `now`; `false` (changing
+    /// nothing) when it is unknown, another user's, already revoked or expired.
+    async fn revoke_family_of(
+        &self,
+        family: SessionFamilyId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, IdentityError>;
+
+    /// The live sessions of `user` at `now`, most recently used first (`current` false).
+    async fn list_live(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionSummary>, IdentityError>;
+
     /// Whether `family` is a live session of `user`: it exists, belongs to `user`, none of
-    /// its tokens is revoked and one of them is still unexpired at `now`. An unknown family
-    /// is not live: access tokens are honoured only for sessions the store knows.
+    /// its tokens is revoked and its newest token is unused and unexpired at `now`. An
+    /// unknown family is not live: access tokens are honoured only for sessions the store
+    /// knows. One indexed lookup, as it runs on every authenticated request.
     async fn is_family_live(
         &self,
         family: SessionFamilyId,

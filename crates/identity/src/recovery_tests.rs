@@ -289,6 +289,7 @@ fn session_of(user: &User) -> crate::AuthSession {
     crate::AuthSession {
         actor: nexus_kernel::Actor::granted(user.id, user.role, |_| &[]),
         family_id: crate::SessionFamilyId::new(),
+        totp_required: false,
     }
 }
 

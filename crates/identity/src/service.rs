@@ -8,10 +8,11 @@ use nexus_outbox::EventEnvelope;
 
 use crate::permissions;
 use crate::{
-    AccessGrant, AuthSession, CodeIssued, EmailVerified, IdentityError, IdentityUnitOfWork,
-    LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, OtpStore, Password,
-    PasswordHasher, RefreshSession, RegisterUser, RegistrationRepeated, SessionStore, TokenIssuer,
-    UpdateProfile, UpdateUser, User, UserFilter, UserRegistered, UserRepository,
+    AccessGrant, AuthSession, ClientInfo, CodeIssued, EmailVerified, IdentityError,
+    IdentityUnitOfWork, LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, OtpStore,
+    Password, PasswordHasher, RefreshSession, RegisterUser, RegistrationRepeated, SessionStore,
+    SignIn, TokenIssuer, UpdateProfile, UpdateUser, User, UserFilter, UserRegistered,
+    UserRepository,
 };
 
 /// Settings the identity rules depend on.
@@ -47,6 +48,7 @@ pub struct IdentityService {
     pub(crate) uow: Arc<dyn IdentityUnitOfWork>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: IdentityConfig,
+    pub(crate) two_factor: Option<crate::TwoFactor>,
 }
 
 impl IdentityService {
@@ -75,6 +77,7 @@ impl IdentityService {
             uow,
             clock,
             config,
+            two_factor: None,
         }
     }
 
@@ -133,7 +136,12 @@ impl IdentityService {
     /// `InvalidCredentials` for an unknown e-mail or a wrong password (same work either way),
     /// `AccountDisabled` for a deactivated account with the right password.
     #[tracing::instrument(skip_all)]
-    pub async fn login(&self, email: &str, password: &str) -> Result<LoginResult, IdentityError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<SignIn, IdentityError> {
         let user = match Email::parse(email) {
             Ok(email) => self.users.find_by_email(&email).await?,
             Err(_) => None,
@@ -154,8 +162,8 @@ impl IdentityService {
         if !user.is_active {
             return Err(IdentityError::AccountDisabled);
         }
-        tracing::info!(user_id = %user.id, "signed in");
-        self.start_session(user).await
+        tracing::info!(user_id = %user.id, "password accepted");
+        self.begin_sign_in(user, client).await
     }
 
     /// Exchanges a refresh token for a new pair. Each token works once: presenting one
@@ -195,6 +203,8 @@ impl IdentityService {
             expires_at: now + self.config.refresh_ttl,
             used_at: None,
             revoked_at: None,
+            client: current.client.clone(),
+            signed_in_at: current.signed_in_at,
         };
         if !self.sessions.rotate(current.id, &next, now).await? {
             // Lost a race with another use of the same token: that is reuse too.
@@ -256,6 +266,7 @@ impl IdentityService {
         Ok(AuthSession {
             actor: Actor::granted(user.id, user.role, self.config.grants),
             family_id: grant.family_id,
+            totp_required: self.must_enrol(&user).await?,
         })
     }
 
@@ -545,6 +556,7 @@ impl IdentityService {
         email: &str,
         code: &str,
         purpose: OtpPurpose,
+        client: &ClientInfo,
     ) -> Result<OtpOutcome, IdentityError> {
         let now = self.clock.now();
         let user = match Email::parse(email) {
@@ -584,7 +596,10 @@ impl IdentityService {
         }
         match purpose {
             OtpPurpose::VerifyEmail => Ok(OtpOutcome::Verified(user)),
-            OtpPurpose::Login => Ok(OtpOutcome::LoggedIn(self.start_session(user).await?)),
+            OtpPurpose::Login => match self.begin_sign_in(user, client).await? {
+                SignIn::Tokens(result) => Ok(OtpOutcome::LoggedIn(result)),
+                SignIn::Challenge(challenge) => Ok(OtpOutcome::MfaRequired(challenge)),
+            },
         }
     }
 
@@ -593,15 +608,23 @@ impl IdentityService {
     ///
     /// # Errors
     /// `AccountDisabled` for a deactivated account, `Unexpected`.
-    pub async fn sign_in_proven(&self, user: User) -> Result<LoginResult, IdentityError> {
+    pub async fn sign_in_proven(
+        &self,
+        user: User,
+        client: &ClientInfo,
+    ) -> Result<SignIn, IdentityError> {
         if !user.is_active {
             return Err(IdentityError::AccountDisabled);
         }
-        tracing::info!(user_id = %user.id, "signed in through a provider");
-        self.start_session(user).await
+        tracing::info!(user_id = %user.id, "proven through a provider");
+        self.begin_sign_in(user, client).await
     }
 
-    async fn start_session(&self, user: User) -> Result<LoginResult, IdentityError> {
+    pub(crate) async fn start_session(
+        &self,
+        user: User,
+        client: &ClientInfo,
+    ) -> Result<LoginResult, IdentityError> {
         let now = self.clock.now();
         let plain = self.tokens.new_refresh_token();
         let session = RefreshSession {
@@ -613,6 +636,8 @@ impl IdentityService {
             expires_at: now + self.config.refresh_ttl,
             used_at: None,
             revoked_at: None,
+            client: client.clone(),
+            signed_in_at: now,
         };
         self.sessions.insert(&session).await?;
         let access_token = self.tokens.issue_access(

@@ -12,10 +12,10 @@ use chrono::{DateTime, Duration, Utc};
 use nexus_kernel::{Clock, Email, FixedClock, Page, PageRequest, PersonName, Role, UserId};
 
 use crate::{
-    AccessClaims, AccessGrant, AuthSession, BootstrapOutcome, IdentityConfig, IdentityError,
-    IdentityService, IssuedAccessToken, MockPasswordHasher, MockSessionStore, MockTokenIssuer,
-    MockUserRepository, NewStaffUser, PasswordHash, PasswordRule, RefreshSession, RegisterUser,
-    UpdateUser, User, UserFilter,
+    AccessClaims, AccessGrant, AuthSession, BootstrapOutcome, ClientInfo, IdentityConfig,
+    IdentityError, IdentityService, IssuedAccessToken, MockPasswordHasher, MockSessionStore,
+    MockTokenIssuer, MockUserRepository, NewStaffUser, PasswordHash, PasswordRule, RefreshSession,
+    RegisterUser, UpdateUser, User, UserFilter,
 };
 
 const NEW_REFRESH_TOKEN: &str = "next-refresh-token";
@@ -87,6 +87,8 @@ fn live_session(user_id: UserId) -> RefreshSession {
         expires_at: now() + Duration::days(29),
         used_at: None,
         revoked_at: None,
+        client: ClientInfo::default(),
+        signed_in_at: now() - Duration::days(1),
     }
 }
 
@@ -330,7 +332,13 @@ async fn signing_in_with_an_unknown_email_still_checks_a_password_and_gives_inva
     ports.sessions.expect_insert().never();
     let service = ports.service();
 
-    let result = service.login("nobody@example.com", STRONG_PASSWORD).await;
+    let result = service
+        .login(
+            "nobody@example.com",
+            STRONG_PASSWORD,
+            &ClientInfo::default(),
+        )
+        .await;
 
     assert!(matches!(result, Err(IdentityError::InvalidCredentials)));
 }
@@ -347,7 +355,9 @@ async fn signing_in_with_a_malformed_email_still_checks_a_password_and_gives_inv
         .returning(|_, _| Ok(false));
     let service = ports.service();
 
-    let result = service.login("not an e-mail", STRONG_PASSWORD).await;
+    let result = service
+        .login("not an e-mail", STRONG_PASSWORD, &ClientInfo::default())
+        .await;
 
     assert!(matches!(result, Err(IdentityError::InvalidCredentials)));
 }
@@ -370,7 +380,9 @@ async fn signing_in_with_a_wrong_password_gives_invalid_credentials() {
     ports.sessions.expect_insert().never();
     let service = ports.service();
 
-    let result = service.login("ada@example.com", "wrong password").await;
+    let result = service
+        .login("ada@example.com", "wrong password", &ClientInfo::default())
+        .await;
 
     assert!(matches!(result, Err(IdentityError::InvalidCredentials)));
 }
@@ -387,7 +399,9 @@ async fn an_inactive_user_with_the_right_password_is_told_the_account_is_disable
     ports.sessions.expect_insert().never();
     let service = ports.service();
 
-    let result = service.login("ada@example.com", STRONG_PASSWORD).await;
+    let result = service
+        .login("ada@example.com", STRONG_PASSWORD, &ClientInfo::default())
+        .await;
 
     assert!(matches!(result, Err(IdentityError::AccountDisabled)));
 }
@@ -412,9 +426,15 @@ async fn signing_in_with_the_right_password_starts_a_new_session_family() {
     let service = ports.service();
 
     let result = service
-        .login("  ADA@example.com ", STRONG_PASSWORD)
+        .login(
+            "  ADA@example.com ",
+            STRONG_PASSWORD,
+            &ClientInfo::default(),
+        )
         .await
-        .expect("signs in");
+        .expect("signs in")
+        .into_tokens()
+        .expect("tokens without two-factor sign-in");
 
     assert_eq!(result.user.id, user_id);
     assert_eq!(result.refresh_token, NEW_REFRESH_TOKEN);
@@ -738,6 +758,7 @@ async fn logging_out_revokes_the_callers_session_family() {
     let session = AuthSession {
         actor: crate::permissions::actor(UserId::new(), Role::Cso),
         family_id: SessionFamilyId::new(),
+        totp_required: false,
     };
     let mut ports = Ports::new();
     ports
@@ -759,6 +780,7 @@ fn session_of(user: &User) -> AuthSession {
     AuthSession {
         actor: crate::permissions::actor(user.id, user.role),
         family_id: SessionFamilyId::new(),
+        totp_required: false,
     }
 }
 
@@ -1282,7 +1304,12 @@ async fn a_wrong_code_counts_an_attempt_and_is_refused() {
     let service = ports.service();
 
     let result = service
-        .verify_otp("ada@example.com", "654321", OtpPurpose::Login)
+        .verify_otp(
+            "ada@example.com",
+            "654321",
+            OtpPurpose::Login,
+            &ClientInfo::default(),
+        )
         .await;
 
     assert!(matches!(result, Err(IdentityError::InvalidCode)));
@@ -1303,7 +1330,12 @@ async fn no_live_code_is_the_same_refusal_as_a_wrong_one() {
     let service = ports.service();
 
     let result = service
-        .verify_otp("ada@example.com", "123456", OtpPurpose::Login)
+        .verify_otp(
+            "ada@example.com",
+            "123456",
+            OtpPurpose::Login,
+            &ClientInfo::default(),
+        )
         .await;
 
     assert!(matches!(result, Err(IdentityError::InvalidCode)));
@@ -1327,7 +1359,12 @@ async fn a_code_that_lost_the_race_to_be_consumed_is_refused() {
     let service = ports.service();
 
     let result = service
-        .verify_otp("ada@example.com", "123456", OtpPurpose::Login)
+        .verify_otp(
+            "ada@example.com",
+            "123456",
+            OtpPurpose::Login,
+            &ClientInfo::default(),
+        )
         .await;
 
     assert!(matches!(result, Err(IdentityError::InvalidCode)));
@@ -1366,7 +1403,12 @@ async fn a_right_login_code_verifies_the_address_and_signs_in() {
     let service = ports.service();
 
     let outcome = service
-        .verify_otp("ada@example.com", " 123456 ", OtpPurpose::Login)
+        .verify_otp(
+            "ada@example.com",
+            " 123456 ",
+            OtpPurpose::Login,
+            &ClientInfo::default(),
+        )
         .await
         .expect("verifies");
 
@@ -1402,7 +1444,12 @@ async fn a_right_verification_code_marks_the_address_verified_without_a_session(
     let service = ports.service();
 
     let outcome = service
-        .verify_otp("ada@example.com", "123456", OtpPurpose::VerifyEmail)
+        .verify_otp(
+            "ada@example.com",
+            "123456",
+            OtpPurpose::VerifyEmail,
+            &ClientInfo::default(),
+        )
         .await
         .expect("verifies");
 
@@ -1424,7 +1471,12 @@ async fn an_inactive_account_cannot_use_a_code() {
     let service = ports.service();
 
     let result = service
-        .verify_otp("ada@example.com", "123456", OtpPurpose::Login)
+        .verify_otp(
+            "ada@example.com",
+            "123456",
+            OtpPurpose::Login,
+            &ClientInfo::default(),
+        )
         .await;
 
     assert!(matches!(result, Err(IdentityError::InvalidCode)));
@@ -1452,7 +1504,11 @@ async fn a_password_longer_than_72_bytes_never_signs_in_even_if_its_start_matche
     let service = ports.service();
 
     let result = service
-        .login("ada@example.com", &format!("{}x", "p".repeat(72)))
+        .login(
+            "ada@example.com",
+            &format!("{}x", "p".repeat(72)),
+            &ClientInfo::default(),
+        )
         .await;
 
     assert!(matches!(result, Err(IdentityError::InvalidCredentials)));

@@ -105,6 +105,17 @@ impl ApiError {
         )
     }
 
+    /// 403 `totp_required`: a staff session that must enrol an authenticator first
+    /// (`REQUIRE_STAFF_TOTP`) asked for something else.
+    #[must_use]
+    pub fn totp_required() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "totp_required",
+            "Turn two-factor sign-in on first (POST /api/v1/users/me/totp)",
+        )
+    }
+
     /// 404 `not_found`.
     #[must_use]
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -381,6 +392,14 @@ impl From<IdentityError> for ApiError {
             E::InvalidToken => Self::unauthorized(),
             E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             E::NotFound(_) => Self::not_found(message),
+            E::SessionNotFound => Self::new(StatusCode::NOT_FOUND, "session_not_found", message),
+            E::TotpUnavailable => Self::new(StatusCode::NOT_FOUND, "totp_unavailable", message),
+            E::TotpAlreadyEnabled => {
+                Self::new(StatusCode::CONFLICT, "totp_already_enabled", message)
+            }
+            E::TotpNotStarted => Self::new(StatusCode::CONFLICT, "totp_not_started", message),
+            E::TotpNotEnabled => Self::new(StatusCode::CONFLICT, "totp_not_enabled", message),
+            E::InvalidChallenge => Self::new(StatusCode::BAD_REQUEST, "invalid_challenge", message),
             E::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", message),
             E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
             E::SelfLockout(_) => Self::new(StatusCode::CONFLICT, "self_lockout", message),

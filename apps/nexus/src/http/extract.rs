@@ -74,6 +74,17 @@ fn integral_numbers(value: &mut serde_json::Value) {
     }
 }
 
+/// What a session of staff who must enrol an authenticator (`REQUIRE_STAFF_TOTP`) and have
+/// not may reach: the enrolment, their own profile and signing out. Everything else is
+/// 403 `totp_required`.
+const ENROLMENT_ROUTES: [&str; 5] = [
+    "/api/v1/users/me/totp",
+    "/api/v1/users/me/totp/confirm",
+    "/api/v1/users/me",
+    "/api/v1/auth/me",
+    "/api/v1/auth/logout",
+];
+
 /// The authenticated caller, from a `Authorization: Bearer <access token>` header.
 #[derive(Debug, Clone, Copy)]
 pub struct Auth(pub AuthSession);
@@ -101,6 +112,7 @@ impl FromRequest for Auth {
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .map(|t| t.trim().to_owned());
+        let enrolment_route = ENROLMENT_ROUTES.contains(&req.path().trim_end_matches('/'));
         Box::pin(async move {
             let (Some(state), Some(token)) = (state, token) else {
                 return Err(ApiError::unauthorized().into());
@@ -112,6 +124,9 @@ impl FromRequest for Auth {
                 .map_err(ApiError::from)?;
             tracing::Span::current()
                 .record("user_id", tracing::field::display(session.actor.user_id()));
+            if session.totp_required && !enrolment_route {
+                return Err(ApiError::totp_required().into());
+            }
             Ok(Self(session))
         })
     }

@@ -6,6 +6,7 @@ use std::future::Future;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use nexus_identity::ClientInfo;
 use nexus_kernel::{FailureThrottle, LockoutPolicy, RateLimiter, UserId};
 
 use super::error::ApiError;
@@ -15,8 +16,10 @@ use crate::state::AppState;
 
 /// The client key: the peer address, or, when the peer is a trusted proxy, the right-most
 /// forwarded hop that is not one; IPv6 clients by their /64.
+/// It also carries what a sign-in records about where it came from (the device label of
+/// the `User-Agent` and the client's network), never the full address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Client(String);
+pub struct Client(String, ClientInfo);
 
 impl Client {
     /// The key, as it appears in limiter keys.
@@ -25,12 +28,22 @@ impl Client {
         &self.0
     }
 
+    /// Where a sign-in from this client comes from, as its session records it.
+    #[must_use]
+    pub fn info(&self) -> &ClientInfo {
+        &self.1
+    }
+
     fn of(req: &HttpRequest, proxies: &TrustedProxies) -> Self {
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok());
         let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
-            return Self("unknown".to_owned());
+            return Self("unknown".to_owned(), ClientInfo::new(user_agent, None));
         };
         if proxies.is_empty() {
-            return Self(client_key(peer));
+            return Self(client_key(peer), ClientInfo::new(user_agent, Some(peer)));
         }
         let values = |name: &str| -> Vec<&str> {
             req.headers()
@@ -38,11 +51,8 @@ impl Client {
                 .map(|v| v.to_str().unwrap_or("unreadable"))
                 .collect()
         };
-        Self(client_key(proxies.client(
-            peer,
-            &values("x-forwarded-for"),
-            &values("forwarded"),
-        )))
+        let ip = proxies.client(peer, &values("x-forwarded-for"), &values("forwarded"));
+        Self(client_key(ip), ClientInfo::new(user_agent, Some(ip)))
     }
 }
 
@@ -348,7 +358,7 @@ mod tests {
     #[test]
     fn each_action_counts_against_its_own_keys() {
         let s = settings();
-        let client = Client("10.0.0.1".to_owned());
+        let client = Client("10.0.0.1".to_owned(), ClientInfo::default());
         let keys = |action| {
             policies(&s, &client, action)
                 .into_iter()
@@ -384,7 +394,7 @@ mod tests {
 
     #[test]
     fn lockouts_are_per_account_and_client_and_per_account() {
-        let client = Client("10.0.0.1".to_owned());
+        let client = Client("10.0.0.1".to_owned(), ClientInfo::default());
 
         let (pair, account) = lockout_keys(Secret::Otp { email: "A@b.co" }, &client);
 

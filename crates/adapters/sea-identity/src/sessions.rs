@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_identity::{IdentityError, RefreshSession, SessionStore};
+use nexus_identity::{ClientInfo, IdentityError, RefreshSession, SessionStore, SessionSummary};
 use nexus_identity::{SessionFamilyId, SessionId};
 use nexus_kernel::UserId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    SelectExt,
+    QueryOrder, SelectExt,
 };
 
 use nexus_sea_support::{begin_write, unexpected};
@@ -39,6 +39,9 @@ fn to_row(session: &RefreshSession) -> refresh_token::Model {
         expires_at: session.expires_at,
         used_at: session.used_at,
         revoked_at: session.revoked_at,
+        device_label: session.client.device.clone(),
+        ip_prefix: session.client.ip_prefix.clone(),
+        signed_in_at: Some(session.signed_in_at),
     }
 }
 
@@ -52,7 +55,23 @@ fn from_row(row: refresh_token::Model) -> RefreshSession {
         expires_at: row.expires_at,
         used_at: row.used_at,
         revoked_at: row.revoked_at,
+        client: ClientInfo {
+            device: row.device_label,
+            ip_prefix: row.ip_prefix,
+        },
+        signed_in_at: row.signed_in_at.unwrap_or(row.created_at),
     }
+}
+
+/// The newest token of each live family of a query: unused, unrevoked and unexpired at
+/// `now`. Rotation marks a token used and stores the next in one transaction, and
+/// revocation revokes every token of a family, so a family is live exactly when it has
+/// such a token, and has at most one.
+fn live_tokens(now: DateTime<Utc>) -> sea_orm::Select<refresh_token::Entity> {
+    refresh_token::Entity::find()
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .filter(refresh_token::Column::ExpiresAt.gt(now))
 }
 
 /// On `conn`: revokes every family of `user`, except `keep` if given.
@@ -161,23 +180,77 @@ impl SessionStore for SeaSessionStore {
         user: UserId,
         now: DateTime<Utc>,
     ) -> Result<bool, IdentityError> {
-        let current = refresh_token::Entity::find()
+        // One lookup on (family_id, used_at): the family's newest token.
+        Ok(live_tokens(now)
             .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
             .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
+            .exists(&self.db)
+            .await
+            .map_err(unexpected("checking a session family"))?)
+    }
+
+    async fn revoke_family_of(
+        &self,
+        family: SessionFamilyId,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, IdentityError> {
+        let tx = begin_write(&self.db)
+            .await
+            .map_err(unexpected("starting a session revocation"))?;
+        // The guarded UPDATE of the family's live token decides: of two concurrent
+        // revocations (or a revocation and a refresh) one claims it.
+        let claimed = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
+            .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
+            .filter(refresh_token::Column::UsedAt.is_null())
             .filter(refresh_token::Column::RevokedAt.is_null())
             .filter(refresh_token::Column::ExpiresAt.gt(now))
-            .exists(&self.db)
+            .exec(&tx)
             .await
-            .map_err(unexpected("checking a session family"))?;
-        if !current {
+            .map_err(unexpected("revoking a session"))?;
+        if claimed.rows_affected == 0 {
             return Ok(false);
         }
-        let revoked = refresh_token::Entity::find()
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
             .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
-            .filter(refresh_token::Column::RevokedAt.is_not_null())
-            .exists(&self.db)
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(&tx)
             .await
-            .map_err(unexpected("checking a session family"))?;
-        Ok(!revoked)
+            .map_err(unexpected("revoking a session"))?;
+        tx.commit()
+            .await
+            .map_err(unexpected("committing a session revocation"))?;
+        Ok(true)
+    }
+
+    async fn list_live(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionSummary>, IdentityError> {
+        let rows = live_tokens(now)
+            .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
+            .order_by_desc(refresh_token::Column::CreatedAt)
+            .order_by_desc(refresh_token::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(unexpected("listing sessions"))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SessionSummary {
+                id: SessionFamilyId::from_uuid(row.family_id),
+                signed_in_at: row.signed_in_at.unwrap_or(row.created_at),
+                last_used_at: row.created_at,
+                expires_at: row.expires_at,
+                client: ClientInfo {
+                    device: row.device_label,
+                    ip_prefix: row.ip_prefix,
+                },
+                current: false,
+            })
+            .collect())
     }
 }

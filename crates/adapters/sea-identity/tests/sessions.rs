@@ -3,7 +3,7 @@
 mod common;
 
 use common::at;
-use nexus_identity::{RefreshSession, SessionStore};
+use nexus_identity::{ClientInfo, RefreshSession, SessionStore};
 use nexus_identity::{SessionFamilyId, SessionId};
 use nexus_kernel::{Role, UserId};
 use nexus_sea_identity::SeaSessionStore;
@@ -20,6 +20,11 @@ fn session(user: UserId, family: SessionFamilyId, hash: &str) -> RefreshSession 
         expires_at: at(3600),
         used_at: None,
         revoked_at: None,
+        client: ClientInfo {
+            device: "Firefox on Linux".to_owned(),
+            ip_prefix: Some("203.0.113.0/24".to_owned()),
+        },
+        signed_in_at: at(0),
     }
 }
 
@@ -298,5 +303,93 @@ async fn a_family_is_live_only_if_known_owned_by_the_user_and_unexpired() {
             t.backend
         );
         assert!(!expired.expect("check"), "expired family: {}", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn the_live_sessions_are_one_per_family_newest_use_first_with_their_details() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let user = common::staff(&t.db, Role::Cso).await;
+        let (older, newer, ended) = (
+            SessionFamilyId::new(),
+            SessionFamilyId::new(),
+            SessionFamilyId::new(),
+        );
+        let first = session(user, older, "older-1");
+        store.insert(&first).await.expect("insert");
+        store
+            .insert(&RefreshSession {
+                created_at: at(10),
+                signed_in_at: at(10),
+                ..session(user, newer, "newer-1")
+            })
+            .await
+            .expect("insert");
+        store
+            .insert(&session(user, ended, "ended-1"))
+            .await
+            .expect("insert");
+        store.revoke_family(ended, at(11)).await.expect("revoke");
+        // The older one is used after the newer one signed in: it moves first.
+        let next = RefreshSession {
+            created_at: at(20),
+            ..session(user, older, "older-2")
+        };
+        assert!(store.rotate(first.id, &next, at(20)).await.expect("rotate"));
+
+        let live = store.list_live(user, at(30)).await.expect("list");
+
+        let ids: Vec<_> = live.iter().map(|s| s.id).collect();
+        assert_eq!(ids, [older, newer], "{}", t.backend);
+        assert_eq!(live[0].signed_in_at, at(0), "{}", t.backend);
+        assert_eq!(live[0].last_used_at, at(20), "{}", t.backend);
+        assert_eq!(live[0].client.device, "Firefox on Linux");
+        assert_eq!(live[0].client.ip_prefix.as_deref(), Some("203.0.113.0/24"));
+        assert!(live.iter().all(|s| !s.current));
+        // Expired families are not live.
+        assert!(
+            store
+                .list_live(user, at(4000))
+                .await
+                .expect("list")
+                .is_empty(),
+            "{}",
+            t.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_family_of_a_user_needs_it_to_be_theirs_and_live() {
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let owner = common::staff(&t.db, Role::Cso).await;
+        let someone_else = common::staff(&t.db, Role::Cso).await;
+        let family = SessionFamilyId::new();
+        store
+            .insert(&session(owner, family, "mine-1"))
+            .await
+            .expect("insert");
+
+        let by_other = store.revoke_family_of(family, someone_else, at(1)).await;
+        let by_owner = store.revoke_family_of(family, owner, at(1)).await;
+        let again = store.revoke_family_of(family, owner, at(2)).await;
+
+        assert!(!by_other.expect("answers"), "{}", t.backend);
+        assert!(by_owner.expect("answers"), "{}", t.backend);
+        assert!(!again.expect("answers"), "{}", t.backend);
+        assert!(
+            !store
+                .is_family_live(family, owner, at(3))
+                .await
+                .expect("answers")
+        );
+        let stored = store
+            .find_by_token_hash("mine-1")
+            .await
+            .expect("find")
+            .expect("kept");
+        assert_eq!(stored.revoked_at, Some(at(1)), "{}", t.backend);
     }
 }

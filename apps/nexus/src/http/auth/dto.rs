@@ -288,3 +288,64 @@ pub struct ResetPasswordRequest {
     )]
     pub password: String,
 }
+
+/// A sign-in whose account has two-factor sign-in on: no tokens yet; answer the challenge
+/// at `POST /api/v1/auth/login/totp`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaChallengeResponse {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// The opaque, single-use challenge.
+    pub challenge: String,
+    /// Seconds until the challenge expires (300).
+    pub expires_in: i64,
+}
+
+impl From<nexus_identity::ChallengeIssued> for MfaChallengeResponse {
+    fn from(c: nexus_identity::ChallengeIssued) -> Self {
+        Self {
+            mfa_required: true,
+            challenge: c.challenge,
+            expires_in: c.expires_in,
+        }
+    }
+}
+
+/// What a sign-in answers: tokens, or a challenge when two-factor sign-in is on.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SignInResponse {
+    /// Signed in.
+    Tokens(LoginResponse),
+    /// The second factor is needed.
+    Challenge(MfaChallengeResponse),
+}
+
+impl From<nexus_identity::SignIn> for SignInResponse {
+    fn from(s: nexus_identity::SignIn) -> Self {
+        match s {
+            nexus_identity::SignIn::Tokens(r) => Self::Tokens(r.into()),
+            nexus_identity::SignIn::Challenge(c) => Self::Challenge(c.into()),
+        }
+    }
+}
+
+/// The answer to a sign-in challenge: a code from the authenticator app, or one of the
+/// recovery codes (exactly one of the two).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpLoginRequest {
+    /// The challenge the sign-in answered.
+    #[validate(length(max = 256))]
+    #[schema(max_length = 256)]
+    pub challenge: String,
+    /// The 6-digit code.
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub code: Option<String>,
+    /// A recovery code (single use), e.g. `a1b2c-3d4e5`.
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub recovery_code: Option<String>,
+}

@@ -2,12 +2,13 @@
 
 use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::{HttpResponse, web};
-use nexus_identity::{IdentityError, OtpOutcome, OtpPurpose, RegisterUser};
+use nexus_identity::{IdentityError, OtpOutcome, OtpPurpose, RegisterUser, SecondFactor};
 
 use super::dto::{
-    EmailVerified, ForgotPasswordRequest, LoginRequest, LoginResponse, OtpRequest, OtpRequested,
-    OtpVerifyRequest, RefreshRequest, RegisterRequest, RegistrationAccepted, ResetPasswordRequest,
-    ResetRequested, UserResponse,
+    EmailVerified, ForgotPasswordRequest, LoginRequest, LoginResponse, MfaChallengeResponse,
+    OtpRequest, OtpRequested, OtpVerifyRequest, RefreshRequest, RegisterRequest,
+    RegistrationAccepted, ResetPasswordRequest, ResetRequested, SignInResponse, TotpLoginRequest,
+    UserResponse,
 };
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, ValidatedJson};
@@ -18,6 +19,7 @@ use crate::state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/auth/register").route(web::post().to(register)))
         .service(web::resource("/auth/login").route(web::post().to(login)))
+        .service(web::resource("/auth/login/totp").route(web::post().to(login_totp)))
         .service(web::resource("/auth/refresh").route(web::post().to(refresh)))
         .service(web::resource("/auth/logout").route(web::post().to(logout)))
         .service(web::resource("/auth/me").route(web::get().to(me)))
@@ -61,9 +63,11 @@ pub async fn register(
 }
 
 /// Signs in; unknown e-mail and wrong password give the same 401. Repeated wrong passwords
-/// lock this client out of the account for growing periods (429 with `Retry-After`).
+/// lock this client out of the account for growing periods (429 with `Retry-After`). An
+/// account with two-factor sign-in on gets no tokens but `{mfaRequired, challenge,
+/// expiresIn}`: answer it at `POST /api/v1/auth/login/totp`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, description = "invalid_credentials", body = ErrorBody), (status = 403, description = "account_disabled", body = ErrorBody), (status = 429, description = "rate_limited or busy, with Retry-After", body = ErrorBody)))]
+    responses((status = 200, description = "tokens, or a challenge when two-factor sign-in is on", body = SignInResponse), (status = 401, description = "invalid_credentials", body = ErrorBody), (status = 403, description = "account_disabled", body = ErrorBody), (status = 429, description = "rate_limited or busy, with Retry-After", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     state: web::Data<AppState>,
@@ -77,10 +81,45 @@ pub async fn login(
         .guarded(
             &client,
             Secret::Password { email: &body.email },
-            state.identity.login(&body.email, &body.password),
+            state
+                .identity
+                .login(&body.email, &body.password, client.info()),
             |e| matches!(e, IdentityError::InvalidCredentials),
         )
         .await??;
+    Ok(token_response(SignInResponse::from(result)))
+}
+
+/// Answers a sign-in challenge with a code from the authenticator app or a recovery code
+/// (single use), and signs in. A code works once; five wrong answers void the challenge,
+/// which also expires after five minutes and is spent by its first right answer.
+#[utoipa::path(post, path = "/api/v1/auth/login/totp", tag = "auth", request_body = TotpLoginRequest,
+    responses((status = 200, body = LoginResponse),
+        (status = 400, description = "invalid_code (wrong or reused), invalid_challenge (unknown, expired, used or voided: sign in again), or validation_failed (neither or both of code and recoveryCode)", body = ErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn login_totp(
+    state: web::Data<AppState>,
+    client: Client,
+    body: ValidatedJson<TotpLoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let factor = match (body.code.as_deref(), body.recovery_code.as_deref()) {
+        (Some(code), None) => SecondFactor::Code(code),
+        (None, Some(code)) => SecondFactor::RecoveryCode(code),
+        _ => {
+            return Err(ApiError::field(
+                "code",
+                "required",
+                "give exactly one of code and recoveryCode",
+            ));
+        }
+    };
+    state.guard().admit(&client, Action::Login).await?;
+    let result = state
+        .identity
+        .complete_totp_sign_in(&body.challenge, factor)
+        .await?;
     Ok(token_response(LoginResponse::from(result)))
 }
 
@@ -151,7 +190,7 @@ pub async fn request_otp(
 /// Checks a code: VERIFY_EMAIL answers `{verified, user}`, LOGIN the login body. Twenty wrong
 /// codes (from all clients together) void it.
 #[utoipa::path(post, path = "/api/v1/auth/otp/verify", tag = "auth", request_body = OtpVerifyRequest,
-    responses((status = 200, description = "EmailVerified for VERIFY_EMAIL, LoginResponse for LOGIN", body = LoginResponse), (status = 400, description = "invalid_code", body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, description = "EmailVerified for VERIFY_EMAIL; for LOGIN, LoginResponse, or MfaChallengeResponse when two-factor sign-in is on", body = LoginResponse), (status = 400, description = "invalid_code", body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn verify_otp(
     state: web::Data<AppState>,
@@ -178,7 +217,7 @@ pub async fn verify_otp(
             },
             state
                 .identity
-                .verify_otp(&body.0.email, &body.0.code, purpose),
+                .verify_otp(&body.0.email, &body.0.code, purpose, client.info()),
             |e| matches!(e, IdentityError::InvalidCode),
         )
         .await??;
@@ -188,6 +227,9 @@ pub async fn verify_otp(
             user: user.into(),
         })),
         OtpOutcome::LoggedIn(result) => Ok(token_response(LoginResponse::from(result))),
+        OtpOutcome::MfaRequired(challenge) => {
+            Ok(token_response(MfaChallengeResponse::from(challenge)))
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use super::dto::{
     AuthorizationResponse, CallbackQuery, IdentitiesResponse, IntentDto, ProviderDto, StartModeDto,
     StartQuery,
 };
-use crate::http::auth::dto::LoginResponse;
+use crate::http::auth::dto::SignInResponse;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::Auth;
 use crate::http::limits::{Action, Client};
@@ -130,7 +130,7 @@ pub async fn start_oauth(
 #[utoipa::path(get, path = "/api/v1/auth/oauth/{provider}/callback", tag = "auth",
     params(("provider" = ProviderDto, Path, description = "google or github"), CallbackQuery),
     responses(
-        (status = 200, body = LoginResponse),
+        (status = 200, description = "tokens, or a challenge when two-factor sign-in is on (answer it at `POST /api/v1/auth/login/totp`)", body = SignInResponse),
         (status = 400, description = "invalid_state (unknown, used, expired or another browser's state), oauth_rejected (the provider refused the code or the PKCE verifier, or the user declined), invalid_id_token, or validation_failed (no code or state)", body = ErrorBody),
         (status = 403, description = "email_not_verified: the provider does not vouch for the e-mail; or account_disabled", body = ErrorBody),
         (status = 404, description = "provider_disabled or not_found", body = ErrorBody),
@@ -162,7 +162,13 @@ pub async fn oauth_callback(
     let binding = binding_of(&req, provider);
     let result = state
         .oauth
-        .callback(provider, &code, &state_param, binding.as_deref())
+        .callback(
+            provider,
+            &code,
+            &state_param,
+            binding.as_deref(),
+            client.info(),
+        )
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
@@ -172,7 +178,7 @@ pub async fn oauth_callback(
             header::SET_COOKIE,
             binding_cookie(provider, "", 0, state.oauth_cookie_secure),
         ))
-        .json(LoginResponse::from(result)))
+        .json(SignInResponse::from(result)))
 }
 
 /// The caller's linked Google and GitHub accounts, and whether they have a password.

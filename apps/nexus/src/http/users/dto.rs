@@ -255,3 +255,104 @@ impl TryFrom<&ListUsersQuery> for UserFilter {
         })
     }
 }
+
+/// One of the caller's live sessions (a sign-in and its refresh tokens).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    /// The session's id (the `sid` of its access tokens).
+    pub id: uuid::Uuid,
+    /// A short label of the signing-in device, read from its `User-Agent`
+    /// ("Firefox on Linux"; "Unknown device" when nothing is recognised).
+    pub device: String,
+    /// The client's network at sign-in (IPv4 /24, IPv6 /48), never the full address.
+    pub ip_prefix: Option<String>,
+    /// When it was signed in.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When its refresh token was last exchanged (the sign-in if never).
+    pub last_used_at: chrono::DateTime<chrono::Utc>,
+    /// When it ends unless used again.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// Whether it is the session of this request.
+    pub current: bool,
+}
+
+impl From<nexus_identity::SessionSummary> for SessionResponse {
+    fn from(s: nexus_identity::SessionSummary) -> Self {
+        Self {
+            id: s.id.as_uuid(),
+            device: s.client.device,
+            ip_prefix: s.client.ip_prefix,
+            created_at: s.signed_in_at,
+            last_used_at: s.last_used_at,
+            expires_at: s.expires_at,
+            current: s.current,
+        }
+    }
+}
+
+/// The caller's live sessions, most recently used first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// The sessions.
+    pub data: Vec<SessionResponse>,
+}
+
+/// Start enrolling an authenticator app.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StartTotpRequest {
+    /// The account's password (required for accounts that have one).
+    #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
+    pub current_password: Option<String>,
+}
+
+/// The new secret, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpSetupResponse {
+    /// The secret in base32, for typing into the app.
+    pub secret: String,
+    /// The `otpauth://totp/...` URI, for a QR code.
+    pub otpauth_uri: String,
+}
+
+/// A code from the authenticator app.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpCodeRequest {
+    /// The 6-digit code.
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub code: String,
+}
+
+/// Two-factor sign-in is on: the recovery codes, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TotpEnabledResponse {
+    /// Always `true`.
+    pub enabled: bool,
+    /// Ten single-use recovery codes; keep them safe, they are not shown again.
+    pub recovery_codes: Vec<String>,
+}
+
+/// Turn two-factor sign-in off, proven by a code, a recovery code or the password
+/// (one of them).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DisableTotpRequest {
+    /// A current 6-digit code.
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub code: Option<String>,
+    /// A recovery code.
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
+    pub recovery_code: Option<String>,
+    /// The account's password.
+    #[validate(length(max = 1024))]
+    #[schema(max_length = 1024)]
+    pub current_password: Option<String>,
+}

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use super::dto::{
     ChangeEmailRequest, ChangePasswordRequest, ConfirmEmailRequest, CreateUserRequest,
-    EmailChangeRequested, ListUsersQuery, UpdateMeRequest, UpdateUserRequest,
+    DisableTotpRequest, EmailChangeRequested, ListUsersQuery, SessionList, SessionResponse,
+    StartTotpRequest, TotpCodeRequest, TotpEnabledResponse, TotpSetupResponse, UpdateMeRequest,
+    UpdateUserRequest,
 };
 use crate::http::auth::dto::UserResponse;
 use crate::http::error::{ApiError, ErrorBody, password_code};
@@ -22,6 +24,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/users/me/password").route(web::post().to(change_password)))
         .service(web::resource("/users/me/email").route(web::post().to(change_email)))
         .service(web::resource("/users/me/email/confirm").route(web::post().to(confirm_email)))
+        .service(
+            web::resource("/users/me/sessions")
+                .route(web::get().to(list_sessions))
+                .route(web::delete().to(revoke_other_sessions)),
+        )
+        .service(web::resource("/users/me/sessions/{id}").route(web::delete().to(revoke_session)))
+        .service(
+            web::resource("/users/me/totp")
+                .route(web::post().to(start_totp))
+                .route(web::delete().to(disable_totp)),
+        )
+        .service(web::resource("/users/me/totp/confirm").route(web::post().to(confirm_totp)))
         .service(
             web::resource("/users")
                 .route(web::get().to(list_users))
@@ -225,4 +239,164 @@ pub async fn confirm_email(
     Ok(HttpResponse::Ok()
         .insert_header(etag(user.version))
         .json(UserResponse::from(user)))
+}
+
+/// The caller's live sessions (one per sign-in), most recently used first; the session of
+/// this request has `current: true`. Devices are labelled from the `User-Agent` and
+/// networks cut to /24 (IPv4) or /48 (IPv6).
+#[utoipa::path(get, path = "/api/v1/users/me/sessions", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = SessionList), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    auth: Auth,
+) -> Result<HttpResponse, ApiError> {
+    let sessions = state.identity.list_sessions(&auth.0).await?;
+    Ok(HttpResponse::Ok().json(SessionList {
+        data: sessions.into_iter().map(SessionResponse::from).collect(),
+    }))
+}
+
+/// Ends one of the caller's sessions at once: its refresh token and its access tokens stop
+/// working. Ending the current one signs out. Another user's, an ended or an unknown
+/// session is 404 alike.
+#[utoipa::path(delete, path = "/api/v1/users/me/sessions/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "the session id, as listed")),
+    responses((status = 204), (status = 401, body = ErrorBody),
+        (status = 404, description = "session_not_found", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(session = %id))]
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .identity
+        .revoke_session(&auth.0, nexus_identity::SessionFamilyId::from_uuid(*id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Ends every session of the caller except the current one ("sign out everywhere else").
+#[utoipa::path(delete, path = "/api/v1/users/me/sessions", tag = "users", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn revoke_other_sessions(
+    state: web::Data<AppState>,
+    auth: Auth,
+) -> Result<HttpResponse, ApiError> {
+    state.identity.revoke_other_sessions(&auth.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Starts enrolling an authenticator app: a new secret (base32) and its `otpauth://` URI,
+/// shown once (a new start replaces an unconfirmed one). Accounts with a password give it
+/// as `currentPassword`; wrong ones lock the caller out like a password change does.
+#[utoipa::path(post, path = "/api/v1/users/me/totp", tag = "users", security(("bearer" = [])), request_body = StartTotpRequest,
+    responses((status = 200, body = TotpSetupResponse),
+        (status = 400, description = "wrong_password (field currentPassword)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "totp_already_enabled", body = ErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn start_totp(
+    state: web::Data<AppState>,
+    client: Client,
+    auth: Auth,
+    body: ValidatedJson<StartTotpRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let limits = state.guard();
+    limits.admit(&client, Action::ChangePassword).await?;
+    let user = auth.actor().user_id();
+    let setup = limits
+        .guarded(
+            &client,
+            Secret::CurrentPassword { user },
+            state
+                .identity
+                .start_totp(&auth.0, body.0.current_password.as_deref()),
+            |e| matches!(e, nexus_identity::IdentityError::WrongPassword),
+        )
+        .await??;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(TotpSetupResponse {
+            secret: setup.secret,
+            otpauth_uri: setup.otpauth_uri,
+        }))
+}
+
+/// Turns two-factor sign-in on with a first code from the app, and answers ten single-use
+/// recovery codes, shown once.
+#[utoipa::path(post, path = "/api/v1/users/me/totp/confirm", tag = "users", security(("bearer" = [])), request_body = TotpCodeRequest,
+    responses((status = 200, body = TotpEnabledResponse),
+        (status = 400, description = "invalid_code", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "totp_not_started, totp_already_enabled, or conflict with a concurrent confirmation", body = ErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn confirm_totp(
+    state: web::Data<AppState>,
+    client: Client,
+    auth: Auth,
+    body: ValidatedJson<TotpCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state.guard().admit(&client, Action::ChangePassword).await?;
+    let codes = state.identity.confirm_totp(&auth.0, &body.0.code).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(TotpEnabledResponse {
+            enabled: true,
+            recovery_codes: codes,
+        }))
+}
+
+/// Turns two-factor sign-in off, proven by a current code, a recovery code or the
+/// password (`currentPassword`).
+#[utoipa::path(delete, path = "/api/v1/users/me/totp", tag = "users", security(("bearer" = [])), request_body = DisableTotpRequest,
+    responses((status = 204),
+        (status = 400, description = "invalid_code (wrong or reused), wrong_password, or validation_failed (none of code, recoveryCode and currentPassword)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "totp_not_enabled", body = ErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn disable_totp(
+    state: web::Data<AppState>,
+    client: Client,
+    auth: Auth,
+    body: ValidatedJson<DisableTotpRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let factor = match (body.code.as_deref(), body.recovery_code.as_deref()) {
+        (Some(code), None) => Some(nexus_identity::SecondFactor::Code(code)),
+        (None, Some(code)) => Some(nexus_identity::SecondFactor::RecoveryCode(code)),
+        (None, None) if body.current_password.is_some() => None,
+        _ => {
+            return Err(ApiError::field(
+                "code",
+                "required",
+                "give one of code, recoveryCode and currentPassword",
+            ));
+        }
+    };
+    let limits = state.guard();
+    limits.admit(&client, Action::ChangePassword).await?;
+    let user = auth.actor().user_id();
+    limits
+        .guarded(
+            &client,
+            Secret::CurrentPassword { user },
+            state
+                .identity
+                .disable_totp(&auth.0, factor, body.current_password.as_deref()),
+            |e| {
+                matches!(
+                    e,
+                    nexus_identity::IdentityError::WrongPassword
+                        | nexus_identity::IdentityError::InvalidCode
+                )
+            },
+        )
+        .await??;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -3,8 +3,11 @@
 //! constructors, and they never leave this crate's public repository API.
 
 pub mod account_link;
+pub mod mfa_challenge;
 pub mod oauth_state;
 pub mod one_time_code;
 pub mod refresh_token;
+pub mod totp_recovery_code;
 pub mod user;
 pub mod user_identity;
+pub mod user_totp;

@@ -23,6 +23,12 @@ pub struct Model {
     pub used_at: Option<DateTimeUtc>,
     /// When its family was revoked.
     pub revoked_at: Option<DateTimeUtc>,
+    /// The sign-in's device label ("Firefox on Linux"); empty for older tokens.
+    pub device_label: String,
+    /// The sign-in's client network ("203.0.113.0/24").
+    pub ip_prefix: Option<String>,
+    /// When the family's sign-in happened; `None` for older tokens.
+    pub signed_in_at: Option<DateTimeUtc>,
 }
 
 /// No relations are mapped: foreign keys live in the migrations, and no query joins.
