@@ -405,7 +405,10 @@ async fn the_timeline_tells_the_whole_story_newest_first_in_pages() {
         download["ref"],
         json!({ "type": "product", "id": product["id"] })
     );
-    assert_eq!(download["summary"], "Downloaded: Timeline guide", "{download}");
+    assert_eq!(
+        download["summary"], "Downloaded: Timeline guide",
+        "{download}"
+    );
     assert_eq!(download["actor"], Value::Null);
     let refund = entries
         .iter()

@@ -88,7 +88,10 @@ mod tests {
 
     #[test]
     fn gateway_texts_are_trimmed_cut_and_blank_ones_dropped() {
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid");
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("valid");
         let long = "x".repeat(MAX_ERROR_DESCRIPTION_CHARS + 10);
 
         let failure = PaymentFailure::new(OrderId::new(), "pay_1", Some("  "), Some(&long), at);

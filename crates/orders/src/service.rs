@@ -16,9 +16,8 @@ use crate::{
     CartStore, Download, EntitlementRepository, GatewayEventId, GatewayKind, LibraryEntry, Order,
     OrderChange, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository, OrderStatus,
     OrdersError, OrdersUnitOfWork, PaymentError, PaymentFailure, PaymentGateway, PendingRefund,
-    ProcessedEvents,
-    ProductCatalog, PublicKeyId, RefundReason, UnappliedPayment, UnappliedReason, WebhookEvent,
-    checkout_fingerprint, is_gateway_id, reads_all_orders, write_change,
+    ProcessedEvents, ProductCatalog, PublicKeyId, RefundReason, UnappliedPayment, UnappliedReason,
+    WebhookEvent, checkout_fingerprint, is_gateway_id, reads_all_orders, write_change,
 };
 
 /// How many times a change is re-read and re-applied when another change to the same order

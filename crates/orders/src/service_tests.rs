@@ -378,10 +378,12 @@ impl World {
                 Ok(())
             });
         let st = staged.clone();
-        tx.activity.expect_record_download().returning(move |download| {
-            lock(&st).downloads.push(download.clone());
-            Ok(())
-        });
+        tx.activity
+            .expect_record_download()
+            .returning(move |download| {
+                lock(&st).downloads.push(download.clone());
+                Ok(())
+            });
         let w = self.clone();
         tx.on_commit = Some(Box::new(move |events| {
             let staged = std::mem::take(&mut *lock(&staged));

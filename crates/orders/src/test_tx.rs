@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use nexus_outbox::EventEnvelope;
 
 use crate::{
-    BuyerActivityLog, MockBuyerActivityLog,     EntitlementStore, GatewayEventLog, InvoiceNumbers, MockEntitlementStore, MockGatewayEventLog,
-    MockInvoiceNumbers, MockOrderStore, MockOrdersUnitOfWork, MockUnappliedPaymentStore,
-    OrderStore, OrdersError, OrdersTx, UnappliedPaymentStore,
+    BuyerActivityLog, EntitlementStore, GatewayEventLog, InvoiceNumbers, MockBuyerActivityLog,
+    MockEntitlementStore, MockGatewayEventLog, MockInvoiceNumbers, MockOrderStore,
+    MockOrdersUnitOfWork, MockUnappliedPaymentStore, OrderStore, OrdersError, OrdersTx,
+    UnappliedPaymentStore,
 };
 
 /// Runs when a [`TestTx`] commits, with the events it recorded.

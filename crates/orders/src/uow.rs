@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::events::{OrderPaid, OrderRefunded};
 use crate::{
-    BuyerActivityLog,     CreditNote, CreditNoteNumber, GatewayEventId, InvoiceNumber, Order, OrderChange, OrderId,
-    OrderTransition, OrdersError, RefundReason, UnappliedPayment,
+    BuyerActivityLog, CreditNote, CreditNoteNumber, GatewayEventId, InvoiceNumber, Order,
+    OrderChange, OrderId, OrderTransition, OrdersError, RefundReason, UnappliedPayment,
 };
 
 /// Opens units of work over the orders area's records.

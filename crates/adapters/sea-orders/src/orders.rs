@@ -16,8 +16,8 @@ use nexus_kernel::{Currency, Money, Page, PageRequest, Unexpected, UserId};
 use nexus_orders::{
     CreditNote, CreditNoteNumber, Download, EntitlementRepository, GatewayEventId, GatewayKind,
     InvoiceNumber, LibraryEntry, Order, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund,
-    OrderRepository, OrderStatus, OrdersError, PendingRefund, ProcessedEvents, ProductCatalog,
-    PaymentFailure, PurchasableProduct, RefundReason, UnappliedPayment, UnappliedReason,
+    OrderRepository, OrderStatus, OrdersError, PaymentFailure, PendingRefund, ProcessedEvents,
+    ProductCatalog, PurchasableProduct, RefundReason, UnappliedPayment, UnappliedReason,
 };
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{

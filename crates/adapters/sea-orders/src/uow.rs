@@ -5,9 +5,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_orders::{
-    BuyerActivityLog, Download, PaymentFailure,     CreditNote, CreditNoteNumber, EntitlementStore, GatewayEventId, GatewayEventLog, InvoiceNumber,
-    InvoiceNumbers, Order, OrderId, OrderStore, OrdersError, OrdersTx, OrdersUnitOfWork,
-    UnappliedPayment, UnappliedPaymentStore,
+    BuyerActivityLog, CreditNote, CreditNoteNumber, Download, EntitlementStore, GatewayEventId,
+    GatewayEventLog, InvoiceNumber, InvoiceNumbers, Order, OrderId, OrderStore, OrdersError,
+    OrdersTx, OrdersUnitOfWork, PaymentFailure, UnappliedPayment, UnappliedPaymentStore,
 };
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
