@@ -36,6 +36,7 @@ mod m20261207_140000_add_customer_accounts;
 mod m20261207_140100_create_customer_notes;
 mod m20261207_140200_add_timeline_indexes;
 mod m20261207_200000_create_downloads_and_payment_failures;
+mod m20261207_200100_add_dashboard_indexes;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_140100_create_customer_notes::Migration),
             Box::new(m20261207_140200_add_timeline_indexes::Migration),
             Box::new(m20261207_200000_create_downloads_and_payment_failures::Migration),
+            Box::new(m20261207_200100_add_dashboard_indexes::Migration),
         ]
     }
 }

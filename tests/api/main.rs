@@ -6,6 +6,7 @@ mod carts;
 mod catalog;
 mod contract;
 mod customers;
+mod dashboards;
 mod deploy;
 mod enquiries;
 mod faults;
