@@ -16,7 +16,7 @@ BUILD_TESTS = cargo test --no-run
 SKIP_FAULTS = -- --skip faults::
 endif
 
-.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-sqlite test-api-fuzz lint fmt check-deps build release clean bench-cache bench-metrics
+.PHONY: help run worker test test-tools test-unit test-sqlite test-postgres test-api-sqlite test-api-fuzz lint fmt check-deps build release clean bench-cache bench-metrics bench-dashboards
 
 help:
 	@echo "make run          serve the API on the embedded default (SQLite under ./data)"
@@ -26,6 +26,7 @@ help:
 	@echo "make test-api-fuzz  OpenAPI 3.1 validation and schemathesis against target/debug/nexus"
 	@echo "make bench-cache  wrk against the cached product list (release build), with the hit rate"
 	@echo "make bench-metrics  wrk posting page-metrics batches (>= 10k events/s) while reading products (release build)"
+	@echo "make bench-dashboards  p50/p99 of each role's dashboard on PostgreSQL with 1M customers and 100k orders"
 
 run:
 	cargo run -p nexus -- serve
@@ -96,3 +97,8 @@ clean:
 # meanwhile (scripts/bench-metrics.sh; how to run it in docs/analytics.md).
 bench-metrics:
 	bash scripts/bench-metrics.sh
+
+# A benchmark, not a test: each dashboard's latency on a PostgreSQL database filled with 1M
+# customers and 100k orders (scripts/bench-dashboards.sh; the figures in docs/dashboards.md).
+bench-dashboards:
+	bash scripts/bench-dashboards.sh

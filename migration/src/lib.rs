@@ -38,6 +38,8 @@ mod m20261207_140200_add_timeline_indexes;
 mod m20261207_160000_add_response_deadlines;
 mod m20261207_160000_add_session_details;
 mod m20261207_160100_create_two_factor;
+mod m20261207_200000_create_downloads_and_payment_failures;
+mod m20261207_200100_add_dashboard_indexes;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -82,6 +84,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_160000_add_response_deadlines::Migration),
             Box::new(m20261207_160000_add_session_details::Migration),
             Box::new(m20261207_160100_create_two_factor::Migration),
+            Box::new(m20261207_200000_create_downloads_and_payment_failures::Migration),
+            Box::new(m20261207_200100_add_dashboard_indexes::Migration),
         ]
     }
 }

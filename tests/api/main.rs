@@ -7,6 +7,7 @@ mod catalog;
 mod contract;
 mod customers;
 mod deadlines;
+mod dashboards;
 mod deploy;
 mod enquiries;
 mod faults;

@@ -184,6 +184,8 @@ const ROUTES: &[Row] = &[
     ("post",   "/api/v1/orders/{id}/refund",           [401, 403, 403, 403, 403, 403, 403, 200]),
     ("get",    "/api/v1/me/library",                   [401, 200, 200, 200, 200, 200, 200, 200]),
     ("get",    "/api/v1/products/{id}/download",       [401, 200, 404, 404, 404, 404, 404, 404]),
+    // Dashboards: one per role (a CSO's holds only their own figures); EDITOR has none.
+    ("get",    "/api/v1/me/dashboard",                 [401, 200, 200, 200, 200, 403, 200, 200]),
     // A signed link is the credential, whoever holds it.
     ("get",    "/api/v1/files/{key}",                  [200, 200, 200, 200, 200, 200, 200, 200]),
     // Page metrics: anyone sends events; EDITOR, MANAGER and ADMIN read the reports.
@@ -527,6 +529,7 @@ impl World {
                 | "/api/v1/cart"
                 | "/api/v1/orders"
                 | "/api/v1/me/library"
+                | "/api/v1/me/dashboard"
                 | "/api/v1/users/me/identities"
                 | "/api/v1/users/me/sessions",
             )

@@ -2,7 +2,8 @@
 //! customer, and the customer timeline.
 
 use nexus_tests::{
-    Role, Signed, TestApp, assert_error, customer_body, eventually, expect_json, spawn_app,
+    RazorpayFake, Role, Signed, TestApp, assert_error, customer_body, eventually, expect_json,
+    razorpay_id, razorpay_payment_event, spawn_app, spawn_app_with,
 };
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -339,6 +340,13 @@ async fn the_timeline_tells_the_whole_story_newest_first_in_pages() {
         .expect("the request reaches the app");
     expect_json(res, 201).await;
     let res = app
+        .get(
+            &format!("/api/v1/products/{}/download", id(&product)),
+            &buyer,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let res = app
         .post_json(
             &format!("/api/v1/customers/{}/notes", id(&crm)),
             &json!({ "body": "Happy customer." }),
@@ -356,6 +364,7 @@ async fn the_timeline_tells_the_whole_story_newest_first_in_pages() {
     assert_eq!(
         kinds,
         [
+            "download",
             "enquiry_received",
             "note_added",
             "order_placed",
@@ -377,7 +386,8 @@ async fn the_timeline_tells_the_whole_story_newest_first_in_pages() {
     assert!(position("response_approved") < position("response_sent"));
     assert!(position("order_placed") <= position("payment_captured"));
     assert!(position("payment_captured") < position("refund_issued"));
-    assert!(position("review_written") < position("note_added"));
+    assert!(position("review_written") < position("download"));
+    assert!(position("download") < position("note_added"));
     let approved = entries
         .iter()
         .find(|e| e["kind"] == "response_approved")
@@ -387,6 +397,19 @@ async fn the_timeline_tells_the_whole_story_newest_first_in_pages() {
         approved["ref"],
         json!({ "type": "response", "id": response["id"] })
     );
+    let download = entries
+        .iter()
+        .find(|e| e["kind"] == "download")
+        .expect("a download");
+    assert_eq!(
+        download["ref"],
+        json!({ "type": "product", "id": product["id"] })
+    );
+    assert_eq!(
+        download["summary"], "Downloaded: Timeline guide",
+        "{download}"
+    );
+    assert_eq!(download["actor"], Value::Null);
     let refund = entries
         .iter()
         .find(|e| e["kind"] == "refund_issued")
@@ -520,4 +543,60 @@ async fn the_timeline_is_scoped_like_its_customer_and_refuses_foreign_cursors() 
     let empty = expect_json(timeline(&app, &crm, "", &cso).await, 200).await;
     assert_eq!(empty["data"], json!([]));
     assert_eq!(empty["meta"]["nextCursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_failed_payment_attempt_is_on_the_timeline_once_with_the_gateways_reason() {
+    let razorpay = RazorpayFake::start().await;
+    let app = spawn_app_with(razorpay.vars().as_slice()).await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let buyer = app.sign_in_as(Role::Customer).await;
+    app.verify_email(&buyer).await;
+    let crm = customer_at(&app, &cso, &buyer.email).await;
+    let product = app
+        .published_product(&manager, "Declined guide", 4_900, b"%PDF-1.4 declined")
+        .await;
+    let checkout = app.checkout_one(&buyer, &product).await;
+    let mut failed = razorpay_payment_event(
+        "payment.failed",
+        checkout["razorpayOrderId"].as_str().expect("an id"),
+        &razorpay_id("pay"),
+        4_900,
+    );
+    failed["payload"]["payment"]["entity"]["error_code"] = json!("BAD_REQUEST_ERROR");
+    failed["payload"]["payment"]["entity"]["error_description"] =
+        json!("Payment failed because the card was declined");
+    let event_id = razorpay_id("evt");
+
+    // Delivered twice, as the gateway may: one entry.
+    for _ in 0..2 {
+        let res = razorpay.deliver(&app, &failed, &event_id).await;
+        expect_json(res, 200).await;
+    }
+
+    let page = expect_json(
+        timeline(&app, &crm, "?kinds=payment_failed,order_placed", &cso).await,
+        200,
+    )
+    .await;
+    let entries = page["data"].as_array().expect("a list");
+    let mut kinds = kinds_of(entries);
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["order_placed", "payment_failed"], "{page}");
+    let failure = entries
+        .iter()
+        .find(|e| e["kind"] == "payment_failed")
+        .expect("a failure");
+    assert_eq!(
+        failure["summary"],
+        "Payment failed: 49.00 INR: BAD_REQUEST_ERROR (Payment failed because the card was declined)"
+    );
+    assert_eq!(
+        failure["ref"],
+        json!({ "type": "order", "id": checkout["orderId"] })
+    );
+    // The order is still payable.
+    let order = app.order(&checkout["orderId"], &buyer).await;
+    assert_eq!(order["status"], "PENDING_PAYMENT");
 }

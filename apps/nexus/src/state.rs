@@ -67,6 +67,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// Page metrics: ingestion and staff reports.
     pub analytics: Arc<nexus_analytics::AnalyticsService>,
+    /// The dashboard of each role.
+    pub dashboards: Arc<nexus_dashboards::DashboardService>,
     /// Site feedback, product reviews, ratings and the CRM's view of them.
     pub feedback: Arc<nexus_feedback::FeedbackService>,
     /// CMS pages.

@@ -31,6 +31,8 @@ pub enum TimelineKind {
     OrderPlaced,
     /// An order's payment was captured.
     PaymentCaptured,
+    /// A payment attempt on an order failed at the gateway.
+    PaymentFailed,
     /// Money was given back on an order.
     RefundIssued,
     /// The linked account reviewed a product.
@@ -39,6 +41,8 @@ pub enum TimelineKind {
     FeedbackSent,
     /// Staff wrote a note on the customer.
     NoteAdded,
+    /// The linked account downloaded a purchased file.
+    Download,
 }
 
 /// A kind name that is not one of [`TimelineKind::ALL`].
@@ -48,7 +52,7 @@ pub struct UnknownTimelineKind;
 
 impl TimelineKind {
     /// Every kind.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 14] = [
         Self::EnquiryReceived,
         Self::ResponseDrafted,
         Self::ResponseSubmitted,
@@ -57,10 +61,12 @@ impl TimelineKind {
         Self::ResponseSent,
         Self::OrderPlaced,
         Self::PaymentCaptured,
+        Self::PaymentFailed,
         Self::RefundIssued,
         Self::ReviewWritten,
         Self::FeedbackSent,
         Self::NoteAdded,
+        Self::Download,
     ];
 
     /// The stable wire name.
@@ -75,10 +81,12 @@ impl TimelineKind {
             Self::ResponseSent => "response_sent",
             Self::OrderPlaced => "order_placed",
             Self::PaymentCaptured => "payment_captured",
+            Self::PaymentFailed => "payment_failed",
             Self::RefundIssued => "refund_issued",
             Self::ReviewWritten => "review_written",
             Self::FeedbackSent => "feedback_sent",
             Self::NoteAdded => "note_added",
+            Self::Download => "download",
         }
     }
 

@@ -32,7 +32,7 @@ impl DownloadService {
         }
     }
 
-    /// A link to the file of a product the actor owns.
+    /// A link to the file of a product the actor owns; the download is recorded.
     ///
     /// # Errors
     /// As [`OrderService::download`]; `Unexpected` when the store cannot issue the link.
@@ -43,7 +43,10 @@ impl DownloadService {
         product_id: ProductId,
     ) -> Result<SignedLink, OrdersError> {
         let target = self.orders.download(actor, product_id).await?;
-        self.issue(&target).await
+        let link = self.issue(&target).await?;
+        // Recorded once the link exists, so only successful downloads are counted.
+        self.orders.record_download(actor, product_id).await?;
+        Ok(link)
     }
 
     /// A link to the invoice PDF of an order the actor may see.

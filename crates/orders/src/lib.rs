@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod activity;
 mod cart;
 mod cart_service;
 mod downloads;
@@ -22,6 +23,11 @@ mod test_tx;
 pub mod testkit;
 mod uow;
 
+#[cfg(any(test, feature = "mocks"))]
+pub use activity::MockBuyerActivityLog;
+pub use activity::{
+    BuyerActivityLog, Download, MAX_ERROR_CODE_CHARS, MAX_ERROR_DESCRIPTION_CHARS, PaymentFailure,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use cart::MockCartStore;
 pub use cart::{CartItem, CartStore, CartStoreError};

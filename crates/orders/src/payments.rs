@@ -93,7 +93,9 @@ pub enum WebhookEvent {
         gateway_order_id: String,
         /// Gateway payment id.
         payment_id: String,
-        /// The gateway's reason, if any.
+        /// The gateway's error code, if any (Razorpay's `error_code`).
+        code: Option<String>,
+        /// The gateway's reason, if any (Razorpay's `error_description`).
         reason: Option<String>,
     },
     /// `order.paid`: the gateway order is fully paid.

@@ -13,11 +13,11 @@ use nexus_outbox::EventEnvelope;
 use crate::cart_service::{CartIssue, assess};
 use crate::events::{OrderPlaced, PaymentUnapplied};
 use crate::{
-    CartStore, EntitlementRepository, GatewayEventId, GatewayKind, LibraryEntry, Order,
+    CartStore, Download, EntitlementRepository, GatewayEventId, GatewayKind, LibraryEntry, Order,
     OrderChange, OrderId, OrderLine, OrderQuery, OrderRefund, OrderRepository, OrderStatus,
-    OrdersError, OrdersUnitOfWork, PaymentError, PaymentGateway, PendingRefund, ProcessedEvents,
-    ProductCatalog, PublicKeyId, RefundReason, UnappliedPayment, UnappliedReason, WebhookEvent,
-    checkout_fingerprint, is_gateway_id, reads_all_orders, write_change,
+    OrdersError, OrdersUnitOfWork, PaymentError, PaymentFailure, PaymentGateway, PendingRefund,
+    ProcessedEvents, ProductCatalog, PublicKeyId, RefundReason, UnappliedPayment, UnappliedReason,
+    WebhookEvent, checkout_fingerprint, is_gateway_id, reads_all_orders, write_change,
 };
 
 /// How many times a change is re-read and re-applied when another change to the same order
@@ -403,7 +403,8 @@ impl OrderService {
     ///   becomes PAID (products granted, invoice number allocated, invoice and
     ///   confirmation queued, the products taken out of the cart); money the order cannot
     ///   take is recorded and refunded automatically (`Refunding`);
-    /// - payment failed: recorded; the order stays payable (`AttemptFailed`);
+    /// - payment failed: the attempt is recorded with the order (`payment_failures`, with
+    ///   the gateway's error code and description); the order stays payable (`AttemptFailed`);
     /// - refund processed: counted once per refund id;
     /// - a signed event that cannot be used is `Unusable`; anything else is acknowledged.
     ///
@@ -474,19 +475,21 @@ impl OrderService {
             WebhookEvent::PaymentFailed {
                 gateway_order_id,
                 payment_id,
+                code,
                 reason,
             } => {
                 let found = self.orders.find_by_gateway_order(&gateway_order_id).await?;
                 match found {
                     Some(order) => {
-                        tracing::info!(order_id = %order.id(), payment_id, reason, "payment attempt failed; the order stays payable");
-                        self.record_only(
-                            &event_id,
-                            WebhookOutcome::AttemptFailed {
-                                order_id: order.id(),
-                            },
-                        )
-                        .await?
+                        tracing::info!(order_id = %order.id(), payment_id, code, reason, "payment attempt failed; the order stays payable");
+                        let failure = PaymentFailure::new(
+                            order.id(),
+                            &payment_id,
+                            code.as_deref(),
+                            reason.as_deref(),
+                            self.clock.now(),
+                        );
+                        self.record_failure(&event_id, &failure).await?
                     }
                     None => {
                         self.record_only(&event_id, WebhookOutcome::UnknownOrder)
@@ -928,6 +931,26 @@ impl OrderService {
         Ok(DownloadTarget { key, file_name })
     }
 
+    /// Records that the actor downloaded `product_id` now (called once its link is issued).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub(crate) async fn record_download(
+        &self,
+        actor: &Actor,
+        product_id: ProductId,
+    ) -> Result<(), OrdersError> {
+        let tx = self.uow.begin().await?;
+        tx.activity()
+            .record_download(&Download {
+                user_id: actor.user_id(),
+                product_id,
+                at: self.clock.now(),
+            })
+            .await?;
+        tx.commit().await
+    }
+
     async fn find(&self, id: OrderId) -> Result<Order, OrdersError> {
         self.orders.find(id).await?.ok_or(OrdersError::NotFound)
     }
@@ -1190,6 +1213,29 @@ impl OrderService {
     }
 
     /// Records an event that changes no order.
+    /// Records a failed payment attempt and its webhook event as processed, together: a
+    /// redelivery of the event adds no second failure (`Duplicate`).
+    async fn record_failure(
+        &self,
+        event: &GatewayEventId,
+        failure: &PaymentFailure,
+    ) -> Result<WebhookOutcome, OrdersError> {
+        let tx = self.uow.begin().await?;
+        tx.activity().record_payment_failure(failure).await?;
+        match tx.gateway_events().record(event, failure.at).await {
+            Ok(()) => {}
+            Err(OrdersError::Conflict) => return Ok(WebhookOutcome::Duplicate),
+            Err(e) => return Err(e),
+        }
+        match tx.commit().await {
+            Ok(()) => Ok(WebhookOutcome::AttemptFailed {
+                order_id: failure.order_id,
+            }),
+            Err(OrdersError::Conflict) => Ok(WebhookOutcome::Duplicate),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn record_only(
         &self,
         event: &GatewayEventId,

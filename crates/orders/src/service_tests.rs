@@ -106,6 +106,7 @@ fn failed() -> WebhookEvent {
     WebhookEvent::PaymentFailed {
         gateway_order_id: GATEWAY_ORDER.into(),
         payment_id: "pay_0".into(),
+        code: Some("BAD_REQUEST_ERROR".into()),
         reason: Some("card declined".into()),
     }
 }
@@ -140,6 +141,8 @@ struct Staged {
     effects: Effects,
     invoice_numbers_taken: u64,
     unapplied: Option<UnappliedPayment>,
+    failures: Vec<PaymentFailure>,
+    downloads: Vec<Download>,
 }
 
 /// Something another request commits just before this request's next save.
@@ -162,6 +165,9 @@ struct World {
     unapplied: Arc<Mutex<Vec<UnappliedPayment>>>,
     /// Outbox events of committed units of work.
     events: Arc<Mutex<Vec<EventEnvelope>>>,
+    /// Failed payment attempts and downloads of committed units of work.
+    failures: Arc<Mutex<Vec<PaymentFailure>>>,
+    downloads: Arc<Mutex<Vec<Download>>>,
     /// Units of work begun, and committed.
     begun: Arc<Mutex<usize>>,
     committed: Arc<Mutex<usize>>,
@@ -211,7 +217,11 @@ impl World {
             mut effects,
             invoice_numbers_taken,
             unapplied,
+            failures,
+            downloads,
         } = staged;
+        lock(&self.failures).extend(failures);
+        lock(&self.downloads).extend(downloads);
         effects.events = events.iter().map(|e| e.name.clone()).collect();
         if let Some(e) = &effects.event_id {
             lock(&self.processed).insert(e.clone());
@@ -360,6 +370,20 @@ impl World {
             Ok(true)
         });
         tx.unapplied.expect_mark_refunded().never();
+        let st = staged.clone();
+        tx.activity
+            .expect_record_payment_failure()
+            .returning(move |failure| {
+                lock(&st).failures.push(failure.clone());
+                Ok(())
+            });
+        let st = staged.clone();
+        tx.activity
+            .expect_record_download()
+            .returning(move |download| {
+                lock(&st).downloads.push(download.clone());
+                Ok(())
+            });
         let w = self.clone();
         tx.on_commit = Some(Box::new(move |events| {
             let staged = std::mem::take(&mut *lock(&staged));
@@ -1025,11 +1049,40 @@ async fn a_failed_attempt_is_recorded_and_the_order_stays_payable() {
         }
     );
     assert!(world.saves().is_empty());
-    assert_eq!(world.recorded(), [event("evt_failed")]);
+    assert!(lock(&world.processed).contains(&event("evt_failed")));
+    assert_eq!(
+        *lock(&world.failures),
+        [PaymentFailure::new(
+            order.id(),
+            "pay_0",
+            Some("BAD_REQUEST_ERROR"),
+            Some("card declined"),
+            now()
+        )]
+    );
     assert_eq!(
         world.stored(order.id()).status(),
         OrderStatus::PendingPayment
     );
+}
+
+#[tokio::test]
+async fn a_redelivered_failure_is_recorded_once() {
+    let order = pending_order(UserId::new(), GatewayKind::Razorpay);
+    let (service, world) = Setup::new(vec![order.clone()], gateway_sending(failed())).service();
+
+    let first = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_failed")
+        .await
+        .expect("handled");
+    let again = service
+        .handle_webhook(b"{}", GOOD_SIGNATURE, "evt_failed")
+        .await
+        .expect("handled");
+
+    assert!(matches!(first, WebhookOutcome::AttemptFailed { .. }));
+    assert_eq!(again, WebhookOutcome::Duplicate);
+    assert_eq!(lock(&world.failures).len(), 1);
 }
 
 #[tokio::test]

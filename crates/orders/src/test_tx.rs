@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use nexus_outbox::EventEnvelope;
 
 use crate::{
-    EntitlementStore, GatewayEventLog, InvoiceNumbers, MockEntitlementStore, MockGatewayEventLog,
-    MockInvoiceNumbers, MockOrderStore, MockOrdersUnitOfWork, MockUnappliedPaymentStore,
-    OrderStore, OrdersError, OrdersTx, UnappliedPaymentStore,
+    BuyerActivityLog, EntitlementStore, GatewayEventLog, InvoiceNumbers, MockBuyerActivityLog,
+    MockEntitlementStore, MockGatewayEventLog, MockInvoiceNumbers, MockOrderStore,
+    MockOrdersUnitOfWork, MockUnappliedPaymentStore, OrderStore, OrdersError, OrdersTx,
+    UnappliedPaymentStore,
 };
 
 /// Runs when a [`TestTx`] commits, with the events it recorded.
@@ -24,6 +25,7 @@ pub(crate) struct TestTx {
     pub numbers: MockInvoiceNumbers,
     pub gateway_events: MockGatewayEventLog,
     pub unapplied: MockUnappliedPaymentStore,
+    pub activity: MockBuyerActivityLog,
     /// Events recorded by this unit of work (committed or not).
     pub events: Arc<Mutex<Vec<EventEnvelope>>>,
     /// Commits of this unit of work.
@@ -40,6 +42,7 @@ impl TestTx {
             numbers: MockInvoiceNumbers::new(),
             gateway_events: MockGatewayEventLog::new(),
             unapplied: MockUnappliedPaymentStore::new(),
+            activity: MockBuyerActivityLog::new(),
             events: Arc::default(),
             commits: Arc::default(),
             on_commit: None,
@@ -87,6 +90,10 @@ impl OrdersTx for TestTx {
 
     fn unapplied_payments(&self) -> &dyn UnappliedPaymentStore {
         &self.unapplied
+    }
+
+    fn activity(&self) -> &dyn BuyerActivityLog {
+        &self.activity
     }
 
     fn record(&mut self, event: EventEnvelope) {

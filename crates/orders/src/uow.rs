@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use crate::events::{OrderPaid, OrderRefunded};
 use crate::{
-    CreditNote, CreditNoteNumber, GatewayEventId, InvoiceNumber, Order, OrderChange, OrderId,
-    OrderTransition, OrdersError, RefundReason, UnappliedPayment,
+    BuyerActivityLog, CreditNote, CreditNoteNumber, GatewayEventId, InvoiceNumber, Order,
+    OrderChange, OrderId, OrderTransition, OrdersError, RefundReason, UnappliedPayment,
 };
 
 /// Opens units of work over the orders area's records.
@@ -38,6 +38,8 @@ pub trait OrdersTx: Send {
     fn gateway_events(&self) -> &dyn GatewayEventLog;
     /// Payments no order could take.
     fn unapplied_payments(&self) -> &dyn UnappliedPaymentStore;
+    /// Buyers' downloads and failed payment attempts.
+    fn activity(&self) -> &dyn BuyerActivityLog;
     /// Records `event`, written to the outbox when the unit of work commits.
     fn record(&mut self, event: EventEnvelope);
     /// Writes everything (rows and recorded events) at once.

@@ -592,6 +592,17 @@ impl From<nexus_analytics::AnalyticsError> for ApiError {
     }
 }
 
+impl From<nexus_dashboards::DashboardsError> for ApiError {
+    fn from(err: nexus_dashboards::DashboardsError) -> Self {
+        use nexus_dashboards::DashboardsError as E;
+        let message = err.to_string();
+        match err {
+            E::NoDashboard => Self::new(StatusCode::FORBIDDEN, "no_dashboard", message),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 impl From<nexus_catalog::AssetError> for ApiError {
     fn from(err: nexus_catalog::AssetError) -> Self {
         use nexus_catalog::AssetError as E;

@@ -30,6 +30,7 @@ pub mod team;
 pub mod users;
 
 pub mod analytics;
+pub mod dashboards;
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
@@ -98,6 +99,7 @@ pub fn app(
                 .configure(products::configure)
                 .configure(orders::configure)
                 .configure(analytics::configure)
+                .configure(dashboards::configure)
                 .configure(feedback::configure)
                 .configure(pages::configure)
                 .configure(seo::configure)

@@ -8,6 +8,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::analytics;
+use super::dashboards;
 use super::error::ErrorBody;
 
 use super::feedback;
@@ -96,6 +97,7 @@ use super::{
         site::robots, site::sitemap, site::sitemap_part,
         analytics::ingest_events, analytics::top_pages, analytics::top_referrers, analytics::trend,
         analytics::conversions, analytics::campaigns,
+        dashboards::my_dashboard,
         feedback::handlers::submit_feedback,
         feedback::handlers::list_published_feedback,
         feedback::handlers::admin_list_feedback,
@@ -151,6 +153,7 @@ use super::{
         (name = "health", description = "Probes and metrics"),
         (name = "site", description = "What search engines read: robots.txt and the sitemap"),
         (name = "analytics", description = "Privacy-first page metrics: public ingestion and staff reports"),
+        (name = "dashboards", description = "The figures of the caller's role, computed when asked"),
         (name = "feedback", description = "Site feedback and its moderation"),
         (name = "reviews", description = "Product reviews, their moderation and ratings"),
         (name = "content", description = "CMS pages, team members and the blog: public reads, previews, editing, versions, publishing and the audit trail"),

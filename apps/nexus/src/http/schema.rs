@@ -100,10 +100,12 @@ doc_enum!(
         ResponseSent = "response_sent",
         OrderPlaced = "order_placed",
         PaymentCaptured = "payment_captured",
+        PaymentFailed = "payment_failed",
         RefundIssued = "refund_issued",
         ReviewWritten = "review_written",
         FeedbackSent = "feedback_sent",
         NoteAdded = "note_added",
+        Download = "download",
     }
 );
 

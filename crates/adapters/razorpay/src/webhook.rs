@@ -26,6 +26,8 @@ struct PaymentEntity {
     amount: i64,
     currency: String,
     #[serde(default)]
+    error_code: Option<String>,
+    #[serde(default)]
     error_description: Option<String>,
 }
 
@@ -67,7 +69,8 @@ pub(crate) fn parse(raw_body: &[u8]) -> Result<WebhookEvent, PaymentError> {
             Ok(WebhookEvent::PaymentFailed {
                 gateway_order_id: required_order_id(&payment)?,
                 payment_id: non_empty(payment.id, "payment.id")?,
-                // Razorpay sends "" as well as null when there is no description.
+                // Razorpay sends "" as well as null when there is no code or description.
+                code: payment.error_code.filter(|c| !c.trim().is_empty()),
                 reason: payment.error_description.filter(|r| !r.trim().is_empty()),
             })
         }

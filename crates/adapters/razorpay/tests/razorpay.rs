@@ -734,7 +734,7 @@ const FAILED_BODY: &str = r#"{
 }"#;
 
 #[test]
-fn payment_failed_becomes_payment_failed_with_the_reason() {
+fn payment_failed_becomes_payment_failed_with_the_code_and_reason() {
     let event = parse(FAILED_BODY).expect("well-formed");
 
     assert_eq!(
@@ -742,6 +742,7 @@ fn payment_failed_becomes_payment_failed_with_the_reason() {
         WebhookEvent::PaymentFailed {
             gateway_order_id: "order_DQzgRuL8J4E3M0".to_owned(),
             payment_id: "pay_DQzh1vhEE0Vnhu".to_owned(),
+            code: Some("BAD_REQUEST_ERROR".to_owned()),
             reason: Some(
                 "Payment failed because the customer cancelled it on the bank page".to_owned()
             ),

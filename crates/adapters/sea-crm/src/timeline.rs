@@ -1,7 +1,8 @@
 //! [`TimelineReader`] over the tables the timeline's entries come from.
 //!
 //! A read model: the one query reads other contexts' tables (`enquiries`, `response_events`,
-//! `orders`, `order_refunds`, `product_reviews`, `site_feedback`, `customer_notes`, and
+//! `orders`, `order_refunds`, `payment_failures`, `downloads`, `product_reviews`,
+//! `site_feedback`, `customer_notes`, and
 //! `users` for staff names) by name, without their adapter crates. It is one `UNION ALL`
 //! of one branch per kind of entry; each branch is keyed on the customer (or its linked
 //! account) and time, has the cursor's keyset condition and the page's `LIMIT`, and is
@@ -195,6 +196,42 @@ const BRANCHES: &[Branch] = &[
         extra: NO_TEXT,
         ref_kind: "order",
         ref_id: "o.id",
+    },
+    // A failed attempt is keyed on the order's buyer: the order's (user_id, created_at)
+    // index finds the buyer's orders, `payment_failures (order_id, at)` their failures.
+    Branch {
+        kind: TimelineKind::PaymentFailed,
+        key: Key::Account,
+        from: "payment_failures pf JOIN orders o ON o.id = pf.order_id",
+        key_column: "o.user_id",
+        filter: "",
+        at: "pf.at",
+        id: "pf.id",
+        text_id: false,
+        actor: NO_TEXT,
+        title: "pf.error_code",
+        amount: "o.total_minor",
+        currency: "o.currency",
+        extra: "pf.error_description",
+        ref_kind: "order",
+        ref_id: "o.id",
+    },
+    Branch {
+        kind: TimelineKind::Download,
+        key: Key::Account,
+        from: "downloads d LEFT JOIN products p ON p.id = d.product_id",
+        key_column: "d.user_id",
+        filter: "",
+        at: "d.at",
+        id: "d.id",
+        text_id: false,
+        actor: NO_TEXT,
+        title: "p.title",
+        amount: NO_AMOUNT,
+        currency: NO_TEXT,
+        extra: NO_TEXT,
+        ref_kind: "product",
+        ref_id: "d.product_id",
     },
     Branch {
         kind: TimelineKind::RefundIssued,
@@ -479,6 +516,14 @@ fn summary(
         TimelineKind::ResponseSent => format!("Response sent: {title}"),
         TimelineKind::OrderPlaced => format!("Order placed: {}", money(amount, currency)),
         TimelineKind::PaymentCaptured => format!("Payment captured: {}", money(amount, currency)),
+        TimelineKind::PaymentFailed => {
+            let text = format!("Payment failed: {}", money(amount, currency));
+            match (title.is_empty(), &extra) {
+                (false, Some(e)) if !e.is_empty() => format!("{text}: {title} ({e})"),
+                (false, _) => format!("{text}: {title}"),
+                (true, _) => with_extra(text),
+            }
+        }
         TimelineKind::RefundIssued => with_extra(format!("Refund: {}", money(amount, currency))),
         TimelineKind::ReviewWritten => match amount {
             Some(stars) => format!("Review of {title}: {stars}/5"),
@@ -486,6 +531,8 @@ fn summary(
         },
         TimelineKind::FeedbackSent => format!("Site feedback: {title}"),
         TimelineKind::NoteAdded => format!("Note: {title}"),
+        TimelineKind::Download if title.is_empty() => "Downloaded a deleted product".to_owned(),
+        TimelineKind::Download => format!("Downloaded: {title}"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The orders area's storage: [`OrderRepository`] and [`ProcessedEvents`] on `orders`,
 //! `order_lines`, `order_refunds`, `credit_notes`, `unapplied_payments` and
-//! `payment_events`; [`EntitlementRepository`] on `entitlements`; and [`ProductCatalog`]
+//! `payment_events`; the buyer activity (`downloads`, `payment_failures`) a unit of work
+//! writes; [`EntitlementRepository`] on `entitlements`; and [`ProductCatalog`]
 //! read from `products`. The writes of a unit of work (`crate::SeaOrdersTx`) are the
 //! functions below, generic over the connection, so the pool and a transaction share them.
 
@@ -13,12 +14,12 @@ use nexus_catalog::ProductId;
 use nexus_catalog::{AssetKey, FileName, ProductStatus, ProductTitle};
 use nexus_kernel::{Currency, Money, Page, PageRequest, Unexpected, UserId};
 use nexus_orders::{
-    CreditNote, CreditNoteNumber, EntitlementRepository, GatewayEventId, GatewayKind,
+    CreditNote, CreditNoteNumber, Download, EntitlementRepository, GatewayEventId, GatewayKind,
     InvoiceNumber, LibraryEntry, Order, OrderId, OrderLine, OrderParts, OrderQuery, OrderRefund,
-    OrderRepository, OrderStatus, OrdersError, PendingRefund, ProcessedEvents, ProductCatalog,
-    PurchasableProduct, RefundReason, UnappliedPayment, UnappliedReason,
+    OrderRepository, OrderStatus, OrdersError, PaymentFailure, PendingRefund, ProcessedEvents,
+    ProductCatalog, PurchasableProduct, RefundReason, UnappliedPayment, UnappliedReason,
 };
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -1140,4 +1141,65 @@ mod tests {
         assert_eq!(parse_gateway("RAZORPAY"), None);
         assert_eq!(parse_gateway(""), None);
     }
+}
+
+/// Inserts one row into `downloads`.
+pub(crate) async fn insert_download<C>(conn: &C, download: &Download) -> Result<(), OrdersError>
+where
+    C: ConnectionTrait,
+{
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("downloads"))
+        .columns([
+            Alias::new("id"),
+            Alias::new("user_id"),
+            Alias::new("product_id"),
+            Alias::new("at"),
+        ])
+        .values([
+            Uuid::now_v7().into(),
+            download.user_id.as_uuid().into(),
+            download.product_id.as_uuid().into(),
+            download.at.into(),
+        ])
+        .map_err(|e| Unexpected::new("building a download insert", e))?;
+    conn.execute(&insert)
+        .await
+        .map_err(unexpected("recording a download"))?;
+    Ok(())
+}
+
+/// Inserts one row into `payment_failures`.
+pub(crate) async fn insert_payment_failure<C>(
+    conn: &C,
+    failure: &PaymentFailure,
+) -> Result<(), OrdersError>
+where
+    C: ConnectionTrait,
+{
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("payment_failures"))
+        .columns([
+            Alias::new("id"),
+            Alias::new("order_id"),
+            Alias::new("payment_id"),
+            Alias::new("error_code"),
+            Alias::new("error_description"),
+            Alias::new("at"),
+        ])
+        .values([
+            Uuid::now_v7().into(),
+            failure.order_id.as_uuid().into(),
+            failure.payment_id.clone().into(),
+            failure.error_code.clone().into(),
+            failure.error_description.clone().into(),
+            failure.at.into(),
+        ])
+        .map_err(|e| Unexpected::new("building a payment failure insert", e))?;
+    conn.execute(&insert)
+        .await
+        .map_err(unexpected("recording a payment failure"))?;
+    Ok(())
 }

@@ -5,9 +5,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_orders::{
-    CreditNote, CreditNoteNumber, EntitlementStore, GatewayEventId, GatewayEventLog, InvoiceNumber,
-    InvoiceNumbers, Order, OrderId, OrderStore, OrdersError, OrdersTx, OrdersUnitOfWork,
-    UnappliedPayment, UnappliedPaymentStore,
+    BuyerActivityLog, CreditNote, CreditNoteNumber, Download, EntitlementStore, GatewayEventId,
+    GatewayEventLog, InvoiceNumber, InvoiceNumbers, Order, OrderId, OrderStore, OrdersError,
+    OrdersTx, OrdersUnitOfWork, PaymentFailure, UnappliedPayment, UnappliedPaymentStore,
 };
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
@@ -67,6 +67,10 @@ impl OrdersTx for SeaOrdersTx {
     }
 
     fn unapplied_payments(&self) -> &dyn UnappliedPaymentStore {
+        self
+    }
+
+    fn activity(&self) -> &dyn BuyerActivityLog {
         self
     }
 
@@ -152,5 +156,16 @@ impl UnappliedPaymentStore for SeaOrdersTx {
         at: DateTime<Utc>,
     ) -> Result<bool, OrdersError> {
         orders::mark_unapplied_refunded(self.tx.conn(), id, refund_id, at).await
+    }
+}
+
+#[async_trait]
+impl BuyerActivityLog for SeaOrdersTx {
+    async fn record_download(&self, download: &Download) -> Result<(), OrdersError> {
+        orders::insert_download(self.tx.conn(), download).await
+    }
+
+    async fn record_payment_failure(&self, failure: &PaymentFailure) -> Result<(), OrdersError> {
+        orders::insert_payment_failure(self.tx.conn(), failure).await
     }
 }

@@ -17,7 +17,7 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TimelineRefResponse {
-    /// `enquiry`, `response`, `order`, `review`, `feedback` or `note`.
+    /// `enquiry`, `response`, `order`, `product`, `review`, `feedback` or `note`.
     #[serde(rename = "type")]
     pub kind: String,
     /// Its id.

@@ -1,0 +1,461 @@
+//! [`DashboardReader`] with aggregate SQL, the same text on both backends but for the day of
+//! a timestamp. A read model: it reads other contexts' tables (`orders`, `order_lines`,
+//! `order_refunds`, `entitlements`, `downloads`, `products`, `customers`, `enquiries`,
+//! `responses`, `response_events`, `users`, `event_deliveries`) by name, without their
+//! adapter crates. Every figure is a `COUNT`, `SUM` or `MIN` (with `CASE` for the
+//! conditional ones), grouped where the figure is per status, currency, day, officer or
+//! product, and served by an index on its key (migration
+//! `m20261207_200100_add_dashboard_indexes` adds the ones no list needed before).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use nexus_dashboards::{
+    AdminDashboard, AgeBuckets, ApprovalQueue, Conversion, CsoDashboard, CsoQuery,
+    CustomerDashboard, DashboardReader, DashboardsError, DayRevenue, DeliveryHealth,
+    ManagerDashboard, OfficerThroughput, QueuedResponse, RecentDownload, Refunds, Sales,
+    StatusCount, TopProduct,
+};
+use nexus_kernel::{Currency, Money, Unexpected, UserId};
+use nexus_sea_support::unexpected;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement, TryGetable, Value,
+};
+use uuid::Uuid;
+
+/// Reads the dashboards' figures. Cheap to clone: it shares the connection pool.
+#[derive(Clone, Debug)]
+pub struct SeaDashboardReader {
+    db: DatabaseConnection,
+}
+
+impl SeaDashboardReader {
+    /// A reader over `db`, which must be migrated.
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    async fn rows(
+        &self,
+        sql: &str,
+        values: Vec<Value>,
+    ) -> Result<Vec<QueryResult>, DashboardsError> {
+        let statement = statement(self.backend(), sql, values);
+        Ok(self
+            .db
+            .query_all_raw(statement)
+            .await
+            .map_err(unexpected("reading dashboard figures"))?)
+    }
+
+    async fn row(&self, sql: &str, values: Vec<Value>) -> Result<QueryResult, DashboardsError> {
+        self.rows(sql, values)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Unexpected::msg("an aggregate query returned no row").into())
+    }
+
+    /// `status, n` rows of a `GROUP BY status` query.
+    async fn by_status(
+        &self,
+        sql: &str,
+        values: Vec<Value>,
+    ) -> Result<Vec<StatusCount>, DashboardsError> {
+        self.rows(sql, values)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(StatusCount {
+                    status: get(row, "status")?,
+                    count: count(row, "n")?,
+                })
+            })
+            .collect()
+    }
+
+    /// `currency, n, amount` rows of a `GROUP BY currency` query: the summed count and one
+    /// amount per currency.
+    async fn by_currency(
+        &self,
+        sql: &str,
+        values: Vec<Value>,
+    ) -> Result<(u64, Vec<Money>), DashboardsError> {
+        let rows = self.rows(sql, values).await?;
+        let mut total = 0_u64;
+        let mut amounts = Vec::with_capacity(rows.len());
+        for row in &rows {
+            total = total.saturating_add(count(row, "n")?);
+            amounts.push(money(row, "amount", "currency")?);
+        }
+        Ok((total, amounts))
+    }
+}
+
+/// `sql` with its `?` placeholders as `backend` wants them, bound to `values`.
+fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = if backend == DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + values.len() * 3);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        sql.to_owned()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// The UTC day of the timestamp `column`, as `YYYY-MM-DD` text.
+fn day_of(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
+        // SQLite keeps UTC timestamps as RFC 3339 text, which starts with the date.
+        _ => format!("substr({column}, 1, 10)"),
+    }
+}
+
+fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, DashboardsError> {
+    Ok(row
+        .try_get("", column)
+        .map_err(unexpected("reading a dashboard figure"))?)
+}
+
+fn count(row: &QueryResult, column: &str) -> Result<u64, DashboardsError> {
+    let n: Option<i64> = get(row, column)?;
+    u64::try_from(n.unwrap_or(0))
+        .map_err(|e| Unexpected::new("a negative count in a dashboard figure", e).into())
+}
+
+fn money(row: &QueryResult, amount: &str, currency: &str) -> Result<Money, DashboardsError> {
+    let minor: Option<i64> = get(row, amount)?;
+    let code: String = get(row, currency)?;
+    let currency = Currency::parse(&code)
+        .map_err(|e| Unexpected::new("a stored currency code is not valid", e))?;
+    Ok(Money::new(minor.unwrap_or(0), currency)
+        .map_err(|e| Unexpected::new("a dashboard amount is not valid", e))?)
+}
+
+const STAFF_NAME: &str = "u.first_name || ' ' || u.last_name";
+
+#[async_trait]
+impl DashboardReader for SeaDashboardReader {
+    async fn customer(
+        &self,
+        user: UserId,
+        recent_downloads: u32,
+    ) -> Result<CustomerDashboard, DashboardsError> {
+        let me = user.as_uuid();
+        let counts = self
+            .row(
+                "SELECT \
+                 (SELECT COUNT(*) FROM orders WHERE user_id = ?) AS placed, \
+                 (SELECT COUNT(*) FROM orders WHERE user_id = ? AND paid_at IS NOT NULL) AS paid, \
+                 (SELECT COUNT(*) FROM entitlements WHERE user_id = ?) AS library, \
+                 (SELECT COUNT(*) FROM enquiries e JOIN customers c ON c.id = e.customer_id \
+                  WHERE c.user_id = ? AND e.status = 'OPEN') AS open_enquiries",
+                vec![me.into(), me.into(), me.into(), me.into()],
+            )
+            .await?;
+        let (_, total_spent) = self
+            .by_currency(
+                "SELECT currency, COUNT(*) AS n, \
+                 CAST(SUM(total_minor - refunded_minor) AS BIGINT) AS amount \
+                 FROM orders WHERE user_id = ? AND paid_at IS NOT NULL \
+                 GROUP BY currency ORDER BY currency",
+                vec![me.into()],
+            )
+            .await?;
+        let recent = self
+            .rows(
+                "SELECT d.product_id, p.title, d.at FROM downloads d \
+                 LEFT JOIN products p ON p.id = d.product_id \
+                 WHERE d.user_id = ? ORDER BY d.at DESC, d.id DESC LIMIT ?",
+                vec![me.into(), i64::from(recent_downloads).into()],
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(RecentDownload {
+                    product_id: get(row, "product_id")?,
+                    title: get(row, "title")?,
+                    at: get(row, "at")?,
+                })
+            })
+            .collect::<Result<_, DashboardsError>>()?;
+        Ok(CustomerDashboard {
+            orders_placed: count(&counts, "placed")?,
+            orders_paid: count(&counts, "paid")?,
+            total_spent,
+            library_size: count(&counts, "library")?,
+            open_enquiries: count(&counts, "open_enquiries")?,
+            recent_downloads: recent,
+        })
+    }
+
+    async fn cso(&self, query: &CsoQuery) -> Result<CsoDashboard, DashboardsError> {
+        let me = query.officer.as_uuid();
+        let customers_by_status = self
+            .by_status(
+                "SELECT status, COUNT(*) AS n FROM customers WHERE assigned_to = ? \
+                 GROUP BY status ORDER BY status",
+                vec![me.into()],
+            )
+            .await?;
+        let day = |days: i64| -> Value { (query.now - Duration::days(days)).into() };
+        let enquiries = self
+            .row(
+                "SELECT \
+                 SUM(CASE WHEN created_at > ? THEN 1 ELSE 0 END) AS d0, \
+                 SUM(CASE WHEN created_at <= ? AND created_at > ? THEN 1 ELSE 0 END) AS d1, \
+                 SUM(CASE WHEN created_at <= ? AND created_at > ? THEN 1 ELSE 0 END) AS d3, \
+                 SUM(CASE WHEN created_at <= ? THEN 1 ELSE 0 END) AS d7 \
+                 FROM enquiries WHERE assigned_to = ? AND status = 'OPEN'",
+                vec![day(1), day(1), day(3), day(3), day(7), day(7), me.into()],
+            )
+            .await?;
+        let at_risk_since = query.now - Duration::hours(i64::from(query.at_risk_after_hours));
+        let responses = self
+            .row(
+                "SELECT \
+                 SUM(CASE WHEN status = 'DRAFT' THEN 1 ELSE 0 END) AS drafts, \
+                 SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END) AS rejected, \
+                 SUM(CASE WHEN status = 'PENDING_APPROVAL' THEN 1 ELSE 0 END) AS waiting, \
+                 SUM(CASE WHEN status = 'PENDING_APPROVAL' AND submitted_at < ? \
+                     THEN 1 ELSE 0 END) AS at_risk \
+                 FROM responses WHERE author_id = ? \
+                 AND status IN ('DRAFT', 'REJECTED', 'PENDING_APPROVAL')",
+                vec![at_risk_since.into(), me.into()],
+            )
+            .await?;
+        Ok(CsoDashboard {
+            customers_by_status,
+            open_enquiries: AgeBuckets {
+                under_1_day: count(&enquiries, "d0")?,
+                from_1_to_3_days: count(&enquiries, "d1")?,
+                from_3_to_7_days: count(&enquiries, "d3")?,
+                over_7_days: count(&enquiries, "d7")?,
+            },
+            drafts: count(&responses, "drafts")?,
+            rejected: count(&responses, "rejected")?,
+            waiting_for_approval: count(&responses, "waiting")?,
+            deadlines_at_risk: count(&responses, "at_risk")?,
+            at_risk_after_hours: query.at_risk_after_hours,
+        })
+    }
+
+    async fn manager(
+        &self,
+        since: DateTime<Utc>,
+        queue_shown: u32,
+    ) -> Result<ManagerDashboard, DashboardsError> {
+        let counts = self
+            .row(
+                "SELECT \
+                 (SELECT COUNT(*) FROM responses WHERE status = 'PENDING_APPROVAL') AS waiting, \
+                 (SELECT COUNT(*) FROM customers WHERE assigned_to IS NULL AND status = 'LEAD') \
+                 AS unassigned_leads",
+                vec![],
+            )
+            .await?;
+        let oldest = self
+            .rows(
+                &format!(
+                    "SELECT r.id, r.subject, r.author_id, {STAFF_NAME} AS author_name, \
+                     r.submitted_at FROM responses r JOIN users u ON u.id = r.author_id \
+                     WHERE r.status = 'PENDING_APPROVAL' AND r.submitted_at IS NOT NULL \
+                     ORDER BY r.submitted_at ASC, r.id ASC LIMIT ?"
+                ),
+                vec![i64::from(queue_shown).into()],
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(QueuedResponse {
+                    id: get(row, "id")?,
+                    subject: get(row, "subject")?,
+                    author_id: UserId::from_uuid(get(row, "author_id")?),
+                    author_name: get(row, "author_name")?,
+                    submitted_at: get(row, "submitted_at")?,
+                })
+            })
+            .collect::<Result<_, DashboardsError>>()?;
+        let team = self
+            .rows(
+                &format!(
+                    "SELECT r.author_id, MAX({STAFF_NAME}) AS name, \
+                     SUM(CASE WHEN v.to_status = 'SENT' THEN 1 ELSE 0 END) AS sent, \
+                     SUM(CASE WHEN v.to_status = 'APPROVED' THEN 1 ELSE 0 END) AS approved, \
+                     SUM(CASE WHEN v.to_status = 'REJECTED' THEN 1 ELSE 0 END) AS rejected \
+                     FROM response_events v JOIN responses r ON r.id = v.response_id \
+                     JOIN users u ON u.id = r.author_id \
+                     WHERE v.to_status IN ('SENT', 'APPROVED', 'REJECTED') AND v.at >= ? \
+                     GROUP BY r.author_id ORDER BY name, r.author_id"
+                ),
+                vec![since.into()],
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(OfficerThroughput {
+                    officer_id: UserId::from_uuid(get(row, "author_id")?),
+                    name: get(row, "name")?,
+                    sent: count(row, "sent")?,
+                    approved: count(row, "approved")?,
+                    rejected: count(row, "rejected")?,
+                })
+            })
+            .collect::<Result<_, DashboardsError>>()?;
+        let (orders_paid, revenue) = self
+            .by_currency(
+                "SELECT currency, COUNT(*) AS n, CAST(SUM(total_minor) AS BIGINT) AS amount \
+                 FROM orders WHERE paid_at >= ? GROUP BY currency ORDER BY currency",
+                vec![since.into()],
+            )
+            .await?;
+        Ok(ManagerDashboard {
+            approval_queue: ApprovalQueue {
+                total: count(&counts, "waiting")?,
+                oldest,
+            },
+            team,
+            unassigned_leads: count(&counts, "unassigned_leads")?,
+            sales: Sales {
+                orders_paid,
+                revenue,
+            },
+        })
+    }
+
+    async fn admin(
+        &self,
+        since: DateTime<Utc>,
+        top: u32,
+    ) -> Result<AdminDashboard, DashboardsError> {
+        let day = day_of(self.backend(), "paid_at");
+        let revenue_by_day = self
+            .rows(
+                &format!(
+                    "SELECT {day} AS day, currency, COUNT(*) AS n, \
+                     CAST(SUM(total_minor) AS BIGINT) AS amount FROM orders \
+                     WHERE paid_at >= ? GROUP BY {day}, currency ORDER BY day, currency"
+                ),
+                vec![since.into()],
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                let text: String = get(row, "day")?;
+                let day = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|e| Unexpected::new("a revenue day is not a date", e))?;
+                Ok(DayRevenue {
+                    day,
+                    orders: count(row, "n")?,
+                    revenue: money(row, "amount", "currency")?,
+                })
+            })
+            .collect::<Result<_, DashboardsError>>()?;
+        let orders_by_status = self
+            .by_status(
+                "SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status",
+                vec![],
+            )
+            .await?;
+        let (refund_count, refund_amounts) = self
+            .by_currency(
+                "SELECT currency, COUNT(*) AS n, CAST(SUM(amount_minor) AS BIGINT) AS amount \
+                 FROM order_refunds WHERE at >= ? GROUP BY currency ORDER BY currency",
+                vec![since.into()],
+            )
+            .await?;
+        let top_products = self
+            .rows(
+                "SELECT l.product_id, MAX(l.title) AS title, l.currency, COUNT(*) AS n, \
+                 CAST(SUM(l.unit_price_minor) AS BIGINT) AS amount \
+                 FROM orders o JOIN order_lines l ON l.order_id = o.id \
+                 WHERE o.paid_at >= ? GROUP BY l.product_id, l.currency \
+                 ORDER BY amount DESC, n DESC, title LIMIT ?",
+                vec![since.into(), i64::from(top).into()],
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(TopProduct {
+                    product_id: get::<Uuid>(row, "product_id")?,
+                    title: get(row, "title")?,
+                    units: count(row, "n")?,
+                    revenue: money(row, "amount", "currency")?,
+                })
+            })
+            .collect::<Result<_, DashboardsError>>()?;
+        let conversion = self
+            .row(
+                "SELECT COUNT(*) AS placed, \
+                 SUM(CASE WHEN paid_at IS NOT NULL THEN 1 ELSE 0 END) AS paid \
+                 FROM orders WHERE created_at >= ?",
+                vec![since.into()],
+            )
+            .await?;
+        let deliveries = self
+            .row(
+                "SELECT \
+                 (SELECT COUNT(*) FROM event_deliveries WHERE state = 'PENDING') AS pending, \
+                 (SELECT COUNT(*) FROM event_deliveries WHERE state = 'DEAD') AS dead, \
+                 (SELECT MIN(created_at) FROM event_deliveries WHERE state = 'PENDING') \
+                 AS oldest",
+                vec![],
+            )
+            .await?;
+        Ok(AdminDashboard {
+            revenue_by_day,
+            orders_by_status,
+            refunds: Refunds {
+                count: refund_count,
+                amounts: refund_amounts,
+            },
+            top_products,
+            conversion: Conversion {
+                placed: count(&conversion, "placed")?,
+                paid: count(&conversion, "paid")?,
+            },
+            deliveries: DeliveryHealth {
+                pending: count(&deliveries, "pending")?,
+                dead: count(&deliveries, "dead")?,
+                oldest_pending_since: get(&deliveries, "oldest")?,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_only() {
+        let pg = statement(DbBackend::Postgres, "a = ? AND b IN (?, ?)", vec![]);
+        assert_eq!(pg.sql, "a = $1 AND b IN ($2, $3)");
+        let lite = statement(DbBackend::Sqlite, "a = ?", vec![]);
+        assert_eq!(lite.sql, "a = ?");
+    }
+
+    #[test]
+    fn the_day_of_a_timestamp_is_utc_text_on_both_backends() {
+        assert!(day_of(DbBackend::Postgres, "paid_at").contains("AT TIME ZONE 'UTC'"));
+        assert_eq!(
+            day_of(DbBackend::Sqlite, "paid_at"),
+            "substr(paid_at, 1, 10)"
+        );
+    }
+}
