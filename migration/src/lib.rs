@@ -35,6 +35,7 @@ mod m20261207_120000_create_oauth_sign_in;
 mod m20261207_140000_add_customer_accounts;
 mod m20261207_140100_create_customer_notes;
 mod m20261207_140200_add_timeline_indexes;
+mod m20261207_150000_create_audit_log;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_140000_add_customer_accounts::Migration),
             Box::new(m20261207_140100_create_customer_notes::Migration),
             Box::new(m20261207_140200_add_timeline_indexes::Migration),
+            Box::new(m20261207_150000_create_audit_log::Migration),
         ]
     }
 }

@@ -766,6 +766,9 @@ pub async fn compose(
         notes,
         timeline,
         approvals,
+        audit: Arc::new(nexus_audit::AuditService::new(Arc::new(
+            nexus_sea_audit::SeaAuditLog::new(db.clone()),
+        ))),
         jobs: Arc::new(DeliveryAdmin::new(
             delivery_store.clone(),
             clock,

@@ -8,6 +8,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::analytics;
+use super::audit;
 use super::error::ErrorBody;
 
 use super::feedback;
@@ -129,6 +130,7 @@ use super::{
         seo::handlers::get_site,
         oauth::handlers::start_oauth, oauth::handlers::oauth_callback,
         oauth::handlers::list_identities, oauth::handlers::unlink_identity,
+        audit::list_audit,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -148,6 +150,7 @@ use super::{
         (name = "reviews", description = "Product reviews, their moderation and ratings"),
         (name = "content", description = "CMS pages, team members and the blog: public reads, previews, editing, versions, publishing and the audit trail"),
         (name = "seo", description = "SEO: the site report, each item's findings, site scans and redirect rules"),
+        (name = "audit", description = "The append-only audit log of staff actions, for administrators"),
     )
 )]
 pub struct ApiDoc;
