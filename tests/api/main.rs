@@ -1,5 +1,6 @@
 //! Black-box tests of the HTTP API: one module per area, each test on its own app and database.
 
+mod audit;
 mod auth;
 mod cache;
 mod carts;

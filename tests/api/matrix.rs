@@ -151,6 +151,7 @@ const ROUTES: &[Row] = &[
     ("get",    "/api/v1/responses/{id}/history",       [401, 403, 403, 200, 404, 403, 200, 200]),
     // Background work (event deliveries): ADMIN only (the delivery is done, so a retry is a conflict).
     ("get",    "/api/v1/admin/jobs",                   [401, 403, 403, 403, 403, 403, 403, 200]),
+    ("get",    "/api/v1/admin/audit",                  [401, 403, 403, 403, 403, 403, 403, 200]),
     ("post",   "/api/v1/admin/jobs/{id}/retry",        [401, 403, 403, 403, 403, 403, 403, 409]),
     // Catalog management: MANAGER and ADMIN. Local storage has no direct uploads (409), and
     // confirming a key nothing was uploaded to is 404, both after the role check.
@@ -525,6 +526,7 @@ impl World {
                 | "/api/v1/me/enquiries"
                 | "/api/v1/responses"
                 | "/api/v1/admin/jobs"
+                | "/api/v1/admin/audit"
                 | "/api/v1/admin/products"
                 | "/api/v1/cart"
                 | "/api/v1/orders"

@@ -18,6 +18,7 @@ use nexus_orders::permissions::{ORDERS_READ_ALL, ORDERS_REFUND};
 use nexus_outbox::permissions::JOBS_MANAGE;
 
 use nexus_analytics::permissions::ANALYTICS_READ;
+use nexus_audit::permissions::AUDIT_READ;
 use nexus_content::permissions::{CONTENT_MANAGE, CONTENT_PUBLISH, CONTENT_READ_AUDIT};
 use nexus_feedback::permissions::FEEDBACK_MODERATE;
 use nexus_seo::permissions::{SEO_READ, SEO_REDIRECTS, SEO_SCAN};
@@ -25,6 +26,7 @@ use nexus_seo::permissions::{SEO_READ, SEO_REDIRECTS, SEO_SCAN};
 /// Runs the system: everything a manager does, plus users, refunds and background work.
 const ADMIN: &[Permission] = &[
     USERS_MANAGE,
+    AUDIT_READ,
     CUSTOMERS_READ_ALL,
     CUSTOMERS_READ_ASSIGNED,
     CUSTOMERS_CREATE,

@@ -817,6 +817,9 @@ pub async fn compose(
         notes,
         timeline,
         approvals: approvals.clone(),
+        audit: Arc::new(nexus_audit::AuditService::new(Arc::new(
+            nexus_sea_audit::SeaAuditLog::new(db.clone()),
+        ))),
         jobs: Arc::new(DeliveryAdmin::new(
             delivery_store.clone(),
             clock,

@@ -29,6 +29,8 @@ pub struct AppState {
     pub timeline: Arc<TimelineService>,
     /// Responses and their approval.
     pub approvals: Arc<ApprovalService>,
+    /// The audit log, for administrators.
+    pub audit: Arc<nexus_audit::AuditService>,
     /// Event deliveries to subscribers (background work), for administrators.
     pub jobs: Arc<DeliveryAdmin>,
     /// Runs event deliveries (used by the worker loop, not by handlers).

@@ -3,8 +3,11 @@ use std::sync::Arc;
 use crate::ResponseId;
 use nexus_customers::CustomerId;
 use nexus_customers::{CustomerService, CustomersError};
-use nexus_kernel::{Actor, Clock, Page, PageRequest, Permission, Unexpected, UserId};
+use nexus_kernel::{
+    Actor, AuditRecord, Clock, Page, PageRequest, Permission, Unexpected, UserId, summarize_values,
+};
 use nexus_outbox::EventEnvelope;
+use serde_json::{Value, json};
 
 use crate::permissions;
 use crate::{
@@ -118,8 +121,16 @@ impl ApprovalService {
         }
         let Transition { response, event } =
             Response::draft(actor.user_id(), input, self.clock.now());
-        let tx = self.uow.begin().await?;
+        let mut tx = self.uow.begin().await?;
         tx.responses().insert(&response, &event).await?;
+        tx.audit(AuditRecord::new(
+            Some(actor),
+            "responses.created",
+            "response",
+            response.id(),
+            summarize_values(None, &audit_view(&response)),
+            event.at,
+        ));
         tx.commit().await?;
         tracing::info!(response_id = %response.id(), "response drafted");
         Ok(response)
@@ -144,7 +155,8 @@ impl ApprovalService {
         if expected_version.is_some_and(|v| v != response.version()) {
             return Err(ApprovalsError::Conflict);
         }
-        self.commit(&response, transition, None).await
+        self.commit(actor, "responses.updated", &response, transition, None)
+            .await
     }
 
     /// Submits the actor's own DRAFT for approval.
@@ -160,7 +172,8 @@ impl ApprovalService {
         if let Some(policy) = &self.deadlines {
             transition.response.set_deadline(policy.schedule(at));
         }
-        self.commit(&response, transition, None).await
+        self.commit(actor, "responses.submitted", &response, transition, None)
+            .await
     }
 
     /// One turn of the deadline sweep (the worker runs it): every pending response whose
@@ -245,7 +258,14 @@ impl ApprovalService {
         let transition = response.approve(actor.user_id(), notes, self.clock.now())?;
         let approved = ResponseApproved { response_id: id };
         let event = EventEnvelope::new(&approved, transition.event.at)?;
-        self.commit(&response, transition, Some(event)).await
+        self.commit(
+            actor,
+            "approvals.approved",
+            &response,
+            transition,
+            Some(event),
+        )
+        .await
     }
 
     /// Sends someone else's pending response back to its author with notes.
@@ -263,7 +283,8 @@ impl ApprovalService {
         let response = self.load_visible(actor, id).await?;
         require(actor, permissions::RESPONSES_REVIEW)?;
         let transition = response.reject(actor.user_id(), notes, self.clock.now())?;
-        self.commit(&response, transition, None).await
+        self.commit(actor, "approvals.rejected", &response, transition, None)
+            .await
     }
 
     /// Records that the mail server accepted an approved response, and marks its OPEN
@@ -421,6 +442,8 @@ impl ApprovalService {
     /// Saves a transition in one unit of work, with the domain event it causes, if any.
     async fn commit(
         &self,
+        actor: &Actor,
+        action: &str,
         before: &Response,
         transition: Transition,
         follows: Option<EventEnvelope>,
@@ -430,6 +453,14 @@ impl ApprovalService {
         tx.responses()
             .save(&response, before.version(), &event)
             .await?;
+        tx.audit(AuditRecord::new(
+            Some(actor),
+            action,
+            "response",
+            response.id(),
+            summarize_values(Some(&audit_view(before)), &audit_view(&response)),
+            event.at,
+        ));
         if let Some(follows) = follows {
             tx.record(follows);
         }
@@ -437,6 +468,18 @@ impl ApprovalService {
         tracing::info!(from = %before.status(), to = %response.status(), "response changed");
         Ok(response)
     }
+}
+
+/// What the audit log shows of a response: its state, subject and the review notes, and
+/// only the length of its content.
+fn audit_view(response: &Response) -> Value {
+    json!({
+        "status": response.status().as_str(),
+        "subject": response.subject().as_str(),
+        "contentChars": response.content().as_str().chars().count(),
+        "customerId": response.customer_id().to_string(),
+        "decisionNotes": response.decision_notes().map(|n| n.as_str()),
+    })
 }
 
 /// Which responses the actor may see. Reviewing without reading everything would be an

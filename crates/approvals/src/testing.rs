@@ -17,6 +17,7 @@ use crate::{
 #[derive(Debug, Clone, Default)]
 pub struct UnitLog {
     events: Arc<Mutex<Vec<EventEnvelope>>>,
+    audit: Arc<Mutex<Vec<nexus_kernel::AuditRecord>>>,
     commits: Arc<AtomicUsize>,
 }
 
@@ -34,6 +35,15 @@ impl UnitLog {
     #[must_use]
     pub fn event_names(&self) -> Vec<String> {
         self.events().into_iter().map(|e| e.name).collect()
+    }
+
+    /// Every audit record written so far (committed or not).
+    ///
+    /// # Panics
+    /// When a test panicked while holding the log.
+    #[must_use]
+    pub fn audit(&self) -> Vec<nexus_kernel::AuditRecord> {
+        self.audit.lock().expect("not poisoned").clone()
     }
 
     /// How many units of work committed.
@@ -74,6 +84,10 @@ impl ApprovalsTx for TestTx {
 
     fn record(&mut self, event: EventEnvelope) {
         self.log.events.lock().expect("not poisoned").push(event);
+    }
+
+    fn audit(&mut self, record: nexus_kernel::AuditRecord) {
+        self.log.audit.lock().expect("not poisoned").push(record);
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ApprovalsError> {

@@ -2,7 +2,11 @@ use std::sync::Arc;
 
 use crate::ProductId;
 use chrono::Duration;
-use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, Permission, Unexpected};
+use nexus_kernel::{
+    Actor, AuditRecord, Clock, Currency, Money, Page, PageRequest, Permission, Unexpected,
+    summarize_values,
+};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use nexus_outbox::{DomainEvent, EventEnvelope};
@@ -135,6 +139,14 @@ impl ProductService {
         };
         let mut tx = self.uow.begin().await?;
         tx.products().insert(&product).await?;
+        tx.audit(AuditRecord::new(
+            Some(actor),
+            "products.created",
+            "product",
+            product.id,
+            summarize_values(None, &audit_view(&product)),
+            now,
+        ));
         tx.record(envelope(
             &ProductCreated {
                 product_id: product.id,
@@ -165,6 +177,8 @@ impl ProductService {
             return Err(CatalogError::Conflict);
         }
         product.ensure_editable("edit")?;
+        let before = audit_view(&product);
+        let old_price = product.price;
         if let Some(v) = change.slug {
             product.slug = v;
         }
@@ -187,7 +201,17 @@ impl ProductService {
         if let Some(v) = change.preview_image_url {
             product.preview_image_url = v;
         }
-        self.save(&mut product, expected_version).await?;
+        let action = if product.price == old_price {
+            "products.updated"
+        } else {
+            "products.price_changed"
+        };
+        self.save(
+            &mut product,
+            expected_version,
+            Some((actor, action, before)),
+        )
+        .await?;
         Ok(product)
     }
 
@@ -202,8 +226,14 @@ impl ProductService {
         require(actor, PRODUCTS_MANAGE)?;
         let mut product = self.load(id).await?;
         let expected = product.version;
+        let before = audit_view(&product);
         product.publish(self.clock.now())?;
-        self.save(&mut product, expected).await?;
+        self.save(
+            &mut product,
+            expected,
+            Some((actor, "products.published", before)),
+        )
+        .await?;
         tracing::info!("product published");
         Ok(product)
     }
@@ -219,8 +249,14 @@ impl ProductService {
         require(actor, PRODUCTS_MANAGE)?;
         let mut product = self.load(id).await?;
         let expected = product.version;
+        let before = audit_view(&product);
         product.archive()?;
-        self.save(&mut product, expected).await?;
+        self.save(
+            &mut product,
+            expected,
+            Some((actor, "products.archived", before)),
+        )
+        .await?;
         tracing::info!("product archived");
         Ok(product)
     }
@@ -235,11 +271,17 @@ impl ProductService {
         require(actor, PRODUCTS_MANAGE)?;
         let mut product = self.load(id).await?;
         let expected = product.version;
+        let before = audit_view(&product);
         product.unpublish()?;
         if self.sales.has_sales(id).await? {
             return Err(CatalogError::ProductSold);
         }
-        self.save(&mut product, expected).await?;
+        self.save(
+            &mut product,
+            expected,
+            Some((actor, "products.unpublished", before)),
+        )
+        .await?;
         tracing::info!("product unpublished");
         Ok(product)
     }
@@ -260,6 +302,14 @@ impl ProductService {
         if !tx.products().delete(id).await? {
             return Err(CatalogError::NotFound);
         }
+        tx.audit(AuditRecord::new(
+            Some(actor),
+            "products.deleted",
+            "product",
+            id,
+            json!({ "before": audit_view(&product) }),
+            self.clock.now(),
+        ));
         tx.record(envelope(
             &ProductDeleted { product_id: id },
             self.clock.now(),
@@ -532,7 +582,7 @@ impl ProductService {
         .await?;
         let new_key = cover.key.clone();
         let previous = product.cover.replace(cover);
-        let saved = self.save(&mut product, expected).await;
+        let saved = self.save(&mut product, expected, None).await;
         images::settle_images(self.assets.as_ref(), saved.is_ok(), previous, new_key).await;
         saved.map(|()| product)
     }
@@ -577,12 +627,27 @@ impl ProductService {
     }
 
     /// Saves a changed product if it is still at `expected`, recording `ProductUpdated` in
-    /// the same unit of work.
-    async fn save(&self, product: &mut Product, expected: i64) -> Result<(), CatalogError> {
+    /// the same unit of work, and, given `(actor, action, view before)`, an audit record.
+    async fn save(
+        &self,
+        product: &mut Product,
+        expected: i64,
+        audit: Option<(&Actor, &str, Value)>,
+    ) -> Result<(), CatalogError> {
         product.version = expected + 1;
         product.updated_at = self.clock.now();
         let mut tx = self.uow.begin().await?;
         tx.products().update(product, expected).await?;
+        if let Some((actor, action, before)) = audit {
+            tx.audit(AuditRecord::new(
+                Some(actor),
+                action,
+                "product",
+                product.id,
+                summarize_values(Some(&before), &audit_view(product)),
+                product.updated_at,
+            ));
+        }
         tx.record(envelope(
             &ProductUpdated {
                 product_id: product.id,
@@ -611,7 +676,7 @@ impl ProductService {
         };
         let new_key = asset.key.clone();
         let previous = product.asset.replace(asset);
-        if let Err(err) = self.save(&mut product, expected).await {
+        if let Err(err) = self.save(&mut product, expected, None).await {
             self.discard(&new_key).await;
             return Err(err);
         }
@@ -711,3 +776,17 @@ fn upload_file_name(id: ProductId, key: &AssetKey) -> Option<FileName> {
 #[cfg(test)]
 #[path = "service_tests.rs"]
 mod tests;
+
+/// What the audit log shows of a product: its catalog fields and price, not its
+/// description or files.
+fn audit_view(product: &Product) -> Value {
+    json!({
+        "slug": product.slug,
+        "title": product.title,
+        "priceMinor": product.price.amount_minor(),
+        "currency": product.price.currency(),
+        "category": product.category,
+        "tags": product.tags,
+        "status": product.status.as_str(),
+    })
+}

@@ -121,6 +121,9 @@ pub trait ContentTx: Send {
     /// Records `event`, written to the outbox with the changes on commit.
     fn record(&mut self, event: EventEnvelope);
 
+    /// Records `record`, written to the audit log with the changes when the unit commits.
+    fn audit(&mut self, record: nexus_kernel::AuditRecord);
+
     /// Writes the changes and the recorded events together.
     ///
     /// # Errors

@@ -104,7 +104,7 @@ impl EnquiryService {
                 )
                 .await?,
             };
-            match self.customers.insert(&lead).await {
+            match self.customers.insert(&lead, &[]).await {
                 Ok(()) => return Ok((lead.id, officer)),
                 Err(CustomersError::EmailTaken) => {}
                 Err(e) => return Err(e),

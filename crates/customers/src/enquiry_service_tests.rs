@@ -106,14 +106,14 @@ async fn an_enquiry_from_a_new_address_creates_a_lead_routed_to_the_least_loaded
     customers.expect_find_by_email().returning(|_| Ok(None));
     customers
         .expect_insert()
-        .withf(move |c| {
+        .withf(move |c, _| {
             c.status == CustomerStatus::Lead
                 && c.assigned_to == Some(officer)
                 && c.first_name.as_str() == "Ada"
                 && c.last_name.as_str() == "King Lovelace"
         })
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let service = service(enquiries, customers, MockStaffDirectory::new());
 
     let created = service.submit(new_enquiry()).await.expect("accepted");
@@ -199,7 +199,7 @@ async fn two_enquiries_racing_to_create_the_same_lead_link_to_one_customer() {
         .expect_insert()
         .times(1)
         .in_sequence(&mut seq)
-        .returning(|_| Err(CustomersError::EmailTaken));
+        .returning(|_, _| Err(CustomersError::EmailTaken));
     customers
         .expect_find_by_email()
         .times(1)

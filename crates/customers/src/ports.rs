@@ -1,6 +1,6 @@
 use crate::{CustomerId, EnquiryId};
 use async_trait::async_trait;
-use nexus_kernel::{Email, Page, PageRequest, UserId};
+use nexus_kernel::{AuditRecord, Email, Page, PageRequest, UserId};
 
 use crate::{Customer, CustomerQuery, CustomersError, Enquiry, EnquiryQuery, StaffMember};
 
@@ -9,11 +9,15 @@ use crate::{Customer, CustomerQuery, CustomersError, Enquiry, EnquiryQuery, Staf
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait CustomerRepository: Send + Sync {
-    /// Inserts a new customer.
+    /// Inserts a new customer and appends `audit` to the audit log, in one transaction.
     ///
     /// # Errors
     /// `EmailTaken` if another customer has this e-mail (case-insensitively).
-    async fn insert(&self, customer: &Customer) -> Result<(), CustomersError>;
+    async fn insert(
+        &self,
+        customer: &Customer,
+        audit: &[AuditRecord],
+    ) -> Result<(), CustomersError>;
 
     /// Loads a customer; `Ok(None)` when there is none.
     async fn find(&self, id: CustomerId) -> Result<Option<Customer>, CustomersError>;
@@ -25,7 +29,8 @@ pub trait CustomerRepository: Send + Sync {
     async fn find_by_account(&self, user: UserId) -> Result<Option<Customer>, CustomersError>;
 
     /// Saves every mutable field of `customer` (whose `version` is already the new one) if
-    /// the stored version is still `expected_version`.
+    /// the stored version is still `expected_version`, and appends `audit` to the audit
+    /// log, in one transaction.
     ///
     /// # Errors
     /// `Conflict` when the stored version differs or the row is gone; `EmailTaken`;
@@ -34,9 +39,11 @@ pub trait CustomerRepository: Send + Sync {
         &self,
         customer: &Customer,
         expected_version: i64,
+        audit: &[AuditRecord],
     ) -> Result<(), CustomersError>;
 
-    /// Deletes a customer; `false` when there was none.
+    /// Deletes a customer and appends `audit` to the audit log, in one transaction;
+    /// `false` (and nothing appended) when there was none.
     ///
     /// A customer with a history is never deleted, because deleting would take the
     /// responses (and their approval trail) and enquiries with it. The check and the delete
@@ -44,7 +51,7 @@ pub trait CustomerRepository: Send + Sync {
     ///
     /// # Errors
     /// `HasHistory` when any response or enquiry references the customer.
-    async fn delete(&self, id: CustomerId) -> Result<bool, CustomersError>;
+    async fn delete(&self, id: CustomerId, audit: &[AuditRecord]) -> Result<bool, CustomersError>;
 
     /// One page of customers matching `query`, with the exact total.
     async fn list(

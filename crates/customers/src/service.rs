@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
 use crate::CustomerId;
-use nexus_kernel::{Actor, Clock, Page, PageRequest, Permission};
+use nexus_kernel::{Actor, AuditRecord, Clock, Page, PageRequest, Permission, summarize_values};
+use serde_json::{Value, json};
 
 use crate::permissions;
 use crate::{
@@ -94,7 +95,15 @@ impl CustomerService {
             version: 1,
             account_id,
         };
-        self.customers.insert(&customer).await?;
+        let audit = AuditRecord::new(
+            Some(actor),
+            "customers.created",
+            "customer",
+            customer.id,
+            summarize_values(None, &audit_view(&customer)),
+            now,
+        );
+        self.customers.insert(&customer, &[audit]).await?;
         tracing::info!(customer_id = %customer.id, "customer created");
         Ok(customer)
     }
@@ -116,6 +125,7 @@ impl CustomerService {
         if customer.version != expected_version {
             return Err(CustomersError::Conflict);
         }
+        let before = customer.clone();
         if let Some(v) = change.first_name {
             customer.first_name = v;
         }
@@ -142,7 +152,14 @@ impl CustomerService {
         if let Some(v) = change.tags {
             customer.tags = v;
         }
-        self.save(&mut customer, expected_version).await?;
+        self.save(
+            Some(actor),
+            "customers.updated",
+            &before,
+            &mut customer,
+            expected_version,
+        )
+        .await?;
         Ok(customer)
     }
 
@@ -154,9 +171,17 @@ impl CustomerService {
     /// `Forbidden`, `NotFound`, `HasHistory`, `Unexpected`.
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), customer_id = %id))]
     pub async fn delete(&self, actor: &Actor, id: CustomerId) -> Result<(), CustomersError> {
-        self.load_visible(actor, id).await?;
+        let customer = self.load_visible(actor, id).await?;
         require(actor, permissions::CUSTOMERS_DELETE)?;
-        if !self.customers.delete(id).await? {
+        let audit = AuditRecord::new(
+            Some(actor),
+            "customers.deleted",
+            "customer",
+            id,
+            json!({ "before": audit_view(&customer) }),
+            self.clock.now(),
+        );
+        if !self.customers.delete(id, &[audit]).await? {
             return Err(CustomersError::NotFound(id));
         }
         tracing::info!("customer deleted");
@@ -181,8 +206,16 @@ impl CustomerService {
             return Ok(customer);
         }
         let expected = customer.version;
+        let before = customer.clone();
         customer.assigned_to = Some(assignee);
-        self.save(&mut customer, expected).await?;
+        self.save(
+            Some(actor),
+            "customers.assigned",
+            &before,
+            &mut customer,
+            expected,
+        )
+        .await?;
         tracing::info!("customer assigned");
         Ok(customer)
     }
@@ -215,8 +248,16 @@ impl CustomerService {
             return Err(CustomersError::AccountLinked);
         }
         let expected = customer.version;
+        let before = customer.clone();
         customer.account_id = Some(user);
-        self.save(&mut customer, expected).await?;
+        self.save(
+            Some(actor),
+            "customers.account_linked",
+            &before,
+            &mut customer,
+            expected,
+        )
+        .await?;
         tracing::info!("account linked to customer");
         Ok(customer)
     }
@@ -238,8 +279,16 @@ impl CustomerService {
             return Ok(customer);
         }
         let expected = customer.version;
+        let before = customer.clone();
         customer.account_id = None;
-        self.save(&mut customer, expected).await?;
+        self.save(
+            Some(actor),
+            "customers.account_unlinked",
+            &before,
+            &mut customer,
+            expected,
+        )
+        .await?;
         tracing::info!("account unlinked from customer");
         Ok(customer)
     }
@@ -268,8 +317,16 @@ impl CustomerService {
             return Ok(None);
         }
         let expected = customer.version;
+        let before = customer.clone();
         customer.account_id = Some(user);
-        self.save(&mut customer, expected).await?;
+        self.save(
+            None,
+            "customers.account_linked",
+            &before,
+            &mut customer,
+            expected,
+        )
+        .await?;
         tracing::info!(customer_id = %customer.id, "verified account linked to customer");
         Ok(Some(customer))
     }
@@ -301,11 +358,43 @@ impl CustomerService {
         }
     }
 
-    async fn save(&self, customer: &mut Customer, expected: i64) -> Result<(), CustomersError> {
+    /// Saves `customer` if still at `expected`, with the audit record of `action` by
+    /// `actor` (`None`: the system) going from `before`.
+    async fn save(
+        &self,
+        actor: Option<&Actor>,
+        action: &str,
+        before: &Customer,
+        customer: &mut Customer,
+        expected: i64,
+    ) -> Result<(), CustomersError> {
         customer.version = expected + 1;
         customer.updated_at = self.clock.now();
-        self.customers.update(customer, expected).await
+        let audit = AuditRecord::new(
+            actor,
+            action,
+            "customer",
+            customer.id,
+            summarize_values(Some(&audit_view(before)), &audit_view(customer)),
+            customer.updated_at,
+        );
+        self.customers.update(customer, expected, &[audit]).await
     }
+}
+
+/// What the audit log shows of a customer.
+fn audit_view(customer: &Customer) -> Value {
+    json!({
+        "firstName": customer.first_name.as_str(),
+        "lastName": customer.last_name.as_str(),
+        "email": customer.email.as_str(),
+        "phone": customer.phone,
+        "company": customer.company,
+        "status": customer.status,
+        "tags": customer.tags,
+        "assignedTo": customer.assigned_to.map(|u| u.to_string()),
+        "accountId": customer.account_id.map(|u| u.to_string()),
+    })
 }
 
 /// The account a customer with `email` links to: the active CUSTOMER account with that

@@ -273,9 +273,9 @@ async fn a_manager_deletes_any_customer() {
     repo.expect_find()
         .returning(move |_| Ok(Some(stored.clone())));
     repo.expect_delete()
-        .withf(move |wanted| *wanted == id)
+        .withf(move |wanted, _| *wanted == id)
         .times(1)
-        .returning(|_| Ok(true));
+        .returning(|_, _| Ok(true));
     let service = service(repo, MockStaffDirectory::new());
 
     let result = service.delete(&manager, id).await;
@@ -291,7 +291,7 @@ async fn deleting_a_customer_that_vanished_meanwhile_is_not_found() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_find()
         .returning(move |_| Ok(Some(stored.clone())));
-    repo.expect_delete().times(1).returning(|_| Ok(false));
+    repo.expect_delete().times(1).returning(|_, _| Ok(false));
     let service = service(repo, MockStaffDirectory::new());
 
     let result = service.delete(&manager, id).await;
@@ -307,7 +307,7 @@ async fn a_new_customer_is_assigned_to_its_creator_by_default() {
     let cso_id = cso.user_id();
     let mut repo = MockCustomerRepository::new();
     repo.expect_insert()
-        .withf(move |c| {
+        .withf(move |c, _| {
             c.assigned_to == Some(cso_id)
                 && c.created_by == cso_id
                 && c.version == 1
@@ -316,7 +316,7 @@ async fn a_new_customer_is_assigned_to_its_creator_by_default() {
                 && c.updated_at == now()
         })
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let mut staff = MockStaffDirectory::new();
     staff.expect_find_member().never();
     let service = service(repo, staff);
@@ -332,7 +332,7 @@ async fn a_new_customer_is_assigned_to_its_creator_by_default() {
 async fn an_officer_may_name_themselves_as_assignee() {
     let cso = crate::permissions::actor(UserId::new(), Role::Cso);
     let mut repo = MockCustomerRepository::new();
-    repo.expect_insert().times(1).returning(|_| Ok(()));
+    repo.expect_insert().times(1).returning(|_, _| Ok(()));
     let mut staff = MockStaffDirectory::new();
     staff.expect_find_member().never();
     let service = service(repo, staff);
@@ -398,9 +398,9 @@ async fn a_manager_assigns_a_new_customer_to_an_active_officer() {
     let officer_id = officer.id;
     let mut repo = MockCustomerRepository::new();
     repo.expect_insert()
-        .withf(move |c| c.assigned_to == Some(officer_id) && c.created_by == manager.user_id())
+        .withf(move |c, _| c.assigned_to == Some(officer_id) && c.created_by == manager.user_id())
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let mut staff = MockStaffDirectory::new();
     staff.expect_find_member().returning({
         let o = officer.clone();
@@ -442,15 +442,21 @@ async fn updating_saves_against_the_expected_version_and_bumps_it() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_find()
         .returning(move |_| Ok(Some(stored.clone())));
+    let cso_id = cso.user_id();
     repo.expect_update()
-        .withf(move |c, expected| {
+        .withf(move |c, expected, audit| {
             *expected == version
                 && c.version == version + 1
                 && c.updated_at == now()
                 && c.first_name == expected_first
+                && audit.len() == 1
+                && audit[0].action == "customers.updated"
+                && audit[0].target_id == id.to_string()
+                && audit[0].actor.map(|a| a.user_id) == Some(cso_id)
+                && audit[0].summary["fields"] == serde_json::json!(["firstName"])
         })
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     let service = service(repo, MockStaffDirectory::new());
 
     let updated = service
@@ -523,11 +529,11 @@ async fn assigning_a_customer_to_another_officer_saves_a_new_version() {
     repo.expect_find()
         .returning(move |_| Ok(Some(stored.clone())));
     repo.expect_update()
-        .withf(move |c, expected| {
+        .withf(move |c, expected, _| {
             *expected == version && c.version == version + 1 && c.assigned_to == Some(officer.id)
         })
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     let mut staff = MockStaffDirectory::new();
     staff.expect_find_member().returning({
         let o = officer.clone();
@@ -574,9 +580,9 @@ async fn a_new_customer_is_linked_to_the_verified_account_with_its_address() {
     let mut repo = MockCustomerRepository::new();
     repo.expect_find_by_account().returning(|_| Ok(None));
     repo.expect_insert()
-        .withf(move |c| c.account_id == Some(account))
+        .withf(move |c, _| c.account_id == Some(account))
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let service = bare_service(repo, staff);
 
     let created = service
@@ -600,9 +606,9 @@ async fn a_new_customer_is_not_linked_to_an_account_already_linked_elsewhere() {
     repo.expect_find_by_account()
         .returning(move |_| Ok(Some(elsewhere.clone())));
     repo.expect_insert()
-        .withf(|c| c.account_id.is_none())
+        .withf(|c, _| c.account_id.is_none())
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let service = bare_service(repo, staff);
 
     let created = service
@@ -623,9 +629,9 @@ async fn changing_the_address_moves_the_link_to_the_account_with_the_new_one() {
     repo.expect_find()
         .returning(move |_| Ok(Some(stored.clone())));
     repo.expect_update()
-        .withf(|c, _| c.account_id.is_none())
+        .withf(|c, _, _| c.account_id.is_none())
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     let service = service(repo, MockStaffDirectory::new());
     let change = UpdateCustomer {
         email: Some(Email::parse("moved@example.com").expect("valid")),
@@ -656,9 +662,9 @@ async fn staff_link_a_customer_account_by_hand() {
         .returning(move |_| Ok(Some(stored.clone())));
     repo.expect_find_by_account().returning(|_| Ok(None));
     repo.expect_update()
-        .withf(move |c, expected| *expected == version && c.account_id == Some(buyer.id))
+        .withf(move |c, expected, _| *expected == version && c.account_id == Some(buyer.id))
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     let service = bare_service(repo, staff);
 
     let linked = service
@@ -736,9 +742,9 @@ async fn unlinking_clears_the_account_and_saves_a_new_version() {
     repo.expect_find()
         .returning(move |_| Ok(Some(stored.clone())));
     repo.expect_update()
-        .withf(move |c, expected| *expected == version && c.account_id.is_none())
+        .withf(move |c, expected, _| *expected == version && c.account_id.is_none())
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     let service = bare_service(repo, MockStaffDirectory::new());
 
     let unlinked = service.unlink_account(&manager, id).await.expect("unlinks");
@@ -760,9 +766,9 @@ async fn a_verified_account_is_linked_to_the_unlinked_customer_with_its_address(
         .returning(move |_| Ok(Some(stored.clone())));
     repo.expect_find_by_account().returning(|_| Ok(None));
     repo.expect_update()
-        .withf(move |c, _| c.account_id == Some(account))
+        .withf(move |c, _, _| c.account_id == Some(account))
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     let service = bare_service(repo, staff);
 
     let linked = service

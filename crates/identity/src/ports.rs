@@ -267,6 +267,9 @@ pub trait IdentityTx: Send {
     /// Records `event`, written to the outbox with the changes when the unit commits.
     fn record(&mut self, event: EventEnvelope);
 
+    /// Records `record`, written to the audit log with the changes when the unit commits.
+    fn audit(&mut self, record: nexus_kernel::AuditRecord);
+
     /// Writes every change and recorded event together, or nothing.
     ///
     /// # Errors

@@ -2,7 +2,11 @@ use std::sync::Arc;
 
 use crate::{SessionFamilyId, SessionId};
 use chrono::Duration;
-use nexus_kernel::{Actor, Clock, Email, Grants, Page, PageRequest, Permission, Role, UserId};
+use nexus_kernel::{
+    Actor, AuditRecord, Clock, Email, Grants, Page, PageRequest, Permission, Role, UserId,
+    summarize_values,
+};
+use serde_json::{Value, json};
 
 use nexus_outbox::EventEnvelope;
 
@@ -103,7 +107,7 @@ impl IdentityService {
                     input.first_name,
                     input.last_name,
                     Role::Customer,
-                    true,
+                    Origin::SignUp,
                 )
                 .await
             {
@@ -376,7 +380,7 @@ impl IdentityService {
                 input.first_name,
                 input.last_name,
                 input.role,
-                false,
+                Origin::Administrator(actor),
             )
             .await?;
         tracing::info!(user_id = %user.id, role = %user.role, "user created by administrator");
@@ -407,6 +411,7 @@ impl IdentityService {
             return Err(IdentityError::SelfLockout(user.role));
         }
         let deactivating = user.is_active && change.is_active == Some(false);
+        let before = user.clone();
         if let Some(role) = change.role {
             user.role = role;
         }
@@ -419,7 +424,31 @@ impl IdentityService {
         if let Some(last) = change.last_name {
             user.last_name = last;
         }
-        self.save(&mut user, expected).await?;
+        let now = self.clock.now();
+        user.version = expected + 1;
+        user.updated_at = now;
+        let action = if user.role != before.role {
+            "users.role_changed"
+        } else if user.is_active != before.is_active {
+            if user.is_active {
+                "users.activated"
+            } else {
+                "users.deactivated"
+            }
+        } else {
+            "users.updated"
+        };
+        let mut tx = self.uow.begin().await?;
+        tx.users().update(&user, expected).await?;
+        tx.audit(AuditRecord::new(
+            Some(actor),
+            action,
+            "user",
+            user.id,
+            summarize_values(Some(&audit_view(&before)), &audit_view(&user)),
+            now,
+        ));
+        tx.commit().await?;
         if deactivating {
             self.sessions
                 .revoke_user(user.id, None, self.clock.now())
@@ -442,8 +471,15 @@ impl IdentityService {
         last_name: nexus_kernel::PersonName,
     ) -> Result<User, IdentityError> {
         let password = Password::parse(password, &email)?;
-        self.create(email, &password, first_name, last_name, Role::Admin, false)
-            .await
+        self.create(
+            email,
+            &password,
+            first_name,
+            last_name,
+            Role::Admin,
+            Origin::Setup,
+        )
+        .await
     }
 
     /// On first start (no account at all) creates an administrator; otherwise does nothing.
@@ -473,7 +509,7 @@ impl IdentityService {
         first_name: nexus_kernel::PersonName,
         last_name: nexus_kernel::PersonName,
         role: Role,
-        welcome: bool,
+        origin: Origin<'_>,
     ) -> Result<User, IdentityError> {
         let now = self.clock.now();
         let user = User {
@@ -491,7 +527,17 @@ impl IdentityService {
         };
         let mut tx = self.uow.begin().await?;
         tx.users().insert(&user).await?;
-        if welcome {
+        if let Origin::Administrator(actor) = origin {
+            tx.audit(AuditRecord::new(
+                Some(actor),
+                "users.created",
+                "user",
+                user.id,
+                summarize_values(None, &audit_view(&user)),
+                now,
+            ));
+        }
+        if matches!(origin, Origin::SignUp) {
             tx.record(EventEnvelope::new(
                 &UserRegistered { user_id: user.id },
                 now,
@@ -667,6 +713,28 @@ impl IdentityService {
         user.updated_at = self.clock.now();
         self.users.update(user, expected).await
     }
+}
+
+/// Who creates an account: it decides the welcome mail and the audit record.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    /// The person themselves, signing up: welcomed by mail.
+    SignUp,
+    /// An administrator: recorded in the audit log.
+    Administrator(&'a Actor),
+    /// The `create-admin` command or the first start.
+    Setup,
+}
+
+/// What the audit log shows of an account: never its password hash.
+fn audit_view(user: &User) -> Value {
+    json!({
+        "email": user.email.as_str(),
+        "role": user.role.as_str(),
+        "firstName": user.first_name.as_str(),
+        "lastName": user.last_name.as_str(),
+        "isActive": user.is_active,
+    })
 }
 
 /// Compares two byte strings in time that depends only on their lengths.

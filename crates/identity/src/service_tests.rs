@@ -1011,7 +1011,7 @@ async fn deactivating_a_user_revokes_all_their_sessions() {
         .expect_find()
         .returning(move |_| Ok(Some(target.clone())));
     ports
-        .users
+        .store
         .expect_update()
         .withf(move |u, expected| !u.is_active && *expected == version && u.version == version + 1)
         .times(1)
@@ -1049,12 +1049,13 @@ async fn changing_a_users_role_keeps_their_sessions() {
         .expect_find()
         .returning(move |_| Ok(Some(target.clone())));
     ports
-        .users
+        .store
         .expect_update()
         .withf(|u, _| u.role == Role::Manager)
         .times(1)
         .returning(|_, _| Ok(()));
     ports.sessions.expect_revoke_user().never();
+    let log = ports.log.clone();
     let service = ports.service();
     let change = UpdateUser {
         role: Some(Role::Manager),
@@ -1067,6 +1068,16 @@ async fn changing_a_users_role_keeps_their_sessions() {
         .expect("updates");
 
     assert_eq!(updated.role, Role::Manager);
+    let audit = log.audit();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "users.role_changed");
+    assert_eq!(audit[0].target_id, target_id.to_string());
+    assert_eq!(audit[0].actor.map(|a| a.user_id), Some(admin.user_id()));
+    assert_eq!(
+        audit[0].summary["values"]["role"],
+        serde_json::json!({"from": "CSO", "to": "MANAGER"})
+    );
+    assert_eq!(log.commits(), 1);
 }
 
 async fn admin_updates_self(change: UpdateUser) -> Result<User, IdentityError> {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod access;
+mod audit;
 mod cache;
 mod clock;
 mod email;
@@ -12,6 +13,10 @@ mod page;
 mod rate;
 
 pub use access::{Actor, Grants, Permission, Role, UnknownRole};
+pub use audit::{
+    AuditActor, AuditRecord, REDACTED, SMALL_SCALAR_CHARS, changed_fields, field_change,
+    is_secret_key, redact, summarize, summarize_values,
+};
 pub use cache::{CacheFuture, SharedCache};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use email::{Email, InvalidEmail};

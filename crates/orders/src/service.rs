@@ -5,7 +5,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use nexus_catalog::AssetKey;
 use nexus_catalog::ProductId;
-use nexus_kernel::{Actor, Clock, Currency, Money, Page, PageRequest, Unexpected};
+use nexus_kernel::{
+    Actor, AuditRecord, Clock, Currency, Money, Page, PageRequest, Unexpected, field_change,
+};
 use uuid::Uuid;
 
 use nexus_outbox::EventEnvelope;
@@ -282,6 +284,21 @@ impl OrderService {
 
     /// Writes `change` of an order stored at `expected_version` (and records `event`) in
     /// one unit of work.
+    async fn write_audited(
+        &self,
+        expected_version: i64,
+        change: OrderChange,
+        audit: Option<AuditRecord>,
+    ) -> Result<Order, OrdersError> {
+        let mut tx = self.uow.begin().await?;
+        let order = write_change(&mut *tx, expected_version, change, None).await?;
+        if let Some(record) = audit {
+            tx.audit(record);
+        }
+        tx.commit().await?;
+        Ok(order)
+    }
+
     async fn write(
         &self,
         expected_version: i64,
@@ -616,13 +633,13 @@ impl OrderService {
             return Err(OrdersError::NotRefundable);
         }
         let now = self.clock.now();
-        let (change, pending) = match order.pending_refund() {
+        let (change, pending, audit) = match order.pending_refund() {
             Some(pending) => {
                 if amount.is_some_and(|a| a != pending.amount) {
                     return Err(OrdersError::RefundInProgress);
                 }
                 tracing::info!(refund = %pending.id, "resuming a refund written down earlier");
-                (order.claim_refund(now)?, pending.clone())
+                (order.claim_refund(now)?, pending.clone(), None)
             }
             None => {
                 let pending = PendingRefund {
@@ -633,10 +650,30 @@ impl OrderService {
                     requested_at: now,
                     claimed_at: None,
                 };
-                (order.begin_refund(pending.clone())?, pending)
+                let mut summary = field_change(
+                    "refundedMinor",
+                    order.refunded().amount_minor(),
+                    order
+                        .refunded()
+                        .amount_minor()
+                        .saturating_add(pending.amount.amount_minor()),
+                );
+                summary["amountMinor"] = pending.amount.amount_minor().into();
+                summary["currency"] = pending.amount.currency().as_str().into();
+                summary["reason"] = pending.reason.as_str().into();
+                summary["refundId"] = pending.id.to_string().into();
+                let audit = AuditRecord::new(
+                    Some(actor),
+                    "orders.refund_requested",
+                    "order",
+                    order_id,
+                    summary,
+                    now,
+                );
+                (order.begin_refund(pending.clone())?, pending, Some(audit))
             }
         };
-        let order = match self.write(order.version(), change, None).await {
+        let order = match self.write_audited(order.version(), change, audit).await {
             Ok(order) => order,
             // Another request changed the order first: most likely a refund of its own.
             Err(OrdersError::Conflict) => return Err(OrdersError::RefundInProgress),

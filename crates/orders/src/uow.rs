@@ -42,6 +42,9 @@ pub trait OrdersTx: Send {
     fn activity(&self) -> &dyn BuyerActivityLog;
     /// Records `event`, written to the outbox when the unit of work commits.
     fn record(&mut self, event: EventEnvelope);
+
+    /// Records `record`, written to the audit log with the changes when the unit commits.
+    fn audit(&mut self, record: nexus_kernel::AuditRecord);
     /// Writes everything (rows and recorded events) at once.
     ///
     /// # Errors

@@ -889,6 +889,17 @@ impl From<nexus_content::ContentError> for ApiError {
     }
 }
 
+impl From<nexus_audit::AuditError> for ApiError {
+    fn from(err: nexus_audit::AuditError) -> Self {
+        use nexus_audit::AuditError as E;
+        let message = err.to_string();
+        match err {
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::Unexpected(e) => Self::internal(e),
+        }
+    }
+}
+
 impl From<nexus_seo::SeoError> for ApiError {
     fn from(err: nexus_seo::SeoError) -> Self {
         use nexus_seo::SeoError as E;

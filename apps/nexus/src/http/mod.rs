@@ -1,5 +1,6 @@
 //! The HTTP layer: routes, extractors, middleware and the error mapping.
 
+pub mod audit;
 pub mod auth;
 pub mod customers;
 pub mod enquiries;
@@ -105,7 +106,8 @@ pub fn app(
                 .configure(seo::configure)
                 .configure(team::configure)
                 .configure(posts::configure)
-                .configure(redirects::configure),
+                .configure(redirects::configure)
+                .configure(audit::configure),
         )
         .configure(health::configure)
         .configure(metrics::configure)

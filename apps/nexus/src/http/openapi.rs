@@ -9,6 +9,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::analytics;
 use super::dashboards;
+use super::audit;
 use super::error::ErrorBody;
 
 use super::feedback;
@@ -138,6 +139,7 @@ use super::{
         seo::handlers::get_site,
         oauth::handlers::start_oauth, oauth::handlers::oauth_callback,
         oauth::handlers::list_identities, oauth::handlers::unlink_identity,
+        audit::list_audit,
     ),
     modifiers(&BearerAuth, &StandardErrors),
     tags(
@@ -158,6 +160,7 @@ use super::{
         (name = "reviews", description = "Product reviews, their moderation and ratings"),
         (name = "content", description = "CMS pages, team members and the blog: public reads, previews, editing, versions, publishing and the audit trail"),
         (name = "seo", description = "SEO: the site report, each item's findings, site scans and redirect rules"),
+        (name = "audit", description = "The append-only audit log of staff actions, for administrators"),
     )
 )]
 pub struct ApiDoc;

@@ -61,6 +61,10 @@ impl ApprovalsTx for SeaApprovalsTx {
         self.tx.record(event);
     }
 
+    fn audit(&mut self, record: nexus_kernel::AuditRecord) {
+        self.tx.audit(record);
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), ApprovalsError> {
         Ok(self.tx.commit().await?)
     }

@@ -49,7 +49,7 @@ async fn assigned_customer(
     let mut c = customer(address, creator, 0);
     c.assigned_to = officer;
     SeaCustomerRepository::new(db.clone())
-        .insert(&c)
+        .insert(&c, &[])
         .await
         .expect("insert customer");
     c
@@ -654,7 +654,7 @@ async fn reassigning_a_customer_moves_their_responses_into_the_new_officers_view
         let mut moved = c.customer.clone();
         moved.assigned_to = Some(successor);
         moved.version = 2;
-        customers.update(&moved, 1).await.expect("reassign");
+        customers.update(&moved, 1, &[]).await.expect("reassign");
 
         let after = repo
             .list(&scope, PageRequest::default())
@@ -708,7 +708,7 @@ async fn deleting_a_customer_keeps_their_responses_enquiries_and_history() {
         let response = inserted(&repo, draft(c.author, &c.customer, Some(e.id), 0)).await;
 
         let result = SeaCustomerRepository::new(t.db.clone())
-            .delete(c.customer.id)
+            .delete(c.customer.id, &[])
             .await;
 
         assert!(
@@ -738,7 +738,7 @@ async fn a_customer_with_responses_is_not_deleted_and_the_approval_trail_survive
             .expect("list")
             .total;
 
-        let result = customers.delete(c.customer.id).await;
+        let result = customers.delete(c.customer.id, &[]).await;
 
         assert!(
             matches!(result, Err(nexus_customers::CustomersError::HasHistory)),
@@ -774,7 +774,7 @@ async fn a_customer_without_history_is_still_deleted() {
         let c = cast(&t.db).await;
         let customers = SeaCustomerRepository::new(t.db.clone());
 
-        let deleted = customers.delete(c.customer.id).await.expect("delete");
+        let deleted = customers.delete(c.customer.id, &[]).await.expect("delete");
 
         assert!(deleted, "{}", t.backend);
         assert_eq!(customers.find(c.customer.id).await.expect("find"), None);

@@ -69,6 +69,10 @@ impl CatalogTx for SeaCatalogTx {
         self.tx.record(event);
     }
 
+    fn audit(&mut self, record: nexus_kernel::AuditRecord) {
+        self.tx.audit(record);
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), CatalogError> {
         Ok(self.tx.commit().await?)
     }

@@ -6,8 +6,12 @@ use nexus_content::{
     AuditEntry, ContentError, ContentTx, ContentUnitOfWork, Page, PageId, PageStore, PageVersion,
     Post, PostId, PostStore, TeamMember, TeamMemberId, TeamStore,
 };
+use nexus_kernel::{AuditRecord, redact};
 use nexus_outbox::EventEnvelope;
-use nexus_sea_support::{EventTransaction, Transactions, unexpected};
+use nexus_sea_support::{
+    EventTransaction, Transactions, actor_with_role, append_audit, unexpected,
+};
+use sea_orm::ConnectionTrait;
 
 use crate::pages::{delete_page, insert_audit, insert_page, insert_version, update_page};
 use crate::posts::{
@@ -69,8 +73,40 @@ impl PageStore for SeaContentTx {
     }
 
     async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), ContentError> {
-        insert_audit(self.tx.conn(), entry).await
+        insert_audit(self.tx.conn(), entry).await?;
+        // The content trail keeps serving the page history; the same entry goes to the
+        // general audit log, in the same transaction.
+        let record = general_record(self.tx.conn(), entry).await?;
+        append_audit(self.tx.conn(), &[record], None).await?;
+        Ok(())
     }
+}
+
+/// `entry` as a record of the general audit log: action `<pages|posts|team>.<verb>`, the
+/// actor with the role their account has now (the content trail keeps only the id).
+async fn general_record<C: ConnectionTrait>(
+    conn: &C,
+    entry: &AuditEntry,
+) -> Result<AuditRecord, ContentError> {
+    let actor = match entry.actor {
+        None => None,
+        Some(user_id) => actor_with_role(conn, user_id).await?,
+    };
+    let context = match entry.entity_kind.as_str() {
+        "page" => "pages",
+        "post" => "posts",
+        "team_member" => "team",
+        other => other,
+    };
+    Ok(AuditRecord {
+        id: entry.id.as_uuid(),
+        actor,
+        action: format!("{context}.{}", entry.action),
+        target_kind: entry.entity_kind.clone(),
+        target_id: entry.entity_id.to_string(),
+        summary: redact(entry.changes.clone()),
+        occurred_at: entry.at,
+    })
 }
 
 #[async_trait]
@@ -127,6 +163,10 @@ impl ContentTx for SeaContentTx {
 
     fn record(&mut self, event: EventEnvelope) {
         self.tx.record(event);
+    }
+
+    fn audit(&mut self, record: nexus_kernel::AuditRecord) {
+        self.tx.audit(record);
     }
 
     async fn commit(self: Box<Self>) -> Result<(), ContentError> {

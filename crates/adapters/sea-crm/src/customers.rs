@@ -9,7 +9,7 @@ use nexus_customers::{
     CompanyName, Customer, CustomerQuery, CustomerRepository, CustomerStatus, CustomersError,
     Phone, SortDirection, SortField, Tag, Tags,
 };
-use nexus_kernel::{Email, Page, PageRequest, PersonName, Unexpected, UserId};
+use nexus_kernel::{AuditRecord, Email, Page, PageRequest, PersonName, Unexpected, UserId};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -19,7 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use nexus_sea_support::{
-    begin_read, begin_write, contains_pattern, is_unique_violation, unexpected,
+    append_audit, begin_read, begin_write, contains_pattern, is_unique_violation, unexpected,
 };
 
 use crate::entities::{customer, customer_count, enquiry, response};
@@ -383,7 +383,11 @@ where
 
 #[async_trait]
 impl CustomerRepository for SeaCustomerRepository {
-    async fn insert(&self, customer: &Customer) -> Result<(), CustomersError> {
+    async fn insert(
+        &self,
+        customer: &Customer,
+        audit: &[AuditRecord],
+    ) -> Result<(), CustomersError> {
         let row = to_row(customer)?;
         let tx = begin_write(&self.db)
             .await
@@ -395,6 +399,7 @@ impl CustomerRepository for SeaCustomerRepository {
         let mut deltas = CountDeltas::default();
         deltas.add(customer.status, customer.assigned_to, 1);
         deltas.apply(&tx).await?;
+        append_audit(&tx, audit, None).await?;
         tx.commit()
             .await
             .map_err(write_error("committing a customer insert"))
@@ -435,6 +440,7 @@ impl CustomerRepository for SeaCustomerRepository {
         &self,
         customer: &Customer,
         expected_version: i64,
+        audit: &[AuditRecord],
     ) -> Result<(), CustomersError> {
         let mut changes = to_row(customer)?.into_active_model().reset_all();
         // Identity, creator and creation time never change.
@@ -482,12 +488,13 @@ impl CustomerRepository for SeaCustomerRepository {
         );
         deltas.add(customer.status, customer.assigned_to, 1);
         deltas.apply(&tx).await?;
+        append_audit(&tx, audit, None).await?;
         tx.commit()
             .await
             .map_err(write_error("committing a customer update"))
     }
 
-    async fn delete(&self, id: CustomerId) -> Result<bool, CustomersError> {
+    async fn delete(&self, id: CustomerId, audit: &[AuditRecord]) -> Result<bool, CustomersError> {
         let tx = begin_write(&self.db)
             .await
             .map_err(unexpected("starting a customer delete"))?;
@@ -536,6 +543,7 @@ impl CustomerRepository for SeaCustomerRepository {
         let mut deltas = CountDeltas::default();
         deltas.add(parse_status(&status)?, assignee.map(UserId::from_uuid), -1);
         deltas.apply(&tx).await?;
+        append_audit(&tx, audit, None).await?;
         tx.commit()
             .await
             .map_err(unexpected("committing a customer delete"))?;

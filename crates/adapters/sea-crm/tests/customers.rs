@@ -101,8 +101,8 @@ async fn an_inserted_customer_round_trips_every_field() {
         full.updated_at = at(20);
         let bare = customer("bare@example.com", creator, 30);
 
-        repo.insert(&full).await.expect("insert full");
-        repo.insert(&bare).await.expect("insert bare");
+        repo.insert(&full, &[]).await.expect("insert full");
+        repo.insert(&bare, &[]).await.expect("insert bare");
 
         assert_eq!(
             repo.find(full.id).await.expect("find"),
@@ -121,8 +121,8 @@ async fn a_customer_is_found_by_email_in_any_case() {
         let repo = SeaCustomerRepository::new(t.db.clone());
         let creator = common::staff(&t.db, Role::Manager).await;
         let ada = customer("ada@example.com", creator, 0);
-        repo.insert(&ada).await.expect("insert");
-        repo.insert(&customer("grace@example.com", creator, 1))
+        repo.insert(&ada, &[]).await.expect("insert");
+        repo.insert(&customer("grace@example.com", creator, 1), &[])
             .await
             .expect("insert");
 
@@ -145,11 +145,13 @@ async fn a_duplicate_customer_email_is_email_taken_and_not_counted() {
     for t in common::backends().await {
         let repo = SeaCustomerRepository::new(t.db.clone());
         let creator = common::staff(&t.db, Role::Manager).await;
-        repo.insert(&customer("dup@example.com", creator, 0))
+        repo.insert(&customer("dup@example.com", creator, 0), &[])
             .await
             .expect("insert");
 
-        let result = repo.insert(&customer("DUP@Example.com", creator, 1)).await;
+        let result = repo
+            .insert(&customer("DUP@Example.com", creator, 1), &[])
+            .await;
 
         assert!(
             matches!(result, Err(CustomersError::EmailTaken)),
@@ -166,7 +168,7 @@ async fn an_update_saves_changes_and_a_stale_or_missing_row_conflicts() {
         let repo = SeaCustomerRepository::new(t.db.clone());
         let creator = common::staff(&t.db, Role::Manager).await;
         let original = customer("grace@example.com", creator, 0);
-        repo.insert(&original).await.expect("insert");
+        repo.insert(&original, &[]).await.expect("insert");
         let mut changed = original.clone();
         changed.first_name = name("Grace");
         changed.last_name = name("Hopper");
@@ -178,10 +180,10 @@ async fn an_update_saves_changes_and_a_stale_or_missing_row_conflicts() {
         changed.updated_at = at(99);
         changed.version = 2;
 
-        repo.update(&changed, 1).await.expect("update");
-        let stale = repo.update(&changed, 1).await;
+        repo.update(&changed, 1, &[]).await.expect("update");
+        let stale = repo.update(&changed, 1, &[]).await;
         let missing = repo
-            .update(&customer("ghost@example.com", creator, 0), 1)
+            .update(&customer("ghost@example.com", creator, 0), 1, &[])
             .await;
 
         assert_eq!(
@@ -208,15 +210,15 @@ async fn changing_a_customer_email_to_one_in_use_is_email_taken() {
     for t in common::backends().await {
         let repo = SeaCustomerRepository::new(t.db.clone());
         let creator = common::staff(&t.db, Role::Manager).await;
-        repo.insert(&customer("first@example.com", creator, 0))
+        repo.insert(&customer("first@example.com", creator, 0), &[])
             .await
             .expect("insert");
         let mut second = customer("second@example.com", creator, 1);
-        repo.insert(&second).await.expect("insert");
+        repo.insert(&second, &[]).await.expect("insert");
         second.email = email("first@example.com");
         second.version = 2;
 
-        let result = repo.update(&second, 1).await;
+        let result = repo.update(&second, 1, &[]).await;
 
         assert!(
             matches!(result, Err(CustomersError::EmailTaken)),
@@ -236,10 +238,10 @@ async fn a_customer_is_deleted_once() {
         let repo = SeaCustomerRepository::new(t.db.clone());
         let creator = common::staff(&t.db, Role::Manager).await;
         let doomed = customer("doomed@example.com", creator, 0);
-        repo.insert(&doomed).await.expect("insert");
+        repo.insert(&doomed, &[]).await.expect("insert");
 
-        let first = repo.delete(doomed.id).await.expect("delete");
-        let second = repo.delete(doomed.id).await.expect("delete again");
+        let first = repo.delete(doomed.id, &[]).await.expect("delete");
+        let second = repo.delete(doomed.id, &[]).await.expect("delete again");
 
         assert!(first, "{}", t.backend);
         assert!(!second, "{}", t.backend);
@@ -267,7 +269,7 @@ async fn the_list_filters_by_status_assignee_and_officer_scope() {
         b_active.status = CustomerStatus::Active;
         let nobodys = customer("nobodys@example.com", creator, 4);
         for c in [&a_lead, &a_active, &b_active, &nobodys] {
-            repo.insert(c).await.expect("insert");
+            repo.insert(c, &[]).await.expect("insert");
         }
 
         let active = list(
@@ -329,8 +331,8 @@ async fn assigned_to_and_officer_scope_are_combined_with_and() {
         mine.assigned_to = Some(cso_a);
         let mut theirs = customer("theirs@example.com", creator, 2);
         theirs.assigned_to = Some(cso_b);
-        repo.insert(&mine).await.expect("insert");
-        repo.insert(&theirs).await.expect("insert");
+        repo.insert(&mine, &[]).await.expect("insert");
+        repo.insert(&theirs, &[]).await.expect("insert");
 
         let own = list(
             &repo,
@@ -373,7 +375,7 @@ async fn search_finds_case_insensitive_substrings_of_names_and_email() {
         (alan.first_name, alan.last_name) = (name("Alan"), name("Turing"));
         alan.status = CustomerStatus::Active;
         for c in [&ada, &grace, &alan] {
-            repo.insert(c).await.expect("insert");
+            repo.insert(c, &[]).await.expect("insert");
         }
 
         let by_last_name = list(&repo, search("LoveLACE")).await;
@@ -436,7 +438,7 @@ async fn percent_underscore_and_backslash_in_a_search_match_literally() {
                 i64::try_from(i).expect("small"),
             );
             c.last_name = name(last);
-            repo.insert(&c).await.expect("insert");
+            repo.insert(&c, &[]).await.expect("insert");
             inserted.push(c.id);
         }
 
@@ -472,7 +474,7 @@ async fn every_sort_field_orders_both_ways_with_ties_broken_by_id() {
             let mut c = customer(&format!("{local}@example.com"), creator, created);
             c.last_name = name(last);
             c.updated_at = at(updated);
-            repo.insert(&c).await.expect("insert");
+            repo.insert(&c, &[]).await.expect("insert");
             customers.push(c);
         }
 
@@ -525,7 +527,7 @@ async fn pages_split_the_list_without_overlap_and_keep_the_total() {
         let mut all = Vec::new();
         for i in 0..7 {
             let c = customer(&format!("p{i}@example.com"), creator, i);
-            repo.insert(&c).await.expect("insert");
+            repo.insert(&c, &[]).await.expect("insert");
             all.push(c.id);
         }
         all.reverse();
@@ -573,7 +575,7 @@ async fn totals_stay_exact_through_inserts_status_changes_reassignments_and_dele
             let mut c = customer(&format!("n{i}@example.com"), creator, 0);
             c.status = status;
             c.assigned_to = assignee;
-            repo.insert(&c).await.expect("insert");
+            repo.insert(&c, &[]).await.expect("insert");
             customers.push(c);
         }
         assert_totals_exact(&repo, db, &staff, "after inserts").await;
@@ -583,45 +585,52 @@ async fn totals_stay_exact_through_inserts_status_changes_reassignments_and_dele
             c.clone()
         };
         customers[0].status = CustomerStatus::Active;
-        repo.update(&save(&mut customers[0]), 1)
+        repo.update(&save(&mut customers[0]), 1, &[])
             .await
             .expect("status change");
         assert_totals_exact(&repo, db, &staff, "after a status change").await;
 
         customers[1].assigned_to = Some(staff[1]);
-        repo.update(&save(&mut customers[1]), 1)
+        repo.update(&save(&mut customers[1]), 1, &[])
             .await
             .expect("reassign");
         customers[3].assigned_to = None;
-        repo.update(&save(&mut customers[3]), 1)
+        repo.update(&save(&mut customers[3]), 1, &[])
             .await
             .expect("unassign");
         customers[4].assigned_to = Some(staff[0]);
-        repo.update(&save(&mut customers[4]), 1)
+        repo.update(&save(&mut customers[4]), 1, &[])
             .await
             .expect("assign");
         assert_totals_exact(&repo, db, &staff, "after reassignments").await;
 
         customers[2].status = CustomerStatus::Churned;
         customers[2].assigned_to = Some(staff[1]);
-        repo.update(&save(&mut customers[2]), 1)
+        repo.update(&save(&mut customers[2]), 1, &[])
             .await
             .expect("both");
         customers[5].first_name = name("Renamed");
-        repo.update(&save(&mut customers[5]), 1)
+        repo.update(&save(&mut customers[5]), 1, &[])
             .await
             .expect("rename");
         assert_totals_exact(&repo, db, &staff, "after mixed updates").await;
 
-        let stale = repo.update(&customers[2].clone(), 1).await;
-        let duplicate = repo.insert(&customer("n0@example.com", creator, 0)).await;
+        let stale = repo.update(&customers[2].clone(), 1, &[]).await;
+        let duplicate = repo
+            .insert(&customer("n0@example.com", creator, 0), &[])
+            .await;
         assert!(matches!(stale, Err(CustomersError::Conflict)));
         assert!(matches!(duplicate, Err(CustomersError::EmailTaken)));
         assert_totals_exact(&repo, db, &staff, "after failed writes").await;
 
-        assert!(repo.delete(customers[0].id).await.expect("delete"));
-        assert!(repo.delete(customers[4].id).await.expect("delete"));
-        assert!(!repo.delete(customers[4].id).await.expect("delete again"));
+        assert!(repo.delete(customers[0].id, &[]).await.expect("delete"));
+        assert!(repo.delete(customers[4].id, &[]).await.expect("delete"));
+        assert!(
+            !repo
+                .delete(customers[4].id, &[])
+                .await
+                .expect("delete again")
+        );
         assert_totals_exact(&repo, db, &staff, "after deletes").await;
         assert_eq!(list(&repo, CustomerQuery::default()).await.total, 4);
     }
@@ -636,7 +645,7 @@ async fn recount_repairs_counters_after_writes_that_bypassed_the_repository() {
         for i in 0..4 {
             let mut c = customer(&format!("r{i}@example.com"), creator, i);
             c.assigned_to = Some(officer).filter(|_| i % 2 == 0);
-            repo.insert(&c).await.expect("insert");
+            repo.insert(&c, &[]).await.expect("insert");
         }
         customer_row::Entity::update_many()
             .col_expr(
@@ -668,7 +677,7 @@ async fn two_concurrent_updates_from_the_same_version_give_one_success_and_one_c
         let creator = common::staff(&t.db, Role::Manager).await;
         let officer = common::staff(&t.db, Role::Cso).await;
         let original = customer("race@example.com", creator, 0);
-        repo.insert(&original).await.expect("insert");
+        repo.insert(&original, &[]).await.expect("insert");
         let mut reassigned = original.clone();
         reassigned.assigned_to = Some(officer);
         reassigned.version = 2;
@@ -676,7 +685,10 @@ async fn two_concurrent_updates_from_the_same_version_give_one_success_and_one_c
         activated.status = CustomerStatus::Active;
         activated.version = 2;
 
-        let (first, second) = tokio::join!(repo.update(&reassigned, 1), repo.update(&activated, 1));
+        let (first, second) = tokio::join!(
+            repo.update(&reassigned, 1, &[]),
+            repo.update(&activated, 1, &[])
+        );
 
         let outcomes = [&first, &second];
         let wins = outcomes.iter().filter(|r| r.is_ok()).count();
@@ -707,7 +719,7 @@ async fn concurrent_inserts_keep_the_counters_exact() {
             let repo = Arc::clone(&repo);
             let mut c = customer(&format!("burst{i}@example.com"), creator, i);
             c.assigned_to = Some(officer).filter(|_| i % 3 == 0);
-            tasks.spawn(async move { repo.insert(&c).await });
+            tasks.spawn(async move { repo.insert(&c, &[]).await });
         }
 
         while let Some(joined) = tasks.join_next().await {
@@ -731,8 +743,8 @@ async fn a_customer_row_that_breaks_a_domain_rule_is_unexpected_not_accepted() {
         let creator = common::staff(&t.db, Role::Manager).await;
         let bad_tags = customer("tags@example.com", creator, 0);
         let bad_status = customer("status@example.com", creator, 1);
-        repo.insert(&bad_tags).await.expect("insert");
-        repo.insert(&bad_status).await.expect("insert");
+        repo.insert(&bad_tags, &[]).await.expect("insert");
+        repo.insert(&bad_status, &[]).await.expect("insert");
         customer_row::Entity::update_many()
             .col_expr(customer_row::Column::Tags, Expr::value("not json"))
             .filter(customer_row::Column::Id.eq(bad_tags.id.as_uuid()))

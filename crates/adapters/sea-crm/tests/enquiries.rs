@@ -420,7 +420,7 @@ async fn a_customer_with_enquiries_is_not_deleted_and_keeps_them() {
         repo.insert(&e).await.expect("insert");
         let customers = SeaCustomerRepository::new(t.db.clone());
 
-        let result = customers.delete(customer.id).await;
+        let result = customers.delete(customer.id, &[]).await;
 
         assert!(
             matches!(result, Err(CustomersError::HasHistory)),

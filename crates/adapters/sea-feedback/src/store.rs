@@ -1,8 +1,11 @@
 //! The writes of a unit of work, on its transaction.
 
 use nexus_catalog::ProductId;
-use nexus_feedback::{FeedbackError, ModerationEntry, Review, ReviewId, SiteFeedback, Subject};
-use nexus_sea_support::{DbError, unexpected};
+use nexus_feedback::{
+    FeedbackError, ModerationAction, ModerationEntry, Review, ReviewId, SiteFeedback, Subject,
+};
+use nexus_kernel::AuditRecord;
+use nexus_sea_support::{DbError, actor_with_role, append_audit, unexpected};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter,
@@ -144,5 +147,26 @@ pub(crate) async fn add_moderation<C: ConnectionTrait>(
     .insert(conn)
     .await
     .map_err(unexpected("recording a moderation"))?;
+    // Moderation is a staff action: it goes to the audit log too, in the same transaction.
+    let (target_kind, context) = match entry.subject {
+        Subject::Feedback(_) => ("feedback", "feedback"),
+        Subject::Review(_) => ("review", "reviews"),
+    };
+    let verb = match entry.action {
+        ModerationAction::Publish => "published",
+        ModerationAction::Hide => "hidden",
+    };
+    let record = AuditRecord {
+        id: uuid::Uuid::now_v7(),
+        actor: actor_with_role(conn, entry.moderator).await?,
+        action: format!("{context}.{verb}"),
+        target_kind: target_kind.to_owned(),
+        target_id: id.to_string(),
+        summary: serde_json::json!({
+            "reason": entry.reason.as_ref().map(|r| r.as_str()),
+        }),
+        occurred_at: entry.at,
+    };
+    append_audit(conn, &[record], None).await?;
     Ok(())
 }

@@ -70,6 +70,10 @@ impl IdentityTx for SeaIdentityTx {
         self.tx.record(event);
     }
 
+    fn audit(&mut self, record: nexus_kernel::AuditRecord) {
+        self.tx.audit(record);
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), IdentityError> {
         Ok(self.tx.commit().await?)
     }

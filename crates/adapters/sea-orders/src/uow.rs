@@ -78,6 +78,10 @@ impl OrdersTx for SeaOrdersTx {
         self.tx.record(event);
     }
 
+    fn audit(&mut self, record: nexus_kernel::AuditRecord) {
+        self.tx.audit(record);
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), OrdersError> {
         Ok(self.tx.commit().await?)
     }

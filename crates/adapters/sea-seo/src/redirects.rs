@@ -2,10 +2,11 @@
 //! go to `content_audit`, events to the outbox, all in one transaction.
 
 use async_trait::async_trait;
-use nexus_kernel::{Page, PageRequest, Unexpected};
+use nexus_kernel::{AuditRecord, Page, PageRequest, Unexpected, UserId, redact};
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{
-    DbError, EventTransaction, Transactions, begin_read, contains_pattern, unexpected,
+    DbError, EventTransaction, Transactions, actor_with_role, append_audit, begin_read,
+    contains_pattern, unexpected,
 };
 use nexus_seo::{
     ENTITY_REDIRECT_RULE, Redirect, RedirectAudit, RedirectKind, RedirectRepository, RedirectRule,
@@ -279,6 +280,18 @@ impl RedirectStore for SeaRedirectTx {
             .exec_without_returning(self.tx.conn())
             .await
             .map_err(fail("inserting an audit entry"))?;
+        // The same entry goes to the general audit log, in the same transaction.
+        let actor = actor_with_role(self.tx.conn(), UserId::from_uuid(entry.actor)).await?;
+        let record = AuditRecord {
+            id: entry.id,
+            actor,
+            action: format!("redirects.{}", entry.action),
+            target_kind: ENTITY_REDIRECT_RULE.to_owned(),
+            target_id: entry.rule_id.to_string(),
+            summary: redact(entry.changes.clone()),
+            occurred_at: entry.at,
+        };
+        append_audit(self.tx.conn(), &[record], None).await?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod audit;
 pub mod db;
 mod error;
 pub mod outbox;
@@ -8,6 +9,7 @@ mod support;
 pub mod testing;
 mod uow;
 
+pub use audit::{actor_with_role, append_audit};
 pub use error::{DbError, is_unique_violation, unexpected};
 pub use outbox::{TaskLocalRequestId, append_events, current_request_id, scope_request_id};
 pub use sea_orm::{DatabaseConnection, DbBackend};

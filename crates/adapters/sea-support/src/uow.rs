@@ -8,10 +8,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use nexus_kernel::{Clock, Unexpected};
+use nexus_kernel::{AuditRecord, Clock, Unexpected};
 use nexus_outbox::{EventEnvelope, RoutesHandle};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
+use crate::audit::append_audit;
 use crate::outbox::append_events;
 use crate::support::begin_write;
 
@@ -52,6 +53,7 @@ impl Transactions {
         Ok(EventTransaction {
             tx: begin_write(&self.db).await?,
             events: Vec::new(),
+            audit: Vec::new(),
             routes: self.routes.clone(),
             clock: Arc::clone(&self.clock),
         })
@@ -63,6 +65,7 @@ impl Transactions {
 pub struct EventTransaction {
     tx: DatabaseTransaction,
     events: Vec<EventEnvelope>,
+    audit: Vec<AuditRecord>,
     routes: RoutesHandle,
     clock: Arc<dyn Clock>,
 }
@@ -71,6 +74,7 @@ impl fmt::Debug for EventTransaction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventTransaction")
             .field("events", &self.events.len())
+            .field("audit", &self.audit.len())
             .finish_non_exhaustive()
     }
 }
@@ -87,14 +91,21 @@ impl EventTransaction {
         self.events.push(event);
     }
 
+    /// Records `record`, written to the audit log with the changes when the transaction
+    /// commits.
+    pub fn audit(&mut self, record: AuditRecord) {
+        self.audit.push(record);
+    }
+
     /// The events recorded so far.
     #[must_use]
     pub fn recorded(&self) -> &[EventEnvelope] {
         &self.events
     }
 
-    /// Appends the recorded events (and their deliveries) to the outbox, then commits:
-    /// the change and its events exist together or not at all.
+    /// Appends the recorded events (and their deliveries) to the outbox and the audit
+    /// records to the audit log, then commits: the change, its events and its audit
+    /// records exist together or not at all.
     ///
     /// # Errors
     /// `Unexpected` (with the `DbErr` as its source, so an unreachable database still reads
@@ -107,6 +118,7 @@ impl EventTransaction {
             })?;
             append_events(&self.tx, &self.events, &routes, None, self.clock.now()).await?;
         }
+        append_audit(&self.tx, &self.audit, None).await?;
         self.tx
             .commit()
             .await

@@ -110,7 +110,7 @@ pub async fn inserted_customer(db: &DatabaseConnection, address: &str) -> Custom
     let creator = staff(db, Role::Manager).await;
     let c = customer(address, creator, 0);
     nexus_sea_crm::SeaCustomerRepository::new(db.clone())
-        .insert(&c)
+        .insert(&c, &[])
         .await
         .expect("insert customer");
     c

@@ -1,0 +1,6 @@
+//! The audit log's permissions; the composition root grants them to roles.
+
+use nexus_kernel::Permission;
+
+/// Read the audit log.
+pub const AUDIT_READ: Permission = Permission::new("audit.read");
