@@ -40,6 +40,8 @@ use super::{
         auth::handlers::reset_password,
         users::handlers::change_email,
         users::handlers::confirm_email,
+        users::privacy::export_me,
+        users::privacy::erase_me,
         enquiries::handlers::create_enquiry,
         enquiries::handlers::list_enquiries,
         enquiries::handlers::get_enquiry,

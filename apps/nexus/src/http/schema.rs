@@ -84,6 +84,9 @@ doc_enum!(
         SeoScan = "seo_scan",
         InvalidateRedirects = "invalidate_redirects",
         LinkCustomerAccount = "link_customer_account",
+        DropErasedCart = "drop_erased_cart",
+        AnonymiseErasedFeedback = "anonymise_erased_feedback",
+        UnlinkErasedCustomer = "unlink_erased_customer",
     }
 );
 

@@ -3,6 +3,7 @@
 use nexus_catalog::ProductId;
 use nexus_feedback::{FeedbackError, ModerationEntry, Review, ReviewId, SiteFeedback, Subject};
 use nexus_sea_support::{DbError, unexpected};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter,
@@ -145,4 +146,29 @@ pub(crate) async fn add_moderation<C: ConnectionTrait>(
     .await
     .map_err(unexpected("recording a moderation"))?;
     Ok(())
+}
+
+pub(crate) async fn anonymise_feedback_of<C: ConnectionTrait>(
+    conn: &C,
+    user: nexus_kernel::UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, FeedbackError> {
+    let updated = site_feedback::Entity::update_many()
+        .col_expr(site_feedback::Column::Name, Expr::value(Option::<String>::None))
+        .col_expr(site_feedback::Column::Email, Expr::value(Option::<String>::None))
+        .col_expr(site_feedback::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            site_feedback::Column::Version,
+            Expr::col(site_feedback::Column::Version).add(1),
+        )
+        .filter(site_feedback::Column::UserId.eq(user.as_uuid()))
+        .filter(
+            site_feedback::Column::Name
+                .is_not_null()
+                .or(site_feedback::Column::Email.is_not_null()),
+        )
+        .exec(conn)
+        .await
+        .map_err(unexpected("anonymising an erased account's site feedback"))?;
+    Ok(updated.rows_affected)
 }

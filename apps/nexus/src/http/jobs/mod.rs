@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` and `index_post` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 24] = [
+pub const KINDS: [&str; 27] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -42,6 +42,9 @@ pub const KINDS: [&str; 24] = [
     "seo_scan",
     "invalidate_redirects",
     "link_customer_account",
+    "drop_erased_cart",
+    "anonymise_erased_feedback",
+    "unlink_erased_customer",
 ];
 
 /// A job as administrators see it (never its event's payload: it may hold a one-time code).
