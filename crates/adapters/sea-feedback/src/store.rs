@@ -4,6 +4,7 @@ use nexus_catalog::ProductId;
 use nexus_feedback::{FeedbackError, ModerationEntry, Review, ReviewId, SiteFeedback, Subject};
 use nexus_sea_support::{DbError, unexpected};
 use sea_orm::sea_query::Expr;
+use sea_orm::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter,
