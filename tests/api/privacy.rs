@@ -12,7 +12,12 @@ const ERASE: &str = "/api/v1/users/me/erase";
 
 /// A product published by `manager`, bought and paid by `buyer`; returns the paid order
 /// (as `buyer` sees it) once its invoice is rendered.
-async fn paid_order(app: &TestApp, manager: &Signed, buyer: &Signed, title: &str) -> (Value, Value) {
+async fn paid_order(
+    app: &TestApp,
+    manager: &Signed,
+    buyer: &Signed,
+    title: &str,
+) -> (Value, Value) {
     let product = app
         .published_product(manager, title, 4_900, b"%PDF-1.4 privacy")
         .await;
@@ -87,8 +92,7 @@ async fn the_export_holds_my_orders_invoices_reviews_and_enquiries_and_no_secret
     let stranger = app.register_customer("Otto", "Outsider").await;
     app.verify_email(&buyer).await;
     let (product, order) = paid_order(&app, &manager, &buyer, "Export guide").await;
-    let (other_product, other_order) =
-        paid_order(&app, &manager, &stranger, "Other guide").await;
+    let (other_product, other_order) = paid_order(&app, &manager, &stranger, "Other guide").await;
     review(&app, &product, &buyer, "Clear and useful").await;
     review(&app, &other_product, &stranger, "Otto's private opinion").await;
     expect_json(
@@ -116,7 +120,10 @@ async fn the_export_holds_my_orders_invoices_reviews_and_enquiries_and_no_secret
     assert_eq!(doc["profile"]["firstName"], "Cara");
     assert_eq!(doc["hasPassword"], true);
     assert_eq!(doc["truncated"], false);
-    assert_eq!(strings(&doc["orders"], "id"), [order["id"].as_str().unwrap()]);
+    assert_eq!(
+        strings(&doc["orders"], "id"),
+        [order["id"].as_str().unwrap()]
+    );
     let line = &doc["orders"][0]["lines"][0];
     assert_eq!(line["title"], "Export guide", "{doc}");
     assert_eq!(doc["payments"][0]["paymentId"], order["paymentId"]);
@@ -135,7 +142,10 @@ async fn the_export_holds_my_orders_invoices_reviews_and_enquiries_and_no_secret
         [product["id"].as_str().unwrap()]
     );
     let kinds = strings(&doc["feedback"], "kind");
-    assert!(kinds.contains(&"REVIEW".to_owned()) && kinds.contains(&"SITE".to_owned()), "{doc}");
+    assert!(
+        kinds.contains(&"REVIEW".to_owned()) && kinds.contains(&"SITE".to_owned()),
+        "{doc}"
+    );
     assert!(strings(&doc["feedback"], "text").contains(&"Clear and useful".to_owned()));
     assert_eq!(
         strings(&doc["enquiries"], "subject"),
@@ -159,7 +169,10 @@ async fn the_export_holds_my_orders_invoices_reviews_and_enquiries_and_no_secret
         "Otto's private opinion",
         "Otto asks something else",
     ] {
-        assert!(!text.contains(foreign), "{foreign:?} in Cara's export: {text}");
+        assert!(
+            !text.contains(foreign),
+            "{foreign:?} in Cara's export: {text}"
+        );
     }
 
     // The stranger's own export holds theirs and not Cara's.
@@ -236,7 +249,10 @@ async fn erasure_leaving_invoices_intact_anonymises_the_account_and_runs_its_sub
     let user_path = format!("/api/v1/users/{}", buyer.user_id);
     let erased = expect_json(app.get(&user_path, &admin).await, 200).await;
     let email = erased["email"].as_str().expect("an address");
-    assert!(email.starts_with("erased+") && email.ends_with("@erased.invalid"), "{erased}");
+    assert!(
+        email.starts_with("erased+") && email.ends_with("@erased.invalid"),
+        "{erased}"
+    );
     assert_eq!(erased["firstName"], "Erased");
     assert_eq!(erased["lastName"], "Customer");
     assert_eq!(erased["isActive"], false);
@@ -268,7 +284,14 @@ async fn erasure_leaving_invoices_intact_anonymises_the_account_and_runs_its_sub
     // The order, its payment and its invoice: kept, same number and amount, the PDF
     // still downloads for staff.
     let after = expect_json(app.get(&order_path, &admin).await, 200).await;
-    for key in ["invoiceNumber", "total", "status", "paymentId", "paidAt", "userId"] {
+    for key in [
+        "invoiceNumber",
+        "total",
+        "status",
+        "paymentId",
+        "paidAt",
+        "userId",
+    ] {
         assert_eq!(after[key], before[key], "{key}: {after}");
     }
     let res = app.get(&format!("{order_path}/invoice"), &admin).await;
@@ -313,17 +336,32 @@ async fn erasure_leaving_invoices_intact_anonymises_the_account_and_runs_its_sub
         .clone();
     assert_eq!(kept["name"], "Erased Customer", "{kept}");
     assert_ne!(kept["email"], buyer.email.as_str(), "{kept}");
-    let feedback = expect_json(app.get("/api/v1/admin/feedback?limit=100", &admin).await, 200).await;
+    let feedback = expect_json(
+        app.get("/api/v1/admin/feedback?limit=100", &admin).await,
+        200,
+    )
+    .await;
     let sent = &feedback["data"][0];
     assert_eq!(sent["message"], "Nice");
     assert_eq!(sent["name"], Value::Null, "{sent}");
     assert_eq!(sent["email"], Value::Null, "{sent}");
-    let reviews = expect_json(app.get("/api/v1/admin/reviews?limit=100", &admin).await, 200).await;
-    assert!(reviews.to_string().contains("Stays as product feedback"), "{reviews}");
+    let reviews = expect_json(
+        app.get("/api/v1/admin/reviews?limit=100", &admin).await,
+        200,
+    )
+    .await;
+    assert!(
+        reviews.to_string().contains("Stays as product feedback"),
+        "{reviews}"
+    );
     assert!(!reviews.to_string().contains(&buyer.email), "{reviews}");
 
     // The old address is free: a new, separate account.
-    expect_json(app.register_at(&buyer.email, "a new life begins").await, 202).await;
+    expect_json(
+        app.register_at(&buyer.email, "a new life begins").await,
+        202,
+    )
+    .await;
     let again = app.login(&buyer.email, "a new life begins").await;
     assert_ne!(again.user_id, buyer.user_id);
     let (_, fresh) = export(&app, &again).await;
@@ -342,9 +380,15 @@ async fn a_wrong_or_missing_password_erases_nothing() {
         "validation_failed",
     )
     .await;
-    assert_error(app.post_json(ERASE, &json!({}), &buyer).await, 400, "validation_failed").await;
     assert_error(
-        app.post_json(ERASE, &json!({ "code": "123456" }), &buyer).await,
+        app.post_json(ERASE, &json!({}), &buyer).await,
+        400,
+        "validation_failed",
+    )
+    .await;
+    assert_error(
+        app.post_json(ERASE, &json!({ "code": "123456" }), &buyer)
+            .await,
         400,
         "validation_failed",
     )

@@ -618,7 +618,9 @@ pub async fn compose(
         Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
         Arc::new(LinkVerifiedAccount::new(customers.clone())),
         // "My data": what follows an account's erasure, in each context that holds data.
-        Arc::new(nexus_customers::UnlinkErasedCustomer::new(enquiries.clone())),
+        Arc::new(nexus_customers::UnlinkErasedCustomer::new(
+            enquiries.clone(),
+        )),
         Arc::new(nexus_orders::DropErasedCart::new(carts_for_erasure)),
     ]);
     list.extend(index_product);

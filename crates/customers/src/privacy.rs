@@ -8,7 +8,7 @@ use nexus_identity::{AccountErased, erased_names};
 use nexus_kernel::{Actor, Email, PageRequest, Unexpected, UserId};
 use nexus_outbox::{Delivery, DeliveryError, Subscriber, Subscription};
 
-use crate::{CustomerId, CustomersError, Enquiry, EnquiryQuery, EnquiryService, EnquirerName};
+use crate::{CustomerId, CustomersError, EnquirerName, Enquiry, EnquiryQuery, EnquiryService};
 
 /// At most this many enquiries go into one export.
 pub const EXPORT_LIMIT: usize = 1000;

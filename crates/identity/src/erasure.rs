@@ -106,10 +106,7 @@ impl IdentityService {
             };
             // Longer than bcrypt reads, so never a password that was set: wrong, unverified.
             if given.len() > Password::MAX_BYTES
-                || !self
-                    .hasher
-                    .verify(given, Some(&user.password_hash))
-                    .await?
+                || !self.hasher.verify(given, Some(&user.password_hash)).await?
             {
                 return Err(IdentityError::WrongPassword);
             }

@@ -8,9 +8,9 @@ use nexus_kernel::{Actor, Clock, Email, FixedClock, PersonName, Role, UserId};
 use crate::testing::{TestTx, UnitLog, units_of_work_from};
 use crate::{
     AccountErased, AuthSession, ErasureProof, IdentityConfig, IdentityError, IdentityService,
-    MockCodeStore, MockCredentialEraser, MockIdentityUnitOfWork, MockOtpStore,
-    MockPasswordHasher, MockSessionRevoker, MockSessionStore, MockTokenIssuer, MockUserRepository,
-    MockUserStore, OneTimeCode, OtpPurpose, PasswordHash, SessionFamilyId, User,
+    MockCodeStore, MockCredentialEraser, MockIdentityUnitOfWork, MockOtpStore, MockPasswordHasher,
+    MockSessionRevoker, MockSessionStore, MockTokenIssuer, MockUserRepository, MockUserStore,
+    OneTimeCode, OtpPurpose, PasswordHash, SessionFamilyId, User,
 };
 
 const PASSWORD: &str = "correct horse battery";
@@ -72,11 +72,7 @@ fn tokens() -> MockTokenIssuer {
     tokens
 }
 
-fn service(
-    account: &User,
-    uow: MockIdentityUnitOfWork,
-    otps: MockOtpStore,
-) -> IdentityService {
+fn service(account: &User, uow: MockIdentityUnitOfWork, otps: MockOtpStore) -> IdentityService {
     let mut users = MockUserRepository::new();
     let found = account.clone();
     users
@@ -110,7 +106,9 @@ fn erasing_units(log: &UnitLog, account: &User) -> MockIdentityUnitOfWork {
                     && u.id == id
                     && u.email != old_email
                     && u.email.as_str().ends_with("@erased.invalid")
-                    && u.email.as_str().contains(&id.as_uuid().simple().to_string())
+                    && u.email
+                        .as_str()
+                        .contains(&id.as_uuid().simple().to_string())
                     && u.first_name.as_str() == "Erased"
                     && u.last_name.as_str() == "Customer"
                     && !u.password_hash.is_set()
@@ -185,7 +183,10 @@ async fn staff_accounts_are_never_erased_by_their_owner() {
             .erase_account(&session(&account), ErasureProof::Password(PASSWORD.into()))
             .await
             .expect_err("refused");
-        assert!(matches!(err, IdentityError::StaffErasure(r) if r == role), "{err:?}");
+        assert!(
+            matches!(err, IdentityError::StaffErasure(r) if r == role),
+            "{err:?}"
+        );
     }
 }
 

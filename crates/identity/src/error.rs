@@ -60,7 +60,9 @@ pub enum IdentityError {
     Busy,
     /// A staff account (the last administrator among them) cannot be erased by its owner:
     /// an administrator deactivates it instead.
-    #[error("a {0} account cannot be erased by its owner; an administrator deactivates staff accounts")]
+    #[error(
+        "a {0} account cannot be erased by its owner; an administrator deactivates staff accounts"
+    )]
     StaffErasure(Role),
     /// A failure that is not a business outcome.
     #[error(transparent)]

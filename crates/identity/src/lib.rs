@@ -14,9 +14,9 @@ mod service;
 #[cfg(any(test, feature = "mocks"))]
 pub mod testing;
 
-pub use erasure::{AccountErased, CredentialEraser, ErasureProof, erased_email, erased_names};
 #[cfg(any(test, feature = "mocks"))]
 pub use erasure::MockCredentialEraser;
+pub use erasure::{AccountErased, CredentialEraser, ErasureProof, erased_email, erased_names};
 pub use error::{IdentityError, PasswordRule};
 pub use events::{
     AccountLinkIssued, CodeIssued, EmailChangeRequested, EmailChanged, EmailVerified,

@@ -8,9 +8,7 @@ use nexus_identity::AccountErased;
 use nexus_kernel::{Actor, PageRequest};
 use nexus_outbox::{Delivery, DeliveryError, Subscriber, Subscription};
 
-use crate::{
-    CartStore, CreditNote, LibraryEntry, Order, OrderQuery, OrderService, OrdersError,
-};
+use crate::{CartStore, CreditNote, LibraryEntry, Order, OrderQuery, OrderService, OrdersError};
 
 /// At most this many rows of each kind (orders, credit notes, library entries) go into one
 /// export; `truncated` tells when there were more.
@@ -69,8 +67,7 @@ impl OrderService {
                     truncated = true;
                     break 'notes;
                 }
-                if let Some(note) = self.orders.find_credit_note(&refund.refund_id).await?
-                {
+                if let Some(note) = self.orders.find_credit_note(&refund.refund_id).await? {
                     credit_notes.push(note);
                 }
             }

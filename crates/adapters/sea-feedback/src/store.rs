@@ -3,8 +3,8 @@
 use nexus_catalog::ProductId;
 use nexus_feedback::{FeedbackError, ModerationEntry, Review, ReviewId, SiteFeedback, Subject};
 use nexus_sea_support::{DbError, unexpected};
-use sea_orm::sea_query::Expr;
 use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter,
@@ -155,8 +155,14 @@ pub(crate) async fn anonymise_feedback_of<C: ConnectionTrait>(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64, FeedbackError> {
     let updated = site_feedback::Entity::update_many()
-        .col_expr(site_feedback::Column::Name, Expr::value(Option::<String>::None))
-        .col_expr(site_feedback::Column::Email, Expr::value(Option::<String>::None))
+        .col_expr(
+            site_feedback::Column::Name,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            site_feedback::Column::Email,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(site_feedback::Column::UpdatedAt, Expr::value(now))
         .col_expr(
             site_feedback::Column::Version,

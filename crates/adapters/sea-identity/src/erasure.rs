@@ -20,7 +20,9 @@ pub(crate) async fn erase_user_credentials<C: ConnectionTrait>(
         .filter(user_identity::Column::UserId.eq(id))
         .exec(conn)
         .await
-        .map_err(unexpected("deleting an erased account's sign-in identities"))?;
+        .map_err(unexpected(
+            "deleting an erased account's sign-in identities",
+        ))?;
     one_time_code::Entity::delete_many()
         .filter(one_time_code::Column::UserId.eq(id))
         .exec(conn)

@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_identity::{
-    AccountLink, CodeStore, CredentialEraser, IdentityError, IdentityTx, IdentityUnitOfWork, LinkStore, OneTimeCode,
-    SessionFamilyId, SessionRevoker, User, UserStore,
+    AccountLink, CodeStore, CredentialEraser, IdentityError, IdentityTx, IdentityUnitOfWork,
+    LinkStore, OneTimeCode, SessionFamilyId, SessionRevoker, User, UserStore,
 };
 use nexus_kernel::UserId;
 use nexus_outbox::EventEnvelope;

@@ -181,10 +181,7 @@ impl EraseAccountRequest {
 #[utoipa::path(get, path = "/api/v1/users/me/export", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = ExportDocument, headers(("Content-Disposition" = String, description = "attachment; filename=\"nexus-export-<date>.json\""))), (status = 401, body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn export_me(
-    state: web::Data<AppState>,
-    auth: Auth,
-) -> Result<HttpResponse, ApiError> {
+pub async fn export_me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
     let actor = auth.actor();
     let user = state.identity.me(&actor).await?;
     let methods = state.oauth.methods(&actor).await?;
@@ -320,12 +317,7 @@ pub async fn erase_me(
                 user: auth.actor().user_id(),
             },
             state.identity.erase_account(&auth.0, proof),
-            |e| {
-                matches!(
-                    e,
-                    IdentityError::WrongPassword | IdentityError::InvalidCode
-                )
-            },
+            |e| matches!(e, IdentityError::WrongPassword | IdentityError::InvalidCode),
         )
         .await?;
     // The error names `currentPassword`; in this request the field is `password`.
