@@ -24,6 +24,7 @@ mod otp;
 mod pages;
 mod platform;
 mod posts;
+mod privacy;
 mod purchase;
 mod reconcile;
 mod recovery;

@@ -113,6 +113,9 @@ const ROUTES: &[Row] = &[
     // An e-mail change is asked for with one's password and confirmed by the link's token.
     ("post",   "/api/v1/users/me/email",               [401, 202, 202, 202, 202, 202, 202, 202]),
     ("post",   "/api/v1/users/me/email/confirm",       [401, 400, 400, 400, 400, 400, 400, 400]),
+    ("get",    "/api/v1/users/me/export",              [401, 200, 200, 200, 200, 200, 200, 200]),
+    // Customers erase a fresh account of their own per cell; staff are refused (409).
+    ("post",   "/api/v1/users/me/erase",               [401, 204, 204, 409, 409, 409, 409, 409]),
     // User administration: ADMIN only.
     ("get",    "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 200]),
     ("post",   "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 201]),
@@ -533,7 +536,8 @@ impl World {
                 | "/api/v1/me/library"
                 | "/api/v1/me/dashboard"
                 | "/api/v1/users/me/identities"
-                | "/api/v1/users/me/sessions",
+                | "/api/v1/users/me/sessions"
+                | "/api/v1/users/me/export",
             )
             | ("delete", "/api/v1/cart" | "/api/v1/users/me/sessions") => Call::to(template),
             ("delete", "/api/v1/users/me/sessions/{id}") => {
@@ -621,6 +625,20 @@ impl World {
             ("patch", "/api/v1/users/me") => {
                 Call::json(template, json!({ "firstName": "Renamed" }))
             }
+            ("post", "/api/v1/users/me/erase") => match who {
+                // A fresh account per cell: the shared customers live on.
+                Who::Customer | Who::OtherCustomer => {
+                    let fresh = app.sign_in_as(Role::Customer).await;
+                    Call {
+                        token: Some(Some(fresh.token)),
+                        ..Call::json(template, json!({ "password": fresh.password }))
+                    }
+                }
+                _ => Call::json(
+                    template,
+                    json!({ "password": me.map_or("not-signed-in", |m| m.password.as_str()) }),
+                ),
+            },
             ("post", "/api/v1/users/me/password") => {
                 // Handled by `change_password_cell`, which puts the password back.
                 Call::to(template)

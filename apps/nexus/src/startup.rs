@@ -533,6 +533,7 @@ pub async fn compose(
             max_price_minor: settings.commerce.max_price_minor,
         },
     ));
+    let carts_for_erasure = carts.clone();
     let cart = Arc::new(
         CartService::new(
             carts.clone(),
@@ -662,6 +663,11 @@ pub async fn compose(
         )),
         Arc::new(OtpMailSubscriber::new(renderer, mailer, message_domain)),
         Arc::new(LinkVerifiedAccount::new(customers.clone())),
+        // "My data": what follows an account's erasure, in each context that holds data.
+        Arc::new(nexus_customers::UnlinkErasedCustomer::new(
+            enquiries.clone(),
+        )),
+        Arc::new(nexus_orders::DropErasedCart::new(carts_for_erasure)),
     ]);
     list.extend(index_product);
     // The blog's search: Meilisearch beside the catalog's, or the database's own.
@@ -678,6 +684,20 @@ pub async fn compose(
         )));
     }
     list.push(Arc::new(InvalidateCatalogCache::new(shared_cache.clone())));
+    let feedback = Arc::new(nexus_feedback::FeedbackService::new(
+        Arc::new(nexus_sea_feedback::SeaFeedbackReader::new(db.clone())),
+        Arc::new(nexus_sea_feedback::SeaFeedbackUnitOfWork::new(
+            transactions.clone(),
+        )),
+        Arc::new(nexus_sea_feedback::SeaOwnershipCheck::new(db.clone())),
+        Arc::new(crate::feedback::CrmCustomerDirectory::new(
+            customers.clone(),
+        )),
+        clock.clone(),
+    ));
+    list.push(Arc::new(nexus_feedback::AnonymiseErasedFeedback::new(
+        feedback.clone(),
+    )));
     list.push(Arc::new(nexus_feedback::InvalidateCatalogRatings::new(
         shared_cache.clone(),
     )));
@@ -779,17 +799,6 @@ pub async fn compose(
         assets,
         clock.clone(),
         Duration::seconds(storage.link_ttl_secs),
-    ));
-    let feedback = Arc::new(nexus_feedback::FeedbackService::new(
-        Arc::new(nexus_sea_feedback::SeaFeedbackReader::new(db.clone())),
-        Arc::new(nexus_sea_feedback::SeaFeedbackUnitOfWork::new(
-            transactions.clone(),
-        )),
-        Arc::new(nexus_sea_feedback::SeaOwnershipCheck::new(db.clone())),
-        Arc::new(crate::feedback::CrmCustomerDirectory::new(
-            customers.clone(),
-        )),
-        clock.clone(),
     ));
     let downloads = Arc::new(DownloadService::new(
         orders.clone(),

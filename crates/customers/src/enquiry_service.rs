@@ -11,10 +11,10 @@ use crate::{
 
 /// Enquiries: intake from the public, routing to an officer, and their life cycle.
 pub struct EnquiryService {
-    enquiries: Arc<dyn EnquiryRepository>,
-    customers: Arc<dyn CustomerRepository>,
-    staff: Arc<dyn StaffDirectory>,
-    clock: Arc<dyn Clock>,
+    pub(crate) enquiries: Arc<dyn EnquiryRepository>,
+    pub(crate) customers: Arc<dyn CustomerRepository>,
+    pub(crate) staff: Arc<dyn StaffDirectory>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl EnquiryService {

@@ -9,6 +9,7 @@ mod model;
 mod notes;
 pub mod permissions;
 mod ports;
+mod privacy;
 mod service;
 mod timeline;
 
@@ -31,6 +32,7 @@ pub use notes::{Note, NoteBody, NoteRepository, NoteService};
 pub use ports::{CustomerRepository, EnquiryRepository, StaffDirectory};
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::{MockCustomerRepository, MockEnquiryRepository, MockStaffDirectory};
+pub use privacy::{EXPORT_LIMIT, UnlinkErasedCustomer};
 pub use service::CustomerService;
 #[cfg(any(test, feature = "mocks"))]
 pub use timeline::MockTimelineReader;

@@ -7,6 +7,7 @@ mod ids;
 mod model;
 pub mod permissions;
 mod ports;
+mod privacy;
 mod service;
 #[cfg(test)]
 mod service_tests;
@@ -30,4 +31,5 @@ pub use ports::{
     MockCustomerDirectory, MockFeedbackReader, MockFeedbackStore, MockFeedbackUnitOfWork,
     MockOwnershipCheck,
 };
+pub use privacy::{AnonymiseErasedFeedback, EXPORT_LIMIT};
 pub use service::{FeedbackService, ReviewWrite, SPAM_METRIC};

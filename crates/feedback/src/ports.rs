@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use nexus_catalog::ProductId;
 use nexus_customers::CustomerId;
 use nexus_kernel::{Actor, Email, Page, PageRequest, UserId};
@@ -69,6 +70,13 @@ pub trait FeedbackReader: Send + Sync {
         email: &Email,
         page: PageRequest,
     ) -> Result<Page<CustomerFeedback>, FeedbackError>;
+
+    /// Site feedback sent by `user` while signed in and `user`'s reviews, newest first.
+    async fn written_by(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<CustomerFeedback>, FeedbackError>;
 }
 
 /// Writes inside one unit of work (see [`FeedbackTx::store`]).
@@ -123,6 +131,14 @@ pub trait FeedbackStore: Send + Sync {
 
     /// Appends a line to the moderation history.
     async fn add_moderation(&self, entry: &ModerationEntry) -> Result<(), FeedbackError>;
+
+    /// Clears the sender's name and address on every site feedback `user` sent while signed
+    /// in (account erasure); returns how many changed. Idempotent.
+    async fn anonymise_feedback_of(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+    ) -> Result<u64, FeedbackError>;
 }
 
 /// Opens units of work over the feedback records.

@@ -23,11 +23,11 @@ pub const SPAM_METRIC: &str = "nexus_feedback_spam_total";
 
 /// Site feedback, product reviews, their moderation, ratings and the CRM view.
 pub struct FeedbackService {
-    reader: Arc<dyn FeedbackReader>,
-    uow: Arc<dyn FeedbackUnitOfWork>,
+    pub(crate) reader: Arc<dyn FeedbackReader>,
+    pub(crate) uow: Arc<dyn FeedbackUnitOfWork>,
     ownership: Arc<dyn OwnershipCheck>,
     customers: Arc<dyn CustomerDirectory>,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 fn envelope<E: DomainEvent>(event: &E, now: DateTime<Utc>) -> Result<EventEnvelope, FeedbackError> {

@@ -77,6 +77,12 @@ pub enum IdentityError {
     /// logins that would otherwise queue CPU-heavy work for everyone).
     #[error("the service is busy; try again shortly")]
     Busy,
+    /// A staff account (the last administrator among them) cannot be erased by its owner:
+    /// an administrator deactivates it instead.
+    #[error(
+        "a {0} account cannot be erased by its owner; an administrator deactivates staff accounts"
+    )]
+    StaffErasure(Role),
     /// A failure that is not a business outcome.
     #[error(transparent)]
     Unexpected(#[from] Unexpected),

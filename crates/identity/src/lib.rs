@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod client;
+mod erasure;
 mod error;
 mod events;
 mod ids;
@@ -17,6 +18,9 @@ pub mod testing;
 mod totp;
 
 pub use client::{ClientInfo, device_label, ip_prefix};
+#[cfg(any(test, feature = "mocks"))]
+pub use erasure::MockCredentialEraser;
+pub use erasure::{AccountErased, CredentialEraser, ErasureProof, erased_email, erased_names};
 pub use error::{IdentityError, PasswordRule};
 pub use events::{
     AccountLinkIssued, CodeIssued, EmailChangeRequested, EmailChanged, EmailVerified,

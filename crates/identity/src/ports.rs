@@ -264,6 +264,9 @@ pub trait IdentityTx: Send {
     /// Session revocation, bound to this unit of work.
     fn sessions(&self) -> &dyn SessionRevoker;
 
+    /// Credential removal (account erasure), bound to this unit of work.
+    fn erasure(&self) -> &dyn crate::CredentialEraser;
+
     /// Records `event`, written to the outbox with the changes when the unit commits.
     fn record(&mut self, event: EventEnvelope);
 

@@ -59,6 +59,7 @@ pub struct TestTx {
     codes: MockCodeStore,
     links: MockLinkStore,
     sessions: MockSessionRevoker,
+    erasure: crate::MockCredentialEraser,
     log: UnitLog,
 }
 
@@ -71,6 +72,7 @@ impl TestTx {
             codes,
             links: MockLinkStore::new(),
             sessions: MockSessionRevoker::new(),
+            erasure: crate::MockCredentialEraser::new(),
             log: log.clone(),
         }
     }
@@ -79,6 +81,13 @@ impl TestTx {
     #[must_use]
     pub fn with_links(mut self, links: MockLinkStore) -> Self {
         self.links = links;
+        self
+    }
+
+    /// The same unit of work with this credential removal.
+    #[must_use]
+    pub fn with_erasure(mut self, erasure: crate::MockCredentialEraser) -> Self {
+        self.erasure = erasure;
         self
     }
 
@@ -106,6 +115,10 @@ impl IdentityTx for TestTx {
 
     fn sessions(&self) -> &dyn SessionRevoker {
         &self.sessions
+    }
+
+    fn erasure(&self) -> &dyn crate::CredentialEraser {
+        &self.erasure
     }
 
     fn record(&mut self, event: EventEnvelope) {

@@ -14,6 +14,7 @@ mod order;
 mod payments;
 pub mod permissions;
 mod ports;
+mod privacy;
 mod reconcile;
 mod refunds;
 mod service;
@@ -68,6 +69,7 @@ pub use ports::{
     MockBuyerDirectory, MockEntitlementRepository, MockOrderRepository, MockProcessedEvents,
     MockProductCatalog,
 };
+pub use privacy::{DropErasedCart, EXPORT_LIMIT, OrdersExport};
 pub use reconcile::PaymentReconcileSubscriber;
 pub use refunds::{RefundNoticeSubscriber, UnappliedPaymentRefundSubscriber};
 pub use service::{CheckoutSession, DownloadTarget, OrderService, WebhookOutcome};

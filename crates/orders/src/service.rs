@@ -141,9 +141,9 @@ enum Step {
 /// may not see is `NotFound`.
 pub struct OrderService {
     uow: Arc<dyn OrdersUnitOfWork>,
-    orders: Arc<dyn OrderRepository>,
+    pub(crate) orders: Arc<dyn OrderRepository>,
     events: Arc<dyn ProcessedEvents>,
-    entitlements: Arc<dyn EntitlementRepository>,
+    pub(crate) entitlements: Arc<dyn EntitlementRepository>,
     catalog: Arc<dyn ProductCatalog>,
     cart: Arc<dyn CartStore>,
     gateway: Arc<dyn PaymentGateway>,

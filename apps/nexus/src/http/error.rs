@@ -403,6 +403,7 @@ impl From<IdentityError> for ApiError {
             E::EmailTaken => Self::new(StatusCode::CONFLICT, "email_taken", message),
             E::Conflict => Self::new(StatusCode::CONFLICT, "conflict", message),
             E::SelfLockout(_) => Self::new(StatusCode::CONFLICT, "self_lockout", message),
+            E::StaffErasure(_) => Self::new(StatusCode::CONFLICT, "staff_account", message),
             E::WeakPassword(rule) => Self::field("password", password_code(rule), message),
             E::WrongPassword => Self::field("currentPassword", "wrong_password", message),
             E::InvalidCode => Self::new(StatusCode::BAD_REQUEST, "invalid_code", message),

@@ -49,6 +49,8 @@ use super::{
         users::handlers::confirm_totp,
         users::handlers::disable_totp,
         auth::handlers::login_totp,
+        users::privacy::export_me,
+        users::privacy::erase_me,
         enquiries::handlers::create_enquiry,
         enquiries::handlers::list_enquiries,
         enquiries::handlers::get_enquiry,

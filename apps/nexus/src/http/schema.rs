@@ -86,6 +86,9 @@ doc_enum!(
         LinkCustomerAccount = "link_customer_account",
         WarnApprovers = "warn_approvers",
         EscalateOverdueResponse = "escalate_overdue_response",
+        DropErasedCart = "drop_erased_cart",
+        AnonymiseErasedFeedback = "anonymise_erased_feedback",
+        UnlinkErasedCustomer = "unlink_erased_customer",
     }
 );
 

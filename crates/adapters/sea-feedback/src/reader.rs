@@ -259,84 +259,109 @@ impl FeedbackReader for SeaFeedbackReader {
         email: &Email,
         page: PageRequest,
     ) -> Result<Page<CustomerFeedback>, FeedbackError> {
-        let backend = self.db.get_database_backend();
         let address = email.as_str();
-        let list_sql = format!(
-            "SELECT kind, id, product_id, rating, title, body, status, created_at FROM ( \
-             SELECT 'SITE' AS kind, f.id AS id, NULL AS product_id, f.rating AS rating, \
-             NULL AS title, f.message AS body, f.status AS status, f.created_at AS created_at \
-             FROM site_feedback f WHERE {BY_EMAIL_WHERE_FEEDBACK} \
-             UNION ALL \
-             SELECT 'REVIEW', r.id, r.product_id, r.rating, r.title, r.body, r.status, r.created_at \
-             FROM product_reviews r WHERE {BY_EMAIL_WHERE_REVIEW} \
-             ) said ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
-        );
-        let count_sql = format!(
-            "SELECT (SELECT COUNT(*) FROM site_feedback f WHERE {BY_EMAIL_WHERE_FEEDBACK}) \
-             + (SELECT COUNT(*) FROM product_reviews r WHERE {BY_EMAIL_WHERE_REVIEW}) AS total"
-        );
-        let tx = begin_read(&self.db)
-            .await
-            .map_err(unexpected("starting a customer feedback list"))?;
-        let rows = CustomerRow::find_by_statement(statement(
-            backend,
-            &list_sql,
-            vec![
-                address.into(),
-                address.into(),
-                address.into(),
-                i64::from(page.limit()).into(),
-                i64::try_from(page.offset()).unwrap_or(i64::MAX).into(),
-            ],
-        ))
+        said(
+            &self.db,
+            BY_EMAIL_WHERE_FEEDBACK,
+            BY_EMAIL_WHERE_REVIEW,
+            vec![address.into(), address.into(), address.into()],
+            page,
+        )
+        .await
+    }
+
+    async fn written_by(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<CustomerFeedback>, FeedbackError> {
+        said(
+            &self.db,
+            "f.user_id = $1",
+            "r.user_id = $2",
+            vec![user.as_uuid().into(), user.as_uuid().into()],
+            page,
+        )
+        .await
+    }
+}
+
+/// Site feedback and reviews matching the two conditions, newest first, in one list:
+/// `args` are the conditions' parameters (`$1`..`$n`); paging takes the two after them.
+async fn said(
+    db: &DatabaseConnection,
+    where_feedback: &str,
+    where_review: &str,
+    args: Vec<sea_orm::Value>,
+    page: PageRequest,
+) -> Result<Page<CustomerFeedback>, FeedbackError> {
+    let backend = db.get_database_backend();
+    let limit_at = args.len() + 1;
+    let offset_at = args.len() + 2;
+    let list_sql = format!(
+        "SELECT kind, id, product_id, rating, title, body, status, created_at FROM ( \
+         SELECT 'SITE' AS kind, f.id AS id, NULL AS product_id, f.rating AS rating, \
+         NULL AS title, f.message AS body, f.status AS status, f.created_at AS created_at \
+         FROM site_feedback f WHERE {where_feedback} \
+         UNION ALL \
+         SELECT 'REVIEW', r.id, r.product_id, r.rating, r.title, r.body, r.status, r.created_at \
+         FROM product_reviews r WHERE {where_review} \
+         ) said ORDER BY created_at DESC, id DESC LIMIT ${limit_at} OFFSET ${offset_at}"
+    );
+    let count_sql = format!(
+        "SELECT (SELECT COUNT(*) FROM site_feedback f WHERE {where_feedback}) \
+         + (SELECT COUNT(*) FROM product_reviews r WHERE {where_review}) AS total"
+    );
+    let mut list_args = args.clone();
+    list_args.push(i64::from(page.limit()).into());
+    list_args.push(i64::try_from(page.offset()).unwrap_or(i64::MAX).into());
+    let tx = begin_read(db)
+        .await
+        .map_err(unexpected("starting a customer feedback list"))?;
+    let rows = CustomerRow::find_by_statement(statement(backend, &list_sql, list_args))
         .all(&tx)
         .await
         .map_err(unexpected("listing a customer's feedback"))?;
-        let total = Total::find_by_statement(statement(
-            backend,
-            &count_sql,
-            vec![address.into(), address.into(), address.into()],
-        ))
+    let total = Total::find_by_statement(statement(backend, &count_sql, args))
         .one(&tx)
         .await
         .map_err(unexpected("counting a customer's feedback"))?
         .map_or(0, |t| t.total);
-        tx.commit()
-            .await
-            .map_err(unexpected("finishing a customer feedback list"))?;
-        let items = rows
-            .into_iter()
-            .map(|row| {
-                let table = if row.kind == "SITE" {
-                    "site_feedback"
+    tx.commit()
+        .await
+        .map_err(unexpected("finishing a customer feedback list"))?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let table = if row.kind == "SITE" {
+                "site_feedback"
+            } else {
+                "product_reviews"
+            };
+            Ok(CustomerFeedback {
+                kind: if row.kind == "SITE" {
+                    FeedbackKind::Site
                 } else {
-                    "product_reviews"
-                };
-                Ok(CustomerFeedback {
-                    kind: if row.kind == "SITE" {
-                        FeedbackKind::Site
-                    } else {
-                        FeedbackKind::Review
-                    },
-                    id: row.id,
-                    product_id: row.product_id.map(ProductId::from_uuid),
-                    rating: row
-                        .rating
-                        .map(|r| rating(i64::from(r), table, row.id))
-                        .transpose()?,
-                    title: row.title,
-                    text: row.body,
-                    status: row.status,
-                    created_at: row.created_at,
-                })
+                    FeedbackKind::Review
+                },
+                id: row.id,
+                product_id: row.product_id.map(ProductId::from_uuid),
+                rating: row
+                    .rating
+                    .map(|r| rating(i64::from(r), table, row.id))
+                    .transpose()?,
+                title: row.title,
+                text: row.body,
+                status: row.status,
+                created_at: row.created_at,
             })
-            .collect::<Result<_, FeedbackError>>()?;
-        Ok(page_of(
-            items,
-            u64::try_from(total).unwrap_or_default(),
-            page,
-        ))
-    }
+        })
+        .collect::<Result<_, FeedbackError>>()?;
+    Ok(page_of(
+        items,
+        u64::try_from(total).unwrap_or_default(),
+        page,
+    ))
 }
 
 async fn reviews_page(

@@ -6,6 +6,8 @@ use nexus_feedback::{
 };
 use nexus_kernel::AuditRecord;
 use nexus_sea_support::{DbError, actor_with_role, append_audit, unexpected};
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
     IntoActiveModel, QueryFilter,
@@ -169,4 +171,35 @@ pub(crate) async fn add_moderation<C: ConnectionTrait>(
     };
     append_audit(conn, &[record], None).await?;
     Ok(())
+}
+
+pub(crate) async fn anonymise_feedback_of<C: ConnectionTrait>(
+    conn: &C,
+    user: nexus_kernel::UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, FeedbackError> {
+    let updated = site_feedback::Entity::update_many()
+        .col_expr(
+            site_feedback::Column::Name,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            site_feedback::Column::Email,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(site_feedback::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            site_feedback::Column::Version,
+            Expr::col(site_feedback::Column::Version).add(1),
+        )
+        .filter(site_feedback::Column::UserId.eq(user.as_uuid()))
+        .filter(
+            site_feedback::Column::Name
+                .is_not_null()
+                .or(site_feedback::Column::Email.is_not_null()),
+        )
+        .exec(conn)
+        .await
+        .map_err(unexpected("anonymising an erased account's site feedback"))?;
+    Ok(updated.rows_affected)
 }

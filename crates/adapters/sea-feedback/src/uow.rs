@@ -90,6 +90,14 @@ impl FeedbackStore for SeaFeedbackTx {
     async fn add_moderation(&self, entry: &ModerationEntry) -> Result<(), FeedbackError> {
         store::add_moderation(self.tx.conn(), entry).await
     }
+
+    async fn anonymise_feedback_of(
+        &self,
+        user: nexus_kernel::UserId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, FeedbackError> {
+        store::anonymise_feedback_of(self.tx.conn(), user, now).await
+    }
 }
 
 #[async_trait]

@@ -2,6 +2,7 @@
 
 pub mod entities;
 
+mod erasure;
 mod links;
 mod oauth;
 mod otps;

@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_identity::{
-    AccountLink, CodeStore, IdentityError, IdentityTx, IdentityUnitOfWork, LinkStore, OneTimeCode,
-    SessionFamilyId, SessionRevoker, User, UserStore,
+    AccountLink, CodeStore, CredentialEraser, IdentityError, IdentityTx, IdentityUnitOfWork,
+    LinkStore, OneTimeCode, SessionFamilyId, SessionRevoker, User, UserStore,
 };
 use nexus_kernel::UserId;
 use nexus_outbox::EventEnvelope;
 use nexus_sea_support::{EventTransaction, Transactions, unexpected};
 
+use crate::erasure::erase_user_credentials;
 use crate::links::{consume_link, find_link, replace_link};
 use crate::otps::replace_code;
 use crate::sessions::revoke_user_sessions;
@@ -63,6 +64,10 @@ impl IdentityTx for SeaIdentityTx {
     }
 
     fn sessions(&self) -> &dyn SessionRevoker {
+        self
+    }
+
+    fn erasure(&self) -> &dyn CredentialEraser {
         self
     }
 
@@ -121,5 +126,12 @@ impl SessionRevoker for SeaIdentityTx {
 impl CodeStore for SeaIdentityTx {
     async fn replace(&self, code: &OneTimeCode) -> Result<(), IdentityError> {
         replace_code(self.tx.conn(), code).await
+    }
+}
+
+#[async_trait]
+impl CredentialEraser for SeaIdentityTx {
+    async fn erase_credentials(&self, user: UserId) -> Result<(), IdentityError> {
+        erase_user_credentials(self.tx.conn(), user).await
     }
 }

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` and `index_post` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 26] = [
+pub const KINDS: [&str; 29] = [
     "send_response",
     "send_welcome",
     "send_otp",
@@ -44,6 +44,9 @@ pub const KINDS: [&str; 26] = [
     "link_customer_account",
     "warn_approvers",
     "escalate_overdue_response",
+    "drop_erased_cart",
+    "anonymise_erased_feedback",
+    "unlink_erased_customer",
 ];
 
 /// A job as administrators see it (never its event's payload: it may hold a one-time code).

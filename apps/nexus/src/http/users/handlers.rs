@@ -24,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/users/me/password").route(web::post().to(change_password)))
         .service(web::resource("/users/me/email").route(web::post().to(change_email)))
         .service(web::resource("/users/me/email/confirm").route(web::post().to(confirm_email)))
+        .service(web::resource("/users/me/export").route(web::get().to(super::privacy::export_me)))
+        .service(web::resource("/users/me/erase").route(web::post().to(super::privacy::erase_me)))
         .service(
             web::resource("/users/me/sessions")
                 .route(web::get().to(list_sessions))

@@ -2,5 +2,6 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod privacy;
 
 pub use handlers::configure;
