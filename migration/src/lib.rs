@@ -35,12 +35,12 @@ mod m20261207_120000_create_oauth_sign_in;
 mod m20261207_140000_add_customer_accounts;
 mod m20261207_140100_create_customer_notes;
 mod m20261207_140200_add_timeline_indexes;
+mod m20261207_150000_create_audit_log;
 mod m20261207_160000_add_response_deadlines;
 mod m20261207_160000_add_session_details;
 mod m20261207_160100_create_two_factor;
 mod m20261207_200000_create_downloads_and_payment_failures;
 mod m20261207_200100_add_dashboard_indexes;
-mod m20261207_150000_create_audit_log;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;

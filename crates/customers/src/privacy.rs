@@ -127,7 +127,16 @@ impl EnquiryService {
         customer.account_id = None;
         customer.version = expected + 1;
         customer.updated_at = now;
-        self.customers.update(&customer, expected).await?;
+        // The system acts here, following the owner's erasure: the log names no person.
+        let audit = nexus_kernel::AuditRecord::new(
+            None,
+            "customers.anonymised",
+            "customer",
+            customer.id,
+            serde_json::json!({ "reason": "account erased" }),
+            now,
+        );
+        self.customers.update(&customer, expected, &[audit]).await?;
         tracing::info!(customer_id = %customer.id, "customer of an erased account unlinked and anonymised");
         Ok(Some(customer.id))
     }

@@ -53,6 +53,7 @@ fn session(user: &User) -> AuthSession {
     AuthSession {
         actor: Actor::granted(user.id, user.role, |_| &[]),
         family_id: SessionFamilyId::new(),
+        totp_required: false,
     }
 }
 

@@ -8,8 +8,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::analytics;
-use super::dashboards;
 use super::audit;
+use super::dashboards;
 use super::error::ErrorBody;
 
 use super::feedback;

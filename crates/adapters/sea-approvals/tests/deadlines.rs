@@ -32,7 +32,7 @@ async fn cast(db: &DatabaseConnection) -> Cast {
         0,
     );
     SeaCustomerRepository::new(db.clone())
-        .insert(&c)
+        .insert(&c, &[])
         .await
         .expect("insert customer");
     Cast {
