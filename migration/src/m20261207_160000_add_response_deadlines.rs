@@ -25,7 +25,7 @@ impl MigrationTrait for Migration {
                 .alter_table(
                     Table::alter()
                         .table(Responses::Table)
-                        .add_column(&mut timestamp_with_time_zone_null(column))
+                        .add_column(timestamp_with_time_zone_null(column))
                         .to_owned(),
                 )
                 .await?;

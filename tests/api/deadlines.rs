@@ -102,7 +102,7 @@ async fn approvers_are_warned_before_the_deadline_and_admin_is_told_after_it() {
         (!to.is_empty()).then_some(to)
     })
     .await;
-    assert_eq!(escalated, [app.admin_email.clone()]);
+    assert_eq!(escalated, std::slice::from_ref(&app.admin_email));
 
     // Each stage happened once: the jobs list one delivery of each.
     let admin = app.admin().await;

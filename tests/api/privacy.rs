@@ -122,7 +122,7 @@ async fn the_export_holds_my_orders_invoices_reviews_and_enquiries_and_no_secret
     assert_eq!(doc["truncated"], false);
     assert_eq!(
         strings(&doc["orders"], "id"),
-        [order["id"].as_str().unwrap()]
+        [order["id"].as_str().expect("an id")]
     );
     let line = &doc["orders"][0]["lines"][0];
     assert_eq!(line["title"], "Export guide", "{doc}");
@@ -134,12 +134,15 @@ async fn the_export_holds_my_orders_invoices_reviews_and_enquiries_and_no_secret
     let download = invoice["downloadPath"].as_str().expect("a download path");
     assert_eq!(
         download,
-        format!("/api/v1/orders/{}/invoice", order["id"].as_str().unwrap())
+        format!(
+            "/api/v1/orders/{}/invoice",
+            order["id"].as_str().expect("an id")
+        )
     );
     assert_eq!(app.get(download, &buyer).await.status(), 303);
     assert_eq!(
         strings(&doc["library"], "productId"),
-        [product["id"].as_str().unwrap()]
+        [product["id"].as_str().expect("an id")]
     );
     let kinds = strings(&doc["feedback"], "kind");
     assert!(
@@ -164,8 +167,8 @@ async fn the_export_holds_my_orders_invoices_reviews_and_enquiries_and_no_secret
     }
     for foreign in [
         stranger.email.as_str(),
-        other_order["id"].as_str().unwrap(),
-        other_order["invoiceNumber"].as_str().unwrap(),
+        other_order["id"].as_str().expect("an id"),
+        other_order["invoiceNumber"].as_str().expect("an id"),
         "Otto's private opinion",
         "Otto asks something else",
     ] {
@@ -179,7 +182,7 @@ async fn the_export_holds_my_orders_invoices_reviews_and_enquiries_and_no_secret
     let (_, theirs) = export(&app, &stranger).await;
     assert_eq!(
         strings(&theirs["orders"], "id"),
-        [other_order["id"].as_str().unwrap()]
+        [other_order["id"].as_str().expect("an id")]
     );
     // Not verified: enquiries sent from the address are not theirs to read.
     assert_eq!(theirs["enquiries"], json!([]));
@@ -235,7 +238,7 @@ async fn erasure_leaving_invoices_intact_anonymises_the_account_and_runs_its_sub
         200,
     )
     .await;
-    let order_path = format!("/api/v1/orders/{}", order["id"].as_str().unwrap());
+    let order_path = format!("/api/v1/orders/{}", order["id"].as_str().expect("an id"));
     let before = expect_json(app.get(&order_path, &admin).await, 200).await;
 
     expect_empty(
@@ -315,7 +318,7 @@ async fn erasure_leaving_invoices_intact_anonymises_the_account_and_runs_its_sub
     }
     let customer = expect_json(
         app.get(
-            &format!("/api/v1/customers/{}", crm["id"].as_str().unwrap()),
+            &format!("/api/v1/customers/{}", crm["id"].as_str().expect("an id")),
             &manager,
         )
         .await,

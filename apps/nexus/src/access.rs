@@ -144,6 +144,7 @@ pub fn every_permission() -> Vec<Permission> {
         nexus_feedback::permissions::ALL,
         nexus_content::permissions::ALL,
         nexus_seo::permissions::ALL,
+        nexus_audit::permissions::ALL,
     ]
     .concat()
 }

@@ -320,8 +320,8 @@ mod tests {
     #[test]
     fn the_clock_runs_only_in_business_hours() {
         // 8 working hours, warned 2 working hours before.
-        let policy =
-            DeadlinePolicy::new(Duration::hours(8), Duration::hours(2), Some(office())).unwrap();
+        let policy = DeadlinePolicy::new(Duration::hours(8), Duration::hours(2), Some(office()))
+            .expect("valid policy");
         // Friday 15:00 in +05:30 = 09:30Z: 2 hours left on Friday, 6 on Monday.
         let d = policy.schedule(utc("2026-12-04T09:30:00Z"));
         // Monday 13:00 +05:30 = 07:30Z (4 hours into Monday: 2 + 4 = 6 before the warning).

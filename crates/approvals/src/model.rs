@@ -418,12 +418,12 @@ impl Response {
         if p.decided_by.is_some_and(|reviewer| reviewer == p.author_id) {
             return Err(InconsistentResponse("decided by its own author"));
         }
-        if let Some(d) = p.deadline {
-            if p.submitted_at.is_none() || d.warn_at > d.due_at {
-                return Err(InconsistentResponse(
-                    "a deadline belongs to a submission, and its warning comes before it is due",
-                ));
-            }
+        if let Some(d) = p.deadline
+            && (p.submitted_at.is_none() || d.warn_at > d.due_at)
+        {
+            return Err(InconsistentResponse(
+                "a deadline belongs to a submission, and its warning comes before it is due",
+            ));
         }
         Ok(Self {
             id: parts.id,

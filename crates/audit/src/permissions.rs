@@ -4,3 +4,6 @@ use nexus_kernel::Permission;
 
 /// Read the audit log.
 pub const AUDIT_READ: Permission = Permission::new("audit.read");
+
+/// Every permission this crate checks.
+pub const ALL: &[Permission] = &[AUDIT_READ];

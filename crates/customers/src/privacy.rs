@@ -31,15 +31,15 @@ impl EnquiryService {
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id()))]
     pub async fn export(&self, actor: &Actor) -> Result<(Vec<Enquiry>, bool), CustomersError> {
         let mut addresses = Vec::new();
-        if let Some(me) = self.staff.find_member(actor.user_id()).await? {
-            if me.email_verified {
-                addresses.push(me.email);
-            }
+        if let Some(me) = self.staff.find_member(actor.user_id()).await?
+            && me.email_verified
+        {
+            addresses.push(me.email);
         }
-        if let Some(customer) = self.customers.find_by_account(actor.user_id()).await? {
-            if !addresses.contains(&customer.email) {
-                addresses.push(customer.email);
-            }
+        if let Some(customer) = self.customers.find_by_account(actor.user_id()).await?
+            && !addresses.contains(&customer.email)
+        {
+            addresses.push(customer.email);
         }
         let mut found: Vec<Enquiry> = Vec::new();
         let mut truncated = false;
@@ -70,7 +70,7 @@ impl EnquiryService {
                 page += 1;
             }
         }
-        found.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        found.sort_by_key(|e| std::cmp::Reverse(e.created_at));
         Ok((found, truncated))
     }
 

@@ -129,10 +129,10 @@ impl IdentityService {
             }
             Some(stored.id)
         };
-        if let Some(code) = spent_code {
-            if !self.otps.consume(code, now).await? {
-                return Err(IdentityError::InvalidCode);
-            }
+        if let Some(code) = spent_code
+            && !self.otps.consume(code, now).await?
+        {
+            return Err(IdentityError::InvalidCode);
         }
         let expected = user.version;
         let (first, last) = erased_names()?;

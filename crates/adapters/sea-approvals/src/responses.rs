@@ -215,6 +215,9 @@ pub(crate) async fn save_response<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A response's id, `warn_at` and `due_at`, as the deadline sweep reads them.
+type DueRow = (Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// On `conn`: up to `limit` pending responses whose deadline reached `stage` at `now` and
 /// was not acted on, earliest first (by the `(status, warn_at)` or `(status, due_at)` index).
 pub(crate) async fn due_responses<C: ConnectionTrait>(
@@ -236,7 +239,7 @@ pub(crate) async fn due_responses<C: ConnectionTrait>(
             .filter(response::Column::EscalatedAt.is_null())
             .order_by_asc(response::Column::DueAt),
     };
-    let rows: Vec<(Uuid, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = select
+    let rows: Vec<DueRow> = select
         .order_by_asc(response::Column::Id)
         .select_only()
         .column(response::Column::Id)

@@ -1129,20 +1129,6 @@ impl ProductCatalog for SeaProductCatalog {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_gateway_name_reads_back() {
-        for kind in [GatewayKind::Razorpay, GatewayKind::Development] {
-            assert_eq!(parse_gateway(kind.as_str()), Some(kind));
-        }
-        assert_eq!(parse_gateway("RAZORPAY"), None);
-        assert_eq!(parse_gateway(""), None);
-    }
-}
-
 /// Inserts one row into `downloads`.
 pub(crate) async fn insert_download<C>(conn: &C, download: &Download) -> Result<(), OrdersError>
 where
@@ -1202,4 +1188,18 @@ where
         .await
         .map_err(unexpected("recording a payment failure"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_gateway_name_reads_back() {
+        for kind in [GatewayKind::Razorpay, GatewayKind::Development] {
+            assert_eq!(parse_gateway(kind.as_str()), Some(kind));
+        }
+        assert_eq!(parse_gateway("RAZORPAY"), None);
+        assert_eq!(parse_gateway(""), None);
+    }
 }
