@@ -13,6 +13,7 @@ mod deploy;
 mod enquiries;
 mod faults;
 mod feedback;
+mod invites;
 mod instances;
 mod jobs;
 mod limits;

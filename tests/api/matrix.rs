@@ -89,6 +89,8 @@ const ROUTES: &[Row] = &[
     // Password reset: a link is asked for by address (202 alike) and used by its token alone.
     ("post",   "/api/v1/auth/password/forgot",         [202, 202, 202, 202, 202, 202, 202, 202]),
     ("post",   "/api/v1/auth/password/reset",          [400, 400, 400, 400, 400, 400, 400, 400]),
+    // Staff invitations: an ADMIN invites; the invitee accepts by the link's token alone.
+    ("post",   "/api/v1/auth/invites/accept",          [400, 400, 400, 400, 400, 400, 400, 400]),
     ("patch",  "/api/v1/users/me",                     [401, 200, 200, 200, 200, 200, 200, 200]),
     ("post",   "/api/v1/users/me/password",            [401, 204, 204, 204, 204, 204, 204, 204]),
     // One's own sessions; an id that is not one of mine is 404. Ending the others keeps
@@ -119,6 +121,8 @@ const ROUTES: &[Row] = &[
     // User administration: ADMIN only.
     ("get",    "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 200]),
     ("post",   "/api/v1/users",                        [401, 403, 403, 403, 403, 403, 403, 201]),
+    ("post",   "/api/v1/users/invites",                [401, 403, 403, 403, 403, 403, 403, 201]),
+    ("post",   "/api/v1/users/{id}/invite",            [401, 403, 403, 403, 403, 403, 403, 202]),
     ("get",    "/api/v1/users/{id}",                   [401, 403, 403, 403, 403, 403, 403, 200]),
     ("patch",  "/api/v1/users/{id}",                   [401, 403, 403, 403, 403, 403, 403, 200]),
     // The CRM: staff only; a CSO sees the customers assigned to them (another CSO: 404).
@@ -597,6 +601,42 @@ impl World {
                 template,
                 json!({ "token": "ab".repeat(32), "password": "a brand new passphrase" }),
             ),
+            ("post", "/api/v1/auth/invites/accept") => Call::json(
+                template,
+                json!({ "token": "ab".repeat(32), "password": "a brand new passphrase" }),
+            ),
+            ("post", "/api/v1/users/invites") => Call::json(
+                template,
+                json!({
+                    "email": unique_email("invited"),
+                    "firstName": "Invited",
+                    "lastName": "Staff",
+                    "role": "EDITOR",
+                }),
+            ),
+            ("post", "/api/v1/users/{id}/invite") => {
+                // A fresh invitation per cell, still waiting to be accepted.
+                let admin = app.admin().await;
+                let invited = expect_json(
+                    app.post_json(
+                        "/api/v1/users/invites",
+                        &json!({
+                            "email": unique_email("invited"),
+                            "firstName": "Invited",
+                            "lastName": "Again",
+                            "role": "CSO",
+                        }),
+                        &admin.token,
+                    )
+                    .await,
+                    201,
+                )
+                .await;
+                Call::to(format!(
+                    "/api/v1/users/{}/invite",
+                    invited["id"].as_str().expect("an id")
+                ))
+            }
             ("post", "/api/v1/users/me/email") => Call::json(
                 template,
                 json!({

@@ -172,6 +172,8 @@ pub struct AuthSettings {
     /// `EMAIL_CHANGE_TTL_MINUTES`, default 60: how long an e-mail change confirmation link
     /// works.
     pub email_change_ttl_minutes: i64,
+    /// `INVITE_TTL_MINUTES`, default 10080 (7 days): how long a staff invitation link works.
+    pub invite_ttl_minutes: i64,
     /// `BCRYPT_COST`, default 12 (4 to 31).
     pub bcrypt_cost: u32,
     /// `REQUIRE_STAFF_TOTP`, default false: when true, staff (CSO, MANAGER, EDITOR, ADMIN)
@@ -194,6 +196,7 @@ impl Default for AuthSettings {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             password_reset_ttl_minutes: 30,
             email_change_ttl_minutes: 60,
+            invite_ttl_minutes: 7 * 24 * 60,
             bcrypt_cost: 12,
             require_staff_totp: false,
             admin_email: None,
@@ -1033,6 +1036,7 @@ pub const KEYS: &[Key] = &[
         "auth.password_reset_ttl_minutes",
     ),
     key("EMAIL_CHANGE_TTL_MINUTES", "auth.email_change_ttl_minutes"),
+    key("INVITE_TTL_MINUTES", "auth.invite_ttl_minutes"),
     key("BCRYPT_COST", "auth.bcrypt_cost"),
     key("REQUIRE_STAFF_TOTP", "auth.require_staff_totp"),
     key("NEXUS_ADMIN_EMAIL", "auth.admin_email"),
@@ -1451,6 +1455,11 @@ impl Settings {
                 !(1..=7 * 24 * 60).contains(&a.email_change_ttl_minutes),
                 "EMAIL_CHANGE_TTL_MINUTES",
                 "must be between 1 and 10080 minutes",
+            ),
+            (
+                !(1..=30 * 24 * 60).contains(&a.invite_ttl_minutes),
+                "INVITE_TTL_MINUTES",
+                "must be between 1 and 43200 minutes",
             ),
             (
                 a.refresh_token_ttl_secs < a.access_token_ttl_secs,

@@ -427,6 +427,7 @@ pub async fn compose(
                 grants: crate::access::grants,
                 reset_link_ttl: Duration::minutes(auth.password_reset_ttl_minutes),
                 email_change_ttl: Duration::minutes(auth.email_change_ttl_minutes),
+                invite_link_ttl: Duration::minutes(auth.invite_ttl_minutes),
             },
         )
         .with_two_factor(TwoFactor {

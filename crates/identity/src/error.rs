@@ -83,6 +83,13 @@ pub enum IdentityError {
         "a {0} account cannot be erased by its owner; an administrator deactivates staff accounts"
     )]
     StaffErasure(Role),
+    /// Invitations are for staff roles; buyers register themselves.
+    #[error("invitations are for staff roles (CSO, MANAGER, EDITOR, ADMIN); buyers register themselves")]
+    InviteRole,
+    /// The invited account is no longer waiting for its invitation: it has a password or a
+    /// verified address already, or it is deactivated.
+    #[error("this account is not waiting for an invitation")]
+    NotInvited,
     /// A failure that is not a business outcome.
     #[error(transparent)]
     Unexpected(#[from] Unexpected),

@@ -5,6 +5,7 @@ mod erasure;
 mod error;
 mod events;
 mod ids;
+mod invites;
 mod mailing;
 mod model;
 mod oauth;
@@ -34,7 +35,8 @@ pub use mailing::{
 pub use model::{
     AccessClaims, AccessGrant, AccountLink, AuthSession, IssuedAccessToken, LinkPurpose,
     LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash,
-    RefreshSession, RegisterUser, SessionSummary, UnknownLinkPurpose, UnknownOtpPurpose,
+    RefreshSession, RegisterUser, SessionSummary, StaffInvite, UnknownLinkPurpose,
+    UnknownOtpPurpose,
     UpdateProfile, UpdateUser, User, UserFilter,
 };
 pub use oauth::{

@@ -141,6 +141,20 @@ pub struct NewStaffUser {
     pub role: Role,
 }
 
+/// A staff account an administrator invites: no password yet; the invitee chooses one
+/// from the e-mailed link.
+#[derive(Clone, Debug)]
+pub struct StaffInvite {
+    /// Sign-in address; the invitation goes there.
+    pub email: Email,
+    /// Given name.
+    pub first_name: PersonName,
+    /// Family name.
+    pub last_name: PersonName,
+    /// Role to grant: a staff role (buyers register themselves).
+    pub role: Role,
+}
+
 /// A change to one's own profile.
 #[derive(Clone, Debug, Default)]
 pub struct UpdateProfile {
@@ -407,11 +421,13 @@ pub enum LinkPurpose {
     PasswordReset,
     /// Confirm a new sign-in address (the link goes to the new address).
     EmailChange,
+    /// Accept a staff invitation: choose the first password of an invited account.
+    Invite,
 }
 
 impl LinkPurpose {
     /// Every purpose.
-    pub const ALL: [Self; 2] = [Self::PasswordReset, Self::EmailChange];
+    pub const ALL: [Self; 3] = [Self::PasswordReset, Self::EmailChange, Self::Invite];
 
     /// The stable storage and event name.
     #[must_use]
@@ -419,6 +435,7 @@ impl LinkPurpose {
         match self {
             Self::PasswordReset => "PASSWORD_RESET",
             Self::EmailChange => "EMAIL_CHANGE",
+            Self::Invite => "INVITE",
         }
     }
 }

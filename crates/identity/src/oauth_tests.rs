@@ -142,6 +142,7 @@ fn identity_service(tokens: Arc<MockTokenIssuer>) -> Arc<IdentityService> {
             refresh_ttl: Duration::days(30),
             reset_link_ttl: Duration::minutes(30),
             email_change_ttl: Duration::minutes(60),
+            invite_link_ttl: Duration::days(7),
             grants: |role| crate::permissions::actor(UserId::new(), role).permissions(),
         },
     ))

@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// A lifetime in whole minutes, for the e-mail's wording (at least one).
-fn whole_minutes(ttl: Duration) -> u32 {
+pub(crate) fn whole_minutes(ttl: Duration) -> u32 {
     u32::try_from(ttl.num_minutes().max(1)).unwrap_or(u32::MAX)
 }
 
@@ -235,7 +235,7 @@ impl IdentityService {
     }
 
     /// The usable link of `purpose` whose token is `token`.
-    async fn usable_link(
+    pub(crate) async fn usable_link(
         &self,
         token: &str,
         purpose: LinkPurpose,

@@ -28,6 +28,7 @@ fn config() -> IdentityConfig {
         grants: |_| &[],
         reset_link_ttl: Duration::minutes(30),
         email_change_ttl: Duration::minutes(60),
+        invite_link_ttl: Duration::days(7),
     }
 }
 

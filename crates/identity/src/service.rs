@@ -30,6 +30,8 @@ pub struct IdentityConfig {
     pub reset_link_ttl: Duration,
     /// How long an e-mail change confirmation link works.
     pub email_change_ttl: Duration,
+    /// How long a staff invitation link works.
+    pub invite_link_ttl: Duration,
 }
 
 /// What the first-start check did.
@@ -727,7 +729,7 @@ enum Origin<'a> {
 }
 
 /// What the audit log shows of an account: never its password hash.
-fn audit_view(user: &User) -> Value {
+pub(crate) fn audit_view(user: &User) -> Value {
     json!({
         "email": user.email.as_str(),
         "role": user.role.as_str(),
@@ -742,7 +744,7 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn require(actor: &Actor, permission: Permission) -> Result<(), IdentityError> {
+pub(crate) fn require(actor: &Actor, permission: Permission) -> Result<(), IdentityError> {
     if actor.can(permission) {
         Ok(())
     } else {

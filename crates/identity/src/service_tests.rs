@@ -33,6 +33,7 @@ pub(super) fn config() -> IdentityConfig {
         grants,
         reset_link_ttl: Duration::minutes(30),
         email_change_ttl: Duration::minutes(60),
+        invite_link_ttl: Duration::days(7),
     }
 }
 

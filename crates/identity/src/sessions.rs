@@ -102,6 +102,7 @@ mod tests {
                 grants,
                 reset_link_ttl: Duration::minutes(30),
                 email_change_ttl: Duration::hours(24),
+                invite_link_ttl: Duration::days(7),
             },
         )
     }

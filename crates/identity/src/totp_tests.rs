@@ -130,6 +130,7 @@ impl Ports {
                 grants,
                 reset_link_ttl: Duration::minutes(30),
                 email_change_ttl: Duration::minutes(60),
+                invite_link_ttl: Duration::days(7),
             },
         )
         .with_two_factor(TwoFactor {

@@ -408,6 +408,8 @@ impl From<IdentityError> for ApiError {
             E::WrongPassword => Self::field("currentPassword", "wrong_password", message),
             E::InvalidCode => Self::new(StatusCode::BAD_REQUEST, "invalid_code", message),
             E::InvalidLink => Self::new(StatusCode::BAD_REQUEST, "invalid_token", message),
+            E::InviteRole => Self::field("role", "staff_role_required", message),
+            E::NotInvited => Self::new(StatusCode::CONFLICT, "not_invited", message),
             E::Busy => {
                 let mut err = Self::new(StatusCode::TOO_MANY_REQUESTS, "busy", message);
                 err.retry_after_secs = Some(1);

@@ -62,6 +62,7 @@ fn every_template() -> Vec<EmailTemplate> {
         link("PASSWORD_RESET", 30),
         link("SOMETHING_ELSE", 1),
         link("EMAIL_CHANGE", 60),
+        link("INVITE", 10080),
         EmailTemplate::EmailChangeNotice {
             first_name: "Ada".to_owned(),
             new_email: "ada.new@example.com".to_owned(),
@@ -128,6 +129,25 @@ fn an_account_link_carries_its_token_in_the_body_but_never_in_the_subject() {
     );
     assert!(email.html_body.contains(&token));
     assert!(email.text_body.contains("30 minutes"));
+}
+
+#[test]
+fn an_invitation_links_to_the_acceptance_page_and_counts_its_lifetime_in_days() {
+    let email = render(&link("INVITE", 7 * 24 * 60));
+    let token = "0123abcd".repeat(8);
+    assert!(!email.subject.contains(&token), "{}", email.subject);
+    assert!(email.subject.contains("invited"), "{}", email.subject);
+    assert!(
+        email
+            .text_body
+            .contains(&format!("/account/accept-invite#token={token}")),
+        "{}",
+        email.text_body
+    );
+    assert!(email.html_body.contains("accept-invite#token="));
+    assert!(email.text_body.contains("7 days"), "{}", email.text_body);
+    assert!(email.text_body.contains("staff account"));
+    assert!(!email.text_body.contains("nothing changes"));
 }
 
 #[test]

@@ -134,6 +134,8 @@ pub struct UserResponse {
     pub is_active: bool,
     /// Whether the e-mail is verified.
     pub email_verified: bool,
+    /// Whether the account was invited and the invitee has not chosen a password yet.
+    pub invitation_pending: bool,
     /// Created at.
     pub created_at: DateTime<Utc>,
     /// Updated at.
@@ -144,6 +146,7 @@ pub struct UserResponse {
 
 impl From<User> for UserResponse {
     fn from(u: User) -> Self {
+        let invitation_pending = u.awaits_invitation();
         Self {
             id: u.id.as_uuid(),
             email: u.email.into(),
@@ -152,6 +155,7 @@ impl From<User> for UserResponse {
             last_name: u.last_name.into(),
             is_active: u.is_active,
             email_verified: u.email_verified,
+            invitation_pending,
             created_at: u.created_at,
             updated_at: u.updated_at,
             version: u.version,
@@ -279,6 +283,25 @@ pub struct ResetPasswordRequest {
     #[schema(min_length = 1, max_length = 512)]
     pub token: String,
     /// The new password: the registration policy (at least 8 characters, at most 72 bytes,
+    /// not the e-mail address or its local part).
+    #[validate(length(max = 1024))]
+    #[schema(
+        min_length = 8,
+        max_length = 72,
+        pattern = r"^(?:[\u0000-\u007f]{8,72}|[\u0000-\u07ff]{8,36}|[\u0000-\uffff]{8,24}|[\s\S]{8,18})$"
+    )]
+    pub password: String,
+}
+
+/// Choose the first password of an invited account with the token of its invitation link.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptInviteRequest {
+    /// The token from the link (after `#token=`).
+    #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
+    pub token: String,
+    /// The password: the registration policy (at least 8 characters, at most 72 bytes,
     /// not the e-mail address or its local part).
     #[validate(length(max = 1024))]
     #[schema(

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use nexus_identity::{IdentityError, OtpOutcome, OtpPurpose, RegisterUser, SecondFactor};
 
 use super::dto::{
-    EmailVerified, ForgotPasswordRequest, LoginRequest, LoginResponse, MfaChallengeResponse,
+    AcceptInviteRequest, EmailVerified, ForgotPasswordRequest, LoginRequest, LoginResponse, MfaChallengeResponse,
     OtpRequest, OtpRequested, OtpVerifyRequest, RefreshRequest, RegisterRequest,
     RegistrationAccepted, ResetPasswordRequest, ResetRequested, SignInResponse, TotpLoginRequest,
     UserResponse,
@@ -26,7 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/otp/request").route(web::post().to(request_otp)))
         .service(web::resource("/auth/otp/verify").route(web::post().to(verify_otp)))
         .service(web::resource("/auth/password/forgot").route(web::post().to(forgot_password)))
-        .service(web::resource("/auth/password/reset").route(web::post().to(reset_password)));
+        .service(web::resource("/auth/password/reset").route(web::post().to(reset_password)))
+        .service(web::resource("/auth/invites/accept").route(web::post().to(accept_invite)));
 }
 
 /// A response carrying tokens: never stored by a browser or a proxy.
@@ -274,6 +275,26 @@ pub async fn reset_password(
     state
         .identity
         .reset_password(&body.0.token, &body.0.password)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Chooses the first password of an invited staff account with its invitation link's
+/// token. The link is spent and the address counts as verified; then sign in as usual.
+/// Unknown, expired, used and voided tokens, and accounts no longer waiting for their
+/// invitation, all answer 400 `invalid_token`.
+#[utoipa::path(post, path = "/api/v1/auth/invites/accept", tag = "auth", request_body = AcceptInviteRequest,
+    responses((status = 204, description = "password set; sign in with it"), (status = 400, description = "invalid_token, or a password the policy refuses", body = ErrorBody), (status = 409, description = "the account changed meanwhile; the link is still usable", body = ErrorBody), (status = 429, description = "rate_limited or busy, with Retry-After", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn accept_invite(
+    state: web::Data<AppState>,
+    client: Client,
+    body: ValidatedJson<AcceptInviteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    state.guard().admit(&client, Action::UseLink).await?;
+    state
+        .identity
+        .accept_invite(&body.0.token, &body.0.password)
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

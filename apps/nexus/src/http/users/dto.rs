@@ -1,6 +1,6 @@
 //! Request bodies of the user endpoints (responses are in `auth::dto`).
 
-use nexus_identity::{NewStaffUser, UpdateProfile, UpdateUser, UserFilter};
+use nexus_identity::{NewStaffUser, StaffInvite, UpdateProfile, UpdateUser, UserFilter};
 use nexus_kernel::{Email, PersonName, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -113,6 +113,33 @@ pub struct CreateUserRequest {
     pub role: String,
 }
 
+/// A staff member an administrator invites by e-mail.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteUserRequest {
+    /// Sign-in address; the invitation goes there.
+    #[validate(length(max = 254))]
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    /// Given name.
+    #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    pub first_name: String,
+    /// Family name.
+    #[validate(length(max = 1024))]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    pub last_name: String,
+    /// Role: ADMIN, MANAGER, CSO or EDITOR (buyers register themselves).
+    #[schema(value_type = RoleDto)]
+    pub role: String,
+}
+
 /// An administrator's change to an account.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -198,6 +225,29 @@ impl TryFrom<CreateUserRequest> for NewStaffUser {
         Ok(Self {
             email,
             password: body.password,
+            first_name,
+            last_name,
+            role,
+        })
+    }
+}
+
+impl TryFrom<InviteUserRequest> for StaffInvite {
+    type Error = ApiError;
+
+    fn try_from(body: InviteUserRequest) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::default();
+        let email = errors.check("email", "email", Email::parse(&body.email));
+        let first_name = errors.check("firstName", "invalid", PersonName::parse(&body.first_name));
+        let last_name = errors.check("lastName", "invalid", PersonName::parse(&body.last_name));
+        let role = errors.check("role", "invalid", body.role.parse::<Role>());
+        let (Some(email), Some(first_name), Some(last_name), Some(role)) =
+            (email, first_name, last_name, role)
+        else {
+            return Err(errors.into_error());
+        };
+        Ok(Self {
+            email,
             first_name,
             last_name,
             role,

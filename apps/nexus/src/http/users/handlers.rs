@@ -1,13 +1,13 @@
 //! `/api/v1/users`: one's own profile and password, and user administration.
 
 use actix_web::{HttpResponse, web};
-use nexus_identity::{NewStaffUser, UpdateProfile, UserFilter};
+use nexus_identity::{NewStaffUser, StaffInvite, UpdateProfile, UserFilter};
 use nexus_kernel::{PageRequest, UserId};
 use uuid::Uuid;
 
 use super::dto::{
     ChangeEmailRequest, ChangePasswordRequest, ConfirmEmailRequest, CreateUserRequest,
-    DisableTotpRequest, EmailChangeRequested, ListUsersQuery, SessionList, SessionResponse,
+    DisableTotpRequest, EmailChangeRequested, InviteUserRequest, ListUsersQuery, SessionList, SessionResponse,
     StartTotpRequest, TotpCodeRequest, TotpEnabledResponse, TotpSetupResponse, UpdateMeRequest,
     UpdateUserRequest,
 };
@@ -38,6 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::delete().to(disable_totp)),
         )
         .service(web::resource("/users/me/totp/confirm").route(web::post().to(confirm_totp)))
+        .service(web::resource("/users/invites").route(web::post().to(invite_user)))
+        .service(web::resource("/users/{id}/invite").route(web::post().to(resend_invite)))
         .service(
             web::resource("/users")
                 .route(web::get().to(list_users))
@@ -137,6 +139,43 @@ pub async fn create_user(
     let input = NewStaffUser::try_from(body.0)?;
     let user = state.identity.create_user(&auth.actor(), input).await?;
     Ok(HttpResponse::Created()
+        .insert_header(etag(user.version))
+        .json(UserResponse::from(user)))
+}
+
+/// Invites a staff member by e-mail (ADMIN): creates the account (CSO, MANAGER, EDITOR or
+/// ADMIN) without a password, and e-mails a single-use link (valid `INVITE_TTL_MINUTES`,
+/// default 7 days) where the invitee chooses one (`POST /api/v1/auth/invites/accept`).
+#[utoipa::path(post, path = "/api/v1/users/invites", tag = "users", security(("bearer" = [])), request_body = InviteUserRequest,
+    responses((status = 201, description = "invited; `invitationPending` is true until the invitee accepts", body = UserResponse), (status = 400, description = "validation_failed (a CUSTOMER role: staff_role_required)", body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "email_taken", body = ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn invite_user(
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: ValidatedJson<InviteUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let invite = StaffInvite::try_from(body.0)?;
+    let user = state.identity.invite_staff(&auth.actor(), invite).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(etag(user.version))
+        .json(UserResponse::from(user)))
+}
+
+/// E-mails a fresh invitation link to an invited account that has not accepted yet
+/// (ADMIN); earlier links stop working.
+#[utoipa::path(post, path = "/api/v1/users/{id}/invite", tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 202, description = "a new link is on its way", body = UserResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "not_invited: the account has a password or a verified address, or is deactivated", body = ErrorBody)))]
+#[tracing::instrument(skip_all, fields(user = %id))]
+pub async fn resend_invite(
+    state: web::Data<AppState>,
+    auth: Auth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .identity
+        .resend_invite(&auth.actor(), UserId::from_uuid(*id))
+        .await?;
+    Ok(HttpResponse::Accepted()
         .insert_header(etag(user.version))
         .json(UserResponse::from(user)))
 }
