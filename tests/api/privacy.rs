@@ -3,7 +3,7 @@
 
 use nexus_tests::{
     NO_TOKEN, Role, Signed, TestApp, assert_error, customer_body, eventually, expect_empty,
-    expect_json, header, spawn_app,
+    expect_json, header, spawn_app, spawn_app_with,
 };
 use serde_json::{Value, json};
 
@@ -435,4 +435,30 @@ async fn staff_and_the_last_administrator_are_refused() {
     let again = app.admin().await;
     let (_, doc) = export(&app, &again).await;
     assert_eq!(doc["profile"]["role"], "ADMIN");
+}
+
+#[tokio::test]
+async fn exports_are_limited_per_user_and_a_refusal_names_the_limit() {
+    let app = spawn_app_with(&[("EXPORT_RATE_LIMIT", "2"), ("EXPORT_RATE_WINDOW_SECS", "3600")]).await;
+    let first = app.register_customer("Ema", "Exporter").await;
+    let second = app.register_customer("Ned", "Neighbour").await;
+    for _ in 0..2 {
+        assert_eq!(app.get(EXPORT, &first).await.status(), 200);
+    }
+
+    let refused = app.get(EXPORT, &first).await;
+
+    let retry_after = header(&refused, "retry-after")
+        .and_then(|v| v.parse::<u64>().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    let body = assert_error(refused, 429, "rate_limited").await;
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("limit export)")),
+        "{body}"
+    );
+    // Another account has its own budget.
+    assert_eq!(app.get(EXPORT, &second).await.status(), 200);
 }

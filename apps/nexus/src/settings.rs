@@ -359,6 +359,11 @@ pub struct LimitSettings {
     pub checkout: u32,
     /// `CHECKOUT_RATE_WINDOW_SECS` (default 600).
     pub checkout_window_secs: u64,
+    /// `EXPORT_RATE_LIMIT`: data exports per signed-in user per window (default 5): each
+    /// one reads everything about the account.
+    pub export: u32,
+    /// `EXPORT_RATE_WINDOW_SECS` (default 3600).
+    pub export_window_secs: u64,
     /// `METRICS_EVENTS_RATE_LIMIT`: page-metrics batches per client per window (default 120).
     pub metrics_events: u32,
     /// `METRICS_EVENTS_RATE_WINDOW_SECS` (default 60).
@@ -395,6 +400,8 @@ pub enum RateLimitName {
     Enquiry,
     /// `checkout`: checkouts per signed-in user.
     Checkout,
+    /// `export`: data exports per signed-in user.
+    Export,
     /// `metrics_events`: page-metrics batches per client.
     MetricsEvents,
     /// `feedback`: site feedback per client.
@@ -403,7 +410,7 @@ pub enum RateLimitName {
 
 impl RateLimitName {
     /// Every limit, in the order of the README's table.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::Login,
         Self::Register,
         Self::RegisterAddress,
@@ -415,6 +422,7 @@ impl RateLimitName {
         Self::OtpCheckAddress,
         Self::Enquiry,
         Self::Checkout,
+        Self::Export,
         Self::MetricsEvents,
         Self::Feedback,
     ];
@@ -434,6 +442,7 @@ impl RateLimitName {
             Self::OtpCheckAddress => "otp_check_address",
             Self::Enquiry => "enquiry",
             Self::Checkout => "checkout",
+            Self::Export => "export",
             Self::MetricsEvents => "metrics_events",
             Self::Feedback => "feedback",
         }
@@ -485,6 +494,10 @@ impl LimitSettings {
                 limit: self.checkout,
                 window_secs: self.checkout_window_secs,
             },
+            N::Export => RateRule {
+                limit: self.export,
+                window_secs: self.export_window_secs,
+            },
             N::MetricsEvents => RateRule {
                 limit: self.metrics_events,
                 window_secs: self.metrics_events_window_secs,
@@ -531,6 +544,8 @@ impl Default for LimitSettings {
             otp_check_window_secs: None,
             checkout: 10,
             checkout_window_secs: 600,
+            export: 5,
+            export_window_secs: 3600,
             metrics_events: 120,
             metrics_events_window_secs: 60,
             feedback: 5,
@@ -1096,6 +1111,8 @@ pub const KEYS: &[Key] = &[
     key("OTP_CHECK_RATE_WINDOW_SECS", "limits.otp_check_window_secs"),
     key("CHECKOUT_RATE_LIMIT", "limits.checkout"),
     key("CHECKOUT_RATE_WINDOW_SECS", "limits.checkout_window_secs"),
+    key("EXPORT_RATE_LIMIT", "limits.export"),
+    key("EXPORT_RATE_WINDOW_SECS", "limits.export_window_secs"),
     key("METRICS_EVENTS_RATE_LIMIT", "limits.metrics_events"),
     key(
         "METRICS_EVENTS_RATE_WINDOW_SECS",
@@ -1587,6 +1604,8 @@ impl Settings {
             (l.otp_check_window_secs, "OTP_CHECK_RATE_WINDOW_SECS"),
             (Some(u64::from(l.checkout)), "CHECKOUT_RATE_LIMIT"),
             (Some(l.checkout_window_secs), "CHECKOUT_RATE_WINDOW_SECS"),
+            (Some(u64::from(l.export)), "EXPORT_RATE_LIMIT"),
+            (Some(l.export_window_secs), "EXPORT_RATE_WINDOW_SECS"),
             (Some(u64::from(l.feedback)), "FEEDBACK_RATE_LIMIT"),
             (Some(l.feedback_window_secs), "FEEDBACK_RATE_WINDOW_SECS"),
         ];
@@ -2376,6 +2395,7 @@ mod tests {
             ("LOGIN_RATE_LIMIT", "7"),
             ("OTP_CHECK_RATE_WINDOW_SECS", "120"),
             ("CHECKOUT_RATE_LIMIT", "3"),
+            ("EXPORT_RATE_WINDOW_SECS", "60"),
         ])
         .expect("valid")
         .limits;
@@ -2392,6 +2412,7 @@ mod tests {
         assert_eq!(rule(RateLimitName::OtpCheckAddress), (20, 900));
         assert_eq!(rule(RateLimitName::Enquiry), (5, 600));
         assert_eq!(rule(RateLimitName::Checkout), (3, 600));
+        assert_eq!(rule(RateLimitName::Export), (5, 60));
         let defaults = load(&[]).expect("defaults").limits;
         assert_eq!(
             defaults.rule(RateLimitName::Checkout),
@@ -2415,6 +2436,7 @@ mod tests {
             "OTP_REQUEST_RATE_WINDOW_SECS",
             "CHECKOUT_RATE_LIMIT",
             "CHECKOUT_RATE_WINDOW_SECS",
+            "EXPORT_RATE_LIMIT",
         ] {
             let errors = load(&[(key, "0")]).expect_err(key);
             assert_eq!(keys(&errors), [key]);

@@ -112,6 +112,11 @@ pub enum Action<'a> {
         /// The signed-in buyer.
         user: UserId,
     },
+    /// Export everything about one's account.
+    Export {
+        /// The signed-in user.
+        user: UserId,
+    },
     /// Send a batch of page metrics.
     MetricsEvents,
     /// Send site feedback.
@@ -193,6 +198,7 @@ fn policies(settings: &LimitSettings, client: &Client, action: Action<'_>) -> Ve
         // Link tokens are 256 random bits: the per-client check limit only keeps floods off.
         Action::UseLink => vec![policy(N::OtpCheck, client)],
         Action::Checkout { user } => vec![policy(N::Checkout, &user.to_string())],
+        Action::Export { user } => vec![policy(N::Export, &user.to_string())],
         Action::MetricsEvents => vec![policy(N::MetricsEvents, client)],
         Action::Feedback => vec![policy(N::Feedback, client)],
     }

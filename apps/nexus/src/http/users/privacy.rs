@@ -179,10 +179,23 @@ impl EraseAccountRequest {
 /// enquiries, reviews and site feedback. Each section holds at most 1000 rows
 /// (`truncated` tells when one was cut). Never a password hash, token or code.
 #[utoipa::path(get, path = "/api/v1/users/me/export", tag = "users", security(("bearer" = [])),
-    responses((status = 200, body = ExportDocument, headers(("Content-Disposition" = String, description = "attachment; filename=\"nexus-export-<date>.json\""))), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ExportDocument, headers(("Content-Disposition" = String, description = "attachment; filename=\"nexus-export-<date>.json\""))), (status = 401, body = ErrorBody), (status = 429, description = "rate_limited (`EXPORT_RATE_LIMIT` per user), with Retry-After", body = ErrorBody)))]
 #[tracing::instrument(skip_all)]
-pub async fn export_me(state: web::Data<AppState>, auth: Auth) -> Result<HttpResponse, ApiError> {
+pub async fn export_me(
+    state: web::Data<AppState>,
+    client: Client,
+    auth: Auth,
+) -> Result<HttpResponse, ApiError> {
     let actor = auth.actor();
+    state
+        .guard()
+        .admit(
+            &client,
+            Action::Export {
+                user: actor.user_id(),
+            },
+        )
+        .await?;
     let user = state.identity.me(&actor).await?;
     let methods = state.oauth.methods(&actor).await?;
     let orders = state.orders.export(&actor).await?;
