@@ -3,10 +3,11 @@
 //! bound to the browser, PKCE, the nonce, key rotation, and linked identities.
 
 use nexus_tests::{
-    GitHubAccount, GitHubFake, NO_TOKEN, OidcProvider, Signed, TestApp, assert_error, authorize,
-    expect_json, google_claims, spawn_app, spawn_app_with, unique_email,
+    GitHubAccount, GitHubFake, NO_TOKEN, OidcProvider, Role, Signed, TestApp, assert_error,
+    authorize, customer_body, eventually, expect_json, google_claims, spawn_app, spawn_app_with,
+    spawn_app_with_smtp, unique_email,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// The app with Google and GitHub sign-in enabled, and both providers. `None` when the local
@@ -18,6 +19,17 @@ async fn spawn() -> Option<(TestApp, OidcProvider, GitHubFake)> {
     settings.extend(github.settings());
     let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let app = spawn_app_with(&pairs).await;
+    Some((app, google, github))
+}
+
+/// As [`spawn`], with a real SMTP sink.
+async fn spawn_with_mail() -> Option<(TestApp, OidcProvider, GitHubFake)> {
+    let google = OidcProvider::start()?;
+    let github = GitHubFake::start().await;
+    let mut settings = google.settings();
+    settings.extend(github.settings());
+    let pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_app_with_smtp(&pairs).await?;
     Some((app, google, github))
 }
 
@@ -459,4 +471,67 @@ async fn a_provider_without_configuration_is_disabled() {
     let signed: Signed = app.register_customer("Ada", "Lovelace").await;
     let linked = identities(&app, &signed.token).await;
     assert_eq!(linked["hasPassword"], true);
+}
+
+#[tokio::test]
+async fn the_owner_is_told_by_mail_when_a_provider_account_is_linked() {
+    let Some((app, _google, github)) = spawn_with_mail().await else {
+        return;
+    };
+    let before = app.smtp().messages().len();
+    let customer = app.register_customer("Ada", "Lovelace").await;
+    // The welcome mail first, so the next one to this address is the notice.
+    app.smtp().wait_for_messages(before + 1).await;
+    let provider_email = unique_email("ada.gh");
+    github.sign_in_as(GitHubAccount::new(github_id(), &provider_email, true));
+
+    let start = app
+        .oauth_start("github", "?intent=link", customer.token.as_str())
+        .await;
+    let redirect = authorize(&app.client, &start.location, "").await;
+    expect_json(
+        app.oauth_callback("github", &redirect, Some(&start.cookie))
+            .await,
+        200,
+    )
+    .await;
+
+    let notice = eventually("the link notice at the sink", async || {
+        app.smtp()
+            .messages()
+            .into_iter()
+            .find(|m| m.rcpt_tos == [customer.email.as_str()] && m.subject.contains("GitHub"))
+    })
+    .await;
+    assert!(notice.subject.contains("was linked"), "{}", notice.subject);
+    assert!(notice.text.contains(&provider_email), "{}", notice.text);
+    assert!(notice.text.contains("If this was not you"), "{}", notice.text);
+}
+
+#[tokio::test]
+async fn an_account_born_through_google_is_linked_to_the_crm_customer_with_its_address() {
+    let Some((app, _google, _github)) = spawn().await else {
+        return;
+    };
+    let cso = app.sign_in_as(Role::Cso).await;
+    let email = unique_email("born");
+    let mut body = customer_body("Born");
+    body["email"] = json!(email);
+    let crm = app.create_customer(&cso, &body).await;
+    assert_eq!(crm["accountId"], Value::Null);
+
+    let signed = expect_json(
+        app.oauth_sign_in("google", &google_claims(&sub(), &email, true))
+            .await,
+        200,
+    )
+    .await;
+
+    let account = signed["user"]["id"].clone();
+    let path = format!("/api/v1/customers/{}", crm["id"].as_str().expect("an id"));
+    eventually("the new account linked to its customer", async || {
+        let now = expect_json(app.get(&path, &cso).await, 200).await;
+        (now["accountId"] == account).then_some(now)
+    })
+    .await;
 }

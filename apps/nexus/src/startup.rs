@@ -17,8 +17,8 @@ use nexus_customers::{
 };
 use nexus_identity::{
     AccountExistsMailSubscriber, AccountLinkMailSubscriber, BootstrapOutcome,
-    EmailChangeNoticeSubscriber, IdentityConfig, IdentityService, OtpMailSubscriber, TwoFactor,
-    UserRepository, WelcomeMailSubscriber,
+    EmailChangeNoticeSubscriber, IdentityConfig, IdentityLinkedNoticeSubscriber, IdentityService,
+    OtpMailSubscriber, TwoFactor, UserRepository, WelcomeMailSubscriber,
 };
 use nexus_identity::{OAuthPorts, OAuthService};
 use nexus_kernel::{Clock, Email, RateLimiter, Role, SharedCache, SystemClock};
@@ -652,6 +652,12 @@ pub async fn compose(
             message_domain.clone(),
         )),
         Arc::new(EmailChangeNoticeSubscriber::new(
+            users.clone(),
+            renderer.clone(),
+            mailer.clone(),
+            message_domain.clone(),
+        )),
+        Arc::new(IdentityLinkedNoticeSubscriber::new(
             users.clone(),
             renderer.clone(),
             mailer.clone(),

@@ -32,6 +32,23 @@ impl DomainEvent for EmailVerified {
     const VERSION: u32 = 1;
 }
 
+/// A Google or GitHub account was linked to an account: its owner is told at the account's
+/// address, so a link they did not make does not go unnoticed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityLinked {
+    /// The account.
+    pub user_id: UserId,
+    /// `google` or `github`.
+    pub provider: String,
+    /// The provider account's address, when it gave one.
+    pub provider_email: Option<String>,
+}
+
+impl DomainEvent for IdentityLinked {
+    const NAME: &'static str = "identity.identity_linked";
+    const VERSION: u32 = 1;
+}
+
 /// Someone tried to register an address that already has an account: its owner is told
 /// by e-mail (the caller is answered as for a new registration).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,12 +25,12 @@ pub use erasure::{AccountErased, CredentialEraser, ErasureProof, erased_email, e
 pub use error::{IdentityError, PasswordRule};
 pub use events::{
     AccountLinkIssued, CodeIssued, EmailChangeRequested, EmailChanged, EmailVerified,
-    PasswordReset, RegistrationRepeated, UserRegistered,
+    IdentityLinked, PasswordReset, RegistrationRepeated, UserRegistered,
 };
 pub use ids::{SessionFamilyId, SessionId};
 pub use mailing::{
     AccountExistsMailSubscriber, AccountLinkMailSubscriber, EmailChangeNoticeSubscriber,
-    OtpMailSubscriber, WelcomeMailSubscriber, message_id,
+    IdentityLinkedNoticeSubscriber, OtpMailSubscriber, WelcomeMailSubscriber, message_id,
 };
 pub use model::{
     AccessClaims, AccessGrant, AccountLink, AuthSession, IssuedAccessToken, LinkPurpose,

@@ -12,8 +12,8 @@ use nexus_notifications::{EmailMessage, EmailRenderer, EmailTemplate, MailError,
 use nexus_outbox::{Delivery, DeliveryError, DeliveryId, Subscriber, Subscription};
 
 use crate::{
-    AccountLinkIssued, CodeIssued, EmailChangeRequested, RegistrationRepeated, UserRegistered,
-    UserRepository,
+    AccountLinkIssued, CodeIssued, EmailChangeRequested, IdentityLinked, IdentityProvider,
+    RegistrationRepeated, UserRegistered, UserRepository,
 };
 
 /// The `Message-ID` for the message a delivery sends: stable across its attempts.
@@ -351,6 +351,86 @@ impl Subscriber for EmailChangeNoticeSubscriber {
         };
         self.mailer.send(&message).await.map_err(mail_failed)?;
         tracing::info!(user_id = %user_id, delivery_id = %delivery.id, "e-mail change notice sent");
+        Ok(())
+    }
+}
+
+/// Tells an account's owner, at the account's current address, that a Google or GitHub
+/// account was linked to it (subscriber `send_identity_linked_notice`, on
+/// `identity.identity_linked`).
+pub struct IdentityLinkedNoticeSubscriber {
+    users: Arc<dyn UserRepository>,
+    renderer: Arc<dyn EmailRenderer>,
+    mailer: Arc<dyn Mailer>,
+    message_domain: String,
+}
+
+impl IdentityLinkedNoticeSubscriber {
+    /// Builds the subscriber; `message_domain` is the right-hand side of Message-IDs.
+    #[must_use]
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        renderer: Arc<dyn EmailRenderer>,
+        mailer: Arc<dyn Mailer>,
+        message_domain: String,
+    ) -> Self {
+        Self {
+            users,
+            renderer,
+            mailer,
+            message_domain,
+        }
+    }
+}
+
+#[async_trait]
+impl Subscriber for IdentityLinkedNoticeSubscriber {
+    fn name(&self) -> &'static str {
+        "send_identity_linked_notice"
+    }
+
+    fn subscriptions(&self) -> Vec<Subscription> {
+        vec![Subscription::to::<IdentityLinked>()]
+    }
+
+    async fn deliver(&self, delivery: &Delivery) -> Result<(), DeliveryError> {
+        let IdentityLinked {
+            user_id,
+            provider,
+            provider_email,
+        } = delivery.event.decode()?;
+        let provider = provider
+            .parse::<IdentityProvider>()
+            .map_err(|_| DeliveryError::Permanent(format!("unknown provider {provider}")))?;
+        let user = self
+            .users
+            .find(user_id)
+            .await
+            .map_err(|e| DeliveryError::Retryable(e.to_string()))?
+            .ok_or_else(|| DeliveryError::Permanent(format!("user {user_id} no longer exists")))?;
+        if !user.is_active {
+            // Erased or deactivated meanwhile: nobody to tell.
+            tracing::info!(user_id = %user_id, "link notice skipped: the account is inactive");
+            return Ok(());
+        }
+        let rendered = self
+            .renderer
+            .render(&EmailTemplate::IdentityLinked {
+                first_name: user.first_name.as_str().to_owned(),
+                provider: provider.display_name().to_owned(),
+                provider_email,
+            })
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let message = EmailMessage {
+            message_id: message_id(delivery.id, &self.message_domain),
+            to: user.email,
+            to_name: None,
+            subject: rendered.subject,
+            text_body: rendered.text_body,
+            html_body: rendered.html_body,
+        };
+        self.mailer.send(&message).await.map_err(mail_failed)?;
+        tracing::info!(user_id = %user_id, delivery_id = %delivery.id, "identity link notice sent");
         Ok(())
     }
 }

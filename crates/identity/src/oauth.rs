@@ -22,8 +22,8 @@ use nexus_outbox::EventEnvelope;
 use uuid::Uuid;
 
 use crate::{
-    ClientInfo, IdentityError, IdentityService, PasswordHash, SignIn, TokenIssuer, User,
-    UserRegistered, UserRepository,
+    ClientInfo, EmailVerified, IdentityError, IdentityLinked, IdentityService, PasswordHash,
+    SignIn, TokenIssuer, User, UserRegistered, UserRepository,
 };
 
 /// A sign-in provider this service knows.
@@ -45,6 +45,15 @@ impl IdentityProvider {
         match self {
             Self::Google => "google",
             Self::GitHub => "github",
+        }
+    }
+
+    /// The name people know it by (`Google`, `GitHub`).
+    #[must_use]
+    pub const fn display_name(&self) -> &'static str {
+        match self {
+            Self::Google => "Google",
+            Self::GitHub => "GitHub",
         }
     }
 }
@@ -364,6 +373,12 @@ pub trait OAuthTx: Send {
     /// `ProviderAlreadyLinked` when the user has an identity at this provider.
     async fn insert_identity(&self, identity: &LinkedIdentity) -> Result<(), OAuthError>;
 
+    /// Saves a change to an account if it is still at `expected_version`.
+    ///
+    /// # Errors
+    /// `Conflict` when the account changed meanwhile.
+    async fn update_user(&self, user: &User, expected_version: i64) -> Result<(), IdentityError>;
+
     /// Records `event`, written to the outbox with the changes.
     fn record(&mut self, event: EventEnvelope);
 
@@ -565,7 +580,7 @@ impl OAuthService {
             // The user proved the account by being signed in: any provider account may be
             // linked to it, verified e-mail or not.
             let user = self.load(user_id).await?;
-            self.link(&user, provider, profile).await?;
+            self.link(&user, None, provider, profile).await?;
             tracing::info!(user_id = %user.id, "provider account linked by its user");
             return Ok(user);
         }
@@ -576,15 +591,18 @@ impl OAuthService {
             if !user.is_active {
                 return Err(IdentityError::AccountDisabled.into());
             }
-            self.link(&user, provider, profile).await?;
-            if !user.email_verified {
-                // The provider vouches for the address, which proves it as a code would.
+            // The provider vouches for the address, which proves it as a code would: the
+            // account is marked verified with the link, in one unit of work.
+            let verified = if user.email_verified {
+                None
+            } else {
                 let expected = user.version;
                 user.email_verified = true;
                 user.version = expected + 1;
                 user.updated_at = now;
-                self.ports.users.update(&user, expected).await?;
-            }
+                Some(expected)
+            };
+            self.link(&user, verified, provider, profile).await?;
             tracing::info!(user_id = %user.id, "provider account linked through its verified e-mail");
             return Ok(user);
         }
@@ -612,20 +630,51 @@ impl OAuthService {
             &UserRegistered { user_id: user.id },
             now,
         )?);
+        // Born verified: the CRM links the account to its customer, as for a code.
+        tx.record(EventEnvelope::new(
+            &EmailVerified {
+                user_id: user.id,
+                email: user.email.clone(),
+            },
+            now,
+        )?);
         tx.commit().await?;
         tracing::info!(user_id = %user.id, "customer registered through a provider");
         Ok(user)
     }
 
+    /// Links the provider account to `user` in one unit of work with the notice to the
+    /// account's owner; with `verified` (the version `user` was read at), the account is
+    /// saved as verified too and `identity.email_verified` recorded.
     async fn link(
         &self,
         user: &User,
+        verified: Option<i64>,
         provider: IdentityProvider,
         profile: &ProviderProfile,
     ) -> Result<(), OAuthError> {
-        let tx = self.ports.uow.begin().await?;
+        let now = self.ports.clock.now();
+        let mut tx = self.ports.uow.begin().await?;
         tx.insert_identity(&self.identity_of(user, provider, profile))
             .await?;
+        if let Some(expected) = verified {
+            tx.update_user(user, expected).await?;
+            tx.record(EventEnvelope::new(
+                &EmailVerified {
+                    user_id: user.id,
+                    email: user.email.clone(),
+                },
+                now,
+            )?);
+        }
+        tx.record(EventEnvelope::new(
+            &IdentityLinked {
+                user_id: user.id,
+                provider: provider.as_str().to_owned(),
+                provider_email: profile.email.as_ref().map(|e| e.as_str().to_owned()),
+            },
+            now,
+        )?);
         tx.commit().await?;
         Ok(())
     }

@@ -101,6 +101,15 @@ impl OAuthTx for FakeTx {
         ));
         Ok(())
     }
+    async fn update_user(&self, user: &User, expected: i64) -> Result<(), IdentityError> {
+        self.0.push(format!(
+            "update {} verified={} version={} expected={expected}",
+            user.email.as_str(),
+            user.email_verified,
+            user.version
+        ));
+        Ok(())
+    }
     fn record(&mut self, event: EventEnvelope) {
         self.0.push(format!("event {}", event.name));
     }
@@ -324,18 +333,24 @@ async fn a_verified_email_links_the_existing_account_and_verifies_it() {
         .users
         .expect_find_by_email()
         .returning(move |_| Ok(Some(found.clone())));
-    setup
-        .users
-        .expect_update()
-        .withf(|u, expected| u.email_verified && *expected == 2)
-        .times(1)
-        .returning(|_, _| Ok(()));
+    setup.users.expect_update().never();
     let (service, log) = setup.service();
 
     let result = call(&service, Some("binding")).await.expect("signed in");
 
     assert_eq!(result.user.id, account.id);
-    assert_eq!(log.entries(), ["identity google sub-1", "commit"]);
+    assert!(result.user.email_verified);
+    // The link, the verified address and the owner's notice: one unit of work.
+    assert_eq!(
+        log.entries(),
+        [
+            "identity google sub-1",
+            "update ada@example.com verified=true version=3 expected=2",
+            "event identity.email_verified",
+            "event identity.identity_linked",
+            "commit"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -357,6 +372,7 @@ async fn a_verified_email_without_an_account_creates_a_customer_without_a_passwo
             "user ada@example.com CUSTOMER password=false",
             "identity google sub-1",
             "event identity.user_registered",
+            "event identity.email_verified",
             "commit"
         ]
     );
@@ -440,4 +456,33 @@ async fn a_disabled_provider_answers_provider_disabled() {
         result,
         Err(OAuthError::ProviderDisabled(IdentityProvider::GitHub))
     ));
+}
+
+#[tokio::test]
+async fn linking_from_the_profile_tells_the_owner_and_leaves_the_address_as_it_was() {
+    let account = user(true);
+    let mut setup = Setup::new(
+        stored_state(SignInIntent::Link, Some(account.id)),
+        Ok(profile("sub-9", false)),
+    );
+    setup.identities.expect_find().returning(|_, _| Ok(None));
+    let found = account.clone();
+    setup
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(found.clone())));
+    let (service, log) = setup.service();
+
+    let result = call(&service, Some("binding")).await.expect("linked");
+
+    assert_eq!(result.user.id, account.id);
+    assert!(!result.user.email_verified, "an unverified provider e-mail proves nothing");
+    assert_eq!(
+        log.entries(),
+        [
+            "identity google sub-9",
+            "event identity.identity_linked",
+            "commit"
+        ]
+    );
 }

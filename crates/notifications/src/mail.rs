@@ -87,6 +87,15 @@ pub enum EmailTemplate {
         /// Minutes until it expires.
         expires_in_minutes: u32,
     },
+    /// The owner is told that a Google or GitHub account was linked to their account.
+    IdentityLinked {
+        /// The owner's given name.
+        first_name: String,
+        /// `Google` or `GitHub`.
+        provider: String,
+        /// The provider account's address, when it gave one.
+        provider_email: Option<String>,
+    },
     /// The old address is told that the account's sign-in address is being moved.
     EmailChangeNotice {
         /// The owner's given name.

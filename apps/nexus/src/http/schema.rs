@@ -65,6 +65,7 @@ doc_enum!(
         SendOtp = "send_otp",
         SendAccountLink = "send_account_link",
         SendEmailChangeNotice = "send_email_change_notice",
+        SendIdentityLinkedNotice = "send_identity_linked_notice",
         GenerateInvoice = "generate_invoice",
         SendOrderConfirmation = "send_order_confirmation",
         SendAccountExists = "send_account_exists",

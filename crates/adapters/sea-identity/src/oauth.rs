@@ -23,7 +23,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{oauth_state, user_identity};
-use crate::users::insert_user;
+use crate::users::{insert_user, update_user};
 
 /// Stores sign-in authorizations in flight. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -294,6 +294,10 @@ impl OAuthTx for SeaOAuthTx {
 
     async fn insert_identity(&self, identity: &LinkedIdentity) -> Result<(), OAuthError> {
         insert_identity(self.tx.conn(), identity).await
+    }
+
+    async fn update_user(&self, user: &User, expected_version: i64) -> Result<(), IdentityError> {
+        update_user(self.tx.conn(), user, expected_version).await
     }
 
     fn record(&mut self, event: EventEnvelope) {

@@ -61,6 +61,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/account_link.html"),
     ),
     (
+        "identity_linked.subject.txt",
+        include_str!("../templates/identity_linked.subject.txt"),
+    ),
+    (
+        "identity_linked.txt",
+        include_str!("../templates/identity_linked.txt"),
+    ),
+    (
+        "identity_linked.html",
+        include_str!("../templates/identity_linked.html"),
+    ),
+    (
         "email_change_notice.subject.txt",
         include_str!("../templates/email_change_notice.subject.txt"),
     ),
@@ -234,6 +246,18 @@ fn template_data(template: &EmailTemplate) -> (&'static str, Value) {
                 purpose => purpose.clone(),
                 token => token.clone(),
                 expires_in_minutes => *expires_in_minutes,
+            },
+        ),
+        EmailTemplate::IdentityLinked {
+            first_name,
+            provider,
+            provider_email,
+        } => (
+            "identity_linked",
+            context! {
+                first_name => first_name.clone(),
+                provider => provider.clone(),
+                provider_email => provider_email.clone(),
             },
         ),
         EmailTemplate::EmailChangeNotice {

@@ -63,6 +63,16 @@ fn every_template() -> Vec<EmailTemplate> {
         link("SOMETHING_ELSE", 1),
         link("EMAIL_CHANGE", 60),
         link("INVITE", 10080),
+        EmailTemplate::IdentityLinked {
+            first_name: "Ada".to_owned(),
+            provider: "GitHub".to_owned(),
+            provider_email: Some("ada@users.example".to_owned()),
+        },
+        EmailTemplate::IdentityLinked {
+            first_name: "Ada".to_owned(),
+            provider: "Google".to_owned(),
+            provider_email: None,
+        },
         EmailTemplate::EmailChangeNotice {
             first_name: "Ada".to_owned(),
             new_email: "ada.new@example.com".to_owned(),
@@ -148,6 +158,18 @@ fn an_invitation_links_to_the_acceptance_page_and_counts_its_lifetime_in_days() 
     assert!(email.text_body.contains("7 days"), "{}", email.text_body);
     assert!(email.text_body.contains("staff account"));
     assert!(!email.text_body.contains("nothing changes"));
+}
+
+#[test]
+fn a_link_notice_names_the_provider_and_its_address() {
+    let email = render(&EmailTemplate::IdentityLinked {
+        first_name: "Ada".to_owned(),
+        provider: "GitHub".to_owned(),
+        provider_email: Some("ada@users.example".to_owned()),
+    });
+    assert!(email.subject.contains("GitHub"), "{}", email.subject);
+    assert!(email.text_body.contains("A GitHub account (ada@users.example) was linked"), "{}", email.text_body);
+    assert!(email.html_body.contains("If this was not you"));
 }
 
 #[test]

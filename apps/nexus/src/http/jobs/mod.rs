@@ -17,12 +17,13 @@ use crate::state::AppState;
 /// Every kind of background work: the names of the subscribers the app may register
 /// (`index_product` and `index_post` only with Meilisearch). `JobKindDto` documents the same list, and
 /// `compose` refuses a subscriber missing from it.
-pub const KINDS: [&str; 29] = [
+pub const KINDS: [&str; 30] = [
     "send_response",
     "send_welcome",
     "send_otp",
     "send_account_link",
     "send_email_change_notice",
+    "send_identity_linked_notice",
     "generate_invoice",
     "send_order_confirmation",
     "send_account_exists",
