@@ -5,7 +5,7 @@
 use nexus_tests::{
     GitHubAccount, GitHubFake, NO_TOKEN, OidcProvider, Role, Signed, TestApp, assert_error,
     authorize, customer_body, eventually, expect_json, google_claims, spawn_app, spawn_app_with,
-    spawn_app_with_smtp, unique_email,
+    spawn_app_with_smtp, totp_code_at, totp_step_now, unique_email,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -534,4 +534,73 @@ async fn an_account_born_through_google_is_linked_to_the_crm_customer_with_its_a
         (now["accountId"] == account).then_some(now)
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_provider_sign_in_of_an_account_with_two_factor_on_answers_a_challenge_first() {
+    let Some((app, _google, github)) = spawn().await else {
+        return;
+    };
+    let customer = app.register_customer("Ada", "Lovelace").await;
+    let id = github_id();
+    github.sign_in_as(GitHubAccount::new(id, &unique_email("ada.gh"), true));
+    let start = app
+        .oauth_start("github", "?intent=link", customer.token.as_str())
+        .await;
+    let redirect = authorize(&app.client, &start.location, "").await;
+    expect_json(
+        app.oauth_callback("github", &redirect, Some(&start.cookie))
+            .await,
+        200,
+    )
+    .await;
+    let setup = expect_json(
+        app.post_json(
+            "/api/v1/users/me/totp",
+            &json!({ "currentPassword": customer.password }),
+            &customer,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let secret = setup["secret"].as_str().expect("a secret").to_owned();
+    let step = totp_step_now();
+    expect_json(
+        app.post_json(
+            "/api/v1/users/me/totp/confirm",
+            &json!({ "code": totp_code_at(&secret, step) }),
+            &customer,
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    github.sign_in_as(GitHubAccount::new(id, &unique_email("ada.gh"), true));
+    let body = expect_json(app.oauth_sign_in("github", "").await, 200).await;
+
+    // The provider is one factor: no tokens until the authenticator's code.
+    assert_eq!(body["mfaRequired"], true, "{body}");
+    assert!(body.get("access_token").is_none(), "{body}");
+    let challenge = body["challenge"].as_str().expect("a challenge");
+    let wrong = app
+        .post_json(
+            "/api/v1/auth/login/totp",
+            &json!({ "challenge": challenge, "code": totp_code_at(&secret, step) }),
+            NO_TOKEN,
+        )
+        .await;
+    assert_error(wrong, 400, "invalid_code").await;
+    let signed = expect_json(
+        app.post_json(
+            "/api/v1/auth/login/totp",
+            &json!({ "challenge": challenge, "code": totp_code_at(&secret, step + 1) }),
+            NO_TOKEN,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(signed["user"]["id"], customer.user_id.as_str());
 }

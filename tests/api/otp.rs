@@ -3,7 +3,7 @@
 
 use nexus_tests::{
     NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, expect_json, header, spawn_app,
-    spawn_app_with, spawn_app_with_smtp, unique_email,
+    spawn_app_with, spawn_app_with_smtp, totp_code_at, totp_step_now, unique_email,
 };
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -385,4 +385,55 @@ async fn wrong_codes_lock_that_client_out_of_the_address_while_the_owner_still_s
     );
     assert_error(right_code_too_late, 429, "rate_limited").await;
     expect_json(owner, 200).await;
+}
+
+#[tokio::test]
+async fn a_code_sign_in_of_an_account_with_two_factor_on_answers_a_challenge_first() {
+    let Some(app) = spawn_app_with_smtp(&ROOMY).await else {
+        return;
+    };
+    let user = customer(&app).await;
+    let setup = expect_json(
+        app.post_json(
+            "/api/v1/users/me/totp",
+            &json!({ "currentPassword": user.password }),
+            &user,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let secret = setup["secret"].as_str().expect("a secret").to_owned();
+    let step = totp_step_now();
+    expect_json(
+        app.post_json(
+            "/api/v1/users/me/totp/confirm",
+            &json!({ "code": totp_code_at(&secret, step) }),
+            &user,
+        )
+        .await,
+        200,
+    )
+    .await;
+
+    let code = code_by_mail(&app, &user.email, "LOGIN").await;
+    let body = expect_json(verify(&app, &user.email, &code, "LOGIN").await, 200).await;
+
+    // The e-mailed code is one factor: no tokens until the authenticator's code.
+    assert_eq!(body["mfaRequired"], true, "{body}");
+    assert!(body.get("access_token").is_none(), "{body}");
+    let challenge = body["challenge"].as_str().expect("a challenge");
+    let signed = expect_json(
+        app.post_json(
+            "/api/v1/auth/login/totp",
+            &json!({ "challenge": challenge, "code": totp_code_at(&secret, step + 1) }),
+            NO_TOKEN,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(signed["user"]["id"], user.user_id.as_str());
+    let token = signed["access_token"].as_str().expect("tokens");
+    assert_eq!(me(&app, token).await["id"], user.user_id.as_str());
 }
