@@ -3,8 +3,8 @@
 //! only administrators read it and nothing changes or deletes it.
 
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, assert_error, customer_body, etag, expect_json, product_body,
-    spawn_app, unique_email,
+    NO_TOKEN, PNG, Role, Signed, TestApp, assert_error, customer_body, etag, expect_json,
+    product_body, spawn_app, unique_email,
 };
 use reqwest::Method;
 use sea_orm::ConnectionTrait;
@@ -432,4 +432,55 @@ async fn only_administrators_read_the_log_and_nothing_changes_it() {
         entries(&app, &admin, "limit=1").await[0]["id"],
         entry[0]["id"]
     );
+}
+
+#[tokio::test]
+async fn a_product_file_and_cover_upload_are_recorded_with_what_changed() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let product = app
+        .create_product(&manager, &product_body("Uploaded guide", 4_900))
+        .await;
+    let pid = id(&product);
+
+    let res = app
+        .post_file(
+            &format!("/api/v1/products/{pid}/asset"),
+            "file",
+            "guide.pdf",
+            "application/pdf",
+            b"%PDF-1.4 audited upload",
+            &manager,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let res = app
+        .post_file(
+            &format!("/api/v1/products/{pid}/cover"),
+            "file",
+            "cover.png",
+            "image/png",
+            PNG,
+            &manager,
+        )
+        .await;
+    expect_json(res, 200).await;
+
+    let file = only_entry(&app, &admin, "products.file_attached", &pid).await;
+    assert_eq!(file["actorId"], manager.user_id.as_str(), "{file}");
+    assert_eq!(
+        file["summary"]["values"]["fileName"],
+        json!({ "from": null, "to": "guide.pdf" }),
+        "{file}"
+    );
+    assert_eq!(
+        file["summary"]["values"]["fileSize"]["to"],
+        b"%PDF-1.4 audited upload".len(),
+        "{file}"
+    );
+    let cover = only_entry(&app, &admin, "products.cover_changed", &pid).await;
+    let fields = cover["summary"]["fields"].as_array().expect("fields");
+    assert!(fields.iter().any(|f| f == "coverKey"), "{cover}");
+    assert!(!fields.iter().any(|f| f == "fileName"), "only the cover changed: {cover}");
 }

@@ -456,7 +456,7 @@ impl ProductService {
         self.check_size(file.size)?;
         let key = asset_key(id, &file_name)?;
         let stored = self.assets.put_file(&key, file, &content_type).await?;
-        self.record_asset(product, stored, file_name, content_type)
+        self.record_asset(actor, product, stored, file_name, content_type)
             .await
     }
 
@@ -528,7 +528,7 @@ impl ProductService {
                 return Err(err);
             }
         };
-        self.record_asset(product, stored, file_name, content_type)
+        self.record_asset(actor, product, stored, file_name, content_type)
             .await
     }
 
@@ -581,8 +581,15 @@ impl ProductService {
         )
         .await?;
         let new_key = cover.key.clone();
+        let before = audit_view(&product);
         let previous = product.cover.replace(cover);
-        let saved = self.save(&mut product, expected, None).await;
+        let saved = self
+            .save(
+                &mut product,
+                expected,
+                Some((actor, "products.cover_changed", before)),
+            )
+            .await;
         images::settle_images(self.assets.as_ref(), saved.is_ok(), previous, new_key).await;
         saved.map(|()| product)
     }
@@ -661,12 +668,14 @@ impl ProductService {
     /// if it succeeds the replaced one is.
     async fn record_asset(
         &self,
+        actor: &Actor,
         mut product: Product,
         stored: StoredObject,
         file_name: FileName,
         content_type: String,
     ) -> Result<Product, CatalogError> {
         let expected = product.version;
+        let before = audit_view(&product);
         let asset = ProductAsset {
             key: stored.key,
             file_name,
@@ -676,7 +685,14 @@ impl ProductService {
         };
         let new_key = asset.key.clone();
         let previous = product.asset.replace(asset);
-        if let Err(err) = self.save(&mut product, expected, None).await {
+        if let Err(err) = self
+            .save(
+                &mut product,
+                expected,
+                Some((actor, "products.file_attached", before)),
+            )
+            .await
+        {
             self.discard(&new_key).await;
             return Err(err);
         }
@@ -788,5 +804,10 @@ fn audit_view(product: &Product) -> Value {
         "category": product.category,
         "tags": product.tags,
         "status": product.status.as_str(),
+        "fileName": product.asset.as_ref().map(|a| a.file_name.as_str()),
+        "fileSize": product.asset.as_ref().map(|a| a.size),
+        "fileSha256": product.asset.as_ref().map(|a| a.sha256_hex.as_str()),
+        "coverKey": product.cover.as_ref().map(|c| c.key.as_str()),
+        "coverSize": product.cover.as_ref().map(|c| c.size),
     })
 }
