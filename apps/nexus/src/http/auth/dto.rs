@@ -26,6 +26,20 @@ pub enum RoleDto {
     Customer,
 }
 
+/// A staff role on the wire: the roles an invitation may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StaffRoleDto {
+    /// Administrator.
+    Admin,
+    /// Manager.
+    Manager,
+    /// Customer-service officer.
+    Cso,
+    /// Content editor (pages, blog, team, SEO, feedback moderation).
+    Editor,
+}
+
 impl From<Role> for RoleDto {
     fn from(r: Role) -> Self {
         match r {

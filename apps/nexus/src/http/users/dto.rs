@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::http::auth::dto::RoleDto;
+use crate::http::auth::dto::{RoleDto, StaffRoleDto};
 use crate::http::error::{ApiError, FieldErrors};
 
 /// A change to one's own profile.
@@ -135,8 +135,9 @@ pub struct InviteUserRequest {
         pattern = r"^[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*(?:[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]|[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]{0,98}[^\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
     )]
     pub last_name: String,
-    /// Role: ADMIN, MANAGER, CSO or EDITOR (buyers register themselves).
-    #[schema(value_type = RoleDto)]
+    /// Role: ADMIN, MANAGER, CSO or EDITOR (buyers register themselves; CUSTOMER is 400
+    /// `staff_role_required`).
+    #[schema(value_type = StaffRoleDto)]
     pub role: String,
 }
 
