@@ -124,7 +124,9 @@ impl Authenticator for TotpAuthenticator {
         let nonce = hex::decode(nonce).map_err(|_| broken())?;
         let mut ciphertext = hex::decode(ciphertext).map_err(|_| broken())?;
         let tag = hex::decode(tag).map_err(|_| broken())?;
-        if nonce.len() != NONCE_BYTES {
+        // A shortened tag would be checked only as far as it goes: only the full length
+        // counts.
+        if nonce.len() != NONCE_BYTES || tag.len() != TAG_BYTES {
             return Err(broken());
         }
         self.tag(&nonce, &ciphertext)
@@ -176,5 +178,17 @@ mod tests {
         parts[2].replace_range(0..1, flipped);
         assert!(totp.open(&parts.join(".")).is_err());
         assert!(totp.open("garbage").is_err());
+    }
+
+    #[test]
+    fn a_shortened_tag_does_not_open_even_when_its_bytes_match() {
+        let totp = TotpAuthenticator::new(b"server secret");
+        let sealed = totp.seal(RFC_SECRET);
+        let mut parts: Vec<&str> = sealed.split('.').collect();
+        let full = parts[3];
+        assert_eq!(full.len(), TAG_BYTES * 2);
+        // The first byte of the right tag: a forger would need 256 tries at most.
+        parts[3] = &full[..2];
+        assert!(totp.open(&parts.join(".")).is_err());
     }
 }
