@@ -482,5 +482,8 @@ async fn a_product_file_and_cover_upload_are_recorded_with_what_changed() {
     let cover = only_entry(&app, &admin, "products.cover_changed", &pid).await;
     let fields = cover["summary"]["fields"].as_array().expect("fields");
     assert!(fields.iter().any(|f| f == "coverKey"), "{cover}");
-    assert!(!fields.iter().any(|f| f == "fileName"), "only the cover changed: {cover}");
+    assert!(
+        !fields.iter().any(|f| f == "fileName"),
+        "only the cover changed: {cover}"
+    );
 }

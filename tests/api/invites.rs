@@ -4,8 +4,8 @@
 
 use chrono::{Duration, Utc};
 use nexus_tests::{
-    NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, expect_json,
-    spawn_app_with_smtp, unique_email,
+    NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, expect_json, spawn_app_with_smtp,
+    unique_email,
 };
 use reqwest::Response;
 use sea_orm::ConnectionTrait;
@@ -75,7 +75,11 @@ async fn last_link_to(app: &TestApp, before: usize, email: &str) -> String {
         .unwrap_or_else(|| panic!("no message to {email}: {messages:#?}"));
     assert!(mail.subject.contains("invited"), "{}", mail.subject);
     assert!(!mail.subject.contains("#token="), "{}", mail.subject);
-    assert!(mail.text.contains("/account/accept-invite#token="), "{}", mail.text);
+    assert!(
+        mail.text.contains("/account/accept-invite#token="),
+        "{}",
+        mail.text
+    );
     link_token(&mail.text).unwrap_or_else(|| panic!("no link token in: {}", mail.text))
 }
 
@@ -112,14 +116,27 @@ async fn an_invitee_chooses_a_password_from_the_mail_and_signs_in_with_the_role_
     assert_eq!(user["emailVerified"], false);
     assert!(user.get("passwordHash").is_none() && user.get("password").is_none());
     // No password yet: nothing signs in with one.
-    assert_error(login(&app, &email, PASSWORD).await, 401, "invalid_credentials").await;
+    assert_error(
+        login(&app, &email, PASSWORD).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
 
     let res = accept(&app, &token, PASSWORD).await;
-    assert_eq!(res.status(), 204, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        204,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
 
     let signed = expect_json(login(&app, &email, PASSWORD).await, 200).await;
     assert_eq!(signed["user"]["role"], "MANAGER");
-    assert_eq!(signed["user"]["emailVerified"], true, "the link proved the address");
+    assert_eq!(
+        signed["user"]["emailVerified"], true,
+        "the link proved the address"
+    );
     assert_eq!(signed["user"]["invitationPending"], false);
     let token_of_manager = signed["access_token"].as_str().expect("a token");
     let queue = app.get("/api/v1/me/dashboard", token_of_manager).await;
@@ -211,7 +228,9 @@ async fn a_new_invitation_voids_the_earlier_link() {
     assert_error(accept(&app, &first, PASSWORD).await, 400, "invalid_token").await;
     assert_eq!(accept(&app, &second, PASSWORD).await.status(), 204);
     assert_eq!(
-        audited(&app, &admin, "users.invite_resent", id(&user)).await.len(),
+        audited(&app, &admin, "users.invite_resent", id(&user))
+            .await
+            .len(),
         1
     );
 }
@@ -248,15 +267,23 @@ async fn an_expired_link_or_a_deactivated_invitee_is_refused_like_an_unknown_lin
     )
     .await;
 
-    let unknown = assert_error(accept(&app, &"ab".repeat(32), PASSWORD).await, 400, "invalid_token").await;
+    let unknown = assert_error(
+        accept(&app, &"ab".repeat(32), PASSWORD).await,
+        400,
+        "invalid_token",
+    )
+    .await;
     let late = assert_error(accept(&app, &expired, PASSWORD).await, 400, "invalid_token").await;
     let deactivated = assert_error(accept(&app, &off, PASSWORD).await, 400, "invalid_token").await;
 
     assert_eq!(late["message"], unknown["message"]);
     assert_eq!(deactivated["message"], unknown["message"]);
     assert_error(
-        app.post(&format!("/api/v1/users/{}/invite", id(&off_user)), &admin.token)
-            .await,
+        app.post(
+            &format!("/api/v1/users/{}/invite", id(&off_user)),
+            &admin.token,
+        )
+        .await,
         409,
         "not_invited",
     )
@@ -312,7 +339,12 @@ async fn invitations_are_for_staff_roles_new_addresses_and_strong_passwords() {
 
     let email = unique_email("invitee");
     let (_, token) = invite(&app, &admin, &email, "CSO").await;
-    let weak = assert_error(accept(&app, &token, "short").await, 400, "validation_failed").await;
+    let weak = assert_error(
+        accept(&app, &token, "short").await,
+        400,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(detail_fields(&weak), ["password"]);
     // The refused attempt spent nothing: the link still works.
     assert_eq!(accept(&app, &token, PASSWORD).await.status(), 204);

@@ -505,7 +505,11 @@ async fn the_owner_is_told_by_mail_when_a_provider_account_is_linked() {
     .await;
     assert!(notice.subject.contains("was linked"), "{}", notice.subject);
     assert!(notice.text.contains(&provider_email), "{}", notice.text);
-    assert!(notice.text.contains("If this was not you"), "{}", notice.text);
+    assert!(
+        notice.text.contains("If this was not you"),
+        "{}",
+        notice.text
+    );
 }
 
 #[tokio::test]

@@ -439,7 +439,11 @@ async fn staff_and_the_last_administrator_are_refused() {
 
 #[tokio::test]
 async fn exports_are_limited_per_user_and_a_refusal_names_the_limit() {
-    let app = spawn_app_with(&[("EXPORT_RATE_LIMIT", "2"), ("EXPORT_RATE_WINDOW_SECS", "3600")]).await;
+    let app = spawn_app_with(&[
+        ("EXPORT_RATE_LIMIT", "2"),
+        ("EXPORT_RATE_WINDOW_SECS", "3600"),
+    ])
+    .await;
     let first = app.register_customer("Ema", "Exporter").await;
     let second = app.register_customer("Ned", "Neighbour").await;
     for _ in 0..2 {

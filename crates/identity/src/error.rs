@@ -84,7 +84,9 @@ pub enum IdentityError {
     )]
     StaffErasure(Role),
     /// Invitations are for staff roles; buyers register themselves.
-    #[error("invitations are for staff roles (CSO, MANAGER, EDITOR, ADMIN); buyers register themselves")]
+    #[error(
+        "invitations are for staff roles (CSO, MANAGER, EDITOR, ADMIN); buyers register themselves"
+    )]
     InviteRole,
     /// The invited account is no longer waiting for its invitation: it has a password or a
     /// verified address already, or it is deactivated.

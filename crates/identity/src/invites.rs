@@ -80,7 +80,11 @@ impl IdentityService {
     #[tracing::instrument(skip_all, fields(actor = %actor.user_id(), user_id = %id))]
     pub async fn resend_invite(&self, actor: &Actor, id: UserId) -> Result<User, IdentityError> {
         require(actor, permissions::USERS_MANAGE)?;
-        let user = self.users.find(id).await?.ok_or(IdentityError::NotFound(id))?;
+        let user = self
+            .users
+            .find(id)
+            .await?
+            .ok_or(IdentityError::NotFound(id))?;
         if !user.awaits_invitation() {
             return Err(IdentityError::NotInvited);
         }

@@ -10,9 +10,9 @@ use nexus_outbox::DomainEvent;
 use crate::testing::{TestTx, UnitLog, units_of_work_from};
 use crate::{
     AccountLink, AccountLinkIssued, EmailVerified, IdentityConfig, IdentityError, IdentityService,
-    LinkPurpose, MockCodeStore, MockLinkStore, MockOtpStore, MockPasswordHasher,
-    MockSessionStore, MockTokenIssuer, MockUserRepository, MockUserStore, PasswordHash,
-    StaffInvite, User, permissions,
+    LinkPurpose, MockCodeStore, MockLinkStore, MockOtpStore, MockPasswordHasher, MockSessionStore,
+    MockTokenIssuer, MockUserRepository, MockUserStore, PasswordHash, StaffInvite, User,
+    permissions,
 };
 
 const TOKEN: &str = "plain-invite-token";
@@ -203,7 +203,10 @@ async fn only_administrators_invite_and_only_to_staff_roles() {
 
     let manager = Actor::new(UserId::new(), Role::Manager, &[]);
     let refused = svc.invite_staff(&manager, invite(Role::Cso)).await;
-    assert!(matches!(refused, Err(IdentityError::Forbidden)), "{refused:?}");
+    assert!(
+        matches!(refused, Err(IdentityError::Forbidden)),
+        "{refused:?}"
+    );
 
     let buyer = svc.invite_staff(&admin(), invite(Role::Customer)).await;
     assert!(matches!(buyer, Err(IdentityError::InviteRole)), "{buyer:?}");
@@ -324,10 +327,14 @@ async fn resending_replaces_the_link_only_while_the_account_waits() {
             .returning(|_| Ok(()));
         TestTx::new(MockUserStore::new(), MockCodeStore::new(), log).with_links(links)
     });
-    service(finding(Some(account.clone())), uow, MockPasswordHasher::new())
-        .resend_invite(&admin(), account.id)
-        .await
-        .expect("sent again");
+    service(
+        finding(Some(account.clone())),
+        uow,
+        MockPasswordHasher::new(),
+    )
+    .resend_invite(&admin(), account.id)
+    .await
+    .expect("sent again");
     assert_eq!(log.event_names(), [AccountLinkIssued::NAME]);
     assert_eq!(log.audit()[0].action, "users.invite_resent");
 
@@ -338,8 +345,15 @@ async fn resending_replaces_the_link_only_while_the_account_waits() {
     };
     let mut uow = crate::MockIdentityUnitOfWork::new();
     uow.expect_begin().never();
-    let result = service(finding(Some(accepted.clone())), uow, MockPasswordHasher::new())
-        .resend_invite(&admin(), accepted.id)
-        .await;
-    assert!(matches!(result, Err(IdentityError::NotInvited)), "{result:?}");
+    let result = service(
+        finding(Some(accepted.clone())),
+        uow,
+        MockPasswordHasher::new(),
+    )
+    .resend_invite(&admin(), accepted.id)
+    .await;
+    assert!(
+        matches!(result, Err(IdentityError::NotInvited)),
+        "{result:?}"
+    );
 }

@@ -36,8 +36,7 @@ pub use model::{
     AccessClaims, AccessGrant, AccountLink, AuthSession, IssuedAccessToken, LinkPurpose,
     LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash,
     RefreshSession, RegisterUser, SessionSummary, StaffInvite, UnknownLinkPurpose,
-    UnknownOtpPurpose,
-    UpdateProfile, UpdateUser, User, UserFilter,
+    UnknownOtpPurpose, UpdateProfile, UpdateUser, User, UserFilter,
 };
 pub use oauth::{
     AuthorizationStart, AuthorizeRequest, IdentityProvider, LinkedIdentity, LinkedIdentityStore,

@@ -476,7 +476,10 @@ async fn linking_from_the_profile_tells_the_owner_and_leaves_the_address_as_it_w
     let result = call(&service, Some("binding")).await.expect("linked");
 
     assert_eq!(result.user.id, account.id);
-    assert!(!result.user.email_verified, "an unverified provider e-mail proves nothing");
+    assert!(
+        !result.user.email_verified,
+        "an unverified provider e-mail proves nothing"
+    );
     assert_eq!(
         log.entries(),
         [

@@ -168,7 +168,13 @@ fn a_link_notice_names_the_provider_and_its_address() {
         provider_email: Some("ada@users.example".to_owned()),
     });
     assert!(email.subject.contains("GitHub"), "{}", email.subject);
-    assert!(email.text_body.contains("A GitHub account (ada@users.example) was linked"), "{}", email.text_body);
+    assert!(
+        email
+            .text_body
+            .contains("A GitHub account (ada@users.example) was linked"),
+        "{}",
+        email.text_body
+    );
     assert!(email.html_body.contains("If this was not you"));
 }
 

@@ -5,10 +5,10 @@ use actix_web::{HttpResponse, web};
 use nexus_identity::{IdentityError, OtpOutcome, OtpPurpose, RegisterUser, SecondFactor};
 
 use super::dto::{
-    AcceptInviteRequest, EmailVerified, ForgotPasswordRequest, LoginRequest, LoginResponse, MfaChallengeResponse,
-    OtpRequest, OtpRequested, OtpVerifyRequest, RefreshRequest, RegisterRequest,
-    RegistrationAccepted, ResetPasswordRequest, ResetRequested, SignInResponse, TotpLoginRequest,
-    UserResponse,
+    AcceptInviteRequest, EmailVerified, ForgotPasswordRequest, LoginRequest, LoginResponse,
+    MfaChallengeResponse, OtpRequest, OtpRequested, OtpVerifyRequest, RefreshRequest,
+    RegisterRequest, RegistrationAccepted, ResetPasswordRequest, ResetRequested, SignInResponse,
+    TotpLoginRequest, UserResponse,
 };
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::extract::{Auth, ValidatedJson};

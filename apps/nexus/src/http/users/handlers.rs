@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::dto::{
     ChangeEmailRequest, ChangePasswordRequest, ConfirmEmailRequest, CreateUserRequest,
-    DisableTotpRequest, EmailChangeRequested, InviteUserRequest, ListUsersQuery, SessionList, SessionResponse,
-    StartTotpRequest, TotpCodeRequest, TotpEnabledResponse, TotpSetupResponse, UpdateMeRequest,
-    UpdateUserRequest,
+    DisableTotpRequest, EmailChangeRequested, InviteUserRequest, ListUsersQuery, SessionList,
+    SessionResponse, StartTotpRequest, TotpCodeRequest, TotpEnabledResponse, TotpSetupResponse,
+    UpdateMeRequest, UpdateUserRequest,
 };
 use crate::http::auth::dto::UserResponse;
 use crate::http::error::{ApiError, ErrorBody, password_code};
