@@ -1434,7 +1434,7 @@ impl Settings {
             p.webhook_secret.is_some(),
         ];
         let at_least_1 = "must be at least 1";
-        let rules: [(bool, &'static str, &str); 34] = [
+        let rules: [(bool, &'static str, &str); 35] = [
             (
                 self.http
                     .metrics_addr
@@ -1583,7 +1583,7 @@ impl Settings {
             }
         }
         // The per-limit variables are new: unlike the older family ones, 0 is refused.
-        let named: [(Option<u64>, &'static str); 16] = [
+        let named: [(Option<u64>, &'static str); 18] = [
             (l.login_rate.map(u64::from), "LOGIN_RATE_LIMIT"),
             (l.login_window_secs, "LOGIN_RATE_WINDOW_SECS"),
             (l.register_rate.map(u64::from), "REGISTER_RATE_LIMIT"),
