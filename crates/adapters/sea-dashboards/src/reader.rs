@@ -206,11 +206,19 @@ impl DashboardReader for SeaDashboardReader {
 
     async fn cso(&self, query: &CsoQuery) -> Result<CsoDashboard, DashboardsError> {
         let me = query.officer.as_uuid();
+        // The CRM keeps an exact counter per officer and status (`customer_counts`, written
+        // with every customer change, see docs/counting.md): a few rows instead of counting
+        // some 50,000 customers per officer. A status whose counter went back to 0 is left
+        // out, as a GROUP BY would.
+        let prefix = format!("assignee:{me}:status:");
         let customers_by_status = self
             .by_status(
-                "SELECT status, COUNT(*) AS n FROM customers WHERE assigned_to = ? \
-                 GROUP BY status ORDER BY status",
-                vec![me.into()],
+                &format!(
+                    "SELECT substr(key, {}) AS status, n FROM customer_counts \
+                     WHERE key LIKE ? AND n > 0 ORDER BY key",
+                    prefix.len() + 1
+                ),
+                vec![format!("{prefix}%").into()],
             )
             .await?;
         let day = |days: i64| -> Value { (query.now - Duration::days(days)).into() };
@@ -225,18 +233,20 @@ impl DashboardReader for SeaDashboardReader {
                 vec![day(1), day(1), day(3), day(3), day(7), day(7), me.into()],
             )
             .await?;
-        let at_risk_since = query.now - Duration::hours(i64::from(query.at_risk_after_hours));
+        let now: Value = query.now.into();
         let responses = self
             .row(
                 "SELECT \
                  SUM(CASE WHEN status = 'DRAFT' THEN 1 ELSE 0 END) AS drafts, \
                  SUM(CASE WHEN status = 'REJECTED' THEN 1 ELSE 0 END) AS rejected, \
                  SUM(CASE WHEN status = 'PENDING_APPROVAL' THEN 1 ELSE 0 END) AS waiting, \
-                 SUM(CASE WHEN status = 'PENDING_APPROVAL' AND submitted_at < ? \
-                     THEN 1 ELSE 0 END) AS at_risk \
+                 SUM(CASE WHEN status = 'PENDING_APPROVAL' AND warn_at <= ? \
+                     THEN 1 ELSE 0 END) AS at_risk, \
+                 SUM(CASE WHEN status = 'PENDING_APPROVAL' AND due_at <= ? \
+                     THEN 1 ELSE 0 END) AS overdue \
                  FROM responses WHERE author_id = ? \
                  AND status IN ('DRAFT', 'REJECTED', 'PENDING_APPROVAL')",
-                vec![at_risk_since.into(), me.into()],
+                vec![now.clone(), now, me.into()],
             )
             .await?;
         Ok(CsoDashboard {
@@ -251,29 +261,34 @@ impl DashboardReader for SeaDashboardReader {
             rejected: count(&responses, "rejected")?,
             waiting_for_approval: count(&responses, "waiting")?,
             deadlines_at_risk: count(&responses, "at_risk")?,
-            at_risk_after_hours: query.at_risk_after_hours,
+            deadlines_overdue: count(&responses, "overdue")?,
         })
     }
 
     async fn manager(
         &self,
+        now: DateTime<Utc>,
         since: DateTime<Utc>,
         queue_shown: u32,
     ) -> Result<ManagerDashboard, DashboardsError> {
+        // One pass over the `(status, warn_at, due_at)` index counts the queue and its
+        // deadlines.
         let counts = self
             .row(
-                "SELECT \
-                 (SELECT COUNT(*) FROM responses WHERE status = 'PENDING_APPROVAL') AS waiting, \
+                "SELECT COUNT(*) AS waiting, \
+                 SUM(CASE WHEN warn_at <= ? THEN 1 ELSE 0 END) AS at_risk, \
+                 SUM(CASE WHEN due_at <= ? THEN 1 ELSE 0 END) AS overdue, \
                  (SELECT COUNT(*) FROM customers WHERE assigned_to IS NULL AND status = 'LEAD') \
-                 AS unassigned_leads",
-                vec![],
+                 AS unassigned_leads \
+                 FROM responses WHERE status = 'PENDING_APPROVAL'",
+                vec![now.into(), now.into()],
             )
             .await?;
         let oldest = self
             .rows(
                 &format!(
                     "SELECT r.id, r.subject, r.author_id, {STAFF_NAME} AS author_name, \
-                     r.submitted_at FROM responses r JOIN users u ON u.id = r.author_id \
+                     r.submitted_at, r.due_at FROM responses r JOIN users u ON u.id = r.author_id \
                      WHERE r.status = 'PENDING_APPROVAL' AND r.submitted_at IS NOT NULL \
                      ORDER BY r.submitted_at ASC, r.id ASC LIMIT ?"
                 ),
@@ -288,22 +303,38 @@ impl DashboardReader for SeaDashboardReader {
                     author_id: UserId::from_uuid(get(row, "author_id")?),
                     author_name: get(row, "author_name")?,
                     submitted_at: get(row, "submitted_at")?,
+                    due_at: get(row, "due_at")?,
                 })
             })
             .collect::<Result<_, DashboardsError>>()?;
+        // The events from `since` on: whole UTC days after the one `since` falls in from
+        // the per-day counters (`response_event_counts`, written with each event), the rest
+        // of that first day from the events themselves. Together exactly `at >= since`.
+        let first_day = since.date_naive();
+        let next_day = first_day
+            .succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc())
+            .ok_or_else(|| Unexpected::msg("the window starts at the end of time"))?;
         let team = self
             .rows(
                 &format!(
-                    "SELECT r.author_id, MAX({STAFF_NAME}) AS name, \
-                     SUM(CASE WHEN v.to_status = 'SENT' THEN 1 ELSE 0 END) AS sent, \
-                     SUM(CASE WHEN v.to_status = 'APPROVED' THEN 1 ELSE 0 END) AS approved, \
-                     SUM(CASE WHEN v.to_status = 'REJECTED' THEN 1 ELSE 0 END) AS rejected \
-                     FROM response_events v JOIN responses r ON r.id = v.response_id \
-                     JOIN users u ON u.id = r.author_id \
-                     WHERE v.to_status IN ('SENT', 'APPROVED', 'REJECTED') AND v.at >= ? \
-                     GROUP BY r.author_id ORDER BY name, r.author_id"
+                    "SELECT t.author_id, MAX({STAFF_NAME}) AS name, \
+                     CAST(SUM(CASE WHEN t.to_status = 'SENT' THEN t.n ELSE 0 END) AS BIGINT) AS sent, \
+                     CAST(SUM(CASE WHEN t.to_status = 'APPROVED' THEN t.n ELSE 0 END) AS BIGINT) AS approved, \
+                     CAST(SUM(CASE WHEN t.to_status = 'REJECTED' THEN t.n ELSE 0 END) AS BIGINT) AS rejected \
+                     FROM (\
+                       SELECT author_id, to_status, n FROM response_event_counts \
+                       WHERE day > ? AND to_status IN ('SENT', 'APPROVED', 'REJECTED') \
+                       UNION ALL \
+                       SELECT r.author_id, v.to_status, 1 AS n \
+                       FROM response_events v JOIN responses r ON r.id = v.response_id \
+                       WHERE v.to_status IN ('SENT', 'APPROVED', 'REJECTED') \
+                       AND v.at >= ? AND v.at < ?\
+                     ) t JOIN users u ON u.id = t.author_id \
+                     GROUP BY t.author_id ORDER BY name, t.author_id"
                 ),
-                vec![since.into()],
+                vec![first_day.into(), since.into(), next_day.into()],
             )
             .await?
             .iter()
@@ -327,6 +358,8 @@ impl DashboardReader for SeaDashboardReader {
         Ok(ManagerDashboard {
             approval_queue: ApprovalQueue {
                 total: count(&counts, "waiting")?,
+                deadlines_at_risk: count(&counts, "at_risk")?,
+                deadlines_overdue: count(&counts, "overdue")?,
                 oldest,
             },
             team,
