@@ -16,8 +16,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 /// responses and their deadlines), `responses (status, warn_at)` by `responses (status,
 /// warn_at, due_at)` (the queue's deadlines in one pass, and the deadline sweep's warning
 /// stage as before), `response_events (to_status, at)` by `response_events (to_status, at,
-/// response_id)`. Indexes added: `orders (created_at, paid_at)` (conversion) and
-/// `order_lines (order_id, product_id, currency, unit_price_minor, title)` (top products).
+/// response_id)`. Index added: `orders (created_at, paid_at)` (conversion).
 ///
 /// The counters start from the events already stored.
 #[derive(DeriveMigrationName)]
@@ -55,17 +54,6 @@ const CREATED: &[IndexDef] = &[
         "ix_orders_created_at_paid_at",
         "orders",
         &["created_at", "paid_at"],
-    ),
-    (
-        "ix_order_lines_order_id_product_id_currency_price_title",
-        "order_lines",
-        &[
-            "order_id",
-            "product_id",
-            "currency",
-            "unit_price_minor",
-            "title",
-        ],
     ),
     (
         "ix_responses_author_id_status_warn_at_due_at",
