@@ -279,44 +279,40 @@ impl DashboardReader for SeaDashboardReader {
         // One pass over the `(status, warn_at, due_at)` index counts the queue and its
         // deadlines.
         let counts = async {
-            Ok::<_, DashboardsError>(
-                self.row(
-                    "SELECT COUNT(*) AS waiting, \
+            self.row(
+                "SELECT COUNT(*) AS waiting, \
                  SUM(CASE WHEN warn_at <= ? THEN 1 ELSE 0 END) AS at_risk, \
                  SUM(CASE WHEN due_at <= ? THEN 1 ELSE 0 END) AS overdue, \
                  (SELECT COUNT(*) FROM customers WHERE assigned_to IS NULL AND status = 'LEAD') \
                  AS unassigned_leads \
                  FROM responses WHERE status = 'PENDING_APPROVAL'",
-                    vec![now.into(), now.into()],
-                )
-                .await?,
+                vec![now.into(), now.into()],
             )
+            .await
         };
         let oldest = async {
-            Ok::<_, DashboardsError>(
-                self.rows(
-                    &format!(
-                        "SELECT r.id, r.subject, r.author_id, {STAFF_NAME} AS author_name, \
+            self.rows(
+                &format!(
+                    "SELECT r.id, r.subject, r.author_id, {STAFF_NAME} AS author_name, \
                      r.submitted_at, r.due_at FROM responses r JOIN users u ON u.id = r.author_id \
                      WHERE r.status = 'PENDING_APPROVAL' AND r.submitted_at IS NOT NULL \
                      ORDER BY r.submitted_at ASC, r.id ASC LIMIT ?"
-                    ),
-                    vec![i64::from(queue_shown).into()],
-                )
-                .await?
-                .iter()
-                .map(|row| {
-                    Ok(QueuedResponse {
-                        id: get(row, "id")?,
-                        subject: get(row, "subject")?,
-                        author_id: UserId::from_uuid(get(row, "author_id")?),
-                        author_name: get(row, "author_name")?,
-                        submitted_at: get(row, "submitted_at")?,
-                        due_at: get(row, "due_at")?,
-                    })
-                })
-                .collect::<Result<Vec<QueuedResponse>, DashboardsError>>()?,
+                ),
+                vec![i64::from(queue_shown).into()],
             )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(QueuedResponse {
+                    id: get(row, "id")?,
+                    subject: get(row, "subject")?,
+                    author_id: UserId::from_uuid(get(row, "author_id")?),
+                    author_name: get(row, "author_name")?,
+                    submitted_at: get(row, "submitted_at")?,
+                    due_at: get(row, "due_at")?,
+                })
+            })
+            .collect::<Result<Vec<QueuedResponse>, DashboardsError>>()
         };
         // The events from `since` on: whole UTC days after the one `since` falls in from
         // the per-day counters (`response_event_counts`, written with each event), the rest
@@ -330,10 +326,9 @@ impl DashboardReader for SeaDashboardReader {
             .map(|d| d.and_utc())
             .ok_or_else(|| Unexpected::msg("the window starts at the end of time"))?;
         let team = async {
-            Ok::<_, DashboardsError>(
-                self.rows(
-                    &format!(
-                        "SELECT t.author_id, \
+            self.rows(
+                &format!(
+                    "SELECT t.author_id, \
                      (SELECT {STAFF_NAME} FROM users u WHERE u.id = t.author_id) AS name, \
                      t.sent, t.approved, t.rejected \
                      FROM (SELECT author_id, \
@@ -353,32 +348,29 @@ impl DashboardReader for SeaDashboardReader {
                          AND v.at >= ? AND v.at < ?\
                        ) e GROUP BY author_id\
                      ) t ORDER BY name, t.author_id"
-                    ),
-                    vec![first_day.into(), since.into(), next_day.into()],
-                )
-                .await?
-                .iter()
-                .map(|row| {
-                    Ok(OfficerThroughput {
-                        officer_id: UserId::from_uuid(get(row, "author_id")?),
-                        name: get(row, "name")?,
-                        sent: count(row, "sent")?,
-                        approved: count(row, "approved")?,
-                        rejected: count(row, "rejected")?,
-                    })
-                })
-                .collect::<Result<Vec<OfficerThroughput>, DashboardsError>>()?,
+                ),
+                vec![first_day.into(), since.into(), next_day.into()],
             )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(OfficerThroughput {
+                    officer_id: UserId::from_uuid(get(row, "author_id")?),
+                    name: get(row, "name")?,
+                    sent: count(row, "sent")?,
+                    approved: count(row, "approved")?,
+                    rejected: count(row, "rejected")?,
+                })
+            })
+            .collect::<Result<Vec<OfficerThroughput>, DashboardsError>>()
         };
         let sales = async {
-            Ok::<_, DashboardsError>(
-                self.by_currency(
-                    "SELECT currency, COUNT(*) AS n, CAST(SUM(total_minor) AS BIGINT) AS amount \
+            self.by_currency(
+                "SELECT currency, COUNT(*) AS n, CAST(SUM(total_minor) AS BIGINT) AS amount \
                  FROM orders WHERE paid_at >= ? GROUP BY currency ORDER BY currency",
-                    vec![since.into()],
-                )
-                .await?,
+                vec![since.into()],
             )
+            .await
         };
         // The queries run at once, each on a connection of its own from the pool, so the
         // dashboard takes about as long as its slowest query rather than their sum. Each
@@ -408,95 +400,83 @@ impl DashboardReader for SeaDashboardReader {
     ) -> Result<AdminDashboard, DashboardsError> {
         let day = day_of(self.backend(), "paid_at");
         let revenue_by_day = async {
-            Ok::<_, DashboardsError>(
-                self.rows(
-                    &format!(
-                        "SELECT {day} AS day, currency, COUNT(*) AS n, \
+            self.rows(
+                &format!(
+                    "SELECT {day} AS day, currency, COUNT(*) AS n, \
                      CAST(SUM(total_minor) AS BIGINT) AS amount FROM orders \
                      WHERE paid_at >= ? GROUP BY {day}, currency ORDER BY day, currency"
-                    ),
-                    vec![since.into()],
-                )
-                .await?
-                .iter()
-                .map(|row| {
-                    let text: String = get(row, "day")?;
-                    let day = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                        .map_err(|e| Unexpected::new("a revenue day is not a date", e))?;
-                    Ok(DayRevenue {
-                        day,
-                        orders: count(row, "n")?,
-                        revenue: money(row, "amount", "currency")?,
-                    })
-                })
-                .collect::<Result<Vec<DayRevenue>, DashboardsError>>()?,
+                ),
+                vec![since.into()],
             )
+            .await?
+            .iter()
+            .map(|row| {
+                let text: String = get(row, "day")?;
+                let day = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map_err(|e| Unexpected::new("a revenue day is not a date", e))?;
+                Ok(DayRevenue {
+                    day,
+                    orders: count(row, "n")?,
+                    revenue: money(row, "amount", "currency")?,
+                })
+            })
+            .collect::<Result<Vec<DayRevenue>, DashboardsError>>()
         };
         let orders_by_status = async {
-            Ok::<_, DashboardsError>(
-                self.by_status(
-                    "SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status",
-                    vec![],
-                )
-                .await?,
+            self.by_status(
+                "SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status",
+                vec![],
             )
+            .await
         };
         let refunds = async {
-            Ok::<_, DashboardsError>(
-                self.by_currency(
-                    "SELECT currency, COUNT(*) AS n, CAST(SUM(amount_minor) AS BIGINT) AS amount \
+            self.by_currency(
+                "SELECT currency, COUNT(*) AS n, CAST(SUM(amount_minor) AS BIGINT) AS amount \
                  FROM order_refunds WHERE at >= ? GROUP BY currency ORDER BY currency",
-                    vec![since.into()],
-                )
-                .await?,
+                vec![since.into()],
             )
+            .await
         };
         let top_products = async {
-            Ok::<_, DashboardsError>(
-                self.rows(
-                    "SELECT l.product_id, MAX(l.title) AS title, l.currency, COUNT(*) AS n, \
+            self.rows(
+                "SELECT l.product_id, MAX(l.title) AS title, l.currency, COUNT(*) AS n, \
                  CAST(SUM(l.unit_price_minor) AS BIGINT) AS amount \
                  FROM orders o JOIN order_lines l ON l.order_id = o.id \
                  WHERE o.paid_at >= ? GROUP BY l.product_id, l.currency \
                  ORDER BY amount DESC, n DESC, title LIMIT ?",
-                    vec![since.into(), i64::from(top).into()],
-                )
-                .await?
-                .iter()
-                .map(|row| {
-                    Ok(TopProduct {
-                        product_id: get::<Uuid>(row, "product_id")?,
-                        title: get(row, "title")?,
-                        units: count(row, "n")?,
-                        revenue: money(row, "amount", "currency")?,
-                    })
-                })
-                .collect::<Result<Vec<TopProduct>, DashboardsError>>()?,
+                vec![since.into(), i64::from(top).into()],
             )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(TopProduct {
+                    product_id: get::<Uuid>(row, "product_id")?,
+                    title: get(row, "title")?,
+                    units: count(row, "n")?,
+                    revenue: money(row, "amount", "currency")?,
+                })
+            })
+            .collect::<Result<Vec<TopProduct>, DashboardsError>>()
         };
         let conversion = async {
-            Ok::<_, DashboardsError>(
-                self.row(
-                    "SELECT COUNT(*) AS placed, \
+            self.row(
+                "SELECT COUNT(*) AS placed, \
                  SUM(CASE WHEN paid_at IS NOT NULL THEN 1 ELSE 0 END) AS paid \
                  FROM orders WHERE created_at >= ?",
-                    vec![since.into()],
-                )
-                .await?,
+                vec![since.into()],
             )
+            .await
         };
         let deliveries = async {
-            Ok::<_, DashboardsError>(
-                self.row(
-                    "SELECT \
+            self.row(
+                "SELECT \
                  (SELECT COUNT(*) FROM event_deliveries WHERE state = 'PENDING') AS pending, \
                  (SELECT COUNT(*) FROM event_deliveries WHERE state = 'DEAD') AS dead, \
                  (SELECT MIN(created_at) FROM event_deliveries WHERE state = 'PENDING') \
                  AS oldest",
-                    vec![],
-                )
-                .await?,
+                vec![],
             )
+            .await
         };
         // At once, as the manager's.
         let (
