@@ -2,10 +2,11 @@
 //! ages and the unassigned, by moving times and owners in the database), on the database
 //! of the run.
 
+use chrono::DateTime;
 use chrono::{Duration, Utc};
 use nexus_tests::{
     NO_TOKEN, Role, Signed, TestApp, assert_error, customer_body, enquiry_body, eventually,
-    expect_json,
+    expect_json, spawn_app_with,
 };
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -173,16 +174,26 @@ async fn enquiry_aged(
     let _ = db.close().await;
 }
 
-/// Moves the submission of `response` `age` into the past.
-async fn submitted_ago(app: &TestApp, response: &Value, age: Duration) {
+/// Moves the stored time `column` (`submitted_at`, `warn_at`, `due_at`) of `response` `age`
+/// into the past, as time passing would.
+async fn moved_back(app: &TestApp, response: &Value, column: &str, age: Duration) {
     let db = app.db().await;
     let update = Query::update()
         .table(Alias::new("responses"))
-        .value(Alias::new("submitted_at"), Utc::now() - age)
+        .value(Alias::new(column), Utc::now() - age)
         .and_where(Expr::col(Alias::new("id")).eq(uuid_of(&response["id"])))
         .to_owned();
-    db.execute(&update).await.expect("the response is updated");
+    let done = db.execute(&update).await.expect("the response is updated");
+    assert_eq!(done.rows_affected(), 1);
     let _ = db.close().await;
+}
+
+fn instant(value: &Value) -> DateTime<Utc> {
+    value
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(|| panic!("{value} is an RFC 3339 instant"))
 }
 
 #[tokio::test]
@@ -213,6 +224,7 @@ async fn an_officer_sees_only_their_own_customers_enquiries_and_responses() {
     )
     .await;
     let (_, late) = app.pending_response(&cso).await;
+    let (_, overdue) = app.pending_response(&cso).await;
     app.pending_response(&cso).await;
     let (_, rejected) = app.pending_response(&cso).await;
     let res = app
@@ -226,16 +238,20 @@ async fn an_officer_sees_only_their_own_customers_enquiries_and_responses() {
         )
         .await;
     expect_json(res, 200).await;
-    submitted_ago(&app, &late, Duration::hours(30)).await;
+    // The late one is in its warning window; the overdue one is past its deadline.
+    moved_back(&app, &late, "submitted_at", Duration::hours(30)).await;
+    moved_back(&app, &late, "warn_at", Duration::minutes(1)).await;
+    moved_back(&app, &overdue, "warn_at", Duration::hours(5)).await;
+    moved_back(&app, &overdue, "due_at", Duration::hours(1)).await;
     app.pending_response(&other).await;
 
     let mine = dashboard(&app, &cso).await;
 
     assert_eq!(mine["role"], "CSO", "{mine}");
-    // Two made by hand, three with the responses (one each); ACTIVE sorts first.
+    // Two made by hand, four with the responses (one each); ACTIVE sorts first.
     assert_eq!(
         mine["customersByStatus"],
-        json!([{ "status": "ACTIVE", "count": 1 }, { "status": "LEAD", "count": 4 }])
+        json!([{ "status": "ACTIVE", "count": 1 }, { "status": "LEAD", "count": 5 }])
     );
     assert_eq!(
         mine["openEnquiries"],
@@ -243,9 +259,10 @@ async fn an_officer_sees_only_their_own_customers_enquiries_and_responses() {
     );
     assert_eq!(mine["drafts"], 1);
     assert_eq!(mine["rejected"], 1);
-    assert_eq!(mine["waitingForApproval"], 2);
-    assert_eq!(mine["deadlinesAtRisk"], 1);
-    assert_eq!(mine["atRiskAfterHours"], 24);
+    assert_eq!(mine["waitingForApproval"], 3);
+    assert_eq!(mine["deadlinesAtRisk"], 2);
+    assert_eq!(mine["deadlinesOverdue"], 1);
+    assert!(mine.get("atRiskAfterHours").is_none(), "{mine}");
     let theirs = dashboard(&app, &other).await;
     assert_eq!(
         theirs["customersByStatus"],
@@ -257,15 +274,19 @@ async fn an_officer_sees_only_their_own_customers_enquiries_and_responses() {
     );
     assert_eq!(theirs["waitingForApproval"], 1);
     assert_eq!(theirs["deadlinesAtRisk"], 0);
+    assert_eq!(theirs["deadlinesOverdue"], 0);
     assert_eq!(theirs["drafts"], 0);
 
     // The manager's queue holds every officer's, the late one first; the team's decisions.
     let managed = dashboard(&app, &manager).await;
     assert_eq!(managed["role"], "MANAGER", "{managed}");
-    assert_eq!(managed["approvalQueue"]["total"], 3);
+    assert_eq!(managed["approvalQueue"]["total"], 4);
+    assert_eq!(managed["approvalQueue"]["deadlinesAtRisk"], 2);
+    assert_eq!(managed["approvalQueue"]["deadlinesOverdue"], 1);
     let oldest = &managed["approvalQueue"]["oldest"];
-    assert_eq!(oldest.as_array().map(Vec::len), Some(3), "{managed}");
+    assert_eq!(oldest.as_array().map(Vec::len), Some(4), "{managed}");
     assert_eq!(oldest[0]["id"], late["id"]);
+    assert_eq!(instant(&oldest[0]["dueAt"]), instant(&late["dueAt"]));
     assert_eq!(oldest[0]["authorId"], json!(cso.user_id));
     assert!(
         oldest[0]["ageSeconds"].as_i64() >= Some(30 * 3600),
@@ -356,6 +377,93 @@ async fn managers_and_administrators_see_sales_leads_revenue_and_background_work
     assert!((rate - 2.0 / 3.0).abs() < 1e-9, "{run}");
     assert_eq!(run["deliveries"]["dead"], 0, "{run}");
     assert!(run["deliveries"]["pending"].as_u64().is_some(), "{run}");
+}
+
+#[tokio::test]
+async fn a_response_counts_as_at_risk_from_its_warning_time_and_overdue_from_its_deadline() {
+    let app = nexus_tests::spawn_app().await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let (_, pending) = app.pending_response(&cso).await;
+    let figures = async || {
+        let mine = dashboard(&app, &cso).await;
+        let queue = dashboard(&app, &manager).await["approvalQueue"].clone();
+        (
+            [
+                mine["deadlinesAtRisk"].clone(),
+                mine["deadlinesOverdue"].clone(),
+            ],
+            [
+                queue["deadlinesAtRisk"].clone(),
+                queue["deadlinesOverdue"].clone(),
+            ],
+            queue,
+        )
+    };
+
+    // Just submitted: waiting, with a deadline ahead.
+    let (mine, queued, queue) = figures().await;
+    assert_eq!(mine, [json!(0), json!(0)]);
+    assert_eq!(queued, [json!(0), json!(0)]);
+    assert_eq!(queue["total"], 1);
+    assert_eq!(
+        instant(&queue["oldest"][0]["dueAt"]),
+        instant(&pending["dueAt"])
+    );
+    assert!(
+        instant(&queue["oldest"][0]["dueAt"]) > Utc::now(),
+        "{queue}"
+    );
+
+    // The warning time passes: at risk, not yet overdue.
+    moved_back(&app, &pending, "warn_at", Duration::seconds(1)).await;
+    let (mine, queued, _) = figures().await;
+    assert_eq!(mine, [json!(1), json!(0)]);
+    assert_eq!(queued, [json!(1), json!(0)]);
+
+    // The deadline passes: overdue, and still at risk.
+    moved_back(&app, &pending, "due_at", Duration::seconds(1)).await;
+    let (mine, queued, _) = figures().await;
+    assert_eq!(mine, [json!(1), json!(1)]);
+    assert_eq!(queued, [json!(1), json!(1)]);
+
+    // Once decided, it waits no more and counts nowhere.
+    let res = app
+        .post_json(
+            &format!(
+                "/api/v1/responses/{}/reject",
+                pending["id"].as_str().expect("an id")
+            ),
+            &json!({ "notes": "Please add the order number." }),
+            &manager,
+        )
+        .await;
+    expect_json(res, 200).await;
+    let (mine, queued, queue) = figures().await;
+    assert_eq!(mine, [json!(0), json!(0)]);
+    assert_eq!(queued, [json!(0), json!(0)]);
+    assert_eq!(queue["total"], 0);
+}
+
+#[tokio::test]
+async fn without_approval_deadlines_nothing_is_at_risk_and_no_due_time_is_shown() {
+    let app = spawn_app_with(&[("APPROVAL_DEADLINE_MINUTES", "0")]).await;
+    let cso = app.sign_in_as(Role::Cso).await;
+    let manager = app.sign_in_as(Role::Manager).await;
+    let (_, pending) = app.pending_response(&cso).await;
+    moved_back(&app, &pending, "submitted_at", Duration::days(30)).await;
+
+    let mine = dashboard(&app, &cso).await;
+    let managed = dashboard(&app, &manager).await;
+
+    assert_eq!(mine["waitingForApproval"], 1, "{mine}");
+    assert_eq!(mine["deadlinesAtRisk"], 0);
+    assert_eq!(mine["deadlinesOverdue"], 0);
+    let queue = &managed["approvalQueue"];
+    assert_eq!(queue["total"], 1, "{managed}");
+    assert_eq!(queue["deadlinesAtRisk"], 0);
+    assert_eq!(queue["deadlinesOverdue"], 0);
+    assert_eq!(queue["oldest"][0]["dueAt"], Value::Null, "{managed}");
 }
 
 #[tokio::test]

@@ -77,11 +77,6 @@ use crate::rate_limit::{
 use crate::settings::Settings;
 use crate::state::AppState;
 
-/// How long a CSO's response may wait for approval before their dashboard counts it as a
-/// deadline at risk, in hours. The dashboards take the threshold from the app; a setting
-/// will replace this constant when approval deadlines become configurable.
-pub const APPROVAL_AT_RISK_AFTER_HOURS: u32 = 24;
-
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -780,7 +775,6 @@ pub async fn compose(
     let dashboards = Arc::new(nexus_dashboards::DashboardService::new(
         Arc::new(nexus_sea_dashboards::SeaDashboardReader::new(db.clone())),
         clock.clone(),
-        APPROVAL_AT_RISK_AFTER_HOURS,
     ));
     let team_repo = Arc::new(nexus_sea_content::SeaTeamRepository::new(db.clone()));
     let team = Arc::new(nexus_content::TeamService::new(

@@ -90,10 +90,11 @@ pub struct CsoDashboard {
     pub rejected: u64,
     /// Their responses PENDING_APPROVAL.
     pub waiting_for_approval: u64,
-    /// Of those, the ones waiting longer than `at_risk_after_hours`.
+    /// Of those, the ones whose approval deadline is at risk: warning time (`warn_at`)
+    /// reached, overdue ones included.
     pub deadlines_at_risk: u64,
-    /// The threshold used for `deadlines_at_risk`, in hours.
-    pub at_risk_after_hours: u32,
+    /// Of those, the ones past their approval deadline (`due_at` reached).
+    pub deadlines_overdue: u64,
 }
 
 /// One response in the approval queue.
@@ -109,6 +110,9 @@ pub struct QueuedResponse {
     pub author_name: String,
     /// When it was submitted.
     pub submitted_at: DateTime<Utc>,
+    /// When its approval deadline passes; `None` when it was submitted without one
+    /// (deadlines turned off).
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// The responses waiting for a decision.
@@ -116,6 +120,10 @@ pub struct QueuedResponse {
 pub struct ApprovalQueue {
     /// How many wait.
     pub total: u64,
+    /// Of those, the ones whose warning time (`warn_at`) is reached, overdue ones included.
+    pub deadlines_at_risk: u64,
+    /// Of those, the ones past their deadline (`due_at` reached).
+    pub deadlines_overdue: u64,
     /// The oldest ones, oldest first (at most [`crate::APPROVAL_QUEUE_SHOWN`]).
     pub oldest: Vec<QueuedResponse>,
 }

@@ -11,10 +11,8 @@ use crate::{AdminDashboard, CsoDashboard, CustomerDashboard, DashboardsError, Ma
 pub struct CsoQuery {
     /// The officer.
     pub officer: UserId,
-    /// The time the enquiry ages and the waiting times are measured at.
+    /// The time the enquiry ages are measured and the approval deadlines compared at.
     pub now: DateTime<Utc>,
-    /// A response waiting for approval longer than this many hours is at risk.
-    pub at_risk_after_hours: u32,
 }
 
 /// Computes the dashboards' figures, each with aggregate queries (never by loading the rows
@@ -33,10 +31,11 @@ pub trait DashboardReader: Send + Sync {
     /// The figures of one officer.
     async fn cso(&self, query: &CsoQuery) -> Result<CsoDashboard, DashboardsError>;
 
-    /// The manager's figures: windowed ones from `since`, the `queue_shown` oldest
-    /// responses waiting for approval.
+    /// The manager's figures: windowed ones from `since`, the approval deadlines compared
+    /// at `now`, the `queue_shown` oldest responses waiting for approval.
     async fn manager(
         &self,
+        now: DateTime<Utc>,
         since: DateTime<Utc>,
         queue_shown: u32,
     ) -> Result<ManagerDashboard, DashboardsError>;

@@ -21,24 +21,14 @@ pub const TOP_PRODUCTS: u32 = 5;
 pub struct DashboardService {
     reader: Arc<dyn DashboardReader>,
     clock: Arc<dyn Clock>,
-    at_risk_after_hours: u32,
 }
 
 impl DashboardService {
-    /// A service reading through `reader`; a CSO's response waiting for approval longer
-    /// than `at_risk_after_hours` counts as a deadline at risk (the app passes the
-    /// threshold).
+    /// A service reading through `reader`, with ages, windows and approval deadlines
+    /// measured at the `clock`'s now.
     #[must_use]
-    pub fn new(
-        reader: Arc<dyn DashboardReader>,
-        clock: Arc<dyn Clock>,
-        at_risk_after_hours: u32,
-    ) -> Self {
-        Self {
-            reader,
-            clock,
-            at_risk_after_hours,
-        }
+    pub fn new(reader: Arc<dyn DashboardReader>, clock: Arc<dyn Clock>) -> Self {
+        Self { reader, clock }
     }
 
     /// The dashboard of the actor's role, computed now.
@@ -69,12 +59,13 @@ impl DashboardService {
                     .cso(&CsoQuery {
                         officer: actor.user_id(),
                         now,
-                        at_risk_after_hours: self.at_risk_after_hours,
                     })
                     .await?,
             )),
             Role::Manager => Ok(Dashboard::Manager(
-                self.reader.manager(since, APPROVAL_QUEUE_SHOWN).await?,
+                self.reader
+                    .manager(now, since, APPROVAL_QUEUE_SHOWN)
+                    .await?,
             )),
             Role::Admin => Ok(Dashboard::Admin(
                 self.reader.admin(since, TOP_PRODUCTS).await?,
@@ -99,48 +90,55 @@ mod tests {
     }
 
     fn service(reader: MockDashboardReader) -> DashboardService {
-        DashboardService::new(Arc::new(reader), Arc::new(FixedClock::default()), 24)
+        DashboardService::new(Arc::new(reader), Arc::new(FixedClock::default()))
     }
 
     #[tokio::test]
-    async fn an_officer_reads_their_own_figures_with_the_threshold_passed_in() {
+    async fn an_officer_reads_their_own_figures_with_deadlines_compared_at_the_clocks_now() {
         let officer = actor(Role::Cso);
         let me = officer.user_id();
         let now = FixedClock::default().now();
         let mut reader = MockDashboardReader::new();
         reader
             .expect_cso()
-            .withf(move |q| q.officer == me && q.now == now && q.at_risk_after_hours == 24)
+            .withf(move |q| q.officer == me && q.now == now)
             .times(1)
-            .returning(|q| {
+            .returning(|_| {
                 Ok(CsoDashboard {
                     customers_by_status: vec![],
                     open_enquiries: AgeBuckets::default(),
                     drafts: 1,
                     rejected: 0,
-                    waiting_for_approval: 0,
-                    deadlines_at_risk: 0,
-                    at_risk_after_hours: q.at_risk_after_hours,
+                    waiting_for_approval: 3,
+                    deadlines_at_risk: 2,
+                    deadlines_overdue: 1,
                 })
             });
 
         let dashboard = service(reader).for_actor(&officer).await;
 
-        assert!(matches!(dashboard.map(|s| s.dashboard), Ok(Dashboard::Cso(d)) if d.drafts == 1));
+        assert!(matches!(
+            dashboard.map(|s| s.dashboard),
+            Ok(Dashboard::Cso(d)) if d.drafts == 1 && d.deadlines_at_risk == 2 && d.deadlines_overdue == 1
+        ));
     }
 
     #[tokio::test]
-    async fn a_manager_reads_thirty_days_and_the_ten_oldest_waiting() {
+    async fn a_manager_reads_thirty_days_deadlines_at_now_and_the_ten_oldest_waiting() {
         let now = FixedClock::default().now();
         let mut reader = MockDashboardReader::new();
         reader
             .expect_manager()
-            .withf(move |since, shown| *since == now - Duration::days(30) && *shown == 10)
+            .withf(move |at, since, shown| {
+                *at == now && *since == now - Duration::days(30) && *shown == 10
+            })
             .times(1)
-            .returning(|_, _| {
+            .returning(|_, _, _| {
                 Ok(ManagerDashboard {
                     approval_queue: ApprovalQueue {
-                        total: 0,
+                        total: 4,
+                        deadlines_at_risk: 2,
+                        deadlines_overdue: 1,
                         oldest: vec![],
                     },
                     team: vec![],
@@ -155,7 +153,7 @@ mod tests {
         let dashboard = service(reader).for_actor(&actor(Role::Manager)).await;
 
         assert!(
-            matches!(dashboard.map(|s| s.dashboard), Ok(Dashboard::Manager(d)) if d.unassigned_leads == 3)
+            matches!(dashboard.map(|s| s.dashboard), Ok(Dashboard::Manager(d)) if d.unassigned_leads == 3 && d.approval_queue.deadlines_overdue == 1)
         );
     }
 

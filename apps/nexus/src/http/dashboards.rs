@@ -138,10 +138,11 @@ pub struct CsoDashboardDto {
     pub rejected: u64,
     /// Their responses PENDING_APPROVAL.
     pub waiting_for_approval: u64,
-    /// Of those, the ones waiting longer than `atRiskAfterHours`.
+    /// Of those, the ones whose approval deadline is at risk: their warning time
+    /// (`warnAt`) is reached, overdue ones included.
     pub deadlines_at_risk: u64,
-    /// The threshold of `deadlinesAtRisk`, in hours.
-    pub at_risk_after_hours: u32,
+    /// Of those, the ones past their approval deadline (`dueAt` reached).
+    pub deadlines_overdue: u64,
 }
 
 impl From<CsoDashboard> for CsoDashboardDto {
@@ -153,7 +154,7 @@ impl From<CsoDashboard> for CsoDashboardDto {
             rejected: d.rejected,
             waiting_for_approval: d.waiting_for_approval,
             deadlines_at_risk: d.deadlines_at_risk,
-            at_risk_after_hours: d.at_risk_after_hours,
+            deadlines_overdue: d.deadlines_overdue,
         }
     }
 }
@@ -174,6 +175,9 @@ pub struct QueuedResponseDto {
     pub submitted_at: DateTime<Utc>,
     /// How long it has waited, in seconds.
     pub age_seconds: i64,
+    /// When its approval deadline passes; null when it was submitted without one
+    /// (deadlines turned off).
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 /// The approval queue.
@@ -182,6 +186,11 @@ pub struct QueuedResponseDto {
 pub struct ApprovalQueueDto {
     /// How many responses wait.
     pub total: u64,
+    /// Of those, the ones whose approval deadline is at risk: their warning time
+    /// (`warnAt`) is reached, overdue ones included.
+    pub deadlines_at_risk: u64,
+    /// Of those, the ones past their approval deadline (`dueAt` reached).
+    pub deadlines_overdue: u64,
     /// The 10 oldest, oldest first.
     pub oldest: Vec<QueuedResponseDto>,
 }
@@ -233,6 +242,8 @@ impl ManagerDashboardDto {
         Self {
             approval_queue: ApprovalQueueDto {
                 total: d.approval_queue.total,
+                deadlines_at_risk: d.approval_queue.deadlines_at_risk,
+                deadlines_overdue: d.approval_queue.deadlines_overdue,
                 oldest: d
                     .approval_queue
                     .oldest
@@ -244,6 +255,7 @@ impl ManagerDashboardDto {
                         author_name: q.author_name,
                         submitted_at: q.submitted_at,
                         age_seconds: (now - q.submitted_at).num_seconds().max(0),
+                        due_at: q.due_at,
                     })
                     .collect(),
             },

@@ -15,7 +15,7 @@ use nexus_approvals::{
 use nexus_customers::EnquiryStatus;
 use nexus_customers::{CustomerId, EnquiryId};
 use nexus_kernel::{Page, PageRequest, Unexpected, UserId};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter,
@@ -175,6 +175,42 @@ pub(crate) async fn insert_response<C: ConnectionTrait>(
         .exec_without_returning(conn)
         .await
         .map_err(unexpected("appending a response's creation event"))?;
+    count_event(conn, response.author_id(), event).await
+}
+
+/// On `conn`, in the transaction that appends `event` to a response of `author`: adds one
+/// to the `response_event_counts` row of the event's UTC day, the author and the status it
+/// reached, creating the row if needed. The dashboards read the team's throughput there
+/// instead of joining a month of events to their responses; counter and event commit or
+/// roll back together, so the count never drifts from the events.
+async fn count_event<C: ConnectionTrait>(
+    conn: &C,
+    author: UserId,
+    event: &ResponseEvent,
+) -> Result<(), ApprovalsError> {
+    let table = Alias::new("response_event_counts");
+    let [day, author_id, to_status, n] = ["day", "author_id", "to_status", "n"].map(Alias::new);
+    let mut insert = Query::insert();
+    insert
+        .into_table(table.clone())
+        .columns([day.clone(), author_id.clone(), to_status.clone(), n.clone()])
+        .values([
+            Expr::val(event.at.date_naive()),
+            Expr::val(author.as_uuid()),
+            Expr::val(event.to.as_str()),
+            Expr::val(1_i64),
+        ])
+        .map_err(|e| Unexpected::new("building a response event counter update", e))?
+        // Valid on both PostgreSQL and SQLite (3.24+); on PostgreSQL two transactions
+        // counting the same row queue on its lock, so no increment is lost.
+        .on_conflict(
+            OnConflict::columns([day, author_id, to_status])
+                .value(n, Expr::cust("response_event_counts.n + excluded.n"))
+                .to_owned(),
+        );
+    conn.execute(&insert)
+        .await
+        .map_err(unexpected("counting a response event"))?;
     Ok(())
 }
 
@@ -212,7 +248,7 @@ pub(crate) async fn save_response<C: ConnectionTrait>(
         .exec_without_returning(conn)
         .await
         .map_err(unexpected("appending a response event"))?;
-    Ok(())
+    count_event(conn, response.author_id(), event).await
 }
 
 /// A response's id, `warn_at` and `due_at`, as the deadline sweep reads them.

@@ -780,3 +780,154 @@ async fn a_customer_without_history_is_still_deleted() {
         assert_eq!(customers.find(c.customer.id).await.expect("find"), None);
     }
 }
+
+/// `response_event_counts` as stored, and as the events say it should be: (UTC day,
+/// author, status reached) → how many events, each sorted.
+async fn event_counts(
+    db: &DatabaseConnection,
+) -> (
+    Vec<(chrono::NaiveDate, uuid::Uuid, String, i64)>,
+    Vec<(chrono::NaiveDate, uuid::Uuid, String, i64)>,
+) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let query = |sql: &str| Statement::from_string(db.get_database_backend(), sql);
+    let stored = db
+        .query_all_raw(query(
+            "SELECT day, author_id, to_status, n FROM response_event_counts",
+        ))
+        .await
+        .expect("read the counters");
+    let mut stored: Vec<_> = stored
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "day").expect("a day"),
+                row.try_get("", "author_id").expect("an author"),
+                row.try_get("", "to_status").expect("a status"),
+                row.try_get("", "n").expect("a count"),
+            )
+        })
+        .collect();
+    stored.sort();
+    let events = db
+        .query_all_raw(query(
+            "SELECT v.at, r.author_id, v.to_status FROM response_events v \
+             JOIN responses r ON r.id = v.response_id",
+        ))
+        .await
+        .expect("read the events");
+    let mut expected = std::collections::BTreeMap::new();
+    for row in &events {
+        let at: chrono::DateTime<chrono::Utc> = row.try_get("", "at").expect("an instant");
+        let key = (
+            at.date_naive(),
+            row.try_get::<uuid::Uuid>("", "author_id")
+                .expect("an author"),
+            row.try_get::<String>("", "to_status").expect("a status"),
+        );
+        *expected.entry(key).or_insert(0_i64) += 1;
+    }
+    let expected = expected
+        .into_iter()
+        .map(|((day, author, status), n)| (day, author, status, n))
+        .collect();
+    (stored, expected)
+}
+
+#[tokio::test]
+async fn every_event_is_counted_by_day_author_and_status_and_a_conflict_counts_nothing() {
+    for t in common::backends().await {
+        let repo = Responses::new(&t.db);
+        let c = cast(&t.db).await;
+        let response = inserted(&repo, draft(c.author, &c.customer, None, 0)).await;
+        let submitted = step(response.submit(c.author, at(10)));
+        save(&repo, &submitted).await.expect("submit");
+        // A day later, approved; a stale second decision is refused and counts nothing.
+        let approval = step(submitted.response.approve(c.reviewer, None, at(86_400)));
+        save(&repo, &approval).await.expect("approve");
+        let stale = step(
+            submitted
+                .response
+                .reject(c.reviewer, notes("No."), at(86_500)),
+        );
+        assert!(matches!(
+            save(&repo, &stale).await,
+            Err(ApprovalsError::Conflict)
+        ));
+
+        let (stored, expected) = event_counts(&t.db).await;
+
+        let author = c.author.as_uuid();
+        let first = at(0).date_naive();
+        let second = at(86_400).date_naive();
+        assert_eq!(
+            stored,
+            vec![
+                (first, author, "DRAFT".to_owned(), 1),
+                (first, author, "PENDING_APPROVAL".to_owned(), 1),
+                (second, author, "APPROVED".to_owned(), 1),
+            ],
+            "{}",
+            t.backend
+        );
+        assert_eq!(stored, expected, "{}", t.backend);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_keep_the_event_counters_equal_to_the_events() {
+    for t in common::backends().await {
+        let c = cast(&t.db).await;
+        let repo = Responses::new(&t.db);
+        let mut drafts = Vec::new();
+        for _ in 0..8 {
+            drafts.push(inserted(&repo, draft(c.author, &c.customer, None, 0)).await);
+        }
+
+        // Eight submissions at once, all counted on the same (day, author, status) row;
+        // then eight decisions at once, half approvals and half rejections.
+        let mut tasks = tokio::task::JoinSet::new();
+        for response in drafts {
+            let db = t.db.clone();
+            let author = c.author;
+            tasks.spawn(async move {
+                let submitted = step(response.submit(author, at(10)));
+                save(&Responses::new(&db), &submitted)
+                    .await
+                    .expect("submit");
+                submitted.response
+            });
+        }
+        let pending = tasks.join_all().await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, response) in pending.into_iter().enumerate() {
+            let db = t.db.clone();
+            let reviewer = c.reviewer;
+            tasks.spawn(async move {
+                let decision = if i % 2 == 0 {
+                    step(response.approve(reviewer, None, at(20)))
+                } else {
+                    step(response.reject(reviewer, notes("No."), at(20)))
+                };
+                save(&Responses::new(&db), &decision).await.expect("decide");
+            });
+        }
+        tasks.join_all().await;
+
+        let (stored, expected) = event_counts(&t.db).await;
+
+        let counts: Vec<(&str, i64)> = stored.iter().map(|(_, _, s, n)| (s.as_str(), *n)).collect();
+        assert_eq!(
+            counts,
+            [
+                ("APPROVED", 4),
+                ("DRAFT", 8),
+                ("PENDING_APPROVAL", 8),
+                ("REJECTED", 4)
+            ],
+            "{}",
+            t.backend
+        );
+        assert_eq!(stored, expected, "{}", t.backend);
+    }
+}

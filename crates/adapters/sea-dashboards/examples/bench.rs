@@ -93,12 +93,11 @@ async fn run(db: DatabaseConnection, rounds: usize) -> Result<(), Failure> {
             .cso(&CsoQuery {
                 officer: officers[i % officers.len()],
                 now,
-                at_risk_after_hours: 24,
             })
             .await?;
         let cso = started.elapsed();
         let started = Instant::now();
-        reader.manager(since, 10).await?;
+        reader.manager(now, since, 10).await?;
         let manager = started.elapsed();
         let started = Instant::now();
         reader.admin(since, 5).await?;
