@@ -487,3 +487,20 @@ async fn a_product_file_and_cover_upload_are_recorded_with_what_changed() {
         "only the cover changed: {cover}"
     );
 }
+
+#[tokio::test]
+async fn a_filter_longer_than_documented_is_refused_on_its_field() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for (field, max) in [("targetKind", 50), ("targetId", 200), ("action", 100)] {
+        let res = app
+            .get(&format!("{AUDIT}?{field}={}", "a".repeat(max + 1)), &admin)
+            .await;
+        let body = assert_error(res, 400, "validation_failed").await;
+        assert_eq!(body["details"][0]["field"], field, "{body}");
+        let res = app
+            .get(&format!("{AUDIT}?{field}={}", "a".repeat(max)), &admin)
+            .await;
+        assert_eq!(res.status(), 200, "{field} at its limit is a filter");
+    }
+}

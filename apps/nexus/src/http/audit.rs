@@ -153,6 +153,21 @@ pub async fn list_audit(
     auth: Auth,
     query: web::Query<AuditQueryParams>,
 ) -> Result<HttpResponse, ApiError> {
+    // The lengths the document promises: longer filters name nothing, and are refused.
+    for (field, value, max) in [
+        ("targetKind", &query.target_kind, 50),
+        ("targetId", &query.target_id, 200),
+        ("action", &query.action, 100),
+        ("cursor", &query.cursor, 1024),
+    ] {
+        if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+            return Err(ApiError::field(
+                field,
+                "too_long",
+                format!("{field} must be at most {max} characters"),
+            ));
+        }
+    }
     let after = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(opaque) => Some(decode_cursor(opaque).ok_or_else(ApiError::invalid_cursor)?),
