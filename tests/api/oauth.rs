@@ -5,7 +5,7 @@
 use nexus_tests::{
     GitHubAccount, GitHubFake, NO_TOKEN, OidcProvider, Role, Signed, TestApp, assert_error,
     authorize, customer_body, eventually, expect_json, google_claims, spawn_app, spawn_app_with,
-    spawn_app_with_smtp, totp_code_at, totp_step_now, unique_email,
+    spawn_app_with_smtp, totp_code_at, unique_email,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -558,28 +558,7 @@ async fn a_provider_sign_in_of_an_account_with_two_factor_on_answers_a_challenge
         200,
     )
     .await;
-    let setup = expect_json(
-        app.post_json(
-            "/api/v1/users/me/totp",
-            &json!({ "currentPassword": customer.password }),
-            &customer,
-        )
-        .await,
-        200,
-    )
-    .await;
-    let secret = setup["secret"].as_str().expect("a secret").to_owned();
-    let step = totp_step_now();
-    expect_json(
-        app.post_json(
-            "/api/v1/users/me/totp/confirm",
-            &json!({ "code": totp_code_at(&secret, step) }),
-            &customer,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let (secret, step) = app.enable_totp(&customer).await;
 
     github.sign_in_as(GitHubAccount::new(id, &unique_email("ada.gh"), true));
     let body = expect_json(app.oauth_sign_in("github", "").await, 200).await;

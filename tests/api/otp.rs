@@ -3,7 +3,7 @@
 
 use nexus_tests::{
     NO_TOKEN, Role, Signed, TestApp, assert_error, detail_fields, expect_json, header, spawn_app,
-    spawn_app_with, spawn_app_with_smtp, totp_code_at, totp_step_now, unique_email,
+    spawn_app_with, spawn_app_with_smtp, totp_code_at, unique_email,
 };
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
@@ -393,28 +393,7 @@ async fn a_code_sign_in_of_an_account_with_two_factor_on_answers_a_challenge_fir
         return;
     };
     let user = customer(&app).await;
-    let setup = expect_json(
-        app.post_json(
-            "/api/v1/users/me/totp",
-            &json!({ "currentPassword": user.password }),
-            &user,
-        )
-        .await,
-        200,
-    )
-    .await;
-    let secret = setup["secret"].as_str().expect("a secret").to_owned();
-    let step = totp_step_now();
-    expect_json(
-        app.post_json(
-            "/api/v1/users/me/totp/confirm",
-            &json!({ "code": totp_code_at(&secret, step) }),
-            &user,
-        )
-        .await,
-        200,
-    )
-    .await;
+    let (secret, step) = app.enable_totp(&user).await;
 
     let code = code_by_mail(&app, &user.email, "LOGIN").await;
     let body = expect_json(verify(&app, &user.email, &code, "LOGIN").await, 200).await;

@@ -57,6 +57,35 @@ pub fn totp_code(secret: &str) -> String {
     totp_code_at(secret, totp_step_now())
 }
 
+impl crate::TestApp {
+    /// Turns two-factor sign-in on for `user` (enrolment with the password, then the first
+    /// code) and answers the base32 secret and the time step the first code used.
+    ///
+    /// # Panics
+    /// If the enrolment or its confirmation is refused.
+    pub async fn enable_totp(&self, user: &crate::Signed) -> (String, i64) {
+        let res = self
+            .post_json(
+                "/api/v1/users/me/totp",
+                &serde_json::json!({ "currentPassword": user.password }),
+                user,
+            )
+            .await;
+        let setup = crate::expect_json(res, 200).await;
+        let secret = setup["secret"].as_str().expect("a secret").to_owned();
+        let step = totp_step_now();
+        let res = self
+            .post_json(
+                "/api/v1/users/me/totp/confirm",
+                &serde_json::json!({ "code": totp_code_at(&secret, step) }),
+                user,
+            )
+            .await;
+        crate::expect_json(res, 200).await;
+        (secret, step)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
