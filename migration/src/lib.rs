@@ -42,6 +42,7 @@ mod m20261207_160100_create_two_factor;
 mod m20261207_200000_create_downloads_and_payment_failures;
 mod m20261207_200100_add_dashboard_indexes;
 mod m20261208_090000_speed_up_dashboards;
+mod m20261209_090000_create_order_counters;
 
 /// Applies the schema migrations of Customer Nexus Hub, oldest first.
 pub struct Migrator;
@@ -90,6 +91,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_200100_add_dashboard_indexes::Migration),
             Box::new(m20261207_150000_create_audit_log::Migration),
             Box::new(m20261208_090000_speed_up_dashboards::Migration),
+            Box::new(m20261209_090000_create_order_counters::Migration),
         ]
     }
 }

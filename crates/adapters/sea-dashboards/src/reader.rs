@@ -1,15 +1,16 @@
-//! [`DashboardReader`] with aggregate SQL, the same text on both backends but for the day of
-//! a timestamp. A read model: it reads other contexts' tables (`orders`, `order_lines`,
+//! [`DashboardReader`] with aggregate SQL, the same text on both backends but for a date
+//! written as text. A read model: it reads other contexts' tables (`orders`, `order_lines`,
 //! `order_refunds`, `entitlements`, `downloads`, `products`, `customers`, `enquiries`,
 //! `responses`, `response_events`, `users`, `event_deliveries`) by name, without their
 //! adapter crates. Every figure is a `COUNT`, `SUM` or `MIN` (with `CASE` for the
 //! conditional ones), grouped where the figure is per status, currency, day, officer or
 //! product, and served by an index holding the columns it needs (migrations
 //! `m20261207_200100_add_dashboard_indexes` and `m20261208_090000_speed_up_dashboards`).
-//! Two figures add up counters their writers keep in the same transaction as the rows: a
-//! CSO's customers by status (`customer_counts`) and the manager's team throughput
-//! (`response_event_counts`, per UTC day). The manager's and the administrator's queries
-//! run concurrently on pooled connections.
+//! Some figures add up counters their writers keep in the same transaction as the rows: a
+//! CSO's customers by status (`customer_counts`), the manager's team throughput
+//! (`response_event_counts`, per UTC day) and the administrator's order figures
+//! (`order_status_counts`, `order_day_counts`, `product_day_counts`). The manager's and the
+//! administrator's queries run concurrently on pooled connections.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -122,15 +123,6 @@ fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// The UTC day of the timestamp `column`, as `YYYY-MM-DD` text.
-fn day_of(backend: DbBackend, column: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
-        // SQLite keeps UTC timestamps as RFC 3339 text, which starts with the date.
-        _ => format!("substr({column}, 1, 10)"),
-    }
-}
-
 fn get<T: TryGetable>(row: &QueryResult, column: &str) -> Result<T, DashboardsError> {
     Ok(row
         .try_get("", column)
@@ -150,6 +142,19 @@ fn money(row: &QueryResult, amount: &str, currency: &str) -> Result<Money, Dashb
         .map_err(|e| Unexpected::new("a stored currency code is not valid", e))?;
     Ok(Money::new(minor.unwrap_or(0), currency)
         .map_err(|e| Unexpected::new("a dashboard amount is not valid", e))?)
+}
+
+/// The UTC day `since` falls in, and the start of the next one: a window from `since` on is
+/// that day's rows from `since` to the next day's start, plus the per-day counters of the
+/// days after it.
+fn first_day(since: DateTime<Utc>) -> Result<(NaiveDate, DateTime<Utc>), DashboardsError> {
+    let first_day = since.date_naive();
+    let next_day = first_day
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc())
+        .ok_or_else(|| Unexpected::msg("the window starts at the end of time"))?;
+    Ok((first_day, next_day))
 }
 
 const STAFF_NAME: &str = "u.first_name || ' ' || u.last_name";
@@ -319,12 +324,7 @@ impl DashboardReader for SeaDashboardReader {
         // of that first day from the events themselves. Together exactly `at >= since`.
         // Summed per officer before each name is looked up by its key: a few rows, where a
         // join let the planner hash every user.
-        let first_day = since.date_naive();
-        let next_day = first_day
-            .succ_opt()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|d| d.and_utc())
-            .ok_or_else(|| Unexpected::msg("the window starts at the end of time"))?;
+        let (first_day, next_day) = first_day(since)?;
         let team = async {
             self.rows(
                 &format!(
@@ -398,15 +398,34 @@ impl DashboardReader for SeaDashboardReader {
         since: DateTime<Utc>,
         top: u32,
     ) -> Result<AdminDashboard, DashboardsError> {
-        let day = day_of(self.backend(), "paid_at");
+        // Every order figure adds up the counters the orders adapter keeps with each order
+        // write (`order_status_counts`, `order_day_counts`, `product_day_counts`, per UTC
+        // day): the whole days after the one `since` falls in from the counters, the rest of
+        // that first day from the orders themselves, as the manager's team figures do.
+        let (first_day, next_day) = first_day(since)?;
+        let day = match self.backend() {
+            DbBackend::Postgres => "to_char(day, 'YYYY-MM-DD')",
+            // SQLite keeps a date as `YYYY-MM-DD` text.
+            _ => "day",
+        };
         let revenue_by_day = async {
             self.rows(
                 &format!(
-                    "SELECT {day} AS day, currency, COUNT(*) AS n, \
-                     CAST(SUM(total_minor) AS BIGINT) AS amount FROM orders \
-                     WHERE paid_at >= ? GROUP BY {day}, currency ORDER BY day, currency"
+                    "SELECT day, currency, n, amount FROM (\
+                       SELECT {day} AS day, currency, paid AS n, paid_minor AS amount \
+                       FROM order_day_counts WHERE day > ? AND paid > 0 \
+                       UNION ALL \
+                       SELECT CAST(? AS TEXT) AS day, currency, COUNT(*) AS n, \
+                       CAST(SUM(total_minor) AS BIGINT) AS amount FROM orders \
+                       WHERE paid_at >= ? AND paid_at < ? GROUP BY currency\
+                     ) r ORDER BY day, currency"
                 ),
-                vec![since.into()],
+                vec![
+                    first_day.into(),
+                    first_day.format("%Y-%m-%d").to_string().into(),
+                    since.into(),
+                    next_day.into(),
+                ],
             )
             .await?
             .iter()
@@ -424,7 +443,7 @@ impl DashboardReader for SeaDashboardReader {
         };
         let orders_by_status = async {
             self.by_status(
-                "SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status",
+                "SELECT status, n FROM order_status_counts WHERE n > 0 ORDER BY status",
                 vec![],
             )
             .await
@@ -439,12 +458,24 @@ impl DashboardReader for SeaDashboardReader {
         };
         let top_products = async {
             self.rows(
-                "SELECT l.product_id, MAX(l.title) AS title, l.currency, COUNT(*) AS n, \
-                 CAST(SUM(l.unit_price_minor) AS BIGINT) AS amount \
-                 FROM orders o JOIN order_lines l ON l.order_id = o.id \
-                 WHERE o.paid_at >= ? GROUP BY l.product_id, l.currency \
+                "SELECT product_id, MAX(title) AS title, currency, \
+                 CAST(SUM(units) AS BIGINT) AS n, CAST(SUM(amount) AS BIGINT) AS amount FROM (\
+                   SELECT product_id, title, currency, units, amount_minor AS amount \
+                   FROM product_day_counts WHERE day > ? \
+                   UNION ALL \
+                   SELECT l.product_id, l.title, l.currency, 1 AS units, \
+                   l.unit_price_minor AS amount \
+                   FROM orders o JOIN order_lines l ON l.order_id = o.id \
+                   WHERE o.paid_at >= ? AND o.paid_at < ?\
+                 ) s GROUP BY product_id, currency \
+                 HAVING SUM(units) > 0 \
                  ORDER BY amount DESC, n DESC, title LIMIT ?",
-                vec![since.into(), i64::from(top).into()],
+                vec![
+                    first_day.into(),
+                    since.into(),
+                    next_day.into(),
+                    i64::from(top).into(),
+                ],
             )
             .await?
             .iter()
@@ -460,10 +491,23 @@ impl DashboardReader for SeaDashboardReader {
         };
         let conversion = async {
             self.row(
-                "SELECT COUNT(*) AS placed, \
-                 SUM(CASE WHEN paid_at IS NOT NULL THEN 1 ELSE 0 END) AS paid \
-                 FROM orders WHERE created_at >= ?",
-                vec![since.into()],
+                "SELECT \
+                 (SELECT CAST(COALESCE(SUM(placed), 0) AS BIGINT) FROM order_day_counts \
+                  WHERE day > ?) + \
+                 (SELECT COUNT(*) FROM orders WHERE created_at >= ? AND created_at < ?) \
+                 AS placed, \
+                 (SELECT CAST(COALESCE(SUM(placed_paid), 0) AS BIGINT) FROM order_day_counts \
+                  WHERE day > ?) + \
+                 (SELECT COUNT(*) FROM orders \
+                  WHERE created_at >= ? AND created_at < ? AND paid_at IS NOT NULL) AS paid",
+                vec![
+                    first_day.into(),
+                    since.into(),
+                    next_day.into(),
+                    first_day.into(),
+                    since.into(),
+                    next_day.into(),
+                ],
             )
             .await
         };
@@ -518,14 +562,5 @@ mod tests {
         assert_eq!(pg.sql, "a = $1 AND b IN ($2, $3)");
         let lite = statement(DbBackend::Sqlite, "a = ?", vec![]);
         assert_eq!(lite.sql, "a = ?");
-    }
-
-    #[test]
-    fn the_day_of_a_timestamp_is_utc_text_on_both_backends() {
-        assert!(day_of(DbBackend::Postgres, "paid_at").contains("AT TIME ZONE 'UTC'"));
-        assert_eq!(
-            day_of(DbBackend::Sqlite, "paid_at"),
-            "substr(paid_at, 1, 10)"
-        );
     }
 }

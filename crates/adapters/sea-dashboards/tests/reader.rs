@@ -377,3 +377,218 @@ async fn an_officers_customers_by_status_are_the_crms_counters() {
         assert_eq!(statuses(&theirs), [("INACTIVE".to_owned(), 1)], "{b}");
     }
 }
+
+/// A published product priced `minor` INR, for order lines to point at.
+async fn product(db: &DatabaseConnection, creator: UserId, minor: i64) -> nexus_catalog::ProductId {
+    let id = Uuid::now_v7();
+    insert(
+        db,
+        "products",
+        &[
+            ("id", id.into()),
+            ("slug", format!("guide-{}", id.simple()).into()),
+            ("title", format!("Guide {minor}").into()),
+            ("description", "".into()),
+            ("price_minor", minor.into()),
+            ("currency", "INR".into()),
+            ("category", "guides".into()),
+            ("tags", "[]".into()),
+            ("status", "PUBLISHED".into()),
+            ("created_by", creator.as_uuid().into()),
+            ("created_at", at(-100_000).into()),
+            ("updated_at", at(-100_000).into()),
+            ("version", 1_i64.into()),
+        ],
+    )
+    .await;
+    nexus_catalog::ProductId::from_uuid(id)
+}
+
+/// Stores, through the orders adapter (which keeps the order counters), an order of `buyer`
+/// for `product` at `minor` INR placed at `at(placed)`, then paid at `at(paid)` when given,
+/// or else expired at `at(expired)` when given.
+async fn order(
+    orders: &nexus_sea_orders::SeaOrdersUnitOfWork,
+    buyer: UserId,
+    product: nexus_catalog::ProductId,
+    minor: i64,
+    placed: i64,
+    paid: Option<i64>,
+    expired: Option<i64>,
+) {
+    use nexus_orders::{GatewayKind, Order, OrderLine, OrdersUnitOfWork};
+    let line = OrderLine {
+        product_id: product,
+        title: format!("Guide {minor}"),
+        unit_price: nexus_kernel::Money::new(minor, nexus_kernel::Currency::INR).expect("money"),
+    };
+    let mut order = Order::place(buyer, vec![line], GatewayKind::Razorpay, at(placed))
+        .expect("placed")
+        .attach_gateway_order(&format!("order_{}", Uuid::now_v7().simple()), at(placed))
+        .expect("attached");
+    if let Some(paid) = paid {
+        order = order
+            .pay(&format!("pay_{paid}"), at(paid))
+            .expect("paid")
+            .order;
+    } else if let Some(expired) = expired {
+        order = order.expire(at(expired)).expect("expired").order;
+    }
+    let tx = orders.begin().await.expect("begin");
+    tx.orders().insert(&order).await.expect("insert");
+    tx.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn the_administrators_order_figures_count_exactly_the_orders_from_the_start_of_the_window() {
+    for t in backends().await {
+        let db = &t.db;
+        let orders =
+            nexus_sea_orders::SeaOrdersUnitOfWork::new(nexus_sea_support::Transactions::new(
+                db.clone(),
+                nexus_outbox::RoutesHandle::new(),
+                std::sync::Arc::new(nexus_kernel::FixedClock::default()),
+            ));
+        let admin = user(db, "ADMIN", "Ada", "Admin").await;
+        let buyer = user(db, "CUSTOMER", "Bo", "Buyer").await;
+        // Now is 15:00 UTC, so the window starts at 15:00 on its first day.
+        let now = 15 * HOUR;
+        let since = now - 30 * 86_400;
+        let mut products = Vec::new();
+        for minor in [100, 200, 300, 400, 500, 600, 700] {
+            products.push(product(db, admin, minor).await);
+        }
+        // Paid on the first day before the window starts: out.
+        order(
+            &orders,
+            buyer,
+            products[0],
+            100,
+            since - 2 * HOUR,
+            Some(since - HOUR),
+            None,
+        )
+        .await;
+        // Placed before the window, paid on its first day: sold, but not placed, in it.
+        order(
+            &orders,
+            buyer,
+            products[1],
+            200,
+            since - 2 * HOUR,
+            Some(since + HOUR),
+            None,
+        )
+        .await;
+        // Placed and paid on the first day.
+        order(
+            &orders,
+            buyer,
+            products[2],
+            300,
+            since,
+            Some(since + 3 * HOUR),
+            None,
+        )
+        .await;
+        // Placed and paid the next day.
+        order(
+            &orders,
+            buyer,
+            products[3],
+            400,
+            since + 86_400,
+            Some(since + 86_400),
+            None,
+        )
+        .await;
+        // Placed later: unpaid, and expired.
+        order(
+            &orders,
+            buyer,
+            products[4],
+            500,
+            since + 5 * 86_400,
+            None,
+            None,
+        )
+        .await;
+        order(
+            &orders,
+            buyer,
+            products[5],
+            600,
+            since + 2 * 86_400,
+            None,
+            Some(now),
+        )
+        .await;
+        // Long before the window.
+        order(
+            &orders,
+            buyer,
+            products[6],
+            700,
+            -40 * 86_400,
+            Some(-40 * 86_400),
+            None,
+        )
+        .await;
+        let reader = SeaDashboardReader::new(db.clone());
+
+        let run = reader
+            .admin(at(since), 5)
+            .await
+            .expect("the admin's figures");
+
+        let b = t.backend;
+        let days: Vec<(String, u64, i64)> = run
+            .revenue_by_day
+            .iter()
+            .map(|d| (d.day.to_string(), d.orders, d.revenue.amount_minor()))
+            .collect();
+        let day = |s: i64| at(s).date_naive().to_string();
+        assert_eq!(
+            days,
+            [(day(since), 2, 500), (day(since + 86_400), 1, 400)],
+            "{b}"
+        );
+        let statuses: Vec<(String, u64)> = run
+            .orders_by_status
+            .iter()
+            .map(|s| (s.status.clone(), s.count))
+            .collect();
+        let status = |s: &str, n| (s.to_owned(), n);
+        assert_eq!(
+            statuses,
+            [
+                status("EXPIRED", 1),
+                status("PAID", 5),
+                status("PENDING_PAYMENT", 1)
+            ],
+            "{b}"
+        );
+        let top: Vec<(Uuid, String, u64, i64)> = run
+            .top_products
+            .iter()
+            .map(|p| {
+                (
+                    p.product_id,
+                    p.title.clone(),
+                    p.units,
+                    p.revenue.amount_minor(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            top,
+            [
+                (products[3].as_uuid(), "Guide 400".to_owned(), 1, 400),
+                (products[2].as_uuid(), "Guide 300".to_owned(), 1, 300),
+                (products[1].as_uuid(), "Guide 200".to_owned(), 1, 200),
+            ],
+            "{b}"
+        );
+        assert_eq!((run.conversion.placed, run.conversion.paid), (4, 2), "{b}");
+    }
+}

@@ -4,6 +4,7 @@ pub mod entities;
 
 mod buyers;
 mod carts;
+mod counters;
 mod orders;
 mod uow;
 

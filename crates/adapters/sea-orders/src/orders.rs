@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use nexus_sea_support::{begin_read, is_unique_violation, unexpected};
 
+use crate::counters::{self, Changes, Counted};
 use crate::entities::{
     credit_note, credit_note_counter, entitlement, invoice_counter, order, order_line,
     order_refund, payment_event, product, unapplied_payment,
@@ -622,6 +623,28 @@ where
     changes.invoice_key = NotSet;
     changes.created_at = NotSet;
     changes.checkout_key = NotSet;
+    // What the counters counted this order for (see `crate::counters`): the version
+    // guard below proves the stored row is still the one read here.
+    let before = order::Entity::find()
+        .select_only()
+        .columns([order::Column::Status, order::Column::PaidAt])
+        .filter(order::Column::Id.eq(parts.id.as_uuid()))
+        .filter(order::Column::Version.eq(expected_version))
+        .into_tuple::<(String, Option<DateTime<Utc>>)>()
+        .one(tx)
+        .await
+        .map_err(unexpected("reading an order's counted state"))?;
+    let Some((status, paid_at)) = before else {
+        return Err(OrdersError::Conflict);
+    };
+    let before = Counted {
+        status: OrderStatus::from_str(&status).map_err(invalid(
+            "orders",
+            parts.id.as_uuid(),
+            "status",
+        ))?,
+        paid_at,
+    };
     let updated = order::Entity::update_many()
         .set(changes)
         .filter(order::Column::Id.eq(parts.id.as_uuid()))
@@ -673,7 +696,7 @@ where
                 }
             })?;
     }
-
+    counters::apply(tx, Changes::of(&parts, Some(before))).await?;
     Ok(())
 }
 
@@ -718,6 +741,7 @@ where
             .await
             .map_err(unexpected("inserting order refunds"))?;
     }
+    counters::apply(conn, Changes::of(&parts, None)).await?;
     Ok(())
 }
 

@@ -1372,3 +1372,278 @@ async fn each_counted_refund_gets_the_next_credit_note_number_and_a_rollback_giv
         assert_eq!(number("rfnd_lost").await, None, "{}", t.backend);
     }
 }
+
+// ---- the dashboard's counters ----------------------------------------------------------
+
+/// `(status, n)` of every status counter that is not 0.
+type StatusCounts = Vec<(String, i64)>;
+/// `(day, currency, placed, placed_paid, paid, paid_minor)`.
+type DayCounts = Vec<(chrono::NaiveDate, String, i64, i64, i64, i64)>;
+/// `(day, product, title, units, amount_minor)`.
+type ProductCounts = Vec<(chrono::NaiveDate, Uuid, String, i64, i64)>;
+
+/// The counters as stored, in key order.
+async fn counters(db: &DatabaseConnection) -> (StatusCounts, DayCounts, ProductCounts) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let rows = |sql: &str| db.query_all_raw(Statement::from_string(db.get_database_backend(), sql));
+    let statuses = rows("SELECT status, n FROM order_status_counts WHERE n <> 0 ORDER BY status")
+        .await
+        .expect("status counters")
+        .iter()
+        .map(|r| {
+            (
+                r.try_get("", "status").expect("status"),
+                r.try_get("", "n").expect("n"),
+            )
+        })
+        .collect();
+    let days = rows(
+        "SELECT day, currency, placed, placed_paid, paid, paid_minor FROM order_day_counts \
+         ORDER BY day, currency",
+    )
+    .await
+    .expect("day counters")
+    .iter()
+    .map(|r| {
+        let get = |c: &str| r.try_get::<i64>("", c).expect("a count");
+        (
+            r.try_get("", "day").expect("day"),
+            r.try_get("", "currency").expect("currency"),
+            get("placed"),
+            get("placed_paid"),
+            get("paid"),
+            get("paid_minor"),
+        )
+    })
+    .collect();
+    let products = rows(
+        "SELECT day, product_id, title, units, amount_minor FROM product_day_counts \
+         ORDER BY day, product_id",
+    )
+    .await
+    .expect("product counters")
+    .iter()
+    .map(|r| {
+        (
+            r.try_get("", "day").expect("day"),
+            r.try_get("", "product_id").expect("product"),
+            r.try_get("", "title").expect("title"),
+            r.try_get("", "units").expect("units"),
+            r.try_get("", "amount_minor").expect("amount"),
+        )
+    })
+    .collect();
+    (statuses, days, products)
+}
+
+/// The counters `orders` (as stored now) call for, computed here from the orders alone.
+fn expected_counters(orders: &[Order]) -> (StatusCounts, DayCounts, ProductCounts) {
+    use std::collections::BTreeMap;
+    let mut statuses: BTreeMap<String, i64> = BTreeMap::new();
+    let mut days: BTreeMap<(chrono::NaiveDate, String), [i64; 4]> = BTreeMap::new();
+    let mut products: BTreeMap<(chrono::NaiveDate, Uuid), (String, i64, i64)> = BTreeMap::new();
+    for order in orders {
+        *statuses
+            .entry(order.status().as_str().to_owned())
+            .or_default() += 1;
+        let currency = order.total().currency().as_str().to_owned();
+        let placed = days
+            .entry((order.created_at().date_naive(), currency.clone()))
+            .or_default();
+        placed[0] += 1;
+        placed[1] += i64::from(order.paid_at().is_some());
+        if let Some(paid_at) = order.paid_at() {
+            let paid = days.entry((paid_at.date_naive(), currency)).or_default();
+            paid[2] += 1;
+            paid[3] += order.total().amount_minor();
+            for line in order.lines() {
+                let row = products
+                    .entry((paid_at.date_naive(), line.product_id.as_uuid()))
+                    .or_insert_with(|| (line.title.clone(), 0, 0));
+                row.1 += 1;
+                row.2 += line.unit_price.amount_minor();
+            }
+        }
+    }
+    (
+        statuses.into_iter().collect(),
+        days.into_iter()
+            .map(|((day, c), [a, b, p, m])| (day, c, a, b, p, m))
+            .collect(),
+        products
+            .into_iter()
+            .map(|((day, p), (title, units, amount))| (day, p, title, units, amount))
+            .collect(),
+    )
+}
+
+const DAY: i64 = 86_400;
+
+#[tokio::test]
+async fn the_counters_follow_placing_paying_refunding_and_expiring_and_ignore_what_failed() {
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let (buyer, admin) = (fx.buyer().await, common::staff(&fx.db, Role::Admin).await);
+        let [a, b, c, d, e] = [
+            fx.product(100).await,
+            fx.product(100).await,
+            fx.product(100).await,
+            fx.product(100).await,
+            fx.product(100).await,
+        ];
+        // Day 0: two orders placed; one is paid on day 1, the other expires.
+        let first = fx.placed(buyer, &[a, b], 10).await;
+        let expiring = fx.placed(buyer, &[c], 20).await;
+        fx.pay(&first, DAY + 10, None).await.expect("pay");
+        let expire = expiring.expire(at(30)).expect("expirable");
+        fx.write(&expire, expiring.version(), None)
+            .await
+            .expect("expire");
+        // Day 1: one order paid the same day and refunded whole on day 2, one left unpaid.
+        let refunded = fx.placed(buyer, &[d], DAY + 20).await;
+        fx.pay(&refunded, DAY + 30, None).await.expect("pay");
+        let paid = fx.reload(refunded.id()).await;
+        let refund = paid
+            .record_refund(refund("rfnd_all", 10_000, Some(admin), 2 * DAY))
+            .expect("refundable");
+        fx.write(&refund, paid.version(), None)
+            .await
+            .expect("refund");
+        let pending = fx.placed(buyer, &[e], DAY + 40).await;
+        // Neither a stale save nor a unit of work dropped without commit counts.
+        let stale = first.expire(at(DAY + 50)).expect("expirable");
+        assert!(matches!(
+            fx.write(&stale, first.version(), None).await,
+            Err(OrdersError::Conflict)
+        ));
+        {
+            let change = pending.pay("pay_dropped", at(DAY + 60)).expect("payable");
+            let mut tx = fx.uow.begin().await.expect("begin");
+            write_change(&mut *tx, pending.version(), change, None)
+                .await
+                .expect("written");
+        }
+
+        let (statuses, days, products) = counters(&fx.db).await;
+        let day = |n: i64| at(n * DAY).date_naive();
+        let status = |s: &str| (s.to_owned(), 1);
+        assert_eq!(
+            statuses,
+            [
+                status("EXPIRED"),
+                status("PAID"),
+                status("PENDING_PAYMENT"),
+                status("REFUNDED")
+            ],
+            "{}",
+            t.backend
+        );
+        let inr = || "INR".to_owned();
+        assert_eq!(
+            days,
+            [
+                (day(0), inr(), 2, 1, 0, 0),
+                (day(1), inr(), 2, 1, 2, 30_000)
+            ],
+            "{}",
+            t.backend
+        );
+        let mut sold: Vec<_> = [a, b, d]
+            .iter()
+            .map(|p| (day(1), p.as_uuid(), format!("Product {p}"), 1, 10_000))
+            .collect();
+        sold.sort();
+        assert_eq!(products, sold, "{}", t.backend);
+        let stored = [
+            fx.reload(first.id()).await,
+            fx.reload(expiring.id()).await,
+            fx.reload(refunded.id()).await,
+            fx.reload(pending.id()).await,
+        ];
+        assert_eq!(
+            (statuses, days, products),
+            expected_counters(&stored),
+            "{}",
+            t.backend
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_placing_paying_and_expiring_lose_no_count() {
+    const ORDERS: usize = 12;
+    for t in common::backends().await {
+        let fx = fixture(&t).await;
+        let buyer = fx.buyer().await;
+        let mut products = Vec::with_capacity(ORDERS);
+        for _ in 0..ORDERS {
+            products.push(fx.product(100).await);
+        }
+        // Placed at once, each in its own unit of work on its own connection.
+        let placing: Vec<_> = products
+            .iter()
+            .enumerate()
+            .map(|(i, product)| {
+                let uow = fx.uow.clone();
+                let lines = vec![OrderLine {
+                    product_id: *product,
+                    title: format!("Product {product}"),
+                    unit_price: inr(10_000 + i64::try_from(i).expect("small")),
+                }];
+                let order = Order::place(buyer, lines, GatewayKind::Razorpay, at(DAY - 60))
+                    .expect("place")
+                    .attach_gateway_order(&format!("order_{i}"), at(DAY - 60))
+                    .expect("attach gateway order");
+                tokio::spawn(async move {
+                    let tx = uow.begin().await?;
+                    tx.orders().insert(&order).await?;
+                    tx.commit().await?;
+                    Ok::<_, OrdersError>(order)
+                })
+            })
+            .collect();
+        let mut orders = Vec::with_capacity(ORDERS);
+        for task in placing {
+            orders.push(task.await.expect("task").expect("placed"));
+        }
+        // Then, at once: every order paid (across midnight), and every other one also
+        // expired from the same stored version, so exactly one of each pair wins.
+        let mut racing = Vec::new();
+        for (i, order) in orders.iter().enumerate() {
+            let seconds = DAY - 30 + 10 * i64::try_from(i).expect("small");
+            let pay = order
+                .pay(&format!("pay_{i}"), at(seconds))
+                .expect("payable");
+            let (uow, version) = (fx.uow.clone(), order.version());
+            racing.push(tokio::spawn(async move {
+                write(&uow, pay, version, Some(&format!("evt_{i}"))).await
+            }));
+            if i % 2 == 0 {
+                let expire = order.expire(at(seconds)).expect("expirable");
+                let uow = fx.uow.clone();
+                racing.push(tokio::spawn(async move {
+                    write(&uow, expire, version, None).await
+                }));
+            }
+        }
+        let mut conflicts = 0;
+        for task in racing {
+            match task.await.expect("task") {
+                Ok(_) => {}
+                Err(OrdersError::Conflict) => conflicts += 1,
+                Err(other) => panic!("{}: {other:?}", t.backend),
+            }
+        }
+        assert_eq!(conflicts, ORDERS / 2, "{}", t.backend);
+
+        let mut stored = Vec::with_capacity(ORDERS);
+        for order in &orders {
+            stored.push(fx.reload(order.id()).await);
+        }
+        let expected = expected_counters(&stored);
+        let (statuses, _, _) = &expected;
+        let total: i64 = statuses.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, i64::try_from(ORDERS).expect("small"));
+        assert_eq!(counters(&fx.db).await, expected, "{}", t.backend);
+    }
+}
