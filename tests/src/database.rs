@@ -1,5 +1,6 @@
 //! The fresh database of each test: a temporary SQLite file, or a `test_<uuid>` PostgreSQL
-//! database swept when stale.
+//! database (a copy of a migrated template, see
+//! `nexus_sea_support::testing::create_migrated_postgres`) swept when stale.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -41,10 +42,15 @@ impl TestDatabase {
 
         // A v7 id embeds its creation time, which lets the sweep spare a concurrent run.
         let name = format!("test_{}", Uuid::now_v7().simple());
-        maintenance
-            .execute_unprepared(&format!(r#"CREATE DATABASE "{name}""#))
-            .await
-            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        // Already migrated (a copy of a template the real migrator built), so the app's own
+        // migration at start finds nothing to do; the SQLite runs still migrate from empty.
+        nexus_sea_support::testing::create_migrated_postgres::<nexus_migration::Migrator>(
+            &maintenance,
+            &maintenance_url,
+            &name,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let _ = maintenance.close().await;
 
         let mut url = Url::parse(&maintenance_url)
