@@ -34,8 +34,8 @@ pub use mailing::{
 };
 pub use model::{
     AccessClaims, AccessGrant, AccountLink, AuthSession, IssuedAccessToken, LinkPurpose,
-    LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, Password, PasswordHash,
-    RefreshSession, RegisterUser, SessionSummary, StaffInvite, UnknownLinkPurpose,
+    LiveCaller, LoginResult, NewStaffUser, OneTimeCode, OtpOutcome, OtpPurpose, Password,
+    PasswordHash, RefreshSession, RegisterUser, SessionSummary, StaffInvite, UnknownLinkPurpose,
     UnknownOtpPurpose, UpdateProfile, UpdateUser, User, UserFilter,
 };
 pub use oauth::{

@@ -188,6 +188,16 @@ pub struct UserFilter {
     pub is_active: Option<bool>,
 }
 
+/// The caller behind an access token, as one lookup finds it: the account of a live
+/// session ([`crate::SessionStore::find_live_caller`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveCaller {
+    /// The account, as stored now (deactivated or not: the service decides).
+    pub user: User,
+    /// Whether the account has an authenticator enabled for two-factor sign-in.
+    pub two_factor_enabled: bool,
+}
+
 /// One refresh token as stored: only its hash is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefreshSession {

@@ -5,8 +5,9 @@ use nexus_kernel::{Email, Page, PageRequest, UserId};
 use nexus_outbox::EventEnvelope;
 
 use crate::{
-    AccessClaims, AccessGrant, AccountLink, IdentityError, IssuedAccessToken, OneTimeCode,
-    OtpPurpose, Password, PasswordHash, RefreshSession, SessionSummary, User, UserFilter,
+    AccessClaims, AccessGrant, AccountLink, IdentityError, IssuedAccessToken, LiveCaller,
+    OneTimeCode, OtpPurpose, Password, PasswordHash, RefreshSession, SessionSummary, User,
+    UserFilter,
 };
 
 /// Stores and loads user accounts. Implementations must be safe to share across requests.
@@ -97,16 +98,17 @@ pub trait SessionStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Vec<SessionSummary>, IdentityError>;
 
-    /// Whether `family` is a live session of `user`: it exists, belongs to `user`, none of
-    /// its tokens is revoked and its newest token is unused and unexpired at `now`. An
-    /// unknown family is not live: access tokens are honoured only for sessions the store
-    /// knows. One indexed lookup, as it runs on every authenticated request.
-    async fn is_family_live(
+    /// The account `user` with whether it has two-factor sign-in enabled, if `family` is a
+    /// live session of `user`: it exists, belongs to `user` and holds a token that is
+    /// neither used nor revoked and unexpired at `now`; `None` otherwise. An unknown family
+    /// is not live: access tokens are honoured only for sessions the store knows. One
+    /// statement over indexed lookups, as it runs on every authenticated request.
+    async fn find_live_caller(
         &self,
         family: SessionFamilyId,
         user: UserId,
         now: DateTime<Utc>,
-    ) -> Result<bool, IdentityError>;
+    ) -> Result<Option<LiveCaller>, IdentityError>;
 }
 
 /// Hashes and checks passwords. CPU-heavy work must not block the async executor.

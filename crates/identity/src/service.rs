@@ -246,7 +246,9 @@ impl IdentityService {
 
     /// Turns a bearer access token into the caller. The user is loaded so that a
     /// deactivation, role change or revoked session takes effect immediately, and the
-    /// session family must be a live one of that user.
+    /// session family must be a live one of that user: one lookup
+    /// ([`SessionStore::find_live_caller`]), which also says whether the user has an
+    /// authenticator, so the request's own query is the second round trip.
     ///
     /// # Errors
     /// `InvalidToken`.
@@ -256,23 +258,21 @@ impl IdentityService {
             return Err(IdentityError::InvalidToken);
         }
         let grant = claims.grant;
-        let user = match self.users.find(grant.user_id).await? {
-            Some(user) if user.is_active => user,
-            _ => return Err(IdentityError::InvalidToken),
-        };
         // Fail closed: the token's session family must exist, belong to its subject and be
         // live, so a token made with a leaked key and a made-up session id gets nowhere.
-        if !self
+        let caller = match self
             .sessions
-            .is_family_live(grant.family_id, user.id, self.clock.now())
+            .find_live_caller(grant.family_id, grant.user_id, self.clock.now())
             .await?
         {
-            return Err(IdentityError::InvalidToken);
-        }
+            Some(caller) if caller.user.is_active => caller,
+            _ => return Err(IdentityError::InvalidToken),
+        };
+        let user = &caller.user;
         Ok(AuthSession {
             actor: Actor::granted(user.id, user.role, self.config.grants),
             family_id: grant.family_id,
-            totp_required: self.must_enrol(&user).await?,
+            totp_required: self.enrolment_required(user, caller.two_factor_enabled),
         })
     }
 

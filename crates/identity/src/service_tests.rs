@@ -636,6 +636,14 @@ fn ports_verifying(grant: AccessGrant) -> Ports {
     ports
 }
 
+/// `user` behind a live session, without an authenticator.
+fn caller(user: User) -> crate::LiveCaller {
+    crate::LiveCaller {
+        user,
+        two_factor_enabled: false,
+    }
+}
+
 #[tokio::test]
 async fn authenticating_a_deactivated_user_is_an_invalid_token() {
     let stored = inactive_user(Role::Manager);
@@ -645,14 +653,11 @@ async fn authenticating_a_deactivated_user_is_an_invalid_token() {
         family_id: SessionFamilyId::new(),
     };
     let mut ports = ports_verifying(grant);
-    ports
-        .users
-        .expect_find()
-        .returning(move |_| Ok(Some(stored.clone())));
+    ports.users.expect_find().never();
     ports
         .sessions
-        .expect_is_family_live()
-        .returning(|_, _, _| Ok(true));
+        .expect_find_live_caller()
+        .returning(move |_, _, _| Ok(Some(caller(stored.clone()))));
     let service = ports.service();
 
     let result = service.authenticate(ACCESS_TOKEN).await;
@@ -669,16 +674,13 @@ async fn authenticating_through_a_revoked_session_is_an_invalid_token() {
         family_id: SessionFamilyId::new(),
     };
     let mut ports = ports_verifying(grant);
-    ports
-        .users
-        .expect_find()
-        .returning(move |_| Ok(Some(stored.clone())));
+    ports.users.expect_find().never();
     ports
         .sessions
-        .expect_is_family_live()
+        .expect_find_live_caller()
         .withf(move |f, u, _| *f == grant.family_id && *u == grant.user_id)
         .times(1)
-        .returning(|_, _, _| Ok(false));
+        .returning(|_, _, _| Ok(None));
     let service = ports.service();
 
     let result = service.authenticate(ACCESS_TOKEN).await;
@@ -700,7 +702,7 @@ async fn authenticating_a_token_expired_by_the_service_clock_is_an_invalid_token
             expires_at: now(),
         })
     });
-    ports.users.expect_find().never();
+    ports.sessions.expect_find_live_caller().never();
     let service = ports.service();
 
     let result = service.authenticate(ACCESS_TOKEN).await;
@@ -715,7 +717,7 @@ async fn a_rejected_access_token_is_an_invalid_token() {
         .tokens
         .expect_verify_access()
         .returning(|_| Err(IdentityError::InvalidToken));
-    ports.users.expect_find().never();
+    ports.sessions.expect_find_live_caller().never();
     let service = ports.service();
 
     let result = service.authenticate("forged").await;
@@ -733,13 +735,10 @@ async fn the_actor_role_and_its_grants_come_from_the_stored_user_not_the_token()
     };
     let mut ports = ports_verifying(grant);
     ports
-        .users
-        .expect_find()
-        .returning(move |_| Ok(Some(stored.clone())));
-    ports
         .sessions
-        .expect_is_family_live()
-        .returning(|_, _, _| Ok(true));
+        .expect_find_live_caller()
+        .times(1)
+        .returning(move |_, _, _| Ok(Some(caller(stored.clone()))));
     let service = ports.service();
 
     let session = service

@@ -352,13 +352,12 @@ impl IdentityService {
             .ok_or(IdentityError::TotpUnavailable)
     }
 
-    /// Whether `user` must still enrol before their session reaches anything else.
-    pub(crate) async fn must_enrol(&self, user: &User) -> Result<bool, IdentityError> {
+    /// Whether `user`, who has an authenticator enabled or not (`enabled`), must still enrol
+    /// before their session reaches anything else.
+    pub(crate) fn enrolment_required(&self, user: &User, enabled: bool) -> bool {
         match &self.two_factor {
-            Some(tf) if tf.require_staff && is_staff(user.role) => {
-                Ok(!tf.store.is_enabled(user.id).await?)
-            }
-            _ => Ok(false),
+            Some(tf) => tf.require_staff && is_staff(user.role) && !enabled,
+            None => false,
         }
     }
 

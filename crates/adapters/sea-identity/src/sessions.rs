@@ -2,18 +2,25 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_identity::{ClientInfo, IdentityError, RefreshSession, SessionStore, SessionSummary};
+use nexus_identity::{
+    ClientInfo, IdentityError, LiveCaller, RefreshSession, SessionStore, SessionSummary,
+};
 use nexus_identity::{SessionFamilyId, SessionId};
 use nexus_kernel::UserId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, SelectExt,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
 use nexus_sea_support::{begin_write, unexpected};
 
-use crate::entities::refresh_token;
+use crate::entities::{refresh_token, user, user_totp};
+use crate::users;
+
+/// The column of [`SessionStore::find_live_caller`]'s answer that says whether the caller has
+/// an authenticator enabled.
+const TWO_FACTOR: &str = "two_factor_enabled";
 
 /// Stores refresh-token families with SeaORM. Cheap to clone: it shares the connection pool.
 #[derive(Clone, Debug)]
@@ -174,19 +181,48 @@ impl SessionStore for SeaSessionStore {
         revoke_user_sessions(&self.db, user, keep, now).await
     }
 
-    async fn is_family_live(
+    async fn find_live_caller(
         &self,
         family: SessionFamilyId,
         user: UserId,
         now: DateTime<Utc>,
-    ) -> Result<bool, IdentityError> {
-        // One lookup on (family_id, used_at): the family's newest token.
-        Ok(live_tokens(now)
+    ) -> Result<Option<LiveCaller>, IdentityError> {
+        // One statement, one round trip: the user's row by its key, only if the family holds
+        // a live token of theirs (a lookup on (family_id, used_at)), with whether an
+        // authenticator is enabled (a lookup on user_totp's key).
+        let live = live_tokens(now)
+            .select_only()
+            .expr(Expr::cust("1"))
             .filter(refresh_token::Column::FamilyId.eq(family.as_uuid()))
             .filter(refresh_token::Column::UserId.eq(user.as_uuid()))
-            .exists(&self.db)
+            .into_query();
+        let authenticator = user_totp::Entity::find()
+            .select_only()
+            .expr(Expr::cust("1"))
+            .filter(user_totp::Column::UserId.eq(user.as_uuid()))
+            .filter(user_totp::Column::EnabledAt.is_not_null())
+            .into_query();
+        let statement = user::Entity::find_by_id(user.as_uuid())
+            .filter(Expr::exists(live))
+            .column_as(Expr::exists(authenticator), TWO_FACTOR)
+            .build(self.db.get_database_backend());
+        let Some(row) = self
+            .db
+            .query_one_raw(statement)
             .await
-            .map_err(unexpected("checking a session family"))?)
+            .map_err(unexpected("loading the caller of a session"))?
+        else {
+            return Ok(None);
+        };
+        let model = user::Model::from_query_result(&row, "")
+            .map_err(unexpected("reading the caller of a session"))?;
+        let two_factor_enabled: bool = row
+            .try_get("", TWO_FACTOR)
+            .map_err(unexpected("reading the caller of a session"))?;
+        Ok(Some(LiveCaller {
+            user: users::from_row(model)?,
+            two_factor_enabled,
+        }))
     }
 
     async fn revoke_family_of(

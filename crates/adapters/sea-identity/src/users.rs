@@ -60,7 +60,7 @@ fn to_row(user: &User) -> user::Model {
 
 /// Rebuilds a user through the domain constructors; a row that breaks a rule is a bug
 /// or tampering, never silently accepted.
-fn from_row(row: user::Model) -> Result<User, Unexpected> {
+pub(crate) fn from_row(row: user::Model) -> Result<User, Unexpected> {
     let id = row.id;
     Ok(User {
         id: UserId::from_uuid(id),

@@ -155,12 +155,7 @@ async fn revoking_a_family_revokes_every_token_once() {
             .insert(&session(user, other, "other"))
             .await
             .expect("insert");
-        assert!(
-            store
-                .is_family_live(family, user, at(1))
-                .await
-                .expect("check")
-        );
+        assert!(is_live(&store, family, user, at(1)).await);
 
         store.revoke_family(family, at(5)).await.expect("revoke");
         store
@@ -168,18 +163,8 @@ async fn revoking_a_family_revokes_every_token_once() {
             .await
             .expect("revoke again");
 
-        assert!(
-            !store
-                .is_family_live(family, user, at(1))
-                .await
-                .expect("check")
-        );
-        assert!(
-            store
-                .is_family_live(other, user, at(1))
-                .await
-                .expect("check")
-        );
+        assert!(!is_live(&store, family, user, at(1)).await);
+        assert!(is_live(&store, other, user, at(1)).await);
         for hash in ["one", "two"] {
             let token = store
                 .find_by_token_hash(hash)
@@ -221,14 +206,8 @@ async fn revoking_a_user_spares_the_kept_family_and_other_users() {
             .await
             .expect("revoke but keep");
         let after_keep = (
-            store
-                .is_family_live(kept, user, at(1))
-                .await
-                .expect("check"),
-            store
-                .is_family_live(lost, user, at(1))
-                .await
-                .expect("check"),
+            is_live(&store, kept, user, at(1)).await,
+            is_live(&store, lost, user, at(1)).await,
         );
         store
             .revoke_user(user, None, at(6))
@@ -236,18 +215,8 @@ async fn revoking_a_user_spares_the_kept_family_and_other_users() {
             .expect("revoke all");
 
         assert_eq!(after_keep, (true, false), "{}", t.backend);
-        assert!(
-            !store
-                .is_family_live(kept, user, at(1))
-                .await
-                .expect("check")
-        );
-        assert!(
-            store
-                .is_family_live(theirs, someone_else, at(1))
-                .await
-                .expect("check")
-        );
+        assert!(!is_live(&store, kept, user, at(1)).await);
+        assert!(is_live(&store, theirs, someone_else, at(1)).await);
     }
 }
 
@@ -276,6 +245,20 @@ async fn deleting_a_user_deletes_their_sessions() {
     }
 }
 
+/// Whether `family` is a live session of `user` at `now`: the store finds its caller.
+async fn is_live(
+    store: &SeaSessionStore,
+    family: SessionFamilyId,
+    user: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    store
+        .find_live_caller(family, user, now)
+        .await
+        .expect("check")
+        .is_some()
+}
+
 #[tokio::test]
 async fn a_family_is_live_only_if_known_owned_by_the_user_and_unexpired() {
     for t in common::backends().await {
@@ -288,21 +271,15 @@ async fn a_family_is_live_only_if_known_owned_by_the_user_and_unexpired() {
             .await
             .expect("insert");
 
-        let owned = store.is_family_live(family, owner, at(1)).await;
-        let unknown = store
-            .is_family_live(SessionFamilyId::new(), owner, at(1))
-            .await;
-        let borrowed = store.is_family_live(family, someone_else, at(1)).await;
-        let expired = store.is_family_live(family, owner, at(3600)).await;
+        let owned = is_live(&store, family, owner, at(1)).await;
+        let unknown = is_live(&store, SessionFamilyId::new(), owner, at(1)).await;
+        let borrowed = is_live(&store, family, someone_else, at(1)).await;
+        let expired = is_live(&store, family, owner, at(3600)).await;
 
-        assert!(owned.expect("check"), "{}", t.backend);
-        assert!(!unknown.expect("check"), "unknown family: {}", t.backend);
-        assert!(
-            !borrowed.expect("check"),
-            "another user's family: {}",
-            t.backend
-        );
-        assert!(!expired.expect("check"), "expired family: {}", t.backend);
+        assert!(owned, "{}", t.backend);
+        assert!(!unknown, "unknown family: {}", t.backend);
+        assert!(!borrowed, "another user's family: {}", t.backend);
+        assert!(!expired, "expired family: {}", t.backend);
     }
 }
 
@@ -379,17 +356,72 @@ async fn revoking_a_family_of_a_user_needs_it_to_be_theirs_and_live() {
         assert!(!by_other.expect("answers"), "{}", t.backend);
         assert!(by_owner.expect("answers"), "{}", t.backend);
         assert!(!again.expect("answers"), "{}", t.backend);
-        assert!(
-            !store
-                .is_family_live(family, owner, at(3))
-                .await
-                .expect("answers")
-        );
+        assert!(!is_live(&store, family, owner, at(3)).await);
         let stored = store
             .find_by_token_hash("mine-1")
             .await
             .expect("find")
             .expect("kept");
         assert_eq!(stored.revoked_at, Some(at(1)), "{}", t.backend);
+    }
+}
+
+#[tokio::test]
+async fn the_caller_of_a_live_session_is_its_user_as_stored_with_their_authenticator() {
+    use nexus_identity::{TotpEnrolment, TotpStore, UserRepository};
+    for t in common::backends().await {
+        let store = SeaSessionStore::new(t.db.clone());
+        let users = nexus_sea_identity::SeaUserRepository::new(t.db.clone());
+        let totp = nexus_sea_identity::SeaTotpStore::new(t.db.clone());
+        let (cso, admin) = (
+            common::staff(&t.db, Role::Cso).await,
+            common::staff(&t.db, Role::Admin).await,
+        );
+        let (theirs, mine) = (SessionFamilyId::new(), SessionFamilyId::new());
+        for (user, family, hash) in [(cso, theirs, "cso"), (admin, mine, "admin")] {
+            store
+                .insert(&session(user, family, hash))
+                .await
+                .expect("insert");
+        }
+        // The administrator has an authenticator on; the officer only a pending one.
+        for user in [cso, admin] {
+            let enrolment = TotpEnrolment {
+                user_id: user,
+                sealed_secret: "v1.sealed".to_owned(),
+                enabled_at: None,
+                last_step: None,
+                created_at: at(0),
+            };
+            assert!(totp.start(&enrolment).await.expect("start"));
+        }
+        assert!(totp.enable(admin, &[], 100, at(0)).await.expect("on"));
+
+        let officer = store
+            .find_live_caller(theirs, cso, at(1))
+            .await
+            .expect("find")
+            .expect("live");
+        let administrator = store
+            .find_live_caller(mine, admin, at(1))
+            .await
+            .expect("find")
+            .expect("live");
+
+        let b = t.backend;
+        let stored = users.find(cso).await.expect("find").expect("stored");
+        assert_eq!(officer.user, stored, "{b}");
+        assert!(!officer.two_factor_enabled, "{b}");
+        assert_eq!(administrator.user.id, admin, "{b}");
+        assert!(administrator.two_factor_enabled, "{b}");
+        // Another user's family is nobody's session.
+        assert_eq!(
+            store
+                .find_live_caller(mine, cso, at(1))
+                .await
+                .expect("find"),
+            None,
+            "{b}"
+        );
     }
 }
