@@ -21,7 +21,7 @@ endif
 help:
 	@echo "make run          serve the API on the embedded default (SQLite under ./data)"
 	@echo "make test         every test: unit, adapters and black-box on SQLite and PostgreSQL"
-	@echo "make lint         rustfmt check and clippy with warnings as errors"
+	@echo "make lint         rustfmt check, clippy and rustdoc with warnings as errors"
 	@echo "make check-deps   the dependency rule for domain crates"
 	@echo "make test-api-fuzz  OpenAPI 3.1 validation and schemathesis against target/debug/nexus"
 	@echo "make bench-cache  wrk against the cached product list (release build), with the hit rate"
@@ -83,9 +83,12 @@ test-postgres: test-tools
 check-deps:
 	$(RUN_TESTS) -p nexus --test dependency_rule
 
+# rustfmt, clippy, and the API documentation of every crate with rustdoc's warnings (broken
+# or private intra-doc links, bad HTML) as errors.
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 fmt:
 	cargo fmt --all

@@ -38,7 +38,7 @@ impl RenderedBody {
     }
 
     /// The first words of the text, cut at a word boundary to at most
-    /// [`MAX_EXCERPT_CHARS`] with `…` when cut.
+    /// `MAX_EXCERPT_CHARS` (300) characters with `…` when cut.
     #[must_use]
     pub fn excerpt(&self) -> String {
         let flat = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
